@@ -1,0 +1,48 @@
+/**
+ * Win32 error codes (winerror.h) that the Windows and Cygwin personalities return from
+ * GetLastError(). Values from the Windows SDK's shared/winerror.h.
+ */
+export const WIN32_ERRORS = {
+  ERROR_SUCCESS: 0,
+  ERROR_INVALID_FUNCTION: 1,
+  ERROR_FILE_NOT_FOUND: 2,
+  ERROR_PATH_NOT_FOUND: 3,
+  ERROR_TOO_MANY_OPEN_FILES: 4,
+  ERROR_ACCESS_DENIED: 5,
+  ERROR_INVALID_HANDLE: 6,
+  ERROR_NOT_ENOUGH_MEMORY: 8,
+  ERROR_INVALID_ACCESS: 12,
+  ERROR_OUTOFMEMORY: 14,
+  ERROR_NO_MORE_FILES: 18,
+  ERROR_BAD_LENGTH: 24,
+  ERROR_NOT_SUPPORTED: 50,
+  ERROR_INVALID_PARAMETER: 87,
+  ERROR_INSUFFICIENT_BUFFER: 122,
+  ERROR_MOD_NOT_FOUND: 126,
+  ERROR_PROC_NOT_FOUND: 127,
+  ERROR_ALREADY_EXISTS: 183,
+  ERROR_INVALID_EXE_SIGNATURE: 191,
+  ERROR_EXE_MARKED_INVALID: 192,
+  ERROR_BAD_EXE_FORMAT: 193,
+  ERROR_EXE_MACHINE_TYPE_MISMATCH: 216,
+  ERROR_PARTIAL_COPY: 299,
+  ERROR_INVALID_ADDRESS: 487,
+  ERROR_COMMITMENT_MINIMUM: 635,
+  ERROR_NOACCESS: 998,
+  ERROR_INVALID_FLAGS: 1004,
+  ERROR_DLL_INIT_FAILED: 1114,
+  ERROR_WORKING_SET_QUOTA: 1453,
+  ERROR_PAGEFILE_QUOTA: 1454,
+  ERROR_COMMITMENT_LIMIT: 1455,
+  ERROR_NOT_ENOUGH_QUOTA: 1816,
+} as const;
+
+export type Win32ErrorName = keyof typeof WIN32_ERRORS;
+
+/** The name of a Win32 error code, or undefined. */
+export function win32ErrorName(code: number): Win32ErrorName | undefined {
+  for (const name in WIN32_ERRORS) {
+    if (WIN32_ERRORS[name as Win32ErrorName] === code) return name as Win32ErrorName;
+  }
+  return undefined;
+}
