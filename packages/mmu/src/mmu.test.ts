@@ -1,0 +1,208 @@
+import { describe, expect, it } from 'vitest';
+import { explainTranslation } from './explain.js';
+import { MAP_OK } from './pagetable.js';
+import {
+  FAULT_EXEC_PROTECT, FAULT_NOT_PRESENT, FAULT_TLB_REFILL, FAULT_USER_PROTECT, FAULT_WRITE_PROTECT,
+  Mmu, TRANSLATE_FAULT,
+} from './mmu.js';
+import { getProfile, validateProfile } from './profiles.js';
+import {
+  ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, PTE_ACCESSED, PTE_DIRTY, PTE_NX, PTE_USER, PTE_WRITE,
+} from './pte.js';
+
+const RW_USER = PTE_WRITE | PTE_USER | PTE_NX;
+
+function machine(profile = 'x86-64', frames = 65536) {
+  const mmu = new Mmu(getProfile(profile), { frames });
+  const pt = mmu.createPageTable();
+  mmu.bindAsid(1, pt);
+  mmu.activate(0, 1);
+  return { mmu, pt };
+}
+
+describe('profiles', () => {
+  it('every shipped profile is valid', () => {
+    for (const name of ['x86-64', 'x86-64-la57', 'arm64-a72', 'mips-swtlb']) expect(validateProfile(getProfile(name))).toEqual([]);
+  });
+  it('rejects an impossible geometry with reasons', () => {
+    const p = getProfile('x86-64');
+    p.tlb.l1d.arrays[0]!.ways = 3;
+    expect(validateProfile(p).join()).toMatch(/not a multiple of ways|power of two/);
+    expect(() => new Mmu(p)).toThrow(/invalid machine profile/);
+    expect(() => getProfile('vax')).toThrow(/unknown machine profile 'vax'/);
+  });
+});
+
+describe('translate', () => {
+  it('walks 4 levels on a miss, then hits in the TLB; counts and charges both', () => {
+    const { mmu, pt } = machine();
+    const f = mmu.frames.alloc(0);
+    expect(pt.map(0x7f00_0000_1000, f, 4096, RW_USER)).toBe(MAP_OK);
+    expect(mmu.translate(0, 1, 0x7f00_0000_1234, ACCESS_READ)).toBe(f * 4096 + 0x234);
+    expect(mmu.metrics.walkRefs).toBe(4);
+    expect(mmu.metrics.tlbMisses).toBe(1);
+    const cycles = mmu.metrics.cycles;
+    expect(mmu.translate(0, 1, 0x7f00_0000_1fff, ACCESS_READ)).toBe(f * 4096 + 0xfff);
+    expect(mmu.metrics.tlbHits).toBe(1);
+    expect(mmu.metrics.walkRefs).toBe(4);
+    expect(mmu.metrics.cycles).toBe(cycles); // L1 hit costs 0 extra cycles on this profile
+  });
+
+  it('a 5-level (LA57) walk makes 5 references', () => {
+    const { mmu, pt } = machine('x86-64-la57');
+    const f = mmu.frames.alloc(0);
+    const va = 2 ** 52 + 0x5000; // above the 4-level limit
+    expect(pt.map(va, f, 4096, RW_USER)).toBe(MAP_OK);
+    expect(mmu.translate(0, 1, va, ACCESS_READ)).toBe(f * 4096);
+    expect(mmu.metrics.walkRefs).toBe(5);
+  });
+
+  it('sets accessed and dirty bits as x86 hardware does, with a dirty assist on the first write', () => {
+    const { mmu, pt } = machine();
+    const f = mmu.frames.alloc(0);
+    pt.map(0x400000, f, 4096, RW_USER);
+    mmu.translate(0, 1, 0x400000, ACCESS_READ);
+    expect(pt.lookup(0x400000)!.flags & (PTE_ACCESSED | PTE_DIRTY)).toBe(PTE_ACCESSED);
+    mmu.translate(0, 1, 0x400000, ACCESS_WRITE);
+    expect(pt.lookup(0x400000)!.flags & PTE_DIRTY).toBe(PTE_DIRTY);
+    expect(mmu.stats.dirtyAssists).toBe(1);
+    mmu.translate(0, 1, 0x400008, ACCESS_WRITE);
+    expect(mmu.stats.dirtyAssists).toBe(1);
+  });
+
+  it('reports each fault kind', () => {
+    const { mmu, pt } = machine();
+    pt.map(0x1000, mmu.frames.alloc(0), 4096, PTE_USER | PTE_NX); // read-only, no-exec
+    pt.map(0x2000, mmu.frames.alloc(0), 4096, PTE_WRITE); // supervisor only
+    expect(mmu.translate(0, 1, 0x9000, ACCESS_READ)).toBe(TRANSLATE_FAULT);
+    expect(mmu.fault.kind).toBe(FAULT_NOT_PRESENT);
+    expect(mmu.fault.level).toBe(3);
+    expect(mmu.translate(0, 1, 0x1000, ACCESS_WRITE)).toBe(TRANSLATE_FAULT);
+    expect(mmu.fault.kind).toBe(FAULT_WRITE_PROTECT);
+    expect(mmu.translate(0, 1, 0x1000, ACCESS_EXEC)).toBe(TRANSLATE_FAULT);
+    expect(mmu.fault.kind).toBe(FAULT_EXEC_PROTECT);
+    expect(mmu.translate(0, 1, 0x2000, ACCESS_READ, true)).toBe(TRANSLATE_FAULT);
+    expect(mmu.fault.kind).toBe(FAULT_USER_PROTECT);
+    expect(mmu.translate(0, 1, 0x2000, ACCESS_WRITE, false)).toBeGreaterThan(0);
+    expect(mmu.translate(0, 1, 2 ** 48, ACCESS_READ)).toBe(TRANSLATE_FAULT);
+  });
+
+  it('maps 2 MiB and 1 GiB pages with 3 and 2 walk references; needs physical alignment', () => {
+    const { mmu, pt } = machine('x86-64', 1 << 19);
+    const big = mmu.frames.alloc(18);
+    const mid = mmu.frames.alloc(9);
+    expect(pt.map(0x4000_0000, big, 1 << 30, RW_USER)).toBe(MAP_OK);
+    expect(pt.map(0x20_0000, mid, 1 << 21, RW_USER)).toBe(MAP_OK);
+    expect(pt.map(0x80_0000, mid + 1, 1 << 21, RW_USER)).toBeLessThan(0); // frame not 2 MiB aligned
+    expect(mmu.translate(0, 1, 0x4000_0000 + 0x123456, ACCESS_READ)).toBe(big * 4096 + 0x123456);
+    expect(mmu.metrics.walkRefs).toBe(2);
+    expect(mmu.translate(0, 1, 0x20_0000 + 0x1f_ffff, ACCESS_READ)).toBe(mid * 4096 + 0x1f_ffff);
+    expect(mmu.metrics.walkRefs).toBe(5);
+    expect(pt.tablePages).toBe(3); // PML4 + 1 PDPT + 1 PD
+  });
+
+  it('unmapping part of a huge page splits it and keeps the rest', () => {
+    const { mmu, pt } = machine();
+    const mid = mmu.frames.alloc(9);
+    pt.map(0x20_0000, mid, 1 << 21, RW_USER);
+    expect(pt.unmap(0x20_1000, 4096)).toBe(1);
+    mmu.shootdown(0, 1, 0x20_1000, 4096);
+    expect(mmu.translate(0, 1, 0x20_1000, ACCESS_READ)).toBe(TRANSLATE_FAULT);
+    expect(mmu.translate(0, 1, 0x20_2000, ACCESS_READ)).toBe(mid * 4096 + 0x2000);
+    expect(pt.lookup(0x20_2000)!.pageSize).toBe(4096);
+  });
+
+  it('counts page-table pages and frees empty ones', () => {
+    const { mmu, pt } = machine();
+    const before = mmu.frames.freeFrames;
+    pt.map(0x7f00_0000_0000, mmu.frames.alloc(0), 4096, RW_USER);
+    expect(pt.tablePages).toBe(4);
+    expect(pt.tableBytes).toBe(16384);
+    expect(mmu.frames.freeFrames).toBe(before - 4); // 3 new tables + the data frame
+    pt.unmap(0x7f00_0000_0000, 4096, (_va, frame) => {
+      mmu.frames.free(frame, 0);
+    });
+    expect(pt.tablePages).toBe(1);
+    expect(mmu.frames.freeFrames).toBe(before);
+  });
+
+  it('running out of frames for a table is a result code, not an exception', () => {
+    const { pt } = machine('x86-64', 8);
+    let result = 0;
+    for (let i = 0; i < 8 && result === 0; i++) result = pt.map(i * 2 ** 39, 0, 4096, RW_USER);
+    expect(result).toBe(-1); // MAP_NO_MEMORY
+  });
+});
+
+describe('TLB coherence', () => {
+  it('without a flush a stale translation survives mprotect; with the shootdown it does not', () => {
+    const { mmu, pt } = machine();
+    const f = mmu.frames.alloc(0);
+    pt.map(0x400000, f, 4096, RW_USER);
+    mmu.activate(1, 1);
+    expect(mmu.translate(1, 1, 0x400000, ACCESS_WRITE)).toBe(f * 4096);
+    pt.protect(0x400000, 4096, 0, PTE_WRITE);
+    // The stale hit: CPU 1 still writes through its cached writable entry.
+    expect(mmu.translate(1, 1, 0x400000, ACCESS_WRITE)).toBe(f * 4096);
+    expect(mmu.shootdown(0, 1, 0x400000, 4096)).toBe(1);
+    expect(mmu.metrics.tlbShootdowns).toBe(1);
+    expect(mmu.translate(1, 1, 0x400000, ACCESS_WRITE)).toBe(TRANSLATE_FAULT);
+    expect(mmu.fault.kind).toBe(FAULT_WRITE_PROTECT);
+  });
+
+  it('without a flush an unmapped page stays reachable; with it the access faults', () => {
+    const { mmu, pt } = machine();
+    const f = mmu.frames.alloc(0);
+    pt.map(0x400000, f, 4096, RW_USER);
+    mmu.translate(0, 1, 0x400000, ACCESS_READ);
+    pt.unmap(0x400000, 4096);
+    expect(mmu.translate(0, 1, 0x400000, ACCESS_READ)).toBe(f * 4096);
+    mmu.flushLocal(0, 1, 0x400000, 4096);
+    expect(mmu.translate(0, 1, 0x400000, ACCESS_READ)).toBe(TRANSLATE_FAULT);
+  });
+
+  it('a spurious fault after a permission upgrade without flush invalidates the stale entry', () => {
+    const { mmu, pt } = machine();
+    pt.map(0x400000, mmu.frames.alloc(0), 4096, PTE_USER);
+    mmu.translate(0, 1, 0x400000, ACCESS_READ);
+    pt.protect(0x400000, 4096, PTE_WRITE, 0);
+    expect(mmu.translate(0, 1, 0x400000, ACCESS_WRITE)).toBe(TRANSLATE_FAULT);
+    expect(mmu.translate(0, 1, 0x400000, ACCESS_WRITE)).toBeGreaterThan(0);
+  });
+});
+
+describe('software-managed TLB (mips-swtlb)', () => {
+  it('a miss traps; the kernel refills from its page table; then it hits', () => {
+    const { mmu, pt } = machine('mips-swtlb', 4096);
+    const f = mmu.frames.alloc(0);
+    pt.map(0x0040_0000, f, 4096, RW_USER);
+    expect(mmu.translate(0, 1, 0x0040_0010, ACCESS_READ)).toBe(TRANSLATE_FAULT);
+    expect(mmu.fault.kind).toBe(FAULT_TLB_REFILL);
+    expect(mmu.refill(0, 1, 0x0040_0010, ACCESS_READ)).toBe(true);
+    expect(mmu.metrics.traps.tlbRefill).toBe(1);
+    expect(mmu.metrics.walkRefs).toBe(2);
+    expect(mmu.translate(0, 1, 0x0040_0010, ACCESS_READ)).toBe(f * 4096 + 0x10);
+    expect(mmu.refill(0, 1, 0x0050_0000, ACCESS_READ)).toBe(false); // invalid: a real page fault
+  });
+});
+
+describe('explain', () => {
+  it('records TLB probes and each walk step, and agrees with translate()', () => {
+    const { mmu, pt } = machine();
+    const f = mmu.frames.alloc(0);
+    pt.map(0x7f12_3456_7000, f, 4096, RW_USER);
+    const e = explainTranslation(mmu, 0, 1, 0x7f12_3456_7123, ACCESS_READ);
+    expect(e.pa).toBe(f * 4096 + 0x123);
+    expect(e.steps.map((s) => s.kind)).toEqual(['tlb', 'tlb', 'walk', 'walk', 'walk', 'walk']);
+    const walk = e.steps.filter((s) => s.kind === 'walk');
+    expect(walk.map((s) => s.index)).toEqual([0xfe, 0x48, 0x1a2, 0x167]);
+    expect(walk.map((s) => s.levelName)).toEqual(['PML4', 'PDPT', 'PD', 'PT']);
+    expect(e.text).toContain('PML4[254]');
+    const again = explainTranslation(mmu, 0, 1, 0x7f12_3456_7123, ACCESS_READ);
+    expect(again.steps).toHaveLength(1);
+    expect(again.steps[0]).toMatchObject({ kind: 'tlb', result: 'hit' });
+    const miss = explainTranslation(mmu, 0, 1, 0x1000, ACCESS_WRITE);
+    expect(miss.fault).toBe('not-present');
+    expect(miss.text).toContain('not present');
+  });
+});

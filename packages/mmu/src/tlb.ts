@@ -1,0 +1,312 @@
+/**
+ * A TLB: one or more set-associative arrays, each holding one page size, with ASID tags, global
+ * entries and a replacement policy.
+ *
+ * Hot path design (lookup): no objects, no closures, no Map, no `%` on doubles (V8 compiles a
+ * float modulo into a C call). For an array with page size P and S sets, the virtual page number is
+ * vpn = floor(va * (1/P)) and the tag is q = floor(vpn * (1/S)); the set is vpn - q*S. Multiplying by
+ * the reciprocal of a power of two is exact, so this is integer arithmetic done in doubles, correct
+ * for every address below 2^53. Tags are compared as doubles (as fast as int compares).
+ */
+import { Rng } from '@polykernel/core';
+import type { Replacement, TlbSpec } from './profiles.js';
+
+/** Permission bits cached in an entry (small flags). */
+export const TLB_W = 1;
+export const TLB_X = 2;
+export const TLB_U = 4;
+export const TLB_D = 8;
+
+const REPL_LRU = 0;
+const REPL_FIFO = 1;
+const REPL_PLRU = 2;
+const REPL_RANDOM = 3;
+const REPL_CODES: Record<Replacement, number> = { lru: REPL_LRU, fifo: REPL_FIFO, plru: REPL_PLRU, random: REPL_RANDOM };
+
+const INVALID = -1;
+
+export class Tlb {
+  readonly name: string;
+  readonly replacement: Replacement;
+  private readonly repl: number;
+  readonly arrayCount: number;
+  /** Per array: page size, its reciprocal, set count, reciprocal, ways, first slot, first set. */
+  readonly pageSize: Float64Array;
+  private readonly invPage: Float64Array;
+  private readonly sets: Float64Array;
+  private readonly invSets: Float64Array;
+  private readonly ways: Int32Array;
+  private readonly slotBase: Int32Array;
+  private readonly setBase: Int32Array;
+  /** Per slot. tag = vpn / sets (INVALID when empty). */
+  readonly tag: Float64Array;
+  readonly asid: Int32Array;
+  readonly global: Uint8Array;
+  /** First 4 KiB frame of the page the entry maps. */
+  readonly frame: Int32Array;
+  readonly perm: Uint8Array;
+  private readonly stamp: Float64Array;
+  /** Per set: FIFO next victim, or tree-PLRU bits. */
+  private readonly setState: Uint32Array;
+  private clock = 0;
+  private readonly rng: Rng;
+  /** Array index of the last hit (valid right after a successful lookup). */
+  lastArray = 0;
+  readonly totalEntries: number;
+
+  constructor(spec: TlbSpec, seed = 1) {
+    this.name = spec.name;
+    this.replacement = spec.replacement;
+    this.repl = REPL_CODES[spec.replacement];
+    this.rng = new Rng(seed);
+    const n = spec.arrays.length;
+    this.arrayCount = n;
+    this.pageSize = new Float64Array(n);
+    this.invPage = new Float64Array(n);
+    this.sets = new Float64Array(n);
+    this.invSets = new Float64Array(n);
+    this.ways = new Int32Array(n);
+    this.slotBase = new Int32Array(n);
+    this.setBase = new Int32Array(n);
+    let slots = 0;
+    let sets = 0;
+    // Smallest page size first: the common case (4 KiB) is probed first.
+    const arrays = [...spec.arrays].sort((a, b) => a.pageSize - b.pageSize);
+    arrays.forEach((a, i) => {
+      const s = a.entries / a.ways;
+      this.pageSize[i] = a.pageSize;
+      this.invPage[i] = 1 / a.pageSize;
+      this.sets[i] = s;
+      this.invSets[i] = 1 / s;
+      this.ways[i] = a.ways;
+      this.slotBase[i] = slots;
+      this.setBase[i] = sets;
+      slots += a.entries;
+      sets += s;
+    });
+    this.totalEntries = slots;
+    this.tag = new Float64Array(slots).fill(INVALID);
+    this.asid = new Int32Array(slots);
+    this.global = new Uint8Array(slots);
+    this.frame = new Int32Array(slots);
+    this.perm = new Uint8Array(slots);
+    this.stamp = new Float64Array(slots);
+    this.setState = new Uint32Array(sets);
+  }
+
+  /**
+   * Find the entry translating `va` for `asid` (or a global entry). Returns its slot or -1.
+   * Updates the replacement state on a hit.
+   */
+  lookup(va: number, asid: number): number {
+    const n = this.arrayCount;
+    const tag = this.tag;
+    for (let a = 0; a < n; a++) {
+      const vpn = Math.floor(va * this.invPage[a]!);
+      const q = Math.floor(vpn * this.invSets[a]!);
+      const set = (vpn - q * this.sets[a]!) | 0;
+      const ways = this.ways[a]!;
+      const base = this.slotBase[a]! + set * ways;
+      const end = base + ways;
+      for (let i = base; i < end; i++) {
+        if (tag[i] === q && (this.asid[i] === asid || this.global[i] !== 0)) {
+          if (this.repl === REPL_LRU) this.stamp[i] = ++this.clock;
+          else if (this.repl === REPL_PLRU) this.touchPlru(this.setBase[a]! + set, i - base, ways);
+          this.lastArray = a;
+          return i;
+        }
+      }
+    }
+    return -1;
+  }
+
+  /** Like lookup() but changes nothing (for explanations and tests). */
+  peek(va: number, asid: number): number {
+    for (let a = 0; a < this.arrayCount; a++) {
+      const vpn = Math.floor(va * this.invPage[a]!);
+      const q = Math.floor(vpn * this.invSets[a]!);
+      const set = (vpn - q * this.sets[a]!) | 0;
+      const base = this.slotBase[a]! + set * this.ways[a]!;
+      for (let i = base; i < base + this.ways[a]!; i++) {
+        if (this.tag[i] === q && (this.asid[i] === asid || this.global[i] !== 0)) {
+          this.lastArray = a;
+          return i;
+        }
+      }
+    }
+    return -1;
+  }
+
+  /** Set index `va` falls in, in array `a` (for explanations). */
+  setIndex(va: number, a: number): number {
+    const vpn = Math.floor(va * this.invPage[a]!);
+    return vpn - Math.floor(vpn * this.invSets[a]!) * this.sets[a]!;
+  }
+
+  /** The array holding pages of `pageSize`, or the largest smaller one (splintering), or -1. */
+  arrayFor(pageSize: number): number {
+    let best = -1;
+    for (let a = 0; a < this.arrayCount; a++) if (this.pageSize[a]! <= pageSize) best = a;
+    return best;
+  }
+
+  /**
+   * Insert a translation. `pageSize`/`frame` describe the page as mapped; if this TLB has no array
+   * for that size, the entry is splintered to the largest size it holds (as x86 does with 1 GiB pages
+   * in a TLB without 1 GiB entries). Returns the slot written, or -1 if no array fits.
+   */
+  insert(va: number, asid: number, global: boolean, frame: number, pageSize: number, perm: number): number {
+    const a = this.arrayFor(pageSize);
+    if (a < 0) return -1;
+    const size = this.pageSize[a]!;
+    const vpn = Math.floor(va * this.invPage[a]!);
+    // Frame of the (possibly smaller) page containing va within the mapped page.
+    const pageBase = vpn * size;
+    const mappedBase = Math.floor(va / pageSize) * pageSize;
+    const f = frame + (pageBase - mappedBase) / 4096;
+    const q = Math.floor(vpn * this.invSets[a]!);
+    const set = (vpn - q * this.sets[a]!) | 0;
+    const ways = this.ways[a]!;
+    const base = this.slotBase[a]! + set * ways;
+    const setId = this.setBase[a]! + set;
+    // Reuse an entry for the same page (refresh), else an empty way, else the policy's victim.
+    let slot = -1;
+    for (let i = base; i < base + ways; i++) {
+      if (this.tag[i] === q && (this.asid[i] === asid || this.global[i] !== 0)) {
+        slot = i;
+        break;
+      }
+    }
+    if (slot < 0) {
+      for (let i = base; i < base + ways; i++) {
+        if (this.tag[i] === INVALID) {
+          slot = i;
+          break;
+        }
+      }
+    }
+    if (slot < 0) slot = base + this.victim(setId, base, ways);
+    this.tag[slot] = q;
+    this.asid[slot] = asid;
+    this.global[slot] = global ? 1 : 0;
+    this.frame[slot] = f;
+    this.perm[slot] = perm;
+    if (this.repl === REPL_LRU) this.stamp[slot] = ++this.clock;
+    else if (this.repl === REPL_PLRU) this.touchPlru(setId, slot - base, ways);
+    else if (this.repl === REPL_FIFO) this.setState[setId] = (slot - base + 1) % ways;
+    return slot;
+  }
+
+  private victim(setId: number, base: number, ways: number): number {
+    switch (this.repl) {
+      case REPL_LRU: {
+        let best = 0;
+        for (let w = 1; w < ways; w++) if (this.stamp[base + w]! < this.stamp[base + best]!) best = w;
+        return best;
+      }
+      case REPL_FIFO:
+        return this.setState[setId]!;
+      case REPL_PLRU:
+        return this.plruVictim(setId, ways);
+      default:
+        return this.rng.below(ways);
+    }
+  }
+
+  /**
+   * Tree-PLRU: ways-1 bits per set, node k's children are 2k+1 and 2k+2 (heap order). A bit of 0
+   * means "the victim is on the left". On access, every node on the path points away from the way.
+   */
+  private touchPlru(setId: number, way: number, ways: number): void {
+    let bits = this.setState[setId]!;
+    let node = 0;
+    let lo = 0;
+    let span = ways;
+    while (span > 1) {
+      span = span / 2;
+      const right = way >= lo + span;
+      // Point away from the accessed half.
+      if (right) bits &= ~(1 << node);
+      else bits |= 1 << node;
+      if (right) lo += span;
+      node = 2 * node + (right ? 2 : 1);
+    }
+    this.setState[setId] = bits >>> 0;
+  }
+
+  private plruVictim(setId: number, ways: number): number {
+    const bits = this.setState[setId]!;
+    let node = 0;
+    let lo = 0;
+    let span = ways;
+    while (span > 1) {
+      span = span / 2;
+      const right = (bits & (1 << node)) !== 0;
+      if (right) lo += span;
+      node = 2 * node + (right ? 2 : 1);
+    }
+    return lo;
+  }
+
+  /** Invalidate one slot. */
+  invalidateSlot(slot: number): void {
+    this.tag[slot] = INVALID;
+  }
+
+  /** Drop every entry (x86 CR3 write without PCID, or INVPCID all-context including globals). */
+  flushAll(): void {
+    this.tag.fill(INVALID);
+  }
+
+  /** Drop the non-global entries of one ASID (INVPCID single-context; arm64 TLBI ASIDE1). */
+  flushAsid(asid: number): number {
+    let n = 0;
+    for (let i = 0; i < this.totalEntries; i++) {
+      if (this.tag[i] !== INVALID && this.asid[i] === asid && this.global[i] === 0) {
+        this.tag[i] = INVALID;
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Drop every entry (of any page size) translating `va` for `asid`, globals included (INVLPG). */
+  flushPage(va: number, asid: number): number {
+    let n = 0;
+    for (let a = 0; a < this.arrayCount; a++) {
+      const vpn = Math.floor(va * this.invPage[a]!);
+      const q = Math.floor(vpn * this.invSets[a]!);
+      const set = (vpn - q * this.sets[a]!) | 0;
+      const base = this.slotBase[a]! + set * this.ways[a]!;
+      for (let i = base; i < base + this.ways[a]!; i++) {
+        if (this.tag[i] === q && (this.asid[i] === asid || this.global[i] !== 0)) {
+          this.tag[i] = INVALID;
+          n++;
+        }
+      }
+    }
+    return n;
+  }
+
+  /** Number of valid entries (for views and tests). */
+  validEntries(): number {
+    let n = 0;
+    for (let i = 0; i < this.totalEntries; i++) if (this.tag[i] !== INVALID) n++;
+    return n;
+  }
+
+  /** Virtual address of the page an entry maps (for views). */
+  entryVa(slot: number): number {
+    let a = 0;
+    while (a + 1 < this.arrayCount && slot >= this.slotBase[a + 1]!) a++;
+    const set = Math.floor((slot - this.slotBase[a]!) / this.ways[a]!);
+    return (this.tag[slot]! * this.sets[a]! + set) * this.pageSize[a]!;
+  }
+
+  /** Page size of the array a slot belongs to. */
+  entryPageSize(slot: number): number {
+    let a = 0;
+    while (a + 1 < this.arrayCount && slot >= this.slotBase[a + 1]!) a++;
+    return this.pageSize[a]!;
+  }
+}
