@@ -71,7 +71,7 @@ export interface MmuOptions {
 
 /** Per-level hit counters beyond the shared metrics. */
 export interface MmuStats {
-  l1Hits: number;
+  /** L1 hits are metrics.tlbHits - l2Hits. */
   l2Hits: number;
   walks: number;
   dirtyAssists: number;
@@ -88,7 +88,7 @@ export class Mmu {
   readonly geometry: PageTableGeometry;
   readonly pool: PageTablePool;
   readonly cpus: CpuState[];
-  readonly stats: MmuStats = { l1Hits: 0, l2Hits: 0, walks: 0, dirtyAssists: 0, refills: 0 };
+  readonly stats: MmuStats = { l2Hits: 0, walks: 0, dirtyAssists: 0, refills: 0 };
   /** Details of the last failed translate(). */
   readonly fault: FaultRecord = { kind: FAULT_NONE, va: 0, access: 0, user: true, cpu: 0, asid: 0, level: 0 };
   /** Page table bound to each ASID (what the hardware walks on a miss). */
@@ -102,6 +102,8 @@ export class Mmu {
   private readonly costL1: number;
   private readonly costL2: number;
   private readonly costRef: number;
+  /** Rights needed per access kind: index access (kernel) or access + 3 (user). */
+  private readonly needMask: Uint8Array;
 
   constructor(profile: MachineProfile, opts: MmuOptions = {}) {
     const problems = validateProfile(profile);
@@ -135,6 +137,9 @@ export class Mmu {
     this.costL1 = profile.costs.tlbL1Hit;
     this.costL2 = profile.costs.tlbL2Hit;
     this.costRef = profile.costs.walkRef;
+    const dirty = this.hwAD ? TLB_D : 0;
+    const kernel = [0, TLB_W | dirty, TLB_X];
+    this.needMask = Uint8Array.from([...kernel, ...kernel.map((k) => k | TLB_U)]);
   }
 
   /** Number of distinct ASIDs the hardware tags entries with. */
@@ -171,12 +176,36 @@ export class Mmu {
    */
   translate(cpu: number, asid: number, va: number, access: Access, user = true): number {
     const c = this.cpus[cpu]!;
-    const m = this.metrics;
     const l1 = access === ACCESS_EXEC ? c.l1i : c.l1d;
+    // Rights an entry must grant for this access (with D for a write when hardware manages it).
+    const need = this.needMask[user ? access + 3 : access]!;
+    // Fast path, inline: the L1 array of the smallest page size (4 KiB), as Tlb.lookupFrom does it.
+    const vpn = Math.floor(va * l1.invPage0);
+    const q = Math.floor(vpn * l1.invSets0);
+    const set = (vpn - q * l1.sets0) | 0;
+    const ways = l1.ways0;
+    const base = set * ways;
+    const tag = l1.tag;
+    for (let i = base; i < base + ways; i++) {
+      if (tag[i] === q && (l1.asid[i] === asid || l1.global[i] !== 0)) {
+        // Not enough rights cached (a fault, or a write needing the dirty assist): the slow path decides.
+        if ((l1.perm[i]! & need) !== need) return this.translateSlow(c, l1, asid, va, access, user, need, 0);
+        l1.touch(0, i, set, i - base);
+        const m = this.metrics;
+        m.tlbHits++;
+        m.cycles += this.costL1;
+        return l1.frame[i]! * 4096 + (va - vpn * l1.page0);
+      }
+    }
+    return this.translateSlow(c, l1, asid, va, access, user, need, 1);
+  }
+
+  /** Everything but an L1 4 KiB hit with sufficient rights: other page sizes, L2, faults, walks. */
+  private translateSlow(c: CpuState, l1: Tlb, asid: number, va: number, access: Access, user: boolean, need: number, firstArray: number): number {
+    const m = this.metrics;
     let tlb = l1;
-    let slot = l1.lookup(va, asid);
+    let slot = l1.lookupFrom(va, asid, firstArray);
     if (slot >= 0) {
-      this.stats.l1Hits++;
       m.cycles += this.costL1;
     } else if (c.l2 !== null && (slot = c.l2.lookup(va, asid)) >= 0) {
       tlb = c.l2;
@@ -185,15 +214,15 @@ export class Mmu {
     }
     if (slot >= 0) {
       const perm = tlb.perm[slot]!;
-      const denied = checkPerm(perm, access, user);
-      if (denied !== FAULT_NONE) {
-        // A page fault invalidates the faulting translation (Intel SDM 4.10.4.1), so a kernel that
-        // upgraded the PTE without flushing sees one spurious fault, not an endless loop.
-        l1.flushPage(va, asid);
-        c.l2?.flushPage(va, asid);
-        return this.raise(denied, va, access, user, cpu, asid, -1);
-      }
-      if (access === ACCESS_WRITE && (perm & TLB_D) === 0 && this.hwAD) {
+      if ((perm & need) !== need) {
+        const denied = checkPerm(perm, access, user);
+        if (denied !== FAULT_NONE) {
+          // A page fault invalidates the faulting translation (Intel SDM 4.10.4.1), so a kernel that
+          // upgraded the PTE without flushing sees one spurious fault, not an endless loop.
+          l1.flushPage(va, asid);
+          c.l2?.flushPage(va, asid);
+          return this.raise(denied, va, access, user, c.id, asid, -1);
+        }
         // Dirty assist: the first write through a clean entry walks to set D in the PTE.
         this.stats.dirtyAssists++;
         return this.walk(c, asid, va, access, user, l1);
@@ -204,7 +233,7 @@ export class Mmu {
       return tlb.frame[slot]! * 4096 + (va - Math.floor(va / size) * size);
     }
     m.tlbMisses++;
-    if (this.software) return this.raise(FAULT_TLB_REFILL, va, access, user, cpu, asid, -1);
+    if (this.software) return this.raise(FAULT_TLB_REFILL, va, access, user, c.id, asid, -1);
     return this.walk(c, asid, va, access, user, l1);
   }
 

@@ -53,6 +53,18 @@ export class Tlb {
   /** Array index of the last hit (valid right after a successful lookup). */
   lastArray = 0;
   readonly totalEntries: number;
+  /**
+   * Array 0 (the smallest page size) as plain fields, for the inline fast path in Mmu.translate:
+   * page size and its reciprocal, set count and its reciprocal, ways.
+   */
+  readonly page0: number;
+  readonly invPage0: number;
+  readonly sets0: number;
+  readonly invSets0: number;
+  readonly ways0: number;
+  /** Tree-PLRU update masks per way (bits = (bits & plruAnd[w]) | plruOr[w]), per array. */
+  private readonly plruAnd: Uint32Array[];
+  private readonly plruOr: Uint32Array[];
 
   constructor(spec: TlbSpec, seed = 1) {
     this.name = spec.name;
@@ -85,6 +97,13 @@ export class Tlb {
       sets += s;
     });
     this.totalEntries = slots;
+    this.page0 = this.pageSize[0]!;
+    this.invPage0 = this.invPage[0]!;
+    this.sets0 = this.sets[0]!;
+    this.invSets0 = this.invSets[0]!;
+    this.ways0 = this.ways[0]!;
+    this.plruAnd = arrays.map((a) => plruMasks(a.ways)[0]);
+    this.plruOr = arrays.map((a) => plruMasks(a.ways)[1]);
     this.tag = new Float64Array(slots).fill(INVALID);
     this.asid = new Int32Array(slots);
     this.global = new Uint8Array(slots);
@@ -99,9 +118,14 @@ export class Tlb {
    * Updates the replacement state on a hit.
    */
   lookup(va: number, asid: number): number {
+    return this.lookupFrom(va, asid, 0);
+  }
+
+  /** lookup() starting at array `first` (Mmu.translate probes array 0 inline, then calls this with 1). */
+  lookupFrom(va: number, asid: number, first: number): number {
     const n = this.arrayCount;
     const tag = this.tag;
-    for (let a = 0; a < n; a++) {
+    for (let a = first; a < n; a++) {
       const vpn = Math.floor(va * this.invPage[a]!);
       const q = Math.floor(vpn * this.invSets[a]!);
       const set = (vpn - q * this.sets[a]!) | 0;
@@ -110,8 +134,7 @@ export class Tlb {
       const end = base + ways;
       for (let i = base; i < end; i++) {
         if (tag[i] === q && (this.asid[i] === asid || this.global[i] !== 0)) {
-          if (this.repl === REPL_LRU) this.stamp[i] = ++this.clock;
-          else if (this.repl === REPL_PLRU) this.touchPlru(this.setBase[a]! + set, i - base, ways);
+          this.touch(a, i, this.setBase[a]! + set, i - base);
           this.lastArray = a;
           return i;
         }
@@ -191,9 +214,8 @@ export class Tlb {
     this.global[slot] = global ? 1 : 0;
     this.frame[slot] = f;
     this.perm[slot] = perm;
-    if (this.repl === REPL_LRU) this.stamp[slot] = ++this.clock;
-    else if (this.repl === REPL_PLRU) this.touchPlru(setId, slot - base, ways);
-    else if (this.repl === REPL_FIFO) this.setState[setId] = (slot - base + 1) % ways;
+    this.touch(a, slot, setId, slot - base);
+    if (this.repl === REPL_FIFO) this.setState[setId] = (slot - base + 1) % ways;
     return slot;
   }
 
@@ -214,24 +236,14 @@ export class Tlb {
   }
 
   /**
-   * Tree-PLRU: ways-1 bits per set, node k's children are 2k+1 and 2k+2 (heap order). A bit of 0
-   * means "the victim is on the left". On access, every node on the path points away from the way.
+   * Record a use of `slot` (way `way` of set `setId`, in array `a`) for the replacement policy.
+   * Tree-PLRU keeps ways-1 bits per set in heap order (node k's children are 2k+1 and 2k+2; a 0
+   * bit means "the victim is on the left"); a use points every node on its path away from it,
+   * which is one AND and one OR with precomputed masks.
    */
-  private touchPlru(setId: number, way: number, ways: number): void {
-    let bits = this.setState[setId]!;
-    let node = 0;
-    let lo = 0;
-    let span = ways;
-    while (span > 1) {
-      span = span / 2;
-      const right = way >= lo + span;
-      // Point away from the accessed half.
-      if (right) bits &= ~(1 << node);
-      else bits |= 1 << node;
-      if (right) lo += span;
-      node = 2 * node + (right ? 2 : 1);
-    }
-    this.setState[setId] = bits >>> 0;
+  touch(a: number, slot: number, setId: number, way: number): void {
+    if (this.repl === REPL_LRU) this.stamp[slot] = ++this.clock;
+    else if (this.repl === REPL_PLRU) this.setState[setId] = ((this.setState[setId]! & this.plruAnd[a]![way]!) | this.plruOr[a]![way]!) >>> 0;
   }
 
   private plruVictim(setId: number, ways: number): number {
@@ -309,4 +321,32 @@ export class Tlb {
     while (a + 1 < this.arrayCount && slot >= this.slotBase[a + 1]!) a++;
     return this.pageSize[a]!;
   }
+}
+
+/** AND/OR masks that apply a tree-PLRU access to way w, for a set of `ways` ways. */
+function plruMasks(ways: number): [Uint32Array, Uint32Array] {
+  const and = new Uint32Array(ways).fill(0xffffffff);
+  const or = new Uint32Array(ways);
+  if (!Number.isInteger(Math.log2(ways))) return [and, or];
+  for (let w = 0; w < ways; w++) {
+    let node = 0;
+    let lo = 0;
+    let span = ways;
+    let a = 0xffffffff;
+    let o = 0;
+    while (span > 1) {
+      span = span / 2;
+      const right = w >= lo + span;
+      if (right) {
+        a &= ~(1 << node);
+        lo += span;
+      } else {
+        o |= 1 << node;
+      }
+      node = 2 * node + (right ? 2 : 1);
+    }
+    and[w] = a >>> 0;
+    or[w] = o >>> 0;
+  }
+  return [and, or];
 }
