@@ -1,0 +1,257 @@
+/**
+ * readelf -W style text views of an ELF file. Layouts follow binutils 2.40 readelf so that output
+ * can be compared line by line with the real tool (the tests do, for the file header).
+ */
+import { hex, hexPad } from '@polykernel/core';
+import { elfConstants as C, shTypeName as elfShTypeName, symbolDisplayName, type ElfFile, type ElfSymbol, type RelocationTable } from '@polykernel/elf';
+
+const TYPE_TEXT: Record<number, string> = {
+  0: 'NONE (None)', 1: 'REL (Relocatable file)', 2: 'EXEC (Executable file)', 3: 'DYN (Shared object file)', 4: 'CORE (Core file)',
+};
+
+function typeText(elf: ElfFile): string {
+  if (elf.header.type === 3 && elf.kind === 'pie') return 'DYN (Position-Independent Executable file)';
+  return TYPE_TEXT[elf.header.type] ?? `<unknown>: ${hex(elf.header.type)}`;
+}
+
+function row(label: string, value: string): string {
+  return `  ${label.padEnd(35)}${value}`;
+}
+
+export function fileHeaderText(elf: ElfFile): string {
+  const h = elf.header;
+  const magic = Array.from(elf.bytes.subarray(0, 16), (b) => hexPad(b, 2)).join(' ');
+  return [
+    'ELF Header:',
+    `  Magic:   ${magic} `,
+    row('Class:', h.bits === 64 ? 'ELF64' : 'ELF32'),
+    row('Data:', h.endian === 'little' ? "2's complement, little endian" : "2's complement, big endian"),
+    row('Version:', h.identVersion === 1 ? '1 (current)' : `${h.identVersion} <unknown>`),
+    row('OS/ABI:', C.OSABI_NAMES[h.osabi] ?? `<unknown: ${hex(h.osabi)}>`),
+    row('ABI Version:', String(h.abiVersion)),
+    row('Type:', typeText(elf)),
+    row('Machine:', elf.machineDescription),
+    row('Version:', `0x${hex(h.version)}`),
+    row('Entry point address:', `0x${hex(h.entry)}`),
+    row('Start of program headers:', `${h.phoff} (bytes into file)`),
+    row('Start of section headers:', `${h.shoff} (bytes into file)`),
+    row('Flags:', `0x${hex(h.flags)}`),
+    row('Size of this header:', `${h.ehsize} (bytes)`),
+    row('Size of program headers:', `${h.phentsize} (bytes)`),
+    row('Number of program headers:', String(h.phnum)),
+    row('Size of section headers:', `${h.shentsize} (bytes)`),
+    row('Number of section headers:', String(h.shnum)),
+    row('Section header string table index:', String(h.shstrndx)),
+  ].join('\n');
+}
+
+/** Program header type names in the processor range, as readelf names them. */
+function phTypeText(type: number, name: string, machine: number): string {
+  if (type === 0x70000001 && machine === C.EM_ARM) return 'EXIDX';
+  if (type === 0x70000003 && machine === C.EM_RISCV) return 'RISCV_ATTRIBUT';
+  if (type === 0x70000001 && machine === C.EM_X86_64) return 'LOPROC+0x1';
+  return name;
+}
+
+function flagText(flags: number): string {
+  return ((flags & 4) !== 0 ? 'R' : ' ') + ((flags & 2) !== 0 ? 'W' : ' ') + ((flags & 1) !== 0 ? 'E' : ' ');
+}
+
+export function programHeadersText(elf: ElfFile, preamble: boolean): string {
+  const h = elf.header;
+  const out: string[] = [];
+  if (elf.programHeaders.length === 0) return '\nThere are no program headers in this file.';
+  if (preamble) {
+    out.push('', `Elf file type is ${typeText(elf)}`, `Entry point 0x${hex(h.entry)}`, `There are ${h.phnum} program headers, starting at offset ${h.phoff}`);
+  }
+  out.push('', 'Program Headers:');
+  const w = elf.is64 ? 16 : 8;
+  out.push(elf.is64
+    ? '  Type           Offset   VirtAddr           PhysAddr           FileSiz  MemSiz   Flg Align'
+    : '  Type           Offset   VirtAddr   PhysAddr   FileSiz MemSiz  Flg Align');
+  for (const p of elf.programHeaders) {
+    const size = elf.is64 ? 6 : 5;
+    out.push(`  ${phTypeText(p.type, p.typeName, h.machine).padEnd(14)} 0x${hexPad(p.offset, 6)} 0x${hexPad(p.vaddr, w)} 0x${hexPad(p.paddr, w)} 0x${hexPad(p.filesz, size)} 0x${hexPad(p.memsz, size)} ${flagText(p.flags)} 0x${hex(p.align)}`);
+    if (p.type === C.PT_INTERP && elf.interpreter !== null) out.push(`      [Requesting program interpreter: ${elf.interpreter}]`);
+  }
+  if (elf.sections.length > 0) {
+    out.push('', ' Section to Segment mapping:', '  Segment Sections...');
+    elf.programHeaders.forEach((p, i) => {
+      const names = elf.sections.filter((s) => s.index !== 0 && sectionInSegment(s, p)).map((s) => s.name);
+      out.push(`   ${String(i).padStart(2, '0')}     ${names.map((n) => n + ' ').join('')}`);
+    });
+  }
+  return out.join('\n');
+}
+
+/** Unsigned 64-bit `x - 1` for a size: 0 wraps to the maximum, as in binutils' bfd_vma arithmetic. */
+function lastIndex(size: number): number {
+  return size === 0 ? Number.MAX_VALUE : size - 1;
+}
+
+/**
+ * binutils include/elf/internal.h ELF_SECTION_IN_SEGMENT_STRICT (check_vma and strict), with
+ * readelf's ELF_TBSS_SPECIAL exclusion: the rule readelf's section-to-segment map uses.
+ */
+function sectionInSegment(s: ElfFile['sections'][number], p: ElfFile['programHeaders'][number]): boolean {
+  const tls = (s.flags & 0x400) !== 0;
+  const alloc = (s.flags & 2) !== 0;
+  const nobits = s.type === C.SHT_NOBITS;
+  if (tls && nobits && p.type !== C.PT_TLS) return false; // ELF_TBSS_SPECIAL
+  const typeOk = tls
+    ? p.type === C.PT_TLS || p.type === C.PT_GNU_RELRO || p.type === C.PT_LOAD
+    : p.type !== C.PT_TLS && p.type !== C.PT_PHDR;
+  if (!typeOk) return false;
+  const allocOnly = [C.PT_LOAD, C.PT_DYNAMIC, C.PT_GNU_EH_FRAME, C.PT_GNU_STACK, C.PT_GNU_RELRO, C.PT_GNU_SFRAME];
+  if (!alloc && (allocOnly.includes(p.type) || (p.type >= 0x6474e555 && p.type <= 0x6474f554))) return false;
+  const size = !tls || !nobits || p.type === C.PT_TLS ? s.size : 0;
+  if (!nobits) {
+    if (s.offset < p.offset) return false;
+    if (s.offset - p.offset > lastIndex(p.filesz)) return false;
+    if (s.offset - p.offset + size > p.filesz) return false;
+  }
+  if (alloc) {
+    if (s.addr < p.vaddr) return false;
+    if (s.addr - p.vaddr > lastIndex(p.memsz)) return false;
+    if (s.addr - p.vaddr + size > p.memsz) return false;
+  }
+  // No zero-size sections at the start or end of PT_DYNAMIC or PT_NOTE.
+  if ((p.type === C.PT_DYNAMIC || p.type === C.PT_NOTE) && s.size === 0 && p.memsz !== 0) {
+    const offOk = nobits || (s.offset > p.offset && s.offset - p.offset < p.filesz);
+    const vmaOk = !alloc || (s.addr > p.vaddr && s.addr - p.vaddr < p.memsz);
+    return offOk && vmaOk;
+  }
+  return true;
+}
+
+/** readelf's Flg column: letters by bit, R only for GNU/FreeBSD OSABIs (else 'o'), 'l'/'p' for processor bits. */
+function sectionFlagLetters(flags: number, osabi: number, machine: number): string {
+  let out = '';
+  for (const [bit, letter] of C.SECTION_FLAG_LETTERS) {
+    if (bit === 0x200000) continue;
+    if (flags % (bit * 2) >= bit) out += letter;
+  }
+  const os = Math.floor(flags / 0x100000) % 0x100; // SHF_MASKOS 0x0ff00000
+  if (os !== 0) out += (os & 0x2) !== 0 && (osabi === 3 || osabi === 9) ? 'R' : 'o';
+  const proc = Math.floor(flags / 0x10000000) % 8; // SHF_MASKPROC bits other than SHF_EXCLUDE
+  if (proc !== 0) out += machine === C.EM_X86_64 && proc === 1 ? 'l' : 'p';
+  return out;
+}
+
+/** readelf -S; `first` when nothing precedes it (readelf then omits the leading blank line). */
+export function sectionsText(elf: ElfFile, first: boolean): string {
+  const h = elf.header;
+  if (elf.sections.length === 0) return '\nThere are no sections in this file.';
+  const out = [...(first ? [] : ['']), `There are ${h.shnum} section headers, starting at offset 0x${hex(h.shoff)}:`, '', 'Section Headers:'];
+  const aw = elf.is64 ? 16 : 8;
+  out.push(`  [Nr] Name              Type            ${'Address'.padEnd(aw)} Off    Size   ES Flg Lk Inf Al`);
+  for (const s of elf.sections) {
+    const flags = sectionFlagLetters(s.flags, h.osabi, h.machine);
+    out.push(`  [${String(s.index).padStart(2)}] ${s.name.padEnd(17)} ${shTypeText(s.type, h.machine).padEnd(15)} ${hexPad(s.addr, aw)} ${hexPad(s.offset, 6)} ${hexPad(s.size, 6)} ${hexPad(s.entsize, 2)} ${flags.padStart(3)} ${String(s.link).padStart(2)} ${String(s.info).padStart(3)} ${String(s.addralign).padStart(2)}`);
+  }
+  // binutils shows SHF_GNU_RETAIN's letter in the key only for GNU and FreeBSD OSABIs.
+  const retain = h.osabi === 3 || h.osabi === 9 ? 'R (retain), ' : '';
+  out.push('Key to Flags:', '  W (write), A (alloc), X (execute), M (merge), S (strings), I (info),', '  L (link order), O (extra OS processing required), G (group), T (TLS),', '  C (compressed), x (unknown), o (OS specific), E (exclude),', `  ${retain}D (mbind), l (large), p (processor specific)`);
+  return out.join('\n');
+}
+
+function dynValueText(elf: ElfFile, tag: number, value: number, needed: string[], i: { n: number }): string {
+  const d = elf.dynamic!;
+  switch (tag) {
+    case C.DT.NEEDED: return `Shared library: [${needed[i.n++] ?? '?'}]`;
+    case C.DT.SONAME: return `Library soname: [${d.soname ?? ''}]`;
+    case C.DT.RPATH: return `Library rpath: [${d.rpath ?? ''}]`;
+    case C.DT.RUNPATH: return `Library runpath: [${d.runpath ?? ''}]`;
+    case C.DT.PLTREL: return value === C.DT.RELA ? 'RELA' : value === C.DT.REL ? 'REL' : String(value);
+    case C.DT.FLAGS: return C.DF_NAMES.filter(([b]) => (value & b) !== 0).map(([, n]) => n).join(' ');
+    case C.DT.FLAGS_1: return 'Flags: ' + C.DF_1_NAMES.filter(([b]) => (value & b) !== 0).map(([, n]) => n).join(' ');
+    case C.DT.PLTRELSZ: case C.DT.RELASZ: case C.DT.RELAENT: case C.DT.STRSZ: case C.DT.SYMENT: case C.DT.RELSZ:
+    case C.DT.RELENT: case C.DT.INIT_ARRAYSZ: case C.DT.FINI_ARRAYSZ: case C.DT.PREINIT_ARRAYSZ: case C.DT.RELRSZ: case C.DT.RELRENT:
+      return `${value} (bytes)`;
+    case C.DT.VERDEFNUM: case C.DT.VERNEEDNUM: case C.DT.RELACOUNT: case C.DT.RELCOUNT:
+      return String(value);
+    case C.DT.BIND_NOW: case C.DT.TEXTREL: case C.DT.SYMBOLIC:
+      return ''; // flag tags: readelf prints no value
+    default: return `0x${hex(value)}`;
+  }
+}
+
+export function dynamicText(elf: ElfFile): string {
+  const d = elf.dynamic;
+  if (d === null) return '\nThere is no dynamic section in this file.';
+  const out = ['', `Dynamic section at offset 0x${hex(d.offset)} contains ${d.entries.length} entries:`, '  Tag        Type                         Name/Value'];
+  const i = { n: 0 };
+  const w = elf.is64 ? 16 : 8;
+  for (const e of d.entries) {
+    const tagHex = e.tag < 0 ? (BigInt(e.tag) + 2n ** BigInt(elf.header.bits)).toString(16) : hex(e.tag);
+    out.push(` 0x${tagHex.padStart(w, '0')} ${`(${e.tagName})`.padEnd(20)} ${dynValueText(elf, e.tag, e.value, d.needed, i)}`);
+  }
+  return out.join('\n');
+}
+
+/** Section type names that depend on the machine (SHT_LOPROC range), as readelf names them. */
+function shTypeText(type: number, machine: number): string {
+  if (type === 0x70000001 && machine === C.EM_X86_64) return 'X86_64_UNWIND';
+  if (type === 0x70000001 && machine === C.EM_ARM) return 'ARM_EXIDX';
+  if (type === 0x70000003 && machine === C.EM_ARM) return 'ARM_ATTRIBUTES';
+  if (type === 0x70000003 && machine === C.EM_RISCV) return 'RISCV_ATTRIBUTE';
+  if (type === 0x70000003 && machine === C.EM_AARCH64) return 'AARCH64_ATTRIBUTES';
+  return elfShTypeName(type);
+}
+
+function ndx(shndx: number): string {
+  if (shndx === C.SHN_UNDEF) return 'UND';
+  if (shndx === C.SHN_ABS) return 'ABS';
+  if (shndx === C.SHN_COMMON) return 'COM';
+  return String(shndx);
+}
+
+export function symbolsText(elf: ElfFile, table: string, syms: ElfSymbol[]): string {
+  const out = ['', `Symbol table '${table}' contains ${syms.length} entries:`];
+  const w = elf.is64 ? 16 : 8;
+  out.push(elf.is64 ? '   Num:    Value          Size Type    Bind   Vis      Ndx Name' : '   Num:    Value  Size Type    Bind   Vis      Ndx Name');
+  for (const s of syms) {
+    // readelf prints sizes of 100000 and more in hex.
+    const size = s.size < 100000 ? String(s.size).padStart(5) : `0x${hex(s.size)}`;
+    out.push(`${String(s.index).padStart(6)}: ${hexPad(s.value, w)} ${size} ${s.typeName.padEnd(7)} ${s.bindName.padEnd(6)} ${s.visibilityName.padEnd(8)} ${ndx(s.shndx).padStart(3)} ${symbolDisplayName(s)}`);
+  }
+  return out.join('\n');
+}
+
+export function relocsText(elf: ElfFile, tables: RelocationTable[]): string {
+  if (tables.length === 0) return '\nThere are no relocations in this file.';
+  const out: string[] = [];
+  const w = elf.is64 ? 16 : 8;
+  for (const t of tables) {
+    out.push('', `Relocation section '${t.name}' at offset 0x${hex(t.offset)} contains ${t.storedEntries} ${t.storedEntries === 1 ? 'entry' : 'entries'}:`);
+    if (t.kind === 'relr') {
+      out.push(`  ${t.relocations.length} offsets`);
+      for (const r of t.relocations) out.push(hexPad(r.offset, w));
+      continue;
+    }
+    out.push(elf.is64
+      ? '    Offset             Info             Type               Symbol\'s Value  Symbol\'s Name' + (t.kind === 'rela' ? ' + Addend' : '')
+      : ' Offset     Info    Type                Sym. Value  Symbol\'s Name' + (t.kind === 'rela' ? ' + Addend' : ''));
+    for (const r of t.relocations) {
+      const info = elf.is64 ? hexPad(r.symbolIndex, 8) + hexPad(r.type, 8) : hexPad(r.symbolIndex * 256 + r.type, 8);
+      const addend = r.addend ?? 0;
+      const symbol = t.symbolTable?.[r.symbolIndex];
+      const name = symbol === undefined ? r.symbolName : symbolDisplayName(symbol, false);
+      const typeCol = r.typeName.padEnd(elf.is64 ? 22 : 17);
+      // binutils dump_relocations: without a symbol, RELA prints the addend after a blank value column.
+      const line = r.symbolIndex === 0
+        ? (t.kind === 'rela' ? `${typeCol}${' '.repeat(elf.is64 ? 20 : 12)}${addend < 0 ? '-' : ''}${hex(Math.abs(addend))}` : typeCol.trimEnd())
+        : `${typeCol} ${hexPad(r.symbolValue, w)} ${name}${t.kind === 'rela' ? ` ${addend < 0 ? '-' : '+'} ${hex(Math.abs(addend))}` : ''}`;
+      out.push(`${hexPad(r.offset, w)}  ${info} ${line}`);
+    }
+  }
+  return out.join('\n');
+}
+
+export function notesText(elf: ElfFile): string {
+  const notes = elf.notes();
+  if (notes.length === 0) return '\nThere are no notes in this file.';
+  const out = ['', 'Displaying notes:', '  Owner                Data size \tDescription'];
+  for (const n of notes) out.push(`  ${n.owner.padEnd(20)} 0x${hexPad(n.descSize, 8)}\t${n.typeName}\t    ${n.text}`);
+  return out.join('\n');
+}

@@ -1,0 +1,63 @@
+/** `polykernel inspect FILE`: readelf-style views or the image model as JSON. */
+import { readFile } from 'node:fs/promises';
+import { FormatError, KernelError } from '@polykernel/core';
+import { parseElf } from '@polykernel/elf';
+import { imageFromElf, sniff, summarize } from '@polykernel/loader';
+import { dynamicText, fileHeaderText, notesText, programHeadersText, relocsText, sectionsText, symbolsText } from './elf-text.js';
+
+export type InspectOptions = Record<string, boolean | undefined>;
+
+/** Run the command; returns the exit status. Output goes to stdout, errors to stderr. */
+export async function runInspect(file: string, opts: InspectOptions, out: (s: string) => void = (s) => process.stdout.write(s + '\n'), err: (s: string) => void = (s) => process.stderr.write(s + '\n')): Promise<number> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(file);
+  } catch (e) {
+    err(`polykernel inspect: ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file' : (e as Error).message}`);
+    return 1;
+  }
+  try {
+    const text = render(bytes, opts);
+    if (text !== '') out(text); // readelf prints nothing at all for an empty view
+    return 0;
+  } catch (e) {
+    if (e instanceof FormatError) {
+      err(`polykernel inspect: ${file}: malformed file: ${e.message}`);
+      return 1;
+    }
+    if (e instanceof KernelError) {
+      err(`polykernel inspect: ${file}: ${e.message} (${e.errno} ${e.errnoNumber})`);
+      return 126;
+    }
+    throw e;
+  }
+}
+
+/** The text (or JSON) for one file. Throws FormatError / KernelError. */
+export function render(bytes: Uint8Array, opts: InspectOptions): string {
+  const format = sniff(bytes);
+  if (format !== 'elf') throw new KernelError('linux', 'ENOEXEC', 'not a format this tool can read (ELF expected)');
+  const elf = parseElf(bytes);
+  if (opts.json === true) return JSON.stringify(summarize(imageFromElf(elf)), null, 2);
+  const all = opts.all === true;
+  const views = ['fileHeader', 'programHeaders', 'sections', 'dynamic', 'dynSyms', 'symbols', 'relocs', 'notes'];
+  const any = all || views.some((v) => opts[v] === true);
+  const want = (v: string): boolean => all || opts[v] === true || (!any && (v === 'fileHeader' || v === 'programHeaders' || v === 'dynamic'));
+  const parts: string[] = [];
+  if (want('fileHeader')) parts.push(fileHeaderText(elf));
+  if (want('sections')) parts.push(sectionsText(elf, parts.length === 0));
+  if (want('programHeaders')) parts.push(programHeadersText(elf, !want('fileHeader')));
+  if (want('dynamic')) parts.push(dynamicText(elf));
+  if (want('relocs')) parts.push(relocsText(elf, elf.relocations()));
+  if (want('dynSyms') || want('symbols')) {
+    const dynsec = elf.sections.find((s) => s.name === '.dynsym');
+    const dyn = elf.dynamicSymbols();
+    if (dyn.length > 0) parts.push(symbolsText(elf, dynsec?.name ?? '.dynsym', dyn));
+  }
+  if (want('symbols')) {
+    const st = elf.symbols();
+    if (st.length > 0) parts.push(symbolsText(elf, '.symtab', st));
+  }
+  if (want('notes')) parts.push(notesText(elf));
+  return parts.join('\n');
+}

@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+/**
+ * polykernel: the command-line front end. Thin: parse arguments, call the packages, print.
+ */
+import { Command, Option } from 'commander';
+import { runInspect } from './inspect.js';
+
+const program = new Command();
+program
+  .name('polykernel')
+  .description('Simulate the process model and virtual memory of real kernels, and inspect real binaries.')
+  .version('0.1.0')
+  .showHelpAfterError('(run with --help for usage)');
+
+program
+  .command('inspect')
+  .description('Show the headers, segments, sections, dynamic table, symbols, relocations and notes of a program file, like readelf -W')
+  .argument('<file>', 'an ELF executable, shared object, relocatable object or core file')
+  .option('-h, --file-header', 'the ELF file header (readelf -h)')
+  .option('-l, --program-headers', 'program headers and the section-to-segment map (readelf -l)')
+  .option('-S, --sections', 'section headers (readelf -S)')
+  .option('-d, --dynamic', 'the dynamic table, read through PT_DYNAMIC as ld.so does (readelf -d)')
+  .option('--dyn-syms', 'the dynamic symbol table with symbol versions (readelf --dyn-syms)')
+  .option('-s, --symbols', 'the static symbol table .symtab, then the dynamic one (readelf -s)')
+  .option('-r, --relocs', 'relocation sections: REL, RELA and RELR expanded (readelf -r)')
+  .option('-n, --notes', 'notes: build ID, ABI tag, GNU properties, FreeBSD tags (readelf -n)')
+  .option('-a, --all', 'everything above')
+  .addOption(new Option('--json', 'print the executable image model as JSON (stable keys: format, bits, endian, machine, kind, entry, imageBase, interpreter, needed, segments, osabi)'))
+  .addHelpText('after', `
+With no view option, prints the file header, program headers and dynamic table.
+
+Examples:
+  polykernel inspect /bin/ls
+  polykernel inspect --dyn-syms /lib/x86_64-linux-gnu/libc.so.6
+  polykernel inspect --json /bin/ls | jq .segments
+
+Exit status: 0 on success, 1 when the file cannot be read or is malformed (the error names the
+field and file offset), 126 (ENOEXEC) when it is not a program file this tool understands.`)
+  .action(async (file: string, opts: Record<string, boolean | undefined>) => {
+    process.exitCode = await runInspect(file, opts);
+  });
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,13 @@
+export { ElfFile, parseElf, isElf } from './elf.js';
+export type { ElfKind } from './elf.js';
+export type { ElfHeader, ProgramHeader, SectionHeader } from './headers.js';
+export { shTypeName, phTypeName } from './headers.js';
+export type { DynamicInfo, DynamicEntry } from './dynamic.js';
+export { AddressMap, dynTagName } from './dynamic.js';
+export type { ElfSymbol } from './symbols.js';
+export { displayName as symbolDisplayName } from './symbols.js';
+export type { Relocation, RelocationTable } from './relocs.js';
+export type { ElfNote } from './notes.js';
+export { gnuHash, sysvHash } from './hash.js';
+export { relocationTypeName } from './reloc-names.js';
+export * as elfConstants from './constants.js';
