@@ -3,7 +3,7 @@
  * can be compared line by line with the real tool (the tests do, for the file header).
  */
 import { hex, hexPad } from '@polykernel/core';
-import { elfConstants as C, shTypeName as elfShTypeName, symbolDisplayName, type ElfFile, type ElfSymbol, type RelocationTable } from '@polykernel/elf';
+import { elfConstants as C, machineFlagNames, shTypeName as elfShTypeName, symbolDisplayName, type ElfFile, type ElfSymbol, type RelocationTable } from '@polykernel/elf';
 
 const TYPE_TEXT: Record<number, string> = {
   0: 'NONE (None)', 1: 'REL (Relocatable file)', 2: 'EXEC (Executable file)', 3: 'DYN (Shared object file)', 4: 'CORE (Core file)',
@@ -35,7 +35,7 @@ export function fileHeaderText(elf: ElfFile): string {
     row('Entry point address:', `0x${hex(h.entry)}`),
     row('Start of program headers:', `${h.phoff} (bytes into file)`),
     row('Start of section headers:', `${h.shoff} (bytes into file)`),
-    row('Flags:', `0x${hex(h.flags)}`),
+    row('Flags:', [`0x${hex(h.flags)}`, ...machineFlagNames(h.machine, h.flags)].join(', ')),
     row('Size of this header:', `${h.ehsize} (bytes)`),
     row('Size of program headers:', `${h.phentsize} (bytes)`),
     row('Number of program headers:', String(h.phnum)),
@@ -138,20 +138,26 @@ function sectionFlagLetters(flags: number, osabi: number, machine: number): stri
   return out;
 }
 
+/** Machine-specific section flag letters readelf adds to its key. */
+const KEY_EXTRA: Record<number, string> = { [C.EM_X86_64]: 'l (large), ', [C.EM_ARM]: 'y (purecode), ', [C.EM_PPC]: 'v (VLE), ' };
+
 /** readelf -S; `first` when nothing precedes it (readelf then omits the leading blank line). */
-export function sectionsText(elf: ElfFile, first: boolean): string {
+export function sectionsText(elf: ElfFile, first: boolean, afterFileHeader: boolean): string {
   const h = elf.header;
   if (elf.sections.length === 0) return '\nThere are no sections in this file.';
-  const out = [...(first ? [] : ['']), `There are ${h.shnum} section headers, starting at offset 0x${hex(h.shoff)}:`, '', 'Section Headers:'];
+  // After the file header readelf omits the count line (the header already gave it).
+  const out = afterFileHeader
+    ? ['', 'Section Headers:']
+    : [...(first ? [] : ['']), `There are ${h.shnum} section headers, starting at offset 0x${hex(h.shoff)}:`, '', 'Section Headers:'];
   const aw = elf.is64 ? 16 : 8;
-  out.push(`  [Nr] Name              Type            ${'Address'.padEnd(aw)} Off    Size   ES Flg Lk Inf Al`);
+  out.push(`  [Nr] Name              Type            ${(elf.is64 ? 'Address' : 'Addr').padEnd(aw)} Off    Size   ES Flg Lk Inf Al`);
   for (const s of elf.sections) {
     const flags = sectionFlagLetters(s.flags, h.osabi, h.machine);
     out.push(`  [${String(s.index).padStart(2)}] ${s.name.padEnd(17)} ${shTypeText(s.type, h.machine).padEnd(15)} ${hexPad(s.addr, aw)} ${hexPad(s.offset, 6)} ${hexPad(s.size, 6)} ${hexPad(s.entsize, 2)} ${flags.padStart(3)} ${String(s.link).padStart(2)} ${String(s.info).padStart(3)} ${String(s.addralign).padStart(2)}`);
   }
   // binutils shows SHF_GNU_RETAIN's letter in the key only for GNU and FreeBSD OSABIs.
   const retain = h.osabi === 3 || h.osabi === 9 ? 'R (retain), ' : '';
-  out.push('Key to Flags:', '  W (write), A (alloc), X (execute), M (merge), S (strings), I (info),', '  L (link order), O (extra OS processing required), G (group), T (TLS),', '  C (compressed), x (unknown), o (OS specific), E (exclude),', `  ${retain}D (mbind), l (large), p (processor specific)`);
+  out.push('Key to Flags:', '  W (write), A (alloc), X (execute), M (merge), S (strings), I (info),', '  L (link order), O (extra OS processing required), G (group), T (TLS),', '  C (compressed), x (unknown), o (OS specific), E (exclude),', `  ${retain}D (mbind), ${KEY_EXTRA[h.machine] ?? ''}p (processor specific)`);
   return out.join('\n');
 }
 
@@ -170,7 +176,7 @@ function dynValueText(elf: ElfFile, tag: number, value: number, needed: string[]
       return `${value} (bytes)`;
     case C.DT.VERDEFNUM: case C.DT.VERNEEDNUM: case C.DT.RELACOUNT: case C.DT.RELCOUNT:
       return String(value);
-    case C.DT.BIND_NOW: case C.DT.TEXTREL: case C.DT.SYMBOLIC:
+    case C.DT.BIND_NOW: case C.DT.SYMBOLIC:
       return ''; // flag tags: readelf prints no value
     default: return `0x${hex(value)}`;
   }
@@ -184,7 +190,7 @@ export function dynamicText(elf: ElfFile): string {
   const w = elf.is64 ? 16 : 8;
   for (const e of d.entries) {
     const tagHex = e.tag < 0 ? (BigInt(e.tag) + 2n ** BigInt(elf.header.bits)).toString(16) : hex(e.tag);
-    out.push(` 0x${tagHex.padStart(w, '0')} ${`(${e.tagName})`.padEnd(20)} ${dynValueText(elf, e.tag, e.value, d.needed, i)}`);
+    out.push(` 0x${tagHex.padStart(w, '0')} ${`(${e.tagName})`.padEnd(20 + 16 - w)} ${dynValueText(elf, e.tag, e.value, d.needed, i)}`);
   }
   return out.join('\n');
 }
@@ -194,7 +200,7 @@ function shTypeText(type: number, machine: number): string {
   if (type === 0x70000001 && machine === C.EM_X86_64) return 'X86_64_UNWIND';
   if (type === 0x70000001 && machine === C.EM_ARM) return 'ARM_EXIDX';
   if (type === 0x70000003 && machine === C.EM_ARM) return 'ARM_ATTRIBUTES';
-  if (type === 0x70000003 && machine === C.EM_RISCV) return 'RISCV_ATTRIBUTE';
+  if (type === 0x70000003 && machine === C.EM_RISCV) return 'RISCV_ATTRIBUTES';
   if (type === 0x70000003 && machine === C.EM_AARCH64) return 'AARCH64_ATTRIBUTES';
   return elfShTypeName(type);
 }
@@ -213,12 +219,15 @@ export function symbolsText(elf: ElfFile, table: string, syms: ElfSymbol[]): str
   for (const s of syms) {
     // readelf prints sizes of 100000 and more in hex.
     const size = s.size < 100000 ? String(s.size).padStart(5) : `0x${hex(s.size)}`;
-    out.push(`${String(s.index).padStart(6)}: ${hexPad(s.value, w)} ${size} ${s.typeName.padEnd(7)} ${s.bindName.padEnd(6)} ${s.visibilityName.padEnd(8)} ${ndx(s.shndx).padStart(3)} ${symbolDisplayName(s)}`);
+    out.push(`${String(s.index).padStart(6)}: ${hexPad(s.value, w)} ${size} ${s.typeName.padEnd(7)} ${s.bindName.padEnd(6)} ${s.visibilityName.padEnd(8)} ${ndx(s.shndx).padStart(3)} ${s.type === 3 && s.name === '' ? (elf.sections[s.shndx]?.name ?? '') : symbolDisplayName(s)}`);
   }
   return out.join('\n');
 }
 
-export function relocsText(elf: ElfFile, tables: RelocationTable[]): string {
+export function relocsText(elf: ElfFile, tables: RelocationTable[], useDynamic: boolean): string {
+  if (elf.sections.length === 0 && !useDynamic) {
+    return '\nThere are no static relocations in this file.\nTo see the dynamic relocations add --use-dynamic to the command line.';
+  }
   if (tables.length === 0) return '\nThere are no relocations in this file.';
   const out: string[] = [];
   const w = elf.is64 ? 16 : 8;
@@ -236,22 +245,36 @@ export function relocsText(elf: ElfFile, tables: RelocationTable[]): string {
       const info = elf.is64 ? hexPad(r.symbolIndex, 8) + hexPad(r.type, 8) : hexPad(r.symbolIndex * 256 + r.type, 8);
       const addend = r.addend ?? 0;
       const symbol = t.symbolTable?.[r.symbolIndex];
-      const name = symbol === undefined ? r.symbolName : symbolDisplayName(symbol, false);
-      const typeCol = r.typeName.padEnd(elf.is64 ? 22 : 17);
+      // A section symbol has no name of its own: readelf shows the section's.
+      const name = symbol === undefined ? r.symbolName
+        : symbol.type === 3 && symbol.name === '' ? (elf.sections[symbol.shndx]?.name ?? '') : symbolDisplayName(symbol, false);
+      const typeCol = r.typeName.padEnd(22);
       // binutils dump_relocations: without a symbol, RELA prints the addend after a blank value column.
       const line = r.symbolIndex === 0
-        ? (t.kind === 'rela' ? `${typeCol}${' '.repeat(elf.is64 ? 20 : 12)}${addend < 0 ? '-' : ''}${hex(Math.abs(addend))}` : typeCol.trimEnd())
-        : `${typeCol} ${hexPad(r.symbolValue, w)} ${name}${t.kind === 'rela' ? ` ${addend < 0 ? '-' : '+'} ${hex(Math.abs(addend))}` : ''}`;
+        ? (t.kind === 'rela' ? `${typeCol}${' '.repeat(elf.is64 ? 20 : 12)}${addend < 0 ? '-' : ''}${hex(Math.abs(addend))}` : typeCol)
+        : `${typeCol} ${hexPad(r.symbolValue, w)}${elf.is64 ? ' ' : '   '}${name}${t.kind === 'rela' ? ` ${addend < 0 ? '-' : '+'} ${hex(Math.abs(addend))}` : ''}`;
       out.push(`${hexPad(r.offset, w)}  ${info} ${line}`);
     }
   }
   return out.join('\n');
 }
 
+/** readelf -n: notes grouped by SHT_NOTE section, or by PT_NOTE segment when there are no sections. */
 export function notesText(elf: ElfFile): string {
   const notes = elf.notes();
-  if (notes.length === 0) return '\nThere are no notes in this file.';
-  const out = ['', 'Displaying notes:', '  Owner                Data size \tDescription'];
-  for (const n of notes) out.push(`  ${n.owner.padEnd(20)} 0x${hexPad(n.descSize, 8)}\t${n.typeName}\t    ${n.text}`);
+  const out: string[] = [];
+  const groups: { title: string; start: number; end: number }[] = elf.sections.length > 0
+    ? elf.sections.filter((s) => s.type === C.SHT_NOTE).map((s) => ({ title: `Displaying notes found in: ${s.name}`, start: s.offset, end: s.offset + s.size }))
+    : elf.programHeaders.filter((p) => p.type === C.PT_NOTE).map((p) => ({
+        title: `Displaying notes found at file offset 0x${hexPad(p.offset, 8)} with length 0x${hexPad(p.filesz, 8)}:`, start: p.offset, end: p.offset + p.filesz,
+      }));
+  for (const g of groups) {
+    out.push('', g.title, '  Owner                Data size \tDescription');
+    for (const n of notes.filter((x) => x.offset >= g.start && x.offset < g.end)) {
+      // binutils print_gnu_note indents property lists by six spaces, other descriptions by four.
+      const indent = n.text.startsWith('Properties:') ? '      ' : '    ';
+      out.push(`  ${n.owner.padEnd(20)} 0x${hexPad(n.descSize, 8)}\t${n.typeName}\t${indent}${n.text}`);
+    }
+  }
   return out.join('\n');
 }

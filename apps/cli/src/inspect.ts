@@ -45,19 +45,24 @@ export function render(bytes: Uint8Array, opts: InspectOptions): string {
   const want = (v: string): boolean => all || opts[v] === true || (!any && (v === 'fileHeader' || v === 'programHeaders' || v === 'dynamic'));
   const parts: string[] = [];
   if (want('fileHeader')) parts.push(fileHeaderText(elf));
-  if (want('sections')) parts.push(sectionsText(elf, parts.length === 0));
+  if (want('sections')) parts.push(sectionsText(elf, parts.length === 0, want('fileHeader')));
   if (want('programHeaders')) parts.push(programHeadersText(elf, !want('fileHeader')));
   if (want('dynamic')) parts.push(dynamicText(elf));
-  if (want('relocs')) parts.push(relocsText(elf, elf.relocations()));
+  const useDynamic = opts.useDynamic === true;
+  if (want('relocs')) parts.push(relocsText(elf, useDynamic ? elf.dynamicRelocations() : elf.relocations(), useDynamic));
   if (want('dynSyms') || want('symbols')) {
     const dynsec = elf.sections.find((s) => s.name === '.dynsym');
-    const dyn = elf.dynamicSymbols();
-    if (dyn.length > 0) parts.push(symbolsText(elf, dynsec?.name ?? '.dynsym', dyn));
+    if (elf.sections.length === 0 && !useDynamic) {
+      parts.push('\nDynamic symbol information is not available for displaying symbols.');
+    } else {
+      const dyn = elf.dynamicSymbols();
+      if (dyn.length > 0) parts.push(symbolsText(elf, dynsec?.name ?? '.dynsym', dyn));
+    }
   }
   if (want('symbols')) {
     const st = elf.symbols();
     if (st.length > 0) parts.push(symbolsText(elf, '.symtab', st));
   }
   if (want('notes')) parts.push(notesText(elf));
-  return parts.join('\n');
+  return parts.filter((p) => p !== '').join('\n');
 }

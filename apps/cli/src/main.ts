@@ -24,6 +24,7 @@ program
   .option('-s, --symbols', 'the static symbol table .symtab, then the dynamic one (readelf -s)')
   .option('-r, --relocs', 'relocation sections: REL, RELA and RELR expanded (readelf -r)')
   .option('-n, --notes', 'notes: build ID, ABI tag, GNU properties, FreeBSD tags (readelf -n)')
+  .option('-D, --use-dynamic', 'read relocations and dynamic symbols through PT_DYNAMIC (DT_RELA, DT_JMPREL, DT_RELR, DT_SYMTAB), as ld.so does, even without section headers')
   .option('-a, --all', 'everything above')
   .addOption(new Option('--json', 'print the executable image model as JSON (stable keys: format, bits, endian, machine, kind, entry, imageBase, interpreter, needed, segments, osabi)'))
   .addHelpText('after', `

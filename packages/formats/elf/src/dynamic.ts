@@ -4,7 +4,7 @@
  * translated to a file offset through the PT_LOAD segments. Stripped files need no sections.
  */
 import { FormatError } from '@polykernel/core';
-import { DT, DT_NAMES, PT_DYNAMIC, PT_LOAD } from './constants.js';
+import { DT, DT_NAMES, EM_AARCH64, EM_PPC, EM_RISCV, PT_DYNAMIC, PT_LOAD } from './constants.js';
 import type { ProgramHeader } from './headers.js';
 import type { ByteReader } from './reader.js';
 
@@ -52,12 +52,20 @@ export class AddressMap {
   }
 }
 
-export function dynTagName(tag: number): string {
-  return DT_NAMES[tag] ?? `0x${tag.toString(16)}`;
+/** Processor-specific dynamic tags (DT_LOPROC..DT_HIPROC) by machine, as readelf names them. */
+const PROC_TAGS: Record<number, Record<number, string>> = {
+  [EM_PPC]: { 0x70000000: 'PPC_GOT', 0x70000001: 'PPC_OPT' },
+  [EM_AARCH64]: { 0x70000001: 'AARCH64_BTI_PLT', 0x70000003: 'AARCH64_PAC_PLT', 0x70000005: 'AARCH64_VARIANT_PCS' },
+  [EM_RISCV]: { 0x70000001: 'RISCV_VARIANT_CC' },
+};
+
+/** readelf's name for a dynamic tag of a file for `machine` (unknown tags: their hex value). */
+export function dynTagName(tag: number, machine = 0): string {
+  return DT_NAMES[tag] ?? PROC_TAGS[machine]?.[tag] ?? `0x${tag.toString(16)}`;
 }
 
 /** Parse PT_DYNAMIC; null when the file has none (static executables, relocatable objects). */
-export function parseDynamic(r: ByteReader, is64: boolean, phdrs: ProgramHeader[], map: AddressMap): DynamicInfo | null {
+export function parseDynamic(r: ByteReader, is64: boolean, machine: number, phdrs: ProgramHeader[], map: AddressMap): DynamicInfo | null {
   const ph = phdrs.find((p) => p.type === PT_DYNAMIC);
   if (ph === undefined) return null;
   const entsize = is64 ? 16 : 8;
@@ -69,7 +77,7 @@ export function parseDynamic(r: ByteReader, is64: boolean, phdrs: ProgramHeader[
     const o = ph.offset + i * entsize;
     const tag = is64 ? readTag64(r, o) : r.i32(o, 'd_tag');
     const value = is64 ? r.u64(o + 8, `d_val (${dynTagName(tag)})`) : r.u32(o + 4, `d_val (${dynTagName(tag)})`);
-    entries.push({ tag, tagName: dynTagName(tag), value });
+    entries.push({ tag, tagName: dynTagName(tag, machine), value });
     if (tag === DT.NULL) break;
     if (!values.has(tag)) values.set(tag, value);
   }

@@ -38,7 +38,7 @@ export class ElfFile {
     this.sections = parseSectionHeaders(this.r, this.header);
     this.addressMap = new AddressMap(this.programHeaders);
     this.interpreter = this.readInterpreter();
-    this.dynamic = parseDynamic(this.r, this.is64, this.programHeaders, this.addressMap);
+    this.dynamic = parseDynamic(this.r, this.is64, this.header.machine, this.programHeaders, this.addressMap);
   }
 
   get is64(): boolean {
@@ -151,14 +151,22 @@ export class ElfFile {
     return syms;
   }
 
+  /**
+   * How many dynamic symbols there are. DT_HASH's nchain says it exactly (gABI); failing that the
+   * .dynsym section; failing that (no sections) DT_GNU_HASH only counts the hashed (defined)
+   * symbols, so also take every symbol a dynamic relocation references: all a loader ever reads.
+   */
   private countDynamicSymbols(limit: number): number {
     const sysv = this.sysvHash();
     if (sysv !== null) return sysv.symbolCount();
-    const gnu = this.gnuHash();
-    if (gnu !== null) return gnu.symbolCount(limit);
     const sec = this.sections.find((s) => s.type === SHT_DYNSYM);
     if (sec !== undefined) return Math.floor(sec.size / (this.is64 ? 24 : 16));
-    return 0;
+    const gnu = this.gnuHash();
+    let count = gnu === null ? 0 : gnu.symbolCount(limit);
+    for (const t of this.readDynamicRelocations(null)) {
+      for (const r of t.relocations) if (r.symbolIndex >= count) count = r.symbolIndex + 1;
+    }
+    return count;
   }
 
   private dynamicStringTable(): StringTable | null {
@@ -248,10 +256,13 @@ export class ElfFile {
 
   /** Relocations found through DT_RELA/DT_REL, DT_JMPREL and DT_RELR, the way ld.so finds them. */
   dynamicRelocations(): RelocationTable[] {
+    return this.dynamic === null ? [] : this.readDynamicRelocations(this.dynamicSymbols());
+  }
+
+  private readDynamicRelocations(syms: ElfSymbol[] | null): RelocationTable[] {
     const d = this.dynamic;
     if (d === null) return [];
     const v = d.values;
-    const syms = this.dynamicSymbols();
     const out: RelocationTable[] = [];
     const jmprel = v.get(DT.JMPREL);
     const pltsz = v.get(DT.PLTRELSZ) ?? 0;
@@ -276,11 +287,11 @@ export class ElfFile {
 
   // ---- notes -----------------------------------------------------------------------------------
 
-  /** Notes from PT_NOTE segments, or from SHT_NOTE sections in files without program headers. */
+  /** Notes from SHT_NOTE sections (as readelf -n), or from PT_NOTE segments when there are no sections (as a loader). */
   notes(): ElfNote[] {
-    const segs = this.programHeaders.filter((p) => p.type === PT_NOTE);
-    if (segs.length > 0) return segs.flatMap((p) => readNotes(this.r, p.offset, p.filesz, p.align));
-    return this.sections.filter((s) => s.type === SHT_NOTE).flatMap((s) => readNotes(this.r, s.offset, s.size, s.addralign));
+    const secs = this.sections.filter((s) => s.type === SHT_NOTE);
+    if (this.sections.length > 0) return secs.flatMap((s) => readNotes(this.r, s.offset, s.size, s.addralign));
+    return this.programHeaders.filter((p) => p.type === PT_NOTE).flatMap((p) => readNotes(this.r, p.offset, p.filesz, p.align));
   }
 }
 

@@ -11,3 +11,4 @@ export type { ElfNote } from './notes.js';
 export { gnuHash, sysvHash } from './hash.js';
 export { relocationTypeName } from './reloc-names.js';
 export * as elfConstants from './constants.js';
+export { machineFlagNames } from './flags.js';

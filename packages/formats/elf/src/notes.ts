@@ -6,6 +6,8 @@ import { FormatError } from '@polykernel/core';
 import type { ByteReader } from './reader.js';
 
 export interface ElfNote {
+  /** File offset of the note's header. */
+  offset: number;
   owner: string;
   type: number;
   /** readelf's description of the type (NT_GNU_BUILD_ID, ...). */
@@ -38,7 +40,7 @@ export function readNotes(r: ByteReader, offset: number, size: number, align: nu
       throw new FormatError('n_descsz', o, `note at 0x${o.toString(16)} runs past its segment`);
     }
     const owner = namesz === 0 ? '' : r.cstring(nameOff, nameOff + namesz, 'note name');
-    out.push({ owner, type, typeName: noteTypeName(owner, type), descOffset: descOff, descSize: descsz, text: describe(r, owner, type, descOff, descsz) });
+    out.push({ offset: o, owner, type, typeName: noteTypeName(owner, type), descOffset: descOff, descSize: descsz, text: describe(r, owner, type, descOff, descsz) });
     if (next <= o) break;
     o = next;
   }
@@ -51,7 +53,10 @@ function alignUp(n: number, a: number): number {
 
 export function noteTypeName(owner: string, type: number): string {
   if (owner === 'GNU') {
-    const names: Record<number, string> = { 1: 'NT_GNU_ABI_TAG', 2: 'NT_GNU_HWCAP', 3: 'NT_GNU_BUILD_ID', 4: 'NT_GNU_GOLD_VERSION', 5: 'NT_GNU_PROPERTY_TYPE_0' };
+    const names: Record<number, string> = {
+      1: 'NT_GNU_ABI_TAG (ABI version tag)', 2: 'NT_GNU_HWCAP (DSO-supplied software HWCAP info)',
+      3: 'NT_GNU_BUILD_ID (unique build ID bitstring)', 4: 'NT_GNU_GOLD_VERSION (gold version)', 5: 'NT_GNU_PROPERTY_TYPE_0',
+    };
     return names[type] ?? `Unknown note type: (0x${hex8(type)})`;
   }
   if (owner === 'FreeBSD') {
