@@ -219,7 +219,7 @@ export function symbolsText(elf: ElfFile, table: string, syms: ElfSymbol[]): str
   for (const s of syms) {
     // readelf prints sizes of 100000 and more in hex.
     const size = s.size < 100000 ? String(s.size).padStart(5) : `0x${hex(s.size)}`;
-    out.push(`${String(s.index).padStart(6)}: ${hexPad(s.value, w)} ${size} ${s.typeName.padEnd(7)} ${s.bindName.padEnd(6)} ${s.visibilityName.padEnd(8)} ${ndx(s.shndx).padStart(3)} ${s.type === 3 && s.name === '' ? (elf.sections[s.shndx]?.name ?? '') : symbolDisplayName(s)}`);
+    out.push(`${String(s.index).padStart(6)}: ${hexPad(s.value, w)} ${size} ${s.typeName.padEnd(7)} ${s.bindName.padEnd(6)} ${s.visibilityName.padEnd(7)} ${ndx(s.shndx).padStart(4)} ${s.type === 3 && s.name === '' ? (elf.sections[s.shndx]?.name ?? '') : symbolDisplayName(s)}`);
   }
   return out.join('\n');
 }

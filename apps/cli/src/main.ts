@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * polykernel: the command-line front end. Thin: parse arguments, call the packages, print.
  */

@@ -216,19 +216,23 @@ export class ElfFile {
   }
 
   /**
-   * Find a dynamic symbol by name through DT_GNU_HASH (preferred, as glibc does) or DT_HASH.
-   * Returns null when the file has neither table or the name is not defined there.
+   * Find the dynamic symbol `name` resolves to in this object, through DT_GNU_HASH (preferred, as
+   * glibc does) or DT_HASH, applying ld.so's check_match (glibc elf/dl-lookup.c): a symbol with
+   * value 0 that is not TLS never matches, only NOTYPE/OBJECT/FUNC/COMMON/TLS/IFUNC do, and for a
+   * PLT relocation (`forPlt`) an undefined symbol does not either. Versions are not checked.
+   * Returns null when the file has neither table or nothing matches.
    */
-  lookup(name: string): ElfSymbol | null {
+  lookup(name: string, forPlt = false): ElfSymbol | null {
     const syms = this.dynamicSymbols();
     const nameAt = (i: number): string => syms[i]?.name ?? '';
+    const accept = (i: number): boolean => symbolMatches(syms[i], forPlt);
     const gnu = this.gnuHash();
     let ix = -1;
-    if (gnu !== null) ix = gnu.lookup(name, nameAt, syms.length);
+    if (gnu !== null) ix = gnu.lookup(name, nameAt, syms.length, accept);
     else {
       const sysv = this.sysvHash();
       if (sysv === null) return null;
-      ix = sysv.lookup(name, nameAt);
+      ix = sysv.lookup(name, nameAt, accept);
     }
     return ix < 0 ? null : syms[ix] ?? null;
   }
@@ -290,9 +294,19 @@ export class ElfFile {
   /** Notes from SHT_NOTE sections (as readelf -n), or from PT_NOTE segments when there are no sections (as a loader). */
   notes(): ElfNote[] {
     const secs = this.sections.filter((s) => s.type === SHT_NOTE);
-    if (this.sections.length > 0) return secs.flatMap((s) => readNotes(this.r, s.offset, s.size, s.addralign));
-    return this.programHeaders.filter((p) => p.type === PT_NOTE).flatMap((p) => readNotes(this.r, p.offset, p.filesz, p.align));
+    if (this.sections.length > 0) return secs.flatMap((s) => readNotes(this.r, s.offset, s.size, s.addralign, this.is64));
+    return this.programHeaders.filter((p) => p.type === PT_NOTE).flatMap((p) => readNotes(this.r, p.offset, p.filesz, p.align, this.is64));
   }
+}
+
+const ALLOWED_TYPES = new Set([0, 1, 2, 5, 6, 10]); // NOTYPE OBJECT FUNC COMMON TLS GNU_IFUNC
+
+/** glibc check_match, minus versions: may this symbol satisfy a lookup? */
+export function symbolMatches(s: ElfSymbol | undefined, forPlt = false): boolean {
+  if (s === undefined) return false;
+  if (s.value === 0 && s.type !== 6) return false;
+  if (!ALLOWED_TYPES.has(s.type)) return false;
+  return !(forPlt && s.shndx === 0);
 }
 
 /** Parse an ELF file from its bytes (not copied). Throws FormatError on malformed input. */

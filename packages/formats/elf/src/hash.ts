@@ -83,7 +83,7 @@ export class GnuHashTable {
    * Look up `name`; `nameAt(i)` returns symbol i's name. Returns the symbol index or -1. Follows
    * do_lookup_x: bloom filter, bucket, chain compare on the hash with the low bit masked.
    */
-  lookup(name: string, nameAt: (index: number) => string, symbolCount: number): number {
+  lookup(name: string, nameAt: (index: number) => string, symbolCount: number, accept: (index: number) => boolean = () => true): number {
     const h1 = gnuHash(name);
     const C = this.wordBits;
     const wordIndex = Math.floor(h1 / C) % this.bloomSize;
@@ -94,7 +94,7 @@ export class GnuHashTable {
     if (ix < this.symoffset) return -1;
     for (; ix < symbolCount; ix++) {
       const h2 = this.r.u32(this.chainOff + (ix - this.symoffset) * 4, 'gnu_hash.chain');
-      if ((h1 | 1) === (h2 | 1) && nameAt(ix) === name) return ix;
+      if ((h1 | 1) === (h2 | 1) && nameAt(ix) === name && accept(ix)) return ix;
       if ((h2 & 1) !== 0) break;
     }
     return -1;
@@ -127,13 +127,13 @@ export class SysvHashTable {
     return this.nchain;
   }
 
-  lookup(name: string, nameAt: (index: number) => string): number {
+  lookup(name: string, nameAt: (index: number) => string, accept: (index: number) => boolean = () => true): number {
     const h = sysvHash(name);
     let i = this.r.u32(this.offset + 8 + (h % this.nbucket) * 4, 'hash.bucket');
     // A chain visits each symbol at most once; a longer walk means a cycle in a malformed file.
     for (let steps = 0; i !== 0 && steps <= this.nchain; steps++) {
       if (i >= this.nchain) throw new FormatError('hash.chain', this.offset, `hash chain index ${i} >= nchain ${this.nchain}`);
-      if (nameAt(i) === name) return i;
+      if (nameAt(i) === name && accept(i)) return i;
       i = this.r.u32(this.offset + 8 + (this.nbucket + i) * 4, 'hash.chain');
     }
     return -1;

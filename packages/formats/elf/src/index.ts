@@ -1,4 +1,4 @@
-export { ElfFile, parseElf, isElf } from './elf.js';
+export { ElfFile, parseElf, isElf, symbolMatches } from './elf.js';
 export type { ElfKind } from './elf.js';
 export type { ElfHeader, ProgramHeader, SectionHeader } from './headers.js';
 export { shTypeName, phTypeName } from './headers.js';

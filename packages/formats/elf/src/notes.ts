@@ -22,7 +22,7 @@ export interface ElfNote {
 const ABI_OS = ['Linux', 'Hurd', 'Solaris', 'FreeBSD', 'NetBSD', 'Syllable', 'NaCl'];
 
 /** Parse the notes in [offset, offset + size) with the given descriptor alignment (4 or 8). */
-export function readNotes(r: ByteReader, offset: number, size: number, align: number): ElfNote[] {
+export function readNotes(r: ByteReader, offset: number, size: number, align: number, is64 = true): ElfNote[] {
   r.check(offset, size, 'note segment');
   const a = align === 8 ? 8 : 4;
   const out: ElfNote[] = [];
@@ -40,7 +40,7 @@ export function readNotes(r: ByteReader, offset: number, size: number, align: nu
       throw new FormatError('n_descsz', o, `note at 0x${o.toString(16)} runs past its segment`);
     }
     const owner = namesz === 0 ? '' : r.cstring(nameOff, nameOff + namesz, 'note name');
-    out.push({ offset: o, owner, type, typeName: noteTypeName(owner, type), descOffset: descOff, descSize: descsz, text: describe(r, owner, type, descOff, descsz) });
+    out.push({ offset: o, owner, type, typeName: noteTypeName(owner, type), descOffset: descOff, descSize: descsz, text: describe(r, owner, type, descOff, descsz, is64) });
     if (next <= o) break;
     o = next;
   }
@@ -63,7 +63,7 @@ export function noteTypeName(owner: string, type: number): string {
     const names: Record<number, string> = { 1: 'NT_FREEBSD_ABI_TAG', 2: 'NT_FREEBSD_NOINIT_TAG', 3: 'NT_FREEBSD_ARCH_TAG', 4: 'NT_FREEBSD_FEATURE_CTL' };
     return names[type] ?? `Unknown note type: (0x${hex8(type)})`;
   }
-  if (owner === 'stapsdt' && type === 3) return 'NT_STAPSDT';
+  if (owner === 'stapsdt' && type === 3) return 'NT_STAPSDT (SystemTap probe descriptors)';
   if (owner === 'Go' && type === 4) return 'GO BUILDID';
   return `Unknown note type: (0x${hex8(type)})`;
 }
@@ -72,7 +72,8 @@ function hex8(n: number): string {
   return n.toString(16).padStart(8, '0');
 }
 
-function describe(r: ByteReader, owner: string, type: number, off: number, size: number): string {
+function describe(r: ByteReader, owner: string, type: number, off: number, size: number, is64: boolean): string {
+  if (owner === 'stapsdt' && type === 3) return describeStapsdt(r, off, size, is64);
   if (owner === 'GNU' && type === 3) {
     let s = '';
     for (let i = 0; i < size; i++) s += r.bytes[off + i]!.toString(16).padStart(2, '0');
@@ -120,4 +121,31 @@ function propertyText(type: number, v: number): string {
     case 0xb0008000: return `1_needed: ${bits([[1, 'indirect external access']])}`;
     default: return `<unknown: 0x${type.toString(16)}>`;
   }
+}
+
+/**
+ * SystemTap SDT probe (sys/sdt.h): pc, base, semaphore (address-sized), then provider, name and
+ * argument strings. Printed over several lines as readelf does.
+ */
+function describeStapsdt(r: ByteReader, off: number, size: number, is64: boolean): string {
+  const w = is64 ? 8 : 4;
+  if (size < 3 * w) return `description data: ${size} bytes`;
+  const pc = r.word(off, is64, 'stapsdt pc');
+  const base = r.word(off + w, is64, 'stapsdt base');
+  const sem = r.word(off + 2 * w, is64, 'stapsdt semaphore');
+  const end = off + size;
+  let p = off + 3 * w;
+  const next = (): string => {
+    if (p >= end) return '';
+    const str = r.cstring(p, end, 'stapsdt string');
+    p += str.length + 1;
+    return str;
+  };
+  const provider = next();
+  const name = next();
+  const args = next();
+  const hx = (v: number): string => '0x' + v.toString(16).padStart(w * 2, '0');
+  const lines = [`Provider: ${provider}`, `    Name: ${name}`, `    Location: ${hx(pc)}, Base: ${hx(base)}, Semaphore: ${hx(sem)}`];
+  if (args !== '') lines.push(`    Arguments: ${args}`);
+  return lines.join('\n');
 }
