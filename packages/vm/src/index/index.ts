@@ -1,0 +1,10 @@
+export type { AddressSpaceIndex, RangeEntry, GapQuery } from './types.js';
+export { alignUp, alignDown, fitInGap } from './types.js';
+export { SortedArrayIndex } from './reference.js';
+export { ListIndex } from './list.js';
+export { RbTreeIndex } from './rbtree.js';
+export { SplayTreeIndex } from './splay.js';
+export { AvlTreeIndex } from './avl.js';
+export { BTreeIndex } from './btree.js';
+export { createIndex, INDEX_KINDS } from './factory.js';
+export type { IndexKind } from './factory.js';
