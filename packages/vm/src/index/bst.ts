@@ -9,6 +9,9 @@ import { fitInGap, type AddressSpaceIndex, type GapQuery, type RangeEntry } from
 
 export interface TreeNode<E> {
   entry: E;
+  /** Copies of entry.start/end, so a descent touches only nodes (entries must not change while inserted). */
+  start: number;
+  end: number;
   left: TreeNode<E> | null;
   right: TreeNode<E> | null;
   parent: TreeNode<E> | null;
@@ -95,16 +98,18 @@ export abstract class BinaryTreeIndex<E extends RangeEntry> implements AddressSp
   protected findNode(addr: number): TreeNode<E> | null {
     let n = this.root;
     let best: TreeNode<E> | null = null;
+    let visited = 0;
     while (n !== null) {
-      this.nodesVisited++;
-      if (n.entry.end > addr) {
+      visited++;
+      if (n.end > addr) {
         best = n;
-        if (n.entry.start <= addr) break;
+        if (n.start <= addr) break;
         n = n.left;
       } else {
         n = n.right;
       }
     }
+    this.nodesVisited += visited;
     return best;
   }
 
@@ -140,17 +145,17 @@ export abstract class BinaryTreeIndex<E extends RangeEntry> implements AddressSp
     while (n !== null) {
       this.nodesVisited++;
       p = n;
-      if (entry.end <= n.entry.start) {
+      if (entry.end <= n.start) {
         goLeft = true;
         n = n.left;
-      } else if (entry.start >= n.entry.end) {
+      } else if (entry.start >= n.end) {
         goLeft = false;
         n = n.right;
       } else {
         return null; // overlap
       }
     }
-    const node: TreeNode<E> = { entry, left: null, right: null, parent: p, prev: null, next: null, gap: 0, maxGap: 0, aux: 0 };
+    const node: TreeNode<E> = { entry, start: entry.start, end: entry.end, left: null, right: null, parent: p, prev: null, next: null, gap: 0, maxGap: 0, aux: 0 };
     if (p === null) this.root = node;
     else if (goLeft) p.left = node;
     else p.right = node;

@@ -13,11 +13,15 @@ const MIN = MAX / 2;
 interface BNode<E> {
   leaf: boolean;
   parent: BNode<E> | null;
-  /** Leaf: entries in order and the gap before each. */
+  /** Leaf: entries in order, their starts and ends (so scans do not touch the entries), and the gap before each. */
   entries: E[];
+  starts: number[];
+  ends: number[];
   gaps: number[];
-  /** Internal: children in order. */
+  /** Internal: children in order, each child's highest end (maple's pivots) and largest gap. */
   children: BNode<E>[];
+  pivots: number[];
+  childGaps: number[];
   /** Summary of the subtree: largest gap, first start, last end. */
   maxGap: number;
   minStart: number;
@@ -28,7 +32,7 @@ interface BNode<E> {
 }
 
 function newNode<E>(leaf: boolean): BNode<E> {
-  return { leaf, parent: null, entries: [], gaps: [], children: [], maxGap: 0, minStart: 0, maxEnd: 0, next: null, prev: null };
+  return { leaf, parent: null, entries: [], starts: [], ends: [], gaps: [], children: [], pivots: [], childGaps: [], maxGap: 0, minStart: 0, maxEnd: 0, next: null, prev: null };
 }
 
 export class BTreeIndex<E extends RangeEntry> implements AddressSpaceIndex<E> {
@@ -45,24 +49,41 @@ export class BTreeIndex<E extends RangeEntry> implements AddressSpaceIndex<E> {
 
   // ---- summaries ----------------------------------------------------------------------------
 
+  /** Recompute a node's summary from its slots. */
   private summarize(n: BNode<E>): void {
+    let g = 0;
     if (n.leaf) {
-      let g = 0;
       for (const x of n.gaps) if (x > g) g = x;
-      n.maxGap = g;
-      n.minStart = n.entries.length > 0 ? n.entries[0]!.start : 0;
-      n.maxEnd = n.entries.length > 0 ? n.entries[n.entries.length - 1]!.end : 0;
+      n.minStart = n.starts.length > 0 ? n.starts[0]! : 0;
+      n.maxEnd = n.ends.length > 0 ? n.ends[n.ends.length - 1]! : 0;
     } else {
-      let g = 0;
-      for (const c of n.children) if (c.maxGap > g) g = c.maxGap;
-      n.maxGap = g;
+      for (const x of n.childGaps) if (x > g) g = x;
       n.minStart = n.children[0]!.minStart;
-      n.maxEnd = n.children[n.children.length - 1]!.maxEnd;
+      n.maxEnd = n.pivots[n.pivots.length - 1]!;
+    }
+    n.maxGap = g;
+  }
+
+  /** Recompute summaries from `n` up, refreshing each parent's pivot and gap for its child. */
+  private summarizeUp(n: BNode<E> | null): void {
+    for (; n !== null; n = n.parent) {
+      this.summarize(n);
+      const p = n.parent;
+      if (p !== null) {
+        const i = p.children.indexOf(n);
+        p.pivots[i] = n.maxEnd;
+        p.childGaps[i] = n.maxGap;
+      }
     }
   }
 
-  private summarizeUp(n: BNode<E> | null): void {
-    for (; n !== null; n = n.parent) this.summarize(n);
+  /** Index of the child of internal node n to descend into for `addr`. */
+  private childFor(n: BNode<E>, addr: number): number {
+    const pv = n.pivots;
+    const last = pv.length - 1;
+    let i = 0;
+    while (i < last && pv[i]! <= addr) i++;
+    return i;
   }
 
   // ---- search -------------------------------------------------------------------------------
@@ -70,19 +91,17 @@ export class BTreeIndex<E extends RangeEntry> implements AddressSpaceIndex<E> {
   /** The leaf and slot of the first entry with end > addr, or null. */
   private seek(addr: number): [BNode<E>, number] | null {
     let n = this.root;
-    this.nodesVisited++;
+    let visited = 1;
     while (!n.leaf) {
-      const cs = n.children;
-      let i = 0;
-      while (i < cs.length - 1 && cs[i]!.maxEnd <= addr) i++;
-      n = cs[i]!;
-      this.nodesVisited++;
+      n = n.children[this.childFor(n, addr)]!;
+      visited++;
     }
-    const es = n.entries;
+    this.nodesVisited += visited;
+    const ends = n.ends;
     let i = 0;
-    while (i < es.length && es[i]!.end <= addr) i++;
-    if (i < es.length) return [n, i];
-    return n.next === null ? null : [n.next, 0];
+    while (i < ends.length && ends[i]! <= addr) i++;
+    if (i < ends.length) return [n, i];
+    return n.next === null || n.next.entries.length === 0 ? null : [n.next, 0];
   }
 
   find(addr: number): E | undefined {
@@ -131,19 +150,18 @@ export class BTreeIndex<E extends RangeEntry> implements AddressSpaceIndex<E> {
     let n = this.root;
     this.nodesVisited++;
     while (!n.leaf) {
-      const cs = n.children;
-      let i = 0;
-      while (i < cs.length - 1 && cs[i]!.maxEnd <= entry.start) i++;
-      n = cs[i]!;
+      n = n.children[this.childFor(n, entry.start)]!;
       this.nodesVisited++;
     }
     let i = 0;
-    while (i < n.entries.length && n.entries[i]!.end <= entry.start) i++;
-    const next = i < n.entries.length ? n.entries[i]! : n.next?.entries[0];
-    if (next !== undefined && next.start < entry.end) return false;
-    const prev = i > 0 ? n.entries[i - 1]! : n.prev?.entries[n.prev.entries.length - 1];
+    while (i < n.ends.length && n.ends[i]! <= entry.start) i++;
+    const nextStart = i < n.starts.length ? n.starts[i] : n.next?.starts[0];
+    if (nextStart !== undefined && nextStart < entry.end) return false;
+    const prevEnd = i > 0 ? n.ends[i - 1] : n.prev?.ends[n.prev.ends.length - 1];
     n.entries.splice(i, 0, entry);
-    n.gaps.splice(i, 0, entry.start - (prev === undefined ? 0 : prev.end));
+    n.starts.splice(i, 0, entry.start);
+    n.ends.splice(i, 0, entry.end);
+    n.gaps.splice(i, 0, entry.start - (prevEnd ?? 0));
     this.count++;
     this.setNextGap(n, i, entry.end);
     this.summarizeUp(n);
@@ -154,9 +172,9 @@ export class BTreeIndex<E extends RangeEntry> implements AddressSpaceIndex<E> {
   /** Set the gap of the entry after slot i of leaf n (which may be in the next leaf). */
   private setNextGap(n: BNode<E>, i: number, prevEnd: number): void {
     if (i + 1 < n.entries.length) {
-      n.gaps[i + 1] = n.entries[i + 1]!.start - prevEnd;
+      n.gaps[i + 1] = n.starts[i + 1]! - prevEnd;
     } else if (n.next !== null && n.next.entries.length > 0) {
-      n.next.gaps[0] = n.next.entries[0]!.start - prevEnd;
+      n.next.gaps[0] = n.next.starts[0]! - prevEnd;
       this.summarizeUp(n.next);
     }
   }
@@ -166,6 +184,8 @@ export class BTreeIndex<E extends RangeEntry> implements AddressSpaceIndex<E> {
     const half = Math.ceil((n.leaf ? n.entries.length : n.children.length) / 2);
     if (n.leaf) {
       right.entries = n.entries.splice(half);
+      right.starts = n.starts.splice(half);
+      right.ends = n.ends.splice(half);
       right.gaps = n.gaps.splice(half);
       right.next = n.next;
       if (right.next !== null) right.next.prev = right;
@@ -173,6 +193,8 @@ export class BTreeIndex<E extends RangeEntry> implements AddressSpaceIndex<E> {
       n.next = right;
     } else {
       right.children = n.children.splice(half);
+      right.pivots = n.pivots.splice(half);
+      right.childGaps = n.childGaps.splice(half);
       for (const c of right.children) c.parent = right;
     }
     this.summarize(n);
@@ -181,11 +203,18 @@ export class BTreeIndex<E extends RangeEntry> implements AddressSpaceIndex<E> {
     if (p === null) {
       p = newNode<E>(false);
       p.children = [n];
+      p.pivots = [n.maxEnd];
+      p.childGaps = [n.maxGap];
       n.parent = p;
       this.root = p;
     }
     right.parent = p;
-    p.children.splice(p.children.indexOf(n) + 1, 0, right);
+    const at = p.children.indexOf(n);
+    p.pivots[at] = n.maxEnd;
+    p.childGaps[at] = n.maxGap;
+    p.children.splice(at + 1, 0, right);
+    p.pivots.splice(at + 1, 0, right.maxEnd);
+    p.childGaps.splice(at + 1, 0, right.maxGap);
     this.summarizeUp(p);
     if (p.children.length > MAX) this.split(p);
   }
@@ -198,10 +227,12 @@ export class BTreeIndex<E extends RangeEntry> implements AddressSpaceIndex<E> {
     const [n, i] = s;
     const prevEnd = entry.start - n.gaps[i]!;
     n.entries.splice(i, 1);
+    n.starts.splice(i, 1);
+    n.ends.splice(i, 1);
     n.gaps.splice(i, 1);
     this.count--;
     // The successor's gap now reaches back to the predecessor's end.
-    if (i < n.entries.length) n.gaps[i] = n.entries[i]!.start - prevEnd;
+    if (i < n.entries.length) n.gaps[i] = n.starts[i]! - prevEnd;
     else this.setNextGap(n, n.entries.length - 1, prevEnd);
     this.summarizeUp(n);
     this.rebalance(n);
@@ -236,21 +267,15 @@ export class BTreeIndex<E extends RangeEntry> implements AddressSpaceIndex<E> {
 
   /** Move one slot from sibling `from` into `to` (from the end of a left sibling or the start of a right one). */
   private moveOne(from: BNode<E>, to: BNode<E>, fromLeft: boolean): void {
-    if (to.leaf) {
-      if (fromLeft) {
-        to.entries.unshift(from.entries.pop()!);
-        to.gaps.unshift(from.gaps.pop()!);
-      } else {
-        to.entries.push(from.entries.shift()!);
-        to.gaps.push(from.gaps.shift()!);
-      }
-    } else {
-      const c = fromLeft ? from.children.pop()! : from.children.shift()!;
-      c.parent = to;
-      if (fromLeft) to.children.unshift(c);
-      else to.children.push(c);
-    }
-    this.summarize(from);
+    const arrays = (x: BNode<E>): unknown[][] => (x.leaf ? [x.entries, x.starts, x.ends, x.gaps] : [x.children, x.pivots, x.childGaps]);
+    const src = arrays(from);
+    const dst = arrays(to);
+    src.forEach((a, k) => {
+      if (fromLeft) dst[k]!.unshift(a.pop());
+      else dst[k]!.push(a.shift());
+    });
+    if (!to.leaf) (fromLeft ? to.children[0]! : to.children[to.children.length - 1]!).parent = to;
+    this.summarizeUp(from);
     this.summarizeUp(to);
   }
 
@@ -258,17 +283,23 @@ export class BTreeIndex<E extends RangeEntry> implements AddressSpaceIndex<E> {
   private merge(left: BNode<E>, right: BNode<E>): void {
     if (left.leaf) {
       left.entries.push(...right.entries);
+      left.starts.push(...right.starts);
+      left.ends.push(...right.ends);
       left.gaps.push(...right.gaps);
       left.next = right.next;
       if (left.next !== null) left.next.prev = left;
     } else {
       for (const c of right.children) c.parent = left;
       left.children.push(...right.children);
+      left.pivots.push(...right.pivots);
+      left.childGaps.push(...right.childGaps);
     }
     const p = left.parent!;
-    p.children.splice(p.children.indexOf(right), 1);
-    this.summarize(left);
-    this.summarizeUp(p);
+    const at = p.children.indexOf(right);
+    p.children.splice(at, 1);
+    p.pivots.splice(at, 1);
+    p.childGaps.splice(at, 1);
+    this.summarizeUp(left);
     if (left.leaf ? left.entries.length > MAX : left.children.length > MAX) this.split(left);
     this.rebalance(p);
   }
@@ -294,8 +325,7 @@ export class BTreeIndex<E extends RangeEntry> implements AddressSpaceIndex<E> {
       const len = n.entries.length;
       for (let k = 0; k < len; k++) {
         const i = q.topDown ? len - 1 - k : k;
-        const e = n.entries[i]!;
-        const a = fitInGap(e.start - n.gaps[i]!, e.start, q);
+        const a = fitInGap(n.starts[i]! - n.gaps[i]!, n.starts[i]!, q);
         if (a >= 0) return a;
       }
       return -1;
@@ -303,11 +333,11 @@ export class BTreeIndex<E extends RangeEntry> implements AddressSpaceIndex<E> {
     const len = n.children.length;
     for (let k = 0; k < len; k++) {
       const i = q.topDown ? len - 1 - k : k;
-      const c = n.children[i]!;
-      // Child i's gaps lie inside [previous sibling's maxEnd, c.maxEnd): skip it when that misses [low, high).
-      if (c.maxEnd <= q.low) continue;
-      if (i > 0 && n.children[i - 1]!.maxEnd >= q.high) continue;
-      const a = this.search(c, q);
+      // Child i's gaps lie inside [pivot i-1, pivot i): skip it when that misses [low, high) or
+      // when its largest gap is too small — decided from this node's slots, without touching the child.
+      if (n.childGaps[i]! < q.length || n.pivots[i]! <= q.low) continue;
+      if (i > 0 && n.pivots[i - 1]! >= q.high) continue;
+      const a = this.search(n.children[i]!, q);
       if (a >= 0) return a;
     }
     return -1;
@@ -327,6 +357,9 @@ export class BTreeIndex<E extends RangeEntry> implements AddressSpaceIndex<E> {
       if (n !== this.root && size < MIN) throw new Error(`btree: underfull node (${size} < ${MIN})`);
       if (!n.leaf && n.children.length === 0) throw new Error('btree: empty internal node');
       if (n.leaf) {
+        n.entries.forEach((e, i) => {
+          if (n.starts[i] !== e.start || n.ends[i] !== e.end) throw new Error('btree: cached start/end out of date');
+        });
         if (leafDepth < 0) leafDepth = depth;
         if (depth !== leafDepth) throw new Error('btree: leaves at different depths');
         if (n.prev !== prevLeaf) throw new Error('btree: leaf links broken');
@@ -338,7 +371,10 @@ export class BTreeIndex<E extends RangeEntry> implements AddressSpaceIndex<E> {
           counted++;
         });
       } else {
-        for (const c of n.children) walk(c, depth + 1, n);
+        n.children.forEach((c, i) => {
+          walk(c, depth + 1, n);
+          if (n.pivots[i] !== c.maxEnd || n.childGaps[i] !== c.maxGap) throw new Error('btree: stale pivot or child gap');
+        });
       }
       const before = { g: n.maxGap, s: n.minStart, e: n.maxEnd };
       this.summarize(n);

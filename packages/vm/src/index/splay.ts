@@ -44,9 +44,9 @@ export class SplayTreeIndex<E extends RangeEntry> extends BinaryTreeIndex<E> {
     while (n !== null) {
       this.nodesVisited++;
       lastTouched = n;
-      if (n.entry.end > addr) {
+      if (n.end > addr) {
         best = n;
-        if (n.entry.start <= addr) break;
+        if (n.start <= addr) break;
         n = n.left;
       } else {
         n = n.right;
