@@ -1,1 +1,7 @@
 export * from './index/index.js';
+export { VmObject } from './object.js';
+export type { VmObjectType } from './object.js';
+export { SwapDevice } from './swap.js';
+export { PageQueues, Q_NONE, Q_ACTIVE, Q_INACTIVE } from './queues.js';
+export { VmSystem } from './vmsystem.js';
+export type { VmCosts, VmOptions, VmCounters, PageLookup } from './vmsystem.js';

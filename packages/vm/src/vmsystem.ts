@@ -1,0 +1,476 @@
+/**
+ * The machine-independent VM: VM objects with shadow chains, the fault path through them
+ * (FreeBSD sys/vm/vm_fault.c), collapse and bypass of chains (vm_object_collapse), and page reclaim
+ * with active/inactive queues, second chance, a swap device and file write-back (the page daemon,
+ * Linux's kswapd). Personalities drive it; it knows nothing of page tables, except through the
+ * `onEvict` hook that lets a personality unmap a page before its frame is reused.
+ */
+import { Metrics } from '@polykernel/core';
+import { FRAME_DIRTY, FRAME_SIZE, FRAME_ZEROED, NO_FRAME, type FrameTable } from '@polykernel/mmu';
+import { VmObject, type VmObjectType } from './object.js';
+import { PageQueues, Q_ACTIVE, Q_INACTIVE } from './queues.js';
+import { SwapDevice } from './swap.js';
+
+export interface VmCosts {
+  /** Reading one page from a file (page-cache miss). */
+  fileReadPage: number;
+  /** Writing one dirty file page back. */
+  fileWritePage: number;
+  swapOutPage: number;
+  swapInPage: number;
+}
+
+export interface VmOptions {
+  swapSlots?: number;
+  costs?: Partial<VmCosts>;
+  metrics?: Metrics;
+}
+
+export interface VmCounters {
+  objectsCreated: number;
+  objectsFreed: number;
+  shadows: number;
+  collapses: number;
+  bypasses: number;
+  pagesMoved: number;
+  copyUps: number;
+  zeroFills: number;
+  fileReads: number;
+  fileWrites: number;
+  swapOuts: number;
+  swapIns: number;
+  pageoutScans: number;
+  reclaimed: number;
+  /** Chain length seen by each fault: index = length. */
+  chainLengths: number[];
+}
+
+/** Where a page was found. */
+export interface PageLookup {
+  object: VmObject;
+  pindex: number;
+  frame: number;
+  depth: number;
+}
+
+const DEFAULT_COSTS: VmCosts = { fileReadPage: 30_000, fileWritePage: 30_000, swapOutPage: 60_000, swapInPage: 60_000 };
+
+export class VmSystem {
+  readonly metrics: Metrics;
+  readonly swap: SwapDevice;
+  readonly queues: PageQueues;
+  readonly counters: VmCounters = {
+    objectsCreated: 0, objectsFreed: 0, shadows: 0, collapses: 0, bypasses: 0, pagesMoved: 0, copyUps: 0,
+    zeroFills: 0, fileReads: 0, fileWrites: 0, swapOuts: 0, swapIns: 0, pageoutScans: 0, reclaimed: 0, chainLengths: [],
+  };
+  /** Called before a resident page's frame is taken away (unmap it from every page table). */
+  onEvict: ((object: VmObject, pindex: number, frame: number) => void) | null = null;
+  private readonly costs: VmCosts;
+  /** Owner of each frame holding an object page (reverse map for reclaim). */
+  private readonly frameObject: (VmObject | null)[];
+  private readonly framePindex: Float64Array;
+  private nextId = 1;
+  private live = 0;
+  /** Shadows of each object (FreeBSD keeps them on backing_object->shadow_head), to collapse one when it is the last. */
+  private readonly shadowsOf = new WeakMap<VmObject, Set<VmObject>>();
+
+  constructor(readonly frames: FrameTable, opts: VmOptions = {}) {
+    this.metrics = opts.metrics ?? frames.metrics ?? new Metrics();
+    this.swap = new SwapDevice(opts.swapSlots ?? 0);
+    this.costs = { ...DEFAULT_COSTS, ...opts.costs };
+    this.queues = new PageQueues(frames.frameCount);
+    this.frameObject = new Array<VmObject | null>(frames.frameCount).fill(null);
+    this.framePindex = new Float64Array(frames.frameCount);
+  }
+
+  /** Objects allocated and not yet freed. */
+  get liveObjects(): number {
+    return this.live;
+  }
+
+  // ---- objects -------------------------------------------------------------------------------
+
+  createObject(type: VmObjectType, sizePages: number, file: Uint8Array | null = null, name = ''): VmObject {
+    if (type === 'vnode' && file === null) throw new RangeError('a vnode object needs the file bytes');
+    this.counters.objectsCreated++;
+    this.live++;
+    return new VmObject(this.nextId++, type, sizePages, file, name);
+  }
+
+  /** vm_object_reference. */
+  reference(obj: VmObject): void {
+    this.assertLive(obj);
+    obj.refCount++;
+  }
+
+  /**
+   * vm_object_shadow: a new anonymous object of `size` pages over `source` at `offset`. The shadow
+   * takes over the caller's reference to `source`.
+   */
+  shadow(source: VmObject, offset = 0, size = source.size - offset): VmObject {
+    this.assertLive(source);
+    const s = this.createObject('anonymous', size);
+    s.backing = source;
+    s.backingOffset = offset;
+    source.shadowCount++;
+    this.trackShadow(s, source);
+    this.counters.shadows++;
+    return s;
+  }
+
+  /**
+   * Copy-on-write duplication of a private mapping (FreeBSD vm_map_copy_entry with
+   * MAP_ENTRY_NEEDS_COPY, resolved eagerly): the caller's reference to `obj` becomes two shadows,
+   * one for the original owner and one for the copy. Returns [forOwner, forCopy].
+   */
+  cowCopy(obj: VmObject): [VmObject, VmObject] {
+    this.reference(obj); // the second shadow needs its own reference
+    return [this.shadow(obj), this.shadow(obj)];
+  }
+
+  /** vm_object_deallocate: drop a reference; free the object at zero and collapse what remains. */
+  deallocate(obj: VmObject): void {
+    this.assertLive(obj);
+    obj.refCount--;
+    if (obj.refCount > 0) return;
+    const backing = obj.backing;
+    this.freeObject(obj);
+    if (backing !== null) {
+      backing.shadowCount--;
+      this.deallocate(backing);
+      if (!backing.dead && backing.refCount === 1 && backing.shadowCount === 1) this.collapseShadowOf(backing);
+    }
+  }
+
+  private freeObject(obj: VmObject): void {
+    for (const [pindex, frame] of obj.pages) this.releaseFrame(obj, pindex, frame);
+    obj.pages.clear();
+    for (const slot of obj.swapped.values()) this.swap.free(slot);
+    obj.swapped.clear();
+    obj.dead = true;
+    obj.backing = null;
+    this.live--;
+    this.counters.objectsFreed++;
+  }
+
+  /** When `backing`'s only reference is its one remaining shadow, collapse that shadow into it. */
+  private collapseShadowOf(backing: VmObject): void {
+    const set = this.shadowsOf.get(backing);
+    if (set === undefined) return;
+    for (const s of [...set]) {
+      if (s.dead || s.backing !== backing) set.delete(s);
+      else this.collapse(s);
+    }
+  }
+
+  // ---- collapse ------------------------------------------------------------------------------
+
+  /**
+   * vm_object_collapse: while `obj`'s backing object is an anonymous object referenced only by
+   * `obj`, pull its pages up (those `obj` does not already have) and take its backing object as
+   * ours; otherwise, if `obj` holds every page of its window, bypass the backing object.
+   */
+  collapse(obj: VmObject): void {
+    this.assertLive(obj);
+    for (;;) {
+      const b = obj.backing;
+      if (b === null || b.type !== 'anonymous') return;
+      if (b.refCount === 1 && b.shadowCount === 1) {
+        this.absorb(obj, b);
+        this.counters.collapses++;
+        continue;
+      }
+      if (this.coversWindow(obj)) {
+        obj.backing = b.backing;
+        obj.backingOffset += b.backingOffset;
+        if (b.backing !== null) {
+          this.reference(b.backing);
+          b.backing.shadowCount++;
+          this.trackShadow(obj, b.backing);
+        }
+        b.shadowCount--;
+        this.counters.bypasses++;
+        this.deallocate(b);
+        continue;
+      }
+      return;
+    }
+  }
+
+  private coversWindow(obj: VmObject): boolean {
+    if (obj.pages.size + obj.swapped.size < obj.size) return false;
+    for (let p = 0; p < obj.size; p++) if (!obj.pages.has(p) && !obj.swapped.has(p)) return false;
+    return true;
+  }
+
+  /** Move b's pages into obj where obj has none; drop the rest; obj inherits b's backing. */
+  private absorb(obj: VmObject, b: VmObject): void {
+    const off = obj.backingOffset;
+    for (const [bp, frame] of b.pages) {
+      const p = bp - off;
+      if (p >= 0 && p < obj.size && !obj.pages.has(p) && !obj.swapped.has(p)) {
+        obj.pages.set(p, frame);
+        this.frameObject[frame] = obj;
+        this.framePindex[frame] = p;
+        this.counters.pagesMoved++;
+      } else {
+        this.releaseFrame(b, bp, frame);
+      }
+    }
+    b.pages.clear();
+    for (const [bp, slot] of b.swapped) {
+      const p = bp - off;
+      if (p >= 0 && p < obj.size && !obj.pages.has(p) && !obj.swapped.has(p)) obj.swapped.set(p, slot);
+      else this.swap.free(slot);
+    }
+    b.swapped.clear();
+    obj.backing = b.backing;
+    obj.backingOffset = off + b.backingOffset;
+    if (b.backing !== null) this.trackShadow(obj, b.backing);
+    b.backing = null;
+    b.dead = true;
+    this.live--;
+    this.counters.objectsFreed++;
+  }
+
+  private trackShadow(shadow: VmObject, backing: VmObject): void {
+    let set = this.shadowsOf.get(backing);
+    if (set === undefined) {
+      set = new Set();
+      this.shadowsOf.set(backing, set);
+    }
+    set.add(shadow);
+  }
+
+  // ---- lookup and fault ----------------------------------------------------------------------
+
+  /** The resident page visible at `pindex` of `obj` through its chain, or null. */
+  lookupPage(obj: VmObject, pindex: number): PageLookup | null {
+    let p = pindex;
+    let depth = 0;
+    for (let o: VmObject | null = obj; o !== null; o = o.backing) {
+      const f = o.pages.get(p);
+      if (f !== undefined) return { object: o, pindex: p, frame: f, depth };
+      if (o.swapped.has(p)) return null;
+      p += o.backingOffset;
+      depth++;
+    }
+    return null;
+  }
+
+  /**
+   * Resolve a fault at page `pindex` of `obj` (vm_fault): find the page down the chain, bringing it
+   * in from swap or the file if needed; on a write, copy it up into `obj` unless it is already
+   * there. Returns the frame now backing the page for this access, or NO_FRAME when memory and swap
+   * are exhausted (the caller's out-of-memory path).
+   */
+  fault(obj: VmObject, pindex: number, write: boolean): number {
+    this.assertLive(obj);
+    if (pindex < 0 || pindex >= obj.size) throw new RangeError(`page ${pindex} outside object ${obj.id} (${obj.size} pages)`);
+    let p = pindex;
+    let depth = 0;
+    let found: VmObject | null = null;
+    let frame = NO_FRAME;
+    let bottom: VmObject = obj;
+    let bottomP = p;
+    for (let o: VmObject | null = obj; o !== null; o = o.backing) {
+      depth++;
+      bottom = o;
+      bottomP = p;
+      const f = o.pages.get(p);
+      if (f !== undefined) {
+        found = o;
+        frame = f;
+        break;
+      }
+      if (o.swapped.has(p)) {
+        frame = this.swapIn(o, p);
+        if (frame === NO_FRAME) return NO_FRAME;
+        found = o;
+        break;
+      }
+      p += o.backingOffset;
+    }
+    const hist = this.counters.chainLengths;
+    hist[depth] = (hist[depth] ?? 0) + 1;
+    if (found === null) {
+      if (bottom.type === 'vnode' && bottomP < bottom.size) {
+        frame = this.pageIn(bottom, bottomP);
+        if (frame === NO_FRAME) return NO_FRAME;
+        found = bottom;
+      } else {
+        // Anonymous memory nobody has written: a zero-filled page in the first object.
+        frame = this.allocFrame(true);
+        if (frame === NO_FRAME) return NO_FRAME;
+        this.insertPage(obj, pindex, frame);
+        this.counters.zeroFills++;
+        this.metrics.faults.zeroFill++;
+        this.queues.referenced[frame] = 1;
+        return frame;
+      }
+    }
+    this.queues.referenced[frame] = 1;
+    if (!write || found === obj) {
+      if (write) this.frames.markDirty(frame);
+      return frame;
+    }
+    // Copy-on-write: the page lives in a backing object; give `obj` its own copy.
+    const copy = this.allocFrame(false);
+    if (copy === NO_FRAME) return NO_FRAME;
+    this.frames.copyFrame(frame, copy);
+    this.frames.markDirty(copy);
+    this.insertPage(obj, pindex, copy);
+    this.counters.copyUps++;
+    this.metrics.faults.cow++;
+    this.queues.referenced[copy] = 1;
+    return copy;
+  }
+
+  private insertPage(obj: VmObject, pindex: number, frame: number): void {
+    obj.pages.set(pindex, frame);
+    this.frameObject[frame] = obj;
+    this.framePindex[frame] = pindex;
+    this.queues.enqueue(frame, Q_ACTIVE);
+  }
+
+  private releaseFrame(_obj: VmObject, _pindex: number, frame: number): void {
+    this.queues.dequeue(frame);
+    this.frameObject[frame] = null;
+    this.frames.free(frame, 0);
+  }
+
+  /** A frame, reclaiming memory if none is free. */
+  private allocFrame(zero: boolean): number {
+    let f = this.frames.alloc(0, zero);
+    if (f === NO_FRAME) {
+      this.pageout(32);
+      f = this.frames.alloc(0, zero);
+    }
+    return f;
+  }
+
+  private pageIn(obj: VmObject, pindex: number): number {
+    const frame = this.allocFrame(true);
+    if (frame === NO_FRAME) return NO_FRAME;
+    if (this.frames.contentsEnabled && obj.file !== null) {
+      const start = pindex * FRAME_SIZE;
+      const bytes = obj.file.subarray(start, Math.min(start + FRAME_SIZE, obj.file.length));
+      if (bytes.length > 0) this.frames.write(frame * FRAME_SIZE, bytes);
+    }
+    this.frames.flags[frame]! &= ~FRAME_DIRTY; // clean: it matches the file
+    this.counters.fileReads++;
+    this.metrics.faults.file++;
+    this.metrics.cycles += this.costs.fileReadPage;
+    this.insertPage(obj, pindex, frame);
+    return frame;
+  }
+
+  private swapIn(obj: VmObject, pindex: number): number {
+    const slot = obj.swapped.get(pindex)!;
+    const frame = this.allocFrame(false);
+    if (frame === NO_FRAME) return NO_FRAME;
+    const bytes = this.swap.read(slot);
+    if (this.frames.contentsEnabled && bytes !== null) this.frames.write(frame * FRAME_SIZE, bytes);
+    this.swap.free(slot);
+    obj.swapped.delete(pindex);
+    this.counters.swapIns++;
+    this.metrics.faults.swapIn++;
+    this.metrics.cycles += this.costs.swapInPage;
+    this.insertPage(obj, pindex, frame);
+    return frame;
+  }
+
+  /** Read bytes of a page as the process would see them (faulting it in). Content mode only. */
+  read(obj: VmObject, pindex: number, offset: number, length: number): Uint8Array | null {
+    const f = this.fault(obj, pindex, false);
+    return f === NO_FRAME ? null : this.frames.read(f * FRAME_SIZE + offset, length);
+  }
+
+  /** Write bytes into a page (faulting and copying as needed). Returns false when out of memory. */
+  write(obj: VmObject, pindex: number, offset: number, bytes: Uint8Array): boolean {
+    const f = this.fault(obj, pindex, true);
+    if (f === NO_FRAME) return false;
+    this.frames.write(f * FRAME_SIZE + offset, bytes);
+    return true;
+  }
+
+  /** Record a reference to a resident page (the personality harvests PTE accessed bits into this). */
+  markReferenced(frame: number): void {
+    this.queues.referenced[frame] = 1;
+  }
+
+  // ---- reclaim -------------------------------------------------------------------------------
+
+  /**
+   * Free up to `target` frames (the page daemon): refill the inactive queue from the oldest
+   * active pages (second chance: a referenced page goes round again), then evict unreferenced
+   * inactive pages — dirty file pages are written back, anonymous pages that are not known-zero go
+   * to swap. Returns the number of frames freed.
+   */
+  pageout(target: number): number {
+    const q = this.queues;
+    let freed = 0;
+    const budget = 2 * (q.length[Q_ACTIVE]! + q.length[Q_INACTIVE]!) + 2;
+    for (let scanned = 0; freed < target && scanned < budget; scanned++) {
+      this.counters.pageoutScans++;
+      if (q.length[Q_INACTIVE]! === 0 || q.length[Q_INACTIVE]! < q.length[Q_ACTIVE]! / 2) {
+        const a = q.oldest(Q_ACTIVE);
+        if (a >= 0) {
+          if (q.referenced[a] === 1) {
+            q.referenced[a] = 0;
+            q.enqueue(a, Q_ACTIVE);
+          } else {
+            q.enqueue(a, Q_INACTIVE);
+          }
+          continue;
+        }
+      }
+      const f = q.oldest(Q_INACTIVE);
+      if (f < 0) break;
+      if (q.referenced[f] === 1) {
+        q.referenced[f] = 0;
+        q.enqueue(f, Q_ACTIVE);
+        continue;
+      }
+      if (this.evict(f)) freed++;
+      else q.enqueue(f, Q_ACTIVE); // could not evict (swap full): keep it
+    }
+    this.counters.reclaimed += freed;
+    return freed;
+  }
+
+  private evict(frame: number): boolean {
+    const obj = this.frameObject[frame];
+    if (obj === null || obj === undefined) return false;
+    const pindex = this.framePindex[frame]!;
+    const dirty = (this.frames.flags[frame]! & FRAME_DIRTY) !== 0;
+    const zero = (this.frames.flags[frame]! & FRAME_ZEROED) !== 0;
+    if (obj.type === 'vnode') {
+      if (dirty) {
+        // Shared file pages written back to the file (private ones never stay in a vnode object).
+        if (this.frames.contentsEnabled && obj.file !== null) {
+          const start = pindex * FRAME_SIZE;
+          const n = Math.min(FRAME_SIZE, obj.file.length - start);
+          if (n > 0) obj.file.set(this.frames.read(frame * FRAME_SIZE, n), start);
+        }
+        this.counters.fileWrites++;
+        this.metrics.cycles += this.costs.fileWritePage;
+      }
+    } else if (!zero || dirty) {
+      const slot = this.swap.alloc();
+      if (slot < 0) return false;
+      this.swap.write(slot, this.frames.contentsEnabled ? this.frames.read(frame * FRAME_SIZE, FRAME_SIZE) : null);
+      obj.swapped.set(pindex, slot);
+      this.counters.swapOuts++;
+      this.metrics.cycles += this.costs.swapOutPage;
+    }
+    this.onEvict?.(obj, pindex, frame);
+    obj.pages.delete(pindex);
+    this.releaseFrame(obj, pindex, frame);
+    return true;
+  }
+
+  private assertLive(obj: VmObject): void {
+    if (obj.dead) throw new Error(`VM object ${obj.id} used after it was freed`);
+  }
+}
