@@ -21,6 +21,8 @@ export class VmObject {
   backingOffset = 0;
   /** Set once the object is freed (any later use is a bug). */
   dead = false;
+  /** Device and physical objects: the first frame of the memory they stand for. */
+  physBase = -1;
 
   constructor(
     readonly id: number,
@@ -35,8 +37,8 @@ export class VmObject {
 
   /** Length of the shadow chain below and including this object. */
   get chainLength(): number {
-    let n = 0;
-    for (let o: VmObject | null = this; o !== null; o = o.backing) n++;
+    let n = 1;
+    for (let o = this.backing; o !== null; o = o.backing) n++;
     return n;
   }
 }

@@ -145,6 +145,26 @@ describe('shadow chains', () => {
   });
 });
 
+describe('device and physical objects', () => {
+  it('map fixed frames without allocating, and COW over them copies', () => {
+    const frames = new FrameTable({ frames: 32, maxOrder: 5, contents: true, metrics: new Metrics() });
+    const vm = new VmSystem(frames);
+    const fb = frames.alloc(2); // four frames standing for device memory
+    frames.write(fb * 4096 + 4096, new Uint8Array([42]));
+    const dev = vm.createPhysicalObject('device', fb, 4);
+    const free = frames.freeFrames;
+    expect(vm.fault(dev, 1, true)).toBe(fb + 1);
+    expect(frames.freeFrames).toBe(free);
+    const priv = vm.shadow(dev);
+    expect(vm.read(priv, 1, 0, 1)?.[0]).toBe(42);
+    vm.write(priv, 1, 0, new Uint8Array([7]));
+    expect(vm.read(dev, 1, 0, 1)?.[0]).toBe(42);
+    expect(vm.counters.copyUps).toBe(1);
+    vm.deallocate(priv);
+    expect(vm.liveObjects).toBe(0);
+  });
+});
+
 describe('reclaim', () => {
   it('a workload four times larger than memory completes through swap and reads back', () => {
     const m = new Metrics();

@@ -97,6 +97,17 @@ export class VmSystem {
     return new VmObject(this.nextId++, type, sizePages, file, name);
   }
 
+  /**
+   * A device or physical object over `pages` frames starting at `baseFrame` (FreeBSD OBJT_DEVICE /
+   * OBJT_PHYS: a framebuffer, MMIO, or wired contiguous memory). Its pages are never allocated,
+   * zeroed, paged out or copied into it; faults simply name the frame.
+   */
+  createPhysicalObject(type: 'device' | 'physical', baseFrame: number, pages: number): VmObject {
+    const o = this.createObject(type, pages);
+    o.physBase = baseFrame;
+    return o;
+  }
+
   /** vm_object_reference. */
   reference(obj: VmObject): void {
     this.assertLive(obj);
@@ -174,7 +185,7 @@ export class VmSystem {
     this.assertLive(obj);
     for (;;) {
       const b = obj.backing;
-      if (b === null || b.type !== 'anonymous') return;
+      if (b?.type !== 'anonymous') return;
       if (b.refCount === 1 && b.shadowCount === 1) {
         this.absorb(obj, b);
         this.counters.collapses++;
@@ -293,7 +304,13 @@ export class VmSystem {
     }
     const hist = this.counters.chainLengths;
     hist[depth] = (hist[depth] ?? 0) + 1;
-    if (found === null) {
+    if (found === null && (bottom.type === 'device' || bottom.type === 'physical')) {
+      // The device pager hands back the frame itself (cdev_pager_getpage); nothing is allocated.
+      if (bottomP >= bottom.size) throw new RangeError(`page ${bottomP} beyond device object ${bottom.id}`);
+      frame = bottom.physBase + bottomP;
+      if (!write || bottom === obj) return frame;
+      found = bottom;
+    } else if (found === null) {
       if (bottom.type === 'vnode' && bottomP < bottom.size) {
         frame = this.pageIn(bottom, bottomP);
         if (frame === NO_FRAME) return NO_FRAME;
@@ -413,7 +430,8 @@ export class VmSystem {
     const budget = 2 * (q.length[Q_ACTIVE]! + q.length[Q_INACTIVE]!) + 2;
     for (let scanned = 0; freed < target && scanned < budget; scanned++) {
       this.counters.pageoutScans++;
-      if (q.length[Q_INACTIVE]! === 0 || q.length[Q_INACTIVE]! < q.length[Q_ACTIVE]! / 2) {
+      const inactive = q.length[Q_INACTIVE]!;
+      if (inactive === 0 || inactive < q.length[Q_ACTIVE]! / 2) {
         const a = q.oldest(Q_ACTIVE);
         if (a >= 0) {
           if (q.referenced[a] === 1) {

@@ -223,7 +223,7 @@ export class BTreeIndex<E extends RangeEntry> implements AddressSpaceIndex<E> {
 
   remove(entry: E): boolean {
     const s = this.seek(entry.start);
-    if (s === null || s[0].entries[s[1]] !== entry) return false;
+    if (s?.[0].entries[s[1]] !== entry) return false;
     const [n, i] = s;
     const prevEnd = entry.start - n.gaps[i]!;
     n.entries.splice(i, 1);
@@ -349,6 +349,7 @@ export class BTreeIndex<E extends RangeEntry> implements AddressSpaceIndex<E> {
     let leafDepth = -1;
     let prevEnd = 0;
     let counted = 0;
+    const leaves: BNode<E>[] = [];
     let prevLeaf: BNode<E> | null = null;
     const walk = (n: BNode<E>, depth: number, parent: BNode<E> | null): void => {
       if (n.parent !== parent) throw new Error('btree: bad parent link');
@@ -364,6 +365,7 @@ export class BTreeIndex<E extends RangeEntry> implements AddressSpaceIndex<E> {
         if (depth !== leafDepth) throw new Error('btree: leaves at different depths');
         if (n.prev !== prevLeaf) throw new Error('btree: leaf links broken');
         prevLeaf = n;
+        leaves.push(n);
         n.entries.forEach((e, i) => {
           if (e.start < prevEnd) throw new Error(`btree: order broken at ${e.start}`);
           if (n.gaps[i] !== e.start - prevEnd) throw new Error(`btree: gap ${n.gaps[i]} != ${e.start - prevEnd} at ${e.start}`);
@@ -382,6 +384,6 @@ export class BTreeIndex<E extends RangeEntry> implements AddressSpaceIndex<E> {
     };
     walk(this.root, 0, null);
     if (counted !== this.count) throw new Error(`btree: count ${this.count} but ${counted} entries`);
-    if (prevLeaf !== null && (prevLeaf as BNode<E>).next !== null) throw new Error('btree: last leaf has a next link');
+    if (leaves.length > 0 && leaves[leaves.length - 1]!.next !== null) throw new Error('btree: last leaf has a next link');
   }
 }
