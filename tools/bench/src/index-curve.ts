@@ -4,6 +4,8 @@
  * Host time here is a benchmark's measurement, never part of the simulation.
  *   npx nx run @polykernel/bench-tools:indexes [-- --json]
  */
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { Rng } from '@polykernel/core';
 import { createIndex, INDEX_KINDS, type IndexKind, type RangeEntry } from '@polykernel/vm';
 
@@ -63,8 +65,22 @@ function measure(kind: IndexKind, n: number): Row {
   return { kind, size: n, findMps, findNodes, insRemMps, insRemNodes: ix.nodesVisited / ops };
 }
 
+/**
+ * Each (index, size) runs in a fresh process: one index kind per process keeps the call sites
+ * monomorphic and the JIT state clean, as in a kernel personality that uses a single index kind.
+ */
+function measureIsolated(kind: IndexKind, n: number): Row {
+  const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--one', kind, String(n)], { encoding: 'utf8' });
+  return JSON.parse(out) as Row;
+}
+
+const one = process.argv.indexOf('--one');
+if (one >= 0) {
+  console.log(JSON.stringify(measure(process.argv[one + 1] as IndexKind, Number(process.argv[one + 2]))));
+  process.exit(0);
+}
 const rows: Row[] = [];
-for (const n of SIZES) for (const k of INDEX_KINDS) rows.push(measure(k, n));
+for (const n of SIZES) for (const k of INDEX_KINDS) rows.push(measureIsolated(k, n));
 
 if (process.argv.includes('--json')) {
   console.log(JSON.stringify(rows, null, 2));

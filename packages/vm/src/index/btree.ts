@@ -1,112 +1,153 @@
 /**
  * A B-tree over ranges with gap tracking, modelled on the maple tree that replaced the red-black
  * tree and the vmacache in Linux 6.1 (lib/maple_tree.c): wide nodes (16 slots, as maple_range_64),
- * entries only in leaves, every node summarising the largest gap below it (maple's gap tracking in
- * ma_gaps) and the highest end below it (the pivots), so lookups touch ~log16(n) nodes and free-space
- * searches skip subtrees. Nodes split when full and borrow or merge when under half full.
+ * entries only in leaves, and every slot of an internal node carrying its child's highest end (the
+ * pivot), lowest start and largest gap (maple's ma_gaps), so lookups and free-space searches decide
+ * where to go from the parent's slots alone, touching ~log16(n) nodes.
+ *
+ * Nodes live in typed-array pools (struct of arrays, 16 slots per node): a descent reads one
+ * contiguous run of pivots per level instead of chasing objects, which is what makes it fast.
  */
 import { fitInGap, type AddressSpaceIndex, type GapQuery, type RangeEntry } from './types.js';
 
-const MAX = 16;
-const MIN = MAX / 2;
-
-interface BNode<E> {
-  leaf: boolean;
-  parent: BNode<E> | null;
-  /** Leaf: entries in order, their starts and ends (so scans do not touch the entries), and the gap before each. */
-  entries: E[];
-  starts: number[];
-  ends: number[];
-  gaps: number[];
-  /** Internal: children in order, each child's highest end (maple's pivots) and largest gap. */
-  children: BNode<E>[];
-  pivots: number[];
-  childGaps: number[];
-  /** Summary of the subtree: largest gap, first start, last end. */
-  maxGap: number;
-  minStart: number;
-  maxEnd: number;
-  /** Leaves are linked in address order. */
-  next: BNode<E> | null;
-  prev: BNode<E> | null;
-}
-
-function newNode<E>(leaf: boolean): BNode<E> {
-  return { leaf, parent: null, entries: [], starts: [], ends: [], gaps: [], children: [], pivots: [], childGaps: [], maxGap: 0, minStart: 0, maxEnd: 0, next: null, prev: null };
-}
+const F = 16;
+const MIN = F / 2;
+const NONE = -1;
 
 export class BTreeIndex<E extends RangeEntry> implements AddressSpaceIndex<E> {
   readonly kind = 'btree';
   /** A 256-byte maple node holds up to 16 entries: ~16 bytes of node per entry plus pivots. */
   readonly bytesPerEntry = 24;
   nodesVisited = 0;
-  private root: BNode<E> = newNode<E>(true);
+
+  // Per node.
+  private leaf: Uint8Array = new Uint8Array(0);
+  private used: Uint8Array = new Uint8Array(0);
+  private parent: Int32Array = new Int32Array(0);
+  private nextLeaf: Int32Array = new Int32Array(0);
+  private prevLeaf: Int32Array = new Int32Array(0);
+  // Per slot (node * F + k). Leaf: the entry's end/start, the gap before it, its entry id.
+  // Internal: the child's max end (pivot), min start, max gap, node id.
+  private hi: Float64Array = new Float64Array(0);
+  private lo: Float64Array = new Float64Array(0);
+  private gap: Float64Array = new Float64Array(0);
+  private ref: Int32Array = new Int32Array(0);
+
+  private capacity = 0;
+  private freeNodes: number[] = [];
+  private nodeCount = 0;
+  private root: number;
   private count = 0;
+  private readonly entries: (E | undefined)[] = [];
+  private freeEntries: number[] = [];
+
+  constructor() {
+    this.grow(64);
+    this.root = this.newNode(true);
+  }
 
   get size(): number {
     return this.count;
   }
 
+  // ---- pools -------------------------------------------------------------------------------
+
+  private grow(cap: number): void {
+    const g8 = (a: Uint8Array): Uint8Array => { const b = new Uint8Array(cap); b.set(a); return b; };
+    const g32 = (a: Int32Array, perSlot: boolean): Int32Array => { const b = new Int32Array(perSlot ? cap * F : cap); b.set(a); return b; };
+    const g64 = (a: Float64Array): Float64Array => { const b = new Float64Array(cap * F); b.set(a); return b; };
+    this.leaf = g8(this.leaf);
+    this.used = g8(this.used);
+    this.parent = g32(this.parent, false);
+    this.nextLeaf = g32(this.nextLeaf, false);
+    this.prevLeaf = g32(this.prevLeaf, false);
+    this.hi = g64(this.hi);
+    this.lo = g64(this.lo);
+    this.gap = g64(this.gap);
+    this.ref = g32(this.ref, true);
+    this.capacity = cap;
+  }
+
+  private newNode(isLeaf: boolean): number {
+    let n = this.freeNodes.pop();
+    if (n === undefined) {
+      if (this.nodeCount === this.capacity) this.grow(this.capacity * 2);
+      n = this.nodeCount++;
+    }
+    this.leaf[n] = isLeaf ? 1 : 0;
+    this.used[n] = 0;
+    this.parent[n] = NONE;
+    this.nextLeaf[n] = NONE;
+    this.prevLeaf[n] = NONE;
+    return n;
+  }
+
+  private freeNode(n: number): void {
+    this.freeNodes.push(n);
+  }
+
   // ---- summaries ----------------------------------------------------------------------------
 
-  /** Recompute a node's summary from its slots. */
-  private summarize(n: BNode<E>): void {
+  private maxGapOf(n: number): number {
     let g = 0;
-    if (n.leaf) {
-      for (const x of n.gaps) if (x > g) g = x;
-      n.minStart = n.starts.length > 0 ? n.starts[0]! : 0;
-      n.maxEnd = n.ends.length > 0 ? n.ends[n.ends.length - 1]! : 0;
-    } else {
-      for (const x of n.childGaps) if (x > g) g = x;
-      n.minStart = n.children[0]!.minStart;
-      n.maxEnd = n.pivots[n.pivots.length - 1]!;
-    }
-    n.maxGap = g;
+    const b = n * F;
+    for (let k = 0; k < this.used[n]!; k++) if (this.gap[b + k]! > g) g = this.gap[b + k]!;
+    return g;
   }
 
-  /** Recompute summaries from `n` up, refreshing each parent's pivot and gap for its child. */
-  private summarizeUp(n: BNode<E> | null): void {
-    for (; n !== null; n = n.parent) {
-      this.summarize(n);
-      const p = n.parent;
-      if (p !== null) {
-        const i = p.children.indexOf(n);
-        p.pivots[i] = n.maxEnd;
-        p.childGaps[i] = n.maxGap;
-      }
+  /** Refresh the parent slots that summarise `n`, up to the root. */
+  private summarizeUp(n: number): void {
+    for (let p = this.parent[n]!; p !== NONE; n = p, p = this.parent[n]!) {
+      const k = this.slotOf(p, n);
+      const b = n * F;
+      const u = this.used[n]!;
+      const s = p * F + k;
+      this.hi[s] = this.hi[b + u - 1]!;
+      this.lo[s] = this.lo[b]!;
+      this.gap[s] = this.maxGapOf(n);
     }
   }
 
-  /** Index of the child of internal node n to descend into for `addr`. */
-  private childFor(n: BNode<E>, addr: number): number {
-    const pv = n.pivots;
-    const last = pv.length - 1;
-    let i = 0;
-    while (i < last && pv[i]! <= addr) i++;
-    return i;
+  private slotOf(p: number, child: number): number {
+    const b = p * F;
+    for (let k = 0; k < this.used[p]!; k++) if (this.ref[b + k] === child) return k;
+    throw new Error('btree: child not found in its parent');
   }
 
   // ---- search -------------------------------------------------------------------------------
 
-  /** The leaf and slot of the first entry with end > addr, or null. */
-  private seek(addr: number): [BNode<E>, number] | null {
+  /** The leaf node for `addr` (descending by pivots). */
+  private descend(addr: number): number {
     let n = this.root;
     let visited = 1;
-    while (!n.leaf) {
-      n = n.children[this.childFor(n, addr)]!;
+    const hi = this.hi;
+    while (this.leaf[n] === 0) {
+      const b = n * F;
+      const last = b + this.used[n]! - 1;
+      let s = b;
+      while (s < last && hi[s]! <= addr) s++;
+      n = this.ref[s]!;
       visited++;
     }
     this.nodesVisited += visited;
-    const ends = n.ends;
-    let i = 0;
-    while (i < ends.length && ends[i]! <= addr) i++;
-    if (i < ends.length) return [n, i];
-    return n.next === null || n.next.entries.length === 0 ? null : [n.next, 0];
+    return n;
+  }
+
+  /** Leaf and slot of the first entry with end > addr, packed as node * F + slot, or NONE. */
+  private seek(addr: number): number {
+    const n = this.descend(addr);
+    const b = n * F;
+    const e = b + this.used[n]!;
+    let s = b;
+    while (s < e && this.hi[s]! <= addr) s++;
+    if (s < e) return s;
+    const nx = this.nextLeaf[n]!;
+    return nx === NONE || this.used[nx] === 0 ? NONE : nx * F;
   }
 
   find(addr: number): E | undefined {
     const s = this.seek(addr);
-    return s === null ? undefined : s[0].entries[s[1]];
+    return s === NONE ? undefined : this.entries[this.ref[s]!];
   }
 
   lookup(addr: number): E | undefined {
@@ -115,229 +156,254 @@ export class BTreeIndex<E extends RangeEntry> implements AddressSpaceIndex<E> {
   }
 
   *iterateFrom(addr: number): IterableIterator<E> {
-    const s = this.seek(addr);
-    if (s === null) return;
-    let [n, i] = s;
-    for (;;) {
-      for (; i < n.entries.length; i++) yield n.entries[i]!;
-      if (n.next === null) return;
-      n = n.next;
-      i = 0;
+    let s = this.seek(addr);
+    while (s !== NONE) {
+      yield this.entries[this.ref[s]!]!;
+      s = this.nextSlot(s);
     }
+  }
+
+  private nextSlot(s: number): number {
+    const n = Math.floor(s / F);
+    if (s + 1 < n * F + this.used[n]!) return s + 1;
+    const nx = this.nextLeaf[n]!;
+    return nx === NONE || this.used[nx] === 0 ? NONE : nx * F;
   }
 
   overlapping(start: number, end: number): E[] {
     const out: E[] = [];
-    const s = this.seek(start);
-    if (s === null) return out;
-    let [n, i] = s;
-    for (;;) {
-      for (; i < n.entries.length; i++) {
-        const e = n.entries[i]!;
-        if (e.start >= end) return out;
-        out.push(e);
-      }
-      if (n.next === null) return out;
-      n = n.next;
-      this.nodesVisited++;
-      i = 0;
-    }
+    for (let s = this.seek(start); s !== NONE && this.lo[s]! < end; s = this.nextSlot(s)) out.push(this.entries[this.ref[s]!]!);
+    return out;
   }
 
   // ---- insert -------------------------------------------------------------------------------
 
   insert(entry: E): boolean {
-    let n = this.root;
-    this.nodesVisited++;
-    while (!n.leaf) {
-      n = n.children[this.childFor(n, entry.start)]!;
-      this.nodesVisited++;
-    }
-    let i = 0;
-    while (i < n.ends.length && n.ends[i]! <= entry.start) i++;
-    const nextStart = i < n.starts.length ? n.starts[i] : n.next?.starts[0];
+    const n = this.descend(entry.start);
+    const b = n * F;
+    const u = this.used[n]!;
+    let k = 0;
+    while (k < u && this.hi[b + k]! <= entry.start) k++;
+    const nx = this.nextLeaf[n]!;
+    const nextStart = k < u ? this.lo[b + k] : nx !== NONE && this.used[nx]! > 0 ? this.lo[nx * F] : undefined;
     if (nextStart !== undefined && nextStart < entry.end) return false;
-    const prevEnd = i > 0 ? n.ends[i - 1] : n.prev?.ends[n.prev.ends.length - 1];
-    n.entries.splice(i, 0, entry);
-    n.starts.splice(i, 0, entry.start);
-    n.ends.splice(i, 0, entry.end);
-    n.gaps.splice(i, 0, entry.start - (prevEnd ?? 0));
+    const pv = this.prevLeaf[n]!;
+    const prevEnd = k > 0 ? this.hi[b + k - 1]! : pv !== NONE && this.used[pv]! > 0 ? this.hi[pv * F + this.used[pv]! - 1]! : 0;
+    let id = this.freeEntries.pop();
+    id ??= this.entries.length;
+    this.entries[id] = entry;
+    this.openSlot(n, k);
+    this.hi[b + k] = entry.end;
+    this.lo[b + k] = entry.start;
+    this.gap[b + k] = entry.start - prevEnd;
+    this.ref[b + k] = id;
     this.count++;
-    this.setNextGap(n, i, entry.end);
+    this.fixNextGap(n, k);
     this.summarizeUp(n);
-    if (n.entries.length > MAX) this.split(n);
+    if (this.used[n]! > F - 1) this.split(n);
     return true;
   }
 
-  /** Set the gap of the entry after slot i of leaf n (which may be in the next leaf). */
-  private setNextGap(n: BNode<E>, i: number, prevEnd: number): void {
-    if (i + 1 < n.entries.length) {
-      n.gaps[i + 1] = n.starts[i + 1]! - prevEnd;
-    } else if (n.next !== null && n.next.entries.length > 0) {
-      n.next.gaps[0] = n.next.starts[0]! - prevEnd;
-      this.summarizeUp(n.next);
+  /** Shift slots k.. of node n right by one. */
+  private openSlot(n: number, k: number): void {
+    const b = n * F;
+    const u = this.used[n]!;
+    for (const a of [this.hi, this.lo, this.gap]) a.copyWithin(b + k + 1, b + k, b + u);
+    this.ref.copyWithin(b + k + 1, b + k, b + u);
+    this.used[n] = u + 1;
+  }
+
+  private closeSlot(n: number, k: number): void {
+    const b = n * F;
+    const u = this.used[n]!;
+    for (const a of [this.hi, this.lo, this.gap]) a.copyWithin(b + k, b + k + 1, b + u);
+    this.ref.copyWithin(b + k, b + k + 1, b + u);
+    this.used[n] = u - 1;
+  }
+
+  /** Recompute the gap of the entry after slot k of leaf n (possibly the next leaf's first). */
+  private fixNextGap(n: number, k: number): void {
+    const prevEnd = k >= 0 ? this.hi[n * F + k]! : this.prevEnd(n);
+    if (k + 1 < this.used[n]!) {
+      this.gap[n * F + k + 1] = this.lo[n * F + k + 1]! - prevEnd;
+      return;
+    }
+    const nx = this.nextLeaf[n]!;
+    if (nx !== NONE && this.used[nx]! > 0) {
+      this.gap[nx * F] = this.lo[nx * F]! - prevEnd;
+      this.summarizeUp(nx);
     }
   }
 
-  private split(n: BNode<E>): void {
-    const right = newNode<E>(n.leaf);
-    const half = Math.ceil((n.leaf ? n.entries.length : n.children.length) / 2);
-    if (n.leaf) {
-      right.entries = n.entries.splice(half);
-      right.starts = n.starts.splice(half);
-      right.ends = n.ends.splice(half);
-      right.gaps = n.gaps.splice(half);
-      right.next = n.next;
-      if (right.next !== null) right.next.prev = right;
-      right.prev = n;
-      n.next = right;
-    } else {
-      right.children = n.children.splice(half);
-      right.pivots = n.pivots.splice(half);
-      right.childGaps = n.childGaps.splice(half);
-      for (const c of right.children) c.parent = right;
+  /** End of the last entry before leaf n (0 if none). */
+  private prevEnd(n: number): number {
+    for (let p = this.prevLeaf[n]!; p !== NONE; p = this.prevLeaf[p]!) {
+      if (this.used[p]! > 0) return this.hi[p * F + this.used[p]! - 1]!;
     }
-    this.summarize(n);
-    this.summarize(right);
-    let p = n.parent;
-    if (p === null) {
-      p = newNode<E>(false);
-      p.children = [n];
-      p.pivots = [n.maxEnd];
-      p.childGaps = [n.maxGap];
-      n.parent = p;
+    return 0;
+  }
+
+  /** Split a node that has reached F slots: its upper half moves to a new right sibling. */
+  private split(n: number): void {
+    const isLeaf = this.leaf[n] === 1;
+    const r = this.newNode(isLeaf);
+    const u = this.used[n]!;
+    const half = Math.ceil(u / 2);
+    const bn = n * F;
+    const br = r * F;
+    for (const a of [this.hi, this.lo, this.gap]) a.copyWithin(br, bn + half, bn + u);
+    this.ref.copyWithin(br, bn + half, bn + u);
+    this.used[r] = u - half;
+    this.used[n] = half;
+    if (isLeaf) {
+      this.nextLeaf[r] = this.nextLeaf[n]!;
+      if (this.nextLeaf[r] !== NONE) this.prevLeaf[this.nextLeaf[r]] = r;
+      this.prevLeaf[r] = n;
+      this.nextLeaf[n] = r;
+    } else {
+      for (let k = 0; k < u - half; k++) this.parent[this.ref[br + k]!] = r;
+    }
+    let p = this.parent[n]!;
+    if (p === NONE) {
+      p = this.newNode(false);
+      this.used[p] = 1;
+      this.ref[p * F] = n;
+      this.parent[n] = p;
       this.root = p;
     }
-    right.parent = p;
-    const at = p.children.indexOf(n);
-    p.pivots[at] = n.maxEnd;
-    p.childGaps[at] = n.maxGap;
-    p.children.splice(at + 1, 0, right);
-    p.pivots.splice(at + 1, 0, right.maxEnd);
-    p.childGaps.splice(at + 1, 0, right.maxGap);
-    this.summarizeUp(p);
-    if (p.children.length > MAX) this.split(p);
+    const k = this.slotOf(p, n);
+    this.openSlot(p, k + 1);
+    this.ref[p * F + k + 1] = r;
+    this.parent[r] = p;
+    this.summarizeUp(n);
+    this.summarizeUp(r);
+    if (this.used[p]! > F - 1) this.split(p);
   }
 
   // ---- remove -------------------------------------------------------------------------------
 
   remove(entry: E): boolean {
     const s = this.seek(entry.start);
-    if (s?.[0].entries[s[1]] !== entry) return false;
-    const [n, i] = s;
-    const prevEnd = entry.start - n.gaps[i]!;
-    n.entries.splice(i, 1);
-    n.starts.splice(i, 1);
-    n.ends.splice(i, 1);
-    n.gaps.splice(i, 1);
+    if (s === NONE || this.entries[this.ref[s]!] !== entry) return false;
+    const n = Math.floor(s / F);
+    const k = s - n * F;
+    const prevEnd = entry.start - this.gap[s]!;
+    const id = this.ref[s]!;
+    this.entries[id] = undefined;
+    this.freeEntries.push(id);
+    this.closeSlot(n, k);
     this.count--;
-    // The successor's gap now reaches back to the predecessor's end.
-    if (i < n.entries.length) n.gaps[i] = n.starts[i]! - prevEnd;
-    else this.setNextGap(n, n.entries.length - 1, prevEnd);
-    this.summarizeUp(n);
+    if (k < this.used[n]!) this.gap[n * F + k] = this.lo[n * F + k]! - prevEnd;
+    else this.fixNextGapFrom(n, prevEnd);
+    if (this.used[n]! > 0) this.summarizeUp(n);
     this.rebalance(n);
     return true;
   }
 
-  private rebalance(n: BNode<E>): void {
-    const size = (x: BNode<E>): number => (x.leaf ? x.entries.length : x.children.length);
-    if (n === this.root) {
-      if (!n.leaf && n.children.length === 1) {
-        this.root = n.children[0]!;
-        this.root.parent = null;
-      }
-      return;
-    }
-    if (size(n) >= MIN) return;
-    const p = n.parent!;
-    const idx = p.children.indexOf(n);
-    const left = idx > 0 ? p.children[idx - 1]! : null;
-    const right = idx + 1 < p.children.length ? p.children[idx + 1]! : null;
-    this.nodesVisited += 2;
-    if (left !== null && size(left) > MIN) {
-      this.moveOne(left, n, true);
-    } else if (right !== null && size(right) > MIN) {
-      this.moveOne(right, n, false);
-    } else if (left !== null) {
-      this.merge(left, n);
-    } else if (right !== null) {
-      this.merge(n, right);
+  private fixNextGapFrom(n: number, prevEnd: number): void {
+    const nx = this.nextLeaf[n]!;
+    if (nx !== NONE && this.used[nx]! > 0) {
+      this.gap[nx * F] = this.lo[nx * F]! - prevEnd;
+      this.summarizeUp(nx);
     }
   }
 
-  /** Move one slot from sibling `from` into `to` (from the end of a left sibling or the start of a right one). */
-  private moveOne(from: BNode<E>, to: BNode<E>, fromLeft: boolean): void {
-    const arrays = (x: BNode<E>): unknown[][] => (x.leaf ? [x.entries, x.starts, x.ends, x.gaps] : [x.children, x.pivots, x.childGaps]);
-    const src = arrays(from);
-    const dst = arrays(to);
-    src.forEach((a, k) => {
-      if (fromLeft) dst[k]!.unshift(a.pop());
-      else dst[k]!.push(a.shift());
-    });
-    if (!to.leaf) (fromLeft ? to.children[0]! : to.children[to.children.length - 1]!).parent = to;
+  private rebalance(n: number): void {
+    if (n === this.root) {
+      if (this.leaf[n] === 0 && this.used[n] === 1) {
+        this.root = this.ref[n * F]!;
+        this.parent[this.root] = NONE;
+        this.freeNode(n);
+      }
+      return;
+    }
+    if (this.used[n]! >= MIN) return;
+    const p = this.parent[n]!;
+    const k = this.slotOf(p, n);
+    const left = k > 0 ? this.ref[p * F + k - 1]! : NONE;
+    const right = k + 1 < this.used[p]! ? this.ref[p * F + k + 1]! : NONE;
+    this.nodesVisited += 2;
+    if (left !== NONE && this.used[left]! > MIN) this.borrow(left, n, true);
+    else if (right !== NONE && this.used[right]! > MIN) this.borrow(right, n, false);
+    else if (left !== NONE) this.merge(left, n);
+    else if (right !== NONE) this.merge(n, right);
+  }
+
+  /** Move one slot from sibling `from` into `to`. */
+  private borrow(from: number, to: number, fromLeft: boolean): void {
+    const src = fromLeft ? from * F + this.used[from]! - 1 : from * F;
+    const dstK = fromLeft ? 0 : this.used[to]!;
+    this.openSlot(to, dstK);
+    const dst = to * F + dstK;
+    this.hi[dst] = this.hi[src]!;
+    this.lo[dst] = this.lo[src]!;
+    this.gap[dst] = this.gap[src]!;
+    this.ref[dst] = this.ref[src]!;
+    if (this.leaf[to] === 0) this.parent[this.ref[dst]] = to;
+    this.closeSlot(from, src - from * F);
     this.summarizeUp(from);
     this.summarizeUp(to);
   }
 
-  /** Merge `right` into `left` and drop `right` from their parent. */
-  private merge(left: BNode<E>, right: BNode<E>): void {
-    if (left.leaf) {
-      left.entries.push(...right.entries);
-      left.starts.push(...right.starts);
-      left.ends.push(...right.ends);
-      left.gaps.push(...right.gaps);
-      left.next = right.next;
-      if (left.next !== null) left.next.prev = left;
+  /** Append `right`'s slots to `left`, unlink and free `right`. */
+  private merge(left: number, right: number): void {
+    const ul = this.used[left]!;
+    const ur = this.used[right]!;
+    const bl = left * F;
+    const br = right * F;
+    for (const a of [this.hi, this.lo, this.gap]) a.copyWithin(bl + ul, br, br + ur);
+    this.ref.copyWithin(bl + ul, br, br + ur);
+    this.used[left] = ul + ur;
+    if (this.leaf[left] === 1) {
+      this.nextLeaf[left] = this.nextLeaf[right]!;
+      if (this.nextLeaf[left] !== NONE) this.prevLeaf[this.nextLeaf[left]] = left;
     } else {
-      for (const c of right.children) c.parent = left;
-      left.children.push(...right.children);
-      left.pivots.push(...right.pivots);
-      left.childGaps.push(...right.childGaps);
+      for (let k = 0; k < ur; k++) this.parent[this.ref[br + k]!] = left;
     }
-    const p = left.parent!;
-    const at = p.children.indexOf(right);
-    p.children.splice(at, 1);
-    p.pivots.splice(at, 1);
-    p.childGaps.splice(at, 1);
-    this.summarizeUp(left);
-    if (left.leaf ? left.entries.length > MAX : left.children.length > MAX) this.split(left);
+    const p = this.parent[right]!;
+    this.closeSlot(p, this.slotOf(p, right));
+    this.freeNode(right);
+    if (this.used[left] > 0) this.summarizeUp(left);
+    if (this.used[left] > F - 1) this.split(left);
     this.rebalance(p);
   }
 
   // ---- gaps ---------------------------------------------------------------------------------
 
+  private lastEnd(): number {
+    let n = this.root;
+    while (this.leaf[n] === 0) n = this.ref[n * F + this.used[n]! - 1]!;
+    return this.used[n]! > 0 ? this.hi[n * F + this.used[n]! - 1]! : 0;
+  }
+
   findGap(q: GapQuery): number {
-    const lastEnd = this.count === 0 ? 0 : this.root.maxEnd;
     if (q.topDown) {
       this.nodesVisited++;
-      const t = fitInGap(lastEnd, Number.MAX_SAFE_INTEGER, q);
+      const t = fitInGap(this.lastEnd(), Number.MAX_SAFE_INTEGER, q);
       if (t >= 0) return t;
       return this.count === 0 ? -1 : this.search(this.root, q);
     }
     const a = this.count === 0 ? -1 : this.search(this.root, q);
-    return a >= 0 ? a : fitInGap(lastEnd, Number.MAX_SAFE_INTEGER, q);
+    return a >= 0 ? a : fitInGap(this.lastEnd(), Number.MAX_SAFE_INTEGER, q);
   }
 
-  private search(n: BNode<E>, q: GapQuery): number {
+  private search(n: number, q: GapQuery): number {
     this.nodesVisited++;
-    if (n.maxGap < q.length) return -1;
-    if (n.leaf) {
-      const len = n.entries.length;
-      for (let k = 0; k < len; k++) {
-        const i = q.topDown ? len - 1 - k : k;
-        const a = fitInGap(n.starts[i]! - n.gaps[i]!, n.starts[i]!, q);
+    const b = n * F;
+    const u = this.used[n]!;
+    for (let j = 0; j < u; j++) {
+      const k = q.topDown ? u - 1 - j : j;
+      const s = b + k;
+      if (this.leaf[n] === 1) {
+        const a = fitInGap(this.lo[s]! - this.gap[s]!, this.lo[s]!, q);
         if (a >= 0) return a;
+        continue;
       }
-      return -1;
-    }
-    const len = n.children.length;
-    for (let k = 0; k < len; k++) {
-      const i = q.topDown ? len - 1 - k : k;
-      // Child i's gaps lie inside [pivot i-1, pivot i): skip it when that misses [low, high) or
+      // Child k's gaps lie inside [pivot k-1, pivot k): skip it when that misses [low, high) or
       // when its largest gap is too small — decided from this node's slots, without touching the child.
-      if (n.childGaps[i]! < q.length || n.pivots[i]! <= q.low) continue;
-      if (i > 0 && n.pivots[i - 1]! >= q.high) continue;
-      const a = this.search(n.children[i]!, q);
+      if (this.gap[s]! < q.length || this.hi[s]! <= q.low) continue;
+      if (k > 0 && this.hi[s - 1]! >= q.high) continue;
+      const a = this.search(this.ref[s]!, q);
       if (a >= 0) return a;
     }
     return -1;
@@ -349,41 +415,42 @@ export class BTreeIndex<E extends RangeEntry> implements AddressSpaceIndex<E> {
     let leafDepth = -1;
     let prevEnd = 0;
     let counted = 0;
-    const leaves: BNode<E>[] = [];
-    let prevLeaf: BNode<E> | null = null;
-    const walk = (n: BNode<E>, depth: number, parent: BNode<E> | null): void => {
-      if (n.parent !== parent) throw new Error('btree: bad parent link');
-      const size = n.leaf ? n.entries.length : n.children.length;
-      if (size > MAX) throw new Error(`btree: node with ${size} slots`);
-      if (n !== this.root && size < MIN) throw new Error(`btree: underfull node (${size} < ${MIN})`);
-      if (!n.leaf && n.children.length === 0) throw new Error('btree: empty internal node');
-      if (n.leaf) {
-        n.entries.forEach((e, i) => {
-          if (n.starts[i] !== e.start || n.ends[i] !== e.end) throw new Error('btree: cached start/end out of date');
-        });
+    let prevLeafSeen = NONE;
+    const walk = (n: number, depth: number, parent: number): void => {
+      if (this.parent[n] !== parent) throw new Error('btree: bad parent link');
+      const u = this.used[n]!;
+      if (u > F - 1) throw new Error(`btree: node with ${u} slots`);
+      if (n !== this.root && u < MIN) throw new Error(`btree: underfull node (${u} < ${MIN})`);
+      const b = n * F;
+      if (this.leaf[n] === 1) {
         if (leafDepth < 0) leafDepth = depth;
         if (depth !== leafDepth) throw new Error('btree: leaves at different depths');
-        if (n.prev !== prevLeaf) throw new Error('btree: leaf links broken');
-        prevLeaf = n;
-        leaves.push(n);
-        n.entries.forEach((e, i) => {
+        if (this.prevLeaf[n] !== prevLeafSeen) throw new Error('btree: leaf links broken');
+        if (prevLeafSeen !== NONE && this.nextLeaf[prevLeafSeen] !== n) throw new Error('btree: leaf next link broken');
+        prevLeafSeen = n;
+        for (let k = 0; k < u; k++) {
+          const e = this.entries[this.ref[b + k]!]!;
+          if (this.lo[b + k] !== e.start || this.hi[b + k] !== e.end) throw new Error('btree: cached start/end out of date');
           if (e.start < prevEnd) throw new Error(`btree: order broken at ${e.start}`);
-          if (n.gaps[i] !== e.start - prevEnd) throw new Error(`btree: gap ${n.gaps[i]} != ${e.start - prevEnd} at ${e.start}`);
+          if (this.gap[b + k] !== e.start - prevEnd) throw new Error(`btree: gap ${this.gap[b + k]} != ${e.start - prevEnd} at ${e.start}`);
           prevEnd = e.end;
           counted++;
-        });
+        }
       } else {
-        n.children.forEach((c, i) => {
+        if (u === 0) throw new Error('btree: empty internal node');
+        for (let k = 0; k < u; k++) {
+          const c = this.ref[b + k]!;
           walk(c, depth + 1, n);
-          if (n.pivots[i] !== c.maxEnd || n.childGaps[i] !== c.maxGap) throw new Error('btree: stale pivot or child gap');
-        });
+          const cb = c * F;
+          const cu = this.used[c]!;
+          if (this.hi[b + k] !== this.hi[cb + cu - 1] || this.lo[b + k] !== this.lo[cb] || this.gap[b + k] !== this.maxGapOf(c)) {
+            throw new Error('btree: stale pivot, start or gap in a parent slot');
+          }
+        }
       }
-      const before = { g: n.maxGap, s: n.minStart, e: n.maxEnd };
-      this.summarize(n);
-      if (before.g !== n.maxGap || before.s !== n.minStart || before.e !== n.maxEnd) throw new Error('btree: stale node summary');
     };
-    walk(this.root, 0, null);
+    walk(this.root, 0, NONE);
     if (counted !== this.count) throw new Error(`btree: count ${this.count} but ${counted} entries`);
-    if (leaves.length > 0 && leaves[leaves.length - 1]!.next !== null) throw new Error('btree: last leaf has a next link');
+    if (prevLeafSeen !== NONE && this.nextLeaf[prevLeafSeen] !== NONE) throw new Error('btree: last leaf has a next link');
   }
 }
