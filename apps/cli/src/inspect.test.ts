@@ -99,3 +99,37 @@ describe('command behaviour', () => {
     }
   });
 });
+
+describe('PE views are byte-identical to llvm-readobj 14 blocks (saved output)', () => {
+  const PE = fileURLToPath(new URL('../../../packages/formats/pe/test/fixtures/', import.meta.url));
+  const files = readdirSync(PE).filter((f) => !f.endsWith('.txt') && !f.endsWith('.md')).sort();
+  /** The lines of a readobj block: from a line equal to `start` through its closing line. */
+  const block = (text: string, start: RegExp, close: string): string => {
+    const lines = text.split('\n');
+    const out: string[] = [];
+    let on = false;
+    for (const l of lines) {
+      if (start.test(l)) on = true;
+      if (on) out.push(l);
+      if (on && l === close && !start.test(l)) {
+        if (close === ']') break;
+        on = false;
+      }
+    }
+    return out.join('\n');
+  };
+  it.each(files)('%s: sections, imports, exports, base relocations', (f) => {
+    const want = readFileSync(join(PE, `${f}.readobj.txt`), 'utf8');
+    const bytes = readFileSync(join(PE, f));
+    expect(render(bytes, { sections: true })).toBe(block(want, /^Sections \[$/, ']'));
+    expect(render(bytes, { coffImports: true })).toBe(block(want, /^(Import|DelayImport) \{$/, '}'));
+    expect(render(bytes, { coffExports: true })).toBe(block(want, /^Export \{$/, '}'));
+    const relocs = block(want, /^BaseReloc \[$/, ']');
+    if (relocs !== '') expect(render(bytes, { coffBasereloc: true })).toBe(relocs);
+  });
+  it('--json for a PE keeps the top-level keys', () => {
+    const j = JSON.parse(render(readFileSync(join(PE, 'hello-i686.exe')), { json: true })) as Record<string, unknown>;
+    expect(Object.keys(j)).toEqual(['format', 'bits', 'endian', 'machine', 'kind', 'entry', 'imageBase', 'interpreter', 'needed', 'segments', 'osabi']);
+    expect([j.format, j.kind, j.bits, j.imageBase]).toEqual(['pe', 'exe', 32, 0x400000]);
+  });
+});

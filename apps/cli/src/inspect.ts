@@ -2,7 +2,9 @@
 import { readFile } from 'node:fs/promises';
 import { FormatError, KernelError } from '@polykernel/core';
 import { parseElf } from '@polykernel/elf';
-import { imageFromElf, sniff, summarize } from '@polykernel/loader';
+import { imageFromElf, imageFromPe, parseShebang, sniff, summarize } from '@polykernel/loader';
+import { parsePe } from '@polykernel/pe';
+import { peBaseRelocText, peExportsText, peFileHeaderText, peImportsText, peSectionsText } from './pe-text.js';
 import { dynamicText, fileHeaderText, notesText, programHeadersText, relocsText, sectionsText, symbolsText } from './elf-text.js';
 
 export type InspectOptions = Record<string, boolean | undefined>;
@@ -36,7 +38,14 @@ export async function runInspect(file: string, opts: InspectOptions, out: (s: st
 /** The text (or JSON) for one file. Throws FormatError / KernelError. */
 export function render(bytes: Uint8Array, opts: InspectOptions): string {
   const format = sniff(bytes);
-  if (format !== 'elf') throw new KernelError('linux', 'ENOEXEC', 'not a format this tool can read (ELF expected)');
+  if (format === 'pe') return renderPe(bytes, opts);
+  if (format === 'script') {
+    const h = parseShebang(bytes);
+    return opts.json === true
+      ? JSON.stringify({ format: 'script', interpreter: h.interpreter, argument: h.argument }, null, 2)
+      : `#! script: interpreter ${h.interpreter}${h.argument === null ? '' : `, argument "${h.argument}"`}`;
+  }
+  if (format !== 'elf') throw new KernelError('linux', 'ENOEXEC', 'not a format this tool can read (ELF, PE/COFF or #! script expected)');
   const elf = parseElf(bytes);
   if (opts.json === true) return JSON.stringify(summarize(imageFromElf(elf)), null, 2);
   const all = opts.all === true;
@@ -64,5 +73,22 @@ export function render(bytes: Uint8Array, opts: InspectOptions): string {
     if (st.length > 0) parts.push(symbolsText(elf, '.symtab', st));
   }
   if (want('notes')) parts.push(notesText(elf));
+  return parts.filter((p) => p !== '').join('\n');
+}
+
+/** PE/COFF: llvm-readobj style blocks. Defaults: file headers, sections, imports, exports. */
+function renderPe(bytes: Uint8Array, opts: InspectOptions): string {
+  const pe = parsePe(bytes);
+  if (opts.json === true) return JSON.stringify(summarize(imageFromPe(pe)), null, 2);
+  const all = opts.all === true;
+  const views = ['fileHeader', 'sections', 'coffImports', 'coffExports', 'coffBasereloc', 'relocs'];
+  const any = all || views.some((v) => opts[v] === true);
+  const want = (v: string): boolean => all || opts[v] === true || (!any && ['fileHeader', 'sections', 'coffImports', 'coffExports'].includes(v));
+  const parts: string[] = [];
+  if (want('fileHeader')) parts.push(peFileHeaderText(pe));
+  if (want('sections')) parts.push(peSectionsText(pe));
+  if (want('coffImports')) parts.push(peImportsText(pe));
+  if (want('coffExports')) parts.push(peExportsText(pe));
+  if (want('coffBasereloc') || want('relocs')) parts.push(peBaseRelocText(pe));
   return parts.filter((p) => p !== '').join('\n');
 }

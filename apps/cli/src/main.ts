@@ -14,7 +14,7 @@ program
 program
   .command('inspect')
   .description('Show the headers, segments, sections, dynamic table, symbols, relocations and notes of a program file, like readelf -W')
-  .argument('<file>', 'an ELF executable, shared object, relocatable object or core file')
+  .argument('<file>', 'an ELF file (executable, shared object, object, core), a PE image or COFF object, or a #! script')
   .option('-h, --file-header', 'the ELF file header (readelf -h)')
   .option('-l, --program-headers', 'program headers and the section-to-segment map (readelf -l)')
   .option('-S, --sections', 'section headers (readelf -S)')
@@ -24,18 +24,24 @@ program
   .option('-r, --relocs', 'relocation sections: REL, RELA and RELR expanded (readelf -r)')
   .option('-n, --notes', 'notes: build ID, ABI tag, GNU properties, FreeBSD tags (readelf -n)')
   .option('-D, --use-dynamic', 'read relocations and dynamic symbols through PT_DYNAMIC (DT_RELA, DT_JMPREL, DT_RELR, DT_SYMTAB), as ld.so does, even without section headers')
+  .option('--coff-imports', 'PE: imported DLLs and symbols, by name (hint) or ordinal, and delay-load imports (llvm-readobj --coff-imports)')
+  .option('--coff-exports', 'PE: exports by ordinal, name and RVA (llvm-readobj --coff-exports)')
+  .option('--coff-basereloc', 'PE: base relocations (llvm-readobj --coff-basereloc)')
   .option('-a, --all', 'everything above')
   .addOption(new Option('--json', 'print the executable image model as JSON (stable keys: format, bits, endian, machine, kind, entry, imageBase, interpreter, needed, segments, osabi)'))
   .addHelpText('after', `
-With no view option, prints the file header, program headers and dynamic table.
+With no view option: for ELF the file header, program headers and dynamic table (readelf -hld);
+for PE the file headers, sections, imports and exports (llvm-readobj style). -h and -S also apply
+to PE files.
 
 Examples:
   polykernel inspect /bin/ls
   polykernel inspect --dyn-syms /lib/x86_64-linux-gnu/libc.so.6
   polykernel inspect --json /bin/ls | jq .segments
+  polykernel inspect --coff-imports program.exe
 
 Exit status: 0 on success, 1 when the file cannot be read or is malformed (the error names the
-field and file offset), 126 (ENOEXEC) when it is not a program file this tool understands.`)
+field and file offset), 126 (ENOEXEC) when it is not a program file this tool understands (Mach-O support is next).`)
   .action(async (file: string, opts: Record<string, boolean | undefined>) => {
     process.exitCode = await runInspect(file, opts);
   });

@@ -17,3 +17,4 @@ export { Probe, ProbeBus, Aggregation, quantizeBucket } from './probes.js';
 export type { EventMap, Listener, AggregatingFunction, AggregationSpec, AggregationRow } from './probes.js';
 export { Metrics, CycleClock, metricsDelta, addMetrics, TRAP_KINDS, FAULT_KINDS } from './metrics.js';
 export type { MetricsData, TrapKind, FaultKind, TrapCounts, FaultCounts } from './metrics.js';
+export { ByteReader } from './reader.js';

@@ -5,7 +5,10 @@
  */
 import { KernelError, type ErrnoOs } from '@polykernel/core';
 import { isElf, parseElf } from '@polykernel/elf';
+import { isCoffObject, isPe } from '@polykernel/pe';
 import { imageFromElf } from './from-elf.js';
+import { loadPe } from './from-pe.js';
+import { isScript, loadScript } from './script.js';
 import type { ExecutableImage, ImageFormat } from './image.js';
 
 export interface BinaryHandler {
@@ -22,8 +25,12 @@ export const elfHandler: BinaryHandler = {
   load: (bytes) => imageFromElf(parseElf(bytes)),
 };
 
-/** The handler list in the order it is tried. */
-export const BINARY_HANDLERS: readonly BinaryHandler[] = [elfHandler];
+export const peHandler: BinaryHandler = { format: 'pe', recognise: (b) => isPe(b) || isCoffObject(b), load: loadPe };
+
+export const scriptHandler: BinaryHandler = { format: 'script', recognise: isScript, load: loadScript };
+
+/** The handler list in the order it is tried (Mach-O joins next). */
+export const BINARY_HANDLERS: readonly BinaryHandler[] = [elfHandler, peHandler, scriptHandler];
 
 /** The format of `bytes`, or null when no handler recognises them. */
 export function sniff(bytes: Uint8Array, handlers: readonly BinaryHandler[] = BINARY_HANDLERS): ImageFormat | null {

@@ -1,0 +1,62 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { KernelError } from '@polykernel/core';
+import { describe, expect, it } from 'vitest';
+import { loadImage, parseShebang, sniff, summarize } from './index.js';
+
+const pe = (name: string): Uint8Array => readFileSync(fileURLToPath(new URL(`../../formats/pe/test/fixtures/${name}`, import.meta.url)));
+const text = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+describe('sniffer: ELF, PE, scripts', () => {
+  it('recognises PE images and scripts', () => {
+    expect(sniff(pe('hello-x86_64.exe'))).toBe('pe');
+    expect(sniff(text('#!/bin/sh\necho hi\n'))).toBe('script');
+    expect(sniff(text('MZ but not really'))).toBeNull();
+  });
+});
+
+describe('PE image model and JSON', () => {
+  it('an EXE: imageBase, absolute entry, sections as segments, needed DLLs in table order', () => {
+    const img = loadImage(pe('hello-x86_64.exe'));
+    const s = summarize(img);
+    expect(s.format).toBe('pe');
+    expect(s.kind).toBe('exe');
+    expect(s.imageBase).toBe(0x140000000);
+    expect(s.entry).toBe(0x140000000 + 0x14d0);
+    expect(s.needed).toEqual(['greet.dll', 'KERNEL32.dll', 'msvcrt.dll']);
+    expect(s.segments[0]).toMatchObject({ name: '.text', vaddr: 0x140001000, offset: 0x400, prot: 'r-x' });
+    expect(img.imports.filter((i) => i.library === 'greet.dll').map((i) => i.name)).toEqual(['greet', '#2']);
+    expect(img.relocations.length).toBeGreaterThan(0);
+  });
+  it('a DLL exports by name, by ordinal and forwards', () => {
+    const img = loadImage(pe('greet-i686.dll'));
+    expect([img.kind, img.bits, img.machine, img.soname]).toEqual(['dll', 32, 'i386', 'greet.dll']);
+    expect(img.exports.map((e) => e.name)).toEqual(['greet', '#2', 'greet_calls', 'greet_sleep']);
+  });
+  it('a COFF object has no image base or entry', () => {
+    const s = summarize(loadImage(pe('greet-x86_64.obj')));
+    expect([s.kind, s.imageBase, s.entry]).toEqual(['object', null, null]);
+  });
+});
+
+describe('#! scripts parse as binfmt_script does', () => {
+  it.each([
+    ['#!/bin/sh\n', '/bin/sh', null],
+    ['#! /usr/bin/env  python3 -u  \n', '/usr/bin/env', 'python3 -u'],
+    ['#!/bin/bash\t-e\n', '/bin/bash', '-e'],
+    ['#!/bin/sh\r\n', '/bin/sh\r', null],
+    ['#!/bin/sh', '/bin/sh', null],
+  ])('%j', (line, interp, arg) => {
+    expect(parseShebang(text(line))).toEqual({ interpreter: interp, argument: arg });
+  });
+  it('ENOEXEC for an empty interpreter and for a path the 256-byte buffer truncates', () => {
+    expect(() => parseShebang(text('#!   \n'))).toThrow(KernelError);
+    expect(() => parseShebang(text('#!/' + 'a'.repeat(300)))).toThrow(/truncated/);
+    // A long argument may be truncated: that is fine.
+    expect(parseShebang(text('#!/bin/sh ' + 'x'.repeat(400))).interpreter).toBe('/bin/sh');
+  });
+  it('the image of a script names its interpreter', () => {
+    const img = loadImage(text('#!/usr/bin/env node\nconsole.log(1)\n'));
+    expect([img.format, img.interpreter, img.needed]).toEqual(['script', '/usr/bin/env', ['node']]);
+  });
+});
