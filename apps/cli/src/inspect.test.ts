@@ -133,3 +133,24 @@ describe('PE views are byte-identical to llvm-readobj 14 blocks (saved output)',
     expect([j.format, j.kind, j.bits, j.imageBase]).toEqual(['pe', 'exe', 32, 0x400000]);
   });
 });
+
+describe('Mach-O views', () => {
+  const MO = fileURLToPath(new URL('../../../packages/formats/macho/test/fixtures/', import.meta.url));
+  it('a fat file lists its slices; --json gives format macho-fat with slices', () => {
+    const bytes = readFileSync(join(MO, 'libgreet-fat.dylib'));
+    expect(render(bytes, {})).toMatch(/^Fat headers\nnfat_arch 2/);
+    const j = JSON.parse(render(bytes, { json: true })) as { format: string; slices: { cputype: number; image: { kind: string; machine: string } }[] };
+    expect(j.format).toBe('macho-fat');
+    expect(j.slices.map((s) => [s.cputype, s.image.machine, s.image.kind])).toEqual([[0x01000007, 'x86_64', 'dylib'], [0x0100000c, 'aarch64', 'dylib']]);
+  });
+  it('--arch picks a slice; a thin executable shows its load commands and JSON keys', () => {
+    expect(render(readFileSync(join(MO, 'libgreet-fat.dylib')), { arch: 'arm64' })).toContain('ARM64');
+    const text = render(readFileSync(join(MO, 'hello-arm64')), {});
+    expect(text).toContain('cmd LC_MAIN');
+    expect(text).toContain('name /usr/lib/dyld');
+    const j = JSON.parse(render(readFileSync(join(MO, 'hello-arm64')), { json: true })) as Record<string, unknown>;
+    expect(Object.keys(j)).toEqual(['format', 'bits', 'endian', 'machine', 'kind', 'entry', 'imageBase', 'interpreter', 'needed', 'segments', 'osabi']);
+    expect([j.format, j.kind, j.interpreter]).toEqual(['macho', 'exec', '/usr/lib/dyld']);
+    expect((j.segments as { name: string; maxprot: string }[]).find((s) => s.name === '__TEXT')?.maxprot).toBe('r-x');
+  });
+});

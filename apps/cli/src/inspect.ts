@@ -2,12 +2,14 @@
 import { readFile } from 'node:fs/promises';
 import { FormatError, KernelError } from '@polykernel/core';
 import { parseElf } from '@polykernel/elf';
-import { imageFromElf, imageFromPe, parseShebang, sniff, summarize } from '@polykernel/loader';
+import { imageFromElf, imageFromPe, parseShebang, sniff, summarize, summarizeFat, summarizeMachO } from '@polykernel/loader';
+import { FatFile, parseMachO } from '@polykernel/macho';
+import { fatText, machoText } from './macho-text.js';
 import { parsePe } from '@polykernel/pe';
 import { peBaseRelocText, peExportsText, peFileHeaderText, peImportsText, peSectionsText } from './pe-text.js';
 import { dynamicText, fileHeaderText, notesText, programHeadersText, relocsText, sectionsText, symbolsText } from './elf-text.js';
 
-export type InspectOptions = Record<string, boolean | undefined>;
+export type InspectOptions = Record<string, boolean | string | undefined>;
 
 /** Run the command; returns the exit status. Output goes to stdout, errors to stderr. */
 export async function runInspect(file: string, opts: InspectOptions, out: (s: string) => void = (s) => process.stdout.write(s + '\n'), err: (s: string) => void = (s) => process.stderr.write(s + '\n')): Promise<number> {
@@ -39,6 +41,7 @@ export async function runInspect(file: string, opts: InspectOptions, out: (s: st
 export function render(bytes: Uint8Array, opts: InspectOptions): string {
   const format = sniff(bytes);
   if (format === 'pe') return renderPe(bytes, opts);
+  if (format === 'macho') return renderMachO(bytes, opts);
   if (format === 'script') {
     const h = parseShebang(bytes);
     return opts.json === true
@@ -91,4 +94,19 @@ function renderPe(bytes: Uint8Array, opts: InspectOptions): string {
   if (want('coffExports')) parts.push(peExportsText(pe));
   if (want('coffBasereloc') || want('relocs')) parts.push(peBaseRelocText(pe));
   return parts.filter((p) => p !== '').join('\n');
+}
+
+/** Mach-O: thin files show their load commands; fat files list slices, or one slice with --arch. */
+function renderMachO(bytes: Uint8Array, opts: InspectOptions): string {
+  const p = parseMachO(bytes);
+  const arch = typeof opts.arch === 'string' ? opts.arch : undefined;
+  if (p instanceof FatFile) {
+    if (arch !== undefined) {
+      const a = p.arches.find((x) => x.machine === arch || x.machine === (arch === 'arm64' ? 'aarch64' : arch));
+      if (a === undefined) throw new KernelError('linux', 'ENOEXEC', `no ${arch} slice (this fat file has ${p.arches.map((x) => x.machine).join(', ')})`);
+      return opts.json === true ? JSON.stringify(summarizeMachO(a.image), null, 2) : machoText(a.image);
+    }
+    return opts.json === true ? JSON.stringify(summarizeFat(p), null, 2) : [fatText(p), ...p.arches.map((a) => `\n(architecture ${a.machine}):\n${machoText(a.image)}`)].join('\n');
+  }
+  return opts.json === true ? JSON.stringify(summarizeMachO(p), null, 2) : machoText(p);
 }

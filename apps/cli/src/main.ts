@@ -14,7 +14,7 @@ program
 program
   .command('inspect')
   .description('Show the headers, segments, sections, dynamic table, symbols, relocations and notes of a program file, like readelf -W')
-  .argument('<file>', 'an ELF file (executable, shared object, object, core), a PE image or COFF object, or a #! script')
+  .argument('<file>', 'an ELF file (executable, shared object, object, core), a PE image or COFF object, a Mach-O file (thin or fat), or a #! script')
   .option('-h, --file-header', 'the ELF file header (readelf -h)')
   .option('-l, --program-headers', 'program headers and the section-to-segment map (readelf -l)')
   .option('-S, --sections', 'section headers (readelf -S)')
@@ -27,12 +27,14 @@ program
   .option('--coff-imports', 'PE: imported DLLs and symbols, by name (hint) or ordinal, and delay-load imports (llvm-readobj --coff-imports)')
   .option('--coff-exports', 'PE: exports by ordinal, name and RVA (llvm-readobj --coff-exports)')
   .option('--coff-basereloc', 'PE: base relocations (llvm-readobj --coff-basereloc)')
+  .option('--arch <name>', 'Mach-O fat files: show one slice (x86_64, arm64/aarch64, ...)')
   .option('-a, --all', 'everything above')
   .addOption(new Option('--json', 'print the executable image model as JSON (stable keys: format, bits, endian, machine, kind, entry, imageBase, interpreter, needed, segments, osabi)'))
   .addHelpText('after', `
 With no view option: for ELF the file header, program headers and dynamic table (readelf -hld);
-for PE the file headers, sections, imports and exports (llvm-readobj style). -h and -S also apply
-to PE files.
+for PE the file headers, sections, imports and exports (llvm-readobj style), -h and -S also
+applying; for Mach-O the header and load commands (llvm-objdump --macho --private-headers style),
+and for a fat file its slices (--arch picks one).
 
 Examples:
   polykernel inspect /bin/ls
@@ -41,8 +43,8 @@ Examples:
   polykernel inspect --coff-imports program.exe
 
 Exit status: 0 on success, 1 when the file cannot be read or is malformed (the error names the
-field and file offset), 126 (ENOEXEC) when it is not a program file this tool understands (Mach-O support is next).`)
-  .action(async (file: string, opts: Record<string, boolean | undefined>) => {
+field and file offset), 126 (ENOEXEC) when it is not a program file this tool understands.`)
+  .action(async (file: string, opts: Record<string, boolean | string | undefined>) => {
     process.exitCode = await runInspect(file, opts);
   });
 

@@ -60,3 +60,23 @@ describe('#! scripts parse as binfmt_script does', () => {
     expect([img.format, img.interpreter, img.needed]).toEqual(['script', '/usr/bin/env', ['node']]);
   });
 });
+
+describe('Mach-O image model and JSON', () => {
+  const mo = (name: string): Uint8Array => readFileSync(fileURLToPath(new URL(`../../formats/macho/test/fixtures/${name}`, import.meta.url)));
+  it('sniffs thin and fat Mach-O', () => {
+    expect(sniff(mo('hello-arm64'))).toBe('macho');
+    expect(sniff(mo('libgreet-fat.dylib'))).toBe('macho');
+  });
+  it('an executable: __TEXT base, absolute entry, dylinker, needed dylibs in order, rpath', () => {
+    const img = loadImage(mo('hello-x86_64'));
+    expect([img.format, img.kind, img.machine, img.interpreter]).toEqual(['macho', 'exec', 'x86_64', '/usr/lib/dyld']);
+    expect(img.imageBase).toBe(0x100000000);
+    expect(img.entry).toBeGreaterThan(0x100000000);
+    expect(img.needed).toEqual(['@rpath/libgreet.dylib', '/usr/lib/libSystem.B.dylib']);
+    expect(img.runpath).toEqual(['@executable_path/../lib']);
+    expect(img.segments.find((s) => s.name === '__TEXT')?.prot).toBe(5);
+  });
+  it('a dylib has its install name as soname', () => {
+    expect(loadImage(mo('libgreet-arm64.dylib')).soname).toBe('@rpath/libgreet.dylib');
+  });
+});

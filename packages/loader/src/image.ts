@@ -5,7 +5,7 @@
 import type { Prot } from '@polykernel/core';
 
 export type ImageFormat = 'elf' | 'pe' | 'macho' | 'script';
-export type ImageKind = 'exec' | 'pie' | 'dyn' | 'rel' | 'core' | 'exe' | 'dll' | 'object' | 'bundle' | 'script' | 'unknown';
+export type ImageKind = 'exec' | 'pie' | 'dyn' | 'rel' | 'core' | 'exe' | 'dll' | 'object' | 'dylib' | 'bundle' | 'dylinker' | 'dsym' | 'kext' | 'fileset' | 'script' | 'unknown';
 
 export interface ImageSegment {
   /** ELF: the first section the segment holds (or LOADn); PE: section name; Mach-O: segment name. */

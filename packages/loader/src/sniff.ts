@@ -5,8 +5,10 @@
  */
 import { KernelError, type ErrnoOs } from '@polykernel/core';
 import { isElf, parseElf } from '@polykernel/elf';
+import { isMachO } from '@polykernel/macho';
 import { isCoffObject, isPe } from '@polykernel/pe';
 import { imageFromElf } from './from-elf.js';
+import { loadMachO } from './from-macho.js';
 import { loadPe } from './from-pe.js';
 import { isScript, loadScript } from './script.js';
 import type { ExecutableImage, ImageFormat } from './image.js';
@@ -29,8 +31,10 @@ export const peHandler: BinaryHandler = { format: 'pe', recognise: (b) => isPe(b
 
 export const scriptHandler: BinaryHandler = { format: 'script', recognise: isScript, load: loadScript };
 
-/** The handler list in the order it is tried (Mach-O joins next). */
-export const BINARY_HANDLERS: readonly BinaryHandler[] = [elfHandler, peHandler, scriptHandler];
+export const machoHandler: BinaryHandler = { format: 'macho', recognise: isMachO, load: (b) => loadMachO(b) };
+
+/** The handler list in the order it is tried. */
+export const BINARY_HANDLERS: readonly BinaryHandler[] = [elfHandler, peHandler, machoHandler, scriptHandler];
 
 /** The format of `bytes`, or null when no handler recognises them. */
 export function sniff(bytes: Uint8Array, handlers: readonly BinaryHandler[] = BINARY_HANDLERS): ImageFormat | null {

@@ -1,0 +1,60 @@
+/** Build the executable image model from a thin Mach-O file (a fat file: from one of its slices). */
+import { formatProt } from '@polykernel/core';
+import { FatFile, parseMachO, type MachOFile } from '@polykernel/macho';
+import type { ExecutableImage, ImageSummary } from './image.js';
+
+export function imageFromMachO(m: MachOFile): ExecutableImage {
+  return {
+    format: 'macho',
+    bits: m.header.is64 ? 64 : 32,
+    endian: m.header.littleEndian ? 'little' : 'big',
+    machine: m.machine,
+    kind: m.kind as ExecutableImage['kind'],
+    osabi: m.buildVersion?.platform ?? 'darwin',
+    entry: m.entry,
+    imageBase: m.imageBase,
+    segments: m.segments.filter((s) => s.segname !== '__PAGEZERO' || s.vmsize > 0).map((s) => ({
+      name: s.segname, vaddr: s.vmaddr, memsz: s.vmsize, offset: s.fileoff, filesz: s.filesize, prot: s.initprot % 8, align: 0x1000,
+    })),
+    interpreter: m.dylinker,
+    needed: m.dylibs.filter((d) => d.kind !== 'id').map((d) => d.name),
+    soname: m.dylibs.find((d) => d.kind === 'id')?.name ?? null,
+    runpath: [...m.rpaths],
+    exports: [],
+    imports: [],
+    relocations: [],
+    tls: null,
+    executableStack: (m.header.flags & 0x20000) !== 0, // MH_ALLOW_STACK_EXECUTION
+  };
+}
+
+/** Mach-O JSON: the common keys, segments with maxprot added. */
+export function summarizeMachO(m: MachOFile): ImageSummary & { segments: (ImageSummary['segments'][number] & { maxprot: string })[] } {
+  const img = imageFromMachO(m);
+  return {
+    format: 'macho', bits: img.bits, endian: img.endian, machine: img.machine, kind: img.kind, entry: img.entry, imageBase: img.imageBase,
+    interpreter: img.interpreter, needed: img.needed,
+    segments: m.segments.map((s) => ({ name: s.segname, vaddr: s.vmaddr, memsz: s.vmsize, offset: s.fileoff, filesz: s.filesize, prot: formatProt(s.initprot % 8), maxprot: formatProt(s.maxprot % 8) })),
+    osabi: img.osabi,
+  };
+}
+
+export interface FatSummary {
+  format: 'macho-fat';
+  slices: { cputype: number; cpusubtype: number; offset: number; size: number; image: ReturnType<typeof summarizeMachO> }[];
+}
+
+export function summarizeFat(f: FatFile): FatSummary {
+  return { format: 'macho-fat', slices: f.arches.map((a) => ({ cputype: a.cputype, cpusubtype: a.cpusubtype, offset: a.offset, size: a.size, image: summarizeMachO(a.image) })) };
+}
+
+/** Load a Mach-O: a thin file, or the first slice of a fat one (`arch` picks another, e.g. 'aarch64'). */
+export function loadMachO(bytes: Uint8Array, arch?: string): ExecutableImage {
+  const p = parseMachO(bytes);
+  if (p instanceof FatFile) {
+    const slice = arch === undefined ? p.arches[0] : p.arches.find((a) => a.machine === arch);
+    if (slice === undefined) throw new RangeError(`no ${arch ?? ''} slice in this fat file (has ${p.arches.map((a) => a.machine).join(', ')})`);
+    return imageFromMachO(slice.image);
+  }
+  return imageFromMachO(p);
+}
