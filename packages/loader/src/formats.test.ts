@@ -75,6 +75,9 @@ describe('Mach-O image model and JSON', () => {
     expect(img.needed).toEqual(['@rpath/libgreet.dylib', '/usr/lib/libSystem.B.dylib']);
     expect(img.runpath).toEqual(['@executable_path/../lib']);
     expect(img.segments.find((s) => s.name === '__TEXT')?.prot).toBe(5);
+    expect(img.imports.map((i) => [i.name, i.library])).toEqual([['dyld_stub_binder', '/usr/lib/libSystem.B.dylib'], ['_printf', '/usr/lib/libSystem.B.dylib'], ['_greet', '@rpath/libgreet.dylib']]);
+    expect(img.exports.map((e) => e.name).sort()).toEqual(['__mh_execute_header', '_main']);
+    expect(img.relocations.filter((r) => r.kind === 'jump-slot').map((r) => r.symbol)).toEqual(['_printf', '_greet']);
   });
   it('a dylib has its install name as soname', () => {
     expect(loadImage(mo('libgreet-arm64.dylib')).soname).toBe('@rpath/libgreet.dylib');

@@ -20,12 +20,21 @@ export function imageFromMachO(m: MachOFile): ExecutableImage {
     needed: m.dylibs.filter((d) => d.kind !== 'id').map((d) => d.name),
     soname: m.dylibs.find((d) => d.kind === 'id')?.name ?? null,
     runpath: [...m.rpaths],
-    exports: [],
-    imports: [],
-    relocations: [],
+    exports: m.exports().filter((e) => e.address !== null).map((e) => ({ name: e.name, value: (m.imageBase ?? 0) + (e.address ?? 0), size: 0, kind: 'func' as const, binding: 'global' as const })),
+    imports: m.binds().map((b) => ({ name: b.symbol, library: dylibName(m, b.dylibOrdinal), weak: b.weakImport })),
+    relocations: [
+      ...m.rebases().map((r) => ({ offset: r.address, kind: 'relative' as const, typeName: 'REBASE_TYPE_POINTER', symbol: null, addend: 0 })),
+      ...m.binds().map((b) => ({ offset: b.address, kind: b.kind === 'lazy' ? ('jump-slot' as const) : ('glob-dat' as const), typeName: `BIND_${b.kind.toUpperCase()}`, symbol: b.symbol, addend: b.addend })),
+    ],
     tls: null,
     executableStack: (m.header.flags & 0x20000) !== 0, // MH_ALLOW_STACK_EXECUTION
   };
+}
+
+/** The install name a two-level-namespace bind ordinal refers to (null for flat lookups). */
+function dylibName(m: MachOFile, ordinal: number): string | null {
+  if (ordinal <= 0) return null;
+  return m.dylibs.filter((d) => d.kind !== 'id')[ordinal - 1]?.name ?? null;
 }
 
 /** Mach-O JSON: the common keys, segments with maxprot added. */

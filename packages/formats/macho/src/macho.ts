@@ -9,6 +9,7 @@ import {
   CPU_SHORT, CPU_TYPE_NAMES, FAT_MAGIC, FAT_MAGIC_64, LC, LC_NAMES, MH_CIGAM, MH_CIGAM_64, MH_FILETYPES, MH_KIND, MH_MAGIC,
   MH_MAGIC_64, PLATFORMS,
 } from './constants.js';
+import { decodeBinds, decodeExportTrie, decodeRebases, type Bind, type ExportSymbol, type Rebase } from './dyld.js';
 
 export interface MachHeader {
   magic: number;
@@ -80,6 +81,16 @@ export interface MachSymbol {
   desc: number;
   value: number;
 }
+
+const decoder = new TextDecoder();
+
+const DYLIB_KINDS = new Map<number, Dylib['kind']>([
+  [LC.LOAD_DYLIB, 'load'], [LC.LOAD_WEAK_DYLIB, 'weak'], [LC.REEXPORT_DYLIB, 'reexport'], [LC.LAZY_LOAD_DYLIB, 'lazy'], [LC.LOAD_UPWARD_DYLIB, 'upward'], [LC.ID_DYLIB, 'id'],
+]);
+const VERSION_MIN_PLATFORMS = new Map<number, string>([
+  [LC.VERSION_MIN_MACOSX, 'macos'], [LC.VERSION_MIN_IPHONEOS, 'ios'], [LC.VERSION_MIN_TVOS, 'tvos'], [LC.VERSION_MIN_WATCHOS, 'watchos'],
+]);
+const LC_NAME_MAP = new Map<number, string>(Object.entries(LC_NAMES).map(([k, v]) => [Number(k), v]));
 
 /** X.Y.Z from a packed 32-bit version (xxxx.yy.zz). */
 export function versionString(v: number): string {
@@ -160,7 +171,7 @@ export class MachOFile {
       const cmd = r.u32(o, 'cmd');
       const cmdsize = r.u32(o + 4, 'cmdsize');
       if (cmdsize < 8 || o + cmdsize > end || cmdsize % 4 !== 0) throw new FormatError('cmdsize', o + 4, `load command ${i} has bad cmdsize ${cmdsize}`);
-      this.commands.push({ index: i, cmd, name: LC_NAMES[cmd] ?? `0x${cmd.toString(16)}`, cmdsize, offset: o });
+      this.commands.push({ index: i, cmd, name: LC_NAME_MAP.get(cmd) ?? `0x${cmd.toString(16)}`, cmdsize, offset: o });
       this.readCommand(cmd, o, cmdsize);
       o += cmdsize;
     }
@@ -169,16 +180,25 @@ export class MachOFile {
   private str(o: number, cmdOff: number, cmdsize: number, field: string): string {
     const off = this.r.u32(o, field);
     if (off >= cmdsize) throw new FormatError(field, o, `${field} offset ${off} outside its load command (${cmdsize} bytes)`);
-    const limit = cmdOff + cmdsize;
-    let e = cmdOff + off;
-    while (e < limit && this.r.bytes[e] !== 0) e++;
-    return new TextDecoder().decode(this.r.bytes.subarray(cmdOff + off, e));
+    return this.fixed(cmdOff + off, cmdsize - off);
   }
 
+  /** A fixed-size, NUL-padded name field (segname, sectname): ASCII fast path, UTF-8 otherwise. */
   private fixed(o: number, n: number): string {
-    let e = o;
-    while (e < o + n && this.r.bytes[e] !== 0) e++;
-    return new TextDecoder().decode(this.r.bytes.subarray(o, e));
+    const b = this.r.bytes;
+    this.r.check(o, n, 'name');
+    let s = '';
+    for (let i = o; i < o + n; i++) {
+      const c = b[i]!;
+      if (c === 0) break;
+      if (c >= 0x80) {
+        let e = o;
+        while (e < o + n && b[e] !== 0) e++;
+        return decoder.decode(b.subarray(o, e));
+      }
+      s += String.fromCharCode(c);
+    }
+    return s;
   }
 
   private readCommand(cmd: number, o: number, size: number): void {
@@ -200,10 +220,9 @@ export class MachOFile {
         };
         for (let k = 0; k < nsects; k++) {
           const s = first + k * secSize;
-          const sw = (off: number, f: string): number => r.word(s + off, is64, f);
           const b = s + 32 + 2 * w;
           seg.sections.push({
-            sectname: this.fixed(s, 16), segname: this.fixed(s + 16, 16), addr: sw(32, 'addr'), size: sw(32 + w, 'size'),
+            sectname: this.fixed(s, 16), segname: this.fixed(s + 16, 16), addr: r.word(s + 32, is64, 'addr'), size: r.word(s + 32 + w, is64, 'size'),
             offset: r.u32(b, 'offset'), align: r.u32(b + 4, 'align'), reloff: r.u32(b + 8, 'reloff'), nreloc: r.u32(b + 12, 'nreloc'),
             flags: r.u32(b + 16, 'section flags'), reserved1: r.u32(b + 20, 'reserved1'), reserved2: r.u32(b + 24, 'reserved2'),
           });
@@ -212,11 +231,8 @@ export class MachOFile {
         break;
       }
       case LC.LOAD_DYLIB: case LC.LOAD_WEAK_DYLIB: case LC.REEXPORT_DYLIB: case LC.LAZY_LOAD_DYLIB: case LC.LOAD_UPWARD_DYLIB: case LC.ID_DYLIB: {
-        const kinds: Record<number, Dylib['kind']> = {
-          [LC.LOAD_DYLIB]: 'load', [LC.LOAD_WEAK_DYLIB]: 'weak', [LC.REEXPORT_DYLIB]: 'reexport', [LC.LAZY_LOAD_DYLIB]: 'lazy', [LC.LOAD_UPWARD_DYLIB]: 'upward', [LC.ID_DYLIB]: 'id',
-        };
         this.dylibs.push({
-          kind: kinds[cmd] ?? 'load', name: this.str(o + 8, o, size, 'dylib.name'), timestamp: r.u32(o + 12, 'dylib.timestamp'),
+          kind: DYLIB_KINDS.get(cmd) ?? 'load', name: this.str(o + 8, o, size, 'dylib.name'), timestamp: r.u32(o + 12, 'dylib.timestamp'),
           currentVersion: versionString(r.u32(o + 16, 'current_version')), compatibilityVersion: versionString(r.u32(o + 20, 'compatibility_version')),
         });
         break;
@@ -244,8 +260,7 @@ export class MachOFile {
         this.buildVersion = { platform: PLATFORMS[r.u32(o + 8, 'platform')] ?? String(r.u32(o + 8, 'platform')), minos: versionString(r.u32(o + 12, 'minos')), sdk: versionString(r.u32(o + 16, 'sdk')) };
         break;
       case LC.VERSION_MIN_MACOSX: case LC.VERSION_MIN_IPHONEOS: case LC.VERSION_MIN_TVOS: case LC.VERSION_MIN_WATCHOS: {
-        const names: Record<number, string> = { [LC.VERSION_MIN_MACOSX]: 'macos', [LC.VERSION_MIN_IPHONEOS]: 'ios', [LC.VERSION_MIN_TVOS]: 'tvos', [LC.VERSION_MIN_WATCHOS]: 'watchos' };
-        const platform = names[cmd] ?? '';
+        const platform = VERSION_MIN_PLATFORMS.get(cmd) ?? '';
         this.buildVersion = { platform, minos: versionString(r.u32(o + 8, 'version')), sdk: versionString(r.u32(o + 12, 'sdk')) };
         break;
       }
@@ -267,7 +282,7 @@ export class MachOFile {
         };
         break;
       case LC.CODE_SIGNATURE: case LC.FUNCTION_STARTS: case LC.DATA_IN_CODE: case LC.DYLD_EXPORTS_TRIE: case LC.DYLD_CHAINED_FIXUPS: case LC.SEGMENT_SPLIT_INFO:
-        this.linkedit.push({ cmd: LC_NAMES[cmd] ?? String(cmd), dataoff: r.u32(o + 8, 'dataoff'), datasize: r.u32(o + 12, 'datasize') });
+        this.linkedit.push({ cmd: LC_NAME_MAP.get(cmd) ?? String(cmd), dataoff: r.u32(o + 8, 'dataoff'), datasize: r.u32(o + 12, 'datasize') });
         break;
       default:
         break; // kept by number in `commands`
@@ -285,6 +300,32 @@ export class MachOFile {
     if (this.header.cputype === 7 && flavor === 1) return at(10 * 4, false);
     if (this.header.cputype === 12 && flavor === 1) return at(15 * 4, false);
     return null;
+  }
+
+  /** Rebase fixups from LC_DYLD_INFO (empty without it). */
+  rebases(): Rebase[] {
+    const d = this.dyldInfo;
+    return d === null || d.rebaseSize === 0 ? [] : decodeRebases(this.r, d.rebaseOff, d.rebaseSize, this.segments, this.header.is64 ? 8 : 4);
+  }
+
+  /** Binds, weak binds and lazy binds from LC_DYLD_INFO, in that order. */
+  binds(): Bind[] {
+    const d = this.dyldInfo;
+    if (d === null) return [];
+    const p = this.header.is64 ? 8 : 4;
+    return [
+      ...(d.bindSize > 0 ? decodeBinds(this.r, d.bindOff, d.bindSize, this.segments, p, 'bind') : []),
+      ...(d.weakBindSize > 0 ? decodeBinds(this.r, d.weakBindOff, d.weakBindSize, this.segments, p, 'weak') : []),
+      ...(d.lazyBindSize > 0 ? decodeBinds(this.r, d.lazyBindOff, d.lazyBindSize, this.segments, p, 'lazy') : []),
+    ];
+  }
+
+  /** Exported symbols from the export trie (LC_DYLD_INFO's or LC_DYLD_EXPORTS_TRIE). */
+  exports(): ExportSymbol[] {
+    const d = this.dyldInfo;
+    if (d !== null && d.exportSize > 0) return decodeExportTrie(this.r, d.exportOff, d.exportSize);
+    const t = this.linkedit.find((l) => l.cmd === 'LC_DYLD_EXPORTS_TRIE');
+    return t === undefined || t.datasize === 0 ? [] : decodeExportTrie(this.r, t.dataoff, t.datasize);
   }
 
   /** The nlist symbol table (names from the string table). */

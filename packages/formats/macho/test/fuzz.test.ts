@@ -11,6 +11,9 @@ function exercise(bytes: Uint8Array): string {
     const p = parseMachO(bytes);
     for (const m of p instanceof FatFile ? p.arches.map((a) => a.image) : [p]) {
       m.symbols();
+      m.rebases();
+      m.binds();
+      m.exports();
       if (m.entry === -1) return 'ok';
     }
     return 'ok';

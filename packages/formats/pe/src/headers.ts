@@ -157,8 +157,10 @@ export function readSections(r: ByteReader, coff: CoffHeader, tableOffset: numbe
   return out;
 }
 
+const peDecoder = new TextDecoder();
+
 function shortName(r: ByteReader, o: number): string {
   let end = o;
   while (end < o + 8 && r.bytes[end] !== 0) end++;
-  return new TextDecoder().decode(r.bytes.subarray(o, end));
+  return peDecoder.decode(r.bytes.subarray(o, end));
 }

@@ -30,6 +30,7 @@ export interface CoffRelocation {
   type: number;
 }
 
+const peDecoder = new TextDecoder();
 const OBJECT_MACHINES = new Set([0x14c, 0x8664, 0xaa64, 0x1c0, 0x1c4, 0x200, 0x5064, 0xa641]);
 
 export class PeFile {
@@ -192,7 +193,7 @@ export class PeFile {
         } else {
           let e = o;
           while (e < o + 8 && r.bytes[e] !== 0) e++;
-          name = new TextDecoder().decode(r.bytes.subarray(o, e));
+          name = peDecoder.decode(r.bytes.subarray(o, e));
         }
         const aux = r.u8(o + 17, 'NumberOfAuxSymbols');
         out.push({ index: i, name, value: r.u32(o + 8, 'Symbol.Value'), sectionNumber: r.view.getInt16(o + 12, true), type: r.u16(o + 14, 'Symbol.Type'), storageClass: r.u8(o + 16, 'StorageClass'), auxCount: aux });
