@@ -79,6 +79,11 @@ describe('Mach-O image model and JSON', () => {
     expect(img.exports.map((e) => e.name).sort()).toEqual(['__mh_execute_header', '_main']);
     expect(img.relocations.filter((r) => r.kind === 'jump-slot').map((r) => r.symbol)).toEqual(['_printf', '_greet']);
   });
+  it('chained fixups become imports and relocations', () => {
+    const img = loadImage(mo('chained-arm64'));
+    expect(img.imports.map((i) => [i.name, i.library])).toEqual([['_printf', '/usr/lib/libSystem.B.dylib'], ['_greet', '@rpath/libgreet.dylib']]);
+    expect(img.relocations.filter((r) => r.kind === 'relative')).toHaveLength(4);
+  });
   it('a dylib has its install name as soname', () => {
     expect(loadImage(mo('libgreet-arm64.dylib')).soname).toBe('@rpath/libgreet.dylib');
   });

@@ -21,8 +21,12 @@ export function imageFromMachO(m: MachOFile): ExecutableImage {
     soname: m.dylibs.find((d) => d.kind === 'id')?.name ?? null,
     runpath: [...m.rpaths],
     exports: m.exports().filter((e) => e.address !== null).map((e) => ({ name: e.name, value: (m.imageBase ?? 0) + (e.address ?? 0), size: 0, kind: 'func' as const, binding: 'global' as const })),
-    imports: m.binds().map((b) => ({ name: b.symbol, library: dylibName(m, b.dylibOrdinal), weak: b.weakImport })),
+    imports: [
+      ...m.binds().map((b) => ({ name: b.symbol, library: dylibName(m, b.dylibOrdinal), weak: b.weakImport })),
+      ...(m.chainedFixups()?.imports ?? []).map((i) => ({ name: i.name, library: dylibName(m, i.libOrdinal), weak: i.weakImport })),
+    ],
     relocations: [
+      ...(m.chainedFixups()?.fixups ?? []).map((f) => ({ offset: f.address, kind: f.kind === 'rebase' ? ('relative' as const) : ('glob-dat' as const), typeName: `CHAINED_${f.kind.toUpperCase()}`, symbol: f.importIndex === null ? null : (m.chainedFixups()?.imports[f.importIndex]?.name ?? null), addend: f.addend })),
       ...m.rebases().map((r) => ({ offset: r.address, kind: 'relative' as const, typeName: 'REBASE_TYPE_POINTER', symbol: null, addend: 0 })),
       ...m.binds().map((b) => ({ offset: b.address, kind: b.kind === 'lazy' ? ('jump-slot' as const) : ('glob-dat' as const), typeName: `BIND_${b.kind.toUpperCase()}`, symbol: b.symbol, addend: b.addend })),
     ],

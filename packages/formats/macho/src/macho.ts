@@ -9,6 +9,7 @@ import {
   CPU_SHORT, CPU_TYPE_NAMES, FAT_MAGIC, FAT_MAGIC_64, LC, LC_NAMES, MH_CIGAM, MH_CIGAM_64, MH_FILETYPES, MH_KIND, MH_MAGIC,
   MH_MAGIC_64, PLATFORMS,
 } from './constants.js';
+import { decodeChainedFixups, type ChainedFixups } from './chained.js';
 import { decodeBinds, decodeExportTrie, decodeRebases, type Bind, type ExportSymbol, type Rebase } from './dyld.js';
 
 export interface MachHeader {
@@ -326,6 +327,12 @@ export class MachOFile {
     if (d !== null && d.exportSize > 0) return decodeExportTrie(this.r, d.exportOff, d.exportSize);
     const t = this.linkedit.find((l) => l.cmd === 'LC_DYLD_EXPORTS_TRIE');
     return t === undefined || t.datasize === 0 ? [] : decodeExportTrie(this.r, t.dataoff, t.datasize);
+  }
+
+  /** LC_DYLD_CHAINED_FIXUPS decoded (imports, chain starts, every fixup), or null without it. */
+  chainedFixups(): ChainedFixups | null {
+    const l = this.linkedit.find((x) => x.cmd === 'LC_DYLD_CHAINED_FIXUPS');
+    return l === undefined || l.datasize === 0 ? null : decodeChainedFixups(this.r, l.dataoff, l.datasize, this.segments, this.imageBase ?? 0);
   }
 
   /** The nlist symbol table (names from the string table). */

@@ -14,6 +14,7 @@ function exercise(bytes: Uint8Array): string {
       m.rebases();
       m.binds();
       m.exports();
+      m.chainedFixups();
       if (m.entry === -1) return 'ok';
     }
     return 'ok';
@@ -24,7 +25,7 @@ function exercise(bytes: Uint8Array): string {
 }
 
 describe('Mach-O fuzz', () => {
-  it.each(['hello-x86_64', 'libgreet-fat.dylib', 'greet-arm64.o', 'fsevents.node'])('%s: truncations and 800 mutations', (name) => {
+  it.each(['hello-x86_64', 'libgreet-fat.dylib', 'greet-arm64.o', 'fsevents.node', 'chained-arm64'])('%s: truncations and 800 mutations', (name) => {
     const original = new Uint8Array(readFileSync(join(FIXTURES, name)));
     let errors = 0;
     for (let len = 0; len < original.length; len += len < 2048 ? 3 : 211) if (exercise(original.subarray(0, len)) === 'FormatError') errors++;

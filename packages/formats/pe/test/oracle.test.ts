@@ -3,6 +3,7 @@
  * and PE32+) and a real MSVC-built DLL: headers, every section, every import (by name with hint,
  * by ordinal), every export (forwarders included), every base relocation, TLS, the PDB path.
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -70,5 +71,29 @@ describe('what the fixtures contain', () => {
     expect(pe.rvaToOffset(0)).toBe(0);
     expect(pe.rvaToOffset(text.virtualAddress + 0x10)).toBe(text.pointerToRawData + 0x10);
     expect(pe.rvaToOffset(0x7fffffff)).toBe(-1);
+  });
+});
+
+describe('a real Go-built PE32 (esbuild.exe, fetched by tools/fixtures/fetch-large.sh; llvm-readobj run live)', () => {
+  const path = join(FIXTURES, '..', 'fixtures-large', 'esbuild-go.exe');
+  const readobj = (): string | null => {
+    try {
+      readFileSync(path, { flag: 'r' });
+      return execFileSync('llvm-readobj', ['--sections', '--coff-imports', '--coff-basereloc', path], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    } catch {
+      return null; // file not fetched, or llvm-readobj not installed
+    }
+  };
+  const text = readobj();
+  it.runIf(text !== null)('matches llvm-readobj (sections, imports, relocations)', () => {
+    if (text === null) return;
+    const pe = parsePe(readFileSync(path));
+    const sections = [...text.matchAll(/ {4}Name: (\S*) \(/g)].map((m) => m[1]);
+    expect(pe.sections.map((s) => s.name)).toEqual(sections);
+    const imports = [...text.matchAll(/^Import \{\n {2}Name: (.*)$/gm)].map((m) => m[1]);
+    expect(pe.imports().map((d) => d.name)).toEqual(imports);
+    expect(pe.imports().flatMap((d) => d.entries).length).toBe([...text.matchAll(/^ {2}Symbol: /gm)].length);
+    expect(pe.baseRelocations().flatMap((b) => b.entries).length).toBe([...text.matchAll(/^ {2}Entry \{/gm)].length);
+    expect([pe.bits, pe.kind, pe.machine]).toEqual([32, 'exe', 'i386']);
   });
 });
