@@ -43,3 +43,35 @@ describe('fat files', () => {
     expect(() => parseMachO(cls)).toThrow(/not a thin Mach-O/);
   });
 });
+
+describe('byte orders and fat variants', () => {
+  it('FAT_MAGIC_64 (fat_arch_64 entries) reads like the 32-bit fat header', () => {
+    const f64 = parseMachO(readFileSync(join(FIXTURES, 'libgreet-fat64.dylib'))) as FatFile;
+    const f32 = parseMachO(readFileSync(join(FIXTURES, 'libgreet-fat.dylib'))) as FatFile;
+    expect(f64.arches.map((a) => [a.machine, a.offset, a.size, a.align])).toEqual(f32.arches.map((a) => [a.machine, a.offset, a.size, a.align]));
+  });
+  it('a big-endian 32-bit Mach-O (MH_MAGIC stored big-endian, as PowerPC files were)', () => {
+    // mach_header (28 bytes) + LC_UUID (24) + LC_SEGMENT "__TEXT" (56), all fields big-endian.
+    const b = new Uint8Array(28 + 24 + 56);
+    const v = new DataView(b.buffer);
+    v.setUint32(0, 0xfeedface, false);
+    v.setInt32(4, 18, false); // CPU_TYPE_POWERPC
+    v.setUint32(12, 2, false); // MH_EXECUTE
+    v.setUint32(16, 2, false);
+    v.setUint32(20, 24 + 56, false);
+    v.setUint32(28, 0x1b, false);
+    v.setUint32(32, 24, false);
+    for (let i = 0; i < 16; i++) b[36 + i] = i;
+    v.setUint32(52, 0x1, false);
+    v.setUint32(56, 56, false);
+    b.set(new TextEncoder().encode('__TEXT'), 60);
+    v.setUint32(76, 0x1000, false); // vmaddr
+    v.setUint32(80, 0x2000, false); // vmsize
+    v.setInt32(92, 7, false); // maxprot
+    v.setInt32(96, 5, false); // initprot
+    const m = parseMachO(b) as MachOFile;
+    expect([m.header.littleEndian, m.header.is64, m.machine, m.kind]).toEqual([false, false, 'ppc', 'exec']);
+    expect(m.uuid).toBe('00010203-0405-0607-0809-0A0B0C0D0E0F');
+    expect(m.segments[0]).toMatchObject({ segname: '__TEXT', vmaddr: 0x1000, vmsize: 0x2000, maxprot: 7, initprot: 5 });
+  });
+});
