@@ -117,8 +117,11 @@ export function peImportsText(pe: PeFile): string {
     out.push('}');
   }
   for (const d of pe.delayImports()) {
-    out.push('DelayImport {', `  Name: ${d.name}`, `  ImportAddressTableRVA: ${H(d.iatRva)}`, `  ImportNameTableRVA: ${H(d.lookupTableRva)}`);
-    for (const e of d.entries) out.push(`  Import {`, `    Symbol: ${e.name ?? ''} (${e.name !== null ? (e.hint ?? 0) : (e.ordinal ?? 0)})`, `    Address: ${H(e.iatRva)}`, '  }');
+    const x = d.delay;
+    out.push('DelayImport {', `  Name: ${d.name}`, `  Attributes: ${H(x?.attributes ?? 0)}`, `  ModuleHandle: ${H(x?.moduleHandleRva ?? 0)}`,
+      `  ImportAddressTable: ${H(d.iatRva)}`, `  ImportNameTable: ${H(d.lookupTableRva)}`, `  BoundDelayImportTable: ${H(x?.boundIatRva ?? 0)}`,
+      `  UnloadDelayImportTable: ${H(x?.unloadIatRva ?? 0)}`);
+    for (const e of d.entries) out.push('  Import {', `    Symbol: ${e.name ?? ''} (${e.name !== null ? (e.hint ?? 0) : (e.ordinal ?? 0)})`, `    Address: ${H(e.iatValue ?? 0)}`, '  }');
     out.push('}');
   }
   return out.join('\n');

@@ -16,6 +16,15 @@ export interface ImportEntry {
   ordinal: number | null;
   /** RVA of this import's IAT slot (what the loader overwrites with the address). */
   iatRva: number;
+  /** Delay-load imports: the value the IAT slot holds in the file (the VA of the loading thunk). */
+  iatValue?: number;
+}
+
+export interface DelayImportInfo {
+  attributes: number;
+  moduleHandleRva: number;
+  boundIatRva: number;
+  unloadIatRva: number;
 }
 
 export interface ImportedDll {
@@ -26,6 +35,8 @@ export interface ImportedDll {
   /** RVA of the import address table (FirstThunk / ImportAddressTableRVA). */
   iatRva: number;
   entries: ImportEntry[];
+  /** The rest of the delay-load descriptor. */
+  delay?: DelayImportInfo;
 }
 
 export interface ExportEntry {
@@ -123,7 +134,16 @@ export function readDelayImports(r: ByteReader, map: RvaMapper, rva: number, pe3
     const iat = fix(r.u32(o + 12, 'ImportAddressTableRVA'));
     const int = fix(r.u32(o + 16, 'ImportNameTableRVA'));
     if (nameRva === 0 && iat === 0 && int === 0) break;
-    out.push({ name: str(r, map, nameRva, 'DelayImport.Name'), delayLoad: true, lookupTableRva: int, iatRva: iat, entries: readThunks(r, map, int, iat, pe32plus) });
+    const entries = readThunks(r, map, int, iat, pe32plus);
+    const w = pe32plus ? 8 : 4;
+    for (const e of entries) {
+      const slot = map(e.iatRva, w);
+      if (slot >= 0) e.iatValue = r.word(slot, pe32plus, 'delay IAT slot');
+    }
+    out.push({
+      name: str(r, map, nameRva, 'DelayImport.Name'), delayLoad: true, lookupTableRva: int, iatRva: iat, entries,
+      delay: { attributes: attrs, moduleHandleRva: fix(r.u32(o + 8, 'ModuleHandleRVA')), boundIatRva: fix(r.u32(o + 20, 'BoundImportAddressTableRVA')), unloadIatRva: fix(r.u32(o + 24, 'UnloadInformationTableRVA')) },
+    });
   }
   return out;
 }

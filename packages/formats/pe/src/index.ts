@@ -3,6 +3,6 @@ export type { CoffSymbol, CoffRelocation } from './pe.js';
 export type { CoffHeader, OptionalHeader, SectionHeader, DataDirectory } from './headers.js';
 export { sectionProt } from './headers.js';
 export type {
-  ImportedDll, ImportEntry, ExportDirectory, ExportEntry, BaseRelocationBlock, BaseRelocation, TlsDirectory, LoadConfig, DebugEntry,
+  ImportedDll, ImportEntry, DelayImportInfo, ExportDirectory, ExportEntry, BaseRelocationBlock, BaseRelocation, TlsDirectory, LoadConfig, DebugEntry,
 } from './directories.js';
 export * as peConstants from './constants.js';

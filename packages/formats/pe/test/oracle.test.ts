@@ -97,3 +97,15 @@ describe('a real Go-built PE32 (esbuild.exe, fetched by tools/fixtures/fetch-lar
     expect([pe.bits, pe.kind, pe.machine]).toEqual([32, 'exe', 'i386']);
   });
 });
+
+describe('delay-load imports (lld-link /delayload)', () => {
+  it('reads the delay descriptor: name, attributes, tables, imports by name and ordinal', () => {
+    const pe = parsePe(readFileSync(join(FIXTURES, 'delayed-lld-x86_64.exe')));
+    expect(pe.imports()).toHaveLength(0);
+    const [d] = pe.delayImports();
+    expect(d?.name).toBe('greet.dll');
+    expect(d?.delay?.attributes).toBe(1);
+    expect(d?.entries.map((e) => e.name ?? `#${e.ordinal ?? 0}`)).toEqual(['greet', '#2']);
+    expect(d?.entries.every((e) => (e.iatValue ?? 0) > pe.imageBase)).toBe(true);
+  });
+});
