@@ -2,6 +2,7 @@
  * The Mach-O reader against llvm-objdump --macho --private-headers (saved output) on a real fat
  * file (fsevents: x86_64 + arm64 bundles built by Apple's toolchain) and on clang/lld fixtures.
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -74,4 +75,28 @@ describe('byte orders and fat variants', () => {
     expect(m.uuid).toBe('00010203-0405-0607-0809-0A0B0C0D0E0F');
     expect(m.segments[0]).toMatchObject({ segname: '__TEXT', vmaddr: 0x1000, vmsize: 0x2000, maxprot: 7, initprot: 5 });
   });
+});
+
+describe('real Go-built Mach-O executables (esbuild for darwin, fetched by tools/fixtures/fetch-large.sh; llvm-objdump run live)', () => {
+  const dir = join(FIXTURES, '..', 'fixtures-large');
+  for (const name of ['esbuild-darwin-x64', 'esbuild-darwin-arm64']) {
+    const path = join(dir, name);
+    const text = ((): string | null => {
+      try {
+        readFileSync(path, { flag: 'r' });
+        return execFileSync('llvm-objdump-14', ['--macho', '--private-headers', path], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+      } catch {
+        return null;
+      }
+    })();
+    it.runIf(text !== null)(`${name}: load commands, segments, dylibs, entry`, () => {
+      if (text === null) return;
+      const m = parseMachO(readFileSync(path)) as MachOFile;
+      expect(m.commands.map((c) => c.name)).toEqual([...text.matchAll(/^\s+cmd (\S+)$/gm)].map((x) => x[1]));
+      expect(m.segments.map((s) => s.segname)).toEqual([...text.matchAll(/cmd LC_SEGMENT(?:_64)?\n\s+cmdsize \d+\n\s+segname (\S+)/g)].map((x) => x[1]));
+      expect(m.dylibs.map((d) => d.name)).toEqual([...text.matchAll(/^\s+name (.*) \(offset \d+\)$/gm)].map((x) => x[1]).filter((n) => n !== '/usr/lib/dyld'));
+      expect(m.kind).toBe('exec');
+      expect(m.entry).toBeGreaterThan(m.imageBase ?? 0);
+    });
+  }
 });
