@@ -10,5 +10,7 @@ export const sharedConfig = defineConfig({
     benchmark: { include: ['src/**/*.bench.ts', 'bench/**/*.bench.ts'] },
     pool: 'threads',
     maxWorkers: 2,
+    // Oracle tests run real tools (readelf, llvm-objdump) on large host binaries: allow for a slow machine.
+    testTimeout: 30_000,
   },
 });
