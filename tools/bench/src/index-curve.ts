@@ -95,7 +95,11 @@ if (process.argv.includes('--json')) {
       console.log(`| ${n.toLocaleString('en')} | ${cells.join(' | ')} |`);
     }
   }
-  // Crossover: the smallest size at which every tree's find beats the list.
-  const cross = SIZES.find((n) => INDEX_KINDS.filter((k) => k !== 'list').every((k) => rows.find((r) => r.kind === k && r.size === n)!.findMps > rows.find((r) => r.kind === 'list' && r.size === n)!.findMps));
-  console.log(`\nCrossover: every tree's find() beats the list from ${cross === undefined ? 'no measured size' : `${cross.toLocaleString('en')} entries`} on.`);
+  // Crossover: for each tree, the smallest measured size from which its find() beats the list's.
+  const at = (k: IndexKind, n: number): number => rows.find((r) => r.kind === k && r.size === n)!.findMps;
+  console.log('\nCrossover with the list (find):');
+  for (const k of INDEX_KINDS.filter((x) => x !== 'list')) {
+    const n = SIZES.find((size) => SIZES.filter((m) => m >= size).every((m) => at(k, m) > at('list', m)));
+    console.log(`- ${k}: ${n === undefined ? 'never in the measured range' : `from ${n.toLocaleString('en')} entries on`}`);
+  }
 }
