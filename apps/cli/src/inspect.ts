@@ -30,7 +30,7 @@ export async function runInspect(file: string, opts: InspectOptions, out: (s: st
       return 1;
     }
     if (e instanceof KernelError) {
-      err(`polykernel inspect: ${file}: ${e.message} (${e.errno} ${e.errnoNumber})`);
+      err(`polykernel inspect: ${file}: ${e.message.replace(`${e.errno}: `, '')} [${e.errno} ${e.errnoNumber}]`);
       return 126;
     }
     throw e;
@@ -48,7 +48,7 @@ export function render(bytes: Uint8Array, opts: InspectOptions): string {
       ? JSON.stringify({ format: 'script', interpreter: h.interpreter, argument: h.argument }, null, 2)
       : `#! script: interpreter ${h.interpreter}${h.argument === null ? '' : `, argument "${h.argument}"`}`;
   }
-  if (format !== 'elf') throw new KernelError('linux', 'ENOEXEC', 'not a format this tool can read (ELF, PE/COFF or #! script expected)');
+  if (format !== 'elf') throw new KernelError('linux', 'ENOEXEC', 'not a program file this tool can read (ELF, PE/COFF, Mach-O or #! script expected)');
   const elf = parseElf(bytes);
   if (opts.json === true) return JSON.stringify(summarize(imageFromElf(elf)), null, 2);
   const all = opts.all === true;
