@@ -8,17 +8,12 @@
 import { Metrics } from '@polykernel/core';
 import { FRAME_DIRTY, FRAME_SIZE, FRAME_ZEROED, NO_FRAME, type FrameTable } from '@polykernel/mmu';
 import { VmObject, type VmObjectType } from './object.js';
+import { devicePager, swapPager, vnodePager, type Pager, type PagerContext, type PagerCosts } from './pager.js';
 import { PageQueues, Q_ACTIVE, Q_INACTIVE } from './queues.js';
 import { SwapDevice } from './swap.js';
 
-export interface VmCosts {
-  /** Reading one page from a file (page-cache miss). */
-  fileReadPage: number;
-  /** Writing one dirty file page back. */
-  fileWritePage: number;
-  swapOutPage: number;
-  swapInPage: number;
-}
+/** Cycle costs of the pagers' I/O. */
+export type VmCosts = PagerCosts;
 
 export interface VmOptions {
   swapSlots?: number;
@@ -63,12 +58,15 @@ export class VmSystem {
     objectsCreated: 0, objectsFreed: 0, shadows: 0, collapses: 0, bypasses: 0, pagesMoved: 0, copyUps: 0,
     zeroFills: 0, fileReads: 0, fileWrites: 0, swapOuts: 0, swapIns: 0, pageoutScans: 0, reclaimed: 0, chainLengths: [],
   };
+  /** The pager of each object type (replace one to model another backing store). */
+  readonly pagers: Record<VmObjectType, Pager> = { anonymous: swapPager, vnode: vnodePager, device: devicePager, physical: devicePager };
   /** Called before a resident page's frame is taken away (unmap it from every page table). */
   onEvict: ((object: VmObject, pindex: number, frame: number) => void) | null = null;
   private readonly costs: VmCosts;
   /** Owner of each frame holding an object page (reverse map for reclaim). */
   private readonly frameObject: (VmObject | null)[];
   private readonly framePindex: Float64Array;
+  private readonly pagerContext: PagerContext;
   private nextId = 1;
   private live = 0;
   /** Shadows of each object (FreeBSD keeps them on backing_object->shadow_head), to collapse one when it is the last. */
@@ -81,6 +79,13 @@ export class VmSystem {
     this.queues = new PageQueues(frames.frameCount);
     this.frameObject = new Array<VmObject | null>(frames.frameCount).fill(null);
     this.framePindex = new Float64Array(frames.frameCount);
+    this.pagerContext = {
+      frames, swap: this.swap, metrics: this.metrics, costs: this.costs,
+      allocFrame: (zero) => this.allocFrame(zero),
+      count: (c) => {
+        this.counters[c]++;
+      },
+    };
   }
 
   /** Objects allocated and not yet freed. */
@@ -282,21 +287,22 @@ export class VmSystem {
     let depth = 0;
     let found: VmObject | null = null;
     let frame = NO_FRAME;
-    let bottom: VmObject = obj;
-    let bottomP = p;
     for (let o: VmObject | null = obj; o !== null; o = o.backing) {
       depth++;
-      bottom = o;
-      bottomP = p;
       const f = o.pages.get(p);
       if (f !== undefined) {
         found = o;
         frame = f;
         break;
       }
-      if (o.swapped.has(p)) {
-        frame = this.swapIn(o, p);
+      // A swapped anonymous page anywhere in the chain; for the chain's bottom object, its pager
+      // (file bytes, device frames) — vm_fault's walk down the shadow chain.
+      const pager = this.pagerOf(o);
+      if ((o.type === 'anonymous' || o.backing === null) && pager.haspage(o, p)) {
+        frame = pager.getpage(this.pagerContext, o, p);
         if (frame === NO_FRAME) return NO_FRAME;
+        if (pager.allocates) this.insertPage(o, p, frame);
+        else if (!write || o === obj) return frame; // a device frame, mapped as is
         found = o;
         break;
       }
@@ -304,27 +310,15 @@ export class VmSystem {
     }
     const hist = this.counters.chainLengths;
     hist[depth] = (hist[depth] ?? 0) + 1;
-    if (found === null && (bottom.type === 'device' || bottom.type === 'physical')) {
-      // The device pager hands back the frame itself (cdev_pager_getpage); nothing is allocated.
-      if (bottomP >= bottom.size) throw new RangeError(`page ${bottomP} beyond device object ${bottom.id}`);
-      frame = bottom.physBase + bottomP;
-      if (!write || bottom === obj) return frame;
-      found = bottom;
-    } else if (found === null) {
-      if (bottom.type === 'vnode' && bottomP < bottom.size) {
-        frame = this.pageIn(bottom, bottomP);
-        if (frame === NO_FRAME) return NO_FRAME;
-        found = bottom;
-      } else {
-        // Anonymous memory nobody has written: a zero-filled page in the first object.
-        frame = this.allocFrame(true);
-        if (frame === NO_FRAME) return NO_FRAME;
-        this.insertPage(obj, pindex, frame);
-        this.counters.zeroFills++;
-        this.metrics.faults.zeroFill++;
-        this.queues.referenced[frame] = 1;
-        return frame;
-      }
+    if (found === null) {
+      // Anonymous memory nobody has written: a zero-filled page in the first object.
+      frame = this.allocFrame(true);
+      if (frame === NO_FRAME) return NO_FRAME;
+      this.insertPage(obj, pindex, frame);
+      this.counters.zeroFills++;
+      this.metrics.faults.zeroFill++;
+      this.queues.referenced[frame] = 1;
+      return frame;
     }
     this.queues.referenced[frame] = 1;
     if (!write || found === obj) {
@@ -364,37 +358,6 @@ export class VmSystem {
       f = this.frames.alloc(0, zero);
     }
     return f;
-  }
-
-  private pageIn(obj: VmObject, pindex: number): number {
-    const frame = this.allocFrame(true);
-    if (frame === NO_FRAME) return NO_FRAME;
-    if (this.frames.contentsEnabled && obj.file !== null) {
-      const start = pindex * FRAME_SIZE;
-      const bytes = obj.file.subarray(start, Math.min(start + FRAME_SIZE, obj.file.length));
-      if (bytes.length > 0) this.frames.write(frame * FRAME_SIZE, bytes);
-    }
-    this.frames.flags[frame]! &= ~FRAME_DIRTY; // clean: it matches the file
-    this.counters.fileReads++;
-    this.metrics.faults.file++;
-    this.metrics.cycles += this.costs.fileReadPage;
-    this.insertPage(obj, pindex, frame);
-    return frame;
-  }
-
-  private swapIn(obj: VmObject, pindex: number): number {
-    const slot = obj.swapped.get(pindex)!;
-    const frame = this.allocFrame(false);
-    if (frame === NO_FRAME) return NO_FRAME;
-    const bytes = this.swap.read(slot);
-    if (this.frames.contentsEnabled && bytes !== null) this.frames.write(frame * FRAME_SIZE, bytes);
-    this.swap.free(slot);
-    obj.swapped.delete(pindex);
-    this.counters.swapIns++;
-    this.metrics.faults.swapIn++;
-    this.metrics.cycles += this.costs.swapInPage;
-    this.insertPage(obj, pindex, frame);
-    return frame;
   }
 
   /** Read bytes of a page as the process would see them (faulting it in). Content mode only. */
@@ -463,30 +426,17 @@ export class VmSystem {
     const pindex = this.framePindex[frame]!;
     const dirty = (this.frames.flags[frame]! & FRAME_DIRTY) !== 0;
     const zero = (this.frames.flags[frame]! & FRAME_ZEROED) !== 0;
-    if (obj.type === 'vnode') {
-      if (dirty) {
-        // Shared file pages written back to the file (private ones never stay in a vnode object).
-        if (this.frames.contentsEnabled && obj.file !== null) {
-          const start = pindex * FRAME_SIZE;
-          const n = Math.min(FRAME_SIZE, obj.file.length - start);
-          if (n > 0) obj.file.set(this.frames.read(frame * FRAME_SIZE, n), start);
-        }
-        this.counters.fileWrites++;
-        this.metrics.cycles += this.costs.fileWritePage;
-      }
-    } else if (!zero || dirty) {
-      const slot = this.swap.alloc();
-      if (slot < 0) return false;
-      this.swap.write(slot, this.frames.contentsEnabled ? this.frames.read(frame * FRAME_SIZE, FRAME_SIZE) : null);
-      obj.swapped.set(pindex, slot);
-      this.counters.swapOuts++;
-      this.metrics.cycles += this.costs.swapOutPage;
-    }
+    if (!this.pagerOf(obj).putpage(this.pagerContext, obj, pindex, frame, dirty, zero)) return false;
     this.onEvict?.(obj, pindex, frame);
     obj.pages.delete(pindex);
     this.releaseFrame(obj, pindex, frame);
     return true;
   }
+
+  private pagerOf(obj: VmObject): Pager {
+    return this.pagers[obj.type];
+  }
+
 
   private assertLive(obj: VmObject): void {
     if (obj.dead) throw new Error(`VM object ${obj.id} used after it was freed`);
