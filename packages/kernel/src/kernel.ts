@@ -1,0 +1,234 @@
+/**
+ * The kernel core: one simulated machine (MMU, physical memory, VM system), a process table with
+ * an init process, PID and ASID allocation, the system-call dispatcher and the memory-access path
+ * that turns MMU faults into the personality's fault handler or a signal. Everything is counted in
+ * the shared Metrics and charged to the cycle clock; probes fire only when someone listens.
+ */
+import {
+  CycleClock, KernelError, Metrics, ProbeBus, Win32Error, errnoNumber, type ErrnoName,
+  type Win32ErrorName, WIN32_ERRORS,
+} from '@polykernel/core';
+import {
+  FAULT_NAMES, FAULT_TLB_REFILL, getProfile, Mmu, TRANSLATE_FAULT, type Access, type MachineProfile, type ZeroingPolicy,
+} from '@polykernel/mmu';
+import { VmSystem } from '@polykernel/vm';
+import type { FaultInfo, Personality, SyscallArg, SyscallContext, SyscallSpec } from './contract.js';
+import { AsidAllocator, PidAllocator } from './ids.js';
+import { Process, Thread, type Credentials } from './process.js';
+
+/** Probe events the core fires (subscribe through `kernel.bus`). */
+export interface KernelEvents {
+  'syscall:entry': { pid: number; tid: number; name: string; number: number; args: readonly SyscallArg[] };
+  'syscall:return': { pid: number; tid: number; name: string; value: number; error: string | null; cycles: number };
+  fault: { pid: number; va: number; access: Access; reason: string; resolution: string };
+  signal: { pid: number; signal: string; code: string };
+  'process:create': { pid: number; ppid: number; comm: string };
+  'process:exit': { pid: number; status: number; signal: string | null };
+}
+
+export interface KernelOptions {
+  /** Machine profile (name or object); default: the personality's. */
+  profile?: string | MachineProfile;
+  /** Physical memory in 4 KiB frames. */
+  frames?: number;
+  contents?: boolean;
+  zeroing?: ZeroingPolicy;
+  swapSlots?: number;
+  seed?: number;
+  cpus?: number;
+  /** PID allocation range (Linux pid_max). */
+  pidMax?: number;
+}
+
+export interface SyscallResult {
+  value: number;
+  /** Error name (errno or Win32 code name) when the call failed. */
+  error: string | null;
+  errorNumber: number;
+}
+
+const ROOT: Credentials = { uid: 0, gid: 0, euid: 0, egid: 0 };
+
+export class Kernel<S> {
+  readonly mmu: Mmu;
+  readonly vm: VmSystem;
+  readonly metrics: Metrics;
+  readonly clock: CycleClock;
+  readonly bus = new ProbeBus<KernelEvents>();
+  readonly processes = new Map<number, Process<S>>();
+  readonly pids: PidAllocator;
+  readonly asids: AsidAllocator;
+  readonly init: Process<S>;
+  private readonly byName = new Map<string, SyscallSpec<S>>();
+  private readonly byNumber = new Map<number, SyscallSpec<S>>();
+  private nextTid = 1;
+  private readonly pEntry;
+  private readonly pReturn;
+  private readonly pFault;
+
+  constructor(readonly personality: Personality<S>, opts: KernelOptions = {}) {
+    const profile = typeof opts.profile === 'object' ? opts.profile : getProfile(opts.profile ?? personality.defaultProfile);
+    this.metrics = new Metrics();
+    const mmuOpts: import('@polykernel/mmu').MmuOptions = { metrics: this.metrics };
+    if (opts.frames !== undefined) mmuOpts.frames = opts.frames;
+    if (opts.contents !== undefined) mmuOpts.contents = opts.contents;
+    if (opts.zeroing !== undefined) mmuOpts.zeroing = opts.zeroing;
+    if (opts.seed !== undefined) mmuOpts.seed = opts.seed;
+    if (opts.cpus !== undefined) mmuOpts.cpus = opts.cpus;
+    this.mmu = new Mmu(profile, mmuOpts);
+    this.vm = new VmSystem(this.mmu.frames, { swapSlots: opts.swapSlots ?? 0, metrics: this.metrics });
+    this.clock = new CycleClock(this.metrics, profile.hz);
+    this.pids = new PidAllocator(opts.pidMax ?? 4_194_304);
+    this.asids = new AsidAllocator(this.mmu.asidCount, () => {
+      for (const c of this.mmu.cpus) this.mmu.flushAll(c.id);
+    });
+    for (const s of personality.syscalls) {
+      this.byName.set(s.name, s);
+      this.byNumber.set(s.number, s);
+    }
+    this.pEntry = this.bus.probe('syscall:entry');
+    this.pReturn = this.bus.probe('syscall:return');
+    this.pFault = this.bus.probe('fault');
+    this.init = this.createProcess(null, 'init', ROOT);
+  }
+
+  // ---- processes ----------------------------------------------------------------------------
+
+  /** A new process with one thread and an empty address space (the personality's), child of `parent`. */
+  createProcess(parent: Process<S> | null, comm: string, creds: Credentials = parent?.creds ?? ROOT): Process<S> {
+    const pid = this.pids.alloc();
+    if (pid < 0) throw this.error('EAGAIN', 'ERROR_NOT_ENOUGH_MEMORY', 'no free PID');
+    const p = new Process<S>(pid, parent, comm, { ...creds });
+    p.threads.push(new Thread(this.nextTid++, p));
+    p.space = this.personality.createAddressSpace(this, p);
+    parent?.children.push(p);
+    this.processes.set(pid, p);
+    this.bus.probe('process:create').publish({ pid, ppid: p.ppid, comm });
+    return p;
+  }
+
+  /** The process exits: it becomes a zombie, its children go to init, its address space is freed. */
+  exitProcess(p: Process<S>, code: number | null, signal: string | null = null): void {
+    if (p.state !== 'running') return;
+    for (const t of p.threads) t.state = 'dead';
+    for (const c of p.children) {
+      c.parent = this.init;
+      this.init.children.push(c);
+    }
+    p.children.length = 0;
+    this.personality.destroyAddressSpace(this, p);
+    this.asids.release(p.space as object);
+    p.state = 'zombie';
+    p.killedBy = signal;
+    p.exitStatus = this.personality.waitStatus(code, signal);
+    this.bus.probe('process:exit').publish({ pid: p.pid, status: p.exitStatus, signal });
+  }
+
+  /** Reap a zombie (wait): remove it from the table and free its PID. Returns its wait status. */
+  reap(p: Process<S>): number {
+    if (p.state !== 'zombie') throw new RangeError(`process ${p.pid} is not a zombie`);
+    p.state = 'dead';
+    this.processes.delete(p.pid);
+    this.pids.free(p.pid);
+    if (p.parent !== null) {
+      const i = p.parent.children.indexOf(p);
+      if (i >= 0) p.parent.children.splice(i, 1);
+    }
+    return p.exitStatus ?? 0;
+  }
+
+  // ---- address spaces -----------------------------------------------------------------------
+
+  /** The ASID `p` runs with now (re-allocated after a generation rollover) bound to its page table. */
+  asidOf(p: Process<S>): number {
+    const key = p.space as object;
+    const before = this.asids.generation;
+    const asid = this.asids.asidFor(key);
+    if (this.mmu.pageTableOf(asid) !== this.personality.pageTableOf(p.space) || before !== this.asids.generation) {
+      this.mmu.bindAsid(asid, this.personality.pageTableOf(p.space));
+    }
+    return asid;
+  }
+
+  /**
+   * A user-mode memory access by `thread`: translate, and on a fault trap into the personality's
+   * handler and retry, or deliver the signal it asks for (the process then dies by default).
+   * Returns the physical address, or -1 when the access ended in a signal.
+   */
+  access(thread: Thread, va: number, access: Access, user = true): number {
+    const p = thread.process as Process<S>;
+    const cpu = thread.cpu;
+    const asid = this.asidOf(p);
+    this.mmu.activate(cpu, asid);
+    const m = this.metrics;
+    const costs = this.mmu.profile.costs;
+    for (let attempt = 0; attempt < 4; attempt++) {
+      const pa = this.mmu.translate(cpu, asid, va, access, user);
+      if (pa !== TRANSLATE_FAULT) return pa;
+      const f = this.mmu.fault;
+      if (f.kind === FAULT_TLB_REFILL && this.mmu.refill(cpu, asid, va, access)) continue;
+      m.traps.pageFault++;
+      m.cycles += costs.trapEntry + costs.trapExit;
+      const reason = f.kind === FAULT_TLB_REFILL ? 'not-present' : (FAULT_NAMES[f.kind] ?? 'unknown');
+      const info: FaultInfo = { va, access, user, reason };
+      const res = this.personality.handleFault(this, thread, info);
+      if (this.pFault.active) this.pFault.fire({ pid: p.pid, va, access, reason, resolution: res.kind === 'resolved' ? res.how : res.signal });
+      if (res.kind === 'signal') {
+        m.faults.segv++;
+        this.signal(p, res.signal, res.code);
+        return -1;
+      }
+    }
+    throw new Error(`${this.personality.name}: fault at 0x${va.toString(16)} still unresolved after 4 attempts (personality bug)`);
+  }
+
+  /** Deliver a signal; the default action of the fatal ones terminates the process. */
+  signal(p: Process<S>, signal: string, code = ''): void {
+    if (this.personality.signals[signal] === undefined) throw new RangeError(`${this.personality.name} has no signal ${signal}`);
+    this.bus.probe('signal').publish({ pid: p.pid, signal, code });
+    this.exitProcess(p, null, signal);
+  }
+
+  // ---- system calls -------------------------------------------------------------------------
+
+  /** Enter the kernel through the system-call gate with a call by name or number. */
+  syscall(thread: Thread, call: string | number, args: readonly SyscallArg[] = []): SyscallResult {
+    const spec = typeof call === 'string' ? this.byName.get(call) : this.byNumber.get(call);
+    const p = thread.process as Process<S>;
+    const m = this.metrics;
+    const costs = this.mmu.profile.costs;
+    m.syscalls++;
+    m.traps.syscall++;
+    const start = m.cycles;
+    m.cycles += costs.trapEntry;
+    if (spec === undefined) {
+      // An unknown number: ENOSYS on POSIX kernels (STATUS_INVALID_SYSTEM_SERVICE on NT).
+      m.cycles += costs.trapExit;
+      const value = this.setError(thread, this.personality.errorSpace === 'win32' ? 'ERROR_INVALID_FUNCTION' : 'ENOSYS');
+      return { value, error: thread.lastError, errorNumber: thread.lastErrorNumber };
+    }
+    if (this.pEntry.active) this.pEntry.fire({ pid: p.pid, tid: thread.tid, name: spec.name, number: spec.number, args });
+    thread.lastError = null;
+    thread.lastErrorNumber = 0;
+    const ctx: SyscallContext<S> = { kernel: this, thread, process: p, fail: (e) => this.setError(thread, e) };
+    const value = spec.handler(ctx, args);
+    m.cycles += costs.trapExit;
+    if (this.pReturn.active) this.pReturn.fire({ pid: p.pid, tid: thread.tid, name: spec.name, value, error: thread.lastError, cycles: m.cycles - start });
+    return { value, error: thread.lastError, errorNumber: thread.lastErrorNumber };
+  }
+
+  private setError(thread: Thread, e: ErrnoName | Win32ErrorName): number {
+    const space = this.personality.errorSpace;
+    const num = space === 'win32' ? WIN32_ERRORS[e as Win32ErrorName] : errnoNumber(space, e as ErrnoName);
+    if (num === undefined) throw new RangeError(`${e} does not exist in ${space}`);
+    thread.lastError = e;
+    thread.lastErrorNumber = num;
+    return this.personality.failureValue(num);
+  }
+
+  /** A typed error in the personality's error space: the POSIX errno, or the Win32 code on Windows. */
+  error(posix: ErrnoName, win32: Win32ErrorName, detail?: string): KernelError | Win32Error {
+    const space = this.personality.errorSpace;
+    return space === 'win32' ? new Win32Error(win32, detail) : new KernelError(space, posix, detail);
+  }
+}
