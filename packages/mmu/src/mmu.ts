@@ -391,7 +391,7 @@ export class Mmu {
   hostBytes(): number {
     let tlbBytes = 0;
     for (const c of this.cpus) {
-      for (const t of [c.l1d, c.l1i, c.l2]) if (t) tlbBytes += t.totalEntries * 30;
+      for (const t of [c.l1d, c.l1i, c.l2]) if (t) tlbBytes += t.hostBytes();
     }
     return this.frames.hostBytes() + this.pool.hostBytes() + tlbBytes + this.cpuUsed.byteLength;
   }

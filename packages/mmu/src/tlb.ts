@@ -143,13 +143,25 @@ export class Tlb {
     return -1;
   }
 
+  /** Tag computed by the last locate() call. */
+  private locTag = 0;
+
+  /**
+   * First slot of the set `va` falls in within array `a`; the tag it would carry is left in
+   * `locTag`. (lookupFrom inlines the same arithmetic: it is the hot path.)
+   */
+  private locate(va: number, a: number): number {
+    const vpn = Math.floor(va * this.invPage[a]!);
+    const q = Math.floor(vpn * this.invSets[a]!);
+    this.locTag = q;
+    return this.slotBase[a]! + ((vpn - q * this.sets[a]!) | 0) * this.ways[a]!;
+  }
+
   /** Like lookup() but changes nothing (for explanations and tests). */
   peek(va: number, asid: number): number {
     for (let a = 0; a < this.arrayCount; a++) {
-      const vpn = Math.floor(va * this.invPage[a]!);
-      const q = Math.floor(vpn * this.invSets[a]!);
-      const set = (vpn - q * this.sets[a]!) | 0;
-      const base = this.slotBase[a]! + set * this.ways[a]!;
+      const base = this.locate(va, a);
+      const q = this.locTag;
       for (let i = base; i < base + this.ways[a]!; i++) {
         if (this.tag[i] === q && (this.asid[i] === asid || this.global[i] !== 0)) {
           this.lastArray = a;
@@ -286,10 +298,8 @@ export class Tlb {
   flushPage(va: number, asid: number): number {
     let n = 0;
     for (let a = 0; a < this.arrayCount; a++) {
-      const vpn = Math.floor(va * this.invPage[a]!);
-      const q = Math.floor(vpn * this.invSets[a]!);
-      const set = (vpn - q * this.sets[a]!) | 0;
-      const base = this.slotBase[a]! + set * this.ways[a]!;
+      const base = this.locate(va, a);
+      const q = this.locTag;
       for (let i = base; i < base + this.ways[a]!; i++) {
         if (this.tag[i] === q && (this.asid[i] === asid || this.global[i] !== 0)) {
           this.tag[i] = INVALID;
@@ -298,6 +308,12 @@ export class Tlb {
       }
     }
     return n;
+  }
+
+  /** Host bytes of this TLB's typed arrays. */
+  hostBytes(): number {
+    return this.tag.byteLength + this.asid.byteLength + this.global.byteLength + this.frame.byteLength + this.perm.byteLength
+      + this.stamp.byteLength + this.setState.byteLength;
   }
 
   /** Number of valid entries (for views and tests). */
