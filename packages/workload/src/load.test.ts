@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { parseSize, parseWorkload, WorkloadError } from './index.js';
+
+const GOOD = `name: three-munmaps
+description: the lecture's first-page, last-page and middle cases
+personality: linux
+processes:
+  - name: demo
+    steps:
+      - mmap: { name: A, length: 64K, prot: rw-, flags: [private, anonymous] }
+      - munmap: { region: A, offset: 0, length: 4K }
+      - munmap: { region: A, offset: 60K, length: 4K }
+      - mprotect: { region: A, offset: 8K, length: 8K, prot: r-- }
+      - brk: { delta: 8192 }
+      - touch: { region: A, offset: 4K, length: 16K, access: write, pattern: stride, stride: 8K }
+`;
+
+function issuesOf(text: string): string[] {
+  try {
+    parseWorkload(text, 'w.yaml');
+    return [];
+  } catch (e) {
+    expect(e).toBeInstanceOf(WorkloadError);
+    return (e as WorkloadError).issues.map((i) => `${i.line}:${i.column} ${i.path}: ${i.message}`);
+  }
+}
+
+describe('workload files', () => {
+  it('parse into typed steps with sizes and protections normalised', () => {
+    const w = parseWorkload(GOOD, 'w.yaml');
+    expect(w.processes[0]!.steps).toHaveLength(6);
+    expect(w.processes[0]!.steps[0]).toEqual({ mmap: { name: 'A', length: 65536, prot: 3, flags: ['private', 'anonymous'] } });
+    expect(w.processes[0]!.steps[2]).toEqual({ munmap: { region: 'A', offset: 61440, length: 4096 } });
+    expect(w.processes[0]!.steps[5]).toMatchObject({ touch: { access: 'write', pattern: 'stride', stride: 8192 } });
+    expect(parseWorkload(GOOD.replace('delta: 8192', 'delta: "-4K"')).processes[0]!.steps[4]).toEqual({ brk: { delta: -4096 } });
+  });
+
+  it('name the file, line, column and field of a bad protection', () => {
+    const bad = GOOD.replace('prot: r--', 'prot: rw');
+    expect(issuesOf(bad)).toEqual(['10:62 processes[0].steps[3].mprotect.prot: expected three protection letters like "rw-" or "r-x", got "rw"']);
+  });
+
+  it('an unknown step kind lists the ones that exist', () => {
+    const bad = GOOD.replace('- brk: { delta: 8192 }', '- sbrk: { delta: 8192 }');
+    expect(issuesOf(bad)[0]).toMatch(/^11:9 processes\[0\]\.steps\[4\]: a step must be one of mmap, munmap, mprotect, brk, mremap, madvise, touch; got sbrk$/);
+  });
+
+  it('bad sizes, missing fields, unknown fields and the private/shared rule', () => {
+    expect(issuesOf(GOOD.replace('length: 64K', 'length: 64Q'))[0]).toMatch(/^7:34 processes\[0\]\.steps\[0\]\.mmap\.length: expected a size/);
+    expect(issuesOf(GOOD.replace('name: demo', 'nam: demo')).join('\n')).toMatch(/processes\[0\]/);
+    expect(issuesOf(GOOD.replace('[private, anonymous]', '[anonymous]'))[0]).toMatch(/exactly one of private and shared/);
+    expect(issuesOf(GOOD.replace('personality: linux', 'personality: linux\ncolour: blue'))[0]).toMatch(/^1:1 : unknown field colour$/);
+  });
+
+  it('YAML syntax errors carry their position', () => {
+    const issues = issuesOf('name: x\nprocesses:\n  - name: [unclosed\n');
+    expect(issues[0]).toMatch(/^\d+:\d+ : YAML: /);
+    expect(() => parseWorkload('name: x\nprocesses: [', 'f.yaml')).toThrow(/^f\.yaml:\d+:\d+: YAML/);
+  });
+
+  it('sizes', () => {
+    expect([parseSize('4K'), parseSize('2M'), parseSize('1G'), parseSize('0x7f0000000000'), parseSize(4096), parseSize('12KiB')]).toEqual([4096, 2 ** 21, 2 ** 30, 0x7f0000000000, 4096, 12288]);
+    expect([parseSize('-1'), parseSize('1.5K'), parseSize(2 ** 60), parseSize('x')]).toEqual([undefined, undefined, undefined, undefined]);
+  });
+});
+
+describe('examples', () => {
+  it('every example workload in examples/ is valid', async () => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const dir = new URL('../examples/', import.meta.url);
+    const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+    expect(files.length).toBeGreaterThan(0);
+    for (const f of files) expect(parseWorkload(readFileSync(new URL(f, dir), 'utf8'), f).processes.length).toBeGreaterThan(0);
+  });
+});

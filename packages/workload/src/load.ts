@@ -1,0 +1,93 @@
+/**
+ * Load a workload file: YAML parsed with source positions, validated by the schema, every problem
+ * reported as `file:line:column: path: message` so the user can go straight to it.
+ */
+import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import type { z } from 'zod';
+import { stepSchema, workloadSchema, type Workload } from './schema.js';
+
+export interface WorkloadIssue {
+  file: string;
+  line: number;
+  column: number;
+  /** Dotted path to the field, e.g. processes[0].steps[2].mmap.prot */
+  path: string;
+  message: string;
+}
+
+export class WorkloadError extends Error {
+  override name = 'WorkloadError';
+  constructor(readonly issues: WorkloadIssue[]) {
+    super(issues.map((i) => `${i.file}:${i.line}:${i.column}: ${i.path === '' ? '' : `${i.path}: `}${i.message}`).join('\n'));
+  }
+}
+
+function pathText(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((s, k) => (typeof k === 'number' ? `${s}[${k}]` : s === '' ? String(k) : `${s}.${String(k)}`), '');
+}
+
+/** Step kinds, for a clearer message than "no union member matched". */
+const STEP_KINDS = stepSchema.options.map((o) => Object.keys(o.shape)[0]!);
+
+export function parseWorkload(text: string, file = '<workload>'): Workload {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
+  const issues: WorkloadIssue[] = [];
+  for (const e of doc.errors) {
+    const pos = lc.linePos(e.pos[0]);
+    issues.push({ file, line: pos.line, column: pos.col, path: '', message: `YAML: ${e.message.split('\n')[0] ?? e.message}` });
+  }
+  if (issues.length > 0) throw new WorkloadError(issues);
+  const result = workloadSchema.safeParse(doc.toJS());
+  if (result.success) return result.data;
+  for (const issue of result.error.issues) {
+    const { path, message } = refine(issue, nodeAt(doc.contents, issue.path));
+    const node = nodeAt(doc.contents, path);
+    const pos = lc.linePos(node?.range?.[0] ?? 0);
+    issues.push({ file, line: pos.line, column: pos.col, path: pathText(path), message });
+  }
+  throw new WorkloadError(issues);
+}
+
+/** The deepest YAML node along `path` (the closest one that exists). */
+function nodeAt(root: unknown, path: readonly PropertyKey[]): Node | null {
+  let node = root as Node | null;
+  for (const key of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => (p.key as { value?: unknown } | null)?.value === key);
+      if (pair === undefined) return node;
+      node = (pair.value as Node | null) ?? (pair.key as Node);
+    } else if (isSeq(node) && typeof key === 'number') {
+      const next = node.items[key] as Node | undefined;
+      if (next === undefined) return node;
+      node = next;
+    } else {
+      return node;
+    }
+  }
+  return node;
+}
+
+/**
+ * A precise path and message for an issue. A step that matches no step kind is re-validated
+ * against the kind its key names, so the message points at the offending field, not the union.
+ */
+function refine(issue: z.core.$ZodIssue, node: Node | null): { path: PropertyKey[]; message: string } {
+  const path = [...issue.path];
+  if (issue.code === 'invalid_union' && issue.path.at(-2) === 'steps') {
+    const keys = isMap(node) ? node.items.map((p) => String((p.key as { value?: unknown } | null)?.value)) : [];
+    const kind = keys.find((k) => STEP_KINDS.includes(k));
+    if (kind === undefined) return { path, message: `a step must be one of ${STEP_KINDS.join(', ')}; got ${keys.length > 0 ? keys.join(', ') : 'nothing'}` };
+    const one = stepSchema.options.find((o) => Object.keys(o.shape)[0] === kind)!.safeParse((node as { toJSON(): unknown }).toJSON());
+    if (!one.success) {
+      const inner = one.error.issues[0]!;
+      return { path: [...path, ...inner.path], message: messageOf(inner) };
+    }
+  }
+  return { path, message: messageOf(issue) };
+}
+
+function messageOf(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`;
+  return issue.message;
+}
