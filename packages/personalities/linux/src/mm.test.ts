@@ -1,0 +1,149 @@
+import { KernelError } from '@polykernel/core';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, PAGE_SIZE, PROT_READ, PROT_WRITE, VM_EXEC, VM_READ, VM_WRITE } from './flags.js';
+import { procMaps } from './maps.js';
+import { MmStruct } from './mm.js';
+
+const P = PAGE_SIZE;
+const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
+const RW = PROT_READ | PROT_WRITE;
+
+function errno(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof KernelError) return e.errno;
+    throw e;
+  }
+  return 'ok';
+}
+
+describe('MmStruct system calls', () => {
+  it('places mappings top-down below mmap_base and merges adjacent anonymous ones', () => {
+    const mm = new MmStruct();
+    const a = mm.mmap(0, 4 * P, RW, ANON);
+    const b = mm.mmap(0, 4 * P, RW, ANON);
+    expect(a + 4 * P).toBe(mm.mmapBase);
+    expect(b).toBe(a - 4 * P);
+    expect(mm.mapCount).toBe(1); // vma_merge joined them
+  });
+
+  it('splits on a middle munmap (the lecture\'s three cases)', () => {
+    const mm = new MmStruct();
+    const a = mm.mmap(0, 16 * P, RW, ANON);
+    mm.munmap(a, P); // shrink from the front
+    mm.munmap(a + 15 * P, P); // shrink from the back
+    mm.munmap(a + 7 * P, 2 * P); // punch a hole: two areas
+    expect([...mm.vmas.iterateFrom(0)].map((v) => [v.start - a, v.end - a])).toEqual([[P, 7 * P], [9 * P, 15 * P]]);
+  });
+
+  it('mprotect splits into three, and restoring the protection merges back to one', () => {
+    const mm = new MmStruct();
+    const a = mm.mmap(0, 8 * P, RW, ANON);
+    mm.mprotect(a + 2 * P, 2 * P, PROT_READ);
+    expect(mm.mapCount).toBe(3);
+    mm.mprotect(a + 2 * P, 2 * P, RW);
+    expect(mm.mapCount).toBe(1);
+  });
+
+  it('areas faulted separately keep distinct anon_vmas and do not merge', () => {
+    const mm = new MmStruct();
+    mm.mmap(0x20000000, 4 * P, RW, ANON | MAP_FIXED);
+    mm.touch(0x20000000);
+    mm.mmap(0x20008000, 4 * P, RW, ANON | MAP_FIXED);
+    mm.touch(0x20008000);
+    // Filling the gap joins the new area to one neighbour only: prev and next anon_vmas differ.
+    mm.mmap(0x20004000, 4 * P, RW, ANON | MAP_FIXED);
+    expect([...mm.vmas.iterateFrom(0)].map((v) => [v.start, v.end])).toEqual([[0x20000000, 0x20008000], [0x20008000, 0x2000c000]]);
+  });
+
+  it('shared anonymous memory is a shmem file per mapping', () => {
+    const mm = new MmStruct();
+    mm.mmap(0x30000000, 2 * P, RW, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED);
+    mm.mmap(0x30002000, 2 * P, RW, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED);
+    expect(procMaps(mm)).toBe(
+      '30000000-30002000 rw-s 00000000 00:01 1                                  /dev/zero (deleted)\n' +
+      '30002000-30004000 rw-s 00000000 00:01 2                                  /dev/zero (deleted)\n',
+    );
+  });
+
+  it('returns the errno Linux returns for bad calls', () => {
+    const mm = new MmStruct();
+    mm.mmap(0x10000000, 2 * P, RW, ANON | MAP_FIXED);
+    expect(errno(() => mm.mmap(0x10000000, P, RW, ANON | MAP_FIXED_NOREPLACE))).toBe('EEXIST');
+    expect(errno(() => mm.mmap(0, 0, RW, ANON))).toBe('EINVAL');
+    expect(errno(() => mm.mmap(0, P, RW, MAP_ANONYMOUS))).toBe('EINVAL');
+    expect(errno(() => mm.mmap(0x10000001, P, RW, ANON | MAP_FIXED))).toBe('EINVAL');
+    expect(errno(() => mm.munmap(0x10000001, P))).toBe('EINVAL');
+    expect(errno(() => mm.mprotect(0x10100000, P, PROT_READ))).toBe('ENOMEM');
+    expect(errno(() => mm.mprotect(0x10000000, P, 0x10))).toBe('EINVAL');
+    expect(errno(() => mm.mprotect(0x10000000, P, 0x8))).toBe('ok'); // PROT_SEM
+  });
+
+  it('brk grows and shrinks the heap and refuses to run into the next mapping', () => {
+    const mm = new MmStruct();
+    mm.startBrk = mm.brk = 0x600000;
+    expect(mm.brkSyscall(0x600000 + 3 * P)).toBe(0x603000);
+    expect(procMaps(mm)).toContain('[heap]');
+    mm.mmap(0x605000, P, RW, ANON | MAP_FIXED);
+    expect(mm.brkSyscall(0x605000)).toBe(0x603000); // would leave no gap page: unchanged
+    expect(mm.brkSyscall(0x601000)).toBe(0x601000);
+    expect(mm.brkSyscall(0x500000)).toBe(0x601000); // below start_brk: unchanged
+  });
+});
+
+/** Reference model: one protection per page, or -1 when unmapped. */
+const BASE = 0x40000000;
+const PAGES = 64;
+interface Op { op: 'map' | 'unmap' | 'protect'; page: number; n: number; prot: number }
+const opArb: fc.Arbitrary<Op> = fc.record({
+  op: fc.constantFrom('map' as const, 'unmap' as const, 'protect' as const),
+  page: fc.integer({ min: 0, max: PAGES - 1 }),
+  n: fc.integer({ min: 1, max: 16 }),
+  prot: fc.integer({ min: 0, max: 7 }),
+});
+
+function protOf(flags: number): number {
+  return ((flags & VM_READ) !== 0 ? 1 : 0) | ((flags & VM_WRITE) !== 0 ? 2 : 0) | ((flags & VM_EXEC) !== 0 ? 4 : 0);
+}
+
+describe('MmStruct invariants (fast-check against a page map)', () => {
+  it('areas are sorted, disjoint, maximally merged, and agree page by page with the model', () => {
+    fc.assert(
+      fc.property(fc.array(opArb, { maxLength: 60 }), (ops) => {
+        const mm = new MmStruct();
+        const model = new Int8Array(PAGES).fill(-1);
+        for (const { op, page, n, prot } of ops) {
+          const len = Math.min(n, PAGES - page);
+          const addr = BASE + page * P;
+          if (op === 'map') {
+            mm.mmap(addr, len * P, prot, ANON | MAP_FIXED);
+            model.fill(prot, page, page + len);
+          } else if (op === 'unmap') {
+            mm.munmap(addr, len * P);
+            model.fill(-1, page, page + len);
+          } else {
+            let mapped = 0;
+            while (mapped < len && model[page + mapped]! >= 0) mapped++;
+            const r = errno(() => mm.mprotect(addr, len * P, prot));
+            // Linux changes the mapped prefix, then fails with ENOMEM at the first hole.
+            model.fill(prot, page, page + mapped);
+            expect(r).toBe(mapped === len ? 'ok' : 'ENOMEM');
+          }
+        }
+        const areas = [...mm.vmas.iterateFrom(0)];
+        for (let i = 1; i < areas.length; i++) {
+          expect(areas[i - 1]!.end).toBeLessThanOrEqual(areas[i]!.start);
+          // Never touched, so every neighbour pair with equal flags must have been merged.
+          if (areas[i - 1]!.end === areas[i]!.start) expect(areas[i - 1]!.flags).not.toBe(areas[i]!.flags);
+        }
+        for (let p = 0; p < PAGES; p++) {
+          const v = mm.vmas.lookup(BASE + p * P);
+          expect(v === undefined ? -1 : protOf(v.flags)).toBe(model[p]);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

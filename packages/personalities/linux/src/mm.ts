@@ -1,0 +1,314 @@
+/**
+ * mm_struct and the address-space system calls of Linux 6.x (mm/mmap.c, mm/vma.c, mm/mprotect.c,
+ * arch/x86/mm/mmap.c): mmap with get_unmapped_area (top-down from mmap_base, hints, MAP_FIXED and
+ * MAP_FIXED_NOREPLACE), munmap and mprotect with split_vma and vma_merge, and brk. Results follow
+ * the kernel's order of checks, so the errno for a bad call is the one Linux returns.
+ *
+ * Simplifications (documented): no file-backed mapping page cache yet; the stack guard gap is
+ * honoured by brk but not by the top-down gap search; no commit accounting (overcommit) yet.
+ */
+import { KernelError, type LinuxErrnoName } from '@polykernel/core';
+import { createIndex, type AddressSpaceIndex } from '@polykernel/vm';
+import {
+  MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_TYPE,
+  PAGE_SIZE, PROT_EXEC, PROT_SEM, PROT_READ, PROT_WRITE, VM_ACCOUNT, VM_EXEC, VM_GROWSDOWN, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE,
+  VM_MAYWRITE, VM_NORESERVE, VM_READ, VM_SHARED, VM_SPECIAL, VM_WRITE,
+} from './flags.js';
+import { VmArea, type VmFile } from './vma.js';
+
+export interface MmOptions {
+  /** `linux-5.15` keeps VMAs in a red-black tree with the vmacache; `linux-6.x` in the maple tree. */
+  variant?: 'linux-5.15' | 'linux-6.x';
+  /** TASK_SIZE: 47-bit user space on x86-64 (0x7ffffffff000). */
+  taskSize?: number;
+  mmapMinAddr?: number;
+  /** Top of the stack; mmap_base sits below it by max(RLIMIT_STACK + guard gap, 128 MiB). */
+  stackTop?: number;
+  stackRlimit?: number;
+  maxMapCount?: number;
+  /**
+   * Inode numbers for shared anonymous memory (shmem_zero_setup gives each such mapping a shmem
+   * file "/dev/zero (deleted)" whose inode comes from get_next_ino). Defaults to a counter from 1.
+   */
+  shmemInode?: () => number;
+  /** Device of the internal shmem mount, 00:01 on a stock kernel. */
+  shmemDev?: [number, number];
+}
+
+const MIB = 1024 * 1024;
+const STACK_GUARD_GAP = 256 * PAGE_SIZE;
+
+export class MmStruct {
+  readonly vmas: AddressSpaceIndex<VmArea>;
+  readonly taskSize: number;
+  readonly mmapMinAddr: number;
+  readonly mmapBase: number;
+  readonly maxMapCount: number;
+  startBrk = 0;
+  brk = 0;
+  /** Counter for anon_vma identities: split halves share one, separately faulted areas do not. */
+  private nextAnonVma = 1;
+  readonly anonVma = new WeakMap<VmArea, number>();
+  private readonly shmemInode: () => number;
+  private readonly shmemDev: [number, number];
+
+  constructor(opts: MmOptions = {}) {
+    this.vmas = createIndex<VmArea>((opts.variant ?? 'linux-6.x') === 'linux-5.15' ? 'rbtree' : 'btree');
+    this.taskSize = opts.taskSize ?? 0x7ffffffff000;
+    this.mmapMinAddr = opts.mmapMinAddr ?? 65536;
+    this.maxMapCount = opts.maxMapCount ?? 65530;
+    let ino = 1;
+    this.shmemInode = opts.shmemInode ?? ((): number => ino++);
+    this.shmemDev = opts.shmemDev ?? [0, 1];
+    // arch/x86/mm/mmap.c mmap_base: gap = RLIMIT_STACK + guard gap, clamped to [128 MiB, 5/6 TASK_SIZE].
+    const stackTop = opts.stackTop ?? this.taskSize;
+    let gap = (opts.stackRlimit ?? 8 * MIB) + STACK_GUARD_GAP;
+    gap = Math.min(Math.max(gap, 128 * MIB), Math.floor(this.taskSize / 6) * 5);
+    this.mmapBase = pageAlign(stackTop - gap);
+  }
+
+  get mapCount(): number {
+    return this.vmas.size;
+  }
+
+  /** Insert an area as exec or a test's starting state would (no merging). */
+  addArea(v: VmArea): void {
+    if (!this.vmas.insert(v)) throw new RangeError(`area [0x${v.start.toString(16)}, 0x${v.end.toString(16)}) overlaps`);
+  }
+
+  /** Mark an area as faulted (anon_vma_prepare): it now has an anon_vma of its own. */
+  touch(addr: number): void {
+    const v = this.vmas.lookup(addr);
+    if (v !== undefined && !this.anonVma.has(v)) this.anonVma.set(v, this.nextAnonVma++);
+  }
+
+  // ---- mmap -----------------------------------------------------------------------------------
+
+  /** mmap(2) for anonymous memory (file mappings arrive with the page cache). Returns the address. */
+  mmap(addr: number, len: number, prot: number, flags: number, file: VmFile | null = null, pgoffBytes = 0): number {
+    if (pgoffBytes % PAGE_SIZE !== 0) throw err('EINVAL', 'offset not page aligned');
+    if (len === 0) throw err('EINVAL', 'zero length');
+    if ((flags & MAP_FIXED) === 0) addr = this.roundHint(addr);
+    if ((flags & MAP_FIXED_NOREPLACE) !== 0) flags |= MAP_FIXED;
+    const length = pageAlign(len);
+    if (!Number.isSafeInteger(length) || length === 0) throw err('ENOMEM', 'length overflows');
+    if (this.mapCount > this.maxMapCount) throw err('ENOMEM', 'max_map_count reached');
+    const start = this.getUnmappedArea(addr, length, flags);
+    if ((flags & MAP_FIXED_NOREPLACE) !== 0 && this.vmas.overlapping(start, start + length).length > 0) throw err('EEXIST', 'MAP_FIXED_NOREPLACE over an existing mapping');
+    let vmFlags = protToVm(prot) | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
+    switch (flags & MAP_TYPE) {
+      case MAP_SHARED:
+      case MAP_SHARED_VALIDATE:
+        vmFlags |= VM_SHARED | VM_MAYSHARE;
+        break;
+      case MAP_PRIVATE:
+        break;
+      default:
+        throw err('EINVAL', 'exactly one of MAP_SHARED and MAP_PRIVATE');
+    }
+    if ((flags & MAP_GROWSDOWN) !== 0) vmFlags |= VM_GROWSDOWN;
+    if ((flags & MAP_NORESERVE) !== 0) vmFlags |= VM_NORESERVE;
+    // accountable_mapping: private writable memory is charged (overcommit accounting to come).
+    if ((vmFlags & (VM_SHARED | VM_WRITE)) === VM_WRITE && (vmFlags & VM_NORESERVE) === 0) vmFlags |= VM_ACCOUNT;
+    if ((flags & MAP_FIXED) !== 0) this.unmapRange(start, start + length);
+    // do_mmap: shared anonymous memory ignores pgoff (0) and mmap_region backs it with a fresh
+    // shmem file (mm/shmem.c shmem_zero_setup), so two such areas never merge.
+    if (file === null && (vmFlags & VM_SHARED) !== 0) {
+      file = { path: '/dev/zero (deleted)', dev: this.shmemDev, ino: this.shmemInode() };
+      pgoffBytes = 0;
+    }
+    // mmap_region: anonymous private areas get pgoff = addr >> PAGE_SHIFT, which makes neighbours contiguous.
+    const pgoff = file === null ? start / PAGE_SIZE : pgoffBytes / PAGE_SIZE;
+    const v = new VmArea(start, start + length, vmFlags, pgoff, file);
+    this.insertMerged(v);
+    return start;
+  }
+
+  private roundHint(addr: number): number {
+    // round_hint_to_min: hints below mmap_min_addr are raised to it.
+    addr = addr - (addr % PAGE_SIZE);
+    return addr !== 0 && addr < this.mmapMinAddr ? pageAlign(this.mmapMinAddr) : addr;
+  }
+
+  /** arch_get_unmapped_area_topdown. */
+  getUnmappedArea(addr: number, len: number, flags: number): number {
+    if (len > this.taskSize - this.mmapMinAddr) throw err('ENOMEM', 'length exceeds TASK_SIZE');
+    if ((flags & MAP_FIXED) !== 0) {
+      if (addr % PAGE_SIZE !== 0) throw err('EINVAL', 'MAP_FIXED address not page aligned');
+      if (addr > this.taskSize - len) throw err('ENOMEM', 'MAP_FIXED range beyond TASK_SIZE');
+      return addr;
+    }
+    if (addr !== 0) {
+      addr = pageAlign(addr);
+      if (this.taskSize - len >= addr && addr >= this.mmapMinAddr && this.vmas.overlapping(addr, addr + len).length === 0) return addr;
+    }
+    const low = Math.max(PAGE_SIZE, this.mmapMinAddr);
+    let a = this.vmas.findGap({ length: len, alignment: PAGE_SIZE, low, high: this.mmapBase, topDown: true });
+    if (a < 0) {
+      // Bottom-up fallback from TASK_UNMAPPED_BASE (a third of TASK_SIZE).
+      a = this.vmas.findGap({ length: len, alignment: PAGE_SIZE, low: pageAlign(Math.floor(this.taskSize / 3)), high: this.taskSize, topDown: false });
+    }
+    if (a < 0) throw err('ENOMEM', 'no gap large enough');
+    return a;
+  }
+
+  // ---- munmap ---------------------------------------------------------------------------------
+
+  munmap(start: number, len: number): number {
+    if (start % PAGE_SIZE !== 0 || start > this.taskSize || len > this.taskSize - start) throw err('EINVAL', 'bad range');
+    const end = start + pageAlign(len);
+    if (end === start) throw err('EINVAL', 'zero length');
+    this.unmapRange(start, end);
+    return 0;
+  }
+
+  /** do_vmi_align_munmap: split the areas straddling the ends, then drop everything inside. */
+  private unmapRange(start: number, end: number): void {
+    const hit = this.vmas.overlapping(start, end);
+    if (hit.length === 0) return;
+    const first = hit[0]!;
+    const last = hit[hit.length - 1]!;
+    // split_vma fails with ENOMEM when the split would exceed max_map_count.
+    if (first.start < start && end < first.end && this.mapCount >= this.maxMapCount) throw err('ENOMEM', 'split would exceed max_map_count');
+    if (first.start < start) this.split(first, start);
+    if (last.end > end) this.split(this.vmas.lookup(end - 1)!, end);
+    for (const v of this.vmas.overlapping(start, end)) this.vmas.remove(v);
+  }
+
+  /** split_vma: cut `v` at `at` into two areas sharing its anon_vma. */
+  private split(v: VmArea, at: number): void {
+    const anon = this.anonVma.get(v);
+    this.vmas.remove(v);
+    const lo = v.slice(v.start, at);
+    const hi = v.slice(at, v.end);
+    this.vmas.insert(lo);
+    this.vmas.insert(hi);
+    if (anon !== undefined) {
+      this.anonVma.set(lo, anon);
+      this.anonVma.set(hi, anon);
+    }
+  }
+
+  // ---- mprotect -------------------------------------------------------------------------------
+
+  mprotect(start: number, len: number, prot: number): number {
+    if (start % PAGE_SIZE !== 0) throw err('EINVAL', 'start not page aligned');
+    if (len === 0) return 0;
+    const end = start + pageAlign(len);
+    if (end <= start) throw err('ENOMEM', 'range wraps');
+    // arch_validate_prot (include/linux/mman.h): PROT_SEM is accepted and ignored on x86.
+    if ((prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM)) !== 0) throw err('EINVAL', 'unknown protection bits');
+    const first = this.vmas.find(start);
+    if (first === undefined || first.start > start) throw err('ENOMEM', 'range not mapped');
+    let cursor = start;
+    for (const v of this.vmas.overlapping(start, end)) {
+      if (v.start > cursor) throw err('ENOMEM', 'hole in range'); // earlier areas stay changed, as in Linux
+      const newFlags = protToVm(prot) | (v.flags & ~(VM_READ | VM_WRITE | VM_EXEC));
+      // A permission not allowed by VM_MAY* is EACCES (e.g. PROT_WRITE on a read-only shared file).
+      if ((newFlags & ~Math.floor(newFlags / 16) & (VM_READ | VM_WRITE | VM_EXEC)) !== 0) throw err('EACCES', 'protection exceeds VM_MAY* bits');
+      const s = Math.max(v.start, start);
+      const e = Math.min(v.end, end);
+      this.fixup(v, s, e, newFlags);
+      cursor = e;
+    }
+    if (cursor < end) throw err('ENOMEM', 'range not fully mapped');
+    return 0;
+  }
+
+  /** mprotect_fixup: change the flags of [s, e) within `v`, splitting and merging as vma_modify does. */
+  private fixup(v: VmArea, s: number, e: number, newFlags: number): void {
+    if (newFlags === v.flags) return;
+    let piece = v;
+    if (v.start < s) {
+      this.split(v, s);
+      piece = this.vmas.lookup(s)!;
+    }
+    if (piece.end > e) {
+      this.split(piece, e);
+      piece = this.vmas.lookup(s)!;
+    }
+    this.vmas.remove(piece);
+    piece.flags = newFlags;
+    // Accounting follows the new flags (private writable memory is charged).
+    this.insertMerged(piece);
+  }
+
+  // ---- brk ------------------------------------------------------------------------------------
+
+  /** brk(2): returns the new break, or the old one when the request cannot be met (never an errno). */
+  brkSyscall(requested: number): number {
+    if (requested < this.startBrk) return this.brk;
+    const newBrk = pageAlign(requested);
+    const oldBrk = pageAlign(this.brk);
+    if (oldBrk === newBrk) {
+      this.brk = requested;
+      return this.brk;
+    }
+    if (requested <= this.brk) {
+      this.unmapRange(newBrk, oldBrk);
+      this.brk = requested;
+      return this.brk;
+    }
+    // Growing must leave a page (and the stack guard gap) before the next area.
+    const next = this.vmas.find(oldBrk);
+    if (next !== undefined && newBrk + PAGE_SIZE > vmStartGap(next)) return this.brk;
+    if (this.mapCount >= this.maxMapCount) return this.brk;
+    const flags = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_ACCOUNT;
+    this.insertMerged(new VmArea(oldBrk, newBrk, flags, oldBrk / PAGE_SIZE));
+    this.brk = requested;
+    return this.brk;
+  }
+
+  // ---- merging --------------------------------------------------------------------------------
+
+  /** Insert `v`, merging with its neighbours when vma_merge would (same flags, file, contiguous pgoff, compatible anon_vma). */
+  private insertMerged(v: VmArea): void {
+    let area = v;
+    const prev = this.vmas.find(area.start - 1);
+    if (prev?.end === area.start && this.mergeable(prev, area)) {
+      this.vmas.remove(prev);
+      area = this.join(prev, area);
+    }
+    const next = this.vmas.find(area.end);
+    if (next?.start === area.end && this.mergeable(area, next)) {
+      this.vmas.remove(next);
+      area = this.join(area, next);
+    }
+    this.vmas.insert(area);
+  }
+
+  private mergeable(a: VmArea, b: VmArea): boolean {
+    if (((a.flags | b.flags) & VM_SPECIAL) !== 0 || a.flags !== b.flags || a.name !== b.name) return false;
+    if (a.file !== b.file) return false;
+    if (a.pgoff + a.length / PAGE_SIZE !== b.pgoff) return false;
+    // is_mergeable_anon_vma: the same anon_vma, or at most one of them has one.
+    const x = this.anonVma.get(a);
+    const y = this.anonVma.get(b);
+    return x === undefined || y === undefined || x === y;
+  }
+
+  private join(a: VmArea, b: VmArea): VmArea {
+    const j = new VmArea(a.start, b.end, a.flags, a.pgoff, a.file, a.name);
+    const anon = this.anonVma.get(a) ?? this.anonVma.get(b);
+    if (anon !== undefined) this.anonVma.set(j, anon);
+    return j;
+  }
+}
+
+function pageAlign(n: number): number {
+  const r = n % PAGE_SIZE;
+  return r === 0 ? n : n + (PAGE_SIZE - r);
+}
+
+function protToVm(prot: number): number {
+  return ((prot & PROT_READ) !== 0 ? VM_READ : 0) | ((prot & PROT_WRITE) !== 0 ? VM_WRITE : 0) | ((prot & PROT_EXEC) !== 0 ? VM_EXEC : 0);
+}
+
+/** vm_start_gap: a stack area keeps stack_guard_gap free below it. */
+function vmStartGap(v: VmArea): number {
+  return (v.flags & VM_GROWSDOWN) !== 0 ? Math.max(0, v.start - STACK_GUARD_GAP) : v.start;
+}
+
+function err(e: LinuxErrnoName, detail: string): KernelError {
+  return new KernelError('linux', e, detail);
+}

@@ -1,0 +1,34 @@
+/** vm_area_struct: one mapped range of an mm (include/linux/mm_types.h). */
+import type { RangeEntry } from '@polykernel/vm';
+
+export interface VmFile {
+  path: string;
+  /** Device and inode numbers printed by /proc/<pid>/maps ("fe:00 2146516"). */
+  dev: [number, number];
+  ino: number;
+}
+
+export class VmArea implements RangeEntry {
+  constructor(
+    /** vm_start: first address. */
+    public start: number,
+    /** vm_end: first address after the area. */
+    public end: number,
+    /** vm_flags (VM_READ ... VM_ACCOUNT). */
+    public flags: number,
+    /** vm_pgoff: offset in the file in pages, or, for anonymous private areas, vm_start >> PAGE_SHIFT. */
+    public pgoff: number,
+    public file: VmFile | null = null,
+    /** A special name ([heap], [stack], [vdso], [vvar], [anon:...]) or null. */
+    public name: string | null = null,
+  ) {}
+
+  get length(): number {
+    return this.end - this.start;
+  }
+
+  /** A copy covering [start, end) (split_vma's new half), pgoff adjusted. */
+  slice(start: number, end: number): VmArea {
+    return new VmArea(start, end, this.flags, this.pgoff + (start - this.start) / 4096, this.file, this.name);
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * Oracle: the same script of mmap/munmap/mprotect/brk steps runs on the host kernel (a static
+ * program under `setarch -R`, tools/fixtures/host-maps.sh) and on the simulated Linux mm, starting
+ * from the host process's own initial layout; every step's result (address or -errno) and every
+ * /proc/self/maps line must match. Skipped where the host is not x86-64 Linux with gcc and setarch.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { KernelError } from '@polykernel/core';
+import { describe, expect, it } from 'vitest';
+import { MmStruct, procMaps, VmArea, linuxFlags as F } from '../src/index.js';
+
+const HOST = fileURLToPath(new URL('../../../../tools/fixtures/host-maps.sh', import.meta.url));
+const STEPS = fileURLToPath(new URL('./three-munmaps.steps', import.meta.url));
+
+function runHost(): string | null {
+  if (process.platform !== 'linux' || process.arch !== 'x64') return null;
+  try {
+    return execFileSync('bash', [HOST, STEPS], { encoding: 'utf8' });
+  } catch {
+    return null; // no gcc, static libc or setarch here
+  }
+}
+
+interface Block { step: string | null; result: string | null; maps: string[] }
+
+/** Split the host output into the initial dump and one block per step. */
+function blocks(out: string): Block[] {
+  const res: Block[] = [{ step: null, result: null, maps: [] }];
+  for (const line of out.split('\n')) {
+    const m = /^== (.*) -> (.*)$/.exec(line);
+    if (m !== null) res.push({ step: m[1]!, result: m[2]!, maps: [] });
+    else if (line !== '' && !line.includes('[vsyscall]')) res[res.length - 1]!.maps.push(line);
+  }
+  return res;
+}
+
+const MAY = F.VM_MAYREAD | F.VM_MAYWRITE | F.VM_MAYEXEC;
+
+/** Rebuild the host's initial layout in a simulated mm (exec's job, issue 8). */
+function fromHostMaps(lines: string[], shmemInodes: number[]): MmStruct {
+  const minAddr = Number(readFileSync('/proc/sys/vm/mmap_min_addr', 'utf8').trim());
+  // Inode numbers of shmem files are host state (get_next_ino); hand out the host's, in order.
+  const inodes = [...shmemInodes];
+  const mm = new MmStruct({ mmapMinAddr: minAddr, shmemInode: () => inodes.shift() ?? 0 });
+  for (const l of lines) {
+    const [range = '', perms = '', off = '0', dev = '00:00', ino = '0', ...rest] = l.trim().split(/\s+/);
+    const [s, e] = range.split('-').map((x) => parseInt(x, 16)) as [number, number];
+    const name = rest.join(' ') || null;
+    let flags = (perms.startsWith('r') ? F.VM_READ : 0) | (perms[1] === 'w' ? F.VM_WRITE : 0) | (perms[2] === 'x' ? F.VM_EXEC : 0) | MAY;
+    if (perms[3] === 's') flags |= F.VM_SHARED | F.VM_MAYSHARE;
+    const isFile = name?.startsWith('/') === true;
+    if (name === '[stack]') flags |= F.VM_GROWSDOWN;
+    if (name === '[vvar]' || name === '[vvar_vclock]') flags |= F.VM_PFNMAP | F.VM_IO;
+    if (name === '[vdso]') flags |= F.VM_DONTEXPAND;
+    if (!isFile && perms[1] === 'w' && perms[3] === 'p') flags |= F.VM_ACCOUNT;
+    const [maj = 0, min = 0] = dev.split(':').map((x) => parseInt(x, 16));
+    const file = isFile ? { path: name, dev: [maj, min] as [number, number], ino: Number(ino) } : null;
+    const v = new VmArea(s, e, flags, isFile ? parseInt(off, 16) / 4096 : s / 4096, file, isFile || name === '[heap]' ? null : name);
+    mm.addArea(v);
+    if (name === '[heap]') {
+      mm.startBrk = s;
+      mm.brk = e;
+    }
+  }
+  return mm;
+}
+
+const PROT = (s: string): number => (s.includes('r') ? 1 : 0) | (s.includes('w') ? 2 : 0) | (s.includes('x') ? 4 : 0) | (/[^rwx-]/.test(s) ? 8 : 0);
+const FLAGS = (s: string): number => (s.includes('private') ? F.MAP_PRIVATE : 0) | (s.includes('shared') ? F.MAP_SHARED : 0) | (s.includes('anon') ? F.MAP_ANONYMOUS : 0)
+  | (s.includes('noreplace') ? F.MAP_FIXED_NOREPLACE : s.includes('fixed') ? F.MAP_FIXED : 0);
+
+/** Run one step on the simulated mm; the result printed like the host program prints it. */
+function simulate(mm: MmStruct, names: Map<string, number>, step: string): string {
+  const [op = '', a = '', b = '', c = '', d = '', e = ''] = step.split(/\s+/);
+  const addrOf = (n: string): number => names.get(n) ?? Number(n);
+  try {
+    switch (op) {
+      case 'mmap': {
+        const r = mm.mmap(addrOf(b), Number(c), PROT(d), FLAGS(e));
+        names.set(a, r);
+        return '0x' + r.toString(16);
+      }
+      case 'munmap':
+        return '0x' + mm.munmap(addrOf(a) + Number(b), Number(c)).toString(16);
+      case 'mprotect':
+        return '0x' + mm.mprotect(addrOf(a) + Number(b), Number(c), PROT(d)).toString(16);
+      case 'brk':
+        return '0x' + mm.brkSyscall(mm.brk + Number(a)).toString(16);
+      case 'touch':
+        for (let o = 0; o < Number(c); o += 4096) mm.touch(addrOf(a) + Number(b) + o);
+        return '0x0';
+      default:
+        throw new Error(`unsupported step ${op}`);
+    }
+  } catch (err) {
+    if (err instanceof KernelError) return `-${err.errno}`;
+    throw err;
+  }
+}
+
+const out = runHost();
+
+describe.runIf(out !== null)('Linux mm against the host kernel, step by step', () => {
+  const bs = blocks(out ?? '');
+  const shm = new Set<number>();
+  for (const b of bs.slice(1)) for (const l of b.maps) if (l.endsWith('/dev/zero (deleted)')) shm.add(Number(l.trim().split(/\s+/)[4]));
+  const mm = fromHostMaps(bs[0]!.maps, [...shm]);
+  const names = new Map<string, number>();
+  it('starts from the same layout', () => {
+    expect(procMaps(mm).trimEnd().split('\n')).toEqual(bs[0]!.maps);
+  });
+  for (const b of bs.slice(1)) {
+    it(`${b.step ?? ''} -> ${b.result ?? ''}`, () => {
+      expect(simulate(mm, names, b.step!)).toBe(b.result);
+      expect(procMaps(mm).trimEnd().split('\n')).toEqual(b.maps);
+    });
+  }
+});
