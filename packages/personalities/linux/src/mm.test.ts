@@ -1,7 +1,7 @@
 import { KernelError } from '@polykernel/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, PAGE_SIZE, PROT_READ, PROT_WRITE, VM_EXEC, VM_READ, VM_WRITE } from './flags.js';
+import { MREMAP_FIXED, MREMAP_MAYMOVE, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, PAGE_SIZE, PROT_READ, PROT_WRITE, VM_EXEC, VM_READ, VM_WRITE } from './flags.js';
 import { procMaps } from './maps.js';
 import { MmStruct } from './mm.js';
 
@@ -79,6 +79,25 @@ describe('MmStruct system calls', () => {
     expect(errno(() => mm.mprotect(0x10100000, P, PROT_READ))).toBe('ENOMEM');
     expect(errno(() => mm.mprotect(0x10000000, P, 0x10))).toBe('EINVAL');
     expect(errno(() => mm.mprotect(0x10000000, P, 0x8))).toBe('ok'); // PROT_SEM
+  });
+
+  it('mremap shrinks, grows in place, refuses without MAYMOVE, and moves', () => {
+    const mm = new MmStruct();
+    const m = mm.mmap(0x50000000, 4 * P, RW, ANON | MAP_FIXED);
+    expect(mm.mremap(m, 4 * P, 2 * P, 0)).toBe(m);
+    expect(mm.mremap(m, 2 * P, 8 * P, 0)).toBe(m);
+    mm.mmap(0x50008000, P, PROT_READ, ANON | MAP_FIXED);
+    expect(errno(() => mm.mremap(m, 8 * P, 16 * P, 0))).toBe('ENOMEM');
+    mm.touch(m);
+    const moved = mm.mremap(m, 8 * P, 16 * P, MREMAP_MAYMOVE);
+    expect(moved).toBe(mm.mmapBase - 16 * P);
+    expect(mm.vmas.lookup(m)).toBeUndefined();
+    expect(mm.vmas.lookup(moved)?.pgoff).toBe(m / P); // a faulted area keeps its pgoff
+    expect(errno(() => mm.mremap(0x50008000, 2 * P, 4 * P, 0))).toBe('EFAULT');
+    expect(errno(() => mm.mremap(0x50008001, P, 2 * P, MREMAP_MAYMOVE))).toBe('EINVAL');
+    expect(errno(() => mm.mremap(0x50008000, P, 2 * P, MREMAP_FIXED))).toBe('EINVAL');
+    expect(mm.mremap(0x50008000, P, 2 * P, MREMAP_FIXED | MREMAP_MAYMOVE, 0x70000000)).toBe(0x70000000);
+    expect(mm.vmas.lookup(0x70001000)?.flags).toBe(mm.vmas.lookup(0x70000000)?.flags);
   });
 
   it('brk grows and shrinks the heap and refuses to run into the next mapping', () => {

@@ -12,7 +12,7 @@ import { createIndex, type AddressSpaceIndex } from '@polykernel/vm';
 import {
   MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_TYPE,
   PAGE_SIZE, PROT_EXEC, PROT_SEM, PROT_READ, PROT_WRITE, VM_ACCOUNT, VM_EXEC, VM_GROWSDOWN, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE,
-  VM_MAYWRITE, VM_NORESERVE, VM_READ, VM_SHARED, VM_SPECIAL, VM_WRITE,
+  VM_MAYWRITE, VM_NORESERVE, MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE, VM_DONTEXPAND, VM_PFNMAP, VM_READ, VM_SHARED, VM_SPECIAL, VM_WRITE,
 } from './flags.js';
 import { VmArea, type VmFile } from './vma.js';
 
@@ -231,6 +231,98 @@ export class MmStruct {
     piece.flags = newFlags;
     // Accounting follows the new flags (private writable memory is charged).
     this.insertMerged(piece);
+  }
+
+  // ---- mremap ---------------------------------------------------------------------------------
+
+  /**
+   * mremap(2) (mm/mremap.c): shrink in place, grow in place when the space after the area is free
+   * (vma_expandable), otherwise move with MREMAP_MAYMOVE (move_vma) or to `newAddr` with
+   * MREMAP_FIXED (mremap_to). Returns the area's new address. MREMAP_DONTUNMAP is not simulated.
+   */
+  mremap(addr: number, oldLen: number, newLen: number, flags: number, newAddr = 0): number {
+    if ((flags & ~(MREMAP_FIXED | MREMAP_MAYMOVE | MREMAP_DONTUNMAP)) !== 0) throw err('EINVAL', 'unknown mremap flags');
+    if ((flags & MREMAP_FIXED) !== 0 && (flags & MREMAP_MAYMOVE) === 0) throw err('EINVAL', 'MREMAP_FIXED without MREMAP_MAYMOVE');
+    if ((flags & MREMAP_DONTUNMAP) !== 0) throw err('EINVAL', 'MREMAP_DONTUNMAP is not simulated');
+    if (addr % PAGE_SIZE !== 0) throw err('EINVAL', 'address not page aligned');
+    oldLen = pageAlign(oldLen);
+    newLen = pageAlign(newLen);
+    if (newLen === 0) throw err('EINVAL', 'zero new length');
+    if ((flags & MREMAP_FIXED) !== 0) return this.mremapTo(addr, oldLen, newLen, newAddr);
+    // Shrinking (or same size) always succeeds in place: the tail is unmapped.
+    if (oldLen >= newLen) {
+      if (oldLen > newLen) this.unmapRange(addr + newLen, addr + oldLen);
+      return addr;
+    }
+    const vma = this.vmaToResize(addr, oldLen, newLen);
+    if (oldLen === vma.end - addr && this.expandable(vma, newLen - oldLen)) {
+      this.vmas.remove(vma);
+      const grown = this.cloneWith(vma, vma.start, vma.end + (newLen - oldLen));
+      this.insertMerged(grown);
+      return addr;
+    }
+    if ((flags & MREMAP_MAYMOVE) === 0) throw err('ENOMEM', 'cannot grow in place and MREMAP_MAYMOVE not given');
+    const mapFlags = (vma.flags & VM_MAYSHARE) !== 0 ? MAP_SHARED : 0;
+    const target = this.getUnmappedArea(0, newLen, mapFlags);
+    return this.moveVma(vma, addr, oldLen, newLen, target);
+  }
+
+  /** mremap_to: the MREMAP_FIXED path; the destination is cleared first, as MAP_FIXED does. */
+  private mremapTo(addr: number, oldLen: number, newLen: number, newAddr: number): number {
+    if (newAddr % PAGE_SIZE !== 0) throw err('EINVAL', 'new address not page aligned');
+    if (newLen > this.taskSize || newAddr > this.taskSize - newLen) throw err('EINVAL', 'new range beyond TASK_SIZE');
+    // Overlapping source and destination ranges are EINVAL.
+    if (addr + oldLen > newAddr && newAddr + newLen > addr) throw err('EINVAL', 'source and destination overlap');
+    this.unmapRange(newAddr, newAddr + newLen);
+    if (oldLen > newLen) {
+      this.unmapRange(addr + newLen, addr + oldLen);
+      oldLen = newLen;
+    }
+    const vma = this.vmaToResize(addr, oldLen, newLen);
+    return this.moveVma(vma, addr, oldLen, newLen, newAddr);
+  }
+
+  /** vma_to_resize: the area holding `addr` must cover the old range and be allowed to grow. */
+  private vmaToResize(addr: number, oldLen: number, newLen: number): VmArea {
+    const vma = this.vmas.lookup(addr);
+    if (vma === undefined) throw err('EFAULT', 'no mapping at address');
+    // Duplicating a mapping (old_len 0) only makes sense for shared memory.
+    if (oldLen === 0 && (vma.flags & (VM_SHARED | VM_MAYSHARE)) === 0) throw err('EINVAL', 'old_len 0 on a private mapping');
+    if (oldLen > vma.end - addr) throw err('EFAULT', 'old range runs past the mapping');
+    if (newLen === oldLen) return vma;
+    if ((vma.flags & (VM_DONTEXPAND | VM_PFNMAP)) !== 0) throw err('EFAULT', 'mapping may not be expanded');
+    return vma;
+  }
+
+  /** vma_expandable: the `delta` bytes after the area are free and inside TASK_SIZE. */
+  private expandable(vma: VmArea, delta: number): boolean {
+    const end = vma.end + delta;
+    if (end > this.taskSize) return false;
+    return this.vmas.overlapping(vma.end, end).length === 0;
+  }
+
+  /**
+   * move_vma + copy_vma: a new area of `newLen` at `to` carries the old range's pgoff (so a moved
+   * faulted anonymous area rarely merges), or to >> PAGE_SHIFT when it was never faulted; then the
+   * old range is unmapped.
+   */
+  private moveVma(vma: VmArea, addr: number, oldLen: number, newLen: number, to: number): number {
+    const anon = this.anonVma.get(vma);
+    let pgoff = vma.pgoff + (addr - vma.start) / PAGE_SIZE;
+    if (vma.file === null && anon === undefined) pgoff = to / PAGE_SIZE;
+    if (this.mapCount >= this.maxMapCount - 3) throw err('ENOMEM', 'max_map_count would be exceeded');
+    const moved = new VmArea(to, to + newLen, vma.flags, pgoff, vma.file, vma.name);
+    if (anon !== undefined) this.anonVma.set(moved, anon);
+    this.unmapRange(addr, addr + oldLen);
+    this.insertMerged(moved);
+    return to;
+  }
+
+  private cloneWith(v: VmArea, start: number, end: number): VmArea {
+    const c = new VmArea(start, end, v.flags, v.pgoff, v.file, v.name);
+    const anon = this.anonVma.get(v);
+    if (anon !== undefined) this.anonVma.set(c, anon);
+    return c;
   }
 
   // ---- brk ------------------------------------------------------------------------------------

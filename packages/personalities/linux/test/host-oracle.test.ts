@@ -12,12 +12,12 @@ import { describe, expect, it } from 'vitest';
 import { MmStruct, procMaps, VmArea, linuxFlags as F } from '../src/index.js';
 
 const HOST = fileURLToPath(new URL('../../../../tools/fixtures/host-maps.sh', import.meta.url));
-const STEPS = fileURLToPath(new URL('./three-munmaps.steps', import.meta.url));
+const SCRIPTS = ['three-munmaps.steps', 'fixed-and-mremap.steps'];
 
-function runHost(): string | null {
+function runHost(steps: string): string | null {
   if (process.platform !== 'linux' || process.arch !== 'x64') return null;
   try {
-    return execFileSync('bash', [HOST, STEPS], { encoding: 'utf8' });
+    return execFileSync('bash', [HOST, fileURLToPath(new URL(`./${steps}`, import.meta.url))], { encoding: 'utf8' });
   } catch {
     return null; // no gcc, static libc or setarch here
   }
@@ -86,6 +86,11 @@ function simulate(mm: MmStruct, names: Map<string, number>, step: string): strin
         return '0x' + mm.munmap(addrOf(a) + Number(b), Number(c)).toString(16);
       case 'mprotect':
         return '0x' + mm.mprotect(addrOf(a) + Number(b), Number(c), PROT(d)).toString(16);
+      case 'mremap': {
+        const r = mm.mremap(addrOf(a), Number(b), Number(c), d === 'maymove' ? F.MREMAP_MAYMOVE : 0);
+        names.set(a, r);
+        return '0x' + r.toString(16);
+      }
       case 'brk':
         return '0x' + mm.brkSyscall(mm.brk + Number(a)).toString(16);
       case 'touch':
@@ -100,21 +105,23 @@ function simulate(mm: MmStruct, names: Map<string, number>, step: string): strin
   }
 }
 
-const out = runHost();
+for (const script of SCRIPTS) {
+  const out = runHost(script);
 
-describe.runIf(out !== null)('Linux mm against the host kernel, step by step', () => {
-  const bs = blocks(out ?? '');
-  const shm = new Set<number>();
-  for (const b of bs.slice(1)) for (const l of b.maps) if (l.endsWith('/dev/zero (deleted)')) shm.add(Number(l.trim().split(/\s+/)[4]));
-  const mm = fromHostMaps(bs[0]!.maps, [...shm]);
-  const names = new Map<string, number>();
-  it('starts from the same layout', () => {
-    expect(procMaps(mm).trimEnd().split('\n')).toEqual(bs[0]!.maps);
-  });
-  for (const b of bs.slice(1)) {
-    it(`${b.step ?? ''} -> ${b.result ?? ''}`, () => {
-      expect(simulate(mm, names, b.step!)).toBe(b.result);
-      expect(procMaps(mm).trimEnd().split('\n')).toEqual(b.maps);
+  describe.runIf(out !== null)(`Linux mm against the host kernel, step by step: ${script}`, () => {
+    const bs = blocks(out ?? '');
+    const shm = new Set<number>();
+    for (const b of bs.slice(1)) for (const l of b.maps) if (l.endsWith('/dev/zero (deleted)')) shm.add(Number(l.trim().split(/\s+/)[4]));
+    const mm = fromHostMaps(bs[0]!.maps, [...shm]);
+    const names = new Map<string, number>();
+    it('starts from the same layout', () => {
+      expect(procMaps(mm).trimEnd().split('\n')).toEqual(bs[0]!.maps);
     });
-  }
-});
+    for (const b of bs.slice(1)) {
+      it(`${b.step ?? ''} -> ${b.result ?? ''}`, () => {
+        expect(simulate(mm, names, b.step!)).toBe(b.result);
+        expect(procMaps(mm).trimEnd().split('\n')).toEqual(b.maps);
+      });
+    }
+  });
+}
