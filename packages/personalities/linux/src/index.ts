@@ -4,3 +4,5 @@ export { VmArea } from './vma.js';
 export type { VmFile } from './vma.js';
 export { procMaps, mapsLine } from './maps.js';
 export * as linuxFlags from './flags.js';
+export { VmCommit } from './commit.js';
+export type { CommitOptions, OvercommitMode } from './commit.js';

@@ -1,7 +1,8 @@
 import { KernelError } from '@polykernel/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MREMAP_FIXED, MREMAP_MAYMOVE, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, PAGE_SIZE, PROT_READ, PROT_WRITE, VM_EXEC, VM_READ, VM_WRITE } from './flags.js';
+import { VmCommit } from './commit.js';
+import { MAP_NORESERVE, VM_ACCOUNT, MREMAP_FIXED, MREMAP_MAYMOVE, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, PAGE_SIZE, PROT_READ, PROT_WRITE, VM_EXEC, VM_READ, VM_WRITE } from './flags.js';
 import { procMaps } from './maps.js';
 import { MmStruct } from './mm.js';
 
@@ -100,6 +101,32 @@ describe('MmStruct system calls', () => {
     expect(mm.vmas.lookup(0x70001000)?.flags).toBe(mm.vmas.lookup(0x70000000)?.flags);
   });
 
+  it('overcommit: mode 0 refuses one request above RAM + swap, mode 1 never, mode 2 at CommitLimit', () => {
+    const ram = 1024; // 4 MiB of RAM, no swap
+    const guess = new MmStruct({ commit: new VmCommit({ mode: 0, totalRamPages: ram }) });
+    expect(errno(() => guess.mmap(0, (ram + 1) * P, RW, ANON))).toBe('ENOMEM');
+    expect(errno(() => guess.mmap(0, (ram + 1) * P, RW, ANON | MAP_NORESERVE))).toBe('ok');
+    expect(errno(() => guess.mmap(0, ram * P, RW, ANON))).toBe('ok');
+    expect(errno(() => guess.mmap(0, ram * P, RW, ANON))).toBe('ok'); // the heuristic is per request
+    expect(guess.commit.committed).toBe(2 * ram);
+
+    const always = new MmStruct({ commit: new VmCommit({ mode: 1, totalRamPages: ram }) });
+    expect(errno(() => always.mmap(0, 100 * ram * P, RW, ANON))).toBe('ok');
+
+    // Mode 2: CommitLimit = RAM * 50% = 512 pages; minus admin reserve (RAM/32 = 128 KiB = 32 pages)
+    // and the user reserve min(total_vm/32, RAM/32).
+    const commit = new VmCommit({ mode: 2, totalRamPages: ram });
+    expect(commit.limitPages()).toBe(512);
+    const strict = new MmStruct({ commit });
+    expect(errno(() => strict.mmap(0, 480 * P, RW, ANON))).toBe('ENOMEM'); // 480 is not < 512 - 32
+    expect(errno(() => strict.mmap(0, 479 * P, RW, ANON))).toBe('ok');
+    expect(errno(() => strict.mmap(0, P, RW, ANON | MAP_NORESERVE))).toBe('ENOMEM'); // NORESERVE ignored in mode 2
+    expect(errno(() => strict.mmap(0, 64 * P, PROT_READ, ANON))).toBe('ok'); // read-only private: not charged
+    const r = strict.mmap(0, 64 * P, PROT_READ, ANON);
+    expect(errno(() => strict.mprotect(r, P, RW))).toBe('ENOMEM'); // turning writable is charged
+    expect(commit.meminfoLines()).toBe('CommitLimit:        2048 kB\nCommitted_AS:       1916 kB\n');
+  });
+
   it('brk grows and shrinks the heap and refuses to run into the next mapping', () => {
     const mm = new MmStruct();
     mm.startBrk = mm.brk = 0x600000;
@@ -115,12 +142,13 @@ describe('MmStruct system calls', () => {
 /** Reference model: one protection per page, or -1 when unmapped. */
 const BASE = 0x40000000;
 const PAGES = 64;
-interface Op { op: 'map' | 'unmap' | 'protect'; page: number; n: number; prot: number }
+interface Op { op: 'map' | 'unmap' | 'protect'; page: number; n: number; prot: number; kind: number }
 const opArb: fc.Arbitrary<Op> = fc.record({
   op: fc.constantFrom('map' as const, 'unmap' as const, 'protect' as const),
   page: fc.integer({ min: 0, max: PAGES - 1 }),
   n: fc.integer({ min: 1, max: 16 }),
   prot: fc.integer({ min: 0, max: 7 }),
+  kind: fc.constantFrom(ANON, ANON | MAP_NORESERVE, MAP_SHARED | MAP_ANONYMOUS),
 });
 
 function protOf(flags: number): number {
@@ -133,11 +161,11 @@ describe('MmStruct invariants (fast-check against a page map)', () => {
       fc.property(fc.array(opArb, { maxLength: 60 }), (ops) => {
         const mm = new MmStruct();
         const model = new Int8Array(PAGES).fill(-1);
-        for (const { op, page, n, prot } of ops) {
+        for (const { op, page, n, prot, kind } of ops) {
           const len = Math.min(n, PAGES - page);
           const addr = BASE + page * P;
           if (op === 'map') {
-            mm.mmap(addr, len * P, prot, ANON | MAP_FIXED);
+            mm.mmap(addr, len * P, prot, kind | MAP_FIXED);
             model.fill(prot, page, page + len);
           } else if (op === 'unmap') {
             mm.munmap(addr, len * P);
@@ -155,12 +183,21 @@ describe('MmStruct invariants (fast-check against a page map)', () => {
         for (let i = 1; i < areas.length; i++) {
           expect(areas[i - 1]!.end).toBeLessThanOrEqual(areas[i]!.start);
           // Never touched, so every neighbour pair with equal flags must have been merged.
-          if (areas[i - 1]!.end === areas[i]!.start) expect(areas[i - 1]!.flags).not.toBe(areas[i]!.flags);
+          if (areas[i - 1]!.end === areas[i]!.start && areas[i - 1]!.file === null && areas[i]!.file === null) expect(areas[i - 1]!.flags).not.toBe(areas[i]!.flags);
         }
+        let accounted = 0;
         for (let p = 0; p < PAGES; p++) {
           const v = mm.vmas.lookup(BASE + p * P);
           expect(v === undefined ? -1 : protOf(v.flags)).toBe(model[p]);
+          if (v !== undefined && (v.flags & VM_ACCOUNT) !== 0) accounted++;
         }
+        expect(mm.totalVm).toBe(model.filter((x) => x >= 0).length);
+        // Committed_AS covers at least every VM_ACCOUNT page (plus live shmem charges).
+        expect(mm.commit.committed).toBeGreaterThanOrEqual(accounted);
+        // Unmapping everything returns every charge: nothing leaks from Committed_AS.
+        mm.munmap(BASE, PAGES * P);
+        expect(mm.commit.committed).toBe(0);
+        expect(mm.totalVm).toBe(0);
       }),
       { numRuns: 300 },
     );

@@ -5,7 +5,7 @@
  * the kernel's order of checks, so the errno for a bad call is the one Linux returns.
  *
  * Simplifications (documented): no file-backed mapping page cache yet; the stack guard gap is
- * honoured by brk but not by the top-down gap search; no commit accounting (overcommit) yet.
+ * honoured by brk but not by the top-down gap search.
  */
 import { KernelError, type LinuxErrnoName } from '@polykernel/core';
 import { createIndex, type AddressSpaceIndex } from '@polykernel/vm';
@@ -14,6 +14,7 @@ import {
   PAGE_SIZE, PROT_EXEC, PROT_SEM, PROT_READ, PROT_WRITE, VM_ACCOUNT, VM_EXEC, VM_GROWSDOWN, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE,
   VM_MAYWRITE, VM_NORESERVE, MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE, VM_DONTEXPAND, VM_PFNMAP, VM_READ, VM_SHARED, VM_SPECIAL, VM_WRITE,
 } from './flags.js';
+import { VmCommit } from './commit.js';
 import { VmArea, type VmFile } from './vma.js';
 
 export interface MmOptions {
@@ -33,6 +34,8 @@ export interface MmOptions {
   shmemInode?: () => number;
   /** Device of the internal shmem mount, 00:01 on a stock kernel. */
   shmemDev?: [number, number];
+  /** The machine's overcommit accounting, shared by every mm on it; a private one by default. */
+  commit?: VmCommit;
 }
 
 const MIB = 1024 * 1024;
@@ -51,6 +54,11 @@ export class MmStruct {
   readonly anonVma = new WeakMap<VmArea, number>();
   private readonly shmemInode: () => number;
   private readonly shmemDev: [number, number];
+  readonly commit: VmCommit;
+  /** total_vm in pages. */
+  totalVm = 0;
+  /** Bytes still mapped of each shmem file and what it charged (shmem_acct_size), for the uncharge at eviction. */
+  private readonly shmem = new Map<VmFile, { mapped: number; charged: number }>();
 
   constructor(opts: MmOptions = {}) {
     this.vmas = createIndex<VmArea>((opts.variant ?? 'linux-6.x') === 'linux-5.15' ? 'rbtree' : 'btree');
@@ -60,6 +68,7 @@ export class MmStruct {
     let ino = 1;
     this.shmemInode = opts.shmemInode ?? ((): number => ino++);
     this.shmemDev = opts.shmemDev ?? [0, 1];
+    this.commit = opts.commit ?? new VmCommit();
     // arch/x86/mm/mmap.c mmap_base: gap = RLIMIT_STACK + guard gap, clamped to [128 MiB, 5/6 TASK_SIZE].
     const stackTop = opts.stackTop ?? this.taskSize;
     let gap = (opts.stackRlimit ?? 8 * MIB) + STACK_GUARD_GAP;
@@ -74,6 +83,8 @@ export class MmStruct {
   /** Insert an area as exec or a test's starting state would (no merging). */
   addArea(v: VmArea): void {
     if (!this.vmas.insert(v)) throw new RangeError(`area [0x${v.start.toString(16)}, 0x${v.end.toString(16)}) overlaps`);
+    this.totalVm += v.length / PAGE_SIZE;
+    if ((v.flags & VM_ACCOUNT) !== 0) this.commit.committed += v.length / PAGE_SIZE;
   }
 
   /** Mark an area as faulted (anon_vma_prepare): it now has an anon_vma of its own. */
@@ -107,19 +118,36 @@ export class MmStruct {
         throw err('EINVAL', 'exactly one of MAP_SHARED and MAP_PRIVATE');
     }
     if ((flags & MAP_GROWSDOWN) !== 0) vmFlags |= VM_GROWSDOWN;
-    if ((flags & MAP_NORESERVE) !== 0) vmFlags |= VM_NORESERVE;
-    // accountable_mapping: private writable memory is charged (overcommit accounting to come).
-    if ((vmFlags & (VM_SHARED | VM_WRITE)) === VM_WRITE && (vmFlags & VM_NORESERVE) === 0) vmFlags |= VM_ACCOUNT;
-    if ((flags & MAP_FIXED) !== 0) this.unmapRange(start, start + length);
+    // do_mmap: MAP_NORESERVE is honoured unless overcommit is strict.
+    if ((flags & MAP_NORESERVE) !== 0 && this.commit.mode !== 2) vmFlags |= VM_NORESERVE;
+    const replaced = (flags & MAP_FIXED) !== 0 ? this.accountedPages(start, start + length) : 0;
+    // __mmap_region: accountable_mapping (private, writable, reserving) is charged, net of the
+    // accounted pages the MAP_FIXED range replaces; a refusal is ENOMEM with nothing changed.
+    if ((vmFlags & (VM_SHARED | VM_WRITE | VM_NORESERVE)) === VM_WRITE) {
+      if (!this.commit.charge(length / PAGE_SIZE - replaced, this.totalVm)) throw err('ENOMEM', 'overcommit refused the mapping');
+      vmFlags |= VM_ACCOUNT;
+    } else if (replaced > 0) {
+      this.commit.uncharge(replaced);
+    }
+    const shared = file === null && (vmFlags & VM_SHARED) !== 0;
+    // shmem_acct_size: shared anonymous memory is charged for its whole size unless VM_NORESERVE.
+    const shmemCharge = shared && (vmFlags & VM_NORESERVE) === 0 ? length / PAGE_SIZE : 0;
+    if (shmemCharge > 0 && !this.commit.charge(shmemCharge, this.totalVm)) {
+      if ((vmFlags & VM_ACCOUNT) !== 0) this.commit.uncharge(length / PAGE_SIZE - replaced);
+      throw err('ENOMEM', 'overcommit refused the shared memory');
+    }
+    if ((flags & MAP_FIXED) !== 0) this.unmapRange(start, start + length, false);
     // do_mmap: shared anonymous memory ignores pgoff (0) and mmap_region backs it with a fresh
     // shmem file (mm/shmem.c shmem_zero_setup), so two such areas never merge.
-    if (file === null && (vmFlags & VM_SHARED) !== 0) {
+    if (shared) {
       file = { path: '/dev/zero (deleted)', dev: this.shmemDev, ino: this.shmemInode() };
       pgoffBytes = 0;
+      this.shmem.set(file, { mapped: 0, charged: shmemCharge });
     }
     // mmap_region: anonymous private areas get pgoff = addr >> PAGE_SHIFT, which makes neighbours contiguous.
     const pgoff = file === null ? start / PAGE_SIZE : pgoffBytes / PAGE_SIZE;
     const v = new VmArea(start, start + length, vmFlags, pgoff, file);
+    this.mapped(v, length);
     this.insertMerged(v);
     return start;
   }
@@ -162,8 +190,11 @@ export class MmStruct {
     return 0;
   }
 
-  /** do_vmi_align_munmap: split the areas straddling the ends, then drop everything inside. */
-  private unmapRange(start: number, end: number): void {
+  /**
+   * do_vmi_align_munmap: split the areas straddling the ends, then drop everything inside,
+   * returning their VM_ACCOUNT pages to Committed_AS unless the caller took them over (`uncharge`).
+   */
+  private unmapRange(start: number, end: number, uncharge = true): void {
     const hit = this.vmas.overlapping(start, end);
     if (hit.length === 0) return;
     const first = hit[0]!;
@@ -172,7 +203,32 @@ export class MmStruct {
     if (first.start < start && end < first.end && this.mapCount >= this.maxMapCount) throw err('ENOMEM', 'split would exceed max_map_count');
     if (first.start < start) this.split(first, start);
     if (last.end > end) this.split(this.vmas.lookup(end - 1)!, end);
-    for (const v of this.vmas.overlapping(start, end)) this.vmas.remove(v);
+    for (const v of this.vmas.overlapping(start, end)) {
+      this.vmas.remove(v);
+      if (uncharge && (v.flags & VM_ACCOUNT) !== 0) this.commit.uncharge(v.length / PAGE_SIZE);
+      this.mapped(v, -v.length);
+    }
+  }
+
+  /** Pages of VM_ACCOUNT areas inside [start, end). */
+  private accountedPages(start: number, end: number): number {
+    let n = 0;
+    for (const v of this.vmas.overlapping(start, end)) {
+      if ((v.flags & VM_ACCOUNT) !== 0) n += (Math.min(v.end, end) - Math.max(v.start, start)) / PAGE_SIZE;
+    }
+    return n;
+  }
+
+  /** vm_stat_account for total_vm, and the shmem file's last unmap (shmem_unacct_size at eviction). */
+  private mapped(v: VmArea, bytes: number): void {
+    this.totalVm += bytes / PAGE_SIZE;
+    const shm = v.file === null ? undefined : this.shmem.get(v.file);
+    if (shm === undefined) return;
+    shm.mapped += bytes;
+    if (shm.mapped === 0) {
+      this.commit.uncharge(shm.charged);
+      this.shmem.delete(v.file!);
+    }
   }
 
   /** split_vma: cut `v` at `at` into two areas sharing its anon_vma. */
@@ -217,7 +273,24 @@ export class MmStruct {
 
   /** mprotect_fixup: change the flags of [s, e) within `v`, splitting and merging as vma_modify does. */
   private fixup(v: VmArea, s: number, e: number, newFlags: number): void {
-    if (newFlags === v.flags) return;
+    const pages = (e - s) / PAGE_SIZE;
+    let charged = 0;
+    // mprotect_fixup: a private area turning writable is charged now; a never-faulted anonymous
+    // one turning read-only gives its charge back (there is nothing in it to keep).
+    if ((newFlags & VM_WRITE) !== 0) {
+      if ((v.flags & (VM_ACCOUNT | VM_WRITE | VM_SHARED | VM_NORESERVE)) === 0) {
+        if (!this.commit.charge(pages, this.totalVm)) throw err('ENOMEM', 'overcommit refused making the area writable');
+        charged = pages;
+        newFlags |= VM_ACCOUNT;
+      }
+    } else if ((v.flags & VM_ACCOUNT) !== 0 && v.file === null && !this.anonVma.has(v)) {
+      newFlags &= ~VM_ACCOUNT;
+    }
+    if (newFlags === v.flags) {
+      if (charged > 0) this.commit.uncharge(charged);
+      return;
+    }
+    if ((v.flags & VM_ACCOUNT) !== 0 && (newFlags & VM_ACCOUNT) === 0) this.commit.uncharge(pages);
     let piece = v;
     if (v.start < s) {
       this.split(v, s);
@@ -256,8 +329,12 @@ export class MmStruct {
     }
     const vma = this.vmaToResize(addr, oldLen, newLen);
     if (oldLen === vma.end - addr && this.expandable(vma, newLen - oldLen)) {
+      const delta = newLen - oldLen;
+      // An accounted area is charged for the pages it grows by.
+      if ((vma.flags & VM_ACCOUNT) !== 0 && !this.commit.charge(delta / PAGE_SIZE, this.totalVm)) throw err('ENOMEM', 'overcommit refused the growth');
       this.vmas.remove(vma);
-      const grown = this.cloneWith(vma, vma.start, vma.end + (newLen - oldLen));
+      const grown = this.cloneWith(vma, vma.start, vma.end + delta);
+      this.mapped(grown, delta);
       this.insertMerged(grown);
       return addr;
     }
@@ -311,8 +388,11 @@ export class MmStruct {
     let pgoff = vma.pgoff + (addr - vma.start) / PAGE_SIZE;
     if (vma.file === null && anon === undefined) pgoff = to / PAGE_SIZE;
     if (this.mapCount >= this.maxMapCount - 3) throw err('ENOMEM', 'max_map_count would be exceeded');
+    // move_vma: an accounted area is charged for its new size; unmapping the old range returns the old.
+    if ((vma.flags & VM_ACCOUNT) !== 0 && !this.commit.charge(newLen / PAGE_SIZE, this.totalVm)) throw err('ENOMEM', 'overcommit refused the move');
     const moved = new VmArea(to, to + newLen, vma.flags, pgoff, vma.file, vma.name);
     if (anon !== undefined) this.anonVma.set(moved, anon);
+    this.mapped(moved, newLen);
     this.unmapRange(addr, addr + oldLen);
     this.insertMerged(moved);
     return to;
@@ -345,8 +425,12 @@ export class MmStruct {
     const next = this.vmas.find(oldBrk);
     if (next !== undefined && newBrk + PAGE_SIZE > vmStartGap(next)) return this.brk;
     if (this.mapCount >= this.maxMapCount) return this.brk;
+    // do_brk_flags: the new heap pages are charged; a refusal leaves the break where it was.
+    if (!this.commit.charge((newBrk - oldBrk) / PAGE_SIZE, this.totalVm)) return this.brk;
     const flags = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_ACCOUNT;
-    this.insertMerged(new VmArea(oldBrk, newBrk, flags, oldBrk / PAGE_SIZE));
+    const heap = new VmArea(oldBrk, newBrk, flags, oldBrk / PAGE_SIZE);
+    this.mapped(heap, newBrk - oldBrk);
+    this.insertMerged(heap);
     this.brk = requested;
     return this.brk;
   }

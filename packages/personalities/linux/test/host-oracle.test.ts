@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { MmStruct, procMaps, VmArea, linuxFlags as F } from '../src/index.js';
 
 const HOST = fileURLToPath(new URL('../../../../tools/fixtures/host-maps.sh', import.meta.url));
-const SCRIPTS = ['three-munmaps.steps', 'fixed-and-mremap.steps'];
+const SCRIPTS = ['three-munmaps.steps', 'fixed-and-mremap.steps', 'accounting.steps'];
 
 function runHost(steps: string): string | null {
   if (process.platform !== 'linux' || process.arch !== 'x64') return null;
@@ -69,7 +69,8 @@ function fromHostMaps(lines: string[], shmemInodes: number[]): MmStruct {
 
 const PROT = (s: string): number => (s.includes('r') ? 1 : 0) | (s.includes('w') ? 2 : 0) | (s.includes('x') ? 4 : 0) | (/[^rwx-]/.test(s) ? 8 : 0);
 const FLAGS = (s: string): number => (s.includes('private') ? F.MAP_PRIVATE : 0) | (s.includes('shared') ? F.MAP_SHARED : 0) | (s.includes('anon') ? F.MAP_ANONYMOUS : 0)
-  | (s.includes('noreplace') ? F.MAP_FIXED_NOREPLACE : s.includes('fixed') ? F.MAP_FIXED : 0);
+  | (s.includes('noreplace') ? F.MAP_FIXED_NOREPLACE : s.includes('fixed') ? F.MAP_FIXED : 0)
+  | (s.includes('noreserve') ? F.MAP_NORESERVE : 0) | (s.includes('populate') ? F.MAP_POPULATE : 0) | (s.includes('growsdown') ? F.MAP_GROWSDOWN : 0);
 
 /** Run one step on the simulated mm; the result printed like the host program prints it. */
 function simulate(mm: MmStruct, names: Map<string, number>, step: string): string {
