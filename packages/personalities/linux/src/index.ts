@@ -6,3 +6,5 @@ export { procMaps, mapsLine } from './maps.js';
 export * as linuxFlags from './flags.js';
 export { VmCommit } from './commit.js';
 export type { CommitOptions, OvercommitMode } from './commit.js';
+export { linuxPersonality } from './personality.js';
+export type { LinuxSpace, LinuxOptions } from './personality.js';

@@ -47,6 +47,7 @@ export class MmStruct {
   readonly mmapMinAddr: number;
   readonly mmapBase: number;
   readonly maxMapCount: number;
+  readonly stackRlimit: number;
   startBrk = 0;
   brk = 0;
   /** Counter for anon_vma identities: split halves share one, separately faulted areas do not. */
@@ -71,7 +72,8 @@ export class MmStruct {
     this.commit = opts.commit ?? new VmCommit();
     // arch/x86/mm/mmap.c mmap_base: gap = RLIMIT_STACK + guard gap, clamped to [128 MiB, 5/6 TASK_SIZE].
     const stackTop = opts.stackTop ?? this.taskSize;
-    let gap = (opts.stackRlimit ?? 8 * MIB) + STACK_GUARD_GAP;
+    this.stackRlimit = opts.stackRlimit ?? 8 * MIB;
+    let gap = this.stackRlimit + STACK_GUARD_GAP;
     gap = Math.min(Math.max(gap, 128 * MIB), Math.floor(this.taskSize / 6) * 5);
     this.mmapBase = pageAlign(stackTop - gap);
   }
@@ -91,6 +93,38 @@ export class MmStruct {
   touch(addr: number): void {
     const v = this.vmas.lookup(addr);
     if (v !== undefined && !this.anonVma.has(v)) this.anonVma.set(v, this.nextAnonVma++);
+  }
+
+  /**
+   * The area a fault at `addr` belongs to, growing a VM_GROWSDOWN area down to it when `addr` is
+   * just below one (mm/mmap.c lock_mm_and_find_vma → expand_downwards: within RLIMIT_STACK, keeping
+   * stack_guard_gap above the previous area, charged when accounted). Null: SEGV_MAPERR.
+   */
+  findForFault(addr: number): VmArea | null {
+    const v = this.vmas.find(addr);
+    if (v === undefined) return null;
+    if (v.start <= addr) return v;
+    if ((v.flags & VM_GROWSDOWN) === 0) return null;
+    const newStart = addr - (addr % PAGE_SIZE);
+    if (newStart < this.mmapMinAddr || v.end - newStart > this.stackRlimit) return null;
+    // The previous area must end at least stack_guard_gap below the new start.
+    for (const prev of this.vmas.overlapping(Math.max(0, newStart - STACK_GUARD_GAP), newStart)) {
+      if ((prev.flags & VM_GROWSDOWN) === 0) return null;
+    }
+    const grow = v.start - newStart;
+    if ((v.flags & VM_ACCOUNT) !== 0 && !this.commit.charge(grow / PAGE_SIZE, this.totalVm)) return null;
+    this.vmas.remove(v);
+    // The area keeps its anon_vma; its pgoff moves down with its start.
+    const grown = this.cloneWith(v, newStart, v.end);
+    grown.pgoff = v.pgoff - grow / PAGE_SIZE;
+    this.vmas.insert(grown);
+    this.totalVm += grow / PAGE_SIZE;
+    return grown;
+  }
+
+  /** Whether the area has an anon_vma (was faulted). */
+  hasAnonVma(v: VmArea): boolean {
+    return this.anonVma.has(v);
   }
 
   // ---- mmap -----------------------------------------------------------------------------------

@@ -1,0 +1,342 @@
+/**
+ * The Linux personality on the kernel core: x86-64 system-call numbers for the memory calls, the
+ * page-fault path (arch/x86/mm/fault.c do_user_addr_fault → mm/memory.c handle_mm_fault) and the
+ * page-table work behind munmap, mprotect, mremap, brk and madvise(MADV_DONTNEED).
+ *
+ * Faults on private anonymous memory: a read maps the shared zero page read-only
+ * (do_anonymous_page); a write allocates a zeroed frame; a write to a present read-only page of a
+ * writable area is do_wp_page: the zero page is replaced by a zeroed frame, a frame only this
+ * mapping references is made writable in place (reuse), any other is copied. Shared anonymous
+ * memory faults through its shmem file's pages. A VM_GROWSDOWN area grows to a fault just below
+ * it. Anything else is SIGSEGV (SEGV_MAPERR without an area, SEGV_ACCERR without permission).
+ *
+ * Simplified (documented): file-backed areas have no page cache yet and fault with SIGBUS;
+ * mprotect write-protects every present page and lets the next write fault reuse it (Linux makes
+ * exclusive anonymous pages writable directly), so such writes cost one extra fault here.
+ */
+import { KernelError } from '@polykernel/core';
+import type { FaultInfo, FaultResolution, Kernel, Personality, Process, SyscallContext, SyscallSpec, Thread } from '@polykernel/kernel';
+import { ACCESS_EXEC, ACCESS_WRITE, NO_FRAME, PTE_NX, PTE_SW2, PTE_USER, PTE_WRITE, type PageTable } from '@polykernel/mmu';
+import { VmCommit, type CommitOptions } from './commit.js';
+import { MAP_ANONYMOUS, PAGE_SIZE, VM_EXEC, VM_READ, VM_SHARED, VM_WRITE } from './flags.js';
+import { MmStruct, type MmOptions } from './mm.js';
+import type { VmArea, VmFile } from './vma.js';
+
+/** Per-process state: the mm, its page table, and resident pages by type (mm->rss_stat). */
+export interface LinuxSpace {
+  mm: MmStruct;
+  pt: PageTable;
+  rss: { anon: number; file: number; shmem: number };
+}
+
+export interface LinuxOptions {
+  variant?: 'linux-5.15' | 'linux-6.x';
+  /** Overcommit sysctls; one VmCommit is shared by every process of the kernel. */
+  overcommit?: CommitOptions;
+  /** Per-mm options (stack rlimit, mmap_min_addr, max_map_count). */
+  mm?: Omit<MmOptions, 'variant' | 'commit'>;
+}
+
+const MADV_DONTNEED = 4;
+/** Software PTE bit marking a shmem page (for the rss type when it is zapped). */
+const PTE_SHMEM = PTE_SW2;
+/** Linux's signal numbers (x86-64, arch/x86/include/uapi/asm/signal.h). */
+const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGBUS: 7, SIGFPE: 8, SIGKILL: 9, SIGUSR1: 10, SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15 };
+
+const num = (a: unknown): number => (typeof a === 'number' ? a : Number.NaN);
+
+export function linuxPersonality(opts: LinuxOptions = {}): Personality<LinuxSpace> {
+  const variant = opts.variant ?? 'linux-6.x';
+  const commit = new VmCommit(opts.overcommit);
+  // The shared zero page and each shmem file's pages, per kernel (a personality object may serve several).
+  const zeroPages = new WeakMap<object, number>();
+  const shmemPages = new WeakMap<VmFile, Map<number, number>>();
+
+  function zeroPage(k: Kernel<LinuxSpace>): number {
+    let f = zeroPages.get(k);
+    if (f === undefined) {
+      f = k.mmu.frames.alloc(0, true);
+      if (f === NO_FRAME) throw new RangeError('no frame for the zero page');
+      zeroPages.set(k, f);
+    }
+    return f;
+  }
+
+  /** Drop the pages of [start, end): unmap the PTEs, release the frames, shoot down the TLBs (zap_page_range). */
+  function zap(k: Kernel<LinuxSpace>, p: Process<LinuxSpace>, cpu: number, start: number, end: number): void {
+    if (end <= start) return;
+    const zero = zeroPage(k);
+    const frames = k.mmu.frames;
+    const s = p.space;
+    const removed = s.pt.unmap(start, end - start, (_va, frame, _size, flags) => {
+      if (frame === zero) return;
+      if ((flags & PTE_SHMEM) !== 0) s.rss.shmem--;
+      else s.rss.anon--;
+      if (frames.unref(frame) === 0) frames.free(frame);
+    });
+    if (removed > 0) k.mmu.shootdown(cpu, k.asidOf(p), start, end - start);
+  }
+
+  /** Shmem files mapped in [start, end) now, to release those that are mapped nowhere afterwards. */
+  function shmemIn(s: LinuxSpace, start: number, end: number): VmFile[] {
+    return s.mm.vmas.overlapping(start, end).flatMap((v) => (v.file !== null && shmemPages.has(v.file) ? [v.file] : []));
+  }
+
+  function releaseUnmapped(k: Kernel<LinuxSpace>, s: LinuxSpace, files: VmFile[]): void {
+    for (const f of files) if (shmemPages.has(f) && !anyMaps(s.mm, f)) releaseShmem(k, f);
+  }
+
+  /** Run an mm call, turning its KernelError into the errno return. */
+  function call(ctx: SyscallContext<LinuxSpace>, f: () => number): number {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof KernelError) return ctx.fail(e.errno, e.message);
+      throw e;
+    }
+  }
+
+  const syscalls: SyscallSpec<LinuxSpace>[] = [
+    {
+      name: 'mmap', number: 9, args: ['addr', 'len', 'prot', 'flags', 'fd', 'off'],
+      handler: (ctx, a) => call(ctx, () => {
+        const [addr, len, prot, flags, fd] = [num(a[0]), num(a[1]), num(a[2]), num(a[3]), num(a[4] ?? -1)];
+        // Without MAP_ANONYMOUS the fd must name an open, mappable file; none is mappable yet.
+        if ((flags & MAP_ANONYMOUS) === 0) return ctx.fail('EBADF', `fd ${fd} is not a mappable file`);
+        const s = ctx.process.space;
+        const replaced = shmemIn(s, addr, addr + roundUp(len));
+        const r = s.mm.mmap(addr, len, prot, flags);
+        // MAP_FIXED replaced whatever was there: its pages go (the new area starts empty).
+        zap(ctx.kernel, ctx.process, ctx.thread.cpu, r, r + roundUp(len));
+        releaseUnmapped(ctx.kernel, s, replaced);
+        return r;
+      }),
+    },
+    {
+      name: 'mprotect', number: 10, args: ['start', 'len', 'prot'],
+      handler: (ctx, a) => call(ctx, () => {
+        const [start, len, prot] = [num(a[0]), num(a[1]), num(a[2])];
+        const s = ctx.process.space;
+        const r = s.mm.mprotect(start, len, prot);
+        const end = start + roundUp(len);
+        // change_protection: write-protect everything (writes re-fault and are reused), NX per area.
+        for (const v of s.mm.vmas.overlapping(start, end)) {
+          const lo = Math.max(v.start, start);
+          const hi = Math.min(v.end, end);
+          s.pt.protect(lo, hi - lo, (v.flags & VM_EXEC) === 0 ? PTE_NX : 0, PTE_WRITE | ((v.flags & VM_EXEC) !== 0 ? PTE_NX : 0));
+        }
+        ctx.kernel.mmu.shootdown(ctx.thread.cpu, ctx.kernel.asidOf(ctx.process), start, end - start);
+        return r;
+      }),
+    },
+    {
+      name: 'munmap', number: 11, args: ['addr', 'len'],
+      handler: (ctx, a) => call(ctx, () => {
+        const [addr, len] = [num(a[0]), num(a[1])];
+        // Zap before the areas go (the rss type is read from them), only once the call is valid.
+        const s = ctx.process.space;
+        if (addr % PAGE_SIZE !== 0 || len === 0 || addr > s.mm.taskSize || len > s.mm.taskSize - addr) return s.mm.munmap(addr, len);
+        const files = shmemIn(s, addr, addr + roundUp(len));
+        zap(ctx.kernel, ctx.process, ctx.thread.cpu, addr, addr + roundUp(len));
+        const r = s.mm.munmap(addr, len);
+        releaseUnmapped(ctx.kernel, s, files);
+        return r;
+      }),
+    },
+    {
+      name: 'brk', number: 12, args: ['brk'],
+      handler: (ctx, a) => {
+        const s = ctx.process.space;
+        const old = s.mm.brk;
+        const r = s.mm.brkSyscall(num(a[0]));
+        if (r < old) zap(ctx.kernel, ctx.process, ctx.thread.cpu, roundUp(r), roundUp(old));
+        return r;
+      },
+    },
+    {
+      name: 'mremap', number: 25, args: ['addr', 'old_len', 'new_len', 'flags', 'new_addr'],
+      handler: (ctx, a) => call(ctx, () => {
+        const [addr, oldLen, newLen, flags, newAddr] = [num(a[0]), roundUp(num(a[1])), roundUp(num(a[2])), num(a[3]), num(a[4] ?? 0)];
+        const s = ctx.process.space;
+        // Keep the PTEs of the part that survives, to move them (move_page_tables).
+        const keep: [number, number, number][] = [];
+        s.pt.forEachLeaf(addr, Math.min(oldLen, newLen), (va, frame, _size, fl) => keep.push([va - addr, frame, fl]));
+        const files = shmemIn(s, addr, addr + oldLen).concat(shmemIn(s, newAddr, newAddr + newLen));
+        const r = s.mm.mremap(addr, num(a[1]), num(a[2]), flags, newAddr);
+        const k = ctx.kernel;
+        if (oldLen > newLen) zap(k, ctx.process, ctx.thread.cpu, addr + newLen, addr + oldLen);
+        if (r !== addr) {
+          s.pt.unmap(addr, Math.min(oldLen, newLen));
+          k.mmu.shootdown(ctx.thread.cpu, k.asidOf(ctx.process), addr, Math.min(oldLen, newLen));
+          zap(k, ctx.process, ctx.thread.cpu, r, r + newLen); // what MREMAP_FIXED replaced
+          for (const [off, frame, fl] of keep) s.pt.map(r + off, frame, PAGE_SIZE, fl);
+        }
+        releaseUnmapped(k, s, files);
+        return r;
+      }),
+    },
+    {
+      name: 'madvise', number: 28, args: ['start', 'len', 'advice'],
+      handler: (ctx, a) => call(ctx, () => {
+        const [start, len, advice] = [num(a[0]), num(a[1]), num(a[2])];
+        if (advice !== MADV_DONTNEED) return ctx.fail('EINVAL', `advice ${advice} is not simulated`);
+        if (start % PAGE_SIZE !== 0) return ctx.fail('EINVAL', 'start not page aligned');
+        const end = start + roundUp(len);
+        if (end < start) return ctx.fail('EINVAL', 'range wraps');
+        if (end === start) return 0;
+        const s = ctx.process.space;
+        // madvise_walk_vmas: the range must be mapped throughout, else ENOMEM (after doing the mapped parts).
+        let cursor = start;
+        let hole = false;
+        for (const v of s.mm.vmas.overlapping(start, end)) {
+          if (v.start > cursor) hole = true;
+          zap(ctx.kernel, ctx.process, ctx.thread.cpu, Math.max(v.start, start), Math.min(v.end, end));
+          cursor = v.end;
+        }
+        return hole || cursor < end ? ctx.fail('ENOMEM', 'range not fully mapped') : 0;
+      }),
+    },
+    { name: 'getpid', number: 39, args: [], handler: (ctx) => ctx.process.pid },
+  ];
+
+  function handleFault(k: Kernel<LinuxSpace>, thread: Thread, f: FaultInfo): FaultResolution {
+    const p = thread.process as Process<LinuxSpace>;
+    const s = p.space;
+    const m = k.metrics;
+    const v = s.mm.findForFault(f.va);
+    if (v === null) return { kind: 'signal', signal: 'SIGSEGV', code: 'SEGV_MAPERR' };
+    // access_error: writes need VM_WRITE, instruction fetches VM_EXEC, reads any access at all.
+    const allowed = f.access === ACCESS_WRITE ? (v.flags & VM_WRITE) !== 0
+      : f.access === ACCESS_EXEC ? (v.flags & VM_EXEC) !== 0
+        : (v.flags & (VM_READ | VM_WRITE | VM_EXEC)) !== 0;
+    if (!allowed) {
+      m.faults.protection++;
+      return { kind: 'signal', signal: 'SIGSEGV', code: 'SEGV_ACCERR' };
+    }
+    const page = f.va - (f.va % PAGE_SIZE);
+    const base = PTE_USER | ((v.flags & VM_EXEC) === 0 ? PTE_NX : 0);
+    const frames = k.mmu.frames;
+    if (v.file !== null) {
+      if (isShmem(v)) {
+        // A shared page is never copied: a write after mprotect just regains the write bit.
+        if (s.pt.lookup(page) !== null) {
+          s.pt.updateFlags(page, PTE_WRITE, 0);
+          k.mmu.flushLocal(thread.cpu, k.asidOf(p), page, PAGE_SIZE);
+          m.faults.cowReuse++;
+          return { kind: 'resolved', how: 'cowReuse' };
+        }
+        return shmemFault(k, p, v, page, base);
+      }
+      return { kind: 'signal', signal: 'SIGBUS', code: 'BUS_ADRERR' }; // file pages: no page cache yet
+    }
+    const pte = s.pt.lookup(page);
+    if (pte === null) {
+      s.mm.touch(page); // anon_vma_prepare
+      if (f.access !== ACCESS_WRITE) {
+        s.pt.map(page, zeroPage(k), PAGE_SIZE, base);
+        m.faults.zeroPage++;
+        return { kind: 'resolved', how: 'zeroPage' };
+      }
+      const frame = frames.alloc(0, true);
+      if (frame === NO_FRAME) return { kind: 'signal', signal: 'SIGKILL', code: 'out of memory' };
+      s.pt.map(page, frame, PAGE_SIZE, base | PTE_WRITE);
+      s.rss.anon++;
+      m.faults.zeroFill++;
+      return { kind: 'resolved', how: 'zeroFill' };
+    }
+    // Present: a write to a read-only PTE of a writable private area (do_wp_page).
+    const old = pte.frame;
+    const asid = k.asidOf(p);
+    let how: 'zeroFill' | 'cowReuse' | 'cow';
+    if (old !== zeroPage(k) && frames.refcount[old] === 1) {
+      s.pt.updateFlags(page, PTE_WRITE, 0);
+      how = 'cowReuse';
+    } else {
+      const frame = frames.alloc(0, old === zeroPage(k));
+      if (frame === NO_FRAME) return { kind: 'signal', signal: 'SIGKILL', code: 'out of memory' };
+      if (old === zeroPage(k)) {
+        how = 'zeroFill';
+        s.rss.anon++;
+      } else {
+        frames.copyFrame(old, frame);
+        if (frames.unref(old) === 0) frames.free(old);
+        how = 'cow';
+      }
+      s.pt.unmap(page, PAGE_SIZE);
+      s.pt.map(page, frame, PAGE_SIZE, base | PTE_WRITE);
+    }
+    k.mmu.flushLocal(thread.cpu, asid, page, PAGE_SIZE);
+    m.faults[how]++;
+    return { kind: 'resolved', how };
+  }
+
+  function isShmem(v: VmArea): boolean {
+    return v.file !== null && (v.flags & VM_SHARED) !== 0 && v.file.path === '/dev/zero (deleted)';
+  }
+
+  /** shmem_fault: the file's page at this offset, created zeroed on first use, mapped shared. */
+  function shmemFault(k: Kernel<LinuxSpace>, p: Process<LinuxSpace>, v: VmArea, page: number, base: number): FaultResolution {
+    const file = v.file!;
+    let pages = shmemPages.get(file);
+    if (pages === undefined) shmemPages.set(file, (pages = new Map<number, number>()));
+    const index = v.pgoff + (page - v.start) / PAGE_SIZE;
+    let frame = pages.get(index);
+    const frames = k.mmu.frames;
+    if (frame === undefined) {
+      frame = frames.alloc(0, true);
+      if (frame === NO_FRAME) return { kind: 'signal', signal: 'SIGKILL', code: 'out of memory' };
+      pages.set(index, frame); // the file's own reference
+    }
+    frames.ref(frame);
+    p.space.pt.map(page, frame, PAGE_SIZE, base | PTE_SHMEM | ((v.flags & VM_WRITE) !== 0 ? PTE_WRITE : 0));
+    p.space.rss.shmem++;
+    k.metrics.faults.file++;
+    return { kind: 'resolved', how: 'file' };
+  }
+
+  return {
+    name: variant,
+    version: variant === 'linux-5.15' ? '5.15' : '6.x',
+    defaultProfile: 'x86-64',
+    errorSpace: 'linux',
+    failureValue: (e) => -e,
+    syscalls,
+    signals: SIGNALS,
+    waitStatus: (code, signal) => (signal !== null ? (SIGNALS[signal] ?? 0) : ((code ?? 0) % 256) * 256),
+    createAddressSpace: (k) => {
+      zeroPage(k);
+      return { mm: new MmStruct({ ...opts.mm, variant, commit }), pt: k.mmu.createPageTable(), rss: { anon: 0, file: 0, shmem: 0 } };
+    },
+    destroyAddressSpace: (k, p) => {
+      const s = p.space;
+      const zero = zeroPage(k);
+      const frames = k.mmu.frames;
+      s.pt.destroy((_va, frame) => {
+        if (frame !== zero && frames.unref(frame) === 0) frames.free(frame);
+      });
+      // exit_mmap: every area goes, returning its commit charge and its shmem file's pages.
+      const files = shmemIn(s, 0, s.mm.taskSize);
+      for (const v of [...s.mm.vmas.iterateFrom(0)]) s.mm.munmap(v.start, v.length);
+      releaseUnmapped(k, s, files);
+      s.rss = { anon: 0, file: 0, shmem: 0 };
+    },
+    pageTableOf: (s) => s.pt,
+    handleFault,
+  };
+
+  function anyMaps(mm: MmStruct, file: VmFile): boolean {
+    for (const v of mm.vmas.iterateFrom(0)) if (v.file === file) return true;
+    return false;
+  }
+
+  function releaseShmem(k: Kernel<LinuxSpace>, file: VmFile): void {
+    const frames = k.mmu.frames;
+    for (const f of shmemPages.get(file)!.values()) if (frames.unref(f) === 0) frames.free(f);
+    shmemPages.delete(file);
+  }
+}
+
+function roundUp(n: number): number {
+  const r = n % PAGE_SIZE;
+  return r === 0 ? n : n + (PAGE_SIZE - r);
+}
