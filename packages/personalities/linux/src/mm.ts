@@ -92,7 +92,12 @@ export class MmStruct {
   /** Mark an area as faulted (anon_vma_prepare): it now has an anon_vma of its own. */
   touch(addr: number): void {
     const v = this.vmas.lookup(addr);
-    if (v !== undefined && !this.anonVma.has(v)) this.anonVma.set(v, this.nextAnonVma++);
+    if (v !== undefined) this.prepareAnon(v);
+  }
+
+  /** anon_vma_prepare on an area already found (the fault path has it in hand). */
+  prepareAnon(v: VmArea): void {
+    if (!this.anonVma.has(v)) this.anonVma.set(v, this.nextAnonVma++);
   }
 
   /**

@@ -27,6 +27,8 @@ export interface LinuxSpace {
   mm: MmStruct;
   pt: PageTable;
   rss: { anon: number; file: number; shmem: number };
+  /** The kernel's shared zero page (empty_zero_page), kept at hand for the fault path. */
+  zeroFrame: number;
 }
 
 export interface LinuxOptions {
@@ -229,11 +231,12 @@ export function linuxPersonality(opts: LinuxOptions = {}): Personality<LinuxSpac
       }
       return { kind: 'signal', signal: 'SIGBUS', code: 'BUS_ADRERR' }; // file pages: no page cache yet
     }
+    const zero = s.zeroFrame;
     const pte = s.pt.lookup(page);
     if (pte === null) {
-      s.mm.touch(page); // anon_vma_prepare
+      s.mm.prepareAnon(v);
       if (f.access !== ACCESS_WRITE) {
-        s.pt.map(page, zeroPage(k), PAGE_SIZE, base);
+        s.pt.map(page, zero, PAGE_SIZE, base);
         m.faults.zeroPage++;
         return { kind: 'resolved', how: 'zeroPage' };
       }
@@ -248,13 +251,13 @@ export function linuxPersonality(opts: LinuxOptions = {}): Personality<LinuxSpac
     const old = pte.frame;
     const asid = k.asidOf(p);
     let how: 'zeroFill' | 'cowReuse' | 'cow';
-    if (old !== zeroPage(k) && frames.refcount[old] === 1) {
+    if (old !== zero && frames.refcount[old] === 1) {
       s.pt.updateFlags(page, PTE_WRITE, 0);
       how = 'cowReuse';
     } else {
-      const frame = frames.alloc(0, old === zeroPage(k));
+      const frame = frames.alloc(0, old === zero);
       if (frame === NO_FRAME) return { kind: 'signal', signal: 'SIGKILL', code: 'out of memory' };
-      if (old === zeroPage(k)) {
+      if (old === zero) {
         how = 'zeroFill';
         s.rss.anon++;
       } else {
@@ -303,10 +306,12 @@ export function linuxPersonality(opts: LinuxOptions = {}): Personality<LinuxSpac
     syscalls,
     signals: SIGNALS,
     waitStatus: (code, signal) => (signal !== null ? (SIGNALS[signal] ?? 0) : ((code ?? 0) % 256) * 256),
-    createAddressSpace: (k) => {
-      zeroPage(k);
-      return { mm: new MmStruct({ ...opts.mm, variant, commit }), pt: k.mmu.createPageTable(), rss: { anon: 0, file: 0, shmem: 0 } };
-    },
+    createAddressSpace: (k) => ({
+      mm: new MmStruct({ ...opts.mm, variant, commit }),
+      pt: k.mmu.createPageTable(),
+      rss: { anon: 0, file: 0, shmem: 0 },
+      zeroFrame: zeroPage(k),
+    }),
     destroyAddressSpace: (k, p) => {
       const s = p.space;
       const zero = zeroPage(k);
