@@ -8,3 +8,4 @@ export { VmCommit } from './commit.js';
 export type { CommitOptions, OvercommitMode } from './commit.js';
 export { linuxPersonality } from './personality.js';
 export type { LinuxSpace, LinuxOptions } from './personality.js';
+export { procStatusMemory } from './status.js';

@@ -56,8 +56,16 @@ export class MmStruct {
   private readonly shmemInode: () => number;
   private readonly shmemDev: [number, number];
   readonly commit: VmCommit;
-  /** total_vm in pages. */
+  /** total_vm in pages, and its split by kind (vm_stat_account): data_vm, stack_vm, exec_vm. */
   totalVm = 0;
+  dataVm = 0;
+  stackVm = 0;
+  execVm = 0;
+  /** hiwater_vm: total_vm's high-water mark, updated before each unmap as update_hiwater_vm does. */
+  hiwaterVm = 0;
+  /** start_code / end_code of the executable (exec sets them; VmExe and VmLib derive from them). */
+  startCode = 0;
+  endCode = 0;
   /** Bytes still mapped of each shmem file and what it charged (shmem_acct_size), for the uncharge at eviction. */
   private readonly shmem = new Map<VmFile, { mapped: number; charged: number }>();
 
@@ -85,7 +93,7 @@ export class MmStruct {
   /** Insert an area as exec or a test's starting state would (no merging). */
   addArea(v: VmArea): void {
     if (!this.vmas.insert(v)) throw new RangeError(`area [0x${v.start.toString(16)}, 0x${v.end.toString(16)}) overlaps`);
-    this.totalVm += v.length / PAGE_SIZE;
+    this.statAccount(v.flags, v.length / PAGE_SIZE);
     if ((v.flags & VM_ACCOUNT) !== 0) this.commit.committed += v.length / PAGE_SIZE;
   }
 
@@ -123,7 +131,7 @@ export class MmStruct {
     const grown = this.cloneWith(v, newStart, v.end);
     grown.pgoff = v.pgoff - grow / PAGE_SIZE;
     this.vmas.insert(grown);
-    this.totalVm += grow / PAGE_SIZE;
+    this.statAccount(v.flags, grow / PAGE_SIZE);
     return grown;
   }
 
@@ -236,6 +244,7 @@ export class MmStruct {
   private unmapRange(start: number, end: number, uncharge = true): void {
     const hit = this.vmas.overlapping(start, end);
     if (hit.length === 0) return;
+    this.hiwaterVm = Math.max(this.hiwaterVm, this.totalVm);
     const first = hit[0]!;
     const last = hit[hit.length - 1]!;
     // split_vma fails with ENOMEM when the split would exceed max_map_count.
@@ -249,6 +258,17 @@ export class MmStruct {
     }
   }
 
+  /**
+   * vm_stat_account (mm/mmap.c): total_vm, and exec_vm for VM_EXEC without VM_WRITE/VM_STACK,
+   * stack_vm for VM_STACK (VM_GROWSDOWN on x86), data_vm for private writable non-stack memory.
+   */
+  private statAccount(flags: number, pages: number): void {
+    this.totalVm += pages;
+    if ((flags & (VM_EXEC | VM_WRITE | VM_GROWSDOWN)) === VM_EXEC) this.execVm += pages;
+    else if ((flags & VM_GROWSDOWN) !== 0) this.stackVm += pages;
+    else if ((flags & (VM_WRITE | VM_SHARED | VM_GROWSDOWN)) === VM_WRITE) this.dataVm += pages;
+  }
+
   /** Pages of VM_ACCOUNT areas inside [start, end). */
   private accountedPages(start: number, end: number): number {
     let n = 0;
@@ -260,7 +280,7 @@ export class MmStruct {
 
   /** vm_stat_account for total_vm, and the shmem file's last unmap (shmem_unacct_size at eviction). */
   private mapped(v: VmArea, bytes: number): void {
-    this.totalVm += bytes / PAGE_SIZE;
+    this.statAccount(v.flags, bytes / PAGE_SIZE);
     const shm = v.file === null ? undefined : this.shmem.get(v.file);
     if (shm === undefined) return;
     shm.mapped += bytes;
@@ -330,6 +350,8 @@ export class MmStruct {
       return;
     }
     if ((v.flags & VM_ACCOUNT) !== 0 && (newFlags & VM_ACCOUNT) === 0) this.commit.uncharge(pages);
+    this.statAccount(v.flags, -pages);
+    this.statAccount(newFlags, pages);
     let piece = v;
     if (v.start < s) {
       this.split(v, s);

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_GROWSDOWN, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE, VM_WRITE } from './flags.js';
 import { linuxPersonality, type LinuxSpace } from './personality.js';
+import { procStatusMemory } from './status.js';
 
 const P = 4096;
 const RW = PROT_READ | PROT_WRITE;
@@ -123,6 +124,37 @@ describe('Linux page faults through the kernel core', () => {
     expect(k.access(t, top - 6 * P, ACCESS_WRITE)).toBeGreaterThan(0);
     expect(p.space.mm.vmas.lookup(top - 6 * P)?.start).toBe(top - 6 * P);
     expect(k.access(t, top - 9 * 1024 * 1024, ACCESS_WRITE)).toBe(-1); // beyond RLIMIT_STACK (8 MiB)
+  });
+});
+
+describe('/proc/<pid>/status memory lines', () => {
+  it('count size, data, stack, rss by type, page tables and the high-water marks', () => {
+    const { k } = boot();
+    const p = k.createProcess(k.init, 'st');
+    const t = p.threads[0]!;
+    const a = k.syscall(t, 'mmap', [0x10000000, 8 * P, RW, ANON | MAP_FIXED, -1, 0]).value;
+    k.syscall(t, 'mmap', [0x7ff000000000, 4 * P, RW, ANON | MAP_FIXED | MAP_GROWSDOWN, -1, 0]);
+    const sh = k.syscall(t, 'mmap', [0, 2 * P, RW, MAP_SHARED | MAP_ANONYMOUS, -1, 0]).value;
+    for (let i = 0; i < 8; i++) k.access(t, a + i * P, ACCESS_WRITE);
+    k.access(t, sh, ACCESS_WRITE);
+    k.syscall(t, 'munmap', [a, 4 * P]);
+    const lines = procStatusMemory(p.space).split('\n');
+    expect(lines.slice(0, 10)).toEqual([
+      'VmPeak:\t      56 kB', // 8 + 4 + 2 pages before the munmap
+      'VmSize:\t      40 kB',
+      'VmLck:\t       0 kB',
+      'VmPin:\t       0 kB',
+      'VmHWM:\t      36 kB', // 8 anon + 1 shmem resident before the munmap
+      'VmRSS:\t      20 kB',
+      'RssAnon:\t      16 kB',
+      'RssFile:\t       0 kB',
+      'RssShmem:\t       4 kB',
+      'VmData:\t      16 kB',
+    ]);
+    expect(lines[10]).toBe('VmStk:\t      16 kB');
+    // The two touched regions sit under different PGD entries: a PUD, a PMD and a PTE table each.
+    expect(lines[13]).toBe('VmPTE:\t      24 kB');
+    expect(lines[14]).toBe('VmSwap:\t       0 kB');
   });
 });
 

@@ -29,6 +29,8 @@ export interface LinuxSpace {
   rss: { anon: number; file: number; shmem: number };
   /** The kernel's shared zero page (empty_zero_page), kept at hand for the fault path. */
   zeroFrame: number;
+  /** hiwater_rss in pages: the resident high-water mark, taken before pages are zapped. */
+  hiwaterRss: number;
 }
 
 export interface LinuxOptions {
@@ -70,6 +72,7 @@ export function linuxPersonality(opts: LinuxOptions = {}): Personality<LinuxSpac
     const zero = zeroPage(k);
     const frames = k.mmu.frames;
     const s = p.space;
+    s.hiwaterRss = Math.max(s.hiwaterRss, s.rss.anon + s.rss.file + s.rss.shmem);
     const removed = s.pt.unmap(start, end - start, (_va, frame, _size, flags) => {
       if (frame === zero) return;
       if ((flags & PTE_SHMEM) !== 0) s.rss.shmem--;
@@ -311,6 +314,7 @@ export function linuxPersonality(opts: LinuxOptions = {}): Personality<LinuxSpac
       pt: k.mmu.createPageTable(),
       rss: { anon: 0, file: 0, shmem: 0 },
       zeroFrame: zeroPage(k),
+      hiwaterRss: 0,
     }),
     destroyAddressSpace: (k, p) => {
       const s = p.space;

@@ -23,14 +23,15 @@ function runHost(steps: string): string | null {
   }
 }
 
-interface Block { step: string | null; result: string | null; maps: string[] }
+interface Block { step: string | null; result: string | null; maps: string[]; status: string[] }
 
 /** Split the host output into the initial dump and one block per step. */
 function blocks(out: string): Block[] {
-  const res: Block[] = [{ step: null, result: null, maps: [] }];
+  const res: Block[] = [{ step: null, result: null, maps: [], status: [] }];
   for (const line of out.split('\n')) {
     const m = /^== (.*) -> (.*)$/.exec(line);
-    if (m !== null) res.push({ step: m[1]!, result: m[2]!, maps: [] });
+    if (m !== null) res.push({ step: m[1]!, result: m[2]!, maps: [], status: [] });
+    else if (line.startsWith('status ')) res[res.length - 1]!.status.push(line.slice(7));
     else if (line !== '' && !line.includes('[vsyscall]')) res[res.length - 1]!.maps.push(line);
   }
   return res;
@@ -106,6 +107,12 @@ function simulate(mm: MmStruct, names: Map<string, number>, step: string): strin
   }
 }
 
+/** The VmSize, VmData and VmStk lines of /proc/self/status (vm_stat_account), as task_mem prints them. */
+function statusOf(mm: MmStruct): string[] {
+  const kb = (pages: number): string => `${String(pages * 4).padStart(8)} kB`;
+  return [`VmSize:\t${kb(mm.totalVm)}`, `VmData:\t${kb(mm.dataVm)}`, `VmStk:\t${kb(mm.stackVm)}`];
+}
+
 for (const script of SCRIPTS) {
   const out = runHost(script);
 
@@ -117,11 +124,13 @@ for (const script of SCRIPTS) {
     const names = new Map<string, number>();
     it('starts from the same layout', () => {
       expect(procMaps(mm).trimEnd().split('\n')).toEqual(bs[0]!.maps);
+      expect(statusOf(mm)).toEqual(bs[0]!.status);
     });
     for (const b of bs.slice(1)) {
       it(`${b.step ?? ''} -> ${b.result ?? ''}`, () => {
         expect(simulate(mm, names, b.step!)).toBe(b.result);
         expect(procMaps(mm).trimEnd().split('\n')).toEqual(b.maps);
+        expect(statusOf(mm)).toEqual(b.status);
       });
     }
   });

@@ -1,0 +1,42 @@
+/**
+ * The memory lines of /proc/<pid>/status (fs/proc/task_mmu.c task_mem), byte for byte: each value
+ * in kB, right-aligned in 8 columns after a tab. VmPeak and VmHWM are the high-water marks of
+ * total_vm and rss, taken before unmaps as update_hiwater_vm/update_hiwater_rss do; VmPTE counts
+ * page-table pages below the top level (mm_pgtables_bytes excludes the PGD).
+ */
+import { PAGE_SIZE } from './flags.js';
+import type { LinuxSpace } from './personality.js';
+
+const KB = PAGE_SIZE / 1024;
+
+export function procStatusMemory(s: LinuxSpace): string {
+  const mm = s.mm;
+  const rss = s.rss.anon + s.rss.file + s.rss.shmem;
+  const text = roundUp(mm.endCode) - (mm.startCode - (mm.startCode % PAGE_SIZE));
+  const lib = mm.execVm * PAGE_SIZE - text;
+  let tables = 0;
+  for (let l = 1; l < s.pt.tablesByLevel.length; l++) tables += s.pt.tablesByLevel[l]!;
+  const rows: [string, number][] = [
+    ['VmPeak', Math.max(mm.hiwaterVm, mm.totalVm) * KB],
+    ['VmSize', mm.totalVm * KB],
+    ['VmLck', 0],
+    ['VmPin', 0],
+    ['VmHWM', Math.max(s.hiwaterRss, rss) * KB],
+    ['VmRSS', rss * KB],
+    ['RssAnon', s.rss.anon * KB],
+    ['RssFile', s.rss.file * KB],
+    ['RssShmem', s.rss.shmem * KB],
+    ['VmData', mm.dataVm * KB],
+    ['VmStk', mm.stackVm * KB],
+    ['VmExe', Math.floor(text / 1024)],
+    ['VmLib', Math.floor(Math.max(lib, 0) / 1024)],
+    ['VmPTE', tables * KB],
+    ['VmSwap', 0],
+  ];
+  return rows.map(([k, v]) => `${k}:\t${String(v).padStart(8)} kB\n`).join('');
+}
+
+function roundUp(n: number): number {
+  const r = n % PAGE_SIZE;
+  return r === 0 ? n : n + (PAGE_SIZE - r);
+}
