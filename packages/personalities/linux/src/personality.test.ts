@@ -2,7 +2,7 @@ import { Kernel } from '@polykernel/kernel';
 import { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE } from '@polykernel/mmu';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAP_ANONYMOUS, MAP_FIXED, MAP_GROWSDOWN, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE, VM_WRITE } from './flags.js';
+import { MAP_ANONYMOUS, MAP_FIXED, MAP_GROWSDOWN, MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE, VM_WRITE } from './flags.js';
 import { linuxPersonality, type LinuxSpace } from './personality.js';
 import { procStatusMemory } from './status.js';
 
@@ -124,6 +124,21 @@ describe('Linux page faults through the kernel core', () => {
     expect(k.access(t, top - 6 * P, ACCESS_WRITE)).toBeGreaterThan(0);
     expect(p.space.mm.vmas.lookup(top - 6 * P)?.start).toBe(top - 6 * P);
     expect(k.access(t, top - 9 * 1024 * 1024, ACCESS_WRITE)).toBe(-1); // beyond RLIMIT_STACK (8 MiB)
+  });
+});
+
+describe('MAP_POPULATE', () => {
+  it('prefaults: private writable pages zero-filled, read-only ones on the zero page; no faults later', () => {
+    const { k } = boot();
+    const p = k.createProcess(k.init, 'pop');
+    const t = p.threads[0]!;
+    const a = k.syscall(t, 'mmap', [0, 4 * P, RW, ANON | MAP_POPULATE, -1, 0]).value;
+    expect(p.space.rss.anon).toBe(4);
+    k.syscall(t, 'mmap', [0, 2 * P, PROT_READ, ANON | MAP_POPULATE, -1, 0]);
+    expect(k.metrics.faults.zeroPage).toBe(2);
+    const traps = k.metrics.traps.pageFault;
+    for (let i = 0; i < 4; i++) k.access(t, a + i * P, ACCESS_WRITE);
+    expect(k.metrics.traps.pageFault).toBe(traps);
   });
 });
 

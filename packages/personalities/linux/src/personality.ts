@@ -16,9 +16,9 @@
  */
 import { KernelError } from '@polykernel/core';
 import type { FaultInfo, FaultResolution, Kernel, Personality, Process, SyscallContext, SyscallSpec, Thread } from '@polykernel/kernel';
-import { ACCESS_EXEC, ACCESS_WRITE, NO_FRAME, PTE_NX, PTE_SW2, PTE_USER, PTE_WRITE, type PageTable } from '@polykernel/mmu';
+import { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, NO_FRAME, PTE_NX, PTE_SW2, PTE_USER, PTE_WRITE, type PageTable } from '@polykernel/mmu';
 import { VmCommit, type CommitOptions } from './commit.js';
-import { MAP_ANONYMOUS, PAGE_SIZE, VM_EXEC, VM_READ, VM_SHARED, VM_WRITE } from './flags.js';
+import { MAP_ANONYMOUS, MAP_POPULATE, PAGE_SIZE, VM_EXEC, VM_READ, VM_SHARED, VM_WRITE } from './flags.js';
 import { MmStruct, type MmOptions } from './mm.js';
 import type { VmArea, VmFile } from './vma.js';
 
@@ -114,6 +114,7 @@ export function linuxPersonality(opts: LinuxOptions = {}): Personality<LinuxSpac
         // MAP_FIXED replaced whatever was there: its pages go (the new area starts empty).
         zap(ctx.kernel, ctx.process, ctx.thread.cpu, r, r + roundUp(len));
         releaseUnmapped(ctx.kernel, s, replaced);
+        if ((flags & MAP_POPULATE) !== 0) populate(ctx.kernel, ctx.thread, r, r + roundUp(len));
         return r;
       }),
     },
@@ -203,6 +204,21 @@ export function linuxPersonality(opts: LinuxOptions = {}): Personality<LinuxSpac
     },
     { name: 'getpid', number: 39, args: [], handler: (ctx) => ctx.process.pid },
   ];
+
+  /**
+   * mm/gup.c populate_vma_page_range: fault every page in now, writing where the area is private
+   * and writable (so no later COW fault), reading otherwise. A page that cannot be had (out of
+   * memory, no page cache) is left to fault later, as __mm_populate ignores errors.
+   */
+  function populate(k: Kernel<LinuxSpace>, thread: Thread, start: number, end: number): void {
+    const s = (thread.process as Process<LinuxSpace>).space;
+    for (let va = start; va < end; va += PAGE_SIZE) {
+      const v = s.mm.vmas.lookup(va);
+      if (v === undefined || s.pt.lookup(va) !== null) continue;
+      const write = (v.flags & (VM_WRITE | VM_SHARED)) === VM_WRITE;
+      handleFault(k, thread, { va, access: write ? ACCESS_WRITE : ACCESS_READ, user: true, reason: 'not-present' });
+    }
+  }
 
   function handleFault(k: Kernel<LinuxSpace>, thread: Thread, f: FaultInfo): FaultResolution {
     const p = thread.process as Process<LinuxSpace>;
