@@ -25,12 +25,37 @@ export const VM_MAYWRITE = 0x20;
 export const VM_MAYEXEC = 0x40;
 export const VM_MAYSHARE = 0x80;
 export const VM_GROWSDOWN = 0x100;
+export const VM_UFFD_MISSING = 0x200;
 export const VM_PFNMAP = 0x400;
+export const VM_UFFD_WP = 0x1000;
+export const VM_LOCKED = 0x2000;
 export const VM_IO = 0x4000;
+export const VM_SEQ_READ = 0x8000;
+export const VM_RAND_READ = 0x10000;
+export const VM_DONTCOPY = 0x20000;
 export const VM_DONTEXPAND = 0x40000;
+export const VM_LOCKONFAULT = 0x80000;
 export const VM_ACCOUNT = 0x100000;
 export const VM_NORESERVE = 0x200000;
+export const VM_HUGETLB = 0x400000;
+export const VM_SYNC = 0x800000;
+export const VM_ARCH_1 = 0x1000000;
+export const VM_WIPEONFORK = 0x2000000;
+export const VM_DONTDUMP = 0x4000000;
+export const VM_SOFTDIRTY = 0x8000000;
 export const VM_MIXEDMAP = 0x10000000;
+export const VM_HUGEPAGE = 0x20000000;
+export const VM_NOHUGEPAGE = 0x40000000;
+
+/**
+ * The two-letter names /proc/<pid>/smaps prints on its VmFlags line, by bit (fs/proc/task_mmu.c
+ * show_smap_vma_flags). Bits from 31 up (VM_MERGEABLE "mg", shadow stacks, sealing) are not
+ * modelled: vm_flags stay below 2^31 here.
+ */
+export const VM_FLAG_MNEMONICS: readonly (string | null)[] = [
+  'rd', 'wr', 'ex', 'sh', 'mr', 'mw', 'me', 'ms', 'gd', 'um', 'pf', null, 'uw', 'lo', 'io', 'sr',
+  'rr', 'dc', 'de', 'lf', 'ac', 'nr', 'ht', 'sf', 'ar', 'wf', 'dd', 'sd', 'mm', 'hg', 'nh',
+];
 /** Never merged (include/linux/mm.h VM_SPECIAL). */
 export const VM_SPECIAL = VM_IO | VM_DONTEXPAND | VM_PFNMAP | VM_MIXEDMAP;
 

@@ -4,7 +4,7 @@
  * pgoff * PAGE_SIZE for file areas and 0 otherwise; [heap] names the area overlapping
  * [start_brk, brk).
  */
-import { VM_EXEC, VM_MAYSHARE, VM_READ, VM_WRITE } from './flags.js';
+import { VM_EXEC, VM_FLAG_MNEMONICS, VM_MAYSHARE, VM_READ, VM_WRITE } from './flags.js';
 import type { MmStruct } from './mm.js';
 import type { VmArea } from './vma.js';
 
@@ -24,4 +24,27 @@ export function mapsLine(mm: MmStruct, v: VmArea): string {
 
 export function procMaps(mm: MmStruct): string {
   return [...mm.vmas.iterateFrom(0)].map((v) => mapsLine(mm, v) + '\n').join('');
+}
+
+/** The smaps VmFlags line of an area: each set flag's mnemonic followed by a space, in bit order. */
+export function vmFlagsLine(v: VmArea): string {
+  let out = 'VmFlags: ';
+  let bit = 1;
+  for (const name of VM_FLAG_MNEMONICS) {
+    if (name !== null && Math.floor(v.flags / bit) % 2 === 1) out += name + ' ';
+    bit *= 2;
+  }
+  return out;
+}
+
+/** Parse a VmFlags line back into vm_flags (for rebuilding a host layout); unknown names throw. */
+export function parseVmFlags(line: string): number {
+  let flags = 0;
+  for (const name of line.replace(/^VmFlags:/, '').trim().split(/\s+/)) {
+    if (name === '') continue;
+    const bit = VM_FLAG_MNEMONICS.indexOf(name);
+    if (bit < 0) throw new RangeError(`VmFlags: "${name}" is not a modelled flag`);
+    flags += 2 ** bit;
+  }
+  return flags;
 }

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { VmCommit } from './commit.js';
 import { MAP_NORESERVE, VM_ACCOUNT, MREMAP_FIXED, MREMAP_MAYMOVE, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, PAGE_SIZE, PROT_READ, PROT_WRITE, VM_EXEC, VM_READ, VM_WRITE } from './flags.js';
-import { procMaps } from './maps.js';
+import { parseVmFlags, procMaps, vmFlagsLine } from './maps.js';
 import { MmStruct } from './mm.js';
 
 const P = PAGE_SIZE;
@@ -67,6 +67,15 @@ describe('MmStruct system calls', () => {
       '30000000-30002000 rw-s 00000000 00:01 1                                  /dev/zero (deleted)\n' +
       '30002000-30004000 rw-s 00000000 00:01 2                                  /dev/zero (deleted)\n',
     );
+  });
+
+  it('names vm_flags as smaps VmFlags does, and parses them back', () => {
+    const mm = new MmStruct();
+    const a = mm.mmap(0, P, RW, ANON);
+    const v = mm.vmas.lookup(a)!;
+    expect(vmFlagsLine(v)).toBe('VmFlags: rd wr mr mw me ac ');
+    expect(parseVmFlags('VmFlags: rd wr mr mw me ac ')).toBe(v.flags);
+    expect(() => parseVmFlags('VmFlags: rd zz')).toThrow(/"zz"/);
   });
 
   it('returns the errno Linux returns for bad calls', () => {

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { KernelError } from '@polykernel/core';
 import { describe, expect, it } from 'vitest';
-import { MmStruct, procMaps, VmArea, linuxFlags as F } from '../src/index.js';
+import { MmStruct, parseVmFlags, procMaps, VmArea, vmFlagsLine, linuxFlags as F } from '../src/index.js';
 
 const HOST = fileURLToPath(new URL('../../../../tools/fixtures/host-maps.sh', import.meta.url));
 const SCRIPTS = ['three-munmaps.steps', 'fixed-and-mremap.steps', 'accounting.steps'];
@@ -23,39 +23,43 @@ function runHost(steps: string): string | null {
   }
 }
 
-interface Block { step: string | null; result: string | null; maps: string[]; status: string[] }
+interface Block { step: string | null; result: string | null; maps: string[]; flags: string[]; status: string[] }
 
 /** Split the host output into the initial dump and one block per step. */
 function blocks(out: string): Block[] {
-  const res: Block[] = [{ step: null, result: null, maps: [], status: [] }];
+  const res: Block[] = [{ step: null, result: null, maps: [], flags: [], status: [] }];
   for (const line of out.split('\n')) {
     const m = /^== (.*) -> (.*)$/.exec(line);
-    if (m !== null) res.push({ step: m[1]!, result: m[2]!, maps: [], status: [] });
-    else if (line.startsWith('status ')) res[res.length - 1]!.status.push(line.slice(7));
-    else if (line !== '' && !line.includes('[vsyscall]')) res[res.length - 1]!.maps.push(line);
+    const b = res[res.length - 1]!;
+    if (m !== null) res.push({ step: m[1]!, result: m[2]!, maps: [], flags: [], status: [] });
+    else if (line.startsWith('status ')) b.status.push(line.slice(7));
+    else if (line.startsWith('flags ')) b.flags.push(line.slice(6).trimEnd());
+    else if (line !== '') b.maps.push(line);
+  }
+  // [vsyscall] is not an area of the mm (it lives in the fixmap): drop it and its flags.
+  for (const b of res) {
+    const i = b.maps.findIndex((l) => l.includes('[vsyscall]'));
+    if (i >= 0) {
+      b.maps.splice(i, 1);
+      b.flags.splice(i, 1);
+    }
   }
   return res;
 }
 
-const MAY = F.VM_MAYREAD | F.VM_MAYWRITE | F.VM_MAYEXEC;
-
 /** Rebuild the host's initial layout in a simulated mm (exec's job, issue 8). */
-function fromHostMaps(lines: string[], shmemInodes: number[]): MmStruct {
+function fromHostMaps(lines: string[], vmFlags: string[], shmemInodes: number[]): MmStruct {
   const minAddr = Number(readFileSync('/proc/sys/vm/mmap_min_addr', 'utf8').trim());
   // Inode numbers of shmem files are host state (get_next_ino); hand out the host's, in order.
   const inodes = [...shmemInodes];
   const mm = new MmStruct({ mmapMinAddr: minAddr, shmemInode: () => inodes.shift() ?? 0 });
-  for (const l of lines) {
-    const [range = '', perms = '', off = '0', dev = '00:00', ino = '0', ...rest] = l.trim().split(/\s+/);
+  for (const [i, l] of lines.entries()) {
+    const [range = '', , off = '0', dev = '00:00', ino = '0', ...rest] = l.trim().split(/\s+/);
     const [s, e] = range.split('-').map((x) => parseInt(x, 16)) as [number, number];
     const name = rest.join(' ') || null;
-    let flags = (perms.startsWith('r') ? F.VM_READ : 0) | (perms[1] === 'w' ? F.VM_WRITE : 0) | (perms[2] === 'x' ? F.VM_EXEC : 0) | MAY;
-    if (perms[3] === 's') flags |= F.VM_SHARED | F.VM_MAYSHARE;
+    // The host's own vm_flags, from smaps, so exec's choices (VM_ACCOUNT, VM_DONTDUMP ...) carry over.
+    const flags = parseVmFlags(vmFlags[i] ?? '');
     const isFile = name?.startsWith('/') === true;
-    if (name === '[stack]') flags |= F.VM_GROWSDOWN;
-    if (name === '[vvar]' || name === '[vvar_vclock]') flags |= F.VM_PFNMAP | F.VM_IO;
-    if (name === '[vdso]') flags |= F.VM_DONTEXPAND;
-    if (!isFile && perms[1] === 'w' && perms[3] === 'p') flags |= F.VM_ACCOUNT;
     const [maj = 0, min = 0] = dev.split(':').map((x) => parseInt(x, 16));
     const file = isFile ? { path: name, dev: [maj, min] as [number, number], ino: Number(ino) } : null;
     const v = new VmArea(s, e, flags, isFile ? parseInt(off, 16) / 4096 : s / 4096, file, isFile || name === '[heap]' ? null : name);
@@ -113,6 +117,11 @@ function statusOf(mm: MmStruct): string[] {
   return [`VmSize:\t${kb(mm.totalVm)}`, `VmData:\t${kb(mm.dataVm)}`, `VmStk:\t${kb(mm.stackVm)}`];
 }
 
+/** Every area's smaps VmFlags line, in address order. */
+function flagsOf(mm: MmStruct): string[] {
+  return [...mm.vmas.iterateFrom(0)].map((v) => vmFlagsLine(v).trimEnd());
+}
+
 for (const script of SCRIPTS) {
   const out = runHost(script);
 
@@ -120,17 +129,19 @@ for (const script of SCRIPTS) {
     const bs = blocks(out ?? '');
     const shm = new Set<number>();
     for (const b of bs.slice(1)) for (const l of b.maps) if (l.endsWith('/dev/zero (deleted)')) shm.add(Number(l.trim().split(/\s+/)[4]));
-    const mm = fromHostMaps(bs[0]!.maps, [...shm]);
+    const mm = fromHostMaps(bs[0]!.maps, bs[0]!.flags, [...shm]);
     const names = new Map<string, number>();
     it('starts from the same layout', () => {
       expect(procMaps(mm).trimEnd().split('\n')).toEqual(bs[0]!.maps);
       expect(statusOf(mm)).toEqual(bs[0]!.status);
+      expect(flagsOf(mm)).toEqual(bs[0]!.flags);
     });
     for (const b of bs.slice(1)) {
       it(`${b.step ?? ''} -> ${b.result ?? ''}`, () => {
         expect(simulate(mm, names, b.step!)).toBe(b.result);
         expect(procMaps(mm).trimEnd().split('\n')).toEqual(b.maps);
         expect(statusOf(mm)).toEqual(b.status);
+        expect(flagsOf(mm)).toEqual(b.flags);
       });
     }
   });
