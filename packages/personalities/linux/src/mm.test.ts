@@ -69,6 +69,16 @@ describe('MmStruct system calls', () => {
     );
   });
 
+  it('max_map_count: mmap fails with ENOMEM once map_count exceeds it (do_mmap\'s ">" test), splits too', () => {
+    const mm = new MmStruct({ maxMapCount: 3 });
+    for (let i = 0; i < 4; i++) mm.mmap(0x10000000 + i * 2 * P, P, RW, ANON | MAP_FIXED);
+    expect(mm.mapCount).toBe(4);
+    expect(errno(() => mm.mmap(0x20000000, P, RW, ANON | MAP_FIXED))).toBe('ENOMEM');
+    const big = new MmStruct({ maxMapCount: 1 });
+    const a = big.mmap(0, 4 * P, RW, ANON);
+    expect(errno(() => big.munmap(a + P, P))).toBe('ENOMEM'); // the middle split would need a second area
+  });
+
   it('names vm_flags as smaps VmFlags does, and parses them back', () => {
     const mm = new MmStruct();
     const a = mm.mmap(0, P, RW, ANON);
