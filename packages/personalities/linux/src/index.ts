@@ -9,3 +9,4 @@ export type { CommitOptions, OvercommitMode } from './commit.js';
 export { linuxPersonality } from './personality.js';
 export type { LinuxSpace, LinuxOptions } from './personality.js';
 export { procStatusMemory } from './status.js';
+export { procSmaps, smapsEntry } from './smaps.js';
