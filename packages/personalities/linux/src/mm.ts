@@ -143,7 +143,7 @@ export class MmStruct {
   // ---- mmap -----------------------------------------------------------------------------------
 
   /** mmap(2) for anonymous memory (file mappings arrive with the page cache). Returns the address. */
-  mmap(addr: number, len: number, prot: number, flags: number, file: VmFile | null = null, pgoffBytes = 0): number {
+  mmap(addr: number, len: number, prot: number, flags: number, file: VmFile | null = null, pgoffBytes = 0, fileMode?: { read: boolean; write: boolean }): number {
     if (pgoffBytes % PAGE_SIZE !== 0) throw err('EINVAL', 'offset not page aligned');
     if (len === 0) throw err('EINVAL', 'zero length');
     if ((flags & MAP_FIXED) === 0) addr = this.roundHint(addr);
@@ -163,6 +163,16 @@ export class MmStruct {
         break;
       default:
         throw err('EINVAL', 'exactly one of MAP_SHARED and MAP_PRIVATE');
+    }
+    // do_mmap's file checks: a shared writable mapping needs a file open for writing; a file not
+    // open for writing gives a shared mapping neither VM_MAYWRITE nor VM_SHARED (it stays
+    // VM_MAYSHARE: smaps "rd mr me ms"); every file mapping needs a file open for reading.
+    if (file !== null && fileMode !== undefined) {
+      if ((vmFlags & VM_MAYSHARE) !== 0) {
+        if ((prot & PROT_WRITE) !== 0 && !fileMode.write) throw err('EACCES', 'shared writable mapping of a file not open for writing');
+        if (!fileMode.write) vmFlags &= ~(VM_MAYWRITE | VM_SHARED);
+      }
+      if (!fileMode.read) throw err('EACCES', 'file not open for reading');
     }
     if ((flags & MAP_GROWSDOWN) !== 0) vmFlags |= VM_GROWSDOWN;
     // do_mmap: MAP_NORESERVE is honoured unless overcommit is strict.

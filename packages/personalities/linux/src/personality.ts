@@ -10,13 +10,17 @@
  * memory faults through its shmem file's pages. A VM_GROWSDOWN area grows to a fault just below
  * it. Anything else is SIGSEGV (SEGV_MAPERR without an area, SEGV_ACCERR without permission).
  *
- * Simplified (documented): file-backed areas have no page cache yet and fault with SIGBUS;
+ * File pages come from a page cache filled from the open file's bytes (filemap_fault), shared
+ * mappings map the cache page, private ones copy it on the first write.
+ *
+ * Simplified (documented): the page cache is never evicted or written back;
  * mprotect write-protects every present page and lets the next write fault reuse it (Linux makes
  * exclusive anonymous pages writable directly), so such writes cost one extra fault here.
  */
 import { KernelError } from '@polykernel/core';
 import type { FaultInfo, FaultResolution, Kernel, Personality, Process, SyscallContext, SyscallSpec, Thread } from '@polykernel/kernel';
-import { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, NO_FRAME, PTE_NX, PTE_SW2, PTE_USER, PTE_WRITE, type PageTable } from '@polykernel/mmu';
+import { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, NO_FRAME, PTE_NX, PTE_SW2, PTE_SW3, PTE_USER, PTE_WRITE, type PageTable } from '@polykernel/mmu';
+import type { OpenFile } from '@polykernel/kernel';
 import { VmCommit, type CommitOptions } from './commit.js';
 import { MAP_ANONYMOUS, MAP_POPULATE, PAGE_SIZE, VM_EXEC, VM_READ, VM_SHARED, VM_WRITE } from './flags.js';
 import { MmStruct, type MmOptions } from './mm.js';
@@ -44,6 +48,8 @@ export interface LinuxOptions {
 const MADV_DONTNEED = 4;
 /** Software PTE bit marking a shmem page (for the rss type when it is zapped). */
 const PTE_SHMEM = PTE_SW2;
+/** Software PTE bit marking a page-cache page of a regular file (rss_stat MM_FILEPAGES). */
+const PTE_FILE = PTE_SW3;
 /** Linux's signal numbers (x86-64, arch/x86/include/uapi/asm/signal.h). */
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGBUS: 7, SIGFPE: 8, SIGKILL: 9, SIGUSR1: 10, SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15 };
 
@@ -55,6 +61,19 @@ export function linuxPersonality(opts: LinuxOptions = {}): Personality<LinuxSpac
   // The shared zero page and each shmem file's pages, per kernel (a personality object may serve several).
   const zeroPages = new WeakMap<object, number>();
   const shmemPages = new WeakMap<VmFile, Map<number, number>>();
+  // Regular files: one VmFile per file (its bytes), its page cache (page index → frame), inodes.
+  const vmFiles = new WeakMap<Uint8Array, VmFile>();
+  const pageCache = new WeakMap<VmFile, Map<number, number>>();
+  let nextIno = 1;
+
+  function vmFileOf(f: OpenFile): VmFile {
+    let v = vmFiles.get(f.bytes);
+    if (v === undefined) {
+      v = { path: f.path, dev: [0, 0], ino: nextIno++, bytes: f.bytes };
+      vmFiles.set(f.bytes, v);
+    }
+    return v;
+  }
 
   function zeroPage(k: Kernel<LinuxSpace>): number {
     let f = zeroPages.get(k);
@@ -76,6 +95,7 @@ export function linuxPersonality(opts: LinuxOptions = {}): Personality<LinuxSpac
     const removed = s.pt.unmap(start, end - start, (_va, frame, _size, flags) => {
       if (frame === zero) return;
       if ((flags & PTE_SHMEM) !== 0) s.rss.shmem--;
+      else if ((flags & PTE_FILE) !== 0) s.rss.file--;
       else s.rss.anon--;
       if (frames.unref(frame) === 0) frames.free(frame);
     });
@@ -106,11 +126,18 @@ export function linuxPersonality(opts: LinuxOptions = {}): Personality<LinuxSpac
       name: 'mmap', number: 9, args: ['addr', 'len', 'prot', 'flags', 'fd', 'off'],
       handler: (ctx, a) => call(ctx, () => {
         const [addr, len, prot, flags, fd] = [num(a[0]), num(a[1]), num(a[2]), num(a[3]), num(a[4] ?? -1)];
-        // Without MAP_ANONYMOUS the fd must name an open, mappable file; none is mappable yet.
-        if ((flags & MAP_ANONYMOUS) === 0) return ctx.fail('EBADF', `fd ${fd} is not a mappable file`);
         const s = ctx.process.space;
+        let file: VmFile | null = null;
+        let mode: { read: boolean; write: boolean } | undefined;
+        if ((flags & MAP_ANONYMOUS) === 0) {
+          // Without MAP_ANONYMOUS the fd must name an open file (fs/file.c fget → EBADF).
+          const open = ctx.process.file(fd);
+          if (open === null) return ctx.fail('EBADF', `fd ${fd} is not open`);
+          file = vmFileOf(open);
+          mode = { read: open.readable, write: open.writable };
+        }
         const replaced = shmemIn(s, addr, addr + roundUp(len));
-        const r = s.mm.mmap(addr, len, prot, flags);
+        const r = s.mm.mmap(addr, len, prot, flags, file, file === null ? 0 : num(a[5] ?? 0), mode);
         // MAP_FIXED replaced whatever was there: its pages go (the new area starts empty).
         zap(ctx.kernel, ctx.process, ctx.thread.cpu, r, r + roundUp(len));
         releaseUnmapped(ctx.kernel, s, replaced);
@@ -237,6 +264,7 @@ export function linuxPersonality(opts: LinuxOptions = {}): Personality<LinuxSpac
     const page = f.va - (f.va % PAGE_SIZE);
     const base = PTE_USER | ((v.flags & VM_EXEC) === 0 ? PTE_NX : 0);
     const frames = k.mmu.frames;
+    if (v.file?.bytes !== undefined) return fileFault(k, thread, v, page, base, f.access === ACCESS_WRITE);
     if (v.file !== null) {
       if (isShmem(v)) {
         // A shared page is never copied: a write after mprotect just regains the write bit.
@@ -290,6 +318,71 @@ export function linuxPersonality(opts: LinuxOptions = {}): Personality<LinuxSpac
     k.mmu.flushLocal(thread.cpu, asid, page, PAGE_SIZE);
     m.faults[how]++;
     return { kind: 'resolved', how };
+  }
+
+  /**
+   * A regular file's page (filemap_fault): from the page cache, read from the file's bytes on
+   * first use; past the end of the file it is SIGBUS. Shared areas map the cache page itself (a
+   * write there is the file's new content, seen by every mapping); private areas map it read-only
+   * and copy it on the first write (do_cow_fault / do_wp_page), after which the copy is anonymous.
+   */
+  function fileFault(k: Kernel<LinuxSpace>, thread: Thread, v: VmArea, page: number, base: number, write: boolean): FaultResolution {
+    const s = (thread.process as Process<LinuxSpace>).space;
+    const file = v.file!;
+    const frames = k.mmu.frames;
+    const shared = (v.flags & VM_SHARED) !== 0;
+    const present = s.pt.lookup(page);
+    if (present !== null) {
+      const old = present.frame;
+      if (shared) s.pt.updateFlags(page, PTE_WRITE, 0);
+      else {
+        // Private: the cache page (or a page still shared with it) is copied; our own copy is reused.
+        if (frames.refcount[old] === 1 && (present.flags & PTE_FILE) === 0) s.pt.updateFlags(page, PTE_WRITE, 0);
+        else {
+          const copy = frames.alloc(0, false);
+          if (copy === NO_FRAME) return { kind: 'signal', signal: 'SIGKILL', code: 'out of memory' };
+          frames.copyFrame(old, copy);
+          if (frames.unref(old) === 0) frames.free(old);
+          s.pt.unmap(page, PAGE_SIZE);
+          s.pt.map(page, copy, PAGE_SIZE, base | PTE_WRITE);
+          s.rss.file--;
+          s.rss.anon++;
+          k.mmu.flushLocal(thread.cpu, k.asidOf(thread.process as Process<LinuxSpace>), page, PAGE_SIZE);
+          k.metrics.faults.cow++;
+          return { kind: 'resolved', how: 'cow' };
+        }
+      }
+      k.mmu.flushLocal(thread.cpu, k.asidOf(thread.process as Process<LinuxSpace>), page, PAGE_SIZE);
+      k.metrics.faults.cowReuse++;
+      return { kind: 'resolved', how: 'cowReuse' };
+    }
+    const index = v.pgoff + (page - v.start) / PAGE_SIZE;
+    const bytes = file.bytes!;
+    if (index * PAGE_SIZE >= bytes.length) return { kind: 'signal', signal: 'SIGBUS', code: 'BUS_ADRERR' };
+    let cache = pageCache.get(file);
+    if (cache === undefined) pageCache.set(file, (cache = new Map<number, number>()));
+    let frame = cache.get(index);
+    if (frame === undefined) {
+      frame = frames.alloc(0, true);
+      if (frame === NO_FRAME) return { kind: 'signal', signal: 'SIGKILL', code: 'out of memory' };
+      // Content-less machines keep no bytes: the page is only accounted for.
+      if (frames.contentsEnabled) frames.write(frame * PAGE_SIZE, bytes.subarray(index * PAGE_SIZE, Math.min(bytes.length, (index + 1) * PAGE_SIZE)));
+      cache.set(index, frame); // the page cache's own reference
+    }
+    if (!shared && write) {
+      const copy = frames.alloc(0, false);
+      if (copy === NO_FRAME) return { kind: 'signal', signal: 'SIGKILL', code: 'out of memory' };
+      frames.copyFrame(frame, copy);
+      s.pt.map(page, copy, PAGE_SIZE, base | PTE_WRITE);
+      s.rss.anon++;
+      k.metrics.faults.cow++;
+      return { kind: 'resolved', how: 'cow' };
+    }
+    frames.ref(frame);
+    s.pt.map(page, frame, PAGE_SIZE, base | PTE_FILE | (shared && (v.flags & VM_WRITE) !== 0 ? PTE_WRITE : 0));
+    s.rss.file++;
+    k.metrics.faults.file++;
+    return { kind: 'resolved', how: 'file' };
   }
 
   function isShmem(v: VmArea): boolean {

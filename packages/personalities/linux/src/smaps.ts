@@ -10,13 +10,14 @@
  * "madvise" policy; nothing here sets VM_HUGEPAGE yet), hugetlb, swap, mlock.
  */
 import type { Kernel, Process } from '@polykernel/kernel';
-import { PTE_ACCESSED, PTE_DIRTY, PTE_SW2 } from '@polykernel/mmu';
+import { PTE_ACCESSED, PTE_DIRTY, PTE_SW2, PTE_SW3 } from '@polykernel/mmu';
 import { PAGE_SIZE, VM_HUGEPAGE } from './flags.js';
 import { mapsLine, vmFlagsLine } from './maps.js';
 import type { LinuxSpace } from './personality.js';
 import type { VmArea } from './vma.js';
 
 const PTE_SHMEM = PTE_SW2;
+const PTE_FILE = PTE_SW3;
 const PSS_SHIFT = 4096; // 2^12, as a multiplier: Pss is summed in 1/4096ths of a byte
 
 interface SmapsCounts {
@@ -29,12 +30,12 @@ function countArea(k: Kernel<LinuxSpace>, s: LinuxSpace, v: VmArea): SmapsCounts
   const refcount = k.mmu.frames.refcount;
   s.pt.forEachLeaf(v.start, v.end - v.start, (_va, frame, size, flags) => {
     if (frame === s.zeroFrame) return;
-    const shmem = (flags & PTE_SHMEM) !== 0;
-    // The page cache holds one reference of a shmem page; every other reference is a mapping.
-    const mapcount = Math.max(1, refcount[frame]! - (shmem ? 1 : 0));
+    const cached = (flags & (PTE_SHMEM | PTE_FILE)) !== 0;
+    // The page cache holds one reference of a shmem or file page; every other reference is a mapping.
+    const mapcount = Math.max(1, refcount[frame]! - (cached ? 1 : 0));
     const dirty = (flags & PTE_DIRTY) !== 0;
     c.rss += size;
-    if (!shmem) c.anonymous += size;
+    if (!cached) c.anonymous += size;
     if ((flags & PTE_ACCESSED) !== 0) c.referenced += size;
     const pss = mapcount >= 2 ? Math.floor((size * PSS_SHIFT) / mapcount) : size * PSS_SHIFT;
     c.pss += pss;

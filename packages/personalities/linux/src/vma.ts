@@ -6,6 +6,8 @@ export interface VmFile {
   /** Device and inode numbers printed by /proc/<pid>/maps ("fe:00 2146516"). */
   dev: [number, number];
   ino: number;
+  /** The file's bytes, for the page cache (absent for shmem and layout-only files). */
+  bytes?: Uint8Array;
 }
 
 export class VmArea implements RangeEntry {
