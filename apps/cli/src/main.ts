@@ -3,6 +3,7 @@
  */
 import { Command, Option } from 'commander';
 import { runInspect } from './inspect.js';
+import { runWorkload } from './run.js';
 
 const program = new Command();
 program
@@ -46,6 +47,30 @@ Exit status: 0 on success, 1 when the file cannot be read or is malformed (the e
 field and file offset), 126 (ENOEXEC) when it is not a program file this tool understands.`)
   .action(async (file: string, opts: Record<string, boolean | string | undefined>) => {
     process.exitCode = await runInspect(file, opts);
+  });
+
+program
+  .command('run')
+  .description('Replay a YAML workload on a personality: each step\'s result, then every process\'s /proc/<pid>/maps and status memory lines, and the metrics')
+  .argument('<workload>', 'a workload file (see packages/workload/README.md for the format)')
+  .option('-p, --personality <name>', 'linux (= linux-6.x), linux-6.x or linux-5.15; default: the workload\'s own personality field, else linux')
+  .option('-m, --memory <size>', 'physical memory of the simulated machine, e.g. 512M or 4G', '1G')
+  .option('--maps-each-step', 'print /proc/<pid>/maps after every step')
+  .option('--json', 'print steps, views and metrics as JSON (keys: workload, personality, steps, processes, metrics)')
+  .addHelpText('after', `
+Step results are what the system call returns: an address or 0x0 on success, -ERRNO on failure
+(as strace prints them); a touch that ends in a signal reports the signal and the address, and the
+process then dies with it. Processes run one after another, each to its end.
+
+Examples:
+  polykernel run packages/workload/examples/three-munmaps.yaml
+  polykernel run --personality linux-5.15 --maps-each-step workload.yaml
+  polykernel run --json workload.yaml | jq .metrics.faults
+
+Exit status: 0 when the workload ran (whatever its steps returned), 1 when the file cannot be read
+or is not a valid workload (each mistake is reported as file:line:column: field: message).`)
+  .action(async (file: string, opts: Record<string, boolean | string | undefined>) => {
+    process.exitCode = await runWorkload(file, opts);
   });
 
 await program.parseAsync(process.argv);

@@ -155,6 +155,8 @@ describe('MmStruct system calls', () => {
     expect(mm.brkSyscall(0x605000)).toBe(0x603000); // would leave no gap page: unchanged
     expect(mm.brkSyscall(0x601000)).toBe(0x601000);
     expect(mm.brkSyscall(0x500000)).toBe(0x601000); // below start_brk: unchanged
+    const fresh = new MmStruct(); // never exec'd: start_brk 0, below mmap_min_addr
+    expect(fresh.brkSyscall(0x2000)).toBe(0);
   });
 });
 

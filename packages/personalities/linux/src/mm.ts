@@ -492,6 +492,9 @@ export class MmStruct {
       this.brk = requested;
       return this.brk;
     }
+    // check_brk_limits → get_unmapped_area → security_mmap_addr: no heap below mmap_min_addr (a
+    // process that was never exec'd has start_brk 0, so its brk cannot grow).
+    if (oldBrk < this.mmapMinAddr) return this.brk;
     // Growing must leave a page (and the stack guard gap) before the next area.
     const next = this.vmas.find(oldBrk);
     if (next !== undefined && newBrk + PAGE_SIZE > vmStartGap(next)) return this.brk;
