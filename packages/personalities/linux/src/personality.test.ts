@@ -82,12 +82,27 @@ describe('Linux page faults through the kernel core', () => {
     expect(p.space.rss.anon).toBe(0);
     expect(freeFrames(k)).toBe(base);
     expect(k.syscall(t, 'madvise', [a, P, 4])).toMatchObject({ value: -12, error: 'ENOMEM' });
+    expect(k.syscall(t, 'madvise', [a, P, 99])).toMatchObject({ error: 'EINVAL' });
     expect(k.syscall(t, 'mmap', [0, P, RW, MAP_PRIVATE, 3, 0])).toMatchObject({ error: 'EBADF' });
     k.exitProcess(p, 0);
     expect(freeFrames(k)).toBe(free0);
   });
 
-  it('mremap moves the pages with the area', () => {
+  it('MADV_FREE drops private anonymous pages, refuses shared ones; MADV_WILLNEED changes nothing', () => {
+    const { k } = boot();
+    const p = k.createProcess(k.init, 'a');
+    const t = p.threads[0]!;
+    const a = k.syscall(t, 'mmap', [0, 2 * P, RW, ANON, -1, 0]).value;
+    const sh = k.syscall(t, 'mmap', [0, P, RW, MAP_SHARED | MAP_ANONYMOUS, -1, 0]).value;
+    k.access(t, a, ACCESS_WRITE);
+    expect(k.syscall(t, 'madvise', [a, 2 * P, 3]).value).toBe(0);
+    expect(p.space.rss.anon).toBe(1);
+    expect(k.syscall(t, 'madvise', [a, 2 * P, 8]).value).toBe(0);
+    expect(p.space.rss.anon).toBe(0);
+    expect(k.syscall(t, 'madvise', [sh, P, 8])).toMatchObject({ error: 'EINVAL' });
+  });
+
+    it('mremap moves the pages with the area', () => {
     const { k } = boot();
     const p = k.createProcess(k.init, 'a');
     const t = p.threads[0]!;

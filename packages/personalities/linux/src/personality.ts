@@ -1,7 +1,7 @@
 /**
  * The Linux personality on the kernel core: x86-64 system-call numbers for the memory calls, the
  * page-fault path (arch/x86/mm/fault.c do_user_addr_fault → mm/memory.c handle_mm_fault) and the
- * page-table work behind munmap, mprotect, mremap, brk and madvise(MADV_DONTNEED).
+ * page-table work behind munmap, mprotect, mremap, brk and madvise (DONTNEED, FREE, WILLNEED).
  *
  * Faults on private anonymous memory: a read maps the shared zero page read-only
  * (do_anonymous_page); a write allocates a zeroed frame; a write to a present read-only page of a
@@ -22,7 +22,7 @@ import type { FaultInfo, FaultResolution, Kernel, Personality, Process, SyscallC
 import { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, NO_FRAME, PTE_NX, PTE_SW2, PTE_SW3, PTE_USER, PTE_WRITE, type PageTable } from '@polykernel/mmu';
 import type { OpenFile } from '@polykernel/kernel';
 import { VmCommit, type CommitOptions } from './commit.js';
-import { MAP_ANONYMOUS, MAP_POPULATE, PAGE_SIZE, VM_EXEC, VM_READ, VM_SHARED, VM_WRITE } from './flags.js';
+import { MAP_ANONYMOUS, MAP_POPULATE, PAGE_SIZE, VM_HUGETLB, VM_LOCKED, VM_PFNMAP, VM_EXEC, VM_READ, VM_SHARED, VM_WRITE } from './flags.js';
 import { MmStruct, type MmOptions } from './mm.js';
 import type { VmArea, VmFile } from './vma.js';
 
@@ -45,7 +45,9 @@ export interface LinuxOptions {
   mm?: Omit<MmOptions, 'variant' | 'commit'>;
 }
 
+const MADV_WILLNEED = 3;
 const MADV_DONTNEED = 4;
+const MADV_FREE = 8;
 /** Software PTE bit marking a shmem page (for the rss type when it is zapped). */
 const PTE_SHMEM = PTE_SW2;
 /** Software PTE bit marking a page-cache page of a regular file (rss_stat MM_FILEPAGES). */
@@ -212,7 +214,7 @@ export function linuxPersonality(opts: LinuxOptions = {}): Personality<LinuxSpac
       name: 'madvise', number: 28, args: ['start', 'len', 'advice'],
       handler: (ctx, a) => call(ctx, () => {
         const [start, len, advice] = [num(a[0]), num(a[1]), num(a[2])];
-        if (advice !== MADV_DONTNEED) return ctx.fail('EINVAL', `advice ${advice} is not simulated`);
+        if (advice !== MADV_DONTNEED && advice !== MADV_FREE && advice !== MADV_WILLNEED) return ctx.fail('EINVAL', `advice ${advice} is not simulated`);
         if (start % PAGE_SIZE !== 0) return ctx.fail('EINVAL', 'start not page aligned');
         const end = start + roundUp(len);
         if (end < start) return ctx.fail('EINVAL', 'range wraps');
@@ -223,8 +225,14 @@ export function linuxPersonality(opts: LinuxOptions = {}): Personality<LinuxSpac
         let hole = false;
         for (const v of s.mm.vmas.overlapping(start, end)) {
           if (v.start > cursor) hole = true;
-          zap(ctx.kernel, ctx.process, ctx.thread.cpu, Math.max(v.start, start), Math.min(v.end, end));
           cursor = v.end;
+          // WILLNEED only schedules read-ahead: nothing to do for pages that fault in on demand.
+          if (advice === MADV_WILLNEED) continue;
+          // madvise_dontneed_free_valid_vma; MADV_FREE applies to anonymous memory only. MADV_FREE's
+          // pages are dropped at once here (Linux drops them under memory pressure unless rewritten).
+          if ((v.flags & (VM_LOCKED | VM_PFNMAP | VM_HUGETLB)) !== 0) return ctx.fail('EINVAL', 'locked, PFN-mapped or hugetlb area');
+          if (advice === MADV_FREE && v.file !== null) return ctx.fail('EINVAL', 'MADV_FREE on a file or shared mapping');
+          zap(ctx.kernel, ctx.process, ctx.thread.cpu, Math.max(v.start, start), Math.min(v.end, end));
         }
         return hole || cursor < end ? ctx.fail('ENOMEM', 'range not fully mapped') : 0;
       }),
