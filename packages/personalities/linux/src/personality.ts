@@ -13,9 +13,7 @@
  * File pages come from a page cache filled from the open file's bytes (filemap_fault), shared
  * mappings map the cache page, private ones copy it on the first write.
  *
- * Simplified (documented): the page cache is never evicted or written back;
- * mprotect write-protects every present page and lets the next write fault reuse it (Linux makes
- * exclusive anonymous pages writable directly), so such writes cost one extra fault here.
+ * Simplified (documented): the page cache is never evicted or written back.
  */
 import { KernelError } from '@polykernel/core';
 import type { FaultInfo, FaultResolution, Kernel, Personality, Process, SyscallContext, SyscallSpec, Thread } from '@polykernel/kernel';
@@ -113,6 +111,31 @@ export function linuxPersonality(opts: LinuxOptions = {}): Personality<LinuxSpac
     for (const f of files) if (shmemPages.has(f) && !anyMaps(s.mm, f)) releaseShmem(k, f);
   }
 
+  /**
+   * change_protection (mm/mprotect.c change_pte_range): every present PTE in [start, end) takes its
+   * area's new protection. Write permission is only kept where no fault is needed to grant it:
+   * shmem pages of a shared writable area (no write-notify), and, with MM_CP_TRY_CHANGE_WRITABLE,
+   * private anonymous pages this mapping alone holds (can_change_pte_writable). The zero page,
+   * page-cache pages and pages shared with others stay read-only, so their next write faults.
+   */
+  function syncPtes(k: Kernel<LinuxSpace>, s: LinuxSpace, start: number, end: number): void {
+    const frames = k.mmu.frames;
+    for (const v of s.mm.vmas.overlapping(start, end)) {
+      const lo = Math.max(v.start, start);
+      const hi = Math.min(v.end, end);
+      const exec = (v.flags & VM_EXEC) !== 0;
+      s.pt.protect(lo, hi - lo, exec ? 0 : PTE_NX, PTE_WRITE | (exec ? PTE_NX : 0));
+      if ((v.flags & VM_WRITE) === 0) continue;
+      const upgrade: number[] = [];
+      s.pt.forEachLeaf(lo, hi - lo, (va, frame, _size, flags) => {
+        const shmemShared = (v.flags & VM_SHARED) !== 0 && (flags & PTE_SHMEM) !== 0;
+        const exclusiveAnon = (v.flags & VM_SHARED) === 0 && (flags & (PTE_SHMEM | PTE_FILE)) === 0 && frame !== s.zeroFrame && frames.refcount[frame] === 1;
+        if (shmemShared || exclusiveAnon) upgrade.push(va);
+      });
+      for (const va of upgrade) s.pt.updateFlags(va, PTE_WRITE, 0);
+    }
+  }
+
   /** Run an mm call, turning its KernelError into the errno return. */
   function call(ctx: SyscallContext<LinuxSpace>, f: () => number): number {
     try {
@@ -152,16 +175,17 @@ export function linuxPersonality(opts: LinuxOptions = {}): Personality<LinuxSpac
       handler: (ctx, a) => call(ctx, () => {
         const [start, len, prot] = [num(a[0]), num(a[1]), num(a[2])];
         const s = ctx.process.space;
-        const r = s.mm.mprotect(start, len, prot);
         const end = start + roundUp(len);
-        // change_protection: write-protect everything (writes re-fault and are reused), NX per area.
-        for (const v of s.mm.vmas.overlapping(start, end)) {
-          const lo = Math.max(v.start, start);
-          const hi = Math.min(v.end, end);
-          s.pt.protect(lo, hi - lo, (v.flags & VM_EXEC) === 0 ? PTE_NX : 0, PTE_WRITE | ((v.flags & VM_EXEC) !== 0 ? PTE_NX : 0));
+        try {
+          return s.mm.mprotect(start, len, prot);
+        } finally {
+          // Even when the call fails part-way (ENOMEM at a hole), the areas it did change must
+          // have their PTEs follow, or a page would stay writable under a read-only area.
+          if (start % PAGE_SIZE === 0 && end > start) {
+            syncPtes(ctx.kernel, s, start, end);
+            ctx.kernel.mmu.shootdown(ctx.thread.cpu, ctx.kernel.asidOf(ctx.process), start, end - start);
+          }
         }
-        ctx.kernel.mmu.shootdown(ctx.thread.cpu, ctx.kernel.asidOf(ctx.process), start, end - start);
-        return r;
       }),
     },
     {
