@@ -2,7 +2,7 @@ import { KernelError } from '@polykernel/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { VmCommit } from './commit.js';
-import { MAP_NORESERVE, VM_ACCOUNT, MREMAP_FIXED, MREMAP_MAYMOVE, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, PAGE_SIZE, PROT_READ, PROT_WRITE, VM_EXEC, VM_READ, VM_WRITE } from './flags.js';
+import { MAP_GROWSDOWN, MAP_NORESERVE, VM_ACCOUNT, MREMAP_FIXED, MREMAP_MAYMOVE, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, PAGE_SIZE, PROT_READ, PROT_WRITE, VM_EXEC, VM_READ, VM_WRITE } from './flags.js';
 import { parseVmFlags, procMaps, vmFlagsLine } from './maps.js';
 import { MmStruct } from './mm.js';
 
@@ -30,7 +30,18 @@ describe('MmStruct system calls', () => {
     expect(mm.mapCount).toBe(1); // vma_merge joined them
   });
 
-  it('splits on a middle munmap (the lecture\'s three cases)', () => {
+  it('keeps the stack guard gap (256 pages) free below a MAP_GROWSDOWN area, for hints and searches', () => {
+    const mm = new MmStruct();
+    const stack = mm.mmapBase - 16 * P;
+    mm.mmap(stack, 16 * P, RW, ANON | MAP_FIXED | MAP_GROWSDOWN);
+    // A hint right below the stack is refused; the search lands below the guard gap.
+    const a = mm.mmap(stack - P, P, RW, ANON);
+    expect(a).toBe(stack - 256 * P - P);
+    const b = mm.mmap(0, P, RW, ANON);
+    expect(b + P).toBeLessThanOrEqual(stack - 256 * P);
+  });
+
+    it('splits on a middle munmap (the lecture\'s three cases)', () => {
     const mm = new MmStruct();
     const a = mm.mmap(0, 16 * P, RW, ANON);
     mm.munmap(a, P); // shrink from the front

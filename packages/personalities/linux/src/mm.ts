@@ -4,8 +4,7 @@
  * MAP_FIXED_NOREPLACE), munmap and mprotect with split_vma and vma_merge, and brk. Results follow
  * the kernel's order of checks, so the errno for a bad call is the one Linux returns.
  *
- * Simplifications (documented): no file-backed mapping page cache yet; the stack guard gap is
- * honoured by brk but not by the top-down gap search.
+ * The stack guard gap below VM_GROWSDOWN areas is kept by brk, hints and the gap search alike.
  */
 import { KernelError, type LinuxErrnoName } from '@polykernel/core';
 import { createIndex, type AddressSpaceIndex } from '@polykernel/vm';
@@ -225,16 +224,30 @@ export class MmStruct {
     }
     if (addr !== 0) {
       addr = pageAlign(addr);
-      if (this.taskSize - len >= addr && addr >= this.mmapMinAddr && this.vmas.overlapping(addr, addr + len).length === 0) return addr;
+      // The hint is taken when [addr, addr + len) is free and ends below vm_start_gap of the next area.
+      if (this.taskSize - len >= addr && addr >= this.mmapMinAddr && this.vmas.overlapping(addr, addr + len).length === 0 && this.clearOfStackGap(addr, len)) return addr;
     }
     const low = Math.max(PAGE_SIZE, this.mmapMinAddr);
-    let a = this.vmas.findGap({ length: len, alignment: PAGE_SIZE, low, high: this.mmapBase, topDown: true });
+    let high = this.mmapBase;
+    let a = this.vmas.findGap({ length: len, alignment: PAGE_SIZE, low, high, topDown: true });
+    // vm_unmapped_area measures gaps up to vm_start_gap(next): below a VM_GROWSDOWN area the stack
+    // guard gap is not free. Search again under it until the candidate is clear.
+    while (a >= 0 && !this.clearOfStackGap(a, len)) {
+      high = vmStartGap(this.vmas.find(a + len)!);
+      a = this.vmas.findGap({ length: len, alignment: PAGE_SIZE, low, high, topDown: true });
+    }
     if (a < 0) {
       // Bottom-up fallback from TASK_UNMAPPED_BASE (a third of TASK_SIZE).
       a = this.vmas.findGap({ length: len, alignment: PAGE_SIZE, low: pageAlign(Math.floor(this.taskSize / 3)), high: this.taskSize, topDown: false });
     }
     if (a < 0) throw err('ENOMEM', 'no gap large enough');
     return a;
+  }
+
+  /** True when [addr, addr + len) ends at or below vm_start_gap of the area above it. */
+  private clearOfStackGap(addr: number, len: number): boolean {
+    const next = this.vmas.find(addr + len);
+    return next === undefined || (next.flags & VM_GROWSDOWN) === 0 || addr + len <= vmStartGap(next);
   }
 
   // ---- munmap ---------------------------------------------------------------------------------
