@@ -4,18 +4,18 @@
  * pgoff * PAGE_SIZE for file areas and 0 otherwise; [heap] names the area overlapping
  * [start_brk, brk).
  */
+import { hexPad } from '@polykernel/core';
 import { VM_EXEC, VM_FLAG_MNEMONICS, VM_MAYSHARE, VM_READ, VM_WRITE } from './flags.js';
 import type { MmStruct } from './mm.js';
 import type { VmArea } from './vma.js';
 
-const hex = (n: number, w: number): string => n.toString(16).padStart(w, '0');
 
 export function mapsLine(mm: MmStruct, v: VmArea): string {
   const perms = ((v.flags & VM_READ) !== 0 ? 'r' : '-') + ((v.flags & VM_WRITE) !== 0 ? 'w' : '-') + ((v.flags & VM_EXEC) !== 0 ? 'x' : '-') + ((v.flags & VM_MAYSHARE) !== 0 ? 's' : 'p');
   const offset = v.file === null ? 0 : v.pgoff * 4096;
-  const dev = v.file === null ? '00:00' : `${hex(v.file.dev[0], 2)}:${hex(v.file.dev[1], 2)}`;
+  const dev = v.file === null ? '00:00' : `${hexPad(v.file.dev[0], 2)}:${hexPad(v.file.dev[1], 2)}`;
   const ino = v.file === null ? 0 : v.file.ino;
-  const prefix = `${hex(v.start, 8)}-${hex(v.end, 8)} ${perms} ${hex(offset, 8)} ${dev} ${ino} `;
+  const prefix = `${hexPad(v.start, 8)}-${hexPad(v.end, 8)} ${perms} ${hexPad(offset, 8)} ${dev} ${ino} `;
   let name = v.file?.path ?? v.name;
   // vma_is_initial_heap (include/linux/mm.h): strictly overlapping [start_brk, brk), so the bss just below is not [heap].
   if (name === null && v.start < mm.brk && v.end > mm.startBrk) name = '[heap]';

@@ -6,7 +6,7 @@
  *
  * The stack guard gap below VM_GROWSDOWN areas is kept by brk, hints and the gap search alike.
  */
-import { KernelError, type LinuxErrnoName } from '@polykernel/core';
+import { KernelError, pageDown, type LinuxErrnoName } from '@polykernel/core';
 import { createIndex, type AddressSpaceIndex } from '@polykernel/vm';
 import {
   MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_TYPE,
@@ -117,7 +117,7 @@ export class MmStruct {
     if (v === undefined) return null;
     if (v.start <= addr) return v;
     if ((v.flags & VM_GROWSDOWN) === 0) return null;
-    const newStart = addr - (addr % PAGE_SIZE);
+    const newStart = pageDown(addr);
     if (newStart < this.mmapMinAddr || v.end - newStart > this.stackRlimit) return null;
     // The previous area must end at least stack_guard_gap below the new start.
     for (const prev of this.vmas.overlapping(Math.max(0, newStart - STACK_GUARD_GAP), newStart)) {
@@ -210,7 +210,7 @@ export class MmStruct {
 
   private roundHint(addr: number): number {
     // round_hint_to_min: hints below mmap_min_addr are raised to it.
-    addr = addr - (addr % PAGE_SIZE);
+    addr = pageDown(addr);
     return addr !== 0 && addr < this.mmapMinAddr ? pageAlign(this.mmapMinAddr) : addr;
   }
 
@@ -558,7 +558,11 @@ export class MmStruct {
   }
 }
 
-function pageAlign(n: number): number {
+/**
+ * PAGE_ALIGN for lengths taken from system-call arguments: it never throws, and callers check the
+ * result the way Linux checks for wrap-around (core's pageUp throws past 2^53 instead).
+ */
+export function pageAlign(n: number): number {
   const r = n % PAGE_SIZE;
   return r === 0 ? n : n + (PAGE_SIZE - r);
 }

@@ -15,13 +15,13 @@
  *
  * Simplified (documented): the page cache is never evicted or written back.
  */
-import { KernelError } from '@polykernel/core';
+import { KernelError, pageDown } from '@polykernel/core';
 import type { FaultInfo, FaultResolution, Kernel, Personality, Process, SyscallContext, SyscallSpec, Thread } from '@polykernel/kernel';
 import { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, NO_FRAME, PTE_NX, PTE_SW2, PTE_SW3, PTE_USER, PTE_WRITE, type PageTable } from '@polykernel/mmu';
 import type { OpenFile } from '@polykernel/kernel';
 import { VmCommit, type CommitOptions } from './commit.js';
 import { MAP_ANONYMOUS, MAP_POPULATE, PAGE_SIZE, VM_HUGETLB, VM_LOCKED, VM_PFNMAP, VM_EXEC, VM_READ, VM_SHARED, VM_WRITE } from './flags.js';
-import { MmStruct, type MmOptions } from './mm.js';
+import { MmStruct, pageAlign, type MmOptions } from './mm.js';
 import type { VmArea, VmFile } from './vma.js';
 
 /** Per-process state: the mm, its page table, and resident pages by type (mm->rss_stat). */
@@ -50,6 +50,8 @@ const MADV_FREE = 8;
 const PTE_SHMEM = PTE_SW2;
 /** Software PTE bit marking a page-cache page of a regular file (rss_stat MM_FILEPAGES). */
 const PTE_FILE = PTE_SW3;
+/** Out of memory on the fault path: the OOM killer is not modelled yet, so the faulting process dies. */
+const OOM: FaultResolution = { kind: 'signal', signal: 'SIGKILL', code: 'out of memory' };
 /** Linux's signal numbers (x86-64, arch/x86/include/uapi/asm/signal.h). */
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGBUS: 7, SIGFPE: 8, SIGKILL: 9, SIGUSR1: 10, SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15 };
 
@@ -161,12 +163,12 @@ export function linuxPersonality(opts: LinuxOptions = {}): Personality<LinuxSpac
           file = vmFileOf(open);
           mode = { read: open.readable, write: open.writable };
         }
-        const replaced = shmemIn(s, addr, addr + roundUp(len));
+        const replaced = shmemIn(s, addr, addr + pageAlign(len));
         const r = s.mm.mmap(addr, len, prot, flags, file, file === null ? 0 : num(a[5] ?? 0), mode);
         // MAP_FIXED replaced whatever was there: its pages go (the new area starts empty).
-        zap(ctx.kernel, ctx.process, ctx.thread.cpu, r, r + roundUp(len));
+        zap(ctx.kernel, ctx.process, ctx.thread.cpu, r, r + pageAlign(len));
         releaseUnmapped(ctx.kernel, s, replaced);
-        if ((flags & MAP_POPULATE) !== 0) populate(ctx.kernel, ctx.thread, r, r + roundUp(len));
+        if ((flags & MAP_POPULATE) !== 0) populate(ctx.kernel, ctx.thread, r, r + pageAlign(len));
         return r;
       }),
     },
@@ -175,7 +177,7 @@ export function linuxPersonality(opts: LinuxOptions = {}): Personality<LinuxSpac
       handler: (ctx, a) => call(ctx, () => {
         const [start, len, prot] = [num(a[0]), num(a[1]), num(a[2])];
         const s = ctx.process.space;
-        const end = start + roundUp(len);
+        const end = start + pageAlign(len);
         try {
           return s.mm.mprotect(start, len, prot);
         } finally {
@@ -195,8 +197,8 @@ export function linuxPersonality(opts: LinuxOptions = {}): Personality<LinuxSpac
         // Zap before the areas go (the rss type is read from them), only once the call is valid.
         const s = ctx.process.space;
         if (addr % PAGE_SIZE !== 0 || len === 0 || addr > s.mm.taskSize || len > s.mm.taskSize - addr) return s.mm.munmap(addr, len);
-        const files = shmemIn(s, addr, addr + roundUp(len));
-        zap(ctx.kernel, ctx.process, ctx.thread.cpu, addr, addr + roundUp(len));
+        const files = shmemIn(s, addr, addr + pageAlign(len));
+        zap(ctx.kernel, ctx.process, ctx.thread.cpu, addr, addr + pageAlign(len));
         const r = s.mm.munmap(addr, len);
         releaseUnmapped(ctx.kernel, s, files);
         return r;
@@ -208,14 +210,14 @@ export function linuxPersonality(opts: LinuxOptions = {}): Personality<LinuxSpac
         const s = ctx.process.space;
         const old = s.mm.brk;
         const r = s.mm.brkSyscall(num(a[0]));
-        if (r < old) zap(ctx.kernel, ctx.process, ctx.thread.cpu, roundUp(r), roundUp(old));
+        if (r < old) zap(ctx.kernel, ctx.process, ctx.thread.cpu, pageAlign(r), pageAlign(old));
         return r;
       },
     },
     {
       name: 'mremap', number: 25, args: ['addr', 'old_len', 'new_len', 'flags', 'new_addr'],
       handler: (ctx, a) => call(ctx, () => {
-        const [addr, oldLen, newLen, flags, newAddr] = [num(a[0]), roundUp(num(a[1])), roundUp(num(a[2])), num(a[3]), num(a[4] ?? 0)];
+        const [addr, oldLen, newLen, flags, newAddr] = [num(a[0]), pageAlign(num(a[1])), pageAlign(num(a[2])), num(a[3]), num(a[4] ?? 0)];
         const s = ctx.process.space;
         // Keep the PTEs of the part that survives, to move them (move_page_tables).
         const keep: [number, number, number][] = [];
@@ -240,7 +242,7 @@ export function linuxPersonality(opts: LinuxOptions = {}): Personality<LinuxSpac
         const [start, len, advice] = [num(a[0]), num(a[1]), num(a[2])];
         if (advice !== MADV_DONTNEED && advice !== MADV_FREE && advice !== MADV_WILLNEED) return ctx.fail('EINVAL', `advice ${advice} is not simulated`);
         if (start % PAGE_SIZE !== 0) return ctx.fail('EINVAL', 'start not page aligned');
-        const end = start + roundUp(len);
+        const end = start + pageAlign(len);
         if (end < start) return ctx.fail('EINVAL', 'range wraps');
         if (end === start) return 0;
         const s = ctx.process.space;
@@ -293,117 +295,103 @@ export function linuxPersonality(opts: LinuxOptions = {}): Personality<LinuxSpac
       m.faults.protection++;
       return { kind: 'signal', signal: 'SIGSEGV', code: 'SEGV_ACCERR' };
     }
-    const page = f.va - (f.va % PAGE_SIZE);
+    const page = pageDown(f.va);
     const base = PTE_USER | ((v.flags & VM_EXEC) === 0 ? PTE_NX : 0);
-    const frames = k.mmu.frames;
-    if (v.file?.bytes !== undefined) return fileFault(k, thread, v, page, base, f.access === ACCESS_WRITE);
-    if (v.file !== null) {
-      if (isShmem(v)) {
-        // A shared page is never copied: a write after mprotect just regains the write bit.
-        if (s.pt.lookup(page) !== null) {
-          s.pt.updateFlags(page, PTE_WRITE, 0);
-          k.mmu.flushLocal(thread.cpu, k.asidOf(p), page, PAGE_SIZE);
-          m.faults.cowReuse++;
-          return { kind: 'resolved', how: 'cowReuse' };
-        }
-        return shmemFault(k, p, v, page, base);
-      }
-      return { kind: 'signal', signal: 'SIGBUS', code: 'BUS_ADRERR' }; // file pages: no page cache yet
-    }
-    const zero = s.zeroFrame;
     const pte = s.pt.lookup(page);
-    if (pte === null) {
-      s.mm.prepareAnon(v);
-      if (f.access !== ACCESS_WRITE) {
-        s.pt.map(page, zero, PAGE_SIZE, base);
-        m.faults.zeroPage++;
-        return { kind: 'resolved', how: 'zeroPage' };
-      }
-      const frame = frames.alloc(0, true);
-      if (frame === NO_FRAME) return { kind: 'signal', signal: 'SIGKILL', code: 'out of memory' };
-      s.pt.map(page, frame, PAGE_SIZE, base | PTE_WRITE);
-      s.rss.anon++;
-      m.faults.zeroFill++;
-      return { kind: 'resolved', how: 'zeroFill' };
+    // Present: the write to a read-only PTE of a writable area that access_error let through.
+    if (pte !== null) return wpPage(k, thread, v, page, pte.frame, pte.flags, base);
+    if (v.file === null) return anonFault(k, s, v, page, base, f.access === ACCESS_WRITE);
+    if (isShmem(v)) return shmemFault(k, s, v, page, base);
+    if (v.file.bytes !== undefined) return fileFault(k, s, v, page, base, f.access === ACCESS_WRITE);
+    return { kind: 'signal', signal: 'SIGBUS', code: 'BUS_ADRERR' }; // a layout-only file: no bytes to read
+  }
+
+  /** do_anonymous_page: a read maps the shared zero page, a write a zeroed frame of its own. */
+  function anonFault(k: Kernel<LinuxSpace>, s: LinuxSpace, v: VmArea, page: number, base: number, write: boolean): FaultResolution {
+    s.mm.prepareAnon(v);
+    if (!write) {
+      s.pt.map(page, s.zeroFrame, PAGE_SIZE, base);
+      k.metrics.faults.zeroPage++;
+      return { kind: 'resolved', how: 'zeroPage' };
     }
-    // Present: a write to a read-only PTE of a writable private area (do_wp_page).
-    const old = pte.frame;
-    const asid = k.asidOf(p);
+    const frame = k.mmu.frames.alloc(0, true);
+    if (frame === NO_FRAME) return OOM;
+    s.pt.map(page, frame, PAGE_SIZE, base | PTE_WRITE);
+    s.rss.anon++;
+    k.metrics.faults.zeroFill++;
+    return { kind: 'resolved', how: 'zeroFill' };
+  }
+
+  /**
+   * do_wp_page: a shared area's page (shmem or file) just regains the write bit (wp_page_shared);
+   * a private page only this mapping holds is reused (wp_page_reuse); otherwise wp_page_copy — the
+   * zero page is replaced by a zeroed frame, anything else (a page-cache page, a shared page) copied,
+   * and the copy is anonymous.
+   */
+  function wpPage(k: Kernel<LinuxSpace>, thread: Thread, v: VmArea, page: number, old: number, flags: number, base: number): FaultResolution {
+    const p = thread.process as Process<LinuxSpace>;
+    const s = p.space;
+    const frames = k.mmu.frames;
     let how: 'zeroFill' | 'cowReuse' | 'cow';
-    if (old !== zero && frames.refcount[old] === 1) {
+    const exclusive = old !== s.zeroFrame && (flags & PTE_FILE) === 0 && frames.refcount[old] === 1;
+    if ((v.flags & VM_SHARED) !== 0 || exclusive) {
       s.pt.updateFlags(page, PTE_WRITE, 0);
       how = 'cowReuse';
     } else {
-      const frame = frames.alloc(0, old === zero);
-      if (frame === NO_FRAME) return { kind: 'signal', signal: 'SIGKILL', code: 'out of memory' };
-      if (old === zero) {
-        how = 'zeroFill';
-        s.rss.anon++;
-      } else {
+      const fromZero = old === s.zeroFrame;
+      const frame = frames.alloc(0, fromZero);
+      if (frame === NO_FRAME) return OOM;
+      if (!fromZero) {
         frames.copyFrame(old, frame);
         if (frames.unref(old) === 0) frames.free(old);
-        how = 'cow';
       }
+      if (fromZero || (flags & PTE_FILE) !== 0) s.rss.anon++;
+      if ((flags & PTE_FILE) !== 0) s.rss.file--;
       s.pt.unmap(page, PAGE_SIZE);
       s.pt.map(page, frame, PAGE_SIZE, base | PTE_WRITE);
+      how = fromZero ? 'zeroFill' : 'cow';
     }
-    k.mmu.flushLocal(thread.cpu, asid, page, PAGE_SIZE);
-    m.faults[how]++;
+    k.mmu.flushLocal(thread.cpu, k.asidOf(p), page, PAGE_SIZE);
+    k.metrics.faults[how]++;
     return { kind: 'resolved', how };
   }
 
   /**
-   * A regular file's page (filemap_fault): from the page cache, read from the file's bytes on
-   * first use; past the end of the file it is SIGBUS. Shared areas map the cache page itself (a
-   * write there is the file's new content, seen by every mapping); private areas map it read-only
-   * and copy it on the first write (do_cow_fault / do_wp_page), after which the copy is anonymous.
+   * The page at `index` of a file's page cache, created on first use: zeroed, then filled from
+   * `bytes` when given (content-less machines keep no bytes, so it is only accounted for). The
+   * cache holds one reference of its own. NO_FRAME when memory is out.
    */
-  function fileFault(k: Kernel<LinuxSpace>, thread: Thread, v: VmArea, page: number, base: number, write: boolean): FaultResolution {
-    const s = (thread.process as Process<LinuxSpace>).space;
+  function cachedPage(k: Kernel<LinuxSpace>, caches: WeakMap<VmFile, Map<number, number>>, file: VmFile, index: number, bytes?: Uint8Array): number {
+    let cache = caches.get(file);
+    if (cache === undefined) caches.set(file, (cache = new Map<number, number>()));
+    let frame = cache.get(index);
+    if (frame !== undefined) return frame;
+    const frames = k.mmu.frames;
+    frame = frames.alloc(0, true);
+    if (frame === NO_FRAME) return NO_FRAME;
+    if (bytes !== undefined && frames.contentsEnabled) frames.write(frame * PAGE_SIZE, bytes.subarray(index * PAGE_SIZE, Math.min(bytes.length, (index + 1) * PAGE_SIZE)));
+    cache.set(index, frame);
+    return frame;
+  }
+
+  /**
+   * A regular file's page (filemap_fault): from the page cache; past the end of the file it is
+   * SIGBUS. Shared areas map the cache page itself (a write there is the file's new content, seen
+   * by every mapping); private areas map it read-only, and a private write copies it at once
+   * (do_cow_fault), the copy being anonymous.
+   */
+  function fileFault(k: Kernel<LinuxSpace>, s: LinuxSpace, v: VmArea, page: number, base: number, write: boolean): FaultResolution {
     const file = v.file!;
+    const bytes = file.bytes!;
+    const index = v.pgoff + (page - v.start) / PAGE_SIZE;
+    if (index * PAGE_SIZE >= bytes.length) return { kind: 'signal', signal: 'SIGBUS', code: 'BUS_ADRERR' };
+    const frame = cachedPage(k, pageCache, file, index, bytes);
+    if (frame === NO_FRAME) return OOM;
     const frames = k.mmu.frames;
     const shared = (v.flags & VM_SHARED) !== 0;
-    const present = s.pt.lookup(page);
-    if (present !== null) {
-      const old = present.frame;
-      if (shared) s.pt.updateFlags(page, PTE_WRITE, 0);
-      else {
-        // Private: the cache page (or a page still shared with it) is copied; our own copy is reused.
-        if (frames.refcount[old] === 1 && (present.flags & PTE_FILE) === 0) s.pt.updateFlags(page, PTE_WRITE, 0);
-        else {
-          const copy = frames.alloc(0, false);
-          if (copy === NO_FRAME) return { kind: 'signal', signal: 'SIGKILL', code: 'out of memory' };
-          frames.copyFrame(old, copy);
-          if (frames.unref(old) === 0) frames.free(old);
-          s.pt.unmap(page, PAGE_SIZE);
-          s.pt.map(page, copy, PAGE_SIZE, base | PTE_WRITE);
-          s.rss.file--;
-          s.rss.anon++;
-          k.mmu.flushLocal(thread.cpu, k.asidOf(thread.process as Process<LinuxSpace>), page, PAGE_SIZE);
-          k.metrics.faults.cow++;
-          return { kind: 'resolved', how: 'cow' };
-        }
-      }
-      k.mmu.flushLocal(thread.cpu, k.asidOf(thread.process as Process<LinuxSpace>), page, PAGE_SIZE);
-      k.metrics.faults.cowReuse++;
-      return { kind: 'resolved', how: 'cowReuse' };
-    }
-    const index = v.pgoff + (page - v.start) / PAGE_SIZE;
-    const bytes = file.bytes!;
-    if (index * PAGE_SIZE >= bytes.length) return { kind: 'signal', signal: 'SIGBUS', code: 'BUS_ADRERR' };
-    let cache = pageCache.get(file);
-    if (cache === undefined) pageCache.set(file, (cache = new Map<number, number>()));
-    let frame = cache.get(index);
-    if (frame === undefined) {
-      frame = frames.alloc(0, true);
-      if (frame === NO_FRAME) return { kind: 'signal', signal: 'SIGKILL', code: 'out of memory' };
-      // Content-less machines keep no bytes: the page is only accounted for.
-      if (frames.contentsEnabled) frames.write(frame * PAGE_SIZE, bytes.subarray(index * PAGE_SIZE, Math.min(bytes.length, (index + 1) * PAGE_SIZE)));
-      cache.set(index, frame); // the page cache's own reference
-    }
     if (!shared && write) {
       const copy = frames.alloc(0, false);
-      if (copy === NO_FRAME) return { kind: 'signal', signal: 'SIGKILL', code: 'out of memory' };
+      if (copy === NO_FRAME) return OOM;
       frames.copyFrame(frame, copy);
       s.pt.map(page, copy, PAGE_SIZE, base | PTE_WRITE);
       s.rss.anon++;
@@ -421,22 +409,13 @@ export function linuxPersonality(opts: LinuxOptions = {}): Personality<LinuxSpac
     return v.file !== null && (v.flags & VM_SHARED) !== 0 && v.file.path === '/dev/zero (deleted)';
   }
 
-  /** shmem_fault: the file's page at this offset, created zeroed on first use, mapped shared. */
-  function shmemFault(k: Kernel<LinuxSpace>, p: Process<LinuxSpace>, v: VmArea, page: number, base: number): FaultResolution {
-    const file = v.file!;
-    let pages = shmemPages.get(file);
-    if (pages === undefined) shmemPages.set(file, (pages = new Map<number, number>()));
-    const index = v.pgoff + (page - v.start) / PAGE_SIZE;
-    let frame = pages.get(index);
-    const frames = k.mmu.frames;
-    if (frame === undefined) {
-      frame = frames.alloc(0, true);
-      if (frame === NO_FRAME) return { kind: 'signal', signal: 'SIGKILL', code: 'out of memory' };
-      pages.set(index, frame); // the file's own reference
-    }
-    frames.ref(frame);
-    p.space.pt.map(page, frame, PAGE_SIZE, base | PTE_SHMEM | ((v.flags & VM_WRITE) !== 0 ? PTE_WRITE : 0));
-    p.space.rss.shmem++;
+  /** shmem_fault: the shmem file's page at this offset, zeroed on first use, mapped shared. */
+  function shmemFault(k: Kernel<LinuxSpace>, s: LinuxSpace, v: VmArea, page: number, base: number): FaultResolution {
+    const frame = cachedPage(k, shmemPages, v.file!, v.pgoff + (page - v.start) / PAGE_SIZE);
+    if (frame === NO_FRAME) return OOM;
+    k.mmu.frames.ref(frame);
+    s.pt.map(page, frame, PAGE_SIZE, base | PTE_SHMEM | ((v.flags & VM_WRITE) !== 0 ? PTE_WRITE : 0));
+    s.rss.shmem++;
     k.metrics.faults.file++;
     return { kind: 'resolved', how: 'file' };
   }
@@ -484,9 +463,4 @@ export function linuxPersonality(opts: LinuxOptions = {}): Personality<LinuxSpac
     for (const f of shmemPages.get(file)!.values()) if (frames.unref(f) === 0) frames.free(f);
     shmemPages.delete(file);
   }
-}
-
-function roundUp(n: number): number {
-  const r = n % PAGE_SIZE;
-  return r === 0 ? n : n + (PAGE_SIZE - r);
 }

@@ -4,6 +4,7 @@
  * total_vm and rss, taken before unmaps as update_hiwater_vm/update_hiwater_rss do; VmPTE counts
  * page-table pages below the top level (mm_pgtables_bytes excludes the PGD).
  */
+import { pageDown, pageUp } from '@polykernel/core';
 import { PAGE_SIZE } from './flags.js';
 import type { LinuxSpace } from './personality.js';
 
@@ -12,7 +13,7 @@ const KB = PAGE_SIZE / 1024;
 export function procStatusMemory(s: LinuxSpace): string {
   const mm = s.mm;
   const rss = s.rss.anon + s.rss.file + s.rss.shmem;
-  const text = roundUp(mm.endCode) - (mm.startCode - (mm.startCode % PAGE_SIZE));
+  const text = pageUp(mm.endCode) - pageDown(mm.startCode);
   const lib = mm.execVm * PAGE_SIZE - text;
   let tables = 0;
   for (let l = 1; l < s.pt.tablesByLevel.length; l++) tables += s.pt.tablesByLevel[l]!;
@@ -34,9 +35,4 @@ export function procStatusMemory(s: LinuxSpace): string {
     ['VmSwap', 0],
   ];
   return rows.map(([k, v]) => `${k}:\t${String(v).padStart(8)} kB\n`).join('');
-}
-
-function roundUp(n: number): number {
-  const r = n % PAGE_SIZE;
-  return r === 0 ? n : n + (PAGE_SIZE - r);
 }
