@@ -51,7 +51,6 @@ export class MmStruct {
   brk = 0;
   /** Counter for anon_vma identities: split halves share one, separately faulted areas do not. */
   private nextAnonVma = 1;
-  readonly anonVma = new WeakMap<VmArea, number>();
   private readonly shmemInode: () => number;
   private readonly shmemDev: [number, number];
   readonly commit: VmCommit;
@@ -104,7 +103,7 @@ export class MmStruct {
 
   /** anon_vma_prepare on an area already found (the fault path has it in hand). */
   prepareAnon(v: VmArea): void {
-    if (!this.anonVma.has(v)) this.anonVma.set(v, this.nextAnonVma++);
+    if (v.anonVma === 0) v.anonVma = this.nextAnonVma++;
   }
 
   /**
@@ -127,17 +126,12 @@ export class MmStruct {
     if ((v.flags & VM_ACCOUNT) !== 0 && !this.commit.charge(grow / PAGE_SIZE, this.totalVm)) return null;
     this.vmas.remove(v);
     // The area keeps its anon_vma; its pgoff moves down with its start.
-    const grown = this.cloneWith(v, newStart, v.end);
-    grown.pgoff = v.pgoff - grow / PAGE_SIZE;
+    const grown = v.slice(newStart, v.end);
     this.vmas.insert(grown);
     this.statAccount(v.flags, grow / PAGE_SIZE);
     return grown;
   }
 
-  /** Whether the area has an anon_vma (was faulted). */
-  hasAnonVma(v: VmArea): boolean {
-    return this.anonVma.has(v);
-  }
 
   // ---- mmap -----------------------------------------------------------------------------------
 
@@ -315,16 +309,9 @@ export class MmStruct {
 
   /** split_vma: cut `v` at `at` into two areas sharing its anon_vma. */
   private split(v: VmArea, at: number): void {
-    const anon = this.anonVma.get(v);
     this.vmas.remove(v);
-    const lo = v.slice(v.start, at);
-    const hi = v.slice(at, v.end);
-    this.vmas.insert(lo);
-    this.vmas.insert(hi);
-    if (anon !== undefined) {
-      this.anonVma.set(lo, anon);
-      this.anonVma.set(hi, anon);
-    }
+    this.vmas.insert(v.slice(v.start, at));
+    this.vmas.insert(v.slice(at, v.end));
   }
 
   // ---- mprotect -------------------------------------------------------------------------------
@@ -365,7 +352,7 @@ export class MmStruct {
         charged = pages;
         newFlags |= VM_ACCOUNT;
       }
-    } else if ((v.flags & VM_ACCOUNT) !== 0 && v.file === null && !this.anonVma.has(v)) {
+    } else if ((v.flags & VM_ACCOUNT) !== 0 && v.file === null && v.anonVma === 0) {
       newFlags &= ~VM_ACCOUNT;
     }
     if (newFlags === v.flags) {
@@ -417,7 +404,7 @@ export class MmStruct {
       // An accounted area is charged for the pages it grows by.
       if ((vma.flags & VM_ACCOUNT) !== 0 && !this.commit.charge(delta / PAGE_SIZE, this.totalVm)) throw err('ENOMEM', 'overcommit refused the growth');
       this.vmas.remove(vma);
-      const grown = this.cloneWith(vma, vma.start, vma.end + delta);
+      const grown = vma.slice(vma.start, vma.end + delta);
       this.mapped(grown, delta);
       this.insertMerged(grown);
       return addr;
@@ -468,25 +455,17 @@ export class MmStruct {
    * old range is unmapped.
    */
   private moveVma(vma: VmArea, addr: number, oldLen: number, newLen: number, to: number): number {
-    const anon = this.anonVma.get(vma);
     let pgoff = vma.pgoff + (addr - vma.start) / PAGE_SIZE;
-    if (vma.file === null && anon === undefined) pgoff = to / PAGE_SIZE;
+    if (vma.file === null && vma.anonVma === 0) pgoff = to / PAGE_SIZE;
     if (this.mapCount >= this.maxMapCount - 3) throw err('ENOMEM', 'max_map_count would be exceeded');
     // move_vma: an accounted area is charged for its new size; unmapping the old range returns the old.
     if ((vma.flags & VM_ACCOUNT) !== 0 && !this.commit.charge(newLen / PAGE_SIZE, this.totalVm)) throw err('ENOMEM', 'overcommit refused the move');
     const moved = new VmArea(to, to + newLen, vma.flags, pgoff, vma.file, vma.name);
-    if (anon !== undefined) this.anonVma.set(moved, anon);
+    moved.anonVma = vma.anonVma;
     this.mapped(moved, newLen);
     this.unmapRange(addr, addr + oldLen);
     this.insertMerged(moved);
     return to;
-  }
-
-  private cloneWith(v: VmArea, start: number, end: number): VmArea {
-    const c = new VmArea(start, end, v.flags, v.pgoff, v.file, v.name);
-    const anon = this.anonVma.get(v);
-    if (anon !== undefined) this.anonVma.set(c, anon);
-    return c;
   }
 
   // ---- brk ------------------------------------------------------------------------------------
@@ -545,15 +524,12 @@ export class MmStruct {
     if (a.file !== b.file) return false;
     if (a.pgoff + a.length / PAGE_SIZE !== b.pgoff) return false;
     // is_mergeable_anon_vma: the same anon_vma, or at most one of them has one.
-    const x = this.anonVma.get(a);
-    const y = this.anonVma.get(b);
-    return x === undefined || y === undefined || x === y;
+    return a.anonVma === 0 || b.anonVma === 0 || a.anonVma === b.anonVma;
   }
 
   private join(a: VmArea, b: VmArea): VmArea {
-    const j = new VmArea(a.start, b.end, a.flags, a.pgoff, a.file, a.name);
-    const anon = this.anonVma.get(a) ?? this.anonVma.get(b);
-    if (anon !== undefined) this.anonVma.set(j, anon);
+    const j = a.slice(a.start, b.end);
+    if (j.anonVma === 0) j.anonVma = b.anonVma;
     return j;
   }
 }

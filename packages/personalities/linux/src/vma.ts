@@ -25,12 +25,20 @@ export class VmArea implements RangeEntry {
     public name: string | null = null,
   ) {}
 
+  /** vma->anon_vma: 0 until the first fault (anon_vma_prepare); split halves share it. */
+  anonVma = 0;
+
   get length(): number {
     return this.end - this.start;
   }
 
-  /** A copy covering [start, end) (split_vma's new half), pgoff adjusted. */
+  /**
+ * A copy covering [start, end) with pgoff adjusted and the same anon_vma: split_vma's halves, or the
+ * area grown in place (start may lie below this one's, end above).
+ */
   slice(start: number, end: number): VmArea {
-    return new VmArea(start, end, this.flags, this.pgoff + (start - this.start) / 4096, this.file, this.name);
+    const v = new VmArea(start, end, this.flags, this.pgoff + (start - this.start) / 4096, this.file, this.name);
+    v.anonVma = this.anonVma;
+    return v;
   }
 }
