@@ -5,6 +5,7 @@
  * previous entry's end) and the largest such gap in its subtree (Linux rb_subtree_gap, FreeBSD
  * max_free), which lets findGap skip whole subtrees.
  */
+import { ThreadedIndex } from './threaded.js';
 import { fitInGap, type AddressSpaceIndex, type GapQuery, type RangeEntry } from './types.js';
 
 export interface TreeNode<E> {
@@ -25,10 +26,9 @@ export interface TreeNode<E> {
   aux: number;
 }
 
-export abstract class BinaryTreeIndex<E extends RangeEntry> implements AddressSpaceIndex<E> {
+export abstract class BinaryTreeIndex<E extends RangeEntry> extends ThreadedIndex<E> implements AddressSpaceIndex<E> {
   abstract readonly kind: string;
   abstract readonly bytesPerEntry: number;
-  nodesVisited = 0;
   protected root: TreeNode<E> | null = null;
   protected count = 0;
   protected readonly nodes = new Map<E, TreeNode<E>>();
@@ -111,28 +111,6 @@ export abstract class BinaryTreeIndex<E extends RangeEntry> implements AddressSp
     }
     this.nodesVisited += visited;
     return best;
-  }
-
-  find(addr: number): E | undefined {
-    return this.findNode(addr)?.entry;
-  }
-
-  lookup(addr: number): E | undefined {
-    const e = this.find(addr);
-    return e !== undefined && e.start <= addr ? e : undefined;
-  }
-
-  overlapping(start: number, end: number): E[] {
-    const out: E[] = [];
-    for (let n = this.findNode(start); n !== null && n.entry.start < end; n = n.next) {
-      this.nodesVisited++;
-      out.push(n.entry);
-    }
-    return out;
-  }
-
-  *iterateFrom(addr: number): IterableIterator<E> {
-    for (let n = this.findNode(addr); n !== null; n = n.next) yield n.entry;
   }
 
   // ---- insertion and removal (BST part; balancing in subclasses) ------------------------------

@@ -3,6 +3,7 @@
  * it until 6.1: vm_next/vm_prev), with an optional one-entry last-hit cache: 2.4/2.6's
  * mm->mmap_cache, whose comment in mm/mmap.c find_vma read "Cache hit rate is typically around 35%".
  */
+import { ThreadedIndex } from './threaded.js';
 import { fitInGap, type AddressSpaceIndex, type GapQuery, type RangeEntry } from './types.js';
 
 interface ListNode<E> {
@@ -11,11 +12,10 @@ interface ListNode<E> {
   next: ListNode<E> | null;
 }
 
-export class ListIndex<E extends RangeEntry> implements AddressSpaceIndex<E> {
+export class ListIndex<E extends RangeEntry> extends ThreadedIndex<E> implements AddressSpaceIndex<E> {
   readonly kind = 'list';
   /** vm_next + vm_prev pointers. */
   readonly bytesPerEntry = 16;
-  nodesVisited = 0;
   cacheLookups = 0;
   cacheHits = 0;
   private head: ListNode<E> | null = null;
@@ -24,14 +24,16 @@ export class ListIndex<E extends RangeEntry> implements AddressSpaceIndex<E> {
   private cache: ListNode<E> | null = null;
   private readonly nodes = new Map<E, ListNode<E>>();
 
-  constructor(readonly useCache = true) {}
+  constructor(readonly useCache = true) {
+    super();
+  }
 
   get size(): number {
     return this.count;
   }
 
   /** First node with end > addr, walking from the head (or answering from the cache). */
-  private findNode(addr: number): ListNode<E> | null {
+  protected findNode(addr: number): ListNode<E> | null {
     if (this.useCache) {
       this.cacheLookups++;
       const c = this.cache;
@@ -81,28 +83,6 @@ export class ListIndex<E extends RangeEntry> implements AddressSpaceIndex<E> {
     this.count--;
     if (this.cache === node) this.cache = null; // vmacache/mmap_cache invalidation on unmap
     return true;
-  }
-
-  find(addr: number): E | undefined {
-    return this.findNode(addr)?.entry;
-  }
-
-  lookup(addr: number): E | undefined {
-    const e = this.find(addr);
-    return e !== undefined && e.start <= addr ? e : undefined;
-  }
-
-  overlapping(start: number, end: number): E[] {
-    const out: E[] = [];
-    for (let n = this.findNode(start); n !== null && n.entry.start < end; n = n.next) {
-      this.nodesVisited++;
-      out.push(n.entry);
-    }
-    return out;
-  }
-
-  *iterateFrom(addr: number): IterableIterator<E> {
-    for (let n = this.findNode(addr); n !== null; n = n.next) yield n.entry;
   }
 
   /** Linear walk over the gaps (early Linux arch_get_unmapped_area did exactly this). */
