@@ -57,34 +57,8 @@ export class AvlTreeIndex<E extends RangeEntry> extends BinaryTreeIndex<E> {
     return true;
   }
 
-  remove(entry: E): boolean {
-    const z = this.nodes.get(entry);
-    if (z === undefined) return false;
-    this.nodesVisited++;
-    const prevEnd = z.prev === null ? 0 : z.prev.entry.end;
-    const succ = this.unthread(z);
-    let start: TreeNode<E> | null;
-    if (z.left === null || z.right === null) {
-      start = z.parent;
-      this.replaceChild(z, z.left ?? z.right);
-    } else {
-      let y = z.right;
-      while (y.left !== null) y = y.left;
-      if (y.parent === z) {
-        start = y;
-      } else {
-        start = y.parent;
-        this.replaceChild(y, y.right);
-        y.right = z.right;
-        y.right.parent = y;
-      }
-      this.replaceChild(z, y);
-      y.left = z.left;
-      y.left.parent = y;
-    }
-    this.rebalance(start);
-    if (succ !== null) this.setGap(succ, succ.entry.start - prevEnd);
-    return true;
+  protected removeNode(z: TreeNode<E>): void {
+    this.rebalance(this.spliceOut(z).parent);
   }
 
   protected checkBalance(): void {

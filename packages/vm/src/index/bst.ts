@@ -167,6 +167,55 @@ export abstract class BinaryTreeIndex<E extends RangeEntry> extends ThreadedInde
     this.updateUp(n);
   }
 
+  /**
+   * Remove an entry: take it off the address thread, let the subclass unlink and rebalance its
+   * node, then fix the gap of the entry that now follows the hole.
+   */
+  remove(entry: E): boolean {
+    const z = this.nodes.get(entry);
+    if (z === undefined) return false;
+    this.nodesVisited++;
+    const prevEnd = z.prev === null ? 0 : z.prev.entry.end;
+    const succ = this.unthread(z);
+    this.removeNode(z);
+    if (succ !== null) this.setGap(succ, succ.entry.start - prevEnd);
+    return true;
+  }
+
+  /** Unlink `z` from the tree and restore the balance invariant (already off the thread). */
+  protected abstract removeNode(z: TreeNode<E>): void;
+
+  /**
+   * CLRS delete with transplant: a node with at most one child is replaced by that child;
+   * otherwise its in-order successor `y` takes its place. Returns the child that moved into the
+   * vacated spot (`x`), the node the repair must start from going up (`x`'s new parent), and `y`
+   * (null when `z` had at most one child).
+   */
+  protected spliceOut(z: TreeNode<E>): { x: TreeNode<E> | null; parent: TreeNode<E> | null; y: TreeNode<E> | null } {
+    if (z.left === null || z.right === null) {
+      const x = z.left ?? z.right;
+      const parent = z.parent;
+      this.replaceChild(z, x);
+      return { x, parent, y: null };
+    }
+    let y = z.right;
+    while (y.left !== null) y = y.left;
+    const x = y.right;
+    let parent: TreeNode<E>;
+    if (y.parent === z) {
+      parent = y;
+    } else {
+      parent = y.parent!;
+      this.replaceChild(y, y.right);
+      y.right = z.right;
+      y.right.parent = y;
+    }
+    this.replaceChild(z, y);
+    y.left = z.left;
+    y.left.parent = y;
+    return { x, parent, y };
+  }
+
   /** Remove a node from the address thread and fix its successor's gap (the tree part is the subclass's). */
   protected unthread(node: TreeNode<E>): TreeNode<E> | null {
     const { prev, next } = node;
@@ -180,7 +229,6 @@ export abstract class BinaryTreeIndex<E extends RangeEntry> extends ThreadedInde
   }
 
   abstract insert(entry: E): boolean;
-  abstract remove(entry: E): boolean;
 
   // ---- gaps ---------------------------------------------------------------------------------
 

@@ -113,48 +113,18 @@ export class RbTreeIndex<E extends RangeEntry> extends BinaryTreeIndex<E> {
     this.root!.aux = BLACK;
   }
 
-  remove(entry: E): boolean {
-    const z = this.nodes.get(entry);
-    if (z === undefined) return false;
-    this.seq++;
-    this.nodesVisited++;
-    const prevEnd = z.prev === null ? 0 : z.prev.entry.end;
-    const succ = this.unthread(z);
-    // CLRS RB-DELETE with transplant.
-    let y = z;
-    let yColor = y.aux;
-    let x: TreeNode<E> | null;
-    let xParent: TreeNode<E> | null;
-    if (z.left === null) {
-      x = z.right;
-      xParent = z.parent;
-      this.replaceChild(z, z.right);
-    } else if (z.right === null) {
-      x = z.left;
-      xParent = z.parent;
-      this.replaceChild(z, z.left);
-    } else {
-      y = z.right;
-      while (y.left !== null) y = y.left;
-      yColor = y.aux;
-      x = y.right;
-      if (y.parent === z) {
-        xParent = y;
-      } else {
-        xParent = y.parent;
-        this.replaceChild(y, y.right);
-        y.right = z.right;
-        y.right.parent = y;
-      }
-      this.replaceChild(z, y);
-      y.left = z.left;
-      y.left.parent = y;
-      y.aux = z.aux;
+  protected removeNode(z: TreeNode<E>): void {
+    this.seq++; // vmacache_invalidate
+    // CLRS RB-DELETE: the colour that leaves the tree is z's, or its successor's when that moves up.
+    const zColor = z.aux;
+    const { x, parent, y } = this.spliceOut(z);
+    let removedColor = zColor;
+    if (y !== null) {
+      removedColor = y.aux;
+      y.aux = zColor;
     }
-    this.updateUp(xParent);
-    if (yColor === BLACK) this.deleteFixup(x, xParent);
-    if (succ !== null) this.setGap(succ, succ.entry.start - prevEnd);
-    return true;
+    this.updateUp(parent);
+    if (removedColor === BLACK) this.deleteFixup(x, parent);
   }
 
   private deleteFixup(x: TreeNode<E> | null, parent: TreeNode<E> | null): void {

@@ -64,12 +64,7 @@ export class SplayTreeIndex<E extends RangeEntry> extends BinaryTreeIndex<E> {
     return true;
   }
 
-  remove(entry: E): boolean {
-    const z = this.nodes.get(entry);
-    if (z === undefined) return false;
-    this.nodesVisited++;
-    const prevEnd = z.prev === null ? 0 : z.prev.entry.end;
-    const succ = this.unthread(z);
+  protected removeNode(z: TreeNode<E>): void {
     this.splay(z);
     // z is the root: join its subtrees by splaying the left subtree's maximum to its top.
     const l = z.left;
@@ -87,8 +82,6 @@ export class SplayTreeIndex<E extends RangeEntry> extends BinaryTreeIndex<E> {
       if (r !== null) r.parent = m;
       this.recompute(m);
     }
-    if (succ !== null) this.setGap(succ, succ.entry.start - prevEnd);
-    return true;
   }
 
   protected checkBalance(): void {
