@@ -180,6 +180,7 @@ export class Tlb {
 
   /** The array holding pages of `pageSize`, or the largest smaller one (splintering), or -1. */
   arrayFor(pageSize: number): number {
+    if (pageSize === this.page0) return 0; // the common case: a 4 KiB page into the 4 KiB array
     let best = -1;
     for (let a = 0; a < this.arrayCount; a++) if (this.pageSize[a]! <= pageSize) best = a;
     return best;
@@ -204,23 +205,20 @@ export class Tlb {
     const ways = this.ways[a]!;
     const base = this.slotBase[a]! + set * ways;
     const setId = this.setBase[a]! + set;
-    // Reuse an entry for the same page (refresh), else an empty way, else the policy's victim.
+    // Reuse an entry for the same page (refresh), else the first empty way, else the policy's
+    // victim. One pass over the set: a refresh match wins over an empty way seen before it.
     let slot = -1;
+    let empty = -1;
+    const tag = this.tag;
     for (let i = base; i < base + ways; i++) {
-      if (this.tag[i] === q && (this.asid[i] === asid || this.global[i] !== 0)) {
+      const t = tag[i];
+      if (t === q && (this.asid[i] === asid || this.global[i] !== 0)) {
         slot = i;
         break;
       }
+      if (t === INVALID && empty < 0) empty = i;
     }
-    if (slot < 0) {
-      for (let i = base; i < base + ways; i++) {
-        if (this.tag[i] === INVALID) {
-          slot = i;
-          break;
-        }
-      }
-    }
-    if (slot < 0) slot = base + this.victim(setId, base, ways);
+    if (slot < 0) slot = empty >= 0 ? empty : base + this.victim(setId, base, ways);
     this.tag[slot] = q;
     this.asid[slot] = asid;
     this.global[slot] = global ? 1 : 0;

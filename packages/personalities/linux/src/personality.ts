@@ -297,7 +297,8 @@ export function linuxPersonality(opts: LinuxOptions = {}): Personality<LinuxSpac
     }
     const page = pageDown(f.va);
     const base = PTE_USER | ((v.flags & VM_EXEC) === 0 ? PTE_NX : 0);
-    const pte = s.pt.lookup(page);
+    // The MMU's walk just found no PTE for a not-present fault: no second walk to learn that again.
+    const pte = f.reason === 'not-present' ? null : s.pt.lookup(page);
     // Present: the write to a read-only PTE of a writable area that access_error let through.
     if (pte !== null) return wpPage(k, thread, v, page, pte.frame, pte.flags, base);
     if (v.file === null) return anonFault(k, s, v, page, base, f.access === ACCESS_WRITE);
