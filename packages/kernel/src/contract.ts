@@ -7,8 +7,11 @@ import type { Access } from '@polykernel/mmu';
 import type { Kernel } from './kernel.js';
 import type { Process, Thread } from './process.js';
 
-/** A system call argument as the dispatcher passes it: numbers (addresses, flags) or strings (paths). */
-export type SyscallArg = number | string;
+/**
+ * A system call argument as the dispatcher passes it: numbers (addresses, flags), strings (paths)
+ * or string vectors (execve's argv and envp, already copied in from user memory).
+ */
+export type SyscallArg = number | string | readonly string[];
 
 export interface SyscallContext<S> {
   readonly kernel: Kernel<S>;

@@ -61,7 +61,7 @@ export class Kernel<S> {
   readonly init: Process<S>;
   private readonly byName = new Map<string, SyscallSpec<S>>();
   private readonly byNumber = new Map<number, SyscallSpec<S>>();
-  private nextTid = 1;
+  private readonly spaceUsers = new Map<object, number>();
   private readonly pEntry;
   private readonly pReturn;
   private readonly pFault;
@@ -94,17 +94,58 @@ export class Kernel<S> {
 
   // ---- processes ----------------------------------------------------------------------------
 
-  /** A new process with one thread and an empty address space (the personality's), child of `parent`. */
-  createProcess(parent: Process<S> | null, comm: string, creds: Credentials = parent?.creds ?? ROOT): Process<S> {
+  /**
+   * A new process with one thread, child of `parent`. Its address space is a new empty one (the
+   * personality's), or `space` when given: a copy the personality made (fork), or the parent's own
+   * object to share it (CLONE_VM, vfork) — a shared space is torn down when its last user exits.
+   */
+  createProcess(parent: Process<S> | null, comm: string, creds: Credentials = parent?.creds ?? ROOT, space?: S): Process<S> {
     const pid = this.pids.alloc();
     if (pid < 0) throw this.error('EAGAIN', 'ERROR_NOT_ENOUGH_MEMORY', 'no free PID');
     const p = new Process<S>(pid, parent, comm, { ...creds });
-    p.threads.push(new Thread(this.nextTid++, p));
-    p.space = this.personality.createAddressSpace(this, p);
+    p.threads.push(new Thread(pid, p));
+    p.space = space ?? this.personality.createAddressSpace(this, p);
+    this.spaceUsers.set(p.space as object, (this.spaceUsers.get(p.space as object) ?? 0) + 1);
     parent?.children.push(p);
     this.processes.set(pid, p);
     this.bus.probe('process:create').publish({ pid, ppid: p.ppid, comm });
     return p;
+  }
+
+  /** A new thread in `p` (clone with CLONE_THREAD): its TID comes from the PID space, as on Linux. */
+  createThread(p: Process<S>): Thread {
+    const tid = this.pids.alloc();
+    if (tid < 0) throw this.error('EAGAIN', 'ERROR_NOT_ENOUGH_MEMORY', 'no free TID');
+    const t = new Thread(tid, p);
+    p.threads.push(t);
+    return t;
+  }
+
+  /** How many live processes use this address space (mm_users, counted per process). */
+  spaceUsersOf(space: S): number {
+    return this.spaceUsers.get(space as object) ?? 0;
+  }
+
+  /**
+   * Give `p` a new address space (exec_mmap): the old one is dropped — torn down if `p` was its
+   * last user (a vfork child leaves its parent's untouched) — and `space` becomes current.
+   */
+  replaceSpace(p: Process<S>, space: S): void {
+    this.dropSpace(p);
+    p.space = space;
+    this.spaceUsers.set(space as object, (this.spaceUsers.get(space as object) ?? 0) + 1);
+  }
+
+  private dropSpace(p: Process<S>): void {
+    const key = p.space as object;
+    const users = (this.spaceUsers.get(key) ?? 1) - 1;
+    if (users > 0) {
+      this.spaceUsers.set(key, users);
+      return;
+    }
+    this.spaceUsers.delete(key);
+    this.personality.destroyAddressSpace(this, p);
+    this.asids.release(key);
   }
 
   /** The process exits: it becomes a zombie, its children go to init, its address space is freed. */
@@ -116,8 +157,7 @@ export class Kernel<S> {
       this.init.children.push(c);
     }
     p.children.length = 0;
-    this.personality.destroyAddressSpace(this, p);
-    this.asids.release(p.space as object);
+    this.dropSpace(p);
     p.state = 'zombie';
     p.killedBy = signal;
     p.exitStatus = this.personality.waitStatus(code, signal);

@@ -10,3 +10,7 @@ export { linuxPersonality } from './personality.js';
 export type { LinuxSpace, LinuxOptions } from './personality.js';
 export { procStatusMemory } from './status.js';
 export { procSmaps, smapsEntry } from './smaps.js';
+export { execve, DEFAULT_CPU } from './exec.js';
+export type { ExecImage, FsFile, FileLookup, CpuDescription, ExecHost } from './exec.js';
+export { AT, AT_NAMES } from './stack.js';
+export { GATE_LINE } from './maps.js';

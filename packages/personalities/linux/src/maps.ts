@@ -22,8 +22,13 @@ export function mapsLine(mm: MmStruct, v: VmArea): string {
   return name === null ? prefix : prefix.padEnd(73) + name;
 }
 
+/** x86-64's vsyscall page: not an area of the mm but shown after them (get_gate_vma), execute-only. */
+export const GATE_LINE = 'ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0'.padEnd(73) + '[vsyscall]';
+
 export function procMaps(mm: MmStruct): string {
-  return [...mm.vmas.iterateFrom(0)].map((v) => mapsLine(mm, v) + '\n').join('');
+  const lines = [...mm.vmas.iterateFrom(0)].map((v) => mapsLine(mm, v) + '\n');
+  if (mm.gateArea) lines.push(GATE_LINE + '\n');
+  return lines.join('');
 }
 
 /** The smaps VmFlags line of an area: each set flag's mnemonic followed by a space, in bit order. */

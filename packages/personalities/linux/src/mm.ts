@@ -11,7 +11,7 @@ import { createIndex, type AddressSpaceIndex } from '@polykernel/vm';
 import {
   MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_TYPE,
   PAGE_SIZE, PROT_EXEC, PROT_SEM, PROT_READ, PROT_WRITE, VM_ACCOUNT, VM_EXEC, VM_GROWSDOWN, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE,
-  VM_MAYWRITE, VM_NORESERVE, MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE, VM_DONTEXPAND, VM_PFNMAP, VM_READ, VM_SHARED, VM_SPECIAL, VM_WRITE,
+  VM_MAYWRITE, VM_NORESERVE, VM_IO, VM_DONTDUMP, MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE, VM_DONTEXPAND, VM_PFNMAP, VM_READ, VM_SHARED, VM_SPECIAL, VM_WRITE,
 } from './flags.js';
 import { VmCommit } from './commit.js';
 import { VmArea, type VmFile } from './vma.js';
@@ -64,6 +64,12 @@ export class MmStruct {
   /** start_code / end_code of the executable (exec sets them; VmExe and VmLib derive from them). */
   startCode = 0;
   endCode = 0;
+  /** start_data / end_data and start_stack (bprm->p after the strings), set by exec. */
+  startData = 0;
+  endData = 0;
+  startStack = 0;
+  /** Whether /proc/<pid>/maps shows x86-64's [vsyscall] gate area (every exec'd x86-64 task has it). */
+  gateArea = false;
   /** Bytes still mapped of each shmem file and what it charged (shmem_acct_size), for the uncharge at eviction. */
   private readonly shmem = new Map<VmFile, { mapped: number; charged: number }>();
 
@@ -499,6 +505,47 @@ export class MmStruct {
     this.insertMerged(heap);
     this.brk = requested;
     return this.brk;
+  }
+
+  /**
+   * vm_brk_flags as exec uses it for a segment's bss pages: anonymous data memory at a fixed place
+   * (VM_DATA_DEFAULT_FLAGS | VM_ACCOUNT, VM_EXEC when the segment asks for it), merged with an
+   * anonymous area just below it as do_brk_flags does.
+   */
+  vmBrkFlags(addr: number, len: number, exec: boolean): void {
+    if (len === 0) return;
+    if (this.mapCount >= this.maxMapCount) throw err('ENOMEM', 'max_map_count reached');
+    if (!this.commit.charge(len / PAGE_SIZE, this.totalVm)) throw err('ENOMEM', 'commit limit');
+    const flags = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_ACCOUNT | (exec ? VM_EXEC : 0);
+    const v = new VmArea(addr, addr + len, flags, addr / PAGE_SIZE);
+    this.mapped(v, len);
+    this.insertMerged(v);
+  }
+
+  /** The stack area exec sets up (setup_arg_pages): VM_STACK_FLAGS, executable only if asked. */
+  setupStack(base: number, top: number, exec: boolean): void {
+    const flags = VM_GROWSDOWN | VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_ACCOUNT | (exec ? VM_EXEC : 0);
+    this.addArea(new VmArea(base, top, flags, base / PAGE_SIZE, null, '[stack]'));
+  }
+
+  /**
+   * map_vdso (arch/x86/entry/vdso/vma.c): the vDSO's data pages and text as special mappings
+   * where mmap(NULL) would put them. 6.x (6.15+, as the host's 6.18 shows): [vvar] 4 pages,
+   * [vvar_vclock] 2, [vdso] 2; 5.15: [vvar] 4 and [vdso] 2. Returns the [vdso] address.
+   */
+  mapVdso(variant: 'linux-5.15' | 'linux-6.x'): number {
+    const parts: [string, number][] = variant === 'linux-6.x' ? [['[vvar]', 4], ['[vvar_vclock]', 2], ['[vdso]', 2]] : [['[vvar]', 4], ['[vdso]', 2]];
+    const size = parts.reduce((n, [, pages]) => n + pages * PAGE_SIZE, 0);
+    let at = this.getUnmappedArea(0, size, 0);
+    let vdso = 0;
+    for (const [name, pages] of parts) {
+      const text = name === '[vdso]';
+      const flags = text ? VM_READ | VM_EXEC | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_DONTEXPAND : VM_READ | VM_MAYREAD | VM_IO | VM_DONTDUMP | VM_PFNMAP | VM_DONTEXPAND;
+      this.addArea(new VmArea(at, at + pages * PAGE_SIZE, flags, 0, null, name));
+      if (text) vdso = at;
+      at += pages * PAGE_SIZE;
+    }
+    return vdso;
   }
 
   // ---- merging --------------------------------------------------------------------------------

@@ -15,12 +15,13 @@
  *
  * Simplified (documented): the page cache is never evicted or written back.
  */
-import { KernelError, pageDown } from '@polykernel/core';
+import { KernelError, pageDown, Rng } from '@polykernel/core';
 import type { FaultInfo, FaultResolution, Kernel, Personality, Process, SyscallContext, SyscallSpec, Thread } from '@polykernel/kernel';
-import { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, NO_FRAME, PTE_NX, PTE_SW2, PTE_SW3, PTE_USER, PTE_WRITE, type PageTable } from '@polykernel/mmu';
+import { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, NO_FRAME, PTE_NX, PTE_SW2, PTE_SW3, PTE_SW4, PTE_USER, PTE_WRITE, type PageTable } from '@polykernel/mmu';
 import type { OpenFile } from '@polykernel/kernel';
 import { VmCommit, type CommitOptions } from './commit.js';
 import { MAP_ANONYMOUS, MAP_POPULATE, PAGE_SIZE, VM_HUGETLB, VM_LOCKED, VM_PFNMAP, VM_EXEC, VM_READ, VM_SHARED, VM_WRITE } from './flags.js';
+import { DEFAULT_CPU, execve, type CpuDescription, type ExecHost, type ExecImage, type FileLookup, type FsFile } from './exec.js';
 import { MmStruct, pageAlign, type MmOptions } from './mm.js';
 import type { VmArea, VmFile } from './vma.js';
 
@@ -33,6 +34,8 @@ export interface LinuxSpace {
   zeroFrame: number;
   /** hiwater_rss in pages: the resident high-water mark, taken before pages are zapped. */
   hiwaterRss: number;
+  /** What the last execve built (null for a process that never exec'd). */
+  image: ExecImage | null;
 }
 
 export interface LinuxOptions {
@@ -41,6 +44,12 @@ export interface LinuxOptions {
   overcommit?: CommitOptions;
   /** Per-mm options (stack rlimit, mmap_min_addr, max_map_count). */
   mm?: Omit<MmOptions, 'variant' | 'commit'>;
+  /** Where execve finds programs (a sysroot); without one every path is ENOENT. */
+  fs?: FileLookup;
+  /** The CPU's auxv values (AT_HWCAP, AT_HWCAP2, AT_MINSIGSTKSZ). */
+  cpu?: CpuDescription;
+  /** Seed of the kernel's random bytes (AT_RANDOM). */
+  seed?: number;
 }
 
 const MADV_WILLNEED = 3;
@@ -50,6 +59,8 @@ const MADV_FREE = 8;
 const PTE_SHMEM = PTE_SW2;
 /** Software PTE bit marking a page-cache page of a regular file (rss_stat MM_FILEPAGES). */
 const PTE_FILE = PTE_SW3;
+/** Software PTE bit marking a raw PFN mapping (the vDSO's data pages): no struct page, no rss. */
+const PTE_PFN = PTE_SW4;
 /** Out of memory on the fault path: the OOM killer is not modelled yet, so the faulting process dies. */
 const OOM: FaultResolution = { kind: 'signal', signal: 'SIGKILL', code: 'out of memory' };
 /** Linux's signal numbers (x86-64, arch/x86/include/uapi/asm/signal.h). */
@@ -67,6 +78,33 @@ export function linuxPersonality(opts: LinuxOptions = {}): Personality<LinuxSpac
   const vmFiles = new WeakMap<Uint8Array, VmFile>();
   const pageCache = new WeakMap<VmFile, Map<number, number>>();
   let nextIno = 1;
+  // Files exec opened, one VmFile (and so one page cache) per inode; the vDSO's frames per kernel.
+  const inodes = new Map<string, VmFile>();
+  const vdsoFrames = new WeakMap<object, { vvar: number; text: number[] }>();
+  const rng = new Rng(opts.seed ?? 1);
+  const lookup: FileLookup = opts.fs ?? ((): 'ENOENT' => 'ENOENT');
+
+  function execFileOf(f: FsFile): VmFile {
+    const key = `${f.dev[0]}:${f.dev[1]}:${f.ino}`;
+    let v = inodes.get(key);
+    if (v === undefined) inodes.set(key, (v = { path: f.path, dev: f.dev, ino: f.ino, bytes: f.bytes }));
+    return v;
+  }
+
+  /** The kernel's vDSO pages: one data page mapped by PFN, two text pages with a reference of their own. */
+  function vdsoOf(k: Kernel<LinuxSpace>): { vvar: number; text: number[] } {
+    let v = vdsoFrames.get(k);
+    if (v === undefined) {
+      const alloc = (): number => {
+        const f = k.mmu.frames.alloc(0, true);
+        if (f === NO_FRAME) throw new RangeError('no frame for the vDSO');
+        return f;
+      };
+      v = { vvar: alloc(), text: [alloc(), alloc()] };
+      vdsoFrames.set(k, v);
+    }
+    return v;
+  }
 
   function vmFileOf(f: OpenFile): VmFile {
     let v = vmFiles.get(f.bytes);
@@ -95,7 +133,7 @@ export function linuxPersonality(opts: LinuxOptions = {}): Personality<LinuxSpac
     const s = p.space;
     s.hiwaterRss = Math.max(s.hiwaterRss, s.rss.anon + s.rss.file + s.rss.shmem);
     const removed = s.pt.unmap(start, end - start, (_va, frame, _size, flags) => {
-      if (frame === zero) return;
+      if (frame === zero || (flags & PTE_PFN) !== 0) return;
       if ((flags & PTE_SHMEM) !== 0) s.rss.shmem--;
       else if ((flags & PTE_FILE) !== 0) s.rss.file--;
       else s.rss.anon--;
@@ -264,7 +302,67 @@ export function linuxPersonality(opts: LinuxOptions = {}): Personality<LinuxSpac
       }),
     },
     { name: 'getpid', number: 39, args: [], handler: (ctx) => ctx.process.pid },
+    {
+      name: 'execve', number: 59, args: ['filename', 'argv', 'envp'],
+      handler: (ctx, a) => {
+        const path = typeof a[0] === 'string' ? a[0] : '';
+        const argv = Array.isArray(a[1]) ? (a[1] as readonly string[]) : [];
+        const envp = Array.isArray(a[2]) ? (a[2] as readonly string[]) : [];
+        const state = { committed: false };
+        try {
+          const image = execve(execHost(ctx, () => { state.committed = true; }), path, argv, envp);
+          ctx.process.space.image = image;
+          // __set_task_comm(kbasename(bprm->filename)), TASK_COMM_LEN 16.
+          ctx.process.comm = (path.split('/').pop() ?? path).slice(0, 15);
+          return 0;
+        } catch (e) {
+          if (!(e instanceof KernelError)) throw e;
+          // Past the point of no return the old image is gone: the task gets SIGSEGV (bprm_execve).
+          if (state.committed) {
+            ctx.kernel.signal(ctx.process, 'SIGSEGV', e.message);
+            return 0;
+          }
+          return ctx.fail(e.errno, e.message);
+        }
+      },
+    },
   ];
+
+  /** What exec needs from the kernel: the file system, a new mm at the point of no return, user copies. */
+  function execHost(ctx: SyscallContext<LinuxSpace>, onCommit: () => void): ExecHost {
+    const k = ctx.kernel;
+    const p = ctx.process;
+    const c = p.creds;
+    const touch = (va: number, bytes: Uint8Array): void => {
+      const frames = k.mmu.frames;
+      for (let at = va; at < va + bytes.length;) {
+        const next = Math.min(pageDown(at) + PAGE_SIZE, va + bytes.length);
+        const pa = k.access(ctx.thread, at, ACCESS_WRITE);
+        if (pa < 0) throw new KernelError('linux', 'EFAULT', `cannot write the new stack at 0x${at.toString(16)}`);
+        if (frames.contentsEnabled) frames.write(pa, bytes.subarray(at - va, next - va));
+        at = next;
+      }
+    };
+    return {
+      lookup,
+      stackRlimit: opts.mm?.stackRlimit ?? 8 * 1024 * 1024,
+      variant,
+      cpu: opts.cpu ?? DEFAULT_CPU,
+      uid: c.uid, gid: c.gid, euid: c.euid, egid: c.egid,
+      vmFile: execFileOf,
+      randomBytes: () => Uint8Array.from({ length: 16 }, () => rng.below(256)),
+      newMm: () => {
+        onCommit();
+        const space = k.personality.createAddressSpace(k, p);
+        k.replaceSpace(p, space);
+        return space.mm;
+      },
+      copyToUser: touch,
+      clearUser: (va, len) => {
+        touch(va, new Uint8Array(len));
+      },
+    };
+  }
 
   /**
    * mm/gup.c populate_vma_page_range: fault every page in now, writing where the area is private
@@ -301,10 +399,32 @@ export function linuxPersonality(opts: LinuxOptions = {}): Personality<LinuxSpac
     const pte = f.reason === 'not-present' ? null : s.pt.lookup(page);
     // Present: the write to a read-only PTE of a writable area that access_error let through.
     if (pte !== null) return wpPage(k, thread, v, page, pte.frame, pte.flags, base);
+    if (v.name === '[vdso]' || (v.flags & VM_PFNMAP) !== 0) return specialFault(k, s, v, page, base);
     if (v.file === null) return anonFault(k, s, v, page, base, f.access === ACCESS_WRITE);
     if (isShmem(v)) return shmemFault(k, s, v, page, base);
     if (v.file.bytes !== undefined) return fileFault(k, s, v, page, base, f.access === ACCESS_WRITE);
     return { kind: 'signal', signal: 'SIGBUS', code: 'BUS_ADRERR' }; // a layout-only file: no bytes to read
+  }
+
+  /**
+   * The vDSO's special mappings: [vdso] text pages come from special_mapping_fault (a page with a
+   * struct page: counted as a file page), the data pages from vvar_fault by PFN (not counted).
+   */
+  function specialFault(k: Kernel<LinuxSpace>, s: LinuxSpace, v: VmArea, page: number, base: number): FaultResolution {
+    const d = vdsoOf(k);
+    const index = (page - v.start) / PAGE_SIZE;
+    if ((v.flags & VM_PFNMAP) !== 0) {
+      s.pt.map(page, d.vvar, PAGE_SIZE, base | PTE_PFN);
+      k.metrics.faults.file++;
+      return { kind: 'resolved', how: 'file' };
+    }
+    const frame = d.text[index];
+    if (frame === undefined) return { kind: 'signal', signal: 'SIGBUS', code: 'BUS_ADRERR' };
+    k.mmu.frames.ref(frame);
+    s.pt.map(page, frame, PAGE_SIZE, base | PTE_FILE);
+    s.rss.file++;
+    k.metrics.faults.file++;
+    return { kind: 'resolved', how: 'file' };
   }
 
   /** do_anonymous_page: a read maps the shared zero page, a write a zeroed frame of its own. */
@@ -436,13 +556,14 @@ export function linuxPersonality(opts: LinuxOptions = {}): Personality<LinuxSpac
       rss: { anon: 0, file: 0, shmem: 0 },
       zeroFrame: zeroPage(k),
       hiwaterRss: 0,
+      image: null,
     }),
     destroyAddressSpace: (k, p) => {
       const s = p.space;
       const zero = zeroPage(k);
       const frames = k.mmu.frames;
-      s.pt.destroy((_va, frame) => {
-        if (frame !== zero && frames.unref(frame) === 0) frames.free(frame);
+      s.pt.destroy((_va, frame, _size, flags) => {
+        if (frame !== zero && (flags & PTE_PFN) === 0 && frames.unref(frame) === 0) frames.free(frame);
       });
       // exit_mmap: every area goes, returning its commit charge and its shmem file's pages.
       const files = shmemIn(s, 0, s.mm.taskSize);
