@@ -67,6 +67,8 @@ export interface Personality<S> {
   destroyAddressSpace(kernel: Kernel<S>, process: Process<S>): void;
   /** The page table the MMU walks for this process. */
   pageTableOf(space: S): import('@polykernel/mmu').PageTable;
+  /** Called after a process became a zombie (wake a vfork parent or a waiting parent, SIGCHLD). */
+  onExit?(kernel: Kernel<S>, process: Process<S>): void;
   /** Resolve a fault (demand paging, COW, stack growth) or say which signal it becomes. */
   handleFault(kernel: Kernel<S>, thread: Thread, fault: FaultInfo): FaultResolution;
 }

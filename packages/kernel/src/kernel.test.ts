@@ -49,7 +49,7 @@ function toy(errorSpace: 'freebsd' | 'win32' = 'freebsd', profile = 'x86-64'): P
 
 describe('processes', () => {
   it('init is pid 1; children, exit to zombie, reparenting to init, reaping frees the PID', () => {
-    const k = new Kernel(toy(), { frames: 4096 });
+    const k = new Kernel(toy(), { frames: 4096, initReaps: false });
     expect(k.init.pid).toBe(1);
     const a = k.createProcess(k.init, 'a');
     const b = k.createProcess(a, 'b');
@@ -118,12 +118,13 @@ describe('memory access and faults', () => {
     k.bus.subscribe('signal', (e) => signals.push(`${e.pid}:${e.signal}:${e.code}`));
     expect(k.access(p.threads[0]!, 0x5000, ACCESS_READ)).toBe(-1);
     expect(signals).toEqual([`${p.pid}:SIGSEGV:SEGV_MAPERR`]);
-    expect([p.state, p.killedBy, p.exitStatus]).toEqual(['zombie', 'SIGSEGV', 11]);
+    // Its parent is init, which reaps it at once.
+    expect([p.state, p.killedBy, p.exitStatus]).toEqual(['dead', 'SIGSEGV', 11]);
     expect(k.metrics.faults.segv).toBe(1);
   });
 
   it('each process sees its own memory; exit returns every frame', () => {
-    const k = new Kernel(toy(), { frames: 4096, contents: true });
+    const k = new Kernel(toy(), { frames: 4096, contents: true, initReaps: false });
     const free0 = k.mmu.frames.freeFrames;
     const a = k.createProcess(k.init, 'a');
     const b = k.createProcess(k.init, 'b');

@@ -24,6 +24,11 @@ export interface KernelEvents {
   signal: { pid: number; signal: string; code: string };
   'process:create': { pid: number; ppid: number; comm: string };
   'process:exit': { pid: number; status: number; signal: string | null };
+  /** A fork/clone finished: what it copied and what it cost (simulated cycles). */
+  fork: { pid: number; child: number; flags: number; vmas: number; ptes: number; tables: number; cycles: number };
+  exec: { pid: number; path: string; interpreter: string | null };
+  /** The out-of-memory killer chose a victim. */
+  'oom:kill': { pid: number; victim: number; points: number; reason: string };
 }
 
 export interface KernelOptions {
@@ -38,6 +43,8 @@ export interface KernelOptions {
   cpus?: number;
   /** PID allocation range (Linux pid_max). */
   pidMax?: number;
+  /** init reaps its zombie children at once, as a real init's wait loop does (default true). */
+  initReaps?: boolean;
 }
 
 export interface SyscallResult {
@@ -62,6 +69,7 @@ export class Kernel<S> {
   private readonly byName = new Map<string, SyscallSpec<S>>();
   private readonly byNumber = new Map<number, SyscallSpec<S>>();
   private readonly spaceUsers = new Map<object, number>();
+  private readonly initReaps: boolean;
   private readonly pEntry;
   private readonly pReturn;
   private readonly pFault;
@@ -79,6 +87,7 @@ export class Kernel<S> {
     this.vm = new VmSystem(this.mmu.frames, { swapSlots: opts.swapSlots ?? 0, metrics: this.metrics });
     this.clock = new CycleClock(this.metrics, profile.hz);
     this.pids = new PidAllocator(opts.pidMax ?? 4_194_304);
+    this.initReaps = opts.initReaps ?? true;
     this.asids = new AsidAllocator(this.mmu.asidCount, () => {
       for (const c of this.mmu.cpus) this.mmu.flushAll(c.id);
     });
@@ -162,6 +171,9 @@ export class Kernel<S> {
     p.killedBy = signal;
     p.exitStatus = this.personality.waitStatus(code, signal);
     this.bus.probe('process:exit').publish({ pid: p.pid, status: p.exitStatus, signal });
+    this.personality.onExit?.(this, p);
+    // init waits for its children all the time: orphans and its own children are reaped at once.
+    if (this.initReaps) for (const c of [...this.init.children]) if (c.state === 'zombie') this.reap(c);
   }
 
   /** Reap a zombie (wait): remove it from the table and free its PID. Returns its wait status. */

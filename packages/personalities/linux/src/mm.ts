@@ -11,7 +11,7 @@ import { createIndex, type AddressSpaceIndex } from '@polykernel/vm';
 import {
   MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_TYPE,
   PAGE_SIZE, PROT_EXEC, PROT_SEM, PROT_READ, PROT_WRITE, VM_ACCOUNT, VM_EXEC, VM_GROWSDOWN, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE,
-  VM_MAYWRITE, VM_NORESERVE, VM_IO, VM_DONTDUMP, MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE, VM_DONTEXPAND, VM_PFNMAP, VM_READ, VM_SHARED, VM_SPECIAL, VM_WRITE,
+  VM_MAYWRITE, VM_NORESERVE, VM_IO, VM_DONTDUMP, VM_DONTCOPY, MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE, VM_DONTEXPAND, VM_PFNMAP, VM_READ, VM_SHARED, VM_SPECIAL, VM_WRITE,
 } from './flags.js';
 import { VmCommit } from './commit.js';
 import { VmArea, type VmFile } from './vma.js';
@@ -546,6 +546,49 @@ export class MmStruct {
       at += pages * PAGE_SIZE;
     }
     return vdso;
+  }
+
+  /**
+   * dup_mm → dup_mmap (kernel/fork.c): this (new, empty) mm becomes a copy of `src` — its layout
+   * fields, and one area per source area except VM_DONTCOPY ones, each VM_ACCOUNT area charged
+   * again (ENOMEM when the commit limit refuses). A copied area that had an anon_vma gets a new one
+   * of its own (anon_vma_fork), so the child's areas never merge with each other through the
+   * parent's. Shared memory files stay shared: both mms count their mappings on one record.
+   * Returns the areas copied, source and copy, for copy_page_range.
+   */
+  forkFrom(src: MmStruct): [VmArea, VmArea][] {
+    this.startBrk = src.startBrk;
+    this.brk = src.brk;
+    this.startCode = src.startCode;
+    this.endCode = src.endCode;
+    this.startData = src.startData;
+    this.endData = src.endData;
+    this.startStack = src.startStack;
+    this.gateArea = src.gateArea;
+    const pairs: [VmArea, VmArea][] = [];
+    let charged = 0;
+    for (const v of src.vmas.iterateFrom(0)) {
+      if ((v.flags & VM_DONTCOPY) !== 0) continue;
+      if ((v.flags & VM_ACCOUNT) !== 0) {
+        if (!this.commit.charge(v.length / PAGE_SIZE, this.totalVm)) {
+          this.commit.uncharge(charged);
+          throw err('ENOMEM', 'the commit limit refuses the copy of a private writable area');
+        }
+        charged += v.length / PAGE_SIZE;
+      }
+      const c = v.slice(v.start, v.end);
+      c.anonVma = v.anonVma === 0 ? 0 : this.nextAnonVma++;
+      this.vmas.insert(c);
+      this.statAccount(c.flags, c.length / PAGE_SIZE);
+      const shm = c.file === null ? undefined : src.shmem.get(c.file);
+      if (shm !== undefined) {
+        shm.mapped += c.length;
+        this.shmem.set(c.file!, shm);
+      }
+      pairs.push([v, c]);
+    }
+    this.hiwaterVm = this.totalVm;
+    return pairs;
   }
 
   // ---- merging --------------------------------------------------------------------------------

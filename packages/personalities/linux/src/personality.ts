@@ -20,9 +20,13 @@ import type { FaultInfo, FaultResolution, Kernel, Personality, Process, SyscallC
 import { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, NO_FRAME, PTE_NX, PTE_SW2, PTE_SW3, PTE_SW4, PTE_USER, PTE_WRITE, type PageTable } from '@polykernel/mmu';
 import type { OpenFile } from '@polykernel/kernel';
 import { VmCommit, type CommitOptions } from './commit.js';
-import { MAP_ANONYMOUS, MAP_POPULATE, PAGE_SIZE, VM_HUGETLB, VM_LOCKED, VM_PFNMAP, VM_EXEC, VM_READ, VM_SHARED, VM_WRITE } from './flags.js';
+import { MAP_ANONYMOUS, MAP_POPULATE, PAGE_SIZE, VM_HUGETLB, VM_LOCKED, VM_MAYWRITE, VM_MIXEDMAP, VM_PFNMAP, VM_EXEC, VM_READ, VM_SHARED, VM_WRITE } from './flags.js';
 import { DEFAULT_CPU, execve, type CpuDescription, type ExecHost, type ExecImage, type FileLookup, type FsFile } from './exec.js';
 import { MmStruct, pageAlign, type MmOptions } from './mm.js';
+import {
+  CLONE, checkCloneFlags, defaultAction, newTask, OOM_SKIP, oomBadness, oomScore, SIGNAL_NAMES, SIGNALS, TASK, validWaitOptions, WAIT,
+  type LinuxTask, type OomInput,
+} from './tasks.js';
 import type { VmArea, VmFile } from './vma.js';
 
 /** Per-process state: the mm, its page table, and resident pages by type (mm->rss_stat). */
@@ -61,14 +65,31 @@ const PTE_SHMEM = PTE_SW2;
 const PTE_FILE = PTE_SW3;
 /** Software PTE bit marking a raw PFN mapping (the vDSO's data pages): no struct page, no rss. */
 const PTE_PFN = PTE_SW4;
-/** Out of memory on the fault path: the OOM killer is not modelled yet, so the faulting process dies. */
+/** Out of memory on the fault path with the faulting task chosen by the OOM killer (or none killable). */
 const OOM: FaultResolution = { kind: 'signal', signal: 'SIGKILL', code: 'out of memory' };
-/** Linux's signal numbers (x86-64, arch/x86/include/uapi/asm/signal.h). */
-const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGBUS: 7, SIGFPE: 8, SIGKILL: 9, SIGUSR1: 10, SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15 };
+/**
+ * Simulated cycles of the process calls, calibrated on host-costs.md (Zen 4 KVM guest, 3 GHz
+ * nominal): fork+_exit+waitpid of a minimal process ≈ 112 µs plus ≈ 118 ns per resident page.
+ */
+export const PROCESS_COSTS = { forkBase: 300_000, forkPerVma: 1_500, forkPerPte: 350, exitBase: 30_000 } as const;
+/** The value wait4 returns to a caller it put to sleep: restart the call once the thread runs again (-ERESTARTSYS). */
+export const RESTART_SYSCALL = -512;
 
 const num = (a: unknown): number => (typeof a === 'number' ? a : Number.NaN);
 
-export function linuxPersonality(opts: LinuxOptions = {}): Personality<LinuxSpace> {
+/** The Linux personality: the core's contract plus the Linux-only views (tasks, dmesg, OOM scores). */
+export interface LinuxPersonality extends Personality<LinuxSpace> {
+  /** task_struct's Linux-only fields for a thread (created on first use). */
+  task(t: Thread): LinuxTask;
+  /** The kernel log (the OOM killer's reports). */
+  dmesg(k: Kernel<LinuxSpace>): readonly string[];
+  /** /proc/<pid>/oom_score and the raw oom_badness points. */
+  oomScore(k: Kernel<LinuxSpace>, p: Process<LinuxSpace>): { score: number; badness: number };
+  /** Run the OOM killer now (as a failed allocation would): the victim's pid, or null. */
+  outOfMemory(k: Kernel<LinuxSpace>, current: Thread | null): number | null;
+}
+
+export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
   const variant = opts.variant ?? 'linux-6.x';
   const commit = new VmCommit(opts.overcommit);
   // The shared zero page and each shmem file's pages, per kernel (a personality object may serve several).
@@ -82,6 +103,22 @@ export function linuxPersonality(opts: LinuxOptions = {}): Personality<LinuxSpac
   const inodes = new Map<string, VmFile>();
   const vdsoFrames = new WeakMap<object, { vvar: number; text: number[] }>();
   const rng = new Rng(opts.seed ?? 1);
+  const tasks = new WeakMap<Thread, LinuxTask>();
+  const logs = new WeakMap<object, string[]>();
+  /** The thread whose fault is being handled (the OOM killer's `current`). */
+  let current: Thread | null = null;
+
+  function taskOf(t: Thread): LinuxTask {
+    let task = tasks.get(t);
+    if (task === undefined) tasks.set(t, (task = newTask()));
+    return task;
+  }
+
+  function logOf(k: Kernel<LinuxSpace>): string[] {
+    let l = logs.get(k);
+    if (l === undefined) logs.set(k, (l = []));
+    return l;
+  }
   const lookup: FileLookup = opts.fs ?? ((): 'ENOENT' => 'ENOENT');
 
   function execFileOf(f: FsFile): VmFile {
@@ -148,7 +185,8 @@ export function linuxPersonality(opts: LinuxOptions = {}): Personality<LinuxSpac
   }
 
   function releaseUnmapped(k: Kernel<LinuxSpace>, s: LinuxSpace, files: VmFile[]): void {
-    for (const f of files) if (shmemPages.has(f) && !anyMaps(s.mm, f)) releaseShmem(k, f);
+    // The shmem file lives while any mm maps it (fork shares it between parent and child).
+    for (const f of files) if (shmemPages.has(f) && !anyMaps(s.mm, f) && ![...k.processes.values()].some((p) => p.space !== s && anyMaps(p.space.mm, f))) releaseShmem(k, f);
   }
 
   /**
@@ -312,6 +350,8 @@ export function linuxPersonality(opts: LinuxOptions = {}): Personality<LinuxSpac
         try {
           const image = execve(execHost(ctx, () => { state.committed = true; }), path, argv, envp);
           ctx.process.space.image = image;
+          releaseVforkParent(ctx.thread);
+          ctx.kernel.bus.probe('exec').publish({ pid: ctx.process.pid, path: image.path, interpreter: image.interpreter });
           // __set_task_comm(kbasename(bprm->filename)), TASK_COMM_LEN 16.
           ctx.process.comm = (path.split('/').pop() ?? path).slice(0, 15);
           return 0;
@@ -324,6 +364,329 @@ export function linuxPersonality(opts: LinuxOptions = {}): Personality<LinuxSpac
           }
           return ctx.fail(e.errno, e.message);
         }
+      },
+    },
+  ];
+
+
+  // ---- memory pressure: the OOM killer (mm/oom_kill.c) ----------------------------------------
+
+  /** A frame for the fault path; when memory is out, out_of_memory() kills a victim and the allocation is retried. */
+  function allocPage(k: Kernel<LinuxSpace>, zeroed: boolean): number {
+    for (;;) {
+      const f = k.mmu.frames.alloc(0, zeroed);
+      if (f !== NO_FRAME) return f;
+      const victim = outOfMemory(k, current);
+      // Nothing killable, or the faulting task itself was chosen: its fault fails (it gets SIGKILL).
+      if (victim === null || victim === current?.process.pid) return NO_FRAME;
+    }
+  }
+
+  function totalPages(k: Kernel<LinuxSpace>): number {
+    return k.mmu.frames.frameCount + k.vm.swap.slots;
+  }
+
+  function oomInput(k: Kernel<LinuxSpace>, p: Process<LinuxSpace>): OomInput {
+    const s = p.space;
+    const leader = p.threads[0];
+    let tables = 0;
+    for (let l = 1; l < s.pt.tablesByLevel.length; l++) tables += s.pt.tablesByLevel[l]!;
+    return {
+      rssPages: s.rss.anon + s.rss.file + s.rss.shmem,
+      swapEntries: 0,
+      pgtablesBytes: tables * PAGE_SIZE,
+      oomScoreAdj: leader === undefined ? 0 : taskOf(leader).oomScoreAdj,
+      unkillable: p === k.init || p.state !== 'running',
+      inVfork: leader !== undefined && taskOf(leader).vforkParent !== null,
+    };
+  }
+
+  /**
+   * out_of_memory → select_bad_process → oom_kill_process: the running process with the most
+   * oom_badness points is killed with SIGKILL (on equal points the one found later, as
+   * oom_evaluate_task's `points < chosen_points` test keeps it), with the kernel's report in dmesg.
+   */
+  function outOfMemory(k: Kernel<LinuxSpace>, cur: Thread | null): number | null {
+    const total = totalPages(k);
+    const log = logOf(k);
+    const kb = (pages: number): number => pages * (PAGE_SIZE / 1024);
+    let chosen: Process<LinuxSpace> | null = null;
+    let chosenPoints = OOM_SKIP;
+    const rows: string[] = [];
+    for (const p of k.processes.values()) {
+      const input = oomInput(k, p);
+      const points = oomBadness(input, total);
+      if (p.state === 'running' && p !== k.init) {
+        const s = p.space;
+        rows.push(`[${String(p.pid).padStart(7)}] ${String(p.creds.uid).padStart(5)} ${String(p.pid).padStart(5)} ${String(s.mm.totalVm).padStart(8)} ${String(input.rssPages).padStart(8)} ${String(s.rss.anon).padStart(8)} ${String(s.rss.file).padStart(8)} ${String(s.rss.shmem).padStart(9)} ${String(input.pgtablesBytes).padStart(14)} ${String(0).padStart(8)} ${String(input.oomScoreAdj).padStart(13)} ${p.comm}`);
+      }
+      if (points === OOM_SKIP || points < chosenPoints) continue;
+      chosen = p;
+      chosenPoints = points;
+    }
+    const curProc = cur?.process as Process<LinuxSpace> | undefined;
+    const adj = cur === null ? 0 : taskOf(cur).oomScoreAdj;
+    log.push(`${curProc?.comm ?? 'kernel'} invoked oom-killer: gfp_mask=0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP), order=0, oom_score_adj=${adj}`);
+    log.push('Tasks state (memory values in pages):');
+    log.push('[  pid  ]   uid  tgid total_vm      rss rss_anon rss_file rss_shmem pgtables_bytes swapents oom_score_adj name');
+    log.push(...rows);
+    if (chosen === null) {
+      log.push('Out of memory and no killable processes...');
+      return null;
+    }
+    const s = chosen.space;
+    const input = oomInput(k, chosen);
+    log.push(`oom-kill:constraint=CONSTRAINT_NONE,task=${chosen.comm},pid=${chosen.pid},uid=${chosen.creds.uid}`);
+    log.push(`Out of memory: Killed process ${chosen.pid} (${chosen.comm}) total-vm:${kb(s.mm.totalVm)}kB, anon-rss:${kb(s.rss.anon)}kB, file-rss:${kb(s.rss.file)}kB, shmem-rss:${kb(s.rss.shmem)}kB, UID:${chosen.creds.uid} pgtables:${input.pgtablesBytes / 1024}kB oom_score_adj:${input.oomScoreAdj}`);
+    k.bus.probe('oom:kill').publish({ pid: curProc?.pid ?? 0, victim: chosen.pid, points: chosenPoints, reason: 'out of memory' });
+    if (chosen !== curProc) k.signal(chosen, 'SIGKILL', 'oom-kill');
+    return chosen.pid;
+  }
+
+  // ---- fork: copy_process and dup_mmap (kernel/fork.c, mm/memory.c copy_page_range) ----------
+
+  /**
+   * The child's address space: the areas (MmStruct.forkFrom) and, for areas with anonymous pages
+   * or raw PFN mappings, their PTEs (vma_needs_copy: file and shmem areas without anon_vma fault
+   * their pages in again). In a private writable area (is_cow_mapping) a writable PTE is made
+   * read-only in both parent and child and the page gains a reference; the next write to it is
+   * do_wp_page's copy. Shared areas' PTEs are copied as they are.
+   */
+  function dupMmap(k: Kernel<LinuxSpace>, parent: Process<LinuxSpace>, thread: Thread, child: LinuxSpace): { vmas: number; ptes: number; tables: number } {
+    const src = parent.space;
+    const frames = k.mmu.frames;
+    const tables0 = child.pt.tablePages;
+    const pairs = child.mm.forkFrom(src.mm);
+    let ptes = 0;
+    let wrprotected = false;
+    for (const [v] of pairs) {
+      if (v.anonVma === 0 && (v.flags & (VM_PFNMAP | VM_MIXEDMAP)) === 0) continue;
+      const cow = (v.flags & (VM_SHARED | VM_MAYWRITE)) === VM_MAYWRITE;
+      const entries: [number, number, number][] = [];
+      src.pt.forEachLeaf(v.start, v.length, (va, frame, _size, flags) => entries.push([va, frame, flags]));
+      for (const [va, frame, flags] of entries) {
+        let f = flags;
+        if (cow && (flags & PTE_WRITE) !== 0) {
+          src.pt.updateFlags(va, 0, PTE_WRITE);
+          f &= ~PTE_WRITE;
+          wrprotected = true;
+        }
+        child.pt.map(va, frame, PAGE_SIZE, f);
+        ptes++;
+        if ((flags & PTE_PFN) !== 0 || frame === src.zeroFrame) continue;
+        frames.ref(frame);
+        if ((flags & PTE_SHMEM) !== 0) child.rss.shmem++;
+        else if ((flags & PTE_FILE) !== 0) child.rss.file++;
+        else child.rss.anon++;
+      }
+    }
+    // flush_tlb_mm: the parent's cached writable translations must go.
+    if (wrprotected) k.mmu.shootdown(thread.cpu, k.asidOf(parent), 0, src.mm.taskSize);
+    child.hiwaterRss = child.rss.anon + child.rss.file + child.rss.shmem;
+    return { vmas: pairs.length, ptes, tables: child.pt.tablePages - tables0 };
+  }
+
+  /** kernel_clone → copy_process, for clone, fork and vfork. Returns the child's PID (or TID). */
+  function doClone(ctx: SyscallContext<LinuxSpace>, flags: number): number {
+    const k = ctx.kernel;
+    const p = ctx.process;
+    const t = ctx.thread;
+    const bad = checkCloneFlags(flags, p === k.init, p.creds.euid === 0);
+    if (bad !== null) return ctx.fail(bad.errno, bad.why);
+    const m = k.metrics;
+    const start = m.cycles;
+    m.cycles += PROCESS_COSTS.forkBase;
+    const parentTask = taskOf(t);
+    if ((flags & CLONE.THREAD) !== 0) {
+      const nt = k.createThread(p);
+      tasks.set(nt, newTask(parentTask.oomScoreAdj, 0));
+      return nt.tid;
+    }
+    let space: LinuxSpace;
+    let copied = { vmas: 0, ptes: 0, tables: 0 };
+    if ((flags & CLONE.VM) !== 0) space = p.space;
+    else {
+      space = k.personality.createAddressSpace(k, p);
+      try {
+        copied = dupMmap(k, p, t, space);
+      } catch (e) {
+        // dup_mmap failed (commit limit): the half-built mm is torn down, fork returns ENOMEM.
+        destroySpace(k, space);
+        if (e instanceof KernelError) return ctx.fail(e.errno, e.message);
+        throw e;
+      }
+    }
+    m.cycles += copied.vmas * PROCESS_COSTS.forkPerVma + copied.ptes * PROCESS_COSTS.forkPerPte;
+    const parentOfChild = (flags & CLONE.PARENT) !== 0 && p.parent !== null ? p.parent : p;
+    const child = k.createProcess(parentOfChild, p.comm, p.creds, space);
+    // copy_files: the child gets its own copy of the descriptor table (CLONE_FILES sharing is not modelled).
+    for (const f of p.files) child.files.push(f);
+    const ct = newTask(parentTask.oomScoreAdj, flags & CLONE.CSIGNAL);
+    tasks.set(child.threads[0]!, ct);
+    if ((flags & CLONE.VFORK) !== 0) {
+      // The parent sleeps (TASK_UNINTERRUPTIBLE) until the child execs or exits (wait_for_vfork_done).
+      ct.vforkParent = t;
+      parentTask.state = TASK.UNINTERRUPTIBLE;
+      t.state = 'blocked';
+    }
+    k.bus.probe('fork').publish({ pid: p.pid, child: child.pid, flags, ...copied, cycles: m.cycles - start });
+    return child.pid;
+  }
+
+  /** mm_release → complete_vfork_done: the vfork parent runs again. */
+  function releaseVforkParent(t: Thread): void {
+    const task = taskOf(t);
+    const parent = task.vforkParent;
+    if (parent === null) return;
+    task.vforkParent = null;
+    taskOf(parent).state = TASK.RUNNING;
+    if (parent.state === 'blocked') parent.state = 'runnable';
+  }
+
+  /** Children wait4 may report: pid match and the __WCLONE/__WALL rule on the exit signal (eligible_child). */
+  function eligibleChildren(p: Process<LinuxSpace>, pid: number, options: number): Process<LinuxSpace>[] {
+    return p.children.filter((c) => {
+      if (pid > 0 && c.pid !== pid) return false;
+      if (pid < -1) return false; // process groups are not modelled: no child is in group -pid
+      const leader = c.threads[0];
+      const sig = leader === undefined ? SIGNALS.SIGCHLD! : taskOf(leader).exitSignal;
+      if ((options & WAIT.__WALL) !== 0) return true;
+      return (sig !== SIGNALS.SIGCHLD) === ((options & WAIT.__WCLONE) !== 0);
+    });
+  }
+
+  /** Store a wait status at a user address (put_user), as wait4's stat_addr. */
+  function putStatus(ctx: SyscallContext<LinuxSpace>, addr: number, status: number): boolean {
+    if (addr === 0) return true;
+    const pa = ctx.kernel.access(ctx.thread, addr, ACCESS_WRITE);
+    if (pa < 0) return false;
+    const frames = ctx.kernel.mmu.frames;
+    if (frames.contentsEnabled) frames.write(pa, Uint8Array.of(status & 0xff, (status >> 8) & 0xff, 0, 0));
+    return true;
+  }
+
+  function sendSignal(k: Kernel<LinuxSpace>, target: Process<LinuxSpace>, sig: string): void {
+    if (target.state !== 'running') return;
+    // init (SIGNAL_UNKILLABLE) gets no default-action signals from user space.
+    if (target === k.init) return;
+    const action = defaultAction(sig);
+    const threads = target.threads;
+    if (action === 'ign') return;
+    if (action === 'stop' || action === 'cont') {
+      for (const th of threads) {
+        const task = taskOf(th);
+        if (action === 'stop' && task.state !== TASK.STOPPED) {
+          task.state = TASK.STOPPED;
+          task.stopSignal = SIGNALS[sig]!;
+          task.stopReported = false;
+          th.state = 'blocked';
+        } else if (action === 'cont' && task.state === TASK.STOPPED) {
+          task.state = TASK.RUNNING;
+          th.state = 'runnable';
+        }
+      }
+      if (target.parent !== null) wakeWaiters(target.parent);
+      return;
+    }
+    k.signal(target, sig, 'SI_USER');
+  }
+
+  /** A child changed state: threads of `parent` sleeping in wait4 run again (and restart the call). */
+  function wakeWaiters(parent: Process<LinuxSpace>): void {
+    for (const th of parent.threads) {
+      const task = taskOf(th);
+      if (task.state === TASK.INTERRUPTIBLE && th.state === 'blocked') {
+        task.state = TASK.RUNNING;
+        th.state = 'runnable';
+      }
+    }
+  }
+
+  const lifecycle: SyscallSpec<LinuxSpace>[] = [
+    { name: 'clone', number: 56, args: ['flags', 'newsp', 'parent_tid', 'child_tid', 'tls'], handler: (ctx, a) => doClone(ctx, num(a[0])) },
+    { name: 'fork', number: 57, args: [], handler: (ctx) => doClone(ctx, SIGNALS.SIGCHLD!) },
+    { name: 'vfork', number: 58, args: [], handler: (ctx) => doClone(ctx, CLONE.VM | CLONE.VFORK | SIGNALS.SIGCHLD!) },
+    {
+      name: 'exit', number: 60, args: ['error_code'],
+      handler: (ctx, a) => {
+        // exit(2) ends the calling thread; the process ends with its last thread (do_exit).
+        const t = ctx.thread;
+        t.state = 'dead';
+        ctx.kernel.metrics.cycles += PROCESS_COSTS.exitBase;
+        if (ctx.process.threads.every((th) => th.state === 'dead')) ctx.kernel.exitProcess(ctx.process, num(a[0]) & 0xff);
+        return 0;
+      },
+    },
+    {
+      name: 'wait4', number: 61, args: ['pid', 'stat_addr', 'options', 'rusage'],
+      handler: (ctx, a) => {
+        const [pid, statAddr, options] = [num(a[0]), num(a[1] ?? 0), num(a[2] ?? 0)];
+        if (!validWaitOptions(options)) return ctx.fail('EINVAL', `options 0x${options.toString(16)}`);
+        const p = ctx.process;
+        const task = taskOf(ctx.thread);
+        const kids = eligibleChildren(p, pid === 0 ? -1 : pid, options);
+        if (kids.length === 0) return ctx.fail('ECHILD', 'no child to wait for');
+        const zombie = kids.find((c) => c.state === 'zombie');
+        if (zombie !== undefined) {
+          const status = zombie.exitStatus ?? 0;
+          if (!putStatus(ctx, statAddr, status)) return ctx.fail('EFAULT', 'stat_addr is not writable');
+          const zpid = zombie.pid;
+          ctx.kernel.reap(zombie);
+          task.lastWait = { pid: zpid, status };
+          return zpid;
+        }
+        if ((options & WAIT.WUNTRACED) !== 0) {
+          for (const c of kids) {
+            const ct = c.threads[0] === undefined ? null : taskOf(c.threads[0]);
+            if (ct !== null && ct.state === TASK.STOPPED && !ct.stopReported) {
+              ct.stopReported = true;
+              const status = (ct.stopSignal << 8) | 0x7f;
+              if (!putStatus(ctx, statAddr, status)) return ctx.fail('EFAULT', 'stat_addr is not writable');
+              task.lastWait = { pid: c.pid, status };
+              return c.pid;
+            }
+          }
+        }
+        if ((options & WAIT.WNOHANG) !== 0) return 0;
+        // Sleep (TASK_INTERRUPTIBLE) until a child changes state; the call is then restarted.
+        task.state = TASK.INTERRUPTIBLE;
+        ctx.thread.state = 'blocked';
+        return RESTART_SYSCALL;
+      },
+    },
+    {
+      name: 'kill', number: 62, args: ['pid', 'sig'],
+      handler: (ctx, a) => {
+        const [pid, sigNum] = [num(a[0]), num(a[1])];
+        const k = ctx.kernel;
+        if (!Number.isInteger(sigNum) || sigNum < 0 || sigNum > 64) return ctx.fail('EINVAL', `signal ${sigNum}`);
+        const sig = SIGNAL_NAMES[sigNum];
+        if (sigNum !== 0 && sig === undefined) return ctx.fail('EINVAL', `signal ${sigNum} is not modelled (real-time signals)`);
+        const me = ctx.process.creds;
+        const allowed = (t: Process<LinuxSpace>): boolean => me.euid === 0 || me.uid === t.creds.uid || me.euid === t.creds.uid;
+        let targets: Process<LinuxSpace>[];
+        if (pid > 0) {
+          const t = k.processes.get(pid);
+          if (t === undefined) return ctx.fail('ESRCH', `no process ${pid}`);
+          targets = [t];
+        } else if (pid === -1) {
+          targets = [...k.processes.values()].filter((t) => t !== k.init && t !== ctx.process);
+          if (targets.length === 0) return ctx.fail('ESRCH', 'no process to signal');
+        } else return ctx.fail('ESRCH', 'process groups are not modelled');
+        const permitted = targets.filter(allowed);
+        if (permitted.length === 0) return ctx.fail('EPERM', 'not permitted to signal that process');
+        if (sig !== undefined) for (const t of permitted) sendSignal(k, t, sig);
+        return 0;
+      },
+    },
+    { name: 'getppid', number: 110, args: [], handler: (ctx) => ctx.process.ppid },
+    { name: 'gettid', number: 186, args: [], handler: (ctx) => ctx.thread.tid },
+    {
+      name: 'exit_group', number: 231, args: ['error_code'],
+      handler: (ctx, a) => {
+        ctx.kernel.metrics.cycles += PROCESS_COSTS.exitBase;
+        ctx.kernel.exitProcess(ctx.process, num(a[0]) & 0xff);
+        return 0;
       },
     },
   ];
@@ -380,6 +743,7 @@ export function linuxPersonality(opts: LinuxOptions = {}): Personality<LinuxSpac
   }
 
   function handleFault(k: Kernel<LinuxSpace>, thread: Thread, f: FaultInfo): FaultResolution {
+    current = thread;
     const p = thread.process as Process<LinuxSpace>;
     const s = p.space;
     const m = k.metrics;
@@ -435,7 +799,7 @@ export function linuxPersonality(opts: LinuxOptions = {}): Personality<LinuxSpac
       k.metrics.faults.zeroPage++;
       return { kind: 'resolved', how: 'zeroPage' };
     }
-    const frame = k.mmu.frames.alloc(0, true);
+    const frame = allocPage(k, true);
     if (frame === NO_FRAME) return OOM;
     s.pt.map(page, frame, PAGE_SIZE, base | PTE_WRITE);
     s.rss.anon++;
@@ -460,7 +824,7 @@ export function linuxPersonality(opts: LinuxOptions = {}): Personality<LinuxSpac
       how = 'cowReuse';
     } else {
       const fromZero = old === s.zeroFrame;
-      const frame = frames.alloc(0, fromZero);
+      const frame = allocPage(k, fromZero);
       if (frame === NO_FRAME) return OOM;
       if (!fromZero) {
         frames.copyFrame(old, frame);
@@ -488,7 +852,7 @@ export function linuxPersonality(opts: LinuxOptions = {}): Personality<LinuxSpac
     let frame = cache.get(index);
     if (frame !== undefined) return frame;
     const frames = k.mmu.frames;
-    frame = frames.alloc(0, true);
+    frame = allocPage(k, true);
     if (frame === NO_FRAME) return NO_FRAME;
     if (bytes !== undefined && frames.contentsEnabled) frames.write(frame * PAGE_SIZE, bytes.subarray(index * PAGE_SIZE, Math.min(bytes.length, (index + 1) * PAGE_SIZE)));
     cache.set(index, frame);
@@ -511,7 +875,7 @@ export function linuxPersonality(opts: LinuxOptions = {}): Personality<LinuxSpac
     const frames = k.mmu.frames;
     const shared = (v.flags & VM_SHARED) !== 0;
     if (!shared && write) {
-      const copy = frames.alloc(0, false);
+      const copy = allocPage(k, false);
       if (copy === NO_FRAME) return OOM;
       frames.copyFrame(frame, copy);
       s.pt.map(page, copy, PAGE_SIZE, base | PTE_WRITE);
@@ -541,7 +905,38 @@ export function linuxPersonality(opts: LinuxOptions = {}): Personality<LinuxSpac
     return { kind: 'resolved', how: 'file' };
   }
 
+  syscalls.push(...lifecycle);
+
+  function destroySpace(k: Kernel<LinuxSpace>, s: LinuxSpace): void {
+    const zero = zeroPage(k);
+    const frames = k.mmu.frames;
+    s.pt.destroy((_va, frame, _size, flags) => {
+      if (frame !== zero && (flags & PTE_PFN) === 0 && frames.unref(frame) === 0) frames.free(frame);
+    });
+    // exit_mmap: every area goes, returning its commit charge and its shmem file's pages.
+    const files = shmemIn(s, 0, s.mm.taskSize);
+    for (const v of [...s.mm.vmas.iterateFrom(0)]) s.mm.munmap(v.start, v.length);
+    releaseUnmapped(k, s, files);
+    s.rss = { anon: 0, file: 0, shmem: 0 };
+  }
+
   return {
+    task: taskOf,
+    dmesg: (k) => logOf(k),
+    oomScore: (k, p) => {
+      const badness = oomBadness(oomInput(k, p), totalPages(k));
+      return { score: oomScore(badness, totalPages(k)), badness };
+    },
+    outOfMemory,
+    onExit: (k, p) => {
+      for (const th of p.threads) {
+        const task = taskOf(th);
+        task.exitState = TASK.EXIT_ZOMBIE;
+        task.state = TASK.DEAD;
+        releaseVforkParent(th);
+      }
+      if (p.parent !== null) wakeWaiters(p.parent);
+    },
     name: variant,
     version: variant === 'linux-5.15' ? '5.15' : '6.x',
     defaultProfile: 'x86-64',
@@ -559,17 +954,7 @@ export function linuxPersonality(opts: LinuxOptions = {}): Personality<LinuxSpac
       image: null,
     }),
     destroyAddressSpace: (k, p) => {
-      const s = p.space;
-      const zero = zeroPage(k);
-      const frames = k.mmu.frames;
-      s.pt.destroy((_va, frame, _size, flags) => {
-        if (frame !== zero && (flags & PTE_PFN) === 0 && frames.unref(frame) === 0) frames.free(frame);
-      });
-      // exit_mmap: every area goes, returning its commit charge and its shmem file's pages.
-      const files = shmemIn(s, 0, s.mm.taskSize);
-      for (const v of [...s.mm.vmas.iterateFrom(0)]) s.mm.munmap(v.start, v.length);
-      releaseUnmapped(k, s, files);
-      s.rss = { anon: 0, file: 0, shmem: 0 };
+      destroySpace(k, p.space);
     },
     pageTableOf: (s) => s.pt,
     handleFault,
