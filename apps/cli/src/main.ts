@@ -2,6 +2,7 @@
  * polykernel: the command-line front end. Thin: parse arguments, call the packages, print.
  */
 import { Command, Option } from 'commander';
+import { runExec } from './exec.js';
 import { runInspect } from './inspect.js';
 import { runWorkload } from './run.js';
 
@@ -10,7 +11,8 @@ program
   .name('polykernel')
   .description('Simulate the process model and virtual memory of real kernels, and inspect real binaries.')
   .version('0.1.0')
-  .showHelpAfterError('(run with --help for usage)');
+  .showHelpAfterError('(run with --help for usage)')
+  .enablePositionalOptions();
 
 program
   .command('inspect')
@@ -47,6 +49,40 @@ Exit status: 0 on success, 1 when the file cannot be read or is malformed (the e
 field and file offset), 126 (ENOEXEC) when it is not a program file this tool understands.`)
   .action(async (file: string, opts: Record<string, boolean | string | undefined>) => {
     process.exitCode = await runInspect(file, opts);
+  });
+
+program
+  .command('exec')
+  .description('Load a real program as execve does on a simulated kernel and show the address space it starts with')
+  .argument('<file>', 'the program: an ELF executable (static, dynamic, PIE) or a #! script, looked up in the sysroot')
+  .argument('[args...]', 'its arguments (argv[1]...)')
+  .option('-p, --personality <name>', 'linux (= linux-6.x), linux-6.x or linux-5.15', 'linux')
+  .option('--sysroot <dir>', 'the directory that is / for the simulated kernel (programs, interpreters, #! interpreters)', '/')
+  .option('-e, --env <VAR=value...>', 'the environment (default: PATH=/usr/bin:/bin)')
+  .option('--argv0 <name>', 'argv[0] (default: the file as given)')
+  .option('--maps', '/proc/<pid>/maps (the default view)')
+  .option('--auxv', 'the auxiliary vector, as LD_SHOW_AUXV=1 prints it')
+  .option('--stack', 'the initial stack from the stack pointer up: argc, argv, envp, auxv, strings')
+  .option('--status', '/proc/<pid>/status: identity, state and the memory lines')
+  .option('--json', 'everything as JSON (keys: personality, pid, comm, path, interpreter, handlers, argv, envp, entry, startAt, loadBias, interpBase, sp, maps, auxv, status, metrics)')
+  .passThroughOptions()
+  .addHelpText('after', `
+The program is stopped where the kernel hands over to it: before the dynamic linker has run, so
+the maps show the executable, its interpreter (PT_INTERP), [vvar]/[vdso], [stack] and, on x86-64,
+[vsyscall] — the layout the host shows for the same file under "setarch -R" (no ASLR). Mapping the
+shared libraries is the run-time linker's work, which comes later.
+
+Examples:
+  polykernel exec /bin/true
+  polykernel exec --auxv /bin/ls -l /tmp
+  polykernel exec --stack --status ./a.out one two
+  polykernel exec -p linux-5.15 --json /bin/cat | jq .auxv
+
+Exit status: 0 when execve succeeded; 127 when the file does not exist (ENOENT), 126 when it is
+not a program (ENOEXEC), 1 for other execve errors (EACCES, ELIBBAD, ELOOP, E2BIG), which are
+reported as "execve failed: ERRNO (-N)".`)
+  .action((file: string, args: string[], opts: Record<string, boolean | string | string[] | undefined>) => {
+    process.exitCode = runExec(file, args, opts);
   });
 
 program

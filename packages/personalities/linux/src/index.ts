@@ -8,7 +8,7 @@ export { VmCommit } from './commit.js';
 export type { CommitOptions, OvercommitMode } from './commit.js';
 export { linuxPersonality } from './personality.js';
 export type { LinuxSpace, LinuxOptions } from './personality.js';
-export { procStatusMemory } from './status.js';
+export { procStatusMemory, procStatus } from './status.js';
 export { procSmaps, smapsEntry } from './smaps.js';
 export { execve, DEFAULT_CPU } from './exec.js';
 export type { ExecImage, FsFile, FileLookup, CpuDescription, ExecHost } from './exec.js';

@@ -6,6 +6,7 @@
  */
 import { pageDown, pageUp } from '@polykernel/core';
 import { PAGE_SIZE } from './flags.js';
+import type { Process } from '@polykernel/kernel';
 import type { LinuxSpace } from './personality.js';
 
 const KB = PAGE_SIZE / 1024;
@@ -35,4 +36,20 @@ export function procStatusMemory(s: LinuxSpace): string {
     ['VmSwap', 0],
   ];
   return rows.map(([k, v]) => `${k}:\t${String(v).padStart(8)} kB\n`).join('');
+}
+
+/**
+ * /proc/<pid>/status (fs/proc/array.c proc_pid_status), the lines the simulation knows, in the
+ * kernel's order: identity and state, credentials, the memory lines, the thread count. Lines for
+ * things not modelled (signal masks, capabilities, seccomp, cpusets) are left out.
+ */
+export function procStatus(p: Process<LinuxSpace>, state: string): string {
+  const c = p.creds;
+  const head = [
+    `Name:\t${p.comm}`, 'Umask:\t0022', `State:\t${state}`, `Tgid:\t${p.pid}`, 'Ngid:\t0', `Pid:\t${p.pid}`,
+    `PPid:\t${p.ppid}`, 'TracerPid:\t0', `Uid:\t${c.uid}\t${c.euid}\t${c.euid}\t${c.euid}`, `Gid:\t${c.gid}\t${c.egid}\t${c.egid}\t${c.egid}`,
+    'FDSize:\t64',
+  ].join('\n') + '\n';
+  const live = p.threads.filter((t) => t.state !== 'dead').length;
+  return head + (p.state === 'running' ? procStatusMemory(p.space) : '') + `Threads:\t${live}\n`;
 }

@@ -1,0 +1,78 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync, copyFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { runExec } from './exec.js';
+import { resolveIn } from './hostfs.js';
+
+const STATIC = fileURLToPath(new URL('../../../packages/formats/elf/test/fixtures/static-x86_64.elf', import.meta.url));
+
+function exec(file: string, args: string[] = [], opts: Record<string, boolean | string | string[] | undefined> = {}): { code: number; out: string; err: string } {
+  let out = '';
+  let err = '';
+  const code = runExec(file, args, opts, (s) => (out += s), (s) => (err += s + '\n'));
+  return { code, out, err };
+}
+
+/** The host's LD_SHOW_AUXV output for a program under setarch -R, or null where that cannot run. */
+function hostAuxv(program: string, env: string[]): string | null {
+  if (process.platform !== 'linux' || process.arch !== 'x64') return null;
+  try {
+    const out = execFileSync('env', ['-i', ...env, 'setarch', 'x86_64', '-R', program], { encoding: 'utf8' });
+    // setarch is a dynamic program too, so its own auxv comes first: keep the last listing.
+    return out.slice(out.lastIndexOf('AT_SYSINFO_EHDR:'));
+  } catch {
+    return null;
+  }
+}
+
+describe('polykernel exec', () => {
+  const env = ['PATH=/usr/bin:/bin', 'LD_SHOW_AUXV=1'];
+  const host = hostAuxv('/bin/true', env);
+  it.runIf(host !== null)('--auxv prints what glibc prints for LD_SHOW_AUXV=1 on the host (same addresses, no ASLR)', () => {
+    const r = exec('/bin/true', [], { auxv: true, env });
+    expect(r.code).toBe(0);
+    // The CPU-dependent values are the machine description (defaults: this development host's CPU).
+    const cpuFree = (s: string): string[] => s.trimEnd().split('\n').filter((l) => !/^AT_(HWCAP|HWCAP2|MINSIGSTKSZ):/.test(l));
+    expect(cpuFree(r.out)).toEqual(cpuFree(host!));
+  });
+
+  it('maps a static program from a sysroot, following symbolic links inside it', () => {
+    const root = mkdtempSync(join(tmpdir(), 'pk-sysroot-'));
+    mkdirSync(join(root, 'usr/bin'), { recursive: true });
+    copyFileSync(STATIC, join(root, 'usr/bin/hello'));
+    chmodSync(join(root, 'usr/bin/hello'), 0o755);
+    symlinkSync('usr/bin', join(root, 'bin'));
+    symlinkSync('/usr/bin/hello', join(root, 'usr/bin/hi'));
+    expect(resolveIn(root, '/bin/hi')).toBe('/usr/bin/hello');
+    const r = exec('/bin/hi', ['x'], { sysroot: root });
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^00400000-00401000 r--p 00000000 [0-9a-f]{2}:[0-9a-f]{2} \d+ +\/usr\/bin\/hello$/m);
+    expect(r.out).toContain('[stack]');
+    symlinkSync('loop2', join(root, 'loop1'));
+    symlinkSync('loop1', join(root, 'loop2'));
+    expect(exec('/loop1', [], { sysroot: root }).err).toContain('ELOOP');
+  });
+
+  it('--json, --stack and --status views; errors give the exit status a shell would', () => {
+    const j = JSON.parse(exec(STATIC, ['a', 'b'], { json: true }).out) as { argv: string[]; maps: string[]; auxv: { name: string }[]; status: Record<string, string> };
+    expect(j.argv).toEqual([STATIC, 'a', 'b']);
+    expect(j.maps.at(-1)).toContain('[vsyscall]');
+    expect(j.auxv.at(-1)!.name).toBe('AT_NULL');
+    expect(j.status.Name).toBe('static-x86_64.e');
+    const s = exec(STATIC, ['hello'], { stack: true, status: true }).out;
+    expect(s).toContain('argc = 2');
+    expect(s).toContain('argv[1] -> "hello"');
+    expect(s).toMatch(/VmStk:\t +132 kB/);
+    expect(exec('/no/such/file').code).toBe(127);
+    const dir = mkdtempSync(join(tmpdir(), 'pk-x-'));
+    writeFileSync(join(dir, 'junk'), 'not a program');
+    chmodSync(join(dir, 'junk'), 0o755);
+    const junk = exec(join(dir, 'junk'));
+    expect(junk.code).toBe(126);
+    expect(junk.err).toContain('ENOEXEC (-8)');
+    expect(exec('/bin/true', [], { personality: 'freebsd' }).code).toBe(2);
+  });
+});

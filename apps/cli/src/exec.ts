@@ -1,0 +1,127 @@
+/**
+ * `polykernel exec FILE [ARGS…]`: load a real program on a personality the way execve does and show
+ * what the kernel built, as the new program sees it before its first instruction: the
+ * /proc/<pid>/maps (default), the auxiliary vector (--auxv, in glibc's LD_SHOW_AUXV format), the
+ * initial stack word by word (--stack) and /proc/<pid>/status (--status); or all of it as --json.
+ */
+import { Kernel } from '@polykernel/kernel';
+import {
+  AT, AT_NAMES, linuxPersonality, procMaps, procStatus, stateLetter, type ExecImage, type LinuxSpace,
+} from '@polykernel/linux';
+import { hostFileSystem } from './hostfs.js';
+
+export type ExecOptions = Record<string, boolean | string | string[] | undefined>;
+
+const VARIANTS: Record<string, 'linux-5.15' | 'linux-6.x'> = { linux: 'linux-6.x', 'linux-6.x': 'linux-6.x', 'linux-5.15': 'linux-5.15' };
+
+/** glibc's _dl_show_auxv labels and formats (elf/dl-sysdep.c). */
+const AUXV_FORMS: Record<number, ['dec' | 'hex' | 'hex0x' | 'str', string]> = {
+  [AT.EXECFN]: ['str', 'EXECFN'], [AT.PHDR]: ['hex0x', 'PHDR'], [AT.PHENT]: ['dec', 'PHENT'], [AT.PHNUM]: ['dec', 'PHNUM'],
+  [AT.PAGESZ]: ['dec', 'PAGESZ'], [AT.BASE]: ['hex0x', 'BASE'], [AT.FLAGS]: ['hex0x', 'FLAGS'], [AT.ENTRY]: ['hex0x', 'ENTRY'],
+  [AT.UID]: ['dec', 'UID'], [AT.EUID]: ['dec', 'EUID'], [AT.GID]: ['dec', 'GID'], [AT.EGID]: ['dec', 'EGID'],
+  [AT.PLATFORM]: ['str', 'PLATFORM'], [AT.HWCAP]: ['hex', 'HWCAP'], [AT.CLKTCK]: ['dec', 'CLKTCK'], [AT.SECURE]: ['dec', 'SECURE'],
+  [AT.SYSINFO_EHDR]: ['hex0x', 'SYSINFO_EHDR'], [AT.RANDOM]: ['hex0x', 'RANDOM'], [AT.HWCAP2]: ['hex0x', 'HWCAP2'], [AT.MINSIGSTKSZ]: ['dec', 'MINSIGSTKSZ'],
+};
+
+/** A NUL-terminated string of the new stack at `addr`. */
+function stackString(img: ExecImage, addr: number): string {
+  const off = addr - img.sp;
+  if (off < 0 || off >= img.stack.length) return '';
+  const end = img.stack.indexOf(0, off);
+  return new TextDecoder().decode(img.stack.subarray(off, end < 0 ? img.stack.length : end));
+}
+
+/** The auxv as LD_SHOW_AUXV=1 prints it (without AT_NULL). */
+export function showAuxv(img: ExecImage): string {
+  const lines: string[] = [];
+  for (const [type, value] of img.auxv) {
+    if (type === AT.NULL) break;
+    const form = AUXV_FORMS[type];
+    if (form === undefined) {
+      lines.push(`AT_??? (0x${type.toString(16)}): 0x${value.toString(16)}`);
+      continue;
+    }
+    const label = `AT_${form[1]}:`.padEnd(22);
+    const shown = form[0] === 'dec' ? String(value) : form[0] === 'hex' ? value.toString(16) : form[0] === 'hex0x' ? `0x${value.toString(16)}` : stackString(img, value);
+    lines.push(label + shown);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** The initial stack from sp up: argc, argv, envp, auxv, then the string area, annotated. */
+export function showStack(img: ExecImage): string {
+  const view = new DataView(img.stack.buffer, img.stack.byteOffset, img.stack.byteLength);
+  const word = (i: number): number => Number(view.getBigUint64(i * 8, true));
+  const at = (i: number): string => `0x${(img.sp + i * 8).toString(16)}`;
+  const lines: string[] = [];
+  let i = 0;
+  const argc = word(i);
+  lines.push(`${at(i++)}  ${`0x${argc.toString(16)}`.padStart(18)}  argc = ${argc}`);
+  for (let n = 0; n <= argc; n++, i++) {
+    const v = word(i);
+    lines.push(`${at(i)}  ${`0x${v.toString(16)}`.padStart(18)}  ${n < argc ? `argv[${n}] -> ${JSON.stringify(stackString(img, v))}` : 'argv[argc] = NULL'}`);
+  }
+  for (let n = 0; ; n++, i++) {
+    const v = word(i);
+    lines.push(`${at(i)}  ${`0x${v.toString(16)}`.padStart(18)}  ${v !== 0 ? `envp[${n}] -> ${JSON.stringify(stackString(img, v))}` : 'envp end = NULL'}`);
+    if (v === 0) {
+      i++;
+      break;
+    }
+  }
+  for (;;) {
+    const t = word(i);
+    const v = word(i + 1);
+    const name = AT_NAMES[t] ?? `AT_${t}`;
+    const str = t === AT.EXECFN || t === AT.PLATFORM ? ` -> ${JSON.stringify(stackString(img, v))}` : '';
+    lines.push(`${at(i)}  ${`0x${t.toString(16)}`.padStart(18)}  auxv ${name}`);
+    lines.push(`${at(i + 1)}  ${`0x${v.toString(16)}`.padStart(18)}    = ${v < 4096 ? v : `0x${v.toString(16)}`}${str}`);
+    i += 2;
+    if (t === AT.NULL) break;
+  }
+  const top = img.sp + img.stack.length;
+  const random = img.auxv.find(([t]) => t === AT.RANDOM)?.[1] ?? 0;
+  lines.push(`0x${(img.sp + i * 8).toString(16)}  … padding, AT_RANDOM's 16 bytes at 0x${random.toString(16)}, "x86_64", then the argument and environment strings up to 0x${top.toString(16)}`);
+  return lines.join('\n') + '\n';
+}
+
+export function runExec(file: string, args: string[], opts: ExecOptions, out: (s: string) => void = (s) => process.stdout.write(s), err: (s: string) => void = (s) => process.stderr.write(s + '\n')): number {
+  const name = typeof opts.personality === 'string' ? opts.personality : 'linux';
+  const variant = VARIANTS[name];
+  if (variant === undefined) {
+    err(`polykernel exec: personality "${name}" cannot exec ELF programs yet (available: ${Object.keys(VARIANTS).join(', ')})`);
+    return 2;
+  }
+  const sysroot = typeof opts.sysroot === 'string' ? opts.sysroot : '/';
+  const env = Array.isArray(opts.env) ? opts.env : ['PATH=/usr/bin:/bin'];
+  const lp = linuxPersonality({ variant, fs: hostFileSystem(sysroot) });
+  const k = new Kernel<LinuxSpace>(lp, { contents: true, frames: 65536 });
+  const p = k.createProcess(k.init, 'polykernel');
+  const argv = [typeof opts.argv0 === 'string' ? opts.argv0 : file, ...args];
+  const r = k.syscall(p.threads[0]!, 'execve', [file, argv, env]);
+  if (r.error !== null || p.state !== 'running') {
+    const why = r.error ?? p.killedBy ?? 'failed';
+    err(`polykernel exec: ${file}: execve failed: ${why}${r.error !== null ? ` (-${r.errorNumber})` : ''}`);
+    return r.error === 'ENOEXEC' ? 126 : r.error === 'ENOENT' ? 127 : 1;
+  }
+  const s = p.space;
+  const img = s.image!;
+  const status = procStatus(p, stateLetter(lp.task(p.threads[0]!)));
+  if (opts.json === true) {
+    out(JSON.stringify({
+      personality: variant, pid: p.pid, comm: p.comm, path: img.path, interpreter: img.interpreter, handlers: img.handlers,
+      argv: img.argv, envp: img.envp, entry: img.entry, startAt: img.startAt, loadBias: img.loadBias, interpBase: img.interpBase, sp: img.sp,
+      maps: procMaps(s.mm).trimEnd().split('\n'),
+      auxv: img.auxv.map(([type, value]) => ({ type, name: AT_NAMES[type] ?? null, value })),
+      status: Object.fromEntries(status.trimEnd().split('\n').map((l) => l.split(':\t') as [string, string]).map(([key, v]) => [key, v.trim()])),
+      metrics: { syscalls: k.metrics.syscalls, faults: k.metrics.faults, cycles: k.metrics.cycles },
+    }, null, 2) + '\n');
+    return 0;
+  }
+  const views = [opts.auxv === true, opts.stack === true, opts.status === true];
+  if (!views.some(Boolean) || opts.maps === true) out(procMaps(s.mm));
+  if (opts.auxv === true) out(showAuxv(img));
+  if (opts.stack === true) out(showStack(img));
+  if (opts.status === true) out(status);
+  return 0;
+}
