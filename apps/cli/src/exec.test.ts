@@ -46,7 +46,8 @@ describe('polykernel exec', () => {
     chmodSync(join(root, 'usr/bin/hello'), 0o755);
     symlinkSync('usr/bin', join(root, 'bin'));
     symlinkSync('/usr/bin/hello', join(root, 'usr/bin/hi'));
-    expect(resolveIn(root, '/bin/hi')).toBe('/usr/bin/hello');
+    expect(resolveIn(root, '/bin/hi')).toEqual({ path: '/usr/bin/hello' });
+    expect(resolveIn(root, '/bin/hi/x')).toEqual({ errno: 'ENOTDIR' });
     const r = exec('/bin/hi', ['x'], { sysroot: root });
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^00400000-00401000 r--p 00000000 [0-9a-f]{2}:[0-9a-f]{2} \d+ +\/usr\/bin\/hello$/m);

@@ -11,9 +11,11 @@ import type { FileLookup, FsFile } from '@polykernel/linux';
 
 const MAXSYMLINKS = 40;
 
-/** Resolve `path` inside `root`: the resolved absolute path (relative to root), or an errno. */
-export function resolveIn(root: string, path: string): string | LinuxErrnoName {
-  if (path === '') return 'ENOENT';
+export type Resolved = { path: string } | { errno: LinuxErrnoName };
+
+/** Resolve `path` inside `root`: the resolved absolute path (relative to root), or the errno of the lookup. */
+export function resolveIn(root: string, path: string): Resolved {
+  if (path === '') return { errno: 'ENOENT' };
   let pending = path.split('/').filter((c) => c !== '' && c !== '.');
   const done: string[] = [];
   let links = 0;
@@ -29,20 +31,20 @@ export function resolveIn(root: string, path: string): string | LinuxErrnoName {
       st = lstatSync(here);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      return code === 'EACCES' ? 'EACCES' : code === 'ENOTDIR' ? 'ENOTDIR' : 'ENOENT';
+      return { errno: code === 'EACCES' ? 'EACCES' : code === 'ENOTDIR' ? 'ENOTDIR' : 'ENOENT' };
     }
     if (st.isSymbolicLink()) {
-      if (++links > MAXSYMLINKS) return 'ELOOP';
+      if (++links > MAXSYMLINKS) return { errno: 'ELOOP' };
       const target = readlinkSync(here);
       const parts = target.split('/').filter((x) => x !== '' && x !== '.');
       if (target.startsWith('/')) done.length = 0;
       pending = [...parts, ...pending];
       continue;
     }
-    if (pending.length > 0 && !st.isDirectory()) return 'ENOTDIR';
+    if (pending.length > 0 && !st.isDirectory()) return { errno: 'ENOTDIR' };
     done.push(c);
   }
-  return '/' + done.join('/');
+  return { path: '/' + done.join('/') };
 }
 
 /** new_encode_dev's inverse (include/linux/kdev_t.h): major in bits 8-19, minor in 0-7 and 20-31. */
@@ -53,8 +55,9 @@ function devNumbers(dev: bigint): [number, number] {
 export function hostFileSystem(sysroot = '/'): FileLookup {
   const cache = new Map<string, FsFile>();
   return (path) => {
-    const resolved = resolveIn(sysroot, path);
-    if (!resolved.startsWith('/')) return resolved as LinuxErrnoName;
+    const r = resolveIn(sysroot, path);
+    if ('errno' in r) return r.errno;
+    const resolved = r.path;
     const hit = cache.get(resolved);
     if (hit !== undefined) return hit;
     const real = join(sysroot, resolved);
