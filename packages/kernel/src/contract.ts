@@ -42,7 +42,9 @@ export interface FaultInfo {
 /** The personality's answer: fixed (retry the access), or a signal/exception for the thread. */
 export type FaultResolution =
   | { kind: 'resolved'; how: FaultKind }
-  | { kind: 'signal'; signal: string; code: string };
+  | { kind: 'signal'; signal: string; code: string }
+  /** A kernel-mode access to a bad user address: the copy routine fails (EFAULT), no signal (exception-table fixup). */
+  | { kind: 'fixup' };
 
 export interface Personality<S> {
   /** Short name, e.g. 'linux-6.x', 'freebsd-14', 'windows-11', 'cygwin'. */

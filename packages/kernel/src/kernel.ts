@@ -20,7 +20,8 @@ import { Process, Thread, type Credentials } from './process.js';
 export interface KernelEvents {
   'syscall:entry': { pid: number; tid: number; name: string; number: number; args: readonly SyscallArg[] };
   'syscall:return': { pid: number; tid: number; name: string; value: number; error: string | null; cycles: number };
-  fault: { pid: number; va: number; access: Access; reason: string; resolution: string };
+  /** A page fault: where, why, how it ended, and the simulated cycles it took (trap included). */
+  fault: { pid: number; va: number; access: Access; user: boolean; reason: string; resolution: string; cycles: number };
   signal: { pid: number; signal: string; code: string };
   'process:create': { pid: number; ppid: number; comm: string };
   'process:exit': { pid: number; status: number; signal: string | null };
@@ -220,11 +221,16 @@ export class Kernel<S> {
       const f = this.mmu.fault;
       if (f.kind === FAULT_TLB_REFILL && this.mmu.refill(cpu, asid, va, access)) continue;
       m.traps.pageFault++;
+      const before = m.cycles;
       m.cycles += costs.trapEntry + costs.trapExit;
       const reason = f.kind === FAULT_TLB_REFILL ? 'not-present' : (FAULT_NAMES[f.kind] ?? 'unknown');
       const info: FaultInfo = { va, access, user, reason };
       const res = this.personality.handleFault(this, thread, info);
-      if (this.pFault.active) this.pFault.fire({ pid: p.pid, va, access, reason, resolution: res.kind === 'resolved' ? res.how : res.signal });
+      if (this.pFault.active) {
+        const resolution = res.kind === 'resolved' ? res.how : res.kind === 'signal' ? res.signal : 'fixup';
+        this.pFault.fire({ pid: p.pid, va, access, user, reason, resolution, cycles: m.cycles - before });
+      }
+      if (res.kind === 'fixup') return -1;
       if (res.kind === 'signal') {
         m.faults.segv++;
         this.signal(p, res.signal, res.code);

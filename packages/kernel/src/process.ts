@@ -13,6 +13,13 @@ export interface OpenFile {
   bytes: Uint8Array;
   readable: boolean;
   writable: boolean;
+  /** The file position (read/write advance it). */
+  offset?: number;
+  /** A character device the personality implements itself ('zero', 'null'), instead of `bytes`. */
+  device?: string;
+  /** The file's device and inode numbers, when it came from a file system that has them. */
+  dev?: [number, number];
+  ino?: number;
 }
 
 export type ProcessState = 'running' | 'zombie' | 'dead';

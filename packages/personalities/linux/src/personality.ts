@@ -144,6 +144,8 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
   }
 
   function vmFileOf(f: OpenFile): VmFile {
+    // A file from the file system: one VmFile (one page cache) per inode, shared with exec's.
+    if (f.dev !== undefined && f.ino !== undefined) return execFileOf({ path: f.path, bytes: f.bytes, dev: f.dev, ino: f.ino, mode: 0o100644 });
     let v = vmFiles.get(f.bytes);
     if (v === undefined) {
       v = { path: f.path, dev: [0, 0], ino: nextIno++, bytes: f.bytes };
@@ -691,6 +693,96 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
     },
   ];
 
+  // ---- files: openat, read, write, close (fs/open.c, fs/read_write.c, drivers/char/mem.c) -------
+
+  /**
+   * copy_to_user / clear_user: write `len` bytes at `va` page by page through the MMU in kernel
+   * mode (faulting pages in as needed), charging the copy. `src` null writes zeros. False: EFAULT.
+   */
+  function copyOut(ctx: SyscallContext<LinuxSpace>, va: number, len: number, src: Uint8Array | null): boolean {
+    const k = ctx.kernel;
+    const frames = k.mmu.frames;
+    const costs = k.mmu.profile.costs;
+    for (let at = va; at < va + len;) {
+      const next = Math.min(pageDown(at) + PAGE_SIZE, va + len);
+      const pa = k.access(ctx.thread, at, ACCESS_WRITE, false);
+      if (pa < 0) return false;
+      const n = next - at;
+      if (frames.contentsEnabled) frames.write(pa, src === null ? new Uint8Array(n) : src.subarray(at - va, next - va));
+      k.metrics.cycles += Math.ceil(((src === null ? costs.zeroPage : costs.copyPage) * n) / PAGE_SIZE);
+      at = next;
+    }
+    return true;
+  }
+
+  const O_ACCMODE = 3;
+  const O_WRONLY = 1;
+  const O_RDWR = 2;
+  const O_CREAT = 0x40;
+  const O_DIRECTORY = 0x10000;
+  const AT_FDCWD = -100;
+  /** The character devices every system has (drivers/char/mem.c), independent of the sysroot. */
+  const DEVICES: Record<string, string> = { '/dev/zero': 'zero', '/dev/null': 'null' };
+
+  const fileCalls: SyscallSpec<LinuxSpace>[] = [
+    {
+      name: 'read', number: 0, args: ['fd', 'buf', 'count'],
+      handler: (ctx, a) => {
+        const [fd, buf, count] = [num(a[0]), num(a[1]), num(a[2])];
+        const f = ctx.process.file(fd);
+        if (!f?.readable) return ctx.fail('EBADF', `fd ${fd} is not open for reading`);
+        if (!Number.isSafeInteger(count) || count < 0) return ctx.fail('EINVAL', 'count');
+        if (f.device === 'zero') return copyOut(ctx, buf, count, null) ? count : ctx.fail('EFAULT', 'buffer not writable');
+        if (f.device === 'null') return 0;
+        const off = f.offset ?? 0;
+        const n = Math.max(0, Math.min(count, f.bytes.length - off));
+        if (!copyOut(ctx, buf, n, f.bytes.subarray(off, off + n))) return ctx.fail('EFAULT', 'buffer not writable');
+        f.offset = off + n;
+        return n;
+      },
+    },
+    {
+      name: 'write', number: 1, args: ['fd', 'buf', 'count'],
+      handler: (ctx, a) => {
+        const [fd, , count] = [num(a[0]), num(a[1]), num(a[2])];
+        const f = ctx.process.file(fd);
+        if (!f?.writable) return ctx.fail('EBADF', `fd ${fd} is not open for writing`);
+        if (!Number.isSafeInteger(count) || count < 0) return ctx.fail('EINVAL', 'count');
+        // write_null and write_zero consume nothing: the buffer is not even read.
+        if (f.device !== undefined) return count;
+        return ctx.fail('EROFS', 'the simulated file system is read-only');
+      },
+    },
+    {
+      name: 'close', number: 3, args: ['fd'],
+      handler: (ctx, a) => {
+        const fd = num(a[0]);
+        if (ctx.process.file(fd) === null) return ctx.fail('EBADF', `fd ${fd} is not open`);
+        ctx.process.files[fd] = null;
+        return 0;
+      },
+    },
+    {
+      name: 'openat', number: 257, args: ['dfd', 'filename', 'flags', 'mode'],
+      handler: (ctx, a) => {
+        const [dfd, path, flags] = [num(a[0]), typeof a[1] === 'string' ? a[1] : '', num(a[2] ?? 0)];
+        if (dfd !== AT_FDCWD && !path.startsWith('/')) return ctx.fail('EBADF', 'only AT_FDCWD or absolute paths are modelled');
+        const acc = flags & O_ACCMODE;
+        const readable = acc !== O_WRONLY;
+        const writable = acc === O_WRONLY || acc === O_RDWR;
+        const device = DEVICES[path];
+        if (device !== undefined) return ctx.process.installFile({ path, bytes: new Uint8Array(0), readable, writable, device, offset: 0 });
+        const f = lookup(path);
+        if (typeof f === 'string') return ctx.fail(f === 'ENOENT' && (flags & O_CREAT) !== 0 ? 'EROFS' : f, `${path}: cannot open`);
+        const dir = (f.mode & 0o170000) === 0o040000;
+        if ((flags & O_DIRECTORY) !== 0 && !dir) return ctx.fail('ENOTDIR', `${path} is not a directory`);
+        if (writable && dir) return ctx.fail('EISDIR', `${path} is a directory`);
+        if (writable) return ctx.fail('EROFS', 'the simulated file system is read-only');
+        return ctx.process.installFile({ path: f.path, bytes: f.bytes, readable, writable, offset: 0, dev: f.dev, ino: f.ino });
+      },
+    },
+  ];
+
   /** What exec needs from the kernel: the file system, a new mm at the point of no return, user copies. */
   function execHost(ctx: SyscallContext<LinuxSpace>, onCommit: () => void): ExecHost {
     const k = ctx.kernel;
@@ -748,14 +840,15 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
     const s = p.space;
     const m = k.metrics;
     const v = s.mm.findForFault(f.va);
-    if (v === null) return { kind: 'signal', signal: 'SIGSEGV', code: 'SEGV_MAPERR' };
+    // A kernel-mode access (copy_to_user/copy_from_user) to a bad address is fixed up: the call returns EFAULT.
+    if (v === null) return f.user ? { kind: 'signal', signal: 'SIGSEGV', code: 'SEGV_MAPERR' } : { kind: 'fixup' };
     // access_error: writes need VM_WRITE, instruction fetches VM_EXEC, reads any access at all.
     const allowed = f.access === ACCESS_WRITE ? (v.flags & VM_WRITE) !== 0
       : f.access === ACCESS_EXEC ? (v.flags & VM_EXEC) !== 0
         : (v.flags & (VM_READ | VM_WRITE | VM_EXEC)) !== 0;
     if (!allowed) {
       m.faults.protection++;
-      return { kind: 'signal', signal: 'SIGSEGV', code: 'SEGV_ACCERR' };
+      return f.user ? { kind: 'signal', signal: 'SIGSEGV', code: 'SEGV_ACCERR' } : { kind: 'fixup' };
     }
     const page = pageDown(f.va);
     const base = PTE_USER | ((v.flags & VM_EXEC) === 0 ? PTE_NX : 0);
@@ -905,7 +998,7 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
     return { kind: 'resolved', how: 'file' };
   }
 
-  syscalls.push(...lifecycle);
+  syscalls.push(...lifecycle, ...fileCalls);
 
   function destroySpace(k: Kernel<LinuxSpace>, s: LinuxSpace): void {
     const zero = zeroPage(k);
