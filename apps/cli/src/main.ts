@@ -6,6 +6,12 @@ import { runExec } from './exec.js';
 import { runInspect } from './inspect.js';
 import { runWorkload } from './run.js';
 
+// `polykernel ... | head`: a closed pipe ends the output quietly, as for any Unix tool.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 const program = new Command();
 program
   .name('polykernel')
@@ -90,15 +96,25 @@ program
   .description('Replay a YAML workload on a personality: each step\'s result, then every process\'s /proc/<pid>/maps and status memory lines, and the metrics')
   .argument('<workload>', 'a workload file (see packages/workload/README.md for the format)')
   .option('-p, --personality <name>', 'linux (= linux-6.x), linux-6.x or linux-5.15; default: the workload\'s own personality field, else linux')
-  .option('-m, --memory <size>', 'physical memory of the simulated machine, e.g. 512M or 4G', '1G')
+  .option('-m, --memory <size>', 'physical memory of the simulated machine, e.g. 512M or 4G (default: the workload\'s memory field, else 1G)')
   .option('--maps-each-step', 'print /proc/<pid>/maps after every step')
+  .option('--trace', 'probe aggregations: system calls by name and page faults by kind, with counts and simulated cycles')
+  .option('--contents', 'keep page contents (also the workload\'s "contents: true"): store/load see real bytes')
+  .option('--sysroot <dir>', 'where exec and open find files', '/')
   .option('--json', 'print steps, views and metrics as JSON (keys: workload, personality, steps, processes, metrics)')
   .addHelpText('after', `
 Step results are what the system call returns: an address or 0x0 on success, -ERRNO on failure
-(as strace prints them); a touch that ends in a signal reports the signal and the address, and the
-process then dies with it. Processes run one after another, each to its end.
+(as strace prints them); fork/vfork/clone give the child's pid, wait the reaped child and its
+decoded status (WIFEXITED/WIFSIGNALED ...); a touch that ends in a signal reports the signal and
+the address, and the process then dies with it.
+
+Processes run round-robin, one step each per round; a fork, vfork or clone step starts a child
+with its own steps, which exits with status 0 when they run out. A process the kernel put to
+sleep (vfork parent, wait4, SIGSTOP) waits until the kernel wakes it.
 
 Examples:
+  polykernel run --trace examples/dd.yaml
+  polykernel run examples/lecture-fork.yaml
   polykernel run packages/workload/examples/three-munmaps.yaml
   polykernel run --personality linux-5.15 --maps-each-step workload.yaml
   polykernel run --json workload.yaml | jq .metrics.faults

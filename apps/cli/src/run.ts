@@ -1,25 +1,38 @@
 /**
  * `polykernel run`: replay a YAML workload on a personality and report each step's result (the
- * address, 0, or -ERRNO as the kernel returns it), the final /proc/<pid>/maps and status memory
- * lines of every process, and the kernel's metrics.
+ * address, 0, or -ERRNO as the kernel returns it, or what a process call produced), the final
+ * /proc/<pid>/maps and status memory lines of every live process, and the kernel's metrics.
  *
- * Processes run one after another, each to its end (the simulation has no scheduler yet).
+ * Scheduling: every process (the workload's, and each child a fork, vfork or clone step creates
+ * with its own steps) runs one step per round, round-robin in creation order, so the output is
+ * deterministic. A thread the kernel put to sleep (a vfork parent, a wait for a child that has not
+ * exited, a stopped process) is skipped until the kernel wakes it; a wait is then restarted, as
+ * the kernel restarts the call. A child that reaches the end of its steps exits with status 0, as
+ * returning from main would; the workload's own processes stay alive so their maps can be shown.
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { formatProt, Rng } from '@polykernel/core';
-import { Kernel, type Process } from '@polykernel/kernel';
-import { linuxFlags as F, linuxPersonality, procMaps, procStatusMemory, type LinuxSpace } from '@polykernel/linux';
+import { Kernel, type Process, type Thread } from '@polykernel/kernel';
+import {
+  CLONE, describeWaitStatus, linuxFlags as F, linuxPersonality, procMaps, procStatusMemory, RESTART_SYSCALL, SIGNALS,
+  type LinuxPersonality, type LinuxSpace,
+} from '@polykernel/linux';
 import { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, type Access } from '@polykernel/mmu';
-import { parseWorkload, WorkloadError, type Step } from '@polykernel/workload';
+import { childSteps, parseWorkload, WorkloadError, type Step } from '@polykernel/workload';
+import { hostFileSystem } from './hostfs.js';
+import { Trace } from './trace.js';
 
 export type RunOptions = Record<string, boolean | string | undefined>;
 
 interface StepResult { process: string; pid: number; step: string; result: string }
 
 const MADVICE: Record<string, number> = { dontneed: 4, willneed: 3, free: 8 };
-
 const PERSONALITIES: Record<string, 'linux-5.15' | 'linux-6.x'> = { linux: 'linux-6.x', 'linux-6.x': 'linux-6.x', 'linux-5.15': 'linux-5.15' };
+const WAIT_OPTIONS: Record<string, number> = { nohang: 1, untraced: 2, clone: 0x80000000, all: 0x40000000 };
+const OPEN_FLAGS: Record<string, number> = { read: 0, write: 1, rdwr: 2, create: 0x40, trunc: 0x200, directory: 0x10000 };
+/** A loop guard: a workload that keeps rescheduling without progress is reported, not spun forever. */
+const MAX_ROUNDS = 1_000_000;
 
 function mmapFlags(flags: readonly string[]): number {
   let f = 0;
@@ -46,59 +59,209 @@ function touchAddresses(base: number, length: number, pattern: string, stride: n
   return out;
 }
 
-async function runStep(k: Kernel<LinuxSpace>, p: Process<LinuxSpace>, regions: Map<string, { addr: number; length: number }>, step: Step, dir: string): Promise<string> {
-  const t = p.threads[0]!;
-  const at = (name: string, offset: number): number => {
-    const r = regions.get(name);
-    if (r === undefined) throw new RangeError(`region "${name}" was not mapped by an earlier step`);
-    return r.addr + offset;
-  };
-  const res = (v: number): string => (v < 0 ? `-${t.lastError ?? v}` : `0x${v.toString(16)}`);
-  if ('mmap' in step) {
-    const m = step.mmap;
-    let fd = -1;
-    if (m.file !== undefined) {
-      const path = resolve(dir, m.file);
-      fd = p.installFile({ path, bytes: new Uint8Array(await readFile(path)), readable: true, writable: true });
+function signalNumber(s: string | number): number {
+  if (typeof s === 'number') return s;
+  const n = SIGNALS[s.startsWith('SIG') ? s : `SIG${s}`];
+  if (n === undefined) throw new RangeError(`unknown signal ${s}`);
+  return n;
+}
+
+/** One process of the workload: its steps, where it is in them, and the names it has given things. */
+class Runner {
+  pc = 0;
+  constructor(
+    readonly name: string,
+    readonly proc: Process<LinuxSpace>,
+    readonly thread: Thread,
+    readonly steps: Step[],
+    readonly regions: Map<string, { addr: number; length: number }>,
+    readonly fds: Map<string, number>,
+    /** A child made by fork/vfork/clone exits when its steps run out. */
+    readonly child: boolean,
+  ) {}
+
+  get done(): boolean {
+    return this.proc.state !== 'running' || this.thread.state === 'dead' || this.pc >= this.steps.length;
+  }
+}
+
+class Session {
+  readonly runners: Runner[] = [];
+  readonly results: StepResult[] = [];
+  private childCount = 0;
+  constructor(readonly k: Kernel<LinuxSpace>, readonly lp: LinuxPersonality, readonly dir: string) {}
+
+  byName(name: string): Runner | undefined {
+    return this.runners.find((r) => r.name === name);
+  }
+
+  spawnRunner(parent: Runner, pid: number, as: string | undefined, steps: Step[], thread?: Thread): Runner {
+    const proc = this.k.processes.get(pid) ?? parent.proc;
+    const name = as ?? `${parent.name}-child${++this.childCount}`;
+    const r = new Runner(name, proc, thread ?? proc.threads[0]!, steps, new Map(parent.regions), new Map(parent.fds), true);
+    this.runners.push(r);
+    return r;
+  }
+
+  /** Run one step of `r`. Returns false when the step must be tried again later (the thread slept). */
+  async step(r: Runner, step: Step): Promise<{ result: string } | null> {
+    const k = this.k;
+    const t = r.thread;
+    const p = r.proc;
+    const at = (name: string, offset: number): number => {
+      const reg = r.regions.get(name);
+      if (reg === undefined) throw new RangeError(`region "${name}" was not mapped by an earlier step`);
+      return reg.addr + offset;
+    };
+    const res = (v: number): string => (v < 0 ? `-${t.lastError ?? v}` : `0x${v.toString(16)}`);
+    const fdOf = (fd: string | number): number => {
+      if (typeof fd === 'number') return fd;
+      const n = r.fds.get(fd);
+      if (n === undefined) throw new RangeError(`file "${fd}" was not opened by an earlier step`);
+      return n;
+    };
+    const sys = (name: string, args: (number | string | readonly string[])[]): number => k.syscall(t, name, args).value;
+    if ('mmap' in step) {
+      const m = step.mmap;
+      let fd = m.fd === undefined ? -1 : fdOf(m.fd);
+      let temporary = false;
+      if (m.file !== undefined) {
+        const path = resolve(this.dir, m.file);
+        fd = p.installFile({ path, bytes: new Uint8Array(await readFile(path)), readable: true, writable: true });
+        temporary = true;
+      }
+      const addr = m.addr === undefined ? 0 : typeof m.addr === 'number' ? m.addr : at(m.addr.region, m.addr.offset);
+      const v = sys('mmap', [addr, m.length, m.prot, mmapFlags(m.flags), fd, m.offset ?? 0]);
+      if (temporary) p.files[fd] = null;
+      if (v >= 0) r.regions.set(m.name, { addr: v, length: m.length });
+      return { result: res(v) };
     }
-    // The workload's protections use the same bits as Linux's PROT_READ/WRITE/EXEC (1, 2, 4).
-    const v = k.syscall(t, 'mmap', [m.addr ?? 0, m.length, m.prot, mmapFlags(m.flags), fd, m.offset ?? 0]).value;
-    if (v >= 0) regions.set(m.name, { addr: v, length: m.length });
-    return res(v);
+    if ('munmap' in step) return { result: res(sys('munmap', [at(step.munmap.region, step.munmap.offset), step.munmap.length])) };
+    if ('mprotect' in step) return { result: res(sys('mprotect', [at(step.mprotect.region, step.mprotect.offset), step.mprotect.length, step.mprotect.prot])) };
+    if ('brk' in step) return { result: res(sys('brk', ['to' in step.brk ? step.brk.to : p.space.mm.brk + step.brk.delta])) };
+    if ('mremap' in step) {
+      const s = step.mremap;
+      const reg = r.regions.get(s.region);
+      if (reg === undefined) throw new RangeError(`region "${s.region}" was not mapped by an earlier step`);
+      const v = sys('mremap', [reg.addr, reg.length, s.newLength, s.mayMove ? F.MREMAP_MAYMOVE : 0]);
+      if (v >= 0) r.regions.set(s.region, { addr: v, length: s.newLength });
+      return { result: res(v) };
+    }
+    if ('madvise' in step) return { result: res(sys('madvise', [at(step.madvise.region, step.madvise.offset), step.madvise.length, MADVICE[step.madvise.advice]!])) };
+    if ('touch' in step) {
+      const s = step.touch;
+      const access: Access = s.access === 'write' ? ACCESS_WRITE : s.access === 'exec' ? ACCESS_EXEC : ACCESS_READ;
+      for (const va of touchAddresses(at(s.region, s.offset), s.length, s.pattern, s.stride ?? 4096, s.count, s.seed ?? 1)) {
+        if (k.access(t, va, access) < 0) return { result: `${p.killedBy ?? 'signal'} at 0x${va.toString(16)}` };
+      }
+      return { result: '0x0' };
+    }
+    if ('store' in step || 'load' in step) return { result: this.memory(r, step) };
+    if ('fork' in step || 'vfork' in step || 'clone' in step) return { result: this.spawn(r, step) };
+    if ('exec' in step) {
+      const e = step.exec;
+      const v = sys('execve', [e.path, e.argv ?? [e.path], e.env ?? ['PATH=/usr/bin:/bin']]);
+      if (p.state !== 'running') return { result: `${p.killedBy ?? 'killed'} (execve failed past the point of no return)` };
+      if (v === 0) {
+        // The new program's memory is a different world: names of the old regions mean nothing now.
+        r.regions.clear();
+        const img = p.space.image!;
+        return { result: `0x0 (${img.path}${img.interpreter !== null ? ` + ${img.interpreter}` : ''})` };
+      }
+      return { result: res(v) };
+    }
+    if ('exit' in step) {
+      sys('exit_group', [typeof step.exit === 'number' ? step.exit : step.exit.code]);
+      return { result: 'exited' };
+    }
+    if ('wait' in step) {
+      const w = step.wait;
+      const target = w.for === undefined ? -1 : (this.byName(w.for)?.proc.pid ?? Number(w.for));
+      const options = w.options.reduce((o, x) => o | WAIT_OPTIONS[x]!, 0);
+      const v = sys('wait4', [target, 0, options >>> 0, 0]);
+      if (v === RESTART_SYSCALL) return null;
+      if (v <= 0) return { result: v === 0 ? '0 (no child has changed state)' : res(v) };
+      const status = this.lp.task(t).lastWait?.status ?? 0;
+      const who = this.runners.find((x) => x.proc.pid === v)?.name;
+      return { result: `pid ${v}${who !== undefined ? ` (${who})` : ''} status 0x${status.toString(16)} ${describeWaitStatus(status)}` };
+    }
+    if ('kill' in step) {
+      const s = step.kill;
+      const pid = s.process === 'self' ? p.pid : s.process === 'parent' ? p.ppid : (this.byName(s.process)?.proc.pid ?? Number(s.process));
+      const v = sys('kill', [pid, signalNumber(s.signal)]);
+      if (p.state !== 'running') return { result: `killed by ${p.killedBy ?? 'a signal'}` };
+      return { result: res(v) };
+    }
+    if ('oomScoreAdj' in step) {
+      this.lp.task(t).oomScoreAdj = step.oomScoreAdj;
+      return { result: 'ok' };
+    }
+    if ('open' in step) {
+      const o = step.open;
+      const v = sys('openat', [-100, o.path, o.flags.reduce((f, x) => f | OPEN_FLAGS[x]!, 0), 0o666]);
+      if (v >= 0) r.fds.set(o.as, v);
+      return { result: v >= 0 ? `fd ${v}` : res(v) };
+    }
+    if ('read' in step || 'write' in step) {
+      const io = 'read' in step ? step.read : step.write;
+      const v = sys('read' in step ? 'read' : 'write', [fdOf(io.fd), at(io.region, io.offset), io.length]);
+      return { result: v >= 0 ? `${v} bytes` : res(v) };
+    }
+    if ('close' in step) return { result: res(sys('close', [fdOf(step.close.fd)])) };
+    const s = step.syscall;
+    return { result: res(sys(s.name, s.args)) };
   }
-  if ('munmap' in step) return res(k.syscall(t, 'munmap', [at(step.munmap.region, step.munmap.offset), step.munmap.length]).value);
-  if ('mprotect' in step) {
-    const s = step.mprotect;
-    return res(k.syscall(t, 'mprotect', [at(s.region, s.offset), s.length, s.prot]).value);
+
+  private memory(r: Runner, step: Step): string {
+    const k = this.k;
+    const s = 'store' in step ? step.store : 'load' in step ? step.load : null;
+    if (s === null) return '';
+    const reg = r.regions.get(s.region);
+    if (reg === undefined) throw new RangeError(`region "${s.region}" was not mapped by an earlier step`);
+    const va = reg.addr + s.offset;
+    const write = 'store' in step;
+    const bytes = new Uint8Array(s.size);
+    for (let i = 0; i < s.size; i++) {
+      const pa = k.access(r.thread, va + i, write ? ACCESS_WRITE : ACCESS_READ);
+      if (pa < 0) return `${r.proc.killedBy ?? 'signal'} at 0x${(va + i).toString(16)}`;
+      if (!k.mmu.frames.contentsEnabled) continue;
+      if (write) k.mmu.frames.write(pa, Uint8Array.of(Number((BigInt(step.store.value) >> BigInt(8 * i)) & 0xffn)));
+      else bytes[i] = k.mmu.frames.read(pa, 1)[0]!;
+    }
+    if (write) return 'ok';
+    let v = 0n;
+    for (let i = s.size - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]!);
+    return `value ${v}`;
   }
-  if ('brk' in step) {
-    const target = 'to' in step.brk ? step.brk.to : p.space.mm.brk + step.brk.delta;
-    return res(k.syscall(t, 'brk', [target]).value);
+
+  private spawn(r: Runner, step: Step): string {
+    const c = 'fork' in step ? step.fork : 'vfork' in step ? step.vfork : 'clone' in step ? step.clone : null;
+    if (c === null) return '';
+    const t = r.thread;
+    let v: number;
+    if ('fork' in step) v = this.k.syscall(t, 'fork').value;
+    else if ('vfork' in step) v = this.k.syscall(t, 'vfork').value;
+    else if ('clone' in step) {
+      const cl = step.clone;
+      const names = typeof cl.flags === 'number' ? cl.flags : cl.flags.reduce((f: number, x: string) => f | CLONE[x.toUpperCase() as keyof typeof CLONE], 0);
+      v = this.k.syscall(t, 'clone', [(names | (cl.signal === undefined ? 0 : signalNumber(cl.signal))) >>> 0, 0, 0, 0, 0]).value;
+    } else return '';
+    if (v < 0) return `-${t.lastError ?? v}`;
+    const thread = r.proc.threads.find((th) => th.tid === v);
+    const kid = this.spawnRunner(r, v, c.as, childSteps(c), thread);
+    return `${thread !== undefined ? 'tid' : 'pid'} ${v} (${kid.name})`;
   }
-  if ('mremap' in step) {
-    const s = step.mremap;
-    const r = regions.get(s.region);
-    if (r === undefined) throw new RangeError(`region "${s.region}" was not mapped by an earlier step`);
-    const v = k.syscall(t, 'mremap', [r.addr, r.length, s.newLength, s.mayMove ? F.MREMAP_MAYMOVE : 0]).value;
-    if (v >= 0) regions.set(s.region, { addr: v, length: s.newLength });
-    return res(v);
-  }
-  if ('madvise' in step) {
-    const s = step.madvise;
-    return res(k.syscall(t, 'madvise', [at(s.region, s.offset), s.length, MADVICE[s.advice]!]).value);
-  }
-  const s = step.touch;
-  const access: Access = s.access === 'write' ? ACCESS_WRITE : s.access === 'exec' ? ACCESS_EXEC : ACCESS_READ;
-  for (const va of touchAddresses(at(s.region, s.offset), s.length, s.pattern, s.stride ?? 4096, s.count, s.seed ?? 1)) {
-    if (k.access(t, va, access) < 0) return `${p.killedBy ?? 'signal'} at 0x${va.toString(16)}`;
-  }
-  return '0x0';
 }
 
 function describeStep(step: Step): string {
-  const [op, args] = Object.entries(step)[0] as [string, Record<string, unknown>];
-  const show = (key: string, v: unknown): string => (key === 'prot' && typeof v === 'number' ? formatProt(v) : typeof v === 'number' && v >= 4096 ? `0x${v.toString(16)}` : String(v));
-  return `${op} ${Object.entries(args).map(([key, v]) => `${key}=${show(key, v)}`).join(' ')}`;
+  const [op, args] = Object.entries(step)[0] as [string, unknown];
+  if (typeof args !== 'object' || args === null) return `${op} ${String(args)}`;
+  const show = (key: string, v: unknown): string => (key === 'prot' && typeof v === 'number' ? formatProt(v)
+    : key === 'steps' && Array.isArray(v) ? `[${v.length} steps]`
+      : typeof v === 'object' && v !== null && 'region' in v && 'offset' in v ? `${String(v.region)}+0x${Number(v.offset).toString(16)}`
+      : typeof v === 'number' && v >= 4096 ? `0x${v.toString(16)}` : Array.isArray(v) ? `[${v.join(',')}]`
+        : typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v));
+  return `${op} ${Object.entries(args).map(([key, v]) => `${key}=${show(key, v)}`).join(' ')}`.trimEnd();
 }
 
 export async function runWorkload(file: string, opts: RunOptions, out: (s: string) => void = (s) => process.stdout.write(s + '\n'), err: (s: string) => void = (s) => process.stderr.write(s + '\n')): Promise<number> {
@@ -125,43 +288,119 @@ export async function runWorkload(file: string, opts: RunOptions, out: (s: strin
     err(`polykernel run: personality "${name}" is not built yet (available: ${Object.keys(PERSONALITIES).join(', ')})`);
     return 1;
   }
-  const frames = typeof opts.memory === 'string' ? Math.floor(parseMemory(opts.memory) / 4096) : 262144;
-  const k = new Kernel(linuxPersonality({ variant }), { frames });
-  const results: StepResult[] = [];
-  const views: { process: string; pid: number; maps: string; status: string; killedBy: string | null }[] = [];
+  let frames: number;
+  try {
+    frames = typeof opts.memory === 'string' ? Math.floor(parseMemory(opts.memory) / 4096) : Math.floor((w.memory ?? 1024 ** 3) / 4096);
+  } catch (e) {
+    err(`polykernel run: ${(e as Error).message}`);
+    return 1;
+  }
+  const lp = linuxPersonality({ variant, fs: hostFileSystem(typeof opts.sysroot === 'string' ? opts.sysroot : '/') });
+  const k = new Kernel<LinuxSpace>(lp, { frames, contents: opts.contents === true || w.contents === true });
+  const trace = opts.trace === true ? new Trace(k) : null;
+  const session = new Session(k, lp, dirname(resolve(file)));
   for (const spec of w.processes) {
     const p = k.createProcess(k.init, spec.name);
-    const regions = new Map<string, { addr: number; length: number }>();
-    for (const step of spec.steps) {
-      if (p.state !== 'running') break;
-      let result: string;
-      try {
-        result = await runStep(k, p, regions, step, dirname(resolve(file)));
-      } catch (e) {
-        err(`polykernel run: ${file}: process ${spec.name}: ${(e as Error).message}`);
-        return 1;
-      }
-      results.push({ process: spec.name, pid: p.pid, step: describeStep(step), result });
-      if (opts.mapsEachStep === true && opts.json !== true) out(`== ${spec.name}[${p.pid}] ${describeStep(step)} -> ${result}\n${procMaps(p.space.mm)}`);
-    }
-    views.push({ process: spec.name, pid: p.pid, maps: p.state === 'running' ? procMaps(p.space.mm) : '', status: p.state === 'running' ? procStatusMemory(p.space) : '', killedBy: p.killedBy });
+    session.runners.push(new Runner(spec.name, p, p.threads[0]!, spec.steps, new Map(), new Map(), false));
   }
+  const ending = await schedule(session, opts, out, err, file);
+  if ('error' in ending) return 1;
+  const stalled = ending.stalled;
+  const views = session.runners.filter((r) => !r.child || r.proc.state === 'running').map((r) => ({
+    process: r.name, pid: r.proc.pid,
+    maps: r.proc.state === 'running' ? procMaps(r.proc.space.mm) : '', status: r.proc.state === 'running' ? procStatusMemory(r.proc.space) : '',
+    killedBy: r.proc.killedBy, state: r.proc.state,
+  }));
   const m = k.metrics;
-  const metrics = { syscalls: m.syscalls, faults: { ...m.faults }, pagesZeroed: m.pagesZeroed, tlbShootdowns: m.tlbShootdowns, cycles: m.cycles };
+  const metrics = {
+    syscalls: m.syscalls, traps: { ...m.traps }, faults: { ...m.faults }, tlbHits: m.tlbHits, tlbMisses: m.tlbMisses, tlbShootdowns: m.tlbShootdowns,
+    pagesZeroed: m.pagesZeroed, pagesCopied: m.pagesCopied, cycles: m.cycles, seconds: m.cycles / k.mmu.profile.hz,
+  };
+  const dmesg = [...lp.dmesg(k)];
   if (opts.json === true) {
-    out(JSON.stringify({ workload: w.name, personality: variant, steps: results, processes: views, metrics }, null, 2));
+    out(JSON.stringify({ workload: w.name, personality: variant, steps: session.results, processes: views, metrics, trace: trace?.json() ?? null, dmesg, stalled }, null, 2));
     return 0;
   }
   out(`workload ${w.name} on ${variant}`);
-  const width = Math.max(...results.map((r) => r.step.length), 4);
-  for (const r of results) out(`  ${`${r.process}[${r.pid}]`.padEnd(12)} ${r.step.padEnd(width)}  -> ${r.result}`);
+  const res = session.results;
+  const who = Math.max(...res.map((r) => `${r.process}[${r.pid}]`.length), 4);
+  const width = Math.min(Math.max(...res.map((r) => r.step.length), 4), 90);
+  for (const r of res) out(`  ${`${r.process}[${r.pid}]`.padEnd(who)}  ${r.step.padEnd(width)}  -> ${r.result}`);
+  if (stalled !== null) out(`\n${stalled}`);
   for (const v of views) {
-    out(`\n/proc/${v.pid}/maps (${v.process})${v.killedBy !== null ? `: killed by ${v.killedBy}` : ''}`);
-    if (v.killedBy === null) out(v.maps.trimEnd() + '\n\n' + v.status.trimEnd());
+    if (v.state !== 'running') {
+      out(`\n${v.process}[${v.pid}]: ${v.killedBy !== null ? `killed by ${v.killedBy}` : 'exited'}`);
+      continue;
+    }
+    out(`\n/proc/${v.pid}/maps (${v.process})`);
+    out((v.maps === '' ? '(no areas: an empty address space)' : v.maps.trimEnd()) + '\n\n' + v.status.trimEnd());
   }
-  const faults = Object.entries(metrics.faults).filter(([, n]) => n > 0).map(([kind, n]) => `${kind} ${n}`).join(', ');
-  out(`\nsyscalls ${metrics.syscalls}; faults: ${faults === '' ? 'none' : faults}; pages zeroed ${metrics.pagesZeroed}; simulated cycles ${metrics.cycles}`);
+  if (dmesg.length > 0) out(`\ndmesg:\n${dmesg.map((l) => `  ${l}`).join('\n')}`);
+  out('\n' + metricsTable(metrics));
+  if (trace !== null) out('\n' + trace.text());
   return 0;
+}
+
+/** Round-robin over the runnable processes until every one has finished its steps. */
+/** How a schedule ended: every step done (null), a stall or round limit (its message), or a workload error. */
+type Ending = { stalled: string | null } | { error: true };
+
+async function schedule(session: Session, opts: RunOptions, out: (s: string) => void, err: (s: string) => void, file: string): Promise<Ending> {
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    let progressed = false;
+    let pending = false;
+    for (const r of [...session.runners]) {
+      if (r.done) {
+        // A child that ran out of steps returns from main: exit(0).
+        if (r.child && r.proc.state === 'running' && r.thread.state !== 'dead' && r.pc >= r.steps.length) {
+          // (A stopped child cannot return from main until someone continues it.)
+          if (r.thread.state !== 'runnable') {
+            pending = true;
+            continue;
+          }
+          session.k.syscall(r.thread, r.proc.threads.length > 1 && r.thread !== r.proc.threads[0] ? 'exit' : 'exit_group', [0]);
+          progressed = true;
+        }
+        continue;
+      }
+      pending = true;
+      if (r.thread.state !== 'runnable') continue;
+      const step = r.steps[r.pc]!;
+      let outcome;
+      try {
+        outcome = await session.step(r, step);
+      } catch (e) {
+        err(`polykernel run: ${file}: process ${r.name}: ${(e as Error).message}`);
+        return { error: true };
+      }
+      progressed = true;
+      if (outcome === null) continue; // slept: the same step runs again once the kernel wakes the thread
+      r.pc++;
+      const line = { process: r.name, pid: r.proc.pid, step: describeStep(step), result: outcome.result };
+      session.results.push(line);
+      if (opts.mapsEachStep === true && opts.json !== true && r.proc.state === 'running') out(`== ${r.name}[${r.proc.pid}] ${line.step} -> ${line.result}\n${procMaps(r.proc.space.mm)}`);
+    }
+    if (!pending) return { stalled: null };
+    if (!progressed) {
+      const blocked = session.runners.filter((r) => r.proc.state === 'running' && r.thread.state === 'blocked')
+        .map((r) => `${r.name}[${r.proc.pid}] (blocked) at ${r.pc < r.steps.length ? `step ${r.pc + 1}` : 'the end of its steps'}`);
+      return { stalled: `stalled: no process can run — ${blocked.join(', ')} (a wait for a child that never exits, or a stopped process nobody continues)` };
+    }
+  }
+  return { stalled: `stopped after ${MAX_ROUNDS} rounds` };
+}
+
+function metricsTable(m: { syscalls: number; traps: Record<string, number>; faults: Record<string, number>; tlbHits: number; tlbMisses: number; tlbShootdowns: number; pagesZeroed: number; pagesCopied: number; cycles: number; seconds: number }): string {
+  const rows: [string, string][] = [
+    ['system calls', m.syscalls.toLocaleString('en-US')],
+    ['traps', Object.entries(m.traps).filter(([, n]) => n > 0).map(([kind, n]) => `${kind} ${n.toLocaleString('en-US')}`).join(', ') || 'none'],
+    ['page faults', Object.entries(m.faults).filter(([, n]) => n > 0).map(([kind, n]) => `${kind} ${n.toLocaleString('en-US')}`).join(', ') || 'none'],
+    ['TLB', `${m.tlbHits.toLocaleString('en-US')} hits, ${m.tlbMisses.toLocaleString('en-US')} misses, ${m.tlbShootdowns.toLocaleString('en-US')} shootdowns`],
+    ['pages', `${m.pagesZeroed.toLocaleString('en-US')} zeroed, ${m.pagesCopied.toLocaleString('en-US')} copied`],
+    ['simulated time', `${m.cycles.toLocaleString('en-US')} cycles = ${(m.seconds * 1e3).toFixed(3)} ms`],
+  ];
+  const w = Math.max(...rows.map(([key]) => key.length));
+  return ['metrics', ...rows.map(([key, v]) => `  ${key.padEnd(w)}  ${v}`)].join('\n');
 }
 
 function parseMemory(s: string): number {

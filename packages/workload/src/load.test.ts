@@ -42,7 +42,16 @@ describe('workload files', () => {
 
   it('an unknown step kind lists the ones that exist', () => {
     const bad = GOOD.replace('- brk: { delta: 8192 }', '- sbrk: { delta: 8192 }');
-    expect(issuesOf(bad)[0]).toMatch(/^11:9 processes\[0\]\.steps\[4\]: a step must be one of mmap, munmap, mprotect, brk, mremap, madvise, touch; got sbrk$/);
+    expect(issuesOf(bad)[0]).toMatch(/^11:9 processes\[0\]\.steps\[4\]: a step must be one of mmap, munmap, mprotect, brk, mremap, madvise, touch, store, load, fork, vfork, clone, exec, exit, wait, kill, oomScoreAdj, open, read, write, close, syscall; got sbrk$/);
+  });
+
+  it("a mistake inside a child's steps is reported at its own line, however deep", () => {
+    const text = [
+      'name: forks', 'processes:', '  - name: sh', '    steps:', '      - fork:', '          as: kid', '          steps:',
+      '            - vfork:', '                steps:', '                  - exit: { code: 300 }', '      - wait: {}',
+    ].join('\n');
+    expect(issuesOf(text)[0]).toMatch(/^10:\d+ processes\[0\]\.steps\[0\]\.fork\.steps\[0\]\.vfork\.steps\[0\]\.exit\.code: Too big/);
+    expect(issuesOf(text.replace('exit: { code: 300 }', 'exot: 1'))[0]).toMatch(/steps\[0\]: a step must be one of .*; got exot$/);
   });
 
   it('bad sizes, missing fields, unknown fields and the private/shared rule', () => {

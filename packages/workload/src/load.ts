@@ -2,9 +2,9 @@
  * Load a workload file: YAML parsed with source positions, validated by the schema, every problem
  * reported as `file:line:column: path: message` so the user can go straight to it.
  */
-import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { isAlias, isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
-import { stepSchema, workloadSchema, type Workload } from './schema.js';
+import { stepKinds, workloadSchema, type Workload } from './schema.js';
 
 export interface WorkloadIssue {
   file: string;
@@ -27,7 +27,7 @@ function pathText(path: readonly PropertyKey[]): string {
 }
 
 /** Step kinds, for a clearer message than "no union member matched". */
-const STEP_KINDS = stepSchema.options.map((o) => Object.keys(o.shape)[0]!);
+const STEP_KINDS = stepKinds.map((o) => Object.keys(o.shape)[0]!);
 
 export function parseWorkload(text: string, file = '<workload>'): Workload {
   const lc = new LineCounter();
@@ -41,7 +41,7 @@ export function parseWorkload(text: string, file = '<workload>'): Workload {
   const result = workloadSchema.safeParse(doc.toJS());
   if (result.success) return result.data;
   for (const issue of result.error.issues) {
-    const { path, message } = refine(issue, nodeAt(doc.contents, issue.path));
+    const { path, message } = refine(issue, doc.contents, doc);
     const node = nodeAt(doc.contents, path);
     const pos = lc.linePos(node?.range?.[0] ?? 0);
     issues.push({ file, line: pos.line, column: pos.col, path: pathText(path), message });
@@ -50,9 +50,11 @@ export function parseWorkload(text: string, file = '<workload>'): Workload {
 }
 
 /** The deepest YAML node along `path` (the closest one that exists). */
-function nodeAt(root: unknown, path: readonly PropertyKey[]): Node | null {
+function nodeAt(root: unknown, path: readonly PropertyKey[], doc?: Document): Node | null {
   let node = root as Node | null;
   for (const key of path) {
+    // A step written as *alias reports the anchored step's own fields.
+    if (doc !== undefined && isAlias(node)) node = (node.resolve(doc) as Node | undefined) ?? node;
     if (isMap(node)) {
       const pair = node.items.find((p) => (p.key as { value?: unknown } | null)?.value === key);
       if (pair === undefined) return node;
@@ -72,16 +74,19 @@ function nodeAt(root: unknown, path: readonly PropertyKey[]): Node | null {
  * A precise path and message for an issue. A step that matches no step kind is re-validated
  * against the kind its key names, so the message points at the offending field, not the union.
  */
-function refine(issue: z.core.$ZodIssue, node: Node | null): { path: PropertyKey[]; message: string } {
+function refine(issue: z.core.$ZodIssue, root: unknown, doc: Document): { path: PropertyKey[]; message: string } {
   const path = [...issue.path];
+  let node = nodeAt(root, issue.path, doc);
+  if (isAlias(node)) node = (node.resolve(doc) as Node | undefined) ?? node;
   if (issue.code === 'invalid_union' && issue.path.at(-2) === 'steps') {
     const keys = isMap(node) ? node.items.map((p) => String((p.key as { value?: unknown } | null)?.value)) : [];
     const kind = keys.find((k) => STEP_KINDS.includes(k));
     if (kind === undefined) return { path, message: `a step must be one of ${STEP_KINDS.join(', ')}; got ${keys.length > 0 ? keys.join(', ') : 'nothing'}` };
-    const one = stepSchema.options.find((o) => Object.keys(o.shape)[0] === kind)!.safeParse((node as { toJSON(): unknown }).toJSON());
+    const one = stepKinds.find((o) => Object.keys(o.shape)[0] === kind)!.safeParse((node as { toJSON(): unknown }).toJSON());
     if (!one.success) {
       const inner = one.error.issues[0]!;
-      return { path: [...path, ...inner.path], message: messageOf(inner) };
+      // A child's steps (fork, vfork, clone) go through the same refinement, as deep as they nest.
+      return refine({ ...inner, path: [...path, ...inner.path] }, root, doc);
     }
   }
   return { path, message: messageOf(issue) };

@@ -1,7 +1,9 @@
 /**
  * The workload format: a named list of processes, each a list of steps — native memory calls
- * (mmap, munmap, mprotect, brk, mremap, madvise) and memory touches. Sizes and addresses are
- * numbers or strings ("64K", "2M", "1G", "0x7f0000000000"); protections are "rwx" letters.
+ * (mmap, munmap, mprotect, brk, mremap, madvise), memory touches, stores and loads, process calls
+ * (fork, vfork, clone with the child's own steps; exec, exit, wait, kill) and file calls (open,
+ * read, write, close). Sizes and addresses are numbers or strings ("64K", "2M", "1G",
+ * "0x7f0000000000"); protections are "rwx" letters.
  */
 import { parseProt } from '@polykernel/core';
 import { z } from 'zod';
@@ -57,19 +59,40 @@ const MMAP_FLAGS = ['private', 'shared', 'anonymous', 'fixed', 'fixed-noreplace'
 
 const region = z.string().min(1);
 
+/** An address: a number/size string, or a place in a region mapped earlier. */
+const address = z.union([size, z.strictObject({ region: z.string().min(1), offset: size.default(0) })]);
+
 const mmap = z.strictObject({
   name: region,
   length: size,
   prot,
   flags: z.array(z.enum(MMAP_FLAGS)).min(1),
-  addr: size.optional(),
+  addr: address.optional(),
   file: z.string().optional(),
+  /** A file opened by an earlier open step (by its name), instead of `file`. */
+  fd: z.union([z.string().min(1), z.number().int().min(0)]).optional(),
   offset: size.optional(),
 }).refine((m) => m.flags.includes('private') !== m.flags.includes('shared'), { message: 'exactly one of private and shared is required', path: ['flags'] });
 
 const ranged = { region, offset: size.default(0), length: size };
 
-export const stepSchema = z.union([
+const CLONE_FLAG_NAMES = ['vm', 'fs', 'files', 'sighand', 'pidfd', 'ptrace', 'vfork', 'parent', 'thread', 'newns', 'sysvsem', 'settls',
+  'parent_settid', 'child_cleartid', 'detached', 'untraced', 'child_settid', 'newcgroup', 'newuts', 'newipc', 'newuser', 'newpid', 'newnet', 'io'] as const;
+
+/** A signal by name ("SIGTERM", "TERM") or number. */
+const signal = z.union([z.number().int().min(0).max(64), z.string().regex(/^(SIG)?[A-Z0-9]+$/, 'expected a signal name such as SIGTERM or a number')]);
+
+/** A child's own steps (fork, vfork, clone): the same step kinds, recursively. */
+const child = {
+  /** The name the child is known by in later steps (wait, kill) and in the output. */
+  as: z.string().min(1).optional(),
+  // Typed loosely to break the type-level cycle; `childSteps` gives them back their Step type.
+  steps: z.array(z.lazy((): z.ZodType => stepSchema)),
+};
+
+const fd = z.union([z.string().min(1), z.number().int().min(0)]);
+
+export const stepKinds = [
   z.strictObject({ mmap }),
   z.strictObject({ munmap: z.strictObject(ranged) }),
   z.strictObject({ mprotect: z.strictObject({ ...ranged, prot }) }),
@@ -86,12 +109,37 @@ export const stepSchema = z.union([
       seed: z.union([z.number(), z.string()]).optional(),
     }),
   }),
-]);
+  // Memory contents (machines with contents): store a little-endian integer, load one back.
+  z.strictObject({ store: z.strictObject({ region, offset: size.default(0), value: z.number().int().min(0), size: z.union([z.literal(1), z.literal(2), z.literal(4), z.literal(8)]).default(4) }) }),
+  z.strictObject({ load: z.strictObject({ region, offset: size.default(0), size: z.union([z.literal(1), z.literal(2), z.literal(4), z.literal(8)]).default(4) }) }),
+  // Processes.
+  z.strictObject({ fork: z.strictObject(child) }),
+  z.strictObject({ vfork: z.strictObject(child) }),
+  z.strictObject({ clone: z.strictObject({ ...child, flags: z.union([z.number().int().min(0), z.array(z.enum(CLONE_FLAG_NAMES))]), signal: signal.optional() }) }),
+  z.strictObject({ exec: z.strictObject({ path: z.string().min(1), argv: z.array(z.string()).optional(), env: z.array(z.string()).optional() }) }),
+  z.strictObject({ exit: z.union([z.number().int().min(0).max(255), z.strictObject({ code: z.number().int().min(0).max(255).default(0) })]) }),
+  z.strictObject({ wait: z.strictObject({ for: z.string().min(1).optional(), options: z.array(z.enum(['nohang', 'untraced', 'clone', 'all'])).default([]) }) }),
+  z.strictObject({ kill: z.strictObject({ process: z.string().min(1), signal }) }),
+  z.strictObject({ oomScoreAdj: z.number().int().min(-1000).max(1000) }),
+  // Files.
+  z.strictObject({ open: z.strictObject({ path: z.string().min(1), as: z.string().min(1), flags: z.array(z.enum(['read', 'write', 'rdwr', 'create', 'trunc', 'directory'])).default(['read']) }) }),
+  z.strictObject({ read: z.strictObject({ fd, region, offset: size.default(0), length: size }) }),
+  z.strictObject({ write: z.strictObject({ fd, region, offset: size.default(0), length: size }) }),
+  z.strictObject({ close: z.strictObject({ fd }) }),
+  // Any other system call by name, with numeric or string arguments.
+  z.strictObject({ syscall: z.strictObject({ name: z.string().min(1), args: z.array(z.union([z.number(), z.string()])).default([]) }) }),
+] as const;
+
+export const stepSchema = z.union(stepKinds);
 
 export const workloadSchema = z.strictObject({
   name: z.string().min(1),
   description: z.string().optional(),
   personality: z.string().optional(),
+  /** Keep page contents (needed for store/load and to see data survive fork and COW). */
+  contents: z.boolean().optional(),
+  /** Physical memory of the simulated machine (the command line's --memory wins). */
+  memory: size.optional(),
   processes: z.array(z.strictObject({
     name: z.string().min(1),
     steps: z.array(stepSchema),
@@ -100,3 +148,8 @@ export const workloadSchema = z.strictObject({
 
 export type Workload = z.output<typeof workloadSchema>;
 export type Step = z.output<typeof stepSchema>;
+
+/** A fork/vfork/clone step's own steps, with their type (the schema validated them as steps). */
+export function childSteps(c: { steps: unknown[] }): Step[] {
+  return c.steps as Step[];
+}
