@@ -54,8 +54,10 @@ function devNumbers(dev: bigint): [number, number] {
 
 export function hostFileSystem(sysroot = '/'): FileLookup {
   const cache = new Map<string, FsFile>();
+  // A relative path starts at the working directory: the host's, when the sysroot is the host's /.
+  const cwd = sysroot === '/' ? process.cwd() : '/';
   return (path) => {
-    const r = resolveIn(sysroot, path);
+    const r = resolveIn(sysroot, path.startsWith('/') ? path : `${cwd}/${path}`);
     if ('errno' in r) return r.errno;
     const resolved = r.path;
     const hit = cache.get(resolved);

@@ -3,6 +3,7 @@
  */
 import { Command, Option } from 'commander';
 import { runExec } from './exec.js';
+import { runExplain } from './explain.js';
 import { runInspect } from './inspect.js';
 import { runWorkload } from './run.js';
 
@@ -123,6 +124,30 @@ Exit status: 0 when the workload ran (whatever its steps returned), 1 when the f
 or is not a valid workload (each mistake is reported as file:line:column: field: message).`)
   .action(async (file: string, opts: Record<string, boolean | string | undefined>) => {
     process.exitCode = await runWorkload(file, opts);
+  });
+
+program
+  .command('explain')
+  .description('Narrate one page fault or one fork on the Linux personality, step by step, from what the simulation does')
+  .argument('<what>', '"fault" or "fork"')
+  .option('-s, --scenario <name>', 'for fault: zero-fill (default), zero-page, cow, file, segv, stack-growth')
+  .option('--program <file>', 'the program exec\'d first, whose address space the story happens in', '/bin/true')
+  .option('-p, --personality <name>', 'linux-6.x (default) or linux-5.15')
+  .option('--sysroot <dir>', 'where the program and its interpreter are found', '/')
+  .addHelpText('after', `
+A fault is told in four parts: the MMU's translation (TLB probes and each page-table entry
+visited), the trap with its x86 error code, the kernel's path through do_user_addr_fault and
+handle_mm_fault to the PTE it installs (or the signal it sends), and the retried translation, with
+the simulated cycles. A fork is told as copy_process's steps, with dup_mmap's decision for every
+area of the parent (copied or not, PTEs write-protected for copy-on-write).
+
+Examples:
+  polykernel explain fault
+  polykernel explain fault --scenario cow
+  polykernel explain fault --scenario stack-growth --program /bin/ls
+  polykernel explain fork`)
+  .action((what: string, opts: Record<string, boolean | string | undefined>) => {
+    process.exitCode = runExplain(what, opts);
   });
 
 await program.parseAsync(process.argv);

@@ -22,6 +22,7 @@ import type { OpenFile } from '@polykernel/kernel';
 import { VmCommit, type CommitOptions } from './commit.js';
 import { MAP_ANONYMOUS, MAP_POPULATE, PAGE_SIZE, VM_HUGETLB, VM_LOCKED, VM_MAYWRITE, VM_MIXEDMAP, VM_PFNMAP, VM_EXEC, VM_READ, VM_SHARED, VM_WRITE } from './flags.js';
 import { DEFAULT_CPU, execve, type CpuDescription, type ExecHost, type ExecImage, type FileLookup, type FsFile } from './exec.js';
+import { mapsLine } from './maps.js';
 import { MmStruct, pageAlign, type MmOptions } from './mm.js';
 import {
   CLONE, checkCloneFlags, defaultAction, newTask, OOM_SKIP, oomBadness, oomScore, SIGNAL_NAMES, SIGNALS, TASK, validWaitOptions, WAIT,
@@ -85,8 +86,29 @@ export const RESTART_SYSCALL = -512;
 
 const num = (a: unknown): number => (typeof a === 'number' ? a : Number.NaN);
 
+/** What dup_mmap did with one area of the parent (for `polykernel explain fork`). */
+export interface ForkArea {
+  /** The parent's /proc/<pid>/maps line for the area. */
+  line: string;
+  action: string;
+  ptes: number;
+  writeProtected: number;
+}
+
+export interface ForkReport {
+  areas: ForkArea[];
+  /** VM_DONTCOPY areas left out. */
+  dontCopy: number;
+  ptes: number;
+  tables: number;
+  /** Whether the parent's TLB entries were flushed (flush_tlb_mm) after write-protecting. */
+  flushed: boolean;
+}
+
 /** The Linux personality: the core's contract plus the Linux-only views (tasks, dmesg, OOM scores). */
 export interface LinuxPersonality extends Personality<LinuxSpace> {
+  /** What the last fork's dup_mmap did, area by area. */
+  lastFork(k: Kernel<LinuxSpace>): ForkReport | null;
   /** task_struct's Linux-only fields for a thread (created on first use). */
   task(t: Thread): LinuxTask;
   /** The kernel log (the OOM killer's reports). */
@@ -112,6 +134,7 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
   const vdsoFrames = new WeakMap<object, { vvar: number; text: number[] }>();
   const rng = new Rng(opts.seed ?? 1);
   const tasks = new WeakMap<Thread, LinuxTask>();
+  const forkReports = new WeakMap<object, ForkReport>();
   const logs = new WeakMap<object, string[]>();
   /** The thread whose fault is being handled (the OOM killer's `current`). */
   let current: Thread | null = null;
@@ -466,20 +489,27 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
     const src = parent.space;
     const frames = k.mmu.frames;
     const tables0 = child.pt.tablePages;
+    const skipped = src.mm.mapCount;
     const pairs = child.mm.forkFrom(src.mm);
     let ptes = 0;
     let wrprotected = false;
+    const areas: ForkArea[] = [];
     for (const [v] of pairs) {
+      const area: ForkArea = { line: mapsLine(src.mm, v).trimEnd(), action: 'not copied: no anonymous pages (vma_needs_copy), the child faults them in again', ptes: 0, writeProtected: 0 };
+      areas.push(area);
       if (v.anonVma === 0 && (v.flags & (VM_PFNMAP | VM_MIXEDMAP)) === 0) continue;
       const cow = (v.flags & (VM_SHARED | VM_MAYWRITE)) === VM_MAYWRITE;
+      area.action = cow ? 'PTEs copied; writable ones write-protected in parent and child (copy-on-write)' : 'PTEs copied as they are (shared or raw PFN mapping)';
       const entries: [number, number, number][] = [];
       src.pt.forEachLeaf(v.start, v.length, (va, frame, _size, flags) => entries.push([va, frame, flags]));
       for (const [va, frame, flags] of entries) {
         let f = flags;
+        area.ptes++;
         if (cow && (flags & PTE_WRITE) !== 0) {
           src.pt.updateFlags(va, 0, PTE_WRITE);
           f &= ~PTE_WRITE;
           wrprotected = true;
+          area.writeProtected++;
         }
         child.pt.map(va, frame, PAGE_SIZE, f);
         ptes++;
@@ -493,7 +523,9 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
     // flush_tlb_mm: the parent's cached writable translations must go.
     if (wrprotected) k.mmu.shootdown(thread.cpu, k.asidOf(parent), 0, src.mm.taskSize);
     child.hiwaterRss = child.rss.anon + child.rss.file + child.rss.shmem;
-    return { vmas: pairs.length, ptes, tables: child.pt.tablePages - tables0 };
+    const tables = child.pt.tablePages - tables0;
+    forkReports.set(k, { areas, dontCopy: skipped - pairs.length, ptes, tables, flushed: wrprotected });
+    return { vmas: pairs.length, ptes, tables };
   }
 
   /** kernel_clone → copy_process, for clone, fork and vfork. Returns the child's PID (or TID). */
@@ -930,6 +962,8 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
       s.pt.updateFlags(page, PTE_WRITE, 0);
       how = 'cowReuse';
     } else {
+      // wp_page_copy: the new page is anonymous (anon_vma_prepare).
+      s.mm.prepareAnon(v);
       const fromZero = old === s.zeroFrame;
       const frame = allocPage(k, fromZero);
       if (frame === NO_FRAME) return OOM;
@@ -982,6 +1016,8 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
     const frames = k.mmu.frames;
     const shared = (v.flags & VM_SHARED) !== 0;
     if (!shared && write) {
+      // do_cow_fault: the copy is an anonymous page, so the area needs its anon_vma (anon_vma_prepare).
+      s.mm.prepareAnon(v);
       const copy = allocPage(k, false);
       if (copy === NO_FRAME) return OOM;
       frames.copyFrame(frame, copy);
@@ -1028,6 +1064,7 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
   }
 
   return {
+    lastFork: (k) => forkReports.get(k) ?? null,
     task: taskOf,
     dmesg: (k) => logOf(k),
     oomScore: (k, p) => {
