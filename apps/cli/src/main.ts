@@ -1,11 +1,9 @@
 /**
- * polykernel: the command-line front end. Thin: parse arguments, call the packages, print.
+ * polykernel: the command-line front end. Thin: parse arguments, call the packages, print. Each
+ * command's module (and the packages behind it) loads only when that command runs, so `--help`
+ * stays fast.
  */
 import { Command, Option } from 'commander';
-import { runExec } from './exec.js';
-import { runExplain } from './explain.js';
-import { runInspect } from './inspect.js';
-import { runWorkload } from './run.js';
 
 // `polykernel ... | head`: a closed pipe ends the output quietly, as for any Unix tool.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -55,6 +53,7 @@ Examples:
 Exit status: 0 on success, 1 when the file cannot be read or is malformed (the error names the
 field and file offset), 126 (ENOEXEC) when it is not a program file this tool understands.`)
   .action(async (file: string, opts: Record<string, boolean | string | undefined>) => {
+    const { runInspect } = await import('./inspect.js');
     process.exitCode = await runInspect(file, opts);
   });
 
@@ -88,7 +87,8 @@ Examples:
 Exit status: 0 when execve succeeded; 127 when the file does not exist (ENOENT), 126 when it is
 not a program (ENOEXEC), 1 for other execve errors (EACCES, ELIBBAD, ELOOP, E2BIG), which are
 reported as "execve failed: ERRNO (-N)".`)
-  .action((file: string, args: string[], opts: Record<string, boolean | string | string[] | undefined>) => {
+  .action(async (file: string, args: string[], opts: Record<string, boolean | string | string[] | undefined>) => {
+    const { runExec } = await import('./exec.js');
     process.exitCode = runExec(file, args, opts);
   });
 
@@ -123,6 +123,7 @@ Examples:
 Exit status: 0 when the workload ran (whatever its steps returned), 1 when the file cannot be read
 or is not a valid workload (each mistake is reported as file:line:column: field: message).`)
   .action(async (file: string, opts: Record<string, boolean | string | undefined>) => {
+    const { runWorkload } = await import('./run.js');
     process.exitCode = await runWorkload(file, opts);
   });
 
@@ -146,7 +147,8 @@ Examples:
   polykernel explain fault --scenario cow
   polykernel explain fault --scenario stack-growth --program /bin/ls
   polykernel explain fork`)
-  .action((what: string, opts: Record<string, boolean | string | undefined>) => {
+  .action(async (what: string, opts: Record<string, boolean | string | undefined>) => {
+    const { runExplain } = await import('./explain.js');
     process.exitCode = runExplain(what, opts);
   });
 

@@ -337,6 +337,85 @@ export class PageTable {
     this.tablesByLevel[level]!--;
   }
 
+  /**
+   * copy_page_range's PTE copy (mm/memory.c copy_pte_range), for fork: every present leaf of `src`
+   * in [va, va + length) is mapped here at the same address and size. With `cow`, a leaf holding
+   * any of the `wrprotect` bits loses them in both tables (the parent's and the child's copy are
+   * write-protected); `childClear` bits are removed from the child's copy only (pte_mkold). Each
+   * copy is reported to `onLeaf(frame, childFlags, parentFlags, wasWriteProtected)`. Leaf tables
+   * are found once per table, not per entry. Both tables must come from one pool. Returns the
+   * number of leaves copied, or MAP_NO_MEMORY when a table cannot be allocated.
+   */
+  copyFrom(
+    src: PageTable, va: number, length: number, cow: boolean, wrprotect: number, childClear: number,
+    onLeaf: (frame: number, childFlags: number, parentFlags: number, wasWriteProtected: boolean) => void,
+  ): number {
+    if (src.pool !== this.pool) throw new RangeError('copyFrom: the tables must share one page-table pool');
+    const pool = this.pool;
+    const geo = this.geo;
+    const E = pool.entries;
+    const leafLevel = geo.levels - 1;
+    const smallest = geo.entrySpan[leafLevel]!;
+    const tableSpan = smallest * E;
+    let cachedBase = -1;
+    let cachedTable = -1;
+    const state = { failed: false };
+    const n = src.forEachLeafInRange(va, length, (slot, leafVa, size) => {
+      if (state.failed) return;
+      let f = pool.flags[slot]!;
+      const frame = pool.next[slot]!;
+      let wp = false;
+      if (cow && (f & wrprotect) !== 0) {
+        f &= ~wrprotect;
+        pool.flags[slot] = f;
+        wp = true;
+      }
+      const child = f & ~childClear;
+      if (size !== smallest) {
+        if (this.map(leafVa, frame, size, child & ~PTE_HUGE) !== MAP_OK) state.failed = true;
+      } else {
+        const base = Math.floor(leafVa / tableSpan) * tableSpan;
+        if (base !== cachedBase) {
+          cachedTable = this.leafTableFor(leafVa, leafLevel);
+          cachedBase = cachedTable === NO_TABLE ? -1 : base;
+        }
+        if (cachedTable === NO_TABLE) {
+          state.failed = true;
+          return;
+        }
+        const s2 = cachedTable * E + geo.index(leafVa, leafLevel);
+        if ((pool.flags[s2]! & PTE_PRESENT) === 0) pool.tableUsed[cachedTable]!++;
+        pool.next[s2] = frame;
+        pool.flags[s2] = child;
+      }
+      onLeaf(frame, child, f, wp);
+    }, false);
+    return state.failed ? MAP_NO_MEMORY : n;
+  }
+
+  /** The table holding level-`level` entries for `va`, allocating the tables above it as map() does. */
+  private leafTableFor(va: number, level: number): number {
+    const pool = this.pool;
+    const E = pool.entries;
+    let t = this.root;
+    for (let l = 0; l < level; l++) {
+      const slot = t * E + this.geo.index(va, l);
+      const f = pool.flags[slot]!;
+      if ((f & PTE_PRESENT) === 0) {
+        const c = pool.allocTable();
+        if (c === NO_TABLE) return NO_TABLE;
+        pool.next[slot] = c;
+        pool.flags[slot] = PTE_PRESENT | 0x2 | 0x4;
+        pool.tableUsed[t]!++;
+        this.tablesByLevel[l + 1]!++;
+        t = c;
+      } else if ((f & PTE_HUGE) !== 0) {
+        return NO_TABLE;
+      } else t = pool.next[slot]!;
+    }
+    return t;
+  }
+
   private forEachLeafInRange(
     va: number, length: number,
     fn: (slot: number, leafVa: number, size: number, table: number) => void,

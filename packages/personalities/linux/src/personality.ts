@@ -17,7 +17,7 @@
  */
 import { KernelError, pageDown, Rng } from '@polykernel/core';
 import type { FaultInfo, FaultResolution, Kernel, Personality, Process, SyscallContext, SyscallSpec, Thread } from '@polykernel/kernel';
-import { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, NO_FRAME, PTE_NX, PTE_SW2, PTE_SW3, PTE_SW4, PTE_USER, PTE_WRITE, type PageTable } from '@polykernel/mmu';
+import { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, NO_FRAME, PTE_ACCESSED, PTE_DIRTY, PTE_NX, PTE_SW2, PTE_SW3, PTE_SW4, PTE_USER, PTE_WRITE, type PageTable } from '@polykernel/mmu';
 import type { OpenFile } from '@polykernel/kernel';
 import { VmCommit, type CommitOptions } from './commit.js';
 import { MAP_ANONYMOUS, MAP_POPULATE, PAGE_SIZE, VM_HUGETLB, VM_LOCKED, VM_MAYWRITE, VM_MIXEDMAP, VM_PFNMAP, VM_EXEC, VM_READ, VM_SHARED, VM_WRITE } from './flags.js';
@@ -500,25 +500,22 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
       if (v.anonVma === 0 && (v.flags & (VM_PFNMAP | VM_MIXEDMAP)) === 0) continue;
       const cow = (v.flags & (VM_SHARED | VM_MAYWRITE)) === VM_MAYWRITE;
       area.action = cow ? 'PTEs copied; writable ones write-protected in parent and child (copy-on-write)' : 'PTEs copied as they are (shared or raw PFN mapping)';
-      const entries: [number, number, number][] = [];
-      src.pt.forEachLeaf(v.start, v.length, (va, frame, _size, flags) => entries.push([va, frame, flags]));
-      for (const [va, frame, flags] of entries) {
-        let f = flags;
+      // copy_present_pte: the child's PTE is old (pte_mkold), and clean in a shared area (pte_mkclean).
+      const childClear = PTE_ACCESSED | ((v.flags & VM_SHARED) !== 0 ? PTE_DIRTY : 0);
+      const copied = child.pt.copyFrom(src.pt, v.start, v.length, cow, PTE_WRITE, childClear, (frame, _childFlags, parentFlags, wp) => {
         area.ptes++;
-        if (cow && (flags & PTE_WRITE) !== 0) {
-          src.pt.updateFlags(va, 0, PTE_WRITE);
-          f &= ~PTE_WRITE;
-          wrprotected = true;
+        if (wp) {
           area.writeProtected++;
+          wrprotected = true;
         }
-        child.pt.map(va, frame, PAGE_SIZE, f);
-        ptes++;
-        if ((flags & PTE_PFN) !== 0 || frame === src.zeroFrame) continue;
+        if ((parentFlags & PTE_PFN) !== 0 || frame === src.zeroFrame) return;
         frames.ref(frame);
-        if ((flags & PTE_SHMEM) !== 0) child.rss.shmem++;
-        else if ((flags & PTE_FILE) !== 0) child.rss.file++;
+        if ((parentFlags & PTE_SHMEM) !== 0) child.rss.shmem++;
+        else if ((parentFlags & PTE_FILE) !== 0) child.rss.file++;
         else child.rss.anon++;
-      }
+      });
+      if (copied < 0) throw new KernelError('linux', 'ENOMEM', 'no memory for the child\'s page tables');
+      ptes += area.ptes;
     }
     // flush_tlb_mm: the parent's cached writable translations must go.
     if (wrprotected) k.mmu.shootdown(thread.cpu, k.asidOf(parent), 0, src.mm.taskSize);
