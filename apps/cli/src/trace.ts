@@ -15,7 +15,11 @@ export class Trace {
   /** Fault cycles taken inside the system call now running (per nesting level). */
   private readonly open: number[] = [];
 
+  /** Cycles of one kernel entry and exit (the profile's trap costs): what every system call pays at least. */
+  private readonly gate: number;
+
   constructor(k: Kernel<unknown>) {
+    this.gate = k.mmu.profile.costs.trapEntry + k.mmu.profile.costs.trapExit;
     k.bus.subscribe('syscall:entry', () => this.open.push(0));
     k.bus.subscribe('syscall:return', (e) => {
       const inFaults = this.open.pop() ?? 0;
@@ -71,7 +75,11 @@ export class Trace {
     const ratio = t.own > 0 ? ` (${(t.faultCycles / t.own).toFixed(1)}× the system calls)` : '';
     lines.push(`  ${n(t.calls)} system calls: ${n(t.own)} cycles of their own work (faults taken inside them excluded)`);
     lines.push(`  ${n(t.faults)} page faults: ${n(t.faultCycles)} cycles${ratio}`);
-    if (t.calls > 0 && t.faults > 0) lines.push(`  on average a system call cost ${n(Math.round(t.own / t.calls))} cycles, a page fault ${n(Math.round(t.faultCycles / t.faults))}`);
+    if (t.calls > 0 && t.faults > 0) {
+      lines.push(`  on average a system call cost ${n(Math.round(t.own / t.calls))} cycles, a page fault ${n(Math.round(t.faultCycles / t.faults))}`);
+      const gates = t.calls * this.gate;
+      lines.push(`  entering and leaving the kernel for the system calls: ${n(gates)} cycles; the page faults cost ${n(Math.round(t.faultCycles / gates))}× that`);
+    }
     return lines.join('\n');
   }
 }

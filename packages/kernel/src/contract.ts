@@ -30,7 +30,10 @@ export interface SyscallSpec<S> {
   handler(ctx: SyscallContext<S>, args: readonly SyscallArg[]): number;
 }
 
-/** What the core tells a personality about a fault it could not satisfy from the TLB and page tables. */
+/**
+ * What the core tells a personality about a fault it could not satisfy from the TLB and page
+ * tables. The record is reused for the next fault: read it during handleFault, do not keep it.
+ */
 export interface FaultInfo {
   va: number;
   access: Access;

@@ -70,6 +70,7 @@ export class Kernel<S> {
   private readonly byName = new Map<string, SyscallSpec<S>>();
   private readonly byNumber = new Map<number, SyscallSpec<S>>();
   private readonly spaceUsers = new Map<object, number>();
+  private readonly faultInfo: FaultInfo = { va: 0, access: 0, user: true, reason: '' };
   private readonly initReaps: boolean;
   private readonly pEntry;
   private readonly pReturn;
@@ -224,7 +225,12 @@ export class Kernel<S> {
       const before = m.cycles;
       m.cycles += costs.trapEntry + costs.trapExit;
       const reason = f.kind === FAULT_TLB_REFILL ? 'not-present' : (FAULT_NAMES[f.kind] ?? 'unknown');
-      const info: FaultInfo = { va, access, user, reason };
+      // One scratch record per kernel (valid during the handler call only): no allocation per fault.
+      const info = this.faultInfo;
+      info.va = va;
+      info.access = access;
+      info.user = user;
+      info.reason = reason;
       const res = this.personality.handleFault(this, thread, info);
       if (this.pFault.active) {
         const resolution = res.kind === 'resolved' ? res.how : res.kind === 'signal' ? res.signal : 'fixup';

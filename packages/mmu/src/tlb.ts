@@ -46,6 +46,11 @@ export class Tlb {
   readonly frame: Int32Array;
   readonly perm: Uint8Array;
   private readonly stamp: Float64Array;
+  /**
+   * Per array: 1 once an entry has been inserted since the last full flush. An array never used
+   * (no huge page mapped yet) is not searched: a lookup there could only miss.
+   */
+  private readonly used: Uint8Array;
   /** Per set: FIFO next victim, or tree-PLRU bits. */
   private readonly setState: Uint32Array;
   private clock = 0;
@@ -105,6 +110,7 @@ export class Tlb {
     this.plruAnd = arrays.map((a) => plruMasks(a.ways)[0]);
     this.plruOr = arrays.map((a) => plruMasks(a.ways)[1]);
     this.tag = new Float64Array(slots).fill(INVALID);
+    this.used = new Uint8Array(n);
     this.asid = new Int32Array(slots);
     this.global = new Uint8Array(slots);
     this.frame = new Int32Array(slots);
@@ -126,6 +132,7 @@ export class Tlb {
     const n = this.arrayCount;
     const tag = this.tag;
     for (let a = first; a < n; a++) {
+      if (this.used[a] === 0) continue;
       const vpn = Math.floor(va * this.invPage[a]!);
       const q = Math.floor(vpn * this.invSets[a]!);
       const set = (vpn - q * this.sets[a]!) | 0;
@@ -219,6 +226,7 @@ export class Tlb {
       if (t === INVALID && empty < 0) empty = i;
     }
     if (slot < 0) slot = empty >= 0 ? empty : base + this.victim(setId, base, ways);
+    this.used[a] = 1;
     this.tag[slot] = q;
     this.asid[slot] = asid;
     this.global[slot] = global ? 1 : 0;
@@ -278,6 +286,7 @@ export class Tlb {
   /** Drop every entry (x86 CR3 write without PCID, or INVPCID all-context including globals). */
   flushAll(): void {
     this.tag.fill(INVALID);
+    this.used.fill(0);
   }
 
   /** Drop the non-global entries of one ASID (INVPCID single-context; arm64 TLBI ASIDE1). */

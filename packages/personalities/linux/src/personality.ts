@@ -66,6 +66,14 @@ const PTE_SHMEM = PTE_SW2;
 const PTE_FILE = PTE_SW3;
 /** Software PTE bit marking a raw PFN mapping (the vDSO's data pages): no struct page, no rss. */
 const PTE_PFN = PTE_SW4;
+/** The fault path's answers, allocated once (the fault path runs millions of times). */
+const RESOLVED = {
+  zeroFill: { kind: 'resolved', how: 'zeroFill' },
+  zeroPage: { kind: 'resolved', how: 'zeroPage' },
+  cow: { kind: 'resolved', how: 'cow' },
+  cowReuse: { kind: 'resolved', how: 'cowReuse' },
+  file: { kind: 'resolved', how: 'file' },
+} as const satisfies Record<string, FaultResolution>;
 /** Out of memory on the fault path with the faulting task chosen by the OOM killer (or none killable). */
 const OOM: FaultResolution = { kind: 'signal', signal: 'SIGKILL', code: 'out of memory' };
 /**
@@ -492,7 +500,7 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
     const skipped = src.mm.mapCount;
     const pairs = child.mm.forkFrom(src.mm);
     let ptes = 0;
-    let wrprotected = false;
+    const state = { wrprotected: false };
     const areas: ForkArea[] = [];
     for (const [v] of pairs) {
       const area: ForkArea = { line: mapsLine(src.mm, v).trimEnd(), action: 'not copied: no anonymous pages (vma_needs_copy), the child faults them in again', ptes: 0, writeProtected: 0 };
@@ -506,7 +514,7 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
         area.ptes++;
         if (wp) {
           area.writeProtected++;
-          wrprotected = true;
+          state.wrprotected = true;
         }
         if ((parentFlags & PTE_PFN) !== 0 || frame === src.zeroFrame) return;
         frames.ref(frame);
@@ -518,10 +526,10 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
       ptes += area.ptes;
     }
     // flush_tlb_mm: the parent's cached writable translations must go.
-    if (wrprotected) k.mmu.shootdown(thread.cpu, k.asidOf(parent), 0, src.mm.taskSize);
+    if (state.wrprotected) k.mmu.shootdown(thread.cpu, k.asidOf(parent), 0, src.mm.taskSize);
     child.hiwaterRss = child.rss.anon + child.rss.file + child.rss.shmem;
     const tables = child.pt.tablePages - tables0;
-    forkReports.set(k, { areas, dontCopy: skipped - pairs.length, ptes, tables, flushed: wrprotected });
+    forkReports.set(k, { areas, dontCopy: skipped - pairs.length, ptes, tables, flushed: state.wrprotected });
     return { vmas: pairs.length, ptes, tables };
   }
 
@@ -916,7 +924,7 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
     if ((v.flags & VM_PFNMAP) !== 0) {
       s.pt.map(page, d.vvar, PAGE_SIZE, base | PTE_PFN);
       k.metrics.faults.file++;
-      return { kind: 'resolved', how: 'file' };
+      return RESOLVED.file;
     }
     const frame = d.text[index];
     if (frame === undefined) return { kind: 'signal', signal: 'SIGBUS', code: 'BUS_ADRERR' };
@@ -924,7 +932,7 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
     s.pt.map(page, frame, PAGE_SIZE, base | PTE_FILE);
     s.rss.file++;
     k.metrics.faults.file++;
-    return { kind: 'resolved', how: 'file' };
+    return RESOLVED.file;
   }
 
   /** do_anonymous_page: a read maps the shared zero page, a write a zeroed frame of its own. */
@@ -933,14 +941,14 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
     if (!write) {
       s.pt.map(page, s.zeroFrame, PAGE_SIZE, base);
       k.metrics.faults.zeroPage++;
-      return { kind: 'resolved', how: 'zeroPage' };
+      return RESOLVED.zeroPage;
     }
     const frame = allocPage(k, true);
     if (frame === NO_FRAME) return OOM;
     s.pt.map(page, frame, PAGE_SIZE, base | PTE_WRITE);
     s.rss.anon++;
     k.metrics.faults.zeroFill++;
-    return { kind: 'resolved', how: 'zeroFill' };
+    return RESOLVED.zeroFill;
   }
 
   /**
@@ -976,7 +984,7 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
     }
     k.mmu.flushLocal(thread.cpu, k.asidOf(p), page, PAGE_SIZE);
     k.metrics.faults[how]++;
-    return { kind: 'resolved', how };
+    return RESOLVED[how];
   }
 
   /**
@@ -1021,13 +1029,13 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
       s.pt.map(page, copy, PAGE_SIZE, base | PTE_WRITE);
       s.rss.anon++;
       k.metrics.faults.cow++;
-      return { kind: 'resolved', how: 'cow' };
+      return RESOLVED.cow;
     }
     frames.ref(frame);
     s.pt.map(page, frame, PAGE_SIZE, base | PTE_FILE | (shared && (v.flags & VM_WRITE) !== 0 ? PTE_WRITE : 0));
     s.rss.file++;
     k.metrics.faults.file++;
-    return { kind: 'resolved', how: 'file' };
+    return RESOLVED.file;
   }
 
   function isShmem(v: VmArea): boolean {
@@ -1042,7 +1050,7 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
     s.pt.map(page, frame, PAGE_SIZE, base | PTE_SHMEM | ((v.flags & VM_WRITE) !== 0 ? PTE_WRITE : 0));
     s.rss.shmem++;
     k.metrics.faults.file++;
-    return { kind: 'resolved', how: 'file' };
+    return RESOLVED.file;
   }
 
   syscalls.push(...lifecycle, ...fileCalls);
