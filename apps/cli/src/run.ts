@@ -310,6 +310,8 @@ export async function runWorkload(file: string, opts: RunOptions, out: (s: strin
     process: r.name, pid: r.proc.pid,
     maps: r.proc.state === 'running' ? procMaps(r.proc.space.mm) : '', status: r.proc.state === 'running' ? procStatusMemory(r.proc.space) : '',
     killedBy: r.proc.killedBy, state: r.proc.state,
+    // /proc/<pid>/oom_score and oom_score_adj
+    oomScore: r.proc.state === 'running' ? lp.oomScore(k, r.proc).score : 0, oomScoreAdj: lp.task(r.proc.threads[0]!).oomScoreAdj,
   }));
   const m = k.metrics;
   const metrics = {
@@ -334,6 +336,7 @@ export async function runWorkload(file: string, opts: RunOptions, out: (s: strin
     }
     out(`\n/proc/${v.pid}/maps (${v.process})`);
     out((v.maps === '' ? '(no areas: an empty address space)' : v.maps.trimEnd()) + '\n\n' + v.status.trimEnd());
+    out(`oom_score ${v.oomScore}, oom_score_adj ${v.oomScoreAdj}`);
   }
   if (dmesg.length > 0) out(`\ndmesg:\n${dmesg.map((l) => `  ${l}`).join('\n')}`);
   out('\n' + metricsTable(metrics));

@@ -257,14 +257,19 @@ export class Mmu {
       const x = Math.floor(va * geo.invSpan[l]!);
       const slot = t * E + ((x - Math.floor(x * geo.invEntries) * E) | 0);
       const f = flags[slot]!;
-      m.walkRefs++;
-      m.cycles += this.costRef;
-      if ((f & PTE_PRESENT) === 0) return this.raise(FAULT_NOT_PRESENT, va, access, user, c.id, asid, l);
+      // One memory reference per level, charged once the walk ends (l + 1 references by then).
+      if ((f & PTE_PRESENT) === 0) {
+        m.walkRefs += l + 1;
+        m.cycles += (l + 1) * this.costRef;
+        return this.raise(FAULT_NOT_PRESENT, va, access, user, c.id, asid, l);
+      }
       // Effective rights: AND of W and U over the levels, OR of NX (Intel SDM 4.6).
       if ((f & PTE_WRITE) === 0) allow &= ~TLB_W;
       if ((f & PTE_USER) === 0) allow &= ~TLB_U;
       if ((f & PTE_NX) !== 0) allow &= ~TLB_X;
       if (l === levels - 1 || (f & PTE_HUGE) !== 0) {
+        m.walkRefs += l + 1;
+        m.cycles += (l + 1) * this.costRef;
         const denied = checkPerm(allow, access, user);
         if (denied !== FAULT_NONE) return this.raise(denied, va, access, user, c.id, asid, l);
         let nf = f;
