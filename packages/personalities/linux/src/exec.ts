@@ -346,7 +346,12 @@ function loadElfBinary(host: ExecHost, file: FsFile, filename: string, argv: str
   // struct rseq's feature size and alignment are announced since 6.3.
   if (host.variant === 'linux-6.x') auxv.push([AT.RSEQ_FEATURE_SIZE, 28], [AT.RSEQ_ALIGN, 32]);
   const { tables, auxv: full } = createElfTables(stack.image, stack.strings, 'x86_64', host.randomBytes(), auxv);
-  mm.startStack = stack.strings.p;
+  // create_elf_tables leaves bprm->p at the new sp, which load_elf_binary stores as start_stack.
+  mm.startStack = tables.sp;
+  mm.argStart = stack.strings.p;
+  mm.argEnd = stack.strings.argEnd;
+  mm.envStart = stack.strings.envStart;
+  mm.envEnd = stack.strings.envEnd;
   // The pages the tables occupy are written now (copy_to_user faults them in); the string pages were written by copy_strings.
   host.copyToUser(tables.sp, stack.image.from(tables.sp).subarray(0, stack.strings.p - tables.sp));
   return {

@@ -118,6 +118,12 @@ describe('vfork, exit and wait4', () => {
     k.syscall(t0(k.processes.get(pid)!), 'exit_group', [3]);
     expect(k.syscall(t0(shell), 'wait4', [-1, 0, 0, 0]).value).toBe(pid);
     expect(describeWaitStatus(0x300)).toBe('WIFEXITED WEXITSTATUS=3');
+    // The parent was sent SIGCHLD (CLD_EXITED) when the child exited.
+    const signals: string[] = [];
+    k.bus.subscribe('signal', (e) => signals.push(`${e.pid}:${e.signal}:${e.code}`));
+    const pid2 = k.syscall(t0(shell), 'fork').value;
+    k.syscall(t0(k.processes.get(pid2)!), 'exit_group', [0]);
+    expect(signals).toEqual([`${shell.pid}:SIGCHLD:CLD_EXITED`]);
   });
 
   it('orphans go to init, which reaps them when they exit', () => {
@@ -204,6 +210,30 @@ describe('the OOM killer', () => {
     const log = lp.dmesg(k).join('\n');
     expect(log).toContain('sh invoked oom-killer');
     expect(log).toContain(`Out of memory: Killed process ${procs[2]!.pid} (hog2) total-vm:1200kB, anon-rss:1200kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:12kB oom_score_adj:0`);
+  });
+
+  it('oom_score_adj can make a small process the victim; equal points choose the one found later', () => {
+    const { k, lp, shell } = setup(4000);
+    const mk = (pages: number, adj: number): Process<LinuxSpace> => {
+      const p = k.processes.get(k.syscall(t0(shell), 'fork').value)!;
+      const a = k.syscall(t0(p), 'mmap', [0, pages * 4096, RW, ANON, -1, 0]).value;
+      for (let j = 0; j < pages; j++) k.access(t0(p), a + j * 4096, ACCESS_WRITE);
+      lp.task(t0(p)).oomScoreAdj = adj;
+      return p;
+    };
+    // totalpages 4000: adj 500 adds 500 * 4 = 2000 points; 50 pages + 3 table pages (PUD, PMD, PTE)
+    // + 2000 beats 1500 pages + 5 table pages (PUD, PMD and the 3 PTE tables 1500 pages span here).
+    const small = mk(50, 500);
+    const big = mk(1500, 0);
+    expect(lp.oomScore(k, small).badness).toBe(2053);
+    expect(lp.oomScore(k, big).badness).toBe(1505);
+    expect(lp.outOfMemory(k, null)).toBe(small.pid);
+    expect(small.killedBy).toBe('SIGKILL');
+    // Two processes with the same points: the later one in the task list is chosen.
+    const twin = mk(1500, 0);
+    lp.task(t0(shell)).oomScoreAdj = -1000;
+    expect(lp.outOfMemory(k, null)).toBe(twin.pid);
+    expect(big.state).toBe('running');
   });
 
   it('oom_badness follows the formula (adj scaled by totalpages / 1000, integer division first)', () => {

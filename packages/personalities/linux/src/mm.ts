@@ -68,6 +68,11 @@ export class MmStruct {
   startData = 0;
   endData = 0;
   startStack = 0;
+  /** Where exec put the argument and environment strings (arg_start .. env_end). */
+  argStart = 0;
+  argEnd = 0;
+  envStart = 0;
+  envEnd = 0;
   /** Whether /proc/<pid>/maps shows x86-64's [vsyscall] gate area (every exec'd x86-64 task has it). */
   gateArea = false;
   /** Bytes still mapped of each shmem file and what it charged (shmem_acct_size), for the uncharge at eviction. */
@@ -564,6 +569,10 @@ export class MmStruct {
     this.startData = src.startData;
     this.endData = src.endData;
     this.startStack = src.startStack;
+    this.argStart = src.argStart;
+    this.argEnd = src.argEnd;
+    this.envStart = src.envStart;
+    this.envEnd = src.envEnd;
     this.gateArea = src.gateArea;
     const pairs: [VmArea, VmArea][] = [];
     let charged = 0;

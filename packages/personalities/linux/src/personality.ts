@@ -1084,7 +1084,15 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
         task.state = TASK.DEAD;
         releaseVforkParent(th);
       }
-      if (p.parent !== null) wakeWaiters(p.parent);
+      if (p.parent !== null) {
+        // do_notify_parent: the exit signal (SIGCHLD for fork's children) goes to the parent; its
+        // default action is to ignore it, so it shows only in traces.
+        const leader = p.threads[0];
+        const sig = leader === undefined ? SIGNALS.SIGCHLD! : taskOf(leader).exitSignal;
+        const name = SIGNAL_NAMES[sig];
+        if (name !== undefined) k.bus.probe('signal').publish({ pid: p.parent.pid, signal: name, code: p.killedBy === null ? 'CLD_EXITED' : 'CLD_KILLED' });
+        wakeWaiters(p.parent);
+      }
     },
     name: variant,
     version: variant === 'linux-5.15' ? '5.15' : '6.x',

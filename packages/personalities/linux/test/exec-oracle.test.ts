@@ -33,7 +33,7 @@ export const hostFs: FileLookup = (path) => {
   }
 };
 
-interface HostExec { maps: string[]; flags: string[]; status: string[]; auxv: [number, number][]; sp: number; stack: Uint8Array }
+interface HostExec { maps: string[]; flags: string[]; status: string[]; stat: string[]; auxv: [number, number][]; sp: number; stack: Uint8Array }
 
 function runHost(argv: string[]): HostExec | null {
   if (process.platform !== 'linux' || process.arch !== 'x64') return null;
@@ -43,13 +43,15 @@ function runHost(argv: string[]): HostExec | null {
   } catch {
     return null;
   }
-  const r: HostExec = { maps: [], flags: [], status: [], auxv: [], sp: 0, stack: new Uint8Array() };
+  const r: HostExec = { maps: [], flags: [], status: [], stat: [], auxv: [], sp: 0, stack: new Uint8Array() };
   for (const line of out.split('\n')) {
     const [tag = '', ...rest] = line.split(' ');
     const value = rest.join(' ');
     if (tag === 'maps') r.maps.push(value);
     else if (tag === 'flags') r.flags.push(value.trimEnd());
     else if (tag === 'status') r.status.push(value);
+    // Fields after the ")" of comm, so a comm with spaces cannot shift them; field 3 (state) is [0].
+    else if (tag === 'stat') r.stat = value.slice(value.lastIndexOf(')') + 2).trim().split(' ');
     else if (tag === 'auxv') r.auxv.push([Number(rest[0]), Number(rest[1])]);
     else if (tag === 'sp') r.sp = Number(value);
     else if (tag === 'stack') r.stack = Uint8Array.from(value.match(/../g) ?? [], (h) => parseInt(h, 16));
@@ -93,6 +95,14 @@ for (const [label, argv] of PROGRAMS) {
     });
     it('and the same /proc/<pid>/status memory lines (sizes, rss by type, page tables)', () => {
       expect(procStatusMemory(s).trimEnd().split('\n')).toEqual(h.status);
+    });
+    it('and the same mm layout fields of /proc/<pid>/stat (start_code ... env_end)', () => {
+      // proc(5) field numbers; stat[i] is field i + 3.
+      const field = (n: number): number => Number(h.stat[n - 3]);
+      const mm = s.mm;
+      expect([mm.startCode, mm.endCode, mm.startStack]).toEqual([field(26), field(27), field(28)]);
+      expect([mm.startData, mm.endData, mm.startBrk]).toEqual([field(45), field(46), field(47)]);
+      expect([mm.argStart, mm.argEnd, mm.envStart, mm.envEnd]).toEqual([field(48), field(49), field(50), field(51)]);
     });
     it('builds the same auxiliary vector', () => {
       expect(s.image!.auxv).toEqual(h.auxv);
