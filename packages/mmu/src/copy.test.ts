@@ -41,3 +41,20 @@ describe('PageTable.copyFrom (fork\'s copy_pte_range)', () => {
     ), { numRuns: 150 });
   });
 });
+
+describe('PageTable.map\'s last-leaf-table shortcut', () => {
+  it('never writes through a table that was freed and handed to another address space', () => {
+    const mmu = new Mmu(getProfile('x86-64'), { frames: 4096 });
+    const a = mmu.createPageTable();
+    const b = mmu.createPageTable();
+    const va = 0x7f0000000000;
+    expect(a.map(va, 10, 4096, PTE_USER)).toBe(0);
+    a.unmap(va, 4096); // frees a's now-empty PT, PD and PDPT tables
+    expect(b.map(va, 20, 4096, PTE_USER)).toBe(0); // b may get the very same table pages
+    expect(a.map(va + 4096, 30, 4096, PTE_USER)).toBe(0); // must walk again, not reuse the old PT
+    expect(b.lookup(va)!.frame).toBe(20);
+    expect(b.lookup(va + 4096)).toBeNull();
+    expect(a.lookup(va + 4096)!.frame).toBe(30);
+    expect(a.lookup(va)).toBeNull();
+  });
+});

@@ -159,6 +159,14 @@ export class PageTable {
   private readonly geo: PageTableGeometry;
   private readonly lookupResult: PteLookup = { frame: 0, flags: 0, pageSize: 0, level: 0, slot: 0 };
   private destroyed = false;
+  /**
+   * The last-level table map() used last, and the address its entries start at: a run of faults
+   * on neighbouring pages finds its table without walking from the root each time. (A host-side
+   * shortcut, not a modelled structure: no cycles or walk references depend on it.) Cleared
+   * whenever a table is freed.
+   */
+  private leafBase = -1;
+  private leafTable = -1;
 
   /** Use `Mmu.createPageTable()`; throws RangeError only if the root itself cannot be allocated. */
   constructor(readonly pool: PageTablePool) {
@@ -199,22 +207,32 @@ export class PageTable {
     }
     const pool = this.pool;
     const E = pool.entries;
+    const last = leafLevel === geo.levels - 1;
+    const span = geo.entrySpan[leafLevel]! * E;
+    const base = last ? Math.floor(va / span) * span : -2;
     let t = this.root;
-    for (let l = 0; l < leafLevel; l++) {
-      const slot = t * E + geo.index(va, l);
-      const f = pool.flags[slot]!;
-      if ((f & PTE_PRESENT) === 0) {
-        const child = pool.allocTable();
-        if (child === NO_TABLE) return MAP_NO_MEMORY;
-        pool.next[slot] = child;
-        pool.flags[slot] = PTE_PRESENT | 0x2 | 0x4; // intermediate entries: P, W, U (x86 convention)
-        pool.tableUsed[t]!++;
-        this.tablesByLevel[l + 1]!++;
-        t = child;
-      } else if ((f & PTE_HUGE) !== 0) {
-        return MAP_EXISTS;
-      } else {
-        t = pool.next[slot]!;
+    if (base === this.leafBase) t = this.leafTable;
+    else {
+      for (let l = 0; l < leafLevel; l++) {
+        const slot = t * E + geo.index(va, l);
+        const f = pool.flags[slot]!;
+        if ((f & PTE_PRESENT) === 0) {
+          const child = pool.allocTable();
+          if (child === NO_TABLE) return MAP_NO_MEMORY;
+          pool.next[slot] = child;
+          pool.flags[slot] = PTE_PRESENT | 0x2 | 0x4; // intermediate entries: P, W, U (x86 convention)
+          pool.tableUsed[t]!++;
+          this.tablesByLevel[l + 1]!++;
+          t = child;
+        } else if ((f & PTE_HUGE) !== 0) {
+          return MAP_EXISTS;
+        } else {
+          t = pool.next[slot]!;
+        }
+      }
+      if (last) {
+        this.leafBase = base;
+        this.leafTable = t;
       }
     }
     const slot = t * E + geo.index(va, leafLevel);
@@ -325,6 +343,7 @@ export class PageTable {
   }
 
   private freeSubtree(t: number, level: number): void {
+    this.leafBase = -1;
     const pool = this.pool;
     const E = pool.entries;
     if (level < this.geo.levels - 1) {
@@ -465,6 +484,7 @@ export class PageTable {
       const r = this.walkRange(child, level + 1, entryVa, start, end, fn, split, freeEmpty);
       if (r < 0) return r;
       if (freeEmpty && pool.tableUsed[child] === 0) {
+        this.leafBase = -1;
         pool.freeTable(child);
         this.tablesByLevel[level + 1]!--;
         pool.flags[slot] = 0;
