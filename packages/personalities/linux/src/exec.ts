@@ -308,7 +308,11 @@ function loadElfBinary(host: ExecHost, file: FsFile, filename: string, argv: str
   mm.endCode = endCode + loadBias;
   mm.startData = startData + loadBias;
   mm.endData = endData + loadBias;
-  mm.startBrk = mm.brk = pageUp(elfBrk + loadBias);
+  // A static PIE (a loader run directly) gets its brk at ELF_ET_DYN_BASE, out of the mmap region,
+  // whether or not randomisation is on (6.11+, "binfmt_elf: Leave a gap between .bss and brk" /
+  // brk_moved); 5.15 moves it only when randomising, so without ASLR it follows the bss.
+  const brkMoved = host.variant === 'linux-6.x' && h.type === ET_DYN && interp === null;
+  mm.startBrk = mm.brk = pageUp(brkMoved ? ELF_ET_DYN_BASE : elfBrk + loadBias);
 
   let interpBase = 0;
   let startAt = entry;

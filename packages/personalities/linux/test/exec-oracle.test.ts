@@ -8,7 +8,9 @@
  * from the host. Skipped where the host is not x86-64 Linux with gcc.
  */
 import { execFileSync } from 'node:child_process';
-import { realpathSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, realpathSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kernel } from '@polykernel/kernel';
 import { describe, expect, it } from 'vitest';
@@ -61,12 +63,19 @@ function runHost(argv: string[]): HostExec | null {
 
 const auxvValue = (a: [number, number][], t: number): number => a.find(([x]) => x === t)?.[1] ?? 0;
 
+/** A #! script of ours (binfmt_script runs /bin/true with one argument and the script's path). */
+const SCRIPT = join(realpathSync(mkdtempSync(join(tmpdir(), 'pk-exec-'))), 'hello.sh');
+writeFileSync(SCRIPT, '#!/bin/true  -x y \necho never\n');
+chmodSync(SCRIPT, 0o755);
+
 const PROGRAMS: [string, string[]][] = [
   ['/bin/true (PIE, dynamic)', ['/bin/true']],
   ['/bin/cat with arguments', ['/bin/cat', '-n', '/etc/hostname']],
   ['our PIE', [`${FIXTURES}hello-pie-x86_64.elf`, 'one', 'two']],
   ['our non-PIE', [`${FIXTURES}hello-nopie-x86_64.elf`]],
   ['our static non-PIE', [`${FIXTURES}static-x86_64.elf`, 'x']],
+  ['our static PIE (loaded where mmap(NULL) would put it)', [`${FIXTURES}static-pie-x86_64.elf`]],
+  ['a #! script (interpreter, its argument, the script path)', [SCRIPT, 'arg']],
 ];
 
 for (const [label, argv] of PROGRAMS) {
