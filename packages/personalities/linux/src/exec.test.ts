@@ -109,3 +109,33 @@ describe('execve: binfmt handlers and errors', () => {
     expect(procMaps(old.mm)).not.toContain('[vvar_vclock]');
   });
 });
+
+describe('execve of damaged files', () => {
+  const STATIC_PIE = new Uint8Array(readFileSync(new URL('static-pie-x86_64.elf', FIXTURES)));
+  it('never throws or hangs: an errno before the point of no return, or SIGSEGV after it, or a running program', () => {
+    const seen = new Set<string>();
+    let seed = 12345;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    for (let i = 0; i < 400; i++) {
+      const bytes = (i % 2 === 0 ? STATIC : STATIC_PIE).slice();
+      // Damage the headers (the first 512 bytes: ELF header and program headers) or truncate.
+      if (i % 10 === 9) {
+        const cut = rnd(bytes.length);
+        const r = boot({ '/bin/x': bytes.slice(0, cut) }).exec('/bin/x');
+        seen.add(r.error ?? (r.alive ? 'ok' : 'killed'));
+        continue;
+      }
+      for (let j = 0; j < 1 + rnd(8); j++) bytes[rnd(512)] = rnd(256);
+      const started = Date.now();
+      const r = boot({ '/bin/x': bytes }).exec('/bin/x');
+      expect(Date.now() - started).toBeLessThan(2000);
+      seen.add(r.error ?? (r.alive ? 'ok' : 'killed'));
+    }
+    // Every outcome is one the kernel can produce.
+    for (const o of seen) expect(['ok', 'killed', 'ENOEXEC', 'ENOMEM', 'EINVAL', 'EEXIST', 'EACCES', 'ENOENT', 'ELIBBAD', 'E2BIG', 'EFAULT']).toContain(o);
+    expect(seen.has('ENOEXEC')).toBe(true);
+  });
+});
