@@ -37,7 +37,8 @@ export class Thread {
 export class Process<S = unknown> {
   readonly threads: Thread[] = [];
   readonly children: Process<S>[] = [];
-  readonly files: (OpenFile | null)[] = [];
+  /** The descriptor table; processes made with CLONE_FILES share one array. */
+  files: (OpenFile | null)[] = [];
   state: ProcessState = 'running';
   /** Wait status once exited, encoded by the personality (Linux: (code << 8) | signal). */
   exitStatus: number | null = null;

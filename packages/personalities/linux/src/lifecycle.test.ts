@@ -169,6 +169,17 @@ describe('clone flags', () => {
     expect(clone(CLONE.NEWNET, user)).toBe('EPERM');
   });
 
+  it('CLONE_FILES shares the descriptor table; without it the child has a copy', () => {
+    const { k, shell } = setup();
+    const shared = k.processes.get(k.syscall(t0(shell), 'clone', [CLONE.FILES | 17, 0, 0, 0, 0]).value)!;
+    const copied = k.processes.get(k.syscall(t0(shell), 'fork').value)!;
+    const fd = k.syscall(t0(shell), 'openat', [-100, '/dev/zero', 0, 0]).value;
+    expect(shared.file(fd)?.path).toBe('/dev/zero');
+    expect(copied.file(fd)).toBeNull();
+    expect(k.syscall(t0(shared), 'close', [fd]).value).toBe(0);
+    expect(shell.file(fd)).toBeNull();
+  });
+
   it('a thread (pthread_create flags) joins the process; CLONE_PARENT makes a sibling', () => {
     const { k, shell } = setup();
     const flags = CLONE.VM | CLONE.FS | CLONE.FILES | CLONE.SIGHAND | CLONE.THREAD | CLONE.SYSVSEM;

@@ -566,8 +566,9 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
     m.cycles += copied.vmas * PROCESS_COSTS.forkPerVma + copied.ptes * PROCESS_COSTS.forkPerPte;
     const parentOfChild = (flags & CLONE.PARENT) !== 0 && p.parent !== null ? p.parent : p;
     const child = k.createProcess(parentOfChild, p.comm, p.creds, space);
-    // copy_files: the child gets its own copy of the descriptor table (CLONE_FILES sharing is not modelled).
-    for (const f of p.files) child.files.push(f);
+    // copy_files: CLONE_FILES shares the descriptor table; otherwise the child gets a copy (dup_fd).
+    if ((flags & CLONE.FILES) !== 0) child.files = p.files;
+    else for (const f of p.files) child.files.push(f);
     const ct = newTask(parentTask.oomScoreAdj, flags & CLONE.CSIGNAL);
     tasks.set(child.threads[0]!, ct);
     if ((flags & CLONE.VFORK) !== 0) {
