@@ -62,7 +62,7 @@ export function programHeadersText(elf: ElfFile, preamble: boolean): string {
   const out: string[] = [];
   if (elf.programHeaders.length === 0) return '\nThere are no program headers in this file.';
   if (preamble) {
-    out.push('', `Elf file type is ${typeText(elf)}`, `Entry point 0x${hex(h.entry)}`, `There are ${h.phnum} program headers, starting at offset ${h.phoff}`);
+    out.push('', `Elf file type is ${typeText(elf)}`, `Entry point 0x${hex(h.entry)}`, `${h.phnum === 1 ? 'There is 1 program header' : `There are ${h.phnum} program headers`}, starting at offset ${h.phoff}`);
   }
   out.push('', 'Program Headers:');
   const w = elf.is64 ? 16 : 8;
@@ -148,7 +148,7 @@ export function sectionsText(elf: ElfFile, first: boolean, afterFileHeader: bool
   // After the file header readelf omits the count line (the header already gave it).
   const out = afterFileHeader
     ? ['', 'Section Headers:']
-    : [...(first ? [] : ['']), `There are ${h.shnum} section headers, starting at offset 0x${hex(h.shoff)}:`, '', 'Section Headers:'];
+    : [...(first ? [] : ['']), `${h.shnum === 1 ? 'There is 1 section header' : `There are ${h.shnum} section headers`}, starting at offset 0x${hex(h.shoff)}:`, '', 'Section Headers:'];
   const aw = elf.is64 ? 16 : 8;
   out.push(`  [Nr] Name              Type            ${(elf.is64 ? 'Address' : 'Addr').padEnd(aw)} Off    Size   ES Flg Lk Inf Al`);
   for (const s of elf.sections) {
@@ -185,7 +185,7 @@ function dynValueText(elf: ElfFile, tag: number, value: number, needed: string[]
 export function dynamicText(elf: ElfFile): string {
   const d = elf.dynamic;
   if (d === null) return '\nThere is no dynamic section in this file.';
-  const out = ['', `Dynamic section at offset 0x${hex(d.offset)} contains ${d.entries.length} entries:`, '  Tag        Type                         Name/Value'];
+  const out = ['', `Dynamic section at offset 0x${hex(d.offset)} contains ${plural(d.entries.length, 'entry', 'entries')}:`, '  Tag        Type                         Name/Value'];
   const i = { n: 0 };
   const w = elf.is64 ? 16 : 8;
   for (const e of d.entries) {
@@ -213,7 +213,7 @@ function ndx(shndx: number): string {
 }
 
 export function symbolsText(elf: ElfFile, table: string, syms: ElfSymbol[]): string {
-  const out = ['', `Symbol table '${table}' contains ${syms.length} entries:`];
+  const out = ['', `Symbol table '${table}' contains ${plural(syms.length, 'entry', 'entries')}:`];
   const w = elf.is64 ? 16 : 8;
   out.push(elf.is64 ? '   Num:    Value          Size Type    Bind   Vis      Ndx Name' : '   Num:    Value  Size Type    Bind   Vis      Ndx Name');
   for (const s of syms) {
@@ -277,4 +277,9 @@ export function notesText(elf: ElfFile): string {
     }
   }
   return out.join('\n');
+}
+
+/** readelf's ngettext choices: "1 entry", "2 entries" (binutils readelf.c). */
+function plural(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
 }
