@@ -42,6 +42,20 @@ describe('polykernel explain', () => {
     expect(r.out).toContain('flush_tlb_mm');
   });
 
+  it('--json gives the same facts as data', () => {
+    const f = JSON.parse(explain('fault', { json: true }).out) as { what: string; errorCode: number; resolution: string; translation: { kind: string }[]; pteAfter: { flags: string }; cycles: number };
+    expect(f.what).toBe('fault');
+    expect(f.errorCode).toBe(6);
+    expect(f.resolution).toBe('zeroFill');
+    expect(f.translation.some((st) => st.kind === 'walk')).toBe(true);
+    expect(f.pteAfter.flags).toContain('W');
+    expect(f.cycles).toBeGreaterThan(1000);
+    const k = JSON.parse(explain('fork', { json: true }).out) as { what: string; areas: { action: string }[]; ptes: number };
+    expect(k.what).toBe('fork');
+    expect(k.areas.length).toBeGreaterThan(3);
+    expect(k.ptes).toBeGreaterThan(0);
+  });
+
   it('refuses unknown subjects and scenarios, and reports a program that cannot be exec\'d', () => {
     expect(explain('page').code).toBe(2);
     expect(explain('fault', { scenario: 'bogus' }).code).toBe(2);

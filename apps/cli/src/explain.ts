@@ -50,7 +50,24 @@ const PATHS: Record<string, string> = {
   file: 'handle_pte_fault → do_read_fault → filemap_fault: the page comes from the page cache (read from the file on first use) and is mapped',
 };
 
-function narrateAccess(s: Setup, va: number, access: Access, out: (l: string) => void): void {
+/** What `--json` prints for a fault: the same facts as the text, as data. */
+export interface FaultRecord {
+  pid: number;
+  va: number;
+  access: string;
+  area: string | null;
+  pteBefore: { frame: number; flags: string } | null;
+  translation: import('@polykernel/mmu').ExplainStep[];
+  fault: string | null;
+  errorCode: number | null;
+  resolution: string | null;
+  pteAfter: { frame: number; flags: string } | null;
+  pa: number | null;
+  signal: string | null;
+  cycles: number;
+}
+
+function narrateAccess(s: Setup, va: number, access: Access, out: (l: string) => void): FaultRecord {
   const { k, p } = s;
   const t = p.threads[0]!;
   const asid = k.asidOf(p);
@@ -60,18 +77,27 @@ function narrateAccess(s: Setup, va: number, access: Access, out: (l: string) =>
   const area = p.space.mm.vmas.lookup(va);
   out(area === undefined ? '  No area of the mm contains it.' : `  It lies in the area ${mapsLine(p.space.mm, area).trimEnd()}`);
   const before = p.space.pt.lookup(va);
+  const pteBefore = before === null ? null : { frame: before.frame, flags: formatPteFlags(before.flags) };
+  const rec: FaultRecord = {
+    pid: p.pid, va, access: access === ACCESS_WRITE ? 'write' : access === ACCESS_EXEC ? 'exec' : 'read', area: area === undefined ? null : mapsLine(p.space.mm, area).trimEnd(),
+    pteBefore, translation: [], fault: null, errorCode: null, resolution: null, pteAfter: null, pa: null, signal: null, cycles: 0,
+  };
   out(`  Its PTE now: ${before === null ? 'none (not present)' : `frame ${hex(before.frame)}, ${formatPteFlags(before.flags)}`}`);
   out('');
   out('1. The MMU translates:');
   // A side-effect-free look at the TLBs and tables first (explainTranslation performs the real one).
   const e = explainTranslation(k.mmu, t.cpu, asid, va, access, true);
+  rec.translation = e.steps;
+  rec.fault = e.fault;
   for (const line of e.text.trimEnd().split('\n')) out(`   ${line}`);
   if (e.fault === null) {
     out(`   No fault: the translation succeeds (physical ${hex(e.pa ?? 0)}).`);
-    return;
+    rec.pa = e.pa;
+    return rec;
   }
   const present = before !== null;
   out('');
+  rec.errorCode = (present ? 1 : 0) | (access === ACCESS_WRITE ? 2 : 0) | 4 | (access === ACCESS_EXEC ? 16 : 0);
   out(`2. Trap: #PF, error code ${errorCode(present, access, true)}; CR2 = ${hex(va)}.`);
   out('   The CPU enters the kernel (exc_page_fault → do_user_addr_fault).');
   const cycles0 = k.metrics.cycles;
@@ -89,6 +115,7 @@ function narrateAccess(s: Setup, va: number, access: Access, out: (l: string) =>
     else out('   lock_mm_and_find_vma: no area → bad_area → SIGSEGV with si_code SEGV_MAPERR.');
   } else out('   lock_mm_and_find_vma finds the area; access_error checks its vm_flags against the access.');
   const res = (fault as { resolution: string; cycles: number } | null)?.resolution ?? 'none';
+  rec.resolution = res;
   if (PATHS[res] !== undefined) out(`   ${PATHS[res]}.`);
   else if (res === 'SIGSEGV') out('   access_error: the area does not allow this access → bad_area_access_error → SIGSEGV with si_code SEGV_ACCERR.');
   else if (res !== 'none') out(`   Outcome: ${res}.`);
@@ -96,15 +123,21 @@ function narrateAccess(s: Setup, va: number, access: Access, out: (l: string) =>
     out(`   ${p.comm}[${p.pid}] is killed by ${p.killedBy ?? 'a signal'} (exit status ${hex(p.exitStatus ?? 0)}).`);
     out('');
     out(`Simulated cost: ${(k.metrics.cycles - cycles0).toLocaleString('en-US')} cycles.`);
-    return;
+    rec.signal = p.killedBy;
+    rec.cycles = k.metrics.cycles - cycles0;
+    return rec;
   }
   const after = p.space.pt.lookup(va);
+  rec.pteAfter = after === null ? null : { frame: after.frame, flags: formatPteFlags(after.flags) };
+  rec.pa = pa;
+  rec.cycles = k.metrics.cycles - cycles0;
   out(`   PTE after: ${after === null ? 'none' : `frame ${hex(after.frame)}, ${formatPteFlags(after.flags)}`}; the TLB entry for the page is invalidated.`);
   out('');
   out('4. Return from the trap; the instruction runs again and the MMU translates again:');
   out(`   the walk finds the new PTE and fills the TLB: physical address ${hex(pa)}.`);
   out('');
   out(`Simulated cost: ${(k.metrics.cycles - cycles0).toLocaleString('en-US')} cycles (the fault alone: ${(fault as { cycles: number } | null)?.cycles.toLocaleString('en-US') ?? '?'}), at ${k.mmu.profile.hz / 1e9} GHz ≈ ${((k.metrics.cycles - cycles0) / k.mmu.profile.hz * 1e6).toFixed(2)} µs.`);
+  return rec;
 }
 
 export function runExplain(what: string, opts: ExplainOptions, out: (s: string) => void = (s) => process.stdout.write(s + '\n'), err: (s: string) => void = (s) => process.stderr.write(s + '\n')): number {
@@ -115,9 +148,17 @@ export function runExplain(what: string, opts: ExplainOptions, out: (s: string) 
   const s = boot(opts, err);
   if (s === null) return 1;
   const { k, p } = s;
+  // With --json the story's text is dropped and its facts printed as one JSON document.
+  const json = opts.json === true;
+  const emit = out;
+  if (json) out = (): void => undefined;
   const t = p.threads[0]!;
   const mm = p.space.mm;
-  if (what === 'fork') return explainFork(s, out);
+  if (what === 'fork') {
+    const r = explainFork(s, out);
+    if (json && r.report !== null) emit(JSON.stringify({ what: 'fork', ...r.report, cycles: r.cycles }, null, 2));
+    return r.code;
+  }
   const scenario = (typeof opts.scenario === 'string' ? opts.scenario : 'zero-fill') as Scenario;
   if (!SCENARIOS.includes(scenario)) {
     err(`polykernel explain: --scenario must be one of ${SCENARIOS.join(', ')}`);
@@ -143,7 +184,8 @@ export function runExplain(what: string, opts: ExplainOptions, out: (s: string) 
       const child = k.processes.get(k.syscall(t, 'fork').value)!;
       setup = `the parent wrote a page, then forked; the child ${child.pid} writes to it (the child's view follows).`;
       out(`Setup: ${setup}\n`);
-      narrateAccess({ ...s, p: child }, va, ACCESS_WRITE, out);
+      const rec = narrateAccess({ ...s, p: child }, va, ACCESS_WRITE, out);
+      if (json) emit(JSON.stringify({ what: 'fault', scenario, setup, ...rec }, null, 2));
       return 0;
     }
     case 'file':
@@ -163,11 +205,12 @@ export function runExplain(what: string, opts: ExplainOptions, out: (s: string) 
     }
   }
   out(`Setup: ${setup}\n`);
-  narrateAccess(s, va, access, out);
+  const rec = narrateAccess(s, va, access, out);
+  if (json) emit(JSON.stringify({ what: 'fault', scenario, setup, ...rec }, null, 2));
   return 0;
 }
 
-function explainFork(s: Setup, out: (l: string) => void): number {
+function explainFork(s: Setup, out: (l: string) => void): { code: number; report: import('@polykernel/linux').ForkReport | null; cycles: number } {
   const { k, lp, p } = s;
   const t = p.threads[0]!;
   // Give the parent something to copy: a written heap page and stack page, and a read-only zero-page mapping.
@@ -185,7 +228,7 @@ function explainFork(s: Setup, out: (l: string) => void): number {
   const child = k.processes.get(pid);
   if (pid < 0 || rep === null || child === undefined) {
     out(`  fork failed: ${t.lastError ?? pid}`);
-    return 1;
+    return { code: 1, report: null, cycles: 0 };
   }
   const steps = [
     'flag checks: CLONE_THREAD needs CLONE_SIGHAND, CLONE_SIGHAND needs CLONE_VM, ... (none set: a plain fork)',
@@ -207,5 +250,5 @@ function explainFork(s: Setup, out: (l: string) => void): number {
   out('');
   out(`Simulated cost: ${(k.metrics.cycles - cycles0).toLocaleString('en-US')} cycles ≈ ${((k.metrics.cycles - cycles0) / k.mmu.profile.hz * 1e6).toFixed(1)} µs.`);
   out(`Now the first write by either side to a write-protected page is a COW fault: try "polykernel explain fault --scenario cow".`);
-  return 0;
+  return { code: 0, report: rep, cycles: k.metrics.cycles - cycles0 };
 }

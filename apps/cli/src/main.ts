@@ -135,6 +135,7 @@ program
   .option('--program <file>', 'the program exec\'d first, whose address space the story happens in', '/bin/true')
   .option('-p, --personality <name>', 'linux-6.x (default) or linux-5.15')
   .option('--sysroot <dir>', 'where the program and its interpreter are found', '/')
+  .option('--json', 'the facts instead of the story: for a fault va, access, area, pteBefore, translation (TLB and walk steps), fault, errorCode, resolution, pteAfter, pa, signal, cycles; for a fork the areas with their action, PTE counts and cycles')
   .addHelpText('after', `
 A fault is told in four parts: the MMU's translation (TLB probes and each page-table entry
 visited), the trap with its x86 error code, the kernel's path through do_user_addr_fault and
