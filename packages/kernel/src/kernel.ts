@@ -70,6 +70,11 @@ export class Kernel<S> {
   private readonly byName = new Map<string, SyscallSpec<S>>();
   private readonly byNumber = new Map<number, SyscallSpec<S>>();
   private readonly spaceUsers = new Map<object, number>();
+  /** asidOf's one-entry cache (space, its ASID, the table bound to it, the generation). */
+  private lastSpace: S | undefined = undefined;
+  private lastAsid = 0;
+  private lastTable: import('@polykernel/mmu').PageTable | undefined = undefined;
+  private lastGeneration = -1;
   private readonly faultInfo: FaultInfo = { va: 0, access: 0, user: true, reason: '' };
   private readonly initReaps: boolean;
   private readonly pEntry;
@@ -157,6 +162,7 @@ export class Kernel<S> {
     this.spaceUsers.delete(key);
     this.personality.destroyAddressSpace(this, p);
     this.asids.release(key);
+    if (this.lastSpace === p.space) this.lastSpace = undefined;
   }
 
   /** The process exits: it becomes a zombie, its children go to init, its address space is freed. */
@@ -195,12 +201,18 @@ export class Kernel<S> {
 
   /** The ASID `p` runs with now (re-allocated after a generation rollover) bound to its page table. */
   asidOf(p: Process<S>): number {
+    // The common case, once per access: the same space as last time, in the same ASID generation,
+    // and the ASID still bound to its page table.
+    if (p.space === this.lastSpace && this.asids.generation === this.lastGeneration && this.mmu.pageTableOf(this.lastAsid) === this.lastTable) return this.lastAsid;
     const key = p.space as object;
     const before = this.asids.generation;
     const asid = this.asids.asidFor(key);
-    if (this.mmu.pageTableOf(asid) !== this.personality.pageTableOf(p.space) || before !== this.asids.generation) {
-      this.mmu.bindAsid(asid, this.personality.pageTableOf(p.space));
-    }
+    const table = this.personality.pageTableOf(p.space);
+    if (this.mmu.pageTableOf(asid) !== table || before !== this.asids.generation) this.mmu.bindAsid(asid, table);
+    this.lastSpace = p.space;
+    this.lastAsid = asid;
+    this.lastTable = table;
+    this.lastGeneration = this.asids.generation;
     return asid;
   }
 

@@ -203,10 +203,9 @@ export class Tlb {
     if (a < 0) return -1;
     const size = this.pageSize[a]!;
     const vpn = Math.floor(va * this.invPage[a]!);
-    // Frame of the (possibly smaller) page containing va within the mapped page.
-    const pageBase = vpn * size;
-    const mappedBase = Math.floor(va / pageSize) * pageSize;
-    const f = frame + (pageBase - mappedBase) / 4096;
+    // Frame of the (possibly smaller) page containing va within the mapped page (splintering);
+    // the same frame when the array holds the mapped page size.
+    const f = size === pageSize ? frame : frame + (vpn * size - Math.floor(va / pageSize) * pageSize) / 4096;
     const q = Math.floor(vpn * this.invSets[a]!);
     const set = (vpn - q * this.sets[a]!) | 0;
     const ways = this.ways[a]!;

@@ -1,8 +1,14 @@
 /**
  * Zero-fill page faults per second on the Linux personality (content-less frames): one process
- * writes once to each page of a fresh anonymous mapping, so every access is a not-present fault,
- * a zeroed-frame allocation, a PTE install and the retried translation; the mapping is then
+ * writes once to each page of a fresh 256 MiB anonymous mapping, so every access is a not-present
+ * fault, a zeroed-frame allocation, a PTE install and the retried translation; the mapping is then
  * unmapped (frames freed) and the next round starts. Also the read-fault (zero page) rate.
+ *
+ * Method: each (variant, access) pair runs in 3 fresh processes (the red-black tree and the B-tree
+ * behind the same call sites would make the JIT's code polymorphic, and this VM's processes differ
+ * by up to 40% from one another); each process does 2 warm-up rounds and 8 measured rounds of
+ * 65,536 faults and reports its median round; the table shows the median of the 3 processes and
+ * their range.
  *   npx nx run @polykernel/bench-tools:zerofill [-- --json]
  */
 import { execFileSync } from 'node:child_process';
@@ -14,52 +20,57 @@ import { linuxPersonality, linuxFlags as F } from '@polykernel/linux';
 
 const PAGE = 4096;
 const PAGES = 65_536; // 256 MiB per round
+const WARMUP = 2;
+const ROUNDS = 8;
+const PROCESSES = 3;
 
-function faultsPerSecond(variant: 'linux-5.15' | 'linux-6.x', access: Access, rounds: number): { perSecond: number; faults: number } {
+type Variant = 'linux-5.15' | 'linux-6.x';
+
+/** One process's median faults/s over its measured rounds. */
+function measure(variant: Variant, access: Access): number {
   const k = new Kernel(linuxPersonality({ variant }), { frames: PAGES * 2, contents: false });
   const p = k.createProcess(k.init, 'bench');
   const t = p.threads[0]!;
-  let time = 0;
-  let faults = 0;
-  for (let r = 0; r < rounds; r++) {
+  const rates: number[] = [];
+  for (let r = 0; r < WARMUP + ROUNDS; r++) {
     const a = k.syscall(t, 'mmap', [0, PAGES * PAGE, F.PROT_READ | F.PROT_WRITE, F.MAP_PRIVATE | F.MAP_ANONYMOUS, -1, 0]).value;
     const before = k.metrics.faults.zeroFill + k.metrics.faults.zeroPage;
     const t0 = performance.now();
     for (let i = 0; i < PAGES; i++) k.access(t, a + i * PAGE, access);
-    time += performance.now() - t0;
-    faults += k.metrics.faults.zeroFill + k.metrics.faults.zeroPage - before;
+    const seconds = (performance.now() - t0) / 1000;
+    const faults = k.metrics.faults.zeroFill + k.metrics.faults.zeroPage - before;
+    if (faults !== PAGES) throw new Error(`expected ${PAGES} faults, counted ${faults}`);
+    if (r >= WARMUP) rates.push(faults / seconds);
     k.syscall(t, 'munmap', [a, PAGES * PAGE]);
   }
-  if (faults !== PAGES * rounds) throw new Error(`expected ${PAGES * rounds} faults, counted ${faults}`);
-  return { perSecond: Math.round(faults / (time / 1000)), faults };
+  return median(rates);
 }
 
-type Variant = 'linux-5.15' | 'linux-6.x';
-interface Row { variant: string; access: string; faultsPerSecond: number }
-
-/** Both access kinds for one variant, in this process. */
-function measureVariant(variant: Variant): Row[] {
-  const rows: Row[] = [];
-  for (const [name, access] of [['write (zero-fill)', ACCESS_WRITE], ['read (zero page)', ACCESS_READ]] as const) {
-    faultsPerSecond(variant, access, 1); // warm-up
-    const runs = [1, 2, 3].map(() => faultsPerSecond(variant, access, 2).perSecond).sort((x, y) => x - y);
-    rows.push({ variant, access: name, faultsPerSecond: runs[1]! });
-  }
-  return rows;
+function median(xs: number[]): number {
+  const s = [...xs].sort((x, y) => x - y);
+  return s[Math.floor(s.length / 2)]!;
 }
+
+const ACCESSES = { 'write (zero-fill)': ACCESS_WRITE, 'read (zero page)': ACCESS_READ } as const;
+type AccessName = keyof typeof ACCESSES;
 
 const only = process.argv.indexOf('--only');
 if (only >= 0) {
-  console.log(JSON.stringify(measureVariant(process.argv[only + 1] as Variant)));
+  console.log(JSON.stringify(Math.round(measure(process.argv[only + 1] as Variant, ACCESSES[process.argv[only + 2] as AccessName]))));
 } else {
-  // Each variant in a fresh process: the red-black tree and the B-tree behind the same call sites
-  // would otherwise make them polymorphic, and whichever ran second would measure slower.
-  const rows = (['linux-5.15', 'linux-6.x'] as const).flatMap((v) => JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--only', v], { encoding: 'utf8' })) as Row[]);
-  if (process.argv.includes('--json')) console.log(JSON.stringify({ node: process.version, pagesPerRound: PAGES, rows }, null, 2));
+  const rows: { variant: Variant; access: AccessName; faultsPerSecond: number; min: number; max: number }[] = [];
+  for (const variant of ['linux-5.15', 'linux-6.x'] as const) {
+    for (const access of Object.keys(ACCESSES) as AccessName[]) {
+      const runs = Array.from({ length: PROCESSES }, () => JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--only', variant, access], { encoding: 'utf8' })) as number);
+      rows.push({ variant, access, faultsPerSecond: median(runs), min: Math.min(...runs), max: Math.max(...runs) });
+    }
+  }
+  if (process.argv.includes('--json')) console.log(JSON.stringify({ node: process.version, pagesPerRound: PAGES, rounds: ROUNDS, processes: PROCESSES, rows }, null, 2));
   else {
-    console.log(`First-touch faults per second, ${PAGES.toLocaleString('en-US')} pages per round, median of 3 runs of 2 rounds, each variant in its own process (Node ${process.version})\n`);
-    console.log('| variant | access | faults/s |');
-    console.log('| --- | --- | ---: |');
-    for (const r of rows) console.log(`| ${r.variant} | ${r.access} | ${r.faultsPerSecond.toLocaleString('en-US')} |`);
+    const n = (x: number): string => x.toLocaleString('en-US');
+    console.log(`First-touch faults per second, ${n(PAGES)} pages per round: median of ${PROCESSES} processes, each the median of ${ROUNDS} rounds (Node ${process.version})\n`);
+    console.log('| variant | access | faults/s | range over processes |');
+    console.log('| --- | --- | ---: | ---: |');
+    for (const r of rows) console.log(`| ${r.variant} | ${r.access} | ${n(r.faultsPerSecond)} | ${n(r.min)} – ${n(r.max)} |`);
   }
 }
