@@ -7,6 +7,7 @@ import { linuxPersonality, type LinuxSpace } from './personality.js';
 
 const P = 4096;
 const RW = PROT_READ | PROT_WRITE;
+const F_ANON = MAP_PRIVATE | 0x20;
 
 function setup(writable = true): { k: Kernel<LinuxSpace>; fd: number; bytes: Uint8Array; p: ReturnType<Kernel<LinuxSpace>['createProcess']> } {
   const k = new Kernel(linuxPersonality(), { frames: 4096, contents: true });
@@ -80,5 +81,34 @@ describe('file mappings: the page cache, shared and private', () => {
     k.syscall(t, 'mmap', [0x40000000, P, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, 0]);
     k.syscall(t, 'mmap', [0x40001000, P, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, P]);
     expect(p.space.mm.mapCount).toBe(1);
+  });
+});
+
+describe('memory pressure: the page cache is reclaimed before the OOM killer runs', () => {
+  it('unmapped cache pages are written back and freed, so an allocation succeeds without killing anyone', () => {
+    const lp = linuxPersonality();
+    const k = new Kernel(lp, { frames: 512, contents: true });
+    const p = k.createProcess(k.init, 'reader');
+    const t = p.threads[0]!;
+    const bytes = new Uint8Array(64 * P).fill(7);
+    const fd = p.installFile({ path: '/data/big', bytes, readable: true, writable: true });
+    const m = k.syscall(t, 'mmap', [0, 64 * P, RW, MAP_SHARED, fd, 0]).value;
+    for (let i = 0; i < 64; i++) k.access(t, m + i * P, ACCESS_READ);
+    k.mmu.frames.write(k.access(t, m, ACCESS_WRITE), new Uint8Array([42])); // a shared write: the cache page is dirty
+    k.syscall(t, 'munmap', [m, 64 * P]); // the 64 pages stay in the page cache
+    expect(bytes[0]).toBe(7); // not written back yet
+    // Another process now needs more frames than are free: the cache gives its pages back first.
+    const hog = k.createProcess(k.init, 'hog');
+    const h = hog.threads[0]!;
+    const free = k.mmu.frames.freeFrames;
+    const a = k.syscall(h, 'mmap', [0, (free + 40) * P, RW, F_ANON, -1, 0]).value;
+    for (let i = 0; i < free + 40; i++) expect(k.access(h, a + i * P, ACCESS_WRITE)).toBeGreaterThanOrEqual(0);
+    expect([p.state, hog.state]).toEqual(['running', 'running']);
+    expect(lp.dmesg(k)).toEqual([]); // no OOM kill
+    expect(bytes[0]).toBe(42); // written back to the file
+    // The file's next reader sees the written-back byte, from a fresh cache page.
+    k.syscall(h, 'munmap', [a, (free + 40) * P]);
+    const again = k.syscall(t, 'mmap', [0, P, PROT_READ, MAP_SHARED, fd, 0]).value;
+    expect(k.mmu.frames.read(k.access(t, again, ACCESS_READ), 1)[0]).toBe(42);
   });
 });

@@ -135,7 +135,8 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
   const shmemPages = new WeakMap<VmFile, Map<number, number>>();
   // Regular files: one VmFile per file (its bytes), its page cache (page index → frame), inodes.
   const vmFiles = new WeakMap<Uint8Array, VmFile>();
-  const pageCache = new WeakMap<VmFile, Map<number, number>>();
+  // Page caches per kernel (their frames belong to that machine), each file's page index → frame.
+  const pageCaches = new WeakMap<object, Map<VmFile, Map<number, number>>>();
   let nextIno = 1;
   // Files exec opened, one VmFile (and so one page cache) per inode; the vDSO's frames per kernel.
   const inodes = new Map<string, VmFile>();
@@ -417,6 +418,8 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
     for (;;) {
       const f = k.mmu.frames.alloc(0, zeroed);
       if (f !== NO_FRAME) return f;
+      // Reclaim comes before the OOM killer: unmapped page-cache pages go first.
+      if (reclaimPageCache(k) > 0) continue;
       const victim = outOfMemory(k, current);
       // Nothing killable, or the faulting task itself was chosen: its fault fails (it gets SIGKILL).
       if (victim === null || victim === current?.process.pid) return NO_FRAME;
@@ -993,7 +996,47 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
    * `bytes` when given (content-less machines keep no bytes, so it is only accounted for). The
    * cache holds one reference of its own. NO_FRAME when memory is out.
    */
-  function cachedPage(k: Kernel<LinuxSpace>, caches: WeakMap<VmFile, Map<number, number>>, file: VmFile, index: number, bytes?: Uint8Array): number {
+  function fileCacheOf(k: Kernel<LinuxSpace>): Map<VmFile, Map<number, number>> {
+    let c = pageCaches.get(k);
+    if (c === undefined) pageCaches.set(k, (c = new Map<VmFile, Map<number, number>>()));
+    return c;
+  }
+
+  /**
+   * Memory pressure (shrink_page_cache, simplified): every page-cache page no mapping holds — its
+   * only reference is the cache's — is written back to the file's bytes and freed. Linux reclaims
+   * from the inactive LRU a batch at a time and writes back only dirty pages; here dirtiness is not
+   * tracked, so every reclaimed page is written back (the same bytes for a clean one). Returns the
+   * number of pages freed.
+   */
+  function reclaimPageCache(k: Kernel<LinuxSpace>): number {
+    const frames = k.mmu.frames;
+    let freed = 0;
+    for (const [file, pages] of fileCacheOf(k)) {
+      for (const [index, frame] of pages) {
+        if (frames.refcount[frame] !== 1) continue;
+        const bytes = file.bytes;
+        if (bytes !== undefined && frames.contentsEnabled && index * PAGE_SIZE < bytes.length) {
+          const n = Math.min(PAGE_SIZE, bytes.length - index * PAGE_SIZE);
+          bytes.set(frames.read(frame * PAGE_SIZE, n), index * PAGE_SIZE);
+        }
+        frames.unref(frame);
+        frames.free(frame);
+        pages.delete(index);
+        freed++;
+      }
+      if (pages.size === 0) fileCacheOf(k).delete(file);
+    }
+    return freed;
+  }
+
+  /** The page cache of one kind (regular files, shmem): lookup and insertion only. */
+  interface PageCaches {
+    get(file: VmFile): Map<number, number> | undefined;
+    set(file: VmFile, pages: Map<number, number>): unknown;
+  }
+
+  function cachedPage(k: Kernel<LinuxSpace>, caches: PageCaches, file: VmFile, index: number, bytes?: Uint8Array): number {
     let cache = caches.get(file);
     if (cache === undefined) caches.set(file, (cache = new Map<number, number>()));
     let frame = cache.get(index);
@@ -1017,7 +1060,7 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
     const bytes = file.bytes!;
     const index = v.pgoff + (page - v.start) / PAGE_SIZE;
     if (index * PAGE_SIZE >= bytes.length) return { kind: 'signal', signal: 'SIGBUS', code: 'BUS_ADRERR' };
-    const frame = cachedPage(k, pageCache, file, index, bytes);
+    const frame = cachedPage(k, fileCacheOf(k), file, index, bytes);
     if (frame === NO_FRAME) return OOM;
     const frames = k.mmu.frames;
     const shared = (v.flags & VM_SHARED) !== 0;
