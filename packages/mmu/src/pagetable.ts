@@ -412,6 +412,34 @@ export class PageTable {
     return state.failed ? MAP_NO_MEMORY : n;
   }
 
+  /**
+   * Allocate the tables a `pageSize` mapping at `va` needs, without mapping anything (as a kernel's
+   * fault path allocates the PUD, PMD and PTE table first: __handle_mm_fault). MAP_OK, or
+   * MAP_NO_MEMORY when a table cannot be had, or MAP_EXISTS when a larger page already covers `va`.
+   */
+  prepare(va: number, pageSize: number): number {
+    const level = this.geo.levelForSize(pageSize);
+    if (level < 0 || va < 0 || va >= this.geo.maxVa) return MAP_BAD_ALIGNMENT;
+    const pool = this.pool;
+    const E = pool.entries;
+    let t = this.root;
+    for (let l = 0; l < level; l++) {
+      const slot = t * E + this.geo.index(va, l);
+      const f = pool.flags[slot]!;
+      if ((f & PTE_PRESENT) === 0) {
+        const c = pool.allocTable();
+        if (c === NO_TABLE) return MAP_NO_MEMORY;
+        pool.next[slot] = c;
+        pool.flags[slot] = PTE_PRESENT | 0x2 | 0x4;
+        pool.tableUsed[t]!++;
+        this.tablesByLevel[l + 1]!++;
+        t = c;
+      } else if ((f & PTE_HUGE) !== 0) return MAP_EXISTS;
+      else t = pool.next[slot]!;
+    }
+    return MAP_OK;
+  }
+
   /** The table holding level-`level` entries for `va`, allocating the tables above it as map() does. */
   private leafTableFor(va: number, level: number): number {
     const pool = this.pool;

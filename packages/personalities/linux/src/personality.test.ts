@@ -109,17 +109,32 @@ describe('Linux page faults through the kernel core', () => {
     expect(p.killedBy).toBe('SIGSEGV');
   });
 
-    it('MADV_FREE drops private anonymous pages, refuses shared ones; MADV_WILLNEED changes nothing', () => {
-    const { k } = boot();
+    it('MADV_FREE keeps the pages until memory runs short: clean ones are then discarded, rewritten ones kept; shared areas are refused', () => {
+    const lp = linuxPersonality();
+    const k = new Kernel(lp, { frames: 256, contents: true });
     const p = k.createProcess(k.init, 'a');
     const t = p.threads[0]!;
     const a = k.syscall(t, 'mmap', [0, 2 * P, RW, ANON, -1, 0]).value;
     const sh = k.syscall(t, 'mmap', [0, P, RW, MAP_SHARED | MAP_ANONYMOUS, -1, 0]).value;
-    k.access(t, a, ACCESS_WRITE);
-    expect(k.syscall(t, 'madvise', [a, 2 * P, 3]).value).toBe(0);
-    expect(p.space.rss.anon).toBe(1);
+    k.mmu.frames.write(k.access(t, a, ACCESS_WRITE), new Uint8Array([5]));
+    k.mmu.frames.write(k.access(t, a + P, ACCESS_WRITE), new Uint8Array([6]));
+    expect(k.syscall(t, 'madvise', [a, 2 * P, 3]).value).toBe(0); // WILLNEED: nothing
     expect(k.syscall(t, 'madvise', [a, 2 * P, 8]).value).toBe(0);
-    expect(p.space.rss.anon).toBe(0);
+    expect(p.space.rss.anon).toBe(2); // still resident, now clean
+    expect(p.space.pt.lookup(a)!.flags & 0x20).toBe(0);
+    k.mmu.frames.write(k.access(t, a + P, ACCESS_WRITE), new Uint8Array([7])); // written again: dirty
+    // Memory pressure: another process takes every free frame and more.
+    const hog = k.createProcess(k.init, 'hog');
+    // It needs one frame more than is free: its own page-table pages (PUD, PMD, PTE) come first.
+    const n = k.mmu.frames.freeFrames - 3 + 1;
+    const h = k.syscall(hog.threads[0]!, 'mmap', [0, n * P, RW, ANON, -1, 0]).value;
+    for (let i = 0; i < n; i++) k.access(hog.threads[0]!, h + i * P, ACCESS_WRITE);
+    expect(hog.state).toBe('running');
+    expect(p.state).toBe('running');
+    expect(lp.dmesg(k)).toEqual([]); // reclaim found a page; nobody was killed
+    expect(p.space.rss.anon).toBe(1);
+    expect(k.mmu.frames.read(k.access(t, a, ACCESS_READ), 1)[0]).toBe(0); // discarded: reads zeros now
+    expect(k.mmu.frames.read(k.access(t, a + P, ACCESS_READ), 1)[0]).toBe(7); // kept: it was written again
     expect(k.syscall(t, 'madvise', [sh, P, 8])).toMatchObject({ error: 'EINVAL' });
   });
 

@@ -17,7 +17,7 @@
  */
 import { KernelError, pageDown, Rng } from '@polykernel/core';
 import type { FaultInfo, FaultResolution, Kernel, Personality, Process, SyscallContext, SyscallSpec, Thread } from '@polykernel/kernel';
-import { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, NO_FRAME, PTE_ACCESSED, PTE_DIRTY, PTE_NX, PTE_SW2, PTE_SW3, PTE_SW4, PTE_USER, PTE_WRITE, type PageTable } from '@polykernel/mmu';
+import { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, MAP_NO_MEMORY, NO_FRAME, PTE_ACCESSED, PTE_DIRTY, PTE_NX, PTE_SW2, PTE_SW3, PTE_SW4, PTE_USER, PTE_WRITE, type PageTable } from '@polykernel/mmu';
 import type { OpenFile } from '@polykernel/kernel';
 import { VmCommit, type CommitOptions } from './commit.js';
 import { MAP_ANONYMOUS, MAP_POPULATE, PAGE_SIZE, VM_HUGETLB, VM_LOCKED, VM_MAYWRITE, VM_MIXEDMAP, VM_PFNMAP, VM_EXEC, VM_READ, VM_SHARED, VM_WRITE } from './flags.js';
@@ -41,6 +41,8 @@ export interface LinuxSpace {
   hiwaterRss: number;
   /** What the last execve built (null for a process that never exec'd). */
   image: ExecImage | null;
+  /** The machine's lazy-free pages (MADV_FREE, once their batch drained), for smaps' LazyFree. */
+  lazyFree: ReadonlyMap<number, unknown>;
 }
 
 export interface LinuxOptions {
@@ -216,7 +218,10 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
       if ((flags & PTE_SHMEM) !== 0) s.rss.shmem--;
       else if ((flags & PTE_FILE) !== 0) s.rss.file--;
       else s.rss.anon--;
-      if (frames.unref(frame) === 0) frames.free(frame);
+      if (frames.unref(frame) === 0) {
+        frames.free(frame);
+        forgetFrame(k, frame);
+      }
     });
     if (removed > 0) k.mmu.shootdown(cpu, k.asidOf(p), start, end - start);
   }
@@ -372,11 +377,11 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
           cursor = v.end;
           // WILLNEED only schedules read-ahead: nothing to do for pages that fault in on demand.
           if (advice === MADV_WILLNEED) continue;
-          // madvise_dontneed_free_valid_vma; MADV_FREE applies to anonymous memory only. MADV_FREE's
-          // pages are dropped at once here (Linux drops them under memory pressure unless rewritten).
+          // madvise_dontneed_free_valid_vma; MADV_FREE applies to anonymous memory only.
           if ((v.flags & (VM_LOCKED | VM_PFNMAP | VM_HUGETLB)) !== 0) return ctx.fail('EINVAL', 'locked, PFN-mapped or hugetlb area');
           if (advice === MADV_FREE && v.file !== null) return ctx.fail('EINVAL', 'MADV_FREE on a file or shared mapping');
-          zap(ctx.kernel, ctx.process, ctx.thread.cpu, Math.max(v.start, start), Math.min(v.end, end));
+          if (advice === MADV_FREE) markLazyFree(ctx, Math.max(v.start, start), Math.min(v.end, end));
+          else zap(ctx.kernel, ctx.process, ctx.thread.cpu, Math.max(v.start, start), Math.min(v.end, end));
         }
         return hole || cursor < end ? ctx.fail('ENOMEM', 'range not fully mapped') : 0;
       }),
@@ -411,6 +416,101 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
   ];
 
 
+
+  // ---- MADV_FREE: lazily freed anonymous pages (mm/madvise.c, mm/swap.c, mm/vmscan.c) -----------
+
+  /** A page MADV_FREE was given, and where it is mapped (to discard it under pressure). */
+  interface LazyPage { space: LinuxSpace; va: number }
+  interface LazyState {
+    /** Per-CPU lru_lazyfree folio batches: a page becomes lazy-free when its batch drains. */
+    batches: Map<number, [number, LazyPage][]>;
+    /** Pages that are lazy-free (!PG_swapbacked): reclaim may discard them while clean. */
+    marked: Map<number, LazyPage>;
+  }
+  /** FOLIO_BATCH_SIZE: a per-CPU batch is moved to the LRU (and the pages marked) when it holds 31. */
+  const FOLIO_BATCH_SIZE = 31;
+  const lazyStates = new WeakMap<object, LazyState>();
+
+  function lazyOf(k: Kernel<LinuxSpace>): LazyState {
+    let st = lazyStates.get(k);
+    if (st === undefined) lazyStates.set(k, (st = { batches: new Map(), marked: new Map() }));
+    return st;
+  }
+
+  /**
+   * madvise_free_pte_range: every present anonymous page of the range becomes clean and old (its
+   * PTE's D and A bits cleared, the TLB entry dropped) and is handed to folio_mark_lazyfree, which
+   * queues it in this CPU's lazy-free batch; the batch marks its pages lazy-free when it fills
+   * (lru_lazyfree_fn) or is drained. The zero page is no normal page and is skipped.
+   */
+  function markLazyFree(ctx: SyscallContext<LinuxSpace>, start: number, end: number): void {
+    const k = ctx.kernel;
+    const s = ctx.process.space;
+    const st = lazyOf(k);
+    const batch = st.batches.get(ctx.thread.cpu) ?? [];
+    st.batches.set(ctx.thread.cpu, batch);
+    const pages: [number, number, number][] = [];
+    s.pt.forEachLeaf(start, end - start, (va, frame, _size, flags) => pages.push([va, frame, flags]));
+    for (const [va, frame, flags] of pages) {
+      if (frame === s.zeroFrame || (flags & (PTE_SHMEM | PTE_FILE | PTE_PFN)) !== 0) continue;
+      if ((flags & (PTE_ACCESSED | PTE_DIRTY)) !== 0) s.pt.updateFlags(va, 0, PTE_ACCESSED | PTE_DIRTY);
+      if (st.marked.has(frame) || batch.some(([f]) => f === frame)) continue;
+      batch.push([frame, { space: s, va }]);
+      if (batch.length >= FOLIO_BATCH_SIZE) drainLazyBatch(st, batch);
+    }
+    k.mmu.shootdown(ctx.thread.cpu, k.asidOf(ctx.process), start, end - start);
+  }
+
+  function drainLazyBatch(st: LazyState, batch: [number, LazyPage][]): void {
+    for (const [frame, where] of batch) st.marked.set(frame, where);
+    batch.length = 0;
+  }
+
+  /** lru_add_drain_all: every CPU's pending lazy-free pages are marked now. */
+  function drainLazy(k: Kernel<LinuxSpace>): void {
+    const st = lazyStates.get(k);
+    if (st !== undefined) for (const b of st.batches.values()) drainLazyBatch(st, b);
+  }
+
+  /** A frame went back to the allocator: it is no longer anybody's lazy-free page. */
+  function forgetFrame(k: Kernel<LinuxSpace>, frame: number): void {
+    const st = lazyStates.get(k);
+    if (st === undefined) return;
+    st.marked.delete(frame);
+    for (const b of st.batches.values()) {
+      const i = b.findIndex(([f]) => f === frame);
+      if (i >= 0) b.splice(i, 1);
+    }
+  }
+
+  /**
+   * Reclaim of lazy-free pages (shrink_folio_list → try_to_unmap_one): a page still clean and
+   * mapped once is discarded — its PTE cleared, the frame freed, so the next access reads zeros;
+   * a page written again since (dirty) or mapped more than once goes back to being an ordinary
+   * anonymous page. Returns the pages freed.
+   */
+  function reclaimLazyFree(k: Kernel<LinuxSpace>): number {
+    drainLazy(k);
+    const st = lazyStates.get(k);
+    if (st === undefined) return 0;
+    const frames = k.mmu.frames;
+    let freed = 0;
+    for (const [frame, { space, va }] of [...st.marked]) {
+      st.marked.delete(frame);
+      const pte = space.pt.lookup(va);
+      // Gone or replaced since, shared (after fork), or written again: not discarded.
+      if (pte?.frame !== frame || frames.refcount[frame] !== 1 || (pte.flags & PTE_DIRTY) !== 0) continue;
+      space.pt.unmap(va, PAGE_SIZE);
+      const owner = [...k.processes.values()].find((p) => p.space === space && p.state === 'running');
+      if (owner !== undefined) k.mmu.shootdown(owner.threads[0]?.cpu ?? 0, k.asidOf(owner), va, PAGE_SIZE);
+      space.rss.anon--;
+      frames.unref(frame);
+      frames.free(frame);
+      freed++;
+    }
+    return freed;
+  }
+
   // ---- memory pressure: the OOM killer (mm/oom_kill.c) ----------------------------------------
 
   /** A frame for the fault path; when memory is out, out_of_memory() kills a victim and the allocation is retried. */
@@ -418,8 +518,8 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
     for (;;) {
       const f = k.mmu.frames.alloc(0, zeroed);
       if (f !== NO_FRAME) return f;
-      // Reclaim comes before the OOM killer: unmapped page-cache pages go first.
-      if (reclaimPageCache(k) > 0) continue;
+      // Reclaim comes before the OOM killer: unmapped page-cache pages and clean lazy-free pages.
+      if (reclaimPageCache(k) + reclaimLazyFree(k) > 0) continue;
       const victim = outOfMemory(k, current);
       // Nothing killable, or the faulting task itself was chosen: its fault fails (it gets SIGKILL).
       if (victim === null || victim === current?.process.pid) return NO_FRAME;
@@ -889,6 +989,21 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
     return r;
   }
 
+  /**
+   * __handle_mm_fault's first step: the PUD, PMD and PTE tables for the page. A table is a frame
+   * too, so when none is free reclaim and the OOM killer run as for any page (pte_alloc →
+   * VM_FAULT_OOM). False when the faulting task itself must die.
+   */
+  function prepareTables(k: Kernel<LinuxSpace>, s: LinuxSpace, page: number): boolean {
+    for (;;) {
+      const r = s.pt.prepare(page, PAGE_SIZE);
+      if (r !== MAP_NO_MEMORY) return true;
+      if (reclaimPageCache(k) + reclaimLazyFree(k) > 0) continue;
+      const victim = outOfMemory(k, current);
+      if (victim === null || victim === current?.process.pid) return false;
+    }
+  }
+
   function resolveFault(k: Kernel<LinuxSpace>, thread: Thread, f: FaultInfo): FaultResolution {
     current = thread;
     const p = thread.process as Process<LinuxSpace>;
@@ -911,6 +1026,7 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
     const pte = f.reason === 'not-present' ? null : s.pt.lookup(page);
     // Present: the write to a read-only PTE of a writable area that access_error let through.
     if (pte !== null) return wpPage(k, thread, v, page, pte.frame, pte.flags, base);
+    if (!prepareTables(k, s, page)) return OOM;
     if (v.name === '[vdso]' || (v.flags & VM_PFNMAP) !== 0) return specialFault(k, s, v, page, base);
     if (v.file === null) return anonFault(k, s, v, page, base, f.access === ACCESS_WRITE);
     if (isShmem(v)) return shmemFault(k, s, v, page, base);
@@ -978,7 +1094,10 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
       if (frame === NO_FRAME) return OOM;
       if (!fromZero) {
         frames.copyFrame(old, frame);
-        if (frames.unref(old) === 0) frames.free(old);
+        if (frames.unref(old) === 0) {
+          frames.free(old);
+          forgetFrame(k, old);
+        }
       }
       if (fromZero || (flags & PTE_FILE) !== 0) s.rss.anon++;
       if ((flags & PTE_FILE) !== 0) s.rss.file--;
@@ -1103,7 +1222,10 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
     const zero = zeroPage(k);
     const frames = k.mmu.frames;
     s.pt.destroy((_va, frame, _size, flags) => {
-      if (frame !== zero && (flags & PTE_PFN) === 0 && frames.unref(frame) === 0) frames.free(frame);
+      if (frame !== zero && (flags & PTE_PFN) === 0 && frames.unref(frame) === 0) {
+        frames.free(frame);
+        forgetFrame(k, frame);
+      }
     });
     // exit_mmap: every area goes, returning its commit charge and its shmem file's pages.
     const files = shmemIn(s, 0, s.mm.taskSize);
@@ -1153,6 +1275,7 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
       zeroFrame: zeroPage(k),
       hiwaterRss: 0,
       image: null,
+      lazyFree: lazyOf(k).marked,
     }),
     destroyAddressSpace: (k, p) => {
       destroySpace(k, p.space);

@@ -6,7 +6,9 @@
  * 1/4096ths of a byte as PSS_SHIFT does; Referenced comes from the PTE's accessed bit, dirtiness
  * from its dirty bit.
  *
- * Not modelled: KSM, lazy-free pages, THP (THPeligible is 1 only for VM_HUGEPAGE areas, as under the
+ * LazyFree counts MADV_FREE'd pages that are still clean once their per-CPU batch has drained (31
+ * pages), as on the host.
+ * Not modelled: KSM, THP (THPeligible is 1 only for VM_HUGEPAGE areas, as under the
  * "madvise" policy; nothing here sets VM_HUGEPAGE yet), hugetlb, swap, mlock.
  */
 import type { Kernel, Process } from '@polykernel/kernel';
@@ -22,11 +24,11 @@ const PSS_SHIFT = 4096; // 2^12, as a multiplier: Pss is summed in 1/4096ths of 
 
 interface SmapsCounts {
   rss: number; pss: number; pssDirty: number; sharedClean: number; sharedDirty: number;
-  privateClean: number; privateDirty: number; referenced: number; anonymous: number;
+  privateClean: number; privateDirty: number; referenced: number; anonymous: number; lazyFree: number;
 }
 
 function countArea(k: Kernel<LinuxSpace>, s: LinuxSpace, v: VmArea): SmapsCounts {
-  const c: SmapsCounts = { rss: 0, pss: 0, pssDirty: 0, sharedClean: 0, sharedDirty: 0, privateClean: 0, privateDirty: 0, referenced: 0, anonymous: 0 };
+  const c: SmapsCounts = { rss: 0, pss: 0, pssDirty: 0, sharedClean: 0, sharedDirty: 0, privateClean: 0, privateDirty: 0, referenced: 0, anonymous: 0, lazyFree: 0 };
   const refcount = k.mmu.frames.refcount;
   s.pt.forEachLeaf(v.start, v.end - v.start, (_va, frame, size, flags) => {
     if (frame === s.zeroFrame) return;
@@ -36,6 +38,8 @@ function countArea(k: Kernel<LinuxSpace>, s: LinuxSpace, v: VmArea): SmapsCounts
     const dirty = (flags & PTE_DIRTY) !== 0;
     c.rss += size;
     if (!cached) c.anonymous += size;
+    // An anonymous page no longer swap-backed (MADV_FREE, its batch drained) and still clean.
+    if (!cached && !dirty && s.lazyFree.has(frame)) c.lazyFree += size;
     if ((flags & PTE_ACCESSED) !== 0) c.referenced += size;
     const pss = mapcount >= 2 ? Math.floor((size * PSS_SHIFT) / mapcount) : size * PSS_SHIFT;
     c.pss += pss;
@@ -70,7 +74,7 @@ export function smapsEntry(k: Kernel<LinuxSpace>, p: Process<LinuxSpace>, v: VmA
     + line('Referenced', kB(c.referenced))
     + line('Anonymous', kB(c.anonymous))
     + line('KSM', 0)
-    + line('LazyFree', 0)
+    + line('LazyFree', kB(c.lazyFree))
     + line('AnonHugePages', 0)
     + line('ShmemPmdMapped', 0)
     + line('FilePmdMapped', 0)

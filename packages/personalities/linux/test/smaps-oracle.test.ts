@@ -61,7 +61,7 @@ describe.runIf(out !== null)('smaps against the host kernel, step by step', () =
       if (r >= 0) names.set(a, r);
     } else if (op === 'munmap') r = k.syscall(t, 'munmap', [addr(a) + Number(b), Number(c)]).value;
     else if (op === 'mprotect') r = k.syscall(t, 'mprotect', [addr(a) + Number(b), Number(c), PROT(d)]).value;
-    else if (op === 'madvise') r = k.syscall(t, 'madvise', [addr(a) + Number(b), Number(c), 4]).value;
+    else if (op === 'madvise') r = k.syscall(t, 'madvise', [addr(a) + Number(b), Number(c), d === 'free' ? 8 : 4]).value;
     else if (op === 'touch') {
       for (let o = 0; o < Number(c); o += 4096) k.access(t, addr(a) + Number(b) + o, ACCESS_WRITE);
       r = 0;
