@@ -393,17 +393,20 @@ export class MmStruct {
   /**
    * mremap(2) (mm/mremap.c): shrink in place, grow in place when the space after the area is free
    * (vma_expandable), otherwise move with MREMAP_MAYMOVE (move_vma) or to `newAddr` with
-   * MREMAP_FIXED (mremap_to). Returns the area's new address. MREMAP_DONTUNMAP is not simulated.
+   * MREMAP_FIXED (mremap_to). MREMAP_DONTUNMAP (5.7+; any area but VM_DONTEXPAND/VM_PFNMAP since
+   * 5.13) moves the pages to a new area of the same size and leaves the old area mapped and empty,
+   * `newAddr` then being a hint. Returns the area's new address.
    */
   mremap(addr: number, oldLen: number, newLen: number, flags: number, newAddr = 0): number {
     if ((flags & ~(MREMAP_FIXED | MREMAP_MAYMOVE | MREMAP_DONTUNMAP)) !== 0) throw err('EINVAL', 'unknown mremap flags');
     if ((flags & MREMAP_FIXED) !== 0 && (flags & MREMAP_MAYMOVE) === 0) throw err('EINVAL', 'MREMAP_FIXED without MREMAP_MAYMOVE');
-    if ((flags & MREMAP_DONTUNMAP) !== 0) throw err('EINVAL', 'MREMAP_DONTUNMAP is not simulated');
+    // MREMAP_DONTUNMAP is always a move and does not resize (compared before page alignment).
+    if ((flags & MREMAP_DONTUNMAP) !== 0 && ((flags & MREMAP_MAYMOVE) === 0 || oldLen !== newLen)) throw err('EINVAL', 'MREMAP_DONTUNMAP needs MREMAP_MAYMOVE and equal lengths');
     if (addr % PAGE_SIZE !== 0) throw err('EINVAL', 'address not page aligned');
     oldLen = pageAlign(oldLen);
     newLen = pageAlign(newLen);
     if (newLen === 0) throw err('EINVAL', 'zero new length');
-    if ((flags & MREMAP_FIXED) !== 0) return this.mremapTo(addr, oldLen, newLen, newAddr);
+    if ((flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) !== 0) return this.mremapTo(addr, oldLen, newLen, newAddr, (flags & MREMAP_FIXED) !== 0, (flags & MREMAP_DONTUNMAP) !== 0);
     // Shrinking (or same size) always succeeds in place: the tail is unmapped.
     if (oldLen >= newLen) {
       if (oldLen > newLen) this.unmapRange(addr + newLen, addr + oldLen);
@@ -426,19 +429,24 @@ export class MmStruct {
     return this.moveVma(vma, addr, oldLen, newLen, target);
   }
 
-  /** mremap_to: the MREMAP_FIXED path; the destination is cleared first, as MAP_FIXED does. */
-  private mremapTo(addr: number, oldLen: number, newLen: number, newAddr: number): number {
+  /**
+   * mremap_to: MREMAP_FIXED clears the destination first, as MAP_FIXED does, and moves there;
+   * MREMAP_DONTUNMAP without it takes `newAddr` as a hint for get_unmapped_area.
+   */
+  private mremapTo(addr: number, oldLen: number, newLen: number, newAddr: number, fixed: boolean, dontUnmap: boolean): number {
     if (newAddr % PAGE_SIZE !== 0) throw err('EINVAL', 'new address not page aligned');
     if (newLen > this.taskSize || newAddr > this.taskSize - newLen) throw err('EINVAL', 'new range beyond TASK_SIZE');
     // Overlapping source and destination ranges are EINVAL.
     if (addr + oldLen > newAddr && newAddr + newLen > addr) throw err('EINVAL', 'source and destination overlap');
-    this.unmapRange(newAddr, newAddr + newLen);
+    if (fixed) this.unmapRange(newAddr, newAddr + newLen);
     if (oldLen > newLen) {
       this.unmapRange(addr + newLen, addr + oldLen);
       oldLen = newLen;
     }
     const vma = this.vmaToResize(addr, oldLen, newLen);
-    return this.moveVma(vma, addr, oldLen, newLen, newAddr);
+    if (dontUnmap && (vma.flags & (VM_DONTEXPAND | VM_PFNMAP)) !== 0) throw err('EINVAL', 'MREMAP_DONTUNMAP on a VM_DONTEXPAND or VM_PFNMAP area');
+    const to = fixed ? newAddr : this.getUnmappedArea(newAddr, newLen, (vma.flags & VM_MAYSHARE) !== 0 ? MAP_SHARED : 0);
+    return this.moveVma(vma, addr, oldLen, newLen, to, dontUnmap);
   }
 
   /** vma_to_resize: the area holding `addr` must cover the old range and be allowed to grow. */
@@ -465,16 +473,18 @@ export class MmStruct {
    * faulted anonymous area rarely merges), or to >> PAGE_SHIFT when it was never faulted; then the
    * old range is unmapped.
    */
-  private moveVma(vma: VmArea, addr: number, oldLen: number, newLen: number, to: number): number {
+  private moveVma(vma: VmArea, addr: number, oldLen: number, newLen: number, to: number, dontUnmap = false): number {
     let pgoff = vma.pgoff + (addr - vma.start) / PAGE_SIZE;
     if (vma.file === null && vma.anonVma === 0) pgoff = to / PAGE_SIZE;
     if (this.mapCount >= this.maxMapCount - 3) throw err('ENOMEM', 'max_map_count would be exceeded');
-    // move_vma: an accounted area is charged for its new size; unmapping the old range returns the old.
+    // move_vma: an accounted area is charged for its new size; unmapping the old range returns the
+    // old (with MREMAP_DONTUNMAP the old range stays, and stays charged).
     if ((vma.flags & VM_ACCOUNT) !== 0 && !this.commit.charge(newLen / PAGE_SIZE, this.totalVm)) throw err('ENOMEM', 'overcommit refused the move');
     const moved = new VmArea(to, to + newLen, vma.flags, pgoff, vma.file, vma.name);
     moved.anonVma = vma.anonVma;
     this.mapped(moved, newLen);
-    this.unmapRange(addr, addr + oldLen);
+    if (!dontUnmap) this.unmapRange(addr, addr + oldLen);
+    else if (vma.start === addr && vma.end === addr + oldLen) vma.anonVma = 0; // unlink_anon_vmas: its pages went with the move
     this.insertMerged(moved);
     return to;
   }

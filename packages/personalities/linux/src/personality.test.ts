@@ -138,6 +138,21 @@ describe('Linux page faults through the kernel core', () => {
     expect(k.syscall(t, 'madvise', [sh, P, 8])).toMatchObject({ error: 'EINVAL' });
   });
 
+    it('MREMAP_DONTUNMAP moves the pages and leaves the old area mapped and empty', () => {
+    const { k } = boot();
+    const p = k.createProcess(k.init, 'a');
+    const t = p.threads[0]!;
+    const a = k.syscall(t, 'mmap', [0x50000000, 2 * P, RW, ANON | MAP_FIXED, -1, 0]).value;
+    k.mmu.frames.write(k.access(t, a + P, ACCESS_WRITE), new Uint8Array([9]));
+    expect(k.syscall(t, 'mremap', [a, 2 * P, P, 1 | 4, 0]).error).toBe('EINVAL'); // no resizing
+    const b = k.syscall(t, 'mremap', [a, 2 * P, 2 * P, 1 | 4, 0]).value;
+    expect(b).not.toBe(a);
+    expect(k.mmu.frames.read(k.access(t, b + P, ACCESS_READ), 1)[0]).toBe(9);
+    expect(k.access(t, a + P, ACCESS_READ)).toBeGreaterThanOrEqual(0); // still mapped ...
+    expect(k.mmu.frames.read(k.access(t, a + P, ACCESS_READ), 1)[0]).toBe(0); // ... and empty
+    expect(p.space.mm.mapCount).toBe(2);
+  });
+
     it('mremap moves the pages with the area', () => {
     const { k } = boot();
     const p = k.createProcess(k.init, 'a');

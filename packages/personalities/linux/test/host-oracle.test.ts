@@ -93,7 +93,7 @@ function simulate(mm: MmStruct, names: Map<string, number>, step: string): strin
       case 'mprotect':
         return '0x' + mm.mprotect(addrOf(a) + Number(b), Number(c), PROT(d)).toString(16);
       case 'mremap': {
-        const r = mm.mremap(addrOf(a), Number(b), Number(c), d === 'maymove' ? F.MREMAP_MAYMOVE : 0);
+        const r = mm.mremap(addrOf(a), Number(b), Number(c), d === 'maymove' ? F.MREMAP_MAYMOVE : d === 'dontunmap' ? F.MREMAP_MAYMOVE | F.MREMAP_DONTUNMAP : 0);
         names.set(a, r);
         return '0x' + r.toString(16);
       }
