@@ -100,6 +100,7 @@ program
   .option('-m, --memory <size>', 'physical memory of the simulated machine, e.g. 512M or 4G (default: the workload\'s memory field, else 1G)')
   .option('--maps-each-step', 'print /proc/<pid>/maps after every step')
   .option('--trace', 'probe aggregations: system calls by name and page faults by kind, with counts and simulated cycles')
+  .option('--meminfo', 'also print /proc/meminfo at the end (MemTotal, MemFree, Cached, AnonPages, Mapped, Shmem, PageTables, commit ...; always in --json)')
   .option('--contents', 'keep page contents (also the workload\'s "contents: true"): store/load see real bytes')
   .option('--sysroot <dir>', 'where exec and open find files', '/')
   .option('--json', 'print steps, views and metrics as JSON (keys: workload, personality, steps, processes, metrics)')

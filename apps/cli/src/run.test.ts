@@ -93,6 +93,14 @@ describe('polykernel run: processes', () => {
     expect(j.trace.totals.faultCycles).toBeGreaterThan(5 * j.trace.totals.own / 2);
   });
 
+  it('--meminfo shows the machine after the run; --json always carries it', async () => {
+    const r = await run(EX('lecture-fork.yaml'), { meminfo: true });
+    expect(r.out).toMatch(/\/proc\/meminfo \(the lines modelled\)\nMemTotal: +1048576 kB\n/);
+    const j = JSON.parse((await run(EX('lecture-fork.yaml'), { json: true })).out) as { meminfo: Record<string, number> };
+    expect(j.meminfo.AnonPages).toBe(4);
+    expect(j.meminfo.MemTotal).toBe(1048576);
+  });
+
   it('the OOM scenario kills the biggest killable process first, never the protected one', async () => {
     const r = await run(EX('oom.yaml'));
     expect(r.out).toContain('big[4]: killed by SIGKILL');

@@ -319,8 +319,10 @@ export async function runWorkload(file: string, opts: RunOptions, out: (s: strin
     pagesZeroed: m.pagesZeroed, pagesCopied: m.pagesCopied, cycles: m.cycles, seconds: m.cycles / k.mmu.profile.hz,
   };
   const dmesg = [...lp.dmesg(k)];
+  const meminfo = lp.meminfo(k);
   if (opts.json === true) {
-    out(JSON.stringify({ workload: w.name, personality: variant, steps: session.results, processes: views, metrics, trace: trace?.json() ?? null, dmesg, stalled }, null, 2));
+    const mem = Object.fromEntries(meminfo.trimEnd().split('\n').map((l) => [l.slice(0, l.indexOf(':')), Number(/(\d+) kB$/.exec(l)?.[1] ?? 0)]));
+    out(JSON.stringify({ workload: w.name, personality: variant, steps: session.results, processes: views, metrics, meminfo: mem, trace: trace?.json() ?? null, dmesg, stalled }, null, 2));
     return 0;
   }
   out(`workload ${w.name} on ${variant}`);
@@ -339,6 +341,7 @@ export async function runWorkload(file: string, opts: RunOptions, out: (s: strin
     out(`oom_score ${v.oomScore}, oom_score_adj ${v.oomScoreAdj}`);
   }
   if (dmesg.length > 0) out(`\ndmesg:\n${dmesg.map((l) => `  ${l}`).join('\n')}`);
+  if (opts.meminfo === true) out(`\n/proc/meminfo (the lines modelled)\n${meminfo.trimEnd()}`);
   out('\n' + metricsTable(metrics));
   if (trace !== null) out('\n' + trace.text());
   return 0;

@@ -112,3 +112,25 @@ describe('memory pressure: the page cache is reclaimed before the OOM killer run
     expect(k.mmu.frames.read(k.access(t, again, ACCESS_READ), 1)[0]).toBe(42);
   });
 });
+
+describe('/proc/meminfo', () => {
+  it('counts anonymous, mapped, shmem and cached pages once each, however many mappings share them', () => {
+    const lp = linuxPersonality();
+    const k = new Kernel(lp, { frames: 4096, contents: true });
+    const p = k.createProcess(k.init, 'm');
+    const t = p.threads[0]!;
+    const fd = p.installFile({ path: '/data/f', bytes: new Uint8Array(3 * P).fill(1), readable: true, writable: false });
+    const a = k.syscall(t, 'mmap', [0, 10 * P, RW, F_ANON, -1, 0]).value;
+    const sh = k.syscall(t, 'mmap', [0, 2 * P, RW, MAP_SHARED | 0x20, -1, 0]).value;
+    const f = k.syscall(t, 'mmap', [0, 3 * P, PROT_READ, MAP_PRIVATE, fd, 0]).value;
+    for (let i = 0; i < 10; i++) k.access(t, a + i * P, ACCESS_WRITE);
+    for (let i = 0; i < 2; i++) k.access(t, sh + i * P, ACCESS_WRITE);
+    for (let i = 0; i < 3; i++) k.access(t, f + i * P, ACCESS_READ);
+    k.syscall(t, 'fork'); // the child shares all of it: nothing is counted twice
+    const m: Record<string, number> = Object.fromEntries(lp.meminfo(k).trimEnd().split('\n').map((l): [string, number] => [l.split(':')[0]!, Number(/(\d+) kB$/.exec(l)![1])]));
+    expect(m).toMatchObject({ MemTotal: 4096 * 4, MemFree: k.mmu.frames.freeFrames * 4, AnonPages: 40, Shmem: 8, Mapped: 20, Cached: 20, Buffers: 0, SwapTotal: 0 });
+    expect(m.PageTables).toBeGreaterThanOrEqual(2 * 3 * 4);
+    expect(lp.meminfo(k)).toMatch(/^MemTotal: {10}16384 kB\nMemFree: /); // "%-16s%8lu kB"
+    expect(Object.keys(m)).toEqual(['MemTotal', 'MemFree', 'MemAvailable', 'Buffers', 'Cached', 'SwapCached', 'SwapTotal', 'SwapFree', 'AnonPages', 'Mapped', 'Shmem', 'PageTables', 'CommitLimit', 'Committed_AS']);
+  });
+});

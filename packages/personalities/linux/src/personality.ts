@@ -127,6 +127,8 @@ export interface LinuxPersonality extends Personality<LinuxSpace> {
   oomScore(k: Kernel<LinuxSpace>, p: Process<LinuxSpace>): { score: number; badness: number };
   /** Run the OOM killer now (as a failed allocation would): the victim's pid, or null. */
   outOfMemory(k: Kernel<LinuxSpace>, current: Thread | null): number | null;
+  /** The lines of /proc/meminfo this personality models, in the kernel's order and format. */
+  meminfo(k: Kernel<LinuxSpace>): string;
 }
 
 export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
@@ -135,6 +137,8 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
   // The shared zero page and each shmem file's pages, per kernel (a personality object may serve several).
   const zeroPages = new WeakMap<object, number>();
   const shmemPages = new WeakMap<VmFile, Map<number, number>>();
+  /** Each kernel's shmem files that hold pages (for /proc/meminfo's Shmem). */
+  const liveShmem = new WeakMap<object, Set<VmFile>>();
   // Regular files: one VmFile per file (its bytes), its page cache (page index → frame), inodes.
   const vmFiles = new WeakMap<Uint8Array, VmFile>();
   // Page caches per kernel (their frames belong to that machine), each file's page index → frame.
@@ -1208,6 +1212,9 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
   /** shmem_fault: the shmem file's page at this offset, zeroed on first use, mapped shared. */
   function shmemFault(k: Kernel<LinuxSpace>, s: LinuxSpace, v: VmArea, page: number, base: number): FaultResolution {
     const frame = cachedPage(k, shmemPages, v.file!, v.pgoff + (page - v.start) / PAGE_SIZE);
+    let live = liveShmem.get(k);
+    if (live === undefined) liveShmem.set(k, (live = new Set<VmFile>()));
+    live.add(v.file!);
     if (frame === NO_FRAME) return OOM;
     k.mmu.frames.ref(frame);
     s.pt.map(page, frame, PAGE_SIZE, base | PTE_SHMEM | ((v.flags & VM_WRITE) !== 0 ? PTE_WRITE : 0));
@@ -1234,8 +1241,57 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
     s.rss = { anon: 0, file: 0, shmem: 0 };
   }
 
+  /**
+   * /proc/meminfo (fs/proc/meminfo.c meminfo_proc_show), the lines modelled, "%-16s%8lu kB":
+   * MemTotal and MemFree from the frame table; MemAvailable = free + what reclaim could free now
+   * (unmapped page-cache pages and clean lazy-free pages; the kernel estimates it from watermarks);
+   * Cached = page cache + shmem; AnonPages, Mapped (file and shmem pages mapped somewhere) and
+   * Shmem counted once per page however many mappings share it; PageTables = page-table pages below
+   * each root (as VmPTE); swap; and the overcommit lines.
+   */
+  function meminfo(k: Kernel<LinuxSpace>): string {
+    const frames = k.mmu.frames;
+    const kb = (pages: number): number => pages * (PAGE_SIZE / 1024);
+    const line = (name: string, pages: number): string => `${(name + ':').padEnd(16)}${String(kb(pages)).padStart(8)} kB\n`;
+    const anon = new Set<number>();
+    const mapped = new Set<number>();
+    let tables = 0;
+    const spaces = new Set<LinuxSpace>();
+    for (const p of k.processes.values()) if (p.state === 'running') spaces.add(p.space);
+    for (const s of spaces) {
+      for (let l = 1; l < s.pt.tablesByLevel.length; l++) tables += s.pt.tablesByLevel[l]!;
+      s.pt.forEachLeaf(0, s.mm.taskSize, (_va, frame, _size, flags) => {
+        if (frame === s.zeroFrame || (flags & PTE_PFN) !== 0) return;
+        if ((flags & (PTE_FILE | PTE_SHMEM)) !== 0) mapped.add(frame);
+        else anon.add(frame);
+      });
+    }
+    let cache = 0;
+    let reclaimable = 0;
+    for (const pages of fileCacheOf(k).values()) {
+      cache += pages.size;
+      for (const f of pages.values()) if (frames.refcount[f] === 1) reclaimable++;
+    }
+    const shmem = shmemPageCount(k);
+    const lazy = lazyStates.get(k)?.marked.size ?? 0;
+    const swap = k.vm.swap;
+    return line('MemTotal', frames.frameCount) + line('MemFree', frames.freeFrames) + line('MemAvailable', frames.freeFrames + reclaimable + lazy)
+      + line('Buffers', 0) + line('Cached', cache + shmem) + line('SwapCached', 0)
+      + line('SwapTotal', swap.slots) + line('SwapFree', swap.slots - swap.usedSlots)
+      + line('AnonPages', anon.size) + line('Mapped', mapped.size) + line('Shmem', shmem) + line('PageTables', tables)
+      + commit.meminfoLines();
+  }
+
+  /** Pages held by this kernel's live shmem files (shared anonymous memory). */
+  function shmemPageCount(k: Kernel<LinuxSpace>): number {
+    let n = 0;
+    for (const f of liveShmem.get(k) ?? []) n += shmemPages.get(f)?.size ?? 0;
+    return n;
+  }
+
   return {
     lastFork: (k) => forkReports.get(k) ?? null,
+    meminfo,
     task: taskOf,
     dmesg: (k) => logOf(k),
     oomScore: (k, p) => {
@@ -1293,5 +1349,6 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
     const frames = k.mmu.frames;
     for (const f of shmemPages.get(file)!.values()) if (frames.unref(f) === 0) frames.free(f);
     shmemPages.delete(file);
+    liveShmem.get(k)?.delete(file);
   }
 }
