@@ -80,14 +80,15 @@ const RESOLVED = {
 const OOM: FaultResolution = { kind: 'signal', signal: 'SIGKILL', code: 'out of memory' };
 /**
  * Simulated cycles of Linux's own software work, calibrated on host-costs.md (Zen 4 KVM guest,
- * 3 GHz nominal). Process calls: fork+_exit+waitpid of a minimal process ≈ 112 µs plus ≈ 118 ns
- * per resident page. Fault handling beyond what the MMU model charges (trap, walks, zeroing or
+ * 3 GHz nominal). Process calls: vfork+_exit+waitpid ≈ 25 µs whatever the parent's size (the task
+ * without a new mm: forkBase + exitBase); fork+_exit+waitpid of a minimal process ≈ 112 µs (dup_mm
+ * adds dupMmBase) plus ≈ 118 ns per resident page (forkPerPte). Fault handling beyond what the MMU model charges (trap, walks, zeroing or
  * copying the page): what makes a zero-fill fault 1.59 µs, a zero-page read fault 0.64 µs, a COW
  * copy ≈ 2.1 µs and a reuse 0.67 µs on the host. clear_user/copy_to_user: 10 MiB cleared into
  * touched pages in 0.195 ms ≈ 230 cycles per page.
  */
 export const PROCESS_COSTS = {
-  forkBase: 300_000, forkPerVma: 1_500, forkPerPte: 350, exitBase: 30_000,
+  forkBase: 60_000, dupMmBase: 240_000, forkPerVma: 1_500, forkPerPte: 350, exitBase: 15_000,
   faultHandler: { zeroFill: 3_500, zeroPage: 1_450, cow: 4_600, cowReuse: 1_550, file: 1_500 } as Readonly<Record<string, number>>,
   clearUserPage: 230, copyUserPage: 460,
 } as const;
@@ -670,6 +671,7 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
         throw e;
       }
     }
+    if ((flags & CLONE.VM) === 0) m.cycles += PROCESS_COSTS.dupMmBase;
     m.cycles += copied.vmas * PROCESS_COSTS.forkPerVma + copied.ptes * PROCESS_COSTS.forkPerPte;
     const parentOfChild = (flags & CLONE.PARENT) !== 0 && p.parent !== null ? p.parent : p;
     const child = k.createProcess(parentOfChild, p.comm, p.creds, space);
