@@ -422,6 +422,11 @@ export class PageTable {
     if (level < 0 || va < 0 || va >= this.geo.maxVa) return MAP_BAD_ALIGNMENT;
     const pool = this.pool;
     const E = pool.entries;
+    const last = level === this.geo.levels - 1;
+    const span = this.geo.entrySpan[level]! * E;
+    const base = last ? Math.floor(va / span) * span : -2;
+    // The leaf table map() used last covers va: everything above it exists.
+    if (base === this.leafBase) return MAP_OK;
     let t = this.root;
     for (let l = 0; l < level; l++) {
       const slot = t * E + this.geo.index(va, l);
@@ -436,6 +441,10 @@ export class PageTable {
         t = c;
       } else if ((f & PTE_HUGE) !== 0) return MAP_EXISTS;
       else t = pool.next[slot]!;
+    }
+    if (last) {
+      this.leafBase = base;
+      this.leafTable = t;
     }
     return MAP_OK;
   }
