@@ -106,7 +106,7 @@ export function runExec(file: string, args: string[], opts: ExecOptions, out: (s
   }
   const s = p.space;
   const img = s.image!;
-  const status = procStatus(p, stateLetter(lp.task(p.threads[0]!)));
+  const status = procStatus(p, stateLetter(lp.task(p.threads[0]!)), lp.task(p.threads[0]!));
   if (opts.json === true) {
     out(JSON.stringify({
       personality: variant, pid: p.pid, comm: p.comm, path: img.path, interpreter: img.interpreter, handlers: img.handlers,

@@ -192,6 +192,12 @@ class Session {
       if (p.state !== 'running') return { result: `killed by ${p.killedBy ?? 'a signal'}` };
       return { result: res(v) };
     }
+    if ('sigaction' in step) {
+      const sa = step.sigaction;
+      // A "handler" stands for a user function's address (the simulation runs no user code: deliveries are counted).
+      const handler = sa.action === 'default' ? 0 : sa.action === 'ignore' ? 1 : 0x401000;
+      return { result: res(sys('rt_sigaction', [signalNumber(sa.signal), handler, 0, 8])) };
+    }
     if ('oomScoreAdj' in step) {
       this.lp.task(t).oomScoreAdj = step.oomScoreAdj;
       return { result: 'ok' };

@@ -121,6 +121,8 @@ export const stepKinds = [
   z.strictObject({ wait: z.strictObject({ for: z.string().min(1).optional(), options: z.array(z.enum(['nohang', 'untraced', 'clone', 'all'])).default([]) }) }),
   z.strictObject({ kill: z.strictObject({ process: z.string().min(1), signal }) }),
   z.strictObject({ oomScoreAdj: z.number().int().min(-1000).max(1000) }),
+  // rt_sigaction: what the process does with a signal from now on.
+  z.strictObject({ sigaction: z.strictObject({ signal, action: z.enum(['default', 'ignore', 'handle']) }) }),
   // Files.
   z.strictObject({ open: z.strictObject({ path: z.string().min(1), as: z.string().min(1), flags: z.array(z.enum(['read', 'write', 'rdwr', 'create', 'trunc', 'directory'])).default(['read']) }) }),
   z.strictObject({ read: z.strictObject({ fd, region, offset: size.default(0), length: size }) }),

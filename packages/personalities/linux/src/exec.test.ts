@@ -139,3 +139,16 @@ describe('execve of damaged files', () => {
     expect(seen.has('ENOEXEC')).toBe(true);
   });
 });
+
+describe('execve and signal actions', () => {
+  it('caught signals go back to SIG_DFL, ignored ones stay ignored (flush_signal_handlers)', () => {
+    const lp = linuxPersonality({ fs: memFs({ '/bin/st': STATIC }) });
+    const k = new Kernel(lp, { frames: 8192 });
+    const p = k.createProcess(k.init, 'sh');
+    const t = p.threads[0]!;
+    k.syscall(t, 'rt_sigaction', [10, 0x401000, 0, 8]);
+    k.syscall(t, 'rt_sigaction', [15, 1, 0, 8]);
+    expect(k.syscall(t, 'execve', ['/bin/st', ['/bin/st'], []]).value).toBe(0);
+    expect([...lp.task(t).sighand.action]).toEqual([[15, 1]]);
+  });
+});

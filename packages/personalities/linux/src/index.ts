@@ -16,5 +16,5 @@ export { AT, AT_NAMES } from './stack.js';
 export { GATE_LINE } from './maps.js';
 export { PROCESS_COSTS, RESTART_SYSCALL } from './personality.js';
 export type { LinuxPersonality, ForkReport, ForkArea } from './personality.js';
-export { TASK, CLONE, CLONE_THREAD_FLAGS, SIGNALS, SIGNAL_NAMES, WAIT, defaultAction, describeWaitStatus, checkCloneFlags, oomBadness, oomScore, stateLetter, OOM_SKIP } from './tasks.js';
-export type { LinuxTask, OomInput, SignalAction } from './tasks.js';
+export { TASK, CLONE, CLONE_THREAD_FLAGS, SIGNALS, SIGNAL_NAMES, WAIT, SIG_DFL, SIG_IGN, sigMask, defaultAction, describeWaitStatus, checkCloneFlags, oomBadness, oomScore, stateLetter, OOM_SKIP } from './tasks.js';
+export type { LinuxTask, OomInput, SignalAction, SigHand, FsStruct } from './tasks.js';

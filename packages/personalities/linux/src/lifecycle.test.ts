@@ -2,7 +2,7 @@ import { Kernel, type Process, type Thread } from '@polykernel/kernel';
 import { ACCESS_READ, ACCESS_WRITE } from '@polykernel/mmu';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CLONE, describeWaitStatus, linuxFlags as F, linuxPersonality, oomBadness, oomScore, RESTART_SYSCALL, TASK, type LinuxSpace } from './index.js';
+import { CLONE, describeWaitStatus, linuxFlags as F, linuxPersonality, oomBadness, oomScore, procStatus, RESTART_SYSCALL, TASK, type LinuxSpace } from './index.js';
 
 const RW = F.PROT_READ | F.PROT_WRITE;
 const ANON = F.MAP_PRIVATE | F.MAP_ANONYMOUS;
@@ -277,5 +277,52 @@ describe('invariant: fork, write, exit in any order returns every frame', () => 
       k.syscall(t0(shell), 'exit_group', [0]);
       return k.mmu.frames.freeFrames === free0 && k.processes.size === 1;
     }), { numRuns: 60 });
+  });
+});
+
+describe('signal actions (rt_sigaction), fs_struct and sighand sharing', () => {
+  it('SIG_IGN drops a signal, a handler catches it (counted), SIGKILL cannot be caught; exec resets handlers, keeps ignores', () => {
+    const { k, lp, shell } = setup();
+    const kid = k.processes.get(k.syscall(t0(shell), 'fork').value)!;
+    const kt = t0(kid);
+    expect(k.syscall(kt, 'rt_sigaction', [15, 1, 0, 8]).value).toBe(0); // SIGTERM: SIG_IGN
+    expect(k.syscall(kt, 'rt_sigaction', [10, 0x401000, 0, 8]).value).toBe(0); // SIGUSR1: a handler
+    expect(k.syscall(kt, 'rt_sigaction', [9, 1, 0, 8]).error).toBe('EINVAL');
+    expect(k.syscall(kt, 'rt_sigaction', [19, 1, 0, 8]).error).toBe('EINVAL');
+    expect(k.syscall(kt, 'rt_sigaction', [10, 1, 0, 4]).error).toBe('EINVAL');
+    k.syscall(t0(shell), 'kill', [kid.pid, 15]);
+    k.syscall(t0(shell), 'kill', [kid.pid, 10]);
+    expect(kid.state).toBe('running');
+    expect(lp.task(kt).signalsHandled).toBe(1);
+    const status = procStatus(kid, 'R (running)', lp.task(kt));
+    expect(status).toContain('SigIgn:\t0000000000004000');
+    expect(status).toContain('SigCgt:\t0000000000000200');
+    k.syscall(t0(shell), 'kill', [kid.pid, 9]);
+    expect(kid.killedBy).toBe('SIGKILL');
+  });
+
+  it('a parent ignoring SIGCHLD leaves no zombies: its wait4 ends in ECHILD once the children are gone', () => {
+    const { k, lp, shell } = setup();
+    k.syscall(t0(shell), 'rt_sigaction', [17, 1, 0, 8]);
+    const kid = k.processes.get(k.syscall(t0(shell), 'fork').value)!;
+    expect(k.syscall(t0(shell), 'wait4', [-1, 0, 0, 0]).value).toBe(RESTART_SYSCALL);
+    k.syscall(t0(kid), 'exit_group', [0]);
+    expect(kid.state).toBe('dead'); // reaped at once
+    expect(lp.task(t0(kid)).exitState).toBe(TASK.EXIT_DEAD);
+    expect(t0(shell).state).toBe('runnable');
+    expect(k.syscall(t0(shell), 'wait4', [-1, 0, 0, 0]).error).toBe('ECHILD');
+  });
+
+  it('CLONE_SIGHAND and CLONE_FS share the tables; fork copies them', () => {
+    const { k, lp, shell } = setup();
+    const flags = CLONE.VM | CLONE.SIGHAND | CLONE.FS | 17;
+    const sharer = k.processes.get(k.syscall(t0(shell), 'clone', [flags, 0, 0, 0, 0]).value)!;
+    const copy = k.processes.get(k.syscall(t0(shell), 'fork').value)!;
+    k.syscall(t0(shell), 'rt_sigaction', [1, 1, 0, 8]);
+    lp.task(t0(shell)).fs.umask = 0o077;
+    expect(lp.task(t0(sharer)).sighand.action.get(1)).toBe(1);
+    expect(lp.task(t0(sharer)).fs.umask).toBe(0o077);
+    expect(lp.task(t0(copy)).sighand.action.get(1)).toBeUndefined();
+    expect(lp.task(t0(copy)).fs.umask).toBe(0o022);
   });
 });

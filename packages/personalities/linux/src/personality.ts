@@ -25,7 +25,7 @@ import { DEFAULT_CPU, execve, type CpuDescription, type ExecHost, type ExecImage
 import { mapsLine } from './maps.js';
 import { MmStruct, pageAlign, type MmOptions } from './mm.js';
 import {
-  CLONE, checkCloneFlags, defaultAction, newTask, OOM_SKIP, oomBadness, oomScore, SIGNAL_NAMES, SIGNALS, TASK, validWaitOptions, WAIT,
+  CLONE, checkCloneFlags, defaultAction, newTask, OOM_SKIP, oomBadness, oomScore, SIG_DFL, SIG_IGN, SIGNAL_NAMES, SIGNALS, TASK, validWaitOptions, WAIT,
   type LinuxTask, type OomInput,
 } from './tasks.js';
 import type { VmArea, VmFile } from './vma.js';
@@ -402,6 +402,10 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
         try {
           const image = execve(execHost(ctx, () => { state.committed = true; }), path, argv, envp);
           ctx.process.space.image = image;
+          // de_thread → unshare_sighand, flush_signal_handlers: caught signals go back to SIG_DFL,
+          // ignored ones stay ignored.
+          const t = taskOf(ctx.thread);
+          t.sighand = { action: new Map([...t.sighand.action].filter(([, h]) => h === SIG_IGN)) };
           releaseVforkParent(ctx.thread);
           ctx.kernel.bus.probe('exec').publish({ pid: ctx.process.pid, path: image.path, interpreter: image.interpreter });
           // __set_task_comm(kbasename(bprm->filename)), TASK_COMM_LEN 16.
@@ -652,9 +656,12 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
     const start = m.cycles;
     m.cycles += PROCESS_COSTS.forkBase;
     const parentTask = taskOf(t);
+    // copy_sighand / copy_fs: shared with CLONE_SIGHAND / CLONE_FS, else a private copy.
+    const sighand = (flags & CLONE.SIGHAND) !== 0 ? parentTask.sighand : { action: new Map(parentTask.sighand.action) };
+    const fs = (flags & CLONE.FS) !== 0 ? parentTask.fs : { ...parentTask.fs };
     if ((flags & CLONE.THREAD) !== 0) {
       const nt = k.createThread(p);
-      tasks.set(nt, newTask(parentTask.oomScoreAdj, 0));
+      tasks.set(nt, newTask(parentTask.oomScoreAdj, 0, sighand, fs));
       return nt.tid;
     }
     let space: LinuxSpace;
@@ -678,7 +685,7 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
     // copy_files: CLONE_FILES shares the descriptor table; otherwise the child gets a copy (dup_fd).
     if ((flags & CLONE.FILES) !== 0) child.files = p.files;
     else for (const f of p.files) child.files.push(f);
-    const ct = newTask(parentTask.oomScoreAdj, flags & CLONE.CSIGNAL);
+    const ct = newTask(parentTask.oomScoreAdj, flags & CLONE.CSIGNAL, sighand, fs);
     tasks.set(child.threads[0]!, ct);
     if ((flags & CLONE.VFORK) !== 0) {
       // The parent sleeps (TASK_UNINTERRUPTIBLE) until the child execs or exits (wait_for_vfork_done).
@@ -726,8 +733,20 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
     if (target.state !== 'running') return;
     // init (SIGNAL_UNKILLABLE) gets no default-action signals from user space.
     if (target === k.init) return;
-    const action = defaultAction(sig);
     const threads = target.threads;
+    const num = SIGNALS[sig]!;
+    const leader = threads[0];
+    // SIGKILL and SIGSTOP cannot be caught or ignored; SIGCONT continues a stopped process even so.
+    const handler = leader === undefined || num === SIGNALS.SIGKILL || num === SIGNALS.SIGSTOP ? SIG_DFL : (taskOf(leader).sighand.action.get(num) ?? SIG_DFL);
+    if (handler !== SIG_DFL) {
+      if (num === SIGNALS.SIGCONT) continueProcess(target);
+      if (handler === SIG_IGN) return;
+      // A handler would run in the process; the simulation runs no user code, so it is counted.
+      taskOf(leader!).signalsHandled++;
+      k.bus.probe('signal').publish({ pid: target.pid, signal: sig, code: 'handled' });
+      return;
+    }
+    const action = defaultAction(sig);
     if (action === 'ign') return;
     if (action === 'stop' || action === 'cont') {
       for (const th of threads) {
@@ -746,6 +765,16 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
       return;
     }
     k.signal(target, sig, 'SI_USER');
+  }
+
+  function continueProcess(target: Process<LinuxSpace>): void {
+    for (const th of target.threads) {
+      const task = taskOf(th);
+      if (task.state === TASK.STOPPED) {
+        task.state = TASK.RUNNING;
+        th.state = 'runnable';
+      }
+    }
   }
 
   /** A child changed state: threads of `parent` sleeping in wait4 run again (and restart the call). */
@@ -788,6 +817,7 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
           const status = zombie.exitStatus ?? 0;
           if (!putStatus(ctx, statAddr, status)) return ctx.fail('EFAULT', 'stat_addr is not writable');
           const zpid = zombie.pid;
+          for (const th of zombie.threads) taskOf(th).exitState = TASK.EXIT_DEAD;
           ctx.kernel.reap(zombie);
           task.lastWait = { pid: zpid, status };
           return zpid;
@@ -833,6 +863,23 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
         const permitted = targets.filter(allowed);
         if (permitted.length === 0) return ctx.fail('EPERM', 'not permitted to signal that process');
         if (sig !== undefined) for (const t of permitted) sendSignal(k, t, sig);
+        return 0;
+      },
+    },
+    {
+      // rt_sigaction(sig, act, oact, sigsetsize). Simplified: `act` is the sa_handler value itself
+      // (0 SIG_DFL, 1 SIG_IGN, else a handler's address), not a pointer to struct sigaction; the
+      // previous one is the return value's business only through oact, which is not written.
+      name: 'rt_sigaction', number: 13, args: ['sig', 'act', 'oact', 'sigsetsize'],
+      handler: (ctx, a) => {
+        const [sig, act, size] = [num(a[0]), num(a[1]), num(a[3] ?? 8)];
+        if (size !== 8) return ctx.fail('EINVAL', 'sigsetsize must be 8');
+        if (!Number.isInteger(sig) || sig < 1 || sig > 64) return ctx.fail('EINVAL', `signal ${sig}`);
+        if (sig === SIGNALS.SIGKILL || sig === SIGNALS.SIGSTOP) return ctx.fail('EINVAL', 'SIGKILL and SIGSTOP cannot be caught or ignored');
+        if (!Number.isSafeInteger(act) || act < 0) return ctx.fail('EFAULT', 'act');
+        const sighand = taskOf(ctx.thread).sighand;
+        if (act === SIG_DFL) sighand.action.delete(sig);
+        else sighand.action.set(sig, act);
         return 0;
       },
     },
@@ -1314,8 +1361,17 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
         const leader = p.threads[0];
         const sig = leader === undefined ? SIGNALS.SIGCHLD! : taskOf(leader).exitSignal;
         const name = SIGNAL_NAMES[sig];
-        if (name !== undefined) k.bus.probe('signal').publish({ pid: p.parent.pid, signal: name, code: p.killedBy === null ? 'CLD_EXITED' : 'CLD_KILLED' });
-        wakeWaiters(p.parent);
+        const parentLeader = p.parent.threads[0];
+        // A parent ignoring SIGCHLD gets no signal and no zombie: the child is reaped at once
+        // (do_notify_parent's autoreap), and its wait4 ends in ECHILD when no child is left.
+        const autoreap = sig === SIGNALS.SIGCHLD && parentLeader !== undefined && taskOf(parentLeader).sighand.action.get(sig) === SIG_IGN;
+        if (!autoreap && name !== undefined) k.bus.probe('signal').publish({ pid: p.parent.pid, signal: name, code: p.killedBy === null ? 'CLD_EXITED' : 'CLD_KILLED' });
+        const parent = p.parent;
+        if (autoreap) {
+          for (const th of p.threads) taskOf(th).exitState = TASK.EXIT_DEAD;
+          k.reap(p);
+        }
+        wakeWaiters(parent);
       }
     },
     name: variant,

@@ -8,6 +8,7 @@ import { pageDown, pageUp } from '@polykernel/core';
 import { PAGE_SIZE } from './flags.js';
 import type { Process } from '@polykernel/kernel';
 import type { LinuxSpace } from './personality.js';
+import { SIG_DFL, SIG_IGN, sigMask, type LinuxTask } from './tasks.js';
 
 const KB = PAGE_SIZE / 1024;
 
@@ -40,16 +41,25 @@ export function procStatusMemory(s: LinuxSpace): string {
 
 /**
  * /proc/<pid>/status (fs/proc/array.c proc_pid_status), the lines the simulation knows, in the
- * kernel's order: identity and state, credentials, the memory lines, the thread count. Lines for
- * things not modelled (signal masks, capabilities, seccomp, cpusets) are left out.
+ * kernel's order: identity and state, credentials, the memory lines, the thread count and the
+ * signal masks (nothing is ever pending or blocked: signals are delivered at once). Lines for
+ * things not modelled (capabilities, seccomp, cpusets, SigQ) are left out. `task` is the
+ * thread-group leader's Linux state (umask, signal actions), when known.
  */
-export function procStatus(p: Process<LinuxSpace>, state: string): string {
+export function procStatus(p: Process<LinuxSpace>, state: string, task?: LinuxTask): string {
   const c = p.creds;
+  const umask = (task?.fs.umask ?? 0o022).toString(8).padStart(4, '0');
   const head = [
-    `Name:\t${p.comm}`, 'Umask:\t0022', `State:\t${state}`, `Tgid:\t${p.pid}`, 'Ngid:\t0', `Pid:\t${p.pid}`,
+    `Name:\t${p.comm}`, `Umask:\t${umask}`, `State:\t${state}`, `Tgid:\t${p.pid}`, 'Ngid:\t0', `Pid:\t${p.pid}`,
     `PPid:\t${p.ppid}`, 'TracerPid:\t0', `Uid:\t${c.uid}\t${c.euid}\t${c.euid}\t${c.euid}`, `Gid:\t${c.gid}\t${c.egid}\t${c.egid}\t${c.egid}`,
     'FDSize:\t64',
   ].join('\n') + '\n';
   const live = p.threads.filter((t) => t.state !== 'dead').length;
-  return head + (p.state === 'running' ? procStatusMemory(p.space) : '') + `Threads:\t${live}\n`;
+  const actions = [...(task?.sighand.action ?? new Map<number, number>())];
+  const sigs = [
+    `SigPnd:\t${sigMask([])}`, `ShdPnd:\t${sigMask([])}`, `SigBlk:\t${sigMask([])}`,
+    `SigIgn:\t${sigMask(actions.filter(([, h]) => h === SIG_IGN).map(([n]) => n))}`,
+    `SigCgt:\t${sigMask(actions.filter(([, h]) => h !== SIG_IGN && h !== SIG_DFL).map(([n]) => n))}`,
+  ].join('\n') + '\n';
+  return head + (p.state === 'running' ? procStatusMemory(p.space) : '') + `Threads:\t${live}\n` + sigs;
 }

@@ -88,6 +88,29 @@ export function checkCloneFlags(flags: number, fromInit: boolean, root: boolean)
   return null;
 }
 
+/** SIG_DFL and SIG_IGN as sa_handler values; anything else is the address of a handler. */
+export const SIG_DFL = 0;
+export const SIG_IGN = 1;
+
+/** sighand_struct: the action for each signal (absent: SIG_DFL); shared with CLONE_SIGHAND. */
+export interface SigHand {
+  action: Map<number, number>;
+}
+
+/** fs_struct: root, working directory and umask; shared with CLONE_FS. */
+export interface FsStruct {
+  root: string;
+  cwd: string;
+  umask: number;
+}
+
+/** A 64-bit signal mask as /proc/<pid>/status prints it (bit sig-1), 16 hex digits. */
+export function sigMask(signals: Iterable<number>): string {
+  let m = 0n;
+  for (const s of signals) if (s >= 1 && s <= 64) m |= 1n << BigInt(s - 1);
+  return m.toString(16).padStart(16, '0');
+}
+
 /** Per-thread Linux state beside the core's Thread (the parts of task_struct the core does not keep). */
 export interface LinuxTask {
   state: number;
@@ -106,10 +129,17 @@ export interface LinuxTask {
   stopReported: boolean;
   /** The last wait4 result of this thread (for workloads and views). */
   lastWait: { pid: number; status: number } | null;
+  sighand: SigHand;
+  fs: FsStruct;
+  /** Signals delivered to a handler (the simulation runs no user code: they are counted). */
+  signalsHandled: number;
 }
 
-export function newTask(oomScoreAdj = 0, exitSignal = SIGNALS.SIGCHLD!): LinuxTask {
-  return { state: TASK.RUNNING, exitState: 0, exitSignal, oomScoreAdj, policy: 'SCHED_NORMAL', prio: 120, vforkParent: null, stopSignal: 0, stopReported: true, lastWait: null };
+export function newTask(oomScoreAdj = 0, exitSignal = SIGNALS.SIGCHLD!, sighand?: SigHand, fs?: FsStruct): LinuxTask {
+  return {
+    state: TASK.RUNNING, exitState: 0, exitSignal, oomScoreAdj, policy: 'SCHED_NORMAL', prio: 120, vforkParent: null, stopSignal: 0,
+    stopReported: true, lastWait: null, sighand: sighand ?? { action: new Map() }, fs: fs ?? { root: '/', cwd: '/', umask: 0o022 }, signalsHandled: 0,
+  };
 }
 
 /** The letter /proc/<pid>/status and ps show (fs/proc/array.c task_state_array). */
