@@ -526,13 +526,19 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
   function allocPage(k: Kernel<LinuxSpace>, zeroed: boolean): number {
     for (;;) {
       const f = k.mmu.frames.alloc(0, zeroed);
-      if (f !== NO_FRAME) return f;
-      // Reclaim comes before the OOM killer: unmapped page-cache pages and clean lazy-free pages.
-      if (reclaimPageCache(k) + reclaimLazyFree(k) > 0) continue;
-      const victim = outOfMemory(k, current);
-      // Nothing killable, or the faulting task itself was chosen: its fault fails (it gets SIGKILL).
-      if (victim === null || victim === current?.process.pid) return NO_FRAME;
+      if (f !== NO_FRAME || !relieve(k)) return f;
     }
+  }
+
+  /**
+   * An allocation failed: reclaim (unmapped page-cache pages, clean lazy-free pages), else the OOM
+   * killer. True when memory may now be had; false when nothing could be freed for the faulting
+   * task — nothing killable, or the task itself was chosen — so its fault fails (SIGKILL).
+   */
+  function relieve(k: Kernel<LinuxSpace>): boolean {
+    if (reclaimPageCache(k) + reclaimLazyFree(k) > 0) return true;
+    const victim = outOfMemory(k, current);
+    return victim !== null && victim !== current?.process.pid;
   }
 
   function totalPages(k: Kernel<LinuxSpace>): number {
@@ -989,15 +995,9 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
     const k = ctx.kernel;
     const p = ctx.process;
     const c = p.creds;
-    const touch = (va: number, bytes: Uint8Array): void => {
-      const frames = k.mmu.frames;
-      for (let at = va; at < va + bytes.length;) {
-        const next = Math.min(pageDown(at) + PAGE_SIZE, va + bytes.length);
-        const pa = k.access(ctx.thread, at, ACCESS_WRITE);
-        if (pa < 0) throw new KernelError('linux', 'EFAULT', `cannot write the new stack at 0x${at.toString(16)}`);
-        if (frames.contentsEnabled) frames.write(pa, bytes.subarray(at - va, next - va));
-        at = next;
-      }
+    // copy_strings / create_elf_tables / padzero write the new image through copyOut, as read() does.
+    const write = (va: number, len: number, bytes: Uint8Array | null): void => {
+      if (!copyOut(ctx, va, len, bytes)) throw new KernelError('linux', 'EFAULT', `cannot write the new image at 0x${va.toString(16)}`);
     };
     return {
       lookup,
@@ -1013,9 +1013,11 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
         k.replaceSpace(p, space);
         return space.mm;
       },
-      copyToUser: touch,
+      copyToUser: (va, bytes) => {
+        write(va, bytes.length, bytes);
+      },
       clearUser: (va, len) => {
-        touch(va, new Uint8Array(len));
+        write(va, len, null);
       },
     };
   }
@@ -1049,11 +1051,8 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
    */
   function prepareTables(k: Kernel<LinuxSpace>, s: LinuxSpace, page: number): boolean {
     for (;;) {
-      const r = s.pt.prepare(page, PAGE_SIZE);
-      if (r !== MAP_NO_MEMORY) return true;
-      if (reclaimPageCache(k) + reclaimLazyFree(k) > 0) continue;
-      const victim = outOfMemory(k, current);
-      if (victim === null || victim === current?.process.pid) return false;
+      if (s.pt.prepare(page, PAGE_SIZE) !== MAP_NO_MEMORY) return true;
+      if (!relieve(k)) return false;
     }
   }
 
