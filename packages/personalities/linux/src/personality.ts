@@ -218,6 +218,7 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
     const frames = k.mmu.frames;
     const s = p.space;
     s.hiwaterRss = Math.max(s.hiwaterRss, s.rss.anon + s.rss.file + s.rss.shmem);
+    const lazy = lazyStates.get(k); // looked up once, not per page
     const removed = s.pt.unmap(start, end - start, (_va, frame, _size, flags) => {
       if (frame === zero || (flags & PTE_PFN) !== 0) return;
       if ((flags & PTE_SHMEM) !== 0) s.rss.shmem--;
@@ -225,7 +226,7 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
       else s.rss.anon--;
       if (frames.unref(frame) === 0) {
         frames.free(frame);
-        forgetFrame(k, frame);
+        if (lazy !== undefined) forgetFrame(k, frame);
       }
     });
     if (removed > 0) k.mmu.shootdown(cpu, k.asidOf(p), start, end - start);
