@@ -137,6 +137,19 @@ export class Kernel<S> {
     return t;
   }
 
+  /**
+   * One thread ends (exit(2) of a thread that is not the last): a non-leader thread is released at
+   * once and its TID freed; the process itself ends with exitProcess.
+   */
+  exitThread(t: Thread): void {
+    t.state = 'dead';
+    const p = t.process as Process<S>;
+    if (t.tid === p.pid) return; // the leader stays until the process is reaped
+    const i = p.threads.indexOf(t);
+    if (i >= 0) p.threads.splice(i, 1);
+    this.pids.free(t.tid);
+  }
+
   /** How many live processes use this address space (mm_users, counted per process). */
   spaceUsersOf(space: S): number {
     return this.spaceUsers.get(space as object) ?? 0;
@@ -190,6 +203,8 @@ export class Kernel<S> {
     p.state = 'dead';
     this.processes.delete(p.pid);
     this.pids.free(p.pid);
+    // Threads still listed (the group ended by exit_group or a signal) give their TIDs back too.
+    for (const t of p.threads) if (t.tid !== p.pid) this.pids.free(t.tid);
     if (p.parent !== null) {
       const i = p.parent.children.indexOf(p);
       if (i >= 0) p.parent.children.splice(i, 1);

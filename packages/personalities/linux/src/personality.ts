@@ -803,8 +803,7 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
       name: 'exit', number: 60, args: ['error_code'],
       handler: (ctx, a) => {
         // exit(2) ends the calling thread; the process ends with its last thread (do_exit).
-        const t = ctx.thread;
-        t.state = 'dead';
+        ctx.kernel.exitThread(ctx.thread);
         ctx.kernel.metrics.cycles += PROCESS_COSTS.exitBase;
         if (ctx.process.threads.every((th) => th.state === 'dead')) ctx.kernel.exitProcess(ctx.process, num(a[0]) & 0xff);
         return 0;
