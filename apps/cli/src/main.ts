@@ -98,6 +98,7 @@ program
   .argument('<workload>', 'a workload file (see packages/workload/README.md for the format)')
   .option('-p, --personality <name>', 'linux (= linux-6.x), linux-6.x or linux-5.15; default: the workload\'s own personality field, else linux')
   .option('-m, --memory <size>', 'physical memory of the simulated machine, e.g. 512M or 4G (default: the workload\'s memory field, else 1G)')
+  .option('--swap <size>', 'a swap device of this size, e.g. 256M (default: the workload\'s swap field, else none)')
   .option('--maps-each-step', 'print /proc/<pid>/maps after every step')
   .option('--trace', 'probe aggregations: system calls by name and page faults by kind, with counts and simulated cycles')
   .option('--meminfo', 'also print /proc/meminfo at the end (MemTotal, MemFree, Cached, AnonPages, Mapped, Shmem, PageTables, commit ...; always in --json)')

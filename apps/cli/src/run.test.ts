@@ -108,6 +108,15 @@ describe('polykernel run: processes', () => {
     expect(r.out).toContain('/proc/3/maps (protected)');
   });
 
+  it('with --swap the OOM scenario fits: pages go to swap instead of processes being killed', async () => {
+    const r = await run(EX('oom.yaml'), { swap: '16M', json: true });
+    const j = JSON.parse(r.out) as { processes: { process: string; killedBy: string | null; status: string }[]; dmesg: string[]; meminfo: Record<string, number> };
+    expect(j.dmesg).toEqual([]);
+    expect(j.processes.every((p) => p.killedBy === null)).toBe(true);
+    expect(j.meminfo.SwapTotal).toBe(16384);
+    expect(j.meminfo.SwapFree).toBeLessThan(16384);
+  });
+
   it('a fork+exec storm runs every child to completion; with vfork it costs less', async () => {
     const r = await run(EX('fork-exec-storm.yaml'), { json: true });
     const v = await run(EX('vfork-exec-storm.yaml'), { json: true });

@@ -295,14 +295,16 @@ export async function runWorkload(file: string, opts: RunOptions, out: (s: strin
     return 1;
   }
   let frames: number;
+  let swapSlots: number;
   try {
     frames = typeof opts.memory === 'string' ? Math.floor(parseMemory(opts.memory) / 4096) : Math.floor((w.memory ?? 1024 ** 3) / 4096);
+    swapSlots = typeof opts.swap === 'string' ? Math.floor(parseMemory(opts.swap) / 4096) : Math.floor((w.swap ?? 0) / 4096);
   } catch (e) {
     err(`polykernel run: ${(e as Error).message}`);
     return 1;
   }
   const lp = linuxPersonality({ variant, fs: hostFileSystem(typeof opts.sysroot === 'string' ? opts.sysroot : '/') });
-  const k = new Kernel<LinuxSpace>(lp, { frames, contents: opts.contents === true || w.contents === true });
+  const k = new Kernel<LinuxSpace>(lp, { frames, swapSlots, contents: opts.contents === true || w.contents === true });
   const trace = opts.trace === true ? new Trace(k) : null;
   const session = new Session(k, lp, dirname(resolve(file)));
   for (const spec of w.processes) {
@@ -417,6 +419,6 @@ function metricsTable(m: { syscalls: number; traps: Record<string, number>; faul
 
 function parseMemory(s: string): number {
   const m = /^(\d+)([KMG]?)$/i.exec(s.trim());
-  if (m === null) throw new RangeError(`--memory: expected a size such as 512M or 4G, got "${s}"`);
+  if (m === null) throw new RangeError(`--memory/--swap: expected a size such as 512M or 4G, got "${s}"`);
   return Number(m[1]) * ({ '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 } as Record<string, number>)[m[2]!.toUpperCase()]!;
 }

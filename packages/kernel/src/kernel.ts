@@ -238,6 +238,8 @@ export class Kernel<S> {
    */
   access(thread: Thread, va: number, access: Access, user = true): number {
     const p = thread.process as Process<S>;
+    // A thread of a process that has exited has no address space to access.
+    if (p.state !== 'running') return -1;
     const cpu = thread.cpu;
     const asid = this.asidOf(p);
     this.mmu.activate(cpu, asid);

@@ -142,6 +142,8 @@ export const workloadSchema = z.strictObject({
   contents: z.boolean().optional(),
   /** Physical memory of the simulated machine (the command line's --memory wins). */
   memory: size.optional(),
+  /** Size of the swap device (default none; the command line's --swap wins). */
+  swap: size.optional(),
   processes: z.array(z.strictObject({
     name: z.string().min(1),
     steps: z.array(stepSchema),

@@ -43,6 +43,13 @@ export interface LinuxSpace {
   image: ExecImage | null;
   /** The machine's lazy-free pages (MADV_FREE, once their batch drained), for smaps' LazyFree. */
   lazyFree: ReadonlyMap<number, unknown>;
+  /**
+   * Swap entries: page address → swap slot, for anonymous pages swapped out (the kernel keeps them
+   * in the non-present PTE; here they sit beside the page table).
+   */
+  swap: Map<number, number>;
+  /** How many swap entries (of every mm) name each slot (the kernel's swap_map counts), per machine. */
+  swapCounts: Map<number, number>;
 }
 
 export interface LinuxOptions {
@@ -75,6 +82,7 @@ const RESOLVED = {
   cow: { kind: 'resolved', how: 'cow' },
   cowReuse: { kind: 'resolved', how: 'cowReuse' },
   file: { kind: 'resolved', how: 'file' },
+  swapIn: { kind: 'resolved', how: 'swapIn' },
 } as const satisfies Record<string, FaultResolution>;
 /** Out of memory on the fault path with the faulting task chosen by the OOM killer (or none killable). */
 const OOM: FaultResolution = { kind: 'signal', signal: 'SIGKILL', code: 'out of memory' };
@@ -91,6 +99,11 @@ export const PROCESS_COSTS = {
   forkBase: 60_000, dupMmBase: 240_000, forkPerVma: 1_500, forkPerPte: 350, exitBase: 15_000,
   faultHandler: { zeroFill: 3_500, zeroPage: 1_450, cow: 4_600, cowReuse: 1_550, file: 1_500 } as Readonly<Record<string, number>>,
   clearUserPage: 230, copyUserPage: 460,
+  /**
+   * One 4 KiB page written to or read from the swap device: an assumed NVMe-class device (≈ 20 µs
+   * per page, not measured here — the development host has no swap).
+   */
+  swapPageIo: 60_000,
 } as const;
 /** The value wait4 returns to a caller it put to sleep: restart the call once the thread runs again (-ERESTARTSYS). */
 export const RESTART_SYSCALL = -512;
@@ -230,6 +243,7 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
       }
     });
     if (removed > 0) k.mmu.shootdown(cpu, k.asidOf(p), start, end - start);
+    zapSwap(k, s, start, end);
   }
 
   /** Shmem files mapped in [start, end) now, to release those that are mapped nowhere afterwards. */
@@ -351,6 +365,7 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
         // Keep the PTEs of the part that survives, to move them (move_page_tables).
         const keep: [number, number, number][] = [];
         s.pt.forEachLeaf(addr, Math.min(oldLen, newLen), (va, frame, _size, fl) => keep.push([va - addr, frame, fl]));
+        const keepSwap = [...s.swap].filter(([va]) => va >= addr && va < addr + Math.min(oldLen, newLen)).map(([va, slot]) => [va - addr, slot] as const);
         const files = shmemIn(s, addr, addr + oldLen).concat(shmemIn(s, newAddr, newAddr + newLen));
         const r = s.mm.mremap(addr, num(a[1]), num(a[2]), flags, newAddr);
         const k = ctx.kernel;
@@ -360,6 +375,9 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
           k.mmu.shootdown(ctx.thread.cpu, k.asidOf(ctx.process), addr, Math.min(oldLen, newLen));
           zap(k, ctx.process, ctx.thread.cpu, r, r + newLen); // what MREMAP_FIXED replaced
           for (const [off, frame, fl] of keep) s.pt.map(r + off, frame, PAGE_SIZE, fl);
+          // The swap entries move with their PTEs (move_ptes moves non-present entries too).
+          for (const [off] of keepSwap) s.swap.delete(addr + off);
+          for (const [off, slot] of keepSwap) s.swap.set(r + off, slot);
         }
         releaseUnmapped(k, s, files);
         return r;
@@ -459,6 +477,8 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
     const st = lazyOf(k);
     const batch = st.batches.get(ctx.thread.cpu) ?? [];
     st.batches.set(ctx.thread.cpu, batch);
+    // Swapped-out pages of the range are simply freed (free_swap_and_cache): their data is not wanted.
+    zapSwap(k, s, start, end);
     const pages: [number, number, number][] = [];
     s.pt.forEachLeaf(start, end - start, (va, frame, _size, flags) => pages.push([va, frame, flags]));
     for (const [va, frame, flags] of pages) {
@@ -521,6 +541,107 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
     return freed;
   }
 
+
+  // ---- swap: anonymous pages out to the swap device and back (mm/vmscan.c, mm/memory.c do_swap_page)
+
+  const swapCounts = new WeakMap<object, Map<number, number>>();
+
+  function swapCountsOf(k: Kernel<LinuxSpace>): Map<number, number> {
+    let c = swapCounts.get(k);
+    if (c === undefined) swapCounts.set(k, (c = new Map<number, number>()));
+    return c;
+  }
+
+  /** swap_free: one entry less names `slot`; the slot is released when none does. */
+  function dropSwap(k: Kernel<LinuxSpace>, s: LinuxSpace, slot: number): void {
+    const n = (s.swapCounts.get(slot) ?? 1) - 1;
+    if (n > 0) s.swapCounts.set(slot, n);
+    else {
+      s.swapCounts.delete(slot);
+      k.vm.swap.free(slot);
+    }
+  }
+
+  /** The swap entries of [start, end) go (munmap, MADV_DONTNEED, exit, MAP_FIXED over them). */
+  function zapSwap(k: Kernel<LinuxSpace>, s: LinuxSpace, start: number, end: number): void {
+    if (s.swap.size === 0) return;
+    for (const [va, slot] of [...s.swap]) {
+      if (va < start || va >= end) continue;
+      s.swap.delete(va);
+      dropSwap(k, s, slot);
+    }
+  }
+
+  /**
+   * shrink_folio_list for anonymous pages, as a second-chance clock over every mm: a page that was
+   * accessed since the last pass loses its accessed bit and stays; one that was not is written to a
+   * swap slot, its PTE replaced by the swap entry, its frame freed. Only pages mapped once are
+   * swapped (a page shared after fork stays: simplified). Returns the pages freed (at most `want`).
+   */
+  function reclaimAnon(k: Kernel<LinuxSpace>, want: number): number {
+    const swap = k.vm.swap;
+    if (swap.slots === 0 || swap.usedSlots >= swap.slots) return 0;
+    const frames = k.mmu.frames;
+    let freed = 0;
+    const owners = new Map<LinuxSpace, Process<LinuxSpace>>();
+    for (const p of k.processes.values()) if (p.state === 'running' && !owners.has(p.space)) owners.set(p.space, p);
+    for (let pass = 0; pass < 2 && freed < want; pass++) {
+      for (const [s, owner] of owners) {
+        const candidates: [number, number, number][] = [];
+        for (const v of s.mm.vmas.iterateFrom(0)) {
+          if (v.file !== null || (v.flags & (VM_SHARED | VM_LOCKED | VM_PFNMAP)) !== 0) continue;
+          s.pt.forEachLeaf(v.start, v.length, (va, frame, _size, flags) => {
+            if (frame !== s.zeroFrame && (flags & (PTE_FILE | PTE_SHMEM | PTE_PFN)) === 0 && frames.refcount[frame] === 1) candidates.push([va, frame, flags]);
+          });
+        }
+        const asid = k.asidOf(owner);
+        for (const [va, frame, flags] of candidates) {
+          if (freed >= want) break;
+          if ((flags & PTE_ACCESSED) !== 0) {
+            s.pt.updateFlags(va, 0, PTE_ACCESSED); // second chance; the next access sets it again
+            k.mmu.shootdown(0, asid, va, PAGE_SIZE);
+            continue;
+          }
+          const slot = swap.alloc();
+          if (slot < 0) return freed;
+          swap.write(slot, frames.contentsEnabled ? frames.read(frame * PAGE_SIZE, PAGE_SIZE) : null);
+          k.metrics.cycles += PROCESS_COSTS.swapPageIo;
+          s.pt.unmap(va, PAGE_SIZE);
+          k.mmu.shootdown(0, asid, va, PAGE_SIZE);
+          s.swap.set(va, slot);
+          s.swapCounts.set(slot, 1);
+          s.rss.anon--;
+          frames.unref(frame);
+          frames.free(frame);
+          forgetFrame(k, frame);
+          freed++;
+        }
+      }
+    }
+    return freed;
+  }
+
+  /**
+   * do_swap_page: the page is read back from its slot into a new frame of this mm's own (a slot
+   * other mms still name keeps its copy for them), mapped writable when the area is, and the
+   * entry dropped.
+   */
+  function swapIn(k: Kernel<LinuxSpace>, s: LinuxSpace, v: VmArea, page: number, slot: number, base: number): FaultResolution {
+    const frame = allocPage(k, false);
+    if (frame === NO_FRAME) return OOM;
+    const frames = k.mmu.frames;
+    const bytes = k.vm.swap.read(slot);
+    if (frames.contentsEnabled) frames.write(frame * PAGE_SIZE, bytes ?? new Uint8Array(PAGE_SIZE));
+    k.metrics.cycles += PROCESS_COSTS.swapPageIo;
+    s.swap.delete(page);
+    dropSwap(k, s, slot);
+    s.mm.prepareAnon(v);
+    s.pt.map(page, frame, PAGE_SIZE, base | ((v.flags & VM_WRITE) !== 0 ? PTE_WRITE : 0));
+    s.rss.anon++;
+    k.metrics.faults.swapIn++;
+    return RESOLVED.swapIn;
+  }
+
   // ---- memory pressure: the OOM killer (mm/oom_kill.c) ----------------------------------------
 
   /** A frame for the fault path; when memory is out, out_of_memory() kills a victim and the allocation is retried. */
@@ -537,7 +658,8 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
    * task — nothing killable, or the task itself was chosen — so its fault fails (SIGKILL).
    */
   function relieve(k: Kernel<LinuxSpace>): boolean {
-    if (reclaimPageCache(k) + reclaimLazyFree(k) > 0) return true;
+    // Page cache and lazy-free pages first, then anonymous pages out to swap (a batch of 32).
+    if (reclaimPageCache(k) + reclaimLazyFree(k) > 0 || reclaimAnon(k, 32) > 0) return true;
     const victim = outOfMemory(k, current);
     return victim !== null && victim !== current?.process.pid;
   }
@@ -553,7 +675,7 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
     for (let l = 1; l < s.pt.tablesByLevel.length; l++) tables += s.pt.tablesByLevel[l]!;
     return {
       rssPages: s.rss.anon + s.rss.file + s.rss.shmem,
-      swapEntries: 0,
+      swapEntries: s.swap.size,
       pgtablesBytes: tables * PAGE_SIZE,
       oomScoreAdj: leader === undefined ? 0 : taskOf(leader).oomScoreAdj,
       unkillable: p === k.init || p.state !== 'running',
@@ -578,7 +700,7 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
       const points = oomBadness(input, total);
       if (p.state === 'running' && p !== k.init) {
         const s = p.space;
-        rows.push(`[${String(p.pid).padStart(7)}] ${String(p.creds.uid).padStart(5)} ${String(p.pid).padStart(5)} ${String(s.mm.totalVm).padStart(8)} ${String(input.rssPages).padStart(8)} ${String(s.rss.anon).padStart(8)} ${String(s.rss.file).padStart(8)} ${String(s.rss.shmem).padStart(9)} ${String(input.pgtablesBytes).padStart(14)} ${String(0).padStart(8)} ${String(input.oomScoreAdj).padStart(13)} ${p.comm}`);
+        rows.push(`[${String(p.pid).padStart(7)}] ${String(p.creds.uid).padStart(5)} ${String(p.pid).padStart(5)} ${String(s.mm.totalVm).padStart(8)} ${String(input.rssPages).padStart(8)} ${String(s.rss.anon).padStart(8)} ${String(s.rss.file).padStart(8)} ${String(s.rss.shmem).padStart(9)} ${String(input.pgtablesBytes).padStart(14)} ${String(input.swapEntries).padStart(8)} ${String(input.oomScoreAdj).padStart(13)} ${p.comm}`);
       }
       if (points === OOM_SKIP || points < chosenPoints) continue;
       chosen = p;
@@ -612,7 +734,7 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
    * read-only in both parent and child and the page gains a reference; the next write to it is
    * do_wp_page's copy. Shared areas' PTEs are copied as they are.
    */
-  function dupMmap(k: Kernel<LinuxSpace>, parent: Process<LinuxSpace>, thread: Thread, child: LinuxSpace): { vmas: number; ptes: number; tables: number } {
+  function dupMmap(k: Kernel<LinuxSpace>, parent: Process<LinuxSpace>, thread: Thread, child: LinuxSpace): { vmas: number; ptes: number; tables: number } | null {
     const src = parent.space;
     const frames = k.mmu.frames;
     const tables0 = child.pt.tablePages;
@@ -641,7 +763,18 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
         else if ((parentFlags & PTE_FILE) !== 0) child.rss.file++;
         else child.rss.anon++;
       });
-      if (copied < 0) throw new KernelError('linux', 'ENOMEM', 'no memory for the child\'s page tables');
+      if (copied < 0) {
+        // A page-table page could not be had: the caller tears the copy down and retries.
+        if (state.wrprotected) k.mmu.shootdown(thread.cpu, k.asidOf(parent), 0, src.mm.taskSize);
+        return null;
+      }
+      // copy_nonpresent_pte: a swap entry is copied and its slot gains a user (swap_duplicate).
+      for (const [va, slot] of src.swap) {
+        if (va < v.start || va >= v.end) continue;
+        child.swap.set(va, slot);
+        src.swapCounts.set(slot, (src.swapCounts.get(slot) ?? 1) + 1);
+        area.ptes++;
+      }
       ptes += area.ptes;
     }
     // flush_tlb_mm: the parent's cached writable translations must go.
@@ -671,18 +804,30 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
       tasks.set(nt, newTask(parentTask.oomScoreAdj, 0, sighand, fs));
       return nt.tid;
     }
-    let space: LinuxSpace;
+    let space: LinuxSpace = p.space;
     let copied = { vmas: 0, ptes: 0, tables: 0 };
-    if ((flags & CLONE.VM) !== 0) space = p.space;
-    else {
-      space = k.personality.createAddressSpace(k, p);
-      try {
-        copied = dupMmap(k, p, t, space);
-      } catch (e) {
-        // dup_mmap failed (commit limit): the half-built mm is torn down, fork returns ENOMEM.
-        destroySpace(k, space);
-        if (e instanceof KernelError) return ctx.fail(e.errno, e.message);
-        throw e;
+    if ((flags & CLONE.VM) === 0) {
+      // dup_mm's page tables come from the page allocator: short of frames, reclaim (or the OOM
+      // killer) runs and the copy starts again; a refused commit charge is ENOMEM at once.
+      current = t;
+      for (;;) {
+        let fresh: LinuxSpace | null = null;
+        let result: ReturnType<typeof dupMmap> = null;
+        try {
+          fresh = k.personality.createAddressSpace(k, p);
+          result = dupMmap(k, p, t, fresh);
+        } catch (e) {
+          if (fresh !== null) destroySpace(k, fresh);
+          if (e instanceof KernelError) return ctx.fail(e.errno, e.message);
+          if (!(e instanceof RangeError)) throw e; // no frame for the new root table
+        }
+        if (result !== null && fresh !== null) {
+          space = fresh;
+          copied = result;
+          break;
+        }
+        if (fresh !== null) destroySpace(k, fresh);
+        if (!relieve(k) || p.state !== 'running') return ctx.fail('ENOMEM', 'no memory for the child\'s page tables');
       }
     }
     if ((flags & CLONE.VM) === 0) m.cycles += PROCESS_COSTS.dupMmBase;
@@ -1080,6 +1225,8 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
     if (pte !== null) return wpPage(k, thread, v, page, pte.frame, pte.flags, base);
     if (!prepareTables(k, s, page)) return OOM;
     if (v.name === '[vdso]' || (v.flags & VM_PFNMAP) !== 0) return specialFault(k, s, v, page, base);
+    const slot = s.swap.get(page);
+    if (slot !== undefined) return swapIn(k, s, v, page, slot, base);
     if (v.file === null) return anonFault(k, s, v, page, base, f.access === ACCESS_WRITE);
     if (isShmem(v)) return shmemFault(k, s, v, page, base);
     if (v.file.bytes !== undefined) return fileFault(k, s, v, page, base, f.access === ACCESS_WRITE);
@@ -1282,6 +1429,7 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
         forgetFrame(k, frame);
       }
     });
+    zapSwap(k, s, 0, s.mm.taskSize);
     // exit_mmap: every area goes, returning its commit charge and its shmem file's pages.
     const files = shmemIn(s, 0, s.mm.taskSize);
     for (const v of [...s.mm.vmas.iterateFrom(0)]) s.mm.munmap(v.start, v.length);
@@ -1389,6 +1537,8 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
       hiwaterRss: 0,
       image: null,
       lazyFree: lazyOf(k).marked,
+      swap: new Map<number, number>(),
+      swapCounts: swapCountsOf(k),
     }),
     destroyAddressSpace: (k, p) => {
       destroySpace(k, p.space);

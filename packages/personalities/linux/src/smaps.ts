@@ -8,8 +8,8 @@
  *
  * LazyFree counts MADV_FREE'd pages that are still clean once their per-CPU batch has drained (31
  * pages), as on the host.
- * Not modelled: KSM, THP (THPeligible is 1 only for VM_HUGEPAGE areas, as under the
- * "madvise" policy; nothing here sets VM_HUGEPAGE yet), hugetlb, swap, mlock.
+ * Swap and SwapPss come from the area's swap entries. Not modelled: KSM, THP (THPeligible is 1 only for VM_HUGEPAGE areas, as under the
+ * "madvise" policy; nothing here sets VM_HUGEPAGE yet), hugetlb, mlock.
  */
 import type { Kernel, Process } from '@polykernel/kernel';
 import { PTE_ACCESSED, PTE_DIRTY, PTE_SW2, PTE_SW3 } from '@polykernel/mmu';
@@ -25,10 +25,18 @@ const PSS_SHIFT = 4096; // 2^12, as a multiplier: Pss is summed in 1/4096ths of 
 interface SmapsCounts {
   rss: number; pss: number; pssDirty: number; sharedClean: number; sharedDirty: number;
   privateClean: number; privateDirty: number; referenced: number; anonymous: number; lazyFree: number;
+  swap: number; swapPss: number;
 }
 
 function countArea(k: Kernel<LinuxSpace>, s: LinuxSpace, v: VmArea): SmapsCounts {
-  const c: SmapsCounts = { rss: 0, pss: 0, pssDirty: 0, sharedClean: 0, sharedDirty: 0, privateClean: 0, privateDirty: 0, referenced: 0, anonymous: 0, lazyFree: 0 };
+  const c: SmapsCounts = { rss: 0, pss: 0, pssDirty: 0, sharedClean: 0, sharedDirty: 0, privateClean: 0, privateDirty: 0, referenced: 0, anonymous: 0, lazyFree: 0, swap: 0, swapPss: 0 };
+  // Swap entries of the area (smaps_pte_entry's non-present branch): Swap, and SwapPss shared out
+  // between the mms whose entries name the same slot.
+  for (const [va, slot] of s.swap) {
+    if (va < v.start || va >= v.end) continue;
+    c.swap += PAGE_SIZE;
+    c.swapPss += Math.floor((PAGE_SIZE * PSS_SHIFT) / (s.swapCounts.get(slot) ?? 1));
+  }
   const refcount = k.mmu.frames.refcount;
   s.pt.forEachLeaf(v.start, v.end - v.start, (_va, frame, size, flags) => {
     if (frame === s.zeroFrame) return;
@@ -80,8 +88,8 @@ export function smapsEntry(k: Kernel<LinuxSpace>, p: Process<LinuxSpace>, v: VmA
     + line('FilePmdMapped', 0)
     + line('Shared_Hugetlb', 0)
     + line('Private_Hugetlb', 0)
-    + line('Swap', 0)
-    + line('SwapPss', 0)
+    + line('Swap', kB(c.swap))
+    + line('SwapPss', kB(Math.floor(c.swapPss / PSS_SHIFT)))
     + line('Locked', 0)
     + `${'THPeligible:'.padEnd(16)}${String((v.flags & VM_HUGEPAGE) !== 0 && v.file === null ? 1 : 0).padStart(8)}\n`
     + vmFlagsLine(v) + '\n';

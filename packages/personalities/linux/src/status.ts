@@ -34,7 +34,7 @@ export function procStatusMemory(s: LinuxSpace): string {
     ['VmExe', Math.floor(text / 1024)],
     ['VmLib', Math.floor(Math.max(lib, 0) / 1024)],
     ['VmPTE', tables * KB],
-    ['VmSwap', 0],
+    ['VmSwap', s.swap.size * KB],
   ];
   return rows.map(([k, v]) => `${k}:\t${String(v).padStart(8)} kB\n`).join('');
 }
