@@ -94,7 +94,7 @@ reported as "execve failed: ERRNO (-N)".`)
 
 program
   .command('run')
-  .description('Replay a YAML workload on a personality: each step\'s result, then every process\'s /proc/<pid>/maps and status memory lines, and the metrics')
+  .description('Replay a YAML workload on a personality: each step\'s result, then every live process\'s /proc/<pid>/maps, status memory lines and oom_score, the kernel log and the metrics')
   .argument('<workload>', 'a workload file (see packages/workload/README.md for the format)')
   .option('-p, --personality <name>', 'linux (= linux-6.x), linux-6.x or linux-5.15; default: the workload\'s own personality field, else linux')
   .option('-m, --memory <size>', 'physical memory of the simulated machine, e.g. 512M or 4G (default: the workload\'s memory field, else 1G)')
@@ -104,7 +104,7 @@ program
   .option('--meminfo', 'also print /proc/meminfo at the end (MemTotal, MemFree, Cached, AnonPages, Mapped, Shmem, PageTables, commit ...; always in --json)')
   .option('--contents', 'keep page contents (also the workload\'s "contents: true"): store/load see real bytes')
   .option('--sysroot <dir>', 'where exec and open find files', '/')
-  .option('--json', 'print steps, views and metrics as JSON (keys: workload, personality, steps, processes, metrics)')
+  .option('--json', 'print everything as JSON (keys: workload, personality, steps, processes, metrics, meminfo, trace, dmesg, stalled)')
   .addHelpText('after', `
 Step results are what the system call returns: an address or 0x0 on success, -ERRNO on failure
 (as strace prints them); fork/vfork/clone give the child's pid, wait the reaped child and its
