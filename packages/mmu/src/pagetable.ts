@@ -206,36 +206,9 @@ export class PageTable {
       return MAP_BAD_ALIGNMENT;
     }
     const pool = this.pool;
-    const E = pool.entries;
-    const last = leafLevel === geo.levels - 1;
-    const span = geo.entrySpan[leafLevel]! * E;
-    const base = last ? Math.floor(va / span) * span : -2;
-    let t = this.root;
-    if (base === this.leafBase) t = this.leafTable;
-    else {
-      for (let l = 0; l < leafLevel; l++) {
-        const slot = t * E + geo.index(va, l);
-        const f = pool.flags[slot]!;
-        if ((f & PTE_PRESENT) === 0) {
-          const child = pool.allocTable();
-          if (child === NO_TABLE) return MAP_NO_MEMORY;
-          pool.next[slot] = child;
-          pool.flags[slot] = PTE_PRESENT | 0x2 | 0x4; // intermediate entries: P, W, U (x86 convention)
-          pool.tableUsed[t]!++;
-          this.tablesByLevel[l + 1]!++;
-          t = child;
-        } else if ((f & PTE_HUGE) !== 0) {
-          return MAP_EXISTS;
-        } else {
-          t = pool.next[slot]!;
-        }
-      }
-      if (last) {
-        this.leafBase = base;
-        this.leafTable = t;
-      }
-    }
-    const slot = t * E + geo.index(va, leafLevel);
+    const t = this.tableFor(va, leafLevel);
+    if (t < 0) return t;
+    const slot = t * pool.entries + geo.index(va, leafLevel);
     if ((pool.flags[slot]! & PTE_PRESENT) !== 0) return MAP_EXISTS;
     pool.next[slot] = frame;
     pool.flags[slot] = flags | PTE_PRESENT | (leafLevel < geo.levels - 1 ? PTE_HUGE : 0);
@@ -375,9 +348,6 @@ export class PageTable {
     const E = pool.entries;
     const leafLevel = geo.levels - 1;
     const smallest = geo.entrySpan[leafLevel]!;
-    const tableSpan = smallest * E;
-    let cachedBase = -1;
-    let cachedTable = -1;
     const state = { failed: false };
     const n = src.forEachLeafInRange(va, length, (slot, leafVa, size) => {
       if (state.failed) return;
@@ -393,17 +363,14 @@ export class PageTable {
       if (size !== smallest) {
         if (this.map(leafVa, frame, size, child & ~PTE_HUGE) !== MAP_OK) state.failed = true;
       } else {
-        const base = Math.floor(leafVa / tableSpan) * tableSpan;
-        if (base !== cachedBase) {
-          cachedTable = this.leafTableFor(leafVa, leafLevel);
-          cachedBase = cachedTable === NO_TABLE ? -1 : base;
-        }
-        if (cachedTable === NO_TABLE) {
+        // tableFor remembers the last leaf table: one walk per 512 entries, not per entry.
+        const t = this.tableFor(leafVa, leafLevel);
+        if (t < 0) {
           state.failed = true;
           return;
         }
-        const s2 = cachedTable * E + geo.index(leafVa, leafLevel);
-        if ((pool.flags[s2]! & PTE_PRESENT) === 0) pool.tableUsed[cachedTable]!++;
+        const s2 = t * E + geo.index(leafVa, leafLevel);
+        if ((pool.flags[s2]! & PTE_PRESENT) === 0) pool.tableUsed[t]!++;
         pool.next[s2] = frame;
         pool.flags[s2] = child;
       }
@@ -420,16 +387,27 @@ export class PageTable {
   prepare(va: number, pageSize: number): number {
     const level = this.geo.levelForSize(pageSize);
     if (level < 0 || va < 0 || va >= this.geo.maxVa) return MAP_BAD_ALIGNMENT;
+    const t = this.tableFor(va, level);
+    return t < 0 ? t : MAP_OK;
+  }
+
+  /**
+   * The table holding level-`level` entries for `va`, allocating the tables above it (intermediate
+   * entries P, W, U, the x86 convention): a table id, or MAP_NO_MEMORY, or MAP_EXISTS when a larger
+   * page covers `va`. The last-level table used last is remembered, so neighbouring pages find it
+   * without a walk.
+   */
+  private tableFor(va: number, level: number): number {
+    const geo = this.geo;
     const pool = this.pool;
     const E = pool.entries;
-    const last = level === this.geo.levels - 1;
-    const span = this.geo.entrySpan[level]! * E;
+    const last = level === geo.levels - 1;
+    const span = geo.entrySpan[level]! * E;
     const base = last ? Math.floor(va / span) * span : -2;
-    // The leaf table map() used last covers va: everything above it exists.
-    if (base === this.leafBase) return MAP_OK;
+    if (base === this.leafBase) return this.leafTable;
     let t = this.root;
     for (let l = 0; l < level; l++) {
-      const slot = t * E + this.geo.index(va, l);
+      const slot = t * E + geo.index(va, l);
       const f = pool.flags[slot]!;
       if ((f & PTE_PRESENT) === 0) {
         const c = pool.allocTable();
@@ -445,29 +423,6 @@ export class PageTable {
     if (last) {
       this.leafBase = base;
       this.leafTable = t;
-    }
-    return MAP_OK;
-  }
-
-  /** The table holding level-`level` entries for `va`, allocating the tables above it as map() does. */
-  private leafTableFor(va: number, level: number): number {
-    const pool = this.pool;
-    const E = pool.entries;
-    let t = this.root;
-    for (let l = 0; l < level; l++) {
-      const slot = t * E + this.geo.index(va, l);
-      const f = pool.flags[slot]!;
-      if ((f & PTE_PRESENT) === 0) {
-        const c = pool.allocTable();
-        if (c === NO_TABLE) return NO_TABLE;
-        pool.next[slot] = c;
-        pool.flags[slot] = PTE_PRESENT | 0x2 | 0x4;
-        pool.tableUsed[t]!++;
-        this.tablesByLevel[l + 1]!++;
-        t = c;
-      } else if ((f & PTE_HUGE) !== 0) {
-        return NO_TABLE;
-      } else t = pool.next[slot]!;
     }
     return t;
   }
