@@ -2,13 +2,13 @@ import { Kernel, type Process, type Thread } from '@polykernel/kernel';
 import { ACCESS_READ, ACCESS_WRITE } from '@polykernel/mmu';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CLONE, describeWaitStatus, linuxFlags as F, linuxPersonality, oomBadness, oomScore, procStatus, RESTART_SYSCALL, TASK, type LinuxSpace } from './index.js';
+import { CLONE, describeWaitStatus, linuxFlags as F, linuxPersonality, oomBadness, oomScore, procStatus, RESTART_SYSCALL, TASK, type LinuxOptions, type LinuxSpace } from './index.js';
 
 const RW = F.PROT_READ | F.PROT_WRITE;
 const ANON = F.MAP_PRIVATE | F.MAP_ANONYMOUS;
 
-function setup(frames = 4096): { k: Kernel<LinuxSpace>; lp: ReturnType<typeof linuxPersonality>; shell: Process<LinuxSpace>; free0: number } {
-  const lp = linuxPersonality();
+function setup(frames = 4096, opts: LinuxOptions = {}): { k: Kernel<LinuxSpace>; lp: ReturnType<typeof linuxPersonality>; shell: Process<LinuxSpace>; free0: number } {
+  const lp = linuxPersonality(opts);
   const k = new Kernel(lp, { frames, contents: true });
   const free0 = k.mmu.frames.freeFrames;
   return { k, lp, shell: k.createProcess(k.init, 'sh'), free0 };
@@ -203,7 +203,9 @@ describe('clone flags', () => {
 
 describe('the OOM killer', () => {
   it('kills the process with the most oom_badness points, skips oom_score_adj -1000, and logs the report', () => {
-    const { k, lp, shell } = setup(1024);
+    // The shell maps more than RAM (2048 pages on 1024 frames): overcommit mode 0 refuses only a
+    // request above totalram + swap, so the machine's overcommit sees 8 GiB of RAM here.
+    const { k, lp, shell } = setup(1024, { overcommit: { totalRamPages: 2 * 1024 * 1024 } });
     // Three processes with 100, 400 and 300 resident pages; the 400-page one is protected.
     const sizes = [100, 400, 300];
     const procs = sizes.map((n, i) => {

@@ -111,7 +111,14 @@ export class LinuxMachine {
     this.lookup = options.fs ?? ((): 'ENOENT' => 'ENOENT');
     this.cpu = options.cpu ?? DEFAULT_CPU;
     this.rng = new Rng(options.seed ?? 1);
-    this.commit = new VmCommit(options.overcommit);
+    // totalram_pages() and total_swap_pages are this machine's frames and swap slots (mm/util.c
+    // reads them in __vm_enough_memory and vm_commit_limit), unless the caller set them.
+    const oc = options.overcommit ?? {};
+    this.commit = new VmCommit({
+      ...oc,
+      totalRamPages: oc.totalRamPages ?? kernel.mmu.frames.frameCount,
+      swapPages: oc.swapPages ?? kernel.vm.swap.slots,
+    });
   }
 
   /** The Linux half of a thread's task_struct. */

@@ -2,14 +2,14 @@ import { Kernel, type Process, type Thread } from '@polykernel/kernel';
 import { ACCESS_READ, ACCESS_WRITE } from '@polykernel/mmu';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { linuxFlags as F, linuxPersonality, procStatusMemory, smapsEntry, type LinuxSpace } from './index.js';
+import { linuxFlags as F, linuxPersonality, procStatusMemory, smapsEntry, type LinuxOptions, type LinuxSpace } from './index.js';
 
 const P = 4096;
 const RW = F.PROT_READ | F.PROT_WRITE;
 const ANON = F.MAP_PRIVATE | F.MAP_ANONYMOUS;
 
-function machine(frames: number, swapSlots: number): { k: Kernel<LinuxSpace>; lp: ReturnType<typeof linuxPersonality>; free0: number } {
-  const lp = linuxPersonality();
+function machine(frames: number, swapSlots: number, opts: LinuxOptions = {}): { k: Kernel<LinuxSpace>; lp: ReturnType<typeof linuxPersonality>; free0: number } {
+  const lp = linuxPersonality(opts);
   const k = new Kernel(lp, { frames, swapSlots, contents: true });
   return { k, lp, free0: k.mmu.frames.freeFrames };
 }
@@ -58,7 +58,9 @@ describe('swap: anonymous pages out and back', () => {
   });
 
   it('with memory and swap both exhausted the OOM killer runs, counting swap entries in oom_badness', () => {
-    const { k, lp } = machine(96, 32);
+    // One mmap of 400 pages on 96 frames + 32 slots: overcommit mode 0 refuses only a request above
+    // totalram + swap, so the machine's overcommit sees 8 GiB of RAM here.
+    const { k, lp } = machine(96, 32, { overcommit: { totalRamPages: 2 * 1024 * 1024 } });
     const hog = k.createProcess(k.init, 'hog');
     const a = k.syscall(t0(hog), 'mmap', [0, 400 * P, RW, ANON, -1, 0]).value;
     for (let i = 0; i < 400 && hog.state === 'running'; i++) put(k, hog, a + i * P, 1);
