@@ -1,5 +1,12 @@
-/** vm_area_struct: one mapped range of an mm (include/linux/mm_types.h). */
+/**
+ * vm_area_struct (include/linux/mm_types.h) and what mm/vma.c does to areas: split_vma, vma_merge
+ * (vma_merge_new_range / vma_modify's merging with the neighbours) and do_vmi_align_munmap, the
+ * unmapping of a range that munmap, MAP_FIXED, brk, mremap and exit all go through.
+ */
 import type { RangeEntry } from '@polykernel/vm';
+import { PAGE_SIZE, VM_ACCOUNT, VM_SPECIAL } from './flags.js';
+import { err } from './internal.js';
+import type { MmStruct } from './mm.js';
 
 export interface VmFile {
   path: string;
@@ -40,5 +47,64 @@ export class VmArea implements RangeEntry {
     const v = new VmArea(start, end, this.flags, this.pgoff + (start - this.start) / 4096, this.file, this.name);
     v.anonVma = this.anonVma;
     return v;
+  }
+}
+
+/** split_vma: cut `v` at `at` into two areas sharing its anon_vma. */
+export function splitVma(mm: MmStruct, v: VmArea, at: number): void {
+  mm.vmas.remove(v);
+  mm.vmas.insert(v.slice(v.start, at));
+  mm.vmas.insert(v.slice(at, v.end));
+}
+
+/** Insert `v`, merging with its neighbours when vma_merge would (same flags, file, contiguous pgoff, compatible anon_vma). */
+export function vmaMerge(mm: MmStruct, v: VmArea): void {
+  let area = v;
+  const prev = mm.vmas.find(area.start - 1);
+  if (prev?.end === area.start && mergeable(prev, area)) {
+    mm.vmas.remove(prev);
+    area = join(prev, area);
+  }
+  const next = mm.vmas.find(area.end);
+  if (next?.start === area.end && mergeable(area, next)) {
+    mm.vmas.remove(next);
+    area = join(area, next);
+  }
+  mm.vmas.insert(area);
+}
+
+/** is_mergeable_vma + the pgoff and anon_vma checks of can_vma_merge_before/after. */
+function mergeable(a: VmArea, b: VmArea): boolean {
+  if (((a.flags | b.flags) & VM_SPECIAL) !== 0 || a.flags !== b.flags || a.name !== b.name) return false;
+  if (a.file !== b.file) return false;
+  if (a.pgoff + a.length / PAGE_SIZE !== b.pgoff) return false;
+  // is_mergeable_anon_vma: the same anon_vma, or at most one of them has one.
+  return a.anonVma === 0 || b.anonVma === 0 || a.anonVma === b.anonVma;
+}
+
+function join(a: VmArea, b: VmArea): VmArea {
+  const j = a.slice(a.start, b.end);
+  if (j.anonVma === 0) j.anonVma = b.anonVma;
+  return j;
+}
+
+/**
+ * do_vmi_align_munmap: split the areas straddling the ends, then drop everything inside,
+ * returning their VM_ACCOUNT pages to Committed_AS unless the caller took them over (`uncharge`).
+ */
+export function unmapRange(mm: MmStruct, start: number, end: number, uncharge = true): void {
+  const hit = mm.vmas.overlapping(start, end);
+  if (hit.length === 0) return;
+  mm.hiwaterVm = Math.max(mm.hiwaterVm, mm.totalVm);
+  const first = hit[0]!;
+  const last = hit[hit.length - 1]!;
+  // split_vma fails with ENOMEM when the split would exceed max_map_count.
+  if (first.start < start && end < first.end && mm.mapCount >= mm.maxMapCount) throw err('ENOMEM', 'split would exceed max_map_count');
+  if (first.start < start) splitVma(mm, first, start);
+  if (last.end > end) splitVma(mm, mm.vmas.lookup(end - 1)!, end);
+  for (const v of mm.vmas.overlapping(start, end)) {
+    mm.vmas.remove(v);
+    if (uncharge && (v.flags & VM_ACCOUNT) !== 0) mm.commit.uncharge(v.length / PAGE_SIZE);
+    mm.mapped(v, -v.length);
   }
 }

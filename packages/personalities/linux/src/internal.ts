@@ -1,0 +1,36 @@
+/**
+ * Helpers the mm files share (as mm/internal.h and include/linux/mm.h serve mm/*.c): PAGE_ALIGN for
+ * system-call lengths, calc_vm_prot_bits, vm_start_gap and the stack guard gap, and the KernelError
+ * an mm call throws for its errno.
+ */
+import { KernelError, type LinuxErrnoName } from '@polykernel/core';
+import { PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_WRITE, VM_EXEC, VM_GROWSDOWN, VM_READ, VM_WRITE } from './flags.js';
+import type { VmArea } from './vma.js';
+
+export const MIB = 1024 * 1024;
+/** stack_guard_gap (mm/mmap.c): 256 pages kept free below a VM_GROWSDOWN area. */
+export const STACK_GUARD_GAP = 256 * PAGE_SIZE;
+
+/**
+ * PAGE_ALIGN for lengths taken from system-call arguments: it never throws, and callers check the
+ * result the way Linux checks for wrap-around (core's pageUp throws past 2^53 instead).
+ */
+export function pageAlign(n: number): number {
+  const r = n % PAGE_SIZE;
+  return r === 0 ? n : n + (PAGE_SIZE - r);
+}
+
+/** calc_vm_prot_bits (include/linux/mman.h): PROT_* → VM_READ/WRITE/EXEC. */
+export function protToVm(prot: number): number {
+  return ((prot & PROT_READ) !== 0 ? VM_READ : 0) | ((prot & PROT_WRITE) !== 0 ? VM_WRITE : 0) | ((prot & PROT_EXEC) !== 0 ? VM_EXEC : 0);
+}
+
+/** vm_start_gap (include/linux/mm.h): a stack area keeps stack_guard_gap free below it. */
+export function vmStartGap(v: VmArea): number {
+  return (v.flags & VM_GROWSDOWN) !== 0 ? Math.max(0, v.start - STACK_GUARD_GAP) : v.start;
+}
+
+/** The error an mm call fails with; the system-call layer turns it into -errno. */
+export function err(e: LinuxErrnoName, detail: string): KernelError {
+  return new KernelError('linux', e, detail);
+}

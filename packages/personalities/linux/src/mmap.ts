@@ -1,0 +1,216 @@
+/**
+ * mm/mmap.c (with arch/x86/mm/mmap.c's layout): do_mmap and __mmap_region, get_unmapped_area
+ * (top-down from mmap_base, hints, MAP_FIXED and MAP_FIXED_NOREPLACE, the bottom-up fallback),
+ * munmap, brk and vm_brk_flags, and expand_downwards for a stack that grows to a fault. The stack
+ * guard gap below VM_GROWSDOWN areas is kept by brk, hints and the gap search alike.
+ */
+import { pageDown } from '@polykernel/core';
+import {
+  MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_TYPE,
+  PAGE_SIZE, PROT_WRITE, VM_ACCOUNT, VM_EXEC, VM_GROWSDOWN, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_NORESERVE, VM_READ, VM_SHARED, VM_WRITE,
+} from './flags.js';
+import { err, pageAlign, protToVm, STACK_GUARD_GAP, vmStartGap } from './internal.js';
+import type { MmStruct } from './mm.js';
+import { unmapRange, VmArea, vmaMerge, type VmFile } from './vma.js';
+
+// ---- mmap -------------------------------------------------------------------------------------
+
+/** do_mmap + __mmap_region for anonymous and file memory. Returns the address. */
+export function doMmap(mm: MmStruct, addr: number, len: number, prot: number, flags: number, file: VmFile | null = null, pgoffBytes = 0, fileMode?: { read: boolean; write: boolean }): number {
+  if (pgoffBytes % PAGE_SIZE !== 0) throw err('EINVAL', 'offset not page aligned');
+  if (len === 0) throw err('EINVAL', 'zero length');
+  if ((flags & MAP_FIXED) === 0) addr = roundHint(mm, addr);
+  if ((flags & MAP_FIXED_NOREPLACE) !== 0) flags |= MAP_FIXED;
+  const length = pageAlign(len);
+  if (!Number.isSafeInteger(length) || length === 0) throw err('ENOMEM', 'length overflows');
+  if (mm.mapCount > mm.maxMapCount) throw err('ENOMEM', 'max_map_count reached');
+  const start = getUnmappedArea(mm, addr, length, flags);
+  if ((flags & MAP_FIXED_NOREPLACE) !== 0 && mm.vmas.overlapping(start, start + length).length > 0) throw err('EEXIST', 'MAP_FIXED_NOREPLACE over an existing mapping');
+  let vmFlags = protToVm(prot) | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
+  switch (flags & MAP_TYPE) {
+    case MAP_SHARED:
+    case MAP_SHARED_VALIDATE:
+      vmFlags |= VM_SHARED | VM_MAYSHARE;
+      break;
+    case MAP_PRIVATE:
+      break;
+    default:
+      throw err('EINVAL', 'exactly one of MAP_SHARED and MAP_PRIVATE');
+  }
+  // do_mmap's file checks: a shared writable mapping needs a file open for writing; a file not
+  // open for writing gives a shared mapping neither VM_MAYWRITE nor VM_SHARED (it stays
+  // VM_MAYSHARE: smaps "rd mr me ms"); every file mapping needs a file open for reading.
+  if (file !== null && fileMode !== undefined) {
+    if ((vmFlags & VM_MAYSHARE) !== 0) {
+      if ((prot & PROT_WRITE) !== 0 && !fileMode.write) throw err('EACCES', 'shared writable mapping of a file not open for writing');
+      if (!fileMode.write) vmFlags &= ~(VM_MAYWRITE | VM_SHARED);
+    }
+    if (!fileMode.read) throw err('EACCES', 'file not open for reading');
+  }
+  if ((flags & MAP_GROWSDOWN) !== 0) vmFlags |= VM_GROWSDOWN;
+  // do_mmap: MAP_NORESERVE is honoured unless overcommit is strict.
+  if ((flags & MAP_NORESERVE) !== 0 && mm.commit.mode !== 2) vmFlags |= VM_NORESERVE;
+  const replaced = (flags & MAP_FIXED) !== 0 ? accountedPages(mm, start, start + length) : 0;
+  // __mmap_region: accountable_mapping (private, writable, reserving) is charged, net of the
+  // accounted pages the MAP_FIXED range replaces; a refusal is ENOMEM with nothing changed.
+  if ((vmFlags & (VM_SHARED | VM_WRITE | VM_NORESERVE)) === VM_WRITE) {
+    if (!mm.commit.charge(length / PAGE_SIZE - replaced, mm.totalVm)) throw err('ENOMEM', 'overcommit refused the mapping');
+    vmFlags |= VM_ACCOUNT;
+  } else if (replaced > 0) {
+    mm.commit.uncharge(replaced);
+  }
+  const shared = file === null && (vmFlags & VM_SHARED) !== 0;
+  // shmem_acct_size: shared anonymous memory is charged for its whole size unless VM_NORESERVE.
+  const shmemCharge = shared && (vmFlags & VM_NORESERVE) === 0 ? length / PAGE_SIZE : 0;
+  if (shmemCharge > 0 && !mm.commit.charge(shmemCharge, mm.totalVm)) {
+    if ((vmFlags & VM_ACCOUNT) !== 0) mm.commit.uncharge(length / PAGE_SIZE - replaced);
+    throw err('ENOMEM', 'overcommit refused the shared memory');
+  }
+  if ((flags & MAP_FIXED) !== 0) unmapRange(mm, start, start + length, false);
+  // do_mmap: shared anonymous memory ignores pgoff (0) and mmap_region backs it with a fresh
+  // shmem file (mm/shmem.c shmem_zero_setup), so two such areas never merge.
+  if (shared) {
+    file = { path: '/dev/zero (deleted)', dev: mm.shmemDev, ino: mm.shmemInode() };
+    pgoffBytes = 0;
+    mm.shmem.set(file, { mapped: 0, charged: shmemCharge });
+  }
+  // mmap_region: anonymous private areas get pgoff = addr >> PAGE_SHIFT, which makes neighbours contiguous.
+  const pgoff = file === null ? start / PAGE_SIZE : pgoffBytes / PAGE_SIZE;
+  const v = new VmArea(start, start + length, vmFlags, pgoff, file);
+  mm.mapped(v, length);
+  vmaMerge(mm, v);
+  return start;
+}
+
+/** round_hint_to_min: hints below mmap_min_addr are raised to it. */
+function roundHint(mm: MmStruct, addr: number): number {
+  addr = pageDown(addr);
+  return addr !== 0 && addr < mm.mmapMinAddr ? pageAlign(mm.mmapMinAddr) : addr;
+}
+
+/** Pages of VM_ACCOUNT areas inside [start, end). */
+function accountedPages(mm: MmStruct, start: number, end: number): number {
+  let n = 0;
+  for (const v of mm.vmas.overlapping(start, end)) {
+    if ((v.flags & VM_ACCOUNT) !== 0) n += (Math.min(v.end, end) - Math.max(v.start, start)) / PAGE_SIZE;
+  }
+  return n;
+}
+
+/** arch_get_unmapped_area_topdown. */
+export function getUnmappedArea(mm: MmStruct, addr: number, len: number, flags: number): number {
+  if (len > mm.taskSize - mm.mmapMinAddr) throw err('ENOMEM', 'length exceeds TASK_SIZE');
+  if ((flags & MAP_FIXED) !== 0) {
+    if (addr % PAGE_SIZE !== 0) throw err('EINVAL', 'MAP_FIXED address not page aligned');
+    if (addr > mm.taskSize - len) throw err('ENOMEM', 'MAP_FIXED range beyond TASK_SIZE');
+    return addr;
+  }
+  if (addr !== 0) {
+    addr = pageAlign(addr);
+    // The hint is taken when [addr, addr + len) is free and ends below vm_start_gap of the next area.
+    if (mm.taskSize - len >= addr && addr >= mm.mmapMinAddr && mm.vmas.overlapping(addr, addr + len).length === 0 && clearOfStackGap(mm, addr, len)) return addr;
+  }
+  const low = Math.max(PAGE_SIZE, mm.mmapMinAddr);
+  let high = mm.mmapBase;
+  let a = mm.vmas.findGap({ length: len, alignment: PAGE_SIZE, low, high, topDown: true });
+  // vm_unmapped_area measures gaps up to vm_start_gap(next): below a VM_GROWSDOWN area the stack
+  // guard gap is not free. Search again under it until the candidate is clear.
+  while (a >= 0 && !clearOfStackGap(mm, a, len)) {
+    high = vmStartGap(mm.vmas.find(a + len)!);
+    a = mm.vmas.findGap({ length: len, alignment: PAGE_SIZE, low, high, topDown: true });
+  }
+  if (a < 0) {
+    // Bottom-up fallback from TASK_UNMAPPED_BASE (a third of TASK_SIZE).
+    a = mm.vmas.findGap({ length: len, alignment: PAGE_SIZE, low: pageAlign(Math.floor(mm.taskSize / 3)), high: mm.taskSize, topDown: false });
+  }
+  if (a < 0) throw err('ENOMEM', 'no gap large enough');
+  return a;
+}
+
+/** True when [addr, addr + len) ends at or below vm_start_gap of the area above it. */
+function clearOfStackGap(mm: MmStruct, addr: number, len: number): boolean {
+  const next = mm.vmas.find(addr + len);
+  return next === undefined || (next.flags & VM_GROWSDOWN) === 0 || addr + len <= vmStartGap(next);
+}
+
+/**
+ * expand_downwards (called from lock_mm_and_find_vma): `v` is the area above a fault at `addr`; a
+ * VM_GROWSDOWN area grows down to it within RLIMIT_STACK, keeping stack_guard_gap above the
+ * previous area, charged when accounted. The grown area, or null (SEGV_MAPERR).
+ */
+export function expandDownwards(mm: MmStruct, v: VmArea, addr: number): VmArea | null {
+  if ((v.flags & VM_GROWSDOWN) === 0) return null;
+  const newStart = pageDown(addr);
+  if (newStart < mm.mmapMinAddr || v.end - newStart > mm.stackRlimit) return null;
+  // The previous area must end at least stack_guard_gap below the new start.
+  for (const prev of mm.vmas.overlapping(Math.max(0, newStart - STACK_GUARD_GAP), newStart)) {
+    if ((prev.flags & VM_GROWSDOWN) === 0) return null;
+  }
+  const grow = v.start - newStart;
+  if ((v.flags & VM_ACCOUNT) !== 0 && !mm.commit.charge(grow / PAGE_SIZE, mm.totalVm)) return null;
+  mm.vmas.remove(v);
+  // The area keeps its anon_vma; its pgoff moves down with its start.
+  const grown = v.slice(newStart, v.end);
+  mm.vmas.insert(grown);
+  mm.statAccount(v.flags, grow / PAGE_SIZE);
+  return grown;
+}
+
+// ---- munmap -----------------------------------------------------------------------------------
+
+/** __vm_munmap's checks, then do_vmi_align_munmap (vma.ts). */
+export function doMunmap(mm: MmStruct, start: number, len: number): number {
+  if (start % PAGE_SIZE !== 0 || start > mm.taskSize || len > mm.taskSize - start) throw err('EINVAL', 'bad range');
+  const end = start + pageAlign(len);
+  if (end === start) throw err('EINVAL', 'zero length');
+  unmapRange(mm, start, end);
+  return 0;
+}
+
+// ---- brk --------------------------------------------------------------------------------------
+
+/** brk(2): returns the new break, or the old one when the request cannot be met (never an errno). */
+export function doBrk(mm: MmStruct, requested: number): number {
+  if (requested < mm.startBrk) return mm.brk;
+  const newBrk = pageAlign(requested);
+  const oldBrk = pageAlign(mm.brk);
+  if (oldBrk === newBrk) {
+    mm.brk = requested;
+    return mm.brk;
+  }
+  if (requested <= mm.brk) {
+    unmapRange(mm, newBrk, oldBrk);
+    mm.brk = requested;
+    return mm.brk;
+  }
+  // check_brk_limits → get_unmapped_area → security_mmap_addr: no heap below mmap_min_addr (a
+  // process that was never exec'd has start_brk 0, so its brk cannot grow).
+  if (oldBrk < mm.mmapMinAddr) return mm.brk;
+  // Growing must leave a page (and the stack guard gap) before the next area.
+  const next = mm.vmas.find(oldBrk);
+  if (next !== undefined && newBrk + PAGE_SIZE > vmStartGap(next)) return mm.brk;
+  if (mm.mapCount >= mm.maxMapCount) return mm.brk;
+  // do_brk_flags: the new heap pages are charged; a refusal leaves the break where it was.
+  if (!mm.commit.charge((newBrk - oldBrk) / PAGE_SIZE, mm.totalVm)) return mm.brk;
+  const flags = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_ACCOUNT;
+  const heap = new VmArea(oldBrk, newBrk, flags, oldBrk / PAGE_SIZE);
+  mm.mapped(heap, newBrk - oldBrk);
+  vmaMerge(mm, heap);
+  mm.brk = requested;
+  return mm.brk;
+}
+
+/**
+ * vm_brk_flags as exec uses it for a segment's bss pages: anonymous data memory at a fixed place
+ * (VM_DATA_DEFAULT_FLAGS | VM_ACCOUNT, VM_EXEC when the segment asks for it), merged with an
+ * anonymous area just below it as do_brk_flags does.
+ */
+export function vmBrkFlags(mm: MmStruct, addr: number, len: number, exec: boolean): void {
+  if (len === 0) return;
+  if (mm.mapCount >= mm.maxMapCount) throw err('ENOMEM', 'max_map_count reached');
+  if (!mm.commit.charge(len / PAGE_SIZE, mm.totalVm)) throw err('ENOMEM', 'commit limit');
+  const flags = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_ACCOUNT | (exec ? VM_EXEC : 0);
+  const v = new VmArea(addr, addr + len, flags, addr / PAGE_SIZE);
+  mm.mapped(v, len);
+  vmaMerge(mm, v);
+}

@@ -1,0 +1,71 @@
+/**
+ * mm/mprotect.c: do_mprotect_pkey (the checks, in Linux's order, and the walk over the areas),
+ * mprotect_fixup (the commit charge for private memory turning writable, split and merge through
+ * vma_modify).
+ */
+import { PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_SEM, PROT_WRITE, VM_ACCOUNT, VM_EXEC, VM_NORESERVE, VM_READ, VM_SHARED, VM_WRITE } from './flags.js';
+import { err, pageAlign, protToVm } from './internal.js';
+import type { MmStruct } from './mm.js';
+import { splitVma, vmaMerge, type VmArea } from './vma.js';
+
+/** do_mprotect_pkey: 0, or throws the errno (areas changed before a hole stay changed, as in Linux). */
+export function doMprotect(mm: MmStruct, start: number, len: number, prot: number): number {
+  if (start % PAGE_SIZE !== 0) throw err('EINVAL', 'start not page aligned');
+  if (len === 0) return 0;
+  const end = start + pageAlign(len);
+  if (end <= start) throw err('ENOMEM', 'range wraps');
+  // arch_validate_prot (include/linux/mman.h): PROT_SEM is accepted and ignored on x86.
+  if ((prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM)) !== 0) throw err('EINVAL', 'unknown protection bits');
+  const first = mm.vmas.find(start);
+  if (first === undefined || first.start > start) throw err('ENOMEM', 'range not mapped');
+  let cursor = start;
+  for (const v of mm.vmas.overlapping(start, end)) {
+    if (v.start > cursor) throw err('ENOMEM', 'hole in range'); // earlier areas stay changed, as in Linux
+    const newFlags = protToVm(prot) | (v.flags & ~(VM_READ | VM_WRITE | VM_EXEC));
+    // A permission not allowed by VM_MAY* is EACCES (e.g. PROT_WRITE on a read-only shared file).
+    if ((newFlags & ~Math.floor(newFlags / 16) & (VM_READ | VM_WRITE | VM_EXEC)) !== 0) throw err('EACCES', 'protection exceeds VM_MAY* bits');
+    const s = Math.max(v.start, start);
+    const e = Math.min(v.end, end);
+    mprotectFixup(mm, v, s, e, newFlags);
+    cursor = e;
+  }
+  if (cursor < end) throw err('ENOMEM', 'range not fully mapped');
+  return 0;
+}
+
+/** mprotect_fixup: change the flags of [s, e) within `v`, splitting and merging as vma_modify does. */
+function mprotectFixup(mm: MmStruct, v: VmArea, s: number, e: number, newFlags: number): void {
+  const pages = (e - s) / PAGE_SIZE;
+  let charged = 0;
+  // mprotect_fixup: a private area turning writable is charged now; a never-faulted anonymous
+  // one turning read-only gives its charge back (there is nothing in it to keep).
+  if ((newFlags & VM_WRITE) !== 0) {
+    if ((v.flags & (VM_ACCOUNT | VM_WRITE | VM_SHARED | VM_NORESERVE)) === 0) {
+      if (!mm.commit.charge(pages, mm.totalVm)) throw err('ENOMEM', 'overcommit refused making the area writable');
+      charged = pages;
+      newFlags |= VM_ACCOUNT;
+    }
+  } else if ((v.flags & VM_ACCOUNT) !== 0 && v.file === null && v.anonVma === 0) {
+    newFlags &= ~VM_ACCOUNT;
+  }
+  if (newFlags === v.flags) {
+    if (charged > 0) mm.commit.uncharge(charged);
+    return;
+  }
+  if ((v.flags & VM_ACCOUNT) !== 0 && (newFlags & VM_ACCOUNT) === 0) mm.commit.uncharge(pages);
+  mm.statAccount(v.flags, -pages);
+  mm.statAccount(newFlags, pages);
+  let piece = v;
+  if (v.start < s) {
+    splitVma(mm, v, s);
+    piece = mm.vmas.lookup(s)!;
+  }
+  if (piece.end > e) {
+    splitVma(mm, piece, e);
+    piece = mm.vmas.lookup(s)!;
+  }
+  mm.vmas.remove(piece);
+  piece.flags = newFlags;
+  // Accounting follows the new flags (private writable memory is charged).
+  vmaMerge(mm, piece);
+}

@@ -1,0 +1,105 @@
+/**
+ * mm/mremap.c: shrink in place, grow in place when the space after the area is free
+ * (vma_expandable), otherwise move with MREMAP_MAYMOVE (move_vma) or to `newAddr` with
+ * MREMAP_FIXED (mremap_to). MREMAP_DONTUNMAP (5.7+; any area but VM_DONTEXPAND/VM_PFNMAP since
+ * 5.13) moves the pages to a new area of the same size and leaves the old area mapped and empty,
+ * `newAddr` then being a hint.
+ */
+import { MAP_SHARED, MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE, PAGE_SIZE, VM_ACCOUNT, VM_DONTEXPAND, VM_MAYSHARE, VM_PFNMAP, VM_SHARED } from './flags.js';
+import { err, pageAlign } from './internal.js';
+import type { MmStruct } from './mm.js';
+import { getUnmappedArea } from './mmap.js';
+import { unmapRange, VmArea, vmaMerge } from './vma.js';
+
+/** mremap(2)'s area work: returns the area's new address. */
+export function doMremap(mm: MmStruct, addr: number, oldLen: number, newLen: number, flags: number, newAddr = 0): number {
+  if ((flags & ~(MREMAP_FIXED | MREMAP_MAYMOVE | MREMAP_DONTUNMAP)) !== 0) throw err('EINVAL', 'unknown mremap flags');
+  if ((flags & MREMAP_FIXED) !== 0 && (flags & MREMAP_MAYMOVE) === 0) throw err('EINVAL', 'MREMAP_FIXED without MREMAP_MAYMOVE');
+  // MREMAP_DONTUNMAP is always a move and does not resize (compared before page alignment).
+  if ((flags & MREMAP_DONTUNMAP) !== 0 && ((flags & MREMAP_MAYMOVE) === 0 || oldLen !== newLen)) throw err('EINVAL', 'MREMAP_DONTUNMAP needs MREMAP_MAYMOVE and equal lengths');
+  if (addr % PAGE_SIZE !== 0) throw err('EINVAL', 'address not page aligned');
+  oldLen = pageAlign(oldLen);
+  newLen = pageAlign(newLen);
+  if (newLen === 0) throw err('EINVAL', 'zero new length');
+  if ((flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) !== 0) return mremapTo(mm, addr, oldLen, newLen, newAddr, (flags & MREMAP_FIXED) !== 0, (flags & MREMAP_DONTUNMAP) !== 0);
+  // Shrinking (or same size) always succeeds in place: the tail is unmapped.
+  if (oldLen >= newLen) {
+    if (oldLen > newLen) unmapRange(mm, addr + newLen, addr + oldLen);
+    return addr;
+  }
+  const vma = vmaToResize(mm, addr, oldLen, newLen);
+  if (oldLen === vma.end - addr && expandable(mm, vma, newLen - oldLen)) {
+    const delta = newLen - oldLen;
+    // An accounted area is charged for the pages it grows by.
+    if ((vma.flags & VM_ACCOUNT) !== 0 && !mm.commit.charge(delta / PAGE_SIZE, mm.totalVm)) throw err('ENOMEM', 'overcommit refused the growth');
+    mm.vmas.remove(vma);
+    const grown = vma.slice(vma.start, vma.end + delta);
+    mm.mapped(grown, delta);
+    vmaMerge(mm, grown);
+    return addr;
+  }
+  if ((flags & MREMAP_MAYMOVE) === 0) throw err('ENOMEM', 'cannot grow in place and MREMAP_MAYMOVE not given');
+  const mapFlags = (vma.flags & VM_MAYSHARE) !== 0 ? MAP_SHARED : 0;
+  const target = getUnmappedArea(mm, 0, newLen, mapFlags);
+  return moveVma(mm, vma, addr, oldLen, newLen, target);
+}
+
+/**
+ * mremap_to: MREMAP_FIXED clears the destination first, as MAP_FIXED does, and moves there;
+ * MREMAP_DONTUNMAP without it takes `newAddr` as a hint for get_unmapped_area.
+ */
+function mremapTo(mm: MmStruct, addr: number, oldLen: number, newLen: number, newAddr: number, fixed: boolean, dontUnmap: boolean): number {
+  if (newAddr % PAGE_SIZE !== 0) throw err('EINVAL', 'new address not page aligned');
+  if (newLen > mm.taskSize || newAddr > mm.taskSize - newLen) throw err('EINVAL', 'new range beyond TASK_SIZE');
+  // Overlapping source and destination ranges are EINVAL.
+  if (addr + oldLen > newAddr && newAddr + newLen > addr) throw err('EINVAL', 'source and destination overlap');
+  if (fixed) unmapRange(mm, newAddr, newAddr + newLen);
+  if (oldLen > newLen) {
+    unmapRange(mm, addr + newLen, addr + oldLen);
+    oldLen = newLen;
+  }
+  const vma = vmaToResize(mm, addr, oldLen, newLen);
+  if (dontUnmap && (vma.flags & (VM_DONTEXPAND | VM_PFNMAP)) !== 0) throw err('EINVAL', 'MREMAP_DONTUNMAP on a VM_DONTEXPAND or VM_PFNMAP area');
+  const to = fixed ? newAddr : getUnmappedArea(mm, newAddr, newLen, (vma.flags & VM_MAYSHARE) !== 0 ? MAP_SHARED : 0);
+  return moveVma(mm, vma, addr, oldLen, newLen, to, dontUnmap);
+}
+
+/** vma_to_resize: the area holding `addr` must cover the old range and be allowed to grow. */
+function vmaToResize(mm: MmStruct, addr: number, oldLen: number, newLen: number): VmArea {
+  const vma = mm.vmas.lookup(addr);
+  if (vma === undefined) throw err('EFAULT', 'no mapping at address');
+  // Duplicating a mapping (old_len 0) only makes sense for shared memory.
+  if (oldLen === 0 && (vma.flags & (VM_SHARED | VM_MAYSHARE)) === 0) throw err('EINVAL', 'old_len 0 on a private mapping');
+  if (oldLen > vma.end - addr) throw err('EFAULT', 'old range runs past the mapping');
+  if (newLen === oldLen) return vma;
+  if ((vma.flags & (VM_DONTEXPAND | VM_PFNMAP)) !== 0) throw err('EFAULT', 'mapping may not be expanded');
+  return vma;
+}
+
+/** vma_expandable: the `delta` bytes after the area are free and inside TASK_SIZE. */
+function expandable(mm: MmStruct, vma: VmArea, delta: number): boolean {
+  const end = vma.end + delta;
+  if (end > mm.taskSize) return false;
+  return mm.vmas.overlapping(vma.end, end).length === 0;
+}
+
+/**
+ * move_vma + copy_vma: a new area of `newLen` at `to` carries the old range's pgoff (so a moved
+ * faulted anonymous area rarely merges), or to >> PAGE_SHIFT when it was never faulted; then the
+ * old range is unmapped.
+ */
+function moveVma(mm: MmStruct, vma: VmArea, addr: number, oldLen: number, newLen: number, to: number, dontUnmap = false): number {
+  let pgoff = vma.pgoff + (addr - vma.start) / PAGE_SIZE;
+  if (vma.file === null && vma.anonVma === 0) pgoff = to / PAGE_SIZE;
+  if (mm.mapCount >= mm.maxMapCount - 3) throw err('ENOMEM', 'max_map_count would be exceeded');
+  // move_vma: an accounted area is charged for its new size; unmapping the old range returns the
+  // old (with MREMAP_DONTUNMAP the old range stays, and stays charged).
+  if ((vma.flags & VM_ACCOUNT) !== 0 && !mm.commit.charge(newLen / PAGE_SIZE, mm.totalVm)) throw err('ENOMEM', 'overcommit refused the move');
+  const moved = new VmArea(to, to + newLen, vma.flags, pgoff, vma.file, vma.name);
+  moved.anonVma = vma.anonVma;
+  mm.mapped(moved, newLen);
+  if (!dontUnmap) unmapRange(mm, addr, addr + oldLen);
+  else if (vma.start === addr && vma.end === addr + oldLen) vma.anonVma = 0; // unlink_anon_vmas: its pages went with the move
+  vmaMerge(mm, moved);
+  return to;
+}
