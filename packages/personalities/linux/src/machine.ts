@@ -16,7 +16,7 @@ import type { Kernel, Personality, Thread } from '@polykernel/kernel';
 import { NO_FRAME, type PageTable } from '@polykernel/mmu';
 import { VmCommit, type CommitOptions } from './commit.js';
 import { DEFAULT_CPU, type CpuDescription, type ExecImage, type FileLookup } from './exec.js';
-import type { ForkReport } from './personality.js';
+import type { ForkReport } from './fork.js';
 import type { MmOptions, MmStruct } from './mm.js';
 import { newTask, type LinuxTask } from './tasks.js';
 import type { VmFile } from './vma.js';

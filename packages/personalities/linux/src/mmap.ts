@@ -1,16 +1,30 @@
 /**
  * mm/mmap.c (with arch/x86/mm/mmap.c's layout): do_mmap and __mmap_region, get_unmapped_area
  * (top-down from mmap_base, hints, MAP_FIXED and MAP_FIXED_NOREPLACE, the bottom-up fallback),
- * munmap, brk and vm_brk_flags, and expand_downwards for a stack that grows to a fault. The stack
- * guard gap below VM_GROWSDOWN areas is kept by brk, hints and the gap search alike.
+ * munmap, brk and vm_brk_flags, expand_downwards for a stack that grows to a fault, and exit_mmap.
+ * The stack guard gap below VM_GROWSDOWN areas is kept by brk, hints and the gap search alike.
+ *
+ * The system calls mmap, munmap and brk do the areas' part (doMmap, doMunmap, doBrk, on the
+ * MmStruct) and then the pages' part: the PTEs of what was unmapped or replaced are zapped
+ * (memory.ts), shmem files mapped nowhere any more are released (shmem.ts), MAP_POPULATE faults
+ * the range in.
  */
 import { pageDown } from '@polykernel/core';
+import type { SyscallArg, SyscallContext } from '@polykernel/kernel';
+import { vmFileOf } from './filemap.js';
 import {
-  MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_TYPE,
+  MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_NORESERVE, MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_TYPE,
   PAGE_SIZE, PROT_WRITE, VM_ACCOUNT, VM_EXEC, VM_GROWSDOWN, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE, VM_MAYWRITE, VM_NORESERVE, VM_READ, VM_SHARED, VM_WRITE,
 } from './flags.js';
 import { err, pageAlign, protToVm, STACK_GUARD_GAP, vmStartGap } from './internal.js';
+import { machineOf, type LinuxMachine, type LinuxSpace } from './machine.js';
+import { forgetFrame } from './madvise.js';
+import { populate, zap } from './memory.js';
 import type { MmStruct } from './mm.js';
+import { PTE_PFN } from './pte.js';
+import { releaseUnmapped, shmemIn } from './shmem.js';
+import { zapSwap } from './swapfile.js';
+import { call, num } from './syscall-args.js';
 import { unmapRange, VmArea, vmaMerge, type VmFile } from './vma.js';
 
 // ---- mmap -------------------------------------------------------------------------------------
@@ -213,4 +227,74 @@ export function vmBrkFlags(mm: MmStruct, addr: number, len: number, exec: boolea
   const v = new VmArea(addr, addr + len, flags, addr / PAGE_SIZE);
   mm.mapped(v, len);
   vmaMerge(mm, v);
+}
+
+// ---- the system calls, with their page-table work (zap_page_range, exit_mmap) -------------------
+
+/** mmap(2) (ksys_mmap_pgoff → vm_mmap_pgoff): the fd's file, do_mmap, then the pages of what MAP_FIXED replaced go. */
+export function sysMmap(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallArg[]): number {
+  return call(ctx, () => {
+    const [addr, len, prot, flags, fd] = [num(a[0]), num(a[1]), num(a[2]), num(a[3]), num(a[4] ?? -1)];
+    const m = machineOf(ctx.kernel);
+    const s = ctx.process.space;
+    let file: VmFile | null = null;
+    let mode: { read: boolean; write: boolean } | undefined;
+    if ((flags & MAP_ANONYMOUS) === 0) {
+      // Without MAP_ANONYMOUS the fd must name an open file (fs/file.c fget → EBADF).
+      const open = ctx.process.file(fd);
+      if (open === null) return ctx.fail('EBADF', `fd ${fd} is not open`);
+      file = vmFileOf(m, open);
+      mode = { read: open.readable, write: open.writable };
+    }
+    const replaced = shmemIn(m, s, addr, addr + pageAlign(len));
+    const r = s.mm.mmap(addr, len, prot, flags, file, file === null ? 0 : num(a[5] ?? 0), mode);
+    // MAP_FIXED replaced whatever was there: its pages go (the new area starts empty).
+    zap(m, ctx.process, ctx.thread.cpu, r, r + pageAlign(len));
+    releaseUnmapped(m, s, replaced);
+    if ((flags & MAP_POPULATE) !== 0) populate(ctx.kernel, ctx.thread, r, r + pageAlign(len));
+    return r;
+  });
+}
+
+/** munmap(2) (__vm_munmap): the pages go first (their rss type is read from the areas), then the areas. */
+export function sysMunmap(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallArg[]): number {
+  return call(ctx, () => {
+    const [addr, len] = [num(a[0]), num(a[1])];
+    // Zap before the areas go (the rss type is read from them), only once the call is valid.
+    const s = ctx.process.space;
+    if (addr % PAGE_SIZE !== 0 || len === 0 || addr > s.mm.taskSize || len > s.mm.taskSize - addr) return s.mm.munmap(addr, len);
+    const m = machineOf(ctx.kernel);
+    const files = shmemIn(m, s, addr, addr + pageAlign(len));
+    zap(m, ctx.process, ctx.thread.cpu, addr, addr + pageAlign(len));
+    const r = s.mm.munmap(addr, len);
+    releaseUnmapped(m, s, files);
+    return r;
+  });
+}
+
+/** brk(2): the heap grows or shrinks; a shrink zaps the pages given up. */
+export function sysBrk(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallArg[]): number {
+  const s = ctx.process.space;
+  const old = s.mm.brk;
+  const r = s.mm.brkSyscall(num(a[0]));
+  if (r < old) zap(machineOf(ctx.kernel), ctx.process, ctx.thread.cpu, pageAlign(r), pageAlign(old));
+  return r;
+}
+
+/** exit_mmap: every page, swap entry and area of the space goes, with its charges. */
+export function exitMmap(m: LinuxMachine, s: LinuxSpace): void {
+  const zero = m.zeroPage();
+  const frames = m.kernel.mmu.frames;
+  s.pt.destroy((_va, frame, _size, flags) => {
+    if (frame !== zero && (flags & PTE_PFN) === 0 && frames.unref(frame) === 0) {
+      frames.free(frame);
+      forgetFrame(m, frame);
+    }
+  });
+  zapSwap(m, s, 0, s.mm.taskSize);
+  // exit_mmap: every area goes, returning its commit charge and its shmem file's pages.
+  const files = shmemIn(m, s, 0, s.mm.taskSize);
+  for (const v of [...s.mm.vmas.iterateFrom(0)]) s.mm.munmap(v.start, v.length);
+  releaseUnmapped(m, s, files);
+  s.rss = { anon: 0, file: 0, shmem: 0 };
 }

@@ -1,11 +1,16 @@
 /**
  * mm/mprotect.c: do_mprotect_pkey (the checks, in Linux's order, and the walk over the areas),
  * mprotect_fixup (the commit charge for private memory turning writable, split and merge through
- * vma_modify).
+ * vma_modify), and change_protection: the present PTEs follow their area's new protection.
  */
+import type { Kernel, SyscallArg, SyscallContext } from '@polykernel/kernel';
+import { PTE_NX, PTE_WRITE } from '@polykernel/mmu';
 import { PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_SEM, PROT_WRITE, VM_ACCOUNT, VM_EXEC, VM_NORESERVE, VM_READ, VM_SHARED, VM_WRITE } from './flags.js';
 import { err, pageAlign, protToVm } from './internal.js';
+import type { LinuxSpace } from './machine.js';
 import type { MmStruct } from './mm.js';
+import { PTE_FILE, PTE_SHMEM } from './pte.js';
+import { call, num } from './syscall-args.js';
 import { splitVma, vmaMerge, type VmArea } from './vma.js';
 
 /** do_mprotect_pkey: 0, or throws the errno (areas changed before a hole stay changed, as in Linux). */
@@ -68,4 +73,50 @@ function mprotectFixup(mm: MmStruct, v: VmArea, s: number, e: number, newFlags: 
   piece.flags = newFlags;
   // Accounting follows the new flags (private writable memory is charged).
   vmaMerge(mm, piece);
+}
+
+// ---- the system call and change_protection: the PTEs follow the areas ----------------------------
+
+/** mprotect(2): the areas change (doMprotect), then their PTEs (change_protection) and the TLBs. */
+export function sysMprotect(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallArg[]): number {
+  return call(ctx, () => {
+    const [start, len, prot] = [num(a[0]), num(a[1]), num(a[2])];
+    const s = ctx.process.space;
+    const end = start + pageAlign(len);
+    try {
+      return s.mm.mprotect(start, len, prot);
+    } finally {
+      // Even when the call fails part-way (ENOMEM at a hole), the areas it did change must
+      // have their PTEs follow, or a page would stay writable under a read-only area.
+      if (start % PAGE_SIZE === 0 && end > start) {
+        changeProtection(ctx.kernel, s, start, end);
+        ctx.kernel.mmu.shootdown(ctx.thread.cpu, ctx.kernel.asidOf(ctx.process), start, end - start);
+      }
+    }
+  });
+}
+
+/**
+ * change_protection (mm/mprotect.c change_pte_range): every present PTE in [start, end) takes its
+ * area's new protection. Write permission is only kept where no fault is needed to grant it:
+ * shmem pages of a shared writable area (no write-notify), and, with MM_CP_TRY_CHANGE_WRITABLE,
+ * private anonymous pages this mapping alone holds (can_change_pte_writable). The zero page,
+ * page-cache pages and pages shared with others stay read-only, so their next write faults.
+ */
+export function changeProtection(k: Kernel<LinuxSpace>, s: LinuxSpace, start: number, end: number): void {
+  const frames = k.mmu.frames;
+  for (const v of s.mm.vmas.overlapping(start, end)) {
+    const lo = Math.max(v.start, start);
+    const hi = Math.min(v.end, end);
+    const exec = (v.flags & VM_EXEC) !== 0;
+    s.pt.protect(lo, hi - lo, exec ? 0 : PTE_NX, PTE_WRITE | (exec ? PTE_NX : 0));
+    if ((v.flags & VM_WRITE) === 0) continue;
+    const upgrade: number[] = [];
+    s.pt.forEachLeaf(lo, hi - lo, (va, frame, _size, flags) => {
+      const shmemShared = (v.flags & VM_SHARED) !== 0 && (flags & PTE_SHMEM) !== 0;
+      const exclusiveAnon = (v.flags & VM_SHARED) === 0 && (flags & (PTE_SHMEM | PTE_FILE)) === 0 && frame !== s.zeroFrame && frames.refcount[frame] === 1;
+      if (shmemShared || exclusiveAnon) upgrade.push(va);
+    });
+    for (const va of upgrade) s.pt.updateFlags(va, PTE_WRITE, 0);
+  }
 }

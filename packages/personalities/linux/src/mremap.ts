@@ -3,12 +3,18 @@
  * (vma_expandable), otherwise move with MREMAP_MAYMOVE (move_vma) or to `newAddr` with
  * MREMAP_FIXED (mremap_to). MREMAP_DONTUNMAP (5.7+; any area but VM_DONTEXPAND/VM_PFNMAP since
  * 5.13) moves the pages to a new area of the same size and leaves the old area mapped and empty,
- * `newAddr` then being a hint.
+ * `newAddr` then being a hint. The system call moves the PTEs and swap entries with the area
+ * (move_page_tables).
  */
+import type { SyscallArg, SyscallContext } from '@polykernel/kernel';
 import { MAP_SHARED, MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE, PAGE_SIZE, VM_ACCOUNT, VM_DONTEXPAND, VM_MAYSHARE, VM_PFNMAP, VM_SHARED } from './flags.js';
 import { err, pageAlign } from './internal.js';
+import { machineOf, type LinuxSpace } from './machine.js';
+import { zap } from './memory.js';
 import type { MmStruct } from './mm.js';
 import { getUnmappedArea } from './mmap.js';
+import { releaseUnmapped, shmemIn } from './shmem.js';
+import { call, num } from './syscall-args.js';
 import { unmapRange, VmArea, vmaMerge } from './vma.js';
 
 /** mremap(2)'s area work: returns the area's new address. */
@@ -102,4 +108,34 @@ function moveVma(mm: MmStruct, vma: VmArea, addr: number, oldLen: number, newLen
   else if (vma.start === addr && vma.end === addr + oldLen) vma.anonVma = 0; // unlink_anon_vmas: its pages went with the move
   vmaMerge(mm, moved);
   return to;
+}
+
+// ---- the system call: the pages move with the area (move_page_tables) ---------------------------
+
+/** mremap(2): the areas move or resize (doMremap), the PTEs and swap entries of what survives move along. */
+export function sysMremap(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallArg[]): number {
+  return call(ctx, () => {
+    const [addr, oldLen, newLen, flags, newAddr] = [num(a[0]), pageAlign(num(a[1])), pageAlign(num(a[2])), num(a[3]), num(a[4] ?? 0)];
+    const m = machineOf(ctx.kernel);
+    const s = ctx.process.space;
+    // Keep the PTEs of the part that survives, to move them (move_page_tables).
+    const keep: [number, number, number][] = [];
+    s.pt.forEachLeaf(addr, Math.min(oldLen, newLen), (va, frame, _size, fl) => keep.push([va - addr, frame, fl]));
+    const keepSwap = [...s.swap].filter(([va]) => va >= addr && va < addr + Math.min(oldLen, newLen)).map(([va, slot]) => [va - addr, slot] as const);
+    const files = shmemIn(m, s, addr, addr + oldLen).concat(shmemIn(m, s, newAddr, newAddr + newLen));
+    const r = s.mm.mremap(addr, num(a[1]), num(a[2]), flags, newAddr);
+    const k = ctx.kernel;
+    if (oldLen > newLen) zap(m, ctx.process, ctx.thread.cpu, addr + newLen, addr + oldLen);
+    if (r !== addr) {
+      s.pt.unmap(addr, Math.min(oldLen, newLen));
+      k.mmu.shootdown(ctx.thread.cpu, k.asidOf(ctx.process), addr, Math.min(oldLen, newLen));
+      zap(m, ctx.process, ctx.thread.cpu, r, r + newLen); // what MREMAP_FIXED replaced
+      for (const [off, frame, fl] of keep) s.pt.map(r + off, frame, PAGE_SIZE, fl);
+      // The swap entries move with their PTEs (move_ptes moves non-present entries too).
+      for (const [off] of keepSwap) s.swap.delete(addr + off);
+      for (const [off, slot] of keepSwap) s.swap.set(r + off, slot);
+    }
+    releaseUnmapped(m, s, files);
+    return r;
+  });
 }

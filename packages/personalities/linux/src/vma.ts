@@ -82,6 +82,7 @@ function mergeable(a: VmArea, b: VmArea): boolean {
   return a.anonVma === 0 || b.anonVma === 0 || a.anonVma === b.anonVma;
 }
 
+/** The area covering both neighbours, keeping the anon_vma one of them has. */
 function join(a: VmArea, b: VmArea): VmArea {
   const j = a.slice(a.start, b.end);
   if (j.anonVma === 0) j.anonVma = b.anonVma;

@@ -1,0 +1,87 @@
+/**
+ * mm/filemap.c: the page cache — one per machine, each file's page index → frame, filled from the
+ * file's bytes on first use (filemap_get_folio / __filemap_add_folio) — and filemap_fault, with
+ * mm/memory.c's do_cow_fault for a private write. Files are found once per inode (fs/inode.c iget).
+ */
+import type { FaultResolution, OpenFile } from '@polykernel/kernel';
+import { NO_FRAME, PTE_WRITE } from '@polykernel/mmu';
+import type { FsFile } from './exec.js';
+import { PAGE_SIZE, VM_SHARED, VM_WRITE } from './flags.js';
+import type { LinuxMachine, LinuxSpace } from './machine.js';
+import { OOM, RESOLVED } from './memory.js';
+import { allocPage } from './page_alloc.js';
+import { PTE_FILE } from './pte.js';
+import type { VmArea, VmFile } from './vma.js';
+
+/** The VmFile of a file from the file system: one per dev:ino (iget5_locked), so one page cache per inode. */
+export function execFileOf(m: LinuxMachine, f: FsFile): VmFile {
+  const key = `${f.dev[0]}:${f.dev[1]}:${f.ino}`;
+  let v = m.inodes.get(key);
+  if (v === undefined) m.inodes.set(key, (v = { path: f.path, dev: f.dev, ino: f.ino, bytes: f.bytes }));
+  return v;
+}
+
+/** The VmFile behind an open file (file->f_mapping): by inode, else one per byte array with a fresh inode number. */
+export function vmFileOf(m: LinuxMachine, f: OpenFile): VmFile {
+  // A file from the file system: one VmFile (one page cache) per inode, shared with exec's.
+  if (f.dev !== undefined && f.ino !== undefined) return execFileOf(m, { path: f.path, bytes: f.bytes, dev: f.dev, ino: f.ino, mode: 0o100644 });
+  let v = m.vmFiles.get(f.bytes);
+  if (v === undefined) {
+    v = { path: f.path, dev: [0, 0], ino: m.nextIno++, bytes: f.bytes };
+    m.vmFiles.set(f.bytes, v);
+  }
+  return v;
+}
+
+/**
+ * The page at `index` of a file's page cache (`caches`: the machine's page cache or its shmem
+ * files' pages), created on first use: zeroed, then filled from `bytes` when given (content-less
+ * machines keep no bytes, so it is only accounted for). The cache holds one reference of its own.
+ * NO_FRAME when memory is out.
+ */
+export function cachedPage(m: LinuxMachine, caches: Map<VmFile, Map<number, number>>, file: VmFile, index: number, bytes?: Uint8Array): number {
+  let cache = caches.get(file);
+  if (cache === undefined) caches.set(file, (cache = new Map<number, number>()));
+  let frame = cache.get(index);
+  if (frame !== undefined) return frame;
+  const frames = m.kernel.mmu.frames;
+  frame = allocPage(m, true);
+  if (frame === NO_FRAME) return NO_FRAME;
+  if (bytes !== undefined && frames.contentsEnabled) frames.write(frame * PAGE_SIZE, bytes.subarray(index * PAGE_SIZE, Math.min(bytes.length, (index + 1) * PAGE_SIZE)));
+  cache.set(index, frame);
+  return frame;
+}
+
+/**
+ * A regular file's page (filemap_fault): from the page cache; past the end of the file it is
+ * SIGBUS. Shared areas map the cache page itself (a write there is the file's new content, seen
+ * by every mapping); private areas map it read-only, and a private write copies it at once
+ * (do_cow_fault), the copy being anonymous.
+ */
+export function fileFault(m: LinuxMachine, s: LinuxSpace, v: VmArea, page: number, base: number, write: boolean): FaultResolution {
+  const k = m.kernel;
+  const file = v.file!;
+  const bytes = file.bytes!;
+  const index = v.pgoff + (page - v.start) / PAGE_SIZE;
+  if (index * PAGE_SIZE >= bytes.length) return { kind: 'signal', signal: 'SIGBUS', code: 'BUS_ADRERR' };
+  const frame = cachedPage(m, m.pageCache, file, index, bytes);
+  if (frame === NO_FRAME) return OOM;
+  const frames = k.mmu.frames;
+  const shared = (v.flags & VM_SHARED) !== 0;
+  if (!shared && write) {
+    // do_cow_fault: the copy is an anonymous page, so the area needs its anon_vma (anon_vma_prepare).
+    s.mm.prepareAnon(v);
+    const copy = allocPage(m, false);
+    if (copy === NO_FRAME) return OOM;
+    frames.copyFrame(frame, copy);
+    s.pt.map(page, copy, PAGE_SIZE, base | PTE_WRITE);
+    s.rss.anon++;
+    k.metrics.faults.cow++;
+    return RESOLVED.cow;
+  }
+  frames.ref(frame);
+  s.pt.map(page, frame, PAGE_SIZE, base | PTE_FILE | (shared && (v.flags & VM_WRITE) !== 0 ? PTE_WRITE : 0));
+  s.rss.file++;
+  k.metrics.faults.file++;
+  return RESOLVED.file;
+}

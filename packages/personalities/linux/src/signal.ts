@@ -1,0 +1,113 @@
+/**
+ * kernel/signal.c: kill(2) (kill_something_info: one pid, or -1 for every process the caller may
+ * signal; check_kill_permission), rt_sigaction(2) (do_sigaction on the shared sighand_struct), and
+ * delivery: an ignored signal is dropped, a caught one counted (no user code runs), otherwise the
+ * default action — terminate through the core, or stop/continue the task.
+ */
+import type { Process, SyscallArg, SyscallContext, Thread } from '@polykernel/kernel';
+import { wakeWaiters } from './exit.js';
+import { machineOf, type LinuxMachine, type LinuxSpace } from './machine.js';
+import { num } from './syscall-args.js';
+import { defaultAction, SIG_DFL, SIG_IGN, SIGNAL_NAMES, SIGNALS, TASK } from './tasks.js';
+
+/** kill(2) (kill_something_info): one process, or -1 for all the caller may signal (not init, not itself). */
+export function sysKill(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallArg[]): number {
+  const [pid, sigNum] = [num(a[0]), num(a[1])];
+  const k = ctx.kernel;
+  if (!Number.isInteger(sigNum) || sigNum < 0 || sigNum > 64) return ctx.fail('EINVAL', `signal ${sigNum}`);
+  const sig = SIGNAL_NAMES[sigNum];
+  if (sigNum !== 0 && sig === undefined) return ctx.fail('EINVAL', `signal ${sigNum} is not modelled (real-time signals)`);
+  const me = ctx.process.creds;
+  const allowed = (t: Process<LinuxSpace>): boolean => me.euid === 0 || me.uid === t.creds.uid || me.euid === t.creds.uid;
+  let targets: Process<LinuxSpace>[];
+  if (pid > 0) {
+    const t = k.processes.get(pid);
+    if (t === undefined) return ctx.fail('ESRCH', `no process ${pid}`);
+    targets = [t];
+  } else if (pid === -1) {
+    targets = [...k.processes.values()].filter((t) => t !== k.init && t !== ctx.process);
+    if (targets.length === 0) return ctx.fail('ESRCH', 'no process to signal');
+  } else return ctx.fail('ESRCH', 'process groups are not modelled');
+  const permitted = targets.filter(allowed);
+  if (permitted.length === 0) return ctx.fail('EPERM', 'not permitted to signal that process');
+  const m = machineOf(k);
+  if (sig !== undefined) for (const t of permitted) sendSignal(m, t, sig);
+  return 0;
+}
+
+/**
+ * rt_sigaction(sig, act, oact, sigsetsize). Simplified: `act` is the sa_handler value itself
+ * (0 SIG_DFL, 1 SIG_IGN, else a handler's address), not a pointer to struct sigaction; the
+ * previous one is the return value's business only through oact, which is not written.
+ */
+export function sysRtSigaction(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallArg[]): number {
+  const [sig, act, size] = [num(a[0]), num(a[1]), num(a[3] ?? 8)];
+  if (size !== 8) return ctx.fail('EINVAL', 'sigsetsize must be 8');
+  if (!Number.isInteger(sig) || sig < 1 || sig > 64) return ctx.fail('EINVAL', `signal ${sig}`);
+  if (sig === SIGNALS.SIGKILL || sig === SIGNALS.SIGSTOP) return ctx.fail('EINVAL', 'SIGKILL and SIGSTOP cannot be caught or ignored');
+  if (!Number.isSafeInteger(act) || act < 0) return ctx.fail('EFAULT', 'act');
+  const sighand = machineOf(ctx.kernel).task(ctx.thread).sighand;
+  if (act === SIG_DFL) sighand.action.delete(sig);
+  else sighand.action.set(sig, act);
+  return 0;
+}
+
+/** send_signal → the default action or the handler, for one process (group-wide, as kill sends it). */
+export function sendSignal(m: LinuxMachine, target: Process<LinuxSpace>, sig: string): void {
+  const k = m.kernel;
+  if (target.state !== 'running') return;
+  // init (SIGNAL_UNKILLABLE) gets no default-action signals from user space.
+  if (target === k.init) return;
+  const threads = target.threads;
+  const num = SIGNALS[sig]!;
+  const leader = threads[0];
+  // SIGKILL and SIGSTOP cannot be caught or ignored; SIGCONT continues a stopped process even so.
+  const handler = leader === undefined || num === SIGNALS.SIGKILL || num === SIGNALS.SIGSTOP ? SIG_DFL : (m.task(leader).sighand.action.get(num) ?? SIG_DFL);
+  if (handler !== SIG_DFL) {
+    if (num === SIGNALS.SIGCONT) continueProcess(m, target);
+    if (handler === SIG_IGN) return;
+    // A handler would run in the process; the simulation runs no user code, so it is counted.
+    m.task(leader!).signalsHandled++;
+    k.bus.probe('signal').publish({ pid: target.pid, signal: sig, code: 'handled' });
+    return;
+  }
+  const action = defaultAction(sig);
+  if (action === 'ign') return;
+  if (action === 'stop' || action === 'cont') {
+    for (const th of threads) {
+      const task = m.task(th);
+      if (action === 'stop' && task.state !== TASK.STOPPED) {
+        task.state = TASK.STOPPED;
+        task.stopSignal = SIGNALS[sig]!;
+        task.stopReported = false;
+        th.state = 'blocked';
+      } else if (action === 'cont' && task.state === TASK.STOPPED) {
+        task.state = TASK.RUNNING;
+        th.state = 'runnable';
+      }
+    }
+    if (target.parent !== null) wakeWaiters(m, target.parent);
+    return;
+  }
+  k.signal(target, sig, 'SI_USER');
+}
+
+/** SIGCONT's effect even when caught: every stopped thread runs again. */
+export function continueProcess(m: LinuxMachine, target: Process<LinuxSpace>): void {
+  for (const th of target.threads) {
+    const task = m.task(th);
+    if (task.state === TASK.STOPPED) {
+      task.state = TASK.RUNNING;
+      th.state = 'runnable';
+    }
+  }
+}
+
+/**
+ * de_thread → unshare_sighand, flush_signal_handlers (exec): the task gets a sighand of its own in
+ * which caught signals are back to SIG_DFL and ignored ones stay ignored.
+ */
+export function flushSignalHandlers(m: LinuxMachine, thread: Thread): void {
+  const t = m.task(thread);
+  t.sighand = { action: new Map([...t.sighand.action].filter(([, h]) => h === SIG_IGN)) };
+}

@@ -1,0 +1,54 @@
+/**
+ * THE system-call table of the personality: x86-64 numbers (arch/x86/entry/syscalls/syscall_64.tbl),
+ * argument names (as the SYSCALL_DEFINEn macros give them, for traces), and the handler — each in
+ * the file named after the kernel source that implements it.
+ */
+import type { SyscallContext, SyscallSpec } from '@polykernel/kernel';
+import { sysExecve } from './exec.js';
+import { sysExit, sysExitGroup, sysWait4 } from './exit.js';
+import { sysClose, sysOpenat, sysRead, sysWrite } from './files.js';
+import { sysClone, sysFork, sysVfork } from './fork.js';
+import type { LinuxSpace } from './machine.js';
+import { sysMadvise } from './madvise.js';
+import { sysBrk, sysMmap, sysMunmap } from './mmap.js';
+import { sysMprotect } from './mprotect.js';
+import { sysMremap } from './mremap.js';
+import { sysKill, sysRtSigaction } from './signal.js';
+
+/** kernel/sys.c: getpid (the thread group's id), getppid, gettid. */
+const sysGetpid = (ctx: SyscallContext<LinuxSpace>): number => ctx.process.pid;
+const sysGetppid = (ctx: SyscallContext<LinuxSpace>): number => ctx.process.ppid;
+const sysGettid = (ctx: SyscallContext<LinuxSpace>): number => ctx.thread.tid;
+
+export const LINUX_SYSCALLS: readonly SyscallSpec<LinuxSpace>[] = [
+  // mm/mmap.c, mm/mprotect.c, mm/mremap.c, mm/madvise.c
+  { name: 'mmap', number: 9, args: ['addr', 'len', 'prot', 'flags', 'fd', 'off'], handler: sysMmap },
+  { name: 'mprotect', number: 10, args: ['start', 'len', 'prot'], handler: sysMprotect },
+  { name: 'munmap', number: 11, args: ['addr', 'len'], handler: sysMunmap },
+  { name: 'brk', number: 12, args: ['brk'], handler: sysBrk },
+  { name: 'mremap', number: 25, args: ['addr', 'old_len', 'new_len', 'flags', 'new_addr'], handler: sysMremap },
+  { name: 'madvise', number: 28, args: ['start', 'len', 'advice'], handler: sysMadvise },
+  // kernel/sys.c
+  { name: 'getpid', number: 39, args: [], handler: sysGetpid },
+  // fs/exec.c
+  { name: 'execve', number: 59, args: ['filename', 'argv', 'envp'], handler: sysExecve },
+  // kernel/fork.c
+  { name: 'clone', number: 56, args: ['flags', 'newsp', 'parent_tid', 'child_tid', 'tls'], handler: sysClone },
+  { name: 'fork', number: 57, args: [], handler: sysFork },
+  { name: 'vfork', number: 58, args: [], handler: sysVfork },
+  // kernel/exit.c, kernel/signal.c
+  { name: 'exit', number: 60, args: ['error_code'], handler: sysExit },
+  { name: 'wait4', number: 61, args: ['pid', 'stat_addr', 'options', 'rusage'], handler: sysWait4 },
+  { name: 'kill', number: 62, args: ['pid', 'sig'], handler: sysKill },
+  { name: 'rt_sigaction', number: 13, args: ['sig', 'act', 'oact', 'sigsetsize'], handler: sysRtSigaction },
+  // kernel/sys.c
+  { name: 'getppid', number: 110, args: [], handler: sysGetppid },
+  { name: 'gettid', number: 186, args: [], handler: sysGettid },
+  // kernel/exit.c
+  { name: 'exit_group', number: 231, args: ['error_code'], handler: sysExitGroup },
+  // fs/read_write.c, fs/open.c
+  { name: 'read', number: 0, args: ['fd', 'buf', 'count'], handler: sysRead },
+  { name: 'write', number: 1, args: ['fd', 'buf', 'count'], handler: sysWrite },
+  { name: 'close', number: 3, args: ['fd'], handler: sysClose },
+  { name: 'openat', number: 257, args: ['dfd', 'filename', 'flags', 'mode'], handler: sysOpenat },
+];
