@@ -2,7 +2,7 @@ import { Kernel } from '@polykernel/kernel';
 import { ACCESS_READ, ACCESS_WRITE } from '@polykernel/mmu';
 import { describe, expect, it } from 'vitest';
 import { MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE } from './flags.js';
-import { vmFlagsLine } from './maps.js';
+import { vmFlagsLine } from './proc/maps.js';
 import { linuxPersonality, type LinuxSpace } from './personality.js';
 
 const P = 4096;

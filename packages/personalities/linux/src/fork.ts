@@ -10,7 +10,7 @@ import { PROCESS_COSTS } from './costs.js';
 import { PAGE_SIZE, VM_ACCOUNT, VM_DONTCOPY, VM_MAYWRITE, VM_MIXEDMAP, VM_PFNMAP, VM_SHARED } from './flags.js';
 import { err } from './internal.js';
 import { machineOf, type LinuxMachine, type LinuxSpace } from './machine.js';
-import { mapsLine } from './maps.js';
+import { mapsLine } from './proc/maps.js';
 import type { MmStruct } from './mm.js';
 import { exitMmap } from './mmap.js';
 import { relieve } from './page_alloc.js';

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { VmCommit } from './commit.js';
 import { MAP_GROWSDOWN, MAP_NORESERVE, VM_ACCOUNT, MREMAP_FIXED, MREMAP_MAYMOVE, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, PAGE_SIZE, PROT_READ, PROT_WRITE, VM_EXEC, VM_READ, VM_WRITE } from './flags.js';
-import { parseVmFlags, procMaps, vmFlagsLine } from './maps.js';
+import { parseVmFlags, procMaps, vmFlagsLine } from './proc/maps.js';
 import { MmStruct } from './mm.js';
 
 const P = PAGE_SIZE;

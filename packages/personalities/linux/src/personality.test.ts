@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_GROWSDOWN, MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE, VM_WRITE } from './flags.js';
 import { linuxPersonality, type LinuxSpace } from './personality.js';
-import { procStatusMemory } from './status.js';
+import { procStatusMemory } from './proc/status.js';
 
 const P = 4096;
 const RW = PROT_READ | PROT_WRITE;

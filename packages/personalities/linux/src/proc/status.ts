@@ -1,14 +1,15 @@
 /**
- * The memory lines of /proc/<pid>/status (fs/proc/task_mmu.c task_mem), byte for byte: each value
+ * /proc/<pid>/status (fs/proc/array.c proc_pid_status), and its memory lines (fs/proc/task_mmu.c
+ * task_mem), byte for byte: each value
  * in kB, right-aligned in 8 columns after a tab. VmPeak and VmHWM are the high-water marks of
  * total_vm and rss, taken before unmaps as update_hiwater_vm/update_hiwater_rss do; VmPTE counts
  * page-table pages below the top level (mm_pgtables_bytes excludes the PGD).
  */
 import { pageDown, pageUp } from '@polykernel/core';
-import { PAGE_SIZE } from './flags.js';
+import { PAGE_SIZE } from '../flags.js';
 import type { Process } from '@polykernel/kernel';
-import type { LinuxSpace } from './personality.js';
-import { SIG_DFL, SIG_IGN, sigMask, type LinuxTask } from './tasks.js';
+import type { LinuxSpace } from '../machine.js';
+import { SIG_DFL, SIG_IGN, sigMask, type LinuxTask } from '../tasks.js';
 
 const KB = PAGE_SIZE / 1024;
 

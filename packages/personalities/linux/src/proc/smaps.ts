@@ -12,14 +12,13 @@
  * "madvise" policy; nothing here sets VM_HUGEPAGE yet), hugetlb, mlock.
  */
 import type { Kernel, Process } from '@polykernel/kernel';
-import { PTE_ACCESSED, PTE_DIRTY, PTE_SW2, PTE_SW3 } from '@polykernel/mmu';
-import { PAGE_SIZE, VM_HUGEPAGE } from './flags.js';
+import { PTE_ACCESSED, PTE_DIRTY } from '@polykernel/mmu';
+import { PAGE_SIZE, VM_HUGEPAGE } from '../flags.js';
+import { PTE_FILE, PTE_SHMEM } from '../pte.js';
 import { mapsLine, vmFlagsLine } from './maps.js';
-import type { LinuxSpace } from './personality.js';
-import type { VmArea } from './vma.js';
+import type { LinuxSpace } from '../machine.js';
+import type { VmArea } from '../vma.js';
 
-const PTE_SHMEM = PTE_SW2;
-const PTE_FILE = PTE_SW3;
 const PSS_SHIFT = 4096; // 2^12, as a multiplier: Pss is summed in 1/4096ths of a byte
 
 interface SmapsCounts {

@@ -5,9 +5,9 @@
  * [start_brk, brk).
  */
 import { hexPad } from '@polykernel/core';
-import { VM_EXEC, VM_FLAG_MNEMONICS, VM_MAYSHARE, VM_READ, VM_WRITE } from './flags.js';
-import type { MmStruct } from './mm.js';
-import type { VmArea } from './vma.js';
+import { VM_EXEC, VM_FLAG_MNEMONICS, VM_MAYSHARE, VM_READ, VM_WRITE } from '../flags.js';
+import type { MmStruct } from '../mm.js';
+import type { VmArea } from '../vma.js';
 
 
 export function mapsLine(mm: MmStruct, v: VmArea): string {
