@@ -16,7 +16,7 @@ export type TrapKind = (typeof TRAP_KINDS)[number];
  * swapIn, stackGrowth, protection (resolved by a protection change), segv (unresolvable).
  */
 export const FAULT_KINDS = [
-  'zeroFill', 'zeroPage', 'cow', 'cowReuse', 'file', 'swapIn', 'stackGrowth', 'protection', 'segv',
+  'zeroFill', 'zeroPage', 'cow', 'cowReuse', 'file', 'swapIn', 'stackGrowth', 'protection', 'segv', 'guard', 'soft', 'prefault', 'promotion', 'demotion',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -42,6 +42,9 @@ export interface MetricsData {
   metadataBytes: number;
   /** Simulated cycles elapsed. */
   cycles: number;
+  processesCreated: number;
+  contextSwitches: number;
+  bytesCopiedCrossProcess: number;
 }
 
 function zeroRecord<K extends string>(keys: readonly K[]): Record<K, number> {
@@ -66,6 +69,9 @@ export class Metrics implements MetricsData {
   indexNodesVisited = 0;
   metadataBytes = 0;
   cycles = 0;
+  processesCreated = 0;
+  contextSwitches = 0;
+  bytesCopiedCrossProcess = 0;
 
   /** A deep copy as plain data. */
   snapshot(): MetricsData {
@@ -84,6 +90,9 @@ export class Metrics implements MetricsData {
       indexNodesVisited: this.indexNodesVisited,
       metadataBytes: this.metadataBytes,
       cycles: this.cycles,
+      processesCreated: this.processesCreated,
+      contextSwitches: this.contextSwitches,
+      bytesCopiedCrossProcess: this.bytesCopiedCrossProcess,
     };
   }
 
@@ -114,7 +123,7 @@ export class Metrics implements MetricsData {
 type NumericKey = Exclude<keyof MetricsData, 'traps' | 'faults'>;
 const NUMERIC_KEYS: readonly NumericKey[] = [
   'syscalls', 'tlbHits', 'tlbMisses', 'tlbFlushes', 'tlbShootdowns', 'walkRefs', 'pagesZeroed',
-  'pagesPrezeroed', 'pagesCopied', 'indexNodesVisited', 'metadataBytes', 'cycles',
+  'pagesPrezeroed', 'pagesCopied', 'indexNodesVisited', 'metadataBytes', 'cycles', 'processesCreated', 'contextSwitches', 'bytesCopiedCrossProcess',
 ];
 
 /** after - before, field by field (what one operation or phase cost). */
