@@ -15,6 +15,8 @@ export { PolykernelError, KernelError, Win32Error, FormatError, RangeCheckError 
 export { Rng } from './rng.js';
 export { Probe, ProbeBus, Aggregation, quantizeBucket } from './probes.js';
 export type { EventMap, Listener, AggregatingFunction, AggregationSpec, AggregationRow } from './probes.js';
-export { Metrics, CycleClock, metricsDelta, addMetrics, TRAP_KINDS, FAULT_KINDS } from './metrics.js';
-export type { MetricsData, TrapKind, FaultKind, TrapCounts, FaultCounts } from './metrics.js';
+export {
+  Metrics, CycleClock, metricsDelta, addMetrics, TRAP_KINDS, FAULT_KINDS, COUNTER_KEYS, GAUGE_KEYS, NUMERIC_KEYS,
+} from './metrics.js';
+export type { MetricsData, TrapKind, FaultKind, TrapCounts, FaultCounts, CounterKey, GaugeKey } from './metrics.js';
 export { ByteReader } from './reader.js';
