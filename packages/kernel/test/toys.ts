@@ -6,6 +6,7 @@
  * NTSTATUS under Win32 library calls with LastError, guard pages whose exception a handler
  * continues, suspended creation, cross-process allocation and writes).
  */
+import { NTSTATUS, ntStatusToWin32Error, win32ErrorName } from '@polykernel/core';
 import { ACCESS_WRITE, MAP_OK, PTE_NX, PTE_USER, PTE_WRITE, type PageTable } from '@polykernel/mmu';
 import type { VmObject } from '@polykernel/vm';
 import type { FaultResolution, Personality, SyscallArg, SyscallContext, SyscallSpec } from '../src/contract.js';
@@ -189,9 +190,11 @@ export function toyWin(): Personality<ToySpace, ToyMachine> {
     ({ name, number, args, table: 'nt', kind: 'trap', errors: 'ntstatus', failureValue: (n) => n, handler });
   const win32 = (name: string, args: string[], handler: SyscallSpec<ToySpace, ToyMachine>['handler'], failure = 0): SyscallSpec<ToySpace, ToyMachine> =>
     ({ name, number: -1, args, table: 'kernel32', kind: 'library', errors: 'win32', failureValue: () => failure, handler });
-  /** RtlNtStatusToDosError for the statuses the toy returns. */
-  const dosError = (status: string | null): string =>
-    ({ STATUS_NO_MEMORY: 'ERROR_NOT_ENOUGH_MEMORY', STATUS_INVALID_HANDLE: 'ERROR_INVALID_HANDLE', STATUS_PARTIAL_COPY: 'ERROR_PARTIAL_COPY', STATUS_INVALID_PARAMETER: 'ERROR_INVALID_PARAMETER' } as Record<string, string>)[status ?? ''] ?? 'ERROR_INVALID_PARAMETER';
+  /** RtlNtStatusToDosError, from core's table. */
+  const dosError = (status: string | null): string => {
+    const code = ntStatusToWin32Error((NTSTATUS as Record<string, number>)[status ?? ''] ?? 0);
+    return (code !== undefined ? win32ErrorName(code) : undefined) ?? 'ERROR_INVALID_PARAMETER'; // every status the toy returns is in the table
+  };
   const syscalls: SyscallSpec<ToySpace, ToyMachine>[] = [
     nt('NtAllocateVirtualMemory', 0x18, ['ProcessHandle', 'BaseAddress', 'RegionSize', 'AllocationType', 'Protect'], (ctx, a) => {
       const p = target(ctx, num(a[0]));
