@@ -6,12 +6,11 @@
  */
 import { lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LinuxErrnoName } from '@polykernel/core';
-import type { FileLookup, FsFile } from '@polykernel/linux';
+import type { FileLookup, FileLookupError, FsFile } from '@polykernel/kernel';
 
 const MAXSYMLINKS = 40;
 
-export type Resolved = { path: string } | { errno: LinuxErrnoName };
+export type Resolved = { path: string } | { errno: FileLookupError };
 
 /** Resolve `path` inside `root`: the resolved absolute path (relative to root), or the errno of the lookup. */
 export function resolveIn(root: string, path: string): Resolved {

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { ACCESS_READ, ACCESS_WRITE, MAP_OK, PTE_NX, PTE_USER, PTE_WRITE, type PageTable } from '@polykernel/mmu';
 import type { VmObject } from '@polykernel/vm';
 import type { Personality } from './contract.js';
+import { linuxIds } from './ids.js';
 import { Kernel } from './kernel.js';
 
 interface ToySpace {
@@ -25,6 +26,11 @@ function toy(errorSpace: 'freebsd' | 'win32' = 'freebsd', profile = 'x86-64'): P
     failureValue: () => (errorSpace === 'win32' ? 0 : -1),
     signals: { SIGSEGV: 11, SIGBUS: 10, SIGKILL: 9 },
     waitStatus: (code, signal) => (signal !== null ? ({ SIGSEGV: 11, SIGBUS: 10, SIGKILL: 9 } as Record<string, number>)[signal]! : (code ?? 0) * 256),
+    processModel: { bootComm: 'init', adoptsOrphans: true, bootReaps: true, lifetime: 'wait' },
+    ids: (k) => linuxIds(k.options.pidMax),
+    attach: () => undefined,
+    views: [],
+    metricsFilled: [],
     syscalls: [
       { name: 'getpid', number: 20, args: [], handler: (ctx) => ctx.process.pid },
       { name: 'half', number: 21, args: ['n'], handler: (ctx, [n]) => (typeof n === 'number' && n % 2 === 0 ? n / 2 : ctx.fail(errorSpace === 'win32' ? 'ERROR_INVALID_PARAMETER' : 'EINVAL')) },
@@ -35,8 +41,8 @@ function toy(errorSpace: 'freebsd' | 'win32' = 'freebsd', profile = 'x86-64'): P
       k.vm.deallocate(p.space.heap);
     },
     pageTableOf: (s) => s.pt,
-    handleFault: (k, thread, f) => {
-      const s = (thread.process as import('./process.js').Process<ToySpace>).space;
+    handleFault: (k, _thread, f) => {
+      const s = (f.process as import('./process.js').Process<ToySpace>).space;
       const page = Math.floor((f.va - HEAP) / 4096);
       if (f.va < HEAP || page >= HEAP_PAGES || f.reason !== 'not-present') return { kind: 'signal', signal: 'SIGSEGV', code: 'SEGV_MAPERR' };
       const frame = k.vm.fault(s.heap, page, f.access === ACCESS_WRITE);
@@ -60,7 +66,7 @@ describe('processes', () => {
     expect(b.parent).toBe(k.init);
     expect(k.reap(a)).toBe(768);
     expect(k.processes.has(2)).toBe(false);
-    expect(k.pids.inUse).toBe(2);
+    expect(k.ids.inUse).toBe(2);
   });
 });
 

@@ -78,7 +78,7 @@ export interface MachineProfile {
 /**
  * x86-64, modelled on Intel Skylake's TLBs (split L1 dTLB/iTLB per page size, unified 12-way
  * STLB for 4K+2M), 4-level paging, PCID 12 bits. Costs calibrated on the development host (an AMD
- * Zen 4 KVM guest, ../shared/brief/host-costs.md) at a nominal 3 GHz: an STLB hit adds ≈ 2 ns,
+ * Zen 4 KVM guest, docs/host-costs.md) at a nominal 3 GHz: an STLB hit adds ≈ 2 ns,
  * zeroing 4 KiB ≈ 0.3 µs, copying ≈ 0.45 µs, a syscall round trip ≈ 140 ns.
  */
 const x86_64: MachineProfile = {

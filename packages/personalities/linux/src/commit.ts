@@ -4,6 +4,7 @@
  * it holds Committed_AS and the sysctls vm.overcommit_memory, _ratio, _kbytes and the admin/user
  * reserves. Counts are in pages.
  */
+import type { Metrics } from '@polykernel/core';
 import { PAGE_SIZE } from './flags.js';
 
 /** vm.overcommit_memory: 0 heuristic (OVERCOMMIT_GUESS), 1 always, 2 never (strict). */
@@ -17,6 +18,8 @@ export interface CommitOptions {
   swapPages?: number;
   /** Pages reserved for huge pages (hugetlb_total_pages), excluded from the limit. */
   hugetlbPages?: number;
+  /** Where the Committed_AS high-water mark goes (metrics.peakCommit). */
+  metrics?: Metrics;
   /** vm.overcommit_ratio, percent of RAM counted towards CommitLimit in mode 2; default 50. */
   ratio?: number;
   /** vm.overcommit_kbytes: when non-zero, replaces the ratio. */
@@ -34,6 +37,7 @@ export class VmCommit {
   readonly totalRamPages: number;
   readonly swapPages: number;
   readonly hugetlbPages: number;
+  private readonly metrics: Metrics | undefined;
   ratio: number;
   kbytes: number;
   adminReserveKbytes: number;
@@ -46,6 +50,7 @@ export class VmCommit {
     this.totalRamPages = opts.totalRamPages ?? (8 * 1024 * 1024 * 1024) / PAGE_SIZE;
     this.swapPages = opts.swapPages ?? 0;
     this.hugetlbPages = opts.hugetlbPages ?? 0;
+    this.metrics = opts.metrics;
     this.ratio = opts.ratio ?? 50;
     this.kbytes = opts.kbytes ?? 0;
     const ramKb = this.totalRamPages * KB_PER_PAGE;
@@ -68,18 +73,22 @@ export class VmCommit {
    */
   charge(pages: number, totalVmPages: number, capSysAdmin = false): boolean {
     this.committed += pages;
-    if (this.mode === 1) return true;
-    if (this.mode === 0) {
-      // OVERCOMMIT_GUESS refuses only a single request larger than RAM plus swap.
-      if (pages <= this.totalRamPages + this.swapPages) return true;
-    } else {
-      let allowed = this.limitPages();
-      if (!capSysAdmin) allowed -= Math.floor(this.adminReserveKbytes / KB_PER_PAGE);
-      allowed -= Math.min(Math.floor(totalVmPages / 32), Math.floor(this.userReserveKbytes / KB_PER_PAGE));
-      if (Math.max(this.committed, 0) < allowed) return true;
+    if (this.allowed(pages, totalVmPages, capSysAdmin)) {
+      this.metrics?.noteCommit(this.committed);
+      return true;
     }
     this.committed -= pages;
     return false;
+  }
+
+  private allowed(pages: number, totalVmPages: number, capSysAdmin: boolean): boolean {
+    if (this.mode === 1) return true;
+    // OVERCOMMIT_GUESS refuses only a single request larger than RAM plus swap.
+    if (this.mode === 0) return pages <= this.totalRamPages + this.swapPages;
+    let allowed = this.limitPages();
+    if (!capSysAdmin) allowed -= Math.floor(this.adminReserveKbytes / KB_PER_PAGE);
+    allowed -= Math.min(Math.floor(totalVmPages / 32), Math.floor(this.userReserveKbytes / KB_PER_PAGE));
+    return Math.max(this.committed, 0) < allowed;
   }
 
   /** vm_unacct_memory. */

@@ -16,4 +16,11 @@ export const PROCESS_COSTS = {
    * per page, not measured here — the development host has no swap).
    */
   swapPageIo: 60_000,
+  /**
+   * A signal caught by a handler that returns: setup_rt_frame (the xsave of the FPU/AVX state into
+   * the frame), the handler's entry and restore_sigcontext in rt_sigreturn — measured as a SIGSEGV
+   * round trip (fault, delivery, a handler that skips the store, rt_sigreturn) of 12.6–13.0 µs on
+   * the development host (docs/host-costs.md), less the two kernel entries the core charges.
+   */
+  signalDelivery: 37_700,
 } as const;

@@ -13,7 +13,7 @@
  * ELF_HWCAP values other than the CPU description given.
  */
 import { KernelError, type LinuxErrnoName } from '@polykernel/core';
-import type { SyscallArg, SyscallContext } from '@polykernel/kernel';
+import type { FileLookup, FsFile, SyscallArg, SyscallContext } from '@polykernel/kernel';
 import { isScript, parseShebang } from '@polykernel/loader';
 import { loadElfBinary } from './binfmt_elf.js';
 import { execFileOf } from './filemap.js';
@@ -26,18 +26,8 @@ import { stringBytes } from './stack.js';
 import { copyOut } from './uaccess.js';
 import type { VmFile } from './vma.js';
 
-/** A file as the file system hands it to exec: resolved path (as d_path prints it), bytes, identity. */
-export interface FsFile {
-  path: string;
-  bytes: Uint8Array;
-  dev: [number, number];
-  ino: number;
-  /** st_mode: file type and permission bits (exec needs a regular file with an x bit). */
-  mode: number;
-}
-
-/** The file system the personality opens files in: a path → the file, or the errno open would give. */
-export type FileLookup = (path: string) => FsFile | LinuxErrnoName;
+// Files come from the kernel's file layer (one FileLookup for every personality).
+export type { FsFile, FileLookup } from '@polykernel/kernel';
 
 /** The CPU-dependent auxv values (ELF_HWCAP, ELF_HWCAP2, AT_MINSIGSTKSZ); defaults: a Zen 4 guest. */
 export interface CpuDescription {

@@ -10,7 +10,7 @@ import { PROCESS_COSTS } from './costs.js';
 import { releaseVforkParent } from './fork.js';
 import { machineOf, type LinuxMachine, type LinuxSpace } from './machine.js';
 import { num } from './syscall-args.js';
-import { SIG_IGN, SIGNAL_NAMES, SIGNALS, TASK, validWaitOptions, WAIT } from './tasks.js';
+import { SIG_DFL, SIG_IGN, SIGNAL_NAMES, SIGNALS, TASK, validWaitOptions, WAIT } from './tasks.js';
 
 /** The value wait4 returns to a caller it put to sleep: restart the call once the thread runs again (-ERESTARTSYS). */
 export const RESTART_SYSCALL = -512;
@@ -125,7 +125,10 @@ export function onExit(k: Kernel<LinuxSpace>, p: Process<LinuxSpace>): void {
     // A parent ignoring SIGCHLD gets no signal and no zombie: the child is reaped at once
     // (do_notify_parent's autoreap), and its wait4 ends in ECHILD when no child is left.
     const autoreap = sig === SIGNALS.SIGCHLD && parentLeader !== undefined && m.task(parentLeader).sighand.action.get(sig) === SIG_IGN;
-    if (!autoreap && name !== undefined) k.bus.probe('signal').publish({ pid: p.parent.pid, signal: name, code: p.killedBy === null ? 'CLD_EXITED' : 'CLD_KILLED' });
+    const caught = parentLeader !== undefined && (m.task(parentLeader).sighand.action.get(sig) ?? SIG_DFL) !== SIG_DFL;
+    if (!autoreap && name !== undefined) {
+      k.bus.probe('signal').publish({ pid: p.parent.pid, signal: name, code: p.killedBy === null ? 'CLD_EXITED' : 'CLD_KILLED', action: caught ? 'handled' : 'ignore' });
+    }
     const parent = p.parent;
     if (autoreap) {
       for (const th of p.threads) m.task(th).exitState = TASK.EXIT_DEAD;

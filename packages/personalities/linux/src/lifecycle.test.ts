@@ -188,16 +188,16 @@ describe('clone flags', () => {
     const sib = k.syscall(t0(shell), 'clone', [CLONE.PARENT | 17, 0, 0, 0, 0]).value;
     expect(k.processes.get(sib)!.ppid).toBe(shell.ppid);
     // exit(2) from one thread leaves the process running and gives its TID back; the last one's ends it.
-    const inUse = k.pids.inUse;
+    const inUse = k.ids.inUse;
     k.syscall(shell.threads[1]!, 'exit', [0]);
     expect(shell.state).toBe('running');
     expect(shell.threads.map((t) => t.tid)).toEqual([shell.pid]);
-    expect(k.pids.inUse).toBe(inUse - 1);
+    expect(k.ids.inUse).toBe(inUse - 1);
     // A group ended by exit_group frees every thread's TID when it is reaped.
     k.syscall(t0(shell), 'clone', [flags, 0, 0, 0, 0]);
-    const before = k.pids.inUse;
+    const before = k.ids.inUse;
     k.syscall(t0(shell), 'exit_group', [0]);
-    expect(k.pids.inUse).toBe(before - 2);
+    expect(k.ids.inUse).toBe(before - 2);
   });
 });
 

@@ -6,16 +6,15 @@
  * Linux-only fields, the vDSO pages of arch/x86/entry/vdso/vma.c and drivers/char/random.c's
  * generator). One `LinuxMachine` per `Kernel`, made by `attachLinux(kernel, opts)`.
  *
- * Until the core hands each personality a per-kernel state slot (`Personality.attach`), the
- * machine of a kernel is found through `machineOf(k)` (one WeakMap, lazily filled) — the only
- * place that needs to change then. The fault path never asks it: every LinuxSpace carries its
- * machine (`space.machine`).
+ * The core keeps it as the kernel's per-machine state (`Personality.attach` → `kernel.state`);
+ * `machineOf(k)` reads it. The fault path never asks: every LinuxSpace carries its machine
+ * (`space.machine`).
  */
 import { Rng } from '@polykernel/core';
-import type { Kernel, Personality, Thread } from '@polykernel/kernel';
+import type { FileLookup, Kernel, Thread } from '@polykernel/kernel';
 import { NO_FRAME, type PageTable } from '@polykernel/mmu';
 import { VmCommit, type CommitOptions } from './commit.js';
-import { DEFAULT_CPU, type CpuDescription, type ExecImage, type FileLookup } from './exec.js';
+import { DEFAULT_CPU, type CpuDescription, type ExecImage } from './exec.js';
 import type { ForkReport } from './fork.js';
 import type { MmOptions, MmStruct } from './mm.js';
 import { newTask, type LinuxTask } from './tasks.js';
@@ -118,6 +117,7 @@ export class LinuxMachine {
       ...oc,
       totalRamPages: oc.totalRamPages ?? kernel.mmu.frames.frameCount,
       swapPages: oc.swapPages ?? kernel.vm.swap.slots,
+      metrics: kernel.metrics,
     });
   }
 
@@ -139,22 +139,14 @@ export class LinuxMachine {
   }
 }
 
-/** Make the Linux state of a kernel (what `Personality.attach` will return once the core has it). */
+/** Make the Linux state of a kernel (`Personality.attach`). */
 export function attachLinux(kernel: Kernel<LinuxSpace>, opts: Readonly<LinuxOptions> = {}): LinuxMachine {
-  const m = new LinuxMachine(kernel, opts);
-  machines.set(kernel, m);
-  return m;
+  return new LinuxMachine(kernel, opts);
 }
 
-/** A personality that carries the options its machines are made with. */
-interface WithOptions { readonly options?: Readonly<LinuxOptions> }
-
-const machines = new WeakMap<Kernel<LinuxSpace>, LinuxMachine>();
-
-/**
- * The machine of a kernel, made on first use with its personality's options. With the core's
- * attach hook this becomes `return k.state`.
- */
+/** The machine of a kernel: the state the core's `attach` made (`kernel.state`). */
 export function machineOf(k: Kernel<LinuxSpace>): LinuxMachine {
-  return machines.get(k) ?? attachLinux(k, (k.personality as Personality<LinuxSpace> & WithOptions).options ?? {});
+  const m = k.state;
+  if (!(m instanceof LinuxMachine)) throw new TypeError(`kernel of ${k.personality.name} has no LinuxMachine (not a Linux personality)`);
+  return m;
 }

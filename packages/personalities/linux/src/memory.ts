@@ -62,7 +62,8 @@ export function prepareTables(m: LinuxMachine, s: LinuxSpace, page: number): boo
  * (handle_pte_fault: vDSO, swap entry, anonymous, shmem, file).
  */
 export function resolveFault(k: Kernel<LinuxSpace>, thread: Thread, f: FaultInfo): FaultResolution {
-  const p = thread.process as Process<LinuxSpace>;
+  // The faulting mm: the thread's own, or another process's for a remote access (access_process_vm).
+  const p = f.process as Process<LinuxSpace>;
   const s = p.space;
   const m = s.machine;
   m.current = thread;
@@ -82,7 +83,7 @@ export function resolveFault(k: Kernel<LinuxSpace>, thread: Thread, f: FaultInfo
   // The MMU's walk just found no PTE for a not-present fault: no second walk to learn that again.
   const pte = f.reason === 'not-present' ? null : s.pt.lookup(page);
   // Present: the write to a read-only PTE of a writable area that access_error let through.
-  if (pte !== null) return wpPage(m, thread, v, page, pte.frame, pte.flags, base);
+  if (pte !== null) return wpPage(m, thread, p, v, page, pte.frame, pte.flags, base);
   if (!prepareTables(m, s, page)) return OOM;
   if (v.name === '[vdso]' || (v.flags & VM_PFNMAP) !== 0) return specialFault(m, s, v, page, base);
   const slot = s.swap.get(page);
@@ -115,9 +116,8 @@ export function anonFault(m: LinuxMachine, s: LinuxSpace, v: VmArea, page: numbe
  * zero page is replaced by a zeroed frame, anything else (a page-cache page, a shared page) copied,
  * and the copy is anonymous.
  */
-export function wpPage(m: LinuxMachine, thread: Thread, v: VmArea, page: number, old: number, flags: number, base: number): FaultResolution {
+export function wpPage(m: LinuxMachine, thread: Thread, p: Process<LinuxSpace>, v: VmArea, page: number, old: number, flags: number, base: number): FaultResolution {
   const k = m.kernel;
-  const p = thread.process as Process<LinuxSpace>;
   const s = p.space;
   const frames = k.mmu.frames;
   let how: 'zeroFill' | 'cowReuse' | 'cow';
@@ -199,11 +199,12 @@ export function zap(m: LinuxMachine, p: Process<LinuxSpace>, cpu: number, start:
  * memory, no page cache) is left to fault later, as __mm_populate ignores errors.
  */
 export function populate(k: Kernel<LinuxSpace>, thread: Thread, start: number, end: number): void {
-  const s = (thread.process as Process<LinuxSpace>).space;
+  const p = thread.process as Process<LinuxSpace>;
+  const s = p.space;
   for (let va = start; va < end; va += PAGE_SIZE) {
     const v = s.mm.vmas.lookup(va);
     if (v === undefined || s.pt.lookup(va) !== null) continue;
     const write = (v.flags & (VM_WRITE | VM_SHARED)) === VM_WRITE;
-    handleFault(k, thread, { va, access: write ? ACCESS_WRITE : ACCESS_READ, user: true, reason: 'not-present' });
+    handleFault(k, thread, { va, access: write ? ACCESS_WRITE : ACCESS_READ, user: true, reason: 'not-present', process: p });
   }
 }

@@ -12,6 +12,7 @@
  * Results follow the kernel's order of checks, so the errno for a bad call is the one Linux returns.
  */
 import { createIndex, type AddressSpaceIndex } from '@polykernel/vm';
+import type { Metrics } from '@polykernel/core';
 import { PAGE_SIZE, VM_ACCOUNT, VM_EXEC, VM_GROWSDOWN, VM_MAYEXEC, VM_MAYREAD, VM_MAYWRITE, VM_READ, VM_SHARED, VM_WRITE } from './flags.js';
 import { VmCommit } from './commit.js';
 import { dupMmapAreas } from './fork.js';
@@ -43,6 +44,8 @@ export interface MmOptions {
   shmemDev?: [number, number];
   /** The machine's overcommit accounting, shared by every mm on it; a private one by default. */
   commit?: VmCommit;
+  /** Where the VMA index counts the nodes it visits and the bytes it holds. */
+  metrics?: Metrics;
 }
 
 /** What a shmem file still has mapped (bytes) and what it charged (shmem_acct_size), per file. */
@@ -88,7 +91,7 @@ export class MmStruct {
   readonly shmem = new Map<VmFile, ShmemAccount>();
 
   constructor(opts: MmOptions = {}) {
-    this.vmas = createIndex<VmArea>((opts.variant ?? 'linux-6.x') === 'linux-5.15' ? 'rbtree' : 'btree');
+    this.vmas = createIndex<VmArea>((opts.variant ?? 'linux-6.x') === 'linux-5.15' ? 'rbtree' : 'btree', opts.metrics !== undefined ? { metrics: opts.metrics } : {});
     this.taskSize = opts.taskSize ?? 0x7ffffffff000;
     this.mmapMinAddr = opts.mmapMinAddr ?? 65536;
     this.maxMapCount = opts.maxMapCount ?? 65530;

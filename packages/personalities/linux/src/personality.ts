@@ -13,16 +13,18 @@
  * — and the state of each simulated machine is one LinuxMachine (machine.ts), reached through
  * machineOf(k), or space.machine on the fault path.
  */
-import type { Kernel, Personality, Process, Thread } from '@polykernel/kernel';
+import { linuxIds, type Kernel, type Personality, type Process, type Thread } from '@polykernel/kernel';
 import { onExit } from './exit.js';
 import type { ForkReport } from './fork.js';
-import { machineOf, type LinuxOptions, type LinuxSpace } from './machine.js';
+import { attachLinux, machineOf, type LinuxMachine, type LinuxOptions, type LinuxSpace } from './machine.js';
 import { handleFault } from './memory.js';
 import { exitMmap } from './mmap.js';
 import { MmStruct } from './mm.js';
 import { oomInput, outOfMemory, totalPages } from './oom_kill.js';
 import { meminfo } from './proc/meminfo.js';
 import { LINUX_SYSCALLS } from './syscalls.js';
+import { deliverSignal } from './signal.js';
+import { LINUX_METRICS, LINUX_VIEWS } from './views.js';
 import { oomBadness, oomScore, SIGNALS, type LinuxTask } from './tasks.js';
 
 export type { LinuxSpace, LinuxOptions } from './machine.js';
@@ -32,7 +34,7 @@ export { RESTART_SYSCALL } from './exit.js';
 export type { ForkArea, ForkReport } from './fork.js';
 
 /** The Linux personality: the core's contract plus the Linux-only views (tasks, dmesg, OOM scores). */
-export interface LinuxPersonality extends Personality<LinuxSpace> {
+export interface LinuxPersonality extends Personality<LinuxSpace, LinuxMachine> {
   /** The options every machine of this personality is made with. */
   readonly options: Readonly<LinuxOptions>;
   /** What the last fork's dup_mmap did, area by area. */
@@ -62,9 +64,16 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
     syscalls: LINUX_SYSCALLS,
     signals: SIGNALS,
     waitStatus: (code, signal) => (signal !== null ? (SIGNALS[signal] ?? 0) : ((code ?? 0) % 256) * 256),
+    // init (PID 1) adopts orphans (forget_original_parent → find_new_reaper) and reaps them.
+    processModel: { bootComm: 'init', adoptsOrphans: true, bootReaps: true, lifetime: 'wait' },
+    ids: (k) => linuxIds(k.options.pidMax),
+    attach: (k) => attachLinux(k, opts),
+    deliver: deliverSignal,
+    views: LINUX_VIEWS,
+    metricsFilled: LINUX_METRICS,
     createAddressSpace: (k) => {
       const m = machineOf(k);
-      const mm = new MmStruct({ ...opts.mm, variant, commit: m.commit });
+      const mm = new MmStruct({ ...opts.mm, variant, commit: m.commit, metrics: k.metrics });
       const pt = k.mmu.createPageTable();
       // The zero page is allocated after the first root table (the machine's frame numbers depend on it).
       return {

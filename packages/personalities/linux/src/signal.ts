@@ -4,7 +4,10 @@
  * delivery: an ignored signal is dropped, a caught one counted (no user code runs), otherwise the
  * default action — terminate through the core, or stop/continue the task.
  */
-import type { Process, SyscallArg, SyscallContext, Thread } from '@polykernel/kernel';
+import { pageDown } from '@polykernel/core';
+import type { Delivery, Kernel, Process, SignalInfo, SyscallArg, SyscallContext, Thread } from '@polykernel/kernel';
+import { PROCESS_COSTS } from './costs.js';
+import { PAGE_SIZE, PROT_READ, PROT_WRITE } from './flags.js';
 import { wakeWaiters } from './exit.js';
 import { machineOf, type LinuxMachine, type LinuxSpace } from './machine.js';
 import { num } from './syscall-args.js';
@@ -68,7 +71,7 @@ export function sendSignal(m: LinuxMachine, target: Process<LinuxSpace>, sig: st
     if (handler === SIG_IGN) return;
     // A handler would run in the process; the simulation runs no user code, so it is counted.
     m.task(leader!).signalsHandled++;
-    k.bus.probe('signal').publish({ pid: target.pid, signal: sig, code: 'handled' });
+    k.bus.probe('signal').publish({ pid: target.pid, signal: sig, code: 'SI_USER', action: 'handled' });
     return;
   }
   const action = defaultAction(sig);
@@ -110,4 +113,42 @@ export function continueProcess(m: LinuxMachine, target: Process<LinuxSpace>): v
 export function flushSignalHandlers(m: LinuxMachine, thread: Thread): void {
   const t = m.task(thread);
   t.sighand = { action: new Map([...t.sighand.action].filter(([, h]) => h === SIG_IGN)) };
+}
+
+/**
+ * What a caught handler does when its signal came from a fault. The simulation runs no user code,
+ * so the handler's address stands for its behaviour (a convention of this simulation, documented
+ * in the workload format): at FAULT_HANDLER.mprotect it makes the faulting page readable and
+ * writable with mprotect(2) and returns, so the access is retried (a GC write barrier, a
+ * user-space pager); any other handler address counts the fault and resumes past the access (a
+ * siglongjmp to a recovery point).
+ */
+export const FAULT_HANDLER = { continue: 0x401000, mprotect: 0x402000 } as const;
+
+/**
+ * The core's delivery hook (force_sig_fault → get_signal → handle_signal): SIG_DFL takes the
+ * default action; SIG_IGN is dropped (the core turns an ignored fault signal back into the
+ * default, as force_sig_info_to_task does); a handler runs — its frame and rt_sigreturn are
+ * charged and rt_sigreturn enters the kernel through the gate — and the thread goes on.
+ */
+export function deliverSignal(k: Kernel<LinuxSpace>, thread: Thread, info: SignalInfo): Delivery {
+  const m = machineOf(k);
+  const sig = SIGNALS[info.signal];
+  if (sig === undefined || sig === SIGNALS.SIGKILL || sig === SIGNALS.SIGSTOP) return 'default';
+  const handler = m.task(thread).sighand.action.get(sig) ?? SIG_DFL;
+  if (handler === SIG_DFL) return 'default';
+  if (handler === SIG_IGN) return 'ignore';
+  m.task(thread).signalsHandled++;
+  k.metrics.cycles += PROCESS_COSTS.signalDelivery;
+  if (info.fromFault && info.address !== null && handler === FAULT_HANDLER.mprotect) {
+    k.syscall(thread, 'mprotect', [pageDown(info.address), PAGE_SIZE, PROT_READ | PROT_WRITE]);
+  }
+  k.syscall(thread, 'rt_sigreturn');
+  if (!info.fromFault) return 'handled';
+  return handler === FAULT_HANDLER.mprotect ? 'retry' : 'skip';
+}
+
+/** rt_sigreturn(2): back from a handler (restore_sigcontext; its cost is in signalDelivery). */
+export function sysRtSigreturn(): number {
+  return 0;
 }

@@ -13,7 +13,7 @@ import { sysMadvise } from './madvise.js';
 import { sysBrk, sysMmap, sysMunmap } from './mmap.js';
 import { sysMprotect } from './mprotect.js';
 import { sysMremap } from './mremap.js';
-import { sysKill, sysRtSigaction } from './signal.js';
+import { sysKill, sysRtSigaction, sysRtSigreturn } from './signal.js';
 
 /** kernel/sys.c: getpid (the thread group's id), getppid, gettid. */
 const sysGetpid = (ctx: SyscallContext<LinuxSpace>): number => ctx.process.pid;
@@ -41,6 +41,7 @@ export const LINUX_SYSCALLS: readonly SyscallSpec<LinuxSpace>[] = [
   { name: 'wait4', number: 61, args: ['pid', 'stat_addr', 'options', 'rusage'], handler: sysWait4 },
   { name: 'kill', number: 62, args: ['pid', 'sig'], handler: sysKill },
   { name: 'rt_sigaction', number: 13, args: ['sig', 'act', 'oact', 'sigsetsize'], handler: sysRtSigaction },
+  { name: 'rt_sigreturn', number: 15, args: [], handler: sysRtSigreturn },
   // kernel/sys.c
   { name: 'getppid', number: 110, args: [], handler: sysGetppid },
   { name: 'gettid', number: 186, args: [], handler: sysGettid },

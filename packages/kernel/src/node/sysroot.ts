@@ -1,0 +1,76 @@
+/**
+ * The host's files as the simulated kernel's file system, rooted at a sysroot (default `/`).
+ * Symbolic links are followed inside the sysroot (an absolute target restarts at the sysroot, as
+ * under chroot), at most 40 of them (MAXSYMLINKS → ELOOP); the path a mapping shows is the
+ * resolved one, as the kernel's d_path prints it. Device and inode numbers are the host's.
+ */
+import { lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FileLookup, FileLookupError, FsFile } from '../files.js';
+
+const MAXSYMLINKS = 40;
+
+export type Resolved = { path: string } | { errno: FileLookupError };
+
+/** Resolve `path` inside `root`: the resolved absolute path (relative to root), or the errno of the lookup. */
+export function resolveIn(root: string, path: string): Resolved {
+  if (path === '') return { errno: 'ENOENT' };
+  let pending = path.split('/').filter((c) => c !== '' && c !== '.');
+  const done: string[] = [];
+  let links = 0;
+  while (pending.length > 0) {
+    const c = pending.shift()!;
+    if (c === '..') {
+      done.pop();
+      continue;
+    }
+    const here = join(root, ...done, c);
+    let st;
+    try {
+      st = lstatSync(here);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      return { errno: code === 'EACCES' ? 'EACCES' : code === 'ENOTDIR' ? 'ENOTDIR' : 'ENOENT' };
+    }
+    if (st.isSymbolicLink()) {
+      if (++links > MAXSYMLINKS) return { errno: 'ELOOP' };
+      const target = readlinkSync(here);
+      const parts = target.split('/').filter((x) => x !== '' && x !== '.');
+      if (target.startsWith('/')) done.length = 0;
+      pending = [...parts, ...pending];
+      continue;
+    }
+    if (pending.length > 0 && !st.isDirectory()) return { errno: 'ENOTDIR' };
+    done.push(c);
+  }
+  return { path: '/' + done.join('/') };
+}
+
+/** new_encode_dev's inverse (include/linux/kdev_t.h): major in bits 8-19, minor in 0-7 and 20-31. */
+function devNumbers(dev: bigint): [number, number] {
+  return [Number(((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn)), Number((dev & 0xffn) | ((dev >> 12n) & ~0xffn))];
+}
+
+export function sysrootLookup(sysroot = '/'): FileLookup {
+  const cache = new Map<string, FsFile>();
+  // A relative path starts at the working directory: the host's, when the sysroot is the host's /.
+  const cwd = sysroot === '/' ? process.cwd() : '/';
+  return (path) => {
+    const r = resolveIn(sysroot, path.startsWith('/') ? path : `${cwd}/${path}`);
+    if ('errno' in r) return r.errno;
+    const resolved = r.path;
+    const hit = cache.get(resolved);
+    if (hit !== undefined) return hit;
+    const real = join(sysroot, resolved);
+    try {
+      const st = statSync(real, { bigint: true });
+      // Directories and other non-regular files are opened for their mode only (exec refuses them).
+      const bytes = st.isFile() ? new Uint8Array(readFileSync(real)) : new Uint8Array(0);
+      const f: FsFile = { path: resolved, bytes, dev: devNumbers(st.dev), ino: Number(st.ino), mode: Number(st.mode) };
+      cache.set(resolved, f);
+      return f;
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code === 'EACCES' ? 'EACCES' : 'ENOENT';
+    }
+  };
+}
