@@ -4,9 +4,11 @@
  *
  * Linux: include/uapi/asm-generic/errno-base.h and errno.h (x86, arm64, riscv use these).
  * FreeBSD: sys/sys/errno.h.
+ * Cygwin: newlib's newlib/libc/include/sys/errno.h, as Cygwin builds it (its cygwin/config.h
+ * defines __LINUX_ERRNO_EXTENSIONS__, so the Linux-named extras are there too, at newlib's numbers).
  */
 
-export type ErrnoOs = 'linux' | 'freebsd';
+export type ErrnoOs = 'linux' | 'freebsd' | 'cygwin';
 
 /** Linux asm-generic numbering (subset that the simulation and its tools can produce). */
 export const LINUX_ERRNO = {
@@ -44,14 +46,45 @@ export const FREEBSD_ERRNO = {
   ENOTCAPABLE: 93, ECAPMODE: 94, ENOTRECOVERABLE: 95, EOWNERDEAD: 96, EINTEGRITY: 97,
 } as const;
 
+/**
+ * Cygwin (newlib) numbering: neither Linux's nor FreeBSD's past 34 (EDEADLK is 45, ENOSYS 88,
+ * ENOTSUP 134 and distinct from EOPNOTSUPP 95). Every errno newlib's sys/errno.h defines for
+ * Cygwin, cross-checked with the _sys_errlist in winsup/cygwin/errno.cc. ENMFILE (89) is Cygwin's
+ * own. ENOSHARE (136) and ECASECLASH (137) are left out: errno.cc marks both "no longer used".
+ * EWOULDBLOCK is an alias of EAGAIN and is not listed separately.
+ */
+export const CYGWIN_ERRNO = {
+  EPERM: 1, ENOENT: 2, ESRCH: 3, EINTR: 4, EIO: 5, ENXIO: 6, E2BIG: 7, ENOEXEC: 8, EBADF: 9,
+  ECHILD: 10, EAGAIN: 11, ENOMEM: 12, EACCES: 13, EFAULT: 14, ENOTBLK: 15, EBUSY: 16, EEXIST: 17,
+  EXDEV: 18, ENODEV: 19, ENOTDIR: 20, EISDIR: 21, EINVAL: 22, ENFILE: 23, EMFILE: 24, ENOTTY: 25,
+  ETXTBSY: 26, EFBIG: 27, ENOSPC: 28, ESPIPE: 29, EROFS: 30, EMLINK: 31, EPIPE: 32, EDOM: 33,
+  ERANGE: 34, ENOMSG: 35, EIDRM: 36, ECHRNG: 37, EL2NSYNC: 38, EL3HLT: 39, EL3RST: 40, ELNRNG: 41,
+  EUNATCH: 42, ENOCSI: 43, EL2HLT: 44, EDEADLK: 45, ENOLCK: 46, EBADE: 50, EBADR: 51, EXFULL: 52,
+  ENOANO: 53, EBADRQC: 54, EBADSLT: 55, EDEADLOCK: 56, EBFONT: 57, ENOSTR: 60, ENODATA: 61,
+  ETIME: 62, ENOSR: 63, ENONET: 64, ENOPKG: 65, EREMOTE: 66, ENOLINK: 67, EADV: 68, ESRMNT: 69,
+  ECOMM: 70, EPROTO: 71, EMULTIHOP: 74, ELBIN: 75, EDOTDOT: 76, EBADMSG: 77, EFTYPE: 79,
+  ENOTUNIQ: 80, EBADFD: 81, EREMCHG: 82, ELIBACC: 83, ELIBBAD: 84, ELIBSCN: 85, ELIBMAX: 86,
+  ELIBEXEC: 87, ENOSYS: 88, ENMFILE: 89, ENOTEMPTY: 90, ENAMETOOLONG: 91, ELOOP: 92,
+  EOPNOTSUPP: 95, EPFNOSUPPORT: 96, ECONNRESET: 104, ENOBUFS: 105, EAFNOSUPPORT: 106,
+  EPROTOTYPE: 107, ENOTSOCK: 108, ENOPROTOOPT: 109, ESHUTDOWN: 110, ECONNREFUSED: 111,
+  EADDRINUSE: 112, ECONNABORTED: 113, ENETUNREACH: 114, ENETDOWN: 115, ETIMEDOUT: 116,
+  EHOSTDOWN: 117, EHOSTUNREACH: 118, EINPROGRESS: 119, EALREADY: 120, EDESTADDRREQ: 121,
+  EMSGSIZE: 122, EPROTONOSUPPORT: 123, ESOCKTNOSUPPORT: 124, EADDRNOTAVAIL: 125, ENETRESET: 126,
+  EISCONN: 127, ENOTCONN: 128, ETOOMANYREFS: 129, EPROCLIM: 130, EUSERS: 131, EDQUOT: 132,
+  ESTALE: 133, ENOTSUP: 134, ENOMEDIUM: 135, EILSEQ: 138, EOVERFLOW: 139, ECANCELED: 140,
+  ENOTRECOVERABLE: 141, EOWNERDEAD: 142, ESTRPIPE: 143,
+} as const;
+
 export type LinuxErrnoName = keyof typeof LINUX_ERRNO;
 export type FreeBsdErrnoName = keyof typeof FREEBSD_ERRNO;
+export type CygwinErrnoName = keyof typeof CYGWIN_ERRNO;
 /** A name that exists on at least one system. */
-export type ErrnoName = LinuxErrnoName | FreeBsdErrnoName;
+export type ErrnoName = LinuxErrnoName | FreeBsdErrnoName | CygwinErrnoName;
 
 const TABLES: Record<ErrnoOs, Readonly<Record<string, number>>> = {
   linux: LINUX_ERRNO,
   freebsd: FREEBSD_ERRNO,
+  cygwin: CYGWIN_ERRNO,
 };
 
 /** The number `name` has on `os`, or undefined if that system has no such errno. */

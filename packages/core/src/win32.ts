@@ -1,6 +1,7 @@
 /**
  * Win32 error codes (winerror.h) that the Windows and Cygwin personalities return from
- * GetLastError(). Values from the Windows SDK's shared/winerror.h.
+ * GetLastError(). Values from the Windows SDK's shared/winerror.h (the ones added for the NTSTATUS
+ * mapping checked against Wine's include/winerror.h).
  */
 export const WIN32_ERRORS = {
   ERROR_SUCCESS: 0,
@@ -15,7 +16,9 @@ export const WIN32_ERRORS = {
   ERROR_OUTOFMEMORY: 14,
   ERROR_NO_MORE_FILES: 18,
   ERROR_BAD_LENGTH: 24,
+  ERROR_GEN_FAILURE: 31,
   ERROR_NOT_SUPPORTED: 50,
+  ERROR_UNEXP_NET_ERR: 59,
   ERROR_INVALID_PARAMETER: 87,
   ERROR_INSUFFICIENT_BUFFER: 122,
   ERROR_MOD_NOT_FOUND: 126,
@@ -28,9 +31,14 @@ export const WIN32_ERRORS = {
   ERROR_PARTIAL_COPY: 299,
   ERROR_INVALID_ADDRESS: 487,
   ERROR_COMMITMENT_MINIMUM: 635,
+  ERROR_IO_PENDING: 997,
   ERROR_NOACCESS: 998,
+  ERROR_SWAPERROR: 999,
+  ERROR_STACK_OVERFLOW: 1001,
   ERROR_INVALID_FLAGS: 1004,
   ERROR_DLL_INIT_FAILED: 1114,
+  ERROR_MAPPED_ALIGNMENT: 1132,
+  ERROR_NO_SYSTEM_RESOURCES: 1450,
   ERROR_WORKING_SET_QUOTA: 1453,
   ERROR_PAGEFILE_QUOTA: 1454,
   ERROR_COMMITMENT_LIMIT: 1455,

@@ -143,3 +143,17 @@ describe('page contents', () => {
     expect(ft.largestFreeOrder()).toBe(14);
   });
 });
+
+describe('peak resident gauge', () => {
+  it('metrics.peakResident is the most frames ever in use at once', () => {
+    const metrics = new Metrics();
+    const ft = new FrameTable({ frames: 1024, maxOrder: 4, metrics });
+    const a = [ft.alloc(), ft.alloc(2), ft.alloc()];
+    expect(metrics.peakResident).toBe(6);
+    for (const f of a.slice(0, 2)) ft.free(f, f === a[1] ? 2 : 0);
+    ft.alloc();
+    expect(metrics.peakResident).toBe(6);
+    ft.alloc(3);
+    expect(metrics.peakResident).toBe(2 + 8); // a[2] and the single frame, then 8 more
+  });
+});

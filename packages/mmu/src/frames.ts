@@ -187,6 +187,9 @@ export class FrameTable {
       this.flags[i] = (this.flags[i]! & FRAME_ZEROED) | FRAME_ALLOCATED;
     }
     if (zero) this.zeroBlock(f, n);
+    // Peak resident memory of the machine (every personality's gauge): frames in use now.
+    const m = this.metrics;
+    if (m !== undefined) m.noteResident(this.frameCount - this.freeFrameCount);
     return f;
   }
 

@@ -8,7 +8,7 @@ import { Metrics } from '@polykernel/core';
 import { FrameTable } from '@polykernel/mmu';
 import { describe, expect, it } from 'vitest';
 import type { VmObject } from './object.js';
-import { VmSystem } from './vmsystem.js';
+import { VM_OBJECT_BYTES, VmSystem } from './vmsystem.js';
 
 type Op =
   | { op: 'create'; pages: number; vnode: boolean }
@@ -83,6 +83,8 @@ function scenario(ops: Op[]): VmSystem {
         vm.pageout(o.n);
         break;
     }
+    // Every live object, shadows included, is kernel metadata until it is freed or absorbed.
+    expect(vm.metrics.metadataBytes).toBe(vm.liveObjects * VM_OBJECT_BYTES);
   }
   // Every lineage still reads what it wrote.
   for (const h of handles) {
@@ -90,6 +92,7 @@ function scenario(ops: Op[]): VmSystem {
   }
   for (const h of handles) vm.deallocate(h.obj);
   expect(vm.liveObjects).toBe(0);
+  expect(vm.metrics.metadataBytes).toBe(0);
   expect(frames.freeFrames).toBe(40);
   expect(vm.swap.usedSlots).toBe(0);
   expect(vm.counters.objectsCreated).toBe(vm.counters.objectsFreed);
@@ -117,6 +120,7 @@ describe('shadow chains', () => {
       vm.write(obj, 1, 0, new Uint8Array([i]));
     }
     expect(obj.chainLength).toBe(1);
+    expect(vm.metrics.metadataBytes).toBe(VM_OBJECT_BYTES); // the ten collapsed shadows gave their bytes back
     expect(vm.counters.collapses).toBe(10);
     expect(vm.counters.pagesMoved).toBeGreaterThan(0);
     expect([...Array(4).keys()].map((p) => vm.read(obj, p, 0, 1)?.[0])).toEqual([1, 9, 3, 4]);

@@ -48,6 +48,20 @@ export interface PageLookup {
   depth: number;
 }
 
+/**
+ * Kernel bytes of one VM object, counted in `metrics.metadataBytes` from creation until it is
+ * freed or absorbed by a collapse. 264 is sizeof(struct vm_object) on amd64 as FreeBSD 14 declares
+ * it (sys/vm/vm_object.h): the rwlock (32), object_list, shadow_head and shadow_list links (40),
+ * memq (16), the resident-page radix root (8), size (8), domainset_ref (16), generation,
+ * cleangeneration, ref_count, shadow_count (16), memattr/type/flags/pg_color (6, padded to 8),
+ * paging_in_progress, busy, resident_page_count (12, padded to 16), backing_object and its offset
+ * (16), pager_object_list (16), rvq (8), handle (8), the pager union (32, its device arm), cred,
+ * charge and umtx_data (24). A shadow is a VM object like any other, so each link of a shadow
+ * chain costs the same. The per-page state (vm_page structures, the radix trie's nodes) is not
+ * included: FreeBSD allocates vm_page for every physical frame at boot, whatever maps it.
+ */
+export const VM_OBJECT_BYTES = 264;
+
 const DEFAULT_COSTS: VmCosts = { fileReadPage: 30_000, fileWritePage: 30_000, swapOutPage: 60_000, swapInPage: 60_000 };
 
 export class VmSystem {
@@ -99,6 +113,7 @@ export class VmSystem {
     if (type === 'vnode' && file === null) throw new RangeError('a vnode object needs the file bytes');
     this.counters.objectsCreated++;
     this.live++;
+    this.metrics.metadataBytes += VM_OBJECT_BYTES;
     return new VmObject(this.nextId++, type, sizePages, file, name);
   }
 
@@ -166,6 +181,7 @@ export class VmSystem {
     obj.dead = true;
     obj.backing = null;
     this.live--;
+    this.metrics.metadataBytes -= VM_OBJECT_BYTES;
     this.counters.objectsFreed++;
   }
 
@@ -246,6 +262,7 @@ export class VmSystem {
     b.backing = null;
     b.dead = true;
     this.live--;
+    this.metrics.metadataBytes -= VM_OBJECT_BYTES;
     this.counters.objectsFreed++;
   }
 

@@ -35,6 +35,13 @@ describe('workload files', () => {
     expect(parseWorkload(GOOD.replace('delta: 8192', 'delta: "-4K"')).processes[0]!.steps[4]).toEqual({ brk: { delta: -4096 } });
   });
 
+  it('sigaction handlers say what they do on a fault (continue by default, or mprotect and retry)', () => {
+    const w = parseWorkload(GOOD.replace('      - brk: { delta: 8192 }', '      - sigaction: { signal: SIGSEGV, action: handle }\n      - sigaction: { signal: SIGBUS, action: handle, onFault: mprotect }'), 'w.yaml');
+    expect(w.processes[0]!.steps[4]).toEqual({ sigaction: { signal: 'SIGSEGV', action: 'handle', onFault: 'continue' } });
+    expect(w.processes[0]!.steps[5]).toEqual({ sigaction: { signal: 'SIGBUS', action: 'handle', onFault: 'mprotect' } });
+    expect(issuesOf(GOOD.replace('      - brk: { delta: 8192 }', '      - sigaction: { signal: SIGSEGV, action: handle, onFault: loop }'))[0]).toMatch(/onFault/);
+  });
+
   it('name the file, line, column and field of a bad protection', () => {
     const bad = GOOD.replace('prot: r--', 'prot: rw');
     expect(issuesOf(bad)).toEqual(['10:62 processes[0].steps[3].mprotect.prot: expected three protection letters like "rw-" or "r-x", got "rw"']);

@@ -121,8 +121,11 @@ export const stepKinds = [
   z.strictObject({ wait: z.strictObject({ for: z.string().min(1).optional(), options: z.array(z.enum(['nohang', 'untraced', 'clone', 'all'])).default([]) }) }),
   z.strictObject({ kill: z.strictObject({ process: z.string().min(1), signal }) }),
   z.strictObject({ oomScoreAdj: z.number().int().min(-1000).max(1000) }),
-  // rt_sigaction: what the process does with a signal from now on.
-  z.strictObject({ sigaction: z.strictObject({ signal, action: z.enum(['default', 'ignore', 'handle']) }) }),
+  // rt_sigaction: what the process does with a signal from now on. A handler runs no user code in
+  // the simulation; `onFault` says what it does when the signal comes from a fault: `continue`
+  // counts the delivery and resumes past the faulting access (siglongjmp), `mprotect` makes the
+  // faulting page readable and writable and returns, so the access is retried (a GC write barrier).
+  z.strictObject({ sigaction: z.strictObject({ signal, action: z.enum(['default', 'ignore', 'handle']), onFault: z.enum(['continue', 'mprotect']).default('continue') }) }),
   // Files.
   z.strictObject({ open: z.strictObject({ path: z.string().min(1), as: z.string().min(1), flags: z.array(z.enum(['read', 'write', 'rdwr', 'create', 'trunc', 'directory'])).default(['read']) }) }),
   z.strictObject({ read: z.strictObject({ fd, region, offset: size.default(0), length: size }) }),

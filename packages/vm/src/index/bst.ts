@@ -42,6 +42,10 @@ export abstract class BinaryTreeIndex<E extends RangeEntry> extends ThreadedInde
     return this.count;
   }
 
+  get metadataBytes(): number {
+    return this.count * this.bytesPerEntry;
+  }
+
   // ---- augmentation -----------------------------------------------------------------------
 
   protected recompute(n: TreeNode<E>): void {
@@ -109,7 +113,7 @@ export abstract class BinaryTreeIndex<E extends RangeEntry> extends ThreadedInde
         n = n.right;
       }
     }
-    this.nodesVisited += visited;
+    this.visited(visited);
     return best;
   }
 
@@ -120,8 +124,9 @@ export abstract class BinaryTreeIndex<E extends RangeEntry> extends ThreadedInde
     let p: TreeNode<E> | null = null;
     let n = this.root;
     let goLeft = false;
+    let v = 0;
     while (n !== null) {
-      this.nodesVisited++;
+      v++;
       p = n;
       if (entry.end <= n.start) {
         goLeft = true;
@@ -130,9 +135,11 @@ export abstract class BinaryTreeIndex<E extends RangeEntry> extends ThreadedInde
         goLeft = false;
         n = n.right;
       } else {
+        this.visited(v);
         return null; // overlap
       }
     }
+    this.visited(v);
     const node: TreeNode<E> = { entry, start: entry.start, end: entry.end, left: null, right: null, parent: p, prev: null, next: null, gap: 0, maxGap: 0, aux: 0 };
     if (p === null) this.root = node;
     else if (goLeft) p.left = node;
@@ -157,6 +164,7 @@ export abstract class BinaryTreeIndex<E extends RangeEntry> extends ThreadedInde
     node.maxGap = node.gap;
     this.nodes.set(entry, node);
     this.count++;
+    this.allocated(this.bytesPerEntry);
     this.updateUp(node);
     if (node.next !== null) this.setGap(node.next, node.next.entry.start - entry.end);
     return node;
@@ -174,7 +182,8 @@ export abstract class BinaryTreeIndex<E extends RangeEntry> extends ThreadedInde
   remove(entry: E): boolean {
     const z = this.nodes.get(entry);
     if (z === undefined) return false;
-    this.nodesVisited++;
+    this.visited(1);
+    this.allocated(-this.bytesPerEntry);
     const prevEnd = z.prev === null ? 0 : z.prev.entry.end;
     const succ = this.unthread(z);
     this.removeNode(z);
@@ -233,6 +242,14 @@ export abstract class BinaryTreeIndex<E extends RangeEntry> extends ThreadedInde
   // ---- gaps ---------------------------------------------------------------------------------
 
   findGap(q: GapQuery): number {
+    const before = this.nodesVisited;
+    const a = this.gapFind(q);
+    this.visitedSince(before);
+    return a;
+  }
+
+  /** findGap proper; it and gapSearch count straight into nodesVisited (findGap reports the sum). */
+  private gapFind(q: GapQuery): number {
     if (q.topDown) {
       const tail = fitInGap(this.last === null ? 0 : this.last.entry.end, Number.MAX_SAFE_INTEGER, q);
       this.nodesVisited++;
@@ -256,17 +273,17 @@ export abstract class BinaryTreeIndex<E extends RangeEntry> extends ThreadedInde
     if (this.augmented && n.maxGap < q.length) return -1;
     const visitLeft = n.entry.start > q.low; // gaps on the left end at or before n.start
     const visitRight = n.entry.end < q.high; // gaps on the right start at or after n.end
-    const own = (): number => fitInGap(n.entry.start - n.gap, n.entry.start, q);
+    // The gap before n's own entry is [start - gap, start).
     if (q.topDown) {
       let a = visitRight ? this.gapSearch(n.right, q) : -1;
       if (a >= 0) return a;
-      a = own();
+      a = fitInGap(n.entry.start - n.gap, n.entry.start, q);
       if (a >= 0) return a;
       return visitLeft ? this.gapSearch(n.left, q) : -1;
     }
     let a = visitLeft ? this.gapSearch(n.left, q) : -1;
     if (a >= 0) return a;
-    a = own();
+    a = fitInGap(n.entry.start - n.gap, n.entry.start, q);
     if (a >= 0) return a;
     return visitRight ? this.gapSearch(n.right, q) : -1;
   }

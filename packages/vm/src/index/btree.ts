@@ -8,17 +8,27 @@
  * Nodes live in typed-array pools (struct of arrays, 16 slots per node): a descent reads one
  * contiguous run of pivots per level instead of chasing objects, which is what makes it fast.
  */
+import type { Metrics } from '@polykernel/core';
+import { IndexBase } from './base.js';
 import { fitInGap, type AddressSpaceIndex, type GapQuery, type RangeEntry } from './types.js';
 
 const F = 16;
 const MIN = F / 2;
 const NONE = -1;
+/**
+ * Bytes of one node: a maple node is 256 bytes on 64-bit (include/linux/maple_tree.h, whose
+ * MAPLE_NODE_SLOTS 31 and MAPLE_RANGE64_SLOTS 16 are commented "256 bytes including ->parent" and
+ * "256 bytes").
+ */
+const NODE_BYTES = 256;
 
-export class BTreeIndex<E extends RangeEntry> implements AddressSpaceIndex<E> {
+export class BTreeIndex<E extends RangeEntry> extends IndexBase implements AddressSpaceIndex<E> {
   readonly kind = 'btree';
-  /** A 256-byte maple node holds up to 16 entries: ~16 bytes of node per entry plus pivots. */
+  /**
+   * A 256-byte maple node holds up to 16 entries: ~16 bytes of node per entry plus pivots. An
+   * estimate for comparisons; `metadataBytes` counts the nodes themselves.
+   */
   readonly bytesPerEntry = 24;
-  nodesVisited = 0;
 
   // Per node.
   private leaf: Uint8Array = new Uint8Array(0);
@@ -42,14 +52,35 @@ export class BTreeIndex<E extends RangeEntry> implements AddressSpaceIndex<E> {
   private count = 0;
   private readonly entries: (E | undefined)[] = [];
   private freeEntries: number[] = [];
+  /** metadataBytes as last added to the metrics sink. */
+  private reportedBytes = 0;
 
-  constructor() {
+  constructor(metrics?: Metrics) {
+    super(metrics);
     this.grow(64);
     this.root = this.newNode(true);
   }
 
   get size(): number {
     return this.count;
+  }
+
+  /**
+   * The real footprint: NODE_BYTES for every live node, leaves and internal nodes alike, which is
+   * better than size × bytesPerEntry because nodes run from half to fully used. An empty tree counts
+   * 0: Linux's empty maple tree has no node (ma_root is NULL), and an address space torn down entry
+   * by entry must give all its bytes back.
+   */
+  get metadataBytes(): number {
+    return this.count === 0 ? 0 : (this.nodeCount - this.freeNodes.length) * NODE_BYTES;
+  }
+
+  /** Bring the sink's metadataBytes up to date after an insert or remove (nodes may have split or merged). */
+  private reportBytes(): void {
+    if (this.metrics === null) return;
+    const b = this.metadataBytes;
+    this.metrics.metadataBytes += b - this.reportedBytes;
+    this.reportedBytes = b;
   }
 
   // ---- pools -------------------------------------------------------------------------------
@@ -138,7 +169,7 @@ export class BTreeIndex<E extends RangeEntry> implements AddressSpaceIndex<E> {
       while (s < last && hi[s]! <= addr) s++;
       n = ref[s]!;
     }
-    this.nodesVisited += this.height + 1;
+    this.visited(this.height + 1);
     return n;
   }
 
@@ -210,6 +241,7 @@ export class BTreeIndex<E extends RangeEntry> implements AddressSpaceIndex<E> {
     this.fixNextGap(n, k);
     this.summarizeUp(n);
     if (this.used[n]! > F - 1) this.split(n);
+    this.reportBytes();
     return true;
   }
 
@@ -317,6 +349,7 @@ export class BTreeIndex<E extends RangeEntry> implements AddressSpaceIndex<E> {
     else this.fixNextGapFrom(n, prevEnd);
     if (this.used[n]! > 0) this.summarizeUp(n);
     this.rebalance(n);
+    this.reportBytes();
     return true;
   }
 
@@ -343,7 +376,7 @@ export class BTreeIndex<E extends RangeEntry> implements AddressSpaceIndex<E> {
     const k = this.slotOf(p, n);
     const left = k > 0 ? this.ref[p * F + k - 1]! : NONE;
     const right = k + 1 < this.used[p]! ? this.ref[p * F + k + 1]! : NONE;
-    this.nodesVisited += 2;
+    this.visited(2);
     if (left !== NONE && this.used[left]! > MIN) this.borrow(left, n, true);
     else if (right !== NONE && this.used[right]! > MIN) this.borrow(right, n, false);
     else if (left !== NONE) this.merge(left, n);
@@ -398,6 +431,14 @@ export class BTreeIndex<E extends RangeEntry> implements AddressSpaceIndex<E> {
   }
 
   findGap(q: GapQuery): number {
+    const before = this.nodesVisited;
+    const a = this.gapFind(q);
+    this.visitedSince(before);
+    return a;
+  }
+
+  /** findGap proper; it and search count straight into nodesVisited (findGap reports the sum). */
+  private gapFind(q: GapQuery): number {
     if (q.topDown) {
       this.nodesVisited++;
       const t = fitInGap(this.lastEnd(), Number.MAX_SAFE_INTEGER, q);
@@ -437,7 +478,9 @@ export class BTreeIndex<E extends RangeEntry> implements AddressSpaceIndex<E> {
     let prevEnd = 0;
     let counted = 0;
     let prevLeafSeen = NONE;
+    let nodesSeen = 0;
     const walk = (n: number, depth: number, parent: number): void => {
+      nodesSeen++;
       if (this.parent[n] !== parent) throw new Error('btree: bad parent link');
       const u = this.used[n]!;
       if (u > F - 1) throw new Error(`btree: node with ${u} slots`);
@@ -474,5 +517,7 @@ export class BTreeIndex<E extends RangeEntry> implements AddressSpaceIndex<E> {
     if (this.count > 0 && leafDepth !== this.height) throw new Error(`btree: height ${this.height} but leaves at depth ${leafDepth}`);
     if (counted !== this.count) throw new Error(`btree: count ${this.count} but ${counted} entries`);
     if (prevLeafSeen !== NONE && this.nextLeaf[prevLeafSeen] !== NONE) throw new Error('btree: last leaf has a next link');
+    // metadataBytes counts live nodes as allocated minus freed: every one must be in the tree.
+    if (nodesSeen !== this.nodeCount - this.freeNodes.length) throw new Error(`btree: ${nodesSeen} nodes reachable but ${this.nodeCount - this.freeNodes.length} live`);
   }
 }

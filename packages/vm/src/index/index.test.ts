@@ -5,6 +5,7 @@
  * gaps, threads) are checked after each step.
  */
 import fc from 'fast-check';
+import { Metrics } from '@polykernel/core';
 import { describe, expect, it } from 'vitest';
 import { createIndex, INDEX_KINDS, SortedArrayIndex, type AddressSpaceIndex, type RangeEntry } from './index.js';
 
@@ -109,5 +110,119 @@ describe('address-space indexes agree with a sorted array', () => {
     const root = (ix as unknown as { root: { aux: number } }).root;
     root.aux = 1; // paint the root red
     expect(() => { ix.checkInvariants(); }).toThrow(/red root/);
+  });
+});
+
+/** Apply one operation to an index (the same meaning as in run(), without comparing answers). */
+function apply(ix: AddressSpaceIndex<RangeEntry>, o: Op, live: RangeEntry[]): void {
+  switch (o.op) {
+    case 'insert': {
+      const e = { start: BASE + o.page * PAGE, end: BASE + (o.page + o.pages) * PAGE };
+      if (ix.insert(e)) live.push(e);
+      break;
+    }
+    case 'remove': {
+      if (live.length === 0) break;
+      const [e] = live.splice(o.pick % live.length, 1);
+      expect(ix.remove(e!)).toBe(true);
+      expect(ix.remove(e!)).toBe(false);
+      break;
+    }
+    case 'find':
+      ix.find(BASE + o.page * PAGE + o.off);
+      ix.lookup(BASE + o.page * PAGE + o.off);
+      break;
+    case 'overlap':
+      ix.overlapping(BASE + o.page * PAGE, BASE + (o.page + o.pages) * PAGE);
+      [...ix.iterateFrom(BASE + o.page * PAGE)].slice(0, 5);
+      break;
+    case 'gap':
+      ix.findGap({ length: o.pages * PAGE, alignment: PAGE * 2 ** o.alignLog, low: BASE + o.lowPage * PAGE, high: BASE + (o.lowPage + o.span) * PAGE, topDown: o.topDown });
+      break;
+  }
+}
+
+const MAPLE_NODE_BYTES = 256;
+
+/** The footprint an index must report: size × bytesPerEntry, or for the B-tree whole 256-byte nodes. */
+function expectFootprint(ix: AddressSpaceIndex<RangeEntry>): void {
+  if (ix.kind !== 'btree') {
+    expect(ix.metadataBytes).toBe(ix.size * ix.bytesPerEntry);
+    return;
+  }
+  if (ix.size === 0) {
+    expect(ix.metadataBytes).toBe(0);
+    return;
+  }
+  // Whole nodes; at least enough leaves for the entries (at most 15 per leaf), at most one node per
+  // entry (leaves are at least half full, so internal nodes add less than the leaves).
+  expect(ix.metadataBytes % MAPLE_NODE_BYTES).toBe(0);
+  expect(ix.metadataBytes).toBeGreaterThanOrEqual(Math.ceil(ix.size / 15) * MAPLE_NODE_BYTES);
+  expect(ix.metadataBytes).toBeLessThanOrEqual(Math.max(1, ix.size) * MAPLE_NODE_BYTES);
+}
+
+const ALL_KINDS = [...INDEX_KINDS, 'array'] as const;
+const make = (kind: (typeof ALL_KINDS)[number], metrics: Metrics, cache: boolean): AddressSpaceIndex<RangeEntry> =>
+  kind === 'array' ? new SortedArrayIndex<RangeEntry>(metrics) : createIndex<RangeEntry>(kind, { metrics, cache });
+
+describe('indexes report to a metrics sink', () => {
+  it('every kind: metadataBytes is the footprint and indexNodesVisited the sum of visits, after every operation', () => {
+    fc.assert(fc.property(fc.array(opArb, { minLength: 20, maxLength: 200, size: 'max' }), fc.boolean(), (ops, cache) => {
+      for (const kind of ALL_KINDS) {
+        const m = new Metrics();
+        const ix = make(kind, m, cache);
+        const live: RangeEntry[] = [];
+        let sum = 0;
+        for (const o of ops) {
+          const before = ix.nodesVisited;
+          const mBefore = m.indexNodesVisited;
+          apply(ix, o, live);
+          const d = ix.nodesVisited - before;
+          sum += d;
+          expect([kind, o.op, m.indexNodesVisited - mBefore]).toEqual([kind, o.op, d]);
+          expect(m.indexNodesVisited).toBe(sum);
+          expect(m.metadataBytes).toBe(ix.metadataBytes);
+          expectFootprint(ix);
+        }
+        ix.checkInvariants();
+        for (const e of [...live]) {
+          ix.remove(e);
+          expect(m.metadataBytes).toBe(ix.metadataBytes);
+        }
+        // An emptied index has given every byte back.
+        expect([kind, m.metadataBytes]).toEqual([kind, 0]);
+        expect(m.indexNodesVisited).toBe(ix.nodesVisited);
+      }
+    }), { seed: 20261124, numRuns: 60 });
+  });
+
+  it('indexes sharing one sink add up; without a sink nothing else changes', () => {
+    const shared = new Metrics();
+    const withSink = ALL_KINDS.map((k) => make(k, shared, true));
+    const without = [...INDEX_KINDS.map((k) => createIndex<RangeEntry>(k)), new SortedArrayIndex<RangeEntry>()];
+    for (const ix of [...withSink, ...without]) {
+      for (let i = 0; i < 500; i++) ix.insert({ start: BASE + i * 3 * PAGE, end: BASE + (i * 3 + 2) * PAGE });
+      for (let i = 0; i < 500; i += 7) ix.find(BASE + i * 3 * PAGE);
+      ix.findGap({ length: PAGE, alignment: PAGE, low: 0, high: 2 ** 47, topDown: true });
+    }
+    expect(shared.indexNodesVisited).toBe(withSink.reduce((n, ix) => n + ix.nodesVisited, 0));
+    expect(shared.metadataBytes).toBe(withSink.reduce((n, ix) => n + ix.metadataBytes, 0));
+    // The sink changes what is reported, never what is visited.
+    expect(withSink.map((ix) => ix.nodesVisited)).toEqual(without.map((ix) => ix.nodesVisited));
+    expect(without.every((ix) => (ix as unknown as { metrics: Metrics | null }).metrics === null)).toBe(true);
+  });
+
+  it('the B-tree counts whole 256-byte maple nodes, not bytesPerEntry', () => {
+    const m = new Metrics();
+    const ix = createIndex<RangeEntry>('btree', { metrics: m });
+    expect(m.metadataBytes).toBe(0); // an empty maple tree has no node
+    ix.insert({ start: PAGE, end: 2 * PAGE });
+    expect(m.metadataBytes).toBe(256); // one leaf
+    for (let i = 1; i < 15; i++) ix.insert({ start: (2 * i + 1) * PAGE, end: (2 * i + 2) * PAGE });
+    expect(m.metadataBytes).toBe(256); // 15 entries still fit one leaf
+    ix.insert({ start: 31 * PAGE, end: 32 * PAGE });
+    expect(m.metadataBytes).toBe(3 * 256); // the 16th splits it: two leaves and a new root
+    for (let i = 15; i >= 0; i--) ix.remove(ix.find(i * 2 * PAGE + PAGE)!);
+    expect(m.metadataBytes).toBe(0);
   });
 });

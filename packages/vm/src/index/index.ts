@@ -7,4 +7,4 @@ export { SplayTreeIndex } from './splay.js';
 export { AvlTreeIndex } from './avl.js';
 export { BTreeIndex } from './btree.js';
 export { createIndex, INDEX_KINDS } from './factory.js';
-export type { IndexKind } from './factory.js';
+export type { IndexKind, IndexOptions } from './factory.js';

@@ -4,6 +4,7 @@
  * (mm/vmacache.c): looked up first by find_vma, invalidated by bumping mm->vmacache_seqnum on
  * every change, refilled at slot VMACACHE_HASH(addr) = (addr >> PAGE_SHIFT) & 3.
  */
+import type { Metrics } from '@polykernel/core';
 import { BinaryTreeIndex, type TreeNode } from './bst.js';
 import type { RangeEntry } from './types.js';
 
@@ -28,8 +29,8 @@ export class RbTreeIndex<E extends RangeEntry> extends BinaryTreeIndex<E> {
   /** The thread whose vmacache find() uses (`current`). */
   currentThread = 0;
 
-  constructor(readonly useCache = true) {
-    super();
+  constructor(readonly useCache = true, metrics?: Metrics) {
+    super(metrics);
   }
 
   private cache(): VmaCache<E> {
@@ -54,7 +55,7 @@ export class RbTreeIndex<E extends RangeEntry> extends BinaryTreeIndex<E> {
       const n = c.slots[i];
       if (n != null && n.entry.start <= addr && n.entry.end > addr) {
         this.cacheHits++;
-        this.nodesVisited++;
+        this.visited(1);
         return n;
       }
     }

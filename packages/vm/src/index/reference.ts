@@ -1,26 +1,33 @@
 /** A sorted array with binary search: the reference every index is tested against. */
+import { IndexBase } from './base.js';
 import { fitInGap, type AddressSpaceIndex, type GapQuery, type RangeEntry } from './types.js';
 
-export class SortedArrayIndex<E extends RangeEntry> implements AddressSpaceIndex<E> {
+export class SortedArrayIndex<E extends RangeEntry> extends IndexBase implements AddressSpaceIndex<E> {
   readonly kind = 'array';
+  /** One pointer per entry in the array. */
   readonly bytesPerEntry = 8;
-  nodesVisited = 0;
   private items: E[] = [];
 
   get size(): number {
     return this.items.length;
   }
 
+  get metadataBytes(): number {
+    return this.items.length * this.bytesPerEntry;
+  }
+
   /** Index of the first entry with end > addr. */
   private firstAbove(addr: number): number {
     let lo = 0;
     let hi = this.items.length;
+    let v = 0;
     while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      this.nodesVisited++;
+      const mid = (lo + hi) >>> 1; // array indexes, far below 2^31
+      v++;
       if (this.items[mid]!.end > addr) hi = mid;
       else lo = mid + 1;
     }
+    this.visited(v);
     return lo;
   }
 
@@ -29,6 +36,7 @@ export class SortedArrayIndex<E extends RangeEntry> implements AddressSpaceIndex
     const next = this.items[i];
     if (next !== undefined && next.start < entry.end) return false;
     this.items.splice(i, 0, entry);
+    this.allocated(this.bytesPerEntry);
     return true;
   }
 
@@ -36,6 +44,7 @@ export class SortedArrayIndex<E extends RangeEntry> implements AddressSpaceIndex
     const i = this.firstAbove(entry.start);
     if (this.items[i] !== entry) return false;
     this.items.splice(i, 1);
+    this.allocated(-this.bytesPerEntry);
     return true;
   }
 

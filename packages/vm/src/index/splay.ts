@@ -41,8 +41,9 @@ export class SplayTreeIndex<E extends RangeEntry> extends BinaryTreeIndex<E> {
     let n = this.root;
     let best: TreeNode<E> | null = null;
     let lastTouched: TreeNode<E> | null = null;
+    let v = 0;
     while (n !== null) {
-      this.nodesVisited++;
+      v++;
       lastTouched = n;
       if (n.end > addr) {
         best = n;
@@ -52,6 +53,7 @@ export class SplayTreeIndex<E extends RangeEntry> extends BinaryTreeIndex<E> {
         n = n.right;
       }
     }
+    this.visited(v);
     const target = best ?? lastTouched;
     if (target !== null) this.splay(target);
     return best;

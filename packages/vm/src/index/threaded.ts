@@ -3,6 +3,7 @@
  * FreeBSD's entry list): once find_vma's descent has found the first node ending above an address,
  * lookups, overlap queries and iteration just follow the thread. Subclasses supply the descent.
  */
+import { IndexBase } from './base.js';
 import type { RangeEntry } from './types.js';
 
 export interface ThreadedNode<E> {
@@ -10,11 +11,8 @@ export interface ThreadedNode<E> {
   next: ThreadedNode<E> | null;
 }
 
-export abstract class ThreadedIndex<E extends RangeEntry> {
-  /** Nodes touched by all operations so far (the cost a kernel pays in cache misses). */
-  nodesVisited = 0;
-
-  /** The first node whose entry ends above `addr` (find_vma's descent), counting nodes visited. */
+export abstract class ThreadedIndex<E extends RangeEntry> extends IndexBase {
+  /** The first node whose entry ends above `addr` (find_vma's descent), reporting the nodes it visited. */
   protected abstract findNode(addr: number): ThreadedNode<E> | null;
 
   find(addr: number): E | undefined {
@@ -28,10 +26,12 @@ export abstract class ThreadedIndex<E extends RangeEntry> {
 
   overlapping(start: number, end: number): E[] {
     const out: E[] = [];
+    let v = 0;
     for (let n = this.findNode(start); n !== null && n.entry.start < end; n = n.next) {
-      this.nodesVisited++;
+      v++;
       out.push(n.entry);
     }
+    this.visited(v);
     return out;
   }
 

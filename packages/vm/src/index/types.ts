@@ -23,7 +23,10 @@ export interface AddressSpaceIndex<E extends RangeEntry> {
   /** Implementation name: 'list', 'rbtree', 'splay', 'avl', 'btree'. */
   readonly kind: string;
   readonly size: number;
-  /** Nodes touched by all operations so far (the cost a kernel pays in cache misses). */
+  /**
+   * Nodes touched by all operations so far (the cost a kernel pays in cache misses). An index given
+   * a metrics sink adds the same visits to `metrics.indexNodesVisited`.
+   */
   nodesVisited: number;
   /** Insert an entry that overlaps none present. Returns false (and changes nothing) if it overlaps. */
   insert(entry: E): boolean;
@@ -41,6 +44,11 @@ export interface AddressSpaceIndex<E extends RangeEntry> {
   findGap(q: GapQuery): number;
   /** Host-side metadata bytes per entry this structure would cost a kernel (for comparisons). */
   readonly bytesPerEntry: number;
+  /**
+   * Metadata bytes the index holds now: size × bytesPerEntry, or for the B-tree its nodes' real
+   * footprint. An index given a metrics sink keeps `metrics.metadataBytes` moving by the same amounts.
+   */
+  readonly metadataBytes: number;
   /** Throws an Error describing the first broken invariant (tests call this after every step). */
   checkInvariants(): void;
 }
