@@ -3,9 +3,9 @@ import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync, copyFileSync, chmod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { resolveIn } from '@polykernel/kernel/node';
 import { describe, expect, it } from 'vitest';
 import { runExec } from './exec.js';
-import { resolveIn } from './hostfs.js';
 
 const STATIC = fileURLToPath(new URL('../../../packages/formats/elf/test/fixtures/static-x86_64.elf', import.meta.url));
 
@@ -74,6 +74,8 @@ describe('polykernel exec', () => {
     const junk = exec(join(dir, 'junk'));
     expect(junk.code).toBe(126);
     expect(junk.err).toContain('ENOEXEC (-8)');
-    expect(exec('/bin/true', [], { personality: 'freebsd' }).code).toBe(2);
+    const unknown = exec('/bin/true', [], { personality: 'freebsd' });
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toContain('personality "freebsd" is not registered (registered: linux (linux-6.x, linux-5.15)');
   });
 });

@@ -5,14 +5,13 @@
  * initial stack word by word (--stack) and /proc/<pid>/status (--status); or all of it as --json.
  */
 import { Kernel } from '@polykernel/kernel';
+import { sysrootLookup } from '@polykernel/kernel/node';
 import {
   AT, AT_NAMES, linuxPersonality, procMaps, procStatus, stateLetter, type ExecImage, type LinuxSpace,
 } from '@polykernel/linux';
-import { hostFileSystem } from './hostfs.js';
+import { linuxVariant, notRegistered, resolvePersonality } from './personalities.js';
 
 export type ExecOptions = Record<string, boolean | string | string[] | undefined>;
-
-const VARIANTS: Record<string, 'linux-5.15' | 'linux-6.x'> = { linux: 'linux-6.x', 'linux-6.x': 'linux-6.x', 'linux-5.15': 'linux-5.15' };
 
 /** glibc's _dl_show_auxv labels and formats (elf/dl-sysdep.c). */
 const AUXV_FORMS: Record<number, ['dec' | 'hex' | 'hex0x' | 'str', string]> = {
@@ -87,14 +86,19 @@ export function showStack(img: ExecImage): string {
 
 export function runExec(file: string, args: string[], opts: ExecOptions, out: (s: string) => void = (s) => process.stdout.write(s), err: (s: string) => void = (s) => process.stderr.write(s + '\n')): number {
   const name = typeof opts.personality === 'string' ? opts.personality : 'linux';
-  const variant = VARIANTS[name];
-  if (variant === undefined) {
-    err(`polykernel exec: personality "${name}" cannot exec ELF programs yet (available: ${Object.keys(VARIANTS).join(', ')})`);
+  const resolved = resolvePersonality(name);
+  if (resolved === undefined) {
+    err(`polykernel exec: ${notRegistered(name)}`);
     return 2;
   }
+  if (resolved.entry.name !== 'linux') {
+    err(`polykernel exec: ${resolved.variant} cannot exec programs yet: exec has a driver for linux only (polykernel personalities)`);
+    return 2;
+  }
+  const variant = linuxVariant(resolved.variant);
   const sysroot = typeof opts.sysroot === 'string' ? opts.sysroot : '/';
   const env = Array.isArray(opts.env) ? opts.env : ['PATH=/usr/bin:/bin'];
-  const lp = linuxPersonality({ variant, fs: hostFileSystem(sysroot) });
+  const lp = linuxPersonality({ variant, fs: sysrootLookup(sysroot) });
   const k = new Kernel<LinuxSpace>(lp, { contents: true, frames: 65536 });
   const p = k.createProcess(k.init, 'polykernel');
   const argv = [typeof opts.argv0 === 'string' ? opts.argv0 : file, ...args];

@@ -6,9 +6,10 @@
  * before and after, dup_mmap's report for each area, and the cycle clock.
  */
 import { Kernel, type Process } from '@polykernel/kernel';
+import { sysrootLookup } from '@polykernel/kernel/node';
 import { linuxFlags as F, linuxPersonality, mapsLine, type LinuxSpace } from '@polykernel/linux';
 import { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, explainTranslation, formatPteFlags, type Access } from '@polykernel/mmu';
-import { hostFileSystem } from './hostfs.js';
+import { linuxVariant, notRegistered, resolvePersonality, type LinuxVariant } from './personalities.js';
 
 export type ExplainOptions = Record<string, boolean | string | undefined>;
 
@@ -17,9 +18,17 @@ type Scenario = (typeof SCENARIOS)[number];
 
 interface Setup { k: Kernel<LinuxSpace>; lp: ReturnType<typeof linuxPersonality>; p: Process<LinuxSpace> }
 
-function boot(opts: ExplainOptions, err: (s: string) => void): Setup | null {
-  const variant = opts.personality === 'linux-5.15' ? 'linux-5.15' : 'linux-6.x';
-  const lp = linuxPersonality({ variant, fs: hostFileSystem(typeof opts.sysroot === 'string' ? opts.sysroot : '/') });
+/** The Linux variant -p names, or the error message. */
+function variantOf(opts: ExplainOptions): LinuxVariant | { error: string } {
+  const name = typeof opts.personality === 'string' ? opts.personality : 'linux';
+  const resolved = resolvePersonality(name);
+  if (resolved === undefined) return { error: notRegistered(name) };
+  if (resolved.entry.name !== 'linux') return { error: `the fault and fork stories are told from Linux's code paths; ${resolved.variant} has none yet (polykernel personalities)` };
+  return linuxVariant(resolved.variant);
+}
+
+function boot(opts: ExplainOptions, variant: LinuxVariant, err: (s: string) => void): Setup | null {
+  const lp = linuxPersonality({ variant, fs: sysrootLookup(typeof opts.sysroot === 'string' ? opts.sysroot : '/') });
   const k = new Kernel<LinuxSpace>(lp, { contents: true, frames: 65536 });
   const p = k.createProcess(k.init, 'sh');
   const program = typeof opts.program === 'string' ? opts.program : '/bin/true';
@@ -145,7 +154,12 @@ export function runExplain(what: string, opts: ExplainOptions, out: (s: string) 
     err(`polykernel explain: explain "fault" or "fork", not "${what}"`);
     return 2;
   }
-  const s = boot(opts, err);
+  const variant = variantOf(opts);
+  if (typeof variant !== 'string') {
+    err(`polykernel explain: ${variant.error}`);
+    return 2;
+  }
+  const s = boot(opts, variant, err);
   if (s === null) return 1;
   const { k, p } = s;
   // With --json the story's text is dropped and its facts printed as one JSON document.

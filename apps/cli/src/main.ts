@@ -62,7 +62,7 @@ program
   .description('Load a real program as execve does on a simulated kernel and show the address space it starts with')
   .argument('<file>', 'the program: an ELF executable (static, dynamic, PIE) or a #! script, looked up in the sysroot')
   .argument('[args...]', 'its arguments (argv[1]...)')
-  .option('-p, --personality <name>', 'linux (= linux-6.x), linux-6.x or linux-5.15', 'linux')
+  .option('-p, --personality <name>', 'a registered personality or variant with an exec driver: linux (= linux-6.x), linux-6.x or linux-5.15 (polykernel personalities lists them)', 'linux')
   .option('--sysroot <dir>', 'the directory that is / for the simulated kernel (programs, interpreters, #! interpreters)', '/')
   .option('-e, --env <VAR=value...>', 'the environment (default: PATH=/usr/bin:/bin)')
   .option('--argv0 <name>', 'argv[0] (default: the file as given)')
@@ -96,7 +96,7 @@ program
   .command('run')
   .description('Replay a YAML workload on a personality: each step\'s result, then every live process\'s /proc/<pid>/maps, status memory lines and oom_score, the kernel log and the metrics')
   .argument('<workload>', 'a workload file (see packages/workload/README.md for the format)')
-  .option('-p, --personality <name>', 'linux (= linux-6.x), linux-6.x or linux-5.15; default: the workload\'s own personality field, else linux')
+  .option('-p, --personality <name>', 'a registered personality or variant: linux (= linux-6.x), linux-6.x, linux-5.15, or another that polykernel personalities lists; default: the workload\'s own personality field, else linux')
   .option('-m, --memory <size>', 'physical memory of the simulated machine, e.g. 512M or 4G (default: the workload\'s memory field, else 1G)')
   .option('--swap <size>', 'a swap device of this size, e.g. 256M (default: the workload\'s swap field, else none)')
   .option('--maps-each-step', 'print /proc/<pid>/maps after every step')
@@ -110,6 +110,11 @@ Step results are what the system call returns: an address or 0x0 on success, -ER
 (as strace prints them); fork/vfork/clone give the child's pid, wait the reaped child and its
 decoded status (WIFEXITED/WIFSIGNALED ...); a touch that ends in a signal reports the signal and
 the address, and the process then dies with it.
+
+A registered personality other than Linux is booted and the workload's processes are created on
+it, but its steps are reported as n/a (no driver for them yet: portable steps arrive with the
+compare issue); then come the metrics and each process's native views (the personality's own,
+e.g. procstat -v or a VirtualQuery walk; in --json under processes[].views).
 
 Processes run round-robin, one step each per round; a fork, vfork or clone step starts a child
 with its own steps, which exits with status 0 when they run out. A process the kernel put to
@@ -135,7 +140,7 @@ program
   .argument('<what>', '"fault" or "fork"')
   .option('-s, --scenario <name>', 'for fault: zero-fill (default), zero-page, cow, file, segv, stack-growth')
   .option('--program <file>', 'the program exec\'d first, whose address space the story happens in', '/bin/true')
-  .option('-p, --personality <name>', 'linux-6.x (default) or linux-5.15')
+  .option('-p, --personality <name>', 'linux (= linux-6.x, the default) or linux-5.15: the stories follow Linux\'s code paths')
   .option('--sysroot <dir>', 'where the program and its interpreter are found', '/')
   .option('--json', 'the facts instead of the story: for a fault va, access, area, pteBefore, translation (TLB and walk steps), fault, errorCode, resolution, pteAfter, pa, signal, cycles; for a fork the areas with their action, PTE counts and cycles')
   .addHelpText('after', `
@@ -153,6 +158,28 @@ Examples:
   .action(async (what: string, opts: Record<string, boolean | string | undefined>) => {
     const { runExplain } = await import('./explain.js');
     process.exitCode = runExplain(what, opts);
+  });
+
+program
+  .command('personalities')
+  .description('List the kernel personalities this CLI knows: variants, error space, process model, calls, views, and which commands drive them')
+  .option('--json', 'print them as a JSON array (keys: name, description, variants, defaultVariant, version, defaultProfile, errorSpace, processModel, calls, signals, views, metricsFilled, commands)')
+  .addHelpText('after', `
+Each personality is described from its default variant's own object: its error space (whose
+error numbers its calls return), its process model (the boot process, whether orphans are
+re-parented, what keeps an exited process), its calls by table and kind (traps enter the kernel;
+library calls are user-mode code over them), its signals or exceptions, its native views, the
+metrics it fills, and the commands with a driver for it. -p/--personality of run, exec and
+explain takes a name listed here or one of its variants.
+
+A new personality: npx nx g @polykernel/tools:personality <name> (docs/new-personality.md).
+
+Examples:
+  polykernel personalities
+  polykernel personalities --json | jq '.[] | {name, variants, calls}'`)
+  .action(async (opts: Record<string, boolean | string | undefined>) => {
+    const { runPersonalities } = await import('./catalog.js');
+    process.exitCode = runPersonalities(opts);
   });
 
 await program.parseAsync(process.argv);

@@ -3,14 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { TOY_ENTRY } from '../test/toy.js';
+import { PERSONALITIES, type RegisteredPersonality } from './personalities.js';
 import { runWorkload } from './run.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../../packages/workload/examples/three-munmaps.yaml', import.meta.url));
 
-async function run(file: string, opts: Record<string, boolean | string | undefined> = {}): Promise<{ code: number; out: string; err: string }> {
+async function run(file: string, opts: Record<string, boolean | string | undefined> = {}, registry: readonly RegisteredPersonality[] = PERSONALITIES): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await runWorkload(file, opts, (s) => (out += s + '\n'), (s) => (err += s + '\n'));
+  const code = await runWorkload(file, opts, (s) => (out += s + '\n'), (s) => (err += s + '\n'), registry);
   return { code, out, err };
 }
 
@@ -57,9 +59,44 @@ processes:
     const bad = await run(tmpWorkload('name: bad\nprocesses:\n  - name: p\n    steps:\n      - mmap: { name: A, length: 12Q, prot: rw-, flags: [private] }\n'));
     expect(bad.code).toBe(1);
     expect(bad.err).toMatch(/w\.yaml:5:\d+: .*length/);
+  });
+});
+
+describe('polykernel run: the personality registry', () => {
+  it('-p with an unknown name fails, listing what is registered', async () => {
     const unknown = await run(EXAMPLE, { personality: 'freebsd' });
     expect(unknown.code).toBe(1);
-    expect(unknown.err).toContain('personality "freebsd" is not built yet');
+    expect(unknown.err).toBe('polykernel run: personality "freebsd" is not registered (registered: linux (linux-6.x, linux-5.15); see polykernel personalities)\n');
+    const withToy = await run(EXAMPLE, { personality: 'windows' }, [...PERSONALITIES, TOY_ENTRY]);
+    expect(withToy.err).toContain('(registered: linux (linux-6.x, linux-5.15), toyos (toyos-1, toyos-2);');
+  });
+
+  it('a registered personality without a step driver: booted, processes created, every step n/a, metrics and views', async () => {
+    const registry = [...PERSONALITIES, TOY_ENTRY];
+    const r = await run(EXAMPLE, { personality: 'toyos-2', meminfo: true }, registry);
+    expect(r.code).toBe(0);
+    expect(r.err).toContain("--meminfo shows Linux's views; ignored for toyos-2");
+    expect(r.out).toContain('workload three-munmaps on toyos-2\n');
+    const steps = r.out.split('\n').filter((l) => l.includes(' -> '));
+    expect(steps).toHaveLength(10);
+    for (const l of steps) expect(l).toMatch(/^ {2}demo\[2\] .* -> n\/a \(toyos-2 has no driver for this step yet: portable steps arrive with the compare issue\)$/);
+    expect(r.out).toContain('ps -p 2 (demo)\n  PID COMMAND\n    2 demo\n');
+    expect(r.out).toContain('toy maps of 2 (demo)\n(the maps view failed: toyos: the maps view is not written yet)');
+    expect(r.out).toMatch(/system calls +0\n/);
+    const j = JSON.parse((await run(EXAMPLE, { personality: 'toyos', json: true }, registry)).out) as {
+      personality: string; steps: { result: string }[]; metrics: { syscalls: number };
+      processes: { process: string; pid: number; state: string; views: { name: string; title: string; text: string | null; rows?: unknown[]; error: string | null }[] }[];
+    };
+    expect(j.personality).toBe('toyos-1');
+    expect(j.steps.every((st) => st.result.startsWith('n/a (toyos-1 has no driver'))).toBe(true);
+    expect(j.processes).toEqual([{
+      process: 'demo', pid: 2, state: 'running', killedBy: null,
+      views: [
+        { name: 'ps', title: 'ps -p 2', text: '  PID COMMAND\n    2 demo\n', rows: [{ pid: 2, comm: 'demo' }], error: null },
+        { name: 'maps', title: 'toy maps of 2', text: null, error: 'toyos: the maps view is not written yet' },
+      ],
+    }]);
+    expect(j.metrics.syscalls).toBe(0);
   });
 });
 

@@ -9,18 +9,23 @@
  * exited, a stopped process) is skipped until the kernel wakes it; a wait is then restarted, as
  * the kernel restarts the call. A child that reaches the end of its steps exits with status 0, as
  * returning from main would; the workload's own processes stay alive so their maps can be shown.
+ *
+ * That is the Linux personality's driver. Any other registered personality is booted and the
+ * workload's processes are created on it, but its steps are reported as n/a (no driver yet), with
+ * the metrics and each process's native views rendered through the Personality contract.
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { formatProt, Rng } from '@polykernel/core';
-import { Kernel, type Process, type Thread } from '@polykernel/kernel';
+import { Kernel, type Process, type Thread, type ViewRow } from '@polykernel/kernel';
+import { sysrootLookup } from '@polykernel/kernel/node';
 import {
   CLONE, describeWaitStatus, linuxFlags as F, linuxPersonality, procMaps, procStatusMemory, RESTART_SYSCALL, SIGNALS,
   type LinuxPersonality, type LinuxSpace,
 } from '@polykernel/linux';
 import { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, type Access } from '@polykernel/mmu';
-import { childSteps, parseWorkload, WorkloadError, type Step } from '@polykernel/workload';
-import { hostFileSystem } from './hostfs.js';
+import { childSteps, parseWorkload, WorkloadError, type Step, type Workload } from '@polykernel/workload';
+import { linuxVariant, notRegistered, PERSONALITIES, resolvePersonality, type RegisteredPersonality, type ResolvedPersonality } from './personalities.js';
 import { Trace } from './trace.js';
 
 export type RunOptions = Record<string, boolean | string | undefined>;
@@ -28,7 +33,6 @@ export type RunOptions = Record<string, boolean | string | undefined>;
 interface StepResult { process: string; pid: number; step: string; result: string }
 
 const MADVICE: Record<string, number> = { dontneed: 4, willneed: 3, free: 8 };
-const PERSONALITIES: Record<string, 'linux-5.15' | 'linux-6.x'> = { linux: 'linux-6.x', 'linux-6.x': 'linux-6.x', 'linux-5.15': 'linux-5.15' };
 const WAIT_OPTIONS: Record<string, number> = { nohang: 1, untraced: 2, clone: 0x80000000, all: 0x40000000 };
 const OPEN_FLAGS: Record<string, number> = { read: 0, write: 1, rdwr: 2, create: 0x40, trunc: 0x200, directory: 0x10000 };
 /** A loop guard: a workload that keeps rescheduling without progress is reported, not spun forever. */
@@ -270,7 +274,10 @@ function describeStep(step: Step): string {
   return `${op} ${Object.entries(args).map(([key, v]) => `${key}=${show(key, v)}`).join(' ')}`.trimEnd();
 }
 
-export async function runWorkload(file: string, opts: RunOptions, out: (s: string) => void = (s) => process.stdout.write(s + '\n'), err: (s: string) => void = (s) => process.stderr.write(s + '\n')): Promise<number> {
+export async function runWorkload(
+  file: string, opts: RunOptions, out: (s: string) => void = (s) => process.stdout.write(s + '\n'), err: (s: string) => void = (s) => process.stderr.write(s + '\n'),
+  registry: readonly RegisteredPersonality[] = PERSONALITIES,
+): Promise<number> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -289,9 +296,9 @@ export async function runWorkload(file: string, opts: RunOptions, out: (s: strin
     throw e;
   }
   const name = (typeof opts.personality === 'string' ? opts.personality : undefined) ?? w.personality ?? 'linux';
-  const variant = PERSONALITIES[name];
-  if (variant === undefined) {
-    err(`polykernel run: personality "${name}" is not built yet (available: ${Object.keys(PERSONALITIES).join(', ')})`);
+  const resolved = resolvePersonality(name, registry);
+  if (resolved === undefined) {
+    err(`polykernel run: ${notRegistered(name, registry)}`);
     return 1;
   }
   let frames: number;
@@ -303,7 +310,12 @@ export async function runWorkload(file: string, opts: RunOptions, out: (s: strin
     err(`polykernel run: ${(e as Error).message}`);
     return 1;
   }
-  const lp = linuxPersonality({ variant, fs: hostFileSystem(typeof opts.sysroot === 'string' ? opts.sysroot : '/') });
+  const sysroot = typeof opts.sysroot === 'string' ? opts.sysroot : '/';
+  if (resolved.entry.name !== 'linux') {
+    return runWithoutDriver(w, resolved, new Kernel(resolved.entry.create({ variant: resolved.variant, fs: sysrootLookup(sysroot) }), { frames, swapSlots, contents: opts.contents === true || w.contents === true }), opts, out, err);
+  }
+  const variant = linuxVariant(resolved.variant);
+  const lp = linuxPersonality({ variant, fs: sysrootLookup(sysroot) });
   const k = new Kernel<LinuxSpace>(lp, { frames, swapSlots, contents: opts.contents === true || w.contents === true });
   const trace = opts.trace === true ? new Trace(k) : null;
   const session = new Session(k, lp, dirname(resolve(file)));
@@ -321,11 +333,7 @@ export async function runWorkload(file: string, opts: RunOptions, out: (s: strin
     // /proc/<pid>/oom_score and oom_score_adj
     oomScore: r.proc.state === 'running' ? lp.oomScore(k, r.proc).score : 0, oomScoreAdj: lp.task(r.proc.threads[0]!).oomScoreAdj,
   }));
-  const m = k.metrics;
-  const metrics = {
-    syscalls: m.syscalls, traps: { ...m.traps }, faults: { ...m.faults }, tlbHits: m.tlbHits, tlbMisses: m.tlbMisses, tlbShootdowns: m.tlbShootdowns,
-    pagesZeroed: m.pagesZeroed, pagesCopied: m.pagesCopied, cycles: m.cycles, seconds: m.cycles / k.mmu.profile.hz,
-  };
+  const metrics = metricsOf(k);
   const dmesg = [...lp.dmesg(k)];
   const meminfo = lp.meminfo(k);
   if (opts.json === true) {
@@ -334,10 +342,7 @@ export async function runWorkload(file: string, opts: RunOptions, out: (s: strin
     return 0;
   }
   out(`workload ${w.name} on ${variant}`);
-  const res = session.results;
-  const who = Math.max(...res.map((r) => `${r.process}[${r.pid}]`.length), 4);
-  const width = Math.min(Math.max(...res.map((r) => r.step.length), 4), 90);
-  for (const r of res) out(`  ${`${r.process}[${r.pid}]`.padEnd(who)}  ${r.step.padEnd(width)}  -> ${r.result}`);
+  printSteps(session.results, out);
   if (stalled !== null) out(`\n${stalled}`);
   for (const v of views) {
     if (v.state !== 'running') {
@@ -353,6 +358,94 @@ export async function runWorkload(file: string, opts: RunOptions, out: (s: strin
   out('\n' + metricsTable(metrics));
   if (trace !== null) out('\n' + trace.text());
   return 0;
+}
+
+/** The metrics a run reports (text and --json). */
+interface RunMetrics {
+  syscalls: number;
+  traps: Record<string, number>;
+  faults: Record<string, number>;
+  tlbHits: number;
+  tlbMisses: number;
+  tlbShootdowns: number;
+  pagesZeroed: number;
+  pagesCopied: number;
+  cycles: number;
+  seconds: number;
+}
+
+function metricsOf(k: Kernel<unknown>): RunMetrics {
+  const m = k.metrics;
+  return {
+    syscalls: m.syscalls, traps: { ...m.traps }, faults: { ...m.faults }, tlbHits: m.tlbHits, tlbMisses: m.tlbMisses, tlbShootdowns: m.tlbShootdowns,
+    pagesZeroed: m.pagesZeroed, pagesCopied: m.pagesCopied, cycles: m.cycles, seconds: m.cycles / k.mmu.profile.hz,
+  };
+}
+
+/** One native view of one process, rendered through the contract (or why it could not be). */
+interface RenderedView {
+  name: string;
+  title: string;
+  text: string | null;
+  rows?: readonly ViewRow[];
+  error: string | null;
+}
+
+function renderViews(k: Kernel<unknown>, p: Process): RenderedView[] {
+  return k.personality.views.map((v) => {
+    const title = v.title.replace(/<pid>/g, String(p.pid));
+    try {
+      const view: RenderedView = { name: v.name, title, text: v.render(k, p), error: null };
+      if (v.rows !== undefined) view.rows = v.rows(k, p);
+      return view;
+    } catch (e) {
+      return { name: v.name, title, text: null, error: (e as Error).message };
+    }
+  });
+}
+
+/**
+ * A registered personality the workload steps have no driver for yet: boot it, create the
+ * workload's processes, report every step as not applicable (nothing is run or made up), then
+ * the metrics of what did happen and each process's native views.
+ */
+function runWithoutDriver(w: Workload, resolved: ResolvedPersonality, k: Kernel<unknown>, opts: RunOptions, out: (s: string) => void, err: (s: string) => void): number {
+  const variant = resolved.variant;
+  for (const linuxOnly of ['meminfo', 'mapsEachStep'] as const) {
+    if (opts[linuxOnly] === true) err(`polykernel run: --${linuxOnly === 'meminfo' ? 'meminfo' : 'maps-each-step'} shows Linux's views; ignored for ${variant}`);
+  }
+  const trace = opts.trace === true ? new Trace(k) : null;
+  const why = `n/a (${variant} has no driver for this step yet: portable steps arrive with the compare issue)`;
+  const procs = w.processes.map((spec) => ({ spec, proc: k.createProcess(k.init, spec.name) }));
+  const steps: StepResult[] = procs.flatMap(({ spec, proc }) => spec.steps.map((step) => ({ process: spec.name, pid: proc.pid, step: describeStep(step), result: why })));
+  const processes = procs.map(({ spec, proc }) => ({
+    process: spec.name, pid: proc.pid, state: proc.state, killedBy: proc.killedBy,
+    views: proc.state === 'running' ? renderViews(k, proc) : [],
+  }));
+  const metrics = metricsOf(k);
+  if (opts.json === true) {
+    out(JSON.stringify({ workload: w.name, personality: variant, steps, processes, metrics, trace: trace?.json() ?? null }, null, 2));
+    return 0;
+  }
+  out(`workload ${w.name} on ${variant}`);
+  printSteps(steps, out);
+  for (const p of processes) {
+    if (p.state !== 'running') {
+      out(`\n${p.process}[${p.pid}]: ${p.killedBy !== null ? `killed by ${p.killedBy}` : 'exited'}`);
+      continue;
+    }
+    if (p.views.length === 0) out(`\n${p.process}[${p.pid}]: ${variant} has no views`);
+    for (const v of p.views) out(`\n${v.title} (${p.process})\n${v.error !== null ? `(the ${v.name} view failed: ${v.error})` : v.text === '' ? '(empty)' : (v.text ?? '').trimEnd()}`);
+  }
+  out('\n' + metricsTable(metrics));
+  if (trace !== null) out('\n' + trace.text());
+  return 0;
+}
+
+function printSteps(res: readonly StepResult[], out: (s: string) => void): void {
+  const who = Math.max(...res.map((r) => `${r.process}[${r.pid}]`.length), 4);
+  const width = Math.min(Math.max(...res.map((r) => r.step.length), 4), 90);
+  for (const r of res) out(`  ${`${r.process}[${r.pid}]`.padEnd(who)}  ${r.step.padEnd(width)}  -> ${r.result}`);
 }
 
 /** Round-robin over the runnable processes until every one has finished its steps. */
@@ -404,7 +497,7 @@ async function schedule(session: Session, opts: RunOptions, out: (s: string) => 
   return { stalled: `stopped after ${MAX_ROUNDS} rounds` };
 }
 
-function metricsTable(m: { syscalls: number; traps: Record<string, number>; faults: Record<string, number>; tlbHits: number; tlbMisses: number; tlbShootdowns: number; pagesZeroed: number; pagesCopied: number; cycles: number; seconds: number }): string {
+function metricsTable(m: RunMetrics): string {
   const rows: [string, string][] = [
     ['system calls', m.syscalls.toLocaleString('en-US')],
     ['traps', Object.entries(m.traps).filter(([, n]) => n > 0).map(([kind, n]) => `${kind} ${n.toLocaleString('en-US')}`).join(', ') || 'none'],

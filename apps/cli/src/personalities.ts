@@ -1,0 +1,93 @@
+/**
+ * The personalities this CLI knows. `run`, `exec` and `explain` resolve -p/--personality here (a
+ * registered name, which means its default variant, or one of its variants), and
+ * `polykernel personalities` lists them. `npx nx g @polykernel/tools:personality <name>` adds a
+ * new personality's import and entry before the marker comments below.
+ */
+import type { FileLookup, Personality } from '@polykernel/kernel';
+import { linuxPersonality } from '@polykernel/linux';
+// @polykernel/tools:personality inserts imports above this line
+
+/** What the CLI hands a personality's factory. */
+export interface PersonalityOptions {
+  /** One of the entry's variants. */
+  variant: string;
+  /** Where exec and open find files (the host's files under --sysroot). */
+  fs: FileLookup;
+  /** Seed of the kernel's own randomness, when the user gives one. */
+  seed?: number;
+}
+
+export interface RegisteredPersonality {
+  /** What -p takes for the default variant, and what `polykernel personalities` lists. */
+  readonly name: string;
+  /** One line: what it models. */
+  readonly description: string;
+  /** The kernel versions it models; -p takes each of them too. */
+  readonly variants: readonly string[];
+  readonly defaultVariant: string;
+  /** A fresh personality object for one variant (a factory: each Kernel gets its own state). */
+  create(opts: PersonalityOptions): Personality<unknown>;
+}
+
+/** The Linux personality's variants: `linux` alone is the newest. */
+export type LinuxVariant = 'linux-6.x' | 'linux-5.15';
+
+export function linuxVariant(variant: string): LinuxVariant {
+  if (variant === 'linux-6.x' || variant === 'linux-5.15') return variant;
+  throw new RangeError(`linux has no variant "${variant}" (linux-6.x, linux-5.15)`);
+}
+
+export const PERSONALITIES: readonly RegisteredPersonality[] = [
+  {
+    name: 'linux',
+    description: 'Linux: mm_struct and VMAs (a B-tree standing in for the maple tree in 6.x, the red-black tree in 5.15), mmap and friends as mm/mmap.c decides, fork/vfork/clone, execve of real ELF programs, signals, wait, OOM and swap, /proc views.',
+    variants: ['linux-6.x', 'linux-5.15'],
+    defaultVariant: 'linux-6.x',
+    create: ({ variant, fs, seed }) => linuxPersonality({ variant: linuxVariant(variant), fs, ...(seed !== undefined ? { seed } : {}) }),
+  },
+  // @polykernel/tools:personality inserts entries above this line
+];
+
+/** A -p value resolved: the registry entry and the variant to run. */
+export interface ResolvedPersonality {
+  entry: RegisteredPersonality;
+  variant: string;
+}
+
+/** A registered name (its default variant) or one of the registered variants; undefined otherwise. */
+export function resolvePersonality(name: string, registry: readonly RegisteredPersonality[] = PERSONALITIES): ResolvedPersonality | undefined {
+  for (const entry of registry) {
+    if (entry.name === name) return { entry, variant: entry.defaultVariant };
+    if (entry.variants.includes(name)) return { entry, variant: name };
+  }
+  return undefined;
+}
+
+/** What is registered, for error messages: `linux (linux-6.x, linux-5.15), freebsd (freebsd-14)`. */
+export function registeredList(registry: readonly RegisteredPersonality[] = PERSONALITIES): string {
+  return registry.map((e) => `${e.name} (${e.variants.join(', ')})`).join(', ');
+}
+
+/** The error for a -p value nothing registers. */
+export function notRegistered(name: string, registry: readonly RegisteredPersonality[] = PERSONALITIES): string {
+  return `personality "${name}" is not registered (registered: ${registeredList(registry)}; see polykernel personalities)`;
+}
+
+/** Which commands can drive a personality, and how far. */
+export interface CommandSupport {
+  command: string;
+  support: string;
+}
+
+/** The commands with a driver for each personality; `run` boots any registered one. */
+export function commandsFor(entry: RegisteredPersonality): CommandSupport[] {
+  if (entry.name === 'linux') {
+    return [
+      { command: 'run', support: 'every workload step' },
+      { command: 'exec', support: 'ELF programs and #! scripts' },
+      { command: 'explain', support: 'fault and fork stories' },
+    ];
+  }
+  return [{ command: 'run', support: 'boots it and creates the workload\'s processes; steps are n/a until portable steps arrive with the compare issue' }];
+}
