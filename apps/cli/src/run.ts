@@ -73,6 +73,8 @@ function signalNumber(s: string | number): number {
 /** One process of the workload: its steps, where it is in them, and the names it has given things. */
 class Runner {
   pc = 0;
+  /** The step that went to sleep in its call (it runs again and resumes the call), or -1. */
+  sleptAt = -1;
   constructor(
     readonly name: string,
     readonly proc: Process<LinuxSpace>,
@@ -124,7 +126,15 @@ class Session {
       if (n === undefined) throw new RangeError(`file "${fd}" was not opened by an earlier step`);
       return n;
     };
-    const sys = (name: string, args: (number | string | readonly string[])[]): number => k.syscall(t, name, args).value;
+    // A call the thread sleeps in (wait4, vfork) is finished first: the kernel resumes it.
+    const sys = (name: string, args: (number | string | readonly string[])[]): number => {
+      const sleeping = t.pending?.spec.name;
+      if (sleeping !== undefined) {
+        const v = k.resume(t).value;
+        if (sleeping === name) return v;
+      }
+      return k.syscall(t, name, args).value;
+    };
     if ('mmap' in step) {
       const m = step.mmap;
       let fd = m.fd === undefined ? -1 : fdOf(m.fd);
@@ -457,6 +467,12 @@ async function schedule(session: Session, opts: RunOptions, out: (s: string) => 
     let progressed = false;
     let pending = false;
     for (const r of [...session.runners]) {
+      // A call that slept in an earlier, finished step (vfork) returns before the thread goes on;
+      // a step that slept itself resumes its own call when it runs again.
+      if (r.thread.pending !== null && r.thread.state === 'runnable' && r.sleptAt !== r.pc) {
+        session.k.resume(r.thread);
+        progressed = true;
+      }
       if (r.done) {
         // A child that ran out of steps returns from main: exit(0).
         if (r.child && r.proc.state === 'running' && r.thread.state !== 'dead' && r.pc >= r.steps.length) {
@@ -481,7 +497,11 @@ async function schedule(session: Session, opts: RunOptions, out: (s: string) => 
         return { error: true };
       }
       progressed = true;
-      if (outcome === null) continue; // slept: the same step runs again once the kernel wakes the thread
+      if (outcome === null) {
+        r.sleptAt = r.pc; // slept: the same step runs again (and resumes its call) once the kernel wakes the thread
+        continue;
+      }
+      r.sleptAt = -1;
       r.pc++;
       const line = { process: r.name, pid: r.proc.pid, step: describeStep(step), result: outcome.result };
       session.results.push(line);

@@ -87,6 +87,8 @@ class CallFrame<S, M> implements SyscallContext<S, M> {
     readonly process: Process<S>,
     readonly spec: SyscallSpec<S, M>,
     readonly depth: number,
+    /** Cycles when the call entered the gate. */
+    readonly start: number,
   ) {}
 
   fail(e: string, detail?: string): number {
@@ -113,7 +115,7 @@ class CallFrame<S, M> implements SyscallContext<S, M> {
     this.thread.state = 'blocked';
     this.thread.pending = {
       spec: this.spec, reason,
-      resume: resume as (ctx: SyscallContext<unknown>) => number, start: this.kernel.metrics.cycles,
+      resume: resume as (ctx: SyscallContext<unknown>) => number, spent: this.kernel.metrics.cycles - this.start,
     };
     return value;
   }
@@ -541,6 +543,8 @@ export class Kernel<S, M = unknown> {
 
   /** Enter the kernel (or a system library) with a call by name or trap number. */
   syscall(thread: Thread, call: string | number, args: readonly SyscallArg[] = []): SyscallResult {
+    // A thread sleeping in a call is still inside it: it makes no other call until resumed.
+    if (thread.pending !== null) throw new RangeError(`thread ${thread.tid} is sleeping in ${thread.pending.spec.name}: resume it (kernel.resume) before its next call`);
     const spec = typeof call === 'string' ? this.byName.get(call) : this.byNumber.get(call);
     if (spec === undefined) return this.noSuchCall(thread);
     return this.invoke(thread, spec, args, 0);
@@ -587,12 +591,13 @@ export class Kernel<S, M = unknown> {
     }
     const kind = trap ? 'trap' : 'library';
     if (this.pEntry.active) this.pEntry.fire({ pid: p.pid, tid: thread.tid, name: spec.name, number: spec.number, args, kind, depth });
-    const frame = new CallFrame<S, M>(this, thread, p, spec, depth);
+    const frame = new CallFrame<S, M>(this, thread, p, spec, depth, start);
     const value = spec.handler(frame, args);
-    return this.finish(frame, value, start);
+    return this.finish(frame, value);
   }
 
-  private finish(frame: CallFrame<S, M>, value: number, start: number): SyscallResult {
+  private finish(frame: CallFrame<S, M>, value: number): SyscallResult {
+    const start = frame.start;
     const { thread, spec, depth } = frame;
     const trap = (spec.kind ?? 'trap') === 'trap';
     // A sleeping trap has not returned to user mode yet: its exit is charged when it finishes.
@@ -626,9 +631,10 @@ export class Kernel<S, M = unknown> {
     if (thread.state !== 'runnable') throw new RangeError(`thread ${thread.tid} is ${thread.state}: wake it before resuming`);
     thread.pending = null;
     this.metrics.contextSwitches++;
-    const frame = new CallFrame<S, M>(this, thread, thread.process as Process<S>, pending.spec, 0);
+    // The frame's start leaves out the sleep: the call is charged its own work only.
+    const frame = new CallFrame<S, M>(this, thread, thread.process as Process<S>, pending.spec, 0, this.metrics.cycles - pending.spent);
     const value = pending.resume(frame);
-    return this.finish(frame, value, pending.start);
+    return this.finish(frame, value);
   }
 
   /** A typed error in the personality's error space: the POSIX errno, or the Win32 code on Windows. */

@@ -33,8 +33,11 @@ export interface PendingCall {
   readonly spec: SyscallSpec<unknown>;
   readonly reason: string;
   readonly resume: (ctx: SyscallContext<unknown>) => number;
-  /** Cycles when the call entered the kernel (its syscall:return reports the whole sleep). */
-  readonly start: number;
+  /**
+   * Cycles the call had used when it went to sleep: its syscall:return reports the call's own
+   * work before and after the sleep, not the time other threads ran meanwhile.
+   */
+  readonly spent: number;
 }
 
 /** An error variable's value: errno, or GetLastError's code. */

@@ -188,20 +188,32 @@ describe('sleeping without restarting', () => {
     const child = k.createProcess(parent, 'child');
     const t = parent.threads[0]!;
     const returns: string[] = [];
-    k.bus.subscribe('syscall:return', (e) => returns.push(`${e.name}:${e.value}:${e.blocked}`));
+    const callCycles: number[] = [];
+    k.bus.subscribe('syscall:return', (e) => {
+      if (e.name !== 'wait4') return;
+      returns.push(`${e.name}:${e.value}:${e.blocked}`);
+      callCycles.push(e.cycles);
+    });
     const entry = k.mmu.profile.costs.trapEntry;
     const exit = k.mmu.profile.costs.trapExit;
     const c0 = k.metrics.cycles;
     expect(k.syscall(t, 'wait4', [-1])).toEqual({ value: 0, error: null, errorNumber: 0, blocked: true });
     expect(t.state).toBe('blocked');
     expect(() => k.resume(t)).toThrow(/wake it/);
+    expect(() => k.syscall(t, 'getpid')).toThrow(/sleeping in wait4/);
+    const childWork = k.metrics.cycles;
+    const va = toyMap(k, child.threads[0]!, PAGE);
+    k.access(child.threads[0]!, va, ACCESS_WRITE); // the child runs while the parent sleeps
+    const slept = k.metrics.cycles - childWork;
     k.exitProcess(child, 0);
     expect(t.state).toBe('runnable');
     expect(k.resume(t)).toEqual({ value: child.pid, error: null, errorNumber: 0 });
     expect(returns).toEqual(['wait4:0:true', `wait4:${child.pid}:false`]);
-    expect(k.metrics.syscalls).toBe(1);
+    expect(k.metrics.syscalls).toBe(2); // wait4 and the child's mmap
     expect(k.metrics.contextSwitches).toBe(1);
-    expect(k.metrics.cycles - c0).toBe(entry + exit); // one kernel entry, one exit, for the whole call
+    expect(k.metrics.cycles - c0 - slept).toBe(entry + exit); // one kernel entry, one exit, for the whole call
+    expect(callCycles[1]).toBe(entry + exit); // the call's own cost leaves out the time it slept
+    expect(slept).toBeGreaterThan(0);
     expect(k.syscall(t, 'wait4', [-1]).error).toBe('ECHILD');
   });
 

@@ -31,10 +31,19 @@ export function sysExitGroup(ctx: SyscallContext<LinuxSpace>, a: readonly Syscal
   return 0;
 }
 
-/** wait4(2) (kernel_wait4 → do_wait): reap a zombie, report a stop (WUNTRACED), or sleep and restart. */
+/** wait4(2) (kernel_wait4 → do_wait): reap a zombie, report a stop (WUNTRACED), or sleep. */
 export function sysWait4(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallArg[]): number {
   const [pid, statAddr, options] = [num(a[0]), num(a[1] ?? 0), num(a[2] ?? 0)];
   if (!validWaitOptions(options)) return ctx.fail('EINVAL', `options 0x${options.toString(16)}`);
+  return doWait(ctx, pid, statAddr, options);
+}
+
+/**
+ * do_wait's loop: look at the eligible children; with none to report, sleep (TASK_INTERRUPTIBLE
+ * on the wait queue) and look again when woken — the continuation the core resumes. While it
+ * sleeps the call's value is -ERESTARTSYS, Linux's encoding of a call still in progress.
+ */
+function doWait(ctx: SyscallContext<LinuxSpace>, pid: number, statAddr: number, options: number): number {
   const m = machineOf(ctx.kernel);
   const p = ctx.process;
   const task = m.task(ctx.thread);
@@ -63,10 +72,9 @@ export function sysWait4(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallArg
     }
   }
   if ((options & WAIT.WNOHANG) !== 0) return 0;
-  // Sleep (TASK_INTERRUPTIBLE) until a child changes state; the call is then restarted.
+  // Sleep (TASK_INTERRUPTIBLE) until a child changes state, then look again.
   task.state = TASK.INTERRUPTIBLE;
-  ctx.thread.state = 'blocked';
-  return RESTART_SYSCALL;
+  return ctx.block('wait4', (again) => doWait(again, pid, statAddr, options), RESTART_SYSCALL);
 }
 
 /** Children wait4 may report: pid match and the __WCLONE/__WALL rule on the exit signal (eligible_child). */
@@ -91,13 +99,13 @@ export function putStatus(ctx: SyscallContext<LinuxSpace>, addr: number, status:
   return true;
 }
 
-/** A child changed state: threads of `parent` sleeping in wait4 run again (and restart the call). */
+/** A child changed state (__wake_up_parent): threads of `parent` sleeping in wait4 run again. */
 export function wakeWaiters(m: LinuxMachine, parent: Process<LinuxSpace>): void {
   for (const th of parent.threads) {
     const task = m.task(th);
     if (task.state === TASK.INTERRUPTIBLE && th.state === 'blocked') {
       task.state = TASK.RUNNING;
-      th.state = 'runnable';
+      m.kernel.wake(th);
     }
   }
 }

@@ -207,9 +207,10 @@ export function doClone(ctx: SyscallContext<LinuxSpace>, flags: number): number 
     // The parent sleeps (TASK_UNINTERRUPTIBLE) until the child execs or exits (wait_for_vfork_done).
     ct.vforkParent = t;
     parentTask.state = TASK.UNINTERRUPTIBLE;
-    t.state = 'blocked';
   }
   k.bus.probe('fork').publish({ pid: p.pid, child: child.pid, flags, ...copied, cycles: mt.cycles - start });
+  // vfork returns to the parent only once the child releases the mm: it sleeps in the call.
+  if ((flags & CLONE.VFORK) !== 0) return ctx.block('vfork', () => child.pid, child.pid);
   return child.pid;
 }
 
@@ -220,7 +221,7 @@ export function releaseVforkParent(m: LinuxMachine, t: Thread): void {
   if (parent === null) return;
   task.vforkParent = null;
   m.task(parent).state = TASK.RUNNING;
-  if (parent.state === 'blocked') parent.state = 'runnable';
+  m.kernel.wake(parent);
 }
 
 /** clone(2): the flags are the caller's (the exit signal in the low byte). */

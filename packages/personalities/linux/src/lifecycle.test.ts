@@ -90,6 +90,7 @@ describe('vfork, exit and wait4', () => {
     poke(k, child, a, 42);
     k.syscall(t0(child), 'exit', [0]);
     expect(t0(shell).state).toBe('runnable');
+    expect(k.resume(t0(shell)).value).toBe(pid); // vfork returns once the child has released the mm
     expect(peek(k, shell, a)).toBe(42); // same memory, and the parent's mm survived the child's exit
   });
 
@@ -98,12 +99,13 @@ describe('vfork, exit and wait4', () => {
     const buf = k.syscall(t0(shell), 'mmap', [0, 4096, RW, ANON, -1, 0]).value;
     const pid = k.syscall(t0(shell), 'fork').value;
     const child = k.processes.get(pid)!;
-    // Nothing to reap yet: wait4 puts the parent to sleep and asks for a restart.
-    expect(k.syscall(t0(shell), 'wait4', [pid, buf, 0, 0]).value).toBe(RESTART_SYSCALL);
+    // Nothing to reap yet: wait4 puts the parent to sleep in the call (its value meanwhile: -ERESTARTSYS).
+    expect(k.syscall(t0(shell), 'wait4', [pid, buf, 0, 0])).toMatchObject({ value: RESTART_SYSCALL, blocked: true });
     expect(t0(shell).state).toBe('blocked');
+    expect(() => k.syscall(t0(shell), 'getpid')).toThrow(/sleeping in wait4/);
     expect(k.syscall(t0(child), 'kill', [child.pid, 6]).value).toBe(0); // abort(): raise(SIGABRT)
     expect(t0(shell).state).toBe('runnable');
-    expect(k.syscall(t0(shell), 'wait4', [pid, buf, 0, 0]).value).toBe(pid);
+    expect(k.resume(t0(shell)).value).toBe(pid); // do_wait looks again and reaps
     const status = peek(k, shell, buf);
     expect(status).toBe(6);
     expect(describeWaitStatus(status)).toBe('WIFSIGNALED WTERMSIG=SIGABRT');
@@ -320,7 +322,7 @@ describe('signal actions (rt_sigaction), fs_struct and sighand sharing', () => {
     expect(kid.state).toBe('dead'); // reaped at once
     expect(lp.task(t0(kid)).exitState).toBe(TASK.EXIT_DEAD);
     expect(t0(shell).state).toBe('runnable');
-    expect(k.syscall(t0(shell), 'wait4', [-1, 0, 0, 0]).error).toBe('ECHILD');
+    expect(k.resume(t0(shell)).error).toBe('ECHILD');
   });
 
   it('CLONE_SIGHAND and CLONE_FS share the tables; fork copies them', () => {
