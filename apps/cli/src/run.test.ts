@@ -130,6 +130,17 @@ describe('polykernel run: processes', () => {
     expect(j.trace.totals.faultCycles).toBeGreaterThan(5 * j.trace.totals.own / 2);
   });
 
+  it('SIGSEGV handlers: mprotect-and-retry keeps every write, continue skips the access, SIG_DFL kills', async () => {
+    const r = await run(EX('sigsegv-handler.yaml'), { json: true, trace: true });
+    const j = JSON.parse(r.out) as { steps: { process: string; step: string; result: string }[]; metrics: { faults: Record<string, number> }; trace: { syscalls: Record<string, { count: number }> } };
+    const results = (name: string): string[] => j.steps.filter((s) => s.process === name && s.step.startsWith('touch')).map((s) => s.result);
+    expect(results('gc')).toEqual(['0x0', '0x0', '0x0']);
+    expect(results('prober')).toEqual(['0x0 (4 accesses skipped by a signal handler)', `SIGSEGV at ${j.steps.find((s) => s.process === 'prober' && s.step.startsWith('mmap'))!.result}`]);
+    expect(j.trace.syscalls.rt_sigreturn!.count).toBe(16 + 4);
+    expect(j.trace.syscalls.mprotect!.count).toBe(1 + 16);
+    expect(j.metrics.faults.segv).toBe(16 + 4 + 1);
+  });
+
   it('--meminfo shows the machine after the run; --json always carries it', async () => {
     const r = await run(EX('lecture-fork.yaml'), { meminfo: true });
     expect(r.out).toMatch(/\/proc\/meminfo \(the lines modelled\)\nMemTotal: +1048576 kB\n/);
