@@ -16,7 +16,7 @@ describe('polykernel personalities', () => {
     expect(r.out).toMatch(/^linux: Linux: /m);
     expect(r.out).toMatch(/^ {2}variants +linux-6\.x \(default\), linux-5\.15$/m);
     expect(r.out).toMatch(/^ {2}error space +linux$/m);
-    expect(r.out).toMatch(/^ {2}calls +syscalls: \d+ traps$/m);
+    expect(r.out).toMatch(/^ {2}calls +x86_64: \d+ traps$/m);
     expect(r.out).toContain('maps (/proc/<pid>/maps)');
     expect(r.out).toMatch(/^ {2}commands +run \(every workload step\), exec \(ELF programs and #! scripts\), explain/m);
     expect(r.out).toMatch(/^toyos: A toy for the CLI tests\.$/m);

@@ -20,7 +20,7 @@ const sysGetpid = (ctx: SyscallContext<LinuxSpace>): number => ctx.process.pid;
 const sysGetppid = (ctx: SyscallContext<LinuxSpace>): number => ctx.process.ppid;
 const sysGettid = (ctx: SyscallContext<LinuxSpace>): number => ctx.thread.tid;
 
-export const LINUX_SYSCALLS: readonly SyscallSpec<LinuxSpace>[] = [
+const TABLE: readonly SyscallSpec<LinuxSpace>[] = [
   // mm/mmap.c, mm/mprotect.c, mm/mremap.c, mm/madvise.c
   { name: 'mmap', number: 9, args: ['addr', 'len', 'prot', 'flags', 'fd', 'off'], handler: sysMmap },
   { name: 'mprotect', number: 10, args: ['start', 'len', 'prot'], handler: sysMprotect },
@@ -53,3 +53,6 @@ export const LINUX_SYSCALLS: readonly SyscallSpec<LinuxSpace>[] = [
   { name: 'close', number: 3, args: ['fd'], handler: sysClose },
   { name: 'openat', number: 257, args: ['dfd', 'filename', 'flags', 'mode'], handler: sysOpenat },
 ];
+
+/** Every entry is a trap of the x86-64 table (syscall_64.tbl), failing with -errno. */
+export const LINUX_SYSCALLS: readonly SyscallSpec<LinuxSpace>[] = TABLE.map((spec) => ({ ...spec, table: 'x86_64', kind: 'trap' as const }));
