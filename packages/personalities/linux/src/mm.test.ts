@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { VmCommit } from './commit.js';
 import { MAP_GROWSDOWN, MAP_NORESERVE, VM_ACCOUNT, MREMAP_FIXED, MREMAP_MAYMOVE, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, PAGE_SIZE, PROT_READ, PROT_WRITE, VM_EXEC, VM_READ, VM_WRITE } from './flags.js';
-import { parseVmFlags, procMaps, vmFlagsLine } from './proc/maps.js';
+import { mapsLine, parseVmFlags, procMaps, vmFlagsLine } from './proc/maps.js';
 import { MmStruct } from './mm.js';
 
 const P = PAGE_SIZE;
@@ -239,5 +239,57 @@ describe('MmStruct invariants (fast-check against a page map)', () => {
       }),
       { seed: 0x22_0301, numRuns: 300 },
     );
+  });
+});
+
+describe('mprotect and VM_ACCOUNT (mprotect_fixup), without a host', () => {
+  it('a faulted private area keeps VM_ACCOUNT and its charge when made read-only; a never-faulted one gives both back', () => {
+    const mm = new MmStruct();
+    const faulted = mm.mmap(0x40000000, 8 * P, RW, ANON | MAP_FIXED);
+    const fresh = mm.mmap(0x48000000, 8 * P, RW, ANON | MAP_FIXED);
+    expect(mm.commit.committed).toBe(16);
+    mm.touch(faulted); // anon_vma_prepare: it has pages now
+    mm.mprotect(faulted, 8 * P, PROT_READ);
+    expect(mm.vmas.lookup(faulted)!.flags & (VM_ACCOUNT | VM_WRITE)).toBe(VM_ACCOUNT);
+    expect(mm.commit.committed).toBe(16);
+    mm.mprotect(fresh, 8 * P, PROT_READ);
+    expect(mm.vmas.lookup(fresh)!.flags & (VM_ACCOUNT | VM_WRITE)).toBe(0);
+    expect(mm.commit.committed).toBe(8);
+    // Writable again: the faulted area is already charged; the fresh one is charged anew.
+    mm.mprotect(faulted, 8 * P, RW);
+    expect(mm.commit.committed).toBe(8);
+    mm.mprotect(fresh, 8 * P, RW);
+    expect(mm.vmas.lookup(fresh)!.flags & VM_ACCOUNT).toBe(VM_ACCOUNT);
+    expect(mm.commit.committed).toBe(16);
+    // Part of a faulted area: the split pieces all stay accounted.
+    mm.mprotect(faulted + 2 * P, 2 * P, PROT_READ);
+    for (const va of [faulted, faulted + 2 * P, faulted + 4 * P]) expect(mm.vmas.lookup(va)!.flags & VM_ACCOUNT).toBe(VM_ACCOUNT);
+    expect(mm.commit.committed).toBe(16);
+    mm.munmap(faulted, 8 * P);
+    mm.munmap(fresh, 8 * P);
+    expect(mm.commit.committed).toBe(0);
+  });
+});
+
+describe('the [heap] label (vma_is_initial_heap: the area strictly overlaps [start_brk, brk))', () => {
+  const line = (mm: MmStruct, va: number): string => mapsLine(mm, mm.vmas.lookup(va)!);
+  it('names the brk area, not the bss right below it nor an area right above brk', () => {
+    const mm = new MmStruct();
+    mm.startBrk = mm.brk = 0x600000;
+    mm.mmap(0x5ff000, P, PROT_READ, ANON | MAP_FIXED); // below start_brk, ending there (not merged: other flags)
+    expect(mm.brkSyscall(0x600000 + 3 * P)).toBe(0x603000);
+    mm.mmap(0x604000, P, PROT_READ, ANON | MAP_FIXED); // starts one page above brk
+    expect(line(mm, 0x600000)).toMatch(/^00600000-00603000 rw-p 00000000 00:00 0 +\[heap\]$/);
+    expect(line(mm, 0x600000).indexOf('[heap]')).toBe(73);
+    expect(line(mm, 0x5ff000)).toBe('005ff000-00600000 r--p 00000000 00:00 0 ');
+    expect(line(mm, 0x604000)).toBe('00604000-00605000 r--p 00000000 00:00 0 ');
+    expect(procMaps(mm).match(/\[heap\]/g)).toHaveLength(1);
+  });
+  it('an empty heap (brk == start_brk) labels nothing, even an area starting there', () => {
+    const mm = new MmStruct();
+    mm.startBrk = mm.brk = 0x700000;
+    mm.mmap(0x700000, P, RW, ANON | MAP_FIXED);
+    mm.mmap(0x6ff000, P, PROT_READ, ANON | MAP_FIXED);
+    expect(procMaps(mm)).not.toContain('[heap]');
   });
 });
