@@ -259,7 +259,7 @@ describe('explain', () => {
 
 describe('splitting a 1 GiB page (split_huge_pud, then split_huge_pmd)', () => {
   const GIB_PAGES = 262144;
-  type Op = { op: 'unmap' | 'protect'; page: number; pages: number };
+  interface Op { op: 'unmap' | 'protect'; page: number; pages: number }
   const opArb: fc.Arbitrary<Op> = fc.record({
     op: fc.constantFrom<'unmap' | 'protect'>('unmap', 'protect'),
     // Anywhere in the page, and often near 2 MiB boundaries, where a wrong stride shows first.
