@@ -140,7 +140,7 @@ export function wpPage(m: LinuxMachine, thread: Thread, p: Process<LinuxSpace>, 
     }
     if (fromZero || (flags & PTE_FILE) !== 0) s.rss.anon++;
     if ((flags & PTE_FILE) !== 0) s.rss.file--;
-    // ptep_clear_flush_notify (mm/memory.c wp_page_copy, linux-5.15): the old PTE is cleared and
+    // ptep_clear_flush_notify (mm/memory.c wp_page_copy, 5.15 and 6.x): the old PTE is cleared and
     // flushed on every CPU that runs this mm (flush_tlb_page → flush_tlb_mm_range), before the new
     // one is set; another thread's CPU would otherwise go on reading the old page.
     s.pt.unmap(page, PAGE_SIZE);

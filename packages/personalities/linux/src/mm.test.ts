@@ -285,6 +285,23 @@ describe('the [heap] label (vma_is_initial_heap: the area strictly overlaps [sta
     expect(line(mm, 0x604000)).toBe('00604000-00605000 r--p 00000000 00:00 0 ');
     expect(procMaps(mm).match(/\[heap\]/g)).toHaveLength(1);
   });
+  it('linux-5.15 (show_map_vma: vm_start <= brk && vm_end >= start_brk) also names areas touching either end', () => {
+    const mm = new MmStruct({ variant: 'linux-5.15' });
+    mm.startBrk = mm.brk = 0x600000;
+    mm.mmap(0x5ff000, P, PROT_READ, ANON | MAP_FIXED); // ends at start_brk
+    expect(mm.brkSyscall(0x600000 + 3 * P)).toBe(0x603000);
+    mm.mmap(0x603000, P, PROT_READ | PROT_WRITE | 0x4, ANON | MAP_FIXED); // starts at brk
+    mm.mmap(0x605000, P, PROT_READ, ANON | MAP_FIXED); // one page above: not touching
+    expect(line(mm, 0x600000)).toMatch(/ \[heap\]$/);
+    expect(line(mm, 0x5ff000)).toMatch(/ \[heap\]$/);
+    expect(line(mm, 0x603000)).toMatch(/ \[heap\]$/);
+    expect(line(mm, 0x605000)).toBe('00605000-00606000 r--p 00000000 00:00 0 ');
+    const empty = new MmStruct({ variant: 'linux-5.15' });
+    empty.startBrk = empty.brk = 0x700000;
+    empty.mmap(0x700000, P, RW, ANON | MAP_FIXED);
+    expect(procMaps(empty)).toContain('[heap]');
+  });
+
   it('an empty heap (brk == start_brk) labels nothing, even an area starting there', () => {
     const mm = new MmStruct();
     mm.startBrk = mm.brk = 0x700000;
