@@ -271,6 +271,23 @@ describe('mprotect and VM_ACCOUNT (mprotect_fixup), without a host', () => {
   });
 });
 
+describe('mprotect and VM_ACCOUNT on linux-5.15 (no unaccounting before 6.7)', () => {
+  it('a never-faulted private area made read-only keeps VM_ACCOUNT and its charge', () => {
+    // 5.15 mm/mprotect.c mprotect_fixup: "we ... cannot reduce our commit if we make it unwritable
+    // again"; unfaulted areas are unaccounted only since 6.7 (mprotect: allow unfaulted VMAs to be
+    // unaccounted on mprotect()).
+    const mm = new MmStruct({ variant: 'linux-5.15' });
+    const fresh = mm.mmap(0x48000000, 8 * P, RW, ANON | MAP_FIXED);
+    mm.mprotect(fresh, 8 * P, PROT_READ);
+    expect(mm.vmas.lookup(fresh)!.flags & (VM_ACCOUNT | VM_WRITE)).toBe(VM_ACCOUNT);
+    expect(mm.commit.committed).toBe(8);
+    mm.mprotect(fresh, 8 * P, RW); // already accounted: no second charge
+    expect(mm.commit.committed).toBe(8);
+    mm.munmap(fresh, 8 * P);
+    expect(mm.commit.committed).toBe(0);
+  });
+});
+
 describe('the [heap] label (vma_is_initial_heap: the area strictly overlaps [start_brk, brk))', () => {
   const line = (mm: MmStruct, va: number): string => mapsLine(mm, mm.vmas.lookup(va)!);
   it('names the brk area, not the bss right below it nor an area right above brk', () => {
