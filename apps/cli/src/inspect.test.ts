@@ -47,16 +47,33 @@ const VIEWS: [string, InspectOptions][] = [
   ['-n', { notes: true }],
 ];
 
-/** Views we know differ: GNU build-attribute notes (annobin, owner "GA$...") are not decoded yet. */
-const KNOWN_GAPS = new Set(['/usr/bin/node -n']);
+/**
+ * Views we know differ, and why. They still run, as expected failures (`it.fails`), under a name
+ * that says so: the report shows them, and one that starts to match fails, so the gap gets removed.
+ */
+const KNOWN_GAPS = new Map([
+  ['/usr/bin/node -n', 'GNU build-attribute notes (annobin, owner "GA$...") are not decoded yet'],
+]);
 
 describe.runIf(hasReadelf())('byte-identical to readelf run live on this machine', () => {
+  const compare = (file: string, flag: string, opts: InspectOptions): void => {
+    const want = execFileSync('readelf', [flag, '-W', file], { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
+    const got = render(readFileSync(file), opts);
+    expect(got === '' ? '' : got + '\n').toBe(want);
+  };
   for (const file of HOST) {
-    it.each(VIEWS.filter(([flag]) => !KNOWN_GAPS.has(`${file} ${flag}`)))(`${file} %s`, (flag, opts) => {
-      const want = execFileSync('readelf', [flag, '-W', file], { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
-      const got = render(readFileSync(file), opts);
-      expect(got === '' ? '' : got + '\n').toBe(want);
-    });
+    for (const [flag, opts] of VIEWS) {
+      const gap = KNOWN_GAPS.get(`${file} ${flag}`);
+      if (gap === undefined) {
+        it(`${file} ${flag}`, () => {
+          compare(file, flag, opts);
+        });
+      } else {
+        it.fails(`${file} ${flag} [KNOWN GAP, expected to differ: ${gap}]`, () => {
+          compare(file, flag, opts);
+        });
+      }
+    }
   }
 });
 

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { explainTranslation } from './explain.js';
 import { MAP_OK } from './pagetable.js';
@@ -7,7 +8,7 @@ import {
 } from './mmu.js';
 import { getProfile, validateProfile } from './profiles.js';
 import {
-  ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, PTE_ACCESSED, PTE_DIRTY, PTE_NX, PTE_USER, PTE_WRITE,
+  ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, PTE_ACCESSED, PTE_DIRTY, PTE_GLOBAL, PTE_NX, PTE_USER, PTE_WRITE,
 } from './pte.js';
 
 const RW_USER = PTE_WRITE | PTE_USER | PTE_NX;
@@ -161,6 +162,55 @@ describe('TLB coherence', () => {
     expect(mmu.translate(0, 1, 0x400000, ACCESS_READ)).toBe(TRANSLATE_FAULT);
   });
 
+  it('global pages: one cached entry serves every ASID; a per-ASID flush keeps it; INVLPG drops it', () => {
+    // A kernel page mapped global (x86 G) in two address spaces, as Linux maps its own half.
+    const mmu = new Mmu(getProfile('x86-64'), { frames: 4096, cpus: 2 });
+    const a = mmu.createPageTable();
+    const b = mmu.createPageTable();
+    mmu.bindAsid(1, a);
+    mmu.bindAsid(2, b);
+    const va = 0x7fff_f000_0000;
+    const f = mmu.frames.alloc(0);
+    const g = mmu.frames.alloc(0);
+    for (const pt of [a, b]) expect(pt.map(va, f, 4096, PTE_WRITE | PTE_GLOBAL)).toBe(MAP_OK);
+    mmu.activate(0, 1);
+    expect(mmu.translate(0, 1, va, ACCESS_READ, false)).toBe(f * 4096);
+    const misses = mmu.metrics.tlbMisses;
+    // The entry cached under ASID 1 serves ASID 2 without a walk.
+    mmu.activate(0, 2);
+    expect(mmu.translate(0, 2, va, ACCESS_READ, false)).toBe(f * 4096);
+    expect(mmu.metrics.tlbMisses).toBe(misses);
+    // The kernel moves the page to frame g. A per-ASID flush (INVPCID single-context) keeps globals,
+    // so the old frame is still reached: that is why the kernel must use INVLPG (or flush all).
+    for (const pt of [a, b]) {
+      pt.unmap(va, 4096);
+      expect(pt.map(va, g, 4096, PTE_WRITE | PTE_GLOBAL)).toBe(MAP_OK);
+    }
+    mmu.flushAsid(0, 1);
+    mmu.flushAsid(0, 2);
+    expect(mmu.translate(0, 2, va, ACCESS_READ, false)).toBe(f * 4096);
+    // INVLPG, issued while ASID 2 runs, drops the global entry cached under ASID 1 too.
+    mmu.flushLocal(0, 2, va, 4096);
+    expect(mmu.translate(0, 1, va, ACCESS_READ, false)).toBe(g * 4096);
+    // And INVLPG issued under the ASID that cached it, on the other CPU, likewise.
+    mmu.activate(1, 1);
+    expect(mmu.translate(1, 1, va, ACCESS_READ, false)).toBe(g * 4096);
+    for (const pt of [a, b]) {
+      pt.unmap(va, 4096);
+      expect(pt.map(va, f, 4096, PTE_WRITE | PTE_GLOBAL)).toBe(MAP_OK);
+    }
+    mmu.flushLocal(1, 1, va, 4096);
+    expect(mmu.translate(1, 2, va, ACCESS_READ, false)).toBe(f * 4096);
+    // A full flush drops globals as well.
+    mmu.translate(1, 2, va, ACCESS_READ, false);
+    for (const pt of [a, b]) {
+      pt.unmap(va, 4096);
+      expect(pt.map(va, g, 4096, PTE_WRITE | PTE_GLOBAL)).toBe(MAP_OK);
+    }
+    mmu.flushAll(1);
+    expect(mmu.translate(1, 1, va, ACCESS_READ, false)).toBe(g * 4096);
+  });
+
   it('a spurious fault after a permission upgrade without flush invalidates the stale entry', () => {
     const { mmu, pt } = machine();
     pt.map(0x400000, mmu.frames.alloc(0), 4096, PTE_USER);
@@ -204,5 +254,54 @@ describe('explain', () => {
     const miss = explainTranslation(mmu, 0, 1, 0x1000, ACCESS_WRITE);
     expect(miss.fault).toBe('not-present');
     expect(miss.text).toContain('not present');
+  });
+});
+
+describe('splitting a 1 GiB page (split_huge_pud, then split_huge_pmd)', () => {
+  const GIB_PAGES = 262144;
+  interface Op { op: 'unmap' | 'protect'; page: number; pages: number }
+  const opArb: fc.Arbitrary<Op> = fc.record({
+    op: fc.constantFrom<'unmap' | 'protect'>('unmap', 'protect'),
+    // Anywhere in the page, and often near 2 MiB boundaries, where a wrong stride shows first.
+    page: fc.oneof(fc.integer({ min: 0, max: GIB_PAGES - 1 }), fc.integer({ min: 0, max: 511 }).chain((k) => fc.integer({ min: -3, max: 3 }).map((d) => Math.min(GIB_PAGES - 1, Math.max(0, k * 512 + d))))),
+    pages: fc.oneof(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 1500 })),
+  });
+
+  it('every page still translates to its own frame after unmaps and protects split it, as a per-page model says', () => {
+    fc.assert(fc.property(
+      fc.array(opArb, { minLength: 1, maxLength: 12 }),
+      fc.array(fc.tuple(fc.integer({ min: 0, max: GIB_PAGES - 1 }), fc.integer({ min: 0, max: 4095 })), { minLength: 1, maxLength: 60 }),
+      (ops, probes) => {
+        const { mmu, pt } = machine('x86-64', 1 << 19);
+        const big = mmu.frames.alloc(18);
+        const base = 0x80_0000_0000; // 512 GiB: above 2^32, 1 GiB aligned
+        expect(pt.map(base, big, 1 << 30, RW_USER)).toBe(MAP_OK);
+        const state = new Uint8Array(GIB_PAGES); // 0 writable, 1 read-only, 2 unmapped
+        for (const o of ops) {
+          const n = Math.min(o.pages, GIB_PAGES - o.page);
+          if (o.op === 'unmap') pt.unmap(base + o.page * 4096, n * 4096);
+          else pt.protect(base + o.page * 4096, n * 4096, 0, PTE_WRITE);
+          for (let i = o.page; i < o.page + n; i++) {
+            if (o.op === 'unmap') state[i] = 2;
+            else if (state[i] === 0) state[i] = 1;
+          }
+          mmu.shootdown(0, 1, base + o.page * 4096, n * 4096);
+        }
+        // Probe the edges of every op's range too, and each probe both for read and for write.
+        const all = [...probes, ...ops.flatMap((o) => [[o.page, 0], [Math.max(0, o.page - 1), 4095], [Math.min(GIB_PAGES - 1, o.page + o.pages), 8]] as [number, number][])];
+        for (const [page, off] of all) {
+          const va = base + page * 4096 + off;
+          const s = state[page]!;
+          const r = mmu.translate(0, 1, va, ACCESS_READ);
+          expect(r).toBe(s === 2 ? TRANSLATE_FAULT : big * 4096 + page * 4096 + off);
+          const w = mmu.translate(0, 1, va, ACCESS_WRITE);
+          expect(w).toBe(s === 0 ? big * 4096 + page * 4096 + off : TRANSLATE_FAULT);
+          // The leaf holding it (4 KiB, 2 MiB or the 1 GiB) starts at the frame its offset says.
+          const leaf = pt.lookup(va);
+          if (s === 2) expect(leaf).toBeNull();
+          else expect(leaf!.frame).toBe(big + (va - base - ((va - base) % leaf!.pageSize)) / 4096);
+        }
+      },
+    ), { seed: 0x22_0310, numRuns: 40 });
   });
 });

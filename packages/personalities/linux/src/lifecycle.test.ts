@@ -288,7 +288,7 @@ describe('invariant: fork, write, exit in any order returns every frame', () => 
       while (k.syscall(t0(shell), 'wait4', [-1, 0, 1, 0]).value > 0) { /* reap */ }
       k.syscall(t0(shell), 'exit_group', [0]);
       return k.mmu.frames.freeFrames === free0 && k.processes.size === 1;
-    }), { numRuns: 60 });
+    }), { seed: 0x22_0302, numRuns: 60 });
   });
 });
 

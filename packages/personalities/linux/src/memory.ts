@@ -140,10 +140,18 @@ export function wpPage(m: LinuxMachine, thread: Thread, p: Process<LinuxSpace>, 
     }
     if (fromZero || (flags & PTE_FILE) !== 0) s.rss.anon++;
     if ((flags & PTE_FILE) !== 0) s.rss.file--;
+    // ptep_clear_flush_notify (mm/memory.c wp_page_copy, 5.15 and 6.x): the old PTE is cleared and
+    // flushed on every CPU that runs this mm (flush_tlb_page → flush_tlb_mm_range), before the new
+    // one is set; another thread's CPU would otherwise go on reading the old page.
     s.pt.unmap(page, PAGE_SIZE);
+    k.mmu.shootdown(thread.cpu, k.asidOf(p), page, PAGE_SIZE);
     s.pt.map(page, frame, PAGE_SIZE, base | PTE_WRITE);
     how = fromZero ? 'zeroFill' : 'cow';
+    k.metrics.faults[how]++;
+    return RESOLVED[how];
   }
+  // wp_page_reuse: only the write bit is added (ptep_set_access_flags); a stale read-only entry on
+  // another CPU at worst faults once more (flush_tlb_fix_spurious_fault), so the flush stays local.
   k.mmu.flushLocal(thread.cpu, k.asidOf(p), page, PAGE_SIZE);
   k.metrics.faults[how]++;
   return RESOLVED[how];

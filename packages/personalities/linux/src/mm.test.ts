@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { VmCommit } from './commit.js';
 import { MAP_GROWSDOWN, MAP_NORESERVE, VM_ACCOUNT, MREMAP_FIXED, MREMAP_MAYMOVE, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, PAGE_SIZE, PROT_READ, PROT_WRITE, VM_EXEC, VM_READ, VM_WRITE } from './flags.js';
-import { parseVmFlags, procMaps, vmFlagsLine } from './proc/maps.js';
+import { mapsLine, parseVmFlags, procMaps, vmFlagsLine } from './proc/maps.js';
 import { MmStruct } from './mm.js';
 
 const P = PAGE_SIZE;
@@ -127,8 +127,14 @@ describe('MmStruct system calls', () => {
     expect(errno(() => mm.mremap(0x50008000, 2 * P, 4 * P, 0))).toBe('EFAULT');
     expect(errno(() => mm.mremap(0x50008001, P, 2 * P, MREMAP_MAYMOVE))).toBe('EINVAL');
     expect(errno(() => mm.mremap(0x50008000, P, 2 * P, MREMAP_FIXED))).toBe('EINVAL');
+    const before = mm.vmas.lookup(0x50008000)!.flags;
+    expect(before & (VM_READ | VM_WRITE)).toBe(VM_READ);
     expect(mm.mremap(0x50008000, P, 2 * P, MREMAP_FIXED | MREMAP_MAYMOVE, 0x70000000)).toBe(0x70000000);
-    expect(mm.vmas.lookup(0x70001000)?.flags).toBe(mm.vmas.lookup(0x70000000)?.flags);
+    // The moved area keeps the old one's flags (copy_vma), and the old place is empty.
+    const after = mm.vmas.lookup(0x70000000)!;
+    expect([after.start, after.end]).toEqual([0x70000000, 0x70000000 + 2 * P]);
+    expect(after.flags).toBe(before);
+    expect(mm.vmas.lookup(0x50008000)).toBeUndefined();
   });
 
   it('overcommit: mode 0 refuses one request above RAM + swap, mode 1 never, mode 2 at CommitLimit', () => {
@@ -231,7 +237,93 @@ describe('MmStruct invariants (fast-check against a page map)', () => {
         expect(mm.commit.committed).toBe(0);
         expect(mm.totalVm).toBe(0);
       }),
-      { numRuns: 300 },
+      { seed: 0x22_0301, numRuns: 300 },
     );
+  });
+});
+
+describe('mprotect and VM_ACCOUNT (mprotect_fixup), without a host', () => {
+  it('a faulted private area keeps VM_ACCOUNT and its charge when made read-only; a never-faulted one gives both back', () => {
+    const mm = new MmStruct();
+    const faulted = mm.mmap(0x40000000, 8 * P, RW, ANON | MAP_FIXED);
+    const fresh = mm.mmap(0x48000000, 8 * P, RW, ANON | MAP_FIXED);
+    expect(mm.commit.committed).toBe(16);
+    mm.touch(faulted); // anon_vma_prepare: it has pages now
+    mm.mprotect(faulted, 8 * P, PROT_READ);
+    expect(mm.vmas.lookup(faulted)!.flags & (VM_ACCOUNT | VM_WRITE)).toBe(VM_ACCOUNT);
+    expect(mm.commit.committed).toBe(16);
+    mm.mprotect(fresh, 8 * P, PROT_READ);
+    expect(mm.vmas.lookup(fresh)!.flags & (VM_ACCOUNT | VM_WRITE)).toBe(0);
+    expect(mm.commit.committed).toBe(8);
+    // Writable again: the faulted area is already charged; the fresh one is charged anew.
+    mm.mprotect(faulted, 8 * P, RW);
+    expect(mm.commit.committed).toBe(8);
+    mm.mprotect(fresh, 8 * P, RW);
+    expect(mm.vmas.lookup(fresh)!.flags & VM_ACCOUNT).toBe(VM_ACCOUNT);
+    expect(mm.commit.committed).toBe(16);
+    // Part of a faulted area: the split pieces all stay accounted.
+    mm.mprotect(faulted + 2 * P, 2 * P, PROT_READ);
+    for (const va of [faulted, faulted + 2 * P, faulted + 4 * P]) expect(mm.vmas.lookup(va)!.flags & VM_ACCOUNT).toBe(VM_ACCOUNT);
+    expect(mm.commit.committed).toBe(16);
+    mm.munmap(faulted, 8 * P);
+    mm.munmap(fresh, 8 * P);
+    expect(mm.commit.committed).toBe(0);
+  });
+});
+
+describe('mprotect and VM_ACCOUNT on linux-5.15 (no unaccounting before 6.7)', () => {
+  it('a never-faulted private area made read-only keeps VM_ACCOUNT and its charge', () => {
+    // 5.15 mm/mprotect.c mprotect_fixup: "we ... cannot reduce our commit if we make it unwritable
+    // again"; unfaulted areas are unaccounted only since 6.7 (mprotect: allow unfaulted VMAs to be
+    // unaccounted on mprotect()).
+    const mm = new MmStruct({ variant: 'linux-5.15' });
+    const fresh = mm.mmap(0x48000000, 8 * P, RW, ANON | MAP_FIXED);
+    mm.mprotect(fresh, 8 * P, PROT_READ);
+    expect(mm.vmas.lookup(fresh)!.flags & (VM_ACCOUNT | VM_WRITE)).toBe(VM_ACCOUNT);
+    expect(mm.commit.committed).toBe(8);
+    mm.mprotect(fresh, 8 * P, RW); // already accounted: no second charge
+    expect(mm.commit.committed).toBe(8);
+    mm.munmap(fresh, 8 * P);
+    expect(mm.commit.committed).toBe(0);
+  });
+});
+
+describe('the [heap] label (vma_is_initial_heap: the area strictly overlaps [start_brk, brk))', () => {
+  const line = (mm: MmStruct, va: number): string => mapsLine(mm, mm.vmas.lookup(va)!);
+  it('names the brk area, not the bss right below it nor an area right above brk', () => {
+    const mm = new MmStruct();
+    mm.startBrk = mm.brk = 0x600000;
+    mm.mmap(0x5ff000, P, PROT_READ, ANON | MAP_FIXED); // below start_brk, ending there (not merged: other flags)
+    expect(mm.brkSyscall(0x600000 + 3 * P)).toBe(0x603000);
+    mm.mmap(0x604000, P, PROT_READ, ANON | MAP_FIXED); // starts one page above brk
+    expect(line(mm, 0x600000)).toMatch(/^00600000-00603000 rw-p 00000000 00:00 0 +\[heap\]$/);
+    expect(line(mm, 0x600000).indexOf('[heap]')).toBe(73);
+    expect(line(mm, 0x5ff000)).toBe('005ff000-00600000 r--p 00000000 00:00 0 ');
+    expect(line(mm, 0x604000)).toBe('00604000-00605000 r--p 00000000 00:00 0 ');
+    expect(procMaps(mm).match(/\[heap\]/g)).toHaveLength(1);
+  });
+  it('linux-5.15 (show_map_vma: vm_start <= brk && vm_end >= start_brk) also names areas touching either end', () => {
+    const mm = new MmStruct({ variant: 'linux-5.15' });
+    mm.startBrk = mm.brk = 0x600000;
+    mm.mmap(0x5ff000, P, PROT_READ, ANON | MAP_FIXED); // ends at start_brk
+    expect(mm.brkSyscall(0x600000 + 3 * P)).toBe(0x603000);
+    mm.mmap(0x603000, P, PROT_READ | PROT_WRITE | 0x4, ANON | MAP_FIXED); // starts at brk
+    mm.mmap(0x605000, P, PROT_READ, ANON | MAP_FIXED); // one page above: not touching
+    expect(line(mm, 0x600000)).toMatch(/ \[heap\]$/);
+    expect(line(mm, 0x5ff000)).toMatch(/ \[heap\]$/);
+    expect(line(mm, 0x603000)).toMatch(/ \[heap\]$/);
+    expect(line(mm, 0x605000)).toBe('00605000-00606000 r--p 00000000 00:00 0 ');
+    const empty = new MmStruct({ variant: 'linux-5.15' });
+    empty.startBrk = empty.brk = 0x700000;
+    empty.mmap(0x700000, P, RW, ANON | MAP_FIXED);
+    expect(procMaps(empty)).toContain('[heap]');
+  });
+
+  it('an empty heap (brk == start_brk) labels nothing, even an area starting there', () => {
+    const mm = new MmStruct();
+    mm.startBrk = mm.brk = 0x700000;
+    mm.mmap(0x700000, P, RW, ANON | MAP_FIXED);
+    mm.mmap(0x6ff000, P, PROT_READ, ANON | MAP_FIXED);
+    expect(procMaps(mm)).not.toContain('[heap]');
   });
 });

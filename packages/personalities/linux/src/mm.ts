@@ -90,8 +90,12 @@ export class MmStruct {
   /** Bytes still mapped of each shmem file and what it charged, for the uncharge at eviction (mm-internal). */
   readonly shmem = new Map<VmFile, ShmemAccount>();
 
+  /** The kernel whose rules this mm follows (its VMA index, the [heap] label in maps). */
+  readonly variant: 'linux-5.15' | 'linux-6.x';
+
   constructor(opts: MmOptions = {}) {
-    this.vmas = createIndex<VmArea>((opts.variant ?? 'linux-6.x') === 'linux-5.15' ? 'rbtree' : 'btree', opts.metrics !== undefined ? { metrics: opts.metrics } : {});
+    this.variant = opts.variant ?? 'linux-6.x';
+    this.vmas = createIndex<VmArea>(this.variant === 'linux-5.15' ? 'rbtree' : 'btree', opts.metrics !== undefined ? { metrics: opts.metrics } : {});
     this.taskSize = opts.taskSize ?? 0x7ffffffff000;
     this.mmapMinAddr = opts.mmapMinAddr ?? 65536;
     this.maxMapCount = opts.maxMapCount ?? 65530;

@@ -43,14 +43,16 @@ function mprotectFixup(mm: MmStruct, v: VmArea, s: number, e: number, newFlags: 
   const pages = (e - s) / PAGE_SIZE;
   let charged = 0;
   // mprotect_fixup: a private area turning writable is charged now; a never-faulted anonymous
-  // one turning read-only gives its charge back (there is nothing in it to keep).
+  // one turning read-only gives its charge back (there is nothing in it to keep) — on 6.x only:
+  // 5.15 "cannot reduce our commit if we make it unwritable again" (mm/mprotect.c); the
+  // unaccounting came with "mm/mprotect: allow unfaulted VMAs to be unaccounted on mprotect()" (6.7).
   if ((newFlags & VM_WRITE) !== 0) {
     if ((v.flags & (VM_ACCOUNT | VM_WRITE | VM_SHARED | VM_NORESERVE)) === 0) {
       if (!mm.commit.charge(pages, mm.totalVm)) throw err('ENOMEM', 'overcommit refused making the area writable');
       charged = pages;
       newFlags |= VM_ACCOUNT;
     }
-  } else if ((v.flags & VM_ACCOUNT) !== 0 && v.file === null && v.anonVma === 0) {
+  } else if (mm.variant !== 'linux-5.15' && (v.flags & VM_ACCOUNT) !== 0 && v.file === null && v.anonVma === 0) {
     newFlags &= ~VM_ACCOUNT;
   }
   if (newFlags === v.flags) {

@@ -10,6 +10,17 @@ import type { MmStruct } from '../mm.js';
 import type { VmArea } from '../vma.js';
 
 
+/**
+ * Whether maps names the area [heap]. 6.x: vma_is_initial_heap (include/linux/mm.h, since 6.6) —
+ * strictly overlapping [start_brk, brk), so the bss just below and an empty heap are not [heap].
+ * 5.15: show_map_vma (fs/proc/task_mmu.c) tests `vm_start <= mm->brk && vm_end >= mm->start_brk`,
+ * so an area touching either end is [heap] too.
+ */
+function isInitialHeap(mm: MmStruct, v: VmArea): boolean {
+  if (mm.variant === 'linux-5.15') return v.start <= mm.brk && v.end >= mm.startBrk;
+  return v.start < mm.brk && v.end > mm.startBrk;
+}
+
 export function mapsLine(mm: MmStruct, v: VmArea): string {
   const perms = ((v.flags & VM_READ) !== 0 ? 'r' : '-') + ((v.flags & VM_WRITE) !== 0 ? 'w' : '-') + ((v.flags & VM_EXEC) !== 0 ? 'x' : '-') + ((v.flags & VM_MAYSHARE) !== 0 ? 's' : 'p');
   const offset = v.file === null ? 0 : v.pgoff * 4096;
@@ -17,8 +28,7 @@ export function mapsLine(mm: MmStruct, v: VmArea): string {
   const ino = v.file === null ? 0 : v.file.ino;
   const prefix = `${hexPad(v.start, 8)}-${hexPad(v.end, 8)} ${perms} ${hexPad(offset, 8)} ${dev} ${ino} `;
   let name = v.file?.path ?? v.name;
-  // vma_is_initial_heap (include/linux/mm.h): strictly overlapping [start_brk, brk), so the bss just below is not [heap].
-  if (name === null && v.start < mm.brk && v.end > mm.startBrk) name = '[heap]';
+  if (name === null && isInitialHeap(mm, v)) name = '[heap]';
   return name === null ? prefix : prefix.padEnd(73) + name;
 }
 
