@@ -23,3 +23,10 @@ export declare function missingTools(tools: readonly (readonly [tool: string, de
  * only when this returns true.
  */
 export declare function requires(what: string, problem: string | null): boolean;
+
+/**
+ * Runs a host harness (a script whose output is an oracle) and returns its result. If it throws,
+ * registers one failing test in the current suite that carries the error and its stderr, and
+ * returns null: a harness error is never a skip. Check its prerequisites with `requires` first.
+ */
+export declare function runHarness<T>(what: string, run: () => T): T | null;

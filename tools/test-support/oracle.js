@@ -81,3 +81,18 @@ export function requires(what, problem) {
   }
   return false;
 }
+
+export function runHarness(what, run) {
+  try {
+    return run();
+  } catch (err) {
+    const e = /** @type {{ message?: string, stderr?: unknown }} */ (err);
+    const stderr = typeof e.stderr === 'string' ? e.stderr : Buffer.isBuffer(e.stderr) ? e.stderr.toString('utf8') : '';
+    const message = e.message ?? String(err);
+    const detail = message.includes(stderr.trim()) ? message : `${message}\n${stderr.trim()}`;
+    it(`host harness ${what} runs`, () => {
+      throw new Error(`${what} failed (its tools are present, so this is an error, not a skip):\n${detail}`);
+    });
+    return null;
+  }
+}
