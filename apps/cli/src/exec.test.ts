@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolveIn } from '@polykernel/kernel/node';
 import { describe, expect, it } from 'vitest';
+import { missingTools, requires, runHarness } from '../../../tools/test-support/oracle.js';
 import { runExec } from './exec.js';
 
 const STATIC = fileURLToPath(new URL('../../../packages/formats/elf/test/fixtures/static-x86_64.elf', import.meta.url));
@@ -16,28 +17,33 @@ function exec(file: string, args: string[] = [], opts: Record<string, boolean | 
   return { code, out, err };
 }
 
-/** The host's LD_SHOW_AUXV output for a program under setarch -R, or null where that cannot run. */
-function hostAuxv(program: string, env: string[]): string | null {
-  if (process.platform !== 'linux' || process.arch !== 'x64') return null;
-  try {
-    const out = execFileSync('env', ['-i', ...env, 'setarch', 'x86_64', '-R', program], { encoding: 'utf8' });
-    // setarch is a dynamic program too, so its own auxv comes first: keep the last listing.
-    return out.slice(out.lastIndexOf('AT_SYSINFO_EHDR:'));
-  } catch {
-    return null;
-  }
+/** Null when this host can show its own auxv under setarch -R, else what is missing. */
+function hostProblem(): string | null {
+  if (process.platform !== 'linux' || process.arch !== 'x64') return `the host is ${process.platform}/${process.arch}, not x86-64 Linux`;
+  return missingTools([['env', 'coreutils'], ['setarch', 'util-linux']]);
+}
+
+/** The host's LD_SHOW_AUXV output for a program under setarch -R. */
+function hostAuxv(program: string, env: string[]): string {
+  const out = execFileSync('env', ['-i', ...env, 'setarch', 'x86_64', '-R', program], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  // setarch is a dynamic program too, so its own auxv comes first: keep the last listing.
+  return out.slice(out.lastIndexOf('AT_SYSINFO_EHDR:'));
 }
 
 describe('polykernel exec', () => {
   const env = ['PATH=/usr/bin:/bin', 'LD_SHOW_AUXV=1'];
-  const host = hostAuxv('/bin/true', env);
-  it.runIf(host !== null)('--auxv prints what glibc prints for LD_SHOW_AUXV=1 on the host (same addresses, no ASLR)', () => {
-    const r = exec('/bin/true', [], { auxv: true, env });
-    expect(r.code).toBe(0);
-    // The CPU-dependent values are the machine description (defaults: this development host's CPU).
-    const cpuFree = (s: string): string[] => s.trimEnd().split('\n').filter((l) => !/^AT_(HWCAP|HWCAP2|MINSIGSTKSZ):/.test(l));
-    expect(cpuFree(r.out)).toEqual(cpuFree(host!));
-  });
+  const host = requires('the host auxv oracle (setarch -R, LD_SHOW_AUXV=1)', hostProblem())
+    ? runHarness('env -i LD_SHOW_AUXV=1 setarch x86_64 -R /bin/true', () => hostAuxv('/bin/true', env))
+    : null;
+  if (host !== null) {
+    it('--auxv prints what glibc prints for LD_SHOW_AUXV=1 on the host (same addresses, no ASLR)', () => {
+      const r = exec('/bin/true', [], { auxv: true, env });
+      expect(r.code).toBe(0);
+      // The CPU-dependent values are the machine description (defaults: this development host's CPU).
+      const cpuFree = (s: string): string[] => s.trimEnd().split('\n').filter((l) => !/^AT_(HWCAP|HWCAP2|MINSIGSTKSZ):/.test(l));
+      expect(cpuFree(r.out)).toEqual(cpuFree(host));
+    });
+  }
 
   it('maps a static program from a sysroot, following symbolic links inside it', () => {
     const root = mkdtempSync(join(tmpdir(), 'pk-sysroot-'));

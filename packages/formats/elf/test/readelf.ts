@@ -1,11 +1,12 @@
 /**
- * Test helpers: run the real readelf and pull structured facts out of its output, and list the
- * fixtures and a deterministic sample of the host's ELF files.
+ * Test helpers: pull structured facts out of readelf's output (saved beside each fixture, or run
+ * live), and list the fixtures and a deterministic sample of the host's ELF files.
  */
-import { execFileSync } from 'node:child_process';
-import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { missingTools } from '../../../../tools/test-support/oracle.js';
 
 export const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 
@@ -13,13 +14,22 @@ export function fixtureFiles(): string[] {
   return readdirSync(FIXTURES).filter((f) => !f.endsWith('.txt') && !f.endsWith('.md')).sort().map((f) => join(FIXTURES, f));
 }
 
-export function hasReadelf(): boolean {
-  try {
-    execFileSync('readelf', ['--version'], { stdio: 'pipe' });
-    return true;
-  } catch {
-    return false;
-  }
+/** Null when readelf is on PATH, else what is missing. */
+export const readelfMissing = (): string | null => missingTools([['readelf', 'binutils']]);
+
+/** The options every saved `<fixture>.readelf.txt` was made with (tools/fixtures/build-elf.sh). */
+export const SAVED_OPTIONS = ['-hlSdrsnW', '--dyn-syms'];
+
+/** The saved readelf output of a fixture (a path from fixtureFiles()). */
+export function savedReadelf(file: string): string {
+  return readFileSync(`${file}.readelf.txt`, 'utf8');
+}
+
+/** What tools/fixtures/build-elf.sh saves for a fixture, made now by the live readelf (stdout, then stderr). */
+export function regenerateReadelf(file: string): string {
+  const r = spawnSync('readelf', [...SAVED_OPTIONS, basename(file)], { cwd: FIXTURES, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  if (r.error !== undefined) throw r.error;
+  return r.stdout + r.stderr;
 }
 
 export function readelf(args: string[], file: string): string {
@@ -78,9 +88,13 @@ export interface ReadelfFacts {
   relocs: string[];
 }
 
-/** Structured facts from `readelf -hlSdrW --dyn-syms`. */
+/** Structured facts from `readelf -hldrW --dyn-syms` run live on a file. */
 export function readelfFacts(file: string): ReadelfFacts {
-  const text = readelf(['-hldrW', '--dyn-syms'], file);
+  return readelfFactsOf(readelf(['-hldrW', '--dyn-syms'], file));
+}
+
+/** Structured facts from readelf output holding at least -hldrW --dyn-syms (the saved outputs add -Ssn). */
+export function readelfFactsOf(text: string): ReadelfFacts {
   const field = (label: string): string => new RegExp(`^\\s+${label}:\\s+(.*)$`, 'm').exec(text)?.[1]?.trim() ?? '';
   const segments = [...text.matchAll(/^ {2}([A-Z_0-9+x]+)\s+0x([0-9a-f]+) 0x([0-9a-f]+) 0x[0-9a-f]+ 0x([0-9a-f]+) 0x([0-9a-f]+) ([R ][W ][E ]) 0x[0-9a-f]+$/gm)].map((m) => ({
     type: m[1]!, offset: parseInt(m[2]!, 16), vaddr: parseInt(m[3]!, 16), filesz: parseInt(m[4]!, 16), memsz: parseInt(m[5]!, 16), flags: m[6]!,

@@ -1,13 +1,50 @@
-/** Facts from saved `llvm-objdump --macho --private-headers --arch=all` output, per architecture. */
+/**
+ * Facts from saved `llvm-objdump --macho --private-headers --arch=all` output, per architecture;
+ * and the live llvm-objdump that regenerates the saved outputs.
+ */
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findTool, which } from '../../../../tools/test-support/oracle.js';
 
 export const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 
 export function fixtureFiles(): string[] {
   return readdirSync(FIXTURES).filter((f) => !f.endsWith('.txt') && !f.endsWith('.md') && !f.endsWith('.tbd')).sort();
 }
+
+/**
+ * The llvm-objdump to run: llvm-objdump-14 (what made the saved outputs) if present, else any
+ * llvm-objdump or llvm-objdump-NN on PATH (accepted when its output is identical).
+ */
+export function objdumpTool(): string | null {
+  return which('llvm-objdump-14') ?? findTool('llvm-objdump');
+}
+
+export const objdumpMissing = (): string | null =>
+  (objdumpTool() === null ? 'not found on PATH: llvm-objdump or llvm-objdump-NN (Debian package llvm-14)' : null);
+
+/**
+ * Every saved llvm-objdump output and the arguments that made it in the fixtures folder
+ * (tools/fixtures/build-macho.sh). The chained-fixups dumps need llvm-objdump 16 and are not here.
+ */
+export function savedOutputs(): [saved: string, args: string[]][] {
+  const headers = fixtureFiles().map((f): [string, string[]] => [`${f}.objdump.txt`, ['--macho', '--private-headers', '--arch=all', f]]);
+  const dyld = ['--macho', '--rebase', '--bind', '--lazy-bind', '--weak-bind', '--exports-trie'];
+  const streams = ['hello-x86_64', 'hello-arm64', 'libgreet-x86_64.dylib', 'libgreet-arm64.dylib'].map((f): [string, string[]] => [`${f}.dyld.txt`, [...dyld, f]]);
+  const fat = ['x86_64', 'arm64'].map((a): [string, string[]] => [`fsevents.node.${a}.dyld.txt`, [...dyld, `--arch=${a}`, 'fsevents.node']]);
+  return [...headers, ...streams, ...fat];
+}
+
+/** llvm-objdump's output now (stdout, then stderr), run as build-macho.sh runs it. */
+export function regenerate(tool: string, args: string[]): string {
+  const r = spawnSync(tool, args, { cwd: FIXTURES, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (r.error !== undefined) throw r.error;
+  return r.stdout + r.stderr;
+}
+
+export const savedText = (saved: string): string => readFileSync(join(FIXTURES, saved), 'utf8');
 
 export interface ObjdumpSlice {
   arch: string | null;

@@ -1,14 +1,18 @@
 /**
  * The PE/COFF reader against llvm-readobj's saved output for MinGW-built images and objects (PE32
  * and PE32+) and a real MSVC-built DLL: headers, every section, every import (by name with hint,
- * by ordinal), every export (forwarders included), every base relocation, TLS, the PDB path.
+ * by ordinal), every export (forwarders included), every base relocation, TLS, the PDB path; a
+ * check that the saved outputs regenerate byte for byte with the live llvm-readobj; and live
+ * llvm-readobj on a real Go-built executable. The live checks need llvm-readobj (and the fetched
+ * file): under CI their absence fails, elsewhere it skips and says so.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { requires, toolVersion } from '../../../../tools/test-support/oracle.js';
 import { parsePe } from '../src/index.js';
-import { FIXTURES, fixtureFiles, readobjFacts } from './readobj.js';
+import { FIXTURES, fixtureFiles, readobjFacts, readobjMissing, readobjTool, regenerateReadobj, savedReadobj, SAVED_OPTIONS } from './readobj.js';
 
 describe('PE/COFF against llvm-readobj', () => {
   it.each(fixtureFiles())('%s', (file) => {
@@ -74,19 +78,22 @@ describe('what the fixtures contain', () => {
   });
 });
 
+describe(`the saved outputs regenerate byte for byte with the live llvm-readobj ${SAVED_OPTIONS.join(' ')}`, () => {
+  if (requires('llvm-readobj (regenerating the saved outputs)', readobjMissing())) {
+    const tool = readobjTool()!;
+    it.each(fixtureFiles())('%s', (file) => {
+      expect(regenerateReadobj(tool, file), `${tool} (${toolVersion(tool)}); the saved outputs were made with LLVM 14`).toBe(savedReadobj(file));
+    });
+  }
+});
+
 describe('a real Go-built PE32 (esbuild.exe, fetched by tools/fixtures/fetch-large.sh; llvm-readobj run live)', () => {
   const path = join(FIXTURES, '..', 'fixtures-large', 'esbuild-go.exe');
-  const readobj = (): string | null => {
-    try {
-      readFileSync(path, { flag: 'r' });
-      return execFileSync('llvm-readobj', ['--sections', '--coff-imports', '--coff-basereloc', path], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-    } catch {
-      return null; // file not fetched, or llvm-readobj not installed
-    }
-  };
-  const text = readobj();
-  it.runIf(text !== null)('matches llvm-readobj (sections, imports, relocations)', () => {
-    if (text === null) return;
+  const problem = readobjMissing() ?? (existsSync(path) ? null : 'not fetched (run tools/fixtures/fetch-large.sh): esbuild-go.exe');
+  if (!requires('llvm-readobj on esbuild-go.exe', problem)) return;
+  const tool = readobjTool()!;
+  it('matches llvm-readobj (sections, imports, relocations)', () => {
+    const text = execFileSync(tool, ['--sections', '--coff-imports', '--coff-basereloc', path], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
     const pe = parsePe(readFileSync(path));
     const sections = [...text.matchAll(/ {4}Name: (\S*) \(/g)].map((m) => m[1]);
     expect(pe.sections.map((s) => s.name)).toEqual(sections);

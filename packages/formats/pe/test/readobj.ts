@@ -1,13 +1,38 @@
-/** Pull structured facts out of saved `llvm-readobj` output for the oracle tests. */
+/** Pull structured facts out of saved `llvm-readobj` output for the oracle tests; run the live llvm-readobj. */
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findTool, which } from '../../../../tools/test-support/oracle.js';
 
 export const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 
 export function fixtureFiles(): string[] {
   return readdirSync(FIXTURES).filter((f) => !f.endsWith('.txt') && !f.endsWith('.md')).sort();
 }
+
+/**
+ * The llvm-readobj to run: llvm-readobj-14 (what made the saved outputs) if present, else any
+ * llvm-readobj or llvm-readobj-NN on PATH (accepted when its output is identical).
+ */
+export function readobjTool(): string | null {
+  return which('llvm-readobj-14') ?? findTool('llvm-readobj');
+}
+
+export const readobjMissing = (): string | null =>
+  (readobjTool() === null ? 'not found on PATH: llvm-readobj or llvm-readobj-NN (Debian package llvm-14)' : null);
+
+/** The options every saved `<fixture>.readobj.txt` was made with (tools/fixtures/build-pe.sh, fetch-msvc-pe.sh). */
+export const SAVED_OPTIONS = ['--file-headers', '--sections', '--coff-imports', '--coff-exports', '--coff-basereloc', '--coff-tls-directory', '--coff-debug-directory'];
+
+/** What build-pe.sh saves for a fixture, made now by the live llvm-readobj (stdout, then stderr). */
+export function regenerateReadobj(tool: string, file: string): string {
+  const r = spawnSync(tool, [...SAVED_OPTIONS, file], { cwd: FIXTURES, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (r.error !== undefined) throw r.error;
+  return r.stdout + r.stderr;
+}
+
+export const savedReadobj = (file: string): string => readFileSync(join(FIXTURES, `${file}.readobj.txt`), 'utf8');
 
 export interface ReadobjFacts {
   machine: number;
