@@ -1,5 +1,6 @@
 /** `polykernel inspect FILE`: readelf-style views or the image model as JSON. */
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
 import { FormatError, KernelError } from '@polykernel/core';
 import { parseElf } from '@polykernel/elf';
 import { imageFromElf, imageFromPe, parseShebang, sniff, summarize, summarizeFat, summarizeMachO } from '@polykernel/loader';
@@ -13,12 +14,16 @@ export type InspectOptions = Record<string, boolean | string | undefined>;
 
 /** Run the command; returns the exit status. Output goes to stdout, errors to stderr. */
 export async function runInspect(file: string, opts: InspectOptions, out: (s: string) => void = (s) => process.stdout.write(s + '\n'), err: (s: string) => void = (s) => process.stderr.write(s + '\n')): Promise<number> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(file);
-  } catch (e) {
-    err(`polykernel inspect: ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file' : (e as Error).message}`);
+  const read = await readRegular(file);
+  if (typeof read === 'string') {
+    err(`polykernel inspect: ${file}: ${read}`);
     return 1;
+  }
+  const bytes = read;
+  const misfit = inapplicable(sniff(bytes) ?? '', bytes, opts);
+  if (misfit !== null) {
+    err(`polykernel inspect: ${misfit}`);
+    return 2;
   }
   try {
     const text = render(bytes, opts);
@@ -31,10 +36,75 @@ export async function runInspect(file: string, opts: InspectOptions, out: (s: st
     }
     if (e instanceof KernelError) {
       err(`polykernel inspect: ${file}: ${e.message.replace(`${e.errno}: `, '')} [${e.errno} ${e.errnoNumber}]`);
-      return 126;
+      return 1;
     }
     throw e;
   }
+}
+
+/** The largest file inspect reads (the biggest shared objects are a few hundred MB). */
+export const MAX_INSPECT_BYTES = 1024 ** 3;
+
+/**
+ * The file's bytes, or why not: only regular files are read (a device such as /dev/zero or a FIFO
+ * would never end), and only up to MAX_INSPECT_BYTES, checked with fstat on the opened file.
+ */
+export async function readRegular(file: string, max = MAX_INSPECT_BYTES): Promise<Uint8Array | string> {
+  let fh;
+  try {
+    // O_NONBLOCK: opening a FIFO with no writer must not wait for one.
+    fh = await open(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? 'No such file' : code === 'EACCES' ? 'Permission denied' : code === 'EISDIR' ? 'is a directory' : (e as Error).message;
+  }
+  try {
+    const st = await fh.stat();
+    if (st.isDirectory()) return 'is a directory';
+    if (!st.isFile()) {
+      const kind = st.isCharacterDevice() ? 'a character device' : st.isBlockDevice() ? 'a block device' : st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket' : 'not a regular file';
+      return `is not an ordinary file (${kind})`;
+    }
+    if (st.size > max) return `is too large to inspect (${st.size.toLocaleString('en-US')} bytes; at most ${max.toLocaleString('en-US')})`;
+    return await fh.readFile();
+  } catch (e) {
+    return (e as Error).message;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The view options each format has; an option given for another format is refused, not ignored. */
+const APPLIES: Record<string, readonly string[]> = {
+  elf: ['fileHeader', 'programHeaders', 'sections', 'dynamic', 'dynSyms', 'symbols', 'relocs', 'notes', 'useDynamic', 'all', 'json'],
+  pe: ['fileHeader', 'sections', 'coffImports', 'coffExports', 'coffBasereloc', 'relocs', 'all', 'json'],
+  macho: ['arch', 'all', 'json'],
+  script: ['json'],
+};
+
+const FLAG: Record<string, string> = {
+  fileHeader: '-h', programHeaders: '-l', sections: '-S', dynamic: '-d', dynSyms: '--dyn-syms', symbols: '-s', relocs: '-r', notes: '-n', useDynamic: '-D',
+  coffImports: '--coff-imports', coffExports: '--coff-exports', coffBasereloc: '--coff-basereloc', arch: '--arch', all: '-a', json: '--json',
+};
+
+/** The first option given that does not apply to this file, as a message; null when all apply. */
+export function inapplicable(format: string, bytes: Uint8Array, opts: InspectOptions): string | null {
+  const allowed = APPLIES[format];
+  if (allowed === undefined) return null; // not a program file: the parser says so
+  for (const [key, v] of Object.entries(opts)) {
+    if (v === undefined || v === false || FLAG[key] === undefined) continue;
+    if (!allowed.includes(key)) return `${FLAG[key]} does not apply to ${format === 'elf' ? 'an ELF file' : format === 'pe' ? 'a PE/COFF file' : format === 'macho' ? 'a Mach-O file' : 'a #! script'} (it takes ${allowed.map((k) => FLAG[k]).join(', ')})`;
+  }
+  if (format === 'macho' && opts.arch !== undefined) {
+    let thin = false;
+    try {
+      thin = !(parseMachO(bytes) instanceof FatFile);
+    } catch {
+      return null; // malformed: render reports it
+    }
+    if (thin) return '--arch picks a slice of a fat (universal) Mach-O file; this one is thin';
+  }
+  return null;
 }
 
 /** The text (or JSON) for one file. Throws FormatError / KernelError. */
