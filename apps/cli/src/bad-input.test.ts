@@ -4,12 +4,13 @@
  * hang or the host's memory running out.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './cli.js';
 import { readRegular } from './inspect.js';
+import { capsOf, subtypeOf } from './macho-text.js';
 
 async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -187,5 +188,48 @@ describe('output and argv limits', () => {
     const r = await cli('exec', '-e', 'FOO=bar', '-e', 'BAZ=1', '--json', '/bin/true');
     expect(r.code).toBe(0);
     expect((JSON.parse(r.out) as { envp: string[] }).envp).toEqual(['FOO=bar', 'BAZ=1']);
+  });
+});
+
+describe('exec depends only on what binfmt_elf reads (issue 21)', () => {
+  const patched = (name: string, patch: (b: Buffer) => Buffer): string => {
+    const f = join(mkdtempSync(join(tmpdir(), 'pk-elf-')), name);
+    writeFileSync(f, patch(Buffer.from(readFileSync('/bin/true'))), { mode: 0o755 });
+    return f;
+  };
+
+  it('e_shoff 2^64-1 and e_shnum 4096 run (the kernel never reads section headers); inspect -l still shows the program headers', async () => {
+    const shoff = patched('shoff', (b) => (b.fill(0xff, 0x28, 0x30), b));
+    const shnum = patched('shnum', (b) => (b.writeUInt16LE(4096, 0x3c), b));
+    for (const f of [shoff, shnum]) {
+      const r = await cli('exec', f);
+      expect(r.code, r.err).toBe(0);
+      expect(r.out).toMatch(/\[stack\]/);
+    }
+    const l = await cli('inspect', '-l', shoff);
+    expect(l.code).toBe(0);
+    expect(l.out).toMatch(/Program Headers:/);
+    expect(l.err).toMatch(/warning: .*e_shoff/);
+  });
+
+  it('a file cut after its program headers is EIO (PT_INTERP is a short read), as on the host', async () => {
+    const cut = patched('cut', (b) => b.subarray(0, b.readUInt32LE(0x20) + 56 * b.readUInt16LE(0x38)));
+    const r = await cli('exec', cut);
+    expect(r.err).toMatch(/execve failed: EIO \(-5\)/);
+  });
+
+  it('a 32-bit x86 program says IA-32 emulation is not modelled', async () => {
+    const i386 = patched('i386', (b) => (b.writeUInt8(1, 4), b.writeUInt16LE(3, 0x12), b));
+    const r = await cli('exec', i386);
+    expect(r.code).toBe(126);
+    expect(r.err).toMatch(/ENOEXEC \(-8\) — a 32-bit x86 program: IA-32 emulation is not modelled/);
+  });
+});
+
+describe('Mach-O cpusubtype is unsigned, its capability bits apart (issue 21)', () => {
+  it('CPU_SUBTYPE_X86_64_ALL | CPU_SUBTYPE_LIB64 is 3 with caps 0x80, not -2147483645', () => {
+    expect(subtypeOf(0x80000003 - 2 ** 32)).toBe(3);
+    expect(capsOf(0x80000003 - 2 ** 32)).toBe('0x80');
+    expect(capsOf(3)).toBe('0x00');
   });
 });

@@ -4,6 +4,8 @@
  * /proc/<pid>/maps (default), the auxiliary vector (--auxv, in glibc's LD_SHOW_AUXV format), the
  * initial stack word by word (--stack) and /proc/<pid>/status (--status); or all of it as --json.
  */
+import { closeSync, openSync, readSync } from 'node:fs';
+import { join } from 'node:path';
 import { Kernel } from '@polykernel/kernel';
 import { sysrootLookup } from '@polykernel/kernel/node';
 import {
@@ -84,6 +86,27 @@ export function showStack(img: ExecImage): string {
   return lines.join('\n') + '\n';
 }
 
+/** Why an ELF file is ENOEXEC here when the reason is the machine: a 32-bit x86 program, or another architecture's. */
+export function elfHint(sysroot: string, file: string): string {
+  let head: Buffer;
+  try {
+    const fd = openSync(join(sysroot, file), 'r');
+    try {
+      head = Buffer.alloc(20);
+      readSync(fd, head, 0, 20, 0);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return '';
+  }
+  if (head.readUInt32BE(0) !== 0x7f454c46) return '';
+  const machine = head[5] === 2 ? head.readUInt16BE(18) : head.readUInt16LE(18);
+  if (head[4] === 1 && (machine === 3 || machine === 62)) return ' — a 32-bit x86 program: IA-32 emulation is not modelled (x86-64 programs only)';
+  if (machine !== 62) return ` — an ELF for another machine (e_machine ${machine}): only x86-64 programs are modelled`;
+  return '';
+}
+
 export function runExec(file: string, args: string[], opts: ExecOptions, out: (s: string) => void = (s) => process.stdout.write(s), err: (s: string) => void = (s) => process.stderr.write(s + '\n')): number {
   const name = typeof opts.personality === 'string' ? opts.personality : 'linux';
   const resolved = resolvePersonality(name);
@@ -105,7 +128,7 @@ export function runExec(file: string, args: string[], opts: ExecOptions, out: (s
   const r = k.syscall(p.threads[0]!, 'execve', [file, argv, env]);
   if (r.error !== null || p.state !== 'running') {
     const why = r.error ?? p.killedBy ?? 'failed';
-    err(`polykernel exec: ${file}: execve failed: ${why}${r.error !== null ? ` (-${r.errorNumber})` : ''}`);
+    err(`polykernel exec: ${file}: execve failed: ${why}${r.error !== null ? ` (-${r.errorNumber})` : ''}${r.error === 'ENOEXEC' ? elfHint(sysroot, file) : ''}`);
     return r.error === 'ENOEXEC' ? 126 : r.error === 'ENOENT' ? 127 : 1;
   }
   const s = p.space;

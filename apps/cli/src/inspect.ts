@@ -26,7 +26,7 @@ export async function runInspect(file: string, opts: InspectOptions, out: (s: st
     return 2;
   }
   try {
-    const text = render(bytes, opts);
+    const text = render(bytes, opts, err);
     if (text !== '') out(text); // readelf prints nothing at all for an empty view
     return 0;
   } catch (e) {
@@ -108,7 +108,7 @@ export function inapplicable(format: string, bytes: Uint8Array, opts: InspectOpt
 }
 
 /** The text (or JSON) for one file. Throws FormatError / KernelError. */
-export function render(bytes: Uint8Array, opts: InspectOptions): string {
+export function render(bytes: Uint8Array, opts: InspectOptions, warn: (s: string) => void = () => undefined): string {
   const format = sniff(bytes);
   if (format === 'pe') return renderPe(bytes, opts);
   if (format === 'macho') return renderMachO(bytes, opts);
@@ -119,7 +119,7 @@ export function render(bytes: Uint8Array, opts: InspectOptions): string {
       : `#! script: interpreter ${h.interpreter}${h.argument === null ? '' : `, argument "${h.argument}"`}`;
   }
   if (format !== 'elf') throw new KernelError('linux', 'ENOEXEC', 'not a program file this tool can read (ELF, PE/COFF, Mach-O or #! script expected)');
-  const elf = parseElf(bytes);
+  const elf = parseElfFor(bytes, opts, warn);
   if (opts.json === true) return JSON.stringify(summarize(imageFromElf(elf)), null, 2);
   const all = opts.all === true;
   const views = ['fileHeader', 'programHeaders', 'sections', 'dynamic', 'dynSyms', 'symbols', 'relocs', 'notes'];
@@ -147,6 +147,23 @@ export function render(bytes: Uint8Array, opts: InspectOptions): string {
   }
   if (want('notes')) parts.push(notesText(elf));
   return parts.filter((p) => p !== '').join('\n');
+}
+
+/**
+ * The ELF file; for -l alone, a file whose section header table is broken (e_shoff beyond the
+ * file, e_shnum too large) still shows its program headers, as readelf does after its error: the
+ * program headers are all execve reads, and the kernel runs such a file.
+ */
+function parseElfFor(bytes: Uint8Array, opts: InspectOptions, warn: (s: string) => void): ReturnType<typeof parseElf> {
+  try {
+    return parseElf(bytes);
+  } catch (e) {
+    const onlyProgramHeaders = opts.programHeaders === true && Object.entries(opts).every(([k, v]) => k === 'programHeaders' || v === undefined || v === false);
+    if (!(e instanceof FormatError) || !onlyProgramHeaders) throw e;
+    const elf = parseElf(bytes, { view: 'exec' });
+    warn(`polykernel inspect: warning: ${e.message}; showing the program headers, which are all execve reads`);
+    return elf;
+  }
 }
 
 /** PE/COFF: llvm-readobj style blocks. Defaults: file headers, sections, imports, exports. */
