@@ -7,9 +7,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { runCli } from './cli.js';
 import { readRegular } from './inspect.js';
+import { Progress } from './run.js';
 import { capsOf, subtypeOf } from './macho-text.js';
 
 async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -231,5 +232,33 @@ describe('Mach-O cpusubtype is unsigned, its capability bits apart (issue 21)', 
     expect(subtypeOf(0x80000003 - 2 ** 32)).toBe(3);
     expect(capsOf(0x80000003 - 2 ** 32)).toBe('0x80');
     expect(capsOf(3)).toBe('0x00');
+  });
+});
+
+describe('progress: on a terminal only (issue 21)', () => {
+  it('ticks at most every half second when given a terminal writer, and never without one', () => {
+    let now = 0;
+    const clock = vi.spyOn(Date, 'now').mockImplementation(() => now);
+    try {
+      const shown: string[] = [];
+      const p = new Progress(5000, (s) => shown.push(s));
+      const silent = new Progress(5000, null);
+      for (let done = 1; done <= 4096; done++) {
+        now += 1;
+        p.tick(done);
+        silent.tick(done);
+      }
+      p.end();
+      expect(shown.length).toBeGreaterThan(1);
+      expect(shown[0]).toMatch(/^\rpolykernel run: [\d,]+ steps done \(5,000 in the workload's processes\)/);
+      expect(shown.at(-1)).toBe('\r\x1b[K');
+    } finally {
+      clock.mockRestore();
+    }
+  });
+
+  it('a pipe or file (stderr not a TTY, as under vitest) gets none: the run writes only its output', async () => {
+    const r = await cli('run', workload(['brk: { delta: 0 }']));
+    expect(r.err).toBe('');
   });
 });

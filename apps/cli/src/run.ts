@@ -513,7 +513,7 @@ function printSteps(res: readonly StepResult[], out: (s: string) => void): void 
 interface Ending { stalled: string | null }
 
 /** Progress on a terminal only (stderr is a TTY): the steps done so far, at most every half second; never on a pipe or a file. */
-class Progress {
+export class Progress {
   private last = Date.now();
   private shown = false;
   constructor(private readonly total: number, private readonly write: ((s: string) => void) | null) {}
