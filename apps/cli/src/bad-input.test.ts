@@ -123,18 +123,23 @@ describe('workload steps: failures stay at their step and the run goes on', () =
     expect(r.out).toMatch(/p\[\d+\]: killed by SIGSEGV/);
   });
 
+  it('a step error inside a fork\'s steps names its own file:line:column', async () => {
+    const r = await cli('run', workload(['fork: { steps: [ { close: { fd: nope } } ] }']));
+    expect(r.out).toMatch(/-> error: \S+w\.yaml:5:26: processes\[0\]\.steps\[0\]\.fork\.steps\[0\]: file "nope"/);
+  });
+
   it('kill with an unknown signal and an fd never opened are errors at their step, the rest runs', async () => {
     const r = await cli('run', workload(['kill: { process: self, signal: SIGFOO }', 'close: { fd: nope }', 'brk: { delta: 0 }']));
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/kill .* -> error: unknown signal SIGFOO/);
-    expect(r.out).toMatch(/close fd=nope +-> error: file "nope" was not opened by an earlier step/);
+    expect(r.out).toMatch(/kill .* -> error: \S+w\.yaml:5:9: processes\[0\]\.steps\[0\]: unknown signal SIGFOO/);
+    expect(r.out).toMatch(/close fd=nope +-> error: \S+w\.yaml:6:9: processes\[0\]\.steps\[1\]: file "nope" was not opened by an earlier step/);
     expect(r.out).toMatch(/brk delta=0 +-> 0x0/);
   });
 
   it('store and load without page contents are refused with how to enable them (they printed ok / value 0)', async () => {
     const r = await cli('run', workload(['mmap: { name: A, length: 4K, prot: rw-, flags: [private, anonymous] }', 'store: { region: A, value: 7 }', 'load: { region: A }']));
-    expect(r.out).toMatch(/store .* -> error: store needs page contents: run with --contents/);
-    expect(r.out).toMatch(/load .* -> error: load needs page contents/);
+    expect(r.out).toMatch(/store .* -> error: \S+:6:9: processes\[0\]\.steps\[1\]: store needs page contents: run with --contents/);
+    expect(r.out).toMatch(/load .* -> error: \S+:7:9: processes\[0\]\.steps\[2\]: load needs page contents/);
     const ok = await cli('run', '--contents', workload(['mmap: { name: A, length: 4K, prot: rw-, flags: [private, anonymous] }', 'store: { region: A, value: 7 }', 'load: { region: A }']));
     expect(ok.out).toMatch(/load .* -> value 7/);
   });
@@ -149,7 +154,7 @@ describe('workload steps: failures stay at their step and the run goes on', () =
 
   it('touches stream: count 2,000,000,000 is refused at its step; a 1T write touch ends in the OOM killer', async () => {
     const r = await cli('run', workload(['mmap: { name: A, length: 1T, prot: rw-, flags: [private, anonymous, noreserve] }', 'touch: { region: A, length: 4K, count: 2000000000 }']));
-    expect(r.out).toMatch(/-> error: a touch makes at most 100,000,000 accesses; this one would make 2,000,000,000/);
+    expect(r.out).toMatch(/-> error: \S+:6:9: processes\[0\]\.steps\[1\]: a touch makes at most 100,000,000 accesses; this one would make 2,000,000,000/);
     const oom = await cli('run', '-m', '1M', workload(['mmap: { name: A, length: 1T, prot: rw-, flags: [private, anonymous, noreserve] }', 'touch: { region: A, length: 64M, access: write }']));
     expect(oom.code).toBe(0);
     expect(oom.out).toMatch(/touch .* -> SIGKILL at 0x/);

@@ -24,7 +24,7 @@ import {
   type LinuxPersonality, type LinuxSpace,
 } from '@polykernel/linux';
 import { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, type Access } from '@polykernel/mmu';
-import { childSteps, parseWorkload, WorkloadError, type Step, type Workload } from '@polykernel/workload';
+import { childSteps, parseWorkload, pathString, positionOf, WorkloadError, type Step, type Workload } from '@polykernel/workload';
 import { linuxVariant, notRegistered, PERSONALITIES, resolvePersonality, type RegisteredPersonality, type ResolvedPersonality } from './personalities.js';
 import { Trace } from './trace.js';
 
@@ -97,6 +97,8 @@ class Runner {
     readonly fds: Map<string, number>,
     /** A child made by fork/vfork/clone exits when its steps run out. */
     readonly child: boolean,
+    /** Where its steps are in the workload file (processes[0].steps, then a fork step's steps ...). */
+    readonly path: readonly PropertyKey[] = [],
   ) {}
 
   get done(): boolean {
@@ -108,7 +110,15 @@ class Session {
   readonly runners: Runner[] = [];
   readonly results: StepResult[] = [];
   private childCount = 0;
-  constructor(readonly k: Kernel<LinuxSpace>, readonly lp: LinuxPersonality, readonly dir: string) {}
+  constructor(readonly k: Kernel<LinuxSpace>, readonly lp: LinuxPersonality, readonly dir: string, readonly file = '', readonly text = '') {}
+
+  /** `file:line:column: processes[0].steps[3]: ` for a step of `r`, to report an error found while running it. */
+  where(r: Runner): string {
+    if (this.text === '') return '';
+    const path = [...r.path, r.pc];
+    const { line, column } = positionOf(this.text, path);
+    return `${this.file}:${line}:${column}: ${pathString(path)}: `;
+  }
 
   byName(name: string): Runner | undefined {
     return this.runners.find((r) => r.name === name);
@@ -117,7 +127,8 @@ class Session {
   spawnRunner(parent: Runner, pid: number, as: string | undefined, steps: Step[], thread?: Thread): Runner {
     const proc = this.k.processes.get(pid) ?? parent.proc;
     const name = as ?? `${parent.name}-child${++this.childCount}`;
-    const r = new Runner(name, proc, thread ?? proc.threads[0]!, steps, new Map(parent.regions), new Map(parent.fds), true);
+    const kind = Object.keys(parent.steps[parent.pc] ?? {})[0] ?? 'fork';
+    const r = new Runner(name, proc, thread ?? proc.threads[0]!, steps, new Map(parent.regions), new Map(parent.fds), true, [...parent.path, parent.pc, kind, 'steps']);
     this.runners.push(r);
     return r;
   }
@@ -381,10 +392,10 @@ export async function runWorkload(
   const lp = linuxPersonality({ variant, fs: sysrootLookup(sysroot) });
   const k = new Kernel<LinuxSpace>(lp, { frames, swapSlots, contents: opts.contents === true || w.contents === true });
   const trace = opts.trace === true ? new Trace(k) : null;
-  const session = new Session(k, lp, dirname(resolve(file)));
+  const session = new Session(k, lp, dirname(resolve(file)), file, text);
   for (const spec of w.processes) {
     const p = k.createProcess(k.init, spec.name);
-    session.runners.push(new Runner(spec.name, p, p.threads[0]!, spec.steps, new Map(), new Map(), false));
+    session.runners.push(new Runner(spec.name, p, p.threads[0]!, spec.steps, new Map(), new Map(), false, ['processes', session.runners.length, 'steps']));
   }
   const tty = process.stderr.isTTY ? (s: string): void => void process.stderr.write(s) : null;
   const ending = await schedule(session, opts, out, new Progress(w.processes.reduce((n, p) => n + p.steps.length, 0), tty));
@@ -570,7 +581,7 @@ async function rounds(session: Session, opts: RunOptions, out: (s: string) => vo
         outcome = await session.step(r, step);
       } catch (e) {
         if (!(e instanceof StepError)) throw e;
-        outcome = { result: `error: ${e.message}` };
+        outcome = { result: `error: ${session.where(r)}${e.message}` };
       }
       progressed = true;
       if (outcome === null) {

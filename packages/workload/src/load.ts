@@ -90,6 +90,23 @@ function parseCarefully(text: string, file: string): Workload {
   throw new WorkloadError(issues);
 }
 
+/**
+ * Where the field at `path` is in a workload's text (1-based line and column), for errors found
+ * when the workload runs (a step that names a region whose mmap failed). Parses again, with
+ * positions: only called when there is something to report.
+ */
+export function positionOf(text: string, path: readonly PropertyKey[]): { line: number; column: number } {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
+  const pos = lc.linePos(nodeAt(doc.contents, path, doc)?.range?.[0] ?? 0);
+  return { line: pos.line, column: pos.col };
+}
+
+/** `processes[0].steps[3]` for a path. */
+export function pathString(path: readonly PropertyKey[]): string {
+  return pathText(path);
+}
+
 /** The deepest YAML node along `path` (the closest one that exists). */
 function nodeAt(root: unknown, path: readonly PropertyKey[], doc?: Document): Node | null {
   let node = root as Node | null;
