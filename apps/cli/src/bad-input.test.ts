@@ -49,9 +49,19 @@ describe('inspect reads regular files only, with a size check', () => {
     expect(r.err).toMatch(/is not an ordinary file \(a FIFO\)/);
   });
 
+  it('run of /dev/zero, and a workload mapping /dev/zero as a file, answer at once (they read forever)', async () => {
+    const r = await cli('run', '/dev/zero');
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/\/dev\/zero: is not an ordinary file/);
+    const w = await cli('run', workload(['mmap: { name: A, length: 64K, prot: r--, flags: [private], file: /dev/zero }', 'brk: { delta: 0 }']));
+    expect(w.code).toBe(0);
+    expect(w.out).toMatch(/mmap .* -> error: \S+:5:9: processes\[0\]\.steps\[0\]: file \/dev\/zero: is not an ordinary file/);
+    expect(w.out).toMatch(/brk delta=0 +-> 0x0/);
+  });
+
   it('a directory, and a file over the size limit', async () => {
     expect((await cli('inspect', '/')).err).toMatch(/is a directory/);
-    expect(await readRegular('/bin/true', 100)).toMatch(/too large to inspect \([\d,]+ bytes; at most 100\)/);
+    expect(await readRegular('/bin/true', 100)).toMatch(/too large \([\d,]+ bytes; at most 100\)/);
   });
 });
 

@@ -14,7 +14,6 @@
  * workload's processes are created on it, but its steps are reported as n/a (no driver yet), with
  * the metrics and each process's native views rendered through the Personality contract.
  */
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { formatProt, Rng } from '@polykernel/core';
 import { Kernel, type Process, type Thread, type ViewRow } from '@polykernel/kernel';
@@ -26,6 +25,7 @@ import {
 import { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, type Access } from '@polykernel/mmu';
 import { childSteps, parseWorkload, pathString, positionOf, WorkloadError, type Step, type Workload } from '@polykernel/workload';
 import { linuxVariant, notRegistered, PERSONALITIES, resolvePersonality, type RegisteredPersonality, type ResolvedPersonality } from './personalities.js';
+import { readRegular } from './read.js';
 import { Trace } from './trace.js';
 
 export type RunOptions = Record<string, boolean | string | undefined>;
@@ -37,6 +37,8 @@ const WAIT_OPTIONS: Record<string, number> = { nohang: 1, untraced: 2, clone: 0x
 const OPEN_FLAGS: Record<string, number> = { read: 0, write: 1, rdwr: 2, create: 0x40, trunc: 0x200, directory: 0x10000 };
 /** A loop guard: a workload that keeps rescheduling without progress is reported, not spun forever. */
 const MAX_ROUNDS = 1_000_000;
+/** The largest workload file read (a million one-line steps is about 85 MB). */
+const MAX_WORKLOAD_BYTES = 512 * 1024 ** 2;
 /** What a failed mmap leaves in the program's pointer: MAP_FAILED, (void *)-1. */
 const MAP_FAILED = -1;
 
@@ -168,7 +170,9 @@ class Session {
       let temporary = false;
       if (m.file !== undefined) {
         const path = resolve(this.dir, m.file);
-        fd = p.installFile({ path, bytes: new Uint8Array(await readFile(path)), readable: true, writable: true });
+        const bytes = await readRegular(path);
+        if (typeof bytes === 'string') throw new StepError(`file ${m.file}: ${bytes} (a mapped file must be a regular file; /dev/zero is anonymous memory)`);
+        fd = p.installFile({ path, bytes, readable: true, writable: true });
         temporary = true;
       }
       const addr = m.addr === undefined ? 0 : typeof m.addr === 'number' ? m.addr : at(m.addr.region, m.addr.offset);
@@ -337,13 +341,13 @@ export async function runWorkload(
   file: string, opts: RunOptions, out: (s: string) => void = (s) => process.stdout.write(s + '\n'), err: (s: string) => void = (s) => process.stderr.write(s + '\n'),
   registry: readonly RegisteredPersonality[] = PERSONALITIES,
 ): Promise<number> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    err(`polykernel run: ${file}: ${(e as Error).message}`);
+  // A regular file only (a device or FIFO would never end), of a size a workload can have.
+  const bytes = await readRegular(file, MAX_WORKLOAD_BYTES);
+  if (typeof bytes === 'string') {
+    err(`polykernel run: ${file}: ${bytes}`);
     return 1;
   }
+  const text = new TextDecoder().decode(bytes);
   let w;
   try {
     w = parseWorkload(text, file);
