@@ -172,7 +172,7 @@ load without --contents, an unknown signal, a touch of more than 100,000,000 acc
 a touch of it is SIGSEGV and a munmap of it EINVAL, as in a real program. On a terminal, long runs
 show their progress on stderr (never on a pipe or file).
 
-Memory: --memory takes 64K to 64G, --swap 0 to 64G (K, M, G, T suffixes).
+Memory: --memory takes 64K to 16G, --swap 0 to 16G (K, M, G, T suffixes).
 
 Exit status: 0 when the workload ran (whatever its steps returned); 1 when the file cannot be read
 or is not a valid workload (each mistake is reported as file:line:column: field: message); 2 for a
