@@ -11,6 +11,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { runCli } from './cli.js';
 import { readRegular } from './inspect.js';
 import { Progress } from './run.js';
+import { cpuFromFlags, hostCpu } from './host-cpu.js';
 import { capsOf, subtypeOf } from './macho-text.js';
 
 async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -275,5 +276,30 @@ describe('progress: on a terminal only (issue 21)', () => {
   it('a pipe or file (stderr not a TTY, as under vitest) gets none: the run writes only its output', async () => {
     const r = await cli('run', workload(['brk: { delta: 0 }']));
     expect(r.err).toBe('');
+  });
+});
+
+describe('exec --cpu host: the auxv CPU words are this machine\'s (issue 21: AT_MINSIGSTKSZ)', () => {
+  it('HWCAP and MINSIGSTKSZ from /proc/cpuinfo agree with LD_SHOW_AUXV on this host', () => {
+    const cpu = hostCpu();
+    if (cpu === undefined) return; // not an x86 Linux host
+    const shown = execFileSync('/bin/true', [], { env: { LD_SHOW_AUXV: '1' }, encoding: 'utf8' });
+    // LD_SHOW_AUXV prints AT_HWCAP in hex without 0x, AT_MINSIGSTKSZ in decimal.
+    const field = (name: string): string => new RegExp(`^AT_${name}:\\s+(\\S+)`, 'm').exec(shown)?.[1] ?? '';
+    const value = (name: string): number => (name === 'HWCAP' ? Number.parseInt(field(name), 16) : Number(field(name)));
+    expect(cpu.minSigStkSz).toBe(value('MINSIGSTKSZ'));
+    expect(cpu.hwcap).toBe(value('HWCAP'));
+  });
+
+  it('a CPU with AVX and MPX but no AVX-512 gets 1776, as the issue\'s host did', () => {
+    expect(cpuFromFlags(['fpu', 'sse', 'sse2', 'xsave', 'avx', 'mpx']).minSigStkSz).toBe(1776);
+    expect(cpuFromFlags(['fpu']).hwcap).toBe(1);
+  });
+
+  it('--cpu takes host or zen4', async () => {
+    expect((await cli('exec', '--cpu', 'pentium', '/bin/true')).code).toBe(2);
+    const r = await cli('exec', '--cpu', 'host', '--auxv', '/bin/true');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/AT_MINSIGSTKSZ/);
   });
 });

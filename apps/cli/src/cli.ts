@@ -19,7 +19,7 @@ export const processIo: CliIo = { out: (s) => void process.stdout.write(s + '\n'
  * one call, which overflows the host's stack. The program's own arguments are set aside here and
  * handed to exec directly; commander sees the command, its options and FILE.
  */
-const EXEC_VALUE_OPTIONS = new Set(['-p', '--personality', '--sysroot', '-e', '--env', '--argv0']);
+const EXEC_VALUE_OPTIONS = new Set(['-p', '--personality', '--sysroot', '-e', '--env', '--argv0', '--cpu']);
 function splitExecArgs(argv: string[]): { argv: string[]; rest: string[] } {
   const at = argv.indexOf('exec', 2);
   if (at < 0 || argv.length - at < 1000) return { argv, rest: [] };
@@ -105,6 +105,7 @@ program
   .option('--sysroot <dir>', 'the directory that is / for the simulated kernel (programs, interpreters, #! interpreters)', '/')
   .option('-e, --env <VAR=value>', 'one environment variable; repeat -e for more (default: PATH=/usr/bin:/bin)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
   .option('--argv0 <name>', 'argv[0] (default: the file as given)')
+  .option('--cpu <name>', 'the CPU whose AT_HWCAP, AT_HWCAP2 and AT_MINSIGSTKSZ the auxv carries: zen4 (the default) or host (this machine, from /proc/cpuinfo)')
   .option('--maps', '/proc/<pid>/maps (the default view)')
   .option('--auxv', 'the auxiliary vector, as LD_SHOW_AUXV=1 prints it')
   .option('--stack', 'the initial stack from the stack pointer up: argc, argv, envp, auxv, strings')

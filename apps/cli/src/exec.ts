@@ -11,6 +11,7 @@ import { sysrootLookup } from '@polykernel/kernel/node';
 import {
   AT, AT_NAMES, linuxPersonality, procMaps, procStatus, stateLetter, type ExecImage, type LinuxSpace,
 } from '@polykernel/linux';
+import { hostCpu } from './host-cpu.js';
 import { linuxVariant, notRegistered, resolvePersonality } from './personalities.js';
 
 export type ExecOptions = Record<string, boolean | string | string[] | undefined>;
@@ -121,7 +122,16 @@ export function runExec(file: string, args: string[], opts: ExecOptions, out: (s
   const variant = linuxVariant(resolved.variant);
   const sysroot = typeof opts.sysroot === 'string' ? opts.sysroot : '/';
   const env = Array.isArray(opts.env) ? opts.env : ['PATH=/usr/bin:/bin'];
-  const lp = linuxPersonality({ variant, fs: sysrootLookup(sysroot) });
+  const cpu = opts.cpu === 'host' ? hostCpu() : undefined;
+  if (opts.cpu === 'host' && cpu === undefined) {
+    err('polykernel exec: --cpu host: this machine has no x86 flags line in /proc/cpuinfo');
+    return 2;
+  }
+  if (opts.cpu !== undefined && opts.cpu !== 'host' && opts.cpu !== 'zen4') {
+    err(`polykernel exec: --cpu takes host or zen4, not "${String(opts.cpu)}"`);
+    return 2;
+  }
+  const lp = linuxPersonality({ variant, fs: sysrootLookup(sysroot), ...(cpu !== undefined ? { cpu } : {}) });
   const k = new Kernel<LinuxSpace>(lp, { contents: true, frames: 65536 });
   const p = k.createProcess(k.init, 'polykernel');
   const argv = [typeof opts.argv0 === 'string' ? opts.argv0 : file, ...args];
