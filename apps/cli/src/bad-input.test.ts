@@ -268,6 +268,11 @@ describe('progress: on a terminal only (issue 21)', () => {
       expect(shown.length).toBeGreaterThan(1);
       expect(shown[0]).toMatch(/^\rpolykernel run: [\d,]+ steps done \(5,000 in the workload's processes\)/);
       expect(shown.at(-1)).toBe('\r\x1b[K');
+      const note: string[] = [];
+      const loading = new Progress(0, (s) => note.push(s));
+      loading.note('loading 85 MB of workload');
+      loading.end();
+      expect(note).toEqual(['\rpolykernel run: loading 85 MB of workload\x1b[K', '\r\x1b[K']);
     } finally {
       clock.mockRestore();
     }

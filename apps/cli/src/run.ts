@@ -37,6 +37,8 @@ const WAIT_OPTIONS: Record<string, number> = { nohang: 1, untraced: 2, clone: 0x
 const OPEN_FLAGS: Record<string, number> = { read: 0, write: 1, rdwr: 2, create: 0x40, trunc: 0x200, directory: 0x10000 };
 /** A loop guard: a workload that keeps rescheduling without progress is reported, not spun forever. */
 const MAX_ROUNDS = 1_000_000;
+/** Workloads larger than this get a loading notice on a terminal. */
+const LOADING_NOTICE_BYTES = 8 * 1024 ** 2;
 /** The largest workload file read (a million one-line steps is about 85 MB). */
 const MAX_WORKLOAD_BYTES = 512 * 1024 ** 2;
 /** What a failed mmap leaves in the program's pointer: MAP_FAILED, (void *)-1. */
@@ -349,15 +351,20 @@ export async function runWorkload(
   }
   const text = new TextDecoder().decode(bytes);
   let w;
+  // A large workload takes seconds to load: say so on a terminal (never on a pipe or file).
+  const loading = new Progress(0, process.stderr.isTTY ? (s: string): void => void process.stderr.write(s) : null);
+  if (bytes.length > LOADING_NOTICE_BYTES) loading.note(`loading ${(bytes.length / 1024 ** 2).toFixed(0)} MB of workload`);
   try {
     w = parseWorkload(text, file);
   } catch (e) {
+    loading.end();
     if (e instanceof WorkloadError) {
       err(e.message);
       return 1;
     }
     throw e;
   }
+  loading.end();
   const name = (typeof opts.personality === 'string' ? opts.personality : undefined) ?? w.personality ?? 'linux';
   const resolved = resolvePersonality(name, registry);
   if (resolved === undefined) {
@@ -540,6 +547,13 @@ export class Progress {
     this.shown = true;
     this.write(`\rpolykernel run: ${done.toLocaleString('en-US')} steps done${this.total > 0 ? ` (${this.total.toLocaleString('en-US')} in the workload's processes)` : ''}\x1b[K`);
   }
+  /** A one-off line (a long load), replaced by the next tick or cleared by end. */
+  note(s: string): void {
+    if (this.write === null) return;
+    this.shown = true;
+    this.write(`\rpolykernel run: ${s}\x1b[K`);
+  }
+
   end(): void {
     if (this.shown && this.write !== null) this.write('\r\x1b[K');
   }
