@@ -5,7 +5,7 @@
  * result in a 0 exit. The seed is fixed so CI is reproducible; POLYKERNEL_FUZZ_SEED and
  * POLYKERNEL_FUZZ_RUNS explore further.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -15,6 +15,16 @@ import { runCli } from './cli.js';
 const SEED = Number(process.env.POLYKERNEL_FUZZ_SEED ?? 21);
 const RUNS = Number(process.env.POLYKERNEL_FUZZ_RUNS ?? 300);
 const dir = mkdtempSync(join(tmpdir(), 'pk-fuzz-'));
+const PE = new URL('../../../packages/formats/pe/test/fixtures/delayed-x86_64.exe', import.meta.url);
+const MACHO = new URL('../../../packages/formats/macho/test/fixtures/', import.meta.url);
+const machoFixture = readdirSync(MACHO).find((f) => !f.includes('.') || f.endsWith('.dylib')) ?? '';
+/** Starting points for mutation: this machine's /bin/true, a PE and a Mach-O fixture, and an ELF magic followed by zeros. */
+const BINARIES: Record<string, Uint8Array> = {
+  elf: new Uint8Array(readFileSync('/bin/true')),
+  pe: new Uint8Array(readFileSync(PE)),
+  macho: machoFixture === '' ? new Uint8Array(4096) : new Uint8Array(readFileSync(new URL(machoFixture, MACHO))),
+  noise: Uint8Array.of(0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, ...new Uint8Array(4089)),
+};
 let n = 0;
 const file = (text: string | Uint8Array): string => {
   const f = join(dir, `f${n++}.yaml`);
@@ -95,6 +105,19 @@ const argvArb = fc.oneof(
   // inspect: files of every kind, with options for every format
   { weight: 2, arbitrary: fc.record({ f: fc.constantFrom('/bin/true', '/dev/zero', '/dev/null', '/', '/nonexistent', '/etc/hostname'), opts: fc.subarray(['-h', '-l', '-S', '-d', '-s', '-r', '-n', '-D', '--coff-imports', '--arch', '--json', '-a', '--what']) })
     .map(({ f, opts }) => ['inspect', ...opts.flatMap((o) => (o === '--arch' ? ['--arch', 'arm64'] : [o])), f]) },
+  // inspect and exec of mutated binaries: a real program with bytes overwritten, or a magic number and noise
+  { weight: 2, arbitrary: fc.record({
+    base: fc.constantFrom('elf', 'pe', 'macho', 'noise'),
+    edits: fc.array(fc.tuple(fc.nat({ max: 4095 }), fc.nat({ max: 255 })), { maxLength: 12 }),
+    cut: fc.option(fc.nat({ max: 8192 }), { nil: undefined }),
+    cmd: fc.constantFrom(['inspect'], ['inspect', '-a'], ['inspect', '--json'], ['inspect', '-l'], ['inspect', '-D', '-r', '--dyn-syms'], ['exec']),
+  }).map(({ base, edits, cut, cmd }) => {
+    let b = new Uint8Array(BINARIES[base]!);
+    for (const [at, v] of edits) if (at < b.length) b[at] = v;
+    if (cut !== undefined) b = b.subarray(0, cut);
+    const f = file(b);
+    return [...cmd, f];
+  }) },
   // exec and explain
   { weight: 1, arbitrary: fc.record({ f: fc.constantFrom('/bin/true', '/nonexistent', '/etc/hostname', '/dev/zero', '/'), e: fc.boolean(), args: fc.array(fc.constantFrom('a', '-l', '--', ''), { maxLength: 3 }) }).map(({ f, e, args }) => ['exec', ...(e ? ['-e', 'FOO=bar'] : []), f, ...args]) },
   { weight: 1, arbitrary: fc.record({ what: fc.constantFrom('fault', 'fork', 'nothing'), s: fc.option(fc.constantFrom('zero-fill', 'cow', 'segv', 'bogus'), { nil: undefined }), p: fc.option(fc.constantFrom('linux', 'freebsd', ''), { nil: undefined }) })
