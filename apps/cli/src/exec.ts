@@ -4,11 +4,14 @@
  * /proc/<pid>/maps (default), the auxiliary vector (--auxv, in glibc's LD_SHOW_AUXV format), the
  * initial stack word by word (--stack) and /proc/<pid>/status (--status); or all of it as --json.
  */
+import { closeSync, openSync, readSync } from 'node:fs';
+import { join } from 'node:path';
 import { Kernel } from '@polykernel/kernel';
 import { sysrootLookup } from '@polykernel/kernel/node';
 import {
   AT, AT_NAMES, linuxPersonality, procMaps, procStatus, stateLetter, type ExecImage, type LinuxSpace,
 } from '@polykernel/linux';
+import { hostCpu } from './host-cpu.js';
 import { linuxVariant, notRegistered, resolvePersonality } from './personalities.js';
 
 export type ExecOptions = Record<string, boolean | string | string[] | undefined>;
@@ -84,6 +87,27 @@ export function showStack(img: ExecImage): string {
   return lines.join('\n') + '\n';
 }
 
+/** Why an ELF file is ENOEXEC here when the reason is the machine: a 32-bit x86 program, or another architecture's. */
+export function elfHint(sysroot: string, file: string): string {
+  let head: Buffer;
+  try {
+    const fd = openSync(join(sysroot, file), 'r');
+    try {
+      head = Buffer.alloc(20);
+      readSync(fd, head, 0, 20, 0);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return '';
+  }
+  if (head.readUInt32BE(0) !== 0x7f454c46) return '';
+  const machine = head[5] === 2 ? head.readUInt16BE(18) : head.readUInt16LE(18);
+  if (head[4] === 1 && (machine === 3 || machine === 62)) return ' — a 32-bit x86 program: IA-32 emulation is not modelled (x86-64 programs only)';
+  if (machine !== 62) return ` — an ELF for another machine (e_machine ${machine}): only x86-64 programs are modelled`;
+  return '';
+}
+
 export function runExec(file: string, args: string[], opts: ExecOptions, out: (s: string) => void = (s) => process.stdout.write(s), err: (s: string) => void = (s) => process.stderr.write(s + '\n')): number {
   const name = typeof opts.personality === 'string' ? opts.personality : 'linux';
   const resolved = resolvePersonality(name);
@@ -98,14 +122,23 @@ export function runExec(file: string, args: string[], opts: ExecOptions, out: (s
   const variant = linuxVariant(resolved.variant);
   const sysroot = typeof opts.sysroot === 'string' ? opts.sysroot : '/';
   const env = Array.isArray(opts.env) ? opts.env : ['PATH=/usr/bin:/bin'];
-  const lp = linuxPersonality({ variant, fs: sysrootLookup(sysroot) });
+  const cpu = opts.cpu === 'host' ? hostCpu() : undefined;
+  if (opts.cpu === 'host' && cpu === undefined) {
+    err('polykernel exec: --cpu host: this machine has no x86 flags line in /proc/cpuinfo');
+    return 2;
+  }
+  if (opts.cpu !== undefined && opts.cpu !== 'host' && opts.cpu !== 'zen4') {
+    err(`polykernel exec: --cpu takes host or zen4, not "${String(opts.cpu)}"`);
+    return 2;
+  }
+  const lp = linuxPersonality({ variant, fs: sysrootLookup(sysroot), ...(cpu !== undefined ? { cpu } : {}) });
   const k = new Kernel<LinuxSpace>(lp, { contents: true, frames: 65536 });
   const p = k.createProcess(k.init, 'polykernel');
   const argv = [typeof opts.argv0 === 'string' ? opts.argv0 : file, ...args];
   const r = k.syscall(p.threads[0]!, 'execve', [file, argv, env]);
   if (r.error !== null || p.state !== 'running') {
     const why = r.error ?? p.killedBy ?? 'failed';
-    err(`polykernel exec: ${file}: execve failed: ${why}${r.error !== null ? ` (-${r.errorNumber})` : ''}`);
+    err(`polykernel exec: ${file}: execve failed: ${why}${r.error !== null ? ` (-${r.errorNumber})` : ''}${r.error === 'ENOEXEC' ? elfHint(sysroot, file) : ''}`);
     return r.error === 'ENOEXEC' ? 126 : r.error === 'ENOENT' ? 127 : 1;
   }
   const s = p.space;

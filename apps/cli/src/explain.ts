@@ -154,6 +154,10 @@ export function runExplain(what: string, opts: ExplainOptions, out: (s: string) 
     err(`polykernel explain: explain "fault" or "fork", not "${what}"`);
     return 2;
   }
+  if (what === 'fork' && typeof opts.scenario === 'string') {
+    err(`polykernel explain: --scenario applies to "fault" only (a fork has one story)`);
+    return 2;
+  }
   const variant = variantOf(opts);
   if (typeof variant !== 'string') {
     err(`polykernel explain: ${variant.error}`);

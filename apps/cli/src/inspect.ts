@@ -1,6 +1,8 @@
 /** `polykernel inspect FILE`: readelf-style views or the image model as JSON. */
-import { readFile } from 'node:fs/promises';
 import { FormatError, KernelError } from '@polykernel/core';
+import { readRegular } from './read.js';
+
+export { MAX_INSPECT_BYTES, readRegular } from './read.js';
 import { parseElf } from '@polykernel/elf';
 import { imageFromElf, imageFromPe, parseShebang, sniff, summarize, summarizeFat, summarizeMachO } from '@polykernel/loader';
 import { FatFile, parseMachO } from '@polykernel/macho';
@@ -13,15 +15,19 @@ export type InspectOptions = Record<string, boolean | string | undefined>;
 
 /** Run the command; returns the exit status. Output goes to stdout, errors to stderr. */
 export async function runInspect(file: string, opts: InspectOptions, out: (s: string) => void = (s) => process.stdout.write(s + '\n'), err: (s: string) => void = (s) => process.stderr.write(s + '\n')): Promise<number> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(file);
-  } catch (e) {
-    err(`polykernel inspect: ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file' : (e as Error).message}`);
+  const read = await readRegular(file);
+  if (typeof read === 'string') {
+    err(`polykernel inspect: ${file}: ${read}`);
     return 1;
   }
+  const bytes = read;
+  const misfit = inapplicable(sniff(bytes) ?? '', bytes, opts);
+  if (misfit !== null) {
+    err(`polykernel inspect: ${misfit}`);
+    return 2;
+  }
   try {
-    const text = render(bytes, opts);
+    const text = render(bytes, opts, err);
     if (text !== '') out(text); // readelf prints nothing at all for an empty view
     return 0;
   } catch (e) {
@@ -31,14 +37,47 @@ export async function runInspect(file: string, opts: InspectOptions, out: (s: st
     }
     if (e instanceof KernelError) {
       err(`polykernel inspect: ${file}: ${e.message.replace(`${e.errno}: `, '')} [${e.errno} ${e.errnoNumber}]`);
-      return 126;
+      return 1;
     }
     throw e;
   }
 }
 
+/** The view options each format has; an option given for another format is refused, not ignored. */
+const APPLIES: Record<string, readonly string[]> = {
+  elf: ['fileHeader', 'programHeaders', 'sections', 'dynamic', 'dynSyms', 'symbols', 'relocs', 'notes', 'useDynamic', 'all', 'json'],
+  pe: ['fileHeader', 'sections', 'coffImports', 'coffExports', 'coffBasereloc', 'relocs', 'all', 'json'],
+  macho: ['arch', 'all', 'json'],
+  script: ['json'],
+};
+
+const FLAG: Record<string, string> = {
+  fileHeader: '-h', programHeaders: '-l', sections: '-S', dynamic: '-d', dynSyms: '--dyn-syms', symbols: '-s', relocs: '-r', notes: '-n', useDynamic: '-D',
+  coffImports: '--coff-imports', coffExports: '--coff-exports', coffBasereloc: '--coff-basereloc', arch: '--arch', all: '-a', json: '--json',
+};
+
+/** The first option given that does not apply to this file, as a message; null when all apply. */
+export function inapplicable(format: string, bytes: Uint8Array, opts: InspectOptions): string | null {
+  const allowed = APPLIES[format];
+  if (allowed === undefined) return null; // not a program file: the parser says so
+  for (const [key, v] of Object.entries(opts)) {
+    if (v === undefined || v === false || FLAG[key] === undefined) continue;
+    if (!allowed.includes(key)) return `${FLAG[key]} does not apply to ${format === 'elf' ? 'an ELF file' : format === 'pe' ? 'a PE/COFF file' : format === 'macho' ? 'a Mach-O file' : 'a #! script'} (it takes ${allowed.map((k) => FLAG[k]).join(', ')})`;
+  }
+  if (format === 'macho' && opts.arch !== undefined) {
+    let thin = false;
+    try {
+      thin = !(parseMachO(bytes) instanceof FatFile);
+    } catch {
+      return null; // malformed: render reports it
+    }
+    if (thin) return '--arch picks a slice of a fat (universal) Mach-O file; this one is thin';
+  }
+  return null;
+}
+
 /** The text (or JSON) for one file. Throws FormatError / KernelError. */
-export function render(bytes: Uint8Array, opts: InspectOptions): string {
+export function render(bytes: Uint8Array, opts: InspectOptions, warn: (s: string) => void = () => undefined): string {
   const format = sniff(bytes);
   if (format === 'pe') return renderPe(bytes, opts);
   if (format === 'macho') return renderMachO(bytes, opts);
@@ -49,7 +88,7 @@ export function render(bytes: Uint8Array, opts: InspectOptions): string {
       : `#! script: interpreter ${h.interpreter}${h.argument === null ? '' : `, argument "${h.argument}"`}`;
   }
   if (format !== 'elf') throw new KernelError('linux', 'ENOEXEC', 'not a program file this tool can read (ELF, PE/COFF, Mach-O or #! script expected)');
-  const elf = parseElf(bytes);
+  const elf = parseElfFor(bytes, opts, warn);
   if (opts.json === true) return JSON.stringify(summarize(imageFromElf(elf)), null, 2);
   const all = opts.all === true;
   const views = ['fileHeader', 'programHeaders', 'sections', 'dynamic', 'dynSyms', 'symbols', 'relocs', 'notes'];
@@ -77,6 +116,23 @@ export function render(bytes: Uint8Array, opts: InspectOptions): string {
   }
   if (want('notes')) parts.push(notesText(elf));
   return parts.filter((p) => p !== '').join('\n');
+}
+
+/**
+ * The ELF file; for -l alone, a file whose section header table is broken (e_shoff beyond the
+ * file, e_shnum too large) still shows its program headers, as readelf does after its error: the
+ * program headers are all execve reads, and the kernel runs such a file.
+ */
+function parseElfFor(bytes: Uint8Array, opts: InspectOptions, warn: (s: string) => void): ReturnType<typeof parseElf> {
+  try {
+    return parseElf(bytes);
+  } catch (e) {
+    const onlyProgramHeaders = opts.programHeaders === true && Object.entries(opts).every(([k, v]) => k === 'programHeaders' || v === undefined || v === false);
+    if (!(e instanceof FormatError) || !onlyProgramHeaders) throw e;
+    const elf = parseElf(bytes, { view: 'exec' });
+    warn(`polykernel inspect: warning: ${e.message}; showing the program headers, which are all execve reads`);
+    return elf;
+  }
 }
 
 /** PE/COFF: llvm-readobj style blocks. Defaults: file headers, sections, imports, exports. */

@@ -6,13 +6,27 @@
 import { formatProt, hexPad } from '@polykernel/core';
 import { machoConstants as M, type FatFile, type MachOFile } from '@polykernel/macho';
 
+/**
+ * cpusubtype is unsigned with the capability bits (CPU_SUBTYPE_MASK, 0xff000000: CPU_SUBTYPE_LIB64
+ * 0x80, pointer authentication on arm64e) in its top byte: llvm-objdump prints the low 24 bits and
+ * the capabilities apart, never a negative number (the field is read as an int32).
+ */
+export function subtypeOf(cpusubtype: number): number {
+  return (cpusubtype >>> 0) % 0x1000000;
+}
+
+/** The capability byte of a cpusubtype, as llvm-objdump prints it: 0x80 for CPU_SUBTYPE_LIB64. */
+export function capsOf(cpusubtype: number): string {
+  return `0x${Math.floor((cpusubtype >>> 0) / 0x1000000).toString(16).padStart(2, '0')}`;
+}
+
 export function machoText(m: MachOFile): string {
   const h = m.header;
   const flags = M.MH_FLAGS.filter(([b]) => Math.floor(h.flags / b) % 2 === 1).map(([, n]) => n).join(' ');
   const out = [
     'Mach header',
-    '      magic cputype cpusubtype    filetype ncmds sizeofcmds      flags',
-    `${(h.is64 ? 'MH_MAGIC_64' : 'MH_MAGIC').padStart(11)} ${m.cpuName.padStart(7)} ${String(h.cpusubtype % 0x1000000).padStart(10)} ${m.fileTypeName.padStart(11)} ${String(h.ncmds).padStart(5)} ${String(h.sizeofcmds).padStart(10)} ${flags}`,
+    '      magic cputype cpusubtype  caps    filetype ncmds sizeofcmds      flags',
+    `${(h.is64 ? 'MH_MAGIC_64' : 'MH_MAGIC').padStart(11)} ${m.cpuName.padStart(7)} ${String(subtypeOf(h.cpusubtype)).padStart(10)} ${capsOf(h.cpusubtype).padStart(5)} ${m.fileTypeName.padStart(11)} ${String(h.ncmds).padStart(5)} ${String(h.sizeofcmds).padStart(10)} ${flags}`,
   ];
   const w = h.is64 ? 16 : 8;
   let seg = 0;
@@ -44,6 +58,6 @@ export function machoText(m: MachOFile): string {
 
 export function fatText(f: FatFile): string {
   const out = ['Fat headers', `nfat_arch ${f.arches.length}`];
-  f.arches.forEach((a, i) => out.push(`architecture ${i}`, `    cputype ${a.cputype} (${a.machine})`, `    cpusubtype ${a.cpusubtype % 0x1000000}`, `    offset ${a.offset}`, `    size ${a.size}`, `    align 2^${a.align} (${2 ** a.align})`));
+  f.arches.forEach((a, i) => out.push(`architecture ${i}`, `    cputype ${a.cputype} (${a.machine})`, `    cpusubtype ${subtypeOf(a.cpusubtype)}`, `    capabilities ${capsOf(a.cpusubtype)}`, `    offset ${a.offset}`, `    size ${a.size}`, `    align 2^${a.align} (${2 ** a.align})`));
   return out.join('\n');
 }

@@ -65,7 +65,7 @@ processes:
 describe('polykernel run: the personality registry', () => {
   it('-p with an unknown name fails, listing what is registered', async () => {
     const unknown = await run(EXAMPLE, { personality: 'freebsd' });
-    expect(unknown.code).toBe(1);
+    expect(unknown.code).toBe(2); // a usage error (issue 21: exit 2 for a bad option value)
     expect(unknown.err).toBe('polykernel run: personality "freebsd" is not registered (registered: linux (linux-6.x, linux-5.15); see polykernel personalities)\n');
     const withToy = await run(EXAMPLE, { personality: 'windows' }, [...PERSONALITIES, TOY_ENTRY]);
     expect(withToy.err).toContain('(registered: linux (linux-6.x, linux-5.15), toyos (toyos-1, toyos-2);');
@@ -73,9 +73,12 @@ describe('polykernel run: the personality registry', () => {
 
   it('a registered personality without a step driver: booted, processes created, every step n/a, metrics and views', async () => {
     const registry = [...PERSONALITIES, TOY_ENTRY];
-    const r = await run(EXAMPLE, { personality: 'toyos-2', meminfo: true }, registry);
+    // An option that does not apply is refused (exit 2), not ignored (issue 21).
+    const refused = await run(EXAMPLE, { personality: 'toyos-2', meminfo: true }, registry);
+    expect(refused.code).toBe(2);
+    expect(refused.err).toContain("--meminfo shows Linux's views; it does not apply to toyos-2");
+    const r = await run(EXAMPLE, { personality: 'toyos-2' }, registry);
     expect(r.code).toBe(0);
-    expect(r.err).toContain("--meminfo shows Linux's views; ignored for toyos-2");
     expect(r.out).toContain('workload three-munmaps on toyos-2\n');
     const steps = r.out.split('\n').filter((l) => l.includes(' -> '));
     expect(steps).toHaveLength(10);

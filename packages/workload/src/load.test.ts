@@ -89,3 +89,55 @@ describe('examples', () => {
     for (const f of files) expect(parseWorkload(readFileSync(new URL(f, dir), 'utf8'), f).processes.length).toBeGreaterThan(0);
   });
 });
+
+describe('bad inputs get a precise one-line answer (issue 21)', () => {
+  const one = (step: string): string[] => issuesOf(`name: w\nprocesses:\n  - name: p\n    steps:\n      - ${step}\n`);
+
+  it('an alias bomb is refused as a workload error, not a ReferenceError', () => {
+    const lines = ['a: &a [x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 9; i++) lines.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(', ')}]`);
+    const issues = issuesOf(`${lines.join('\n')}\nname: w\nprocesses: []\n`);
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatch(/too many aliases/);
+  });
+
+  it('nesting deeper than the stack is a workload error', () => {
+    const deep = '['.repeat(20000) + ']'.repeat(20000);
+    const issues = issuesOf(`name: w\nprocesses: ${deep}\n`);
+    expect(issues.join('\n')).toMatch(/nested too deeply|expected/);
+  });
+
+  it('sizes say which rule they break: infinite, NaN, fractional, negative, beyond 2^53', () => {
+    expect(one('mmap: { name: A, length: 1e309, prot: rw-, flags: [private, anonymous] }')[0]).toMatch(/^5:\d+ processes\[0\]\.steps\[0\]\.mmap\.length: must be finite/);
+    expect(one('mmap: { name: A, length: .nan, prot: rw-, flags: [private, anonymous] }')[0]).toMatch(/length: must be a number, got \.nan/);
+    expect(one('mmap: { name: A, length: 4096.5, prot: rw-, flags: [private, anonymous] }')[0]).toMatch(/length: must be a whole number/);
+    expect(one('munmap: { region: A, offset: -4096, length: 4K }')[0]).toMatch(/offset: must not be negative/);
+    expect(one('mmap: { name: A, addr: 0x20000000000000, length: 4K, prot: rw-, flags: [private, anonymous] }')[0]).toMatch(/addr: must be below 2\^53/);
+    expect(one('mmap: { name: A, addr: "0x20000000000000", length: 4K, prot: rw-, flags: [private, anonymous] }')[0]).toMatch(/addr: must be below 2\^53/);
+  });
+
+  it('syscall string arguments are sizes and hex values like everywhere else, or refused', () => {
+    const w = parseWorkload('name: w\nprocesses:\n  - name: p\n    steps:\n      - syscall: { name: munmap, args: ["0x10000", "8K", "-4K", "/etc/passwd", -1] }\n', 'w.yaml');
+    const step = w.processes[0]!.steps[0]!;
+    expect('syscall' in step && step.syscall.args).toEqual([0x10000, 8192, -4096, '/etc/passwd', -1]);
+    expect(one('syscall: { name: munmap, args: ["8Q"] }')[0]).toMatch(/args\[0\]: expected a number, a size/);
+    expect(one('syscall: { name: munmap, args: [1.5] }')[0]).toMatch(/args\[0\]: a register holds a whole number/);
+    expect(one('syscall: { name: munmap, args: [1, 2, 3, 4, 5, 6, 7] }')[0]).toMatch(/at most six/);
+  });
+
+  it('the fast path and the careful path agree on a valid workload', () => {
+    // `&` in a description routes the same document through the careful parser.
+    expect(parseWorkload(GOOD.replace('cases', 'cases & more'), 'w.yaml').processes).toEqual(parseWorkload(GOOD, 'w.yaml').processes);
+  });
+
+  it('loads 100,000 mmap steps in a few seconds with memory far below the careful parser', () => {
+    const lines = ['name: big', 'processes:', '  - name: p', '    steps:'];
+    for (let i = 0; i < 100_000; i++) lines.push(`      - mmap: { name: r${i}, length: 4096, prot: rw-, flags: [private, anonymous] }`);
+    const t0 = performance.now();
+    const w = parseWorkload(lines.join('\n'), 'big.yaml');
+    const ms = performance.now() - t0;
+    expect(w.processes[0]!.steps).toHaveLength(100_000);
+    // 15.7 s before (the careful parser alone); the bound leaves room for a loaded CI machine.
+    expect(ms).toBeLessThan(8000);
+  }, 30_000);
+});

@@ -2,6 +2,7 @@
  * Load a workload file: YAML parsed with source positions, validated by the schema, every problem
  * reported as `file:line:column: path: message` so the user can go straight to it.
  */
+import { CORE_SCHEMA, load as loadFast } from 'js-yaml';
 import { isAlias, isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { stepKinds, workloadSchema, type Workload } from './schema.js';
@@ -29,16 +30,56 @@ function pathText(path: readonly PropertyKey[]): string {
 /** Step kinds, for a clearer message than "no union member matched". */
 const STEP_KINDS = stepKinds.map((o) => Object.keys(o.shape)[0]!);
 
+/** Aliases a document may use before it is refused (a "billion laughs" bomb expands exponentially). */
+export const MAX_ALIAS_COUNT = 100;
+
+/**
+ * Parse and validate a workload. A document without anchors, aliases or tags (every large
+ * generated workload) goes through js-yaml, about ten times faster than the position-keeping
+ * parser and a twentieth of its memory; anything else, and any document that fails, is parsed
+ * again by `yaml` with source positions so each mistake is reported at its file:line:column.
+ */
 export function parseWorkload(text: string, file = '<workload>'): Workload {
+  if (!/[&*!]/.test(text)) {
+    let data: unknown;
+    try {
+      data = loadFast(text, { schema: CORE_SCHEMA, filename: file });
+    } catch {
+      data = undefined; // the careful parser below says where and why
+    }
+    if (data !== undefined) {
+      const result = workloadSchema.safeParse(data);
+      if (result.success) return result.data;
+    }
+  }
+  try {
+    return parseCarefully(text, file);
+  } catch (e) {
+    // Nesting deeper than the host's stack ([[[[...), in the parser or the validator.
+    if (e instanceof RangeError) throw new WorkloadError([{ file, line: 1, column: 1, path: '', message: 'YAML: nested too deeply' }]);
+    throw e;
+  }
+}
+
+function parseCarefully(text: string, file: string): Workload {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
   const issues: WorkloadIssue[] = [];
   for (const e of doc.errors) {
     const pos = lc.linePos(e.pos[0]);
-    issues.push({ file, line: pos.line, column: pos.col, path: '', message: `YAML: ${e.message.split('\n')[0] ?? e.message}` });
+    const first = e.message.split('\n')[0] ?? e.message;
+    issues.push({ file, line: pos.line, column: pos.col, path: '', message: /call stack/i.test(first) ? 'YAML: nested too deeply' : `YAML: ${first}` });
   }
   if (issues.length > 0) throw new WorkloadError(issues);
-  const result = workloadSchema.safeParse(doc.toJS());
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (e) {
+    // yaml throws a ReferenceError for an alias bomb.
+    if (!(e instanceof ReferenceError)) throw e;
+    throw new WorkloadError([{ file, line: 1, column: 1, path: '', message: `YAML: too many aliases (more than ${MAX_ALIAS_COUNT} expanded: an alias bomb?)` }]);
+  }
+  const result = workloadSchema.safeParse(data);
   if (result.success) return result.data;
   for (const issue of result.error.issues) {
     const { path, message } = refine(issue, doc.contents, doc);
@@ -47,6 +88,23 @@ export function parseWorkload(text: string, file = '<workload>'): Workload {
     issues.push({ file, line: pos.line, column: pos.col, path: pathText(path), message });
   }
   throw new WorkloadError(issues);
+}
+
+/**
+ * Where the field at `path` is in a workload's text (1-based line and column), for errors found
+ * when the workload runs (a step that names a region whose mmap failed). Parses again, with
+ * positions: only called when there is something to report.
+ */
+export function positionOf(text: string, path: readonly PropertyKey[]): { line: number; column: number } {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
+  const pos = lc.linePos(nodeAt(doc.contents, path, doc)?.range?.[0] ?? 0);
+  return { line: pos.line, column: pos.col };
+}
+
+/** `processes[0].steps[3]` for a path. */
+export function pathString(path: readonly PropertyKey[]): string {
+  return pathText(path);
 }
 
 /** The deepest YAML node along `path` (the closest one that exists). */
@@ -93,6 +151,12 @@ function refine(issue: z.core.$ZodIssue, root: unknown, doc: Document): { path: 
 }
 
 function messageOf(issue: z.core.$ZodIssue): string {
+  // A union (an address: a size, or a region and offset) reports the branch's own rule when one
+  // branch got far enough to say something more specific than "invalid input".
+  if (issue.code === 'invalid_union') {
+    const specific = issue.errors.flat().find((i) => i.code === 'custom' && i.path.length === 0);
+    if (specific !== undefined) return specific.message;
+  }
   if (issue.code === 'unrecognized_keys') return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`;
   return issue.message;
 }

@@ -25,13 +25,52 @@ export function parseSize(v: unknown): number | undefined {
   return Number.isSafeInteger(n) ? n : undefined;
 }
 
-const size = z.union([z.number(), z.string()]).transform((v, ctx) => {
+/** Why a size is refused: which rule it breaks. */
+export function sizeProblem(v: unknown): string {
+  const shown = typeof v === 'number' ? String(v) : JSON.stringify(v);
+  if (typeof v === 'number') {
+    if (Number.isNaN(v)) return 'must be a number, got .nan';
+    if (!Number.isFinite(v)) return `must be finite, got ${shown} (a number too large for a double)`;
+    if (!Number.isInteger(v)) return `must be a whole number of bytes, got ${shown}`;
+    if (v < 0) return `must not be negative, got ${shown}`;
+    return `must be below 2^53 (9007199254740992), got ${shown}`;
+  }
+  if (typeof v === 'string' && /^(0x[0-9a-f]+|\d+\s*[KMGT]?(i?B)?)$/i.test(v.trim())) {
+    return `must be below 2^53 (9007199254740992), got ${shown}`;
+  }
+  return `expected a size or address such as 4096, "64K", "2M" or "0x7f0000000000", got ${shown}`;
+}
+
+const size = z.custom<number | string>((v) => typeof v === 'number' || typeof v === 'string', 'expected a size or address such as 4096, "64K" or "0x7f0000000000"').transform((v, ctx) => {
   const n = parseSize(v);
   if (n === undefined) {
-    ctx.addIssue({ code: 'custom', message: `expected a size or address such as 4096, "64K", "2M" or "0x7f0000000000", got ${JSON.stringify(v)}` });
+    ctx.addIssue({ code: 'custom', message: sizeProblem(v) });
     return z.NEVER;
   }
   return n;
+});
+
+/**
+ * A raw system-call argument: a number (negative ones are the two's complement register value the
+ * kernel sees), a signed size or hex string ("8K", "-4K", "0x10000"), or any other string, which
+ * is passed as a C string (a path). A string that starts like a number but is not one is refused.
+ */
+export const syscallArg = z.custom<number | string>((v) => typeof v === 'number' || typeof v === 'string', 'expected a number or a string').transform((v, ctx): number | string => {
+  if (typeof v === 'number') {
+    if (!Number.isSafeInteger(v)) {
+      ctx.addIssue({ code: 'custom', message: `a register holds a whole number between -2^53 and 2^53, got ${String(v)}` });
+      return z.NEVER;
+    }
+    return v;
+  }
+  const m = /^\s*([+-]?)\s*(.+?)\s*$/.exec(v);
+  const n = m === null ? undefined : parseSize(m[2]!);
+  if (m !== null && n !== undefined) return m[1] === '-' ? -n : n;
+  if (/^\s*[+-]?\s*(\d|0x)/i.test(v)) {
+    ctx.addIssue({ code: 'custom', message: `expected a number, a size such as "8K" or "-4K", or a hex value such as "0x10000", got ${JSON.stringify(v)}` });
+    return z.NEVER;
+  }
+  return v;
 });
 
 const prot = z.string().transform((v, ctx) => {
@@ -105,7 +144,7 @@ export const stepKinds = [
       access: z.enum(['read', 'write', 'exec']).default('read'),
       pattern: z.enum(['sequential', 'random', 'stride']).default('sequential'),
       stride: size.optional(),
-      count: z.number().int().positive().optional(),
+      count: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
       seed: z.union([z.number(), z.string()]).optional(),
     }),
   }),
@@ -132,7 +171,7 @@ export const stepKinds = [
   z.strictObject({ write: z.strictObject({ fd, region, offset: size.default(0), length: size }) }),
   z.strictObject({ close: z.strictObject({ fd }) }),
   // Any other system call by name, with numeric or string arguments.
-  z.strictObject({ syscall: z.strictObject({ name: z.string().min(1), args: z.array(z.union([z.number(), z.string()])).default([]) }) }),
+  z.strictObject({ syscall: z.strictObject({ name: z.string().min(1), args: z.array(syscallArg).max(6, 'a system call takes at most six register arguments').default([]) }) }),
 ] as const;
 
 export const stepSchema = z.union(stepKinds);

@@ -16,6 +16,11 @@ import type { ByteReader } from './reader.js';
 import { readRelocations, type RelocationSource, type RelocationTable } from './relocs.js';
 import { applyVersions, readSymbols, readVersionNames, type ElfSymbol, type StringTable } from './symbols.js';
 
+export interface ParseElfOptions {
+  /** 'full' (the default): every table; 'exec': only what execve reads. */
+  view?: 'full' | 'exec';
+}
+
 export type ElfKind = 'exec' | 'pie' | 'dyn' | 'rel' | 'core' | 'unknown';
 
 export class ElfFile {
@@ -31,14 +36,20 @@ export class ElfFile {
   private gnuHashTable: GnuHashTable | null | undefined;
   private sysvHashTable: SysvHashTable | null | undefined;
 
-  constructor(readonly bytes: Uint8Array) {
+  /**
+   * `view: 'exec'` reads only what the kernel's binfmt_elf reads — the ELF header and the program
+   * headers (and PT_INTERP's path): no section headers, no dynamic table — so a program the kernel
+   * runs is never refused for a broken section header table.
+   */
+  constructor(readonly bytes: Uint8Array, opts: ParseElfOptions = {}) {
+    const exec = opts.view === 'exec';
     this.r = openReader(bytes);
-    this.header = parseHeader(this.r);
+    this.header = parseHeader(this.r, exec);
     this.programHeaders = parseProgramHeaders(this.r, this.header);
-    this.sections = parseSectionHeaders(this.r, this.header);
+    this.sections = exec ? [] : parseSectionHeaders(this.r, this.header);
     this.addressMap = new AddressMap(this.programHeaders);
     this.interpreter = this.readInterpreter();
-    this.dynamic = parseDynamic(this.r, this.is64, this.header.machine, this.programHeaders, this.addressMap);
+    this.dynamic = exec ? null : parseDynamic(this.r, this.is64, this.header.machine, this.programHeaders, this.addressMap);
   }
 
   get is64(): boolean {
@@ -310,8 +321,8 @@ export function symbolMatches(s: ElfSymbol | undefined, forPlt = false): boolean
 }
 
 /** Parse an ELF file from its bytes (not copied). Throws FormatError on malformed input. */
-export function parseElf(bytes: Uint8Array): ElfFile {
-  return new ElfFile(bytes);
+export function parseElf(bytes: Uint8Array, opts: ParseElfOptions = {}): ElfFile {
+  return new ElfFile(bytes, opts);
 }
 
 /** True when the bytes start with the ELF magic. */

@@ -72,7 +72,12 @@ export function openReader(bytes: Uint8Array): ByteReader {
   return new ByteReader(bytes, data === ELFDATA2LSB);
 }
 
-export function parseHeader(r: ByteReader): ElfHeader {
+/**
+ * The ELF header. With `execView`, only what binfmt_elf reads counts: e_shoff may be anything (the
+ * kernel never reads section headers; an unreadable one is taken as 0, none) and extended
+ * numbering does not apply (load_elf_phdrs takes e_phnum as it is).
+ */
+export function parseHeader(r: ByteReader, execView = false): ElfHeader {
   const is64 = r.bytes[4] === ELFCLASS64;
   const size = is64 ? 64 : 52;
   r.check(0, size, 'e_ehsize');
@@ -89,7 +94,7 @@ export function parseHeader(r: ByteReader): ElfHeader {
     version: r.u32(20, 'e_version'),
     entry: r.word(24, is64, 'e_entry'),
     phoff: r.word(24 + w, is64, 'e_phoff'),
-    shoff: r.word(24 + 2 * w, is64, 'e_shoff'),
+    shoff: execView ? tolerant(() => r.word(24 + 2 * w, is64, 'e_shoff')) : r.word(24 + 2 * w, is64, 'e_shoff'),
     flags: r.u32(24 + 3 * w, 'e_flags'),
     ehsize: r.u16(28 + 3 * w, 'e_ehsize'),
     phentsize: r.u16(30 + 3 * w, 'e_phentsize'),
@@ -98,8 +103,16 @@ export function parseHeader(r: ByteReader): ElfHeader {
     shnum: r.u16(36 + 3 * w, 'e_shnum'),
     shstrndx: r.u16(38 + 3 * w, 'e_shstrndx'),
   };
-  applyExtendedNumbering(r, h);
+  if (!execView) applyExtendedNumbering(r, h);
   return h;
+}
+
+function tolerant(read: () => number): number {
+  try {
+    return read();
+  } catch {
+    return 0;
+  }
 }
 
 /** gABI extended numbering: real counts live in section header 0 when they do not fit 16 bits. */

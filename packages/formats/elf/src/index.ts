@@ -1,5 +1,5 @@
 export { ElfFile, parseElf, isElf, symbolMatches } from './elf.js';
-export type { ElfKind } from './elf.js';
+export type { ElfKind, ParseElfOptions } from './elf.js';
 export type { ElfHeader, ProgramHeader, SectionHeader } from './headers.js';
 export { shTypeName, phTypeName } from './headers.js';
 export type { DynamicInfo, DynamicEntry } from './dynamic.js';

@@ -1,8 +1,8 @@
 /**
  * Relocation type names per machine, as readelf prints them (binutils include/elf/{x86-64,i386,
- * aarch64,arm,riscv,ppc}.h). Unknown numbers are kept and shown as `R_<ARCH>_<n>`.
+ * aarch64,arm,riscv,ppc,s390}.h). Unknown numbers are kept and shown as `R_<ARCH>_<n>`.
  */
-import { EM_386, EM_AARCH64, EM_ARM, EM_PPC, EM_RISCV, EM_X86_64 } from './constants.js';
+import { EM_386, EM_AARCH64, EM_ARM, EM_PPC, EM_RISCV, EM_S390, EM_X86_64 } from './constants.js';
 
 function table(prefix: string, entries: Record<number, string>): Map<number, string> {
   return new Map(Object.entries(entries).map(([k, v]) => [Number(k), prefix + v]));
@@ -71,6 +71,9 @@ const PPC = table('R_PPC_', {
   22: 'RELATIVE', 23: 'LOCAL24PC', 26: 'REL32', 249: 'REL16', 250: 'REL16_LO', 251: 'REL16_HI', 252: 'REL16_HA',
 });
 
+/** s390 and s390x (binutils include/elf/s390.h): R_390_*, 0 to 65. */
+const S390 = table('R_390_', { 0: 'NONE', 1: '8', 2: '12', 3: '16', 4: '32', 5: 'PC32', 6: 'GOT12', 7: 'GOT32', 8: 'PLT32', 9: 'COPY', 10: 'GLOB_DAT', 11: 'JMP_SLOT', 12: 'RELATIVE', 13: 'GOTOFF32', 14: 'GOTPC', 15: 'GOT16', 16: 'PC16', 17: 'PC16DBL', 18: 'PLT16DBL', 19: 'PC32DBL', 20: 'PLT32DBL', 21: 'GOTPCDBL', 22: '64', 23: 'PC64', 24: 'GOT64', 25: 'PLT64', 26: 'GOTENT', 27: 'GOTOFF16', 28: 'GOTOFF64', 29: 'GOTPLT12', 30: 'GOTPLT16', 31: 'GOTPLT32', 32: 'GOTPLT64', 33: 'GOTPLTENT', 34: 'PLTOFF16', 35: 'PLTOFF32', 36: 'PLTOFF64', 37: 'TLS_LOAD', 38: 'TLS_GDCALL', 39: 'TLS_LDCALL', 40: 'TLS_GD32', 41: 'TLS_GD64', 42: 'TLS_GOTIE12', 43: 'TLS_GOTIE32', 44: 'TLS_GOTIE64', 45: 'TLS_LDM32', 46: 'TLS_LDM64', 47: 'TLS_IE32', 48: 'TLS_IE64', 49: 'TLS_IEENT', 50: 'TLS_LE32', 51: 'TLS_LE64', 52: 'TLS_LDO32', 53: 'TLS_LDO64', 54: 'TLS_DTPMOD', 55: 'TLS_DTPOFF', 56: 'TLS_TPOFF', 57: '20', 58: 'GOT20', 59: 'GOTPLT20', 60: 'TLS_GOTIE20', 61: 'IRELATIVE', 62: 'PC12DBL', 63: 'PLT12DBL', 64: 'PC24DBL', 65: 'PLT24DBL' });
+
 const PREFIX: Record<number, [string, Map<number, string>]> = {
   [EM_X86_64]: ['R_X86_64_', X86_64],
   [EM_386]: ['R_386_', I386],
@@ -78,6 +81,7 @@ const PREFIX: Record<number, [string, Map<number, string>]> = {
   [EM_ARM]: ['R_ARM_', ARM],
   [EM_RISCV]: ['R_RISCV_', RISCV],
   [EM_PPC]: ['R_PPC_', PPC],
+  [EM_S390]: ['R_390_', S390],
 };
 
 /** The readelf name of relocation `type` on `machine`. */
@@ -96,6 +100,7 @@ export function relativeType(machine: number): number | undefined {
     case EM_ARM: return 23;
     case EM_RISCV: return 3;
     case EM_PPC: return 22;
+    case EM_S390: return 12;
     default: return undefined;
   }
 }

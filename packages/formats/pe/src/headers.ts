@@ -131,7 +131,16 @@ export function readOptionalHeader(r: ByteReader, o: number, size: number): Opti
 }
 
 /** Read the section table; long names ("/123") come from the COFF string table. */
-export function readSections(r: ByteReader, coff: CoffHeader, tableOffset: number): SectionHeader[] {
+/** The PE specification: "the Windows loader limits the number of sections to 96". */
+export const MAX_IMAGE_SECTIONS = 96;
+/** A COFF object numbers sections up to IMAGE_SYM_SECTION_MAX (0xfeff); higher numbers are reserved. */
+export const MAX_OBJECT_SECTIONS = 0xfeff;
+
+export function readSections(r: ByteReader, coff: CoffHeader, tableOffset: number, image = tableOffset !== 20): SectionHeader[] {
+  const max = image ? MAX_IMAGE_SECTIONS : MAX_OBJECT_SECTIONS;
+  if (coff.numberOfSections > max) {
+    throw new FormatError('NumberOfSections', coff.offset + 2, `NumberOfSections is ${coff.numberOfSections}; ${image ? 'an image has at most 96 (the Windows loader\'s limit)' : 'an object has at most 65279 (IMAGE_SYM_SECTION_MAX)'}`);
+  }
   r.check(tableOffset, coff.numberOfSections * 40, 'section table');
   const strtab = coff.pointerToSymbolTable === 0 ? -1 : coff.pointerToSymbolTable + coff.numberOfSymbols * 18;
   const out: SectionHeader[] = [];

@@ -51,7 +51,7 @@ export class PeFile {
       this.peOffset = lfanew;
       this.coff = readCoffHeader(r, lfanew + 4);
       this.optional = this.coff.sizeOfOptionalHeader === 0 ? null : readOptionalHeader(r, lfanew + 24, this.coff.sizeOfOptionalHeader);
-      this.sections = readSections(r, this.coff, lfanew + 24 + this.coff.sizeOfOptionalHeader);
+      this.sections = readSections(r, this.coff, lfanew + 24 + this.coff.sizeOfOptionalHeader, true);
     } else {
       this.peOffset = null;
       this.coff = readCoffHeader(r, 0);
@@ -59,7 +59,7 @@ export class PeFile {
         throw new FormatError('Machine', 0, 'neither an MZ/PE image nor a COFF object of a known machine');
       }
       this.optional = null;
-      this.sections = readSections(r, this.coff, 20);
+      this.sections = readSections(r, this.coff, 20, false);
     }
   }
 

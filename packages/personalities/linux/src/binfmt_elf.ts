@@ -4,7 +4,7 @@
  * stack (fs/exec.c setup_arg_pages), each PT_LOAD by elf_load (elf_map, padzero, vm_brk_flags),
  * brk, the interpreter (load_elf_interp), the vDSO and create_elf_tables' auxiliary vector.
  */
-import { pageDown, type LinuxErrnoName } from '@polykernel/core';
+import { FormatError, pageDown, type LinuxErrnoName } from '@polykernel/core';
 import { parseElf, type ElfFile, type ProgramHeader } from '@polykernel/elf';
 import { fail, openExec, type ExecHost, type ExecImage, type FsFile } from './exec.js';
 import { MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_WRITE } from './flags.js';
@@ -33,13 +33,18 @@ function checkElf(file: FsFile, libbad: boolean): ParsedElf {
   const e: LinuxErrnoName = libbad ? 'ELIBBAD' : 'ENOEXEC';
   let elf: ElfFile;
   try {
-    elf = parseElf(file.bytes);
+    // Only what load_elf_binary reads: the ELF header, the program headers, PT_INTERP's path.
+    elf = parseElf(file.bytes, { view: 'exec' });
   } catch (err) {
+    // elf_read of PT_INTERP past the end of the file is a short read: EIO, as the host says.
+    if (err instanceof FormatError && err.field === 'PT_INTERP') throw fail('EIO', `${file.path}: ${err.message}`);
     throw fail(e, `${file.path}: ${(err as Error).message}`);
   }
   const h = elf.header;
   if (h.type !== ET_EXEC && h.type !== ET_DYN) throw fail(e, `${file.path}: e_type ${h.type} is neither ET_EXEC nor ET_DYN`);
-  if (h.bits !== 64 || h.machine !== EM_X86_64) throw fail(e, `${file.path}: not an x86-64 ELF (32-bit compat is not modelled)`);
+  if (h.bits !== 64 || h.machine !== EM_X86_64) {
+    throw fail(e, `${file.path}: ${h.machine === 3 || h.machine === EM_X86_64 ? 'a 32-bit program: IA-32 emulation (and x32) is not modelled' : `not an x86-64 ELF (e_machine ${h.machine})`}`);
+  }
   if (h.phentsize !== 56 || h.phnum === 0 || h.phnum * 56 > PAGE_SIZE) throw fail(e, `${file.path}: bad program header table`);
   const loads = elf.programHeaders.filter((p) => p.type === PT_LOAD);
   return { elf, loads };

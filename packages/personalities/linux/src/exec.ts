@@ -36,7 +36,35 @@ export interface CpuDescription {
   minSigStkSz: number;
 }
 
-export const DEFAULT_CPU: CpuDescription = { hwcap: 0x178bfbff, hwcap2: 0x2, minSigStkSz: 0xd30 };
+/**
+ * XSAVE state components (XCR0 bits) and where each ends in the standard (non-compacted) format a
+ * signal frame uses: x87 and SSE in the 512-byte legacy area plus the 64-byte header, then AVX,
+ * MPX, the AVX-512 opmask and ZMM registers, PKRU (Intel SDM vol. 1, 13.4 and table 13-1).
+ */
+const XSTATE_END: readonly [bit: number, end: number][] = [
+  [0, 576], [1, 576], [2, 832], [3, 1024], [4, 1088], [5, 1152], [6, 1664], [7, 2688], [9, 2696],
+];
+
+/**
+ * AT_MINSIGSTKSZ for a CPU with these XSAVE features: arch/x86/kernel/signal.c init_sigframe_size
+ * — the rt_sigframe with siginfo and ucontext and the alignment padding (676 bytes on x86-64),
+ * plus fpu__get_fpstate_size (the user XSAVE size and FP_XSTATE_MAGIC2), rounded up to 16.
+ * A Zen 4 (x87 SSE AVX AVX-512 PKRU, XCR0 0x2e7) gives 3376; a CPU with AVX and MPX but no
+ * AVX-512 (XCR0 0x1f) gives 1776, as its kernel does.
+ */
+export function minSigStkSz(xcr0: number): number {
+  let size = 576;
+  for (const [bit, end] of XSTATE_END) if (Math.floor(xcr0 / 2 ** bit) % 2 === 1) size = Math.max(size, end);
+  return Math.ceil((size + 4 + 676) / 16) * 16;
+}
+
+/** The auxv values of a CPU described by its HWCAP words and XSAVE features (XCR0). */
+export function describeCpu(hwcap: number, hwcap2: number, xcr0: number): CpuDescription {
+  return { hwcap, hwcap2, minSigStkSz: minSigStkSz(xcr0) };
+}
+
+/** A Zen 4 guest: x87, SSE, AVX, AVX-512 and PKRU state (XCR0 0x2e7). */
+export const DEFAULT_CPU: CpuDescription = describeCpu(0x178bfbff, 0x2, 0x2e7);
 
 /** What exec built, for `polykernel exec --auxv/--stack` and tests. */
 export interface ExecImage {

@@ -9,7 +9,7 @@ import { ACCESS_WRITE } from '@polykernel/mmu';
 import { PROCESS_COSTS } from './costs.js';
 import { releaseVforkParent } from './fork.js';
 import { machineOf, type LinuxMachine, type LinuxSpace } from './machine.js';
-import { num } from './syscall-args.js';
+import { int, ulong } from './syscall-args.js';
 import { SIG_DFL, SIG_IGN, SIGNAL_NAMES, SIGNALS, TASK, validWaitOptions, WAIT } from './tasks.js';
 
 /** The value wait4 returns to a caller it put to sleep: restart the call once the thread runs again (-ERESTARTSYS). */
@@ -20,20 +20,20 @@ export function sysExit(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallArg[
   // exit(2) ends the calling thread; the process ends with its last thread (do_exit).
   ctx.kernel.exitThread(ctx.thread);
   ctx.kernel.metrics.cycles += PROCESS_COSTS.exitBase;
-  if (ctx.process.threads.every((th) => th.state === 'dead')) ctx.kernel.exitProcess(ctx.process, num(a[0]) & 0xff);
+  if (ctx.process.threads.every((th) => th.state === 'dead')) ctx.kernel.exitProcess(ctx.process, int(a[0]) & 0xff);
   return 0;
 }
 
 /** exit_group(2) (do_group_exit): every thread, and so the process, ends. */
 export function sysExitGroup(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallArg[]): number {
   ctx.kernel.metrics.cycles += PROCESS_COSTS.exitBase;
-  ctx.kernel.exitProcess(ctx.process, num(a[0]) & 0xff);
+  ctx.kernel.exitProcess(ctx.process, int(a[0]) & 0xff);
   return 0;
 }
 
 /** wait4(2) (kernel_wait4 → do_wait): reap a zombie, report a stop (WUNTRACED), or sleep. */
 export function sysWait4(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallArg[]): number {
-  const [pid, statAddr, options] = [num(a[0]), num(a[1] ?? 0), num(a[2] ?? 0)];
+  const [pid, statAddr, options] = [int(a[0]), ulong(a[1] ?? 0), int(a[2] ?? 0)];
   if (!validWaitOptions(options)) return ctx.fail('EINVAL', `options 0x${options.toString(16)}`);
   return doWait(ctx, pid, statAddr, options);
 }

@@ -5,7 +5,7 @@
  */
 import type { SyscallArg, SyscallContext } from '@polykernel/kernel';
 import { machineOf, type LinuxSpace } from './machine.js';
-import { num } from './syscall-args.js';
+import { int, ulong } from './syscall-args.js';
 import { copyOut } from './uaccess.js';
 
 const O_ACCMODE = 3;
@@ -19,7 +19,7 @@ const DEVICES: Record<string, string> = { '/dev/zero': 'zero', '/dev/null': 'nul
 
 /** read(2) (ksys_read → vfs_read): /dev/zero clears the buffer, /dev/null reads nothing, a file copies out from its offset. */
 export function sysRead(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallArg[]): number {
-  const [fd, buf, count] = [num(a[0]), num(a[1]), num(a[2])];
+  const [fd, buf, count] = [int(a[0]), ulong(a[1]), ulong(a[2])];
   const f = ctx.process.file(fd);
   if (!f?.readable) return ctx.fail('EBADF', `fd ${fd} is not open for reading`);
   if (!Number.isSafeInteger(count) || count < 0) return ctx.fail('EINVAL', 'count');
@@ -34,7 +34,7 @@ export function sysRead(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallArg[
 
 /** write(2) (ksys_write): devices take everything (write_null, write_zero), files are read-only. */
 export function sysWrite(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallArg[]): number {
-  const [fd, , count] = [num(a[0]), num(a[1]), num(a[2])];
+  const [fd, , count] = [int(a[0]), ulong(a[1]), ulong(a[2])];
   const f = ctx.process.file(fd);
   if (!f?.writable) return ctx.fail('EBADF', `fd ${fd} is not open for writing`);
   if (!Number.isSafeInteger(count) || count < 0) return ctx.fail('EINVAL', 'count');
@@ -45,7 +45,7 @@ export function sysWrite(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallArg
 
 /** close(2) (close_fd). */
 export function sysClose(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallArg[]): number {
-  const fd = num(a[0]);
+  const fd = int(a[0]);
   if (ctx.process.file(fd) === null) return ctx.fail('EBADF', `fd ${fd} is not open`);
   ctx.process.files[fd] = null;
   return 0;
@@ -53,7 +53,7 @@ export function sysClose(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallArg
 
 /** openat(2) (do_sys_openat2): the built-in devices, else the file system's file, read-only. */
 export function sysOpenat(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallArg[]): number {
-  const [dfd, path, flags] = [num(a[0]), typeof a[1] === 'string' ? a[1] : '', num(a[2] ?? 0)];
+  const [dfd, path, flags] = [int(a[0]), typeof a[1] === 'string' ? a[1] : '', int(a[2] ?? 0)];
   if (dfd !== AT_FDCWD && !path.startsWith('/')) return ctx.fail('EBADF', 'only AT_FDCWD or absolute paths are modelled');
   const acc = flags & O_ACCMODE;
   const readable = acc !== O_WRONLY;

@@ -15,7 +15,7 @@ import type { MmStruct } from './mm.js';
 import { exitMmap } from './mmap.js';
 import { relieve } from './page_alloc.js';
 import { PTE_FILE, PTE_PFN, PTE_SHMEM } from './pte.js';
-import { num } from './syscall-args.js';
+import { uint } from './syscall-args.js';
 import { CLONE, checkCloneFlags, newTask, SIGNALS, TASK } from './tasks.js';
 import type { VmArea } from './vma.js';
 
@@ -226,7 +226,7 @@ export function releaseVforkParent(m: LinuxMachine, t: Thread): void {
 
 /** clone(2): the flags are the caller's (the exit signal in the low byte). */
 export function sysClone(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallArg[]): number {
-  return doClone(ctx, num(a[0]));
+  return doClone(ctx, uint(a[0]));
 }
 
 /** fork(2): clone with SIGCHLD and nothing shared. */

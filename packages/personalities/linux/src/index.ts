@@ -13,7 +13,7 @@ export type { LinuxSpace, LinuxOptions } from './machine.js';
 export { LINUX_SYSCALLS } from './syscalls.js';
 export { procStatusMemory, procStatus } from './proc/status.js';
 export { procSmaps, smapsEntry } from './proc/smaps.js';
-export { execve, DEFAULT_CPU } from './exec.js';
+export { execve, DEFAULT_CPU, describeCpu, minSigStkSz } from './exec.js';
 export type { ExecImage, FsFile, FileLookup, CpuDescription, ExecHost } from './exec.js';
 export { AT, AT_NAMES } from './stack.js';
 export { GATE_LINE } from './proc/maps.js';

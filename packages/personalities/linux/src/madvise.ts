@@ -11,7 +11,7 @@ import { machineOf, type LazyPage, type LinuxMachine, type LinuxSpace } from './
 import { zap } from './memory.js';
 import { PTE_FILE, PTE_PFN, PTE_SHMEM } from './pte.js';
 import { zapSwap } from './swapfile.js';
-import { call, num } from './syscall-args.js';
+import { call, int, ulong, wraps } from './syscall-args.js';
 
 /** include/uapi/asm-generic/mman-common.h: the advice values modelled. */
 const MADV_WILLNEED = 3;
@@ -21,11 +21,11 @@ const MADV_FREE = 8;
 /** madvise(2) (do_madvise): each area of the range in turn; ENOMEM at the end if the range had a hole. */
 export function sysMadvise(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallArg[]): number {
   return call(ctx, () => {
-    const [start, len, advice] = [num(a[0]), num(a[1]), num(a[2])];
+    const [start, len, advice] = [ulong(a[0]), ulong(a[1]), int(a[2])];
     if (advice !== MADV_DONTNEED && advice !== MADV_FREE && advice !== MADV_WILLNEED) return ctx.fail('EINVAL', `advice ${advice} is not simulated`);
     if (start % PAGE_SIZE !== 0) return ctx.fail('EINVAL', 'start not page aligned');
     const end = start + pageAlign(len);
-    if (end < start) return ctx.fail('EINVAL', 'range wraps');
+    if (end < start || wraps(a[0], a[1])) return ctx.fail('EINVAL', 'range wraps');
     if (end === start) return 0;
     const m = machineOf(ctx.kernel);
     const s = ctx.process.space;

@@ -24,7 +24,7 @@ import type { MmStruct } from './mm.js';
 import { PTE_PFN } from './pte.js';
 import { releaseUnmapped, shmemIn } from './shmem.js';
 import { zapSwap } from './swapfile.js';
-import { call, num } from './syscall-args.js';
+import { call, int, uint, ulong } from './syscall-args.js';
 import { unmapRange, VmArea, vmaMerge, type VmFile } from './vma.js';
 
 // ---- mmap -------------------------------------------------------------------------------------
@@ -115,8 +115,9 @@ function accountedPages(mm: MmStruct, start: number, end: number): number {
 export function getUnmappedArea(mm: MmStruct, addr: number, len: number, flags: number): number {
   if (len > mm.taskSize - mm.mmapMinAddr) throw err('ENOMEM', 'length exceeds TASK_SIZE');
   if ((flags & MAP_FIXED) !== 0) {
-    if (addr % PAGE_SIZE !== 0) throw err('EINVAL', 'MAP_FIXED address not page aligned');
+    // __get_unmapped_area: the range first (ENOMEM), then the alignment (EINVAL).
     if (addr > mm.taskSize - len) throw err('ENOMEM', 'MAP_FIXED range beyond TASK_SIZE');
+    if (addr % PAGE_SIZE !== 0) throw err('EINVAL', 'MAP_FIXED address not page aligned');
     return addr;
   }
   if (addr !== 0) {
@@ -234,7 +235,7 @@ export function vmBrkFlags(mm: MmStruct, addr: number, len: number, exec: boolea
 /** mmap(2) (ksys_mmap_pgoff → vm_mmap_pgoff): the fd's file, do_mmap, then the pages of what MAP_FIXED replaced go. */
 export function sysMmap(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallArg[]): number {
   return call(ctx, () => {
-    const [addr, len, prot, flags, fd] = [num(a[0]), num(a[1]), num(a[2]), num(a[3]), num(a[4] ?? -1)];
+    const [addr, len, prot, flags, fd] = [ulong(a[0]), ulong(a[1]), uint(a[2]), uint(a[3]), int(a[4] ?? -1)];
     const m = machineOf(ctx.kernel);
     const s = ctx.process.space;
     let file: VmFile | null = null;
@@ -247,7 +248,7 @@ export function sysMmap(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallArg[
       mode = { read: open.readable, write: open.writable };
     }
     const replaced = shmemIn(m, s, addr, addr + pageAlign(len));
-    const r = s.mm.mmap(addr, len, prot, flags, file, file === null ? 0 : num(a[5] ?? 0), mode);
+    const r = s.mm.mmap(addr, len, prot, flags, file, file === null ? 0 : ulong(a[5] ?? 0), mode);
     // MAP_FIXED replaced whatever was there: its pages go (the new area starts empty).
     zap(m, ctx.process, ctx.thread.cpu, r, r + pageAlign(len));
     releaseUnmapped(m, s, replaced);
@@ -259,7 +260,7 @@ export function sysMmap(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallArg[
 /** munmap(2) (__vm_munmap): the pages go first (their rss type is read from the areas), then the areas. */
 export function sysMunmap(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallArg[]): number {
   return call(ctx, () => {
-    const [addr, len] = [num(a[0]), num(a[1])];
+    const [addr, len] = [ulong(a[0]), ulong(a[1])];
     // Zap before the areas go (the rss type is read from them), only once the call is valid.
     const s = ctx.process.space;
     if (addr % PAGE_SIZE !== 0 || len === 0 || addr > s.mm.taskSize || len > s.mm.taskSize - addr) return s.mm.munmap(addr, len);
@@ -276,7 +277,7 @@ export function sysMunmap(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallAr
 export function sysBrk(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallArg[]): number {
   const s = ctx.process.space;
   const old = s.mm.brk;
-  const r = s.mm.brkSyscall(num(a[0]));
+  const r = s.mm.brkSyscall(ulong(a[0]));
   if (r < old) zap(machineOf(ctx.kernel), ctx.process, ctx.thread.cpu, pageAlign(r), pageAlign(old));
   return r;
 }

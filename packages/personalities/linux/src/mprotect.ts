@@ -10,7 +10,7 @@ import { err, pageAlign, protToVm } from './internal.js';
 import type { LinuxSpace } from './machine.js';
 import type { MmStruct } from './mm.js';
 import { PTE_FILE, PTE_SHMEM } from './pte.js';
-import { call, num } from './syscall-args.js';
+import { call, uint, ulong, wraps } from './syscall-args.js';
 import { splitVma, vmaMerge, type VmArea } from './vma.js';
 
 /** do_mprotect_pkey: 0, or throws the errno (areas changed before a hole stay changed, as in Linux). */
@@ -82,7 +82,9 @@ function mprotectFixup(mm: MmStruct, v: VmArea, s: number, e: number, newFlags: 
 /** mprotect(2): the areas change (doMprotect), then their PTEs (change_protection) and the TLBs. */
 export function sysMprotect(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallArg[]): number {
   return call(ctx, () => {
-    const [start, len, prot] = [num(a[0]), num(a[1]), num(a[2])];
+    const [start, len, prot] = [ulong(a[0]), ulong(a[1]), uint(a[2])];
+    // do_mprotect_pkey: end = start + PAGE_ALIGN(len) in u64; a wrap is ENOMEM before anything changes.
+    if (start % PAGE_SIZE === 0 && len !== 0 && wraps(a[0], a[1])) return ctx.fail('ENOMEM', 'range wraps');
     const s = ctx.process.space;
     const end = start + pageAlign(len);
     try {

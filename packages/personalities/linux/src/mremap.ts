@@ -14,7 +14,7 @@ import { zap } from './memory.js';
 import type { MmStruct } from './mm.js';
 import { getUnmappedArea } from './mmap.js';
 import { releaseUnmapped, shmemIn } from './shmem.js';
-import { call, num } from './syscall-args.js';
+import { call, uint, ulong } from './syscall-args.js';
 import { unmapRange, VmArea, vmaMerge } from './vma.js';
 
 /** mremap(2)'s area work: returns the area's new address. */
@@ -115,7 +115,7 @@ function moveVma(mm: MmStruct, vma: VmArea, addr: number, oldLen: number, newLen
 /** mremap(2): the areas move or resize (doMremap), the PTEs and swap entries of what survives move along. */
 export function sysMremap(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallArg[]): number {
   return call(ctx, () => {
-    const [addr, oldLen, newLen, flags, newAddr] = [num(a[0]), pageAlign(num(a[1])), pageAlign(num(a[2])), num(a[3]), num(a[4] ?? 0)];
+    const [addr, oldLen, newLen, flags, newAddr] = [ulong(a[0]), pageAlign(ulong(a[1])), pageAlign(ulong(a[2])), uint(a[3]), ulong(a[4] ?? 0)];
     const m = machineOf(ctx.kernel);
     const s = ctx.process.space;
     // Keep the PTEs of the part that survives, to move them (move_page_tables).
@@ -123,7 +123,7 @@ export function sysMremap(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallAr
     s.pt.forEachLeaf(addr, Math.min(oldLen, newLen), (va, frame, _size, fl) => keep.push([va - addr, frame, fl]));
     const keepSwap = [...s.swap].filter(([va]) => va >= addr && va < addr + Math.min(oldLen, newLen)).map(([va, slot]) => [va - addr, slot] as const);
     const files = shmemIn(m, s, addr, addr + oldLen).concat(shmemIn(m, s, newAddr, newAddr + newLen));
-    const r = s.mm.mremap(addr, num(a[1]), num(a[2]), flags, newAddr);
+    const r = s.mm.mremap(addr, ulong(a[1]), ulong(a[2]), flags, newAddr);
     const k = ctx.kernel;
     if (oldLen > newLen) zap(m, ctx.process, ctx.thread.cpu, addr + newLen, addr + oldLen);
     if (r !== addr) {

@@ -10,12 +10,12 @@ import { PROCESS_COSTS } from './costs.js';
 import { PAGE_SIZE, PROT_READ, PROT_WRITE } from './flags.js';
 import { wakeWaiters } from './exit.js';
 import { machineOf, type LinuxMachine, type LinuxSpace } from './machine.js';
-import { num } from './syscall-args.js';
+import { int, ulong } from './syscall-args.js';
 import { defaultAction, SIG_DFL, SIG_IGN, SIGNAL_NAMES, SIGNALS, TASK } from './tasks.js';
 
 /** kill(2) (kill_something_info): one process, or -1 for all the caller may signal (not init, not itself). */
 export function sysKill(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallArg[]): number {
-  const [pid, sigNum] = [num(a[0]), num(a[1])];
+  const [pid, sigNum] = [int(a[0]), int(a[1])];
   const k = ctx.kernel;
   if (!Number.isInteger(sigNum) || sigNum < 0 || sigNum > 64) return ctx.fail('EINVAL', `signal ${sigNum}`);
   const sig = SIGNAL_NAMES[sigNum];
@@ -44,7 +44,7 @@ export function sysKill(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallArg[
  * previous one is the return value's business only through oact, which is not written.
  */
 export function sysRtSigaction(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallArg[]): number {
-  const [sig, act, size] = [num(a[0]), num(a[1]), num(a[3] ?? 8)];
+  const [sig, act, size] = [int(a[0]), ulong(a[1]), ulong(a[3] ?? 8)];
   if (size !== 8) return ctx.fail('EINVAL', 'sigsetsize must be 8');
   if (!Number.isInteger(sig) || sig < 1 || sig > 64) return ctx.fail('EINVAL', `signal ${sig}`);
   if (sig === SIGNALS.SIGKILL || sig === SIGNALS.SIGSTOP) return ctx.fail('EINVAL', 'SIGKILL and SIGSTOP cannot be caught or ignored');

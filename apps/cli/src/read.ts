@@ -1,0 +1,36 @@
+/** Reading the files the commands are given: regular files only, with a size check. */
+import { constants as fsConstants } from 'node:fs';
+import { open } from 'node:fs/promises';
+
+/** The largest file inspect reads (the biggest shared objects are a few hundred MB). */
+export const MAX_INSPECT_BYTES = 1024 ** 3;
+
+/**
+ * The file's bytes, or why not: only regular files are read (a device such as /dev/zero or a FIFO
+ * would never end), and only up to MAX_INSPECT_BYTES, checked with fstat on the opened file.
+ */
+export async function readRegular(file: string, max = MAX_INSPECT_BYTES): Promise<Uint8Array | string> {
+  let fh;
+  try {
+    // O_NONBLOCK: opening a FIFO with no writer must not wait for one.
+    fh = await open(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? 'No such file' : code === 'EACCES' ? 'Permission denied' : code === 'EISDIR' ? 'is a directory' : (e as Error).message;
+  }
+  try {
+    const st = await fh.stat();
+    if (st.isDirectory()) return 'is a directory';
+    if (!st.isFile()) {
+      const kind = st.isCharacterDevice() ? 'a character device' : st.isBlockDevice() ? 'a block device' : st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket' : 'not a regular file';
+      return `is not an ordinary file (${kind})`;
+    }
+    if (st.size > max) return `is too large (${st.size.toLocaleString('en-US')} bytes; at most ${max.toLocaleString('en-US')})`;
+    return await fh.readFile();
+  } catch (e) {
+    return (e as Error).message;
+  } finally {
+    await fh.close();
+  }
+}
+
