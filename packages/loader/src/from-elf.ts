@@ -19,7 +19,8 @@ export function imageFromElf(elf: ElfFile): ExecutableImage {
     machine: elf.machine,
     kind: elf.kind,
     osabi: elf.osabi,
-    entry: h.type === 1 && h.entry === 0 ? null : h.entry,
+    // e_entry as the header holds it: 0 in a relocatable object, as readelf prints it ("Entry point address: 0x0").
+    entry: h.entry,
     imageBase: elf.imageBase,
     segments: segmentsOf(elf),
     interpreter: elf.interpreter,
