@@ -14,7 +14,8 @@ import {
   type ZeroingPolicy,
 } from '@polykernel/mmu';
 import { VmSystem } from '@polykernel/vm';
-import type { CallRecord, Delivery, FaultInfo, FaultResolution, Personality, SignalInfo, SyscallArg, SyscallContext, SyscallSpec } from './contract.js';
+import type { CallRecord, Delivery, FaultInfo, FaultResolution, Personality, SignalInfo, SyscallArg, SyscallSpec } from './contract.js';
+import { CallFrame } from './call-frame.js';
 import { errorNumber, noSuchCall } from './errors.js';
 import { AsidAllocator, type IdPolicy } from './ids.js';
 import { Process, Thread, type Credentials } from './process.js';
@@ -74,59 +75,6 @@ const ROOT: Credentials = { uid: 0, gid: 0, euid: 0, egid: 0 };
 const MAX_SUSPEND = 127;
 /** Fault rounds per access before the core calls the personality's handler broken. */
 const MAX_FAULT_ROUNDS = 4;
-
-/** One call's frame: its error, record and sleep, separate from nested calls' frames. */
-class CallFrame<S, M> implements SyscallContext<S, M> {
-  error: string | null = null;
-  errorNumber = 0;
-  recorded: CallRecord | null = null;
-  blocked = false;
-  constructor(
-    readonly kernel: Kernel<S, M>,
-    readonly thread: Thread,
-    readonly process: Process<S>,
-    readonly spec: SyscallSpec<S, M>,
-    readonly depth: number,
-    /** Cycles when the call entered the gate. */
-    readonly start: number,
-  ) {}
-
-  fail(e: string, detail?: string): number {
-    const space = this.spec.errors ?? this.kernel.personality.errorSpace;
-    const num = errorNumber(space, e);
-    if (num === undefined) throw new RangeError(`${e} does not exist in ${space}${detail !== undefined ? ` (${detail})` : ''}`);
-    this.error = e;
-    this.errorNumber = num;
-    this.thread.errors[space] = { name: e, number: num };
-    return (this.spec.failureValue ?? this.kernel.personality.failureValue)(num);
-  }
-
-  call(name: string, args: readonly SyscallArg[] = []): SyscallResult {
-    return this.kernel.invokeNested(this.thread, this.spec.name, this.depth, name, args);
-  }
-
-  record(r: CallRecord): void {
-    this.recorded = r;
-  }
-
-  block(reason: string, resume: (ctx: SyscallContext<S, M>) => number, value = 0): number {
-    if (this.depth > 0) throw new RangeError(`${this.spec.name}: a nested call cannot sleep (block in the outermost call)`);
-    this.blocked = true;
-    this.thread.state = 'blocked';
-    this.thread.pending = {
-      spec: this.spec, reason,
-      resume: resume as (ctx: SyscallContext<unknown>) => number, spent: this.kernel.metrics.cycles - this.start,
-    };
-    return value;
-  }
-
-  result(value: number): SyscallResult {
-    const r: SyscallResult = { value, error: this.error, errorNumber: this.errorNumber };
-    if (this.recorded !== null) r.record = this.recorded;
-    if (this.blocked) r.blocked = true;
-    return r;
-  }
-}
 
 export class Kernel<S, M = unknown> {
   readonly mmu: Mmu;
