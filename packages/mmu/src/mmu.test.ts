@@ -255,6 +255,82 @@ describe('explain', () => {
     expect(miss.fault).toBe('not-present');
     expect(miss.text).toContain('not present');
   });
+
+  it('pins each walk entry: its physical address, present and leaf bits, and where a huge page stops the walk', () => {
+    const { mmu, pt } = machine();
+    const f = mmu.frames.alloc(0);
+    const va = 0x7f12_3456_7123;
+    pt.map(0x7f12_3456_7000, f, 4096, RW_USER);
+    const e = explainTranslation(mmu, 0, 1, va, ACCESS_READ);
+    expect(e.fault).toBeNull();
+    expect(e.text.split('\n')[0]).toBe('read of 0x7f1234567123 on CPU 0, ASID 1 (x86-64)');
+    const walk = e.steps.filter((s) => s.kind === 'walk');
+    // Each entry sits in its table's frame at index * 8 bytes; each level's table is the previous entry's next.
+    let table = pt.root;
+    for (const s of walk) {
+      expect(s.entryAddress).toBe(mmu.pool.tableFrame[table]! * 4096 + s.index * 8);
+      table = s.next;
+    }
+    expect(walk.map((s) => [s.present, s.leaf])).toEqual([[true, false], [true, false], [true, false], [true, true]]);
+    expect(walk[3]!.next).toBe(f);
+    expect(e.text).toContain(`leaf -> frame 0x${f.toString(16)}`);
+
+    const big = mmu.frames.alloc(9);
+    const hugeVa = 0x40_0000_0000;
+    pt.map(hugeVa, big, 2 << 20, RW_USER);
+    const h = explainTranslation(mmu, 0, 1, hugeVa + 0x1234, ACCESS_READ);
+    const hw = h.steps.filter((s) => s.kind === 'walk');
+    expect(hw.map((s) => s.levelName)).toEqual(['PML4', 'PDPT', 'PD']);
+    expect(hw.map((s) => s.leaf)).toEqual([false, false, true]);
+    expect(h.pa).toBe(big * 4096 + 0x1234);
+
+    // 0x1000 shares its PML4 entry with the huge page, and its PDPT entry is empty: the walk stops there.
+    const miss = explainTranslation(mmu, 0, 1, 0x1000, ACCESS_READ);
+    expect(miss.pa).toBeNull();
+    expect(miss.steps.filter((s) => s.kind === 'walk').map((s) => [s.present, s.leaf])).toEqual([[true, false], [false, false]]);
+  });
+
+  it('reports TLB hits with their rights, probes the iTLB for fetches and stops at an L2 hit', () => {
+    const { mmu, pt } = machine();
+    const ro = mmu.frames.alloc(0);
+    const rx = mmu.frames.alloc(0);
+    const rw = mmu.frames.alloc(0);
+    pt.map(0x1000_0000, ro, 4096, PTE_USER | PTE_NX);
+    pt.map(0x2000_0000, rx, 4096, PTE_USER);
+    pt.map(0x3000_0000, rw, 4096, RW_USER);
+    for (const va of [0x1000_0000, 0x2000_0000, 0x3000_0000]) expect(mmu.translate(0, 1, va, ACCESS_READ, true)).not.toBe(TRANSLATE_FAULT);
+    const rights = (va: number): string | undefined => {
+      const step = explainTranslation(mmu, 0, 1, va, ACCESS_READ).steps[0]!;
+      expect(step).toMatchObject({ kind: 'tlb', tlb: 'L1 dTLB', result: 'hit' });
+      return step.kind === 'tlb' ? step.rights : undefined;
+    };
+    expect(rights(0x1000_0000)).toBe('r--');
+    expect(rights(0x2000_0000)).toBe('r-x');
+    expect(rights(0x3000_0000)).toBe('rw-');
+    // The read above filled the dTLB and the STLB; an instruction fetch misses the iTLB and hits the STLB.
+    const fetch = explainTranslation(mmu, 0, 1, 0x2000_0000, ACCESS_EXEC);
+    expect(fetch.steps).toEqual([
+      { kind: 'tlb', tlb: 'L1 iTLB', result: 'miss' },
+      expect.objectContaining({ kind: 'tlb', tlb: 'STLB', result: 'hit', frame: rx, rights: 'r-x' }),
+    ]);
+    expect(fetch.pa).toBe(rx * 4096);
+  });
+
+  it('checks a user access by default, and shows the refill trap on a software-managed TLB', () => {
+    const { mmu, pt } = machine();
+    const k = mmu.frames.alloc(0);
+    pt.map(0x5000_0000, k, 4096, PTE_WRITE | PTE_NX); // kernel only
+    expect(explainTranslation(mmu, 0, 1, 0x5000_0000, ACCESS_READ).fault).toBe('user-protect');
+    expect(explainTranslation(mmu, 0, 1, 0x5000_0000, ACCESS_READ, false).fault).toBeNull();
+
+    const sw = machine('mips-swtlb', 4096);
+    const f = sw.mmu.frames.alloc(0);
+    sw.pt.map(0x40_0000, f, 4096, RW_USER);
+    const e = explainTranslation(sw.mmu, 0, 1, 0x40_0123, ACCESS_READ);
+    expect(e.steps.map((s) => s.kind)).toEqual(['tlb', 'software-refill', 'walk', 'walk']);
+    expect(e.text).toContain('TLB miss traps to the kernel');
+    expect(e.steps.filter((s) => s.kind === 'walk').map((s) => s.levelName)).toEqual(['PGD', 'PTE']);
+  });
 });
 
 describe('splitting a 1 GiB page (split_huge_pud, then split_huge_pmd)', () => {
