@@ -4,6 +4,16 @@ import { describe, expect, it } from 'vitest';
 import { FrameTable, NO_FRAME } from './frames.js';
 
 describe('buddy allocator', () => {
+  it('rejects a frame count or maximum order out of range, and reports -1 when memory is exhausted', () => {
+    for (const frames of [0, -1, 1.5, 0x8000_0000]) expect(() => new FrameTable({ frames })).toThrow(/frames must be an integer/);
+    expect(new FrameTable({ frames: 1 }).frameCount).toBe(1);
+    for (const maxOrder of [0, 30]) expect(() => new FrameTable({ frames: 16, maxOrder })).not.toThrow();
+    for (const maxOrder of [-1, 31]) expect(() => new FrameTable({ frames: 16, maxOrder })).toThrow(/maxOrder must be in \[0, 30\]/);
+    const ft = new FrameTable({ frames: 1, maxOrder: 0 });
+    expect(ft.alloc(0)).toBe(0);
+    expect(ft.largestFreeOrder()).toBe(-1);
+  });
+
   it('never hands out a frame twice, and coalescing restores the largest blocks', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 9 }), fc.nat()), { minLength: 1, maxLength: 300, size: 'max' }), (ops) => {

@@ -8,7 +8,8 @@ import {
 } from './mmu.js';
 import { getProfile, validateProfile } from './profiles.js';
 import {
-  ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, PTE_ACCESSED, PTE_DIRTY, PTE_GLOBAL, PTE_NX, PTE_USER, PTE_WRITE,
+  ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, formatPteFlags, PTE_ACCESSED, PTE_DIRTY, PTE_GLOBAL, PTE_HUGE, PTE_NX, PTE_PRESENT, PTE_SW1, PTE_SW2,
+  PTE_SW3, PTE_SW4, PTE_USER, PTE_WRITE,
 } from './pte.js';
 
 const RW_USER = PTE_WRITE | PTE_USER | PTE_NX;
@@ -30,7 +31,7 @@ describe('profiles', () => {
     p.tlb.l1d.arrays[0]!.ways = 3;
     expect(validateProfile(p).join()).toMatch(/not a multiple of ways|power of two/);
     expect(() => new Mmu(p)).toThrow(/invalid machine profile/);
-    expect(() => getProfile('vax')).toThrow(/unknown machine profile 'vax'/);
+    expect(() => getProfile('vax')).toThrow("unknown machine profile 'vax' (known: x86-64, x86-64-la57, arm64-a72, mips-swtlb)");
   });
 });
 
@@ -314,6 +315,24 @@ describe('explain', () => {
       expect.objectContaining({ kind: 'tlb', tlb: 'STLB', result: 'hit', frame: rx, rights: 'r-x' }),
     ]);
     expect(fetch.pa).toBe(rx * 4096);
+  });
+
+  it('names every PTE flag bit in order', () => {
+    expect(formatPteFlags(0)).toBe('-');
+    expect(formatPteFlags(PTE_PRESENT | PTE_WRITE | PTE_USER | PTE_NX | PTE_ACCESSED | PTE_DIRTY | PTE_GLOBAL | PTE_HUGE | PTE_SW1 | PTE_SW2 | PTE_SW3 | PTE_SW4))
+      .toBe('P W U NX A D G PS sw1 sw2 sw3 sw4');
+  });
+
+  it('shows a global TLB entry hitting for another ASID', () => {
+    const { mmu, pt } = machine();
+    const g = mmu.frames.alloc(0);
+    pt.map(0x6000_0000, g, 4096, PTE_WRITE | PTE_NX | PTE_GLOBAL);
+    expect(mmu.translate(0, 1, 0x6000_0000, ACCESS_READ, false)).toBe(g * 4096);
+    mmu.bindAsid(2, mmu.createPageTable());
+    mmu.activate(0, 2);
+    const e = explainTranslation(mmu, 0, 2, 0x6000_0000, ACCESS_READ, false);
+    expect(e.steps).toEqual([expect.objectContaining({ kind: 'tlb', tlb: 'L1 dTLB', result: 'hit', frame: g })]);
+    expect(e.pa).toBe(g * 4096);
   });
 
   it('checks a user access by default, and shows the refill trap on a software-managed TLB', () => {
