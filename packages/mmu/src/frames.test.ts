@@ -14,6 +14,16 @@ describe('buddy allocator', () => {
     expect(ft.largestFreeOrder()).toBe(-1);
   });
 
+  it('tracks free frames and reference counts, and rejects a misaligned free', () => {
+    const ft = new FrameTable({ frames: 64, maxOrder: 6 });
+    const f = ft.alloc(1);
+    expect([ft.isFree(f), ft.isFree(f + 1), ft.isFree(f + 2)]).toEqual([false, false, true]);
+    expect([ft.ref(f), ft.ref(f), ft.unref(f)]).toEqual([2, 3, 2]); // alloc() hands the frame out with one reference
+    expect(() => { ft.free(f + 1, 1); }).toThrow(`free(${f + 1}, 1): not an aligned block`);
+    ft.free(f, 1);
+    expect(ft.isFree(f)).toBe(true);
+  });
+
   it('never hands out a frame twice, and coalescing restores the largest blocks', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 9 }), fc.nat()), { minLength: 1, maxLength: 300, size: 'max' }), (ops) => {
