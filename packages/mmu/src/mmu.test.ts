@@ -33,6 +33,27 @@ describe('profiles', () => {
     expect(() => new Mmu(p)).toThrow(/invalid machine profile/);
     expect(() => getProfile('vax')).toThrow("unknown machine profile 'vax' (known: x86-64, x86-64-la57, arm64-a72, mips-swtlb)");
   });
+  it('names each problem of a broken profile, and accepts the edges of each range', () => {
+    const bad = (edit: (p: ReturnType<typeof getProfile>) => void): string[] => {
+      const p = getProfile('x86-64');
+      edit(p);
+      return validateProfile(p);
+    };
+    expect(bad((p) => { p.pageTable.levels = 7; })).toEqual(['pageTable.levels 7 not in 1..6']);
+    expect(bad((p) => { p.pageTable.levels = 6; })).toEqual([]);
+    expect(bad((p) => { p.pageTable.levels = 0; })).toEqual(['pageTable.levels 0 not in 1..6', 'pageTable levels x bitsPerLevel do not cover vaBits']);
+    expect(bad((p) => { p.pageTable.bitsPerLevel = 13; })).toEqual([
+      'pageTable.bitsPerLevel 13 not in 1..12', 'page size 2097152 is not a leaf size of this format', 'page size 1073741824 is not a leaf size of this format',
+    ]);
+    expect(bad((p) => { p.pageTable.vaBits = 49; })).toEqual(['pageTable levels x bitsPerLevel do not cover vaBits']);
+    expect(bad((p) => { p.asidBits = 17; })).toEqual(['asidBits 17 not in 0..16']);
+    expect(bad((p) => { p.asidBits = -1; })).toEqual(['asidBits -1 not in 0..16']);
+    expect(bad((p) => { p.asidBits = 16; p.cpus = 256; })).toEqual([]);
+    expect(bad((p) => { p.asidBits = 0; p.cpus = 1; p.pageTable.levels = 1; p.pageTable.bitsPerLevel = 12; p.pageTable.vaBits = 24; p.pageTable.pageSizes = [4096]; p.tlb.l1d.arrays.splice(1); p.tlb.l1i.arrays.splice(1); p.tlb.l2 = null; })).toEqual([]);
+    expect(bad((p) => { p.cpus = 0; })).toEqual(['cpus 0 not in 1..256']);
+    expect(bad((p) => { p.cpus = 257; })).toEqual(['cpus 257 not in 1..256']);
+    expect(bad((p) => { p.tlb.l1d.arrays[0]!.pageSize = 8192; })).toEqual(['L1 dTLB: page size 8192 not mapped by the page-table format']);
+  });
 });
 
 describe('translate', () => {
