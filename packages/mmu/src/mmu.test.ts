@@ -338,6 +338,32 @@ describe('explain', () => {
     expect(fetch.pa).toBe(rx * 4096);
   });
 
+  it('renders the whole explanation: a walk, a TLB hit, a fault, a software refill', () => {
+    const { mmu, pt } = machine();
+    const f = mmu.frames.alloc(0);
+    expect(f).toBe(1); // frame 0 holds the root table
+    pt.map(0x7f12_3456_7000, f, 4096, RW_USER);
+    // Indices 254, 72, 418, 359 are 0x7f12_3456_7123's 9-bit fields; each entry is 8 bytes into its table's frame.
+    expect(explainTranslation(mmu, 0, 1, 0x7f12_3456_7123, ACCESS_READ).text).toBe([
+      'read of 0x7f1234567123 on CPU 0, ASID 1 (x86-64)', '  L1 dTLB: miss', '  STLB: miss',
+      '  PML4[254] at 0x7f0: P W U: -> table', '  PDPT[72] at 0x2240: P W U: -> table', '  PD[418] at 0x3d10: P W U: -> table',
+      '  PT[359] at 0x4b38: P W U NX: leaf -> frame 0x1', '  => physical 0x1123',
+    ].join('\n'));
+    expect(explainTranslation(mmu, 0, 1, 0x7f12_3456_7123, ACCESS_READ).text).toBe(
+      'read of 0x7f1234567123 on CPU 0, ASID 1 (x86-64)\n  L1 dTLB: hit in set 7 (4 KiB page, frame 0x1, rw-)\n  => physical 0x1123');
+    expect(explainTranslation(mmu, 0, 1, 0x7f12_3456_8000, ACCESS_WRITE).text.split('\n').slice(-2))
+      .toEqual(['  PT[360] at 0x4b40: -: not present', '  => fault: not-present']);
+    const sw = machine('mips-swtlb', 4096);
+    expect(explainTranslation(sw.mmu, 0, 1, 0x40_0123, ACCESS_READ).text).toBe([
+      'read of 0x400123 on CPU 0, ASID 1 (mips-swtlb)', '  JTLB: miss', '  TLB miss traps to the kernel, whose refill handler walks the page table',
+      '  PGD[1] at 0x4: -: not present', '  => fault: tlb-refill',
+    ].join('\n'));
+    expect(() => { mmu.bindAsid(4096, pt); }).toThrow('ASID 4096 outside 0..4095 (12 bits)');
+    expect(() => { mmu.bindAsid(-1, pt); }).toThrow(RangeError);
+    expect(() => { mmu.bindAsid(1.5, pt); }).toThrow(RangeError);
+    mmu.bindAsid(4095, pt);
+  });
+
   it('names every PTE flag bit in order', () => {
     expect(formatPteFlags(0)).toBe('-');
     expect(formatPteFlags(PTE_PRESENT | PTE_WRITE | PTE_USER | PTE_NX | PTE_ACCESSED | PTE_DIRTY | PTE_GLOBAL | PTE_HUGE | PTE_SW1 | PTE_SW2 | PTE_SW3 | PTE_SW4))
