@@ -255,6 +255,7 @@ describe('software-managed TLB (mips-swtlb)', () => {
     expect(mmu.metrics.walkRefs).toBe(2);
     expect(mmu.translate(0, 1, 0x0040_0010, ACCESS_READ)).toBe(f * 4096 + 0x10);
     expect(mmu.refill(0, 1, 0x0050_0000, ACCESS_READ)).toBe(false); // invalid: a real page fault
+    expect(mmu.refill(0, 2, 0x0040_0010, ACCESS_READ)).toBe(false); // no page table bound to ASID 2
   });
 });
 
