@@ -257,6 +257,14 @@ describe('software-managed TLB (mips-swtlb)', () => {
     expect(mmu.refill(0, 1, 0x0050_0000, ACCESS_READ)).toBe(false); // invalid: a real page fault
     expect(mmu.refill(0, 2, 0x0040_0010, ACCESS_READ)).toBe(false); // no page table bound to ASID 2
   });
+
+  it('hostBytes adds up the frames, the page-table pool, every TLB and the per-CPU ASID bitmap', () => {
+    const { mmu } = machine('x86-64');
+    let tlbs = 0;
+    for (const c of mmu.cpus) for (const t of [c.l1d, c.l1i, c.l2]) if (t) tlbs += t.hostBytes();
+    expect(tlbs).toBeGreaterThan(0);
+    expect(mmu.hostBytes()).toBe(mmu.frames.hostBytes() + mmu.pool.hostBytes() + tlbs + (1 << mmu.profile.asidBits) * mmu.cpus.length);
+  });
 });
 
 describe('explain', () => {
