@@ -258,6 +258,45 @@ describe('software-managed TLB (mips-swtlb)', () => {
     expect(mmu.refill(0, 2, 0x0040_0010, ACCESS_READ)).toBe(false); // no page table bound to ASID 2
   });
 
+  it('the page-table pool grows past its first 64 tables and keeps every mapping', () => {
+    const { mmu, pt } = machine('x86-64', 65536);
+    expect(mmu.pool.hostBytes()).toBe(64 * (512 * (4 + 2) + 4 + 2)); // next, flags, tableFrame, tableUsed
+    const pages: [number, number][] = [];
+    const first = mmu.frames.alloc(0);
+    pt.map(0x8000_0000, first, 4096, RW_USER);
+    const addresses = (): number[] => explainTranslation(mmu, 0, 1, 0x8000_0000, ACCESS_READ).steps.flatMap((s) => (s.kind === 'walk' ? [s.entryAddress] : []));
+    const before = addresses();
+    mmu.flushAll(0);
+    // Each 1 GiB step needs a new page directory and page table: 100 steps need 200+ tables.
+    for (let i = 0; i < 100; i++) {
+      const f = mmu.frames.alloc(0);
+      const va = 0x10_0000_0000 + i * 0x4000_0000;
+      expect(pt.map(va, f, 4096, RW_USER)).toBe(MAP_OK);
+      pages.push([va, f]);
+    }
+    expect(mmu.pool.tablesInUse).toBe(1 + 3 + 2 * 100); // the root; the PDPT, PD and PT of the first page; a PD and a PT per step
+    expect(mmu.pool.hostBytes()).toBe(256 * (512 * (4 + 2) + 4 + 2));
+    mmu.flushAll(0);
+    expect(addresses()).toEqual(before); // the old tables kept their frames through the growth
+    for (const [va, f] of pages) expect(mmu.translate(0, 1, va + 8, ACCESS_READ)).toBe(f * 4096 + 8);
+    expect(pt.updateFlags(0x10_0000_0000, 0, PTE_WRITE)).toBe(true);
+    expect(pt.updateFlags(0x10_0000_1000, 0, PTE_WRITE)).toBe(false); // not mapped
+    expect(mmu.geometry.levelForSize(2 << 20)).toBe(2);
+    expect(mmu.geometry.levelForSize(8192)).toBe(-1);
+    const l1d = mmu.cpus[0]!.l1d;
+    // All 100 pages fall in set 0 of the 4-way dTLB: it holds the last 4, and entryVa names them.
+    expect(l1d.validEntries()).toBe(4);
+    const held = (): number[] => Array.from({ length: 64 + 32 }, (_, slot) => slot).filter((slot) => l1d.peek(l1d.entryVa(slot), 1) === slot).map((slot) => l1d.entryVa(slot));
+    expect(held().sort((a, b) => a - b)).toEqual(pages.slice(-4).map(([va]) => va));
+    // A page in set 5, and a 2 MiB page in the second array.
+    const big = mmu.frames.alloc(9);
+    expect(pt.map(0x30_0000_0000, big, 2 << 20, RW_USER)).toBe(MAP_OK);
+    expect(mmu.translate(0, 1, 0x30_0000_0000, ACCESS_READ)).toBe(big * 4096);
+    expect(pt.map(0x10_0000_5000, first, 4096, RW_USER)).toBe(MAP_OK);
+    expect(mmu.translate(0, 1, 0x10_0000_5000, ACCESS_READ)).toBe(first * 4096);
+    expect(held()).toEqual(expect.arrayContaining([0x10_0000_5000, 0x30_0000_0000]));
+  });
+
   it('hostBytes adds up the frames, the page-table pool, every TLB and the per-CPU ASID bitmap', () => {
     const { mmu } = machine('x86-64');
     let tlbs = 0;
