@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { explainTranslation } from './explain.js';
-import { MAP_OK } from './pagetable.js';
+import { MAP_BAD_ALIGNMENT, MAP_EXISTS, MAP_OK } from './pagetable.js';
 import {
   FAULT_EXEC_PROTECT, FAULT_NOT_PRESENT, FAULT_TLB_REFILL, FAULT_USER_PROTECT, FAULT_WRITE_PROTECT,
   Mmu, TRANSLATE_FAULT,
@@ -295,6 +295,21 @@ describe('software-managed TLB (mips-swtlb)', () => {
     expect(pt.map(0x10_0000_5000, first, 4096, RW_USER)).toBe(MAP_OK);
     expect(mmu.translate(0, 1, 0x10_0000_5000, ACCESS_READ)).toBe(first * 4096);
     expect(held()).toEqual(expect.arrayContaining([0x10_0000_5000, 0x30_0000_0000]));
+  });
+
+  it('prepare allocates the tables of a mapping without mapping it', () => {
+    const { mmu, pt } = machine();
+    const tables = mmu.pool.tablesInUse;
+    expect(pt.prepare(0x7f00_0000_0000, 4096)).toBe(MAP_OK);
+    expect(mmu.pool.tablesInUse).toBe(tables + 3); // PDPT, PD, PT
+    expect(mmu.translate(0, 1, 0x7f00_0000_0000, ACCESS_READ)).toBe(TRANSLATE_FAULT);
+    expect(pt.prepare(0x7f00_0000_1000, 4096)).toBe(MAP_OK);
+    expect(mmu.pool.tablesInUse).toBe(tables + 3);
+    expect(pt.prepare(0x7f00_0000_0000, 8192)).toBe(MAP_BAD_ALIGNMENT);
+    expect(pt.prepare(-4096, 4096)).toBe(MAP_BAD_ALIGNMENT);
+    expect(pt.prepare(2 ** 48, 4096)).toBe(MAP_BAD_ALIGNMENT);
+    expect(pt.map(0x40_0000_0000, mmu.frames.alloc(9), 2 << 20, RW_USER)).toBe(MAP_OK);
+    expect(pt.prepare(0x40_0000_1000, 4096)).toBe(MAP_EXISTS);
   });
 
   it('hostBytes adds up the frames, the page-table pool, every TLB and the per-CPU ASID bitmap', () => {
