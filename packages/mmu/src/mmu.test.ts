@@ -399,6 +399,7 @@ describe('explain', () => {
       expect.objectContaining({ kind: 'tlb', tlb: 'STLB', result: 'hit', frame: rx, rights: 'r-x' }),
     ]);
     expect(fetch.pa).toBe(rx * 4096);
+    expect([fetch.access, explainTranslation(mmu, 0, 1, 0x3000_0000, ACCESS_WRITE).access, explainTranslation(mmu, 0, 1, 0x3000_0000, ACCESS_READ).access]).toEqual(['exec', 'write', 'read']);
   });
 
   it('renders the whole explanation: a walk, a TLB hit, a fault, a software refill', () => {
