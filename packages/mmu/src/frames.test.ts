@@ -14,6 +14,11 @@ describe('buddy allocator', () => {
     expect(ft.largestFreeOrder()).toBe(-1);
   });
 
+  it('allocates from the lowest frames first', () => {
+    const ft = new FrameTable({ frames: 4096, maxOrder: 10 });
+    expect([ft.alloc(10), ft.alloc(10), ft.alloc(0), ft.alloc(0)]).toEqual([0, 1024, 2048, 2049]);
+  });
+
   it('tracks free frames and reference counts, and rejects a misaligned free', () => {
     const ft = new FrameTable({ frames: 64, maxOrder: 6 });
     const f = ft.alloc(1);
