@@ -4,6 +4,31 @@ import { describe, expect, it } from 'vitest';
 import { FrameTable, NO_FRAME } from './frames.js';
 
 describe('buddy allocator', () => {
+  it('rejects a frame count or maximum order out of range, and reports -1 when memory is exhausted', () => {
+    for (const frames of [0, -1, 1.5, 0x8000_0000]) expect(() => new FrameTable({ frames })).toThrow(/frames must be an integer/);
+    expect(new FrameTable({ frames: 1 }).frameCount).toBe(1);
+    for (const maxOrder of [0, 30]) expect(() => new FrameTable({ frames: 16, maxOrder })).not.toThrow();
+    for (const maxOrder of [-1, 31]) expect(() => new FrameTable({ frames: 16, maxOrder })).toThrow(/maxOrder must be in \[0, 30\]/);
+    const ft = new FrameTable({ frames: 1, maxOrder: 0 });
+    expect(ft.alloc(0)).toBe(0);
+    expect(ft.largestFreeOrder()).toBe(-1);
+  });
+
+  it('allocates from the lowest frames first', () => {
+    const ft = new FrameTable({ frames: 4096, maxOrder: 10 });
+    expect([ft.alloc(10), ft.alloc(10), ft.alloc(0), ft.alloc(0)]).toEqual([0, 1024, 2048, 2049]);
+  });
+
+  it('tracks free frames and reference counts, and rejects a misaligned free', () => {
+    const ft = new FrameTable({ frames: 64, maxOrder: 6 });
+    const f = ft.alloc(1);
+    expect([ft.isFree(f), ft.isFree(f + 1), ft.isFree(f + 2)]).toEqual([false, false, true]);
+    expect([ft.ref(f), ft.ref(f), ft.unref(f)]).toEqual([2, 3, 2]); // alloc() hands the frame out with one reference
+    expect(() => { ft.free(f + 1, 1); }).toThrow(`free(${f + 1}, 1): not an aligned block`);
+    ft.free(f, 1);
+    expect(ft.isFree(f)).toBe(true);
+  });
+
   it('never hands out a frame twice, and coalescing restores the largest blocks', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 9 }), fc.nat()), { minLength: 1, maxLength: 300, size: 'max' }), (ops) => {

@@ -1,14 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { explainTranslation } from './explain.js';
-import { MAP_OK } from './pagetable.js';
+import { MAP_BAD_ALIGNMENT, MAP_EXISTS, MAP_OK } from './pagetable.js';
 import {
   FAULT_EXEC_PROTECT, FAULT_NOT_PRESENT, FAULT_TLB_REFILL, FAULT_USER_PROTECT, FAULT_WRITE_PROTECT,
   Mmu, TRANSLATE_FAULT,
 } from './mmu.js';
 import { getProfile, validateProfile } from './profiles.js';
 import {
-  ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, PTE_ACCESSED, PTE_DIRTY, PTE_GLOBAL, PTE_NX, PTE_USER, PTE_WRITE,
+  ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, formatPteFlags, PTE_ACCESSED, PTE_DIRTY, PTE_GLOBAL, PTE_HUGE, PTE_NX, PTE_PRESENT, PTE_SW1, PTE_SW2,
+  PTE_SW3, PTE_SW4, PTE_USER, PTE_WRITE,
 } from './pte.js';
 
 const RW_USER = PTE_WRITE | PTE_USER | PTE_NX;
@@ -30,7 +31,28 @@ describe('profiles', () => {
     p.tlb.l1d.arrays[0]!.ways = 3;
     expect(validateProfile(p).join()).toMatch(/not a multiple of ways|power of two/);
     expect(() => new Mmu(p)).toThrow(/invalid machine profile/);
-    expect(() => getProfile('vax')).toThrow(/unknown machine profile 'vax'/);
+    expect(() => getProfile('vax')).toThrow("unknown machine profile 'vax' (known: x86-64, x86-64-la57, arm64-a72, mips-swtlb)");
+  });
+  it('names each problem of a broken profile, and accepts the edges of each range', () => {
+    const bad = (edit: (p: ReturnType<typeof getProfile>) => void): string[] => {
+      const p = getProfile('x86-64');
+      edit(p);
+      return validateProfile(p);
+    };
+    expect(bad((p) => { p.pageTable.levels = 7; })).toEqual(['pageTable.levels 7 not in 1..6']);
+    expect(bad((p) => { p.pageTable.levels = 6; })).toEqual([]);
+    expect(bad((p) => { p.pageTable.levels = 0; })).toEqual(['pageTable.levels 0 not in 1..6', 'pageTable levels x bitsPerLevel do not cover vaBits']);
+    expect(bad((p) => { p.pageTable.bitsPerLevel = 13; })).toEqual([
+      'pageTable.bitsPerLevel 13 not in 1..12', 'page size 2097152 is not a leaf size of this format', 'page size 1073741824 is not a leaf size of this format',
+    ]);
+    expect(bad((p) => { p.pageTable.vaBits = 49; })).toEqual(['pageTable levels x bitsPerLevel do not cover vaBits']);
+    expect(bad((p) => { p.asidBits = 17; })).toEqual(['asidBits 17 not in 0..16']);
+    expect(bad((p) => { p.asidBits = -1; })).toEqual(['asidBits -1 not in 0..16']);
+    expect(bad((p) => { p.asidBits = 16; p.cpus = 256; })).toEqual([]);
+    expect(bad((p) => { p.asidBits = 0; p.cpus = 1; p.pageTable.levels = 1; p.pageTable.bitsPerLevel = 12; p.pageTable.vaBits = 24; p.pageTable.pageSizes = [4096]; p.tlb.l1d.arrays.splice(1); p.tlb.l1i.arrays.splice(1); p.tlb.l2 = null; })).toEqual([]);
+    expect(bad((p) => { p.cpus = 0; })).toEqual(['cpus 0 not in 1..256']);
+    expect(bad((p) => { p.cpus = 257; })).toEqual(['cpus 257 not in 1..256']);
+    expect(bad((p) => { p.tlb.l1d.arrays[0]!.pageSize = 8192; })).toEqual(['L1 dTLB: page size 8192 not mapped by the page-table format']);
   });
 });
 
@@ -233,6 +255,69 @@ describe('software-managed TLB (mips-swtlb)', () => {
     expect(mmu.metrics.walkRefs).toBe(2);
     expect(mmu.translate(0, 1, 0x0040_0010, ACCESS_READ)).toBe(f * 4096 + 0x10);
     expect(mmu.refill(0, 1, 0x0050_0000, ACCESS_READ)).toBe(false); // invalid: a real page fault
+    expect(mmu.refill(0, 2, 0x0040_0010, ACCESS_READ)).toBe(false); // no page table bound to ASID 2
+  });
+
+  it('the page-table pool grows past its first 64 tables and keeps every mapping', () => {
+    const { mmu, pt } = machine('x86-64', 65536);
+    expect(mmu.pool.hostBytes()).toBe(64 * (512 * (4 + 2) + 4 + 2)); // next, flags, tableFrame, tableUsed
+    const pages: [number, number][] = [];
+    const first = mmu.frames.alloc(0);
+    pt.map(0x8000_0000, first, 4096, RW_USER);
+    const addresses = (): number[] => explainTranslation(mmu, 0, 1, 0x8000_0000, ACCESS_READ).steps.flatMap((s) => (s.kind === 'walk' ? [s.entryAddress] : []));
+    const before = addresses();
+    mmu.flushAll(0);
+    // Each 1 GiB step needs a new page directory and page table: 100 steps need 200+ tables.
+    for (let i = 0; i < 100; i++) {
+      const f = mmu.frames.alloc(0);
+      const va = 0x10_0000_0000 + i * 0x4000_0000;
+      expect(pt.map(va, f, 4096, RW_USER)).toBe(MAP_OK);
+      pages.push([va, f]);
+    }
+    expect(mmu.pool.tablesInUse).toBe(1 + 3 + 2 * 100); // the root; the PDPT, PD and PT of the first page; a PD and a PT per step
+    expect(mmu.pool.hostBytes()).toBe(256 * (512 * (4 + 2) + 4 + 2));
+    mmu.flushAll(0);
+    expect(addresses()).toEqual(before); // the old tables kept their frames through the growth
+    for (const [va, f] of pages) expect(mmu.translate(0, 1, va + 8, ACCESS_READ)).toBe(f * 4096 + 8);
+    expect(pt.updateFlags(0x10_0000_0000, 0, PTE_WRITE)).toBe(true);
+    expect(pt.updateFlags(0x10_0000_1000, 0, PTE_WRITE)).toBe(false); // not mapped
+    expect(mmu.geometry.levelForSize(2 << 20)).toBe(2);
+    expect(mmu.geometry.levelForSize(8192)).toBe(-1);
+    const l1d = mmu.cpus[0]!.l1d;
+    // All 100 pages fall in set 0 of the 4-way dTLB: it holds the last 4, and entryVa names them.
+    expect(l1d.validEntries()).toBe(4);
+    const held = (): number[] => Array.from({ length: 64 + 32 }, (_, slot) => slot).filter((slot) => l1d.peek(l1d.entryVa(slot), 1) === slot).map((slot) => l1d.entryVa(slot));
+    expect(held().sort((a, b) => a - b)).toEqual(pages.slice(-4).map(([va]) => va));
+    // A page in set 5, and a 2 MiB page in the second array.
+    const big = mmu.frames.alloc(9);
+    expect(pt.map(0x30_0000_0000, big, 2 << 20, RW_USER)).toBe(MAP_OK);
+    expect(mmu.translate(0, 1, 0x30_0000_0000, ACCESS_READ)).toBe(big * 4096);
+    expect(pt.map(0x10_0000_5000, first, 4096, RW_USER)).toBe(MAP_OK);
+    expect(mmu.translate(0, 1, 0x10_0000_5000, ACCESS_READ)).toBe(first * 4096);
+    expect(held()).toEqual(expect.arrayContaining([0x10_0000_5000, 0x30_0000_0000]));
+  });
+
+  it('prepare allocates the tables of a mapping without mapping it', () => {
+    const { mmu, pt } = machine();
+    const tables = mmu.pool.tablesInUse;
+    expect(pt.prepare(0x7f00_0000_0000, 4096)).toBe(MAP_OK);
+    expect(mmu.pool.tablesInUse).toBe(tables + 3); // PDPT, PD, PT
+    expect(mmu.translate(0, 1, 0x7f00_0000_0000, ACCESS_READ)).toBe(TRANSLATE_FAULT);
+    expect(pt.prepare(0x7f00_0000_1000, 4096)).toBe(MAP_OK);
+    expect(mmu.pool.tablesInUse).toBe(tables + 3);
+    expect(pt.prepare(0x7f00_0000_0000, 8192)).toBe(MAP_BAD_ALIGNMENT);
+    expect(pt.prepare(-4096, 4096)).toBe(MAP_BAD_ALIGNMENT);
+    expect(pt.prepare(2 ** 48, 4096)).toBe(MAP_BAD_ALIGNMENT);
+    expect(pt.map(0x40_0000_0000, mmu.frames.alloc(9), 2 << 20, RW_USER)).toBe(MAP_OK);
+    expect(pt.prepare(0x40_0000_1000, 4096)).toBe(MAP_EXISTS);
+  });
+
+  it('hostBytes adds up the frames, the page-table pool, every TLB and the per-CPU ASID bitmap', () => {
+    const { mmu } = machine('x86-64');
+    let tlbs = 0;
+    for (const c of mmu.cpus) for (const t of [c.l1d, c.l1i, c.l2]) if (t) tlbs += t.hostBytes();
+    expect(tlbs).toBeGreaterThan(0);
+    expect(mmu.hostBytes()).toBe(mmu.frames.hostBytes() + mmu.pool.hostBytes() + tlbs + (1 << mmu.profile.asidBits) * mmu.cpus.length);
   });
 });
 
@@ -254,6 +339,127 @@ describe('explain', () => {
     const miss = explainTranslation(mmu, 0, 1, 0x1000, ACCESS_WRITE);
     expect(miss.fault).toBe('not-present');
     expect(miss.text).toContain('not present');
+  });
+
+  it('pins each walk entry: its physical address, present and leaf bits, and where a huge page stops the walk', () => {
+    const { mmu, pt } = machine();
+    const f = mmu.frames.alloc(0);
+    const va = 0x7f12_3456_7123;
+    pt.map(0x7f12_3456_7000, f, 4096, RW_USER);
+    const e = explainTranslation(mmu, 0, 1, va, ACCESS_READ);
+    expect(e.fault).toBeNull();
+    expect(e.text.split('\n')[0]).toBe('read of 0x7f1234567123 on CPU 0, ASID 1 (x86-64)');
+    const walk = e.steps.filter((s) => s.kind === 'walk');
+    // Each entry sits in its table's frame at index * 8 bytes; each level's table is the previous entry's next.
+    let table = pt.root;
+    for (const s of walk) {
+      expect(s.entryAddress).toBe(mmu.pool.tableFrame[table]! * 4096 + s.index * 8);
+      table = s.next;
+    }
+    expect(walk.map((s) => [s.present, s.leaf])).toEqual([[true, false], [true, false], [true, false], [true, true]]);
+    expect(walk[3]!.next).toBe(f);
+    expect(e.text).toContain(`leaf -> frame 0x${f.toString(16)}`);
+
+    const big = mmu.frames.alloc(9);
+    const hugeVa = 0x40_0000_0000;
+    pt.map(hugeVa, big, 2 << 20, RW_USER);
+    const h = explainTranslation(mmu, 0, 1, hugeVa + 0x1234, ACCESS_READ);
+    const hw = h.steps.filter((s) => s.kind === 'walk');
+    expect(hw.map((s) => s.levelName)).toEqual(['PML4', 'PDPT', 'PD']);
+    expect(hw.map((s) => s.leaf)).toEqual([false, false, true]);
+    expect(h.pa).toBe(big * 4096 + 0x1234);
+
+    // 0x1000 shares its PML4 entry with the huge page, and its PDPT entry is empty: the walk stops there.
+    const miss = explainTranslation(mmu, 0, 1, 0x1000, ACCESS_READ);
+    expect(miss.pa).toBeNull();
+    expect(miss.steps.filter((s) => s.kind === 'walk').map((s) => [s.present, s.leaf])).toEqual([[true, false], [false, false]]);
+  });
+
+  it('reports TLB hits with their rights, probes the iTLB for fetches and stops at an L2 hit', () => {
+    const { mmu, pt } = machine();
+    const ro = mmu.frames.alloc(0);
+    const rx = mmu.frames.alloc(0);
+    const rw = mmu.frames.alloc(0);
+    pt.map(0x1000_0000, ro, 4096, PTE_USER | PTE_NX);
+    pt.map(0x2000_0000, rx, 4096, PTE_USER);
+    pt.map(0x3000_0000, rw, 4096, RW_USER);
+    for (const va of [0x1000_0000, 0x2000_0000, 0x3000_0000]) expect(mmu.translate(0, 1, va, ACCESS_READ, true)).not.toBe(TRANSLATE_FAULT);
+    const rights = (va: number): string | undefined => {
+      const step = explainTranslation(mmu, 0, 1, va, ACCESS_READ).steps[0]!;
+      expect(step).toMatchObject({ kind: 'tlb', tlb: 'L1 dTLB', result: 'hit' });
+      return step.kind === 'tlb' ? step.rights : undefined;
+    };
+    expect(rights(0x1000_0000)).toBe('r--');
+    expect(rights(0x2000_0000)).toBe('r-x');
+    expect(rights(0x3000_0000)).toBe('rw-');
+    // The read above filled the dTLB and the STLB; an instruction fetch misses the iTLB and hits the STLB.
+    const fetch = explainTranslation(mmu, 0, 1, 0x2000_0000, ACCESS_EXEC);
+    expect(fetch.steps).toEqual([
+      { kind: 'tlb', tlb: 'L1 iTLB', result: 'miss' },
+      expect.objectContaining({ kind: 'tlb', tlb: 'STLB', result: 'hit', frame: rx, rights: 'r-x' }),
+    ]);
+    expect(fetch.pa).toBe(rx * 4096);
+    expect([fetch.access, explainTranslation(mmu, 0, 1, 0x3000_0000, ACCESS_WRITE).access, explainTranslation(mmu, 0, 1, 0x3000_0000, ACCESS_READ).access]).toEqual(['exec', 'write', 'read']);
+  });
+
+  it('renders the whole explanation: a walk, a TLB hit, a fault, a software refill', () => {
+    const { mmu, pt } = machine();
+    const f = mmu.frames.alloc(0);
+    expect(f).toBe(1); // frame 0 holds the root table
+    pt.map(0x7f12_3456_7000, f, 4096, RW_USER);
+    // Indices 254, 72, 418, 359 are 0x7f12_3456_7123's 9-bit fields; each entry is 8 bytes into its table's frame.
+    expect(explainTranslation(mmu, 0, 1, 0x7f12_3456_7123, ACCESS_READ).text).toBe([
+      'read of 0x7f1234567123 on CPU 0, ASID 1 (x86-64)', '  L1 dTLB: miss', '  STLB: miss',
+      '  PML4[254] at 0x7f0: P W U: -> table', '  PDPT[72] at 0x2240: P W U: -> table', '  PD[418] at 0x3d10: P W U: -> table',
+      '  PT[359] at 0x4b38: P W U NX: leaf -> frame 0x1', '  => physical 0x1123',
+    ].join('\n'));
+    expect(explainTranslation(mmu, 0, 1, 0x7f12_3456_7123, ACCESS_READ).text).toBe(
+      'read of 0x7f1234567123 on CPU 0, ASID 1 (x86-64)\n  L1 dTLB: hit in set 7 (4 KiB page, frame 0x1, rw-)\n  => physical 0x1123');
+    expect(explainTranslation(mmu, 0, 1, 0x7f12_3456_8000, ACCESS_WRITE).text.split('\n').slice(-2))
+      .toEqual(['  PT[360] at 0x4b40: -: not present', '  => fault: not-present']);
+    const sw = machine('mips-swtlb', 4096);
+    expect(explainTranslation(sw.mmu, 0, 1, 0x40_0123, ACCESS_READ).text).toBe([
+      'read of 0x400123 on CPU 0, ASID 1 (mips-swtlb)', '  JTLB: miss', '  TLB miss traps to the kernel, whose refill handler walks the page table',
+      '  PGD[1] at 0x4: -: not present', '  => fault: tlb-refill',
+    ].join('\n'));
+    expect(() => { mmu.bindAsid(4096, pt); }).toThrow('ASID 4096 outside 0..4095 (12 bits)');
+    expect(() => { mmu.bindAsid(-1, pt); }).toThrow(RangeError);
+    expect(() => { mmu.bindAsid(1.5, pt); }).toThrow(RangeError);
+    mmu.bindAsid(4095, pt);
+  });
+
+  it('names every PTE flag bit in order', () => {
+    expect(formatPteFlags(0)).toBe('-');
+    expect(formatPteFlags(PTE_PRESENT | PTE_WRITE | PTE_USER | PTE_NX | PTE_ACCESSED | PTE_DIRTY | PTE_GLOBAL | PTE_HUGE | PTE_SW1 | PTE_SW2 | PTE_SW3 | PTE_SW4))
+      .toBe('P W U NX A D G PS sw1 sw2 sw3 sw4');
+  });
+
+  it('shows a global TLB entry hitting for another ASID', () => {
+    const { mmu, pt } = machine();
+    const g = mmu.frames.alloc(0);
+    pt.map(0x6000_0000, g, 4096, PTE_WRITE | PTE_NX | PTE_GLOBAL);
+    expect(mmu.translate(0, 1, 0x6000_0000, ACCESS_READ, false)).toBe(g * 4096);
+    mmu.bindAsid(2, mmu.createPageTable());
+    mmu.activate(0, 2);
+    const e = explainTranslation(mmu, 0, 2, 0x6000_0000, ACCESS_READ, false);
+    expect(e.steps).toEqual([expect.objectContaining({ kind: 'tlb', tlb: 'L1 dTLB', result: 'hit', frame: g })]);
+    expect(e.pa).toBe(g * 4096);
+  });
+
+  it('checks a user access by default, and shows the refill trap on a software-managed TLB', () => {
+    const { mmu, pt } = machine();
+    const k = mmu.frames.alloc(0);
+    pt.map(0x5000_0000, k, 4096, PTE_WRITE | PTE_NX); // kernel only
+    expect(explainTranslation(mmu, 0, 1, 0x5000_0000, ACCESS_READ).fault).toBe('user-protect');
+    expect(explainTranslation(mmu, 0, 1, 0x5000_0000, ACCESS_READ, false).fault).toBeNull();
+
+    const sw = machine('mips-swtlb', 4096);
+    const f = sw.mmu.frames.alloc(0);
+    sw.pt.map(0x40_0000, f, 4096, RW_USER);
+    const e = explainTranslation(sw.mmu, 0, 1, 0x40_0123, ACCESS_READ);
+    expect(e.steps.map((s) => s.kind)).toEqual(['tlb', 'software-refill', 'walk', 'walk']);
+    expect(e.text).toContain('TLB miss traps to the kernel');
+    expect(e.steps.filter((s) => s.kind === 'walk').map((s) => s.levelName)).toEqual(['PGD', 'PTE']);
   });
 });
 

@@ -74,3 +74,21 @@ describe('TLB tags', () => {
     expect(t.lookup(va + M2, 1)).toBe(-1);
   });
 });
+
+describe('TLB arrays', () => {
+  it('refuses a page smaller than every array it holds', () => {
+    const t = new Tlb({ name: 't', replacement: 'lru', arrays: [{ pageSize: M2, entries: 8, ways: 8 }] });
+    expect(t.insert(0x1000, 1, false, 10, K4, 0)).toBe(-1);
+    expect(t.peek(0x1000, 1)).toBe(-1);
+    expect(t.insert(0, 1, false, 512, M2, 0)).toBeGreaterThanOrEqual(0);
+  });
+
+  it('invalidateSlot drops exactly that entry', () => {
+    const t = new Tlb({ name: 't', replacement: 'lru', arrays: [{ pageSize: K4, entries: 8, ways: 8 }] });
+    const a = t.insert(0x1000, 1, false, 10, K4, 0);
+    t.insert(0x2000, 1, false, 11, K4, 0);
+    t.invalidateSlot(a);
+    expect(t.peek(0x1000, 1)).toBe(-1);
+    expect(t.peek(0x2000, 1)).toBeGreaterThanOrEqual(0);
+  });
+});
