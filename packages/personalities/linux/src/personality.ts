@@ -22,6 +22,7 @@ import { exitMmap } from './mmap.js';
 import { MmStruct } from './mm.js';
 import { oomInput, outOfMemory, totalPages } from './oom_kill.js';
 import { meminfo } from './proc/meminfo.js';
+import { LINUX_PORTABLE } from './portable.js';
 import { LINUX_SYSCALLS } from './syscalls.js';
 import { deliverSignal } from './signal.js';
 import { LINUX_METRICS, LINUX_VIEWS } from './views.js';
@@ -71,6 +72,7 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
     deliver: deliverSignal,
     views: LINUX_VIEWS,
     metricsFilled: LINUX_METRICS,
+    portable: LINUX_PORTABLE,
     createAddressSpace: (k) => {
       const m = machineOf(k);
       const mm = new MmStruct({ ...opts.mm, variant, commit: m.commit, metrics: k.metrics });
