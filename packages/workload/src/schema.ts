@@ -4,6 +4,13 @@
  * (fork, vfork, clone with the child's own steps; exec, exit, wait, kill) and file calls (open,
  * read, write, close). Sizes and addresses are numbers or strings ("64K", "2M", "1G",
  * "0x7f0000000000"); protections are "rwx" letters.
+ *
+ * Steps are portable or native. Portable steps (alloc, free, protect, touch, store, load, fork,
+ * spawn, exec, exit, wait, mapFile, open, read, write, close) say what a program wants and run on
+ * every personality through its portable driver (@polykernel/kernel's PortableDriver). Native
+ * steps (mmap, munmap, mprotect, brk, mremap, madvise, vfork, clone, kill, sigaction, oomScoreAdj,
+ * syscall, and wait's options or open's directory flag) are one kernel's own calls: `nativeSteps`
+ * lists them with the personality they belong to.
  */
 import { parseProt } from '@polykernel/core';
 import { z } from 'zod';
@@ -170,6 +177,20 @@ export const stepKinds = [
   z.strictObject({ read: z.strictObject({ fd, region, offset: size.default(0), length: size }) }),
   z.strictObject({ write: z.strictObject({ fd, region, offset: size.default(0), length: size }) }),
   z.strictObject({ close: z.strictObject({ fd }) }),
+  // Portable intents (each personality's driver makes its native calls for them).
+  z.strictObject({ alloc: z.strictObject({ name: region, size, prot, addr: size.optional() }) }),
+  z.strictObject({ free: z.strictObject({ region }) }),
+  z.strictObject({ protect: z.strictObject({ region, prot }) }),
+  z.strictObject({
+    spawn: z.strictObject({
+      path: z.string().min(1), argv: z.array(z.string()).optional(), env: z.array(z.string()).optional(),
+      /** The child's name for later steps (wait), and what its program does once loaded. */
+      as: child.as, steps: child.steps.default([]),
+    }),
+  }),
+  z.strictObject({
+    mapFile: z.strictObject({ name: region, path: z.string().min(1), prot, shared: z.boolean().default(false), length: size.optional(), offset: size.optional() }),
+  }),
   // Any other system call by name, with numeric or string arguments.
   z.strictObject({ syscall: z.strictObject({ name: z.string().min(1), args: z.array(syscallArg).max(6, 'a system call takes at most six register arguments').default([]) }) }),
 ] as const;
@@ -198,4 +219,54 @@ export type Step = z.output<typeof stepSchema>;
 /** A fork/vfork/clone step's own steps, with their type (the schema validated them as steps). */
 export function childSteps(c: { steps: unknown[] }): Step[] {
   return c.steps as Step[];
+}
+
+/** The step kinds every personality with a portable driver runs. */
+export const PORTABLE_STEP_KINDS = ['alloc', 'free', 'protect', 'touch', 'store', 'load', 'fork', 'spawn', 'exec', 'exit', 'wait', 'mapFile', 'open', 'read', 'write', 'close'] as const;
+
+/** Native step kinds, and the personality whose calls they are. */
+export const NATIVE_STEP_KINDS: Readonly<Record<string, string>> = {
+  mmap: 'linux', munmap: 'linux', mprotect: 'linux', brk: 'linux', mremap: 'linux', madvise: 'linux', vfork: 'linux', clone: 'linux',
+  kill: 'linux', sigaction: 'linux', oomScoreAdj: 'linux', syscall: 'linux',
+};
+
+/** A step's kind: its one key (mmap, alloc, fork ...). */
+export function stepKind(step: Step): string {
+  return Object.keys(step)[0]!;
+}
+
+/** Whether a step is native to one personality: the personality and why, or null for a portable step. */
+export function nativeOf(step: Step): { personality: string; why: string } | null {
+  const kind = stepKind(step);
+  const owner = NATIVE_STEP_KINDS[kind];
+  if (owner !== undefined) return { personality: owner, why: `${kind} is a ${owner} system call` };
+  if ('wait' in step && step.wait.options.length > 0) return { personality: 'linux', why: `wait's options (${step.wait.options.join(', ')}) are wait4's` };
+  if ('open' in step && step.open.flags.includes('directory')) return { personality: 'linux', why: 'the directory flag is O_DIRECTORY' };
+  return null;
+}
+
+/** A native step found in a workload: where it is (processes[0].steps[3] ...) and whose it is. */
+export interface NativeStep {
+  path: (string | number)[];
+  kind: string;
+  personality: string;
+  why: string;
+}
+
+/** Every native step of a workload, children's steps included, in file order. */
+export function nativeSteps(w: Workload): NativeStep[] {
+  const found: NativeStep[] = [];
+  const visit = (steps: readonly Step[], path: (string | number)[]): void => {
+    steps.forEach((step, i) => {
+      const n = nativeOf(step);
+      const kind = stepKind(step);
+      if (n !== null) found.push({ path: [...path, i], kind, ...n });
+      const inner = (step as Record<string, unknown>)[kind];
+      if (typeof inner === 'object' && inner !== null && 'steps' in inner && Array.isArray(inner.steps)) visit(childSteps(inner as { steps: unknown[] }), [...path, i, kind, 'steps']);
+    });
+  };
+  w.processes.forEach((p, i) => {
+    visit(p.steps, ['processes', i, 'steps']);
+  });
+  return found;
 }
