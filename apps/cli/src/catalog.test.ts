@@ -18,13 +18,13 @@ describe('polykernel personalities', () => {
     expect(r.out).toMatch(/^ {2}error space +linux$/m);
     expect(r.out).toMatch(/^ {2}calls +x86_64: \d+ traps$/m);
     expect(r.out).toContain('maps (/proc/<pid>/maps)');
-    expect(r.out).toMatch(/^ {2}commands +run \(every workload step\), exec \(ELF programs and #! scripts\), explain/m);
+    expect(r.out).toMatch(/^ {2}commands +run \(every workload step: native \(Linux's own calls\) and portable\), compare \(portable steps through its portable driver\), exec \(ELF programs and #! scripts\), explain/m);
     expect(r.out).toMatch(/^toyos: A toy for the CLI tests\.$/m);
     expect(r.out).toMatch(/^ {2}variants +toyos-1 \(default\), toyos-2$/m);
     expect(r.out).toMatch(/^ {2}process model +boot process init; orphans are re-parented to init; init reaps its zombie children at once; an exited process stays a zombie until its parent waits$/m);
     expect(r.out).toMatch(/^ {2}calls +syscalls: 2 traps; libtoy: 1 library call$/m);
     expect(r.out).toMatch(/^ {2}views +ps \(ps -p <pid>\), maps \(toy maps of <pid>\)$/m);
-    expect(r.out).toMatch(/^ {2}commands +run \(boots it and creates the workload's processes; steps are n\/a/m);
+    expect(r.out).toMatch(/^ {2}commands +run \(boots it and creates the workload's processes; portable steps are n\/a \(it has no portable driver\)\), compare/m);
     expect(r.out).toContain('2 personalities registered. A new one: npx nx g @polykernel/tools:personality <name>');
   });
 
@@ -34,7 +34,7 @@ describe('polykernel personalities', () => {
     const linux = infos[0]!;
     expect(linux).toMatchObject({ variants: ['linux-6.x', 'linux-5.15'], defaultVariant: 'linux-6.x', errorSpace: 'linux', processModel: { bootComm: 'init', lifetime: 'wait' } });
     expect(linux.calls[0]!.trap).toBeGreaterThan(20);
-    expect(linux.commands.map((c) => c.command)).toEqual(['run', 'exec', 'explain']);
+    expect(linux.commands.map((c) => c.command)).toEqual(['run', 'compare', 'exec', 'explain']);
     const { commands, ...toy } = infos[1]!;
     expect(toy).toEqual({
       name: 'toyos', description: 'A toy for the CLI tests.', variants: ['toyos-1', 'toyos-2'], defaultVariant: 'toyos-1',
@@ -45,7 +45,7 @@ describe('polykernel personalities', () => {
       views: [{ name: 'ps', title: 'ps -p <pid>' }, { name: 'maps', title: 'toy maps of <pid>' }],
       metricsFilled: ['processesCreated'],
     });
-    expect(commands).toHaveLength(1);
+    expect(commands).toHaveLength(2);
     expect(commands[0]!.command).toBe('run');
     expect(commands[0]!.support).toContain('steps are n/a');
   });

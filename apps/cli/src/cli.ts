@@ -151,10 +151,14 @@ Step results are what the system call returns: an address or 0x0 on success, -ER
 decoded status (WIFEXITED/WIFSIGNALED ...); a touch that ends in a signal reports the signal and
 the address, and the process then dies with it.
 
-A registered personality other than Linux is booted and the workload's processes are created on
-it, but its steps are reported as n/a (no driver for them yet: portable steps arrive with the
-compare issue); then come the metrics and each process's native views (the personality's own,
-e.g. procstat -v or a VirtualQuery walk; in --json under processes[].views).
+Portable steps (alloc, free, protect, touch, store, load, fork, spawn, exec, exit, wait, mapFile,
+open, read, write, close) run on any registered personality: its portable driver makes that
+kernel's native calls (Linux mmap+fork+execve, Windows VirtualAlloc+CreateProcess); what a kernel
+cannot do is "n/a: <reason>", and a personality without a driver reports every step n/a. Native
+steps (mmap, brk, mremap, madvise, vfork, clone, kill, sigaction, syscall ...) are Linux's: on
+another personality they are refused, each named with its file:line:column. On a personality
+other than Linux the end shows each process's native views (procstat -v, a VirtualQuery walk; in
+--json under processes[].views). To put several side by side: polykernel compare.
 
 Processes run round-robin, one step each per round; a fork, vfork or clone step starts a child
 with its own steps, which exits with status 0 when they run out. A process the kernel put to
@@ -166,6 +170,7 @@ Examples:
   polykernel run packages/workload/examples/three-munmaps.yaml
   polykernel run --personality linux-5.15 --maps-each-step workload.yaml
   polykernel run --json workload.yaml | jq .metrics.faults
+  polykernel run -p linux-5.15 examples/portable/fork-exec-storm.yaml
 
 A step that cannot be carried out as written (a region or file no earlier step named, a store or
 load without --contents, an unknown signal, a touch of more than 100,000,000 accesses) reports

@@ -80,14 +80,20 @@ export interface CommandSupport {
   support: string;
 }
 
-/** The commands with a driver for each personality; `run` boots any registered one. */
+/** The commands with a driver for each personality; `run` and `compare` boot any registered one. */
 export function commandsFor(entry: RegisteredPersonality): CommandSupport[] {
+  const portable = entry.create({ variant: entry.defaultVariant, fs: () => 'ENOENT' }).portable !== undefined;
+  const driven = portable ? 'portable steps through its portable driver' : 'portable steps are n/a (it has no portable driver)';
   if (entry.name === 'linux') {
     return [
-      { command: 'run', support: 'every workload step' },
+      { command: 'run', support: 'every workload step: native (Linux\'s own calls) and portable' },
+      { command: 'compare', support: driven },
       { command: 'exec', support: 'ELF programs and #! scripts' },
       { command: 'explain', support: 'fault and fork stories' },
     ];
   }
-  return [{ command: 'run', support: 'boots it and creates the workload\'s processes; steps are n/a until portable steps arrive with the compare issue' }];
+  return [
+    { command: 'run', support: `boots it and creates the workload's processes; ${driven}` },
+    { command: 'compare', support: driven },
+  ];
 }

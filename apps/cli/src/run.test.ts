@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { TOY_ENTRY } from '../test/toy.js';
+import { TOYPORT_ENTRY } from '../test/toy-portable.js';
 import { PERSONALITIES, type RegisteredPersonality } from './personalities.js';
 import { runWorkload } from './run.js';
 
@@ -71,35 +72,78 @@ describe('polykernel run: the personality registry', () => {
     expect(withToy.err).toContain('(registered: linux (linux-6.x, linux-5.15), toyos (toyos-1, toyos-2);');
   });
 
-  it('a registered personality without a step driver: booted, processes created, every step n/a, metrics and views', async () => {
+  it('native steps of another personality are refused, naming each step and whose it is', async () => {
+    const registry = [...PERSONALITIES, TOY_ENTRY];
+    const r = await run(EXAMPLE, { personality: 'toyos-2' }, registry);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    const lines = r.err.trimEnd().split('\n');
+    expect(lines).toHaveLength(9); // every step but the touch
+    expect(lines[0]).toMatch(/three-munmaps\.yaml:11:9: processes\[0\]\.steps\[0\]: mmap is a native step of linux \(linux's mmap call\); it cannot run on toyos-2: write it as a portable step/);
+    const own = await run(tmpWorkload('name: w\npersonality: toyos\nprocesses:\n  - name: p\n    steps:\n      - fork: { steps: [ { brk: { delta: 4K } } ] }\n'), {}, registry);
+    expect(own.code).toBe(1);
+    expect(own.err).toMatch(/w\.yaml:6:26: processes\[0\]\.steps\[0\]\.fork\.steps\[0\]: brk is a native step of linux/);
+  });
+
+  it('a registered personality without a portable driver: booted, processes created, every step n/a with the reason, metrics and views', async () => {
     const registry = [...PERSONALITIES, TOY_ENTRY];
     // An option that does not apply is refused (exit 2), not ignored (issue 21).
-    const refused = await run(EXAMPLE, { personality: 'toyos-2', meminfo: true }, registry);
+    const refused = await run(EX('portable/lecture-fork.yaml'), { personality: 'toyos-2', meminfo: true }, registry);
     expect(refused.code).toBe(2);
     expect(refused.err).toContain("--meminfo shows Linux's views; it does not apply to toyos-2");
-    const r = await run(EXAMPLE, { personality: 'toyos-2' }, registry);
+    const r = await run(EX('portable/lecture-fork.yaml'), { personality: 'toyos-2' }, registry);
     expect(r.code).toBe(0);
-    expect(r.out).toContain('workload three-munmaps on toyos-2\n');
+    expect(r.out).toContain('workload lecture-fork-portable on toyos-2\n');
     const steps = r.out.split('\n').filter((l) => l.includes(' -> '));
-    expect(steps).toHaveLength(10);
-    for (const l of steps) expect(l).toMatch(/^ {2}demo\[2\] .* -> n\/a \(toyos-2 has no driver for this step yet: portable steps arrive with the compare issue\)$/);
-    expect(r.out).toContain('ps -p 2 (demo)\n  PID COMMAND\n    2 demo\n');
-    expect(r.out).toContain('toy maps of 2 (demo)\n(the maps view failed: toyos: the maps view is not written yet)');
+    expect(steps).toHaveLength(5);
+    for (const l of steps) expect(l).toMatch(/^ {2}parent\[2\] .* -> n\/a: toyos-2 has no portable driver \(Personality\.portable\)$/);
+    expect(r.out).toContain('ps -p 2 (parent)\n  PID COMMAND\n    2 parent\n');
+    expect(r.out).toContain('toy maps of 2 (parent)\n(the maps view failed: toyos: the maps view is not written yet)');
     expect(r.out).toMatch(/system calls +0\n/);
-    const j = JSON.parse((await run(EXAMPLE, { personality: 'toyos', json: true }, registry)).out) as {
+    const j = JSON.parse((await run(EX('portable/lecture-fork.yaml'), { personality: 'toyos', json: true }, registry)).out) as {
       personality: string; steps: { result: string }[]; metrics: { syscalls: number };
       processes: { process: string; pid: number; state: string; views: { name: string; title: string; text: string | null; rows?: unknown[]; error: string | null }[] }[];
     };
     expect(j.personality).toBe('toyos-1');
-    expect(j.steps.every((st) => st.result.startsWith('n/a (toyos-1 has no driver'))).toBe(true);
+    expect(j.steps.every((st) => st.result.startsWith('n/a: toyos-1 has no portable driver'))).toBe(true);
     expect(j.processes).toEqual([{
-      process: 'demo', pid: 2, state: 'running', killedBy: null,
+      process: 'parent', pid: 2, state: 'running', killedBy: null,
       views: [
-        { name: 'ps', title: 'ps -p 2', text: '  PID COMMAND\n    2 demo\n', rows: [{ pid: 2, comm: 'demo' }], error: null },
+        { name: 'ps', title: 'ps -p 2', text: '  PID COMMAND\n    2 parent\n', rows: [{ pid: 2, comm: 'parent' }], error: null },
         { name: 'maps', title: 'toy maps of 2', text: null, error: 'toyos: the maps view is not written yet' },
       ],
     }]);
     expect(j.metrics.syscalls).toBe(0);
+  });
+
+  it("portable steps run through another personality's driver: its calls, its errors, n/a where it has no way", async () => {
+    const registry = [...PERSONALITIES, TOYPORT_ENTRY];
+    const r = await run(tmpWorkload(`name: port
+processes:
+  - name: p
+    steps:
+      - alloc: { name: a, size: 16K, prot: rw- }
+      - touch: { region: a, length: 16K, access: write }
+      - fork: { as: kid, steps: [] }
+      - alloc: { name: z, size: 0, prot: rw- }
+      - wait: {}
+      - free: { region: a }
+      - touch: { region: a, length: 4K }
+`), { personality: 'toyport', json: true, trace: true }, registry);
+    expect(r.err).toBe('');
+    const j = JSON.parse(r.out) as { steps: { result: string }[]; metrics: { syscalls: number; faults: Record<string, number> }; trace: { syscalls: Record<string, { count: number }> } };
+    expect(j.steps.map((st) => st.result)).toEqual([
+      '0x10000000', '0x0', 'n/a: toyport has no fork', 'EINVAL (mmap)', 'ECHILD (wait4)', '0x0', 'SIGSEGV at 0x10000000',
+    ]);
+    expect(Object.fromEntries(Object.entries(j.trace.syscalls).map(([name, a]) => [name, a.count]))).toEqual({ mmap: 2, wait4: 1, munmap: 1 });
+    expect(j.metrics.faults.zeroFill).toBe(4);
+  });
+
+  it('a child on a driven personality sleeps in wait until its child exits, then gets its status', async () => {
+    const registry = [...PERSONALITIES, TOYPORT_ENTRY];
+    const text = 'name: w\nprocesses:\n  - name: p\n    steps:\n      - wait: {}\n';
+    // toyport has no fork: the wait has no child to wait for, and says so in toyport's errno.
+    expect((await run(tmpWorkload(text), { personality: 'toyport' }, registry)).out).toMatch(/wait options=\[\] +-> ECHILD \(wait4\)/);
   });
 });
 

@@ -10,27 +10,39 @@
  * the kernel restarts the call. A child that reaches the end of its steps exits with status 0, as
  * returning from main would; the workload's own processes stay alive so their maps can be shown.
  *
- * That is the Linux personality's driver. Any other registered personality is booted and the
- * workload's processes are created on it, but its steps are reported as n/a (no driver yet), with
- * the metrics and each process's native views rendered through the Personality contract.
+ * Portable steps (alloc, free, protect, spawn, mapFile, and touch/store/load, fork, exec, exit,
+ * wait, open/read/write/close) run on any registered personality through its portable driver
+ * (`Personality.portable`), which makes that kernel's native calls; a personality without one
+ * reports each step as n/a with the reason. Native steps (mmap, brk, clone, kill ...) are Linux's:
+ * a workload that has them runs on Linux only, and on Linux the steps it always had keep their
+ * Linux code here, where the new portable ones go through Linux's driver. After the steps: the
+ * metrics and each process's views — Linux's maps, status and oom_score, or any other
+ * personality's native views through the Personality contract.
  */
 import { dirname, resolve } from 'node:path';
 import { formatProt, Rng } from '@polykernel/core';
-import { Kernel, type Process, type Thread, type ViewRow } from '@polykernel/kernel';
+import {
+  describeResult, Kernel, startProcess, type Personality, type PortableChild, type PortableDriver, type PortableResult, type Process, type Thread, type ViewRow,
+} from '@polykernel/kernel';
 import { sysrootLookup } from '@polykernel/kernel/node';
 import {
   CLONE, describeWaitStatus, FAULT_HANDLER, linuxFlags as F, linuxPersonality, procMaps, procStatusMemory, RESTART_SYSCALL, SIGNALS,
   type LinuxPersonality, type LinuxSpace,
 } from '@polykernel/linux';
 import { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, type Access } from '@polykernel/mmu';
-import { childSteps, parseWorkload, pathString, positionOf, WorkloadError, type Step, type Workload } from '@polykernel/workload';
+import { childSteps, nativeSteps, parseWorkload, pathString, positionOf, stepKind, WorkloadError, type Step, type Workload } from '@polykernel/workload';
 import { linuxVariant, notRegistered, PERSONALITIES, resolvePersonality, type RegisteredPersonality, type ResolvedPersonality } from './personalities.js';
 import { readRegular } from './read.js';
 import { Trace } from './trace.js';
 
 export type RunOptions = Record<string, boolean | string | undefined>;
 
-interface StepResult { process: string; pid: number; step: string; result: string }
+export interface StepResult { process: string; pid: number; step: string; result: string }
+
+type Driver = PortableDriver<unknown>;
+
+/** Steps that go through the portable driver on Linux too (the others keep their Linux code below). */
+const DRIVEN_ON_LINUX = new Set(['alloc', 'free', 'protect', 'spawn', 'mapFile']);
 
 const MADVICE: Record<string, number> = { dontneed: 4, willneed: 3, free: 8 };
 const WAIT_OPTIONS: Record<string, number> = { nohang: 1, untraced: 2, clone: 0x80000000, all: 0x40000000 };
@@ -90,11 +102,13 @@ function signalNumber(s: string | number): number {
 /** One process of the workload: its steps, where it is in them, and the names it has given things. */
 class Runner {
   pc = 0;
+  /** What the parent names this process by in wait: its PID, or the HANDLE a Windows driver gave. */
+  ref: number;
   /** The step that went to sleep in its call (it runs again and resumes the call), or -1. */
   sleptAt = -1;
   constructor(
     readonly name: string,
-    readonly proc: Process<LinuxSpace>,
+    readonly proc: Process,
     readonly thread: Thread,
     readonly steps: Step[],
     readonly regions: Map<string, { addr: number; length: number }>,
@@ -103,18 +117,29 @@ class Runner {
     readonly child: boolean,
     /** Where its steps are in the workload file (processes[0].steps, then a fork step's steps ...). */
     readonly path: readonly PropertyKey[] = [],
-  ) {}
+  ) {
+    this.ref = proc.pid;
+  }
 
   get done(): boolean {
     return this.proc.state !== 'running' || this.thread.state === 'dead' || this.pc >= this.steps.length;
   }
 }
 
-class Session {
+export class Session {
   readonly runners: Runner[] = [];
   readonly results: StepResult[] = [];
   private childCount = 0;
-  constructor(readonly k: Kernel<LinuxSpace>, readonly lp: LinuxPersonality, readonly dir: string, readonly file = '', readonly text = '') {}
+  constructor(
+    readonly k: Kernel<unknown>,
+    /** The Linux personality, when the run is on Linux: its native steps and views. */
+    readonly lp: LinuxPersonality | null,
+    readonly driver: Driver | null,
+    readonly variant: string,
+    readonly dir: string,
+    readonly file = '',
+    readonly text = '',
+  ) {}
 
   /** `file:line:column: processes[0].steps[3]: ` for a step of `r`, to report an error found while running it. */
   where(r: Runner): string {
@@ -130,18 +155,38 @@ class Session {
 
   spawnRunner(parent: Runner, pid: number, as: string | undefined, steps: Step[], thread?: Thread): Runner {
     const proc = this.k.processes.get(pid) ?? parent.proc;
+    return this.addChild(parent, { process: proc, thread: thread ?? proc.threads[0]!, ref: pid }, as, steps);
+  }
+
+  /** A child process (or thread) some step made: it runs `steps`, with copies of its parent's names for regions and files. */
+  addChild(parent: Runner, child: PortableChild, as: string | undefined, steps: Step[]): Runner {
     const name = as ?? `${parent.name}-child${++this.childCount}`;
     const kind = Object.keys(parent.steps[parent.pc] ?? {})[0] ?? 'fork';
-    const r = new Runner(name, proc, thread ?? proc.threads[0]!, steps, new Map(parent.regions), new Map(parent.fds), true, [...parent.path, parent.pc, kind, 'steps']);
+    // A spawned program's memory is its own: the parent's region names mean nothing in it.
+    const regions = kind === 'spawn' ? new Map<string, { addr: number; length: number }>() : new Map(parent.regions);
+    const r = new Runner(name, child.process, child.thread, steps, regions, new Map(parent.fds), true, [...parent.path, parent.pc, kind, 'steps']);
+    r.ref = child.ref;
     this.runners.push(r);
     return r;
   }
 
-  /** Run one step of `r`. Returns false when the step must be tried again later (the thread slept). */
+  /** A child whose steps ran out returns from main: exit(0), the kernel's native way. */
+  exitChild(r: Runner): void {
+    if (this.lp !== null) this.k.syscall(r.thread, r.proc.threads.length > 1 && r.thread !== r.proc.threads[0] ? 'exit' : 'exit_group', [0]);
+    else this.driver?.exit(this.k, r.thread, 0);
+  }
+
+  /** Run one step of `r`. Returns null when the step must be tried again later (the thread slept). */
   async step(r: Runner, step: Step): Promise<{ result: string } | null> {
+    if (this.lp !== null && !DRIVEN_ON_LINUX.has(stepKind(step))) return this.linuxStep(r, step, this.lp);
+    return this.portableStep(r, step);
+  }
+
+  /** A step on Linux, with the Linux calls a program makes for it. */
+  private async linuxStep(r: Runner, step: Step, lp: LinuxPersonality): Promise<{ result: string } | null> {
     const k = this.k;
     const t = r.thread;
-    const p = r.proc;
+    const p = r.proc as Process<LinuxSpace>;
     const at = (name: string, offset: number): number => {
       const reg = r.regions.get(name);
       if (reg === undefined) throw new StepError(`region "${name}" was not mapped by an earlier step`);
@@ -195,23 +240,7 @@ class Session {
       return { result: res(v) };
     }
     if ('madvise' in step) return { result: res(sys('madvise', [at(step.madvise.region, step.madvise.offset), step.madvise.length, MADVICE[step.madvise.advice]!])) };
-    if ('touch' in step) {
-      const s = step.touch;
-      const access: Access = s.access === 'write' ? ACCESS_WRITE : s.access === 'exec' ? ACCESS_EXEC : ACCESS_READ;
-      // An access that faults into a handler which resumes past it (onFault: continue) leaves the
-      // process running: the touch goes on, and the result counts those accesses.
-      let skipped = 0;
-      const base = at(s.region, s.offset);
-      const n = touchCount(s.length, s.pattern, s.stride ?? 4096, s.count);
-      if (n > MAX_TOUCH_ACCESSES) throw new StepError(`a touch makes at most ${MAX_TOUCH_ACCESSES.toLocaleString('en-US')} accesses; this one would make ${n.toLocaleString('en-US')} (give a count, or touch less)`);
-      if (base < 0) return { result: this.segvAtMapFailed(r) };
-      for (const va of touchAddresses(base, s.length, s.pattern, s.stride ?? 4096, s.count, s.seed ?? 1)) {
-        if (k.access(t, va, access) >= 0) continue;
-        if (p.state !== 'running') return { result: `${p.killedBy ?? 'signal'} at 0x${va.toString(16)}` };
-        skipped++;
-      }
-      return { result: skipped === 0 ? '0x0' : `0x0 (${skipped} ${skipped === 1 ? 'access' : 'accesses'} skipped by a signal handler)` };
-    }
+    if ('touch' in step) return { result: this.touch(r, step.touch, at(step.touch.region, step.touch.offset)) };
     if ('store' in step || 'load' in step) return { result: this.memory(r, step) };
     if ('fork' in step || 'vfork' in step || 'clone' in step) return { result: this.spawn(r, step) };
     if ('exec' in step) {
@@ -237,7 +266,7 @@ class Session {
       const v = sys('wait4', [target, 0, options >>> 0, 0]);
       if (v === RESTART_SYSCALL) return null;
       if (v <= 0) return { result: v === 0 ? '0 (no child has changed state)' : res(v) };
-      const status = this.lp.task(t).lastWait?.status ?? 0;
+      const status = lp.task(t).lastWait?.status ?? 0;
       const who = this.runners.find((x) => x.proc.pid === v)?.name;
       return { result: `pid ${v}${who !== undefined ? ` (${who})` : ''} status 0x${status.toString(16)} ${describeWaitStatus(status)}` };
     }
@@ -256,7 +285,7 @@ class Session {
       return { result: res(sys('rt_sigaction', [signalNumber(sa.signal), handler, 0, 8])) };
     }
     if ('oomScoreAdj' in step) {
-      this.lp.task(t).oomScoreAdj = step.oomScoreAdj;
+      lp.task(t).oomScoreAdj = step.oomScoreAdj;
       return { result: 'ok' };
     }
     if ('open' in step) {
@@ -271,8 +300,116 @@ class Session {
       return { result: v >= 0 ? `${v} bytes` : res(v) };
     }
     if ('close' in step) return { result: res(sys('close', [fdOf(step.close.fd)])) };
-    const s = step.syscall;
-    return { result: res(sys(s.name, s.args)) };
+    if ('syscall' in step) return { result: res(sys(step.syscall.name, step.syscall.args)) };
+    throw new StepError(`${stepKind(step)} has no Linux code here (a portable step goes through the driver)`);
+  }
+
+  /**
+   * A touch: accesses by the machine, the same on every kernel. An access that faults into a
+   * handler which resumes past it (onFault: continue) leaves the process running: the touch goes
+   * on, and the result counts those accesses.
+   */
+  private touch(r: Runner, s: Extract<Step, { touch: unknown }>['touch'], base: number): string {
+    const access: Access = s.access === 'write' ? ACCESS_WRITE : s.access === 'exec' ? ACCESS_EXEC : ACCESS_READ;
+    const p = r.proc;
+    let skipped = 0;
+    const n = touchCount(s.length, s.pattern, s.stride ?? 4096, s.count);
+    if (n > MAX_TOUCH_ACCESSES) throw new StepError(`a touch makes at most ${MAX_TOUCH_ACCESSES.toLocaleString('en-US')} accesses; this one would make ${n.toLocaleString('en-US')} (give a count, or touch less)`);
+    if (base < 0) return this.segvAtMapFailed(r);
+    for (const va of touchAddresses(base, s.length, s.pattern, s.stride ?? 4096, s.count, s.seed ?? 1)) {
+      if (this.k.access(r.thread, va, access) >= 0) continue;
+      if (p.state !== 'running') return `${p.killedBy ?? 'signal'} at 0x${va.toString(16)}`;
+      skipped++;
+    }
+    return skipped === 0 ? '0x0' : `0x0 (${skipped} ${skipped === 1 ? 'access' : 'accesses'} skipped by a signal handler)`;
+  }
+
+  /** A portable step: the personality's driver makes its kernel's native calls for it. */
+  private portableStep(r: Runner, step: Step): { result: string } | null {
+    const d = this.driver;
+    if (d === null) return { result: `n/a: ${this.variant} has no portable driver (Personality.portable)` };
+    const k = this.k;
+    const t = r.thread;
+    const region = (name: string): { addr: number; length: number } => {
+      const reg = r.regions.get(name);
+      if (reg === undefined) throw new StepError(`region "${name}" was not allocated by an earlier step`);
+      return reg;
+    };
+    const handle = (fd: string | number): number => {
+      if (typeof fd === 'number') return fd;
+      const n = r.fds.get(fd);
+      if (n === undefined) throw new StepError(`file "${fd}" was not opened by an earlier step`);
+      return n;
+    };
+    const done = (res: PortableResult<unknown>, text = '0x0'): { result: string } => ({ result: describeResult(res, () => text) });
+    if ('alloc' in step) {
+      const a = step.alloc;
+      const res = d.alloc(k, t, a.addr === undefined ? { size: a.size, prot: a.prot } : { size: a.size, prot: a.prot, addr: a.addr });
+      r.regions.set(a.name, res.kind === 'ok' ? { ...res.value } : { addr: MAP_FAILED, length: a.size });
+      return { result: describeResult(res, (v) => `0x${v.addr.toString(16)}`) };
+    }
+    if ('mapFile' in step) {
+      const m = step.mapFile;
+      const req = { path: resolve(this.dir, m.path), prot: m.prot, shared: m.shared, ...(m.length !== undefined ? { length: m.length } : {}), ...(m.offset !== undefined ? { offset: m.offset } : {}) };
+      const res = d.mapFile(k, t, req);
+      r.regions.set(m.name, res.kind === 'ok' ? { ...res.value } : { addr: MAP_FAILED, length: m.length ?? 0 });
+      return { result: describeResult(res, (v) => `0x${v.addr.toString(16)}`) };
+    }
+    if ('free' in step) return done(d.free(k, t, region(step.free.region)));
+    if ('protect' in step) return done(d.protect(k, t, region(step.protect.region), step.protect.prot));
+    if ('touch' in step) {
+      const reg = region(step.touch.region);
+      return { result: this.touch(r, step.touch, reg.addr < 0 ? reg.addr : reg.addr + step.touch.offset) };
+    }
+    if ('store' in step || 'load' in step) return { result: this.memory(r, step) };
+    if ('fork' in step || 'spawn' in step) return { result: this.portableChild(r, step, d) };
+    if ('exec' in step) {
+      const e = step.exec;
+      const res = d.exec(k, t, { path: e.path, argv: e.argv ?? [e.path], ...(e.env !== undefined ? { env: e.env } : {}) });
+      if (r.proc.state !== 'running') return { result: `${r.proc.killedBy ?? 'killed'} (the exec failed past the point of no return)` };
+      if (res.kind === 'ok') r.regions.clear();
+      return { result: describeResult(res, (v) => `0x0 (${v.path})`) };
+    }
+    if ('exit' in step) return done(d.exit(k, t, typeof step.exit === 'number' ? step.exit : step.exit.code), 'exited');
+    if ('wait' in step) return this.portableWait(r, step.wait.for, d);
+    if ('open' in step) {
+      const o = step.open;
+      const res = d.open(k, t, { path: o.path, write: o.flags.includes('write') || o.flags.includes('rdwr'), create: o.flags.includes('create'), truncate: o.flags.includes('trunc') });
+      r.fds.set(o.as, res.kind === 'ok' ? res.value : -1);
+      return { result: describeResult(res, (v) => `fd ${v}`) };
+    }
+    if ('read' in step || 'write' in step) {
+      const io = 'read' in step ? step.read : step.write;
+      const addr = region(io.region).addr + io.offset;
+      const res = 'read' in step ? d.read(k, t, handle(io.fd), addr, io.length) : d.write(k, t, handle(io.fd), addr, io.length);
+      return { result: describeResult(res, (v) => `${v} bytes`) };
+    }
+    if ('close' in step) return done(d.close(k, t, handle(step.close.fd)));
+    throw new StepError(`${stepKind(step)} is a native step of linux; ${this.variant} runs portable steps only`);
+  }
+
+  private portableChild(r: Runner, step: Extract<Step, { fork: unknown }> | Extract<Step, { spawn: unknown }>, d: Driver): string {
+    const res = 'fork' in step ? d.fork(this.k, r.thread) : d.spawn(this.k, r.thread, {
+      path: step.spawn.path, argv: step.spawn.argv ?? [step.spawn.path], ...(step.spawn.env !== undefined ? { env: step.spawn.env } : {}),
+    });
+    const c = 'fork' in step ? step.fork : step.spawn;
+    return describeResult(res, (child) => {
+      const kid = this.addChild(r, child, c.as, childSteps(c));
+      return `pid ${child.process.pid} (${kid.name})`;
+    });
+  }
+
+  private portableWait(r: Runner, name: string | undefined, d: Driver): { result: string } | null {
+    const target = name === undefined ? null : (this.byName(name)?.ref ?? Number(name));
+    const res = d.wait(this.k, r.thread, target);
+    if (res.kind === 'blocked') return null;
+    return {
+      result: describeResult(res, (w) => {
+        const who = this.runners.find((x) => x.proc.pid === w.pid)?.name;
+        const how = w.signal !== null ? `killed by ${w.signal}` : `exit ${w.exitCode ?? 0}`;
+        return `pid ${w.pid}${who !== undefined ? ` (${who})` : ''} status 0x${w.status.toString(16)}: ${how}`;
+      }),
+    };
   }
 
   private memory(r: Runner, step: Step): string {
@@ -304,7 +441,8 @@ class Session {
    * process dies of it unless a handler resumes past the access.
    */
   private segvAtMapFailed(r: Runner): string {
-    const va = r.proc.space.mm.taskSize; // the first address no user mapping can hold
+    if (this.lp === null) throw new StepError('the region has no memory: its alloc failed');
+    const va = (r.proc as Process<LinuxSpace>).space.mm.taskSize; // the first address no user mapping can hold
     if (this.k.access(r.thread, va, ACCESS_READ) >= 0) return '0x0';
     return r.proc.state !== 'running' ? `${r.proc.killedBy ?? 'signal'} at 0xffffffffffffffff (MAP_FAILED: the region's mmap failed)` : '0x0 (1 access skipped by a signal handler)';
   }
@@ -339,50 +477,130 @@ function describeStep(step: Step): string {
   return `${op} ${Object.entries(args).map(([key, v]) => `${key}=${show(key, v)}`).join(' ')}`.trimEnd();
 }
 
-export async function runWorkload(
-  file: string, opts: RunOptions, out: (s: string) => void = (s) => process.stdout.write(s + '\n'), err: (s: string) => void = (s) => process.stderr.write(s + '\n'),
-  registry: readonly RegisteredPersonality[] = PERSONALITIES,
-): Promise<number> {
+/** A workload read and checked: its text (for positions), the parsed workload, or the exit status and message. */
+export async function loadWorkload(file: string, command: string, err: (s: string) => void): Promise<{ text: string; w: Workload } | number> {
   // A regular file only (a device or FIFO would never end), of a size a workload can have.
   const bytes = await readRegular(file, MAX_WORKLOAD_BYTES);
   if (typeof bytes === 'string') {
-    err(`polykernel run: ${file}: ${bytes}`);
+    err(`polykernel ${command}: ${file}: ${bytes}`);
     return 1;
   }
   const text = new TextDecoder().decode(bytes);
-  let w;
   // A large workload takes seconds to load: say so on a terminal (never on a pipe or file).
   const loading = new Progress(0, process.stderr.isTTY ? (s: string): void => void process.stderr.write(s) : null);
   if (bytes.length > LOADING_NOTICE_BYTES) loading.note(`loading ${(bytes.length / 1024 ** 2).toFixed(0)} MB of workload`);
   try {
-    w = parseWorkload(text, file);
+    return { text, w: parseWorkload(text, file) };
   } catch (e) {
-    loading.end();
     if (e instanceof WorkloadError) {
       err(e.message);
       return 1;
     }
     throw e;
+  } finally {
+    loading.end();
   }
-  loading.end();
+}
+
+/**
+ * Native steps that belong to another personality than the one chosen: one message naming each
+ * (file:line:column, the step, whose it is), or null when the workload can run there.
+ */
+export function foreignSteps(w: Workload, text: string, file: string, family: string, variant: string): string | null {
+  const foreign = nativeSteps(w).filter((n) => n.personality !== family);
+  if (foreign.length === 0) return null;
+  return foreign.map((n) => {
+    const { line, column } = positionOf(text, n.path);
+    return `${file}:${line}:${column}: ${pathString(n.path)}: ${n.kind} is a native step of ${n.personality} (${n.why}); it cannot run on ${variant}: write it as a portable step (alloc, free, protect, spawn, mapFile ...) or run it on ${n.personality}`;
+  }).join('\n');
+}
+
+/** The simulated machine a run gets: physical memory and swap in pages, page contents, where files come from, the seed. */
+export interface Machine {
+  frames: number;
+  swapSlots: number;
+  contents: boolean;
+  sysroot: string;
+  seed?: number;
+}
+
+/** The machine options of run and compare, checked: the Machine, or the exit status after the message. */
+export function machineOf(w: Workload, opts: RunOptions, file: string, command: string, err: (s: string) => void): Machine | number {
+  // Option values are usage errors (2); the workload's own fields are the workload's (1).
+  const memory = typeof opts.memory === 'string' ? checkSize('--memory', opts.memory, MEMORY_RANGE) : checkSize('the workload\'s memory field', w.memory ?? 1024 ** 3, MEMORY_RANGE);
+  const swap = typeof opts.swap === 'string' ? checkSize('--swap', opts.swap, SWAP_RANGE) : checkSize('the workload\'s swap field', w.swap ?? 0, SWAP_RANGE);
+  for (const [v, given] of [[memory, opts.memory], [swap, opts.swap]] as const) {
+    if (typeof v === 'string') {
+      err(`polykernel ${command}: ${typeof given === 'string' ? '' : `${file}: `}${v}`);
+      return typeof given === 'string' ? 2 : 1;
+    }
+  }
+  const m: Machine = {
+    frames: Math.floor((memory as number) / 4096), swapSlots: Math.floor((swap as number) / 4096),
+    contents: opts.contents === true || w.contents === true, sysroot: typeof opts.sysroot === 'string' ? opts.sysroot : '/',
+  };
+  if (typeof opts.seed === 'string') {
+    const seed = Number(opts.seed);
+    if (!Number.isSafeInteger(seed) || seed < 0) {
+      err(`polykernel ${command}: --seed takes a whole number from 0 to 2^53; got "${opts.seed}"`);
+      return 2;
+    }
+    m.seed = seed;
+  }
+  return m;
+}
+
+/** A workload run on one personality: the kernel afterwards, the session's results, how it ended. */
+export interface Execution {
+  k: Kernel<unknown>;
+  lp: LinuxPersonality | null;
+  session: Session;
+  stalled: string | null;
+  trace: Trace | null;
+}
+
+/** Boot `resolved` on a fresh machine, create the workload's processes and run their steps. */
+export async function execute(
+  w: Workload, text: string, file: string, resolved: ResolvedPersonality, machine: Machine, opts: RunOptions, out: (s: string) => void, progress: Progress,
+): Promise<Execution> {
+  const fs = sysrootLookup(machine.sysroot);
+  const seed = machine.seed !== undefined ? { seed: machine.seed } : {};
+  const lp = resolved.entry.name === 'linux' ? linuxPersonality({ variant: linuxVariant(resolved.variant), fs, ...seed }) : null;
+  const personality: Personality<unknown> = lp ?? resolved.entry.create({ variant: resolved.variant, fs, ...seed });
+  const k = new Kernel<unknown>(personality, { frames: machine.frames, swapSlots: machine.swapSlots, contents: machine.contents, ...seed });
+  const trace = opts.trace === true ? new Trace(k) : null;
+  const driver: Driver | null = k.personality.portable ?? null;
+  const session = new Session(k, lp, driver, resolved.variant, dirname(resolve(file)), file, text);
+  for (const spec of w.processes) {
+    const c = lp === null && driver?.start !== undefined ? driver.start(k, spec.name) : startProcess(k, spec.name);
+    const r = new Runner(spec.name, c.process, c.thread, spec.steps, new Map(), new Map(), false, ['processes', session.runners.length, 'steps']);
+    r.ref = c.ref;
+    session.runners.push(r);
+  }
+  const ending = await schedule(session, opts, out, progress);
+  return { k, lp, session, stalled: ending.stalled, trace };
+}
+
+export async function runWorkload(
+  file: string, opts: RunOptions, out: (s: string) => void = (s) => process.stdout.write(s + '\n'), err: (s: string) => void = (s) => process.stderr.write(s + '\n'),
+  registry: readonly RegisteredPersonality[] = PERSONALITIES,
+): Promise<number> {
+  const loaded = await loadWorkload(file, 'run', err);
+  if (typeof loaded === 'number') return loaded;
+  const { text, w } = loaded;
   const name = (typeof opts.personality === 'string' ? opts.personality : undefined) ?? w.personality ?? 'linux';
   const resolved = resolvePersonality(name, registry);
   if (resolved === undefined) {
     err(`polykernel run: ${notRegistered(name, registry)}`);
     return typeof opts.personality === 'string' ? 2 : 1;
   }
-  // Option values are usage errors (2); the workload's own fields are the workload's (1).
-  const memory = typeof opts.memory === 'string' ? checkSize('--memory', opts.memory, MEMORY_RANGE) : checkSize('the workload\'s memory field', w.memory ?? 1024 ** 3, MEMORY_RANGE);
-  const swap = typeof opts.swap === 'string' ? checkSize('--swap', opts.swap, SWAP_RANGE) : checkSize('the workload\'s swap field', w.swap ?? 0, SWAP_RANGE);
-  for (const [v, given] of [[memory, opts.memory], [swap, opts.swap]] as const) {
-    if (typeof v === 'string') {
-      err(`polykernel run: ${typeof given === 'string' ? '' : `${file}: `}${v}`);
-      return typeof given === 'string' ? 2 : 1;
-    }
+  const foreign = foreignSteps(w, text, file, resolved.entry.name, resolved.variant);
+  if (foreign !== null) {
+    err(foreign);
+    return typeof opts.personality === 'string' ? 2 : 1;
   }
-  const frames = Math.floor((memory as number) / 4096);
-  const swapSlots = Math.floor((swap as number) / 4096);
-  const sysroot = typeof opts.sysroot === 'string' ? opts.sysroot : '/';
+  const machine = machineOf(w, opts, file, 'run', err);
+  if (typeof machine === 'number') return machine;
   // Options that do not apply are refused, not ignored.
   if (resolved.entry.name !== 'linux') {
     for (const linuxOnly of ['meminfo', 'mapsEachStep'] as const) {
@@ -396,31 +614,28 @@ export async function runWorkload(
     err('polykernel run: --maps-each-step prints text between the steps; it does not apply with --json (whose processes[].maps are the final maps)');
     return 2;
   }
-  if (resolved.entry.name !== 'linux') {
-    return runWithoutDriver(w, resolved, new Kernel(resolved.entry.create({ variant: resolved.variant, fs: sysrootLookup(sysroot) }), { frames, swapSlots, contents: opts.contents === true || w.contents === true }), opts, out);
-  }
-  const variant = linuxVariant(resolved.variant);
-  const lp = linuxPersonality({ variant, fs: sysrootLookup(sysroot) });
-  const k = new Kernel<LinuxSpace>(lp, { frames, swapSlots, contents: opts.contents === true || w.contents === true });
-  const trace = opts.trace === true ? new Trace(k) : null;
-  const session = new Session(k, lp, dirname(resolve(file)), file, text);
-  for (const spec of w.processes) {
-    const p = k.createProcess(k.init, spec.name);
-    session.runners.push(new Runner(spec.name, p, p.threads[0]!, spec.steps, new Map(), new Map(), false, ['processes', session.runners.length, 'steps']));
-  }
   const tty = process.stderr.isTTY ? (s: string): void => void process.stderr.write(s) : null;
-  const ending = await schedule(session, opts, out, new Progress(w.processes.reduce((n, p) => n + p.steps.length, 0), tty));
-  const stalled = ending.stalled;
-  const views = session.runners.filter((r) => !r.child || r.proc.state === 'running').map((r) => ({
-    process: r.name, pid: r.proc.pid,
-    maps: r.proc.state === 'running' ? procMaps(r.proc.space.mm) : '', status: r.proc.state === 'running' ? procStatusMemory(r.proc.space) : '',
-    killedBy: r.proc.killedBy, state: r.proc.state,
-    // /proc/<pid>/oom_score and oom_score_adj
-    oomScore: r.proc.state === 'running' ? lp.oomScore(k, r.proc).score : 0, oomScoreAdj: lp.task(r.proc.threads[0]!).oomScoreAdj,
-  }));
+  const run = await execute(w, text, file, resolved, machine, opts, out, new Progress(w.processes.reduce((n, p) => n + p.steps.length, 0), tty));
+  if (run.lp === null) return printGeneric(w, resolved.variant, run, opts, out);
+  return printLinux(w, resolved.variant, run, run.lp, opts, out);
+}
+
+function printLinux(w: Workload, variant: string, run: Execution, lp: LinuxPersonality, opts: RunOptions, out: (s: string) => void): number {
+  const { k, session, stalled, trace } = run;
+  const lk = k as Kernel<LinuxSpace>;
+  const views = session.runners.filter((r) => !r.child || r.proc.state === 'running').map((r) => {
+    const proc = r.proc as Process<LinuxSpace>;
+    return {
+      process: r.name, pid: proc.pid,
+      maps: proc.state === 'running' ? procMaps(proc.space.mm) : '', status: proc.state === 'running' ? procStatusMemory(proc.space) : '',
+      killedBy: proc.killedBy, state: proc.state,
+      // /proc/<pid>/oom_score and oom_score_adj
+      oomScore: proc.state === 'running' ? lp.oomScore(lk, proc).score : 0, oomScoreAdj: lp.task(proc.threads[0]!).oomScoreAdj,
+    };
+  });
   const metrics = metricsOf(k);
-  const dmesg = [...lp.dmesg(k)];
-  const meminfo = lp.meminfo(k);
+  const dmesg = [...lp.dmesg(lk)];
+  const meminfo = lp.meminfo(lk);
   if (opts.json === true) {
     const mem = Object.fromEntries(meminfo.trimEnd().split('\n').map((l) => [l.slice(0, l.indexOf(':')), Number(/(\d+) kB$/.exec(l)?.[1] ?? 0)]));
     out(JSON.stringify({ workload: w.name, personality: variant, steps: session.results, processes: views, metrics, meminfo: mem, trace: trace?.json() ?? null, dmesg, stalled }, null, 2));
@@ -489,28 +704,29 @@ function renderViews(k: Kernel<unknown>, p: Process): RenderedView[] {
   });
 }
 
-/**
- * A registered personality the workload steps have no driver for yet: boot it, create the
- * workload's processes, report every step as not applicable (nothing is run or made up), then
- * the metrics of what did happen and each process's native views.
- */
-function runWithoutDriver(w: Workload, resolved: ResolvedPersonality, k: Kernel<unknown>, opts: RunOptions, out: (s: string) => void): number {
-  const variant = resolved.variant;
-  const trace = opts.trace === true ? new Trace(k) : null;
-  const why = `n/a (${variant} has no driver for this step yet: portable steps arrive with the compare issue)`;
-  const procs = w.processes.map((spec) => ({ spec, proc: k.createProcess(k.init, spec.name) }));
-  const steps: StepResult[] = procs.flatMap(({ spec, proc }) => spec.steps.map((step) => ({ process: spec.name, pid: proc.pid, step: describeStep(step), result: why })));
-  const processes = procs.map(({ spec, proc }) => ({
-    process: spec.name, pid: proc.pid, state: proc.state, killedBy: proc.killedBy,
-    views: proc.state === 'running' ? renderViews(k, proc) : [],
+/** The live processes of a run (and the children that did not exit), each with its native views. */
+export function processViews(run: Execution): { process: string; pid: number; state: string; killedBy: string | null; views: RenderedView[] }[] {
+  return run.session.runners.filter((r) => !r.child || r.proc.state === 'running').map((r) => ({
+    process: r.name, pid: r.proc.pid, state: r.proc.state, killedBy: r.proc.killedBy,
+    views: r.proc.state === 'running' ? renderViews(run.k, r.proc) : [],
   }));
+}
+
+/**
+ * A run on a personality other than Linux: the steps' results (through its portable driver, or
+ * n/a with the reason), then the metrics and each process's native views.
+ */
+function printGeneric(w: Workload, variant: string, run: Execution, opts: RunOptions, out: (s: string) => void): number {
+  const { k, session, stalled, trace } = run;
+  const processes = processViews(run);
   const metrics = metricsOf(k);
   if (opts.json === true) {
-    out(JSON.stringify({ workload: w.name, personality: variant, steps, processes, metrics, trace: trace?.json() ?? null }, null, 2));
+    out(JSON.stringify({ workload: w.name, personality: variant, steps: session.results, processes, metrics, trace: trace?.json() ?? null, stalled }, null, 2));
     return 0;
   }
   out(`workload ${w.name} on ${variant}`);
-  printSteps(steps, out);
+  printSteps(session.results, out);
+  if (stalled !== null) out(`\n${stalled}`);
   for (const p of processes) {
     if (p.state !== 'running') {
       out(`\n${p.process}[${p.pid}]: ${p.killedBy !== null ? `killed by ${p.killedBy}` : 'exited'}`);
@@ -586,7 +802,7 @@ async function rounds(session: Session, opts: RunOptions, out: (s: string) => vo
             pending = true;
             continue;
           }
-          session.k.syscall(r.thread, r.proc.threads.length > 1 && r.thread !== r.proc.threads[0] ? 'exit' : 'exit_group', [0]);
+          session.exitChild(r);
           progressed = true;
         }
         continue;
@@ -611,7 +827,7 @@ async function rounds(session: Session, opts: RunOptions, out: (s: string) => vo
       const line = { process: r.name, pid: r.proc.pid, step: describeStep(step), result: outcome.result };
       session.results.push(line);
       progress.tick(session.results.length);
-      if (opts.mapsEachStep === true && opts.json !== true && r.proc.state === 'running') out(`== ${r.name}[${r.proc.pid}] ${line.step} -> ${line.result}\n${procMaps(r.proc.space.mm)}`);
+      if (opts.mapsEachStep === true && opts.json !== true && r.proc.state === 'running') out(`== ${r.name}[${r.proc.pid}] ${line.step} -> ${line.result}\n${procMaps((r.proc as Process<LinuxSpace>).space.mm)}`);
     }
     if (!pending) return { stalled: null };
     if (!progressed) {

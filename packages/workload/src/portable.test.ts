@@ -41,7 +41,7 @@ processes:
       - open: { path: /, as: d, flags: [directory] }
 `, 'm.yaml');
     expect(nativeSteps(w)).toEqual([
-      { path: ['processes', 0, 'steps', 1, 'fork', 'steps', 0, 'spawn', 'steps', 0], kind: 'brk', personality: 'linux', why: 'brk is a linux system call' },
+      { path: ['processes', 0, 'steps', 1, 'fork', 'steps', 0, 'spawn', 'steps', 0], kind: 'brk', personality: 'linux', why: "linux's brk call" },
       { path: ['processes', 0, 'steps', 1, 'fork', 'steps', 1], kind: 'wait', personality: 'linux', why: "wait's options (nohang) are wait4's" },
       { path: ['processes', 0, 'steps', 2], kind: 'open', personality: 'linux', why: 'the directory flag is O_DIRECTORY' },
     ]);

@@ -239,7 +239,7 @@ export function stepKind(step: Step): string {
 export function nativeOf(step: Step): { personality: string; why: string } | null {
   const kind = stepKind(step);
   const owner = NATIVE_STEP_KINDS[kind];
-  if (owner !== undefined) return { personality: owner, why: `${kind} is a ${owner} system call` };
+  if (owner !== undefined) return { personality: owner, why: `${owner}'s ${kind} call` };
   if ('wait' in step && step.wait.options.length > 0) return { personality: 'linux', why: `wait's options (${step.wait.options.join(', ')}) are wait4's` };
   if ('open' in step && step.open.flags.includes('directory')) return { personality: 'linux', why: 'the directory flag is O_DIRECTORY' };
   return null;
