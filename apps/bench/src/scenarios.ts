@@ -1,0 +1,153 @@
+/**
+ * Named scenarios: the questions users ask, each a small program written against the portable
+ * driver (`Personality.portable`), so every personality runs it its own native way and the
+ * simulated costs are counted as that kernel counts them. A scenario's parameters are strings
+ * (sizes such as 16M); the sweep crosses them with the personalities.
+ */
+import type { MetricsData } from '@polykernel/core';
+import type { Kernel, PortableDriver, PortableResult, Thread } from '@polykernel/kernel';
+import { ACCESS_WRITE } from '@polykernel/mmu';
+
+const PAGE = 4096;
+const RW = 3;
+
+export interface ScenarioContext {
+  kernel: Kernel<unknown>;
+  driver: PortableDriver<unknown>;
+  thread: Thread;
+}
+
+/** What one run of a scenario measured beyond the machine's metrics (the phase the question is about). */
+export type Extra = Record<string, number>;
+
+export interface Scenario {
+  name: string;
+  /** The question it answers, one line. */
+  question: string;
+  /** Parameters and their default sweep values. */
+  params: Readonly<Record<string, readonly string[]>>;
+  /** The parameter the report's chart puts on the x axis. */
+  x: string;
+  /** The figure the chart plots (a metrics path such as cycles, or an extra's key). */
+  y: string;
+  run(ctx: ScenarioContext, params: Readonly<Record<string, string>>): Extra;
+}
+
+/** A step a kernel could not do: the point is n/a with this reason. */
+export class NotApplicable extends Error {}
+
+/** A step that failed on this kernel (the native error): the point records it. */
+export class StepFailed extends Error {}
+
+function value<T>(what: string, r: PortableResult<T>): T {
+  if (r.kind === 'ok') return r.value;
+  if (r.kind === 'unsupported') throw new NotApplicable(`${what}: ${r.reason}`);
+  if (r.kind === 'failed') throw new StepFailed(`${what}: ${r.error} (${r.call})`);
+  throw new StepFailed(`${what}: blocked in ${r.call}`);
+}
+
+const UNITS: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
+
+/** "16M", "2G", "4096" → bytes. */
+export function size(s: string): number {
+  const m = /^(\d+)([KMG]?)$/i.exec(s.trim());
+  if (m === null) throw new RangeError(`expected a size such as 4096, 16M or 2G, got "${s}"`);
+  return Number(m[1]) * UNITS[m[2]!.toUpperCase()]!;
+}
+
+function touchAll(ctx: ScenarioContext, addr: number, bytes: number): void {
+  for (let off = 0; off < bytes; off += PAGE) ctx.kernel.access(ctx.thread, addr + off, ACCESS_WRITE);
+}
+
+/** Cycles of one phase. */
+function timed(k: Kernel<unknown>, fn: () => void): number {
+  const before = k.metrics.cycles;
+  fn();
+  return k.metrics.cycles - before;
+}
+
+const forkCost: Scenario = {
+  name: 'fork-cost',
+  question: 'What does fork cost as the parent\'s resident memory grows (COW fork, Cygwin\'s copy-on-fork; n/a where there is no fork)?',
+  params: { size: ['16M', '64M', '256M'] },
+  x: 'size',
+  y: 'forkCycles',
+  run: (ctx, p) => {
+    const { kernel: k, driver: d, thread: t } = ctx;
+    const bytes = size(p.size ?? '16M');
+    const region = value('alloc', d.alloc(k, t, { size: bytes, prot: RW }));
+    touchAll(ctx, region.addr, bytes);
+    let child = null;
+    const forkCycles = timed(k, () => {
+      child = value('fork', d.fork(k, t));
+    });
+    const c = child as unknown as { thread: Thread; ref: number };
+    // The child writes one page (one COW copy), exits; the parent reaps it.
+    k.access(c.thread, region.addr, ACCESS_WRITE);
+    value('exit', d.exit(k, c.thread, 0));
+    value('wait', d.wait(k, t, c.ref));
+    return { forkCycles };
+  },
+};
+
+const spawnCost: Scenario = {
+  name: 'spawn-cost',
+  question: 'What does starting a program cost from a parent with this much resident memory (fork+execve, CreateProcess)?',
+  params: { size: ['16M', '64M', '256M'], program: ['/bin/true'] },
+  x: 'size',
+  y: 'spawnCycles',
+  run: (ctx, p) => {
+    const { kernel: k, driver: d, thread: t } = ctx;
+    const bytes = size(p.size ?? '16M');
+    const region = value('alloc', d.alloc(k, t, { size: bytes, prot: RW }));
+    touchAll(ctx, region.addr, bytes);
+    const program = p.program ?? '/bin/true';
+    let ref = 0;
+    let thread: Thread | null = null;
+    const spawnCycles = timed(k, () => {
+      const c = value('spawn', d.spawn(k, t, { path: program, argv: [program] }));
+      ref = c.ref;
+      thread = c.thread;
+    });
+    value('exit', d.exit(k, thread!, 0));
+    value('wait', d.wait(k, t, ref));
+    return { spawnCycles };
+  },
+};
+
+const dd: Scenario = {
+  name: 'dd',
+  question: 'The course\'s dd experiment: how do demand-zero faults inside one read() compare with the system calls (dd if=/dev/zero of=/dev/null bs=N count=1)?',
+  params: { bs: ['1M', '10M'] },
+  x: 'bs',
+  y: 'cycles',
+  run: (ctx, p) => {
+    const { kernel: k, driver: d, thread: t } = ctx;
+    const bs = size(p.bs ?? '10M');
+    const buf = value('alloc', d.alloc(k, t, { size: bs, prot: RW }));
+    const input = value('open /dev/zero', d.open(k, t, { path: '/dev/zero', write: false }));
+    const output = value('open /dev/null', d.open(k, t, { path: '/dev/null', write: true, create: true, truncate: true }));
+    const faultsBefore = k.metrics.traps.pageFault;
+    const readCycles = timed(k, () => void value('read', d.read(k, t, input, buf.addr, bs)));
+    value('write', d.write(k, t, output, buf.addr, bs));
+    value('close', d.close(k, t, input));
+    value('close', d.close(k, t, output));
+    return { readCycles, readFaults: k.metrics.traps.pageFault - faultsBefore };
+  },
+};
+
+export const SCENARIOS: readonly Scenario[] = [forkCost, spawnCost, dd];
+
+export function scenario(name: string): Scenario | undefined {
+  return SCENARIOS.find((s) => s.name === name);
+}
+
+/** A figure of a result by name: an extra's key, or a metrics path (cycles, faults.zeroFill, traps.pageFault). */
+export function figure(metrics: MetricsData, extra: Extra, name: string): number | null {
+  if (name in extra) return extra[name]!;
+  const [group, key] = name.split('.');
+  const top = (metrics as unknown as Record<string, unknown>)[group!];
+  if (key === undefined) return typeof top === 'number' ? top : null;
+  const v = (top as Record<string, unknown> | undefined)?.[key];
+  return typeof v === 'number' ? v : null;
+}

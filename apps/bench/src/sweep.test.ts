@@ -1,0 +1,104 @@
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main, type Io } from './main.js';
+import { runPoints } from './pool.js';
+import { chartSvg, markdown, toCsv } from './report.js';
+import { expandPoints, merge, parseShard, shardOf, type SweepResults, type SweepSpec } from './sweep.js';
+
+const SPEC: SweepSpec = { scenario: 'fork-cost', params: { size: ['1M', '4M'] }, personalities: ['linux-6.x', 'linux-5.15'], seed: 1, memory: 256 * 1024 ** 2, sysroot: '/' };
+
+async function sweep(spec: SweepSpec, shard = { index: 1, count: 1 }): Promise<SweepResults> {
+  const all = expandPoints(spec);
+  return { spec, total: all.length, shard, results: await runPoints(spec, shardOf(all, shard), 1) };
+}
+
+describe('sweeps', () => {
+  it('cross the parameters with the personalities in a fixed order', () => {
+    expect(expandPoints(SPEC).map((p) => `${p.index} ${p.params.size} ${p.personality}`)).toEqual(['0 1M linux-6.x', '1 1M linux-5.15', '2 4M linux-6.x', '3 4M linux-5.15']);
+  });
+
+  it('fork-cost: the fork copies page tables, so it costs more for a bigger parent', async () => {
+    const r = await sweep(SPEC);
+    expect(r.results.map((x) => x.status)).toEqual(['ok', 'ok', 'ok', 'ok']);
+    const fork = r.results.map((x) => x.extra.forkCycles!);
+    expect(fork[2]!).toBeGreaterThan(fork[0]!);
+    expect(r.results[0]!.metrics!.faults.cow).toBe(1); // the child's one write
+  });
+
+  it('run as 1 shard and as 3 shards, merged: identical results', async () => {
+    const whole = await sweep(SPEC);
+    const shards = await Promise.all([1, 2, 3].map((index) => sweep(SPEC, { index, count: 3 })));
+    expect(shards.map((s) => s.results.map((x) => x.index))).toEqual([[0, 3], [1], [2]]);
+    expect(merge(shards)).toEqual(whole);
+    expect(merge([...shards].reverse())).toEqual(whole);
+  });
+
+  it('merge refuses a missing point, a point twice and shards of another sweep', async () => {
+    const shards = await Promise.all([1, 2].map((index) => sweep(SPEC, { index, count: 3 })));
+    expect(() => merge(shards)).toThrow('points missing from the shards: 2');
+    expect(() => merge([shards[0]!, shards[0]!])).toThrow('point 0 is in two shards');
+    expect(() => merge([shards[0]!, { ...shards[1]!, spec: { ...SPEC, seed: 2 } }])).toThrow('different sweeps');
+  });
+
+  it('a shard spec is i/n with 1 ≤ i ≤ n', () => {
+    expect(parseShard('2/3')).toEqual({ index: 2, count: 3 });
+    expect(parseShard('3/2')).toBe('--shard 3/2: i must be between 1 and n (shards are numbered 1 to 2)');
+    expect(parseShard('0/2')).toBe('--shard 0/2: i must be between 1 and n (shards are numbered 1 to 2)');
+    expect(parseShard('1/0')).toBe('--shard 1/0: n must be at least 1');
+    expect(parseShard('half')).toBe('--shard takes i/n, e.g. 2/3; got "half"');
+  });
+});
+
+describe('reports', () => {
+  it('CSV, Markdown with the command that reproduces it, and an SVG chart', async () => {
+    const r = await sweep(SPEC);
+    const csv = toCsv(r).split('\n');
+    expect(csv[0]).toBe('index,scenario,personality,size,status,reason,forkCycles,cycles,syscalls,traps.pageFault,faults.zeroFill,faults.cow,pagesZeroed,pagesCopied,tlbMisses,bytesCopiedCrossProcess,peakResident,indexNodesVisited');
+    expect(csv[1]).toMatch(/^0,fork-cost,linux-6\.x,1M,ok,,\d+,/);
+    const md = markdown(r, 'polykernel-bench run fork-cost', 'fork-cost.svg');
+    expect(md).toContain('```sh\npolykernel-bench run fork-cost\n```');
+    expect(md).toContain('![fork-cost: forkCycles by size](fork-cost.svg)');
+    expect(md).toMatch(/^\| 1M \| linux-6\.x \| [\d,]+ \|/m);
+    const svg = await chartSvg(r);
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('linux-5.15');
+  });
+});
+
+describe('polykernel-bench', () => {
+  const io = (): Io & { text: () => string; errors: () => string } => {
+    let out = '';
+    let err = '';
+    return { out: (s) => (out += s + '\n'), err: (s) => (err += s + '\n'), progress: null, text: () => out, errors: () => err };
+  };
+
+  it('run writes JSON, CSV, a report and its chart; shards write their slice', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pk-bench-'));
+    const a = io();
+    expect(await main(['node', 'bench', 'run', 'dd', '--param', 'bs=64K', '-p', 'linux-6.x', '--workers', '1', '--memory', '256M', '--out', dir], a)).toBe(0);
+    expect(readdirSync(dir).sort()).toEqual(['dd.csv', 'dd.json', 'dd.md', 'dd.svg']);
+    expect(readFileSync(join(dir, 'dd.md'), 'utf8')).toContain(`polykernel-bench run dd --param bs=64K -p linux-6.x --seed 1 --memory 256M --out ${dir}`);
+    const j = JSON.parse(readFileSync(join(dir, 'dd.json'), 'utf8')) as SweepResults;
+    expect(j.results[0]!.extra.readFaults).toBe(16); // 64 KiB read into a fresh buffer: 16 demand-zero faults
+    const b = io();
+    expect(await main(['node', 'bench', 'run', 'dd', '--shard', '2/2', '--workers', '1', '--memory', '256M', '--out', dir], b)).toBe(0);
+    expect(b.text()).toContain('2 of 4 points (shard 2/2)');
+  });
+
+  it('bad input: a shard spec out of range, an unknown scenario or parameter, a bad --param', async () => {
+    const a = io();
+    expect(await main(['node', 'bench', 'run', 'dd', '--shard', '3/2'], a)).toBe(2);
+    expect(a.errors()).toBe('polykernel-bench: --shard 3/2: i must be between 1 and n (shards are numbered 1 to 2)\n');
+    const b = io();
+    expect(await main(['node', 'bench', 'run', 'nope'], b)).toBe(2);
+    expect(b.errors()).toContain('unknown scenario "nope"');
+    const c = io();
+    expect(await main(['node', 'bench', 'run', 'dd', '--param', 'size=1M'], c)).toBe(2);
+    expect(c.errors()).toContain('dd has no parameter "size" (it has: bs)');
+    const d = io();
+    expect(await main(['node', 'bench', 'run', 'dd', '-p', 'plan9'], d)).toBe(2);
+    expect(d.errors()).toContain('personality "plan9" is not registered (registered: linux-6.x, linux-5.15)');
+  });
+});
