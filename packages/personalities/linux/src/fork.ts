@@ -53,6 +53,7 @@ export function dupMmapAreas(mm: MmStruct, src: MmStruct): [VmArea, VmArea][] {
     }
     const c = v.slice(v.start, v.end);
     c.anonVma = v.anonVma === 0 ? 0 : mm.nextAnonVma++;
+    c.forkedAnon = v.anonVma !== 0;
     mm.vmas.insert(c);
     mm.statAccount(c.flags, c.length / PAGE_SIZE);
     const shm = c.file === null ? undefined : src.shmem.get(c.file);

@@ -327,3 +327,35 @@ describe('the [heap] label (vma_is_initial_heap: the area strictly overlaps [sta
     expect(procMaps(mm)).not.toContain('[heap]');
   });
 });
+
+describe('brk next to the bss (host oracle heap-and-fork.steps checks 6.x)', () => {
+  const bssThenBrk = (variant: 'linux-5.15' | 'linux-6.x'): MmStruct => {
+    const mm = new MmStruct({ variant });
+    mm.vmBrkFlags(0x600000, 4 * P, false); // the bss, as exec maps it
+    mm.startBrk = mm.brk = 0x604000;
+    expect(mm.brkSyscall(0x604000 + 2 * P)).toBe(0x606000);
+    return mm;
+  };
+  it('6.1+: the first brk is an area of its own (do_brk_flags expands only vma_prev_limit(start_brk))', () => {
+    const mm = bssThenBrk('linux-6.x');
+    expect(mm.mapCount).toBe(2);
+    expect(mm.brkSyscall(0x607000)).toBe(0x607000);
+    expect(mm.mapCount).toBe(2);
+    expect(procMaps(mm)).toContain('00604000-00607000 rw-p 00000000 00:00 0                                  [heap]');
+  });
+  it('5.15: vma_merge with whatever precedes the old break, so the bss grows into the heap', () => {
+    const mm = bssThenBrk('linux-5.15');
+    expect(mm.mapCount).toBe(1);
+    expect(procMaps(mm)).toContain('00600000-00606000 rw-p 00000000 00:00 0                                  [heap]');
+  });
+  it('a fork child\'s faulted heap never takes in new brk pages (anon_vma_chain not singular)', () => {
+    const parent = bssThenBrk('linux-6.x');
+    parent.touch(0x604000);
+    const child = new MmStruct({ commit: parent.commit });
+    child.forkFrom(parent);
+    child.brkSyscall(0x608000);
+    expect(child.mapCount).toBe(3);
+    parent.brkSyscall(0x608000);
+    expect(parent.mapCount).toBe(2);
+  });
+});

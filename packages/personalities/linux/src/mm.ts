@@ -71,6 +71,10 @@ export class MmStruct {
   dataVm = 0;
   stackVm = 0;
   execVm = 0;
+  /** locked_vm in pages (VmLck): what mlock, mlock2, mlockall and VM_LOCKED mappings hold. */
+  lockedVm = 0;
+  /** def_flags: VM_LOCKED (| VM_LOCKONFAULT) after mlockall(MCL_FUTURE), given to every new area. */
+  defFlags = 0;
   /** hiwater_vm: total_vm's high-water mark, updated before each unmap as update_hiwater_vm does. */
   hiwaterVm = 0;
   /** start_code / end_code of the executable (exec sets them; VmExe and VmLib derive from them). */

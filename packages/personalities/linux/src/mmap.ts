@@ -25,7 +25,7 @@ import { PTE_PFN } from './pte.js';
 import { releaseUnmapped, shmemIn } from './shmem.js';
 import { zapSwap } from './swapfile.js';
 import { call, int, uint, ulong } from './syscall-args.js';
-import { unmapRange, VmArea, vmaMerge, type VmFile } from './vma.js';
+import { mergeable, unmapRange, VmArea, vmaMerge, type VmFile } from './vma.js';
 
 // ---- mmap -------------------------------------------------------------------------------------
 
@@ -210,9 +210,26 @@ export function doBrk(mm: MmStruct, requested: number): number {
   const flags = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_ACCOUNT;
   const heap = new VmArea(oldBrk, newBrk, flags, oldBrk / PAGE_SIZE);
   mm.mapped(heap, newBrk - oldBrk);
-  vmaMerge(mm, heap);
+  if (mm.variant === 'linux-5.15') vmaMerge(mm, heap);
+  else brkExpand(mm, heap);
   mm.brk = requested;
   return mm.brk;
+}
+
+/**
+ * 6.1+ do_brk_flags: only the area brk() found with vma_prev_limit(start_brk) — one at or above
+ * start_brk ending at the old break — may be expanded (vma_merge_new_range, just_expand); else the
+ * pages are a new area, never merged with the bss below start_brk nor with the area above. (5.15
+ * calls vma_merge with whatever area precedes the old break, so a first brk grows the bss.)
+ */
+function brkExpand(mm: MmStruct, heap: VmArea): void {
+  const prev = mm.vmas.find(heap.start - 1);
+  if (prev !== undefined && prev.start >= mm.startBrk && prev.end === heap.start && mergeable(prev, heap)) {
+    mm.vmas.remove(prev);
+    mm.vmas.insert(prev.slice(prev.start, heap.end));
+    return;
+  }
+  mm.vmas.insert(heap);
 }
 
 /**

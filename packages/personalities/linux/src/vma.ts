@@ -35,6 +35,13 @@ export class VmArea implements RangeEntry {
   /** vma->anon_vma: 0 until the first fault (anon_vma_prepare); split halves share it. */
   anonVma = 0;
 
+  /**
+   * The anon_vma_chain also links the parent's anon_vma (anon_vma_fork gave a child's copy of a
+   * faulted area its own anon_vma chained to the parent's): the chain is not singular, so the
+   * area never takes in a range without an anon_vma (is_mergeable_anon_vma).
+   */
+  forkedAnon = false;
+
   get length(): number {
     return this.end - this.start;
   }
@@ -46,6 +53,7 @@ export class VmArea implements RangeEntry {
   slice(start: number, end: number): VmArea {
     const v = new VmArea(start, end, this.flags, this.pgoff + (start - this.start) / 4096, this.file, this.name);
     v.anonVma = this.anonVma;
+    v.forkedAnon = this.forkedAnon;
     return v;
   }
 }
@@ -74,18 +82,26 @@ export function vmaMerge(mm: MmStruct, v: VmArea): void {
 }
 
 /** is_mergeable_vma + the pgoff and anon_vma checks of can_vma_merge_before/after. */
-function mergeable(a: VmArea, b: VmArea): boolean {
+export function mergeable(a: VmArea, b: VmArea): boolean {
   if (((a.flags | b.flags) & VM_SPECIAL) !== 0 || a.flags !== b.flags || a.name !== b.name) return false;
   if (a.file !== b.file) return false;
   if (a.pgoff + a.length / PAGE_SIZE !== b.pgoff) return false;
-  // is_mergeable_anon_vma: the same anon_vma, or at most one of them has one.
-  return a.anonVma === 0 || b.anonVma === 0 || a.anonVma === b.anonVma;
+  // is_mergeable_anon_vma: the same anon_vma, or at most one of them has one and that one's
+  // anon_vma_chain is singular — not a fork's copy (5.15: list_is_singular; 6.x since the
+  // vma_merge rework: vma_had_uncowed_parents).
+  if (a.anonVma === b.anonVma) return true;
+  if (a.anonVma === 0) return !b.forkedAnon;
+  if (b.anonVma === 0) return !a.forkedAnon;
+  return false;
 }
 
 /** The area covering both neighbours, keeping the anon_vma one of them has. */
 function join(a: VmArea, b: VmArea): VmArea {
   const j = a.slice(a.start, b.end);
-  if (j.anonVma === 0) j.anonVma = b.anonVma;
+  if (j.anonVma === 0) {
+    j.anonVma = b.anonVma;
+    j.forkedAnon = b.forkedAnon;
+  }
   return j;
 }
 
