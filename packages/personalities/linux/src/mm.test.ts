@@ -5,6 +5,7 @@ import { VmCommit } from './commit.js';
 import { MAP_GROWSDOWN, MAP_NORESERVE, VM_ACCOUNT, MREMAP_FIXED, MREMAP_MAYMOVE, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, PAGE_SIZE, PROT_READ, PROT_WRITE, VM_EXEC, VM_READ, VM_WRITE } from './flags.js';
 import { mapsLine, parseVmFlags, procMaps, vmFlagsLine } from './proc/maps.js';
 import { MmStruct } from './mm.js';
+import * as F from './flags.js';
 
 const P = PAGE_SIZE;
 const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
@@ -357,5 +358,28 @@ describe('brk next to the bss (host oracle heap-and-fork.steps checks 6.x)', () 
     expect(child.mapCount).toBe(3);
     parent.brkSyscall(0x608000);
     expect(parent.mapCount).toBe(2);
+  });
+});
+
+describe('mmap placement and map types by kernel version (host oracle mmap-args.steps checks 6.x)', () => {
+  const MIB2 = 2 * 1024 * 1024;
+  it('6.7+: a hint-less private anonymous 2 MiB multiple is THP-aligned; 5.15 places it page-aligned below mmap_base', () => {
+    const six = new MmStruct();
+    six.mmap(0, P, RW, ANON);
+    const a = six.mmap(0, MIB2, RW, ANON);
+    expect(a % MIB2).toBe(0);
+    expect(six.mmap(0, MIB2 + P, RW, ANON) % MIB2).not.toBe(0);
+    const old = new MmStruct({ variant: 'linux-5.15' });
+    old.mmap(0, P, RW, ANON);
+    const b = old.mmap(0, MIB2, RW, ANON);
+    expect(b % MIB2).not.toBe(0);
+    expect(b).toBe(old.mmapBase - P - MIB2);
+  });
+  it('MAP_DROPPABLE (6.11+) is VM_DROPPABLE | VM_NORESERVE | VM_WIPEONFORK | VM_DONTDUMP on 6.x, an unknown map type (EINVAL) on 5.15', () => {
+    const six = new MmStruct();
+    const a = six.mmap(0, P, RW, F.MAP_DROPPABLE | F.MAP_ANONYMOUS);
+    expect(vmFlagsLine(six.vmas.lookup(a)!)).toBe('VmFlags: rd wr mr mw me nr wf dd dp ');
+    const old = new MmStruct({ variant: 'linux-5.15' });
+    expect(() => old.mmap(0, P, RW, F.MAP_DROPPABLE | F.MAP_ANONYMOUS)).toThrow(/EINVAL/);
   });
 });

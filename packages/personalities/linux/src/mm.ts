@@ -17,7 +17,7 @@ import { PAGE_SIZE, VM_ACCOUNT, VM_EXEC, VM_GROWSDOWN, VM_MAYEXEC, VM_MAYREAD, V
 import { VmCommit } from './commit.js';
 import { dupMmapAreas } from './fork.js';
 import { MIB, pageAlign, STACK_GUARD_GAP } from './internal.js';
-import { doBrk, doMmap, doMunmap, expandDownwards, getUnmappedArea, vmBrkFlags } from './mmap.js';
+import { doBrk, doMmap, doMunmap, expandDownwards, getUnmappedArea, vmBrkFlags, type MmapFileMode } from './mmap.js';
 import { doMprotect } from './mprotect.js';
 import { doMremap } from './mremap.js';
 import { mapVdso } from './vdso.js';
@@ -173,7 +173,7 @@ export class MmStruct {
   }
 
   /** mmap(2): do_mmap (mmap.ts). Returns the address. */
-  mmap(addr: number, len: number, prot: number, flags: number, file: VmFile | null = null, pgoffBytes = 0, fileMode?: { read: boolean; write: boolean }): number {
+  mmap(addr: number, len: number, prot: number, flags: number, file: VmFile | null = null, pgoffBytes: number | bigint = 0, fileMode?: MmapFileMode): number {
     return doMmap(this, addr, len, prot, flags, file, pgoffBytes, fileMode);
   }
 

@@ -42,6 +42,9 @@ export class VmArea implements RangeEntry {
    */
   forkedAnon = false;
 
+  /** VM_DROPPABLE (6.11+, bit 40, beyond the 32-bit flag word; smaps "dp"): MAP_DROPPABLE memory. */
+  droppable = false;
+
   get length(): number {
     return this.end - this.start;
   }
@@ -54,6 +57,7 @@ export class VmArea implements RangeEntry {
     const v = new VmArea(start, end, this.flags, this.pgoff + (start - this.start) / 4096, this.file, this.name);
     v.anonVma = this.anonVma;
     v.forkedAnon = this.forkedAnon;
+    v.droppable = this.droppable;
     return v;
   }
 }
@@ -83,7 +87,7 @@ export function vmaMerge(mm: MmStruct, v: VmArea): void {
 
 /** is_mergeable_vma + the pgoff and anon_vma checks of can_vma_merge_before/after. */
 export function mergeable(a: VmArea, b: VmArea): boolean {
-  if (((a.flags | b.flags) & VM_SPECIAL) !== 0 || a.flags !== b.flags || a.name !== b.name) return false;
+  if (((a.flags | b.flags) & VM_SPECIAL) !== 0 || a.flags !== b.flags || a.droppable !== b.droppable || a.name !== b.name) return false;
   if (a.file !== b.file) return false;
   if (a.pgoff + a.length / PAGE_SIZE !== b.pgoff) return false;
   // is_mergeable_anon_vma: the same anon_vma, or at most one of them has one and that one's

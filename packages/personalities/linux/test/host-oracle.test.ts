@@ -16,25 +16,27 @@ import { fileURLToPath } from 'node:url';
 import { KernelError } from '@polykernel/core';
 import { describe, expect, it } from 'vitest';
 import { requires, runHarness } from '../../../../tools/test-support/oracle.js';
-import { MmStruct, parseVmFlags, procMaps, VmArea, vmFlagsLine, linuxFlags as F, type MmOptions } from '../src/index.js';
+import { MmStruct, parseVmFlags, procMaps, VmArea, vmFlagsLine, linuxFlags as F, type MmapFileMode, type MmOptions, type VmFile } from '../src/index.js';
+import { ulong } from '../src/syscall-args.js';
 import { hostProblem } from './host.js';
 
 const HOST = fileURLToPath(new URL('../../../../tools/fixtures/host-maps.sh', import.meta.url));
-const SCRIPTS = ['three-munmaps.steps', 'fixed-and-mremap.steps', 'accounting.steps', 'heap-and-fork.steps'];
+const SCRIPTS = ['three-munmaps.steps', 'fixed-and-mremap.steps', 'accounting.steps', 'heap-and-fork.steps', 'mmap-args.steps'];
 
 function runHost(steps: string): string {
   return execFileSync('bash', [HOST, fileURLToPath(new URL(`./${steps}`, import.meta.url))], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-interface Block { step: string | null; result: string | null; maps: string[]; flags: string[]; status: string[]; brk: [number, number] }
+interface Block { step: string | null; result: string | null; maps: string[]; flags: string[]; status: string[]; brk: [number, number]; file: string | null }
 
 /** Split the host output into the initial dump and one block per step. */
 function blocks(out: string): Block[] {
-  const res: Block[] = [{ step: null, result: null, maps: [], flags: [], status: [], brk: [0, 0] }];
+  const res: Block[] = [{ step: null, result: null, maps: [], flags: [], status: [], brk: [0, 0], file: null }];
   for (const line of out.split('\n')) {
     const m = /^== (.*) -> (.*)$/.exec(line);
     const b = res[res.length - 1]!;
-    if (m !== null) res.push({ step: m[1]!, result: m[2]!, maps: [], flags: [], status: [], brk: [0, 0] });
+    if (m !== null) res.push({ step: m[1]!, result: m[2]!, maps: [], flags: [], status: [], brk: [0, 0], file: null });
+    else if (line.startsWith('file ')) b.file = line.slice(5);
     else if (line.startsWith('brk ')) b.brk = line.slice(4).split(' ').map(Number) as [number, number];
     else if (line.startsWith('status ')) b.status.push(line.slice(7));
     else if (line.startsWith('flags ')) b.flags.push(line.slice(6).trimEnd());
@@ -81,19 +83,31 @@ function mmOptions(inodes: number[]): MmOptions {
 }
 
 const PROT = (s: string): number => (s.includes('r') ? 1 : 0) | (s.includes('w') ? 2 : 0) | (s.includes('x') ? 4 : 0) | (/[^rwx-]/.test(s) ? 8 : 0);
-const FLAGS = (s: string): number => (s.includes('private') ? F.MAP_PRIVATE : 0) | (s.includes('shared') ? F.MAP_SHARED : 0) | (s.includes('anon') ? F.MAP_ANONYMOUS : 0)
-  | (s.includes('noreplace') ? F.MAP_FIXED_NOREPLACE : s.includes('fixed') ? F.MAP_FIXED : 0)
-  | (s.includes('noreserve') ? F.MAP_NORESERVE : 0) | (s.includes('populate') ? F.MAP_POPULATE : 0) | (s.includes('growsdown') ? F.MAP_GROWSDOWN : 0);
+const FLAG_NAMES: Record<string, number> = {
+  private: F.MAP_PRIVATE, shared: F.MAP_SHARED, validate: F.MAP_SHARED_VALIDATE, anon: F.MAP_ANONYMOUS, noreplace: F.MAP_FIXED_NOREPLACE,
+  fixed: F.MAP_FIXED, populate: F.MAP_POPULATE, noreserve: F.MAP_NORESERVE, growsdown: F.MAP_GROWSDOWN, hugetlb: F.MAP_HUGETLB,
+  '32bit': F.MAP_32BIT, droppable: F.MAP_DROPPABLE,
+};
+/** The harness's flags_of: each comma-separated name, or a number. */
+const FLAGS = (s: string): number => s.split(',').reduce((f, t) => f | (FLAG_NAMES[t] ?? Number(t)), 0);
+
+/** A step's number as the harness's strtoul reads it: exact past 2^53 (a bigint there). */
+const big = (s: string): bigint => BigInt(s);
+/** A length or address argument as the syscall layer gives it to the mm (syscall-args.ts ulong). */
+const ULONG = (s: string): number => ulong(big(s));
 
 /** Run one step on the simulated mm; the result printed like the host program prints it. */
-function simulate(sim: Sim, names: Map<string, number>, step: string): string {
-  const [op = '', a = '', b = '', c = '', d = '', e = ''] = step.split(/\s+/);
+function simulate(sim: Sim, names: Map<string, number>, step: string, fileLine: string | null): string {
+  const [op = '', a = '', b = '', c = '', d = '', e = '', g = '-1', h = '0'] = step.split(/\s+/);
   const mm = sim.mm;
   const addrOf = (n: string): number => (n === 'HEAP' ? mm.startBrk : names.get(n) ?? Number(n));
   try {
     switch (op) {
       case 'mmap': {
-        const r = mm.mmap(addrOf(b), Number(c), PROT(d), FLAGS(e));
+        const fd = openFile(sim, g, fileLine);
+        if (fd === 'EBADF') return '-EBADF';
+        // The syscall's checks on the offset come first (sys_x86_64.c), then do_mmap's.
+        const r = mm.mmap(addrOf(b), ULONG(c), PROT(d), FLAGS(e), fd?.file ?? null, big(h), fd?.mode);
         names.set(a, r);
         return '0x' + r.toString(16);
       }
@@ -138,8 +152,28 @@ function flagsOf(mm: MmStruct): string[] {
   return [...mm.vmas.iterateFrom(0)].map((v) => vmFlagsLine(v).trimEnd());
 }
 
-/** The simulated process the script runs in: after a fork step, the child. */
-interface Sim { mm: MmStruct; inodes: number[] }
+/** The simulated process the script runs in: after a fork step, the child; the files it mapped, by path. */
+interface Sim { mm: MmStruct; inodes: number[]; files: Map<string, VmFile> }
+
+/**
+ * The descriptor a mmap step names (the harness's fd_of): none (-1), EBADF (O_PATH, which fget
+ * refuses, or a number not open), or a file with the device and inode the host printed for it.
+ */
+function openFile(sim: Sim, spec: string, fileLine: string | null): { file: VmFile; mode: MmapFileMode } | 'EBADF' | null {
+  if (spec === '-1') return null;
+  const m = /^(ro|rw|dir|opath):(.*)$/.exec(spec);
+  if (m === null || m[1] === 'opath' || fileLine === null) return 'EBADF';
+  const [dev = '00:00', ino = '0', kind = 'regular'] = fileLine.split(' ');
+  const path = m[2]!;
+  let file = sim.files.get(path);
+  if (file === undefined) {
+    const [maj = 0, min = 0] = dev.split(':').map((x) => parseInt(x, 16));
+    file = { path, dev: [maj, min], ino: Number(ino) };
+    sim.files.set(path, file);
+  }
+  const mode: MmapFileMode = { read: true, write: m[1] === 'rw', kind: kind === 'directory' ? 'directory' : path === '/dev/zero' ? 'zero' : 'regular' };
+  return { file, mode };
+}
 
 /** Replay one host output (saved or live) step by step on the personality. */
 function replay(out: string): void {
@@ -147,7 +181,7 @@ function replay(out: string): void {
   const shm = new Set<number>();
   for (const b of bs.slice(1)) for (const l of b.maps) if (l.endsWith('/dev/zero (deleted)')) shm.add(Number(l.trim().split(/\s+/)[4]));
   const inodes = [...shm];
-  const sim: Sim = { mm: fromHostMaps(bs[0]!.maps, bs[0]!.flags, bs[0]!.brk, inodes), inodes };
+  const sim: Sim = { mm: fromHostMaps(bs[0]!.maps, bs[0]!.flags, bs[0]!.brk, inodes), inodes, files: new Map() };
   const names = new Map<string, number>();
   it('starts from the same layout', () => {
     expect(procMaps(sim.mm).trimEnd().split('\n')).toEqual(bs[0]!.maps);
@@ -156,7 +190,7 @@ function replay(out: string): void {
   });
   for (const b of bs.slice(1)) {
     it(`${b.step ?? ''} -> ${b.result ?? ''}`, () => {
-      expect(simulate(sim, names, b.step!)).toBe(b.result);
+      expect(simulate(sim, names, b.step!, b.file)).toBe(b.result);
       expect(procMaps(sim.mm).trimEnd().split('\n')).toEqual(b.maps);
       expect(statusOf(sim.mm)).toEqual(b.status);
       expect(flagsOf(sim.mm)).toEqual(b.flags);
