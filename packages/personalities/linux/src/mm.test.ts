@@ -383,3 +383,47 @@ describe('mmap placement and map types by kernel version (host oracle mmap-args.
     expect(() => old.mmap(0, P, RW, F.MAP_DROPPABLE | F.MAP_ANONYMOUS)).toThrow(/EINVAL/);
   });
 });
+
+describe('max_map_count and mprotect (split_vma refuses at the limit)', () => {
+  it('mprotect of one page inside an area is ENOMEM at the limit, with nothing changed', () => {
+    const mm = new MmStruct({ maxMapCount: 3 });
+    mm.mmap(0x40000000, 4 * P, RW, ANON | MAP_FIXED);
+    mm.mmap(0x50000000, 4 * P, RW, ANON | MAP_FIXED);
+    mm.mmap(0x60000000, 4 * P, RW, ANON | MAP_FIXED);
+    const before = procMaps(mm);
+    const committed = mm.commit.committed;
+    expect(() => mm.mprotect(0x40001000, P, PROT_READ)).toThrow(/ENOMEM/);
+    expect(procMaps(mm)).toBe(before);
+    expect(mm.commit.committed).toBe(committed);
+    // The whole area changes without a split.
+    expect(mm.mprotect(0x40000000, 4 * P, PROT_READ)).toBe(0);
+  });
+  it('one below the limit the first split is made and the second refused; the first stays', () => {
+    const mm = new MmStruct({ maxMapCount: 3 });
+    mm.mmap(0x40000000, 4 * P, RW, ANON | MAP_FIXED);
+    mm.mmap(0x50000000, 4 * P, RW, ANON | MAP_FIXED);
+    expect(() => mm.mprotect(0x40001000, P, PROT_READ)).toThrow(/ENOMEM/);
+    expect(mm.mapCount).toBe(3);
+    expect(procMaps(mm)).toContain('40000000-40001000 rw-p');
+    expect(procMaps(mm)).toContain('40001000-40004000 rw-p');
+  });
+});
+
+describe('wrap-around and mremap lengths by kernel version (host oracle mprotect-edges.steps checks 6.x)', () => {
+  it('an mprotect end past 2^64 is ENOMEM and changes nothing', () => {
+    const mm = new MmStruct();
+    mm.mmap(0x48000000, 4 * P, RW, ANON | MAP_FIXED);
+    const before = procMaps(mm);
+    expect(() => mm.mprotect(0x48000000, 0xfffffffffffff000n, PROT_READ)).toThrow(/ENOMEM/);
+    expect(procMaps(mm)).toBe(before);
+  });
+  it('mremap to a new size beyond TASK_SIZE: EINVAL on 6.17+ (check_mremap_params), ENOMEM from the search on 5.15', () => {
+    const six = new MmStruct();
+    six.mmap(0x48000000, 4 * P, RW, ANON | MAP_FIXED);
+    expect(() => six.mremap(0x48000000, 4 * P, 0xfffffffffffff000n, MREMAP_MAYMOVE)).toThrow(/EINVAL/);
+    expect(() => six.mremap(0x48000000, 4 * P, 0xffffffffffffffffn, MREMAP_MAYMOVE)).toThrow(/EINVAL/); // PAGE_ALIGN wraps to 0
+    const old = new MmStruct({ variant: 'linux-5.15' });
+    old.mmap(0x48000000, 4 * P, RW, ANON | MAP_FIXED);
+    expect(() => old.mremap(0x48000000, 4 * P, 0xfffffffffffff000n, MREMAP_MAYMOVE)).toThrow(/ENOMEM/);
+  });
+});

@@ -188,12 +188,12 @@ export class MmStruct {
   }
 
   /** mprotect(2) (mprotect.ts). */
-  mprotect(start: number, len: number, prot: number): number {
+  mprotect(start: number, len: number | bigint, prot: number): number {
     return doMprotect(this, start, len, prot);
   }
 
   /** mremap(2) (mremap.ts): the area's new address. */
-  mremap(addr: number, oldLen: number, newLen: number, flags: number, newAddr = 0): number {
+  mremap(addr: number, oldLen: number | bigint, newLen: number | bigint, flags: number, newAddr = 0): number {
     return doMremap(this, addr, oldLen, newLen, flags, newAddr);
   }
 

@@ -21,7 +21,7 @@ import { ulong } from '../src/syscall-args.js';
 import { hostProblem } from './host.js';
 
 const HOST = fileURLToPath(new URL('../../../../tools/fixtures/host-maps.sh', import.meta.url));
-const SCRIPTS = ['three-munmaps.steps', 'fixed-and-mremap.steps', 'accounting.steps', 'heap-and-fork.steps', 'mmap-args.steps'];
+const SCRIPTS = ['three-munmaps.steps', 'fixed-and-mremap.steps', 'accounting.steps', 'heap-and-fork.steps', 'mmap-args.steps', 'mprotect-edges.steps'];
 
 function runHost(steps: string): string {
   return execFileSync('bash', [HOST, fileURLToPath(new URL(`./${steps}`, import.meta.url))], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -82,7 +82,9 @@ function mmOptions(inodes: number[]): MmOptions {
   return { mmapMinAddr: MIN_ADDR, shmemInode: () => inodes.shift() ?? 0 };
 }
 
-const PROT = (s: string): number => (s.includes('r') ? 1 : 0) | (s.includes('w') ? 2 : 0) | (s.includes('x') ? 4 : 0) | (/[^rwx-]/.test(s) ? 8 : 0);
+/** The harness's prot_of: r, w, x, G (PROT_GROWSDOWN), U (PROT_GROWSUP); any other letter is PROT_SEM here (ignored on x86, as the harness ignores it). */
+const PROT = (s: string): number => (s.includes('r') ? 1 : 0) | (s.includes('w') ? 2 : 0) | (s.includes('x') ? 4 : 0) | (/[^rwxGU-]/.test(s) ? 8 : 0)
+  | (s.includes('G') ? 0x01000000 : 0) | (s.includes('U') ? 0x02000000 : 0);
 const FLAG_NAMES: Record<string, number> = {
   private: F.MAP_PRIVATE, shared: F.MAP_SHARED, validate: F.MAP_SHARED_VALIDATE, anon: F.MAP_ANONYMOUS, noreplace: F.MAP_FIXED_NOREPLACE,
   fixed: F.MAP_FIXED, populate: F.MAP_POPULATE, noreserve: F.MAP_NORESERVE, growsdown: F.MAP_GROWSDOWN, hugetlb: F.MAP_HUGETLB,
@@ -112,11 +114,11 @@ function simulate(sim: Sim, names: Map<string, number>, step: string, fileLine: 
         return '0x' + r.toString(16);
       }
       case 'munmap':
-        return '0x' + mm.munmap(addrOf(a) + Number(b), Number(c)).toString(16);
+        return '0x' + mm.munmap(addrOf(a) + Number(b), ULONG(c)).toString(16);
       case 'mprotect':
-        return '0x' + mm.mprotect(addrOf(a) + Number(b), Number(c), PROT(d)).toString(16);
+        return '0x' + mm.mprotect(addrOf(a) + Number(b), big(c), PROT(d)).toString(16);
       case 'mremap': {
-        const r = mm.mremap(addrOf(a), Number(b), Number(c), d === 'maymove' ? F.MREMAP_MAYMOVE : d === 'dontunmap' ? F.MREMAP_MAYMOVE | F.MREMAP_DONTUNMAP : 0);
+        const r = mm.mremap(addrOf(a), big(b), big(c), d === 'maymove' ? F.MREMAP_MAYMOVE : d === 'dontunmap' ? F.MREMAP_MAYMOVE | F.MREMAP_DONTUNMAP : 0);
         names.set(a, r);
         return '0x' + r.toString(16);
       }
