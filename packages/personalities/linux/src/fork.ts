@@ -7,7 +7,7 @@ import { KernelError } from '@polykernel/core';
 import type { Process, SyscallArg, SyscallContext, Thread } from '@polykernel/kernel';
 import { PTE_ACCESSED, PTE_DIRTY, PTE_WRITE } from '@polykernel/mmu';
 import { PROCESS_COSTS } from './costs.js';
-import { PAGE_SIZE, VM_ACCOUNT, VM_DONTCOPY, VM_MAYWRITE, VM_MIXEDMAP, VM_PFNMAP, VM_SHARED } from './flags.js';
+import { PAGE_SIZE, VM_ACCOUNT, VM_DONTCOPY, VM_LOCKED, VM_LOCKONFAULT, VM_MAYWRITE, VM_MIXEDMAP, VM_PFNMAP, VM_SHARED } from './flags.js';
 import { err } from './internal.js';
 import { machineOf, type LinuxMachine, type LinuxSpace } from './machine.js';
 import { mapsLine } from './proc/maps.js';
@@ -40,6 +40,11 @@ export function dupMmapAreas(mm: MmStruct, src: MmStruct): [VmArea, VmArea][] {
   mm.envStart = src.envStart;
   mm.envEnd = src.envEnd;
   mm.gateArea = src.gateArea;
+  // The limits and credentials are the task's, inherited; def_flags' VM_LOCKED is not
+  // (mm_init keeps only VM_INIT_DEF_MASK), nor are the areas' locks (dup_mmap clears VM_LOCKED_MASK).
+  for (const k of ['data', 'as', 'stack', 'memlock'] as const) Object.assign(mm.rlimit[k], src.rlimit[k]);
+  for (const [r, l] of src.otherRlimits) mm.otherRlimits.set(r, { ...l });
+  mm.privileged = src.privileged;
   const pairs: [VmArea, VmArea][] = [];
   let charged = 0;
   for (const v of src.vmas.iterateFrom(0)) {
@@ -52,6 +57,7 @@ export function dupMmapAreas(mm: MmStruct, src: MmStruct): [VmArea, VmArea][] {
       charged += v.length / PAGE_SIZE;
     }
     const c = v.slice(v.start, v.end);
+    c.flags &= ~(VM_LOCKED | VM_LOCKONFAULT);
     c.anonVma = v.anonVma === 0 ? 0 : mm.nextAnonVma++;
     c.forkedAnon = v.anonVma !== 0;
     mm.vmas.insert(c);

@@ -15,8 +15,9 @@ import { vmFileOf } from './filemap.js';
 import {
   MAP_32BIT, MAP_ANONYMOUS, MAP_DROPPABLE, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_HUGETLB, MAP_LOCKED, MAP_NORESERVE, MAP_POPULATE, MAP_PRIVATE,
   MAP_SHARED, MAP_SHARED_VALIDATE, MAP_TYPE, PAGE_SIZE, PROT_WRITE, VM_ACCOUNT, VM_DONTDUMP, VM_EXEC, VM_GROWSDOWN, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE,
-  VM_MAYWRITE, VM_NORESERVE, VM_READ, VM_SHARED, VM_WIPEONFORK, VM_WRITE,
+  VM_MAYWRITE, VM_NORESERVE, VM_READ, VM_SHARED, VM_WIPEONFORK, VM_WRITE, VM_LOCKED, VM_LOCKONFAULT, VM_SPECIAL,
 } from './flags.js';
+import { mlockFutureOk, populateAreas } from './mlock.js';
 import { err, pageAlign, protToVm, STACK_GUARD_GAP, vmStartGap } from './internal.js';
 import { machineOf, type LinuxMachine, type LinuxSpace } from './machine.js';
 import { forgetFrame } from './madvise.js';
@@ -66,7 +67,9 @@ export function doMmap(mm: MmStruct, addr: number, len: number, prot: number, fl
   const thp = mm.variant === 'linux-6.x' && kind === null && (flags & (MAP_TYPE | MAP_FIXED)) !== MAP_SHARED && (flags & MAP_FIXED) === 0 && addr === 0 && length % HPAGE_SIZE === 0;
   const start = thp ? thpUnmappedArea(mm, length, flags) : getUnmappedArea(mm, addr, length, flags);
   if ((flags & MAP_FIXED_NOREPLACE) !== 0 && mm.vmas.overlapping(start, start + length).length > 0) throw err('EEXIST', 'MAP_FIXED_NOREPLACE over an existing mapping');
-  let vmFlags = protToVm(prot) | mm.defFlags | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | ((flags & MAP_GROWSDOWN) !== 0 ? VM_GROWSDOWN : 0);
+  let vmFlags = protToVm(prot) | mm.defFlags | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | ((flags & MAP_GROWSDOWN) !== 0 ? VM_GROWSDOWN : 0) | ((flags & MAP_LOCKED) !== 0 ? VM_LOCKED : 0);
+  if ((flags & MAP_LOCKED) !== 0 && mm.rlimit.memlock.cur === 0 && !mm.privileged) throw err('EPERM', 'MAP_LOCKED without RLIMIT_MEMLOCK or CAP_IPC_LOCK');
+  if (!mlockFutureOk(mm, vmFlags, length)) throw err('EAGAIN', 'the locked mapping would exceed RLIMIT_MEMLOCK');
   let droppable = false;
   if (kind !== null) {
     // file_mmap_ok: a regular file's offset + length stays within MAX_LFS_FILESIZE.
@@ -154,6 +157,8 @@ function mmapRegion(mm: MmStruct, r: Region): number {
   const { start, length, droppable, fixed } = r;
   let { vmFlags, file, pgoffBytes } = r;
   const replaced = fixed ? accountedPages(mm, start, start + length) : 0;
+  // may_expand_vm: RLIMIT_AS over total_vm, RLIMIT_DATA over data_vm, net of what MAP_FIXED replaces.
+  if (!mayExpandVm(mm, vmFlags, (length - (fixed ? mappedBytes(mm, start, start + length) : 0)) / PAGE_SIZE)) throw err('ENOMEM', 'RLIMIT_AS or RLIMIT_DATA would be exceeded');
   // __mmap_region: accountable_mapping (private, writable, reserving) is charged, net of the
   // accounted pages the MAP_FIXED range replaces; a refusal is ENOMEM with nothing changed.
   if ((vmFlags & (VM_SHARED | VM_WRITE | VM_NORESERVE)) === VM_WRITE) {
@@ -181,8 +186,15 @@ function mmapRegion(mm: MmStruct, r: Region): number {
   const pgoff = file === null ? start / PAGE_SIZE : pgoffBytes / PAGE_SIZE;
   const v = new VmArea(start, start + length, vmFlags, pgoff, file);
   v.droppable = droppable;
+  // A locked mapping counts in locked_vm (special areas drop the lock flags instead).
+  if ((vmFlags & VM_LOCKED) !== 0) {
+    if ((vmFlags & VM_SPECIAL) !== 0) v.flags &= ~(VM_LOCKED | VM_LOCKONFAULT);
+    else mm.lockedVm += length / PAGE_SIZE;
+  }
   mm.mapped(v, length);
   vmaMerge(mm, v);
+  // A locked mapping is populated (do_mmap's *populate): its pages fault in.
+  populateAreas(mm, start, start + length);
   return start;
 }
 
@@ -209,6 +221,27 @@ function thpUnmappedArea(mm: MmStruct, length: number, flags: number): number {
 function roundHint(mm: MmStruct, addr: number): number {
   addr = pageDown(addr);
   return addr !== 0 && addr < mm.mmapMinAddr ? pageAlign(mm.mmapMinAddr) : addr;
+}
+
+/**
+ * may_expand_vm (mm/mmap.c): total_vm + npages within RLIMIT_AS, and for data mappings (private
+ * writable, not stack) data_vm + npages within RLIMIT_DATA — except Valgrind's RLIMIT_DATA 0,
+ * judged against the hard limit.
+ */
+export function mayExpandVm(mm: MmStruct, flags: number, npages: number): boolean {
+  if (mm.totalVm + npages > Math.floor(mm.rlimit.as.cur / PAGE_SIZE)) return false;
+  const data = (flags & (VM_WRITE | VM_SHARED | VM_GROWSDOWN)) === VM_WRITE;
+  if (data && mm.dataVm + npages > Math.floor(mm.rlimit.data.cur / PAGE_SIZE)) {
+    return mm.rlimit.data.cur === 0 && mm.dataVm + npages <= Math.floor(mm.rlimit.data.max / PAGE_SIZE);
+  }
+  return true;
+}
+
+/** Bytes mapped inside [start, end). */
+function mappedBytes(mm: MmStruct, start: number, end: number): number {
+  let n = 0;
+  for (const v of mm.vmas.overlapping(start, end)) n += Math.min(v.end, end) - Math.max(v.start, start);
+  return n;
 }
 
 /** Pages of VM_ACCOUNT areas inside [start, end). */
@@ -283,7 +316,7 @@ function clearOfStackGap(mm: MmStruct, addr: number, len: number): boolean {
 export function expandDownwards(mm: MmStruct, v: VmArea, addr: number): VmArea | null {
   if ((v.flags & VM_GROWSDOWN) === 0) return null;
   const newStart = pageDown(addr);
-  if (newStart < mm.mmapMinAddr || v.end - newStart > mm.stackRlimit) return null;
+  if (newStart < mm.mmapMinAddr || v.end - newStart > mm.rlimit.stack.cur) return null;
   // The previous area must end at least stack_guard_gap below the new start.
   for (const prev of mm.vmas.overlapping(Math.max(0, newStart - STACK_GUARD_GAP), newStart)) {
     if ((prev.flags & VM_GROWSDOWN) === 0) return null;
@@ -314,6 +347,8 @@ export function doMunmap(mm: MmStruct, start: number, len: number): number {
 /** brk(2): returns the new break, or the old one when the request cannot be met (never an errno). */
 export function doBrk(mm: MmStruct, requested: number): number {
   if (requested < mm.startBrk) return mm.brk;
+  // check_data_rlimit: the heap and the data segment together within RLIMIT_DATA.
+  if (requested - mm.startBrk + (mm.endData - mm.startData) > mm.rlimit.data.cur) return mm.brk;
   const newBrk = pageAlign(requested);
   const oldBrk = pageAlign(mm.brk);
   if (oldBrk === newBrk) {
@@ -331,14 +366,20 @@ export function doBrk(mm: MmStruct, requested: number): number {
   // Growing must leave a page (and the stack guard gap) before the next area.
   const next = mm.vmas.find(oldBrk);
   if (next !== undefined && newBrk + PAGE_SIZE > vmStartGap(next)) return mm.brk;
+  // check_brk_limits: mlockall(MCL_FUTURE) would lock the new pages (mlock_future_ok).
+  if (!mlockFutureOk(mm, mm.defFlags, newBrk - oldBrk)) return mm.brk;
+  const flags = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_ACCOUNT | mm.defFlags;
+  // do_brk_flags: may_expand_vm, max_map_count, then the charge; a refusal leaves the break where it was.
+  if (!mayExpandVm(mm, flags, (newBrk - oldBrk) / PAGE_SIZE)) return mm.brk;
   if (mm.mapCount >= mm.maxMapCount) return mm.brk;
-  // do_brk_flags: the new heap pages are charged; a refusal leaves the break where it was.
   if (!mm.commit.charge((newBrk - oldBrk) / PAGE_SIZE, mm.totalVm)) return mm.brk;
-  const flags = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_ACCOUNT;
   const heap = new VmArea(oldBrk, newBrk, flags, oldBrk / PAGE_SIZE);
+  if ((flags & VM_LOCKED) !== 0) mm.lockedVm += (newBrk - oldBrk) / PAGE_SIZE;
   mm.mapped(heap, newBrk - oldBrk);
   if (mm.variant === 'linux-5.15') vmaMerge(mm, heap);
   else brkExpand(mm, heap);
+  // brk: mm_populate when def_flags has VM_LOCKED.
+  populateAreas(mm, oldBrk, newBrk);
   mm.brk = requested;
   return mm.brk;
 }
@@ -399,7 +440,10 @@ export function sysMmap(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallArg[
     // MAP_FIXED replaced whatever was there: its pages go (the new area starts empty).
     zap(m, ctx.process, ctx.thread.cpu, r, r + pageAlign(len));
     releaseUnmapped(m, s, replaced);
-    if ((flags & MAP_POPULATE) !== 0) populate(ctx.kernel, ctx.thread, r, r + pageAlign(len));
+    // do_mmap's *populate: MAP_POPULATE, or a locked (not on-fault) mapping with some access.
+    const v = s.mm.vmas.lookup(r);
+    const locked = v !== undefined && (v.flags & (VM_LOCKED | VM_LOCKONFAULT)) === VM_LOCKED && (v.flags & (VM_READ | VM_WRITE | VM_EXEC)) !== 0;
+    if ((flags & MAP_POPULATE) !== 0 || locked) populate(ctx.kernel, ctx.thread, r, r + pageAlign(len));
     return r;
   });
 }

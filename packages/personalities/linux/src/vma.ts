@@ -4,7 +4,7 @@
  * unmapping of a range that munmap, MAP_FIXED, brk, mremap and exit all go through.
  */
 import type { RangeEntry } from '@polykernel/vm';
-import { PAGE_SIZE, VM_ACCOUNT, VM_SPECIAL } from './flags.js';
+import { PAGE_SIZE, VM_ACCOUNT, VM_LOCKED, VM_SPECIAL } from './flags.js';
 import { err } from './internal.js';
 import type { MmStruct } from './mm.js';
 
@@ -69,6 +69,28 @@ export function splitVma(mm: MmStruct, v: VmArea, at: number): void {
   mm.vmas.insert(v.slice(at, v.end));
 }
 
+/**
+ * vma_modify_flags: [s, e) of `v` takes `newFlags` — split off at either end (split_vma refuses
+ * with ENOMEM once the mm holds max_map_count areas; a first split already made stays), then
+ * merged with its neighbours where vma_merge would. Accounting is the caller's.
+ */
+export function modifyFlags(mm: MmStruct, v: VmArea, s: number, e: number, newFlags: number): void {
+  let piece = v;
+  if (v.start < s) {
+    if (mm.mapCount >= mm.maxMapCount) throw err('ENOMEM', 'the split would exceed max_map_count');
+    splitVma(mm, v, s);
+    piece = mm.vmas.lookup(s)!;
+  }
+  if (piece.end > e) {
+    if (mm.mapCount >= mm.maxMapCount) throw err('ENOMEM', 'the split would exceed max_map_count');
+    splitVma(mm, piece, e);
+    piece = mm.vmas.lookup(s)!;
+  }
+  mm.vmas.remove(piece);
+  piece.flags = newFlags;
+  vmaMerge(mm, piece);
+}
+
 /** Insert `v`, merging with its neighbours when vma_merge would (same flags, file, contiguous pgoff, compatible anon_vma). */
 export function vmaMerge(mm: MmStruct, v: VmArea): void {
   let area = v;
@@ -126,6 +148,8 @@ export function unmapRange(mm: MmStruct, start: number, end: number, uncharge = 
   for (const v of mm.vmas.overlapping(start, end)) {
     mm.vmas.remove(v);
     if (uncharge && (v.flags & VM_ACCOUNT) !== 0) mm.commit.uncharge(v.length / PAGE_SIZE);
+    // vms_gather_munmap_vmas: locked areas leave locked_vm.
+    if ((v.flags & VM_LOCKED) !== 0) mm.lockedVm -= v.length / PAGE_SIZE;
     mm.mapped(v, -v.length);
   }
 }

@@ -21,23 +21,27 @@ import { ulong } from '../src/syscall-args.js';
 import { hostProblem } from './host.js';
 
 const HOST = fileURLToPath(new URL('../../../../tools/fixtures/host-maps.sh', import.meta.url));
-const SCRIPTS = ['three-munmaps.steps', 'fixed-and-mremap.steps', 'accounting.steps', 'heap-and-fork.steps', 'mmap-args.steps', 'mprotect-edges.steps'];
+const SCRIPTS = ['three-munmaps.steps', 'fixed-and-mremap.steps', 'accounting.steps', 'heap-and-fork.steps', 'mmap-args.steps', 'mprotect-edges.steps', 'mlock.steps'];
 
 function runHost(steps: string): string {
   return execFileSync('bash', [HOST, fileURLToPath(new URL(`./${steps}`, import.meta.url))], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-interface Block { step: string | null; result: string | null; maps: string[]; flags: string[]; status: string[]; brk: [number, number]; file: string | null }
+interface Block { step: string | null; result: string | null; maps: string[]; flags: string[]; status: string[]; brk: [number, number]; data: [number, number]; file: string | null }
 
 /** Split the host output into the initial dump and one block per step. */
 function blocks(out: string): Block[] {
-  const res: Block[] = [{ step: null, result: null, maps: [], flags: [], status: [], brk: [0, 0], file: null }];
+  const res: Block[] = [{ step: null, result: null, maps: [], flags: [], status: [], brk: [0, 0], data: [0, 0], file: null }];
   for (const line of out.split('\n')) {
     const m = /^== (.*) -> (.*)$/.exec(line);
     const b = res[res.length - 1]!;
-    if (m !== null) res.push({ step: m[1]!, result: m[2]!, maps: [], flags: [], status: [], brk: [0, 0], file: null });
+    if (m !== null) res.push({ step: m[1]!, result: m[2]!, maps: [], flags: [], status: [], brk: [0, 0], data: [0, 0], file: null });
     else if (line.startsWith('file ')) b.file = line.slice(5);
-    else if (line.startsWith('brk ')) b.brk = line.slice(4).split(' ').map(Number) as [number, number];
+    else if (line.startsWith('brk ')) {
+      const [sb = 0, br = 0, sd = 0, ed = 0] = line.slice(4).split(' ').map(Number);
+      b.brk = [sb, br];
+      b.data = [sd, ed];
+    }
     else if (line.startsWith('status ')) b.status.push(line.slice(7));
     else if (line.startsWith('flags ')) b.flags.push(line.slice(6).trimEnd());
     else if (line.startsWith('#')) continue;
@@ -55,7 +59,7 @@ function blocks(out: string): Block[] {
 }
 
 /** Rebuild the host's initial layout in a simulated mm (exec's job, issue 8). */
-function fromHostMaps(lines: string[], vmFlags: string[], brk: [number, number], shmemInodes: number[]): MmStruct {
+function fromHostMaps(lines: string[], vmFlags: string[], brk: [number, number], data: [number, number], shmemInodes: number[]): MmStruct {
   // Inode numbers of shmem files are host state (get_next_ino); hand out the host's, in order.
   const inodes = [...shmemInodes];
   const mm = new MmStruct(mmOptions(inodes));
@@ -72,6 +76,7 @@ function fromHostMaps(lines: string[], vmFlags: string[], brk: [number, number],
     mm.addArea(v);
   }
   [mm.startBrk, mm.brk] = brk;
+  [mm.startData, mm.endData] = data;
   return mm;
 }
 
@@ -131,6 +136,30 @@ function simulate(sim: Sim, names: Map<string, number>, step: string, fileLine: 
         sim.mm = child;
         return '0x0';
       }
+      case 'mlock':
+        return '0x' + mm.mlock(addrOf(a) + Number(b), big(c)).toString(16);
+      case 'mlock2': {
+        const fl = d === 'onfault' ? 1 : Number(d);
+        // sys_mlock2's own check, then do_mlock.
+        if ((fl & ~1) !== 0) return '-EINVAL';
+        return '0x' + mm.mlock(addrOf(a) + Number(b), big(c), F.VM_LOCKED | (fl === 1 ? F.VM_LOCKONFAULT : 0)).toString(16);
+      }
+      case 'munlock':
+        return '0x' + mm.munlock(addrOf(a) + Number(b), big(c)).toString(16);
+      case 'mlockall':
+        return '0x' + mm.mlockall(a.split(',').reduce((f, t) => f | (({ current: 1, future: 2, onfault: 4 } as Record<string, number>)[t] ?? Number(t)), 0)).toString(16);
+      case 'munlockall':
+        return '0x' + mm.munlockall().toString(16);
+      case 'msync':
+        return '0x' + mm.msync(addrOf(a) + Number(b), big(c), d.split(',').reduce((f, t) => f | (({ async: 1, invalidate: 2, sync: 4 } as Record<string, number>)[t] ?? Number(t)), 0)).toString(16);
+      case 'setrlimit': {
+        const lim = b === 'inf' ? Infinity : Number(b);
+        mm.prlimit(({ data: 2, stack: 3, memlock: 8, as: 9 } as Record<string, number>)[a] ?? 8, { cur: lim, max: lim });
+        return '0x0';
+      }
+      case 'capdrop':
+        mm.privileged = false;
+        return '0x0';
       case 'touch':
         for (let o = 0; o < Number(c); o += 4096) mm.touch(addrOf(a) + Number(b) + o);
         return '0x0';
@@ -183,7 +212,7 @@ function replay(out: string): void {
   const shm = new Set<number>();
   for (const b of bs.slice(1)) for (const l of b.maps) if (l.endsWith('/dev/zero (deleted)')) shm.add(Number(l.trim().split(/\s+/)[4]));
   const inodes = [...shm];
-  const sim: Sim = { mm: fromHostMaps(bs[0]!.maps, bs[0]!.flags, bs[0]!.brk, inodes), inodes, files: new Map() };
+  const sim: Sim = { mm: fromHostMaps(bs[0]!.maps, bs[0]!.flags, bs[0]!.brk, bs[0]!.data, inodes), inodes, files: new Map() };
   const names = new Map<string, number>();
   it('starts from the same layout', () => {
     expect(procMaps(sim.mm).trimEnd().split('\n')).toEqual(bs[0]!.maps);
