@@ -7,7 +7,7 @@ import { KernelError } from '@polykernel/core';
 import type { Process, SyscallArg, SyscallContext, Thread } from '@polykernel/kernel';
 import { PTE_ACCESSED, PTE_DIRTY, PTE_WRITE } from '@polykernel/mmu';
 import { PROCESS_COSTS } from './costs.js';
-import { PAGE_SIZE, VM_ACCOUNT, VM_DONTCOPY, VM_LOCKED, VM_LOCKONFAULT, VM_MAYWRITE, VM_MIXEDMAP, VM_PFNMAP, VM_SHARED } from './flags.js';
+import { PAGE_SIZE, VM_ACCOUNT, VM_DONTCOPY, VM_LOCKED, VM_LOCKONFAULT, VM_WIPEONFORK, VM_MAYWRITE, VM_MIXEDMAP, VM_PFNMAP, VM_SHARED } from './flags.js';
 import { err } from './internal.js';
 import { machineOf, type LinuxMachine, type LinuxSpace } from './machine.js';
 import { mapsLine } from './proc/maps.js';
@@ -58,8 +58,10 @@ export function dupMmapAreas(mm: MmStruct, src: MmStruct): [VmArea, VmArea][] {
     }
     const c = v.slice(v.start, v.end);
     c.flags &= ~(VM_LOCKED | VM_LOCKONFAULT);
-    c.anonVma = v.anonVma === 0 ? 0 : mm.nextAnonVma++;
-    c.forkedAnon = v.anonVma !== 0;
+    // VM_WIPEONFORK: the child's copy starts empty, with no anon_vma until it faults.
+    const wipe = (v.flags & VM_WIPEONFORK) !== 0;
+    c.anonVma = v.anonVma === 0 || wipe ? 0 : mm.nextAnonVma++;
+    c.forkedAnon = c.anonVma !== 0;
     mm.vmas.insert(c);
     mm.statAccount(c.flags, c.length / PAGE_SIZE);
     const shm = c.file === null ? undefined : src.shmem.get(c.file);
@@ -114,6 +116,10 @@ export function dupMmap(m: LinuxMachine, parent: Process<LinuxSpace>, thread: Th
   for (const [v] of pairs) {
     const area: ForkArea = { line: mapsLine(src.mm, v).trimEnd(), action: 'not copied: no anonymous pages (vma_needs_copy), the child faults them in again', ptes: 0, writeProtected: 0 };
     areas.push(area);
+    if ((v.flags & VM_WIPEONFORK) !== 0) {
+      area.action = 'not copied: VM_WIPEONFORK (MADV_WIPEONFORK), the child starts with empty memory';
+      continue;
+    }
     if (v.anonVma === 0 && (v.flags & (VM_PFNMAP | VM_MIXEDMAP)) === 0) continue;
     const cow = (v.flags & (VM_SHARED | VM_MAYWRITE)) === VM_MAYWRITE;
     area.action = cow ? 'PTEs copied; writable ones write-protected in parent and child (copy-on-write)' : 'PTEs copied as they are (shared or raw PFN mapping)';

@@ -54,3 +54,37 @@ describe('mlock, mlock2, munlock, mlockall and msync as system calls (host oracl
     expect(t0(p).lastError).toBe('ENOMEM');
   });
 });
+
+describe('madvise page work as a system call (host oracle madvise.steps checks the areas)', () => {
+  it('POPULATE_WRITE faults the range in, POPULATE_WRITE on a read-only area is EINVAL', () => {
+    const { k, p } = proc();
+    const a = k.syscall(t0(p), 'mmap', [0, 4 * P, RW, ANON, -1, 0]).value;
+    expect(k.syscall(t0(p), 'madvise', [a, 4 * P, 23]).value).toBe(0);
+    expect(p.space.rss.anon).toBe(4);
+    const r = k.syscall(t0(p), 'mmap', [0, 2 * P, F.PROT_READ, ANON, -1, 0]).value;
+    expect(k.syscall(t0(p), 'madvise', [r, 2 * P, 23]).value).toBe(-22);
+  });
+  it('REMOVE punches shared memory pages out of the file; private memory is EINVAL', () => {
+    const { k, p } = proc();
+    const s = k.syscall(t0(p), 'mmap', [0, 4 * P, RW, F.MAP_SHARED | F.MAP_ANONYMOUS, -1, 0]).value;
+    expect(k.syscall(t0(p), 'madvise', [s, 4 * P, 23]).value).toBe(0);
+    expect(p.space.rss.shmem).toBe(4);
+    const free = k.mmu.frames.freeFrames;
+    expect(k.syscall(t0(p), 'madvise', [s, 2 * P, 9]).value).toBe(0);
+    expect(p.space.rss.shmem).toBe(2);
+    expect(k.mmu.frames.freeFrames).toBe(free + 2);
+    const a = k.syscall(t0(p), 'mmap', [0, P, RW, ANON, -1, 0]).value;
+    expect(k.syscall(t0(p), 'madvise', [a, P, 9]).value).toBe(-22);
+  });
+  it('a fork child leaves out DONTFORK areas and gets WIPEONFORK ones empty', () => {
+    const { k, p } = proc();
+    const a = k.syscall(t0(p), 'mmap', [0, 4 * P, RW, ANON, -1, 0]).value;
+    k.syscall(t0(p), 'madvise', [a, 4 * P, 23]);
+    k.syscall(t0(p), 'madvise', [a, P, 10]);
+    k.syscall(t0(p), 'madvise', [a + 2 * P, 2 * P, 18]);
+    const c = k.processes.get(k.syscall(t0(p), 'fork', []).value)!;
+    expect(c.space.mm.vmas.lookup(a)).toBeUndefined();
+    expect(c.space.mm.vmas.lookup(a + 2 * P)!.anonVma).toBe(0);
+    expect(c.space.rss.anon).toBe(1);
+  });
+});

@@ -19,6 +19,7 @@ import { dupMmapAreas } from './fork.js';
 import { MIB, pageAlign, STACK_GUARD_GAP } from './internal.js';
 import { doBrk, doMmap, doMunmap, expandDownwards, getUnmappedArea, vmBrkFlags, type MmapFileMode } from './mmap.js';
 import { doMprotect } from './mprotect.js';
+import { doMadvise } from './madvise.js';
 import { doMlock, doMlockall, doMunlock, doMunlockall } from './mlock.js';
 import { doMremap } from './mremap.js';
 import { doMsync } from './msync.js';
@@ -235,6 +236,11 @@ export class MmStruct {
   /** munlockall(2) (mlock.ts). */
   munlockall(): number {
     return doMunlockall(this);
+  }
+
+  /** madvise(2)'s work on the areas (madvise.ts); the page work is the system call's. */
+  madvise(start: number, len: number | bigint, advice: number): number {
+    return doMadvise(this, start, len, advice);
   }
 
   /** msync(2) (msync.ts). */

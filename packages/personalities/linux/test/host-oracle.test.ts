@@ -21,7 +21,7 @@ import { ulong } from '../src/syscall-args.js';
 import { hostProblem } from './host.js';
 
 const HOST = fileURLToPath(new URL('../../../../tools/fixtures/host-maps.sh', import.meta.url));
-const SCRIPTS = ['three-munmaps.steps', 'fixed-and-mremap.steps', 'accounting.steps', 'heap-and-fork.steps', 'mmap-args.steps', 'mprotect-edges.steps', 'mlock.steps'];
+const SCRIPTS = ['three-munmaps.steps', 'fixed-and-mremap.steps', 'accounting.steps', 'heap-and-fork.steps', 'mmap-args.steps', 'mprotect-edges.steps', 'mlock.steps', 'madvise.steps'];
 
 function runHost(steps: string): string {
   return execFileSync('bash', [HOST, fileURLToPath(new URL(`./${steps}`, import.meta.url))], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -98,6 +98,12 @@ const FLAG_NAMES: Record<string, number> = {
 /** The harness's flags_of: each comma-separated name, or a number. */
 const FLAGS = (s: string): number => s.split(',').reduce((f, t) => f | (FLAG_NAMES[t] ?? Number(t)), 0);
 
+/** The harness's advice_of names. */
+const ADVICE: Record<string, number> = {
+  normal: 0, random: 1, sequential: 2, willneed: 3, dontneed: 4, free: 8, remove: 9, dontfork: 10, dofork: 11, hugepage: 14, nohugepage: 15,
+  dontdump: 16, dodump: 17, wipeonfork: 18, keeponfork: 19, cold: 20, pageout: 21, populate_read: 22, populate_write: 23, guard_install: 102, guard_remove: 103,
+};
+
 /** A step's number as the harness's strtoul reads it: exact past 2^53 (a bigint there). */
 const big = (s: string): bigint => BigInt(s);
 /** A length or address argument as the syscall layer gives it to the mm (syscall-args.ts ulong). */
@@ -136,6 +142,8 @@ function simulate(sim: Sim, names: Map<string, number>, step: string, fileLine: 
         sim.mm = child;
         return '0x0';
       }
+      case 'madvise':
+        return '0x' + mm.madvise(addrOf(a) + Number(b), big(c), ADVICE[d] ?? Number(d)).toString(16);
       case 'mlock':
         return '0x' + mm.mlock(addrOf(a) + Number(b), big(c)).toString(16);
       case 'mlock2': {
