@@ -7,12 +7,13 @@
  * (move_page_tables).
  */
 import type { SyscallArg, SyscallContext } from '@polykernel/kernel';
-import { MAP_SHARED, MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE, PAGE_SIZE, VM_ACCOUNT, VM_DONTEXPAND, VM_MAYSHARE, VM_PFNMAP, VM_SHARED } from './flags.js';
+import { MAP_SHARED, MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE, PAGE_SIZE, VM_ACCOUNT, VM_DONTEXPAND, VM_LOCKED, VM_MAYSHARE, VM_PFNMAP, VM_SHARED } from './flags.js';
 import { err, pageAlign, pageAlignReg } from './internal.js';
 import { machineOf, type LinuxSpace } from './machine.js';
 import { zap } from './memory.js';
 import type { MmStruct } from './mm.js';
-import { doMunmap, getUnmappedArea } from './mmap.js';
+import { mlockFutureOk } from './mlock.js';
+import { doMunmap, getUnmappedArea, mayExpandVm } from './mmap.js';
 import { releaseUnmapped, shmemIn } from './shmem.js';
 import { call, reg, uint, ulong } from './syscall-args.js';
 import { unmapRange, VmArea, vmaMerge } from './vma.js';
@@ -47,6 +48,7 @@ export function doMremap(mm: MmStruct, addr: number, oldLenArg: number | bigint,
     if ((vma.flags & VM_ACCOUNT) !== 0 && !mm.commit.charge(delta / PAGE_SIZE, mm.totalVm)) throw err('ENOMEM', 'overcommit refused the growth');
     mm.vmas.remove(vma);
     const grown = vma.slice(vma.start, vma.end + delta);
+    if ((grown.flags & VM_LOCKED) !== 0) mm.lockedVm += delta / PAGE_SIZE;
     mm.mapped(grown, delta);
     vmaMerge(mm, grown);
     return addr;
@@ -86,6 +88,11 @@ function vmaToResize(mm: MmStruct, addr: number, oldLen: number, newLen: number)
   if (oldLen > vma.end - addr) throw err('EFAULT', 'old range runs past the mapping');
   if (newLen === oldLen) return vma;
   if ((vma.flags & (VM_DONTEXPAND | VM_PFNMAP)) !== 0) throw err('EFAULT', 'mapping may not be expanded');
+  if (newLen > oldLen) {
+    // resize_is_valid: a locked area's growth within RLIMIT_MEMLOCK (EAGAIN), then RLIMIT_AS/DATA (ENOMEM).
+    if (!mlockFutureOk(mm, vma.flags, newLen - oldLen)) throw err('EAGAIN', 'the locked area would exceed RLIMIT_MEMLOCK');
+    if (!mayExpandVm(mm, vma.flags, (newLen - oldLen) / PAGE_SIZE)) throw err('ENOMEM', 'RLIMIT_AS or RLIMIT_DATA would be exceeded');
+  }
   return vma;
 }
 
@@ -110,6 +117,7 @@ function moveVma(mm: MmStruct, vma: VmArea, addr: number, oldLen: number, newLen
   if ((vma.flags & VM_ACCOUNT) !== 0 && !mm.commit.charge(newLen / PAGE_SIZE, mm.totalVm)) throw err('ENOMEM', 'overcommit refused the move');
   const moved = new VmArea(to, to + newLen, vma.flags, pgoff, vma.file, vma.name);
   moved.anonVma = vma.anonVma;
+  if ((moved.flags & VM_LOCKED) !== 0) mm.lockedVm += newLen / PAGE_SIZE;
   mm.mapped(moved, newLen);
   if (!dontUnmap) unmapRange(mm, addr, addr + oldLen);
   else if (vma.start === addr && vma.end === addr + oldLen) vma.anonVma = 0; // unlink_anon_vmas: its pages went with the move
