@@ -16,18 +16,26 @@ import { fileURLToPath } from 'node:url';
 import { KernelError } from '@polykernel/core';
 import { describe, expect, it } from 'vitest';
 import { requires, runHarness } from '../../../../tools/test-support/oracle.js';
-import { MmStruct, parseVmFlags, procMaps, VmArea, vmFlagsLine, linuxFlags as F, type MmapFileMode, type MmOptions, type VmFile } from '../src/index.js';
+import { MmStruct, VmCommit, parseVmFlags, procMaps, VmArea, vmFlagsLine, linuxFlags as F, type MmapFileMode, type MmOptions, type VmFile } from '../src/index.js';
 import { ulong } from '../src/syscall-args.js';
 import { hostProblem } from './host.js';
 
 const HOST = fileURLToPath(new URL('../../../../tools/fixtures/host-maps.sh', import.meta.url));
-const SCRIPTS = ['three-munmaps.steps', 'fixed-and-mremap.steps', 'accounting.steps', 'heap-and-fork.steps', 'mmap-args.steps', 'mprotect-edges.steps', 'mlock.steps', 'madvise.steps', 'rlimits.steps'];
+const SCRIPTS = ['three-munmaps.steps', 'fixed-and-mremap.steps', 'accounting.steps', 'heap-and-fork.steps', 'mmap-args.steps', 'mprotect-edges.steps', 'mlock.steps', 'madvise.steps', 'rlimits.steps', 'overcommit.steps'];
 
 function runHost(steps: string): string {
   return execFileSync('bash', [HOST, fileURLToPath(new URL(`./${steps}`, import.meta.url))], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 interface Block { step: string | null; result: string | null; maps: string[]; flags: string[]; status: string[]; brk: [number, number]; data: [number, number]; file: string | null }
+
+/** The host's "mem MEMTOTAL_KB SWAPTOTAL_KB MODE" line: its memory and overcommit mode. */
+interface HostMem { ramKb: number; swapKb: number; mode: 0 | 1 | 2 }
+
+function hostMem(out: string): HostMem {
+  const m = /^mem (\d+) (\d+) (\d)$/m.exec(out);
+  return m === null ? { ramKb: 8 * 1024 * 1024, swapKb: 0, mode: 0 } : { ramKb: Number(m[1]), swapKb: Number(m[2]), mode: Number(m[3]) as 0 | 1 | 2 };
+}
 
 /** Split the host output into the initial dump and one block per step. */
 function blocks(out: string): Block[] {
@@ -44,7 +52,7 @@ function blocks(out: string): Block[] {
     }
     else if (line.startsWith('status ')) b.status.push(line.slice(7));
     else if (line.startsWith('flags ')) b.flags.push(line.slice(6).trimEnd());
-    else if (line.startsWith('#')) continue;
+    else if (line.startsWith('#') || line.startsWith('mem ')) continue;
     else if (line !== '') b.maps.push(line);
   }
   // [vsyscall] is not an area of the mm (it lives in the fixmap): drop it and its flags.
@@ -59,10 +67,12 @@ function blocks(out: string): Block[] {
 }
 
 /** Rebuild the host's initial layout in a simulated mm (exec's job, issue 8). */
-function fromHostMaps(lines: string[], vmFlags: string[], brk: [number, number], data: [number, number], shmemInodes: number[]): MmStruct {
+function fromHostMaps(lines: string[], vmFlags: string[], brk: [number, number], data: [number, number], shmemInodes: number[], mem: HostMem): MmStruct {
   // Inode numbers of shmem files are host state (get_next_ino); hand out the host's, in order.
   const inodes = [...shmemInodes];
-  const mm = new MmStruct(mmOptions(inodes));
+  // The overcommit heuristic judges against the host's RAM and swap (totalram_pages, total_swap_pages).
+  const commit = new VmCommit({ mode: mem.mode, totalRamPages: mem.ramKb / 4, swapPages: mem.swapKb / 4 });
+  const mm = new MmStruct({ ...mmOptions(inodes), commit });
   for (const [i, l] of lines.entries()) {
     const [range = '', , off = '0', dev = '00:00', ino = '0', ...rest] = l.trim().split(/\s+/);
     const [s, e] = range.split('-').map((x) => parseInt(x, 16)) as [number, number];
@@ -120,12 +130,12 @@ function simulate(sim: Sim, names: Map<string, number>, step: string, fileLine: 
         const fd = openFile(sim, g, fileLine);
         if (fd === 'EBADF') return '-EBADF';
         // The syscall's checks on the offset come first (sys_x86_64.c), then do_mmap's.
-        const r = mm.mmap(addrOf(b), ULONG(c), PROT(d), FLAGS(e), fd?.file ?? null, big(h), fd?.mode);
+        const r = mm.mmap(addrOf(b), lenOf(sim, c), PROT(d), FLAGS(e), fd?.file ?? null, big(h), fd?.mode);
         names.set(a, r);
         return '0x' + r.toString(16);
       }
       case 'munmap':
-        return '0x' + mm.munmap(addrOf(a) + Number(b), ULONG(c)).toString(16);
+        return '0x' + mm.munmap(addrOf(a) + Number(b), lenOf(sim, c)).toString(16);
       case 'mprotect':
         return '0x' + mm.mprotect(addrOf(a) + Number(b), big(c), PROT(d)).toString(16);
       case 'mremap': {
@@ -197,7 +207,15 @@ function flagsOf(mm: MmStruct): string[] {
 }
 
 /** The simulated process the script runs in: after a fork step, the child; the files it mapped, by path. */
-interface Sim { mm: MmStruct; inodes: number[]; files: Map<string, VmFile> }
+interface Sim { mm: MmStruct; inodes: number[]; files: Map<string, VmFile>; mem: HostMem }
+
+/** The harness's len_of: a number, or RAM/2 / RAM+SWAP+N from the host's memory. */
+function lenOf(sim: Sim, s: string): number {
+  const ram = sim.mem.ramKb * 1024;
+  if (s === 'RAM/2') return Math.floor(ram / 2 / 4096) * 4096;
+  if (s.startsWith('RAM+SWAP+')) return ram + sim.mem.swapKb * 1024 + Number(s.slice(9));
+  return ULONG(s);
+}
 
 /**
  * The descriptor a mmap step names (the harness's fd_of): none (-1), EBADF (O_PATH, which fget
@@ -222,10 +240,11 @@ function openFile(sim: Sim, spec: string, fileLine: string | null): { file: VmFi
 /** Replay one host output (saved or live) step by step on the personality. */
 function replay(out: string): void {
   const bs = blocks(out);
+  const mem = hostMem(out);
   const shm = new Set<number>();
   for (const b of bs.slice(1)) for (const l of b.maps) if (l.endsWith('/dev/zero (deleted)')) shm.add(Number(l.trim().split(/\s+/)[4]));
   const inodes = [...shm];
-  const sim: Sim = { mm: fromHostMaps(bs[0]!.maps, bs[0]!.flags, bs[0]!.brk, bs[0]!.data, inodes), inodes, files: new Map() };
+  const sim: Sim = { mem, mm: fromHostMaps(bs[0]!.maps, bs[0]!.flags, bs[0]!.brk, bs[0]!.data, inodes, mem), inodes, files: new Map() };
   const names = new Map<string, number>();
   it('starts from the same layout', () => {
     expect(procMaps(sim.mm).trimEnd().split('\n')).toEqual(bs[0]!.maps);
