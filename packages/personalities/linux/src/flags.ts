@@ -15,6 +15,12 @@ export const MAP_GROWSDOWN = 0x0100;
 export const MAP_NORESERVE = 0x4000;
 export const MAP_POPULATE = 0x8000;
 export const MAP_FIXED_NOREPLACE = 0x100000;
+/** The map type of droppable memory (6.11+, include/uapi/linux/mman.h). */
+export const MAP_DROPPABLE = 0x08;
+/** x86-64: map in the first 2 GiB (arch/x86/include/uapi/asm/mman.h). */
+export const MAP_32BIT = 0x40;
+export const MAP_LOCKED = 0x2000;
+export const MAP_HUGETLB = 0x40000;
 
 export const VM_READ = 0x1;
 export const VM_WRITE = 0x2;

@@ -7,7 +7,7 @@ import { KernelError } from '@polykernel/core';
 import type { Process, SyscallArg, SyscallContext, Thread } from '@polykernel/kernel';
 import { PTE_ACCESSED, PTE_DIRTY, PTE_WRITE } from '@polykernel/mmu';
 import { PROCESS_COSTS } from './costs.js';
-import { PAGE_SIZE, VM_ACCOUNT, VM_DONTCOPY, VM_MAYWRITE, VM_MIXEDMAP, VM_PFNMAP, VM_SHARED } from './flags.js';
+import { PAGE_SIZE, VM_ACCOUNT, VM_DONTCOPY, VM_LOCKED, VM_LOCKONFAULT, VM_WIPEONFORK, VM_MAYWRITE, VM_MIXEDMAP, VM_PFNMAP, VM_SHARED } from './flags.js';
 import { err } from './internal.js';
 import { machineOf, type LinuxMachine, type LinuxSpace } from './machine.js';
 import { mapsLine } from './proc/maps.js';
@@ -40,6 +40,11 @@ export function dupMmapAreas(mm: MmStruct, src: MmStruct): [VmArea, VmArea][] {
   mm.envStart = src.envStart;
   mm.envEnd = src.envEnd;
   mm.gateArea = src.gateArea;
+  // The limits and credentials are the task's, inherited; def_flags' VM_LOCKED is not
+  // (mm_init keeps only VM_INIT_DEF_MASK), nor are the areas' locks (dup_mmap clears VM_LOCKED_MASK).
+  for (const k of ['data', 'as', 'stack', 'memlock'] as const) Object.assign(mm.rlimit[k], src.rlimit[k]);
+  for (const [r, l] of src.otherRlimits) mm.otherRlimits.set(r, { ...l });
+  mm.privileged = src.privileged;
   const pairs: [VmArea, VmArea][] = [];
   let charged = 0;
   for (const v of src.vmas.iterateFrom(0)) {
@@ -52,7 +57,11 @@ export function dupMmapAreas(mm: MmStruct, src: MmStruct): [VmArea, VmArea][] {
       charged += v.length / PAGE_SIZE;
     }
     const c = v.slice(v.start, v.end);
-    c.anonVma = v.anonVma === 0 ? 0 : mm.nextAnonVma++;
+    c.flags &= ~(VM_LOCKED | VM_LOCKONFAULT);
+    // VM_WIPEONFORK: the child's copy starts empty, with no anon_vma until it faults.
+    const wipe = (v.flags & VM_WIPEONFORK) !== 0;
+    c.anonVma = v.anonVma === 0 || wipe ? 0 : mm.nextAnonVma++;
+    c.forkedAnon = c.anonVma !== 0;
     mm.vmas.insert(c);
     mm.statAccount(c.flags, c.length / PAGE_SIZE);
     const shm = c.file === null ? undefined : src.shmem.get(c.file);
@@ -107,6 +116,10 @@ export function dupMmap(m: LinuxMachine, parent: Process<LinuxSpace>, thread: Th
   for (const [v] of pairs) {
     const area: ForkArea = { line: mapsLine(src.mm, v).trimEnd(), action: 'not copied: no anonymous pages (vma_needs_copy), the child faults them in again', ptes: 0, writeProtected: 0 };
     areas.push(area);
+    if ((v.flags & VM_WIPEONFORK) !== 0) {
+      area.action = 'not copied: VM_WIPEONFORK (MADV_WIPEONFORK), the child starts with empty memory';
+      continue;
+    }
     if (v.anonVma === 0 && (v.flags & (VM_PFNMAP | VM_MIXEDMAP)) === 0) continue;
     const cow = (v.flags & (VM_SHARED | VM_MAYWRITE)) === VM_MAYWRITE;
     area.action = cow ? 'PTEs copied; writable ones write-protected in parent and child (copy-on-write)' : 'PTEs copied as they are (shared or raw PFN mapping)';

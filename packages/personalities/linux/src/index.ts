@@ -1,5 +1,6 @@
 export { MmStruct } from './mm.js';
-export type { MmOptions } from './mm.js';
+export type { MmOptions, MmRlimits, Rlimit } from './mm.js';
+export type { MmapFileMode } from './mmap.js';
 export { VmArea } from './vma.js';
 export type { VmFile } from './vma.js';
 export { procMaps, mapsLine, vmFlagsLine, parseVmFlags } from './proc/maps.js';

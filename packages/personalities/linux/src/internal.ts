@@ -34,3 +34,23 @@ export function vmStartGap(v: VmArea): number {
 export function err(e: LinuxErrnoName, detail: string): KernelError {
   return new KernelError('linux', e, detail);
 }
+
+const U64 = 1n << 64n;
+
+/**
+ * PAGE_ALIGN of a 64-bit register value as C computes it (wrapping to 0 past 2^64), as a number:
+ * exact up to 2^53, and 2^52 above (every such value is beyond TASK_SIZE, so each range check
+ * answers for it as for the real value).
+ */
+export function pageAlignReg(v: number | bigint): number {
+  const r = (BigInt.asUintN(64, BigInt(v)) + 4095n) % U64;
+  const a = r - (r % 4096n);
+  return a <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(a) : 2 ** 52;
+}
+
+/** True when start + PAGE_ALIGN(len) passes 2^64 (the u64 sum wraps), or PAGE_ALIGN itself wraps to 0 for a non-zero len. */
+export function endWraps(start: number, len: number | bigint): boolean {
+  const l = BigInt.asUintN(64, BigInt(len));
+  const aligned = (l + 4095n) - ((l + 4095n) % 4096n);
+  return (l !== 0n && aligned % U64 === 0n) || BigInt(start) + aligned >= U64;
+}

@@ -1,50 +1,192 @@
 /**
- * mm/madvise.c: madvise(2) with MADV_DONTNEED (zap), MADV_FREE (anonymous pages only) and
- * MADV_WILLNEED (nothing to prefetch); and mm/swap.c's per-CPU lazy-free batches behind MADV_FREE
- * (folio_mark_lazyfree, lru_lazyfree_fn, lru_add_drain_all).
+ * mm/madvise.c: madvise(2) — the checks of do_madvise, the walk over the areas (madvise_walk_vmas:
+ * a hole is ENOMEM after the mapped parts are done), and each advice: the flag-changing ones
+ * (NORMAL, RANDOM, SEQUENTIAL, DONTFORK, DOFORK, WIPEONFORK, KEEPONFORK, DONTDUMP, DODUMP,
+ * HUGEPAGE, NOHUGEPAGE: the areas split and merge as vma_modify_flags does), WILLNEED (nothing to
+ * read ahead), DONTNEED (zap), FREE (mm/swap.c's per-CPU lazy-free batches), REMOVE (punch the
+ * pages out of a shared memory file), COLD and PAGEOUT (their checks; the pages' LRU moves are not
+ * modelled), POPULATE_READ / POPULATE_WRITE (5.14+: fault the range in, EINVAL where the access is
+ * not allowed). The guard-region advices (6.13+) are not modelled: EINVAL.
  */
 import type { SyscallArg, SyscallContext } from '@polykernel/kernel';
-import { PTE_ACCESSED, PTE_DIRTY } from '@polykernel/mmu';
-import { PAGE_SIZE, VM_HUGETLB, VM_LOCKED, VM_PFNMAP } from './flags.js';
-import { pageAlign } from './internal.js';
+import { ACCESS_READ, ACCESS_WRITE, PTE_ACCESSED, PTE_DIRTY, PTE_WRITE } from '@polykernel/mmu';
+import {
+  PAGE_SIZE, VM_DONTCOPY, VM_DONTDUMP, VM_HUGEPAGE, VM_HUGETLB, VM_IO, VM_LOCKED, VM_MAYWRITE, VM_NOHUGEPAGE, VM_PFNMAP, VM_RAND_READ, VM_READ,
+  VM_SEQ_READ, VM_SHARED, VM_SPECIAL, VM_WIPEONFORK, VM_WRITE,
+} from './flags.js';
+import { err } from './internal.js';
 import { machineOf, type LazyPage, type LinuxMachine, type LinuxSpace } from './machine.js';
-import { zap } from './memory.js';
+import { handleFault, zap } from './memory.js';
+import type { MmStruct } from './mm.js';
 import { PTE_FILE, PTE_PFN, PTE_SHMEM } from './pte.js';
 import { zapSwap } from './swapfile.js';
-import { call, int, ulong, wraps } from './syscall-args.js';
+import { call, int, reg, ulong } from './syscall-args.js';
+import { modifyFlags, type VmArea } from './vma.js';
 
-/** include/uapi/asm-generic/mman-common.h: the advice values modelled. */
-const MADV_WILLNEED = 3;
-const MADV_DONTNEED = 4;
-const MADV_FREE = 8;
+/** include/uapi/asm-generic/mman-common.h. */
+export const MADV = {
+  NORMAL: 0, RANDOM: 1, SEQUENTIAL: 2, WILLNEED: 3, DONTNEED: 4, FREE: 8, REMOVE: 9, DONTFORK: 10, DOFORK: 11, HUGEPAGE: 14, NOHUGEPAGE: 15,
+  DONTDUMP: 16, DODUMP: 17, WIPEONFORK: 18, KEEPONFORK: 19, COLD: 20, PAGEOUT: 21, POPULATE_READ: 22, POPULATE_WRITE: 23,
+} as const;
+const KNOWN = new Set<number>(Object.values(MADV));
+const U64 = 1n << 64n;
 
-/** madvise(2) (do_madvise): each area of the range in turn; ENOMEM at the end if the range had a hole. */
+/** The page work of an advice on [start, end) of one area (the system call's; the mm-only model has none). */
+export type MadvisePages = (advice: number, v: VmArea, start: number, end: number) => void;
+
+/**
+ * madvise(2) on the mm: 0, or throws the errno. `len` may be the full 64-bit register. `pages`
+ * does what an advice does to the pages of each area's part of the range.
+ */
+export function doMadvise(mm: MmStruct, start: number, len: number | bigint, advice: number, pages?: MadvisePages): number {
+  if (!KNOWN.has(advice)) throw err('EINVAL', `advice ${advice} is not known (or not modelled)`);
+  if (start % PAGE_SIZE !== 0) throw err('EINVAL', 'start not page aligned');
+  const l = BigInt.asUintN(64, BigInt(len));
+  const aligned = ((l + 4095n) % U64) - (((l + 4095n) % U64) % 4096n);
+  if (l !== 0n && aligned === 0n) throw err('EINVAL', 'length rounds up to zero');
+  if (BigInt(start) + aligned >= U64) throw err('EINVAL', 'range wraps');
+  if (aligned === 0n) return 0;
+  const end = BigInt(start) + aligned > BigInt(mm.taskSize) ? mm.taskSize + PAGE_SIZE : start + Number(aligned);
+  if (advice === MADV.POPULATE_READ || advice === MADV.POPULATE_WRITE) return populateRange(mm, start, end, advice === MADV.POPULATE_WRITE, pages);
+  let cursor = start;
+  let hole = false;
+  for (;;) {
+    const v = mm.vmas.find(cursor);
+    if (v === undefined) throw err('ENOMEM', 'range not fully mapped');
+    if (cursor < v.start) {
+      hole = true;
+      cursor = v.start;
+      if (cursor >= end) break;
+    }
+    const e = Math.min(v.end, end);
+    behave(mm, v, cursor, e, advice, pages);
+    cursor = e;
+    if (cursor >= end) break;
+  }
+  if (hole) throw err('ENOMEM', 'range had holes');
+  return 0;
+}
+
+/** madvise_vma_behavior for one area's part [s, e). */
+function behave(mm: MmStruct, v: VmArea, s: number, e: number, advice: number, pages?: MadvisePages): void {
+  switch (advice) {
+    case MADV.WILLNEED:
+      return; // anonymous memory swaps in, files read ahead: nothing the model keeps
+    case MADV.DONTNEED:
+    case MADV.FREE:
+      // madvise_dontneed_free_valid_vma; MADV_FREE is for anonymous memory only.
+      if ((v.flags & (VM_LOCKED | VM_PFNMAP | VM_HUGETLB)) !== 0) throw err('EINVAL', 'locked, PFN-mapped or hugetlb area');
+      if (advice === MADV.FREE && v.file !== null) throw err('EINVAL', 'MADV_FREE on a file or shared mapping');
+      pages?.(advice, v, s, e);
+      return;
+    case MADV.REMOVE:
+      if ((v.flags & VM_LOCKED) !== 0) throw err('EINVAL', 'MADV_REMOVE on a locked area');
+      if (v.file === null) throw err('EINVAL', 'MADV_REMOVE on anonymous private memory');
+      if ((v.flags & (VM_SHARED | VM_MAYWRITE)) !== (VM_SHARED | VM_MAYWRITE)) throw err('EACCES', 'MADV_REMOVE needs a shared writable mapping');
+      pages?.(advice, v, s, e);
+      return;
+    case MADV.COLD:
+    case MADV.PAGEOUT:
+      // can_madv_lru_vma.
+      if ((v.flags & (VM_LOCKED | VM_PFNMAP | VM_HUGETLB)) !== 0) throw err('EINVAL', 'locked, PFN-mapped or hugetlb area');
+      return;
+    default: {
+      const f = newFlags(v, advice);
+      if (f !== v.flags) modifyFlags(mm, v, s, e, f);
+    }
+  }
+}
+
+/** The vm_flags a flag-changing advice gives an area (madvise_vma_behavior, hugepage_madvise). */
+function newFlags(v: VmArea, advice: number): number {
+  const f = v.flags;
+  switch (advice) {
+    case MADV.NORMAL:
+      return f & ~(VM_RAND_READ | VM_SEQ_READ);
+    case MADV.SEQUENTIAL:
+      return (f & ~VM_RAND_READ) | VM_SEQ_READ;
+    case MADV.RANDOM:
+      return (f & ~VM_SEQ_READ) | VM_RAND_READ;
+    case MADV.DONTFORK:
+      return f | VM_DONTCOPY;
+    case MADV.DOFORK:
+      if ((f & VM_IO) !== 0) throw err('EINVAL', 'MADV_DOFORK on a VM_IO area');
+      return f & ~VM_DONTCOPY;
+    case MADV.WIPEONFORK:
+      if (v.file !== null || (f & VM_SHARED) !== 0) throw err('EINVAL', 'MADV_WIPEONFORK is for private anonymous memory');
+      return f | VM_WIPEONFORK;
+    case MADV.KEEPONFORK:
+      if (v.droppable) throw err('EINVAL', 'MADV_KEEPONFORK on droppable memory');
+      return f & ~VM_WIPEONFORK;
+    case MADV.DONTDUMP:
+      return f | VM_DONTDUMP;
+    case MADV.DODUMP:
+      if ((f & VM_HUGETLB) === 0 && (f & VM_SPECIAL) !== 0) throw err('EINVAL', 'MADV_DODUMP on a special area');
+      return f & ~VM_DONTDUMP;
+    case MADV.HUGEPAGE:
+      return (f & ~VM_NOHUGEPAGE) | VM_HUGEPAGE;
+    case MADV.NOHUGEPAGE:
+      return (f & ~VM_HUGEPAGE) | VM_NOHUGEPAGE;
+    default:
+      return f;
+  }
+}
+
+/**
+ * madvise_populate: each area from `start` is faulted in, read or write; no area at the cursor is
+ * ENOMEM, an area the access is not allowed in (check_vma_flags: no VM_READ, no VM_WRITE for a
+ * write, VM_IO/VM_PFNMAP) EINVAL. A write fault gives a private area its anon_vma.
+ */
+function populateRange(mm: MmStruct, start: number, end: number, write: boolean, pages?: MadvisePages): number {
+  let cursor = start;
+  while (cursor < end) {
+    const v = mm.vmas.lookup(cursor);
+    if (v === undefined) throw err('ENOMEM', 'no area to populate');
+    if ((v.flags & (VM_IO | VM_PFNMAP)) !== 0 || (v.flags & VM_READ) === 0 || (write && (v.flags & VM_WRITE) === 0)) throw err('EINVAL', 'the access is not allowed in this area');
+    const e = Math.min(v.end, end);
+    if (write && (v.flags & VM_SHARED) === 0) mm.prepareAnon(v);
+    pages?.(write ? MADV.POPULATE_WRITE : MADV.POPULATE_READ, v, cursor, e);
+    cursor = e;
+  }
+  return 0;
+}
+
+/** madvise(2): doMadvise with the page work — zap, lazy-free, shmem punch-out, population. */
 export function sysMadvise(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallArg[]): number {
   return call(ctx, () => {
-    const [start, len, advice] = [ulong(a[0]), ulong(a[1]), int(a[2])];
-    if (advice !== MADV_DONTNEED && advice !== MADV_FREE && advice !== MADV_WILLNEED) return ctx.fail('EINVAL', `advice ${advice} is not simulated`);
-    if (start % PAGE_SIZE !== 0) return ctx.fail('EINVAL', 'start not page aligned');
-    const end = start + pageAlign(len);
-    if (end < start || wraps(a[0], a[1])) return ctx.fail('EINVAL', 'range wraps');
-    if (end === start) return 0;
     const m = machineOf(ctx.kernel);
-    const s = ctx.process.space;
-    // madvise_walk_vmas: the range must be mapped throughout, else ENOMEM (after doing the mapped parts).
-    let cursor = start;
-    let hole = false;
-    for (const v of s.mm.vmas.overlapping(start, end)) {
-      if (v.start > cursor) hole = true;
-      cursor = v.end;
-      // WILLNEED only schedules read-ahead: nothing to do for pages that fault in on demand.
-      if (advice === MADV_WILLNEED) continue;
-      // madvise_dontneed_free_valid_vma; MADV_FREE applies to anonymous memory only.
-      if ((v.flags & (VM_LOCKED | VM_PFNMAP | VM_HUGETLB)) !== 0) return ctx.fail('EINVAL', 'locked, PFN-mapped or hugetlb area');
-      if (advice === MADV_FREE && v.file !== null) return ctx.fail('EINVAL', 'MADV_FREE on a file or shared mapping');
-      if (advice === MADV_FREE) markLazyFree(m, ctx, Math.max(v.start, start), Math.min(v.end, end));
-      else zap(m, ctx.process, ctx.thread.cpu, Math.max(v.start, start), Math.min(v.end, end));
-    }
-    return hole || cursor < end ? ctx.fail('ENOMEM', 'range not fully mapped') : 0;
+    return doMadvise(ctx.process.space.mm, ulong(a[0]), reg(a[1]) ?? -1n, int(a[2]), (advice, v, s, e) => {
+      if (advice === MADV.FREE) markLazyFree(m, ctx, s, e);
+      else if (advice === MADV.DONTNEED) zap(m, ctx.process, ctx.thread.cpu, s, e);
+      else if (advice === MADV.REMOVE) removeShmem(m, ctx, v, s, e);
+      else populatePages(ctx, s, e, advice === MADV.POPULATE_WRITE);
+    });
   });
+}
+
+/** shmem_fallocate(FALLOC_FL_PUNCH_HOLE) through MADV_REMOVE: the range's pages leave this mapping and the file. */
+function removeShmem(m: LinuxMachine, ctx: SyscallContext<LinuxSpace>, v: VmArea, s: number, e: number): void {
+  zap(m, ctx.process, ctx.thread.cpu, s, e);
+  const cache = v.file === null ? undefined : m.shmemPages.get(v.file);
+  if (cache === undefined) return;
+  const frames = m.kernel.mmu.frames;
+  for (let va = s; va < e; va += PAGE_SIZE) {
+    const index = v.pgoff + (va - v.start) / PAGE_SIZE;
+    const f = cache.get(index);
+    if (f === undefined) continue;
+    cache.delete(index);
+    if (frames.unref(f) === 0) frames.free(f);
+  }
+}
+
+/** The faults of MADV_POPULATE_READ/WRITE, page by page. */
+function populatePages(ctx: SyscallContext<LinuxSpace>, s: number, e: number, write: boolean): void {
+  const sp = ctx.process.space;
+  for (let va = s; va < e; va += PAGE_SIZE) {
+    const pte = sp.pt.lookup(va);
+    if (pte !== null && (!write || (pte.flags & PTE_WRITE) !== 0)) continue;
+    handleFault(ctx.kernel, ctx.thread, { va, access: write ? ACCESS_WRITE : ACCESS_READ, user: true, reason: pte === null ? 'not-present' : 'protection', process: ctx.process });
+  }
 }
 
 /** FOLIO_BATCH_SIZE: a per-CPU batch is moved to the LRU (and the pages marked) when it holds 31. */

@@ -5,6 +5,7 @@ import { VmCommit } from './commit.js';
 import { MAP_GROWSDOWN, MAP_NORESERVE, VM_ACCOUNT, MREMAP_FIXED, MREMAP_MAYMOVE, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, PAGE_SIZE, PROT_READ, PROT_WRITE, VM_EXEC, VM_READ, VM_WRITE } from './flags.js';
 import { mapsLine, parseVmFlags, procMaps, vmFlagsLine } from './proc/maps.js';
 import { MmStruct } from './mm.js';
+import * as F from './flags.js';
 
 const P = PAGE_SIZE;
 const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
@@ -325,5 +326,104 @@ describe('the [heap] label (vma_is_initial_heap: the area strictly overlaps [sta
     mm.mmap(0x700000, P, RW, ANON | MAP_FIXED);
     mm.mmap(0x6ff000, P, PROT_READ, ANON | MAP_FIXED);
     expect(procMaps(mm)).not.toContain('[heap]');
+  });
+});
+
+describe('brk next to the bss (host oracle heap-and-fork.steps checks 6.x)', () => {
+  const bssThenBrk = (variant: 'linux-5.15' | 'linux-6.x'): MmStruct => {
+    const mm = new MmStruct({ variant });
+    mm.vmBrkFlags(0x600000, 4 * P, false); // the bss, as exec maps it
+    mm.startBrk = mm.brk = 0x604000;
+    expect(mm.brkSyscall(0x604000 + 2 * P)).toBe(0x606000);
+    return mm;
+  };
+  it('6.1+: the first brk is an area of its own (do_brk_flags expands only vma_prev_limit(start_brk))', () => {
+    const mm = bssThenBrk('linux-6.x');
+    expect(mm.mapCount).toBe(2);
+    expect(mm.brkSyscall(0x607000)).toBe(0x607000);
+    expect(mm.mapCount).toBe(2);
+    expect(procMaps(mm)).toContain('00604000-00607000 rw-p 00000000 00:00 0                                  [heap]');
+  });
+  it('5.15: vma_merge with whatever precedes the old break, so the bss grows into the heap', () => {
+    const mm = bssThenBrk('linux-5.15');
+    expect(mm.mapCount).toBe(1);
+    expect(procMaps(mm)).toContain('00600000-00606000 rw-p 00000000 00:00 0                                  [heap]');
+  });
+  it('a fork child\'s faulted heap never takes in new brk pages (anon_vma_chain not singular)', () => {
+    const parent = bssThenBrk('linux-6.x');
+    parent.touch(0x604000);
+    const child = new MmStruct({ commit: parent.commit });
+    child.forkFrom(parent);
+    child.brkSyscall(0x608000);
+    expect(child.mapCount).toBe(3);
+    parent.brkSyscall(0x608000);
+    expect(parent.mapCount).toBe(2);
+  });
+});
+
+describe('mmap placement and map types by kernel version (host oracle mmap-args.steps checks 6.x)', () => {
+  const MIB2 = 2 * 1024 * 1024;
+  it('6.7+: a hint-less private anonymous 2 MiB multiple is THP-aligned; 5.15 places it page-aligned below mmap_base', () => {
+    const six = new MmStruct();
+    six.mmap(0, P, RW, ANON);
+    const a = six.mmap(0, MIB2, RW, ANON);
+    expect(a % MIB2).toBe(0);
+    expect(six.mmap(0, MIB2 + P, RW, ANON) % MIB2).not.toBe(0);
+    const old = new MmStruct({ variant: 'linux-5.15' });
+    old.mmap(0, P, RW, ANON);
+    const b = old.mmap(0, MIB2, RW, ANON);
+    expect(b % MIB2).not.toBe(0);
+    expect(b).toBe(old.mmapBase - P - MIB2);
+  });
+  it('MAP_DROPPABLE (6.11+) is VM_DROPPABLE | VM_NORESERVE | VM_WIPEONFORK | VM_DONTDUMP on 6.x, an unknown map type (EINVAL) on 5.15', () => {
+    const six = new MmStruct();
+    const a = six.mmap(0, P, RW, F.MAP_DROPPABLE | F.MAP_ANONYMOUS);
+    expect(vmFlagsLine(six.vmas.lookup(a)!)).toBe('VmFlags: rd wr mr mw me nr wf dd dp ');
+    const old = new MmStruct({ variant: 'linux-5.15' });
+    expect(() => old.mmap(0, P, RW, F.MAP_DROPPABLE | F.MAP_ANONYMOUS)).toThrow(/EINVAL/);
+  });
+});
+
+describe('max_map_count and mprotect (split_vma refuses at the limit)', () => {
+  it('mprotect of one page inside an area is ENOMEM at the limit, with nothing changed', () => {
+    const mm = new MmStruct({ maxMapCount: 3 });
+    mm.mmap(0x40000000, 4 * P, RW, ANON | MAP_FIXED);
+    mm.mmap(0x50000000, 4 * P, RW, ANON | MAP_FIXED);
+    mm.mmap(0x60000000, 4 * P, RW, ANON | MAP_FIXED);
+    const before = procMaps(mm);
+    const committed = mm.commit.committed;
+    expect(() => mm.mprotect(0x40001000, P, PROT_READ)).toThrow(/ENOMEM/);
+    expect(procMaps(mm)).toBe(before);
+    expect(mm.commit.committed).toBe(committed);
+    // The whole area changes without a split.
+    expect(mm.mprotect(0x40000000, 4 * P, PROT_READ)).toBe(0);
+  });
+  it('one below the limit the first split is made and the second refused; the first stays', () => {
+    const mm = new MmStruct({ maxMapCount: 3 });
+    mm.mmap(0x40000000, 4 * P, RW, ANON | MAP_FIXED);
+    mm.mmap(0x50000000, 4 * P, RW, ANON | MAP_FIXED);
+    expect(() => mm.mprotect(0x40001000, P, PROT_READ)).toThrow(/ENOMEM/);
+    expect(mm.mapCount).toBe(3);
+    expect(procMaps(mm)).toContain('40000000-40001000 rw-p');
+    expect(procMaps(mm)).toContain('40001000-40004000 rw-p');
+  });
+});
+
+describe('wrap-around and mremap lengths by kernel version (host oracle mprotect-edges.steps checks 6.x)', () => {
+  it('an mprotect end past 2^64 is ENOMEM and changes nothing', () => {
+    const mm = new MmStruct();
+    mm.mmap(0x48000000, 4 * P, RW, ANON | MAP_FIXED);
+    const before = procMaps(mm);
+    expect(() => mm.mprotect(0x48000000, 0xfffffffffffff000n, PROT_READ)).toThrow(/ENOMEM/);
+    expect(procMaps(mm)).toBe(before);
+  });
+  it('mremap to a new size beyond TASK_SIZE: EINVAL on 6.17+ (check_mremap_params), ENOMEM from the search on 5.15', () => {
+    const six = new MmStruct();
+    six.mmap(0x48000000, 4 * P, RW, ANON | MAP_FIXED);
+    expect(() => six.mremap(0x48000000, 4 * P, 0xfffffffffffff000n, MREMAP_MAYMOVE)).toThrow(/EINVAL/);
+    expect(() => six.mremap(0x48000000, 4 * P, 0xffffffffffffffffn, MREMAP_MAYMOVE)).toThrow(/EINVAL/); // PAGE_ALIGN wraps to 0
+    const old = new MmStruct({ variant: 'linux-5.15' });
+    old.mmap(0x48000000, 4 * P, RW, ANON | MAP_FIXED);
+    expect(() => old.mremap(0x48000000, 4 * P, 0xfffffffffffff000n, MREMAP_MAYMOVE)).toThrow(/ENOMEM/);
   });
 });

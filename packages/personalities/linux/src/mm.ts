@@ -13,13 +13,17 @@
  */
 import { createIndex, type AddressSpaceIndex } from '@polykernel/vm';
 import type { Metrics } from '@polykernel/core';
-import { PAGE_SIZE, VM_ACCOUNT, VM_EXEC, VM_GROWSDOWN, VM_MAYEXEC, VM_MAYREAD, VM_MAYWRITE, VM_READ, VM_SHARED, VM_WRITE } from './flags.js';
+import { PAGE_SIZE, VM_ACCOUNT, VM_EXEC, VM_GROWSDOWN, VM_LOCKED, VM_MAYEXEC, VM_MAYREAD, VM_MAYWRITE, VM_READ, VM_SHARED, VM_WRITE } from './flags.js';
 import { VmCommit } from './commit.js';
 import { dupMmapAreas } from './fork.js';
 import { MIB, pageAlign, STACK_GUARD_GAP } from './internal.js';
-import { doBrk, doMmap, doMunmap, expandDownwards, getUnmappedArea, vmBrkFlags } from './mmap.js';
+import { doBrk, doMmap, doMunmap, expandDownwards, getUnmappedArea, vmBrkFlags, type MmapFileMode } from './mmap.js';
 import { doMprotect } from './mprotect.js';
+import { doMadvise } from './madvise.js';
+import { doMlock, doMlockall, doMunlock, doMunlockall } from './mlock.js';
 import { doMremap } from './mremap.js';
+import { doMsync } from './msync.js';
+import { doPrlimit } from './rlimit.js';
 import { mapVdso } from './vdso.js';
 import { VmArea, type VmFile } from './vma.js';
 
@@ -48,6 +52,12 @@ export interface MmOptions {
   metrics?: Metrics;
 }
 
+/** One resource limit (include/uapi/linux/resource.h): soft and hard, Infinity for RLIM_INFINITY. */
+export interface Rlimit { cur: number; max: number }
+
+/** The limits the mm calls honour (the task's signal->rlim, kept with its mm here). */
+export interface MmRlimits { data: Rlimit; as: Rlimit; stack: Rlimit; memlock: Rlimit }
+
 /** What a shmem file still has mapped (bytes) and what it charged (shmem_acct_size), per file. */
 export interface ShmemAccount { mapped: number; charged: number }
 
@@ -71,6 +81,19 @@ export class MmStruct {
   dataVm = 0;
   stackVm = 0;
   execVm = 0;
+  /**
+   * RLIMIT_DATA, _AS, _STACK, _MEMLOCK. MEMLOCK defaults to 8 MiB (5.16+, "mm: use RLIMIT_MEMLOCK
+   * of 8 MiB by default"; 5.15's default was 64 KiB).
+   */
+  readonly rlimit: MmRlimits;
+  /** The resource limits nothing in the mm enforces, kept for getrlimit (rlimit.ts). */
+  readonly otherRlimits = new Map<number, Rlimit>();
+  /** The task holds every capability (CAP_IPC_LOCK lifts RLIMIT_MEMLOCK, CAP_SYS_RESOURCE lets a hard limit rise). */
+  privileged = false;
+  /** locked_vm in pages (VmLck): what mlock, mlock2, mlockall and VM_LOCKED mappings hold. */
+  lockedVm = 0;
+  /** def_flags: VM_LOCKED (| VM_LOCKONFAULT) after mlockall(MCL_FUTURE), given to every new area. */
+  defFlags = 0;
   /** hiwater_vm: total_vm's high-water mark, updated before each unmap as update_hiwater_vm does. */
   hiwaterVm = 0;
   /** start_code / end_code of the executable (exec sets them; VmExe and VmLib derive from them). */
@@ -106,6 +129,8 @@ export class MmStruct {
     // arch/x86/mm/mmap.c mmap_base: gap = RLIMIT_STACK + guard gap, clamped to [128 MiB, 5/6 TASK_SIZE].
     const stackTop = opts.stackTop ?? this.taskSize;
     this.stackRlimit = opts.stackRlimit ?? 8 * MIB;
+    const memlock = this.variant === 'linux-5.15' ? 64 * 1024 : 8 * MIB;
+    this.rlimit = { data: { cur: Infinity, max: Infinity }, as: { cur: Infinity, max: Infinity }, stack: { cur: this.stackRlimit, max: Infinity }, memlock: { cur: memlock, max: memlock } };
     let gap = this.stackRlimit + STACK_GUARD_GAP;
     gap = Math.min(Math.max(gap, 128 * MIB), Math.floor(this.taskSize / 6) * 5);
     this.mmapBase = pageAlign(stackTop - gap);
@@ -169,7 +194,7 @@ export class MmStruct {
   }
 
   /** mmap(2): do_mmap (mmap.ts). Returns the address. */
-  mmap(addr: number, len: number, prot: number, flags: number, file: VmFile | null = null, pgoffBytes = 0, fileMode?: { read: boolean; write: boolean }): number {
+  mmap(addr: number, len: number, prot: number, flags: number, file: VmFile | null = null, pgoffBytes: number | bigint = 0, fileMode?: MmapFileMode): number {
     return doMmap(this, addr, len, prot, flags, file, pgoffBytes, fileMode);
   }
 
@@ -184,13 +209,48 @@ export class MmStruct {
   }
 
   /** mprotect(2) (mprotect.ts). */
-  mprotect(start: number, len: number, prot: number): number {
+  mprotect(start: number, len: number | bigint, prot: number): number {
     return doMprotect(this, start, len, prot);
   }
 
   /** mremap(2) (mremap.ts): the area's new address. */
-  mremap(addr: number, oldLen: number, newLen: number, flags: number, newAddr = 0): number {
+  mremap(addr: number, oldLen: number | bigint, newLen: number | bigint, flags: number, newAddr = 0): number {
     return doMremap(this, addr, oldLen, newLen, flags, newAddr);
+  }
+
+  /** mlock(2) / mlock2(2) (mlock.ts): `flags` VM_LOCKED, with VM_LOCKONFAULT for MLOCK_ONFAULT. */
+  mlock(start: number, len: number | bigint, flags = VM_LOCKED): number {
+    return doMlock(this, start, len, flags);
+  }
+
+  /** munlock(2) (mlock.ts). */
+  munlock(start: number, len: number | bigint): number {
+    return doMunlock(this, start, len);
+  }
+
+  /** mlockall(2) (mlock.ts). */
+  mlockall(flags: number): number {
+    return doMlockall(this, flags);
+  }
+
+  /** munlockall(2) (mlock.ts). */
+  munlockall(): number {
+    return doMunlockall(this);
+  }
+
+  /** madvise(2)'s work on the areas (madvise.ts); the page work is the system call's. */
+  madvise(start: number, len: number | bigint, advice: number): number {
+    return doMadvise(this, start, len, advice);
+  }
+
+  /** msync(2) (msync.ts). */
+  msync(start: number, len: number | bigint, flags: number): number {
+    return doMsync(this, start, len, flags);
+  }
+
+  /** prlimit64 / setrlimit / getrlimit (rlimit.ts): the old limit; `next` null only reads. */
+  prlimit(resource: number, next: Rlimit | null): Rlimit {
+    return doPrlimit(this, resource, next);
   }
 
   /** brk(2) (mmap.ts): returns the new break, or the old one when the request cannot be met (never an errno). */

@@ -3,26 +3,46 @@
  * mprotect_fixup (the commit charge for private memory turning writable, split and merge through
  * vma_modify), and change_protection: the present PTEs follow their area's new protection.
  */
+import type { KernelError } from '@polykernel/core';
 import type { Kernel, SyscallArg, SyscallContext } from '@polykernel/kernel';
 import { PTE_NX, PTE_WRITE } from '@polykernel/mmu';
-import { PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_SEM, PROT_WRITE, VM_ACCOUNT, VM_EXEC, VM_NORESERVE, VM_READ, VM_SHARED, VM_WRITE } from './flags.js';
-import { err, pageAlign, protToVm } from './internal.js';
+import { PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_SEM, PROT_WRITE, VM_ACCOUNT, VM_EXEC, VM_GROWSDOWN, VM_NORESERVE, VM_READ, VM_SHARED, VM_WRITE } from './flags.js';
+import { endWraps, err, pageAlign, pageAlignReg, protToVm } from './internal.js';
 import type { LinuxSpace } from './machine.js';
 import type { MmStruct } from './mm.js';
 import { PTE_FILE, PTE_SHMEM } from './pte.js';
-import { call, uint, ulong, wraps } from './syscall-args.js';
+import { call, reg, uint, ulong, wraps } from './syscall-args.js';
 import { splitVma, vmaMerge, type VmArea } from './vma.js';
 
-/** do_mprotect_pkey: 0, or throws the errno (areas changed before a hole stay changed, as in Linux). */
-export function doMprotect(mm: MmStruct, start: number, len: number, prot: number): number {
+const PROT_GROWSDOWN = 0x01000000;
+const PROT_GROWSUP = 0x02000000;
+
+/**
+ * do_mprotect_pkey: 0, or throws the errno (areas changed before a hole stay changed, as in
+ * Linux). `len` may be the full 64-bit register (a bigint): an end past 2^64 is ENOMEM before
+ * anything changes. PROT_GROWSDOWN extends the change down to the start of the VM_GROWSDOWN area
+ * the range starts in; PROT_GROWSUP has no VM_GROWSUP to act on on x86 (EINVAL).
+ */
+export function doMprotect(mm: MmStruct, start: number, len: number | bigint, prot: number): number {
+  const grows = prot & (PROT_GROWSDOWN | PROT_GROWSUP);
+  prot &= ~(PROT_GROWSDOWN | PROT_GROWSUP);
+  if (grows === (PROT_GROWSDOWN | PROT_GROWSUP)) throw err('EINVAL', 'PROT_GROWSDOWN and PROT_GROWSUP together');
   if (start % PAGE_SIZE !== 0) throw err('EINVAL', 'start not page aligned');
-  if (len === 0) return 0;
-  const end = start + pageAlign(len);
-  if (end <= start) throw err('ENOMEM', 'range wraps');
+  if (BigInt(len) === 0n) return 0;
+  if (endWraps(start, len)) throw err('ENOMEM', 'range wraps');
+  const end = start + pageAlignReg(len);
   // arch_validate_prot (include/linux/mman.h): PROT_SEM is accepted and ignored on x86.
   if ((prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM)) !== 0) throw err('EINVAL', 'unknown protection bits');
+  // vma_find(start, end): the first area meeting the range.
   const first = mm.vmas.find(start);
-  if (first === undefined || first.start > start) throw err('ENOMEM', 'range not mapped');
+  if (first === undefined || first.start >= end) throw err('ENOMEM', 'range not mapped');
+  if ((grows & PROT_GROWSDOWN) !== 0) {
+    if ((first.flags & VM_GROWSDOWN) === 0) throw err('EINVAL', 'PROT_GROWSDOWN on an area that does not grow down');
+    start = first.start;
+  } else {
+    if (first.start > start) throw err('ENOMEM', 'range not mapped');
+    if (grows !== 0) throw err('EINVAL', 'PROT_GROWSUP: no VM_GROWSUP on x86');
+  }
   let cursor = start;
   for (const v of mm.vmas.overlapping(start, end)) {
     if (v.start > cursor) throw err('ENOMEM', 'hole in range'); // earlier areas stay changed, as in Linux
@@ -59,18 +79,26 @@ function mprotectFixup(mm: MmStruct, v: VmArea, s: number, e: number, newFlags: 
     if (charged > 0) mm.commit.uncharge(charged);
     return;
   }
-  if ((v.flags & VM_ACCOUNT) !== 0 && (newFlags & VM_ACCOUNT) === 0) mm.commit.uncharge(pages);
-  mm.statAccount(v.flags, -pages);
-  mm.statAccount(newFlags, pages);
   let piece = v;
+  // vma_modify → split_vma: each split is refused (ENOMEM) once the mm holds max_map_count areas;
+  // a first split already made stays.
+  const splitRefused = (): KernelError => {
+    if (charged > 0) mm.commit.uncharge(charged);
+    return err('ENOMEM', 'the split would exceed max_map_count');
+  };
+  if ((v.start < s || v.end > e) && mm.mapCount >= mm.maxMapCount) throw splitRefused();
   if (v.start < s) {
     splitVma(mm, v, s);
     piece = mm.vmas.lookup(s)!;
   }
   if (piece.end > e) {
+    if (mm.mapCount >= mm.maxMapCount) throw splitRefused();
     splitVma(mm, piece, e);
     piece = mm.vmas.lookup(s)!;
   }
+  if ((v.flags & VM_ACCOUNT) !== 0 && (newFlags & VM_ACCOUNT) === 0) mm.commit.uncharge(pages);
+  mm.statAccount(v.flags, -pages);
+  mm.statAccount(newFlags, pages);
   mm.vmas.remove(piece);
   piece.flags = newFlags;
   // Accounting follows the new flags (private writable memory is charged).
@@ -83,16 +111,14 @@ function mprotectFixup(mm: MmStruct, v: VmArea, s: number, e: number, newFlags: 
 export function sysMprotect(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallArg[]): number {
   return call(ctx, () => {
     const [start, len, prot] = [ulong(a[0]), ulong(a[1]), uint(a[2])];
-    // do_mprotect_pkey: end = start + PAGE_ALIGN(len) in u64; a wrap is ENOMEM before anything changes.
-    if (start % PAGE_SIZE === 0 && len !== 0 && wraps(a[0], a[1])) return ctx.fail('ENOMEM', 'range wraps');
     const s = ctx.process.space;
     const end = start + pageAlign(len);
     try {
-      return s.mm.mprotect(start, len, prot);
+      return s.mm.mprotect(start, reg(a[1]) ?? -1n, prot);
     } finally {
       // Even when the call fails part-way (ENOMEM at a hole), the areas it did change must
       // have their PTEs follow, or a page would stay writable under a read-only area.
-      if (start % PAGE_SIZE === 0 && end > start) {
+      if (start % PAGE_SIZE === 0 && end > start && !wraps(a[0], a[1])) {
         changeProtection(ctx.kernel, s, start, end);
         ctx.kernel.mmu.shootdown(ctx.thread.cpu, ctx.kernel.asidOf(ctx.process), start, end - start);
       }

@@ -7,30 +7,38 @@
  * (move_page_tables).
  */
 import type { SyscallArg, SyscallContext } from '@polykernel/kernel';
-import { MAP_SHARED, MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE, PAGE_SIZE, VM_ACCOUNT, VM_DONTEXPAND, VM_MAYSHARE, VM_PFNMAP, VM_SHARED } from './flags.js';
-import { err, pageAlign } from './internal.js';
+import { MAP_SHARED, MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE, PAGE_SIZE, VM_ACCOUNT, VM_DONTEXPAND, VM_LOCKED, VM_MAYSHARE, VM_PFNMAP, VM_SHARED } from './flags.js';
+import { err, pageAlign, pageAlignReg } from './internal.js';
 import { machineOf, type LinuxSpace } from './machine.js';
 import { zap } from './memory.js';
 import type { MmStruct } from './mm.js';
-import { getUnmappedArea } from './mmap.js';
+import { mlockFutureOk } from './mlock.js';
+import { doMunmap, getUnmappedArea, mayExpandVm } from './mmap.js';
 import { releaseUnmapped, shmemIn } from './shmem.js';
-import { call, uint, ulong } from './syscall-args.js';
+import { call, reg, uint, ulong } from './syscall-args.js';
 import { unmapRange, VmArea, vmaMerge } from './vma.js';
 
-/** mremap(2)'s area work: returns the area's new address. */
-export function doMremap(mm: MmStruct, addr: number, oldLen: number, newLen: number, flags: number, newAddr = 0): number {
+/**
+ * mremap(2)'s area work: returns the area's new address. The lengths may be the full 64-bit
+ * registers (bigints): PAGE_ALIGN wraps as in C.
+ */
+export function doMremap(mm: MmStruct, addr: number, oldLenArg: number | bigint, newLenArg: number | bigint, flags: number, newAddr = 0): number {
   if ((flags & ~(MREMAP_FIXED | MREMAP_MAYMOVE | MREMAP_DONTUNMAP)) !== 0) throw err('EINVAL', 'unknown mremap flags');
   if ((flags & MREMAP_FIXED) !== 0 && (flags & MREMAP_MAYMOVE) === 0) throw err('EINVAL', 'MREMAP_FIXED without MREMAP_MAYMOVE');
   // MREMAP_DONTUNMAP is always a move and does not resize (compared before page alignment).
-  if ((flags & MREMAP_DONTUNMAP) !== 0 && ((flags & MREMAP_MAYMOVE) === 0 || oldLen !== newLen)) throw err('EINVAL', 'MREMAP_DONTUNMAP needs MREMAP_MAYMOVE and equal lengths');
+  if ((flags & MREMAP_DONTUNMAP) !== 0 && ((flags & MREMAP_MAYMOVE) === 0 || BigInt(oldLenArg) !== BigInt(newLenArg))) throw err('EINVAL', 'MREMAP_DONTUNMAP needs MREMAP_MAYMOVE and equal lengths');
   if (addr % PAGE_SIZE !== 0) throw err('EINVAL', 'address not page aligned');
-  oldLen = pageAlign(oldLen);
-  newLen = pageAlign(newLen);
+  const oldLen = pageAlignReg(oldLenArg);
+  const newLen = pageAlignReg(newLenArg);
   if (newLen === 0) throw err('EINVAL', 'zero new length');
+  // 6.17+ check_mremap_params: "Is the new length silly?" — beyond TASK_SIZE is EINVAL up front
+  // (5.15 gets as far as get_unmapped_area: ENOMEM).
+  if (mm.variant === 'linux-6.x' && newLen > mm.taskSize) throw err('EINVAL', 'new length beyond TASK_SIZE');
   if ((flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) !== 0) return mremapTo(mm, addr, oldLen, newLen, newAddr, (flags & MREMAP_FIXED) !== 0, (flags & MREMAP_DONTUNMAP) !== 0);
-  // Shrinking (or same size) always succeeds in place: the tail is unmapped.
+  // Shrinking (or same size) always succeeds in place: the tail is unmapped, with munmap's own
+  // range checks (do_vmi_munmap: EINVAL past TASK_SIZE).
   if (oldLen >= newLen) {
-    if (oldLen > newLen) unmapRange(mm, addr + newLen, addr + oldLen);
+    if (oldLen > newLen) doMunmap(mm, addr + newLen, oldLen - newLen);
     return addr;
   }
   const vma = vmaToResize(mm, addr, oldLen, newLen);
@@ -40,6 +48,7 @@ export function doMremap(mm: MmStruct, addr: number, oldLen: number, newLen: num
     if ((vma.flags & VM_ACCOUNT) !== 0 && !mm.commit.charge(delta / PAGE_SIZE, mm.totalVm)) throw err('ENOMEM', 'overcommit refused the growth');
     mm.vmas.remove(vma);
     const grown = vma.slice(vma.start, vma.end + delta);
+    if ((grown.flags & VM_LOCKED) !== 0) mm.lockedVm += delta / PAGE_SIZE;
     mm.mapped(grown, delta);
     vmaMerge(mm, grown);
     return addr;
@@ -79,6 +88,11 @@ function vmaToResize(mm: MmStruct, addr: number, oldLen: number, newLen: number)
   if (oldLen > vma.end - addr) throw err('EFAULT', 'old range runs past the mapping');
   if (newLen === oldLen) return vma;
   if ((vma.flags & (VM_DONTEXPAND | VM_PFNMAP)) !== 0) throw err('EFAULT', 'mapping may not be expanded');
+  if (newLen > oldLen) {
+    // resize_is_valid: a locked area's growth within RLIMIT_MEMLOCK (EAGAIN), then RLIMIT_AS/DATA (ENOMEM).
+    if (!mlockFutureOk(mm, vma.flags, newLen - oldLen)) throw err('EAGAIN', 'the locked area would exceed RLIMIT_MEMLOCK');
+    if (!mayExpandVm(mm, vma.flags, (newLen - oldLen) / PAGE_SIZE)) throw err('ENOMEM', 'RLIMIT_AS or RLIMIT_DATA would be exceeded');
+  }
   return vma;
 }
 
@@ -103,6 +117,7 @@ function moveVma(mm: MmStruct, vma: VmArea, addr: number, oldLen: number, newLen
   if ((vma.flags & VM_ACCOUNT) !== 0 && !mm.commit.charge(newLen / PAGE_SIZE, mm.totalVm)) throw err('ENOMEM', 'overcommit refused the move');
   const moved = new VmArea(to, to + newLen, vma.flags, pgoff, vma.file, vma.name);
   moved.anonVma = vma.anonVma;
+  if ((moved.flags & VM_LOCKED) !== 0) mm.lockedVm += newLen / PAGE_SIZE;
   mm.mapped(moved, newLen);
   if (!dontUnmap) unmapRange(mm, addr, addr + oldLen);
   else if (vma.start === addr && vma.end === addr + oldLen) vma.anonVma = 0; // unlink_anon_vmas: its pages went with the move
@@ -123,7 +138,7 @@ export function sysMremap(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallAr
     s.pt.forEachLeaf(addr, Math.min(oldLen, newLen), (va, frame, _size, fl) => keep.push([va - addr, frame, fl]));
     const keepSwap = [...s.swap].filter(([va]) => va >= addr && va < addr + Math.min(oldLen, newLen)).map(([va, slot]) => [va - addr, slot] as const);
     const files = shmemIn(m, s, addr, addr + oldLen).concat(shmemIn(m, s, newAddr, newAddr + newLen));
-    const r = s.mm.mremap(addr, ulong(a[1]), ulong(a[2]), flags, newAddr);
+    const r = s.mm.mremap(addr, reg(a[1]) ?? -1n, reg(a[2]) ?? -1n, flags, newAddr);
     const k = ctx.kernel;
     if (oldLen > newLen) zap(m, ctx.process, ctx.thread.cpu, addr + newLen, addr + oldLen);
     if (r !== addr) {

@@ -11,7 +11,9 @@ import { sysClone, sysFork, sysVfork } from './fork.js';
 import type { LinuxSpace } from './machine.js';
 import { sysMadvise } from './madvise.js';
 import { sysBrk, sysMmap, sysMunmap } from './mmap.js';
+import { sysMlock, sysMlock2, sysMlockall, sysMunlock, sysMunlockall } from './mlock.js';
 import { sysMprotect } from './mprotect.js';
+import { sysMsync } from './msync.js';
 import { sysMremap } from './mremap.js';
 import { sysKill, sysRtSigaction, sysRtSigreturn } from './signal.js';
 
@@ -28,6 +30,13 @@ const TABLE: readonly SyscallSpec<LinuxSpace>[] = [
   { name: 'brk', number: 12, args: ['brk'], handler: sysBrk },
   { name: 'mremap', number: 25, args: ['addr', 'old_len', 'new_len', 'flags', 'new_addr'], handler: sysMremap },
   { name: 'madvise', number: 28, args: ['start', 'len', 'advice'], handler: sysMadvise },
+  // mm/msync.c, mm/mlock.c
+  { name: 'msync', number: 26, args: ['start', 'len', 'flags'], handler: sysMsync },
+  { name: 'mlock', number: 149, args: ['start', 'len'], handler: sysMlock },
+  { name: 'munlock', number: 150, args: ['start', 'len'], handler: sysMunlock },
+  { name: 'mlockall', number: 151, args: ['flags'], handler: sysMlockall },
+  { name: 'munlockall', number: 152, args: [], handler: sysMunlockall },
+  { name: 'mlock2', number: 325, args: ['start', 'len', 'flags'], handler: sysMlock2 },
   // kernel/sys.c
   { name: 'getpid', number: 39, args: [], handler: sysGetpid },
   // fs/exec.c

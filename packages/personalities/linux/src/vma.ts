@@ -4,7 +4,7 @@
  * unmapping of a range that munmap, MAP_FIXED, brk, mremap and exit all go through.
  */
 import type { RangeEntry } from '@polykernel/vm';
-import { PAGE_SIZE, VM_ACCOUNT, VM_SPECIAL } from './flags.js';
+import { PAGE_SIZE, VM_ACCOUNT, VM_LOCKED, VM_SPECIAL } from './flags.js';
 import { err } from './internal.js';
 import type { MmStruct } from './mm.js';
 
@@ -35,6 +35,16 @@ export class VmArea implements RangeEntry {
   /** vma->anon_vma: 0 until the first fault (anon_vma_prepare); split halves share it. */
   anonVma = 0;
 
+  /**
+   * The anon_vma_chain also links the parent's anon_vma (anon_vma_fork gave a child's copy of a
+   * faulted area its own anon_vma chained to the parent's): the chain is not singular, so the
+   * area never takes in a range without an anon_vma (is_mergeable_anon_vma).
+   */
+  forkedAnon = false;
+
+  /** VM_DROPPABLE (6.11+, bit 40, beyond the 32-bit flag word; smaps "dp"): MAP_DROPPABLE memory. */
+  droppable = false;
+
   get length(): number {
     return this.end - this.start;
   }
@@ -46,6 +56,8 @@ export class VmArea implements RangeEntry {
   slice(start: number, end: number): VmArea {
     const v = new VmArea(start, end, this.flags, this.pgoff + (start - this.start) / 4096, this.file, this.name);
     v.anonVma = this.anonVma;
+    v.forkedAnon = this.forkedAnon;
+    v.droppable = this.droppable;
     return v;
   }
 }
@@ -55,6 +67,28 @@ export function splitVma(mm: MmStruct, v: VmArea, at: number): void {
   mm.vmas.remove(v);
   mm.vmas.insert(v.slice(v.start, at));
   mm.vmas.insert(v.slice(at, v.end));
+}
+
+/**
+ * vma_modify_flags: [s, e) of `v` takes `newFlags` — split off at either end (split_vma refuses
+ * with ENOMEM once the mm holds max_map_count areas; a first split already made stays), then
+ * merged with its neighbours where vma_merge would. Accounting is the caller's.
+ */
+export function modifyFlags(mm: MmStruct, v: VmArea, s: number, e: number, newFlags: number): void {
+  let piece = v;
+  if (v.start < s) {
+    if (mm.mapCount >= mm.maxMapCount) throw err('ENOMEM', 'the split would exceed max_map_count');
+    splitVma(mm, v, s);
+    piece = mm.vmas.lookup(s)!;
+  }
+  if (piece.end > e) {
+    if (mm.mapCount >= mm.maxMapCount) throw err('ENOMEM', 'the split would exceed max_map_count');
+    splitVma(mm, piece, e);
+    piece = mm.vmas.lookup(s)!;
+  }
+  mm.vmas.remove(piece);
+  piece.flags = newFlags;
+  vmaMerge(mm, piece);
 }
 
 /** Insert `v`, merging with its neighbours when vma_merge would (same flags, file, contiguous pgoff, compatible anon_vma). */
@@ -74,18 +108,26 @@ export function vmaMerge(mm: MmStruct, v: VmArea): void {
 }
 
 /** is_mergeable_vma + the pgoff and anon_vma checks of can_vma_merge_before/after. */
-function mergeable(a: VmArea, b: VmArea): boolean {
-  if (((a.flags | b.flags) & VM_SPECIAL) !== 0 || a.flags !== b.flags || a.name !== b.name) return false;
+export function mergeable(a: VmArea, b: VmArea): boolean {
+  if (((a.flags | b.flags) & VM_SPECIAL) !== 0 || a.flags !== b.flags || a.droppable !== b.droppable || a.name !== b.name) return false;
   if (a.file !== b.file) return false;
   if (a.pgoff + a.length / PAGE_SIZE !== b.pgoff) return false;
-  // is_mergeable_anon_vma: the same anon_vma, or at most one of them has one.
-  return a.anonVma === 0 || b.anonVma === 0 || a.anonVma === b.anonVma;
+  // is_mergeable_anon_vma: the same anon_vma, or at most one of them has one and that one's
+  // anon_vma_chain is singular — not a fork's copy (5.15: list_is_singular; 6.x since the
+  // vma_merge rework: vma_had_uncowed_parents).
+  if (a.anonVma === b.anonVma) return true;
+  if (a.anonVma === 0) return !b.forkedAnon;
+  if (b.anonVma === 0) return !a.forkedAnon;
+  return false;
 }
 
 /** The area covering both neighbours, keeping the anon_vma one of them has. */
 function join(a: VmArea, b: VmArea): VmArea {
   const j = a.slice(a.start, b.end);
-  if (j.anonVma === 0) j.anonVma = b.anonVma;
+  if (j.anonVma === 0) {
+    j.anonVma = b.anonVma;
+    j.forkedAnon = b.forkedAnon;
+  }
   return j;
 }
 
@@ -106,6 +148,8 @@ export function unmapRange(mm: MmStruct, start: number, end: number, uncharge = 
   for (const v of mm.vmas.overlapping(start, end)) {
     mm.vmas.remove(v);
     if (uncharge && (v.flags & VM_ACCOUNT) !== 0) mm.commit.uncharge(v.length / PAGE_SIZE);
+    // vms_gather_munmap_vmas: locked areas leave locked_vm.
+    if ((v.flags & VM_LOCKED) !== 0) mm.lockedVm -= v.length / PAGE_SIZE;
     mm.mapped(v, -v.length);
   }
 }

@@ -49,7 +49,8 @@ export function vmFlagsLine(v: VmArea): string {
     if (name !== null && Math.floor(v.flags / bit) % 2 === 1) out += name + ' ';
     bit *= 2;
   }
-  return out;
+  // VM_DROPPABLE is bit 40: printed after every flag of the low word.
+  return v.droppable ? out + 'dp ' : out;
 }
 
 /** Parse a VmFlags line back into vm_flags (for rebuilding a host layout); unknown names throw. */

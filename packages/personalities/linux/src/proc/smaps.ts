@@ -13,7 +13,7 @@
  */
 import type { Kernel, Process } from '@polykernel/kernel';
 import { PTE_ACCESSED, PTE_DIRTY } from '@polykernel/mmu';
-import { PAGE_SIZE, VM_HUGEPAGE } from '../flags.js';
+import { PAGE_SIZE, VM_HUGEPAGE, VM_LOCKED } from '../flags.js';
 import { PTE_FILE, PTE_SHMEM } from '../pte.js';
 import { mapsLine, vmFlagsLine } from './maps.js';
 import type { LinuxSpace } from '../machine.js';
@@ -89,7 +89,8 @@ export function smapsEntry(k: Kernel<LinuxSpace>, p: Process<LinuxSpace>, v: VmA
     + line('Private_Hugetlb', 0)
     + line('Swap', kB(c.swap))
     + line('SwapPss', kB(Math.floor(c.swapPss / PSS_SHIFT)))
-    + line('Locked', 0)
+    // smap_gather_stats: a locked area's whole Pss is Locked.
+    + line('Locked', (v.flags & VM_LOCKED) !== 0 ? kB(Math.floor(c.pss / PSS_SHIFT)) : 0)
     + `${'THPeligible:'.padEnd(16)}${String((v.flags & VM_HUGEPAGE) !== 0 && v.file === null ? 1 : 0).padStart(8)}\n`
     + vmFlagsLine(v) + '\n';
 }

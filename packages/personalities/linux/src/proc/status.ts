@@ -23,7 +23,7 @@ export function procStatusMemory(s: LinuxSpace): string {
   const rows: [string, number][] = [
     ['VmPeak', Math.max(mm.hiwaterVm, mm.totalVm) * KB],
     ['VmSize', mm.totalVm * KB],
-    ['VmLck', 0],
+    ['VmLck', mm.lockedVm * KB],
     ['VmPin', 0],
     ['VmHWM', Math.max(s.hiwaterRss, rss) * KB],
     ['VmRSS', rss * KB],
