@@ -14,7 +14,7 @@
  */
 import { Rng } from '@polykernel/core';
 import { Kernel, memoryFileSystem, type Process, type SyscallArg, type SyscallResult, type Thread } from '@polykernel/kernel';
-import { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, type Access } from '@polykernel/mmu';
+import { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, accessName, type Access } from '@polykernel/mmu';
 import { childSteps, type Step, type Workload } from '@polykernel/workload';
 import type { PosixEncoding, ResolvedWebPersonality } from './registry.js';
 
@@ -77,7 +77,7 @@ export class WebSession {
   private childCount = 0;
   private faultsNow = 0;
   /** The last fault the kernel reported (for the explain panel). */
-  lastFault: { pid: number; va: number; access: Access; reason: string; resolution: string; cycles: number } | null = null;
+  lastFault: { pid: number; va: number; access: 'read' | 'write' | 'exec'; reason: string; resolution: string; cycles: number } | null = null;
   /** Probe aggregations: calls by name and faults by resolution, count and simulated cycles. */
   readonly calls = new Map<string, { count: number; cycles: number }>();
   readonly faultKinds = new Map<string, { count: number; cycles: number }>();
@@ -90,7 +90,7 @@ export class WebSession {
     this.posix = personality.entry.posix;
     this.k.bus.subscribe('fault', (e) => {
       this.faultsNow++;
-      this.lastFault = { pid: e.pid, va: e.va, access: e.access, reason: e.reason, resolution: e.resolution, cycles: e.cycles };
+      this.lastFault = { pid: e.pid, va: e.va, access: accessName(e.access), reason: e.reason, resolution: e.resolution, cycles: e.cycles };
       bump(this.faultKinds, e.resolution, e.cycles);
     });
     this.k.bus.subscribe('syscall:return', (e) => {

@@ -89,7 +89,7 @@ export interface Snapshot {
   personality: string;
   step: number;
   ending: string | null;
-  /** What runs next, or null at the end. */
+  /** The newest step lines. */
   log: StepLine[];
   processes: ProcessModel[];
   frames: FrameModel[];
@@ -191,7 +191,7 @@ function areasFromPageTable(k: Kernel<unknown>, p: Process): AreaModel[] {
   forEachLeaf(k, k.personality.pageTableOf(p.space), (va, _frame, size, flags) => {
     const perms = (flags & PTE_WRITE) !== 0 ? 'rw' : 'r-';
     const last = areas[areas.length - 1];
-    if (last !== undefined && last.end === va && last.perms === perms) last.end = va + size;
+    if (last?.end === va && last.perms === perms) last.end = va + size;
     else areas.push({ start: va, end: va + size, perms, label: '' });
   });
   return areas;
