@@ -98,6 +98,10 @@ worker.onmessage = (e: MessageEvent<Reply>): void => {
   status.value = `${r.workload}: step ${r.step}${ended ? ' — the workload has ended' : ''} (${r.elapsedMs.toFixed(0)} ms in the engine)`;
   document.body.dataset.step = String(r.step);
   draw();
+  // A chosen address is walked again at every moment: its entries change as the workload runs.
+  views.forEach((v, i) => {
+    if (v.choice.va !== null && v.choice.pid !== null) worker.postMessage({ type: 'walk', side: i, pid: v.choice.pid, va: v.choice.va } satisfies Request);
+  });
 };
 worker.onerror = (e): void => {
   status.value = `the engine failed: ${e.message}`;

@@ -30,6 +30,10 @@ describe('WebSession on the lecture fork example', () => {
     expect(atFork.log.at(-1)?.result).toMatch(/^pid \d+ \(child\)$/);
     const [parent, child] = atFork.processes;
     expect(child?.name).toBe('child');
+    expect(atFork.lastFork).toMatchObject({ pid: parent!.pid, child: child!.pid });
+    expect(atFork.lastFork!.ptes).toBeGreaterThan(0);
+    expect(atFork.log.at(-1)?.step).toBe('fork as=child steps=[4 steps]');
+    expect(atFork.log[0]?.step).toBe('mmap name=data length=0x1000 prot=rw- flags=[private,anonymous]');
     const shared = atFork.frames.filter((f) => f.state === 'shared-cow');
     expect(shared.length).toBeGreaterThan(0);
     expect(shared.every((f) => f.pids.includes(parent!.pid) && f.pids.includes(child!.pid))).toBe(true);

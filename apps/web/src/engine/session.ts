@@ -12,7 +12,7 @@
  * encodings from the registry, and reports "n/a" for a step the personality (or the browser, which
  * has no files) cannot run. Nothing here knows Linux's types.
  */
-import { Rng } from '@polykernel/core';
+import { formatProt, Rng } from '@polykernel/core';
 import { Kernel, memoryFileSystem, type Process, type SyscallArg, type SyscallResult, type Thread } from '@polykernel/kernel';
 import { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, accessName, type Access } from '@polykernel/mmu';
 import { childSteps, type Step, type Workload } from '@polykernel/workload';
@@ -78,6 +78,8 @@ export class WebSession {
   private faultsNow = 0;
   /** The last fault the kernel reported (for the explain panel). */
   lastFault: { pid: number; va: number; access: 'read' | 'write' | 'exec'; reason: string; resolution: string; cycles: number } | null = null;
+  /** The last fork the kernel reported: what it copied and what it cost. */
+  lastFork: { pid: number; child: number; vmas: number; ptes: number; tables: number; cycles: number } | null = null;
   /** Probe aggregations: calls by name and faults by resolution, count and simulated cycles. */
   readonly calls = new Map<string, { count: number; cycles: number }>();
   readonly faultKinds = new Map<string, { count: number; cycles: number }>();
@@ -92,6 +94,9 @@ export class WebSession {
       this.faultsNow++;
       this.lastFault = { pid: e.pid, va: e.va, access: accessName(e.access), reason: e.reason, resolution: e.resolution, cycles: e.cycles };
       bump(this.faultKinds, e.resolution, e.cycles);
+    });
+    this.k.bus.subscribe('fork', (e) => {
+      this.lastFork = { pid: e.pid, child: e.child, vmas: e.vmas, ptes: e.ptes, tables: e.tables, cycles: e.cycles };
     });
     this.k.bus.subscribe('syscall:return', (e) => {
       if (e.depth === 0 && !e.blocked) bump(this.calls, e.name, e.cycles);
@@ -337,7 +342,8 @@ export function stepKind(step: Step): string {
 export function describeStep(step: Step): string {
   const [op, args] = Object.entries(step)[0] as [string, unknown];
   if (typeof args !== 'object' || args === null) return `${op} ${String(args)}`;
-  const show = (key: string, v: unknown): string => (key === 'steps' && Array.isArray(v) ? `[${v.length} steps]`
+  const show = (key: string, v: unknown): string => (key === 'prot' && typeof v === 'number' ? formatProt(v)
+    : key === 'steps' && Array.isArray(v) ? `[${v.length} steps]`
     : typeof v === 'number' && v >= 4096 ? `0x${v.toString(16)}`
       : Array.isArray(v) ? `[${v.join(',')}]`
         : typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v));

@@ -100,6 +100,7 @@ export interface Snapshot {
   calls: Aggregation[];
   faults: Aggregation[];
   lastFault: WebSession['lastFault'];
+  lastFork: WebSession['lastFork'];
 }
 
 /** The most frames and TLB entries a snapshot carries (a lecture example has tens). */
@@ -130,6 +131,7 @@ export function snapshot(s: WebSession, log: readonly StepLine[] = s.log): Snaps
     calls: aggregations(s.calls),
     faults: aggregations(s.faultKinds),
     lastFault: s.lastFault,
+    lastFork: s.lastFork,
   };
 }
 

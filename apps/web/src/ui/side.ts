@@ -161,7 +161,10 @@ export class SideView {
     const f = s.lastFault;
     const text = f === null ? 'No page fault yet.'
       : `The last page fault: a ${f.access} of ${hex(f.va)} by pid ${f.pid} found the page ${f.reason.replace(/-/g, ' ')}; the kernel resolved it as ${f.resolution} in ${f.cycles.toLocaleString('en-US')} simulated cycles.`;
-    return h('div', { class: 'panel' }, h('h3', {}, 'Explain'), h('p', { class: 'explain' }, text));
+    const k = s.lastFork;
+    const fork = k === null ? null
+      : `The last fork: pid ${k.pid} made pid ${k.child}, copying ${k.vmas} areas and ${k.ptes.toLocaleString('en-US')} page-table entries (${k.tables} table pages), in ${k.cycles.toLocaleString('en-US')} simulated cycles. Private writable pages are now shared and write-protected: the first write to one faults and copies it.`;
+    return h('div', { class: 'panel' }, h('h3', {}, 'Explain'), h('p', { class: 'explain' }, text), fork === null ? null : h('p', { class: 'explain-fork' }, fork));
   }
 
   private metricsPanel(s: Snapshot, series: Series): HTMLElement {
