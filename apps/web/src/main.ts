@@ -4,7 +4,7 @@
  */
 import type { Reply, Request, RunUntil, SideState } from './engine/protocol.js';
 import { EXAMPLES } from './examples.js';
-import { h } from './ui/dom.js';
+import { h, hex, size, table } from './ui/dom.js';
 import { SideView } from './ui/side.js';
 import { formatMoment, parseMoment, type Moment } from './url.js';
 
@@ -29,6 +29,7 @@ const seedInput = $('seed', HTMLInputElement);
 const status = $('status', HTMLOutputElement);
 const logScale = $('logscale', HTMLInputElement);
 const sides = $('sides');
+const program = $('program');
 
 function fillPickers(variants: readonly string[]): void {
   workloadSelect.replaceChildren(...[...EXAMPLES.keys()].sort().map((n) => h('option', { value: n }, n)));
@@ -56,17 +57,24 @@ function load(step: number): void {
     status.value = `no example workload "${moment.workload}"`;
     return;
   }
-  views = personalities.map((_, i) => new SideView(i, { pid: null, view: null, va: null }, {
-    walk: (pid, va) => { post({ type: 'walk', side: i, pid, va }); },
-    redraw: draw,
-  }));
-  sides.replaceChildren(...views.map((v) => v.root));
-  sides.dataset.count = String(views.length);
+  makeSides(personalities.length);
   post({ type: 'load', yaml, file: `${moment.workload}.yaml`, personalities, seed: moment.seed, step });
 }
 
 function run(until: RunUntil): void {
   if (!busy && views.length > 0) post({ type: 'run', until });
+}
+
+/** A dropped program's segments (the loader's image model), above the columns. */
+function drawProgram(img: Extract<Reply, { type: 'state' }>['binary']): void {
+  program.hidden = img === null;
+  if (img === null) return;
+  program.replaceChildren(h('div', { class: 'panel' },
+    h('h2', {}, `${moment.workload}: ${img.format} ${img.bits}-bit ${img.machine} ${img.kind}`),
+    h('p', {}, `entry ${img.entry === null ? 'none' : hex(img.entry)}; interpreter ${img.interpreter ?? 'none (static)'}${img.needed.length > 0 ? `; needs ${img.needed.join(', ')}` : ''}`),
+    table('Segments', ['name', 'address', 'size in memory', 'file offset', 'size in file', 'prot'],
+      img.segments.map((g) => [g.name, hex(g.vaddr), size(g.memsz), hex(g.offset), size(g.filesz), g.prot]), { class: 'segments' }),
+    h('p', { class: 'muted' }, 'Each column below execs this file (the first step): only this file exists in the browser, so a dynamic program\'s interpreter is not found.')));
 }
 
 function draw(): void {
@@ -87,11 +95,11 @@ worker.onmessage = (e: MessageEvent<Reply>): void => {
   if (r.type === 'walk') {
     const v = views[r.side];
     if (v !== undefined) v.walkResult = { walk: r.walk, error: r.error };
-    status.value = '';
     draw();
     return;
   }
   last = r.sides;
+  drawProgram(r.binary);
   moment.step = r.step;
   history.replaceState(null, '', formatMoment(moment));
   const ended = r.sides.every((s) => s.snapshot.ending !== null);
@@ -107,9 +115,34 @@ worker.onerror = (e): void => {
   status.value = `the engine failed: ${e.message}`;
 };
 
+/** A program file rather than a workload: a binary magic number, or a NUL byte near the start. */
+function isProgram(bytes: Uint8Array): boolean {
+  const head = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join('');
+  return head === '7f454c46' || head.startsWith('4d5a') || ['feedface', 'feedfacf', 'cefaedfe', 'cffaedfe', 'cafebabe'].includes(head)
+    || bytes.subarray(0, 512).includes(0);
+}
+
+function makeSides(n: number): void {
+  views = Array.from({ length: n }, (_, i) => new SideView(i, { pid: null, view: null, va: null }, {
+    walk: (pid, va) => { post({ type: 'walk', side: i, pid, va }); },
+    redraw: draw,
+  }));
+  sides.replaceChildren(...views.map((v) => v.root));
+  sides.dataset.count = String(views.length);
+}
+
 async function readDropped(file: File): Promise<void> {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  if (isProgram(bytes)) {
+    const personalities = [p0.value, p1.value].filter((v) => v !== '');
+    moment.workload = file.name;
+    workloadSelect.append(h('option', { value: file.name, selected: true }, `${file.name} (program)`));
+    makeSides(personalities.length);
+    post({ type: 'binary', name: file.name, bytes, personalities, seed: Number(seedInput.value) || 0 });
+    return;
+  }
   const name = file.name.replace(/\.ya?ml$/i, '');
-  dropped = { name, text: await file.text() };
+  dropped = { name, text: new TextDecoder().decode(bytes) };
   moment.workload = name;
   workloadSelect.append(h('option', { value: name, selected: true }, `${name} (dropped)`));
   load(0);

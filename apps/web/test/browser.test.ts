@@ -119,7 +119,7 @@ describe('the visualizer in Chromium', () => {
     await page.close();
   });
 
-  it('runs a dropped workload file, and reports a malformed one by line', async () => {
+  it('runs a dropped workload file, reports a malformed one by line, and execs a dropped ELF', async () => {
     const page = await browser.newPage();
     await page.goto(`${url}?w=lecture-fork&p=linux-6.x`);
     await page.waitForSelector('.side h2');
@@ -136,6 +136,13 @@ describe('the visualizer in Chromium', () => {
     await page.locator('#file').setInputFiles(bad);
     await poll(() => page.locator('#status').textContent()).toMatch(/^error: bad\.yaml:5:/);
     rmSync(dir, { recursive: true, force: true });
+
+    // A real static ELF: its segments, and the address space execve gave it.
+    await page.locator('#file').setInputFiles(fileURLToPath(new URL('../../../packages/formats/elf/test/fixtures/static-x86_64.elf', import.meta.url)));
+    await poll(() => page.locator('#program h2').textContent()).toMatch(/^static-x86_64\.elf: elf 64-bit x86_64 exec/);
+    expect(await page.locator('#program table.segments tbody tr').count()).toBeGreaterThan(1);
+    await poll(() => page.locator('.side[data-side="0"] .kernel-view').textContent()).toMatch(/\/static-x86_64\.elf\n[\s\S]*\[stack\]/);
+    await page.screenshot({ path: join(artefacts, 'program.png'), fullPage: true });
     await page.close();
   });
 });

@@ -2,7 +2,8 @@
  * The engine the worker hosts: one WebSession per chosen personality, stepped in lock-step, and
  * the snapshots the page draws. Kept apart from the worker glue so it runs under vitest in Node.
  */
-import { parseWorkload, WorkloadError } from '@polykernel/workload';
+import { loadImage, summarize, type ImageSummary } from '@polykernel/loader';
+import { parseWorkload, WorkloadError, type Workload } from '@polykernel/workload';
 import type { Reply, Request, RunUntil, Series, SideState } from './protocol.js';
 import { resolveWebPersonality, allVariants } from './registry.js';
 import { WebSession, type StepLine } from './session.js';
@@ -29,11 +30,13 @@ function faultTotal(s: WebSession): number {
 export class Engine {
   private sides: Side[] = [];
   private name = '';
+  private image: ImageSummary | null = null;
 
   handle(req: Request): Reply {
     try {
       if (req.type === 'load') return this.load(req.yaml, req.file, req.personalities, req.seed, req.step);
       if (req.type === 'run') return this.run(req.until);
+      if (req.type === 'binary') return this.binary(req.name, req.bytes, req.personalities, req.seed);
       const side = this.sides[req.side];
       const proc = side?.session.processes().find((p) => p.pid === req.pid)?.proc;
       if (side === undefined || proc === undefined) return { type: 'walk', side: req.side, walk: null, error: `no process ${req.pid}` };
@@ -52,12 +55,36 @@ export class Engine {
       if (e instanceof WorkloadError) return { type: 'error', message: e.message };
       throw e;
     }
+    this.image = null;
+    return this.boot(w, personalities, seed, step, {});
+  }
+
+  /**
+   * A dropped program: its segments (the loader's image model, as `polykernel inspect --json`),
+   * then a one-step workload that execs it on each personality, so its starting address space
+   * shows. Only this file exists in the browser: a dynamic program's interpreter is not found.
+   */
+  private binary(name: string, bytes: Uint8Array, personalities: readonly string[], seed: number): Reply {
+    let image: ImageSummary;
+    try {
+      image = summarize(loadImage(bytes));
+    } catch (e) {
+      return { type: 'error', message: `${name}: ${e instanceof Error ? e.message : String(e)}` };
+    }
+    const path = `/${name.replace(/[^\w.+-]/g, '_')}`;
+    // JSON is YAML: the workload goes through the same schema as a file would.
+    const w = parseWorkload(JSON.stringify({ name, processes: [{ name: path.slice(1), steps: [{ exec: { path, argv: [path] } }] }] }), name);
+    this.image = image;
+    return this.boot(w, personalities, seed, 1, { [path]: bytes });
+  }
+
+  private boot(w: Workload, personalities: readonly string[], seed: number, step: number, files: Readonly<Record<string, Uint8Array>>): Reply {
     if (personalities.length < 1 || personalities.length > 2) return { type: 'error', message: 'choose one or two personalities' };
     const sides: Side[] = [];
     for (const name of personalities) {
       const r = resolveWebPersonality(name);
       if (r === undefined) return { type: 'error', message: `personality "${name}" is not registered (registered: ${allVariants().join(', ')})` };
-      sides.push({ session: new WebSession(w, r, { seed }), series: { step: [0], cycles: [0], faults: [0], tlbMisses: [0] } });
+      sides.push({ session: new WebSession(w, r, { seed, files }), series: { step: [0], cycles: [0], faults: [0], tlbMisses: [0] } });
     }
     this.sides = sides;
     this.name = w.name;
@@ -104,6 +131,6 @@ export class Engine {
       snapshot: snapshot(side.session, side.session.log.slice(-LOG_TAIL)),
       series: side.series,
     }));
-    return { type: 'state', workload: this.name, sides, step: Math.max(0, ...this.sides.map((s) => s.session.log.length)), elapsedMs: performance.now() - t0 };
+    return { type: 'state', workload: this.name, binary: this.image, sides, step: Math.max(0, ...this.sides.map((s) => s.session.log.length)), elapsedMs: performance.now() - t0 };
   }
 }

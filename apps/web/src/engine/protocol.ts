@@ -1,4 +1,5 @@
 /** The messages between the page and the engine worker (plain data only). */
+import type { ImageSummary } from '@polykernel/loader';
 import type { Snapshot, WalkModel } from './snapshot.js';
 
 export interface LoadRequest {
@@ -16,8 +17,18 @@ export interface LoadRequest {
 /** How far a run goes: one step, to the next fork/exec/fault, or to the end. */
 export type RunUntil = 'step' | 'event' | 'end';
 
+/** A program file the user dropped: its segments, and each personality exec'ing it. */
+export interface BinaryRequest {
+  type: 'binary';
+  name: string;
+  bytes: Uint8Array;
+  personalities: string[];
+  seed: number;
+}
+
 export type Request =
   | LoadRequest
+  | BinaryRequest
   | { type: 'run'; until: RunUntil }
   | { type: 'walk'; side: number; pid: number; va: number };
 
@@ -36,6 +47,6 @@ export interface SideState {
 
 export type Reply =
   | { type: 'ready'; variants: string[] }
-  | { type: 'state'; workload: string; sides: SideState[]; step: number; elapsedMs: number }
+  | { type: 'state'; workload: string; sides: SideState[]; step: number; elapsedMs: number; binary: ImageSummary | null }
   | { type: 'walk'; side: number; walk: WalkModel | null; error: string | null }
   | { type: 'error'; message: string };

@@ -60,6 +60,8 @@ class Runner {
 
 export interface SessionOptions {
   seed?: number;
+  /** Files exec and open find (a dropped program), by absolute path; the browser has no others. */
+  files?: Readonly<Record<string, Uint8Array>>;
 }
 
 export class WebSession {
@@ -86,8 +88,8 @@ export class WebSession {
 
   constructor(readonly workload: Workload, readonly personality: ResolvedWebPersonality, opts: SessionOptions = {}) {
     const seed = opts.seed ?? 1;
-    // The browser has no sysroot: exec and open find nothing (ENOENT), which is what the step shows.
-    const p = personality.entry.create({ variant: personality.variant, fs: memoryFileSystem({}), seed });
+    // The browser has no sysroot: exec and open find only the files given (ENOENT otherwise), as the step shows.
+    const p = personality.entry.create({ variant: personality.variant, fs: memoryFileSystem(opts.files ?? {}), seed });
     this.k = new Kernel(p, { frames: Math.floor((workload.memory ?? 1024 ** 3) / PAGE), swapSlots: Math.floor((workload.swap ?? 0) / PAGE), contents: workload.contents === true, seed });
     this.posix = personality.entry.posix;
     this.k.bus.subscribe('fault', (e) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { frameLabel, frameSummary, mapRows, MIN_SHARE } from './model.js';
+import { frameLabel, frameSummary, GAP_SHARE, mapRows, MIN_SHARE } from './model.js';
 
 const area = (start: number, end: number): { start: number; end: number; perms: string; label: string } => ({ start, end, perms: 'rw-p', label: '' });
 
@@ -8,9 +8,10 @@ describe('address map rows', () => {
     const rows = mapRows([area(0x3000, 0x4000), area(0x1000, 0x2000)], false);
     expect(rows.map((r) => r.kind)).toEqual(['area', 'gap', 'area']);
     expect(rows.reduce((s, r) => s + r.share, 0)).toBeCloseTo(1);
-    // Two equal areas get equal shares; the one-page gap counts a quarter.
+    // Two equal areas get equal shares; the gap is an axis break of a fixed share, whatever its size.
     expect(rows[0]!.share).toBeCloseTo(rows[2]!.share);
-    expect(rows[1]!.share).toBeCloseTo(rows[0]!.share / 4);
+    expect(rows[1]!.share).toBeCloseTo(GAP_SHARE);
+    expect(mapRows([area(0x1000, 0x2000), area(2 ** 46, 2 ** 46 + 0x1000)], false)[1]!.share).toBeCloseTo(GAP_SHARE);
   });
 
   it('keeps a small area visible next to a huge one, more so on a log scale', () => {
@@ -20,6 +21,7 @@ describe('address map rows', () => {
     expect(lin[0]!.share).toBeGreaterThanOrEqual(MIN_SHARE * 0.9);
     expect(log[0]!.share).toBeGreaterThan(lin[0]!.share);
     expect(log[0]!.share).toBeCloseTo(12 / (12 + 40));
+    expect(lin[0]!.share).toBeCloseTo(MIN_SHARE / (1 + MIN_SHARE), 6);
   });
 });
 

@@ -14,32 +14,34 @@ export interface MapRow {
   area?: AreaModel;
 }
 
-/** The smallest share a row gets, so a one-page area stays visible beside a 128 TiB gap. */
+/** The smallest share an area gets, so a one-page area stays visible beside a 1 GiB heap. */
 export const MIN_SHARE = 0.004;
+/** Each gap's share: a break in the axis, labelled with its size (a 128 TiB hole would swallow the map). */
+export const GAP_SHARE = 0.03;
 
 /**
- * The address map's rows, from the lowest address up: each area and each gap between areas, sized
- * by bytes (proportional) or by log2 of the bytes (log scale, where a 4 KiB page and a 1 GiB heap
- * are both visible). Gaps are drawn narrower (a quarter of their weight): they are context.
+ * The address map's rows, from the lowest address up: each area and each gap between areas. Areas
+ * share the height by bytes (proportional) or by log2 of the bytes (log scale, where a 4 KiB page
+ * and a 1 GiB heap are both visible); gaps are axis breaks of a fixed share, labelled with their size.
  */
 export function mapRows(areas: readonly AreaModel[], logScale: boolean): MapRow[] {
   const sorted = [...areas].sort((a, b) => a.start - b.start);
   const rows: MapRow[] = [];
   let prev: number | null = null;
   for (const a of sorted) {
-    if (prev !== null && a.start > prev) rows.push({ kind: 'gap', start: prev, end: a.start, share: 0 });
+    if (prev !== null && a.start > prev) rows.push({ kind: 'gap', start: prev, end: a.start, share: GAP_SHARE });
     rows.push({ kind: 'area', start: a.start, end: a.end, share: 0, area: a });
     prev = a.end;
   }
   const weight = (r: MapRow): number => {
     const bytes = Math.max(r.end - r.start, 1);
-    const w = logScale ? Math.log2(bytes) : bytes;
-    return r.kind === 'gap' ? w / 4 : w;
+    return logScale ? Math.max(Math.log2(bytes), 1) : bytes;
   };
-  const total = rows.reduce((s, r) => s + weight(r), 0);
-  if (total <= 0) return rows;
-  for (const r of rows) r.share = Math.max(weight(r) / total, MIN_SHARE);
-  const sum = rows.reduce((s, r) => s + r.share, 0);
+  const areaRows = rows.filter((r) => r.kind === 'area');
+  const total = areaRows.reduce((sum, r) => sum + weight(r), 0);
+  const room = 1 - GAP_SHARE * (rows.length - areaRows.length);
+  for (const r of areaRows) r.share = Math.max((weight(r) / total) * room, MIN_SHARE);
+  const sum = rows.reduce((acc, r) => acc + r.share, 0);
   for (const r of rows) r.share /= sum;
   return rows;
 }
