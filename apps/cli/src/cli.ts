@@ -220,7 +220,7 @@ it. The server listens on the loopback interface only, serves GET and HEAD of fi
 directory (anything outside it is refused with 403), and stops cleanly on Ctrl-C (SIGINT) or SIGTERM.
 
 Examples:
-  npx nx build @polykernel/web && polykernel web
+  npx nx run-many -t build -p @polykernel/web @polykernel/cli && polykernel web
   polykernel web --port 8080
 
 Exit status: 0 after a clean stop; 1 when the app is not built or the port cannot be used; 2 for a

@@ -85,6 +85,7 @@ worker.onmessage = (e: MessageEvent<Reply>): void => {
   busy = false;
   const r = e.data;
   if (r.type === 'ready') {
+    performance.mark('polykernel:worker-ready');
     start(r.variants);
     return;
   }
@@ -106,6 +107,8 @@ worker.onmessage = (e: MessageEvent<Reply>): void => {
   status.value = `${r.workload}: step ${r.step}${ended ? ' — the workload has ended' : ''} (${r.elapsedMs.toFixed(0)} ms in the engine)`;
   document.body.dataset.step = String(r.step);
   draw();
+  // For the performance figure (docs/benchmarks.md): milliseconds from navigation to the first drawn moment.
+  document.body.dataset.firstRenderMs ??= String(Math.round(performance.now()));
   // A chosen address is walked again at every moment: its entries change as the workload runs.
   views.forEach((v, i) => {
     if (v.choice.va !== null && v.choice.pid !== null) worker.postMessage({ type: 'walk', side: i, pid: v.choice.pid, va: v.choice.va } satisfies Request);

@@ -24,6 +24,10 @@ export interface SideHooks {
   redraw(): void;
 }
 
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+}
+
 /** uPlot's Axis.Side.Right (a const enum, which isolated modules cannot read). */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-assignment -- the enum's value, spelled as a number
 const AXIS_RIGHT = 1 as uPlot.Axis.Side;
@@ -84,7 +88,8 @@ export class SideView {
 
   private addressSpace(p: ProcessModel, logScale: boolean): HTMLElement {
     const rows = mapRows(p.areas, logScale);
-    const map = h('ol', { class: 'amap', 'aria-label': `Address space of ${p.name}, lowest address first (${logScale ? 'log' : 'proportional'} scale)` }, rows.map((r) => {
+    // The map is as tall as its rows need, up to the panel's height: one page does not fill a screen.
+    const map = h('ol', { class: 'amap', style: `height: ${Math.min(26, Math.max(6, rows.length * 2.4))}rem`, 'aria-label': `Address space of ${p.name}, lowest address first (${logScale ? 'log' : 'proportional'} scale)` }, rows.map((r) => {
       const height = `${(r.share * 100).toFixed(3)}%`;
       if (r.kind === 'gap') return h('li', { class: 'gap', style: `flex-basis: ${height}`, title: `unmapped ${size(r.end - r.start)}` }, h('span', {}, `gap ${size(r.end - r.start)}`));
       const a = r.area!;
@@ -163,7 +168,7 @@ export class SideView {
       : `The last page fault: a ${f.access} of ${hex(f.va)} by pid ${f.pid} found the page ${f.reason.replace(/-/g, ' ')}; the kernel resolved it as ${f.resolution} in ${f.cycles.toLocaleString('en-US')} simulated cycles.`;
     const k = s.lastFork;
     const fork = k === null ? null
-      : `The last fork: pid ${k.pid} made pid ${k.child}, copying ${k.vmas} areas and ${k.ptes.toLocaleString('en-US')} page-table entries (${k.tables} table pages), in ${k.cycles.toLocaleString('en-US')} simulated cycles. Private writable pages are now shared and write-protected: the first write to one faults and copies it.`;
+      : `The last fork: pid ${k.pid} made pid ${k.child}, copying ${plural(k.vmas, 'area')} and ${plural(k.ptes, 'page-table entry', 'page-table entries')} (${plural(k.tables, 'table page')}), in ${k.cycles.toLocaleString('en-US')} simulated cycles. Private writable pages are now shared and write-protected: the first write to one faults and copies it.`;
     return h('div', { class: 'panel' }, h('h3', {}, 'Explain'), h('p', { class: 'explain' }, text), fork === null ? null : h('p', { class: 'explain-fork' }, fork));
   }
 
