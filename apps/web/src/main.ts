@@ -38,8 +38,11 @@ function fillPickers(variants: readonly string[]): void {
 }
 
 function post(req: Request): void {
-  busy = true;
-  status.value = req.type === 'load' ? 'loading…' : 'running…';
+  // A walk is a look, not a run: it leaves the status and the stepping buttons alone.
+  if (req.type !== 'walk') {
+    busy = true;
+    status.value = req.type === 'run' ? 'running…' : 'loading…';
+  }
   worker.postMessage(req);
 }
 
@@ -82,8 +85,8 @@ function draw(): void {
 }
 
 worker.onmessage = (e: MessageEvent<Reply>): void => {
-  busy = false;
   const r = e.data;
+  if (r.type !== 'walk') busy = false;
   if (r.type === 'ready') {
     performance.mark('polykernel:worker-ready');
     start(r.variants);

@@ -117,6 +117,8 @@ describe('the visualizer in Chromium', () => {
     await poll(() => page.locator('.side[data-side="1"] table.walk tbody tr').last().textContent()).toMatch(/^PT\d+0x[0-9a-f]+P W U.*frame \d+$/);
     expect(await page.locator('.side[data-side="0"] table.tlb tbody tr').count()).toBeGreaterThan(0);
     expect(await page.locator('.side[data-side="0"] .chart canvas').count()).toBeGreaterThan(0);
+    expect(await page.locator('.side[data-side="1"] .agg-chart canvas').count()).toBeGreaterThan(0);
+    await poll(() => page.locator('.side[data-side="1"] table.aggs tbody tr').allTextContents()).toContain('syscall mmap1350');
     await page.screenshot({ path: join(artefacts, 'side-by-side.png'), fullPage: true });
     await page.close();
   });

@@ -39,6 +39,9 @@ export class SideView {
   readonly root: HTMLElement;
   private chart: uPlot | null = null;
   private readonly chartBox = h('div', { class: 'chart', role: 'img' });
+  private aggChart: uPlot | null = null;
+  private aggKeys: string[] = [];
+  private readonly aggBox = h('div', { class: 'chart agg-chart', role: 'img' });
   walkResult: { walk: WalkModel | null; error: string | null } | null = null;
 
   constructor(readonly index: number, readonly choice: SideChoice, private readonly hooks: SideHooks) {
@@ -180,7 +183,35 @@ export class SideView {
     const alt = `Chart: after step ${series.step[last] ?? 0}, ${(series.cycles[last] ?? 0).toLocaleString('en-US')} simulated cycles, ${series.faults[last] ?? 0} page faults, ${series.tlbMisses[last] ?? 0} TLB misses.`;
     this.chartBox.setAttribute('aria-label', alt);
     this.drawChart(series);
-    return h('div', { class: 'panel' }, h('h3', {}, 'Metrics'), this.chartBox, h('p', { class: 'chart-alt' }, alt), metrics, aggs);
+    const probes = [...s.calls.map((a) => ({ key: a.key, cycles: a.cycles })), ...s.faults.map((a) => ({ key: `fault ${a.key}`, cycles: a.cycles }))];
+    this.aggBox.setAttribute('aria-label', `Bar chart of simulated cycles by probe; the table below has the same numbers.`);
+    this.drawAggregations(probes);
+    return h('div', { class: 'panel' }, h('h3', {}, 'Metrics'), this.chartBox, h('p', { class: 'chart-alt' }, alt), metrics,
+      h('h3', {}, 'Probe aggregations'), this.aggBox, aggs);
+  }
+
+  /** Simulated cycles by system call and fault kind, as bars (the table beside it is the text alternative). */
+  private drawAggregations(probes: readonly { key: string; cycles: number }[]): void {
+    const keys = probes.map((p) => p.key);
+    const data: uPlot.AlignedData = [keys.map((_, i) => i), probes.map((p) => p.cycles)];
+    const same = keys.length === this.aggKeys.length && keys.every((k, i) => k === this.aggKeys[i]);
+    this.aggKeys = keys;
+    if (this.aggChart !== null && same) {
+      this.aggChart.setData(data);
+      return;
+    }
+    this.aggChart?.destroy();
+    const bars = uPlot.paths.bars?.({ size: [0.6, 40] });
+    this.aggChart = new uPlot({
+      width: 420, height: 160,
+      scales: { x: { time: false, range: [-0.5, Math.max(keys.length - 0.5, 0.5)] } },
+      axes: [
+        { splits: () => keys.map((_, i) => i), values: (_u, splits) => splits.map((i) => keys[i] ?? ''), size: 30 },
+        { label: 'cycles', size: 70 },
+      ],
+      series: [{ label: 'probe' }, { label: 'cycles', fill: '#56B4E9', stroke: '#0072B2', ...(bars !== undefined ? { paths: bars } : {}), points: { show: false } }],
+      legend: { show: false },
+    }, data, this.aggBox);
   }
 
   private drawChart(series: Series): void {
