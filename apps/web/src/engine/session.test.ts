@@ -80,6 +80,18 @@ describe('WebSession on the lecture fork example', () => {
     expect(snap.metrics.find((m) => m.path === 'syscalls')?.value).toBe(1);
   });
 
+  it('reports a call the personality does not have as n/a, and still ends its children', () => {
+    const base = linux();
+    const withoutFork: ResolvedWebPersonality = {
+      variant: base.variant,
+      entry: { ...base.entry, create: (o) => { const p = base.entry.create(o); return { ...p, syscalls: p.syscalls.filter((c) => c.name !== 'fork' && c.name !== 'exit_group') }; } },
+    };
+    const s = new WebSession(lectureFork, withoutFork);
+    while (s.next() !== null);
+    expect(s.log.find((l) => l.kind === 'fork')?.result).toBe('error: n/a: linux-6.x has no fork call');
+    expect(s.ending).toBe('done');
+  });
+
   it('reports steps it cannot run in the browser as n/a, not as results', () => {
     const w = parseWorkload('name: f\nprocesses:\n  - name: a\n    steps:\n      - mmap: { name: m, file: x.bin, length: 4K, prot: r--, flags: [private] }\n', 'f.yaml');
     const s = new WebSession(w, linux());

@@ -160,7 +160,7 @@ export class WebSession {
           return null;
         }
         // A child that ran out of steps returns from main: exit(0).
-        this.call(r, 'exit_group', [0]);
+        this.exit(r, 0);
         this.progressedInRound = true;
       }
       return null;
@@ -188,8 +188,17 @@ export class WebSession {
     return line;
   }
 
-  /** Make a call by name; a personality without it gets ENOSYS from the kernel's gate, as a real kernel does. */
+  /**
+   * Make a call by its POSIX name. A personality without a call of that name (a kernel whose
+   * calls are named otherwise) gets "n/a" for the step: nothing is run or made up. A raw
+   * `syscall` step goes through the gate instead, where an unknown call fails as the kernel says.
+   */
   private call(r: Runner, name: string, args: readonly SyscallArg[]): SyscallResult {
+    if (this.k.callSpec(name) === undefined) throw new StepError(`n/a: ${this.personality.variant} has no ${name} call`);
+    return this.gate(r, name, args);
+  }
+
+  private gate(r: Runner, name: string, args: readonly SyscallArg[]): SyscallResult {
     const t = r.thread;
     const sleeping = t.pending?.spec.name;
     if (sleeping !== undefined) {
@@ -197,6 +206,13 @@ export class WebSession {
       if (sleeping === name) return v;
     }
     return this.k.syscall(t, name, args);
+  }
+
+  /** The process exits: exit_group (Linux) or exit (POSIX), else the kernel ends it as a return from main would. */
+  private exit(r: Runner, code: number): void {
+    const name = ['exit_group', 'exit'].find((n) => this.k.callSpec(n) !== undefined);
+    if (name !== undefined) this.gate(r, name, [code]);
+    else this.k.exitProcess(r.proc, code);
   }
 
   private encoding(what: string): PosixEncoding {
@@ -238,7 +254,7 @@ export class WebSession {
     if ('store' in step || 'load' in step) return this.memory(r, step);
     if ('fork' in step || 'vfork' in step) return this.spawn(r, step);
     if ('exit' in step) {
-      this.call(r, 'exit_group', [typeof step.exit === 'number' ? step.exit : step.exit.code]);
+      this.exit(r, typeof step.exit === 'number' ? step.exit : step.exit.code);
       return 'exited';
     }
     if ('wait' in step) return this.wait(r, step.wait);
@@ -250,7 +266,7 @@ export class WebSession {
       const v = this.call(r, 'kill', [pid, sig]);
       return r.proc.state !== 'running' ? `killed by ${r.proc.killedBy ?? 'a signal'}` : res(v);
     }
-    if ('syscall' in step) return res(this.call(r, step.syscall.name, step.syscall.args));
+    if ('syscall' in step) return res(this.gate(r, step.syscall.name, step.syscall.args));
     if ('exec' in step) {
       const v = this.call(r, 'execve', [step.exec.path, step.exec.argv ?? [step.exec.path], step.exec.env ?? []]);
       if (v.error === null) r.regions.clear();
