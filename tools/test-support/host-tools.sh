@@ -5,7 +5,7 @@
 # git-ignored large fixtures. A cached test result is reused only when all of this is unchanged.
 cd "$(dirname "$0")/../.." || exit 0
 uname -srm
-for t in readelf gcc setarch env bash llvm-objdump llvm-objdump-14 llvm-readobj llvm-readobj-14; do
+for t in readelf gcc setarch env bash llvm-objdump llvm-objdump-14 llvm-readobj llvm-readobj-14 chromium; do
   p="$(command -v "$t" 2>/dev/null)" || { echo "$t: missing"; continue; }
   echo "$t: $p $("$p" --version 2>/dev/null | head -n 1)"
 done

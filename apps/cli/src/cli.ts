@@ -258,6 +258,27 @@ Examples:
   });
 
 program
+  .command('web')
+  .description('Serve the visualizer (address spaces, page tables, TLBs, frames, two kernels side by side) on 127.0.0.1 and print its URL')
+  .option('--port <n>', 'the port on 127.0.0.1 (0: any free port)', '4178')
+  .option('--dir <dir>', 'serve this build of the app instead of apps/web/dist')
+  .addHelpText('after', `
+The app is static files: the simulation runs in the browser, in a Web Worker, and nothing leaves
+it. The server listens on the loopback interface only, serves GET and HEAD of files under the app's
+directory (anything outside it is refused with 403), and stops cleanly on Ctrl-C (SIGINT) or SIGTERM.
+
+Examples:
+  npx nx run-many -t build -p @polykernel/web @polykernel/cli && polykernel web
+  polykernel web --port 8080
+
+Exit status: 0 after a clean stop; 1 when the app is not built or the port cannot be used; 2 for a
+usage error (a bad --port).`)
+  .action(async (opts: Record<string, boolean | string | undefined>) => {
+    const { runWeb } = await import('./web.js');
+    code = await runWeb(opts, io.out, io.err);
+  });
+
+program
   .command('personalities')
   .description('List the kernel personalities this CLI knows: variants, error space, process model, calls, views, and which commands drive them')
   .option('--json', 'print them as a JSON array (keys: name, description, variants, defaultVariant, version, defaultProfile, errorSpace, processModel, calls, signals, views, metricsFilled, commands)')

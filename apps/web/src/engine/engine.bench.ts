@@ -1,0 +1,31 @@
+/**
+ * The visualizer's interactivity: a 10,000-step workload run to the end in the engine (what the
+ * worker does), one step plus the snapshot the page draws, and the snapshot alone.
+ */
+import { bench, describe } from 'vitest';
+import { Engine } from './engine.js';
+import type { LoadRequest } from './protocol.js';
+
+/** One process: an mmap of 64 pages, then 9,999 steps touching one page each (a fault on the first touch of each page). */
+function tenThousandSteps(): string {
+  const steps = ['      - mmap: { name: m, length: 256K, prot: rw-, flags: [private, anonymous] }'];
+  for (let i = 1; i < 10_000; i++) steps.push(`      - touch: { region: m, offset: ${(i % 64) * 4096}, length: 4K, access: ${i % 3 === 0 ? 'write' : 'read'} }`);
+  return `name: ten-thousand\nprocesses:\n  - name: p\n    steps:\n${steps.join('\n')}\n`;
+}
+
+const yaml = tenThousandSteps();
+const load: LoadRequest = { type: 'load', yaml, file: 'ten-thousand.yaml', personalities: ['linux-6.x'], seed: 1, step: 0 };
+
+describe('visualizer engine, 10,000-step workload', () => {
+  bench('load + run to the end', () => {
+    const e = new Engine();
+    e.handle(load);
+    e.handle({ type: 'run', until: 'end' });
+  }, { iterations: 5, warmupIterations: 1 });
+
+  const stepping = new Engine();
+  stepping.handle(load);
+  bench('one step + snapshot (what each keypress costs)', () => {
+    stepping.handle({ type: 'run', until: 'step' });
+  }, { iterations: 500, warmupIterations: 20 });
+});

@@ -1,0 +1,100 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseWorkload } from '@polykernel/workload';
+import { describe, expect, it } from 'vitest';
+import { resolveWebPersonality, type ResolvedWebPersonality } from './registry.js';
+import { WebSession } from './session.js';
+import { snapshot, walkFor } from './snapshot.js';
+
+const examples = fileURLToPath(new URL('../../../../examples/', import.meta.url));
+const lectureFork = parseWorkload(readFileSync(`${examples}lecture-fork.yaml`, 'utf8'), 'lecture-fork.yaml');
+
+function linux(variant = 'linux-6.x'): ResolvedWebPersonality {
+  const r = resolveWebPersonality(variant);
+  if (r === undefined) throw new Error(`${variant} not registered`);
+  return r;
+}
+
+function dataFrames(s: WebSession, pids: number[]): ReturnType<typeof snapshot>['frames'] {
+  return snapshot(s).frames.filter((f) => f.pids.some((p) => pids.includes(p)));
+}
+
+describe('WebSession on the lecture fork example', () => {
+  it('steps through the fork: the data page is shared copy-on-write, then splits on the child\'s store', () => {
+    const s = new WebSession(lectureFork, linux());
+    const lines = [];
+    for (let l = s.next(); l !== null && l.kind !== 'fork'; l = s.next()) lines.push(l);
+    expect(lines.map((l) => l.kind)).toEqual(['mmap', 'store']);
+    // The fork step itself has now run (the loop stopped on it).
+    const atFork = snapshot(s);
+    expect(atFork.log.at(-1)?.result).toMatch(/^pid \d+ \(child\)$/);
+    const [parent, child] = atFork.processes;
+    expect(child?.name).toBe('child');
+    expect(atFork.lastFork).toMatchObject({ pid: parent!.pid, child: child!.pid });
+    expect(atFork.lastFork!.ptes).toBeGreaterThan(0);
+    expect(atFork.log.at(-1)?.step).toBe('fork as=child steps=[4 steps]');
+    expect(atFork.log[0]?.step).toBe('mmap name=data length=0x1000 prot=rw- flags=[private,anonymous]');
+    const shared = atFork.frames.filter((f) => f.state === 'shared-cow');
+    expect(shared.length).toBeGreaterThan(0);
+    expect(shared.every((f) => f.pids.includes(parent!.pid) && f.pids.includes(child!.pid))).toBe(true);
+
+    // Run until the child's store, which faults (COW) and gets its own copy.
+    let store = s.next();
+    while (store !== null && !(store.process === 'child' && store.kind === 'store')) store = s.next();
+    expect(store?.faults).toBeGreaterThan(0);
+    const after = snapshot(s);
+    const childOnly = after.frames.filter((f) => f.state === 'private' && f.pids.length === 1 && f.pids[0] === child!.pid);
+    expect(childOnly.length).toBeGreaterThanOrEqual(1);
+    expect(after.frames.filter((f) => f.state === 'shared-cow').length).toBeLessThan(shared.length + 1);
+    expect(dataFrames(s, [child!.pid]).length).toBeGreaterThan(0);
+  });
+
+  it('runs to the end with the CLI\'s results: the child reads 200, the parent still 100', () => {
+    const s = new WebSession(lectureFork, linux());
+    while (s.next() !== null);
+    expect(s.ending).toBe('done');
+    const loads = s.log.filter((l) => l.kind === 'load').map((l) => `${l.process}: ${l.result}`);
+    expect(loads).toEqual(['child: value 100', 'child: value 200', 'parent: value 100']);
+    expect(s.log.find((l) => l.kind === 'wait')?.result).toMatch(/^pid \d+ \(child\)$/);
+  });
+
+  it('shows the address space from the maps view and walks the page table to the mapped frame', () => {
+    const s = new WebSession(lectureFork, linux('linux-5.15'));
+    s.next();
+    s.next();
+    const snap = snapshot(s);
+    const p = snap.processes[0]!;
+    expect(p.areasFrom).toBe('maps');
+    expect(p.views.map((v) => v.name)).toContain('maps');
+    const area = p.areas[0]!;
+    expect(area.end - area.start).toBe(4096);
+    const proc = s.processes()[0]!.proc;
+    const walk = walkFor(s.k, proc, area.start);
+    expect(walk.levels.length).toBe(4);
+    expect(walk.levels.at(-1)?.leaf).toBe(true);
+    expect(walk.pa).not.toBeNull();
+    expect(snap.frames.some((f) => f.frame === walk.levels.at(-1)!.frame)).toBe(true);
+    // An address nothing maps ends at a not-present entry.
+    expect(walkFor(s.k, proc, 0x1000).pa).toBeNull();
+    expect(snap.tlb.length).toBeGreaterThan(0);
+    expect(snap.metrics.find((m) => m.path === 'syscalls')?.value).toBe(1);
+  });
+
+  it('reports a call the personality does not have as n/a, and still ends its children', () => {
+    const base = linux();
+    const withoutFork: ResolvedWebPersonality = {
+      variant: base.variant,
+      entry: { ...base.entry, create: (o) => { const p = base.entry.create(o); return { ...p, syscalls: p.syscalls.filter((c) => c.name !== 'fork' && c.name !== 'exit_group') }; } },
+    };
+    const s = new WebSession(lectureFork, withoutFork);
+    while (s.next() !== null);
+    expect(s.log.find((l) => l.kind === 'fork')?.result).toBe('error: n/a: linux-6.x has no fork call');
+    expect(s.ending).toBe('done');
+  });
+
+  it('reports steps it cannot run in the browser as n/a, not as results', () => {
+    const w = parseWorkload('name: f\nprocesses:\n  - name: a\n    steps:\n      - mmap: { name: m, file: x.bin, length: 4K, prot: r--, flags: [private] }\n', 'f.yaml');
+    const s = new WebSession(w, linux());
+    expect(s.next()?.result).toMatch(/^error: n\/a: the browser has no files/);
+  });
+});
