@@ -1,0 +1,113 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './cli.js';
+import { compareWithHost, logFiles, replaySucceeded } from './import.js';
+import { runWorkload } from './run.js';
+
+const REAL = fileURLToPath(new URL('../../../examples/real/', import.meta.url));
+
+async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await runCli(['node', 'polykernel', ...args], { out: (s) => (out += s + '\n'), err: (s) => (err += s + '\n') });
+  return { code, out, err };
+}
+
+// forker.strace execs the program record.sh built at /tmp/polykernel-real/forker: rebuild it from forker.c (gcc is one of CI's oracle tools).
+beforeAll(() => {
+  if (existsSync('/tmp/polykernel-real/forker')) return;
+  mkdirSync('/tmp/polykernel-real', { recursive: true });
+  execFileSync('gcc', ['-O1', '-o', '/tmp/polykernel-real/forker', join(REAL, 'forker.c')]);
+});
+
+const tmp = (): string => mkdtempSync(join(tmpdir(), 'pk-import-'));
+
+interface Summary {
+  steps: number;
+  calls: number;
+  processes: { name: string; parent: number | null }[];
+  check: { compared: number; same: number; notReplayed: number; stalled: string | null; differences: { reason: string; host: string; replay: string }[] };
+}
+
+describe('polykernel import strace', () => {
+  it('imports a real fork+exec program and replays it on Linux with every call\'s outcome as on the host', async () => {
+    const out = join(tmp(), 'forker.yaml');
+    const r = await cli('import', 'strace', join(REAL, 'forker.strace'), '-o', out, '--check', '--json');
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.out) as Summary;
+    expect(s.processes).toHaveLength(2);
+    expect(s.check.differences).toEqual([]);
+    expect(s.check.compared).toBe(s.steps);
+    // The written workload runs on its own: the child execs /bin/true, the parent reaps it.
+    let text = '';
+    expect(await runWorkload(out, {}, (x) => (text += x + '\n'), () => undefined)).toBe(0);
+    expect(text).toMatch(/exec path=\/bin\/true .* -> 0x0 \(\/(usr\/)?bin\/true/);
+    expect(text).toMatch(/wait for=pid\d+ .*-> pid \d+ \(pid\d+\) status 0x0 WIFEXITED WEXITSTATUS=0/);
+    expect(readFileSync(out, 'utf8')).toMatch(/# .*forker\.strace:\d+ mmap = 0x/);
+  });
+
+  it.each(['true', 'ls', 'dd', 'pipeline', 'python3', 'gcc'])('round trip of %s: a call that succeeded on the host succeeds in the replay, or the difference says why', async (name) => {
+    const r = await cli('import', 'strace', join(REAL, `${name}.strace`), '-o', join(tmp(), `${name}.yaml`), '--check', '--json');
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.out) as Summary;
+    expect(s.check.stalled).toBeNull();
+    expect(s.check.notReplayed).toBe(0);
+    expect(s.check.compared).toBe(s.steps);
+    for (const d of s.check.differences) expect(d.reason, `${d.host} vs ${d.replay}`).not.toBe('');
+  });
+
+  it('-ff: the LOG name stands for its LOG.<pid> files, lowest pid first', async () => {
+    const files = logFiles(join(REAL, 'forker-ff.strace'));
+    expect(files.map((f) => f.slice(REAL.length))).toEqual(readdirSync(REAL).filter((f) => f.startsWith('forker-ff.strace.')).sort());
+    const r = await cli('import', 'strace', join(REAL, 'forker-ff.strace'), '--json', '--check');
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.out) as Summary;
+    expect(s.processes[1]!.parent).not.toBeNull();
+    expect(s.check.differences).toEqual([]);
+  });
+
+  it('without -o prints the workload and sends the summary to stderr', async () => {
+    const r = await cli('import', 'strace', join(REAL, 'true.strace'));
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^# Imported by polykernel import strace/);
+    expect(r.out).toContain('- exec: { path: /bin/true');
+    expect(r.err).toMatch(/imported .*true\.strace: 31 lines, 30 calls, 1 process/);
+  });
+
+  it('bad input: a missing file and --strict are failures (1), a bad option a usage error (2)', async () => {
+    const dir = tmp();
+    const bad = join(dir, 'bad.strace');
+    writeFileSync(bad, 'execve("/bin/true", ["true"], 0x0) = 0\nGarbage!\n');
+    expect((await cli('import', 'strace', join(dir, 'none'))).err).toMatch(/none: No such file/);
+    const strict = await cli('import', 'strace', bad, '--strict');
+    expect(strict.code).toBe(1);
+    expect(strict.err).toContain(`${bad}:2: not a line strace prints: "Garbage!"`);
+    const lenient = await cli('import', 'strace', bad, '--json');
+    expect(lenient.code).toBe(0);
+    expect((JSON.parse(lenient.out) as { issues: { line: number }[] }).issues[0]!.line).toBe(2);
+    expect((await cli('import', 'strace', bad, '--limit', 'x')).code).toBe(2);
+    expect((await cli('import', 'ktrace', bad)).code).toBe(2);
+  });
+
+  it('--help teaches how to record and what becomes a step', async () => {
+    const r = await cli('import', '--help');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('strace -f -tt -T -y -o ls.strace ls -l /usr');
+    expect(r.out).toContain('--check');
+  });
+});
+
+describe('comparing a replay with the host', () => {
+  it('pairs each process\'s steps in order and reports a different outcome', () => {
+    const host = new Map([['p', [{ file: 'l', line: 3, call: 'openat', ok: true, result: '3' }, { file: 'l', line: 4, call: 'close', ok: true, result: '0' }]]]);
+    const c = compareWithHost(host, [{ process: 'p', result: '-EROFS' }, { process: 'p', result: '-EBADF' }], null);
+    expect(c.compared).toBe(2);
+    expect(c.differences.map((d) => d.reason)).toEqual([expect.stringMatching(/read-only/), expect.stringMatching(/open failed/)]);
+    expect(replaySucceeded('pid 12 (x) status 0x0 exited 0')).toBe(true);
+    expect(replaySucceeded('SIGSEGV at 0x0')).toBe(false);
+  });
+});
