@@ -185,13 +185,13 @@ usage error (a bad option value, an unknown personality, an option that does not
 
 program
   .command('import')
-  .description('Turn a real program\'s recording into a workload: import strace LOG turns a strace -f log into steps polykernel run replays')
-  .argument('<format>', 'strace (a log from strace -f; lackey traces: see import lackey)')
-  .argument('<logs...>', 'the log file(s): strace -o LOG, or with -ff the LOG name whose LOG.<pid> files strace wrote (.gz read as is)')
+  .description('Turn a real program\'s recording into a workload polykernel run replays: a strace -f log (its calls) or a valgrind lackey trace (its memory references)')
+  .argument('<format>', 'strace (a log from strace -f) or lackey (a trace from valgrind --tool=lackey --trace-mem=yes)')
+  .argument('<logs...>', 'strace: the log file(s), strace -o LOG, or with -ff the LOG name whose LOG.<pid> files strace wrote; lackey: the trace (plain, .gz or .xz, streamed)')
   .option('-o, --output <file>', 'write the workload here (default: standard output, the summary then goes to stderr)')
   .option('--sysroot <dir>', 'where the files the program opened and mapped are looked for (a file not found there is mapped as anonymous memory, with a warning)', '/')
   .option('--name <name>', 'the workload\'s name (default: the log\'s file name)')
-  .option('--limit <n>', 'stop after N calls')
+  .option('--limit <n>', 'stop after N calls (strace) or N references (lackey)')
   .option('--strict', 'refuse the log at its first bad line (not strace output, truncated, a resume with no start) instead of reporting and skipping it')
   .option('--check', 'replay the workload on the Linux personality and list every call whose success or failure differs from the host\'s')
   .option('--json', 'print the summary as JSON (keys: workload, files, output, lines, calls, steps, signals, limited, processes, skipped, warnings, issues, check)')
@@ -212,19 +212,32 @@ buffer's contents, not its address), and calls on the executable, stack or brk h
 workload format cannot name yet. Each step carries the line and the host's result as a comment;
 --check replays and compares them.
 
-Bad lines (not strace output, truncated, an unfinished call never resumed) are listed with their
-line and skipped; --strict refuses the log at the first one.
+A lackey trace (every instruction fetch, load, store and modify) becomes one process that maps
+every page the trace references, adjacent pages as one anonymous mapping, and touches them in the
+trace's order (consecutive references to one page with one access are one touch with a count):
+  valgrind --tool=lackey --trace-mem=yes --log-file=true.lackey /bin/true
+  polykernel import lackey true.lackey -o true-refs.yaml
+  polykernel run --trace true-refs.yaml | tail
+
+Bad lines (not strace output, truncated, an unfinished call never resumed; for lackey anything but
+"I  addr,size", " L|S|M addr,size" and valgrind's "==pid==" lines) are listed with their line and
+skipped; --strict refuses the input at the first one.
 
 Exit status: 0 when the log was imported; 1 when a file cannot be read, or --strict met a bad line
 (file:line: reason), or the replay of --check could not run; 2 for a usage error.`)
   .action(async (format: string, logs: string[], opts: Record<string, boolean | string | undefined>) => {
-    if (format !== 'strace') {
-      io.err(`polykernel import: unknown format "${format}" (known: strace)`);
+    if (format !== 'strace' && format !== 'lackey') {
+      io.err(`polykernel import: unknown format "${format}" (known: strace, lackey)`);
       code = EXIT.usage;
       return;
     }
-    const { runImportStrace } = await import('./import.js');
-    code = await runImportStrace(logs, opts, io.out, io.err);
+    const { runImportLackey, runImportStrace } = await import('./import.js');
+    if (format === 'lackey' && (logs.length !== 1 || opts.check === true || opts.sysroot !== '/')) {
+      io.err(`polykernel import lackey: ${logs.length !== 1 ? 'takes one trace' : '--check and --sysroot apply to strace logs'}`);
+      code = EXIT.usage;
+      return;
+    }
+    code = format === 'lackey' ? await runImportLackey(logs[0]!, opts, io.out, io.err) : await runImportStrace(logs, opts, io.out, io.err);
   });
 
 program

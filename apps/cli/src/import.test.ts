@@ -111,3 +111,36 @@ describe('comparing a replay with the host', () => {
     expect(replaySucceeded('SIGSEGV at 0x0')).toBe(false);
   });
 });
+
+describe('polykernel import lackey', () => {
+  it('imports the real trace of /bin/true (--limit) into a workload that replays every reference', async () => {
+    const out = join(tmp(), 'true-refs.yaml');
+    const r = await cli('import', 'lackey', join(REAL, 'true.lackey.gz'), '--limit', '20000', '-o', out, '--json');
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.out) as { references: number; pages: number; touches: number; limited: boolean; badLines: number };
+    expect(s).toMatchObject({ references: 20000, limited: true, badLines: 0 });
+    let json = '';
+    expect(await runWorkload(out, { json: true }, (x) => (json += x), () => undefined)).toBe(0);
+    const run = JSON.parse(json) as { steps: { step: string; result: string }[]; metrics: { faults: Record<string, number>; tlbHits: number; tlbMisses: number } };
+    const touches = run.steps.filter((x) => x.step.startsWith('touch'));
+    expect(touches).toHaveLength(s.touches);
+    expect(touches.every((x) => x.result === '0x0')).toBe(true);
+    // Each referenced page faults at least once (first touch), at most twice (a read, then a write: COW of the zero page).
+    const faults = Object.values(run.metrics.faults).reduce((a, b) => a + b, 0);
+    expect(faults).toBeGreaterThanOrEqual(s.pages);
+    expect(faults).toBeLessThanOrEqual(2 * s.pages + 4);
+    // Every access is a TLB lookup.
+    expect(run.metrics.tlbHits + run.metrics.tlbMisses).toBeGreaterThanOrEqual(20000);
+  });
+
+  it('a trace with garbage lines is imported with the lines listed; --strict refuses it', async () => {
+    const f = join(tmp(), 'bad.lackey');
+    writeFileSync(f, '==1== Lackey\nI  0400,3\nGARBAGE\n L 0800,4\n');
+    const ok = await cli('import', 'lackey', f, '--json');
+    expect(JSON.parse(ok.out)).toMatchObject({ references: 2, badLines: 1, issues: [{ line: 3 }] });
+    const strict = await cli('import', 'lackey', f, '--strict');
+    expect(strict.code).toBe(1);
+    expect(strict.err).toContain(`${f}:3: not a lackey reference line`);
+    expect((await cli('import', 'lackey', f, '--check')).code).toBe(2);
+  });
+});

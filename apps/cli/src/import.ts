@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
-import { StraceError, StraceImporter, workloadYaml, type HostResult, type StraceImport } from '@polykernel/workload';
+import { spawn } from 'node:child_process';
+import { LackeyError, LackeyParser, LackeyWorkloadBuilder, StraceError, StraceImporter, workloadYaml, type HostResult, type StraceImport } from '@polykernel/workload';
 import { EXIT } from './exit.js';
 
 export type ImportOptions = Record<string, boolean | string | undefined>;
@@ -244,5 +245,75 @@ export async function runImportStrace(logs: readonly string[], opts: ImportOptio
   const summary = output === null ? err : out;
   summaryText(result, files, output, summary);
   if (checked !== null) checkText(checked, summary);
+  return EXIT.ok;
+}
+
+/** The bytes of a trace, streamed: plain, .gz (zlib) or .xz (the xz program, as a pipe). */
+export function traceStream(file: string): AsyncIterable<Buffer> {
+  if (file.endsWith('.xz')) {
+    const xz = spawn('xz', ['-dc', '--', file], { stdio: ['ignore', 'pipe', 'inherit'] });
+    return xz.stdout;
+  }
+  const raw = createReadStream(file, { highWaterMark: 1 << 20 });
+  return file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
+}
+
+export async function runImportLackey(trace: string, opts: ImportOptions, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  const limit = positiveInt(opts.limit, '--limit');
+  if (typeof limit === 'string') {
+    err(`polykernel import lackey: ${limit}`);
+    return EXIT.usage;
+  }
+  if (!existsSync(trace) || !statSync(trace).isFile()) {
+    err(`polykernel import lackey: ${trace}: ${existsSync(trace) ? 'is not an ordinary file' : 'No such file'}`);
+    return EXIT.failure;
+  }
+  const name = typeof opts.name === 'string' ? opts.name : basename(trace).replace(/(\.lackey)?(\.(txt|log))?(\.(gz|xz))?$/, '');
+  const builder = new LackeyWorkloadBuilder({ name });
+  const parser = new LackeyParser(builder.add, { file: trace, strict: opts.strict === true, ...(limit !== undefined ? { limit } : {}) });
+  const tty = process.stderr.isTTY;
+  let bytes = 0;
+  let shown = 0;
+  try {
+    for await (const chunk of traceStream(trace)) {
+      parser.push(chunk);
+      bytes += chunk.length;
+      if (tty && bytes - shown > 64 * 1024 ** 2) {
+        shown = bytes;
+        process.stderr.write(`\rpolykernel import: ${(bytes / 1024 ** 2).toFixed(0)} MB of trace read\x1b[K`);
+      }
+      if (parser.done) break;
+    }
+  } catch (e) {
+    if (tty) process.stderr.write('\r\x1b[K');
+    err(`polykernel import lackey: ${e instanceof LackeyError ? e.message : `${trace}: ${(e as Error).message}`}`);
+    return EXIT.failure;
+  }
+  if (tty && shown > 0) process.stderr.write('\r\x1b[K');
+  const stats = parser.end();
+  const w = builder.finish();
+  const yaml = workloadYaml(w.workload, new Map(), [
+    `Imported by polykernel import lackey from ${trace}: ${stats.refs} references (I ${stats.byKind[0]}, L ${stats.byKind[1]}, S ${stats.byKind[2]}, M ${stats.byKind[3]}).`,
+    'Every referenced page is mapped (anonymous rwx); consecutive references to one page with one access are one touch with a count.',
+  ]);
+  const output = typeof opts.output === 'string' && opts.output !== '-' ? opts.output : null;
+  if (output !== null) await writeFile(output, yaml);
+  const summary = {
+    workload: w.workload.name, file: trace, output, lines: stats.lines, references: stats.refs,
+    byKind: { instr: stats.byKind[0], load: stats.byKind[1], store: stats.byKind[2], modify: stats.byKind[3] },
+    pages: w.pages, mappings: w.mappings, touches: w.touches, straddling: w.straddling, badLines: stats.bad, issues: stats.issues, limited: stats.limited,
+  };
+  if (opts.json === true) {
+    out(JSON.stringify(summary, null, 2));
+    return EXIT.ok;
+  }
+  if (output === null) out(yaml.trimEnd());
+  const say = output === null ? err : out;
+  say(`imported ${trace}: ${stats.refs.toLocaleString('en-US')} references (${stats.byKind[0].toLocaleString('en-US')} instruction fetches, ${stats.byKind[1].toLocaleString('en-US')} loads, ${stats.byKind[2].toLocaleString('en-US')} stores, ${stats.byKind[3].toLocaleString('en-US')} modifies)${stats.limited ? ' (stopped at --limit)' : ''}`);
+  say(`  ${w.pages.toLocaleString('en-US')} pages in ${w.mappings} mappings; ${w.touches.toLocaleString('en-US')} touch steps${output !== null ? ` written to ${output}` : ''}; ${w.straddling} references straddle a page boundary (replayed on their first page)`);
+  if (stats.bad > 0) {
+    say(`lines skipped: ${stats.bad} (--strict refuses the trace at the first):`);
+    for (const i of stats.issues) say(`  ${i.line === 0 ? '' : `${i.file}:${i.line}: `}${i.message}`);
+  }
   return EXIT.ok;
 }
