@@ -121,6 +121,12 @@ describe('importing calls', () => {
     expect(r.skipped).toEqual([{ call: 'futex', reason: 'no step kind, and the simulated kernels do not implement it', count: 1, file: 'log', line: 16 }]);
   });
 
+  it('wait options become the step\'s; one it cannot say skips the call', () => {
+    const w = importStraceText('1 wait4(-1, NULL, WNOHANG|__WALL, NULL) = 0\n1 wait4(-1, NULL, WCONTINUED, NULL) = 0\n', 'w');
+    expect(w.workload.processes[0]!.steps).toEqual([{ wait: { options: ['nohang', 'all'] } }]);
+    expect(w.skipped[0]).toMatchObject({ call: 'wait4', reason: 'option WCONTINUED has no equivalent in the workload format' });
+  });
+
   it('stops after --limit calls', () => {
     const lim = importStraceText(LOG, 'log', { limit: 3 });
     expect(lim.calls).toBe(3);

@@ -172,11 +172,9 @@ function unnamedSignal(sig: string): string {
   return sig.startsWith('SIGRT') ? 'a real-time signal (SIGRTMIN+n), which the workload format does not name' : `signal ${sig} is not one the workload format names`;
 }
 
-/** A call the importer does not turn into a step: why. */
-class Skip extends Error {
-  constructor(readonly reason: string) {
-    super(reason);
-  }
+/** A call the importer does not turn into a step: why. A value returned, not thrown (a skip is common: no exception per call). */
+class Skip {
+  constructor(readonly reason: string) {}
 }
 
 export class StraceImporter {
@@ -334,13 +332,7 @@ export class StraceImporter {
   }
 
   private translate(t: Task, c: ParsedCall, file: string, line: number): void {
-    let step: ImportedStep | Skip;
-    try {
-      step = this.stepFor(t, c, file, line);
-    } catch (e) {
-      if (!(e instanceof Skip)) throw e;
-      step = e;
-    }
+    const step = this.stepFor(t, c, file, line);
     if (step instanceof Skip) {
       t.skipped++;
       const key = `${c.name}\0${step.reason}`;
@@ -354,55 +346,31 @@ export class StraceImporter {
   }
 
   /** The mapping `addr` is in (the newest one, as a later MAP_FIXED covers an earlier one). */
-  private place(t: Task, addr: number, what: string): { region: string; offset: number } {
+  private place(t: Task, addr: number, what: string): { region: string; offset: number } | Skip {
     for (let i = t.regions.length - 1; i >= 0; i--) {
       const r = t.regions[i]!;
       if (addr >= r.start && addr < r.end) return { region: r.name, offset: addr - r.start };
     }
-    throw new Skip(`${what} is in no mapping this process's log created (the executable, stack and brk heap, which execve and brk place, have no name in the workload format)`);
+    return new Skip(`${what} is in no mapping this process's log created (the executable, stack and brk heap, which execve and brk place, have no name in the workload format)`);
   }
 
   private stepFor(t: Task, c: ParsedCall, file: string, line: number): ImportedStep | Skip {
     const a = c.args;
-    const num = (i: number, what: string): number => {
-      const n = a[i] === undefined ? undefined : parseNumber(a[i]);
-      if (n === undefined) throw new Skip(`its ${what} argument is not a number`);
-      return n;
-    };
     switch (c.name) {
       case 'execve': return this.exec(t, c);
       case 'mmap': return this.mmap(t, c, file, line);
-      case 'munmap': {
-        const addr = num(0, 'address');
-        const length = num(1, 'length');
-        const at = this.place(t, addr, 'the address');
-        if (c.errno === null) t.regions = t.regions.filter((r) => r.start < addr || r.end > addr + pageUp(length));
-        return { munmap: { region: at.region, offset: at.offset, length } };
-      }
-      case 'mprotect': {
-        const addr = num(0, 'address');
-        const prot = parseProt(a[2] ?? '');
-        if (prot === undefined) return new Skip(`protection ${a[2] ?? '(none)'} has bits the workload format cannot say (only PROT_READ, PROT_WRITE, PROT_EXEC)`);
-        const at = this.place(t, addr, 'the address');
-        return { mprotect: { region: at.region, offset: at.offset, length: num(1, 'length'), prot } };
-      }
-      case 'madvise': {
-        const advice = ADVICE[(a[2] ?? '').trim()];
-        if (advice === undefined) return new Skip(`advice ${(a[2] ?? '').trim()} has no step (only MADV_DONTNEED, MADV_WILLNEED, MADV_FREE)`);
-        const addr = num(0, 'address');
-        const at = this.place(t, addr, 'the address');
-        return { madvise: { region: at.region, offset: at.offset, length: num(1, 'length'), advice } };
-      }
+      case 'munmap': case 'mprotect': case 'madvise': return this.ranged(t, c);
       case 'mremap': return this.mremap(t, c);
       case 'brk': return this.brk(t, c);
       case 'clone': case 'clone3': case 'fork': case 'vfork': return this.spawn(t, c);
       case 'wait4': return this.wait(c);
       case 'kill': case 'tgkill': return this.kill(t, c);
       case 'rt_sigaction': return this.sigaction(c);
-      case 'exit_group': return { exit: Math.min(255, Math.max(0, num(0, 'status') % 256)) };
-      case 'exit':
-        if (t.thread) return new Skip('a thread\'s exit: the replay ends a thread when its steps run out');
-        return { exit: Math.min(255, Math.max(0, num(0, 'status') % 256)) };
+      case 'exit_group': case 'exit': {
+        if (c.name === 'exit' && t.thread) return new Skip('a thread\'s exit: the replay ends a thread when its steps run out');
+        const status = parseNumber(a[0] ?? '');
+        return status === undefined ? new Skip('its status is not a number') : { exit: Math.min(255, Math.max(0, status % 256)) };
+      }
       case 'open': case 'openat': case 'creat': return this.open(t, c);
       case 'close': {
         const fd = parseFd(a[0] ?? '');
@@ -416,10 +384,12 @@ export class StraceImporter {
         const known = fd === undefined || fd.fd === 'cwd' ? undefined : t.fds.get(fd.fd);
         if (known === undefined) return new Skip('a descriptor no replayed open made (inherited, a pipe, a socket, dup\'d ...)');
         const addr = parseNumber(a[1] ?? '');
+        const length = parseNumber(a[2] ?? '');
         // strace prints the data, not the pointer (an address only with -e raw=read,write).
-        if (addr === undefined) return new Skip('strace printed the buffer\'s contents, not its address: the step cannot say where the data goes');
+        if (addr === undefined || length === undefined) return new Skip('strace printed the buffer\'s contents, not its address: the step cannot say where the data goes');
         const at = this.place(t, addr, 'the buffer');
-        return { [c.name]: { fd: known.name, region: at.region, offset: at.offset, length: num(2, 'count') } };
+        if (at instanceof Skip) return at;
+        return { [c.name]: { fd: known.name, region: at.region, offset: at.offset, length } };
       }
       default:
         if (PLAIN_CALLS.has(c.name)) return { syscall: { name: c.name, args: [] } };
@@ -427,9 +397,30 @@ export class StraceImporter {
     }
   }
 
-  private exec(t: Task, c: ParsedCall): ImportedStep {
+  /** munmap, mprotect, madvise: an address range, as a place in a mapping and a length. */
+  private ranged(t: Task, c: ParsedCall): ImportedStep | Skip {
+    const addr = parseNumber(c.args[0] ?? '');
+    const length = parseNumber(c.args[1] ?? '');
+    if (addr === undefined || length === undefined) return new Skip('an argument is not a number');
+    let extra: Record<string, string>;
+    if (c.name === 'mprotect') {
+      const prot = parseProt(c.args[2] ?? '');
+      if (prot === undefined) return new Skip(`protection ${c.args[2] ?? '(none)'} has bits the workload format cannot say (only PROT_READ, PROT_WRITE, PROT_EXEC)`);
+      extra = { prot };
+    } else if (c.name === 'madvise') {
+      const advice = ADVICE[(c.args[2] ?? '').trim()];
+      if (advice === undefined) return new Skip(`advice ${(c.args[2] ?? '').trim()} has no step (only MADV_DONTNEED, MADV_WILLNEED, MADV_FREE)`);
+      extra = { advice };
+    } else extra = {};
+    const at = this.place(t, addr, 'the address');
+    if (at instanceof Skip) return at;
+    if (c.name === 'munmap' && c.errno === null) t.regions = t.regions.filter((r) => r.start < addr || r.end > addr + pageUp(length));
+    return { [c.name]: { region: at.region, offset: at.offset, length, ...extra } };
+  }
+
+  private exec(t: Task, c: ParsedCall): ImportedStep | Skip {
     const path = parseString(c.args[0] ?? '');
-    if (path === undefined || path === '') throw new Skip('the path is not a string strace printed whole');
+    if (path === undefined || path === '') return new Skip('the path is not a string strace printed whole');
     const argv = /^\[(.*)\]$/.exec((c.args[1] ?? '').trim());
     const args = argv === null ? undefined : splitList(argv[1]!).map(parseString);
     const step: Record<string, unknown> = { path };
@@ -442,21 +433,21 @@ export class StraceImporter {
     return { exec: step };
   }
 
-  private mmap(t: Task, c: ParsedCall, file: string, line: number): ImportedStep {
+  private mmap(t: Task, c: ParsedCall, file: string, line: number): ImportedStep | Skip {
     const a = c.args;
     const addr = parseNumber(a[0] ?? '');
     const length = parseNumber(a[1] ?? '');
     const prot = parseProt(a[2] ?? '');
     const offset = parseNumber(a[5] ?? '0');
-    if (addr === undefined || length === undefined || offset === undefined) throw new Skip('an argument is not a number');
-    if (prot === undefined) throw new Skip(`protection ${a[2] ?? ''} has bits the workload format cannot say`);
+    if (addr === undefined || length === undefined || offset === undefined) return new Skip('an argument is not a number');
+    if (prot === undefined) return new Skip(`protection ${a[2] ?? ''} has bits the workload format cannot say`);
     const flags: string[] = [];
     for (const f of flagList(a[3] ?? '')) {
       const w = MAP_FLAGS[f];
-      if (w === undefined) throw new Skip(`flag ${f} has no equivalent in the workload format`);
+      if (w === undefined) return new Skip(`flag ${f} has no equivalent in the workload format`);
       if (w !== null && !flags.includes(w)) flags.push(w);
     }
-    if (flags.includes('private') === flags.includes('shared')) throw new Skip('neither MAP_PRIVATE nor MAP_SHARED (or both)');
+    if (flags.includes('private') === flags.includes('shared')) return new Skip('neither MAP_PRIVATE nor MAP_SHARED (or both)');
     const step: Record<string, unknown> = {};
     let base = 'anon';
     if (!flags.includes('anonymous')) {
@@ -476,12 +467,10 @@ export class StraceImporter {
     const name = this.unique(base);
     const ordered: Record<string, unknown> = { name, length, prot, flags };
     if (addr !== 0) {
-      try {
-        ordered.addr = this.place(t, addr, 'the fixed address');
-      } catch (e) {
-        // A hint outside every known mapping is only a hint: the kernel may place it anywhere.
-        if (fixed) throw e;
-      }
+      const at = this.place(t, addr, 'the fixed address');
+      // A hint outside every known mapping is only a hint: the kernel may place it anywhere.
+      if (!(at instanceof Skip)) ordered.addr = at;
+      else if (fixed) return at;
     }
     Object.assign(ordered, step);
     if (step.fd !== undefined && offset !== 0) ordered.offset = offset;
@@ -489,15 +478,15 @@ export class StraceImporter {
     return { mmap: ordered };
   }
 
-  private mremap(t: Task, c: ParsedCall): ImportedStep {
+  private mremap(t: Task, c: ParsedCall): ImportedStep | Skip {
     const old = parseNumber(c.args[0] ?? '');
     const oldLength = parseNumber(c.args[1] ?? '');
     const newLength = parseNumber(c.args[2] ?? '');
-    if (old === undefined || oldLength === undefined || newLength === undefined) throw new Skip('an argument is not a number');
+    if (old === undefined || oldLength === undefined || newLength === undefined) return new Skip('an argument is not a number');
     const flags = flagList(c.args[3] ?? '');
-    if (flags.some((f) => f !== 'MREMAP_MAYMOVE')) throw new Skip(`flags ${flags.join('|')}: the mremap step has only MREMAP_MAYMOVE`);
+    if (flags.some((f) => f !== 'MREMAP_MAYMOVE')) return new Skip(`flags ${flags.join('|')}: the mremap step has only MREMAP_MAYMOVE`);
     const r = [...t.regions].reverse().find((x) => x.start === old);
-    if (r === undefined || pageUp(oldLength) !== r.end - r.start) throw new Skip('it does not resize a whole mapping the log created (the mremap step resizes a named mapping from its start)');
+    if (r === undefined || pageUp(oldLength) !== r.end - r.start) return new Skip('it does not resize a whole mapping the log created (the mremap step resizes a named mapping from its start)');
     if (c.errno === null && c.value !== null) {
       r.start = c.value;
       r.end = c.value + pageUp(newLength);
@@ -505,18 +494,18 @@ export class StraceImporter {
     return { mremap: { region: r.name, newLength, mayMove: flags.includes('MREMAP_MAYMOVE') } };
   }
 
-  private brk(t: Task, c: ParsedCall): ImportedStep {
+  private brk(t: Task, c: ParsedCall): ImportedStep | Skip {
     const to = parseNumber(c.args[0] ?? '');
-    if (to === undefined) throw new Skip('the address is not a number');
+    if (to === undefined) return new Skip('the address is not a number');
     const now = t.brk;
     if (c.value !== null) t.brk = c.value;
     // brk(NULL) asks for the current break; brk(addr) moves it: relative to where it was, as the heap's start differs per run.
     if (to === 0) return { syscall: { name: 'brk', args: [0] } };
-    if (now === null) throw new Skip('it moves the break before the log shows where the break is (no brk(NULL) first)');
+    if (now === null) return new Skip('it moves the break before the log shows where the break is (no brk(NULL) first)');
     return { brk: { delta: to - now } };
   }
 
-  private spawn(t: Task, c: ParsedCall): ImportedStep {
+  private spawn(t: Task, c: ParsedCall): ImportedStep | Skip {
     let kind = c.name === 'clone3' ? 'clone' : c.name;
     let flags: string[] = [];
     let signal: string | undefined;
@@ -525,7 +514,7 @@ export class StraceImporter {
       for (const f of flagList(fields.get('flags') ?? '')) {
         if (f.startsWith('SIG')) signal = f;
         else if (f.startsWith('CLONE_') && CLONE_NAMES.has(f.slice(6).toLowerCase())) flags.push(f.slice(6).toLowerCase());
-        else throw new Skip(`clone flag ${f} has no equivalent in the workload format`);
+        else return new Skip(`clone flag ${f} has no equivalent in the workload format`);
       }
       const exitSignal = fields.get('exit_signal');
       if (exitSignal !== undefined && exitSignal !== '0') signal = exitSignal;
@@ -535,7 +524,7 @@ export class StraceImporter {
         flags = [];
       }
     }
-    if (signal !== undefined && !SIGNALS.has(signal)) throw new Skip(unnamedSignal(signal));
+    if (signal !== undefined && !SIGNALS.has(signal)) return new Skip(unnamedSignal(signal));
     const inner: Record<string, unknown> = {};
     if (kind === 'clone') {
       inner.flags = flags;
@@ -558,53 +547,54 @@ export class StraceImporter {
     return step;
   }
 
-  private wait(c: ParsedCall): ImportedStep {
+  private wait(c: ParsedCall): ImportedStep | Skip {
     const pid = parseNumber(c.args[0] ?? '');
-    if (pid === undefined) throw new Skip('the pid is not a number');
-    const options = flagList(c.args[2] ?? '').map((o) => {
+    if (pid === undefined) return new Skip('the pid is not a number');
+    const options: string[] = [];
+    for (const o of flagList(c.args[2] ?? '')) {
       const w = WAIT_OPTIONS[o];
-      if (w === undefined) throw new Skip(`option ${o} has no equivalent in the workload format`);
-      return w;
-    });
+      if (w === undefined) return new Skip(`option ${o} has no equivalent in the workload format`);
+      options.push(w);
+    }
     const wait: Record<string, unknown> = {};
     if (pid > 0) {
-      if (!this.tasks.has(pid)) throw new Skip(`it waits for pid ${pid}, which the log does not show`);
+      if (!this.tasks.has(pid)) return new Skip(`it waits for pid ${pid}, which the log does not show`);
       wait.for = this.tasks.get(pid)!.name;
-    } else if (pid !== -1) throw new Skip('it waits for a process group, which the workload format cannot say');
+    } else if (pid !== -1) return new Skip('it waits for a process group, which the workload format cannot say');
     if (options.length > 0) wait.options = options;
     return { wait };
   }
 
-  private kill(t: Task, c: ParsedCall): ImportedStep {
+  private kill(t: Task, c: ParsedCall): ImportedStep | Skip {
     const tg = c.name === 'tgkill';
     const pid = parseNumber(c.args[0] ?? '');
     const signal = (c.args[tg ? 2 : 1] ?? '').trim();
-    if (pid === undefined || pid <= 0) throw new Skip('it signals a process group or every process, which the workload format cannot say');
+    if (pid === undefined || pid <= 0) return new Skip('it signals a process group or every process, which the workload format cannot say');
     // tgkill(tgid, tid, sig) with tid == tgid is raise() in a single-threaded process: a kill of itself.
-    if (tg && parseNumber(c.args[1] ?? '') !== pid) throw new Skip('it signals one thread of a process, which the workload format cannot say');
-    if (!SIGNALS.has(signal) && signal !== '0') throw new Skip(unnamedSignal(signal));
+    if (tg && parseNumber(c.args[1] ?? '') !== pid) return new Skip('it signals one thread of a process, which the workload format cannot say');
+    if (!SIGNALS.has(signal) && signal !== '0') return new Skip(unnamedSignal(signal));
     const process = pid === t.pid ? 'self' : this.tasks.get(pid)?.name;
-    if (process === undefined) throw new Skip(`pid ${pid} is not in the log`);
+    if (process === undefined) return new Skip(`pid ${pid} is not in the log`);
     return { kill: { process, signal: signal === '0' ? 0 : signal } };
   }
 
-  private sigaction(c: ParsedCall): ImportedStep {
+  private sigaction(c: ParsedCall): ImportedStep | Skip {
     const signal = (c.args[0] ?? '').trim();
-    if (!SIGNALS.has(signal)) throw new Skip(unnamedSignal(signal));
+    if (!SIGNALS.has(signal)) return new Skip(unnamedSignal(signal));
     const act = (c.args[1] ?? '').trim();
-    if (act === 'NULL') throw new Skip('it only reads the action (act is NULL): nothing to replay');
+    if (act === 'NULL') return new Skip('it only reads the action (act is NULL): nothing to replay');
     const handler = structFields(act).get('sa_handler');
-    if (handler === undefined) throw new Skip('the new action is not printed (a pointer strace could not read)');
+    if (handler === undefined) return new Skip('the new action is not printed (a pointer strace could not read)');
     return { sigaction: { signal, action: handler === 'SIG_DFL' ? 'default' : handler === 'SIG_IGN' ? 'ignore' : 'handle' } };
   }
 
-  private open(t: Task, c: ParsedCall): ImportedStep {
+  private open(t: Task, c: ParsedCall): ImportedStep | Skip {
     const at = c.name === 'openat';
     let path = parseString(c.args[at ? 1 : 0] ?? '');
-    if (path === undefined || path === '') throw new Skip('the path is not a string strace printed whole');
+    if (path === undefined || path === '') return new Skip('the path is not a string strace printed whole');
     if (at) {
       const dir = parseFd(c.args[0] ?? '');
-      if (dir?.fd !== 'cwd' && !path.startsWith('/')) throw new Skip('a path relative to a directory descriptor, which the open step cannot say');
+      if (dir?.fd !== 'cwd' && !path.startsWith('/')) return new Skip('a path relative to a directory descriptor, which the open step cannot say');
       // -y shows the working directory: "AT_FDCWD</home/me>".
       if (!path.startsWith('/') && dir?.path != null) path = `${dir.path.replace(/\/$/, '')}/${path}`;
     }
@@ -612,7 +602,7 @@ export class StraceImporter {
     const flags: string[] = [];
     for (const f of flagList(flagText)) {
       const w = OPEN_FLAGS[f];
-      if (w === undefined) throw new Skip(`flag ${f} has no equivalent in the open step`);
+      if (w === undefined) return new Skip(`flag ${f} has no equivalent in the open step`);
       if (w !== null) flags.push(w);
     }
     if (!flags.some((f) => f === 'read' || f === 'write' || f === 'rdwr')) flags.unshift('read');
