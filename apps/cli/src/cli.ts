@@ -193,7 +193,9 @@ program
   .option('--name <name>', 'the workload\'s name (default: the log\'s file name)')
   .option('--limit <n>', 'stop after N calls (strace) or N references (lackey)')
   .option('--strict', 'refuse the log at its first bad line (not strace output, truncated, a resume with no start) instead of reporting and skipping it')
-  .option('--check', 'replay the workload on the Linux personality and list every call whose success or failure differs from the host\'s')
+  .option('--check', 'strace: replay the workload on the Linux personality and list every call whose success or failure differs from the host\'s')
+  .option('--replay', 'lackey: replay the references through the MMU and TLBs instead of writing a workload (streamed, nothing kept per reference)')
+  .option('--profile <names>', 'lackey --replay: machine profiles side by side, e.g. x86-64,arm64-a72,mips-swtlb (default x86-64; implies --replay)')
   .option('--json', 'print the summary as JSON (keys: workload, files, output, lines, calls, steps, signals, limited, processes, skipped, warnings, issues, check)')
   .addHelpText('after', `
 Record a program (strace 5.x or 6.x) with -f to follow its children; -tt/-ttt, -T and -y/-yy
@@ -218,6 +220,8 @@ trace's order (consecutive references to one page with one access are one touch 
   valgrind --tool=lackey --trace-mem=yes --log-file=true.lackey /bin/true
   polykernel import lackey true.lackey -o true-refs.yaml
   polykernel run --trace true-refs.yaml | tail
+or, for traces of millions of references, replayed directly through the MMU of each profile:
+  polykernel import lackey true.lackey --profile x86-64,arm64-a72,mips-swtlb
 
 Bad lines (not strace output, truncated, an unfinished call never resumed; for lackey anything but
 "I  addr,size", " L|S|M addr,size" and valgrind's "==pid==" lines) are listed with their line and
@@ -232,8 +236,10 @@ Exit status: 0 when the log was imported; 1 when a file cannot be read, or --str
       return;
     }
     const { runImportLackey, runImportStrace } = await import('./import.js');
-    if (format === 'lackey' && (logs.length !== 1 || opts.check === true || opts.sysroot !== '/')) {
-      io.err(`polykernel import lackey: ${logs.length !== 1 ? 'takes one trace' : '--check and --sysroot apply to strace logs'}`);
+    const misplaced = format === 'lackey' ? (opts.check === true || opts.sysroot !== '/' ? '--check and --sysroot apply to strace logs' : null)
+      : opts.replay === true || opts.profile !== undefined ? '--replay and --profile apply to lackey traces' : null;
+    if (misplaced !== null || (format === 'lackey' && logs.length !== 1)) {
+      io.err(`polykernel import ${format}: ${misplaced ?? 'takes one trace'}`);
       code = EXIT.usage;
       return;
     }

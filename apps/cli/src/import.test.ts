@@ -144,3 +144,29 @@ describe('polykernel import lackey', () => {
     expect((await cli('import', 'lackey', f, '--check')).code).toBe(2);
   });
 });
+
+describe('polykernel import lackey --replay', () => {
+  it('replays the references of /bin/true through each profile\'s TLBs and page walker', async () => {
+    const r = await cli('import', 'lackey', join(REAL, 'true.lackey.gz'), '--limit', '30000', '--profile', 'x86-64,arm64-a72', '--json');
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.out) as { references: number; profiles: { profile: string; references: number; failed: number; pagesMapped: number; tlb: { l1Hits: number; l2Hits: number; misses: number }; walks: number; cycles: number; faults: Record<string, number>; error: string | null }[] };
+    expect(s.references).toBe(30000);
+    const pages = s.profiles[0]!.pagesMapped;
+    for (const p of s.profiles) {
+      expect(p).toMatchObject({ references: 30000, failed: 0, error: null, pagesMapped: pages });
+      // Each access is one lookup, plus one retry after each fault.
+      const faults = Object.values(p.faults).reduce((a, b) => a + b, 0);
+      expect(p.tlb.l1Hits + p.tlb.l2Hits + p.tlb.misses).toBe(30000 + faults);
+      // A hardware walker: every miss is a walk; each first touch of a page faults.
+      expect(p.walks).toBe(p.tlb.misses);
+      expect(faults).toBeGreaterThanOrEqual(pages);
+    }
+    // The same references cost differently on each machine (walk and fault costs differ).
+    expect(s.profiles[0]!.cycles).not.toBe(s.profiles[1]!.cycles);
+  });
+
+  it('an unknown profile is a usage error; --replay does not apply to strace logs', async () => {
+    expect((await cli('import', 'lackey', join(REAL, 'true.lackey.gz'), '--profile', 'vax')).code).toBe(2);
+    expect((await cli('import', 'strace', join(REAL, 'true.strace'), '--replay')).code).toBe(2);
+  });
+});
