@@ -9,12 +9,14 @@ cd "$(dirname "$0")"
 out=/tmp/polykernel-real
 mkdir -p "$out"
 gcc -O1 -o "$out/forker" forker.c
+gcc -O1 -pthread -o "$out/threads" threads.c
 printf 'int main(void) { return 0; }\n' > "$out/hello.c"
 # -f with pid prefixes, -tt wall clock, -T time spent, -y file names of descriptors.
 strace -f -tt -T -y -o true.strace /bin/true
 strace -f -tt -T -y -o ls.strace ls -l /usr > /dev/null
 strace -f -tt -T -y -o dd.strace dd if=/dev/zero of=/dev/null bs=1M count=4 2> /dev/null
 strace -f -ttt -T -yy -o forker.strace "$out/forker"
+strace -f -tt -T -y -o threads.strace "$out/threads"
 strace -f -tt -T -y -o pipeline.strace sh -c 'ls /usr | wc -l' > /dev/null
 strace -f -tt -T -y -o python3.strace /usr/bin/python3 -S -c 'pass'
 strace -f -o gcc.strace gcc -c -o "$out/hello.o" "$out/hello.c"

@@ -133,6 +133,19 @@ describe('polykernel import lackey', () => {
     expect(run.metrics.tlbHits + run.metrics.tlbMisses).toBeGreaterThanOrEqual(20000);
   });
 
+  it('reads .xz through xz, and a damaged .xz is a one-line failure, not a short trace', async () => {
+    const dir = tmp();
+    const plain = join(dir, 't.lackey');
+    writeFileSync(plain, '==1== x\nI  0400,3\n L 0800,4\n');
+    execFileSync('xz', ['-k', plain]);
+    const ok = await cli('import', 'lackey', `${plain}.xz`, '--json');
+    expect(JSON.parse(ok.out)).toMatchObject({ references: 2 });
+    writeFileSync(join(dir, 'bad.xz'), 'not xz at all');
+    const bad = await cli('import', 'lackey', join(dir, 'bad.xz'));
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/xz -dc failed: .*format/i);
+  });
+
   it('a trace with garbage lines is imported with the lines listed; --strict refuses it', async () => {
     const f = join(tmp(), 'bad.lackey');
     writeFileSync(f, '==1== Lackey\nI  0400,3\nGARBAGE\n L 0800,4\n');

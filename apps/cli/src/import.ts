@@ -9,6 +9,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { PassThrough } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { spawn } from 'node:child_process';
 import { profileNames } from '@polykernel/mmu';
@@ -180,7 +181,7 @@ function summaryText(r: StraceImport, files: readonly string[], output: string |
 }
 
 function checkText(c: CheckReport, out: (s: string) => void): void {
-  out(`replay on linux: ${c.compared} steps compared, ${c.same} with the host's outcome, ${c.differences.length} different${c.notReplayed > 0 ? `, ${c.notReplayed} not reached` : ''}`);
+  out(`replay on linux: ${c.compared} steps compared, ${c.same} with the host's outcome, ${c.differences.length} different${c.notReplayed > 0 ? `, ${c.notReplayed} not reached (their process or thread ended first: a thread joined with futex, which no step can say, is killed by its process's exit)` : ''}`);
   if (c.stalled !== null) out(`  ${c.stalled}`);
   for (const d of c.differences) out(`  ${d.process} step ${d.step} (${d.file}:${d.line} ${d.call}): host ${d.host}, replay ${d.replay}${d.reason === '' ? '' : ` — ${d.reason}`}`);
 }
@@ -253,8 +254,18 @@ export async function runImportStrace(logs: readonly string[], opts: ImportOptio
 /** The bytes of a trace, streamed: plain, .gz (zlib) or .xz (the xz program, as a pipe). */
 export function traceStream(file: string): AsyncIterable<Buffer> {
   if (file.endsWith('.xz')) {
-    const xz = spawn('xz', ['-dc', '--', file], { stdio: ['ignore', 'pipe', 'inherit'] });
-    return xz.stdout;
+    const xz = spawn('xz', ['-dc', '--', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = new PassThrough();
+    let why = '';
+    xz.stderr.on('data', (d: Buffer) => (why += d.toString()));
+    // No xz on the host, or a damaged file: the stream ends in an error, never in a short trace.
+    xz.on('error', (e) => out.destroy(new Error(`cannot run xz to decompress it (${(e as NodeJS.ErrnoException).code ?? e.message}): install xz-utils, or decompress it first`)));
+    xz.stdout.pipe(out, { end: false });
+    xz.on('close', (code) => {
+      if (code === 0) out.end();
+      else if (code !== null) out.destroy(new Error(`xz -dc failed: ${why.trim() || `exit status ${code}`}`));
+    });
+    return out;
   }
   const raw = createReadStream(file, { highWaterMark: 1 << 20 });
   return file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;

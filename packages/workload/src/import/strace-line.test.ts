@@ -76,6 +76,7 @@ describe('argument helpers', () => {
     expect(parseProt('PROT_NONE')).toBe('---');
     expect(parseProt('PROT_READ|PROT_GROWSDOWN')).toBeUndefined();
     expect(structFields('{flags=CLONE_VM|CLONE_VFORK, exit_signal=SIGCHLD, stack=0x7f00, stack_size=0x9000}').get('exit_signal')).toBe('SIGCHLD');
+    expect(structFields('{flags=CLONE_VM|CLONE_THREAD, exit_signal=0, stack=0x7f42} => {parent_tid=[3301]}').get('flags')).toBe('CLONE_VM|CLONE_THREAD');
     expect(splitArgs('f(a, [b, c], {d=e, f=g})', 2)).toEqual({ args: ['a', '[b, c]', '{d=e, f=g}'], end: 23 });
   });
 });

@@ -259,11 +259,28 @@ export function structFields(s: string): Map<string, string> {
   const t = s.trim();
   const fields = new Map<string, string>();
   if (!t.startsWith('{')) return fields;
-  const inner = splitArgs(`${t.slice(1, t.lastIndexOf('}'))})`, 0);
+  // The struct as passed, up to its own closing brace: clone3 prints what the kernel wrote back after it ("{...} => {parent_tid=[3301]}").
+  const close = matchingBrace(t);
+  if (close < 0) return fields;
+  const inner = splitArgs(`${t.slice(1, close)})`, 0);
   if (typeof inner === 'string') return fields;
   for (const a of inner.args) {
     const eq = a.indexOf('=');
     if (eq > 0) fields.set(a.slice(0, eq).trim(), a.slice(eq + 1).trim());
   }
   return fields;
+}
+
+/** The index of the "}" closing the "{" at 0 (strings skipped), or -1. */
+function matchingBrace(t: string): number {
+  let depth = 0;
+  for (let i = 0; i < t.length; i++) {
+    const c = t[i]!;
+    if (c === '"') {
+      i = skipString(t, i) - 1;
+      if (i < 0) return -1;
+    } else if (c === '{' || c === '[') depth++;
+    else if ((c === '}' || c === ']') && --depth === 0) return i;
+  }
+  return -1;
 }

@@ -62,6 +62,18 @@ describe('importing the real logs recorded here (examples/real/record.sh)', () =
     expect(shape(ff.workload.processes[0]!.steps)).toEqual(shape(f.workload.processes[0]!.steps));
   });
 
+  it('threads: pthread_create\'s clone3 is a clone step with the thread flags; the thread\'s own exit is left to the end of its steps', () => {
+    const r = importStraceText(real('threads.strace'), 'threads.strace');
+    const clone = r.workload.processes[0]!.steps.find((s) => kind(s) === 'clone')!.clone as { flags: string[]; signal?: string; steps: ImportedStep[] };
+    expect(clone.flags).toEqual(['vm', 'fs', 'files', 'sighand', 'thread', 'sysvsem', 'settls', 'parent_settid', 'child_cleartid']);
+    expect(clone.signal).toBeUndefined();
+    expect(clone.steps.map(kind)).toEqual(['mmap', 'munmap', 'madvise']);
+    const stack = clone.steps[2]!.madvise as { region: string };
+    // The thread frees its own stack (glibc's advise_stack_range): the stack is the main thread's mmap, named before the clone.
+    expect(r.workload.processes[0]!.steps).toContainEqual({ mmap: expect.objectContaining({ name: stack.region, prot: '---' }) as unknown });
+    expect(r.skipped).toContainEqual(expect.objectContaining({ call: 'exit', reason: 'a thread\'s exit: the replay ends a thread when its steps run out' }));
+  });
+
   it('pipeline: sh -c "ls | wc -l" gives a shell with two forked children, each exec\'ing its program', () => {
     const r = importStraceText(real('pipeline.strace'), 'pipeline.strace');
     expect(r.processes).toHaveLength(3);
