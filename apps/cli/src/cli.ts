@@ -232,6 +232,69 @@ listed; a bad --memory, --swap or --seed).`)
   });
 
 program
+  .command('import')
+  .description('Turn a real program\'s recording into a workload polykernel run replays: a strace -f log (its calls) or a valgrind lackey trace (its memory references)')
+  .argument('<format>', 'strace (a log from strace -f) or lackey (a trace from valgrind --tool=lackey --trace-mem=yes)')
+  .argument('<logs...>', 'strace: the log file(s), strace -o LOG, or with -ff the LOG name whose LOG.<pid> files strace wrote; lackey: the trace (plain, .gz or .xz, streamed)')
+  .option('-o, --output <file>', 'write the workload here (default: standard output, the summary then goes to stderr)')
+  .option('--sysroot <dir>', 'where the files the program opened and mapped are looked for (a file not found there is mapped as anonymous memory, with a warning)', '/')
+  .option('--name <name>', 'the workload\'s name (default: the log\'s file name)')
+  .option('--limit <n>', 'stop after N calls (strace) or N references (lackey)')
+  .option('--strict', 'refuse the log at its first bad line (not strace output, truncated, a resume with no start) instead of reporting and skipping it')
+  .option('--check', 'strace: replay the workload on the Linux personality and list every call whose success or failure differs from the host\'s')
+  .option('--replay', 'lackey: replay the references through the MMU and TLBs instead of writing a workload (streamed, nothing kept per reference)')
+  .option('--profile <names>', 'lackey --replay: machine profiles side by side, e.g. x86-64,arm64-a72,mips-swtlb (default x86-64; implies --replay)')
+  .option('--json', 'print the summary as JSON (keys: workload, files, output, lines, calls, steps, signals, limited, processes, skipped, warnings, issues, check)')
+  .addHelpText('after', `
+Record a program (strace 5.x or 6.x) with -f to follow its children; -tt/-ttt, -T and -y/-yy
+are understood and make the log easier to read, -ff writes one file per pid:
+  strace -f -tt -T -y -o ls.strace ls -l /usr
+  polykernel import strace ls.strace -o ls.yaml --check
+  polykernel run --trace ls.yaml
+
+What becomes a step: execve, mmap, munmap, mprotect, mremap, madvise, brk, clone/clone3/fork/
+vfork (the child's calls become the fork step's own steps), wait4, kill, rt_sigaction,
+exit_group, open/openat/creat and close, getpid/getppid/gettid. Addresses become places in the
+mapping that returned them ({ region: libc.so.6, offset: 0x1d5000 }), so the replay works wherever
+the simulated kernel puts things. Everything else is counted and skipped with its reason: calls
+the simulated kernels do not implement (fstat, pread64, futex ...), read/write (strace prints a
+buffer's contents, not its address), and calls on the executable, stack or brk heap, which the
+workload format cannot name yet. Each step carries the line and the host's result as a comment;
+--check replays and compares them.
+
+A lackey trace (every instruction fetch, load, store and modify) becomes one process that maps
+every page the trace references, adjacent pages as one anonymous mapping, and touches them in the
+trace's order (consecutive references to one page with one access are one touch with a count):
+  valgrind --tool=lackey --trace-mem=yes --log-file=true.lackey /bin/true
+  polykernel import lackey true.lackey -o true-refs.yaml
+  polykernel run --trace true-refs.yaml | tail
+or, for traces of millions of references, replayed directly through the MMU of each profile:
+  polykernel import lackey true.lackey --profile x86-64,arm64-a72,mips-swtlb
+
+Bad lines (not strace output, truncated, an unfinished call never resumed; for lackey anything but
+"I  addr,size", " L|S|M addr,size" and valgrind's "==pid==" lines) are listed with their line and
+skipped; --strict refuses the input at the first one.
+
+Exit status: 0 when the log was imported; 1 when a file cannot be read, or --strict met a bad line
+(file:line: reason), or the replay of --check could not run; 2 for a usage error.`)
+  .action(async (format: string, logs: string[], opts: Record<string, boolean | string | undefined>) => {
+    if (format !== 'strace' && format !== 'lackey') {
+      io.err(`polykernel import: unknown format "${format}" (known: strace, lackey)`);
+      code = EXIT.usage;
+      return;
+    }
+    const { runImportLackey, runImportStrace } = await import('./import.js');
+    const misplaced = format === 'lackey' ? (opts.check === true || opts.sysroot !== '/' ? '--check and --sysroot apply to strace logs' : null)
+      : opts.replay === true || opts.profile !== undefined ? '--replay and --profile apply to lackey traces' : null;
+    if (misplaced !== null || (format === 'lackey' && logs.length !== 1)) {
+      io.err(`polykernel import ${format}: ${misplaced ?? 'takes one trace'}`);
+      code = EXIT.usage;
+      return;
+    }
+    code = format === 'lackey' ? await runImportLackey(logs[0]!, opts, io.out, io.err) : await runImportStrace(logs, opts, io.out, io.err);
+  });
+
+program
   .command('explain')
   .description('Narrate one page fault or one fork on the Linux personality, step by step, from what the simulation does')
   .argument('<what>', '"fault" or "fork"')

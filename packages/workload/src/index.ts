@@ -2,3 +2,10 @@ export { parseWorkload, pathString, positionOf, WorkloadError } from './load.js'
 export type { WorkloadIssue } from './load.js';
 export { workloadSchema, stepSchema, stepKinds, parseSize, childSteps, PORTABLE_STEP_KINDS, NATIVE_STEP_KINDS, stepKind, nativeOf, nativeSteps } from './schema.js';
 export type { Workload, Step, NativeStep } from './schema.js';
+export { StraceImporter, StraceError, importStraceText } from './import/strace.js';
+export type { StraceImport, StraceImportOptions, ImportedStep, ImportedProcess, ImportedWorkload, ImportIssue, HostResult, ProcessSummary, SkippedCalls } from './import/strace.js';
+export { workloadYaml } from './import/yaml.js';
+export { LackeyParser, LackeyError, parseLackeyText, REF_INSTR, REF_LOAD, REF_STORE, REF_MODIFY } from './import/lackey.js';
+export type { RefBatch, RefKind, LackeyOptions, LackeyStats } from './import/lackey.js';
+export { LackeyWorkloadBuilder } from './import/lackey-workload.js';
+export type { LackeyWorkload, LackeyWorkloadOptions } from './import/lackey-workload.js';

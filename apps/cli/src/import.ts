@@ -1,0 +1,372 @@
+/**
+ * `polykernel import strace LOG... [-o W.yaml]`: turn a real program's `strace -f` log into a
+ * workload (packages/workload/src/import/strace.ts does the translation), write it as YAML, and
+ * with --check replay it on the Linux personality and list every call whose success or failure
+ * differs from the host's.
+ */
+import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { PassThrough } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { spawn } from 'node:child_process';
+import { profileNames } from '@polykernel/mmu';
+import { LackeyError, LackeyParser, LackeyWorkloadBuilder, StraceError, StraceImporter, workloadYaml, type HostResult, type LackeyStats, type RefBatch, type StraceImport } from '@polykernel/workload';
+import { RefsReplay, type RefsResult } from './refs.js';
+import { EXIT } from './exit.js';
+
+export type ImportOptions = Record<string, boolean | string | undefined>;
+
+/** How often progress is shown on a terminal, in lines. */
+const PROGRESS_EVERY = 50_000;
+
+/** The pid an `strace -ff -o NAME` file carries in its name (NAME.<pid>), else 0. */
+export function pidOfFile(file: string): number {
+  const m = /\.(\d+)$/.exec(file);
+  return m === null ? 0 : Number(m[1]);
+}
+
+/**
+ * The files a LOG argument stands for: itself, or with -ff the NAME.<pid> files next to it (a
+ * NAME that does not exist, whose NAME.<pid> siblings do), lowest pid first (the first process).
+ */
+export function logFiles(arg: string): string[] {
+  if (existsSync(arg)) return [arg];
+  const dir = arg.includes('/') ? arg.slice(0, arg.lastIndexOf('/')) || '/' : '.';
+  const base = basename(arg);
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir).filter((n) => n.startsWith(`${base}.`) && /^\d+$/.test(n.slice(base.length + 1)));
+  } catch {
+    names = []; // no such directory: no -ff files either
+  }
+  return names.map((n) => (arg.includes('/') ? join(dir, n) : n)).sort((a, b) => pidOfFile(a) - pidOfFile(b));
+}
+
+/** Lines of a text file, streamed (a .gz file is decompressed on the way). */
+export function linesOf(file: string): AsyncIterable<string> {
+  const raw = createReadStream(file);
+  const input = file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
+  return createInterface({ input, crlfDelay: Infinity });
+}
+
+/** Does `path` name a regular file in the sysroot? (What the simulated open and mmap will find.) */
+export function sysrootHas(sysroot: string): (path: string) => boolean {
+  return (path: string): boolean => {
+    try {
+      return statSync(join(sysroot, path)).isFile() || path.startsWith('/dev/');
+    } catch {
+      return false;
+    }
+  };
+}
+
+function positiveInt(v: string | boolean | undefined, what: string): number | undefined | string {
+  if (typeof v !== 'string') return undefined;
+  if (!/^\d+$/.test(v) || Number(v) < 1 || !Number.isSafeInteger(Number(v))) return `${what} takes a positive whole number, got "${v}"`;
+  return Number(v);
+}
+
+/** Read the logs into an importer; a StraceError (strict) or a read error becomes the message. */
+async function readLogs(files: readonly string[], imp: StraceImporter, progress: ((n: number) => void) | null): Promise<string | null> {
+  let total = 0;
+  for (const file of files) {
+    const pid = pidOfFile(file);
+    let n = 0;
+    try {
+      for await (const line of linesOf(file)) {
+        imp.line(line, file, ++n, pid);
+        if (progress !== null && ++total % PROGRESS_EVERY === 0) progress(total);
+        if (imp.full) return null;
+      }
+    } catch (e) {
+      if (e instanceof StraceError) return e.message;
+      return `${file}: ${(e as Error).message}`;
+    }
+  }
+  return null;
+}
+
+/** A replayed step's result: did the call succeed? ("0x7f..", "fd 3", "pid 12 (...)", "exited" yes; "-ENOMEM", "error: ...", "SIGSEGV at ..." no.) */
+export function replaySucceeded(result: string): boolean {
+  return !/^-|^error:|^SIG|killed|^n\/a/.test(result);
+}
+
+export interface Difference {
+  process: string;
+  step: number;
+  file: string;
+  line: number;
+  call: string;
+  host: string;
+  replay: string;
+  /** Why, where the replay's error says it ("" when it does not). */
+  reason: string;
+}
+
+/** The usual reasons a replayed call fails where the host's succeeded. */
+export function differenceReason(call: string, replay: string): string {
+  if (replay.startsWith('-EROFS')) return 'the simulated file system (the sysroot) is read-only: the program created or truncated this file';
+  if (replay.startsWith('-EBADF')) return 'the descriptor\'s open failed in the replay';
+  if (replay.startsWith('-ENOENT') && call.includes('open')) return 'not in the sysroot (a file the program created earlier in the run, or one only the host has)';
+  if (replay.startsWith('error: ')) return replay.slice(7);
+  return '';
+}
+
+export interface CheckReport {
+  compared: number;
+  same: number;
+  differences: Difference[];
+  /** Steps the replay never reached (a process that was killed or stalled first). */
+  notReplayed: number;
+  stalled: string | null;
+}
+
+/** Compare the replay's step results with the host's, process by process, step by step. */
+export function compareWithHost(host: ReadonlyMap<string, readonly HostResult[]>, steps: readonly { process: string; result: string }[], stalled: string | null): CheckReport {
+  const byProcess = new Map<string, string[]>();
+  for (const s of steps) {
+    const list = byProcess.get(s.process) ?? [];
+    list.push(s.result);
+    byProcess.set(s.process, list);
+  }
+  const report: CheckReport = { compared: 0, same: 0, differences: [], notReplayed: 0, stalled };
+  for (const [name, results] of host) {
+    const replayed = byProcess.get(name) ?? [];
+    results.forEach((h, i) => {
+      const r = replayed[i];
+      if (r === undefined) {
+        report.notReplayed++;
+        return;
+      }
+      report.compared++;
+      if (replaySucceeded(r) === h.ok) report.same++;
+      else report.differences.push({ process: name, step: i + 1, file: h.file, line: h.line, call: h.call, host: h.result, replay: r, reason: differenceReason(h.call, r) });
+    });
+  }
+  return report;
+}
+
+interface RunJson { steps: { process: string; result: string }[]; stalled: string | null }
+
+/** Replay the workload file on Linux (polykernel run --json) and compare. */
+async function check(file: string, result: StraceImport, sysroot: string): Promise<CheckReport | string> {
+  const { runWorkload } = await import('./run.js');
+  let json = '';
+  let errors = '';
+  const code = await runWorkload(file, { json: true, sysroot, personality: 'linux' }, (s) => (json += s), (s) => (errors += s + '\n'));
+  if (code !== 0) return `the replay failed: ${errors.trim()}`;
+  const run = JSON.parse(json) as RunJson;
+  return compareWithHost(result.host, run.steps, run.stalled);
+}
+
+function summaryText(r: StraceImport, files: readonly string[], output: string | null, out: (s: string) => void): void {
+  out(`imported ${files.length === 1 ? files[0]! : `${files.length} files (${files[0]!} ...)`}: ${r.lines.toLocaleString('en-US')} lines, ${r.calls.toLocaleString('en-US')} calls, ${r.processes.length} ${r.processes.length === 1 ? 'process' : 'processes'}${r.limited ? ' (stopped at --limit)' : ''}`);
+  out(`  ${r.steps.toLocaleString('en-US')} steps${output !== null ? ` written to ${output}` : ''}; ${(r.calls - r.steps).toLocaleString('en-US')} calls skipped; ${r.signals} signal${r.signals === 1 ? '' : 's'} seen`);
+  for (const p of r.processes) out(`  ${p.name}${p.parent !== null ? ` (child of pid${p.parent})` : ''}: ${p.calls} calls, ${p.steps} steps, ${p.skipped} skipped, ${p.end}`);
+  if (r.skipped.length > 0) {
+    out('skipped calls (count, call: reason, first at):');
+    for (const s of r.skipped) out(`  ${String(s.count).padStart(6)} ${s.call}: ${s.reason} (${s.file}:${s.line})`);
+  }
+  if (r.warnings.length > 0) {
+    out('warnings:');
+    for (const w of r.warnings) out(`  ${w.file === '' ? '' : `${w.file}:${w.line}: `}${w.message}`);
+  }
+  if (r.issues.length > 0) {
+    out('lines skipped (--strict refuses the log at the first):');
+    for (const i of r.issues) out(`  ${i.file === '' ? '' : `${i.file}:${i.line}: `}${i.message}`);
+  }
+}
+
+function checkText(c: CheckReport, out: (s: string) => void): void {
+  out(`replay on linux: ${c.compared} steps compared, ${c.same} with the host's outcome, ${c.differences.length} different${c.notReplayed > 0 ? `, ${c.notReplayed} not reached (their process or thread ended first: a thread joined with futex, which no step can say, is killed by its process's exit)` : ''}`);
+  if (c.stalled !== null) out(`  ${c.stalled}`);
+  for (const d of c.differences) out(`  ${d.process} step ${d.step} (${d.file}:${d.line} ${d.call}): host ${d.host}, replay ${d.replay}${d.reason === '' ? '' : ` — ${d.reason}`}`);
+}
+
+export async function runImportStrace(logs: readonly string[], opts: ImportOptions, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  const limit = positiveInt(opts.limit, '--limit');
+  if (typeof limit === 'string') {
+    err(`polykernel import strace: ${limit}`);
+    return EXIT.usage;
+  }
+  const files = logs.flatMap(logFiles);
+  const missing = logs.filter((l) => logFiles(l).length === 0);
+  if (missing.length > 0) {
+    err(`polykernel import strace: ${missing[0]!}: No such file (nor ${missing[0]!}.<pid> files from strace -ff)`);
+    return EXIT.failure;
+  }
+  for (const f of files) {
+    if (!statSync(f).isFile()) {
+      err(`polykernel import strace: ${f}: is not an ordinary file`);
+      return EXIT.failure;
+    }
+  }
+  const sysroot = typeof opts.sysroot === 'string' ? opts.sysroot : '/';
+  const name = typeof opts.name === 'string' ? opts.name : basename(files[0]!).replace(/\.(strace|log|txt)(\.\d+)?$/, '');
+  const imp = new StraceImporter({ name, strict: opts.strict === true, fileExists: sysrootHas(sysroot), ...(limit !== undefined ? { limit } : {}) });
+  const tty = process.stderr.isTTY ? (n: number): void => void process.stderr.write(`\rpolykernel import: ${n.toLocaleString('en-US')} lines\x1b[K`) : null;
+  const failure = await readLogs(files, imp, tty);
+  if (tty !== null) process.stderr.write('\r\x1b[K');
+  if (failure !== null) {
+    err(`polykernel import strace: ${failure}`);
+    return EXIT.failure;
+  }
+  const result = imp.finish();
+  const yaml = workloadYaml(result.workload, result.host, [
+    `Imported by polykernel import strace from ${files.join(', ')}.`,
+    'Each step\'s comment is its line in the log and the host\'s result. Calls with no step are skipped (see the import summary).',
+  ]);
+  const output = typeof opts.output === 'string' && opts.output !== '-' ? opts.output : null;
+  let checked: CheckReport | string | null = null;
+  if (output !== null) await writeFile(output, yaml);
+  if (opts.check === true) {
+    const dir = output === null ? await mkdtemp(join(tmpdir(), 'polykernel-import-')) : null;
+    const file = output ?? join(dir!, `${name}.yaml`);
+    if (dir !== null) await writeFile(file, yaml);
+    try {
+      checked = await check(file, result, sysroot);
+    } finally {
+      if (dir !== null) await rm(dir, { recursive: true, force: true });
+    }
+  }
+  if (typeof checked === 'string') {
+    err(`polykernel import strace: ${checked}`);
+    return EXIT.failure;
+  }
+  if (opts.json === true) {
+    out(JSON.stringify({
+      workload: result.workload.name, files, output, lines: result.lines, calls: result.calls, steps: result.steps, signals: result.signals, limited: result.limited,
+      processes: result.processes, skipped: result.skipped, warnings: result.warnings, issues: result.issues, check: checked,
+    }, null, 2));
+    return EXIT.ok;
+  }
+  // Without -o the workload is the output; the summary goes to stderr so the YAML can be piped.
+  if (output === null) out(yaml.trimEnd());
+  const summary = output === null ? err : out;
+  summaryText(result, files, output, summary);
+  if (checked !== null) checkText(checked, summary);
+  return EXIT.ok;
+}
+
+/** The bytes of a trace, streamed: plain, .gz (zlib) or .xz (the xz program, as a pipe). */
+export function traceStream(file: string): AsyncIterable<Buffer> {
+  if (file.endsWith('.xz')) {
+    const xz = spawn('xz', ['-dc', '--', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = new PassThrough();
+    let why = '';
+    xz.stderr.on('data', (d: Buffer) => (why += d.toString()));
+    // No xz on the host, or a damaged file: the stream ends in an error, never in a short trace.
+    xz.on('error', (e) => out.destroy(new Error(`cannot run xz to decompress it (${(e as NodeJS.ErrnoException).code ?? e.message}): install xz-utils, or decompress it first`)));
+    xz.stdout.pipe(out, { end: false });
+    xz.on('close', (code) => {
+      if (code === 0) out.end();
+      else if (code !== null) out.destroy(new Error(`xz -dc failed: ${why.trim() || `exit status ${code}`}`));
+    });
+    return out;
+  }
+  const raw = createReadStream(file, { highWaterMark: 1 << 20 });
+  return file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
+}
+
+export async function runImportLackey(trace: string, opts: ImportOptions, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  const limit = positiveInt(opts.limit, '--limit');
+  if (typeof limit === 'string') {
+    err(`polykernel import lackey: ${limit}`);
+    return EXIT.usage;
+  }
+  if (!existsSync(trace) || !statSync(trace).isFile()) {
+    err(`polykernel import lackey: ${trace}: ${existsSync(trace) ? 'is not an ordinary file' : 'No such file'}`);
+    return EXIT.failure;
+  }
+  const name = typeof opts.name === 'string' ? opts.name : basename(trace).replace(/(\.lackey)?(\.(txt|log))?(\.(gz|xz))?$/, '');
+  const profiles = typeof opts.profile === 'string' ? opts.profile.split(',').map((x) => x.trim()) : opts.replay === true ? ['x86-64'] : [];
+  const known = profileNames();
+  const unknown = profiles.find((x) => !known.includes(x));
+  if (unknown !== undefined) {
+    err(`polykernel import lackey: unknown machine profile "${unknown}" (known: ${known.join(', ')})`);
+    return EXIT.usage;
+  }
+  const builder = profiles.length > 0 ? null : new LackeyWorkloadBuilder({ name });
+  const replays = profiles.map((x) => new RefsReplay(x));
+  const sink = builder !== null ? builder.add : (b: RefBatch): void => {
+    for (const r of replays) r.add(b);
+  };
+  const started = performance.now();
+  const parser = new LackeyParser(sink, { file: trace, strict: opts.strict === true, ...(limit !== undefined ? { limit } : {}) });
+  const tty = process.stderr.isTTY;
+  let bytes = 0;
+  let shown = 0;
+  try {
+    for await (const chunk of traceStream(trace)) {
+      parser.push(chunk);
+      bytes += chunk.length;
+      if (tty && bytes - shown > 64 * 1024 ** 2) {
+        shown = bytes;
+        process.stderr.write(`\rpolykernel import: ${(bytes / 1024 ** 2).toFixed(0)} MB of trace read\x1b[K`);
+      }
+      if (parser.done) break;
+    }
+  } catch (e) {
+    if (tty) process.stderr.write('\r\x1b[K');
+    err(`polykernel import lackey: ${e instanceof LackeyError ? e.message : `${trace}: ${(e as Error).message}`}`);
+    return EXIT.failure;
+  }
+  if (tty && shown > 0) process.stderr.write('\r\x1b[K');
+  const stats = parser.end();
+  if (builder === null) return replayReport(trace, stats, replays.map((r) => r.result()), (performance.now() - started) / 1000, opts, out);
+  const w = builder.finish();
+  const yaml = workloadYaml(w.workload, new Map(), [
+    `Imported by polykernel import lackey from ${trace}: ${stats.refs} references (I ${stats.byKind[0]}, L ${stats.byKind[1]}, S ${stats.byKind[2]}, M ${stats.byKind[3]}).`,
+    'Every referenced page is mapped (anonymous rwx); consecutive references to one page with one access are one touch with a count.',
+  ]);
+  const output = typeof opts.output === 'string' && opts.output !== '-' ? opts.output : null;
+  if (output !== null) await writeFile(output, yaml);
+  const summary = {
+    workload: w.workload.name, file: trace, output, lines: stats.lines, references: stats.refs,
+    byKind: { instr: stats.byKind[0], load: stats.byKind[1], store: stats.byKind[2], modify: stats.byKind[3] },
+    pages: w.pages, mappings: w.mappings, touches: w.touches, straddling: w.straddling, badLines: stats.bad, issues: stats.issues, limited: stats.limited,
+  };
+  if (opts.json === true) {
+    out(JSON.stringify(summary, null, 2));
+    return EXIT.ok;
+  }
+  if (output === null) out(yaml.trimEnd());
+  const say = output === null ? err : out;
+  say(`imported ${trace}: ${stats.refs.toLocaleString('en-US')} references (${stats.byKind[0].toLocaleString('en-US')} instruction fetches, ${stats.byKind[1].toLocaleString('en-US')} loads, ${stats.byKind[2].toLocaleString('en-US')} stores, ${stats.byKind[3].toLocaleString('en-US')} modifies)${stats.limited ? ' (stopped at --limit)' : ''}`);
+  say(`  ${w.pages.toLocaleString('en-US')} pages in ${w.mappings} mappings; ${w.touches.toLocaleString('en-US')} touch steps${output !== null ? ` written to ${output}` : ''}; ${w.straddling} references straddle a page boundary (replayed on their first page)`);
+  if (stats.bad > 0) {
+    say(`lines skipped: ${stats.bad} (--strict refuses the trace at the first):`);
+    for (const i of stats.issues) say(`  ${i.line === 0 ? '' : `${i.file}:${i.line}: `}${i.message}`);
+  }
+  return EXIT.ok;
+}
+
+/** --replay: the references through each profile's MMU, side by side. */
+function replayReport(trace: string, stats: LackeyStats, results: RefsResult[], seconds: number, opts: ImportOptions, out: (s: string) => void): number {
+  if (opts.json === true) {
+    out(JSON.stringify({ file: trace, references: stats.refs, badLines: stats.bad, issues: stats.issues, limited: stats.limited, hostSeconds: seconds, profiles: results }, null, 2));
+    return EXIT.ok;
+  }
+  const n = (x: number): string => x.toLocaleString('en-US');
+  out(`replayed ${trace}: ${n(stats.refs)} references (I ${n(stats.byKind[0])}, L ${n(stats.byKind[1])}, S ${n(stats.byKind[2])}, M ${n(stats.byKind[3])}) in ${seconds.toFixed(2)} s (${(stats.refs / seconds / 1e6).toFixed(2)} M references/s for ${results.length} ${results.length === 1 ? 'profile' : 'profiles'})${stats.bad > 0 ? `; ${stats.bad} bad lines skipped` : ''}`);
+  const rows: [string, (r: RefsResult) => string][] = [
+    ['pages mapped on first touch', (r) => n(r.pagesMapped)],
+    ['TLB L1 hits', (r) => n(r.tlb.l1Hits)],
+    ['TLB L2 hits', (r) => n(r.tlb.l2Hits)],
+    ['TLB misses', (r) => n(r.tlb.misses)],
+    ['page walks (walk references)', (r) => `${n(r.walks)} (${n(r.walkRefs)})`],
+    ['software refills', (r) => n(r.refills)],
+    ['page faults', (r) => Object.entries(r.faults).map(([k, v]) => `${k} ${n(v)}`).join(', ') || 'none'],
+    ['failed accesses', (r) => n(r.failed)],
+    ['simulated cycles', (r) => n(r.cycles)],
+  ];
+  const w0 = Math.max(...rows.map(([k]) => k.length));
+  const cols = results.map((r) => Math.max(r.profile.length, ...rows.map(([, f]) => f(r).length)));
+  out(`${''.padEnd(w0)}  ${results.map((r, i) => r.profile.padStart(cols[i]!)).join('  ')}`);
+  for (const [k, f] of rows) out(`${k.padEnd(w0)}  ${results.map((r, i) => f(r).padStart(cols[i]!)).join('  ')}`);
+  for (const r of results) if (r.error !== null) out(`${r.profile}: ${r.error}`);
+  return EXIT.ok;
+}

@@ -1,0 +1,86 @@
+/**
+ * Replay a lackey trace's references straight through the MMU and TLBs of a machine profile, on
+ * the Linux personality: one process whose address space maps each referenced page on its first
+ * touch (an anonymous read-write-execute page, MAP_FIXED at the trace's own address), then every
+ * reference is an access: instruction fetches through the iTLB, loads through the dTLB, stores and
+ * modifies as writes. Nothing is kept per reference: the trace is streamed once and each batch goes
+ * to every profile's kernel.
+ */
+import { Kernel, type Thread } from '@polykernel/kernel';
+import { linuxFlags as F, linuxPersonality, type LinuxSpace } from '@polykernel/linux';
+import { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, type Access } from '@polykernel/mmu';
+import { REF_INSTR, REF_LOAD, type RefBatch } from '@polykernel/workload';
+
+const PAGE = 4096;
+
+export interface RefsResult {
+  profile: string;
+  references: number;
+  /** References whose page the simulated kernel refused to map (below mmap_min_addr, beyond TASK_SIZE) or that faulted fatally. */
+  failed: number;
+  pagesMapped: number;
+  tlb: { l1Hits: number; l2Hits: number; misses: number };
+  walks: number;
+  walkRefs: number;
+  refills: number;
+  faults: Record<string, number>;
+  cycles: number;
+  error: string | null;
+}
+
+/** One profile's machine: a kernel, a process, the pages mapped so far. */
+export class RefsReplay {
+  private readonly k: Kernel<LinuxSpace>;
+  private readonly t: Thread;
+  private readonly mapped = new Set<number>();
+  private lastPage = -1;
+  private references = 0;
+  private failed = 0;
+  /** A simulator error that stopped this profile's replay (the other profiles go on). */
+  private error: string | null = null;
+
+  constructor(readonly profile: string, frames = 262144) {
+    this.k = new Kernel<LinuxSpace>(linuxPersonality({ variant: 'linux-6.x' }), { profile, frames });
+    this.t = this.k.createProcess(this.k.init, 'lackey').threads[0]!;
+  }
+
+  /** The parser's callback: replay a batch. */
+  readonly add = (b: RefBatch): void => {
+    if (this.error !== null) return;
+    try {
+      this.replay(b);
+    } catch (e) {
+      this.error = `stopped after ${this.references.toLocaleString('en-US')} references: ${(e as Error).message}`;
+    }
+  };
+
+  private replay(b: RefBatch): void {
+    const { k, t, mapped } = this;
+    for (let i = 0; i < b.count; i++) {
+      const va = b.addr[i]!;
+      const page = Math.floor(va / PAGE);
+      if (page !== this.lastPage && !mapped.has(page)) this.map(page);
+      this.lastPage = page;
+      const kind = b.kind[i];
+      const access: Access = kind === REF_INSTR ? ACCESS_EXEC : kind === REF_LOAD ? ACCESS_READ : ACCESS_WRITE;
+      if (k.access(t, va, access) < 0) this.failed++;
+      this.references++;
+    }
+  }
+
+  /** First touch of a page: map it where the trace has it (mm/mmap.c: MAP_FIXED replaces nothing here, the page was never mapped). */
+  private map(page: number): void {
+    this.mapped.add(page);
+    this.k.syscall(this.t, 'mmap', [page * PAGE, PAGE, 7, F.MAP_PRIVATE | F.MAP_ANONYMOUS | F.MAP_FIXED, -1, 0]);
+  }
+
+  result(): RefsResult {
+    const m = this.k.metrics;
+    const l2 = this.k.mmu.stats.l2Hits;
+    return {
+      profile: this.profile, references: this.references, failed: this.failed, pagesMapped: this.mapped.size,
+      tlb: { l1Hits: m.tlbHits - l2, l2Hits: l2, misses: m.tlbMisses }, walks: this.k.mmu.stats.walks, walkRefs: m.walkRefs, refills: this.k.mmu.stats.refills,
+      faults: Object.fromEntries(Object.entries(m.faults).filter(([, n]) => n > 0)), cycles: m.cycles, error: this.error,
+    };
+  }
+}
