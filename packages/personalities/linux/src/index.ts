@@ -23,3 +23,7 @@ export type { ForkReport, ForkArea } from './fork.js';
 export { TASK, CLONE, CLONE_THREAD_FLAGS, SIGNALS, SIGNAL_NAMES, WAIT, SIG_DFL, SIG_IGN, sigMask, defaultAction, describeWaitStatus, checkCloneFlags, oomBadness, oomScore, stateLetter, OOM_SKIP } from './tasks.js';
 export type { LinuxTask, OomInput, SignalAction, SigHand, FsStruct } from './tasks.js';
 export { FAULT_HANDLER, deliverSignal } from './signal.js';
+export { runLdSo, rtldSystem } from './rtld.js';
+export type { RunLdSoOptions } from './rtld.js';
+export { threadStartup, encodeStat } from './startup.js';
+export type { ThreadStartup } from './startup.js';
