@@ -171,7 +171,16 @@ export function rereadPhdrs(s: Session, fd: number, elf: ElfFile): void {
 /** The file's bytes for parsing: the simulated file system hands them over with the descriptor (the pages mapped are the same bytes). */
 export function parseObject(bytes: Uint8Array, path: string, name: string, argv0: string): ElfFile {
   try {
-    return parseElf(bytes);
+    try {
+      return parseElf(bytes);
+    } catch (e) {
+      // ld.so never reads section headers: a broken table is ignored (parsed as if there were none).
+      if (!(e instanceof FormatError) || !/^(e_sh|sh_|section)/.test(e.field) || bytes.length < 64) throw e;
+      const copy = bytes.slice();
+      copy.fill(0, 0x28, 0x30);
+      copy.fill(0, 0x3c, 0x40);
+      return parseElf(copy);
+    }
   } catch (e) {
     if (e instanceof FormatError) throw new RtldError(`${argv0}: error while loading shared libraries: ${name}: ${e.message} (${path})`);
     throw e;
