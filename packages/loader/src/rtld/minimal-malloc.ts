@@ -15,6 +15,7 @@ export interface Allocation {
 export class MinimalMalloc {
   private ptr: number;
   private end: number;
+  private last = -1;
   readonly allocations: Allocation[] = [];
 
   /** `rtldEnd`: the run-time address of ld.so's _end (the end of its bss). */
@@ -35,8 +36,17 @@ export class MinimalMalloc {
     }
     const at = this.ptr;
     this.ptr += n;
+    this.last = at;
     this.allocations.push({ size: n, what, at });
     return at;
+  }
+
+  /** __minimal_free: only the most recent block can be given back (the pointer moves back to it). */
+  free(at: number): void {
+    if (at !== this.last) return;
+    this.ptr = at;
+    this.last = -1;
+    this.allocations.push({ size: 0, what: 'free', at });
   }
 
   /** calloc: the memory is fresh (never reused), so already zero; same placement as malloc. */

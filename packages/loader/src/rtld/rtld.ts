@@ -7,6 +7,7 @@
  * __libc_early_init's getrlimit, and the unmapping of the cache. Constructors (DT_INIT,
  * DT_INIT_ARRAY) run code and are not run: the state returned is the one ld.so hands to _dl_init.
  */
+import { FormatError } from '@polykernel/core';
 import type { ElfFile } from '@polykernel/elf';
 import type { RtldConventions } from './conventions.js';
 import type { HashIndex } from './lookup.js';
@@ -74,7 +75,7 @@ function initPaths(s: Session, main: LinkMap, llp: string | undefined): void {
   if (llp !== undefined && llp !== '') {
     const count = llp.split(/[:;]/).length;
     s.malloc.malloc((count + 1) * 8, 'LD_LIBRARY_PATH list');
-    s.envPath = fillinRpath(s, llp, /[:;]/, null, main.origin);
+    s.envPath = fillinRpath(s, main, llp, /[:;]/, null);
   }
 }
 
@@ -147,8 +148,20 @@ function loadedOrder(s: Session, search: readonly LinkMap[], rtld: LinkMap): Lin
   return [...others.slice(0, i + 1), rtld, ...others.slice(i + 1)];
 }
 
-/** Run ld.so: everything up to the program's entry point (constructors excepted). */
+/**
+ * Run ld.so: everything up to the program's entry point (constructors excepted). A malformed
+ * object is ld.so's fatal error (RtldError, exit status 127), never an exception of another kind.
+ */
 export function runRtld(input: RtldInput): RtldResult {
+  try {
+    return dlMain(input);
+  } catch (e) {
+    if (e instanceof FormatError) throw new RtldError(`${input.argv0}: error while loading shared libraries: ${e.message}`);
+    throw e;
+  }
+}
+
+function dlMain(input: RtldInput): RtldResult {
   const { sys, conventions: conv } = input;
   const rtldElf = parseObject(input.interpreter.bytes, input.interpreter.path, input.interpreter.path, input.argv0);
   const rtldEnd = Math.max(...rtldElf.loadSegments.map((p) => p.vaddr + p.memsz)) + input.interpreter.base;
@@ -166,7 +179,8 @@ export function runRtld(input: RtldInput): RtldResult {
   const progElf = parseObject(input.program.bytes, input.program.path, input.program.path, input.argv0);
   const sz = conv.sizes;
   const mainStruct = sz.linkMap > 0 ? s.malloc.calloc(sz.linkMap + sz.auditState * sz.dlNns + 8 + sz.libnameList + 1, 1, 'link_map of the program') : 0;
-  const main = fixedMap('main', '', progElf, input.program.loadBias, mainStruct, input.program.path.slice(0, Math.max(1, input.program.path.lastIndexOf('/'))));
+  // The program's origin is found when first needed ($ORIGIN): readlink of /proc/self/exe.
+  const main = fixedMap('main', '', progElf, input.program.loadBias, mainStruct, '');
   main.tls = tlsModule(s, progElf, main.addr);
   s.maps.push(main);
   const vdsoStruct = sz.linkMap > 0 ? s.malloc.calloc(sz.linkMap + sz.auditState * sz.dlNns + 8 + sz.libnameList + 1, 1, 'link_map of the vDSO') : 0;

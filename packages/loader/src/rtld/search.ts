@@ -25,28 +25,65 @@ export function expandDst(path: string, origin: string, lib = 'lib/x86_64-linux-
   });
 }
 
-/** fillin_rpath: split, expand, add the trailing slash, share entries with the other lists. */
-export function fillinRpath(s: Session, list: string, sep: RegExp, where: string | null, origin: string): SearchDir[] {
+/** _dl_get_origin for the program: readlink("/proc/self/exe"), its directory kept in a malloc'd copy. */
+export function originOf(s: Session, l: LinkMap): string {
+  if (l.kind !== 'main' || l.origin !== '') return l.origin;
+  const r = s.sys.syscall('readlink', ['/proc/self/exe', s.scratch + 3072, 4096]);
+  const raw = r.error === null ? s.sys.load(s.scratch + 3072, r.value) : null;
+  const link = raw === null ? '' : new TextDecoder().decode(raw);
+  let len = link.length;
+  while (len > 1 && link[len - 1] !== '/') len--;
+  s.malloc.malloc(len + 1, 'origin of the program');
+  l.origin = len > 1 ? link.slice(0, len - 1) : '/';
+  return l.origin;
+}
+
+const DST = /\$(\{ORIGIN\}|ORIGIN|\{LIB\}|LIB|\{PLATFORM\}|PLATFORM)/g;
+
+/** expand_dynamic_string_token: a malloc'd copy of the element, with DL_DST_REQUIRED's room for each token. */
+function expandElement(s: Session, l: LinkMap, elem: string): { text: string; at: number } {
+  const count = (elem.match(DST) ?? []).length;
+  if (count === 0) return { text: elem, at: s.malloc.malloc(elem.length + 1, `copy of ${elem}`) };
+  const origin = originOf(s, l);
+  const dstLen = Math.max(origin.length, 'x86_64'.length, 'lib/x86_64-linux-gnu'.length);
+  const total = elem.length + (dstLen > 4 ? count * (dstLen - 4) : 0);
+  return { text: expandDst(elem, origin), at: s.malloc.malloc(total + 1, `expansion of ${elem}`) };
+}
+
+/** fillin_rpath: split, expand, one trailing slash, share entries with the other lists (_dl_all_dirs). */
+export function fillinRpath(s: Session, l: LinkMap, list: string, sep: RegExp, where: string | null): SearchDir[] {
   const out: SearchDir[] = [];
   for (const raw of list.split(sep)) {
-    let d = expandDst(raw, origin);
-    if (d === '') d = './';
-    if (!d.endsWith('/')) d += '/';
-    if (out.some((x) => x.dirname === d)) continue;
-    const size = s.conv.sizes.searchPathElem + s.conv.capabilitySubdirs.length * 4 + (where === null ? 0 : where.length + 1) + d.length + 1;
-    out.push(s.dir(d, size));
+    let d = '';
+    let toFree = -1;
+    if (raw !== '') {
+      const e = expandElement(s, l, raw);
+      toFree = e.at;
+      if (e.text === '') {
+        s.malloc.free(toFree);
+        continue;
+      }
+      d = e.text.replace(/(.)\/+$/, '$1');
+      if (!d.endsWith('/')) d += '/';
+    }
+    const known = s.dirs.get(d);
+    if (known !== undefined) {
+      if (!out.includes(known)) out.push(known);
+    } else {
+      const size = s.conv.sizes.searchPathElem + s.conv.capabilitySubdirs.length * 4 + (where === null ? 0 : where.length + 1) + d.length + 1;
+      out.push(s.dir(d, size));
+    }
+    if (toFree >= 0) s.malloc.free(toFree);
   }
   return out;
 }
 
 /** decompose_rpath for DT_RPATH / DT_RUNPATH of `l`, allocating as ld.so does. */
 export function decomposeRpath(s: Session, l: LinkMap, value: string): SearchDir[] {
-  const dst = (value.match(/\$/g) ?? []).length;
-  const longest = Math.max(l.origin.length, 'x86_64'.length, 'lib/x86_64-linux-gnu'.length);
-  s.malloc.malloc(dst === 0 ? value.length + 1 : value.length + dst * Math.max(0, longest - 7) + 1, 'rpath copy');
+  s.malloc.malloc(value.length + 1, 'rpath copy');
   const nelems = (value.match(/:/g) ?? []).length;
   s.malloc.malloc((nelems + 2) * 8, 'rpath list');
-  return fillinRpath(s, value, /:/, l.name === '' ? s.argv0 : l.name, l.origin);
+  return fillinRpath(s, l, value, /:/, l.name);
 }
 
 function dynString(l: LinkMap, tag: number): string | null {
@@ -147,7 +184,7 @@ export function mapObject(s: Session, loader: LinkMap, name: string): LinkMap {
   const other = { class: false };
   let found: Found | null = null;
   if (name.includes('/')) {
-    const v: Verified = openVerify(s, expandDst(name, loader.origin), name);
+    const v: Verified = openVerify(s, expandDst(name, originOf(s, loader)), name);
     if ('fd' in v) {
       s.malloc.malloc(v.path.length + 1, `realname ${v.path}`);
       found = v;

@@ -95,10 +95,10 @@ export class Session {
 
   /** The directory entry for `dirname`, shared by every path list that names it (_dl_all_dirs). */
   dir(dirname: string, allocSize: number | null): SearchDir {
+    // Relative directories (and '', the current one) are never stat'ed: they count as existing.
     const hit = this.dirs.get(dirname);
     if (hit !== undefined) return hit;
     if (allocSize !== null) this.malloc.malloc(allocSize, `r_search_path_elem ${dirname}`);
-    // Relative directories are never stat'ed: they count as existing (fillin_rpath).
     const init: DirStatus = dirname.startsWith('/') ? 'unknown' : 'existing';
     const d: SearchDir = { dirname, status: this.conv.capabilitySubdirs.map(() => init) };
     this.dirs.set(dirname, d);

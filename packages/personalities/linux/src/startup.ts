@@ -3,7 +3,8 @@
  * close: pread64 (fs/read_write.c ksys_pread64), access (fs/open.c do_faccessat), newfstatat
  * (fs/stat.c vfs_fstatat + cp_new_stat), arch_prctl (arch/x86/kernel/process_64.c do_arch_prctl_64),
  * set_tid_address (kernel/fork.c), set_robust_list (kernel/futex/syscalls.c), rseq (kernel/rseq.c)
- * and prlimit64 (kernel/sys.c). The per-thread values they set are kept beside the thread.
+ * prlimit64 (kernel/sys.c) and readlink of /proc/self/exe (fs/proc/base.c proc_exe_link, which
+ * ld.so reads for $ORIGIN). The per-thread values they set are kept beside the thread.
  */
 import type { SyscallArg, SyscallContext, Thread } from '@polykernel/kernel';
 import { machineOf, type LinuxSpace } from './machine.js';
@@ -170,4 +171,17 @@ export function sysPrlimit64(ctx: SyscallContext<LinuxSpace>, a: readonly Syscal
   v.setBigUint64(0, BigInt(ctx.process.space.mm.stackRlimit), true);
   v.setBigUint64(8, 0xffffffffffffffffn, true);
   return copyOut(ctx, oldLim, 16, b) ? 0 : ctx.fail('EFAULT', 'bad rlimit buffer');
+}
+
+/** readlink(2): /proc/self/exe and /proc/<pid>/exe name the program (d_path of its file); other links are not modelled. */
+export function sysReadlink(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallArg[]): number {
+  const [path, buf, size] = [pathArg(a[0]), ulong(a[1]), int(a[2] ?? 0)];
+  if (size <= 0) return ctx.fail('EINVAL', 'bufsiz must be positive');
+  const m = /^\/proc\/(self|\d+)\/exe$/.exec(path);
+  if (m === null) return ctx.fail('EINVAL', `${path}: only /proc/<pid>/exe links are modelled`);
+  const img = ctx.process.space.image;
+  if (m[1] !== 'self' && Number(m[1]) !== ctx.process.pid) return ctx.fail('ENOENT', `${path}: only the caller's own exe link is modelled`);
+  if (img === null) return ctx.fail('ENOENT', `${path}: no program`);
+  const bytes = new TextEncoder().encode(img.path).subarray(0, size);
+  return copyOut(ctx, buf, bytes.length, bytes) ? bytes.length : ctx.fail('EFAULT', 'bad buffer');
 }

@@ -14,7 +14,7 @@ import { sysBrk, sysMmap, sysMunmap } from './mmap.js';
 import { sysMprotect } from './mprotect.js';
 import { sysMremap } from './mremap.js';
 import { sysKill, sysRtSigaction, sysRtSigreturn } from './signal.js';
-import { sysAccess, sysArchPrctl, sysNewfstatat, sysPread64, sysPrlimit64, sysRseq, sysSetRobustList, sysSetTidAddress } from './startup.js';
+import { sysAccess, sysArchPrctl, sysNewfstatat, sysPread64, sysPrlimit64, sysReadlink, sysRseq, sysSetRobustList, sysSetTidAddress } from './startup.js';
 
 /** kernel/sys.c: getpid (the thread group's id), getppid, gettid. */
 const sysGetpid = (ctx: SyscallContext<LinuxSpace>): number => ctx.process.pid;
@@ -57,6 +57,7 @@ const TABLE: readonly SyscallSpec<LinuxSpace>[] = [
   // fs/stat.c, arch/x86/kernel/process_64.c, kernel/fork.c, kernel/futex/syscalls.c, kernel/rseq.c, kernel/sys.c
   { name: 'pread64', number: 17, args: ['fd', 'buf', 'count', 'pos'], handler: sysPread64 },
   { name: 'access', number: 21, args: ['filename', 'mode'], handler: sysAccess },
+  { name: 'readlink', number: 89, args: ['path', 'buf', 'bufsiz'], handler: sysReadlink },
   { name: 'arch_prctl', number: 158, args: ['option', 'arg2'], handler: sysArchPrctl },
   { name: 'set_tid_address', number: 218, args: ['tidptr'], handler: sysSetTidAddress },
   { name: 'newfstatat', number: 262, args: ['dfd', 'filename', 'statbuf', 'flag'], handler: sysNewfstatat },
