@@ -7,6 +7,7 @@
  */
 import type { Kernel, Process, Thread } from '@polykernel/kernel';
 import { GLIBC_2_36_X86_64, runRtld, type RtldConventions, type RtldResult, type RtldSystem } from '@polykernel/loader';
+import { parseElf } from '@polykernel/elf';
 import { ACCESS_READ, ACCESS_WRITE } from '@polykernel/mmu';
 import { PAGE_SIZE } from './flags.js';
 import { machineOf, type LinuxSpace } from './machine.js';
@@ -59,13 +60,15 @@ export function runLdSo(k: Kernel<LinuxSpace>, p: Process<LinuxSpace>, opts: Run
   const prog = m.lookup(img.path);
   const interp = m.lookup(img.interpreter);
   if (typeof prog === 'string' || typeof interp === 'string') return null;
+  // ld.so's own l_name is PT_INTERP as written in the program (the kernel shows the resolved path).
+  const interpName = parseElf(prog.bytes, { view: 'exec' }).interpreter ?? img.interpreter;
   const r = runRtld({
     sys: rtldSystem(k, p),
     conventions: opts.conventions ?? GLIBC_2_36_X86_64,
     argv0: img.argv[0] ?? img.path,
     envp: img.envp,
     program: { path: img.path, bytes: prog.bytes, loadBias: img.loadBias },
-    interpreter: { path: img.interpreter, bytes: interp.bytes, base: img.interpBase },
+    interpreter: { path: interpName, bytes: interp.bytes, base: img.interpBase },
     // ld.so's stack frame: a few pages below the initial stack pointer.
     scratch: Math.floor((img.sp - 4 * PAGE_SIZE) / PAGE_SIZE) * PAGE_SIZE,
   });
