@@ -110,13 +110,18 @@ program
   .option('--auxv', 'the auxiliary vector, as LD_SHOW_AUXV=1 prints it')
   .option('--stack', 'the initial stack from the stack pointer up: argc, argv, envp, auxv, strings')
   .option('--status', '/proc/<pid>/status: identity, state and the memory lines')
-  .option('--json', 'everything as JSON (keys: personality, pid, comm, path, interpreter, handlers, argv, envp, entry, startAt, loadBias, interpBase, sp, maps, auxv, status, metrics)')
+  .option('--json', 'everything as JSON (keys: personality, pid, comm, path, interpreter, handlers, argv, envp, entry, startAt, loadBias, interpBase, sp, maps, auxv, status, metrics, until, rtld)')
+  .option('--until <point>', 'where to stop: entry (the default: after the run-time linker, at the program\'s entry point) or execve (where the kernel hands over)')
+  .option('--trace', 'list the run-time linker\'s system calls and the page faults they and its stores take')
   .passThroughOptions()
   .addHelpText('after', `
-The program is stopped where the kernel hands over to it: before the dynamic linker has run, so
-the maps show the executable, its interpreter (PT_INTERP), [vvar]/[vdso], [stack] and, on x86-64,
-[vsyscall] — the layout the host shows for the same file under "setarch -R" (no ASLR). Mapping the
-shared libraries is the run-time linker's work, which comes later.
+By default the program's interpreter (glibc's ld.so, simulated) runs first, through the simulated
+system calls: it maps every needed library, relocates them, applies RELRO and sets up TLS, and the
+maps are those at the program's entry point — line for line what the host shows there under
+"setarch -R" (constructors, which run code, are not run). A summary line with the objects,
+relocations, lookups, system calls, page faults, cycles and host time goes to stderr.
+--until execve stops where the kernel hands over instead: the executable, its interpreter
+(PT_INTERP), [vvar]/[vdso], [stack] and, on x86-64, [vsyscall].
 
 Examples:
   polykernel exec /bin/true
@@ -126,7 +131,8 @@ Examples:
 
 Exit status: 0 when execve succeeded; 127 when the file does not exist (ENOENT), 126 when it is
 not a program (ENOEXEC), 1 for other execve errors (EACCES, ELIBBAD, ELOOP, E2BIG), which are
-reported as "execve failed: ERRNO (-N)".`)
+reported as "execve failed: ERRNO (-N)"; 127 with ld.so's own message when it cannot find a
+library ("error while loading shared libraries") or a symbol ("symbol lookup error").`)
   .action(async (file: string, args: string[], opts: Record<string, boolean | string | string[] | undefined>) => {
     const { runExec } = await import('./exec.js');
     code = runExec(file, split.rest.length > 0 ? args.concat(split.rest) : args, opts, (s) => { io.out(s.replace(/\n$/, '')); }, io.err);

@@ -84,4 +84,30 @@ describe('polykernel exec', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.err).toContain('personality "freebsd" is not registered (registered: linux (linux-6.x, linux-5.15)');
   });
+
+  describe.runIf(process.platform === 'linux' && process.arch === 'x64')('--until entry (the simulated ld.so)', () => {
+    it('maps the libraries by default; --until execve keeps the kernel\'s hand-over layout', () => {
+      const entry = exec('/bin/true');
+      expect(entry.code).toBe(0);
+      expect(entry.out).toMatch(/\/libc\.so\.6$/m);
+      expect(entry.err).toMatch(/^# ld\.so: 3 objects, \d+ relocations, \d+ symbol lookups, \d+ lazy PLT slots; \d+ system calls, \d+ page faults, \d+ cycles; \d+ ms host time$/m);
+      const execve = exec('/bin/true', [], { until: 'execve' });
+      expect(execve.out).not.toContain('libc.so.6');
+      expect(execve.err).toBe('');
+      expect(exec('/bin/true', [], { until: 'main' })).toMatchObject({ code: 2, err: expect.stringContaining('--until takes entry or execve') as unknown });
+    });
+
+    it('--json carries ld.so\'s counts; --trace its calls and faults in order', () => {
+      const j = JSON.parse(exec('/bin/true', [], { json: true }).out) as { until: string; rtld: { relocations: Record<string, number>; totalRelocations: number; objects: { name: string }[]; work: { syscalls: number } } };
+      expect(j.until).toBe('entry');
+      expect(j.rtld.relocations.R_X86_64_RELATIVE).toBeGreaterThan(100);
+      expect(j.rtld.totalRelocations).toBe(Object.values(j.rtld.relocations).reduce((a, b) => a + b, 0));
+      expect(j.rtld.objects.map((o) => o.name)).toEqual(['', '/lib/x86_64-linux-gnu/libc.so.6', '/lib64/ld-linux-x86-64.so.2']);
+      const t = exec('/bin/true', [], { trace: true }).out.split('\n');
+      const open = t.findIndex((l) => l.startsWith('openat(-100, "/lib/x86_64-linux-gnu/libc.so.6"'));
+      expect(open).toBeGreaterThan(0);
+      expect(t.findIndex((l) => l.startsWith('munmap('))).toBeGreaterThan(open);
+      expect(t.some((l) => /^ {2}fault 0x[0-9a-f]+ write user/.test(l))).toBe(true);
+    });
+  });
 });

@@ -1,15 +1,18 @@
 /**
- * `polykernel exec FILE [ARGS…]`: load a real program on a personality the way execve does and show
- * what the kernel built, as the new program sees it before its first instruction: the
+ * `polykernel exec FILE [ARGS…]`: load a real program on a personality the way execve does, run its
+ * interpreter (the run-time linker) up to the program's entry point (`--until entry`, the default;
+ * `--until execve` stops where the kernel hands over) and show the address space there: the
  * /proc/<pid>/maps (default), the auxiliary vector (--auxv, in glibc's LD_SHOW_AUXV format), the
  * initial stack word by word (--stack) and /proc/<pid>/status (--status); or all of it as --json.
+ * `--trace` lists ld.so's system calls and the page faults its loads and stores take.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kernel } from '@polykernel/kernel';
+import { Kernel, type SyscallArg } from '@polykernel/kernel';
+import { RtldError, type RtldResult } from '@polykernel/loader';
 import { sysrootLookup } from '@polykernel/kernel/node';
 import {
-  AT, AT_NAMES, linuxPersonality, procMaps, procStatus, stateLetter, type ExecImage, type LinuxSpace,
+  AT, AT_NAMES, linuxPersonality, procMaps, procStatus, runLdSo, stateLetter, type ExecImage, type LinuxSpace,
 } from '@polykernel/linux';
 import { hostCpu } from './host-cpu.js';
 import { linuxVariant, notRegistered, resolvePersonality } from './personalities.js';
@@ -131,9 +134,17 @@ export function runExec(file: string, args: string[], opts: ExecOptions, out: (s
     err(`polykernel exec: --cpu takes host or zen4, not "${String(opts.cpu)}"`);
     return 2;
   }
+  const until = opts.until ?? 'entry';
+  if (until !== 'entry' && until !== 'execve') {
+    err(`polykernel exec: --until takes entry or execve, not "${String(until)}"`);
+    return 2;
+  }
+  const started = performance.now();
   const lp = linuxPersonality({ variant, fs: sysrootLookup(sysroot), ...(cpu !== undefined ? { cpu } : {}) });
   const k = new Kernel<LinuxSpace>(lp, { contents: true, frames: 65536 });
   const p = k.createProcess(k.init, 'polykernel');
+  // Descriptors 0, 1 and 2 are open, as a shell leaves them (so ld.so's files get 3, as on the host).
+  for (const writable of [false, true, true]) p.installFile({ path: '/dev/null', bytes: new Uint8Array(0), readable: !writable, writable, device: 'null', offset: 0 });
   const argv = [typeof opts.argv0 === 'string' ? opts.argv0 : file, ...args];
   const r = k.syscall(p.threads[0]!, 'execve', [file, argv, env]);
   if (r.error !== null || p.state !== 'running') {
@@ -141,6 +152,24 @@ export function runExec(file: string, args: string[], opts: ExecOptions, out: (s
     err(`polykernel exec: ${file}: execve failed: ${why}${r.error !== null ? ` (-${r.errorNumber})` : ''}${r.error === 'ENOEXEC' ? elfHint(sysroot, file) : ''}`);
     return r.error === 'ENOEXEC' ? 126 : r.error === 'ENOENT' ? 127 : 1;
   }
+  const execMetrics = { syscalls: k.metrics.syscalls, faults: k.metrics.totalFaults, cycles: k.metrics.cycles };
+  const trace: string[] = [];
+  let rtld: RtldResult | null = null;
+  if (until === 'entry') {
+    const stop = opts.trace === true ? traceCalls(k, trace) : () => undefined;
+    try {
+      rtld = runLdSo(k, p);
+    } catch (e) {
+      if (!(e instanceof RtldError)) throw e;
+      stop();
+      if (opts.trace === true) out(trace.join('\n') + '\n');
+      // ld.so's own message, and its exit status (127 for a library or symbol it cannot find).
+      err(e.message);
+      return e.exitStatus;
+    }
+    stop();
+  }
+  const hostMs = performance.now() - started;
   const s = p.space;
   const img = s.image!;
   const status = procStatus(p, stateLetter(lp.task(p.threads[0]!)), lp.task(p.threads[0]!));
@@ -152,13 +181,75 @@ export function runExec(file: string, args: string[], opts: ExecOptions, out: (s
       auxv: img.auxv.map(([type, value]) => ({ type, name: AT_NAMES[type] ?? null, value })),
       status: Object.fromEntries(status.trimEnd().split('\n').map((l) => l.split(':\t') as [string, string]).map(([key, v]) => [key, v.trim()])),
       metrics: { syscalls: k.metrics.syscalls, faults: k.metrics.faults, cycles: k.metrics.cycles },
+      until,
+      rtld: rtld === null ? null : rtldJson(rtld, execMetrics, k),
     }, null, 2) + '\n');
     return 0;
   }
+  if (opts.trace === true) out(trace.join('\n') + '\n');
   const views = [opts.auxv === true, opts.stack === true, opts.status === true];
   if (!views.some(Boolean) || opts.maps === true) out(procMaps(s.mm));
   if (opts.auxv === true) out(showAuxv(img));
   if (opts.stack === true) out(showStack(img));
   if (opts.status === true) out(status);
+  if (rtld !== null) err(rtldSummary(rtld, execMetrics, k, hostMs));
   return 0;
+}
+
+type LinuxKernel = Kernel<LinuxSpace>;
+interface Counts { syscalls: number; faults: number; cycles: number }
+
+function argText(a: SyscallArg): string {
+  if (typeof a === 'string') return JSON.stringify(a);
+  if (typeof a === 'number') return a < 0 || a < 4096 ? String(a) : `0x${a.toString(16)}`;
+  return JSON.stringify(a);
+}
+
+/** Subscribe to the calls and faults: one line each, in order. Returns the unsubscriber. */
+function traceCalls(k: LinuxKernel, lines: string[]): () => void {
+  let pending = '';
+  const offs = [
+    k.bus.probe('syscall:entry').subscribe((e) => {
+      pending = `${e.name}(${e.args.map(argText).join(', ')})`;
+    }),
+    k.bus.probe('syscall:return').subscribe((e) => {
+      lines.push(`${pending.padEnd(39)} = ${e.error !== null ? `-1 ${e.error}` : e.value < 4096 ? String(e.value) : `0x${e.value.toString(16)}`}`);
+    }),
+    k.bus.probe('fault').subscribe((e) => {
+      lines.push(`  fault 0x${e.va.toString(16)} ${['read', 'write', 'exec'][e.access] ?? 'access'} ${e.user ? 'user' : 'kernel'} ${e.reason} → ${e.resolution}`);
+    }),
+  ];
+  return () => {
+    for (const off of offs) off();
+  };
+}
+
+function since(k: LinuxKernel, before: Counts): Counts {
+  return { syscalls: k.metrics.syscalls - before.syscalls, faults: k.metrics.totalFaults - before.faults, cycles: k.metrics.cycles - before.cycles };
+}
+
+/** LD_DEBUG=statistics-style counts and what ld.so did, for --json. */
+function rtldJson(r: RtldResult, before: Counts, k: LinuxKernel): Record<string, unknown> {
+  return {
+    objects: r.searchList.map((l) => ({ name: l.name, libnames: l.libnames, base: l.addr, kind: l.kind })),
+    initOrder: r.initOrder.map((l) => l.name),
+    relocations: r.stats.relocations,
+    totalRelocations: Object.values(r.stats.relocations).reduce((a, b) => a + b, 0),
+    lookups: r.stats.lookups,
+    hashProbes: r.stats.hashProbes,
+    lazySlots: r.stats.lazySlots,
+    ifuncNotRun: r.stats.ifuncNotRun,
+    copies: r.stats.copies,
+    threadPointer: r.tls.tp,
+    staticTlsSize: r.tls.size,
+    allocations: r.allocations.map((a) => ({ size: a.size, what: a.what, at: a.at })),
+    steps: r.steps,
+    work: since(k, before),
+  };
+}
+
+function rtldSummary(r: RtldResult, before: Counts, k: LinuxKernel, hostMs: number): string {
+  const w = since(k, before);
+  const rel = Object.values(r.stats.relocations).reduce((a, b) => a + b, 0);
+  return `# ld.so: ${r.searchList.length} objects, ${rel} relocations, ${r.stats.lookups} symbol lookups, ${r.stats.lazySlots} lazy PLT slots; ${w.syscalls} system calls, ${w.faults} page faults, ${w.cycles} cycles; ${hostMs.toFixed(0)} ms host time`;
 }

@@ -25,3 +25,7 @@ export { TASK, CLONE, CLONE_THREAD_FLAGS, SIGNALS, SIGNAL_NAMES, WAIT, SIG_DFL, 
 export type { LinuxTask, OomInput, SignalAction, SigHand, FsStruct } from './tasks.js';
 export { FAULT_HANDLER, deliverSignal } from './signal.js';
 export { LINUX_PORTABLE } from './portable.js';
+export { runLdSo, rtldSystem } from './rtld.js';
+export type { RunLdSoOptions } from './rtld.js';
+export { threadStartup, encodeStat } from './startup.js';
+export type { ThreadStartup } from './startup.js';

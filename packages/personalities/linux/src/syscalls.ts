@@ -16,6 +16,7 @@ import { sysMprotect } from './mprotect.js';
 import { sysMsync } from './msync.js';
 import { sysMremap } from './mremap.js';
 import { sysKill, sysRtSigaction, sysRtSigreturn } from './signal.js';
+import { sysAccess, sysArchPrctl, sysNewfstatat, sysPread64, sysPrlimit64, sysReadlink, sysRseq, sysSetRobustList, sysSetTidAddress } from './startup.js';
 
 /** kernel/sys.c: getpid (the thread group's id), getppid, gettid. */
 const sysGetpid = (ctx: SyscallContext<LinuxSpace>): number => ctx.process.pid;
@@ -61,6 +62,17 @@ const TABLE: readonly SyscallSpec<LinuxSpace>[] = [
   { name: 'write', number: 1, args: ['fd', 'buf', 'count'], handler: sysWrite },
   { name: 'close', number: 3, args: ['fd'], handler: sysClose },
   { name: 'openat', number: 257, args: ['dfd', 'filename', 'flags', 'mode'], handler: sysOpenat },
+  // What a dynamically linked program's start-up adds (startup.ts): fs/read_write.c, fs/open.c,
+  // fs/stat.c, arch/x86/kernel/process_64.c, kernel/fork.c, kernel/futex/syscalls.c, kernel/rseq.c, kernel/sys.c
+  { name: 'pread64', number: 17, args: ['fd', 'buf', 'count', 'pos'], handler: sysPread64 },
+  { name: 'access', number: 21, args: ['filename', 'mode'], handler: sysAccess },
+  { name: 'readlink', number: 89, args: ['path', 'buf', 'bufsiz'], handler: sysReadlink },
+  { name: 'arch_prctl', number: 158, args: ['option', 'arg2'], handler: sysArchPrctl },
+  { name: 'set_tid_address', number: 218, args: ['tidptr'], handler: sysSetTidAddress },
+  { name: 'newfstatat', number: 262, args: ['dfd', 'filename', 'statbuf', 'flag'], handler: sysNewfstatat },
+  { name: 'set_robust_list', number: 273, args: ['head', 'len'], handler: sysSetRobustList },
+  { name: 'prlimit64', number: 302, args: ['pid', 'resource', 'new_rlim', 'old_rlim'], handler: sysPrlimit64 },
+  { name: 'rseq', number: 334, args: ['rseq', 'rseq_len', 'flags', 'sig'], handler: sysRseq },
 ];
 
 /** Every entry is a trap of the x86-64 table (syscall_64.tbl), failing with -errno. */
