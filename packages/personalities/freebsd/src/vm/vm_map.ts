@@ -252,13 +252,13 @@ export class VmMap {
     return e;
   }
 
-  /** vm_map_simplify_entry: merge an entry with both neighbours where possible. */
+  /** vm_map_simplify_entry: merge an entry with both neighbours where possible. Returns the surviving entry. */
   simplifyEntry(e: VmMapEntry): VmMapEntry {
     if ((e.eflags & MAP_ENTRY_NOMERGE_MASK) !== 0) return e;
-    let cur = this.tryMergeEntries(this.adjacentPred(e), e) ?? e;
-    const next = this.succ(cur);
-    if (next?.start === cur.end) cur = this.tryMergeEntries(cur, next) ?? cur;
-    return cur;
+    this.tryMergeEntries(this.adjacentPred(e), e);
+    const next = this.succ(e);
+    if (next?.start === e.end && this.tryMergeEntries(e, next) === next && next.start === e.start) return next;
+    return e;
   }
 
   // ---- clip ------------------------------------------------------------------------------------

@@ -104,8 +104,10 @@ export function sysMmap(ctx: Ctx, args: readonly SyscallArg[]): number {
     if ((f & MAP_32BIT) !== 0 && addr + size > MAP_32BIT_MAX_ADDR) return ctx.fail('EINVAL', 'MAP_32BIT range above 2 GiB');
   } else if ((f & MAP_32BIT) !== 0) {
     if (addr + size > MAP_32BIT_MAX_ADDR) addr = 0;
-  } else if (((f & MAP_ANON) === 0 && addr === 0) || (addr >= roundPage(s.taddr) && addr < roundPage(s.daddr + MAXDSIZ))) {
-    // A hint inside the potential heap is moved above the largest possible heap.
+  } else if (((f & MAP_ANON) === 0 && addr === 0) || (addr !== 0 && addr >= roundPage(s.taddr) && addr < roundPage(s.daddr + MAXDSIZ))) {
+    // A hint inside the potential heap is moved above the largest possible heap. (FreeBSD tests
+    // no `addr !== 0`: vm_taddr is never 0 there, but it is for a process made without exec here,
+    // and an absent hint must stay absent for anonymous clustering.)
     addr = roundPage(s.daddr + MAXDSIZ);
   }
   if ((f & MAP_GUARD) === 0 && (f & MAP_ANON) === 0) {
