@@ -36,7 +36,7 @@ export class Pmap {
     if (old !== null) {
       if (old.frame === frame) {
         const downgrade = (old.flags & PTE_WRITE) !== 0 && (flags & PTE_WRITE) === 0;
-        pt.updateFlags(va, flags, PTE_WRITE | PTE_NX);
+        pt.updateFlags(va, flags, (PTE_WRITE | PTE_NX) & ~flags);
         if (downgrade) this.flush(cpu, va, PAGE_SIZE);
         return MAP_OK;
       }
