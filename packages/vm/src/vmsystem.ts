@@ -453,6 +453,39 @@ export class VmSystem {
     return n;
   }
 
+  /**
+   * vm_object_split: a new anonymous object for pages [start, start + size) of `orig` — their
+   * pages and swap slots move into it (the frames stay, so mappings stay valid), and it shadows
+   * `orig`'s backing object at the matching offset. The caller's entry takes the new object and
+   * drops its reference to `orig`.
+   */
+  split(orig: VmObject, start: number, size: number): VmObject {
+    this.assertLive(orig);
+    const n = this.createObject('anonymous', size);
+    n.flags = orig.flags;
+    const src = orig.backing;
+    if (src !== null) {
+      this.reference(src);
+      src.shadowCount++;
+      this.trackShadow(n, src);
+      n.backing = src;
+      n.backingOffset = orig.backingOffset + start;
+    }
+    for (const [p, frame] of orig.pages) {
+      if (p < start || p >= start + size) continue;
+      orig.pages.delete(p);
+      n.pages.set(p - start, frame);
+      this.frameObject[frame] = n;
+      this.framePindex[frame] = p - start;
+    }
+    for (const [p, slot] of orig.swapped) {
+      if (p < start || p >= start + size) continue;
+      orig.swapped.delete(p);
+      n.swapped.set(p - start, slot);
+    }
+    return n;
+  }
+
   /** The object whose page frame `frame` holds, or null (a page-table page, a free frame, a device frame). */
   ownerOf(frame: number): VmObject | null {
     return this.frameObject[frame] ?? null;

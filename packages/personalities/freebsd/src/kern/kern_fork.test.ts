@@ -81,6 +81,20 @@ describe('fork: vmspace_fork by inheritance, shadows made at the first write', (
     expect(peek(k, t, va + PAGE_SIZE)).toBe(22);
   });
 
+  it('a child that never wrote: its exit leaves the parent shadow with one reference below, and it collapses', () => {
+    const { k, p, t } = boot();
+    const va = anon(k, t, 2);
+    poke(k, t, va, 1);
+    poke(k, t, va + PAGE_SIZE, 2);
+    const pid = k.syscall(t, 'fork').value;
+    poke(k, t, va, 3);
+    expect(chain(p, va)).toBe(2);
+    k.syscall(k.processes.get(pid)!.threads[0]!, 'exit', [0]);
+    expect(chain(p, va)).toBe(1);
+    expect(peek(k, t, va)).toBe(3);
+    expect(peek(k, t, va + PAGE_SIZE)).toBe(2);
+  });
+
   it('a write after the other side exited needs no shadow (the object has one reference)', () => {
     const { k, t } = boot();
     const va = anon(k, t, 1);
@@ -133,7 +147,7 @@ describe('procstat -v', () => {
     );
     k.syscall(t, 'fork');
     const after = view.render(k, p).split('\n')[1];
-    expect(after).toBe('    2        0x800000000        0x800005000 rw-    2    2   4   0 CN--- sw ');
+    expect(after).toBe('    2        0x800000000        0x800005000 rw-    2    2   2   0 CN--- sw ');
     poke(k, t, va, 1);
     expect(view.render(k, p).split('\n')[1]).toBe('    2        0x800000000        0x800005000 rw-    2    0   1   0 C---- sw ');
     const rows = view.rows!(k, p);

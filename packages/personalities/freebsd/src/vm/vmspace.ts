@@ -9,6 +9,7 @@
  * fault that finds the page resident.
  */
 import type { Process } from '@polykernel/kernel';
+import type { VmObject } from '@polykernel/vm';
 import type { FreebsdKernel, FreebsdMachine, FreebsdSpace } from '../machine.js';
 import {
   MAP_ENTRY_COW, MAP_ENTRY_GUARD, MAP_ENTRY_IN_TRANSITION, MAP_ENTRY_NEEDS_COPY, MAP_ENTRY_SPLIT_BOUNDARY_MASK, MAP_ENTRY_USER_WIRED,
@@ -92,11 +93,14 @@ function forkCopy(s1: FreebsdSpace, s2: FreebsdSpace, src: VmMapEntry, cpu: numb
   if ((src.eflags & MAP_ENTRY_NEEDS_COPY) === 0 && (src.protection & VM_PROT_WRITE) !== 0) {
     s1.pmap.protect(src.start, src.end, src.protection & ~VM_PROT_WRITE, cpu);
   }
-  const obj = src.object;
+  let obj = src.object;
   if (obj !== null) {
-    // vm_object_collapse first; vm_object_split of a partly mapped OBJ_ONEMAPPING object is not
-    // modelled (both entries keep the whole object: correct, only less compact).
-    if (isAnon(obj)) s1.map.vm.collapse(obj);
+    // vm_object_collapse first; an object only this entry's range maps (OBJ_ONEMAPPING) is split
+    // off for it, so the copy-on-write sharing covers exactly this range.
+    if (isAnon(obj)) {
+      s1.map.vm.collapse(obj);
+      if ((obj.flags & OBJ_ONEMAPPING) !== 0) obj = objectSplit(s1, src);
+    }
     s1.map.vm.reference(obj);
     obj.flags &= ~OBJ_ONEMAPPING;
     dst.object = obj;
@@ -107,6 +111,18 @@ function forkCopy(s1: FreebsdSpace, s2: FreebsdSpace, src: VmMapEntry, cpu: numb
     if ((dst.eflags & MAP_ENTRY_GUARD) === 0) dst.offset = 0;
     dst.cred = src.cred;
   }
+}
+
+/** vm_object_split(entry): the entry's part of an object others also map gets an object of its own. */
+function objectSplit(s1: FreebsdSpace, e: VmMapEntry): VmObject {
+  const orig = e.object!;
+  if (orig.refCount <= 1) return orig;
+  const vm = s1.map.vm;
+  const n = vm.split(orig, e.offset, e.pages);
+  e.object = n;
+  e.offset = 0;
+  vm.deallocate(orig);
+  return n;
 }
 
 /** VM_INHERIT_ZERO: a new anonymous entry with the same bounds and protections. */
