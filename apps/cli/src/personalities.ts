@@ -6,6 +6,7 @@
  */
 import type { FileLookup, Personality } from '@polykernel/kernel';
 import { linuxPersonality } from '@polykernel/linux';
+import { freebsdPersonality } from '@polykernel/freebsd';
 // @polykernel/tools:personality inserts imports above this line
 
 /** What the CLI hands a personality's factory. */
@@ -45,6 +46,13 @@ export const PERSONALITIES: readonly RegisteredPersonality[] = [
     variants: ['linux-6.x', 'linux-5.15'],
     defaultVariant: 'linux-6.x',
     create: ({ variant, fs, seed }) => linuxPersonality({ variant: linuxVariant(variant), fs, ...(seed !== undefined ? { seed } : {}) }),
+  },
+  {
+    name: 'freebsd',
+    description: 'FreeBSD 14: vm_map over VM objects, vm_fault, vmspace_fork, procstat',
+    variants: ['freebsd'],
+    defaultVariant: 'freebsd',
+    create: (opts) => freebsdPersonality(opts),
   },
   // @polykernel/tools:personality inserts entries above this line
 ];

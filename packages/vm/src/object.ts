@@ -23,12 +23,17 @@ export class VmObject {
   dead = false;
   /** Device and physical objects: the first frame of the memory they stand for. */
   physBase = -1;
+  /**
+   * Flag bits the personality defines and reads (FreeBSD's OBJ_ANON, OBJ_ONEMAPPING, OBJ_SWAP);
+   * the VM system never interprets them.
+   */
+  flags = 0;
 
   constructor(
     readonly id: number,
     readonly type: VmObjectType,
     /** Size in pages. */
-    readonly size: number,
+    public size: number,
     /** Vnode objects: the file's bytes (the page cache reads from here). */
     readonly file: Uint8Array | null = null,
     /** Vnode objects: a name for views (the path). */

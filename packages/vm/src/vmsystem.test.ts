@@ -210,3 +210,52 @@ describe('reclaim', () => {
     expect(ok).toBe(8);
   });
 });
+
+describe('faultPage: the walk without accounting', () => {
+  it('counts no fault (the caller does) while fault() counts each once', () => {
+    const metrics = new Metrics();
+    const frames = new FrameTable({ frames: 64, maxOrder: 6, contents: true, metrics });
+    const vm = new VmSystem(frames, { metrics });
+    const o = vm.createObject('anonymous', 4);
+    expect(vm.faultPage(o, 0, true).how).toBe('zeroFill');
+    expect(metrics.faults.zeroFill).toBe(0);
+    vm.fault(o, 1, true);
+    expect(metrics.faults.zeroFill).toBe(1);
+  });
+
+  it('says where the page is: backing on a read, a copy on a write, a move when the backing object has one reference', () => {
+    const frames = new FrameTable({ frames: 64, maxOrder: 6, contents: true, metrics: new Metrics() });
+    const vm = new VmSystem(frames);
+    const o = vm.createObject('anonymous', 2);
+    const f0 = vm.faultPage(o, 0, true).frame;
+    const f1 = vm.faultPage(o, 1, true).frame;
+    vm.reference(o);
+    const a = vm.shadow(o);
+    const b = vm.shadow(o);
+    const r = vm.faultPage(a, 0, false);
+    expect([r.how, r.frame, r.object]).toEqual(['backing', f0, o]);
+    const c = vm.faultPage(a, 0, true);
+    expect([c.how, c.source]).toEqual(['cow', f0]);
+    expect(c.frame).not.toBe(f0);
+    vm.deallocate(b); // o is left with a's reference only: a collapses o into itself
+    expect(a.backing).toBeNull();
+    expect(a.pages.get(1)).toBe(f1);
+    const d = vm.createObject('anonymous', 1);
+    const fd = vm.faultPage(d, 0, true).frame;
+    const s = vm.shadow(d);
+    const m = vm.faultPage(s, 0, true);
+    expect([m.how, m.frame, d.pages.size]).toEqual(['move', fd, 0]);
+  });
+
+  it('split moves a range of pages into a new object over the same backing object', () => {
+    const frames = new FrameTable({ frames: 64, maxOrder: 6, contents: true, metrics: new Metrics() });
+    const vm = new VmSystem(frames);
+    const base = vm.createObject('anonymous', 4);
+    const o = vm.shadow(base);
+    const f2 = vm.faultPage(o, 2, true).frame;
+    const n = vm.split(o, 2, 2);
+    expect([n.pages.get(0), n.backing, n.backingOffset, vm.ownerOf(f2), vm.pindexOf(f2)]).toEqual([f2, base, 2, n, 0]);
+    expect(base.shadowCount).toBe(2);
+    expect(o.pages.size).toBe(0);
+  });
+});

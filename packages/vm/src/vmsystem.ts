@@ -29,6 +29,8 @@ export interface VmCounters {
   bypasses: number;
   pagesMoved: number;
   copyUps: number;
+  /** Write faults that moved the backing object's page up instead of copying it (vm_fault_cow). */
+  cowMoves: number;
   zeroFills: number;
   fileReads: number;
   fileWrites: number;
@@ -38,6 +40,33 @@ export interface VmCounters {
   reclaimed: number;
   /** Chain length seen by each fault: index = length. */
   chainLengths: number[];
+}
+
+/**
+ * How `faultPage` resolved a fault (FreeBSD vm_fault's outcomes):
+ * - `zeroFill`: no object in the chain had the page; a zeroed page was allocated in the first object;
+ * - `found`: the page was resident in the first object already (or a device frame);
+ * - `backing`: a read found the page in a backing object: map it read-only, copy up on write;
+ * - `cow`: a write found it in a backing object and copied it up into the first object;
+ * - `move`: as `cow`, but the backing object was referenced only by the first object, so the
+ *   page itself moved up instead of being copied (vm_fault_cow's "v_cow_optim");
+ * - `pagein`: it was brought in by a pager (swap or file) into the object that owns it.
+ */
+export type FaultHow = 'zeroFill' | 'found' | 'backing' | 'cow' | 'move' | 'pagein';
+
+/** The answer of `faultPage`, one reusable record per VmSystem (read it before the next fault). */
+export interface FaultOutcome {
+  how: FaultHow;
+  /** The frame now backing the page for this access, or NO_FRAME (out of memory and swap). */
+  frame: number;
+  /** The object the frame belongs to (the first object, unless `how` is `backing`). */
+  object: VmObject | null;
+  /** The frame that was copied from (`cow`), or NO_FRAME. */
+  source: number;
+  /** Objects looked at, the first included (vm_fault's walk down the chain). */
+  depth: number;
+  /** The pager brought the page in (swap-in or file read) on the way. */
+  pagedIn: boolean;
 }
 
 /** Where a page was found. */
@@ -69,11 +98,13 @@ export class VmSystem {
   readonly swap: SwapDevice;
   readonly queues: PageQueues;
   readonly counters: VmCounters = {
-    objectsCreated: 0, objectsFreed: 0, shadows: 0, collapses: 0, bypasses: 0, pagesMoved: 0, copyUps: 0,
+    objectsCreated: 0, objectsFreed: 0, shadows: 0, collapses: 0, bypasses: 0, pagesMoved: 0, copyUps: 0, cowMoves: 0,
     zeroFills: 0, fileReads: 0, fileWrites: 0, swapOuts: 0, swapIns: 0, pageoutScans: 0, reclaimed: 0, chainLengths: [],
   };
   /** The pager of each object type (replace one to model another backing store). */
   readonly pagers: Record<VmObjectType, Pager> = { anonymous: swapPager, vnode: vnodePager, device: devicePager, physical: devicePager };
+  /** The last `faultPage` answer (reused: no allocation per fault). */
+  readonly outcome: FaultOutcome = { how: 'found', frame: NO_FRAME, object: null, source: NO_FRAME, depth: 0, pagedIn: false };
   /** Called before a resident page's frame is taken away (unmap it from every page table). */
   onEvict: ((object: VmObject, pindex: number, frame: number) => void) | null = null;
   private readonly costs: VmCosts;
@@ -163,7 +194,12 @@ export class VmSystem {
   deallocate(obj: VmObject): void {
     this.assertLive(obj);
     obj.refCount--;
-    if (obj.refCount > 0) return;
+    if (obj.refCount > 0) {
+      // vm_object_deallocate → vm_object_deallocate_anon: an anonymous object left with one
+      // reference, held by its only shadow, is collapsed into that shadow.
+      if (obj.refCount === 1 && obj.shadowCount === 1 && obj.type === 'anonymous') this.collapseShadowOf(obj);
+      return;
+    }
     const backing = obj.backing;
     this.freeObject(obj);
     if (backing !== null) {
@@ -292,14 +328,34 @@ export class VmSystem {
   }
 
   /**
-   * Resolve a fault at page `pindex` of `obj` (vm_fault): find the page down the chain, bringing it
-   * in from swap or the file if needed; on a write, copy it up into `obj` unless it is already
-   * there. Returns the frame now backing the page for this access, or NO_FRAME when memory and swap
-   * are exhausted (the caller's out-of-memory path).
+   * Resolve a fault at page `pindex` of `obj` (vm_fault) and count it in `metrics.faults`
+   * (zeroFill, cow): a convenience for callers that count nothing themselves. A personality that
+   * counts its own faults calls `faultPage`, which counts none, so each fault is counted once.
+   * Returns the frame now backing the page for this access, or NO_FRAME when memory and swap
+   * are exhausted.
    */
   fault(obj: VmObject, pindex: number, write: boolean): number {
+    const r = this.faultPage(obj, pindex, write);
+    if (r.frame === NO_FRAME) return NO_FRAME;
+    if (r.how === 'zeroFill') this.metrics.faults.zeroFill++;
+    else if (r.how === 'cow' || r.how === 'move') this.metrics.faults.cow++;
+    return r.frame;
+  }
+
+  /**
+   * vm_fault's walk without any accounting in `metrics.faults`: find the page down the chain,
+   * bringing it in from swap or the file if needed; on a write, copy it up into `obj` (or move
+   * it, when the backing object is `obj`'s own and referenced by nothing else) unless it is
+   * already there; with nothing found, zero-fill a page in `obj`. Says in `this.outcome` what it
+   * did and where the page is, so the caller maps it writable (first object) or read-only
+   * (a backing object).
+   */
+  faultPage(obj: VmObject, pindex: number, write: boolean): FaultOutcome {
     this.assertLive(obj);
     if (pindex < 0 || pindex >= obj.size) throw new RangeError(`page ${pindex} outside object ${obj.id} (${obj.size} pages)`);
+    const out = this.outcome;
+    out.source = NO_FRAME;
+    out.pagedIn = false;
     let p = pindex;
     let depth = 0;
     let found: VmObject | null = null;
@@ -317,9 +373,13 @@ export class VmSystem {
       const pager = this.pagerOf(o);
       if ((o.type === 'anonymous' || o.backing === null) && pager.haspage(o, p)) {
         frame = pager.getpage(this.pagerContext, o, p);
-        if (frame === NO_FRAME) return NO_FRAME;
-        if (pager.allocates) this.insertPage(o, p, frame);
-        else if (!write || o === obj) return frame; // a device frame, mapped as is
+        if (frame === NO_FRAME) return this.answer('found', NO_FRAME, null, depth);
+        if (pager.allocates) {
+          this.insertPage(o, p, frame);
+          out.pagedIn = true;
+        } else if (!write || o === obj) {
+          return this.answer('found', frame, o, depth); // a device frame, mapped as is
+        }
         found = o;
         break;
       }
@@ -330,28 +390,110 @@ export class VmSystem {
     if (found === null) {
       // Anonymous memory nobody has written: a zero-filled page in the first object.
       frame = this.allocFrame(true);
-      if (frame === NO_FRAME) return NO_FRAME;
+      if (frame === NO_FRAME) return this.answer('zeroFill', NO_FRAME, null, depth);
       this.insertPage(obj, pindex, frame);
       this.counters.zeroFills++;
-      this.metrics.faults.zeroFill++;
       this.queues.referenced[frame] = 1;
-      return frame;
+      return this.answer('zeroFill', frame, obj, depth);
     }
     this.queues.referenced[frame] = 1;
-    if (!write || found === obj) {
+    if (found === obj) {
       if (write) this.frames.markDirty(frame);
-      return frame;
+      return this.answer(out.pagedIn ? 'pagein' : 'found', frame, obj, depth);
+    }
+    if (!write) return this.answer(out.pagedIn ? 'pagein' : 'backing', frame, found, depth);
+    if (found === obj.backing && found.refCount === 1 && found.shadowCount === 1 && found.type === 'anonymous' && found.pages.get(p) === frame) {
+      // vm_fault_cow: only one shadow object and no other references — rename the page into the
+      // first object instead of copying it.
+      found.pages.delete(p);
+      this.insertPage(obj, pindex, frame);
+      this.frames.markDirty(frame);
+      this.counters.cowMoves++;
+      return this.answer('move', frame, obj, depth);
     }
     // Copy-on-write: the page lives in a backing object; give `obj` its own copy.
     const copy = this.allocFrame(false);
-    if (copy === NO_FRAME) return NO_FRAME;
+    if (copy === NO_FRAME) return this.answer('cow', NO_FRAME, null, depth);
     this.frames.copyFrame(frame, copy);
     this.frames.markDirty(copy);
     this.insertPage(obj, pindex, copy);
     this.counters.copyUps++;
-    this.metrics.faults.cow++;
     this.queues.referenced[copy] = 1;
-    return copy;
+    out.source = frame;
+    return this.answer('cow', copy, obj, depth);
+  }
+
+  private answer(how: FaultHow, frame: number, object: VmObject | null, depth: number): FaultOutcome {
+    const out = this.outcome;
+    out.how = how;
+    out.frame = frame;
+    out.object = object;
+    out.depth = depth;
+    return out;
+  }
+
+  /**
+   * vm_object_page_remove: free the resident pages and swap slots of `obj` in [start, end) (page
+   * indexes). The caller has unmapped them from every page table first.
+   */
+  removePages(obj: VmObject, start: number, end: number): number {
+    this.assertLive(obj);
+    let n = 0;
+    for (const [p, frame] of obj.pages) {
+      if (p < start || p >= end) continue;
+      obj.pages.delete(p);
+      this.releaseFrame(obj, p, frame);
+      n++;
+    }
+    for (const [p, slot] of obj.swapped) {
+      if (p < start || p >= end) continue;
+      obj.swapped.delete(p);
+      this.swap.free(slot);
+    }
+    return n;
+  }
+
+  /**
+   * vm_object_split: a new anonymous object for pages [start, start + size) of `orig` — their
+   * pages and swap slots move into it (the frames stay, so mappings stay valid), and it shadows
+   * `orig`'s backing object at the matching offset. The caller's entry takes the new object and
+   * drops its reference to `orig`.
+   */
+  split(orig: VmObject, start: number, size: number): VmObject {
+    this.assertLive(orig);
+    const n = this.createObject('anonymous', size);
+    n.flags = orig.flags;
+    const src = orig.backing;
+    if (src !== null) {
+      this.reference(src);
+      src.shadowCount++;
+      this.trackShadow(n, src);
+      n.backing = src;
+      n.backingOffset = orig.backingOffset + start;
+    }
+    for (const [p, frame] of orig.pages) {
+      if (p < start || p >= start + size) continue;
+      orig.pages.delete(p);
+      n.pages.set(p - start, frame);
+      this.frameObject[frame] = n;
+      this.framePindex[frame] = p - start;
+    }
+    for (const [p, slot] of orig.swapped) {
+      if (p < start || p >= start + size) continue;
+      orig.swapped.delete(p);
+      n.swapped.set(p - start, slot);
+    }
+    return n;
+  }
+
+  /** The object whose page frame `frame` holds, or null (a page-table page, a free frame, a device frame). */
+  ownerOf(frame: number): VmObject | null {
+    return this.frameObject[frame] ?? null;
+  }
+
+  /** The page index of `frame` in the object `ownerOf` names. */
+  pindexOf(frame: number): number {
+    return this.framePindex[frame] ?? -1;
   }
 
   private insertPage(obj: VmObject, pindex: number, frame: number): void {

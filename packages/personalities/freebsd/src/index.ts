@@ -1,0 +1,4 @@
+export { freebsdPersonality, FREEBSD_VARIANTS } from './personality.js';
+export type { FreebsdMachine, FreebsdOptions, FreebsdSpace } from './personality.js';
+export { vmmap, PROCSTAT_VM_HEADER } from './procstat/vm.js';
+export type { KinfoVmentry } from './procstat/vm.js';

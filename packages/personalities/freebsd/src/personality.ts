@@ -1,0 +1,87 @@
+/**
+ * FreeBSD 14 (amd64 profile): vm_map entries on a splay tree over Mach-style VM objects with
+ * shadow chains (@polykernel/vm), vm_fault's walk down the chain, vmspace_fork by inheritance
+ * with lazily made shadows, FreeBSD's system-call numbers, errnos and signals, fork_findpid PIDs
+ * and TIDs above 100000, and procstat's views. See README.md for what is modelled and what is not.
+ */
+import { Rng } from '@polykernel/core';
+import { freebsdIds, memoryFileSystem, type FileLookup, type Personality } from '@polykernel/kernel';
+import { onExit } from './kern/kern_exit.js';
+import { ALL_SIGNALS, deliver } from './kern/kern_sig.js';
+import type { FreebsdMachine, FreebsdSpace } from './machine.js';
+import { procstatArgsRows, renderProcstatArgs } from './procstat/args.js';
+import { procstatVmRows, renderProcstatVm } from './procstat/vm.js';
+import { SYSCALLS } from './syscalls.js';
+import { handleFault, pmapRemoveAll } from './vm/vm_fault.js';
+import { vmspaceAlloc, vmspaceFree } from './vm/vmspace.js';
+
+export type { FreebsdMachine, FreebsdSpace } from './machine.js';
+
+export interface FreebsdOptions {
+  /** The variant: 'freebsd-14' (superpages on) or 'freebsd-14-nosuperpages' (vm.pmap.pg_ps_enabled=0). */
+  variant?: string | undefined;
+  /** Where exec and open find files; default: none. */
+  fs?: FileLookup | undefined;
+  /** Seed of the kernel's own randomness; default: the Kernel's seed. */
+  seed?: number | undefined;
+  /** Superpage reservations and promotion (default on, as vm.pmap.pg_ps_enabled=1). */
+  superpages?: boolean | undefined;
+}
+
+export const FREEBSD_VARIANTS = ['freebsd-14', 'freebsd-14-nosuperpages'] as const;
+
+export function freebsdPersonality(opts: FreebsdOptions = {}): Personality<FreebsdSpace, FreebsdMachine> {
+  const variant = opts.variant ?? 'freebsd-14';
+  const superpages = opts.superpages ?? variant !== 'freebsd-14-nosuperpages';
+  return {
+    name: variant,
+    version: '14.x',
+    defaultProfile: 'x86-64',
+    errorSpace: 'freebsd',
+    // The kernel sets the carry flag and returns errno; the libc stub returns -1 and stores errno
+    // (lib/libc/amd64/SYS.h).
+    failureValue: () => -1,
+    syscalls: SYSCALLS,
+    signals: ALL_SIGNALS,
+    // sys/sys/wait.h W_EXITCODE(ret, sig): (ret << 8) | sig.
+    waitStatus: (exitCode, signal) => (signal !== null ? (ALL_SIGNALS[signal] ?? 0) : ((exitCode ?? 0) & 0xff) * 256),
+    // sys/kern/kern_exit.c exit1(): children go to their reaper (initproc), proc_reparent();
+    // kern_wait6() → proc_reap() frees the zombie.
+    processModel: { bootComm: 'init', adoptsOrphans: true, bootReaps: true, lifetime: 'wait' },
+    // sys/kern/kern_fork.c fork_findpid(); threads: kern_thread.c tid_alloc() above 100000.
+    ids: (k) => freebsdIds(k.options.pidMax !== undefined ? { pidMax: k.options.pidMax } : {}),
+    attach: (k) => {
+      const m: FreebsdMachine = {
+        kernel: k, rng: new Rng(opts.seed ?? k.options.seed ?? 1), fs: opts.fs ?? memoryFileSystem({}),
+        spaces: new Set(), procs: new WeakMap(), superpages,
+      };
+      // The page daemon takes a page only after every mapping of it is gone (pmap_remove_all).
+      k.vm.onEvict = (_obj, _pindex, frame) => {
+        pmapRemoveAll(m, frame);
+      };
+      return m;
+    },
+    createAddressSpace: (k, p) => {
+      const s = vmspaceAlloc(k, k.state);
+      s.pmap.owner = p;
+      return s;
+    },
+    destroyAddressSpace: (k, p) => {
+      vmspaceFree(k.state, p.space, 0);
+    },
+    pageTableOf: (space) => space.pmap.pt,
+    onExit: (k, p) => {
+      onExit(k, p);
+    },
+    handleFault,
+    deliver,
+    views: [
+      { name: 'procstat-v', title: 'procstat -v <pid>', render: renderProcstatVm, rows: procstatVmRows },
+      { name: 'procstat-c', title: 'procstat -c <pid>', render: renderProcstatArgs, rows: procstatArgsRows },
+    ],
+    metricsFilled: [
+      'syscalls', 'traps.syscall', 'traps.pageFault', 'faults.zeroFill', 'faults.segv', 'processesCreated', 'indexNodesVisited',
+      'metadataBytes',
+    ],
+  };
+}

@@ -1,0 +1,153 @@
+/**
+ * usr.bin/procstat/procstat_vm.c over sys/kern/kern_proc.c kern_proc_vmmap_out: `procstat -v`.
+ * One kinfo_vmentry per map entry: RES counts the entry's pages resident anywhere down the
+ * shadow chain (kern_proc_vmmap_resident), PRES the top object's resident pages when it shadows
+ * nothing, REF/SHD the top object's ref_count/shadow_count, TP the bottom object's type, PATH
+ * the vnode's. The text follows the FreeBSD 14 format strings (PRT three letters; the FLAG
+ * column's first letter is C for copy-on-write or G for a guard, as kernels that report guard
+ * entries print it — KVME_TYPE_GUARD, "gd"): header
+ *   "%5s %*s %*s %3s %4s %4s %3s %3s %-5s %-2s %-s\n", ptrwidth = 2 * sizeof(void *) + 2 = 18.
+ */
+import type { Process, ViewRow } from '@polykernel/kernel';
+import type { FreebsdKernel, FreebsdSpace } from '../machine.js';
+import {
+  MAP_ENTRY_COW, MAP_ENTRY_GROWS_DOWN, MAP_ENTRY_GROWS_UP, MAP_ENTRY_GUARD, MAP_ENTRY_NEEDS_COPY, MAP_ENTRY_NOCOREDUMP, MAP_ENTRY_USER_WIRED,
+  PAGE_SIZE, VM_PROT_EXECUTE, VM_PROT_READ, VM_PROT_WRITE,
+} from '../param.js';
+import type { VmMapEntry } from '../vm/vm_map.js';
+import { kvmeType, type KvmeType } from '../vm/vm_object.js';
+
+const PTRWIDTH = 18;
+
+/** The fields of struct kinfo_vmentry this view fills. */
+export interface KinfoVmentry {
+  kve_start: number;
+  kve_end: number;
+  kve_offset: number;
+  kve_protection: number;
+  kve_resident: number;
+  kve_private_resident: number;
+  kve_ref_count: number;
+  kve_shadow_count: number;
+  cow: boolean;
+  needsCopy: boolean;
+  superPages: boolean;
+  growsUp: boolean;
+  growsDown: boolean;
+  wired: boolean;
+  guard: boolean;
+  nocoredump: boolean;
+  kve_type: KvmeType;
+  kve_path: string;
+}
+
+const TYPE_CODE: Record<KvmeType, string> = {
+  none: '--', default: 'df', vnode: 'vn', swap: 'sw', device: 'dv', phys: 'ph', dead: 'dd', sg: 'sg', mgtdevice: 'md', guard: 'gd', unknown: '??',
+};
+
+/** kern_proc_vmmap_resident: pages of the entry resident in some object of its chain. */
+function resident(e: VmMapEntry): number {
+  const obj = e.object;
+  if (obj === null) return 0;
+  let n = 0;
+  for (let i = 0; i < e.pages; i++) {
+    let p = e.offset + i;
+    for (let o: typeof obj | null = obj; o !== null; o = o.backing) {
+      if (o.pages.has(p)) {
+        n++;
+        break;
+      }
+      p += o.backingOffset;
+    }
+  }
+  return n;
+}
+
+/** kern_proc_vmmap_out: the kinfo_vmentry records of a process. */
+export function vmmap(s: FreebsdSpace): KinfoVmentry[] {
+  const out: KinfoVmentry[] = [];
+  for (const e of s.map.entries()) {
+    const obj = e.object;
+    let offset = e.offset * PAGE_SIZE;
+    let bottom = obj;
+    for (let o = obj; o !== null; o = o.backing) {
+      offset += o.backingOffset * PAGE_SIZE;
+      bottom = o;
+    }
+    const guard = (e.eflags & MAP_ENTRY_GUARD) !== 0;
+    out.push({
+      kve_start: e.start,
+      kve_end: e.end,
+      kve_offset: offset,
+      kve_protection: e.protection,
+      kve_resident: resident(e),
+      kve_private_resident: obj !== null && obj.backing === null ? obj.pages.size : 0,
+      kve_ref_count: obj?.refCount ?? 0,
+      kve_shadow_count: obj?.shadowCount ?? 0,
+      cow: (e.eflags & MAP_ENTRY_COW) !== 0,
+      needsCopy: (e.eflags & MAP_ENTRY_NEEDS_COPY) !== 0,
+      superPages: false,
+      growsUp: (e.eflags & MAP_ENTRY_GROWS_UP) !== 0,
+      growsDown: (e.eflags & MAP_ENTRY_GROWS_DOWN) !== 0,
+      wired: (e.eflags & MAP_ENTRY_USER_WIRED) !== 0,
+      guard,
+      nocoredump: (e.eflags & MAP_ENTRY_NOCOREDUMP) !== 0,
+      kve_type: bottom !== null ? kvmeType(bottom) : guard ? 'guard' : 'none',
+      kve_path: bottom?.type === 'vnode' ? bottom.name : '',
+    });
+  }
+  return out;
+}
+
+function hexWidth(v: number): string {
+  // %#*jx: "0x" and lower-case hex (plain "0" for zero), right-aligned in PTRWIDTH.
+  const t = v === 0 ? '0' : `0x${v.toString(16)}`;
+  return t.padStart(PTRWIDTH);
+}
+
+function flagLetters(k: KinfoVmentry): string {
+  return (k.cow ? 'C' : k.guard ? 'G' : '-') + (k.needsCopy ? 'N' : '-') + (k.superPages ? 'S' : '-')
+    + (k.growsUp ? 'U' : k.growsDown ? 'D' : '-') + (k.wired ? 'W' : '-');
+}
+
+function protLetters(prot: number): string {
+  return ((prot & VM_PROT_READ) !== 0 ? 'r' : '-') + ((prot & VM_PROT_WRITE) !== 0 ? 'w' : '-') + ((prot & VM_PROT_EXECUTE) !== 0 ? 'x' : '-');
+}
+
+/** The header line procstat prints unless -h. */
+export const PROCSTAT_VM_HEADER = `${'PID'.padStart(5)} ${'START'.padStart(PTRWIDTH)} ${'END'.padStart(PTRWIDTH)} ${'PRT'.padStart(3)} ${'RES'.padStart(4)} ${'PRES'.padStart(4)} ${'REF'.padStart(3)} ${'SHD'.padStart(3)} ${'FLAG'.padEnd(5)} ${'TP'.padEnd(2)} PATH\n`;
+
+export function renderProcstatVm(_k: FreebsdKernel, p: Process<FreebsdSpace>): string {
+  let out = PROCSTAT_VM_HEADER;
+  for (const k of vmmap(p.space)) {
+    out += `${String(p.pid).padStart(5)} ${hexWidth(k.kve_start)} ${hexWidth(k.kve_end)} ${protLetters(k.kve_protection)} `
+      + `${String(k.kve_resident).padStart(4)} ${String(k.kve_private_resident).padStart(4)} ${String(k.kve_ref_count).padStart(3)} `
+      + `${String(k.kve_shadow_count).padStart(3)} ${flagLetters(k)} ${TYPE_CODE[k.kve_type].padEnd(2)} ${k.kve_path}\n`;
+  }
+  return out;
+}
+
+/** The same records as libxo's --json names them. */
+export function procstatVmRows(_k: FreebsdKernel, p: Process<FreebsdSpace>): ViewRow[] {
+  return vmmap(p.space).map((k) => ({
+    process_id: p.pid,
+    kve_start: `0x${k.kve_start.toString(16)}`,
+    kve_end: `0x${k.kve_end.toString(16)}`,
+    read: (k.kve_protection & VM_PROT_READ) !== 0,
+    write: (k.kve_protection & VM_PROT_WRITE) !== 0,
+    exec: (k.kve_protection & VM_PROT_EXECUTE) !== 0,
+    kve_resident: k.kve_resident,
+    kve_private_resident: k.kve_private_resident,
+    kve_ref_count: k.kve_ref_count,
+    kve_shadow_count: k.kve_shadow_count,
+    copy_on_write: k.cow,
+    is_guard: k.guard,
+    needs_copy: k.needsCopy,
+    super_pages: k.superPages,
+    grows_up: k.growsUp,
+    grows_down: k.growsDown,
+    wired: k.wired,
+    kve_type: k.kve_type,
+    kve_path: k.kve_path,
+  }));
+}

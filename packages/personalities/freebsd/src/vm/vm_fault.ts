@@ -1,0 +1,201 @@
+/**
+ * sys/amd64/amd64/trap.c trap_pfault → sys/vm/vm_fault.c vm_fault_trap → vm_fault, and
+ * vm_map.c vm_map_lookup / vm_map_growstack.
+ *
+ * vm_map_lookup finds the entry (none: KERN_INVALID_ADDRESS → SIGSEGV/SEGV_MAPERR), lets a fault
+ * in a stack's guard gap grow the stack, checks the entry's protection (KERN_PROTECTION_FAILURE →
+ * SIGSEGV/SEGV_ACCERR for binaries newer than P_OSREL_SIGSEGV), resolves NEEDS_COPY — a write
+ * shadows the object now (the lazily made shadow of vmspace_fork), a read just maps read-only —
+ * and gives anonymous memory its object at its first fault. vm_fault then walks the shadow chain
+ * (VmSystem.faultPage): the page found in the first object is mapped with the entry's protection,
+ * one found in a backing object read-only, and a write copies it up (or moves it, when the
+ * backing object has no other reference). A kernel-mode fault (copyin/copyout) that fails is
+ * fixed up (pcb_onfault) without a signal.
+ *
+ * The fault path allocates nothing per fault: its answers are preallocated.
+ */
+import { pageDown } from '@polykernel/core';
+import type { FaultInfo, FaultResolution, Process, Thread } from '@polykernel/kernel';
+import { ACCESS_EXEC, ACCESS_WRITE, MAP_OK, NO_FRAME } from '@polykernel/mmu';
+import type { VmObject } from '@polykernel/vm';
+import type { FreebsdKernel, FreebsdMachine, FreebsdSpace } from '../machine.js';
+import {
+  MAP_ENTRY_GROWS_DOWN, MAP_ENTRY_GUARD, MAP_STACK_GROWS_DOWN, MAP_ENTRY_NEEDS_COPY, MAP_ENTRY_STACK_GAP_DN, PAGE_SIZE, SGROWSIZ, VM_PROT_EXECUTE, VM_PROT_NONE,
+  VM_PROT_READ, VM_PROT_WRITE,
+} from '../param.js';
+import { KERN_NO_SPACE, KERN_SUCCESS, type VmMap, type VmMapEntry } from './vm_map.js';
+import { OBJ_ONEMAPPING, allocateAnon, objectShadow } from './vm_object.js';
+
+const RESOLVED = {
+  zeroFill: { kind: 'resolved', how: 'zeroFill' },
+  cow: { kind: 'resolved', how: 'cow' },
+  cowReuse: { kind: 'resolved', how: 'cowReuse' },
+  soft: { kind: 'resolved', how: 'soft' },
+  swapIn: { kind: 'resolved', how: 'swapIn' },
+  file: { kind: 'resolved', how: 'file' },
+} as const satisfies Record<string, FaultResolution>;
+const MAPERR: FaultResolution = { kind: 'signal', signal: 'SIGSEGV', code: 'SEGV_MAPERR' };
+const ACCERR: FaultResolution = { kind: 'signal', signal: 'SIGSEGV', code: 'SEGV_ACCERR' };
+/** KERN_RESOURCE_SHORTAGE (no page, no swap): vm_fault_trap's SIGBUS/BUS_OOMERR. */
+const OOMERR: FaultResolution = { kind: 'signal', signal: 'SIGBUS', code: 'BUS_OOMERR' };
+const FIXUP: FaultResolution = { kind: 'fixup' };
+
+/** trap_pfault → vm_fault_trap. */
+export function handleFault(k: FreebsdKernel, thread: Thread, f: FaultInfo): FaultResolution {
+  const r = vmFault(k, thread, f);
+  if (r.kind === 'signal' && !f.user) return FIXUP;
+  return r;
+}
+
+function faultType(access: number): number {
+  return access === ACCESS_WRITE ? VM_PROT_WRITE : access === ACCESS_EXEC ? VM_PROT_EXECUTE : VM_PROT_READ;
+}
+
+function vmFault(k: FreebsdKernel, thread: Thread, f: FaultInfo): FaultResolution {
+  const p = f.process as Process<FreebsdSpace>;
+  const s = p.space;
+  const map = s.map;
+  const va = pageDown(f.va);
+  const type = faultType(f.access);
+  let e = map.lookupEntry(va);
+  if (e === undefined) return MAPERR;
+  if (e.protection === VM_PROT_NONE && (e.eflags & MAP_ENTRY_GUARD) !== 0 && (e.eflags & MAP_ENTRY_STACK_GAP_DN) !== 0) {
+    k.metrics.faults.guard++;
+    if (growStack(s, va, e) === KERN_SUCCESS) {
+      k.metrics.faults.stackGrowth++;
+      e = map.lookupEntry(va);
+      if (e === undefined) return MAPERR;
+    }
+  }
+  let prot = e.protection;
+  if ((type & prot) !== type || prot === VM_PROT_NONE) return ACCERR;
+  const write = type === VM_PROT_WRITE;
+  if ((e.eflags & MAP_ENTRY_NEEDS_COPY) !== 0) {
+    if (write) needsCopy(s, e);
+    else prot &= ~VM_PROT_WRITE;
+  }
+  if (e.object === null) {
+    e.object = allocateAnon(k.vm, e.pages, null, e.cred);
+    e.offset = 0;
+    e.cred = false;
+  }
+  const first = e.object;
+  const pindex = e.offset + (va - e.start) / PAGE_SIZE;
+  const r = k.vm.faultPage(first, pindex, write);
+  if (r.frame === NO_FRAME) return OOMERR;
+  if (r.how === 'backing') prot &= ~VM_PROT_WRITE;
+  // A copy of a page that other address spaces map read/write-shared: their mappings of the
+  // old page must go (vm_fault_cow: pmap_remove_all(fs->m_cow) unless OBJ_ONEMAPPING).
+  if (r.how === 'cow' && (first.flags & OBJ_ONEMAPPING) === 0) pmapRemoveAll(s.machine, r.source);
+  if (!enter(s, va, r.frame, prot, thread.cpu)) return OOMERR;
+  return count(k, r.how, r.object, f.reason, write);
+}
+
+/** Count the fault once, by what vm_fault did. */
+function count(k: FreebsdKernel, how: string, obj: VmObject | null, reason: string, write: boolean): FaultResolution {
+  const m = k.metrics.faults;
+  switch (how) {
+    case 'zeroFill':
+      m.zeroFill++;
+      return RESOLVED.zeroFill;
+    case 'cow':
+    case 'move':
+      m.cow++;
+      return RESOLVED.cow;
+    case 'pagein':
+      if (obj?.type === 'vnode') {
+        m.file++;
+        return RESOLVED.file;
+      }
+      m.swapIn++;
+      return RESOLVED.swapIn;
+    default:
+      // The page was resident (in the first object or below): only the mapping was missing, or
+      // a write found its own page write-protected after the NEEDS_COPY shadow was skipped.
+      if (write && reason === 'write-protect') {
+        m.cowReuse++;
+        return RESOLVED.cowReuse;
+      }
+      m.soft++;
+      return RESOLVED.soft;
+  }
+}
+
+/**
+ * vm_map_lookup's NEEDS_COPY case for a write: shadow the shared object now, moving the entry's
+ * reference to the shadow (none is made when the entry holds the object's only reference).
+ */
+export function needsCopy(s: FreebsdSpace, e: VmMapEntry): void {
+  const vm = s.map.vm;
+  if (e.object !== null) {
+    const before = e.object;
+    e.object = objectShadow(vm, before, e.offset, e.pages, true);
+    if (e.object !== before) e.offset = 0;
+  }
+  e.cred = false;
+  e.eflags &= ~MAP_ENTRY_NEEDS_COPY;
+}
+
+/** pmap_enter, reclaiming memory once if a page-table page cannot be had. */
+function enter(s: FreebsdSpace, va: number, frame: number, prot: number, cpu: number): boolean {
+  if (s.pmap.enter(va, frame, prot, cpu) === MAP_OK) return true;
+  s.map.vm.pageout(32);
+  return s.pmap.enter(va, frame, prot, cpu) === MAP_OK;
+}
+
+/**
+ * pmap_remove_all(m): remove every mapping of `frame` from every pmap. Without pv lists the
+ * machine's vmspaces are searched: each entry whose object chain reaches the frame's object
+ * names the one address where it could be mapped.
+ */
+export function pmapRemoveAll(m: FreebsdMachine, frame: number): void {
+  const vm = m.kernel.vm;
+  const owner = vm.ownerOf(frame);
+  if (owner === null) return;
+  const pindex = vm.pindexOf(frame);
+  for (const s of m.spaces) {
+    for (const e of s.map.entries()) {
+      const va = addressOf(e, owner, pindex);
+      if (va >= 0 && s.pmap.frameAt(va) === frame) s.pmap.remove(va, va + PAGE_SIZE, 0);
+    }
+  }
+}
+
+/** Where entry `e` would map page `pindex` of `target` (an object in its chain), or -1. */
+function addressOf(e: VmMapEntry, target: VmObject, pindex: number): number {
+  let off = e.offset;
+  for (let o = e.object; o !== null; o = o.backing) {
+    if (o === target) {
+      const rel = pindex - off;
+      return rel >= 0 && rel < e.pages ? e.start + rel * PAGE_SIZE : -1;
+    }
+    off += o.backingOffset;
+  }
+  return -1;
+}
+
+/**
+ * vm_map_growstack: a fault in the guard gap below a grow-down stack grows the stack to cover
+ * it (rounded up to sgrowsiz), keeping stack_guard_page pages of gap; the new part is a new
+ * GROWS_DOWN entry (those never merge), and the gap shrinks or goes.
+ */
+export function growStack(s: FreebsdSpace, addr: number, gap: VmMapEntry): number {
+  const map: VmMap = s.map;
+  const stack = map.succ(gap);
+  if (stack?.start !== gap.end || (stack.eflags & MAP_ENTRY_GROWS_DOWN) === 0) return KERN_NO_SPACE;
+  const guard = gap.stackGuard;
+  let maxGrow = gap.end - gap.start;
+  if (guard > maxGrow) return KERN_NO_SPACE;
+  maxGrow -= guard;
+  let grow = Math.ceil((stack.start - addr) / PAGE_SIZE) * PAGE_SIZE;
+  if (grow > maxGrow) return KERN_NO_SPACE;
+  grow = Math.ceil(grow / SGROWSIZ) * SGROWSIZ;
+  if (grow > maxGrow) grow = maxGrow;
+  const prot = gap.stackProt;
+  const max = gap.stackMaxProt;
+  const growStart = gap.end - grow;
+  map.shrinkGapTop(gap, grow);
+  const rv = map.insert(null, 0, growStart, growStart + grow, prot, max, MAP_STACK_GROWS_DOWN);
+  if (rv === KERN_SUCCESS) s.ssize += grow / PAGE_SIZE;
+  return rv;
+}
