@@ -6,6 +6,7 @@
  */
 import type { FileLookup, Personality } from '@polykernel/kernel';
 import { linuxPersonality } from '@polykernel/linux';
+import { windowsPersonality } from '@polykernel/windows';
 // @polykernel/tools:personality inserts imports above this line
 
 /** What the CLI hands a personality's factory. */
@@ -45,6 +46,13 @@ export const PERSONALITIES: readonly RegisteredPersonality[] = [
     variants: ['linux-6.x', 'linux-5.15'],
     defaultVariant: 'linux-6.x',
     create: ({ variant, fs, seed }) => linuxPersonality({ variant: linuxVariant(variant), fs, ...(seed !== undefined ? { seed } : {}) }),
+  },
+  {
+    name: 'windows',
+    description: 'Windows 11 x64: VADs on an AVL tree, NT memory services under kernel32\'s VirtualAlloc/Free/Protect/Query, commit charge, guard pages, PE images, a VirtualQuery walk in WinDbg !address layout',
+    variants: ['windows'],
+    defaultVariant: 'windows',
+    create: (opts) => windowsPersonality(opts),
   },
   // @polykernel/tools:personality inserts entries above this line
 ];
