@@ -13,7 +13,7 @@ import { PTE_NX, PTE_USER, PTE_WRITE } from '@polykernel/mmu';
 import {
   ALLOCATION_GRANULARITY, HIGHEST_USER_ADDRESS, LOWEST_USER_ADDRESS, MEM_COMMIT, MEM_FREE, MEM_IMAGE, MEM_PRIVATE, MEM_RESERVE,
   PAGE, PAGE_GUARD, PAGE_NOACCESS, PAGE_NOCACHE, PAGE_WRITECOMBINE, USER_SPACE_END, allowsExecute, allowsRead, allowsWrite, hasFlag, isWriteCopy,
-  toWriteCopy,
+  afterCopy, toWriteCopy,
 } from './constants.js';
 import type { Section, Vad, WindowsMachine, WindowsSpace } from './types.js';
 
@@ -358,8 +358,9 @@ export function protect(k: K, p: P, base: number, size: number, newProtect: numb
   const old = arr[from]!;
   const eff = withCacheBitsOf(v, newProtect);
   for (let i = from; i < to; i++) {
-    // An image or view page not yet copied stays copy-on-write when made writable.
-    arr[i] = v.type !== MEM_PRIVATE && v.frames![i]! < 0 ? toWriteCopy(eff) : eff;
+    // An image or view page not yet copied stays copy-on-write when made writable; one already
+    // copied is private memory, where copy-on-write means plain write.
+    arr[i] = v.type === MEM_PRIVATE ? eff : v.frames![i]! < 0 ? toWriteCopy(eff) : afterCopy(eff);
   }
   refreshPtes(k, p, v, from, to);
   return { status: 'STATUS_SUCCESS', base: start, size: end - start, old };

@@ -9,12 +9,13 @@
 import { NTSTATUS, ntStatusToWin32Error, win32ErrorName, type NtStatusName } from '@polykernel/core';
 import type { SyscallArg, SyscallContext, SyscallResult, SyscallSpec } from '@polykernel/kernel';
 import {
-  AT_ROUND_TO_PAGE, CURRENT_PROCESS, HIGHEST_USER_ADDRESS, LOWEST_USER_ADDRESS, MEM_COMMIT, MEM_DECOMMIT, MEM_LARGE_PAGES,
+  AT_ROUND_TO_PAGE, CREATE_SUSPENDED, CURRENT_PROCESS, HIGHEST_USER_ADDRESS, LOWEST_USER_ADDRESS, MEM_COMMIT, MEM_DECOMMIT, MEM_LARGE_PAGES,
   MEM_PHYSICAL, MEM_RELEASE, MEM_RESERVE, MEM_RESET, MEM_RESET_UNDO, MEM_TOP_DOWN, MEM_WRITE_WATCH, PAGE_EXECUTE,
   PAGE_EXECUTE_READ, PAGE_EXECUTE_READWRITE, PAGE_NOACCESS, PAGE_READONLY, STILL_ACTIVE, USER_SPACE_END, ALLOCATION_GRANULARITY,
   INFINITE, WAIT_FAILED, WAIT_OBJECT_0, WAIT_TIMEOUT, baseProtection, hasFlag, isValidProtection, isWriteCopy,
 } from './constants.js';
 import { closeHandle, openHandle, processOf, threadOf } from './handles.js';
+import { createUserProcess, startProcess } from './process.js';
 import { commit, decommit, protect, query, release, reserve, reset, type MmResult, type P } from './mm.js';
 import type { HandlerAction, WindowsMachine, WindowsSpace } from './types.js';
 
@@ -221,7 +222,21 @@ function ntResumeThread(ctx: Ctx, a: readonly SyscallArg[], suspend: boolean): n
   const thread = t.process.threads.find((x) => x.tid === t.tid);
   if (thread === undefined || thread.state === 'dead') return ctx.fail('STATUS_PROCESS_IS_TERMINATING');
   const prev = suspend ? ctx.kernel.suspendThread(thread) : ctx.kernel.resumeThread(thread);
+  // The first thread of a new process starts in LdrInitializeThunk: the loader runs now.
+  const p = t.process;
+  if (!suspend && prev === 1 && thread === p.threads[0] && !p.space.loaderRan && p.space.modules.length > 0) startProcess(ctx.kernel, p);
   ctx.record({ type: suspend ? 'NtSuspendThread' : 'NtResumeThread', fields: { PreviousSuspendCount: prev } });
+  return 0;
+}
+
+/** NtCreateUserProcess: the process from an image, its first thread suspended (CreateProcess resumes it). */
+function ntCreateUserProcess(ctx: Ctx, a: readonly SyscallArg[]): number {
+  const path = typeof a[0] === 'string' ? a[0] : '';
+  if (path === '') return ctx.fail('STATUS_OBJECT_NAME_NOT_FOUND');
+  const r = createUserProcess(ctx.kernel, ctx.process, path);
+  if (typeof r === 'string') return ctx.fail(r);
+  const p = r.process;
+  ctx.record({ type: 'PROCESS_INFORMATION', fields: { hProcess: r.hProcess, hThread: r.hThread, dwProcessId: p.pid, dwThreadId: p.threads[0]!.tid } });
   return 0;
 }
 
@@ -351,6 +366,7 @@ export function memorySyscalls(): Spec[] {
     nt('NtTerminateProcess', 0x2c, ['ProcessHandle', 'ExitStatus'], ntTerminateProcess),
     nt('NtQueryInformationProcess', 0x19, ['ProcessHandle', 'ProcessInformationClass'], ntQueryInformationProcess),
     nt('NtWaitForSingleObject', 0x04, ['Handle', 'Alertable', 'Timeout'], ntWaitForSingleObject),
+    nt('NtCreateUserProcess', 0xc8, ['ImagePath', 'CreateFlags'], ntCreateUserProcess),
     nt('NtOpenProcess', 0x26, ['DesiredAccess', 'ClientId'], ntOpenProcess),
     nt('NtResumeThread', 0x52, ['ThreadHandle'], (c, a) => ntResumeThread(c, a, false)),
     nt('NtSuspendThread', 0x1bc, ['ThreadHandle'], (c, a) => ntResumeThread(c, a, true)),
@@ -373,6 +389,14 @@ export function memorySyscalls(): Spec[] {
       if (num(a[0]) === 0) return c.fail('ERROR_INVALID_HANDLE');
       const r = c.call('NtTerminateProcess', [num(a[0]), num(a[1])]);
       return r.error !== null ? failNt(c, r) : 1;
+    }),
+    win32('CreateProcessW', ['lpApplicationName', 'dwCreationFlags'], (c, a) => {
+      const r = c.call('NtCreateUserProcess', [a[0] ?? '', num(a[1])]);
+      if (r.error !== null) return failNt(c, r);
+      const info = r.record!.fields;
+      if (!hasFlag(num(a[1]), CREATE_SUSPENDED)) c.call('NtResumeThread', [info.hThread as number]);
+      c.record({ type: 'PROCESS_INFORMATION', fields: info });
+      return 1;
     }),
     win32('OpenProcess', ['dwDesiredAccess', 'bInheritHandle', 'dwProcessId'], (c, a) => {
       const r = c.call('NtOpenProcess', [num(a[0]), num(a[2])]);

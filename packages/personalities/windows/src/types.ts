@@ -6,6 +6,7 @@
 import type { Rng } from '@polykernel/core';
 import type { FileLookup, Process } from '@polykernel/kernel';
 import type { PageTable } from '@polykernel/mmu';
+import type { ExportEntry, ImportedDll } from '@polykernel/pe';
 import type { AddressSpaceIndex } from '@polykernel/vm';
 
 /** A section object (a SECTION with its control area): pagefile-backed, a file, or an image. */
@@ -41,11 +42,32 @@ export interface ImageInfo {
   readonly heapReserve: number;
   readonly heapCommit: number;
   readonly imports: readonly string[];
+  /** The import descriptors (what the loader walks) and the export table (what it resolves against). */
+  readonly importTable: readonly ImportedDll[];
+  readonly exports: readonly ExportEntry[];
+  /** False when IMAGE_FILE_RELOCS_STRIPPED: the image can only load at its preferred base. */
+  readonly relocatable: boolean;
+  /** 32 (PE32) or 64 (PE32+): the IAT slot size. */
+  readonly bits: 32 | 64;
   readonly tlsCallbacks: readonly number[];
   /** Base relocations applied for the base it was laid out at (0 at its preferred base). */
   fixups: number;
   /** The base the section's bytes are relocated for. */
   base: number;
+}
+
+/** An image mapped in a process, as the loader's LDR_DATA_TABLE_ENTRY knows it. */
+export interface LoadedModule {
+  readonly name: string;
+  readonly path: string;
+  readonly base: number;
+  readonly size: number;
+  readonly section: Section;
+  /** Exports by name and by ordinal: RVA, or a forwarder string ('NTDLL.RtlAllocateHeap'). */
+  readonly byName: ReadonlyMap<string, number | string>;
+  readonly byOrdinal: ReadonlyMap<number, number | string>;
+  /** IAT slots written when its imports were snapped. */
+  iatWritten: number;
 }
 
 /** One Virtual Address Descriptor: an allocation (a reservation, a view, an image). */
@@ -98,6 +120,10 @@ export interface WindowsSpace {
   readonly vectoredHandlers: { code: string | null; action: HandlerAction }[];
   /** Exceptions delivered to a handler (for tests and views). */
   exceptionsDispatched: number;
+  /** Images mapped in the process (the exe first, then DLLs in load order: the PEB's module list). */
+  readonly modules: LoadedModule[];
+  /** The loader (LdrInitializeThunk) has run: imports snapped. It runs when the main thread first runs. */
+  loaderRan: boolean;
   /** The image the process was created from, and where its PEB/TEB/stack are. */
   image: ImageInfo | null;
   imageBase: number;
