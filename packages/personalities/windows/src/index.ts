@@ -10,3 +10,4 @@ export { windowsExec, type WindowsExecOptions, type WindowsExecResult } from './
 export { stubDll, type StubDllOptions } from './stubdll.js';
 export { fixtureSysroot } from './sysroot.js';
 export { bootWindows, harness, type Win } from './testkit.js';
+export { windowsPortable, pageProtection } from './portable.js';
