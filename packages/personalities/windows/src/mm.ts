@@ -13,7 +13,7 @@ import { PTE_NX, PTE_USER, PTE_WRITE } from '@polykernel/mmu';
 import {
   ALLOCATION_GRANULARITY, HIGHEST_USER_ADDRESS, LOWEST_USER_ADDRESS, MEM_COMMIT, MEM_FREE, MEM_IMAGE, MEM_PRIVATE, MEM_RESERVE,
   PAGE, PAGE_GUARD, PAGE_NOACCESS, PAGE_NOCACHE, PAGE_WRITECOMBINE, USER_SPACE_END, allowsExecute, allowsRead, allowsWrite, hasFlag, isWriteCopy,
-  afterCopy, toWriteCopy,
+  MEM_MAPPED, afterCopy, toWriteCopy,
 } from './constants.js';
 import type { Section, Vad, WindowsMachine, WindowsSpace } from './types.js';
 
@@ -345,6 +345,7 @@ export function maybeDeleteSection(k: K, s: Section): void {
     k.state.commitCharge -= s.charged;
     s.charged = 0;
   }
+  if (k.state.namedSections.get(s.name) === s) k.state.namedSections.delete(s.name);
   if (s.kind === 'image' && s.image !== null && k.state.imageSections.get(s.image.path) === s) k.state.imageSections.delete(s.image.path);
 }
 
@@ -362,13 +363,15 @@ export function protect(k: K, p: P, base: number, size: number, newProtect: numb
   const from = (start - v.start) / PAGE;
   const to = (end - v.start) / PAGE;
   for (let i = from; i < to; i++) if (pageProtect(v, i) === 0) return fail('STATUS_NOT_COMMITTED');
+  const eff = withCacheBitsOf(v, newProtect);
+  // A view may not be made writable beyond its section's protection (MiIsPteProtectionCompatible).
+  if (v.type === MEM_MAPPED && allowsWrite(eff) && !isWriteCopy(eff) && (v.section === null || !allowsWrite(v.section.protect) || isWriteCopy(v.section.protect))) return fail('STATUS_SECTION_PROTECTION');
   const arr = pageArrays(v).protect;
   const old = arr[from]!;
-  const eff = withCacheBitsOf(v, newProtect);
   for (let i = from; i < to; i++) {
-    // An image or view page not yet copied stays copy-on-write when made writable; one already
-    // copied is private memory, where copy-on-write means plain write.
-    arr[i] = v.type === MEM_PRIVATE ? eff : v.frames![i]! < 0 ? toWriteCopy(eff) : afterCopy(eff);
+    // An image page not yet copied stays copy-on-write when made writable; one already copied is
+    // private memory, where copy-on-write means plain write.
+    arr[i] = v.type !== MEM_IMAGE ? eff : v.frames![i]! < 0 ? toWriteCopy(eff) : afterCopy(eff);
   }
   refreshPtes(k, p, v, from, to);
   return { status: 'STATUS_SUCCESS', base: start, size: end - start, old };

@@ -85,6 +85,7 @@ export function windowsPersonality(opts: WindowsOptions = {}): Personality<Windo
       commitLimit: k.mmu.frames.frameCount + (opts.pagefilePages ?? 0),
       commitCharge: 0,
       imageSections: new Map(),
+      namedSections: new Map(),
       byName: new Map(),
     }),
     createAddressSpace: (k) => createSpace(k),

@@ -14,7 +14,8 @@ import {
   PAGE_EXECUTE_READ, PAGE_EXECUTE_READWRITE, PAGE_NOACCESS, PAGE_READONLY, STILL_ACTIVE, USER_SPACE_END, ALLOCATION_GRANULARITY,
   INFINITE, WAIT_FAILED, WAIT_OBJECT_0, WAIT_TIMEOUT, baseProtection, hasFlag, isValidProtection, isWriteCopy,
 } from './constants.js';
-import { closeHandle, openHandle, processOf, threadOf } from './handles.js';
+import { closeHandle, openHandle, processOf, sectionOf, threadOf } from './handles.js';
+import { createPagefileSection, mapView, SEC_COMMIT, unmapView, viewProtection } from './sections.js';
 import { createUserProcess, startProcess } from './process.js';
 import { commit, decommit, protect, query, release, reserve, reset, type MmResult, type P } from './mm.js';
 import type { HandlerAction, WindowsMachine, WindowsSpace } from './types.js';
@@ -240,6 +241,45 @@ function ntCreateUserProcess(ctx: Ctx, a: readonly SyscallArg[]): number {
   return 0;
 }
 
+/** NtCreateSection (pagefile-backed: no file handle): a section handle; a name already in use opens that section. */
+function ntCreateSection(ctx: Ctx, a: readonly SyscallArg[]): number {
+  const [prot, size] = [num(a[0]), num(a[1])];
+  const name = typeof a[2] === 'string' ? a[2] : '';
+  const existing = name === '' ? undefined : ctx.kernel.state.namedSections.get(name);
+  const s = existing ?? createPagefileSection(ctx.kernel, prot, size, name);
+  if (typeof s === 'string') return ctx.fail(s);
+  const h = openHandle(ctx.kernel, ctx.process, { kind: 'section', section: s });
+  ctx.record({ type: 'NtCreateSection', fields: { SectionHandle: h, Existed: existing !== undefined } });
+  return 0;
+}
+
+function ntOpenSection(ctx: Ctx, a: readonly SyscallArg[]): number {
+  const s = ctx.kernel.state.namedSections.get(typeof a[0] === 'string' ? a[0] : '');
+  if (s === undefined) return ctx.fail('STATUS_OBJECT_NAME_NOT_FOUND');
+  ctx.record({ type: 'NtOpenSection', fields: { SectionHandle: openHandle(ctx.kernel, ctx.process, { kind: 'section', section: s }) } });
+  return 0;
+}
+
+function ntMapViewOfSection(ctx: Ctx, a: readonly SyscallArg[]): number {
+  const [hs, hp, offset, size, prot] = [num(a[0]), num(a[1]), num(a[2]), num(a[3]), num(a[4])];
+  const s = sectionOf(ctx.process, hs);
+  if (typeof s === 'string') return ctx.fail(s);
+  const p = target(ctx, hp);
+  if (typeof p === 'string') return ctx.fail(p);
+  if (!isValidProtection(prot)) return ctx.fail('STATUS_INVALID_PAGE_PROTECTION');
+  const base = mapView(ctx.kernel, p, s, offset, size, prot);
+  if (typeof base === 'string') return ctx.fail(base);
+  ctx.record({ type: 'NtMapViewOfSection', fields: { BaseAddress: base } });
+  return 0;
+}
+
+function ntUnmapViewOfSection(ctx: Ctx, a: readonly SyscallArg[]): number {
+  const p = target(ctx, num(a[0]));
+  if (typeof p === 'string') return ctx.fail(p);
+  const st = unmapView(ctx.kernel, p, num(a[1]));
+  return st === 'STATUS_SUCCESS' ? 0 : ctx.fail(st);
+}
+
 /** NtOpenProcess: a handle to the process with that client ID (STATUS_INVALID_CID on Windows: core's table lacks it). */
 function ntOpenProcess(ctx: Ctx, a: readonly SyscallArg[]): number {
   const p = ctx.kernel.processes.get(num(a[1]));
@@ -367,6 +407,10 @@ export function memorySyscalls(): Spec[] {
     nt('NtQueryInformationProcess', 0x19, ['ProcessHandle', 'ProcessInformationClass'], ntQueryInformationProcess),
     nt('NtWaitForSingleObject', 0x04, ['Handle', 'Alertable', 'Timeout'], ntWaitForSingleObject),
     nt('NtCreateUserProcess', 0xc8, ['ImagePath', 'CreateFlags'], ntCreateUserProcess),
+    nt('NtCreateSection', 0x4a, ['SectionPageProtection', 'MaximumSize', 'ObjectName'], ntCreateSection),
+    nt('NtOpenSection', 0x37, ['ObjectName'], ntOpenSection),
+    nt('NtMapViewOfSection', 0x28, ['SectionHandle', 'ProcessHandle', 'SectionOffset', 'ViewSize', 'Win32Protect'], ntMapViewOfSection),
+    nt('NtUnmapViewOfSection', 0x2a, ['ProcessHandle', 'BaseAddress'], ntUnmapViewOfSection),
     nt('NtOpenProcess', 0x26, ['DesiredAccess', 'ClientId'], ntOpenProcess),
     nt('NtResumeThread', 0x52, ['ThreadHandle'], (c, a) => ntResumeThread(c, a, false)),
     nt('NtSuspendThread', 0x1bc, ['ThreadHandle'], (c, a) => ntResumeThread(c, a, true)),
@@ -397,6 +441,33 @@ export function memorySyscalls(): Spec[] {
       if (!hasFlag(num(a[1]), CREATE_SUSPENDED)) c.call('NtResumeThread', [info.hThread as number]);
       c.record({ type: 'PROCESS_INFORMATION', fields: info });
       return 1;
+    }),
+    win32('CreateFileMappingW', ['hFile', 'flProtect', 'dwMaximumSize', 'lpName'], (c, a) => {
+      // Only pagefile-backed sections: hFile must be INVALID_HANDLE_VALUE (file objects are not modelled).
+      if (num(a[0]) !== -1) return c.fail('ERROR_INVALID_HANDLE');
+      const prot = num(a[1]);
+      // SEC_* attributes ride in flProtect's high bits; SEC_COMMIT is the default.
+      const r = c.call('NtCreateSection', [prot % SEC_COMMIT, num(a[2]), typeof a[3] === 'string' ? a[3] : '']);
+      if (r.error !== null) return failNt(c, r);
+      // A mapping that already existed: its handle, and GetLastError() says ERROR_ALREADY_EXISTS.
+      if (r.record!.fields.Existed === true) c.thread.errors.win32 = { name: 'ERROR_ALREADY_EXISTS', number: 183 };
+      return r.record!.fields.SectionHandle as number;
+    }),
+    win32('OpenFileMappingW', ['dwDesiredAccess', 'bInheritHandle', 'lpName'], (c, a) => {
+      const r = c.call('NtOpenSection', [a[2] ?? '']);
+      return r.error !== null ? failNt(c, r) : (r.record!.fields.SectionHandle as number);
+    }),
+    win32('MapViewOfFile', ['hFileMappingObject', 'dwDesiredAccess', 'dwFileOffset', 'dwNumberOfBytesToMap'], (c, a) => {
+      const s = sectionOf(c.process, num(a[0]));
+      if (typeof s === 'string') return c.fail(dosError(s));
+      const prot = viewProtection(s.protect, num(a[1]));
+      if (prot === null) return c.fail('ERROR_ACCESS_DENIED');
+      const r = c.call('NtMapViewOfSection', [num(a[0]), CURRENT_PROCESS, num(a[2]), num(a[3]), prot]);
+      return r.error !== null ? failNt(c, r) : (r.record!.fields.BaseAddress as number);
+    }),
+    win32('UnmapViewOfFile', ['lpBaseAddress'], (c, a) => {
+      const r = c.call('NtUnmapViewOfSection', [CURRENT_PROCESS, num(a[0])]);
+      return r.error !== null ? failNt(c, r) : 1;
     }),
     win32('OpenProcess', ['dwDesiredAccess', 'bInheritHandle', 'dwProcessId'], (c, a) => {
       const r = c.call('NtOpenProcess', [num(a[0]), num(a[2])]);
