@@ -111,6 +111,9 @@ function dropPages(k: K, p: P, v: Vad, from: number, to: number): number {
   // Only a range that had pages present needs its TLB entries shot down.
   if (p.space.pt.unmap(v.start + from * PAGE, (to - from) * PAGE) > 0) flush(k, p, v.start + from * PAGE, (to - from) * PAGE);
   const frames = k.mmu.frames;
+  // Freed pages are no longer locked (MiDeleteVirtualAddresses drops them from the working set).
+  const locked = p.space.locked;
+  if (locked.size > 0) for (let i = from; i < to; i++) locked.delete(v.start / PAGE + i);
   if (v.frames !== null) {
     for (let i = from; i < to; i++) {
       const f = v.frames[i]!;
@@ -375,6 +378,40 @@ export function protect(k: K, p: P, base: number, size: number, newProtect: numb
   }
   refreshPtes(k, p, v, from, to);
   return { status: 'STATUS_SUCCESS', base: start, size: end - start, old };
+}
+
+/**
+ * NtLockVirtualMemory (MAP_PROCESS): every page committed and accessible, made resident and locked
+ * in the working set. The pages are probed in order, as MmProbeAndLockPages does: a guard page
+ * raises STATUS_GUARD_PAGE_VIOLATION (and loses its guard, so a second call succeeds), a no-access
+ * or uncommitted one STATUS_ACCESS_VIOLATION; pages before it stay as they were made.
+ */
+export function lock(k: K, caller: Process, p: P, base: number, size: number): MmResult {
+  const start = pageDown(base, PAGE);
+  const end = Math.max(pageUp(base + size, PAGE), start + PAGE);
+  const t = caller.threads[0]!;
+  for (let va = start; va < end; va += PAGE) {
+    const v = vadAt(p.space, va);
+    const prot = v === undefined ? 0 : pageProtect(v, (va - v.start) / PAGE);
+    if (v === undefined || prot === 0 || !allowsRead(prot)) return fail('STATUS_ACCESS_VIOLATION');
+    if (hasFlag(prot, PAGE_GUARD)) {
+      pageArrays(v).protect[(va - v.start) / PAGE] = prot - PAGE_GUARD;
+      k.metrics.faults.guard++;
+      return fail('STATUS_GUARD_PAGE_VIOLATION');
+    }
+    if (k.accessIn(t, p, va, 0) < 0) return fail('STATUS_NO_MEMORY');
+  }
+  for (let va = start; va < end; va += PAGE) p.space.locked.add(va / PAGE);
+  return ok(start, end - start);
+}
+
+/** NtUnlockVirtualMemory: every page must be locked (STATUS_NOT_LOCKED otherwise, nothing changes). */
+export function unlock(p: P, base: number, size: number): MmResult {
+  const start = pageDown(base, PAGE);
+  const end = Math.max(pageUp(base + size, PAGE), start + PAGE);
+  for (let va = start; va < end; va += PAGE) if (!p.space.locked.has(va / PAGE)) return fail('STATUS_NOT_LOCKED');
+  for (let va = start; va < end; va += PAGE) p.space.locked.delete(va / PAGE);
+  return ok(start, end - start);
 }
 
 /** MEMORY_BASIC_INFORMATION, as NtQueryVirtualMemory(MemoryBasicInformation) fills it. */

@@ -36,7 +36,7 @@ function createSpace(k: K): WindowsSpace {
     pt: k.mmu.createPageTable(),
     vads: createIndex<Vad>('avl', { metrics: k.metrics }),
     commitCharge: 0, peakCommit: 0,
-    handles: new Map(), nextHandle: 4,
+    locked: new Set(), handles: new Map(), nextHandle: 4,
     vectoredHandlers: [], exceptionsDispatched: 0,
     modules: [], loaderRan: false,
     image: null, imageBase: 0, peb: 0, teb: 0, stackBase: 0, stackLimit: 0,

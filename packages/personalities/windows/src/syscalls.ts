@@ -17,7 +17,7 @@ import {
 import { closeHandle, openHandle, processOf, sectionOf, threadOf } from './handles.js';
 import { createPagefileSection, mapView, SEC_COMMIT, unmapView, viewProtection } from './sections.js';
 import { createUserProcess, startProcess } from './process.js';
-import { commit, decommit, protect, query, release, reserve, reset, type MmResult, type P } from './mm.js';
+import { commit, decommit, lock, protect, query, release, reserve, reset, unlock, type MmResult, type P } from './mm.js';
 import type { HandlerAction, WindowsMachine, WindowsSpace } from './types.js';
 
 type Ctx = SyscallContext<WindowsSpace, WindowsMachine>;
@@ -84,16 +84,15 @@ function ntAllocate(ctx: Ctx, a: readonly SyscallArg[]): number {
   const p = target(ctx, h);
   if (typeof p === 'string') return ctx.fail(p);
   if (!(zeroBits >= 0 && zeroBits <= 21)) return ctx.fail('STATUS_INVALID_PARAMETER_3');
-  // STATUS_INVALID_PARAMETER_5 on Windows; core's NTSTATUS table has no _5 (both map to ERROR_INVALID_PARAMETER).
-  if (!Number.isInteger(type) || type <= 0 || !knownTypeBits(type)) return ctx.fail('STATUS_INVALID_PARAMETER', 'AllocationType');
+  if (!Number.isInteger(type) || type <= 0 || !knownTypeBits(type)) return ctx.fail('STATUS_INVALID_PARAMETER_5', 'AllocationType');
   const commitBit = hasFlag(type, MEM_COMMIT);
   const reserveBit = hasFlag(type, MEM_RESERVE);
   const resetBit = hasFlag(type, MEM_RESET) || hasFlag(type, MEM_RESET_UNDO);
-  if (!commitBit && !reserveBit && !resetBit) return ctx.fail('STATUS_INVALID_PARAMETER', 'AllocationType');
-  if (resetBit && (commitBit || reserveBit || (hasFlag(type, MEM_RESET) && hasFlag(type, MEM_RESET_UNDO)))) return ctx.fail('STATUS_INVALID_PARAMETER', 'MEM_RESET alone');
-  if (hasFlag(type, MEM_WRITE_WATCH) && !reserveBit) return ctx.fail('STATUS_INVALID_PARAMETER', 'MEM_WRITE_WATCH needs MEM_RESERVE');
+  if (!commitBit && !reserveBit && !resetBit) return ctx.fail('STATUS_INVALID_PARAMETER_5', 'AllocationType');
+  if (resetBit && (commitBit || reserveBit || (hasFlag(type, MEM_RESET) && hasFlag(type, MEM_RESET_UNDO)))) return ctx.fail('STATUS_INVALID_PARAMETER_5', 'MEM_RESET alone');
+  if (hasFlag(type, MEM_WRITE_WATCH) && !reserveBit) return ctx.fail('STATUS_INVALID_PARAMETER_5', 'MEM_WRITE_WATCH needs MEM_RESERVE');
   // Large pages need SeLockMemoryPrivilege and AWE regions a physical-pages owner: neither is modelled.
-  if (hasFlag(type, MEM_LARGE_PAGES) || hasFlag(type, MEM_PHYSICAL)) return ctx.fail('STATUS_INVALID_PARAMETER', 'MEM_LARGE_PAGES/MEM_PHYSICAL are not modelled');
+  if (hasFlag(type, MEM_LARGE_PAGES) || hasFlag(type, MEM_PHYSICAL)) return ctx.fail('STATUS_INVALID_PARAMETER_5', 'MEM_LARGE_PAGES/MEM_PHYSICAL are not modelled');
   if (!isValidProtection(prot)) return ctx.fail('STATUS_INVALID_PAGE_PROTECTION');
   if (!(base >= 0) || base > HIGHEST_USER_ADDRESS) return ctx.fail('STATUS_INVALID_PARAMETER_2');
   if (!(size > 0) || !Number.isSafeInteger(size)) return ctx.fail('STATUS_INVALID_PARAMETER_4');
@@ -280,10 +279,21 @@ function ntUnmapViewOfSection(ctx: Ctx, a: readonly SyscallArg[]): number {
   return st === 'STATUS_SUCCESS' ? 0 : ctx.fail(st);
 }
 
-/** NtOpenProcess: a handle to the process with that client ID (STATUS_INVALID_CID on Windows: core's table lacks it). */
+function ntLockVirtualMemory(ctx: Ctx, a: readonly SyscallArg[], lockIt: boolean): number {
+  const [h, base, size] = [num(a[0]), num(a[1]), num(a[2])];
+  const p = target(ctx, h);
+  if (typeof p === 'string') return ctx.fail(p);
+  if (!(base >= 0) || base > HIGHEST_USER_ADDRESS) return ctx.fail('STATUS_INVALID_PARAMETER_2');
+  const r = lockIt ? lock(ctx.kernel, ctx.process, p, base, size) : unlock(p, base, size);
+  if (r.status !== 'STATUS_SUCCESS') return ctx.fail(r.status);
+  ctx.record({ type: lockIt ? 'NtLockVirtualMemory' : 'NtUnlockVirtualMemory', fields: { BaseAddress: r.base, RegionSize: r.size } });
+  return 0;
+}
+
+/** NtOpenProcess: a handle to the process with that client ID. */
 function ntOpenProcess(ctx: Ctx, a: readonly SyscallArg[]): number {
   const p = ctx.kernel.processes.get(num(a[1]));
-  if (p === undefined || p.state === 'dead') return ctx.fail('STATUS_INVALID_PARAMETER', 'no such client ID');
+  if (p === undefined || p.state === 'dead') return ctx.fail('STATUS_INVALID_CID');
   const h = openHandle(ctx.kernel, ctx.process, { kind: 'process', process: p });
   ctx.record({ type: 'NtOpenProcess', fields: { ProcessHandle: h } });
   return 0;
@@ -411,6 +421,8 @@ export function memorySyscalls(): Spec[] {
     nt('NtOpenSection', 0x37, ['ObjectName'], ntOpenSection),
     nt('NtMapViewOfSection', 0x28, ['SectionHandle', 'ProcessHandle', 'SectionOffset', 'ViewSize', 'Win32Protect'], ntMapViewOfSection),
     nt('NtUnmapViewOfSection', 0x2a, ['ProcessHandle', 'BaseAddress'], ntUnmapViewOfSection),
+    nt('NtLockVirtualMemory', 0xe2, ['ProcessHandle', 'BaseAddress', 'RegionSize', 'MapType'], (c, a) => ntLockVirtualMemory(c, a, true)),
+    nt('NtUnlockVirtualMemory', 0x1e6, ['ProcessHandle', 'BaseAddress', 'RegionSize', 'MapType'], (c, a) => ntLockVirtualMemory(c, a, false)),
     nt('NtOpenProcess', 0x26, ['DesiredAccess', 'ClientId'], ntOpenProcess),
     nt('NtResumeThread', 0x52, ['ThreadHandle'], (c, a) => ntResumeThread(c, a, false)),
     nt('NtSuspendThread', 0x1bc, ['ThreadHandle'], (c, a) => ntResumeThread(c, a, true)),
@@ -467,6 +479,14 @@ export function memorySyscalls(): Spec[] {
     }),
     win32('UnmapViewOfFile', ['lpBaseAddress'], (c, a) => {
       const r = c.call('NtUnmapViewOfSection', [CURRENT_PROCESS, num(a[0])]);
+      return r.error !== null ? failNt(c, r) : 1;
+    }),
+    win32('VirtualLock', ['lpAddress', 'dwSize'], (c, a) => {
+      const r = c.call('NtLockVirtualMemory', [CURRENT_PROCESS, num(a[0]), num(a[1]), 1]);
+      return r.error !== null ? failNt(c, r) : 1;
+    }),
+    win32('VirtualUnlock', ['lpAddress', 'dwSize'], (c, a) => {
+      const r = c.call('NtUnlockVirtualMemory', [CURRENT_PROCESS, num(a[0]), num(a[1]), 1]);
       return r.error !== null ? failNt(c, r) : 1;
     }),
     win32('OpenProcess', ['dwDesiredAccess', 'bInheritHandle', 'dwProcessId'], (c, a) => {

@@ -117,6 +117,8 @@ export interface WindowsSpace {
   /** Commit charged to this process (PrivateUsage / PagefileUsage), in pages, and its peak. */
   commitCharge: number;
   peakCommit: number;
+  /** Pages locked in the working set (VirtualLock), by virtual page number. */
+  readonly locked: Set<number>;
   /** Handle table: handle value (multiples of 4, from 4) → object. */
   readonly handles: Map<number, HandleObject>;
   nextHandle: number;

@@ -316,6 +316,23 @@ describe('Wine kernel32/tests/virtual.c: test_guard_page', () => {
     expect(w.call('VirtualFree', base, 0, MEM_RELEASE)).toBe(1);
   });
 
+  it('VirtualLock on a guard page fails with STATUS_GUARD_PAGE_VIOLATION and clears the guard; the second call locks', () => {
+    const w = bootWindows();
+    const base = w.call('VirtualAlloc', 0, 0x1000, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE | PAGE_GUARD);
+    w.resetError();
+    expect(w.call('VirtualLock', base, 0x1000)).toBe(0);
+    expect(w.t.errors.win32?.number).toBe(0x80000001);
+    expect(mbi(w, base).Protect).toBe(PAGE_READWRITE);
+    expect(w.call('VirtualLock', base, 0x1000)).toBe(1);
+    expect(w.call('VirtualUnlock', base, 0x1000)).toBe(1);
+    expect(w.call('VirtualUnlock', base, 0x1000)).toBe(0);
+    expect(w.lastError()).toBe('ERROR_NOT_LOCKED');
+    // Reserved memory cannot be locked.
+    const r = w.call('VirtualAlloc', 0, 0x1000, MEM_RESERVE, PAGE_READWRITE);
+    expect(w.call('VirtualLock', r, 0x1000)).toBe(0);
+    expect(w.lastError()).toBe('ERROR_NOACCESS');
+  });
+
   it('without a handler, the guard-page exception ends the process with 0x80000001', () => {
     const w = bootWindows();
     const base = w.call('VirtualAlloc', 0, 0x1000, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE | PAGE_GUARD);
