@@ -414,6 +414,38 @@ export function unlock(p: P, base: number, size: number): MmResult {
   return ok(start, end - start);
 }
 
+/** Pages of the process's working set: the present (valid) PTEs of its user range. */
+export function workingSetPages(space: WindowsSpace): number {
+  let n = 0;
+  for (const v of space.vads.iterateFrom(0)) space.pt.forEachLeaf(v.start, v.end - v.start, () => n++);
+  return n;
+}
+
+/**
+ * Trim the working set as far as it goes (SetProcessWorkingSetSize(-1, -1), EmptyWorkingSet):
+ * every present page that is not locked leaves it — its PTE becomes a transition PTE, the frame
+ * stays on the standby (clean) or modified (dirty) list with its contents, and the next touch is
+ * a soft fault that puts it back without I/O. Returns the pages trimmed.
+ */
+export function emptyWorkingSet(k: K, p: P): number {
+  const space = p.space;
+  let trimmed = 0;
+  for (const v of space.vads.iterateFrom(0)) {
+    const pages = pagesOf(v);
+    for (let i = 0; i < pages; i++) {
+      const va = v.start + i * PAGE;
+      if (space.locked.has(va / PAGE) || space.pt.lookup(va) === null) continue;
+      space.pt.unmap(va, PAGE);
+      trimmed++;
+    }
+  }
+  if (trimmed > 0 && p.state === 'running') {
+    const asid = k.asidOf(p);
+    for (const c of k.mmu.cpus) k.mmu.flushAsid(c.id, asid);
+  }
+  return trimmed;
+}
+
 /** MEMORY_BASIC_INFORMATION, as NtQueryVirtualMemory(MemoryBasicInformation) fills it. */
 export interface MemoryBasicInformation {
   BaseAddress: number;

@@ -107,7 +107,7 @@ export function windowsPersonality(opts: WindowsOptions = {}): Personality<Windo
     views: windowsViews(),
     portable: windowsPortable(),
     metricsFilled: [
-      'syscalls', 'traps.syscall', 'traps.pageFault', 'faults.zeroFill', 'faults.segv', 'faults.guard', 'processesCreated',
+      'syscalls', 'traps.syscall', 'traps.pageFault', 'faults.zeroFill', 'faults.segv', 'faults.guard', 'faults.soft', 'processesCreated',
       'pagesZeroed', 'peakCommit',
     ],
   };

@@ -17,7 +17,7 @@ import {
 import { closeHandle, openHandle, processOf, sectionOf, threadOf } from './handles.js';
 import { createPagefileSection, mapView, SEC_COMMIT, unmapView, viewProtection } from './sections.js';
 import { createUserProcess, startProcess } from './process.js';
-import { commit, decommit, lock, protect, query, release, reserve, reset, unlock, type MmResult, type P } from './mm.js';
+import { commit, decommit, emptyWorkingSet, lock, protect, query, release, reserve, reset, unlock, workingSetPages, type MmResult, type P } from './mm.js';
 import type { HandlerAction, WindowsMachine, WindowsSpace } from './types.js';
 
 type Ctx = SyscallContext<WindowsSpace, WindowsMachine>;
@@ -193,10 +193,23 @@ function ntTerminateProcess(ctx: Ctx, a: readonly SyscallArg[]): number {
   return 0;
 }
 
+/** ProcessBasicInformation (0) and ProcessVmCounters (3: GetProcessMemoryInfo's numbers). */
 function ntQueryInformationProcess(ctx: Ctx, a: readonly SyscallArg[]): number {
   const p = processOf(ctx.process, num(a[0]));
   if (typeof p === 'string') return ctx.fail(p);
-  if (num(a[1] ?? 0) !== 0) return ctx.fail('STATUS_INVALID_INFO_CLASS');
+  const infoClass = num(a[1] ?? 0);
+  if (infoClass === 3) {
+    const s = p.space;
+    ctx.record({
+      type: 'VM_COUNTERS',
+      fields: {
+        WorkingSetSize: p.state === 'running' ? workingSetPages(s) * 4096 : 0, PagefileUsage: s.commitCharge * 4096,
+        PeakPagefileUsage: s.peakCommit * 4096, PrivateUsage: s.commitCharge * 4096,
+      },
+    });
+    return 0;
+  }
+  if (infoClass !== 0) return ctx.fail('STATUS_INVALID_INFO_CLASS');
   ctx.record({
     type: 'PROCESS_BASIC_INFORMATION',
     fields: {
@@ -287,6 +300,19 @@ function ntLockVirtualMemory(ctx: Ctx, a: readonly SyscallArg[], lockIt: boolean
   const r = lockIt ? lock(ctx.kernel, ctx.process, p, base, size) : unlock(p, base, size);
   if (r.status !== 'STATUS_SUCCESS') return ctx.fail(r.status);
   ctx.record({ type: lockIt ? 'NtLockVirtualMemory' : 'NtUnlockVirtualMemory', fields: { BaseAddress: r.base, RegionSize: r.size } });
+  return 0;
+}
+
+/**
+ * NtSetInformationProcess(ProcessQuotaLimits): a working-set minimum and maximum of -1 each empties
+ * the working set (the only limit modelled: other values are accepted and not enforced).
+ */
+function ntSetInformationProcess(ctx: Ctx, a: readonly SyscallArg[]): number {
+  const p = target(ctx, num(a[0]));
+  if (typeof p === 'string') return ctx.fail(p);
+  if (num(a[1]) !== 1) return ctx.fail('STATUS_INVALID_INFO_CLASS');
+  const trimmed = num(a[2]) === -1 && num(a[3]) === -1 ? emptyWorkingSet(ctx.kernel, p) : 0;
+  ctx.record({ type: 'NtSetInformationProcess', fields: { PagesTrimmed: trimmed } });
   return 0;
 }
 
@@ -423,6 +449,7 @@ export function memorySyscalls(): Spec[] {
     nt('NtUnmapViewOfSection', 0x2a, ['ProcessHandle', 'BaseAddress'], ntUnmapViewOfSection),
     nt('NtLockVirtualMemory', 0xe2, ['ProcessHandle', 'BaseAddress', 'RegionSize', 'MapType'], (c, a) => ntLockVirtualMemory(c, a, true)),
     nt('NtUnlockVirtualMemory', 0x1e6, ['ProcessHandle', 'BaseAddress', 'RegionSize', 'MapType'], (c, a) => ntLockVirtualMemory(c, a, false)),
+    nt('NtSetInformationProcess', 0x1c, ['ProcessHandle', 'ProcessInformationClass', 'MinimumWorkingSetSize', 'MaximumWorkingSetSize'], ntSetInformationProcess),
     nt('NtOpenProcess', 0x26, ['DesiredAccess', 'ClientId'], ntOpenProcess),
     nt('NtResumeThread', 0x52, ['ThreadHandle'], (c, a) => ntResumeThread(c, a, false)),
     nt('NtSuspendThread', 0x1bc, ['ThreadHandle'], (c, a) => ntResumeThread(c, a, true)),
@@ -488,6 +515,20 @@ export function memorySyscalls(): Spec[] {
     win32('VirtualUnlock', ['lpAddress', 'dwSize'], (c, a) => {
       const r = c.call('NtUnlockVirtualMemory', [CURRENT_PROCESS, num(a[0]), num(a[1]), 1]);
       return r.error !== null ? failNt(c, r) : 1;
+    }),
+    win32('SetProcessWorkingSetSize', ['hProcess', 'dwMinimumWorkingSetSize', 'dwMaximumWorkingSetSize'], (c, a) => {
+      const r = c.call('NtSetInformationProcess', [num(a[0]), 1, num(a[1]), num(a[2])]);
+      return r.error !== null ? failNt(c, r) : 1;
+    }),
+    win32('K32EmptyWorkingSet', ['hProcess'], (c, a) => {
+      const r = c.call('NtSetInformationProcess', [num(a[0]), 1, -1, -1]);
+      return r.error !== null ? failNt(c, r) : 1;
+    }),
+    win32('K32GetProcessMemoryInfo', ['Process'], (c, a) => {
+      const r = c.call('NtQueryInformationProcess', [num(a[0]), 3]);
+      if (r.error !== null) return failNt(c, r);
+      c.record({ type: 'PROCESS_MEMORY_COUNTERS_EX', fields: r.record!.fields });
+      return 1;
     }),
     win32('OpenProcess', ['dwDesiredAccess', 'bInheritHandle', 'dwProcessId'], (c, a) => {
       const r = c.call('NtOpenProcess', [num(a[0]), num(a[2])]);
