@@ -65,9 +65,17 @@ function target(ctx: Ctx, h: number): P | NtStatusName {
   return p.state === 'running' ? p : 'STATUS_PROCESS_IS_TERMINATING';
 }
 
-/** ZeroBits → the first address the allocation may not reach (Wine's get_zero_bits_limit for x64). */
+/**
+ * ZeroBits → the first address the allocation may not reach (Wine's get_zero_bits_limit for x64):
+ * a count of leading zero bits of a 32-bit address (1..21), or on 64-bit Windows a mask (>= 32)
+ * whose highest set bit bounds the address.
+ */
 function zeroBitsLimit(zeroBits: number): number {
-  return zeroBits === 0 ? USER_SPACE_END : 2 ** (32 - zeroBits);
+  if (zeroBits === 0) return USER_SPACE_END;
+  if (zeroBits < 32) return 2 ** (32 - zeroBits);
+  let bits = 0;
+  for (let z = zeroBits; z >= 1; z = Math.floor(z / 2)) bits++;
+  return 2 ** bits;
 }
 
 const TYPE_BITS = [MEM_COMMIT, MEM_RESERVE, MEM_RESET, MEM_RESET_UNDO, MEM_TOP_DOWN, MEM_WRITE_WATCH, MEM_PHYSICAL, MEM_LARGE_PAGES];
@@ -83,7 +91,7 @@ function ntAllocate(ctx: Ctx, a: readonly SyscallArg[]): number {
   const [h, base, zeroBits, size, type, prot] = [num(a[0]), num(a[1]), num(a[2]), num(a[3]), num(a[4]), num(a[5])];
   const p = target(ctx, h);
   if (typeof p === 'string') return ctx.fail(p);
-  if (!(zeroBits >= 0 && zeroBits <= 21)) return ctx.fail('STATUS_INVALID_PARAMETER_3');
+  if (!Number.isSafeInteger(zeroBits) || zeroBits < 0 || (zeroBits > 21 && zeroBits < 32)) return ctx.fail('STATUS_INVALID_PARAMETER_3');
   if (!Number.isInteger(type) || type <= 0 || !knownTypeBits(type)) return ctx.fail('STATUS_INVALID_PARAMETER_5', 'AllocationType');
   const commitBit = hasFlag(type, MEM_COMMIT);
   const reserveBit = hasFlag(type, MEM_RESERVE);
