@@ -113,6 +113,7 @@ program
   .option('--json', 'everything as JSON (keys: personality, pid, comm, path, interpreter, handlers, argv, envp, entry, startAt, loadBias, interpBase, sp, maps, auxv, status, metrics, until, rtld)')
   .option('--until <point>', 'where to stop: entry (the default: after the run-time linker, at the program\'s entry point) or execve (where the kernel hands over)')
   .option('--trace', 'list the run-time linker\'s system calls and the page faults they and its stores take')
+  .option('--suspended', '-p windows: CreateProcess with CREATE_SUSPENDED (the image and ntdll only: the loader has not run)')
   .passThroughOptions()
   .addHelpText('after', `
 By default the program's interpreter (glibc's ld.so, simulated) runs first, through the simulated
@@ -128,6 +129,7 @@ Examples:
   polykernel exec --auxv /bin/ls -l /tmp
   polykernel exec --stack --status ./a.out one two
   polykernel exec -p linux-5.15 --json /bin/cat | jq .auxv
+  polykernel exec -p windows --sysroot tools/fixtures/windows/sysroot /prog/hello-x86_64.exe
 
 Exit status: 0 when execve succeeded; 127 when the file does not exist (ENOENT), 126 when it is
 not a program (ENOEXEC), 1 for other execve errors (EACCES, ELIBBAD, ELOOP, E2BIG), which are

@@ -7,6 +7,7 @@
 import type { FileLookup, Personality } from '@polykernel/kernel';
 import { linuxPersonality } from '@polykernel/linux';
 import { freebsdPersonality } from '@polykernel/freebsd';
+import { windowsPersonality } from '@polykernel/windows';
 // @polykernel/tools:personality inserts imports above this line
 
 /** What the CLI hands a personality's factory. */
@@ -54,6 +55,13 @@ export const PERSONALITIES: readonly RegisteredPersonality[] = [
     defaultVariant: 'freebsd',
     create: (opts) => freebsdPersonality(opts),
   },
+  {
+    name: 'windows',
+    description: 'Windows 11 x64: VADs on an AVL tree, NT memory services under kernel32\'s VirtualAlloc/Free/Protect/Query, commit charge, guard pages, PE images, a VirtualQuery walk in WinDbg !address layout',
+    variants: ['windows-11'],
+    defaultVariant: 'windows-11',
+    create: (opts) => windowsPersonality(opts),
+  },
   // @polykernel/tools:personality inserts entries above this line
 ];
 
@@ -100,8 +108,10 @@ export function commandsFor(entry: RegisteredPersonality): CommandSupport[] {
       { command: 'explain', support: 'fault and fork stories' },
     ];
   }
-  return [
+  const common: CommandSupport[] = [
     { command: 'run', support: `boots it and creates the workload's processes; ${driven}` },
     { command: 'compare', support: driven },
   ];
+  if (entry.name === 'windows') return [...common, { command: 'exec', support: 'PE images (CreateProcess; --suspended)' }];
+  return common;
 }

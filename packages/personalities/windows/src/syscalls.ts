@@ -1,0 +1,568 @@
+/**
+ * The two layers of Windows' memory API. NT services are traps returning NTSTATUS (numbers from
+ * the x64 KiServiceTable of Windows 10 20H1 and later, as j00ru's syscall tables list them); the
+ * kernel32/kernelbase functions are library calls over them, returning BOOL/NULL/a value and
+ * setting GetLastError through RtlNtStatusToDosError (kernelbase's BaseSetLastNTError). In/out
+ * pointer parameters of the NT services (BaseAddress, RegionSize, OldProtect) are inputs here and
+ * come back in the call's record.
+ */
+import { NTSTATUS, ntStatusToWin32Error, win32ErrorName, type NtStatusName } from '@polykernel/core';
+import type { SyscallArg, SyscallContext, SyscallResult, SyscallSpec } from '@polykernel/kernel';
+import {
+  AT_ROUND_TO_PAGE, CREATE_SUSPENDED, CURRENT_PROCESS, HIGHEST_USER_ADDRESS, LOWEST_USER_ADDRESS, MEM_COMMIT, MEM_DECOMMIT, MEM_LARGE_PAGES,
+  MEM_PHYSICAL, MEM_RELEASE, MEM_RESERVE, MEM_RESET, MEM_RESET_UNDO, MEM_TOP_DOWN, MEM_WRITE_WATCH, PAGE_EXECUTE,
+  PAGE_EXECUTE_READ, PAGE_EXECUTE_READWRITE, PAGE_NOACCESS, PAGE_READONLY, STILL_ACTIVE, USER_SPACE_END, ALLOCATION_GRANULARITY,
+  INFINITE, WAIT_FAILED, WAIT_OBJECT_0, WAIT_TIMEOUT, baseProtection, hasFlag, isValidProtection, isWriteCopy,
+} from './constants.js';
+import { closeHandle, openHandle, processOf, sectionOf, threadOf } from './handles.js';
+import { createPagefileSection, mapView, SEC_COMMIT, unmapView, viewProtection } from './sections.js';
+import { createUserProcess, startProcess } from './process.js';
+import { commit, decommit, emptyWorkingSet, lock, protect, query, release, reserve, reset, unlock, workingSetPages, type MmResult, type P } from './mm.js';
+import type { HandlerAction, WindowsMachine, WindowsSpace } from './types.js';
+
+type Ctx = SyscallContext<WindowsSpace, WindowsMachine>;
+type Spec = SyscallSpec<WindowsSpace, WindowsMachine>;
+type Handler = Spec['handler'];
+
+const num = (a: SyscallArg | undefined): number => (typeof a === 'number' ? a : Number.NaN);
+
+/** sizeof(MEMORY_BASIC_INFORMATION) on x64: VirtualQuery's return value. */
+export const MBI_SIZE = 48;
+/** STATUS_TIMEOUT: a success status (NtWaitForSingleObject's wait ran out). */
+export const STATUS_TIMEOUT = 0x102;
+
+function nt(name: string, number: number, args: string[], handler: Handler): Spec {
+  return { name, number, args, table: 'nt', kind: 'trap', errors: 'ntstatus', failureValue: (n) => n, handler };
+}
+
+function win32(name: string, args: string[], handler: Handler, failure = 0): Spec {
+  return { name, number: -1, args, table: 'kernel32', kind: 'library', errors: 'win32', failureValue: () => failure, handler };
+}
+
+/** RtlNtStatusToDosError over core's table, as a Win32 error name. */
+export function dosError(status: string): string {
+  const code = ntStatusToWin32Error((NTSTATUS as Record<string, number>)[status] ?? Number.NaN);
+  const name = code === undefined ? undefined : win32ErrorName(code);
+  if (name === undefined) throw new RangeError(`windows: no RtlNtStatusToDosError mapping for ${status}`);
+  return name;
+}
+
+/** Fail a library call with the Win32 error of a failed NT call (BaseSetLastNTError). */
+function failNt(ctx: Ctx, r: SyscallResult): number {
+  const status = r.error ?? 'STATUS_UNSUCCESSFUL';
+  // Exception codes that RtlNtStatusToDosError passes through (a guard page hit by VirtualLock).
+  if (status === 'STATUS_GUARD_PAGE_VIOLATION') {
+    ctx.thread.errors.win32 = { name: status, number: NTSTATUS.STATUS_GUARD_PAGE_VIOLATION };
+    return 0;
+  }
+  return ctx.fail(dosError(status));
+}
+
+/** The target of a memory service: a live process, or the status to fail with. */
+function target(ctx: Ctx, h: number): P | NtStatusName {
+  const p = processOf(ctx.process, h);
+  if (typeof p === 'string') return p;
+  return p.state === 'running' ? p : 'STATUS_PROCESS_IS_TERMINATING';
+}
+
+/**
+ * ZeroBits → the first address the allocation may not reach (Wine's get_zero_bits_limit for x64):
+ * a count of leading zero bits of a 32-bit address (1..21), or on 64-bit Windows a mask (>= 32)
+ * whose highest set bit bounds the address.
+ */
+function zeroBitsLimit(zeroBits: number): number {
+  if (zeroBits === 0) return USER_SPACE_END;
+  if (zeroBits < 32) return 2 ** (32 - zeroBits);
+  let bits = 0;
+  for (let z = zeroBits; z >= 1; z = Math.floor(z / 2)) bits++;
+  return 2 ** bits;
+}
+
+const TYPE_BITS = [MEM_COMMIT, MEM_RESERVE, MEM_RESET, MEM_RESET_UNDO, MEM_TOP_DOWN, MEM_WRITE_WATCH, MEM_PHYSICAL, MEM_LARGE_PAGES];
+
+/** The allocation type's flags are only the ones NtAllocateVirtualMemory knows. */
+function knownTypeBits(type: number): boolean {
+  let rest = type;
+  for (const b of TYPE_BITS) if (hasFlag(rest, b)) rest -= b;
+  return rest === 0;
+}
+
+function ntAllocate(ctx: Ctx, a: readonly SyscallArg[]): number {
+  const [h, base, zeroBits, size, type, prot] = [num(a[0]), num(a[1]), num(a[2]), num(a[3]), num(a[4]), num(a[5])];
+  const p = target(ctx, h);
+  if (typeof p === 'string') return ctx.fail(p);
+  if (!Number.isSafeInteger(zeroBits) || zeroBits < 0 || (zeroBits > 21 && zeroBits < 32)) return ctx.fail('STATUS_INVALID_PARAMETER_3');
+  if (!Number.isInteger(type) || type <= 0 || !knownTypeBits(type)) return ctx.fail('STATUS_INVALID_PARAMETER_5', 'AllocationType');
+  const commitBit = hasFlag(type, MEM_COMMIT);
+  const reserveBit = hasFlag(type, MEM_RESERVE);
+  const resetBit = hasFlag(type, MEM_RESET) || hasFlag(type, MEM_RESET_UNDO);
+  if (!commitBit && !reserveBit && !resetBit) return ctx.fail('STATUS_INVALID_PARAMETER_5', 'AllocationType');
+  if (resetBit && (commitBit || reserveBit || (hasFlag(type, MEM_RESET) && hasFlag(type, MEM_RESET_UNDO)))) return ctx.fail('STATUS_INVALID_PARAMETER_5', 'MEM_RESET alone');
+  if (hasFlag(type, MEM_WRITE_WATCH) && !reserveBit) return ctx.fail('STATUS_INVALID_PARAMETER_5', 'MEM_WRITE_WATCH needs MEM_RESERVE');
+  // Large pages need SeLockMemoryPrivilege and AWE regions a physical-pages owner: neither is modelled.
+  if (hasFlag(type, MEM_LARGE_PAGES) || hasFlag(type, MEM_PHYSICAL)) return ctx.fail('STATUS_INVALID_PARAMETER_5', 'MEM_LARGE_PAGES/MEM_PHYSICAL are not modelled');
+  if (!isValidProtection(prot)) return ctx.fail('STATUS_INVALID_PAGE_PROTECTION');
+  if (!(base >= 0) || base > HIGHEST_USER_ADDRESS) return ctx.fail('STATUS_INVALID_PARAMETER_2');
+  if (!(size > 0) || !Number.isSafeInteger(size)) return ctx.fail('STATUS_INVALID_PARAMETER_4');
+  if (size > USER_SPACE_END - base) return ctx.fail('STATUS_INVALID_PARAMETER_4');
+  let r: MmResult;
+  if (resetBit) {
+    if (base === 0) return ctx.fail('STATUS_INVALID_PARAMETER_2');
+    r = reset(p, base, size);
+  } else {
+    // Private memory is never copy-on-write.
+    if (isWriteCopy(prot)) return ctx.fail('STATUS_INVALID_PAGE_PROTECTION');
+    if (base !== 0 && base - (base % ALLOCATION_GRANULARITY) < LOWEST_USER_ADDRESS && reserveBit) return ctx.fail('STATUS_INVALID_PARAMETER_2');
+    // MEM_COMMIT with no address reserves as well (MSDN VirtualAlloc).
+    if (reserveBit || base === 0) r = reserve(ctx.kernel, p, { base, size, type, protect: prot, limit: zeroBitsLimit(zeroBits), topDown: hasFlag(type, MEM_TOP_DOWN) }, commitBit);
+    else r = commit(ctx.kernel, p, base, size, prot);
+  }
+  if (r.status !== 'STATUS_SUCCESS') return ctx.fail(r.status);
+  ctx.record({ type: 'NtAllocateVirtualMemory', fields: { BaseAddress: r.base, RegionSize: r.size } });
+  return 0;
+}
+
+function ntFree(ctx: Ctx, a: readonly SyscallArg[]): number {
+  const [h, base, size, type] = [num(a[0]), num(a[1]), num(a[2]), num(a[3])];
+  const p = target(ctx, h);
+  if (typeof p === 'string') return ctx.fail(p);
+  if (type !== MEM_DECOMMIT && type !== MEM_RELEASE) return ctx.fail('STATUS_INVALID_PARAMETER_4');
+  if (!(base >= 0) || base > HIGHEST_USER_ADDRESS) return ctx.fail('STATUS_INVALID_PARAMETER_2');
+  if (!(size >= 0) || size > USER_SPACE_END - base) return ctx.fail('STATUS_INVALID_PARAMETER_3');
+  const r = type === MEM_RELEASE ? release(ctx.kernel, p, base, size) : decommit(ctx.kernel, p, base, size);
+  if (r.status !== 'STATUS_SUCCESS') return ctx.fail(r.status);
+  ctx.record({ type: 'NtFreeVirtualMemory', fields: { BaseAddress: r.base, RegionSize: r.size } });
+  return 0;
+}
+
+function ntProtect(ctx: Ctx, a: readonly SyscallArg[]): number {
+  const [h, base, size, prot] = [num(a[0]), num(a[1]), num(a[2]), num(a[3])];
+  const p = target(ctx, h);
+  if (typeof p === 'string') return ctx.fail(p);
+  if (!isValidProtection(prot)) return ctx.fail('STATUS_INVALID_PAGE_PROTECTION');
+  if (!(base >= 0) || base > HIGHEST_USER_ADDRESS) return ctx.fail('STATUS_INVALID_PARAMETER_2');
+  if (!(size >= 0) || size > USER_SPACE_END - base) return ctx.fail('STATUS_INVALID_PARAMETER_3');
+  const r = protect(ctx.kernel, p, base, size, prot);
+  if (r.status !== 'STATUS_SUCCESS') return ctx.fail(r.status);
+  ctx.record({ type: 'NtProtectVirtualMemory', fields: { BaseAddress: r.base, RegionSize: r.size, OldAccessProtection: r.old ?? 0 } });
+  return 0;
+}
+
+function ntQuery(ctx: Ctx, a: readonly SyscallArg[]): number {
+  const [h, base, infoClass] = [num(a[0]), num(a[1]), num(a[2] ?? 0)];
+  const p = target(ctx, h);
+  if (typeof p === 'string') return ctx.fail(p);
+  if (infoClass !== 0) return ctx.fail('STATUS_INVALID_INFO_CLASS');
+  const mbi = query(p.space, base);
+  if (mbi === null) return ctx.fail('STATUS_INVALID_PARAMETER');
+  ctx.record({ type: 'MEMORY_BASIC_INFORMATION', fields: { ...mbi } });
+  return 0;
+}
+
+function ntReadVirtualMemory(ctx: Ctx, a: readonly SyscallArg[]): number {
+  const [h, base, length] = [num(a[0]), num(a[1]), num(a[2])];
+  const p = target(ctx, h);
+  if (typeof p === 'string') return ctx.fail(p);
+  if (!(length >= 0) || !(base >= 0)) return ctx.fail('STATUS_INVALID_PARAMETER');
+  const bytes = ctx.kernel.readProcessMemory(ctx.thread, p, base, length);
+  ctx.record({ type: 'NtReadVirtualMemory', fields: { NumberOfBytesRead: bytes.length, Buffer: Array.from(bytes) } });
+  return bytes.length === length ? 0 : ctx.fail('STATUS_PARTIAL_COPY');
+}
+
+/** The bytes of a Buffer argument: a string of byte values (char codes below 256). */
+export function bufferBytes(a: SyscallArg | undefined): Uint8Array {
+  if (typeof a === 'string') return Uint8Array.from(a, (c) => c.charCodeAt(0) % 256);
+  if (Array.isArray(a)) return Uint8Array.from(a as readonly string[], (c) => Number(c) % 256);
+  return new Uint8Array(0);
+}
+
+function ntWriteVirtualMemory(ctx: Ctx, a: readonly SyscallArg[]): number {
+  const [h, base] = [num(a[0]), num(a[1])];
+  const p = target(ctx, h);
+  if (typeof p === 'string') return ctx.fail(p);
+  const bytes = bufferBytes(a[2]);
+  const n = bytes.length === 0 ? 0 : ctx.kernel.writeProcessMemory(ctx.thread, p, base, bytes);
+  ctx.record({ type: 'NtWriteVirtualMemory', fields: { NumberOfBytesWritten: n } });
+  return n === bytes.length ? 0 : ctx.fail('STATUS_PARTIAL_COPY');
+}
+
+function ntClose(ctx: Ctx, a: readonly SyscallArg[]): number {
+  const s = closeHandle(ctx.kernel, ctx.process, num(a[0]));
+  return s === 'STATUS_SUCCESS' ? 0 : ctx.fail(s);
+}
+
+function ntTerminateProcess(ctx: Ctx, a: readonly SyscallArg[]): number {
+  const h = num(a[0]);
+  const p = h === 0 ? ctx.process : processOf(ctx.process, h);
+  if (typeof p === 'string') return ctx.fail(p);
+  if (p.state !== 'running') return ctx.fail('STATUS_PROCESS_IS_TERMINATING');
+  const code = num(a[1]);
+  ctx.kernel.exitProcess(p, code < 0 ? code + 2 ** 32 : code);
+  return 0;
+}
+
+/** ProcessBasicInformation (0) and ProcessVmCounters (3: GetProcessMemoryInfo's numbers). */
+function ntQueryInformationProcess(ctx: Ctx, a: readonly SyscallArg[]): number {
+  const p = processOf(ctx.process, num(a[0]));
+  if (typeof p === 'string') return ctx.fail(p);
+  const infoClass = num(a[1] ?? 0);
+  if (infoClass === 3) {
+    const s = p.space;
+    ctx.record({
+      type: 'VM_COUNTERS',
+      fields: {
+        WorkingSetSize: p.state === 'running' ? workingSetPages(s) * 4096 : 0, PagefileUsage: s.commitCharge * 4096,
+        PeakPagefileUsage: s.peakCommit * 4096, PrivateUsage: s.commitCharge * 4096,
+      },
+    });
+    return 0;
+  }
+  if (infoClass !== 0) return ctx.fail('STATUS_INVALID_INFO_CLASS');
+  ctx.record({
+    type: 'PROCESS_BASIC_INFORMATION',
+    fields: {
+      ExitStatus: p.state === 'running' ? STILL_ACTIVE : (p.exitStatus ?? 0), PebBaseAddress: p.space.peb,
+      UniqueProcessId: p.pid, InheritedFromUniqueProcessId: p.ppid,
+    },
+  });
+  return 0;
+}
+
+/** NtWaitForSingleObject with a zero timeout: signalled (a process that has exited) or STATUS_TIMEOUT. */
+function ntWaitForSingleObject(ctx: Ctx, a: readonly SyscallArg[]): number {
+  const h = num(a[0]);
+  const obj = h === CURRENT_PROCESS ? { kind: 'process' as const, process: ctx.process } : ctx.process.space.handles.get(h);
+  if (obj === undefined) return ctx.fail('STATUS_INVALID_HANDLE');
+  if (obj.kind !== 'process') return ctx.fail('STATUS_OBJECT_TYPE_MISMATCH');
+  return obj.process.state === 'running' ? STATUS_TIMEOUT : 0;
+}
+
+function ntResumeThread(ctx: Ctx, a: readonly SyscallArg[], suspend: boolean): number {
+  const t = threadOf(ctx.process, num(a[0]), ctx.thread.tid);
+  if (typeof t === 'string') return ctx.fail(t);
+  const thread = t.process.threads.find((x) => x.tid === t.tid);
+  if (thread === undefined || thread.state === 'dead') return ctx.fail('STATUS_PROCESS_IS_TERMINATING');
+  const prev = suspend ? ctx.kernel.suspendThread(thread) : ctx.kernel.resumeThread(thread);
+  // The first thread of a new process starts in LdrInitializeThunk: the loader runs now.
+  const p = t.process;
+  if (!suspend && prev === 1 && thread === p.threads[0] && !p.space.loaderRan && p.space.modules.length > 0) startProcess(ctx.kernel, p);
+  ctx.record({ type: suspend ? 'NtSuspendThread' : 'NtResumeThread', fields: { PreviousSuspendCount: prev } });
+  return 0;
+}
+
+/** NtCreateUserProcess: the process from an image, its first thread suspended (CreateProcess resumes it). */
+function ntCreateUserProcess(ctx: Ctx, a: readonly SyscallArg[]): number {
+  const path = typeof a[0] === 'string' ? a[0] : '';
+  if (path === '') return ctx.fail('STATUS_OBJECT_NAME_NOT_FOUND');
+  const r = createUserProcess(ctx.kernel, ctx.process, path);
+  if (typeof r === 'string') return ctx.fail(r);
+  const p = r.process;
+  ctx.record({ type: 'PROCESS_INFORMATION', fields: { hProcess: r.hProcess, hThread: r.hThread, dwProcessId: p.pid, dwThreadId: p.threads[0]!.tid } });
+  return 0;
+}
+
+/** NtCreateSection (pagefile-backed: no file handle): a section handle; a name already in use opens that section. */
+function ntCreateSection(ctx: Ctx, a: readonly SyscallArg[]): number {
+  const [prot, size] = [num(a[0]), num(a[1])];
+  const name = typeof a[2] === 'string' ? a[2] : '';
+  const existing = name === '' ? undefined : ctx.kernel.state.namedSections.get(name);
+  const s = existing ?? createPagefileSection(ctx.kernel, prot, size, name);
+  if (typeof s === 'string') return ctx.fail(s);
+  const h = openHandle(ctx.kernel, ctx.process, { kind: 'section', section: s });
+  ctx.record({ type: 'NtCreateSection', fields: { SectionHandle: h, Existed: existing !== undefined } });
+  return 0;
+}
+
+function ntOpenSection(ctx: Ctx, a: readonly SyscallArg[]): number {
+  const s = ctx.kernel.state.namedSections.get(typeof a[0] === 'string' ? a[0] : '');
+  if (s === undefined) return ctx.fail('STATUS_OBJECT_NAME_NOT_FOUND');
+  ctx.record({ type: 'NtOpenSection', fields: { SectionHandle: openHandle(ctx.kernel, ctx.process, { kind: 'section', section: s }) } });
+  return 0;
+}
+
+function ntMapViewOfSection(ctx: Ctx, a: readonly SyscallArg[]): number {
+  const [hs, hp, offset, size, prot] = [num(a[0]), num(a[1]), num(a[2]), num(a[3]), num(a[4])];
+  const s = sectionOf(ctx.process, hs);
+  if (typeof s === 'string') return ctx.fail(s);
+  const p = target(ctx, hp);
+  if (typeof p === 'string') return ctx.fail(p);
+  if (!isValidProtection(prot)) return ctx.fail('STATUS_INVALID_PAGE_PROTECTION');
+  const base = mapView(ctx.kernel, p, s, offset, size, prot);
+  if (typeof base === 'string') return ctx.fail(base);
+  ctx.record({ type: 'NtMapViewOfSection', fields: { BaseAddress: base } });
+  return 0;
+}
+
+function ntUnmapViewOfSection(ctx: Ctx, a: readonly SyscallArg[]): number {
+  const p = target(ctx, num(a[0]));
+  if (typeof p === 'string') return ctx.fail(p);
+  const st = unmapView(ctx.kernel, p, num(a[1]));
+  return st === 'STATUS_SUCCESS' ? 0 : ctx.fail(st);
+}
+
+function ntLockVirtualMemory(ctx: Ctx, a: readonly SyscallArg[], lockIt: boolean): number {
+  const [h, base, size] = [num(a[0]), num(a[1]), num(a[2])];
+  const p = target(ctx, h);
+  if (typeof p === 'string') return ctx.fail(p);
+  if (!(base >= 0) || base > HIGHEST_USER_ADDRESS) return ctx.fail('STATUS_INVALID_PARAMETER_2');
+  const r = lockIt ? lock(ctx.kernel, ctx.process, p, base, size) : unlock(p, base, size);
+  if (r.status !== 'STATUS_SUCCESS') return ctx.fail(r.status);
+  ctx.record({ type: lockIt ? 'NtLockVirtualMemory' : 'NtUnlockVirtualMemory', fields: { BaseAddress: r.base, RegionSize: r.size } });
+  return 0;
+}
+
+/**
+ * NtSetInformationProcess(ProcessQuotaLimits): a working-set minimum and maximum of -1 each empties
+ * the working set (the only limit modelled: other values are accepted and not enforced).
+ */
+function ntSetInformationProcess(ctx: Ctx, a: readonly SyscallArg[]): number {
+  const p = target(ctx, num(a[0]));
+  if (typeof p === 'string') return ctx.fail(p);
+  if (num(a[1]) !== 1) return ctx.fail('STATUS_INVALID_INFO_CLASS');
+  const trimmed = num(a[2]) === -1 && num(a[3]) === -1 ? emptyWorkingSet(ctx.kernel, p) : 0;
+  ctx.record({ type: 'NtSetInformationProcess', fields: { PagesTrimmed: trimmed } });
+  return 0;
+}
+
+/** NtOpenProcess: a handle to the process with that client ID. */
+function ntOpenProcess(ctx: Ctx, a: readonly SyscallArg[]): number {
+  const p = ctx.kernel.processes.get(num(a[1]));
+  if (p === undefined || p.state === 'dead') return ctx.fail('STATUS_INVALID_CID');
+  const h = openHandle(ctx.kernel, ctx.process, { kind: 'process', process: p });
+  ctx.record({ type: 'NtOpenProcess', fields: { ProcessHandle: h } });
+  return 0;
+}
+
+// ---- kernel32 / kernelbase ------------------------------------------------------------------
+
+function virtualAllocEx(ctx: Ctx, h: SyscallArg, a: readonly SyscallArg[]): number {
+  const addr = num(a[0]);
+  // kernelbase: an address below the allocation granularity is refused before the kernel sees it.
+  if (addr !== 0 && addr < ALLOCATION_GRANULARITY) return ctx.fail('ERROR_INVALID_PARAMETER');
+  // AT_ROUND_TO_PAGE is for NtAllocateVirtualMemory's callers only (Wine test_VirtualAlloc).
+  if (hasFlag(num(a[2]), AT_ROUND_TO_PAGE)) return ctx.fail('ERROR_INVALID_PARAMETER');
+  const r = ctx.call('NtAllocateVirtualMemory', [h, addr, 0, num(a[1]), num(a[2]), num(a[3])]);
+  if (r.error !== null) return failNt(ctx, r);
+  // VirtualAlloc returns the base of the pages it acted on.
+  return r.record!.fields.BaseAddress as number;
+}
+
+function virtualFreeEx(ctx: Ctx, h: SyscallArg, a: readonly SyscallArg[]): number {
+  const [addr, size, type] = [num(a[0]), num(a[1]), num(a[2])];
+  // kernelbase VirtualFreeEx: MEM_RELEASE with a size is refused before the kernel sees it.
+  if (hasFlag(type, MEM_RELEASE) && size !== 0) return ctx.fail('ERROR_INVALID_PARAMETER');
+  const r = ctx.call('NtFreeVirtualMemory', [h, addr, size, type]);
+  return r.error !== null ? failNt(ctx, r) : 1;
+}
+
+function virtualProtectEx(ctx: Ctx, h: SyscallArg, a: readonly SyscallArg[]): number {
+  const r = ctx.call('NtProtectVirtualMemory', [h, num(a[0]), num(a[1]), num(a[2])]);
+  if (r.error !== null) return failNt(ctx, r);
+  ctx.record({ type: 'VirtualProtect', fields: { lpflOldProtect: r.record!.fields.OldAccessProtection ?? 0 } });
+  return 1;
+}
+
+function virtualQueryEx(ctx: Ctx, h: SyscallArg, a: readonly SyscallArg[]): number {
+  const r = ctx.call('NtQueryVirtualMemory', [h, num(a[0]), 0]);
+  if (r.error !== null) return failNt(ctx, r);
+  ctx.record(r.record!);
+  return MBI_SIZE;
+}
+
+/**
+ * kernelbase WriteProcessMemory: it first makes the range PAGE_EXECUTE_READWRITE to learn its
+ * protection; writable pages are written as they are, read-only and no-access ones refused with
+ * ERROR_NOACCESS, executable read-only code written under the temporary protection (a debugger
+ * setting a breakpoint), the old protection put back.
+ */
+function writeProcessMemory(ctx: Ctx, a: readonly SyscallArg[]): number {
+  const [h, base] = [num(a[0]), num(a[1])];
+  const bytes = bufferBytes(a[2]);
+  const pr = ctx.call('NtProtectVirtualMemory', [h, base, Math.max(bytes.length, 1), PAGE_EXECUTE_READWRITE]);
+  if (pr.error !== null) return failNt(ctx, pr);
+  const old = pr.record!.fields.OldAccessProtection as number;
+  const oldBase = baseProtection(old);
+  const restore = (): void => {
+    ctx.call('NtProtectVirtualMemory', [h, base, Math.max(bytes.length, 1), old]);
+  };
+  if (oldBase === PAGE_NOACCESS || oldBase === PAGE_READONLY || hasFlag(old, 0x100)) {
+    restore();
+    return ctx.fail('ERROR_NOACCESS');
+  }
+  const writable = oldBase !== PAGE_EXECUTE && oldBase !== PAGE_EXECUTE_READ;
+  if (writable) restore();
+  const r = ctx.call('NtWriteVirtualMemory', [h, base, a[2] ?? '']);
+  if (!writable) restore();
+  ctx.record({ type: 'WriteProcessMemory', fields: { lpNumberOfBytesWritten: (r.record?.fields.NumberOfBytesWritten as number | undefined) ?? 0 } });
+  return r.error !== null ? failNt(ctx, r) : 1;
+}
+
+function readProcessMemory(ctx: Ctx, a: readonly SyscallArg[]): number {
+  const r = ctx.call('NtReadVirtualMemory', [num(a[0]), num(a[1]), num(a[2])]);
+  ctx.record({ type: 'ReadProcessMemory', fields: { lpNumberOfBytesRead: (r.record?.fields.NumberOfBytesRead as number | undefined) ?? 0, lpBuffer: r.record?.fields.Buffer ?? [] } });
+  return r.error !== null ? failNt(ctx, r) : 1;
+}
+
+/** WaitForSingleObject: polls the object; with a timeout, the thread sleeps until the process exits. */
+function waitForSingleObject(ctx: Ctx, a: readonly SyscallArg[]): number {
+  const [h, ms] = [num(a[0]), num(a[1])];
+  const poll = (c: Ctx): number => {
+    const r = c.call('NtWaitForSingleObject', [h, 0, 0]);
+    if (r.error !== null) {
+      failNt(c, r);
+      return WAIT_FAILED;
+    }
+    if (r.value === 0) return WAIT_OBJECT_0;
+    // The simulation has no clock-driven timeouts: a finite wait on a live process times out at once.
+    if (ms !== INFINITE) return WAIT_TIMEOUT;
+    return c.block('WaitForSingleObject', poll);
+  };
+  return poll(ctx);
+}
+
+function getExitCodeProcess(ctx: Ctx, a: readonly SyscallArg[]): number {
+  const r = ctx.call('NtQueryInformationProcess', [num(a[0]), 0]);
+  if (r.error !== null) return failNt(ctx, r);
+  ctx.record({ type: 'GetExitCodeProcess', fields: { lpExitCode: r.record!.fields.ExitStatus ?? 0 } });
+  return 1;
+}
+
+function addVectoredExceptionHandler(ctx: Ctx, a: readonly SyscallArg[]): number {
+  // Handler: what the handler returns — EXCEPTION_CONTINUE_EXECUTION (-1) or EXCEPTION_CONTINUE_SEARCH (0).
+  const action: HandlerAction = num(a[1]) === -1 ? 'continue-execution' : 'continue-search';
+  const code = typeof a[2] === 'string' ? a[2] : null;
+  const list = ctx.process.space.vectoredHandlers;
+  const entry = { code, action };
+  if (num(a[0]) !== 0) list.unshift(entry);
+  else list.push(entry);
+  return list.length;
+}
+
+export function memorySyscalls(): Spec[] {
+  return [
+    nt('NtAllocateVirtualMemory', 0x18, ['ProcessHandle', 'BaseAddress', 'ZeroBits', 'RegionSize', 'AllocationType', 'Protect'], ntAllocate),
+    nt('NtFreeVirtualMemory', 0x1e, ['ProcessHandle', 'BaseAddress', 'RegionSize', 'FreeType'], ntFree),
+    nt('NtProtectVirtualMemory', 0x50, ['ProcessHandle', 'BaseAddress', 'RegionSize', 'NewProtect'], ntProtect),
+    nt('NtQueryVirtualMemory', 0x23, ['ProcessHandle', 'BaseAddress', 'MemoryInformationClass'], ntQuery),
+    nt('NtReadVirtualMemory', 0x3f, ['ProcessHandle', 'BaseAddress', 'NumberOfBytesToRead'], ntReadVirtualMemory),
+    nt('NtWriteVirtualMemory', 0x3a, ['ProcessHandle', 'BaseAddress', 'Buffer'], ntWriteVirtualMemory),
+    nt('NtClose', 0x0f, ['Handle'], ntClose),
+    nt('NtTerminateProcess', 0x2c, ['ProcessHandle', 'ExitStatus'], ntTerminateProcess),
+    nt('NtQueryInformationProcess', 0x19, ['ProcessHandle', 'ProcessInformationClass'], ntQueryInformationProcess),
+    nt('NtWaitForSingleObject', 0x04, ['Handle', 'Alertable', 'Timeout'], ntWaitForSingleObject),
+    nt('NtCreateUserProcess', 0xc8, ['ImagePath', 'CreateFlags'], ntCreateUserProcess),
+    nt('NtCreateSection', 0x4a, ['SectionPageProtection', 'MaximumSize', 'ObjectName'], ntCreateSection),
+    nt('NtOpenSection', 0x37, ['ObjectName'], ntOpenSection),
+    nt('NtMapViewOfSection', 0x28, ['SectionHandle', 'ProcessHandle', 'SectionOffset', 'ViewSize', 'Win32Protect'], ntMapViewOfSection),
+    nt('NtUnmapViewOfSection', 0x2a, ['ProcessHandle', 'BaseAddress'], ntUnmapViewOfSection),
+    nt('NtLockVirtualMemory', 0xe2, ['ProcessHandle', 'BaseAddress', 'RegionSize', 'MapType'], (c, a) => ntLockVirtualMemory(c, a, true)),
+    nt('NtUnlockVirtualMemory', 0x1e6, ['ProcessHandle', 'BaseAddress', 'RegionSize', 'MapType'], (c, a) => ntLockVirtualMemory(c, a, false)),
+    nt('NtSetInformationProcess', 0x1c, ['ProcessHandle', 'ProcessInformationClass', 'MinimumWorkingSetSize', 'MaximumWorkingSetSize'], ntSetInformationProcess),
+    nt('NtOpenProcess', 0x26, ['DesiredAccess', 'ClientId'], ntOpenProcess),
+    nt('NtResumeThread', 0x52, ['ThreadHandle'], (c, a) => ntResumeThread(c, a, false)),
+    nt('NtSuspendThread', 0x1bc, ['ThreadHandle'], (c, a) => ntResumeThread(c, a, true)),
+    win32('VirtualAllocEx', ['hProcess', 'lpAddress', 'dwSize', 'flAllocationType', 'flProtect'], (c, a) => virtualAllocEx(c, a[0]!, a.slice(1))),
+    win32('VirtualAlloc', ['lpAddress', 'dwSize', 'flAllocationType', 'flProtect'], (c, a) => virtualAllocEx(c, CURRENT_PROCESS, a)),
+    win32('VirtualFreeEx', ['hProcess', 'lpAddress', 'dwSize', 'dwFreeType'], (c, a) => virtualFreeEx(c, a[0]!, a.slice(1))),
+    win32('VirtualFree', ['lpAddress', 'dwSize', 'dwFreeType'], (c, a) => virtualFreeEx(c, CURRENT_PROCESS, a)),
+    win32('VirtualProtectEx', ['hProcess', 'lpAddress', 'dwSize', 'flNewProtect'], (c, a) => virtualProtectEx(c, a[0]!, a.slice(1))),
+    win32('VirtualProtect', ['lpAddress', 'dwSize', 'flNewProtect'], (c, a) => virtualProtectEx(c, CURRENT_PROCESS, a)),
+    win32('VirtualQueryEx', ['hProcess', 'lpAddress'], (c, a) => virtualQueryEx(c, a[0]!, a.slice(1))),
+    win32('VirtualQuery', ['lpAddress'], (c, a) => virtualQueryEx(c, CURRENT_PROCESS, a)),
+    win32('ReadProcessMemory', ['hProcess', 'lpBaseAddress', 'nSize'], readProcessMemory),
+    win32('WriteProcessMemory', ['hProcess', 'lpBaseAddress', 'lpBuffer'], writeProcessMemory),
+    win32('CloseHandle', ['hObject'], (c, a) => {
+      const r = c.call('NtClose', [num(a[0])]);
+      return r.error !== null ? failNt(c, r) : 1;
+    }),
+    win32('TerminateProcess', ['hProcess', 'uExitCode'], (c, a) => {
+      // NtTerminateProcess(0, ...) means the caller; TerminateProcess(NULL) is an invalid handle.
+      if (num(a[0]) === 0) return c.fail('ERROR_INVALID_HANDLE');
+      const r = c.call('NtTerminateProcess', [num(a[0]), num(a[1])]);
+      return r.error !== null ? failNt(c, r) : 1;
+    }),
+    win32('CreateProcessW', ['lpApplicationName', 'dwCreationFlags'], (c, a) => {
+      const r = c.call('NtCreateUserProcess', [a[0] ?? '', num(a[1])]);
+      if (r.error !== null) return failNt(c, r);
+      const info = r.record!.fields;
+      if (!hasFlag(num(a[1]), CREATE_SUSPENDED)) c.call('NtResumeThread', [info.hThread as number]);
+      c.record({ type: 'PROCESS_INFORMATION', fields: info });
+      return 1;
+    }),
+    win32('CreateFileMappingW', ['hFile', 'flProtect', 'dwMaximumSize', 'lpName'], (c, a) => {
+      // Only pagefile-backed sections: hFile must be INVALID_HANDLE_VALUE (file objects are not modelled).
+      if (num(a[0]) !== -1) return c.fail('ERROR_INVALID_HANDLE');
+      const prot = num(a[1]);
+      // SEC_* attributes ride in flProtect's high bits; SEC_COMMIT is the default.
+      const r = c.call('NtCreateSection', [prot % SEC_COMMIT, num(a[2]), typeof a[3] === 'string' ? a[3] : '']);
+      if (r.error !== null) return failNt(c, r);
+      // A mapping that already existed: its handle, and GetLastError() says ERROR_ALREADY_EXISTS.
+      if (r.record!.fields.Existed === true) c.thread.errors.win32 = { name: 'ERROR_ALREADY_EXISTS', number: 183 };
+      return r.record!.fields.SectionHandle as number;
+    }),
+    win32('OpenFileMappingW', ['dwDesiredAccess', 'bInheritHandle', 'lpName'], (c, a) => {
+      const r = c.call('NtOpenSection', [a[2] ?? '']);
+      return r.error !== null ? failNt(c, r) : (r.record!.fields.SectionHandle as number);
+    }),
+    win32('MapViewOfFile', ['hFileMappingObject', 'dwDesiredAccess', 'dwFileOffset', 'dwNumberOfBytesToMap'], (c, a) => {
+      const s = sectionOf(c.process, num(a[0]));
+      if (typeof s === 'string') return c.fail(dosError(s));
+      const prot = viewProtection(s.protect, num(a[1]));
+      if (prot === null) return c.fail('ERROR_ACCESS_DENIED');
+      const r = c.call('NtMapViewOfSection', [num(a[0]), CURRENT_PROCESS, num(a[2]), num(a[3]), prot]);
+      return r.error !== null ? failNt(c, r) : (r.record!.fields.BaseAddress as number);
+    }),
+    win32('UnmapViewOfFile', ['lpBaseAddress'], (c, a) => {
+      const r = c.call('NtUnmapViewOfSection', [CURRENT_PROCESS, num(a[0])]);
+      return r.error !== null ? failNt(c, r) : 1;
+    }),
+    win32('VirtualLock', ['lpAddress', 'dwSize'], (c, a) => {
+      const r = c.call('NtLockVirtualMemory', [CURRENT_PROCESS, num(a[0]), num(a[1]), 1]);
+      return r.error !== null ? failNt(c, r) : 1;
+    }),
+    win32('VirtualUnlock', ['lpAddress', 'dwSize'], (c, a) => {
+      const r = c.call('NtUnlockVirtualMemory', [CURRENT_PROCESS, num(a[0]), num(a[1]), 1]);
+      return r.error !== null ? failNt(c, r) : 1;
+    }),
+    win32('SetProcessWorkingSetSize', ['hProcess', 'dwMinimumWorkingSetSize', 'dwMaximumWorkingSetSize'], (c, a) => {
+      const r = c.call('NtSetInformationProcess', [num(a[0]), 1, num(a[1]), num(a[2])]);
+      return r.error !== null ? failNt(c, r) : 1;
+    }),
+    win32('K32EmptyWorkingSet', ['hProcess'], (c, a) => {
+      const r = c.call('NtSetInformationProcess', [num(a[0]), 1, -1, -1]);
+      return r.error !== null ? failNt(c, r) : 1;
+    }),
+    win32('K32GetProcessMemoryInfo', ['Process'], (c, a) => {
+      const r = c.call('NtQueryInformationProcess', [num(a[0]), 3]);
+      if (r.error !== null) return failNt(c, r);
+      c.record({ type: 'PROCESS_MEMORY_COUNTERS_EX', fields: r.record!.fields });
+      return 1;
+    }),
+    win32('OpenProcess', ['dwDesiredAccess', 'bInheritHandle', 'dwProcessId'], (c, a) => {
+      const r = c.call('NtOpenProcess', [num(a[0]), num(a[2])]);
+      return r.error !== null ? failNt(c, r) : (r.record!.fields.ProcessHandle as number);
+    }),
+    win32('ExitProcess', ['uExitCode'], (c, a) => {
+      c.call('NtTerminateProcess', [CURRENT_PROCESS, num(a[0])]);
+      return 0;
+    }),
+    win32('WaitForSingleObject', ['hHandle', 'dwMilliseconds'], waitForSingleObject, WAIT_FAILED),
+    win32('GetExitCodeProcess', ['hProcess'], getExitCodeProcess),
+    win32('ResumeThread', ['hThread'], (c, a) => {
+      const r = c.call('NtResumeThread', [num(a[0])]);
+      return r.error !== null ? failNt(c, r) : (r.record!.fields.PreviousSuspendCount as number);
+    }, 0xffffffff),
+    win32('SuspendThread', ['hThread'], (c, a) => {
+      const r = c.call('NtSuspendThread', [num(a[0])]);
+      return r.error !== null ? failNt(c, r) : (r.record!.fields.PreviousSuspendCount as number);
+    }, 0xffffffff),
+    win32('GetLastError', [], (c) => c.thread.errors.win32?.number ?? 0),
+    win32('SetLastError', ['dwErrCode'], (c, a) => {
+      const code = num(a[0]);
+      c.thread.errors.win32 = { name: win32ErrorName(code) ?? String(code), number: code };
+      return 0;
+    }),
+    win32('GetCurrentProcessId', [], (c) => c.process.pid),
+    win32('AddVectoredExceptionHandler', ['First', 'Handler', 'ExceptionCode'], addVectoredExceptionHandler),
+  ];
+}
