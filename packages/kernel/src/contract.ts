@@ -9,6 +9,7 @@ import type { ErrnoOs, FaultKind, MetricsData } from '@polykernel/core';
 import type { Access, PageTable } from '@polykernel/mmu';
 import type { IdPolicy } from './ids.js';
 import type { Kernel, SyscallResult } from './kernel.js';
+import type { PortableDriver } from './portable.js';
 import type { Process, Thread } from './process.js';
 
 /**
@@ -217,4 +218,9 @@ export interface Personality<S, M = unknown> {
   readonly views: readonly ViewSpec<S, M>[];
   /** The metrics fields this personality fills (the contract kit checks each one moves). */
   readonly metricsFilled: readonly MetricPath[];
+  /**
+   * The portable-intent driver (portable.ts): alloc, fork, spawn, wait, mapFile ... as this
+   * kernel's native calls. Without it, apps report portable steps as n/a for this personality.
+   */
+  readonly portable?: PortableDriver<S, M>;
 }

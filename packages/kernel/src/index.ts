@@ -11,3 +11,8 @@ export type { IdPolicy, NextFreeOptions } from './ids.js';
 export { errorNumber } from './errors.js';
 export { memoryFileSystem, S_IFMT, S_IFREG, S_IFDIR } from './files.js';
 export type { FsFile, FileLookup, FileLookupError } from './files.js';
+export { PORTABLE_OPS, ok, unsupported, failed, failure, gate, describeResult, startProcess } from './portable.js';
+export type {
+  PortableDriver, PortableOp, PortableResult, PortableRegion, PortableChild, PortableWait, PortableImage, PortableProt, AllocRequest, SpawnRequest,
+  ExecRequest, MapFileRequest, OpenRequest,
+} from './portable.js';

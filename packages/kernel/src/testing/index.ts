@@ -13,6 +13,7 @@ import type { MetricsData } from '@polykernel/core';
 import type { MetricPath, Personality } from '../contract.js';
 import { Kernel, type KernelOptions } from '../kernel.js';
 import type { Process, Thread } from '../process.js';
+import { portableChecks } from './portable-kit.js';
 
 export interface ContractKitOptions<S, M> {
   /** A fresh personality object (the kit builds several kernels). */
@@ -175,5 +176,7 @@ export function contractSuite<S, M>(name: string, o: ContractKitOptions<S, M>): 
         if (v.rows !== undefined) expect(Array.isArray(v.rows(k, p)), v.name).toBe(true);
       }
     });
+
+    portableChecks(() => o.personality(), () => build(o), finish);
   });
 }
