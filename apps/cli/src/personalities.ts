@@ -7,6 +7,7 @@
 import type { FileLookup, Personality } from '@polykernel/kernel';
 import { linuxPersonality } from '@polykernel/linux';
 import { windowsPersonality } from '@polykernel/windows';
+import { cygwinPersonality } from '@polykernel/cygwin';
 // @polykernel/tools:personality inserts imports above this line
 
 /** What the CLI hands a personality's factory. */
@@ -53,6 +54,13 @@ export const PERSONALITIES: readonly RegisteredPersonality[] = [
     variants: ['windows'],
     defaultVariant: 'windows',
     create: (opts) => windowsPersonality(opts),
+  },
+  {
+    name: 'cygwin',
+    description: 'Cygwin 3.5: POSIX in cygwin1.dll over the Windows personality, fork emulated by CreateProcess and cross-process copies, Cygwin\'s /proc/<pid>/maps',
+    variants: ['cygwin'],
+    defaultVariant: 'cygwin',
+    create: (opts) => cygwinPersonality(opts),
   },
   // @polykernel/tools:personality inserts entries above this line
 ];

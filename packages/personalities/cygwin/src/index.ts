@@ -1,0 +1,2 @@
+export { cygwinPersonality } from './personality.js';
+export type { CygwinMachine, CygwinOptions, CygwinSpace } from './personality.js';
