@@ -69,8 +69,9 @@ export function cygwinPersonality(opts: CygwinOptions = {}): Personality<Windows
     // The Windows calls stay in their own tables and error spaces; cygwin1.dll's are added.
     syscalls: [...win.syscalls, ...(cygwinCalls() as unknown as typeof win.syscalls)],
     signals: SIGNALS,
-    // pinfo's exit code: (code & 0xff) << 8, or the signal.
-    waitStatus: (exitCode, signal) => (signal !== null ? (SIGNALS[signal] ?? 0) : ((exitCode ?? 0) % 256) * 256),
+    // The Windows process's exit code (what GetExitCodeProcess reads; pinfo::exit chose it), or the
+    // signal that ended it. waitpid's status is pinfo's (exitcode: (code & 0xff) << 8, or the signal).
+    waitStatus: (exitCode, signal) => (signal !== null ? (SIGNALS[signal] ?? 0) : (exitCode ?? 0)),
     // POSIX semantics are Cygwin's own table (pinfo); underneath, Windows process objects live while a handle is open.
     processModel: { bootComm: 'System', adoptsOrphans: false, bootReaps: false, lifetime: 'handles' },
     ids: (k) => win.ids(k),
