@@ -111,6 +111,7 @@ program
   .option('--stack', 'the initial stack from the stack pointer up: argc, argv, envp, auxv, strings')
   .option('--status', '/proc/<pid>/status: identity, state and the memory lines')
   .option('--json', 'everything as JSON (keys: personality, pid, comm, path, interpreter, handlers, argv, envp, entry, startAt, loadBias, interpBase, sp, maps, auxv, status, metrics)')
+  .option('--suspended', '-p windows: CreateProcess with CREATE_SUSPENDED (the image and ntdll only: the loader has not run)')
   .passThroughOptions()
   .addHelpText('after', `
 The program is stopped where the kernel hands over to it: before the dynamic linker has run, so
@@ -123,6 +124,7 @@ Examples:
   polykernel exec --auxv /bin/ls -l /tmp
   polykernel exec --stack --status ./a.out one two
   polykernel exec -p linux-5.15 --json /bin/cat | jq .auxv
+  polykernel exec -p windows --sysroot tools/fixtures/windows/sysroot /prog/hello-x86_64.exe
 
 Exit status: 0 when execve succeeded; 127 when the file does not exist (ENOENT), 126 when it is
 not a program (ENOEXEC), 1 for other execve errors (EACCES, ELIBBAD, ELOOP, E2BIG), which are

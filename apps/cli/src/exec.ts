@@ -11,6 +11,7 @@ import { sysrootLookup } from '@polykernel/kernel/node';
 import {
   AT, AT_NAMES, linuxPersonality, procMaps, procStatus, stateLetter, type ExecImage, type LinuxSpace,
 } from '@polykernel/linux';
+import { windowsExec } from '@polykernel/windows';
 import { hostCpu } from './host-cpu.js';
 import { linuxVariant, notRegistered, resolvePersonality } from './personalities.js';
 
@@ -115,6 +116,7 @@ export function runExec(file: string, args: string[], opts: ExecOptions, out: (s
     err(`polykernel exec: ${notRegistered(name)}`);
     return 2;
   }
+  if (resolved.entry.name === 'windows') return runWindowsExec(file, opts, out, err);
   if (resolved.entry.name !== 'linux') {
     err(`polykernel exec: ${resolved.variant} cannot exec programs yet: exec has a driver for linux only (polykernel personalities)`);
     return 2;
@@ -160,5 +162,30 @@ export function runExec(file: string, args: string[], opts: ExecOptions, out: (s
   if (opts.auxv === true) out(showAuxv(img));
   if (opts.stack === true) out(showStack(img));
   if (opts.status === true) out(status);
+  return 0;
+}
+
+/**
+ * `exec -p windows`: CreateProcess of a PE image from the sysroot; the new process's VirtualQuery
+ * walk in WinDbg's !address layout (--suspended: as CREATE_SUSPENDED leaves it, before the loader).
+ */
+function runWindowsExec(file: string, opts: ExecOptions, out: (s: string) => void, err: (s: string) => void): number {
+  const r = windowsExec(file, { fs: sysrootLookup(typeof opts.sysroot === 'string' ? opts.sysroot : '/'), suspended: opts.suspended === true });
+  if (r.error !== null) {
+    err(`polykernel exec: ${file}: CreateProcess failed: ${r.error} (${r.errorNumber})`);
+    return r.error === 'ERROR_FILE_NOT_FOUND' ? 127 : r.error === 'ERROR_BAD_EXE_FORMAT' ? 126 : 1;
+  }
+  if (opts.json === true) {
+    out(JSON.stringify({ personality: 'windows', pid: r.pid, exitCode: r.exitCode, modules: r.modules, commitCharge: r.commitCharge, regions: r.rows }, null, 2) + '\n');
+    return r.exitCode === null ? 0 : 1;
+  }
+  if (r.exitCode !== null) {
+    err(`polykernel exec: ${file}: the process ended while loading: exit code 0x${r.exitCode.toString(16)}${r.exitCode === 0xc0000135 ? ' (STATUS_DLL_NOT_FOUND: put its DLLs in the sysroot\'s /Windows/System32, or run with --suspended)' : ''}`);
+    return 1;
+  }
+  out(r.text);
+  for (const m of r.modules) {
+    out(`${m.name.padEnd(24)} base 0x${m.base.toString(16)} size 0x${m.size.toString(16)}${m.base !== m.preferredBase ? ` relocated from 0x${m.preferredBase.toString(16)} (${m.fixups} fixups)` : ''}${m.iatSlots > 0 ? `, ${m.iatSlots} IAT slots` : ''}${m.tlsCallbacks > 0 ? `, ${m.tlsCallbacks} TLS callbacks` : ''}\n`);
+  }
   return 0;
 }

@@ -51,8 +51,8 @@ export const PERSONALITIES: readonly RegisteredPersonality[] = [
   {
     name: 'windows',
     description: 'Windows 11 x64: VADs on an AVL tree, NT memory services under kernel32\'s VirtualAlloc/Free/Protect/Query, commit charge, guard pages, PE images, a VirtualQuery walk in WinDbg !address layout',
-    variants: ['windows'],
-    defaultVariant: 'windows',
+    variants: ['windows-11'],
+    defaultVariant: 'windows-11',
     create: (opts) => windowsPersonality(opts),
   },
   {
@@ -105,5 +105,7 @@ export function commandsFor(entry: RegisteredPersonality): CommandSupport[] {
       { command: 'explain', support: 'fault and fork stories' },
     ];
   }
-  return [{ command: 'run', support: 'boots it and creates the workload\'s processes; steps are n/a until portable steps arrive with the compare issue' }];
+  const run: CommandSupport = { command: 'run', support: 'boots it and creates the workload\'s processes; steps are n/a until portable steps arrive with the compare issue' };
+  if (entry.name === 'windows') return [run, { command: 'exec', support: 'PE images (CreateProcess; --suspended)' }];
+  return [run];
 }

@@ -9,7 +9,7 @@
  */
 import type { FaultKind } from '@polykernel/core';
 import type { FaultInfo, FaultResolution, Process } from '@polykernel/kernel';
-import { ACCESS_EXEC, ACCESS_WRITE, MAP_OK, NO_FRAME } from '@polykernel/mmu';
+import { ACCESS_EXEC, ACCESS_WRITE, MAP_EXISTS, MAP_OK, NO_FRAME } from '@polykernel/mmu';
 import {
   PAGE, PAGE_GUARD, PAGE_READWRITE, afterCopy, allowsExecute, allowsRead, allowsWrite, hasFlag, isWriteCopy,
 } from './constants.js';
@@ -75,7 +75,9 @@ function guardPage(k: K, space: WindowsSpace, v: Vad, i: number, prot: number, f
  */
 function present(k: K, p: Process<WindowsSpace>, v: Vad, i: number, write: boolean): FaultKind | null {
   const frames = k.mmu.frames;
-  const { protect, frames: own } = pageArrays(v);
+  if (v.protect === null || v.frames === null) pageArrays(v);
+  const protect = v.protect!;
+  const own = v.frames!;
   const va = v.start + i * PAGE;
   let frame = own[i]!;
   let how: FaultKind = 'soft';
@@ -113,13 +115,16 @@ function present(k: K, p: Process<WindowsSpace>, v: Vad, i: number, write: boole
     }
   }
   const pt = p.space.pt;
-  if (pt.lookup(va) !== null) {
+  if (write) frames.markDirty(frame);
+  const flags = pteFlagsFor(protect[i]!);
+  let m = pt.map(va, frame, PAGE, flags);
+  if (m === MAP_EXISTS) {
     // A read-only copy-on-write mapping replaced by the private copy: the stale TLB entry goes too.
     pt.unmap(va, PAGE);
     k.mmu.shootdown(p.threads[0]?.cpu ?? 0, k.asidOf(p), va, PAGE);
+    m = pt.map(va, frame, PAGE, flags);
   }
-  if (write) frames.markDirty(frame);
-  if (pt.map(va, frame, PAGE, pteFlagsFor(protect[i]!)) !== MAP_OK) return null;
+  if (m !== MAP_OK) return null;
   if (how === 'soft') k.metrics.faults.soft++;
   return how;
 }

@@ -151,13 +151,16 @@ export function loadImage(k: K, p: P, path: string, bytes: Uint8Array, usage: st
     s = createImageSection(path, bytes);
     k.state.imageSections.set(path, s);
   }
-  let base = mapImageView(k, p, s, usage);
+  const modName = path.slice(path.lastIndexOf('/') + 1);
+  // WinDbg's !address names an image's regions 'Image [module; "path"]'.
+  const label = `${usage} [${modName.replace(/\.[^.]*$/, '')}; "${path}"]`;
+  let base = mapImageView(k, p, s, label);
   if (base === 'STATUS_CONFLICTING_ADDRESSES') {
     if (!s.image!.relocatable) return base;
     const at = findFree(p.space, s.pages * PAGE, false);
     if (at < 0) return 'STATUS_NO_MEMORY';
     s = createImageSection(path, bytes, at);
-    base = mapImageView(k, p, s, usage);
+    base = mapImageView(k, p, s, label);
   }
   if (typeof base === 'string') return base;
   const byName = new Map<string, number | string>();
@@ -167,8 +170,7 @@ export function loadImage(k: K, p: P, path: string, bytes: Uint8Array, usage: st
     if (e.name !== null) byName.set(e.name, target);
     byOrdinal.set(e.ordinal, target);
   }
-  const name = path.slice(path.lastIndexOf('/') + 1);
-  const mod: LoadedModule = { name, path, base, size: s.pages * PAGE, section: s, byName, byOrdinal, iatWritten: 0 };
+  const mod: LoadedModule = { name: modName, path, base, size: s.pages * PAGE, section: s, byName, byOrdinal, iatWritten: 0 };
   p.space.modules.push(mod);
   return mod;
 }

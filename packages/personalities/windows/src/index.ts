@@ -6,3 +6,8 @@ export { query, walk, type MemoryBasicInformation } from './mm.js';
 export { EXCEPTIONS } from './fault.js';
 export { dosError, MBI_SIZE, STATUS_TIMEOUT } from './syscalls.js';
 export { addressRows, renderAddress, windbgHex } from './views.js';
+export { windowsExec, type WindowsExecOptions, type WindowsExecResult } from './exec.js';
+export { stubDll, type StubDllOptions } from './stubdll.js';
+export { fixtureSysroot } from './sysroot.js';
+export { bootWindows, harness, type Win } from './testkit.js';
+export { windowsPortable, pageProtection } from './portable.js';

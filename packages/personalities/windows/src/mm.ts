@@ -38,20 +38,18 @@ export function pagesOf(v: Vad): number {
 
 /** The per-page arrays of a VAD, made on its first commit. */
 export function pageArrays(v: Vad): { protect: Uint16Array; frames: Int32Array } {
-  if (v.protect === null || v.frames === null) {
-    v.protect = new Uint16Array(pagesOf(v));
-    v.frames = new Int32Array(pagesOf(v)).fill(-1);
-  }
+  v.protect ??= new Uint16Array(pagesOf(v)).fill(v.uniform);
+  v.frames ??= new Int32Array(pagesOf(v)).fill(-1);
   return { protect: v.protect, frames: v.frames };
 }
 
 export function pageProtect(v: Vad, i: number): number {
-  return v.protect === null ? 0 : v.protect[i]!;
+  return v.protect === null ? v.uniform : v.protect[i]!;
 }
 
 export function newVad(start: number, end: number, type: number, allocationProtect: number, opts: Partial<Pick<Vad, 'section' | 'sectionOffset' | 'stack' | 'usage'>> = {}): Vad {
   return {
-    start, end, type, allocationProtect, protect: null, frames: null, committed: 0, charged: 0,
+    start, end, type, allocationProtect, protect: null, uniform: 0, frames: null, committed: 0, charged: 0,
     section: opts.section ?? null, sectionOffset: opts.sectionOffset ?? 0, stack: opts.stack ?? false, usage: opts.usage ?? '',
   };
 }
@@ -110,20 +108,29 @@ export function refreshPtes(k: K, p: P, v: Vad, from: number, to: number): void 
 /** Drop pages [from, to) of `v`: unmapped, private frames freed. Returns how many were committed. */
 function dropPages(k: K, p: P, v: Vad, from: number, to: number): number {
   if (to <= from) return 0;
-  p.space.pt.unmap(v.start + from * PAGE, (to - from) * PAGE);
-  flush(k, p, v.start + from * PAGE, (to - from) * PAGE);
-  if (v.protect === null || v.frames === null) return 0;
-  let committed = 0;
+  // Only a range that had pages present needs its TLB entries shot down.
+  if (p.space.pt.unmap(v.start + from * PAGE, (to - from) * PAGE) > 0) flush(k, p, v.start + from * PAGE, (to - from) * PAGE);
   const frames = k.mmu.frames;
-  for (let i = from; i < to; i++) {
-    const f = v.frames[i]!;
-    if (f >= 0) {
-      frames.free(f);
-      v.frames[i] = -1;
+  if (v.frames !== null) {
+    for (let i = from; i < to; i++) {
+      const f = v.frames[i]!;
+      if (f >= 0) {
+        frames.free(f);
+        v.frames[i] = -1;
+      }
     }
-    if (v.protect[i] !== 0) {
-      committed++;
-      v.protect[i] = 0;
+  }
+  let committed = 0;
+  if (v.protect === null && from === 0 && to === pagesOf(v)) {
+    committed = v.uniform === 0 ? 0 : to;
+    v.uniform = 0;
+  } else {
+    const arr = pageArrays(v).protect;
+    for (let i = from; i < to; i++) {
+      if (arr[i] !== 0) {
+        committed++;
+        arr[i] = 0;
+      }
     }
   }
   v.committed -= committed;
@@ -191,7 +198,7 @@ export function reserve(k: K, p: P, r: AllocateRequest, commit: boolean): MmResu
   if (commit && !chargeCommit(k, space, pages)) return fail('STATUS_COMMITMENT_LIMIT');
   const v = newVad(start, end, MEM_PRIVATE, r.protect);
   if (commit) {
-    pageArrays(v).protect.fill(r.protect);
+    v.uniform = r.protect;
     v.committed = pages;
     v.charged = pages;
   }
@@ -288,6 +295,7 @@ export function release(k: K, p: P, base: number, size: number): MmResult {
 /** Remove [start, end) from the middle or an edge of a private VAD: what is left becomes one or two VADs. */
 function splitOut(k: K, p: P, v: Vad, start: number, end: number): void {
   const space = p.space;
+  pageArrays(v);
   const from = (start - v.start) / PAGE;
   const to = (end - v.start) / PAGE;
   const n = dropPages(k, p, v, from, to);
@@ -354,7 +362,7 @@ export function protect(k: K, p: P, base: number, size: number, newProtect: numb
   const from = (start - v.start) / PAGE;
   const to = (end - v.start) / PAGE;
   for (let i = from; i < to; i++) if (pageProtect(v, i) === 0) return fail('STATUS_NOT_COMMITTED');
-  const arr = v.protect!;
+  const arr = pageArrays(v).protect;
   const old = arr[from]!;
   const eff = withCacheBitsOf(v, newProtect);
   for (let i = from; i < to; i++) {

@@ -11,6 +11,7 @@ import { createIndex } from '@polykernel/vm';
 import { EXCEPTIONS, handleFault } from './fault.js';
 import { closeAll } from './handles.js';
 import { deleteVad, type K, type P } from './mm.js';
+import { windowsPortable } from './portable.js';
 import { memorySyscalls } from './syscalls.js';
 import type { Vad, WindowsMachine, WindowsSpace } from './types.js';
 import { windowsViews } from './views.js';
@@ -103,6 +104,7 @@ export function windowsPersonality(opts: WindowsOptions = {}): Personality<Windo
     handleFault: (k, _thread, fault) => handleFault(k, fault),
     deliver: (_k, t, info) => dispatchException(t.process as P, info.signal, info.fromFault),
     views: windowsViews(),
+    portable: windowsPortable(),
     metricsFilled: [
       'syscalls', 'traps.syscall', 'traps.pageFault', 'faults.zeroFill', 'faults.segv', 'faults.guard', 'processesCreated',
       'pagesZeroed', 'peakCommit',

@@ -402,6 +402,10 @@ export function memorySyscalls(): Spec[] {
       const r = c.call('NtOpenProcess', [num(a[0]), num(a[2])]);
       return r.error !== null ? failNt(c, r) : (r.record!.fields.ProcessHandle as number);
     }),
+    win32('ExitProcess', ['uExitCode'], (c, a) => {
+      c.call('NtTerminateProcess', [CURRENT_PROCESS, num(a[0])]);
+      return 0;
+    }),
     win32('WaitForSingleObject', ['hHandle', 'dwMilliseconds'], waitForSingleObject, WAIT_FAILED),
     win32('GetExitCodeProcess', ['hProcess'], getExitCodeProcess),
     win32('ResumeThread', ['hThread'], (c, a) => {

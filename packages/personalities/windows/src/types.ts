@@ -83,6 +83,8 @@ export interface Vad {
    * included). Null while no page was ever committed (a large reservation costs nothing more).
    */
   protect: Uint16Array | null;
+  /** The protection of every page while `protect` is null (0: all reserved) — one-protection VADs need no array. */
+  uniform: number;
   /** Per page: the frame privately backing it (demand-zero or a copy-on-write copy), -1 if none. */
   frames: Int32Array | null;
   /** Pages committed now. */
