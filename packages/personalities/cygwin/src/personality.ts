@@ -91,6 +91,15 @@ export function cygwinPersonality(opts: CygwinOptions = {}): Personality<Windows
         proc.exited = true;
         proc.exitcode = p.killedBy !== null ? (SIGNALS[p.killedBy] ?? 0) : ((p.exitStatus ?? 0) % 256) * 256;
       }
+      // proc_terminate (sigproc.cc): children are orphaned (ppid 1, nobody waits for them); those
+      // already exited are released.
+      for (const cpid of proc.children.keys()) {
+        const child = k.state.cygwin.byPid.get(cpid);
+        if (child === undefined) continue;
+        if (child.exited) releasePinfo(k, child);
+        else child.ppid = 1;
+      }
+      proc.children.clear();
       // A process no Cygwin parent waits for is released now; otherwise its parent's waitpid wakes.
       const parent = k.state.cygwin.byPid.get(proc.ppid);
       if (!parent?.children.has(proc.pid)) releasePinfo(k, proc);
