@@ -8,6 +8,7 @@ import type { FileLookup, Personality } from '@polykernel/kernel';
 import { linuxPersonality } from '@polykernel/linux';
 import { freebsdPersonality } from '@polykernel/freebsd';
 import { windowsPersonality } from '@polykernel/windows';
+import { cygwinPersonality } from '@polykernel/cygwin';
 // @polykernel/tools:personality inserts imports above this line
 
 /** What the CLI hands a personality's factory. */
@@ -61,6 +62,13 @@ export const PERSONALITIES: readonly RegisteredPersonality[] = [
     variants: ['windows-11'],
     defaultVariant: 'windows-11',
     create: (opts) => windowsPersonality(opts),
+  },
+  {
+    name: 'cygwin',
+    description: 'Cygwin 3.5: POSIX in cygwin1.dll over the Windows personality, fork emulated by CreateProcess and cross-process copies, Cygwin\'s /proc/<pid>/maps',
+    variants: ['cygwin'],
+    defaultVariant: 'cygwin',
+    create: (opts) => cygwinPersonality(opts),
   },
   // @polykernel/tools:personality inserts entries above this line
 ];

@@ -1,0 +1,104 @@
+/**
+ * The portable driver: each portable intent as the cygwin1.dll call a Cygwin program makes
+ * (mmap, munmap, mprotect, fork, spawnve, _exit, waitpid). Files (open/read/write/mapFile) and
+ * execve are not modelled yet and say so.
+ */
+
+import { failure, gate, ok, unsupported, type Kernel, type PortableChild, type PortableDriver, type PortableResult, type PortableWait, type Thread } from '@polykernel/kernel';
+import type { WindowsSpace } from '@polykernel/windows';
+import { cygwinStartup } from './fork.js';
+import { MAP_ANONYMOUS, MAP_PRIVATE } from './posix.js';
+import type { CygwinMachine, K } from './types.js';
+
+type D = PortableDriver<WindowsSpace, CygwinMachine>;
+const NO_FILES = 'files are not modelled in the Cygwin personality yet (no fd table)';
+
+function childOf(k: K, pid: number): PortableChild<WindowsSpace> {
+  const proc = k.state.cygwin.byPid.get(pid)!;
+  const process = k.processes.get(proc.winpid)!;
+  return { process, thread: process.threads[0]!, ref: pid };
+}
+
+/** A Cygwin program started from outside Cygwin (as from cmd.exe): CreateProcessW, then cygwin1.dll's start-up. */
+function start(k: K, comm: string): PortableChild<WindowsSpace> {
+  const t = k.init.threads[0]!;
+  const own = `/usr/bin/${comm}.exe`;
+  const path = typeof k.state.fs(own) === 'string' ? '/usr/bin/bash.exe' : own;
+  const r = k.syscall(t, 'CreateProcessW', [path, 0]);
+  if (r.error !== null) throw new Error(`cygwin: CreateProcessW(${path}) failed: ${r.error}`);
+  const f = r.record!.fields;
+  k.syscall(t, 'CloseHandle', [f.hThread as number]);
+  k.syscall(t, 'CloseHandle', [f.hProcess as number]);
+  const process = k.processes.get(f.dwProcessId as number)!;
+  const proc = cygwinStartup(k, process);
+  if (typeof proc === 'string') throw new Error(`cygwin: start-up of ${path} failed: ${proc}`);
+  return { process, thread: process.threads[0]!, ref: proc.pid };
+}
+
+function decode(status: number): { exitCode: number | null; signal: string | null } {
+  const sig = status % 128;
+  return sig === 0 ? { exitCode: Math.floor(status / 256) % 256, signal: null } : { exitCode: null, signal: `signal ${String(sig)}` };
+}
+
+export function cygwinDriver(): D {
+  const prot = (p: number): number => p % 8;
+  return {
+    native: {
+      alloc: 'mmap(NULL, size, prot, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) → VirtualAlloc(MEM_TOP_DOWN|MEM_RESERVE|MEM_COMMIT)',
+      free: 'munmap(addr, length) → VirtualFree(MEM_RELEASE)',
+      protect: 'mprotect(addr, length, prot) → VirtualProtect',
+      fork: 'fork() → CreateProcessW of the same image + ReadProcessMemory/WriteProcessMemory copies (fork.cc)',
+      spawn: 'spawnve(_P_NOWAIT, path, argv, envp) → CreateProcessW',
+      exec: 'n/a: execve is not modelled yet in the Cygwin personality',
+      exit: '_exit(code) → pinfo::exit → TerminateProcess(GetCurrentProcess())',
+      wait: 'waitpid(pid, &status, 0)',
+      mapFile: `n/a: ${NO_FILES}`,
+      open: `n/a: ${NO_FILES}`,
+      read: `n/a: ${NO_FILES}`,
+      write: `n/a: ${NO_FILES}`,
+      close: `n/a: ${NO_FILES}`,
+    },
+    start: (k, comm) => start(k, comm),
+    alloc(k, t, req) {
+      const r = k.syscall(t, 'mmap', [req.addr ?? 0, req.size, prot(req.prot), MAP_PRIVATE + MAP_ANONYMOUS, -1, 0]);
+      const f = failure(k, 'mmap', r);
+      return f ?? ok({ addr: r.value, length: Math.ceil(req.size / 0x10000) * 0x10000 });
+    },
+    free(k, t, region) {
+      const r = k.syscall(t, 'munmap', [region.addr, region.length]);
+      return failure(k, 'munmap', r) ?? ok(0);
+    },
+    protect(k, t, region, p) {
+      const r = k.syscall(t, 'mprotect', [region.addr, region.length, prot(p)]);
+      return failure(k, 'mprotect', r) ?? ok(0);
+    },
+    fork(k, t) {
+      const r = k.syscall(t, 'fork');
+      return failure(k, 'fork', r) ?? ok(childOf(k, r.value));
+    },
+    spawn(k, t, req) {
+      const r = k.syscall(t, 'spawnve', [1, req.path]);
+      return failure(k, 'spawnve', r) ?? ok(childOf(k, r.value), `${req.path} + /usr/bin/cygwin1.dll`);
+    },
+    exec: () => unsupported('execve is not modelled yet in the Cygwin personality'),
+    exit(k, t, code) {
+      const r = k.syscall(t, '_exit', [code]);
+      return failure(k, '_exit', r) ?? ok(code);
+    },
+    wait(k: Kernel<WindowsSpace, CygwinMachine>, t: Thread, ref: number | null): PortableResult<PortableWait> {
+      const r = gate(k, t, 'waitpid', [ref ?? -1, 0]);
+      if (r.blocked === true) return { kind: 'blocked', call: 'waitpid' };
+      const f = failure(k, 'waitpid', r);
+      if (f !== null) return f;
+      const status = (r.record?.fields.status as number | undefined) ?? 0;
+      return ok({ ref: r.value, pid: r.value, status, ...decode(status) });
+    },
+    mapFile: () => unsupported(NO_FILES),
+    open: () => unsupported(NO_FILES),
+    read: () => unsupported(NO_FILES),
+    write: () => unsupported(NO_FILES),
+    close: () => unsupported(NO_FILES),
+  };
+}
+
+

@@ -1,0 +1,350 @@
+/**
+ * fork as Cygwin 3.5 builds it on Windows (winsup/cygwin/fork.cc, dcrt0.cc, dll_init.cc,
+ * mm/mmap.cc): no copy-on-write — a new Windows process of the same program, which must get
+ * every DLL at the parent's address, receives the parent's memory by cross-process copies:
+ *
+ *   parent  dofork: hold_everything, dlls.topsort, setjmp → frok::parent: child_info_fork,
+ *           forker_finished event, malloc/cygheap locked, CreateProcessW(same image)
+ *   child   (cygwin1.dll start-up) linked DLLs checked against the parent's bases (dll_list::alloc),
+ *           pinfo::thisproc (its own Cygwin PID), handle_fork: cygheap, cygwin1.dll data/bss, the
+ *           user heap and the exe's data/bss read from the parent (ReadProcessMemory),
+ *           fixup_mmaps_after_fork (each private mapping re-made at its address and copied region
+ *           by region, NORESERVE pages committed), the stack committed, longjmp, sync_with_parent
+ *   parent  ch.sync, cygwin_pid, child.remember, child_copy "stack" and each linked DLL's
+ *           data/bss (WriteProcessMemory), resume_child
+ *   child   fixup_shms_after_fork, dlls.load_after_fork, fdtab.fixup_after_fork, sync_with_parent
+ *   parent  ch.sync ("died waiting for dll loading"), loaded DLLs' data/bss, child.attach,
+ *           resume_child, the child's PID returned
+ *
+ * fork() retries dofork once (with "forkables"). Failures end the child (TerminateProcess) and set
+ * errno (EAGAIN), with the console lines Cygwin prints. Simplified (README): the copies run one
+ * after the other in the caller's call (the two processes do not run concurrently; the events are
+ * the order of the steps), the stack copied is the whole committed stack (the simulation has no
+ * stack pointer), dlopen'd DLLs are not modelled (no LoadLibrary in @polykernel/windows yet).
+ */
+import { errnoNumber, type ErrnoName } from '@polykernel/core';
+import type { Kernel, SyscallResult, Thread } from '@polykernel/kernel';
+import { parsePe } from '@polykernel/pe';
+import { CURRENT_PROCESS, MEM_COMMIT, MEM_RESERVE, PAGE_NOACCESS, PAGE_READONLY, PAGE_READWRITE, type WindowsSpace } from '@polykernel/windows';
+import { errnoFromWin32 } from './errno.js';
+import { cygwinPid, pinfoOf, releasePinfo } from './pinfo.js';
+import type { Ctx } from './posix.js';
+import { CYGHEAP_STORAGE_LOW } from './sysroot.js';
+import type { CygProc, CygwinMachine, K, P } from './types.js';
+
+const PAGE = 4096;
+const CHUNK = 0x10000;
+/** The cygheap: reserved at CYGHEAP_STORAGE_LOW; the part in use is what a forkee reads. */
+export const CYGHEAP_RESERVE = 0x10_0000;
+export const CYGHEAP_IN_USE = 0x1_0000;
+const PROCESS_ALL_ACCESS = 0x1fffff;
+const MEM_COMMIT_STATE = 0x1000;
+
+interface Fail { errno: string; msg: string | null }
+
+function step(k: K, pid: number, side: 'parent' | 'child', name: string, detail = ''): void {
+  k.state.cygwin.forkSteps.push({ pid, side, step: name, detail });
+}
+
+const hex = (n: number): string => `0x${n.toString(16).toUpperCase()}`;
+const ptr = (n: number): string => `0x${n.toString(16)}`;
+
+/** A console line as Cygwin's system_printf / api_fatal writes it. */
+function say(k: K, prog: string, pid: number, text: string): void {
+  k.state.cygwin.console.push(`${'0'.padStart(7)} [main] ${prog} ${pid} ${text}`);
+}
+
+/** Bytes as the Buffer argument the Windows calls take (a string of byte values). */
+function asBuffer(bytes: Uint8Array, zeros: boolean): string {
+  if (zeros) return '\0'.repeat(bytes.length);
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 8192) s += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  return s;
+}
+
+/** The committed, accessible regions of [lo, hi) in a process, by VirtualQueryEx on `h` for `t`. */
+function committedRegions(k: K, t: Thread, h: number, lo: number, hi: number): [number, number, number][] {
+  const out: [number, number, number][] = [];
+  for (let at = lo; at < hi;) {
+    const q = k.syscall(t, 'VirtualQueryEx', [h, at]);
+    if (q.error !== null) break;
+    const f = q.record!.fields;
+    const end = Math.min(hi, (f.BaseAddress as number) + (f.RegionSize as number));
+    if (f.State === MEM_COMMIT_STATE && f.Protect !== PAGE_NOACCESS && (f.Protect as number) < 0x100) out.push([at, end, f.Protect as number]);
+    at = end;
+  }
+  return out;
+}
+
+/**
+ * child_copy (fork.cc) with write = true: the parent writes [lo, hi) of its own memory into the
+ * child with WriteProcessMemory, chunk by chunk. False: a copy failed (the caller kills the child).
+ */
+function parentWrites(k: K, t: Thread, hChild: number, lo: number, hi: number): boolean {
+  const zeros = !k.mmu.frames.contentsEnabled;
+  for (const [a, b] of committedRegions(k, t, CURRENT_PROCESS, lo, hi)) {
+    for (let at = a; at < b; at += CHUNK) {
+      const n = Math.min(CHUNK, b - at);
+      const bytes = zeros ? new Uint8Array(n) : k.copyFromUser(t, at, n);
+      const r = k.syscall(t, 'WriteProcessMemory', [hChild, at, asBuffer(bytes, zeros)]);
+      if (r.error !== null) return false;
+    }
+  }
+  return true;
+}
+
+/** child_copy with write = false, run by the child: ReadProcessMemory from the parent into the same addresses. */
+function childReads(k: K, t: Thread, hParent: number, lo: number, hi: number): SyscallResult | null {
+  for (const [a, b] of committedRegions(k, t, hParent, lo, hi)) {
+    for (let at = a; at < b; at += CHUNK) {
+      const n = Math.min(CHUNK, b - at);
+      const r = k.syscall(t, 'ReadProcessMemory', [hParent, at, n]);
+      if (r.error !== null) return r;
+      const buf = r.record!.fields.lpBuffer as readonly number[];
+      if (k.mmu.frames.contentsEnabled && k.copyToUser(t, at, Uint8Array.from(buf)) !== n) return { value: 0, error: 'ERROR_NOACCESS', errorNumber: 998 };
+    }
+  }
+  return null;
+}
+
+/** The .data and .bss ranges of a loaded image (its per_module data_start..bss_end), from its PE headers. */
+function dataBss(k: K, path: string, base: number): [number, number][] {
+  const f = k.state.fs(path);
+  if (typeof f === 'string') return [];
+  const out: [number, number][] = [];
+  for (const s of parsePe(f.bytes).sections) {
+    if (s.name === '.data' || s.name === '.bss') out.push([base + s.virtualAddress, base + s.virtualAddress + Math.ceil(Math.max(s.virtualSize, 1) / PAGE) * PAGE]);
+  }
+  return out;
+}
+
+/**
+ * dll_crt0 for a Cygwin program's first start (not a fork): pinfo::thisproc, the cygheap reserved
+ * at CYGHEAP_STORAGE_LOW with the part in use committed, the linked DLLs recorded (dll_list).
+ */
+export function cygwinStartup(k: K, p: P, opts: { ppid?: number; cygstarted?: boolean } = {}): CygProc | string {
+  const t = p.threads[0]!;
+  const proc = pinfoOf(k, p, opts);
+  const r = k.syscall(t, 'VirtualAlloc', [CYGHEAP_STORAGE_LOW, CYGHEAP_RESERVE, MEM_RESERVE, PAGE_READWRITE]);
+  if (r.error !== null) return r.error;
+  const c = k.syscall(t, 'VirtualAlloc', [CYGHEAP_STORAGE_LOW, CYGHEAP_IN_USE, MEM_COMMIT, PAGE_READWRITE]);
+  if (c.error !== null) return c.error;
+  proc.cygheap = CYGHEAP_STORAGE_LOW;
+  proc.cygheapUsed = CYGHEAP_IN_USE;
+  proc.dlls = p.space.modules.slice(1).map((m) => ({ name: m.name, path: m.path, base: m.base }));
+  return proc;
+}
+
+interface Child {
+  p: P;
+  t: Thread;
+  hProcess: number;
+  proc: CygProc | null;
+}
+
+/** The child's side up to its first sync: null when it synced, else it has died (exit code set). */
+function childStartup(k: K, parent: P, me: CygProc, c: Child): string | null {
+  const { t } = c;
+  const die = (msg: string): string => {
+    say(k, me.progname, c.p.pid, `${c.p.space.image?.path ?? me.progname}: *** fatal error in forked process - ${msg}`);
+    k.syscall(t, 'TerminateProcess', [CURRENT_PROCESS, 1]);
+    return msg;
+  };
+  // dll_list::alloc, run for each linked DLL as the loader initialises it: it must be where the parent has it.
+  step(k, c.p.pid, 'child', 'dll_list::alloc', 'linked DLLs at the parent\'s addresses');
+  for (const d of me.dlls) {
+    const mine = c.p.space.modules.find((m) => m.name === d.name);
+    if (mine !== undefined && mine.base !== d.base) return die(`${d.path}: Loaded to different address: parent(${ptr(d.base)}) != child(${ptr(mine.base)})`);
+  }
+  if (k.state.cygwin.crashChildAt === 'startup') return die('injected crash during start-up');
+  const proc = pinfoOf(k, c.p, { ppid: me.pid, cygstarted: true });
+  c.proc = proc;
+  step(k, c.p.pid, 'child', 'pinfo::thisproc', `Cygwin PID ${proc.pid}`);
+  const hp = k.syscall(t, 'OpenProcess', [PROCESS_ALL_ACCESS, 0, parent.pid]);
+  if (hp.error !== null) return die(`couldn't open parent, ${hp.error}`);
+  const hParent = hp.value;
+  const fail = (what: string, r: SyscallResult): string => die(`${what} read copy failed, Win32 error ${String(r.errorNumber)} (${String(r.error)})`);
+  // cygheap_fixup_in_child: reserve the cygheap where the parent has it and read the part in use.
+  step(k, c.p.pid, 'child', 'cygheap_fixup_in_child');
+  if (me.cygheap !== 0) {
+    const a = k.syscall(t, 'VirtualAlloc', [me.cygheap, CYGHEAP_RESERVE, MEM_RESERVE, PAGE_READWRITE]);
+    const b = a.error === null ? k.syscall(t, 'VirtualAlloc', [me.cygheap, me.cygheapUsed, MEM_COMMIT, PAGE_READWRITE]) : a;
+    if (b.error !== null) return die(`couldn't reserve space for cygwin's heap (${ptr(me.cygheap)}), Win32 error ${String(b.errorNumber)}`);
+    const r = childReads(k, t, hParent, me.cygheap, me.cygheap + me.cygheapUsed);
+    if (r !== null) return fail('cygheap', r);
+    proc.cygheap = me.cygheap;
+    proc.cygheapUsed = me.cygheapUsed;
+  }
+  proc.dlls = me.dlls.map((d) => ({ ...d }));
+  // handle_fork: "dll data", "dll bss" of cygwin1.dll, "user heap", and the exe's data/bss.
+  step(k, c.p.pid, 'child', 'handle_fork: dll data/bss, user heap, exe data/bss');
+  const cyg1 = me.dlls.find((d) => d.name.toLowerCase() === 'cygwin1.dll');
+  const ranges: [number, number][] = [];
+  if (cyg1 !== undefined) ranges.push(...dataBss(k, cyg1.path, cyg1.base));
+  if (me.heapStart !== 0) {
+    const a = k.syscall(t, 'VirtualAlloc', [me.heapStart, me.heapEnd - me.heapStart, MEM_RESERVE, PAGE_NOACCESS]);
+    const top = Math.ceil(me.heapTop / PAGE) * PAGE;
+    const b = a.error === null && top > me.heapStart ? k.syscall(t, 'VirtualAlloc', [me.heapStart, top - me.heapStart, MEM_COMMIT, PAGE_READWRITE]) : a;
+    if (b.error !== null) return die(`couldn't allocate heap, Win32 error ${String(b.errorNumber)}`);
+    Object.assign(proc, { heapStart: me.heapStart, heapTop: me.heapTop, heapEnd: me.heapEnd });
+    ranges.push([me.heapStart, top]);
+  }
+  const exe = parent.space.modules[0];
+  if (exe !== undefined) ranges.push(...dataBss(k, exe.path, exe.base));
+  for (const [lo, hi] of ranges) {
+    const r = childReads(k, t, hParent, lo, hi);
+    if (r !== null) return fail('data/bss/heap', r);
+  }
+  // fixup_mmaps_after_fork: each private mapping at the same address, its committed regions read.
+  step(k, c.p.pid, 'child', 'fixup_mmaps_after_fork', `${String(me.mmaps.length)} mappings`);
+  for (const rec of me.mmaps) {
+    const a = k.syscall(t, 'VirtualAlloc', [rec.addr, rec.len, MEM_RESERVE, PAGE_READWRITE]);
+    if (a.error !== null) return die(`fixup_mmaps_after_fork: VirtualAlloc failed for MAP_PRIVATE address ${ptr(rec.addr)}, Win32 error ${String(a.errorNumber)}`);
+    for (const [lo, hi, protect] of committedRegions(k, t, hParent, rec.addr, rec.addr + rec.len)) {
+      const cm = k.syscall(t, 'VirtualAlloc', [lo, hi - lo, MEM_COMMIT, PAGE_READWRITE]);
+      if (cm.error !== null) return die(`fixup_mmaps_after_fork: VirtualAlloc failed for MAP_PRIVATE address ${ptr(lo)}, Win32 error ${String(cm.errorNumber)}`);
+      const r = childReads(k, t, hParent, lo, hi);
+      if (r !== null) return fail('mmap', r);
+      if (protect !== PAGE_READWRITE) k.syscall(t, 'VirtualProtect', [lo, hi - lo, protect]);
+    }
+    proc.mmaps.push({ ...rec, mapped: Uint8Array.from(rec.mapped) });
+  }
+  // child_info_fork::alloc_stack: the parent's stack range, committed at the same address.
+  step(k, c.p.pid, 'child', 'alloc_stack');
+  if (c.p.space.stackBase !== parent.space.stackBase) {
+    return die(`fork: can't reserve memory for parent stack ${ptr(parent.space.stackLimit)} - ${ptr(parent.space.stackBase)}, (child has ${ptr(c.p.space.stackLimit)} - ${ptr(c.p.space.stackBase)})`);
+  }
+  if (parent.space.stackLimit < c.p.space.stackLimit) {
+    k.syscall(t, 'VirtualAlloc', [parent.space.stackLimit, c.p.space.stackLimit - parent.space.stackLimit, MEM_COMMIT, PAGE_READWRITE]);
+  }
+  k.syscall(t, 'CloseHandle', [hParent]);
+  step(k, c.p.pid, 'child', 'longjmp');
+  step(k, c.p.pid, 'child', 'sync_with_parent', 'after longjmp');
+  return null;
+}
+
+/** frok::child after the parent's copies: fixups, then the second sync (or death while loading DLLs). */
+function childFixups(k: K, me: CygProc, c: Child): boolean {
+  step(k, c.p.pid, 'child', 'fixup_shms_after_fork');
+  step(k, c.p.pid, 'child', 'dlls.load_after_fork', 'no dlopen\'d DLLs');
+  if (k.state.cygwin.crashChildAt === 'dll-loading') {
+    say(k, me.progname, c.p.pid, `${c.p.space.image?.path ?? me.progname}: *** fatal error in forked process - injected crash while loading DLLs`);
+    k.syscall(c.t, 'TerminateProcess', [CURRENT_PROCESS, 1]);
+    return false;
+  }
+  step(k, c.p.pid, 'child', 'fdtab.fixup_after_fork');
+  step(k, c.p.pid, 'child', 'sync_with_parent', 'performed fork fixups and dynamic dll loading');
+  return true;
+}
+
+/** frok::parent: the child's PID, or why it failed (errno and the errmsg fork.cc formats). */
+function frokParent(ctx: Ctx, me: CygProc): number | Fail {
+  const k = ctx.kernel;
+  const t = ctx.thread;
+  const parent = ctx.process;
+  step(k, parent.pid, 'parent', 'child_info_fork', `stackbase ${ptr(parent.space.stackBase)}, stacklimit ${ptr(parent.space.stackLimit)}`);
+  step(k, parent.pid, 'parent', 'CreateEvent', 'forker_finished');
+  step(k, parent.pid, 'parent', '__malloc_lock, cygheap->lock');
+  const image = parent.space.image?.path ?? '';
+  step(k, parent.pid, 'parent', 'CreateProcessW', image);
+  // Created suspended here so that what a workload injects is in place before the loader runs.
+  const cp = ctx.call('CreateProcessW', [image, 0x4]);
+  if (cp.error !== null) return { errno: errnoFromWin32(cp.error), msg: `CreateProcessW failed for '${image === '' ? me.progname : image}'` };
+  const info = cp.record!.fields;
+  const child: Child = { p: k.processes.get(info.dwProcessId as number)!, t: null as unknown as Thread, hProcess: info.hProcess as number, proc: null };
+  child.t = child.p.threads[0]!;
+  for (const inj of k.state.cygwin.injections) {
+    ctx.call('VirtualAllocEx', [child.hProcess, inj.at, inj.size, MEM_RESERVE + MEM_COMMIT, PAGE_READONLY]);
+  }
+  ctx.call('ResumeThread', [info.hThread as number]);
+  ctx.call('CloseHandle', [info.hThread as number]);
+  const cleanup = (f: Fail): Fail => {
+    if (child.p.state === 'running') ctx.call('TerminateProcess', [child.hProcess, 1]);
+    ctx.call('CloseHandle', [child.hProcess]);
+    if (child.proc !== null) releasePinfo(k, child.proc);
+    return f;
+  };
+  const alive = (): boolean => child.p.state === 'running';
+  if (alive()) childStartup(k, parent, me, child);
+  step(k, parent.pid, 'parent', 'ch.sync', 'subproc_ready');
+  if (!alive()) return cleanup({ errno: 'EAGAIN', msg: `forked process ${String(child.p.pid)} died unexpectedly, retry 0, exit code ${hex(child.p.exitStatus ?? 0)}` });
+  const childPid = cygwinPid(k, child.p.pid);
+  step(k, parent.pid, 'parent', 'child.remember', `Cygwin PID ${String(childPid)}, Windows PID ${String(child.p.pid)}`);
+  step(k, parent.pid, 'parent', 'child_copy', 'stack');
+  if (!parentWrites(k, t, child.hProcess, parent.space.stackLimit, parent.space.stackBase)) return cleanup({ errno: 'EAGAIN', msg: `pid ${String(child.p.pid)}, exitval ${hex(0)}` });
+  for (const d of me.dlls) {
+    if (d.name.toLowerCase() === 'cygwin1.dll') continue;
+    step(k, parent.pid, 'parent', 'child_copy', `linked dll data/bss ${d.name}`);
+    for (const [lo, hi] of dataBss(k, d.path, d.base)) {
+      if (!parentWrites(k, t, child.hProcess, lo, hi)) return cleanup({ errno: 'EAGAIN', msg: 'couldn\'t copy linked dll data/bss' });
+    }
+  }
+  step(k, parent.pid, 'parent', 'resume_child');
+  childFixups(k, me, child);
+  step(k, parent.pid, 'parent', 'ch.sync', 'dll loading');
+  if (!alive()) return cleanup({ errno: 'EAGAIN', msg: 'died waiting for dll loading' });
+  step(k, parent.pid, 'parent', 'child.attach');
+  step(k, parent.pid, 'parent', 'resume_child');
+  me.children.set(childPid, child.hProcess);
+  return childPid;
+}
+
+/** dofork: hold_everything, dlls.topsort, setjmp, frok::parent; a failure is logged as Cygwin does. */
+function dofork(ctx: Ctx, me: CygProc, withForkables: boolean): number | Fail {
+  const k = ctx.kernel;
+  step(k, ctx.process.pid, 'parent', 'dofork', withForkables ? 'with forkables' : '');
+  step(k, ctx.process.pid, 'parent', 'hold_everything');
+  step(k, ctx.process.pid, 'parent', 'dlls.topsort');
+  step(k, ctx.process.pid, 'parent', 'setjmp');
+  const r = frokParent(ctx, me);
+  if (typeof r === 'number') return r;
+  k.state.cygwin.forkFailures++;
+  if (r.msg !== null) say(k, me.progname, me.pid, `dofork: child -1 - ${r.msg}, errno ${String(errnoNumberOf(r.errno))}`);
+  return r;
+}
+
+function errnoNumberOf(name: string): number {
+  return errnoNumber('cygwin', name as ErrnoName) ?? 0;
+}
+
+/** fork(): dofork, and once more with forkables if it failed (fork.cc). */
+export function cygwinFork(ctx: Ctx): number {
+  const k = ctx.kernel;
+  const me = pinfoOf(k, ctx.process);
+  const before = k.metrics.cycles;
+  const copied = k.metrics.bytesCopiedCrossProcess;
+  let r = dofork(ctx, me, false);
+  if (typeof r !== 'number') r = dofork(ctx, me, true);
+  if (typeof r !== 'number') return ctx.fail(r.errno, r.msg ?? undefined);
+  const probe = k.bus.probe('fork');
+  if (probe.active) {
+    const child = k.state.cygwin.byPid.get(r);
+    probe.fire({ pid: ctx.process.pid, child: child?.winpid ?? 0, flags: 0, vmas: me.mmaps.length, ptes: Math.round((k.metrics.bytesCopiedCrossProcess - copied) / PAGE), tables: 0, cycles: k.metrics.cycles - before });
+  }
+  return r;
+}
+
+export type CygwinKernel = Kernel<WindowsSpace, CygwinMachine>;
+
+/** spawnve(_P_NOWAIT) (spawn.cc child_info_spawn::worker): CreateProcessW of the program, no copies; the child's PID. */
+export function cygwinSpawnve(ctx: Ctx, path: string): number {
+  const k = ctx.kernel;
+  const me = pinfoOf(k, ctx.process);
+  const cp = ctx.call('CreateProcessW', [path, 0]);
+  if (cp.error !== null) return ctx.fail(errnoFromWin32(cp.error));
+  const info = cp.record!.fields;
+  ctx.call('CloseHandle', [info.hThread as number]);
+  const child = k.processes.get(info.dwProcessId as number)!;
+  if (child.state !== 'running') {
+    ctx.call('CloseHandle', [info.hProcess as number]);
+    return ctx.fail('ENOEXEC', `the loader ended ${path} with ${hex(child.exitStatus ?? 0)}`);
+  }
+  const proc = cygwinStartup(k, child, { ppid: me.pid, cygstarted: true });
+  if (typeof proc === 'string') {
+    ctx.call('TerminateProcess', [info.hProcess as number, 1]);
+    ctx.call('CloseHandle', [info.hProcess as number]);
+    return ctx.fail(errnoFromWin32(proc));
+  }
+  me.children.set(proc.pid, info.hProcess as number);
+  return proc.pid;
+}

@@ -1,0 +1,10 @@
+export { cygwinPersonality, SIGNALS, type CygwinOptions, type CygwinSpace } from './personality.js';
+export type { CygProc, CygwinMachine, CygwinState, ForkStep, Injection, MmapRecord } from './types.js';
+export { cygwinSysroot, cygwinProgram, cygwinDll, rebaseall, CYGWIN1_BASE, EXE_BASE, CYGHEAP_STORAGE_LOW, USERHEAP_START } from './sysroot.js';
+export { writeImage, type ImageSpec } from './image.js';
+export { errnoFromWin32 } from './errno.js';
+export { genProtect, GRANULARITY, MAP_ANONYMOUS, MAP_FIXED, MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, PROT_EXEC, PROT_READ, PROT_WRITE, WNOHANG } from './posix.js';
+export { cygwinStartup } from './fork.js';
+export { createCygwinPid, cygwinPid, MAX_PID } from './pinfo.js';
+export { cygwinDriver } from './driver.js';
+export { mapsRows, psRows, renderMaps, renderPs } from './views.js';

@@ -1,0 +1,275 @@
+/**
+ * cygwin1.dll's POSIX calls as library calls (table 'cygwin1') over the Windows personality's
+ * kernel32/NT calls, made through the gate with ctx.call so every trap under them is counted.
+ * Errors are Cygwin's errno (newlib numbering), from the Win32 error as errno.cc's errmap maps it.
+ *
+ * mmap follows winsup/cygwin/mm/mmap.cc: the page size is the 64 KiB allocation granularity
+ * (wincap.allocation_granularity), an anonymous mapping's length is rounded up to it, MAP_FIXED
+ * needs a 64 KiB aligned address, and private anonymous memory is VirtualAlloc'ed
+ * (fhandler_dev_zero::mmap: MEM_TOP_DOWN | MEM_RESERVE, plus MEM_COMMIT unless MAP_NORESERVE,
+ * whose pages are committed on first touch by the exception handler). munmap and mprotect work
+ * on the records (mmap_record::unmap_pages: decommit a NORESERVE range, else PAGE_NOACCESS; the
+ * whole record gone: VirtualFree MEM_RELEASE).
+ */
+import type { SyscallArg, SyscallContext, SyscallResult, SyscallSpec } from '@polykernel/kernel';
+import {
+  CURRENT_PROCESS, MEM_COMMIT, MEM_DECOMMIT, MEM_RELEASE, MEM_RESERVE, MEM_TOP_DOWN, PAGE_NOACCESS, PAGE_READONLY,
+  PAGE_READWRITE, PAGE_WRITECOPY, type WindowsSpace,
+} from '@polykernel/windows';
+import { errnoFromWin32 } from './errno.js';
+import { cygwinFork, cygwinSpawnve } from './fork.js';
+import { pinfoOf, releasePinfo } from './pinfo.js';
+import { USERHEAP_START } from './sysroot.js';
+import type { CygProc, CygwinMachine, MmapRecord } from './types.js';
+
+export type Ctx = SyscallContext<WindowsSpace, CygwinMachine>;
+type Spec = SyscallSpec<WindowsSpace, CygwinMachine>;
+
+/** sys/mman.h as Cygwin defines it. */
+export const PROT_READ = 1;
+export const PROT_WRITE = 2;
+export const PROT_EXEC = 4;
+export const MAP_SHARED = 0x01;
+export const MAP_PRIVATE = 0x02;
+export const MAP_TYPE = 0x0f;
+export const MAP_FIXED = 0x10;
+export const MAP_ANONYMOUS = 0x20;
+export const MAP_NORESERVE = 0x4000;
+/** sys/wait.h */
+export const WNOHANG = 1;
+/** wincap.allocation_granularity (): Cygwin's mmap "page size". */
+export const GRANULARITY = 0x10000;
+export const PAGE = 4096;
+/** The user heap's reservation (heap.cc reserves in chunks; one chunk is modelled). */
+export const HEAP_CHUNK = 0x200_0000;
+
+const num = (a: SyscallArg | undefined): number => (typeof a === 'number' ? a : Number.NaN);
+const bit = (v: number, b: number): boolean => Math.floor(v / b) % 2 === 1;
+const roundUp = (n: number, a: number): number => Math.ceil(n / a) * a;
+
+/** __seterrno after a failed Win32 call: errno from its GetLastError. */
+export function winFail(ctx: Ctx, r: SyscallResult, detail?: string): number {
+  return ctx.fail(errnoFromWin32(r.error), detail);
+}
+
+/** gen_protect (mm/mmap.cc): PAGE_* for prot and flags (WRITECOPY for private file maps). */
+export function genProtect(prot: number, flags: number): number {
+  let ret = PAGE_NOACCESS;
+  const priv = bit(flags, MAP_PRIVATE);
+  const anon = bit(flags, MAP_ANONYMOUS);
+  if (bit(prot, PROT_WRITE)) ret = priv && !anon ? PAGE_WRITECOPY : PAGE_READWRITE;
+  else if (bit(prot, PROT_READ)) ret = PAGE_READONLY;
+  // ret <<= 4: the EXECUTE_* value of the same access.
+  if (bit(prot, PROT_EXEC)) ret *= 16;
+  return ret;
+}
+
+function mmap(ctx: Ctx, a: readonly SyscallArg[]): number {
+  let [addr, len] = [num(a[0]), num(a[1])];
+  const [prot, flagsIn, fd, off] = [num(a[2]), num(a[3]), num(a[4] ?? -1), num(a[5] ?? 0)];
+  let flags = flagsIn;
+  const type = flags % (MAP_TYPE + 1);
+  if (off % GRANULARITY !== 0 || !(prot >= 0 && prot <= 7) || (type !== MAP_SHARED && type !== MAP_PRIVATE) || (bit(flags, MAP_FIXED) && addr % GRANULARITY !== 0) || !(len > 0)) {
+    return ctx.fail('EINVAL');
+  }
+  addr -= addr % GRANULARITY;
+  if (!bit(flags, MAP_ANONYMOUS) && fd !== -1) return ctx.fail('EBADF', 'file mappings are not modelled (no fd table)');
+  if (!bit(flags, MAP_ANONYMOUS)) flags += MAP_ANONYMOUS;
+  len = roundUp(len, GRANULARITY);
+  // MAP_SHARED anonymous maps are section views (CreateMapping + MapView): the Windows personality
+  // exports no section calls yet (see /work/coord/cygwin-needs.md).
+  if (type === MAP_SHARED) return ctx.fail('ENODEV', 'MAP_SHARED needs NtCreateSection/NtMapViewOfSection, not exported by @polykernel/windows yet');
+  const noreserve = bit(flags, MAP_NORESERVE);
+  const protect = genProtect(prot, flags);
+  const allocType = MEM_TOP_DOWN + MEM_RESERVE + (noreserve ? 0 : MEM_COMMIT);
+  let r = ctx.call('VirtualAlloc', [addr, len, allocType, protect]);
+  if (r.error !== null && addr !== 0 && !bit(flags, MAP_FIXED)) r = ctx.call('VirtualAlloc', [0, len, allocType, protect]);
+  if (r.error !== null) return winFail(ctx, r);
+  const base = r.value;
+  if (bit(flags, MAP_FIXED) && base !== addr) {
+    ctx.call('VirtualFree', [base, 0, MEM_RELEASE]);
+    return ctx.fail('EINVAL', 'VirtualAlloc: address shift with MAP_FIXED given');
+  }
+  const rec: MmapRecord = { addr: base, len, prot, flags, mapped: new Uint8Array(len / PAGE).fill(1) };
+  pinfoOf(ctx.kernel, ctx.process).mmaps.push(rec);
+  return base;
+}
+
+/** mmap_record::match: the part of [addr, addr+len) inside the record, or null. */
+function overlap(rec: MmapRecord, addr: number, len: number): [number, number] | null {
+  const lo = Math.max(rec.addr, addr);
+  const hi = Math.min(rec.addr + rec.len, addr + len);
+  return lo < hi ? [lo, hi - lo] : null;
+}
+
+function munmap(ctx: Ctx, a: readonly SyscallArg[]): number {
+  const [addr, lenIn] = [num(a[0]), num(a[1])];
+  if (!(addr > 0) || !(lenIn > 0)) return ctx.fail('EINVAL');
+  // check_invalid_virtual_addr: every region of the range must be queryable.
+  for (let at = addr; at < addr + lenIn;) {
+    const q = ctx.call('VirtualQuery', [at]);
+    if (q.error !== null) return ctx.fail('EINVAL');
+    const f = q.record!.fields;
+    at = (f.BaseAddress as number) + (f.RegionSize as number);
+  }
+  if (addr % GRANULARITY !== 0) return ctx.fail('EINVAL');
+  const len = roundUp(lenIn, GRANULARITY);
+  const proc = pinfoOf(ctx.kernel, ctx.process);
+  for (const rec of [...proc.mmaps]) {
+    const m = overlap(rec, addr, len);
+    if (m === null) continue;
+    const first = (m[0] - rec.addr) / PAGE;
+    rec.mapped.fill(0, first, first + m[1] / PAGE);
+    if (rec.mapped.every((x) => x === 0)) {
+      ctx.call('VirtualFree', [rec.addr, 0, MEM_RELEASE]);
+      proc.mmaps.splice(proc.mmaps.indexOf(rec), 1);
+    } else if (bit(rec.flags, MAP_NORESERVE)) {
+      ctx.call('VirtualFree', [m[0], m[1], MEM_DECOMMIT]);
+    } else {
+      ctx.call('VirtualProtect', [m[0], m[1], PAGE_NOACCESS]);
+    }
+  }
+  return 0;
+}
+
+function mprotect(ctx: Ctx, a: readonly SyscallArg[]): number {
+  const [addr, lenIn, prot] = [num(a[0]), num(a[1]), num(a[2])];
+  if (!(addr >= 0) || addr % GRANULARITY !== 0) return ctx.fail('EINVAL');
+  const len = roundUp(lenIn, GRANULARITY);
+  let inMapped = false;
+  for (const rec of pinfoOf(ctx.kernel, ctx.process).mmaps) {
+    const m = overlap(rec, addr, len);
+    if (m === null) continue;
+    inMapped = true;
+    const np = genProtect(prot, rec.flags);
+    let r: SyscallResult;
+    if (bit(rec.flags, MAP_NORESERVE)) r = np === PAGE_NOACCESS ? ctx.call('VirtualFree', [m[0], m[1], MEM_DECOMMIT]) : ctx.call('VirtualAlloc', [m[0], m[1], MEM_COMMIT, np]);
+    else r = ctx.call('VirtualProtect', [m[0], m[1], np]);
+    if (r.error !== null) return winFail(ctx, r);
+    rec.prot = prot;
+  }
+  if (inMapped) return 0;
+  const q = ctx.call('VirtualQuery', [addr]);
+  if (q.error !== null) return winFail(ctx, q);
+  const f = q.record!.fields;
+  const wc = f.AllocationProtect === PAGE_WRITECOPY || f.AllocationProtect === 0x80;
+  const np = genProtect(prot, bit(prot, PROT_WRITE) && wc ? MAP_PRIVATE : 0);
+  const r = np !== PAGE_NOACCESS && f.State === MEM_RESERVE ? ctx.call('VirtualAlloc', [addr, len, MEM_COMMIT, np]) : ctx.call('VirtualProtect', [addr, len, np]);
+  return r.error !== null ? winFail(ctx, r) : 0;
+}
+
+/** sbrk over the user heap (heap.cc): reserved at USERHEAP_START on first use, committed as the break rises. */
+function sbrk(ctx: Ctx, a: readonly SyscallArg[]): number {
+  const incr = num(a[0]);
+  const proc = pinfoOf(ctx.kernel, ctx.process);
+  if (proc.heapStart === 0) {
+    const r = ctx.call('VirtualAlloc', [USERHEAP_START, HEAP_CHUNK, MEM_RESERVE, PAGE_NOACCESS]);
+    if (r.error !== null) return winFail(ctx, r);
+    proc.heapStart = proc.heapTop = r.value;
+    proc.heapEnd = r.value + HEAP_CHUNK;
+  }
+  const old = proc.heapTop;
+  const top = old + incr;
+  if (!Number.isInteger(incr) || top < proc.heapStart || top > proc.heapEnd) return ctx.fail('ENOMEM');
+  const committed = roundUp(old, PAGE);
+  if (top > committed) {
+    const r = ctx.call('VirtualAlloc', [committed, roundUp(top, PAGE) - committed, MEM_COMMIT, PAGE_READWRITE]);
+    if (r.error !== null) return ctx.fail('ENOMEM');
+  }
+  proc.heapTop = top;
+  return old;
+}
+
+/** pinfo::exit: record the UNIX exit code, then ExitProcess with it (byte-swapped for a non-Cygwin parent). */
+function exit(ctx: Ctx, a: readonly SyscallArg[]): number {
+  const proc = pinfoOf(ctx.kernel, ctx.process);
+  const code = ((num(a[0]) % 256) + 256) % 256;
+  proc.exitcode = code * 256;
+  proc.exited = true;
+  const win = proc.cygstarted ? proc.exitcode : code;
+  ctx.call('TerminateProcess', [CURRENT_PROCESS, win]);
+  return 0;
+}
+
+/** The fatal-by-default signals (signal(7)); others are ignored by default. */
+const IGNORED_BY_DEFAULT = new Set([16, 19, 20, 28]); // SIGURG, SIGCONT, SIGCHLD, SIGWINCH
+
+function kill(ctx: Ctx, a: readonly SyscallArg[]): number {
+  const [pid, sig] = [num(a[0]), num(a[1])];
+  if (!(sig >= 0 && sig < 65)) return ctx.fail('EINVAL');
+  const target = ctx.kernel.state.cygwin.byPid.get(pid);
+  if (target === undefined || target.exited) return ctx.fail('ESRCH');
+  if (sig === 0 || IGNORED_BY_DEFAULT.has(sig)) return 0;
+  // The signal's default action ends the process: exitcode = the signal (sigproc.cc's wait status).
+  const h = ctx.call('OpenProcess', [0x0001, 0, target.winpid]);
+  if (h.error !== null) return winFail(ctx, h);
+  target.exited = true;
+  target.exitcode = sig;
+  ctx.call('TerminateProcess', [h.value, sig]);
+  ctx.call('CloseHandle', [h.value]);
+  return 0;
+}
+
+/** A child that has exited and matches `pid` (-1: any), or undefined; null when there is no such child at all. */
+function findChild(ctx: Ctx, proc: CygProc, pid: number): CygProc | undefined | null {
+  const s = ctx.kernel.state.cygwin;
+  let any = false;
+  for (const cpid of proc.children.keys()) {
+    if (pid !== -1 && cpid !== pid) continue;
+    const c = s.byPid.get(cpid);
+    if (c === undefined) continue;
+    any = true;
+    if (c.exited || ctx.kernel.processes.get(c.winpid)?.state !== 'running') return c;
+  }
+  return any ? undefined : null;
+}
+
+/** Reap: the status, the parent's process handle closed, the pinfo released (PID_REAPED). */
+function reap(ctx: Ctx, proc: CygProc, child: CygProc): number {
+  if (!child.exited) {
+    // Died without pinfo::exit (killed from outside): the Windows exit code (maybe_set_exit_code_from_windows).
+    const w = ctx.kernel.processes.get(child.winpid);
+    child.exitcode = ((w?.exitStatus ?? 0) % 256) * 256;
+    child.exited = true;
+  }
+  const h = proc.children.get(child.pid)!;
+  proc.children.delete(child.pid);
+  ctx.call('CloseHandle', [h]);
+  releasePinfo(ctx.kernel, child);
+  ctx.record({ type: 'wait', fields: { pid: child.pid, status: child.exitcode } });
+  return child.pid;
+}
+
+function waitpid(ctx: Ctx, a: readonly SyscallArg[]): number {
+  const [pid, options] = [num(a[0]), num(a[1] ?? 0)];
+  const proc = pinfoOf(ctx.kernel, ctx.process);
+  const poll = (c: Ctx): number => {
+    const child = findChild(c, proc, pid);
+    if (child === null) return c.fail('ECHILD');
+    if (child !== undefined) return reap(c, proc, child);
+    if (bit(options, WNOHANG)) return 0;
+    return c.block('waitpid', poll);
+  };
+  return poll(ctx);
+}
+
+function cyg(name: string, args: string[], handler: Spec['handler']): Spec {
+  return { name, number: -1, args, table: 'cygwin1', kind: 'library', errors: 'cygwin', failureValue: () => -1, handler };
+}
+
+export function cygwinCalls(): Spec[] {
+  return [
+    cyg('mmap', ['addr', 'len', 'prot', 'flags', 'fd', 'off'], mmap),
+    cyg('munmap', ['addr', 'len'], munmap),
+    cyg('mprotect', ['addr', 'len', 'prot'], mprotect),
+    cyg('sbrk', ['incr'], sbrk),
+    cyg('getpid', [], (c) => pinfoOf(c.kernel, c.process).pid),
+    cyg('getppid', [], (c) => pinfoOf(c.kernel, c.process).ppid),
+    cyg('_exit', ['status'], exit),
+    cyg('kill', ['pid', 'sig'], kill),
+    cyg('waitpid', ['pid', 'options'], waitpid),
+    cyg('fork', [], cygwinFork),
+    // spawnve(_P_NOWAIT, path, argv, envp): argv and envp are not modelled.
+    cyg('spawnve', ['mode', 'path'], (c, a) => cygwinSpawnve(c, typeof a[1] === 'string' ? a[1] : '')),
+  ];
+}

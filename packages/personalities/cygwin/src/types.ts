@@ -1,0 +1,79 @@
+/**
+ * Cygwin's own state over the Windows personality's: the pinfo table (Cygwin PIDs, their
+ * Windows PIDs, exit codes), each process's mmap records, cygheap and user heap, the fork log
+ * (what strace and the console show), and the DLLs a workload injects into new processes.
+ */
+import type { Kernel, Process } from '@polykernel/kernel';
+import type { WindowsMachine, WindowsSpace } from '@polykernel/windows';
+
+/** One mmap_record (mm/mmap.cc): a mapping's range, protection and flags. */
+export interface MmapRecord {
+  addr: number;
+  len: number;
+  prot: number;
+  flags: number;
+  /** Per 4 KiB page: still mapped (1) or munmap'ed (0) — mmap_record's page map. */
+  mapped: Uint8Array;
+}
+
+/** A _pinfo (pinfo.h) with what this model keeps of the process beside it. */
+export interface CygProc {
+  /** The Cygwin PID (create_cygwin_pid) and the Windows process under it (dwProcessId). */
+  readonly pid: number;
+  winpid: number;
+  ppid: number;
+  progname: string;
+  /** PID_EXITED, and the exit code as pinfo keeps it (EXITCODE_SET | (code << 8) or the signal). */
+  exited: boolean;
+  exitcode: number;
+  /** Started by a Cygwin parent (fork, spawn): exit codes are passed to Windows unswapped. */
+  readonly cygstarted: boolean;
+  /** Children's Cygwin PIDs → the process HANDLE the parent holds (pinfo::hProcess). */
+  readonly children: Map<number, number>;
+  readonly mmaps: MmapRecord[];
+  /** The cygheap (start, bytes in use) and the user heap (start, break, reserved end); 0 when absent. */
+  cygheap: number;
+  cygheapUsed: number;
+  heapStart: number;
+  heapTop: number;
+  heapEnd: number;
+  /** The DLLs linked into the program, with their bases (dll_list, DLL_LINK). */
+  dlls: { name: string; path: string; base: number }[];
+}
+
+/** Something a workload injects into processes created from now on (an AV or hook DLL). */
+export interface Injection {
+  readonly name: string;
+  readonly at: number;
+  readonly size: number;
+}
+
+/** A step of fork as it ran, for traces and the fork.cc order test. */
+export interface ForkStep {
+  readonly pid: number;
+  readonly side: 'parent' | 'child';
+  readonly step: string;
+  readonly detail: string;
+}
+
+export interface CygwinState {
+  /** cygwin_shared->pid_src. */
+  pidSrc: number;
+  readonly byPid: Map<number, CygProc>;
+  readonly byWinpid: Map<number, CygProc>;
+  readonly injections: Injection[];
+  /** Kill a forked child at this point of its start-up (a child that dies during the handshake). */
+  crashChildAt: 'startup' | 'dll-loading' | null;
+  /** system_printf / api_fatal lines, as the console shows them. */
+  readonly console: string[];
+  readonly forkSteps: ForkStep[];
+  /** Forks that failed, and forks retried. */
+  forkFailures: number;
+}
+
+export interface CygwinMachine extends WindowsMachine {
+  readonly cygwin: CygwinState;
+}
+
+export type K = Kernel<WindowsSpace, CygwinMachine>;
+export type P = Process<WindowsSpace>;
