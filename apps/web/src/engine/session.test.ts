@@ -92,6 +92,18 @@ describe('WebSession on the lecture fork example', () => {
     expect(s.ending).toBe('done');
   });
 
+  it('says when the workload stalls: a parent waiting for a child that stopped itself', () => {
+    const w = parseWorkload([
+      'name: stall', 'processes:', '  - name: parent', '    steps:',
+      '      - fork: { as: kid, steps: [{ kill: { process: self, signal: SIGSTOP } }, { exit: 0 }] }',
+      '      - wait: { for: kid }', '',
+    ].join('\n'), 'stall.yaml');
+    const s = new WebSession(w, linux());
+    while (s.next() !== null);
+    expect(s.ending).toMatch(/^stalled: no process can run \(parent\[\d+\], kid\[\d+\]\)$/);
+    expect(s.log.map((l) => l.kind)).toEqual(['fork', 'kill']);
+  });
+
   it('reports steps it cannot run in the browser as n/a, not as results', () => {
     const w = parseWorkload('name: f\nprocesses:\n  - name: a\n    steps:\n      - mmap: { name: m, file: x.bin, length: 4K, prot: r--, flags: [private] }\n', 'f.yaml');
     const s = new WebSession(w, linux());

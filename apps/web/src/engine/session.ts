@@ -34,8 +34,6 @@ export interface StepLine {
 
 /** The largest number of accesses one touch step makes in the browser (the page stays responsive). */
 export const MAX_WEB_TOUCH = 1_000_000;
-/** A loop guard for a workload that reschedules without progress. */
-const MAX_IDLE_PASSES = 3;
 const PAGE = 4096;
 
 /** A step the driver cannot carry out as written: reported at the step, and the run goes on. */
@@ -75,7 +73,6 @@ export class WebSession {
   private cursor = 0;
   private pendingInRound = false;
   private progressedInRound = false;
-  private idlePasses = 0;
   private childCount = 0;
   private faultsNow = 0;
   /** The last fault the kernel reported (for the explain panel). */
@@ -134,12 +131,12 @@ export class WebSession {
       this.ending = 'done';
       return;
     }
-    if (!this.progressedInRound && ++this.idlePasses >= MAX_IDLE_PASSES) {
+    // A whole round in which nothing ran: every remaining process sleeps (as run.ts decides it).
+    if (!this.progressedInRound) {
       const blocked = this.runners.filter((r) => r.proc.state === 'running' && r.thread.state === 'blocked').map((r) => `${r.name}[${r.proc.pid}]`);
       this.ending = `stalled: no process can run (${blocked.join(', ') || 'none runnable'})`;
       return;
     }
-    if (this.progressedInRound) this.idlePasses = 0;
     this.round = [...this.runners];
     this.cursor = 0;
     this.pendingInRound = false;
