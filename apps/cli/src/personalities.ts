@@ -120,6 +120,6 @@ export function commandsFor(entry: RegisteredPersonality): CommandSupport[] {
     { command: 'run', support: `boots it and creates the workload's processes; ${driven}` },
     { command: 'compare', support: driven },
   ];
-  if (entry.name === 'windows') return [...common, { command: 'exec', support: 'PE images (CreateProcess; --suspended)' }];
+  if (entry.name === 'windows') return [...common, { command: 'exec', support: 'PE images (CreateProcess; --suspended)' }, { command: 'explain', support: 'demand-zero, guard-page and access-violation faults' }];
   return common;
 }
