@@ -252,7 +252,7 @@ program
   .option('--check', 'strace: replay the workload on the Linux personality and list every call whose success or failure differs from the host\'s')
   .option('--replay', 'lackey: replay the references through the MMU and TLBs instead of writing a workload (streamed, nothing kept per reference)')
   .option('--profile <names>', 'lackey --replay: machine profiles side by side, e.g. x86-64,arm64-a72,mips-swtlb (default x86-64; implies --replay)')
-  .option('--json', 'print the summary as JSON (keys: workload, files, output, lines, calls, steps, signals, limited, processes, skipped, warnings, issues, check)')
+  .option('--json', 'print the summary as JSON (strace keys: workload, files, output, lines, calls, steps, signals, limited, processes, skipped, warnings, issues, check; lackey: references, byKind, pages, mappings, touches, badLines, issues, or with --replay profiles[])')
   .addHelpText('after', `
 Record a program (strace 5.x or 6.x) with -f to follow its children; -tt/-ttt, -T and -y/-yy
 are understood and make the log easier to read, -ff writes one file per pid:
@@ -277,7 +277,7 @@ trace's order (consecutive references to one page with one access are one touch 
   polykernel import lackey true.lackey -o true-refs.yaml
   polykernel run --trace true-refs.yaml | tail
 or, for traces of millions of references, replayed directly through the MMU of each profile:
-  polykernel import lackey true.lackey --profile x86-64,arm64-a72,mips-swtlb
+  polykernel import lackey true.lackey --profile x86-64,arm64-a72
 
 Bad lines (not strace output, truncated, an unfinished call never resumed; for lackey anything but
 "I  addr,size", " L|S|M addr,size" and valgrind's "==pid==" lines) are listed with their line and

@@ -178,6 +178,17 @@ describe('polykernel import lackey --replay', () => {
     expect(s.profiles[0]!.cycles).not.toBe(s.profiles[1]!.cycles);
   });
 
+  it('on the 31-bit MIPS32 profile, references beyond its address space are counted, not replayed', async () => {
+    const r = await cli('import', 'lackey', join(REAL, 'true.lackey.gz'), '--limit', '5000', '--profile', 'mips-swtlb', '--json');
+    const p = (JSON.parse(r.out) as { profiles: { references: number; beyondAddressSpace: number; error: string | null; refills: number }[] }).profiles[0]!;
+    expect(p.error).toBeNull();
+    expect(p.references).toBe(5000);
+    // valgrind's stack is at 0x1fff000000: above 2^31.
+    expect(p.beyondAddressSpace).toBeGreaterThan(0);
+    expect(p.beyondAddressSpace).toBeLessThan(5000);
+    expect(p.refills).toBeGreaterThan(0);
+  });
+
   it('an unknown profile is a usage error; --replay does not apply to strace logs', async () => {
     expect((await cli('import', 'lackey', join(REAL, 'true.lackey.gz'), '--profile', 'vax')).code).toBe(2);
     expect((await cli('import', 'strace', join(REAL, 'true.strace'), '--replay')).code).toBe(2);

@@ -361,6 +361,7 @@ function replayReport(trace: string, stats: LackeyStats, results: RefsResult[], 
     ['software refills', (r) => n(r.refills)],
     ['page faults', (r) => Object.entries(r.faults).map(([k, v]) => `${k} ${n(v)}`).join(', ') || 'none'],
     ['failed accesses', (r) => n(r.failed)],
+    ['beyond the address space', (r) => n(r.beyondAddressSpace)],
     ['simulated cycles', (r) => n(r.cycles)],
   ];
   const w0 = Math.max(...rows.map(([k]) => k.length));

@@ -18,6 +18,8 @@ export interface RefsResult {
   references: number;
   /** References whose page the simulated kernel refused to map (below mmap_min_addr, beyond TASK_SIZE) or that faulted fatally. */
   failed: number;
+  /** References beyond the profile's virtual address bits, not replayed. */
+  beyondAddressSpace: number;
   pagesMapped: number;
   tlb: { l1Hits: number; l2Hits: number; misses: number };
   walks: number;
@@ -36,12 +38,16 @@ export class RefsReplay {
   private lastPage = -1;
   private references = 0;
   private failed = 0;
+  /** References beyond what the profile's page tables can map (a 64-bit program's trace on the 31-bit MIPS32 profile). */
+  private beyond = 0;
+  private readonly vaLimit: number;
   /** A simulator error that stopped this profile's replay (the other profiles go on). */
   private error: string | null = null;
 
   constructor(readonly profile: string, frames = 262144) {
     this.k = new Kernel<LinuxSpace>(linuxPersonality({ variant: 'linux-6.x' }), { profile, frames });
     this.t = this.k.createProcess(this.k.init, 'lackey').threads[0]!;
+    this.vaLimit = 2 ** this.k.mmu.profile.pageTable.vaBits;
   }
 
   /** The parser's callback: replay a batch. */
@@ -58,13 +64,18 @@ export class RefsReplay {
     const { k, t, mapped } = this;
     for (let i = 0; i < b.count; i++) {
       const va = b.addr[i]!;
+      this.references++;
+      // The Linux personality's TASK_SIZE is x86-64's whatever the profile: an address the profile's page table cannot hold is counted, not mapped.
+      if (va >= this.vaLimit) {
+        this.beyond++;
+        continue;
+      }
       const page = Math.floor(va / PAGE);
       if (page !== this.lastPage && !mapped.has(page)) this.map(page);
       this.lastPage = page;
       const kind = b.kind[i];
       const access: Access = kind === REF_INSTR ? ACCESS_EXEC : kind === REF_LOAD ? ACCESS_READ : ACCESS_WRITE;
       if (k.access(t, va, access) < 0) this.failed++;
-      this.references++;
     }
   }
 
@@ -78,7 +89,7 @@ export class RefsReplay {
     const m = this.k.metrics;
     const l2 = this.k.mmu.stats.l2Hits;
     return {
-      profile: this.profile, references: this.references, failed: this.failed, pagesMapped: this.mapped.size,
+      profile: this.profile, references: this.references, failed: this.failed, beyondAddressSpace: this.beyond, pagesMapped: this.mapped.size,
       tlb: { l1Hits: m.tlbHits - l2, l2Hits: l2, misses: m.tlbMisses }, walks: this.k.mmu.stats.walks, walkRefs: m.walkRefs, refills: this.k.mmu.stats.refills,
       faults: Object.fromEntries(Object.entries(m.faults).filter(([, n]) => n > 0)), cycles: m.cycles, error: this.error,
     };

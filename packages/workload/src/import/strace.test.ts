@@ -139,6 +139,13 @@ describe('importing calls', () => {
     expect(w.skipped[0]).toMatchObject({ call: 'wait4', reason: 'option WCONTINUED has no equivalent in the workload format' });
   });
 
+  it('-y\'s working directory makes a relative open absolute; -yy sockets and pipes are descriptors no open made', () => {
+    const log = 'openat(AT_FDCWD</home/me>, "data.txt", O_WRONLY|O_CREAT|O_TRUNC, 0666) = 3</home/me/data.txt>\nclose(4<socket:[1234]>) = 0\nclose(3</home/me/data.txt>) = 0\n';
+    const r = importStraceText(log, 'y');
+    expect(r.workload.processes[0]!.steps).toEqual([{ open: { path: '/home/me/data.txt', as: 'fd3', flags: ['write', 'create', 'trunc'] } }, { close: { fd: 'fd3' } }]);
+    expect(r.skipped[0]).toMatchObject({ call: 'close', line: 2 });
+  });
+
   it('stops after --limit calls', () => {
     const lim = importStraceText(LOG, 'log', { limit: 3 });
     expect(lim.calls).toBe(3);
