@@ -21,7 +21,7 @@ import { ulong } from '../src/syscall-args.js';
 import { hostProblem } from './host.js';
 
 const HOST = fileURLToPath(new URL('../../../../tools/fixtures/host-maps.sh', import.meta.url));
-const SCRIPTS = ['three-munmaps.steps', 'fixed-and-mremap.steps', 'accounting.steps', 'heap-and-fork.steps', 'mmap-args.steps', 'mprotect-edges.steps', 'mlock.steps', 'madvise.steps', 'rlimits.steps', 'overcommit.steps'];
+const SCRIPTS = ['three-munmaps.steps', 'fixed-and-mremap.steps', 'accounting.steps', 'heap-and-fork.steps', 'mmap-args.steps', 'mprotect-edges.steps', 'mlock.steps', 'madvise.steps', 'rlimits.steps', 'overcommit.steps', 'mremap-span.steps'];
 
 function runHost(steps: string): string {
   return execFileSync('bash', [HOST, fileURLToPath(new URL(`./${steps}`, import.meta.url))], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -139,7 +139,8 @@ function simulate(sim: Sim, names: Map<string, number>, step: string, fileLine: 
       case 'mprotect':
         return '0x' + mm.mprotect(addrOf(a) + Number(b), big(c), PROT(d)).toString(16);
       case 'mremap': {
-        const r = mm.mremap(addrOf(a), big(b), big(c), d === 'maymove' ? F.MREMAP_MAYMOVE : d === 'dontunmap' ? F.MREMAP_MAYMOVE | F.MREMAP_DONTUNMAP : 0);
+        const fl = d === 'maymove' ? F.MREMAP_MAYMOVE : d === 'dontunmap' ? F.MREMAP_MAYMOVE | F.MREMAP_DONTUNMAP : d === 'fixed' ? F.MREMAP_MAYMOVE | F.MREMAP_FIXED : 0;
+        const r = mm.mremap(addrOf(a), big(b), big(c), fl, e === '' ? 0 : addrOf(e));
         names.set(a, r);
         return '0x' + r.toString(16);
       }
