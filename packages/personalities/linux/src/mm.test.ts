@@ -427,3 +427,22 @@ describe('wrap-around and mremap lengths by kernel version (host oracle mprotect
     expect(() => old.mremap(0x48000000, 4 * P, 0xfffffffffffff000n, MREMAP_MAYMOVE)).toThrow(/ENOMEM/);
   });
 });
+
+describe('mremap of a range spanning areas (host oracle mremap-span.steps checks 6.x)', () => {
+  const spanning = (variant: 'linux-5.15' | 'linux-6.x'): MmStruct => {
+    const mm = new MmStruct({ variant });
+    mm.mmap(0x40000000, 2 * P, RW, ANON | MAP_FIXED);
+    mm.mmap(0x40002000, 2 * P, PROT_READ, ANON | MAP_FIXED);
+    mm.mmap(0x40006000, 2 * P, RW, ANON | MAP_FIXED);
+    return mm;
+  };
+  it('6.17+ moves every area with MREMAP_FIXED at the same size, holes kept', () => {
+    const mm = spanning('linux-6.x');
+    expect(mm.mremap(0x40000000, 8 * P, 8 * P, MREMAP_MAYMOVE | MREMAP_FIXED, 0x50000000)).toBe(0x50000000);
+    expect(procMaps(mm)).toBe('50000000-50002000 rw-p 00000000 00:00 0 \n50002000-50004000 r--p 00000000 00:00 0 \n50006000-50008000 rw-p 00000000 00:00 0 \n');
+  });
+  it('5.15 answers EFAULT (vma_to_resize: the old range runs past the area)', () => {
+    const mm = spanning('linux-5.15');
+    expect(() => mm.mremap(0x40000000, 8 * P, 8 * P, MREMAP_MAYMOVE | MREMAP_FIXED, 0x50000000)).toThrow(/EFAULT/);
+  });
+});

@@ -73,10 +73,28 @@ function mremapTo(mm: MmStruct, addr: number, oldLen: number, newLen: number, ne
     unmapRange(mm, addr + newLen, addr + oldLen);
     oldLen = newLen;
   }
+  // 6.17+ ("mm/mremap: permit mremap() move of multiple VMAs"): a same-size MREMAP_FIXED move of
+  // a range that starts in an area but runs past it moves every area of the range, holes and all.
+  const first = mm.vmas.lookup(addr);
+  if (mm.variant === 'linux-6.x' && fixed && !dontUnmap && oldLen === newLen && first !== undefined && first.end < addr + oldLen) {
+    return moveMultiple(mm, addr, oldLen, newAddr);
+  }
   const vma = vmaToResize(mm, addr, oldLen, newLen);
   if (dontUnmap && (vma.flags & (VM_DONTEXPAND | VM_PFNMAP)) !== 0) throw err('EINVAL', 'MREMAP_DONTUNMAP on a VM_DONTEXPAND or VM_PFNMAP area');
   const to = fixed ? newAddr : getUnmappedArea(mm, newAddr, newLen, (vma.flags & VM_MAYSHARE) !== 0 ? MAP_SHARED : 0);
   return moveVma(mm, vma, addr, oldLen, newLen, to, dontUnmap);
+}
+
+/** Each area of [addr, addr + len) moves to the same offset from `to` (the destination is already clear). */
+function moveMultiple(mm: MmStruct, addr: number, len: number, to: number): number {
+  const areas = mm.vmas.overlapping(addr, addr + len);
+  if (areas.some((v) => (v.flags & (VM_DONTEXPAND | VM_PFNMAP)) !== 0)) throw err('EFAULT', 'an area of the range may not move');
+  for (const v of areas) {
+    const s = Math.max(v.start, addr);
+    const e = Math.min(v.end, addr + len);
+    moveVma(mm, mm.vmas.lookup(s)!, s, e - s, e - s, to + (s - addr));
+  }
+  return to;
 }
 
 /** vma_to_resize: the area holding `addr` must cover the old range and be allowed to grow. */

@@ -21,7 +21,7 @@ import { ulong } from '../src/syscall-args.js';
 import { hostProblem } from './host.js';
 
 const HOST = fileURLToPath(new URL('../../../../tools/fixtures/host-maps.sh', import.meta.url));
-const SCRIPTS = ['three-munmaps.steps', 'fixed-and-mremap.steps', 'accounting.steps', 'heap-and-fork.steps', 'mmap-args.steps', 'mprotect-edges.steps', 'mlock.steps', 'madvise.steps', 'rlimits.steps', 'overcommit.steps'];
+const SCRIPTS = ['three-munmaps.steps', 'fixed-and-mremap.steps', 'accounting.steps', 'heap-and-fork.steps', 'mmap-args.steps', 'mprotect-edges.steps', 'mlock.steps', 'madvise.steps', 'rlimits.steps', 'overcommit.steps', 'mremap-span.steps'];
 
 function runHost(steps: string): string {
   return execFileSync('bash', [HOST, fileURLToPath(new URL(`./${steps}`, import.meta.url))], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -30,11 +30,13 @@ function runHost(steps: string): string {
 interface Block { step: string | null; result: string | null; maps: string[]; flags: string[]; status: string[]; brk: [number, number]; data: [number, number]; file: string | null }
 
 /** The host's "mem MEMTOTAL_KB SWAPTOTAL_KB MODE" line: its memory and overcommit mode. */
-interface HostMem { ramKb: number; swapKb: number; mode: 0 | 1 | 2 }
+interface HostMem { ramKb: number; swapKb: number; mode: 0 | 1 | 2; minAddr: number }
 
+/** The host's "mem MEMTOTAL_KB SWAPTOTAL_KB MODE MMAP_MIN_ADDR" line: its memory, overcommit mode and vm.mmap_min_addr. */
 function hostMem(out: string): HostMem {
-  const m = /^mem (\d+) (\d+) (\d)$/m.exec(out);
-  return m === null ? { ramKb: 8 * 1024 * 1024, swapKb: 0, mode: 0 } : { ramKb: Number(m[1]), swapKb: Number(m[2]), mode: Number(m[3]) as 0 | 1 | 2 };
+  const m = /^mem (\d+) (\d+) (\d) (\d+)$/m.exec(out);
+  if (m === null) throw new Error('the host output has no "mem" line (tools/fixtures/src/linux/mapsteps.c prints it first)');
+  return { ramKb: Number(m[1]), swapKb: Number(m[2]), mode: Number(m[3]) as 0 | 1 | 2, minAddr: Number(m[4]) };
 }
 
 /** Split the host output into the initial dump and one block per step. */
@@ -72,7 +74,7 @@ function fromHostMaps(lines: string[], vmFlags: string[], brk: [number, number],
   const inodes = [...shmemInodes];
   // The overcommit heuristic judges against the host's RAM and swap (totalram_pages, total_swap_pages).
   const commit = new VmCommit({ mode: mem.mode, totalRamPages: mem.ramKb / 4, swapPages: mem.swapKb / 4 });
-  const mm = new MmStruct({ ...mmOptions(inodes), commit });
+  const mm = new MmStruct({ ...mmOptions(inodes, mem), commit });
   for (const [i, l] of lines.entries()) {
     const [range = '', , off = '0', dev = '00:00', ino = '0', ...rest] = l.trim().split(/\s+/);
     const [s, e] = range.split('-').map((x) => parseInt(x, 16)) as [number, number];
@@ -90,11 +92,8 @@ function fromHostMaps(lines: string[], vmFlags: string[], brk: [number, number],
   return mm;
 }
 
-/** vm.mmap_min_addr as the saved outputs' host had it (Debian's default), or this host's. */
-const MIN_ADDR = existsSync('/proc/sys/vm/mmap_min_addr') ? Number(readFileSync('/proc/sys/vm/mmap_min_addr', 'utf8').trim()) : 65536;
-
-function mmOptions(inodes: number[]): MmOptions {
-  return { mmapMinAddr: MIN_ADDR, shmemInode: () => inodes.shift() ?? 0 };
+function mmOptions(inodes: number[], mem: HostMem): MmOptions {
+  return { mmapMinAddr: mem.minAddr, shmemInode: () => inodes.shift() ?? 0 };
 }
 
 /** The harness's prot_of: r, w, x, G (PROT_GROWSDOWN), U (PROT_GROWSUP); any other letter is PROT_SEM here (ignored on x86, as the harness ignores it). */
@@ -139,7 +138,8 @@ function simulate(sim: Sim, names: Map<string, number>, step: string, fileLine: 
       case 'mprotect':
         return '0x' + mm.mprotect(addrOf(a) + Number(b), big(c), PROT(d)).toString(16);
       case 'mremap': {
-        const r = mm.mremap(addrOf(a), big(b), big(c), d === 'maymove' ? F.MREMAP_MAYMOVE : d === 'dontunmap' ? F.MREMAP_MAYMOVE | F.MREMAP_DONTUNMAP : 0);
+        const fl = d === 'maymove' ? F.MREMAP_MAYMOVE : d === 'dontunmap' ? F.MREMAP_MAYMOVE | F.MREMAP_DONTUNMAP : d === 'fixed' ? F.MREMAP_MAYMOVE | F.MREMAP_FIXED : 0;
+        const r = mm.mremap(addrOf(a), big(b), big(c), fl, e === '' ? 0 : addrOf(e));
         names.set(a, r);
         return '0x' + r.toString(16);
       }
@@ -152,7 +152,7 @@ function simulate(sim: Sim, names: Map<string, number>, step: string, fileLine: 
       }
       case 'fork': {
         // The script goes on in the child (dup_mmap); the parent only waits for it.
-        const child = new MmStruct({ ...mmOptions(sim.inodes), commit: mm.commit });
+        const child = new MmStruct({ ...mmOptions(sim.inodes, sim.mem), commit: mm.commit });
         child.forkFrom(mm);
         sim.mm = child;
         return '0x0';
