@@ -102,3 +102,24 @@ describe('polykernel-bench', () => {
     expect(d.errors()).toContain('personality "plan9" is not registered (registered: linux-6.x, linux-5.15)');
   });
 });
+
+describe('tlb-reach', () => {
+  it('a set beyond the TLB\'s reach misses more, and the profiles differ', async () => {
+    const spec: SweepSpec = { scenario: 'tlb-reach', params: { size: ['256K', '8M'] }, personalities: ['linux-6.x'], seed: 1, memory: 256 * 1024 ** 2, sysroot: '/' };
+    const r = await sweep(spec);
+    const misses = Object.fromEntries(r.results.map((x) => [`${x.params.profile} ${x.params.size}`, x.extra.walkMisses!]));
+    expect(misses['x86-64 8M']!).toBeGreaterThan(misses['x86-64 256K']!);
+    expect(misses['arm64-a72 8M']).not.toBe(misses['x86-64 8M']);
+  });
+});
+
+describe('vma-index', () => {
+  it('the index is visited more as areas grow, and the two Linux trees differ', async () => {
+    const spec: SweepSpec = { scenario: 'vma-index', params: { areas: ['50', '500'] }, personalities: ['linux-6.x', 'linux-5.15'], seed: 1, memory: 256 * 1024 ** 2, sysroot: '/' };
+    const r = await sweep(spec);
+    const nodes = r.results.map((x) => x.metrics!.indexNodesVisited);
+    expect(nodes[2]!).toBeGreaterThan(nodes[0]!);
+    expect(nodes[2]).not.toBe(nodes[3]);
+    expect(r.results.every((x) => x.extra.faultIndexNodes! > 0)).toBe(true);
+  });
+});
