@@ -87,6 +87,24 @@ describe('polykernel-bench', () => {
     expect(b.text()).toContain('2 of 4 points (shard 2/2)');
   });
 
+  it('merge joins shard files into the same results, report and chart as one run; a missing shard is refused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pk-bench-'));
+    const args = ['node', 'bench', 'run', 'fork-cost', '--param', 'size=1M,2M', '-p', 'linux-6.x,linux-5.15', '--workers', '1', '--memory', '256M'];
+    expect(await main([...args, '--out', join(dir, 'whole')], io())).toBe(0);
+    for (const i of [1, 2, 3]) expect(await main([...args, '--shard', `${i}/3`, '--out', join(dir, 'shards')], io())).toBe(0);
+    const shard = (i: number): string => join(dir, 'shards', `fork-cost.shard-${i}-of-3.json`);
+    const m = io();
+    expect(await main(['node', 'bench', 'merge', shard(3), shard(1), shard(2), '--out', join(dir, 'merged')], m)).toBe(0);
+    expect(m.text()).toContain('4 points merged from 3 shards');
+    const results = (sub: string): unknown => (JSON.parse(readFileSync(join(dir, sub, 'fork-cost.json'), 'utf8')) as SweepResults).results;
+    expect(results('merged')).toEqual(results('whole'));
+    expect(readFileSync(join(dir, 'merged', 'fork-cost.csv'), 'utf8')).toBe(readFileSync(join(dir, 'whole', 'fork-cost.csv'), 'utf8'));
+    expect(readFileSync(join(dir, 'merged', 'fork-cost.svg'), 'utf8')).toBe(readFileSync(join(dir, 'whole', 'fork-cost.svg'), 'utf8'));
+    const bad = io();
+    expect(await main(['node', 'bench', 'merge', shard(1), shard(2), '--out', join(dir, 'bad')], bad)).toBe(1);
+    expect(bad.errors()).toBe('polykernel-bench merge: points missing from the shards: 2\n');
+  });
+
   it('bad input: a shard spec out of range, an unknown scenario or parameter, a bad --param', async () => {
     const a = io();
     expect(await main(['node', 'bench', 'run', 'dd', '--shard', '3/2'], a)).toBe(2);
