@@ -32,8 +32,10 @@ export function toCsv(s: SweepResults): string {
 /** The chart: the scenario's figure against its x parameter, one line per personality. */
 export async function chartSvg(s: SweepResults): Promise<string> {
   const sc = scenario(s.spec.scenario)!;
+  // One line per personality and value of the other parameters (tlb-reach: per machine profile).
+  const others = Object.keys(sc.params).filter((p) => p !== sc.x && new Set(s.results.map((r) => r.params[p])).size > 1);
   const values = s.results.filter((r) => r.status === 'ok' && r.metrics !== null).map((r) => ({
-    [sc.x]: r.params[sc.x], personality: r.personality, [sc.y]: figure(r.metrics!, r.extra, sc.y),
+    [sc.x]: r.params[sc.x], series: [r.personality, ...others.map((p) => r.params[p] ?? '')].join(' '), [sc.y]: figure(r.metrics!, r.extra, sc.y),
   }));
   const order = [...new Set(s.results.map((r) => r.params[sc.x] ?? ''))];
   const spec: TopLevelSpec = {
@@ -45,7 +47,7 @@ export async function chartSvg(s: SweepResults): Promise<string> {
     encoding: {
       x: { field: sc.x, type: 'ordinal', sort: order },
       y: { field: sc.y, type: 'quantitative', title: `${sc.y} (simulated)` },
-      color: { field: 'personality', type: 'nominal' },
+      color: { field: 'series', type: 'nominal', title: ['personality', ...others].join(' ') },
     },
   };
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });

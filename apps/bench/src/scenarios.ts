@@ -6,7 +6,7 @@
  */
 import type { MetricsData } from '@polykernel/core';
 import type { Kernel, PortableDriver, PortableResult, Thread } from '@polykernel/kernel';
-import { ACCESS_WRITE } from '@polykernel/mmu';
+import { ACCESS_READ, ACCESS_WRITE } from '@polykernel/mmu';
 
 const PAGE = 4096;
 const RW = 3;
@@ -30,6 +30,8 @@ export interface Scenario {
   x: string;
   /** The figure the chart plots (a metrics path such as cycles, or an extra's key). */
   y: string;
+  /** Machine options a parameter chooses (the MMU profile), for scenarios about the machine. */
+  machine?(params: Readonly<Record<string, string>>): { profile?: string };
   run(ctx: ScenarioContext, params: Readonly<Record<string, string>>): Extra;
 }
 
@@ -136,7 +138,50 @@ const dd: Scenario = {
   },
 };
 
-export const SCENARIOS: readonly Scenario[] = [forkCost, spawnCost, dd];
+const tlbReach: Scenario = {
+  name: 'tlb-reach',
+  question: 'How many TLB misses does a random walk over a working set take on each machine profile, as the set outgrows the TLB\'s reach?',
+  params: { profile: ['x86-64', 'arm64-a72'], size: ['1M', '4M', '16M'] },
+  x: 'size',
+  y: 'tlbMisses',
+  machine: (p) => ({ profile: p.profile ?? 'x86-64' }),
+  run: (ctx, p) => {
+    const { kernel: k, driver: d, thread: t } = ctx;
+    const bytes = size(p.size ?? '1M');
+    const region = value('alloc', d.alloc(k, t, { size: bytes, prot: RW }));
+    touchAll(ctx, region.addr, bytes);
+    const pages = bytes / PAGE;
+    const missesBefore = k.metrics.tlbMisses;
+    // A seeded walk (the machine's own generator), four accesses per page of the set.
+    let x = 12345;
+    for (let i = 0; i < 4 * pages; i++) {
+      x = (x * 1103515245 + 12345) % 2147483648;
+      k.access(t, region.addr + (x % pages) * PAGE, ACCESS_WRITE);
+    }
+    return { walkMisses: k.metrics.tlbMisses - missesBefore };
+  },
+};
+
+const vmaIndex: Scenario = {
+  name: 'vma-index',
+  question: 'How does each kernel\'s address-space index (maple/B-tree, red-black tree, splay, AVL) scale as the areas grow: index nodes visited to map them and fault them in?',
+  params: { areas: ['100', '1000', '10000'] },
+  x: 'areas',
+  y: 'indexNodesVisited',
+  run: (ctx, p) => {
+    const { kernel: k, driver: d, thread: t } = ctx;
+    const n = Number(p.areas ?? '100');
+    if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`areas takes a whole number, got "${p.areas ?? ''}"`);
+    const regions = [];
+    // Alternate protections so that neighbours cannot merge: n areas, one page each.
+    for (let i = 0; i < n; i++) regions.push(value('alloc', d.alloc(k, t, { size: PAGE, prot: i % 2 === 0 ? RW : 1 })));
+    const before = k.metrics.indexNodesVisited;
+    for (const r of regions) k.access(t, r.addr, ACCESS_READ);
+    return { faultIndexNodes: k.metrics.indexNodesVisited - before };
+  },
+};
+
+export const SCENARIOS: readonly Scenario[] = [forkCost, spawnCost, dd, tlbReach, vmaIndex];
 
 export function scenario(name: string): Scenario | undefined {
   return SCENARIOS.find((s) => s.name === name);

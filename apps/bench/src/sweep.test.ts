@@ -87,6 +87,24 @@ describe('polykernel-bench', () => {
     expect(b.text()).toContain('2 of 4 points (shard 2/2)');
   });
 
+  it('merge joins shard files into the same results, report and chart as one run; a missing shard is refused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pk-bench-'));
+    const args = ['node', 'bench', 'run', 'fork-cost', '--param', 'size=1M,2M', '-p', 'linux-6.x,linux-5.15', '--workers', '1', '--memory', '256M'];
+    expect(await main([...args, '--out', join(dir, 'whole')], io())).toBe(0);
+    for (const i of [1, 2, 3]) expect(await main([...args, '--shard', `${i}/3`, '--out', join(dir, 'shards')], io())).toBe(0);
+    const shard = (i: number): string => join(dir, 'shards', `fork-cost.shard-${i}-of-3.json`);
+    const m = io();
+    expect(await main(['node', 'bench', 'merge', shard(3), shard(1), shard(2), '--out', join(dir, 'merged')], m)).toBe(0);
+    expect(m.text()).toContain('4 points merged from 3 shards');
+    const results = (sub: string): unknown => (JSON.parse(readFileSync(join(dir, sub, 'fork-cost.json'), 'utf8')) as SweepResults).results;
+    expect(results('merged')).toEqual(results('whole'));
+    expect(readFileSync(join(dir, 'merged', 'fork-cost.csv'), 'utf8')).toBe(readFileSync(join(dir, 'whole', 'fork-cost.csv'), 'utf8'));
+    expect(readFileSync(join(dir, 'merged', 'fork-cost.svg'), 'utf8')).toBe(readFileSync(join(dir, 'whole', 'fork-cost.svg'), 'utf8'));
+    const bad = io();
+    expect(await main(['node', 'bench', 'merge', shard(1), shard(2), '--out', join(dir, 'bad')], bad)).toBe(1);
+    expect(bad.errors()).toBe('polykernel-bench merge: points missing from the shards: 2\n');
+  });
+
   it('bad input: a shard spec out of range, an unknown scenario or parameter, a bad --param', async () => {
     const a = io();
     expect(await main(['node', 'bench', 'run', 'dd', '--shard', '3/2'], a)).toBe(2);
@@ -100,5 +118,26 @@ describe('polykernel-bench', () => {
     const d = io();
     expect(await main(['node', 'bench', 'run', 'dd', '-p', 'plan9'], d)).toBe(2);
     expect(d.errors()).toContain('personality "plan9" is not registered (registered: linux-6.x, linux-5.15)');
+  });
+});
+
+describe('tlb-reach', () => {
+  it('a set beyond the TLB\'s reach misses more, and the profiles differ', async () => {
+    const spec: SweepSpec = { scenario: 'tlb-reach', params: { size: ['256K', '8M'] }, personalities: ['linux-6.x'], seed: 1, memory: 256 * 1024 ** 2, sysroot: '/' };
+    const r = await sweep(spec);
+    const misses = Object.fromEntries(r.results.map((x) => [`${x.params.profile} ${x.params.size}`, x.extra.walkMisses!]));
+    expect(misses['x86-64 8M']!).toBeGreaterThan(misses['x86-64 256K']!);
+    expect(misses['arm64-a72 8M']).not.toBe(misses['x86-64 8M']);
+  });
+});
+
+describe('vma-index', () => {
+  it('the index is visited more as areas grow, and the two Linux trees differ', async () => {
+    const spec: SweepSpec = { scenario: 'vma-index', params: { areas: ['50', '500'] }, personalities: ['linux-6.x', 'linux-5.15'], seed: 1, memory: 256 * 1024 ** 2, sysroot: '/' };
+    const r = await sweep(spec);
+    const nodes = r.results.map((x) => x.metrics!.indexNodesVisited);
+    expect(nodes[2]!).toBeGreaterThan(nodes[0]!);
+    expect(nodes[2]).not.toBe(nodes[3]);
+    expect(r.results.every((x) => x.extra.faultIndexNodes! > 0)).toBe(true);
   });
 });

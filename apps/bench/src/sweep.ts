@@ -81,7 +81,8 @@ export function runPoint(spec: SweepSpec, point: Point): PointResult {
   const entry = benchPersonality(point.personality);
   if (s === undefined || entry === undefined) throw new RangeError(`point ${point.index}: unknown scenario or personality`);
   const personality = entry.create(sysrootLookup(spec.sysroot), spec.seed);
-  const kernel = new Kernel<unknown>(personality, { frames: Math.floor(spec.memory / 4096), seed: spec.seed });
+  const profile = s.machine?.(point.params).profile;
+  const kernel = new Kernel<unknown>(personality, { frames: Math.floor(spec.memory / 4096), seed: spec.seed, ...(profile !== undefined ? { profile } : {}) });
   const driver = kernel.personality.portable;
   if (driver === undefined) return { ...point, status: 'n/a', reason: `${point.personality} has no portable driver`, metrics: null, extra: {} };
   const start = driver.start !== undefined ? driver.start(kernel, 'bench') : startProcess(kernel, 'bench');

@@ -18,7 +18,7 @@ describe('polykernel personalities', () => {
     expect(r.out).toMatch(/^ {2}error space +linux$/m);
     expect(r.out).toMatch(/^ {2}calls +x86_64: \d+ traps$/m);
     expect(r.out).toContain('maps (/proc/<pid>/maps)');
-    expect(r.out).toMatch(/^ {2}commands +run \(every workload step: native \(Linux's own calls\) and portable\), compare \(portable steps through its portable driver\), exec \(ELF programs and #! scripts\), explain/m);
+    expect(r.out).toMatch(/^ {2}commands +run \(every workload step: native \(Linux's own calls\) and portable\), compare \(native and portable steps, beside any other personality on portable ones\), exec \(ELF programs and #! scripts\), explain/m);
     expect(r.out).toMatch(/^toyos: A toy for the CLI tests\.$/m);
     expect(r.out).toMatch(/^ {2}variants +toyos-1 \(default\), toyos-2$/m);
     expect(r.out).toMatch(/^ {2}process model +boot process init; orphans are re-parented to init; init reaps its zombie children at once; an exited process stays a zombie until its parent waits$/m);

@@ -203,7 +203,7 @@ program
   .option('-p, --personality <list>', 'comma-separated personalities or variants, e.g. linux-6.x,linux-5.15 (default: every registered variant)')
   .option('-m, --memory <size>', 'physical memory of each machine (default: the workload\'s memory field, else 1G)')
   .option('--swap <size>', 'a swap device of this size on each machine (default: the workload\'s swap field, else none)')
-  .option('--seed <n>', 'the seed of every machine (default 1): the same seed gives the same output', '1')
+  .option('--seed <n>', 'the seed of every machine: the same seed gives the same output', '1')
   .option('--contents', 'keep page contents (also the workload\'s "contents: true")')
   .option('--sysroot <dir>', 'where exec, spawn and open find files', '/')
   .option('--steps', 'also each step\'s result side by side')

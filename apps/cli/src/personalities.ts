@@ -111,7 +111,7 @@ export function commandsFor(entry: RegisteredPersonality): CommandSupport[] {
   if (entry.name === 'linux') {
     return [
       { command: 'run', support: 'every workload step: native (Linux\'s own calls) and portable' },
-      { command: 'compare', support: driven },
+      { command: 'compare', support: 'native and portable steps, beside any other personality on portable ones' },
       { command: 'exec', support: 'ELF programs and #! scripts' },
       { command: 'explain', support: 'fault and fork stories' },
     ];
