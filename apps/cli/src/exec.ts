@@ -171,6 +171,10 @@ export function runExec(file: string, args: string[], opts: ExecOptions, out: (s
     }
     stop();
   }
+  const img0 = p.space.image;
+  if (until === 'entry' && rtld === null && img0?.interpreter != null) {
+    err(`# ld.so: ${img0.interpreter} is not glibc's ld.so (the only run-time linker modelled): the maps are the kernel's hand-over`);
+  }
   const hostMs = performance.now() - started;
   const s = p.space;
   const img = s.image!;

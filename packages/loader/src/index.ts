@@ -21,3 +21,5 @@ export type { RtldInput, RtldResult } from './rtld/rtld.js';
 export type { LinkMap, RtldStats, SearchDir } from './rtld/session.js';
 export type { Allocation } from './rtld/minimal-malloc.js';
 export { expandDst } from './rtld/search.js';
+export { parseElfHints, buildElfHints, freebsdCandidates, ELFHINTS_MAGIC } from './rtld/hints.js';
+export type { ElfHints, FreeBsdSearchInput } from './rtld/hints.js';

@@ -64,8 +64,14 @@ export interface RtldConventions {
   };
   /** MALLOC_ALIGNMENT of the minimal malloc. */
   mallocAlign: number;
-  /** Whether the hole between segments gets mprotect(PROT_NONE) (glibc) or is left unmapped as a guard (FreeBSD). */
+  /**
+   * How the span is reserved: glibc maps the first segment over the whole span and makes the hole
+   * PROT_NONE; FreeBSD reserves the span with an anonymous PROT_NONE mapping and lays every
+   * segment over it, so the holes stay as guard entries.
+   */
   holes: 'mprotect-none' | 'guard';
+  /** The OS's mmap flag values (they differ: MAP_ANON is 0x20 on Linux, 0x1000 on FreeBSD). */
+  mapFlags: { private: number; fixed: number; anonymous: number; denywrite: number; nocore: number };
 }
 
 /** glibc 2.36 (Debian 12 "bookworm") on an x86-64-v4 CPU. */
@@ -99,6 +105,7 @@ export const GLIBC_2_36_X86_64: RtldConventions = {
   },
   mallocAlign: 16,
   holes: 'mprotect-none',
+  mapFlags: { private: 0x02, fixed: 0x10, anonymous: 0x20, denywrite: 0x800, nocore: 0 },
 };
 
 /**
@@ -112,7 +119,8 @@ export const FREEBSD_14_X86_64: RtldConventions = {
   cachePath: '/var/run/ld-elf.so.hints',
   cacheKind: 'freebsd-hints',
   preloadPath: null,
-  systemDirs: ['/lib/', '/usr/lib/'],
+  // STANDARD_LIBRARY_PATH (libexec/rtld-elf/paths.h).
+  systemDirs: ['/lib/casper/', '/lib/', '/usr/lib/'],
   capabilitySubdirs: [''],
   activeHwcaps: [],
   headerRead: 4096,
@@ -124,4 +132,6 @@ export const FREEBSD_14_X86_64: RtldConventions = {
   tls: { tcbSize: 16, tcbAlign: 16, staticSurplus: 128, dtvSurplus: 0, slotinfoSurplus: 0, threadInit: null },
   mallocAlign: 16,
   holes: 'guard',
+  // sys/sys/mman.h: MAP_PRIVATE 0x2, MAP_FIXED 0x10, MAP_ANON 0x1000, MAP_NOCORE 0x20000.
+  mapFlags: { private: 0x02, fixed: 0x10, anonymous: 0x1000, denywrite: 0, nocore: 0x20000 },
 };

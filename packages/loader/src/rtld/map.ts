@@ -134,6 +134,7 @@ export function mapSegments(s: Session, fd: number, elf: ElfFile): { addr: numbe
   const first = cmds[0]!;
   const last = cmds[cmds.length - 1]!;
   const maplength = last.allocend - first.mapstart;
+  if (s.conv.holes === 'guard') return mapGuarded(s, fd, elf, cmds, maplength);
   let addr: number;
   let mapStart: number;
   if (elf.header.type === ET_DYN) {
@@ -185,4 +186,32 @@ export function parseObject(bytes: Uint8Array, path: string, name: string, argv0
     if (e instanceof FormatError) throw new RtldError(`${argv0}: error while loading shared libraries: ${name}: ${e.message} (${path})`);
     throw e;
   }
+}
+
+/**
+ * FreeBSD rtld-elf/map_object.c: reserve the span with an anonymous PROT_NONE mapping, then lay
+ * each segment over it with MAP_FIXED (and its bss as anonymous pages); what no segment covers
+ * stays the reservation — the `---` guard entries procstat -v shows.
+ */
+function mapGuarded(s: Session, fd: number, elf: ElfFile, cmds: LoadCmd[], maplength: number): { addr: number; mapStart: number; mapEnd: number; segments: [number, number, number][] } {
+  const f = s.conv.mapFlags;
+  const first = cmds[0]!;
+  const fixed = elf.header.type !== ET_DYN;
+  const span = pageUp(first.mapstart + maplength) - first.mapstart;
+  const base = sysOk(s, 'mmap', [fixed ? first.mapstart : 0, span, PROT_NONE, f.private | f.anonymous | f.nocore | (fixed ? f.fixed : 0), -1, 0], 'cannot reserve the object\'s address range');
+  const addr = base - first.mapstart;
+  for (const c of cmds) {
+    if (c.mapend > c.mapstart) sysOk(s, 'mmap', [addr + c.mapstart, c.mapend - c.mapstart, c.prot, f.private | f.fixed, fd, c.mapoff], 'cannot map segment');
+    if (c.allocend <= c.dataend) continue;
+    const clear = addr + c.dataend;
+    const limit = addr + c.mapend;
+    if (limit > clear) {
+      if ((c.prot & PROT_WRITE) === 0) sysOk(s, 'mprotect', [pageDown(clear), PAGE, c.prot | PROT_WRITE], 'cannot change memory protections');
+      if (!s.sys.store(clear, new Uint8Array(limit - clear))) throw new RtldError(`segmentation fault clearing the bss at 0x${clear.toString(16)}`, 139);
+      if ((c.prot & PROT_WRITE) === 0) s.sys.syscall('mprotect', [pageDown(clear), PAGE, c.prot]);
+    }
+    const bssEnd = addr + pageUp(c.allocend);
+    if (bssEnd > limit) sysOk(s, 'mmap', [limit, bssEnd - limit, c.prot, f.private | f.fixed | f.anonymous, -1, 0], 'cannot map the bss');
+  }
+  return { addr, mapStart: base, mapEnd: base + maplength, segments: cmds.map((c) => [addr + c.mapstart, addr + pageUp(c.allocend), c.prot]) };
 }

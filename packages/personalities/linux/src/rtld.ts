@@ -13,6 +13,9 @@ import { PAGE_SIZE } from './flags.js';
 import { machineOf, type LinuxSpace } from './machine.js';
 import { threadStartup } from './startup.js';
 
+/** The x86-64 glibc interpreter's file name (PT_INTERP ends with it). */
+export const GLIBC_INTERPRETER = '/ld-linux-x86-64.so.2';
+
 export interface RunLdSoOptions {
   conventions?: RtldConventions;
 }
@@ -51,7 +54,8 @@ export function rtldSystem(k: Kernel<LinuxSpace>, p: Process<LinuxSpace>): RtldS
 
 /**
  * Run the interpreter of the program `execve` just loaded into `p`, up to the program's entry
- * point. Null when the program has no interpreter (static). RtldError for ld.so's own failures.
+ * point. Null when the program has no interpreter (static) or its interpreter is not glibc's
+ * ld.so (the only one modelled, unless `conventions` are given). RtldError for ld.so's own failures.
  */
 export function runLdSo(k: Kernel<LinuxSpace>, p: Process<LinuxSpace>, opts: RunLdSoOptions = {}): (RtldResult & { fsBase: number }) | null {
   const img = p.space.image;
@@ -62,6 +66,8 @@ export function runLdSo(k: Kernel<LinuxSpace>, p: Process<LinuxSpace>, opts: Run
   if (typeof prog === 'string' || typeof interp === 'string') return null;
   // ld.so's own l_name is PT_INTERP as written in the program (the kernel shows the resolved path).
   const interpName = parseElf(prog.bytes, { view: 'exec' }).interpreter ?? img.interpreter;
+  // Only glibc's ld.so is modelled (musl's or another loader would make other calls).
+  if (opts.conventions === undefined && !interpName.endsWith(GLIBC_INTERPRETER)) return null;
   const r = runRtld({
     sys: rtldSystem(k, p),
     conventions: opts.conventions ?? GLIBC_2_36_X86_64,
