@@ -24,6 +24,7 @@
  */
 import { errnoNumber, type ErrnoName } from '@polykernel/core';
 import type { Kernel, SyscallResult, Thread } from '@polykernel/kernel';
+import { ACCESS_READ, ACCESS_WRITE } from '@polykernel/mmu';
 import { parsePe } from '@polykernel/pe';
 import { CURRENT_PROCESS, MEM_COMMIT, MEM_RESERVE, PAGE_NOACCESS, PAGE_READONLY, PAGE_READWRITE, type WindowsSpace } from '@polykernel/windows';
 import { errnoFromWin32 } from './errno.js';
@@ -62,6 +63,40 @@ function asBuffer(bytes: Uint8Array, zeros: boolean): string {
   return s;
 }
 
+/**
+ * The bytes at [at, at+n) of the caller's own memory, as the source a WriteProcessMemory call reads
+ * (the real call reads lpBuffer in place: no separate copy is charged; the page walk is).
+ */
+function ownBytes(k: K, t: Thread, at: number, n: number): Uint8Array | null {
+  const out = new Uint8Array(n);
+  for (let done = 0; done < n;) {
+    const va = at + done;
+    const m = Math.min(PAGE - (va % PAGE), n - done);
+    const pa = k.access(t, va, ACCESS_READ, false);
+    if (pa < 0) return null;
+    out.set(k.mmu.frames.read(pa, m), done);
+    done += m;
+  }
+  return out;
+}
+
+/**
+ * Where ReadProcessMemory's bytes land: the same addresses in the reader's own pages (the real
+ * call writes lpBuffer itself; @polykernel/windows hands the bytes back instead). The pages are
+ * faulted in and written without charging a second copy; `bytes` null: content-less, only the faults.
+ */
+function populate(k: K, t: Thread, at: number, bytes: Uint8Array | null, n: number): boolean {
+  for (let done = 0; done < n;) {
+    const va = at + done;
+    const m = Math.min(PAGE - (va % PAGE), n - done);
+    const pa = k.access(t, va, ACCESS_WRITE, false);
+    if (pa < 0) return false;
+    if (bytes !== null) k.mmu.frames.write(pa, bytes.subarray(done, done + m));
+    done += m;
+  }
+  return true;
+}
+
 /** The committed, accessible regions of [lo, hi) in a process, by VirtualQueryEx on `h` for `t`. */
 function committedRegions(k: K, t: Thread, h: number, lo: number, hi: number): [number, number, number][] {
   const out: [number, number, number][] = [];
@@ -85,7 +120,8 @@ function parentWrites(k: K, t: Thread, hChild: number, lo: number, hi: number): 
   for (const [a, b] of committedRegions(k, t, CURRENT_PROCESS, lo, hi)) {
     for (let at = a; at < b; at += CHUNK) {
       const n = Math.min(CHUNK, b - at);
-      const bytes = zeros ? new Uint8Array(n) : k.copyFromUser(t, at, n);
+      const bytes = zeros ? new Uint8Array(n) : ownBytes(k, t, at, n);
+      if (bytes === null) return false;
       const r = k.syscall(t, 'WriteProcessMemory', [hChild, at, asBuffer(bytes, zeros)]);
       if (r.error !== null) return false;
     }
@@ -101,7 +137,7 @@ function childReads(k: K, t: Thread, hParent: number, lo: number, hi: number): S
       const r = k.syscall(t, 'ReadProcessMemory', [hParent, at, n]);
       if (r.error !== null) return r;
       const buf = r.record!.fields.lpBuffer as readonly number[];
-      if (k.mmu.frames.contentsEnabled && k.copyToUser(t, at, Uint8Array.from(buf)) !== n) return { value: 0, error: 'ERROR_NOACCESS', errorNumber: 998 };
+      if (!populate(k, t, at, k.mmu.frames.contentsEnabled ? Uint8Array.from(buf) : null, n)) return { value: 0, error: 'ERROR_NOACCESS', errorNumber: 998 };
     }
   }
   return null;
@@ -138,8 +174,22 @@ export function cygwinStartup(k: K, p: P, opts: { ppid?: number; cygstarted?: bo
 interface Child {
   p: P;
   t: Thread;
+  /** The parent's thread and its handle to the child (bulk copies, see bulkCopy). */
+  parentThread: Thread;
   hProcess: number;
   proc: CygProc | null;
+}
+
+/**
+ * The big copies of the child's start-up (the user heap, each private mapping): fork.cc's child
+ * reads them with ReadProcessMemory; here the parent writes the same bytes to the same addresses
+ * with WriteProcessMemory, because @polykernel/windows' ReadProcessMemory hands the bytes back as
+ * a JavaScript array, which costs the host ~40 ms per 64 KiB (see /work/coord/cygwin-needs.md,
+ * item 2). The bytes copied across processes and their copy cycles are the same; WriteProcessMemory
+ * adds two NtProtectVirtualMemory traps per call (kernelbase's probe of the target's protection).
+ */
+function bulkCopy(k: K, c: Child, lo: number, hi: number): boolean {
+  return parentWrites(k, c.parentThread, c.hProcess, lo, hi);
 }
 
 /** The child's side up to its first sync: null when it synced, else it has died (exit code set). */
@@ -187,7 +237,7 @@ function childStartup(k: K, parent: P, me: CygProc, c: Child): string | null {
     const b = a.error === null && top > me.heapStart ? k.syscall(t, 'VirtualAlloc', [me.heapStart, top - me.heapStart, MEM_COMMIT, PAGE_READWRITE]) : a;
     if (b.error !== null) return die(`couldn't allocate heap, Win32 error ${String(b.errorNumber)}`);
     Object.assign(proc, { heapStart: me.heapStart, heapTop: me.heapTop, heapEnd: me.heapEnd });
-    ranges.push([me.heapStart, top]);
+    if (!bulkCopy(k, c, me.heapStart, top)) return die('user heap read copy failed');
   }
   const exe = parent.space.modules[0];
   if (exe !== undefined) ranges.push(...dataBss(k, exe.path, exe.base));
@@ -203,8 +253,7 @@ function childStartup(k: K, parent: P, me: CygProc, c: Child): string | null {
     for (const [lo, hi, protect] of committedRegions(k, t, hParent, rec.addr, rec.addr + rec.len)) {
       const cm = k.syscall(t, 'VirtualAlloc', [lo, hi - lo, MEM_COMMIT, PAGE_READWRITE]);
       if (cm.error !== null) return die(`fixup_mmaps_after_fork: VirtualAlloc failed for MAP_PRIVATE address ${ptr(lo)}, Win32 error ${String(cm.errorNumber)}`);
-      const r = childReads(k, t, hParent, lo, hi);
-      if (r !== null) return fail('mmap', r);
+      if (!bulkCopy(k, c, lo, hi)) return die(`fixup_mmaps_after_fork: ReadProcessMemory failed for MAP_PRIVATE address ${ptr(lo)}`);
       if (protect !== PAGE_READWRITE) k.syscall(t, 'VirtualProtect', [lo, hi - lo, protect]);
     }
     proc.mmaps.push({ ...rec, mapped: Uint8Array.from(rec.mapped) });
@@ -251,7 +300,7 @@ function frokParent(ctx: Ctx, me: CygProc): number | Fail {
   const cp = ctx.call('CreateProcessW', [image, 0x4]);
   if (cp.error !== null) return { errno: errnoFromWin32(cp.error), msg: `CreateProcessW failed for '${image === '' ? me.progname : image}'` };
   const info = cp.record!.fields;
-  const child: Child = { p: k.processes.get(info.dwProcessId as number)!, t: null as unknown as Thread, hProcess: info.hProcess as number, proc: null };
+  const child: Child = { p: k.processes.get(info.dwProcessId as number)!, t: null as unknown as Thread, parentThread: t, hProcess: info.hProcess as number, proc: null };
   child.t = child.p.threads[0]!;
   for (const inj of k.state.cygwin.injections) {
     ctx.call('VirtualAllocEx', [child.hProcess, inj.at, inj.size, MEM_RESERVE + MEM_COMMIT, PAGE_READONLY]);
