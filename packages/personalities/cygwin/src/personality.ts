@@ -20,7 +20,7 @@ export type CygwinSpace = WindowsSpace;
 
 export interface CygwinOptions {
   variant?: string | undefined;
-  /** The sysroot; default: cygwinSysroot() (cygwin1.dll, bash.exe, true.exe and two DLLs). */
+  /** Files looked up first; what they lack comes from cygwinSysroot() (cygwin1.dll, bash.exe, true.exe, two DLLs). */
   fs?: FileLookup | undefined;
   seed?: number | undefined;
   /** Paging-file pages (the Windows commit limit is memory plus this). */
@@ -58,7 +58,13 @@ function commitNoreserve(k: K, p: P, va: number): boolean {
 }
 
 export function cygwinPersonality(opts: CygwinOptions = {}): Personality<WindowsSpace, CygwinMachine> {
-  const fs = opts.fs ?? memoryFileSystem(cygwinSysroot());
+  // The given files first (the CLI's --sysroot), then the built-in Cygwin sysroot.
+  const builtin = memoryFileSystem(cygwinSysroot());
+  const given = opts.fs;
+  const fs: FileLookup = given === undefined ? builtin : (path) => {
+    const f = given(path);
+    return typeof f === 'string' ? builtin(path) : f;
+  };
   const win = windowsPersonality({ variant: 'windows', fs, seed: opts.seed, pagefilePages: opts.pagefilePages });
   const self: Personality<WindowsSpace, CygwinMachine> = {
     name: opts.variant ?? 'cygwin',
