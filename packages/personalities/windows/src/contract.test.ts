@@ -22,5 +22,8 @@ contractSuite('windows', {
     const g = k.syscall(t, 'VirtualAlloc', [0, 4096, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE | PAGE_GUARD]).value;
     k.syscall(t, 'AddVectoredExceptionHandler', [1, -1]);
     k.access(t, g, ACCESS_READ);
+    // A trimmed working set and a soft fault back (faults.soft).
+    k.syscall(t, 'K32EmptyWorkingSet', [-1]);
+    k.access(t, g, ACCESS_READ);
   },
 });

@@ -99,8 +99,14 @@ function present(k: K, p: Process<WindowsSpace>, v: Vad, i: number, write: boole
         if (from < s.bytes.length) frames.write(proto * PAGE, s.bytes.subarray(from, Math.min(from + PAGE, s.bytes.length)));
       }
       s.frames[si] = proto;
-      k.metrics.faults.file++;
-      how = 'file';
+      // A pagefile-backed section's page starts as zeros; an image's or a file's is read in.
+      if (s.bytes === null) {
+        k.metrics.faults.zeroFill++;
+        how = 'zeroFill';
+      } else {
+        k.metrics.faults.file++;
+        how = 'file';
+      }
     }
     frame = proto;
     if (write && isWriteCopy(protect[i]!)) {

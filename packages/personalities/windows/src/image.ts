@@ -117,7 +117,7 @@ export function createImageSection(path: string, bytes: Uint8Array, base?: numbe
   };
   const pages = laid.length / PAGE;
   const section: Section = {
-    kind: 'image', name: path, pages, frames: new Int32Array(pages).fill(-1), bytes: laid, imageProtect: protections(pe),
+    kind: 'image', name: path, pages, frames: new Int32Array(pages).fill(-1), bytes: laid, imageProtect: protections(pe), protect: PAGE_EXECUTE_WRITECOPY,
     views: 0, handles: 0, charged: 0, image,
   };
   return section;

@@ -200,6 +200,32 @@ describe('faults and exceptions', () => {
   });
 });
 
+describe('working set', () => {
+  it('EmptyWorkingSet trims every unlocked page to transition; the next touch is a soft fault with the contents kept', () => {
+    const w = bootWindows();
+    const a = w.call('VirtualAlloc', 0, 8 * 4096, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
+    for (let i = 0; i < 8; i++) w.k.copyToUser(w.t, a + i * 4096, Uint8Array.of(i + 1));
+    expect(w.call('K32GetProcessMemoryInfo', -1)).toBe(1);
+    expect(w.record().WorkingSetSize).toBe(8 * 4096);
+    expect(w.record().PrivateUsage).toBe(8 * 4096);
+    expect(w.call('VirtualLock', a, 4096)).toBe(1);
+    const frames = w.k.mmu.frames.freeFrames;
+    expect(w.call('K32EmptyWorkingSet', -1)).toBe(1);
+    w.call('K32GetProcessMemoryInfo', -1);
+    expect(w.record().WorkingSetSize).toBe(4096); // the locked page stays
+    expect(w.k.mmu.frames.freeFrames).toBe(frames); // transition pages keep their frames
+    const soft = w.k.metrics.faults.soft;
+    const zero = w.k.metrics.faults.zeroFill;
+    for (let i = 0; i < 8; i++) expect([...w.k.copyFromUser(w.t, a + i * 4096, 1)]).toEqual([i + 1]);
+    expect(w.k.metrics.faults.soft - soft).toBe(7);
+    expect(w.k.metrics.faults.zeroFill).toBe(zero);
+    // SetProcessWorkingSetSize(-1, -1) does the same.
+    expect(w.call('SetProcessWorkingSetSize', -1, -1, -1)).toBe(1);
+    w.call('K32GetProcessMemoryInfo', -1);
+    expect(w.record().WorkingSetSize).toBe(4096);
+  });
+});
+
 describe('the !address view', () => {
   it('prints a VirtualQuery walk in WinDbg layout', () => {
     const w = bootWindows();

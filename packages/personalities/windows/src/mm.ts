@@ -13,7 +13,7 @@ import { PTE_NX, PTE_USER, PTE_WRITE } from '@polykernel/mmu';
 import {
   ALLOCATION_GRANULARITY, HIGHEST_USER_ADDRESS, LOWEST_USER_ADDRESS, MEM_COMMIT, MEM_FREE, MEM_IMAGE, MEM_PRIVATE, MEM_RESERVE,
   PAGE, PAGE_GUARD, PAGE_NOACCESS, PAGE_NOCACHE, PAGE_WRITECOMBINE, USER_SPACE_END, allowsExecute, allowsRead, allowsWrite, hasFlag, isWriteCopy,
-  afterCopy, toWriteCopy,
+  MEM_MAPPED, afterCopy, toWriteCopy,
 } from './constants.js';
 import type { Section, Vad, WindowsMachine, WindowsSpace } from './types.js';
 
@@ -111,6 +111,9 @@ function dropPages(k: K, p: P, v: Vad, from: number, to: number): number {
   // Only a range that had pages present needs its TLB entries shot down.
   if (p.space.pt.unmap(v.start + from * PAGE, (to - from) * PAGE) > 0) flush(k, p, v.start + from * PAGE, (to - from) * PAGE);
   const frames = k.mmu.frames;
+  // Freed pages are no longer locked (MiDeleteVirtualAddresses drops them from the working set).
+  const locked = p.space.locked;
+  if (locked.size > 0) for (let i = from; i < to; i++) locked.delete(v.start / PAGE + i);
   if (v.frames !== null) {
     for (let i = from; i < to; i++) {
       const f = v.frames[i]!;
@@ -345,6 +348,7 @@ export function maybeDeleteSection(k: K, s: Section): void {
     k.state.commitCharge -= s.charged;
     s.charged = 0;
   }
+  if (k.state.namedSections.get(s.name) === s) k.state.namedSections.delete(s.name);
   if (s.kind === 'image' && s.image !== null && k.state.imageSections.get(s.image.path) === s) k.state.imageSections.delete(s.image.path);
 }
 
@@ -362,16 +366,84 @@ export function protect(k: K, p: P, base: number, size: number, newProtect: numb
   const from = (start - v.start) / PAGE;
   const to = (end - v.start) / PAGE;
   for (let i = from; i < to; i++) if (pageProtect(v, i) === 0) return fail('STATUS_NOT_COMMITTED');
+  const eff = withCacheBitsOf(v, newProtect);
+  // A view may not be made writable beyond its section's protection (MiIsPteProtectionCompatible).
+  if (v.type === MEM_MAPPED && allowsWrite(eff) && !isWriteCopy(eff) && (v.section === null || !allowsWrite(v.section.protect) || isWriteCopy(v.section.protect))) return fail('STATUS_SECTION_PROTECTION');
   const arr = pageArrays(v).protect;
   const old = arr[from]!;
-  const eff = withCacheBitsOf(v, newProtect);
   for (let i = from; i < to; i++) {
-    // An image or view page not yet copied stays copy-on-write when made writable; one already
-    // copied is private memory, where copy-on-write means plain write.
-    arr[i] = v.type === MEM_PRIVATE ? eff : v.frames![i]! < 0 ? toWriteCopy(eff) : afterCopy(eff);
+    // An image page not yet copied stays copy-on-write when made writable; one already copied is
+    // private memory, where copy-on-write means plain write.
+    arr[i] = v.type !== MEM_IMAGE ? eff : v.frames![i]! < 0 ? toWriteCopy(eff) : afterCopy(eff);
   }
   refreshPtes(k, p, v, from, to);
   return { status: 'STATUS_SUCCESS', base: start, size: end - start, old };
+}
+
+/**
+ * NtLockVirtualMemory (MAP_PROCESS): every page committed and accessible, made resident and locked
+ * in the working set. The pages are probed in order, as MmProbeAndLockPages does: a guard page
+ * raises STATUS_GUARD_PAGE_VIOLATION (and loses its guard, so a second call succeeds), a no-access
+ * or uncommitted one STATUS_ACCESS_VIOLATION; pages before it stay as they were made.
+ */
+export function lock(k: K, caller: Process, p: P, base: number, size: number): MmResult {
+  const start = pageDown(base, PAGE);
+  const end = Math.max(pageUp(base + size, PAGE), start + PAGE);
+  const t = caller.threads[0]!;
+  for (let va = start; va < end; va += PAGE) {
+    const v = vadAt(p.space, va);
+    const prot = v === undefined ? 0 : pageProtect(v, (va - v.start) / PAGE);
+    if (v === undefined || prot === 0 || !allowsRead(prot)) return fail('STATUS_ACCESS_VIOLATION');
+    if (hasFlag(prot, PAGE_GUARD)) {
+      pageArrays(v).protect[(va - v.start) / PAGE] = prot - PAGE_GUARD;
+      k.metrics.faults.guard++;
+      return fail('STATUS_GUARD_PAGE_VIOLATION');
+    }
+    if (k.accessIn(t, p, va, 0) < 0) return fail('STATUS_NO_MEMORY');
+  }
+  for (let va = start; va < end; va += PAGE) p.space.locked.add(va / PAGE);
+  return ok(start, end - start);
+}
+
+/** NtUnlockVirtualMemory: every page must be locked (STATUS_NOT_LOCKED otherwise, nothing changes). */
+export function unlock(p: P, base: number, size: number): MmResult {
+  const start = pageDown(base, PAGE);
+  const end = Math.max(pageUp(base + size, PAGE), start + PAGE);
+  for (let va = start; va < end; va += PAGE) if (!p.space.locked.has(va / PAGE)) return fail('STATUS_NOT_LOCKED');
+  for (let va = start; va < end; va += PAGE) p.space.locked.delete(va / PAGE);
+  return ok(start, end - start);
+}
+
+/** Pages of the process's working set: the present (valid) PTEs of its user range. */
+export function workingSetPages(space: WindowsSpace): number {
+  let n = 0;
+  for (const v of space.vads.iterateFrom(0)) space.pt.forEachLeaf(v.start, v.end - v.start, () => n++);
+  return n;
+}
+
+/**
+ * Trim the working set as far as it goes (SetProcessWorkingSetSize(-1, -1), EmptyWorkingSet):
+ * every present page that is not locked leaves it — its PTE becomes a transition PTE, the frame
+ * stays on the standby (clean) or modified (dirty) list with its contents, and the next touch is
+ * a soft fault that puts it back without I/O. Returns the pages trimmed.
+ */
+export function emptyWorkingSet(k: K, p: P): number {
+  const space = p.space;
+  let trimmed = 0;
+  for (const v of space.vads.iterateFrom(0)) {
+    const pages = pagesOf(v);
+    for (let i = 0; i < pages; i++) {
+      const va = v.start + i * PAGE;
+      if (space.locked.has(va / PAGE) || space.pt.lookup(va) === null) continue;
+      space.pt.unmap(va, PAGE);
+      trimmed++;
+    }
+  }
+  if (trimmed > 0 && p.state === 'running') {
+    const asid = k.asidOf(p);
+    for (const c of k.mmu.cpus) k.mmu.flushAsid(c.id, asid);
+  }
+  return trimmed;
 }
 
 /** MEMORY_BASIC_INFORMATION, as NtQueryVirtualMemory(MemoryBasicInformation) fills it. */

@@ -36,7 +36,7 @@ function createSpace(k: K): WindowsSpace {
     pt: k.mmu.createPageTable(),
     vads: createIndex<Vad>('avl', { metrics: k.metrics }),
     commitCharge: 0, peakCommit: 0,
-    handles: new Map(), nextHandle: 4,
+    locked: new Set(), handles: new Map(), nextHandle: 4,
     vectoredHandlers: [], exceptionsDispatched: 0,
     modules: [], loaderRan: false,
     image: null, imageBase: 0, peb: 0, teb: 0, stackBase: 0, stackLimit: 0,
@@ -85,6 +85,7 @@ export function windowsPersonality(opts: WindowsOptions = {}): Personality<Windo
       commitLimit: k.mmu.frames.frameCount + (opts.pagefilePages ?? 0),
       commitCharge: 0,
       imageSections: new Map(),
+      namedSections: new Map(),
       byName: new Map(),
     }),
     createAddressSpace: (k) => createSpace(k),
@@ -106,7 +107,7 @@ export function windowsPersonality(opts: WindowsOptions = {}): Personality<Windo
     views: windowsViews(),
     portable: windowsPortable(),
     metricsFilled: [
-      'syscalls', 'traps.syscall', 'traps.pageFault', 'faults.zeroFill', 'faults.segv', 'faults.guard', 'processesCreated',
+      'syscalls', 'traps.syscall', 'traps.pageFault', 'faults.zeroFill', 'faults.segv', 'faults.guard', 'faults.soft', 'processesCreated',
       'pagesZeroed', 'peakCommit',
     ],
   };

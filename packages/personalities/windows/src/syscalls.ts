@@ -14,9 +14,10 @@ import {
   PAGE_EXECUTE_READ, PAGE_EXECUTE_READWRITE, PAGE_NOACCESS, PAGE_READONLY, STILL_ACTIVE, USER_SPACE_END, ALLOCATION_GRANULARITY,
   INFINITE, WAIT_FAILED, WAIT_OBJECT_0, WAIT_TIMEOUT, baseProtection, hasFlag, isValidProtection, isWriteCopy,
 } from './constants.js';
-import { closeHandle, openHandle, processOf, threadOf } from './handles.js';
+import { closeHandle, openHandle, processOf, sectionOf, threadOf } from './handles.js';
+import { createPagefileSection, mapView, SEC_COMMIT, unmapView, viewProtection } from './sections.js';
 import { createUserProcess, startProcess } from './process.js';
-import { commit, decommit, protect, query, release, reserve, reset, type MmResult, type P } from './mm.js';
+import { commit, decommit, emptyWorkingSet, lock, protect, query, release, reserve, reset, unlock, workingSetPages, type MmResult, type P } from './mm.js';
 import type { HandlerAction, WindowsMachine, WindowsSpace } from './types.js';
 
 type Ctx = SyscallContext<WindowsSpace, WindowsMachine>;
@@ -64,9 +65,17 @@ function target(ctx: Ctx, h: number): P | NtStatusName {
   return p.state === 'running' ? p : 'STATUS_PROCESS_IS_TERMINATING';
 }
 
-/** ZeroBits → the first address the allocation may not reach (Wine's get_zero_bits_limit for x64). */
+/**
+ * ZeroBits → the first address the allocation may not reach (Wine's get_zero_bits_limit for x64):
+ * a count of leading zero bits of a 32-bit address (1..21), or on 64-bit Windows a mask (>= 32)
+ * whose highest set bit bounds the address.
+ */
 function zeroBitsLimit(zeroBits: number): number {
-  return zeroBits === 0 ? USER_SPACE_END : 2 ** (32 - zeroBits);
+  if (zeroBits === 0) return USER_SPACE_END;
+  if (zeroBits < 32) return 2 ** (32 - zeroBits);
+  let bits = 0;
+  for (let z = zeroBits; z >= 1; z = Math.floor(z / 2)) bits++;
+  return 2 ** bits;
 }
 
 const TYPE_BITS = [MEM_COMMIT, MEM_RESERVE, MEM_RESET, MEM_RESET_UNDO, MEM_TOP_DOWN, MEM_WRITE_WATCH, MEM_PHYSICAL, MEM_LARGE_PAGES];
@@ -82,17 +91,16 @@ function ntAllocate(ctx: Ctx, a: readonly SyscallArg[]): number {
   const [h, base, zeroBits, size, type, prot] = [num(a[0]), num(a[1]), num(a[2]), num(a[3]), num(a[4]), num(a[5])];
   const p = target(ctx, h);
   if (typeof p === 'string') return ctx.fail(p);
-  if (!(zeroBits >= 0 && zeroBits <= 21)) return ctx.fail('STATUS_INVALID_PARAMETER_3');
-  // STATUS_INVALID_PARAMETER_5 on Windows; core's NTSTATUS table has no _5 (both map to ERROR_INVALID_PARAMETER).
-  if (!Number.isInteger(type) || type <= 0 || !knownTypeBits(type)) return ctx.fail('STATUS_INVALID_PARAMETER', 'AllocationType');
+  if (!Number.isSafeInteger(zeroBits) || zeroBits < 0 || (zeroBits > 21 && zeroBits < 32)) return ctx.fail('STATUS_INVALID_PARAMETER_3');
+  if (!Number.isInteger(type) || type <= 0 || !knownTypeBits(type)) return ctx.fail('STATUS_INVALID_PARAMETER_5', 'AllocationType');
   const commitBit = hasFlag(type, MEM_COMMIT);
   const reserveBit = hasFlag(type, MEM_RESERVE);
   const resetBit = hasFlag(type, MEM_RESET) || hasFlag(type, MEM_RESET_UNDO);
-  if (!commitBit && !reserveBit && !resetBit) return ctx.fail('STATUS_INVALID_PARAMETER', 'AllocationType');
-  if (resetBit && (commitBit || reserveBit || (hasFlag(type, MEM_RESET) && hasFlag(type, MEM_RESET_UNDO)))) return ctx.fail('STATUS_INVALID_PARAMETER', 'MEM_RESET alone');
-  if (hasFlag(type, MEM_WRITE_WATCH) && !reserveBit) return ctx.fail('STATUS_INVALID_PARAMETER', 'MEM_WRITE_WATCH needs MEM_RESERVE');
+  if (!commitBit && !reserveBit && !resetBit) return ctx.fail('STATUS_INVALID_PARAMETER_5', 'AllocationType');
+  if (resetBit && (commitBit || reserveBit || (hasFlag(type, MEM_RESET) && hasFlag(type, MEM_RESET_UNDO)))) return ctx.fail('STATUS_INVALID_PARAMETER_5', 'MEM_RESET alone');
+  if (hasFlag(type, MEM_WRITE_WATCH) && !reserveBit) return ctx.fail('STATUS_INVALID_PARAMETER_5', 'MEM_WRITE_WATCH needs MEM_RESERVE');
   // Large pages need SeLockMemoryPrivilege and AWE regions a physical-pages owner: neither is modelled.
-  if (hasFlag(type, MEM_LARGE_PAGES) || hasFlag(type, MEM_PHYSICAL)) return ctx.fail('STATUS_INVALID_PARAMETER', 'MEM_LARGE_PAGES/MEM_PHYSICAL are not modelled');
+  if (hasFlag(type, MEM_LARGE_PAGES) || hasFlag(type, MEM_PHYSICAL)) return ctx.fail('STATUS_INVALID_PARAMETER_5', 'MEM_LARGE_PAGES/MEM_PHYSICAL are not modelled');
   if (!isValidProtection(prot)) return ctx.fail('STATUS_INVALID_PAGE_PROTECTION');
   if (!(base >= 0) || base > HIGHEST_USER_ADDRESS) return ctx.fail('STATUS_INVALID_PARAMETER_2');
   if (!(size > 0) || !Number.isSafeInteger(size)) return ctx.fail('STATUS_INVALID_PARAMETER_4');
@@ -193,10 +201,23 @@ function ntTerminateProcess(ctx: Ctx, a: readonly SyscallArg[]): number {
   return 0;
 }
 
+/** ProcessBasicInformation (0) and ProcessVmCounters (3: GetProcessMemoryInfo's numbers). */
 function ntQueryInformationProcess(ctx: Ctx, a: readonly SyscallArg[]): number {
   const p = processOf(ctx.process, num(a[0]));
   if (typeof p === 'string') return ctx.fail(p);
-  if (num(a[1] ?? 0) !== 0) return ctx.fail('STATUS_INVALID_INFO_CLASS');
+  const infoClass = num(a[1] ?? 0);
+  if (infoClass === 3) {
+    const s = p.space;
+    ctx.record({
+      type: 'VM_COUNTERS',
+      fields: {
+        WorkingSetSize: p.state === 'running' ? workingSetPages(s) * 4096 : 0, PagefileUsage: s.commitCharge * 4096,
+        PeakPagefileUsage: s.peakCommit * 4096, PrivateUsage: s.commitCharge * 4096,
+      },
+    });
+    return 0;
+  }
+  if (infoClass !== 0) return ctx.fail('STATUS_INVALID_INFO_CLASS');
   ctx.record({
     type: 'PROCESS_BASIC_INFORMATION',
     fields: {
@@ -240,10 +261,73 @@ function ntCreateUserProcess(ctx: Ctx, a: readonly SyscallArg[]): number {
   return 0;
 }
 
-/** NtOpenProcess: a handle to the process with that client ID (STATUS_INVALID_CID on Windows: core's table lacks it). */
+/** NtCreateSection (pagefile-backed: no file handle): a section handle; a name already in use opens that section. */
+function ntCreateSection(ctx: Ctx, a: readonly SyscallArg[]): number {
+  const [prot, size] = [num(a[0]), num(a[1])];
+  const name = typeof a[2] === 'string' ? a[2] : '';
+  const existing = name === '' ? undefined : ctx.kernel.state.namedSections.get(name);
+  const s = existing ?? createPagefileSection(ctx.kernel, prot, size, name);
+  if (typeof s === 'string') return ctx.fail(s);
+  const h = openHandle(ctx.kernel, ctx.process, { kind: 'section', section: s });
+  ctx.record({ type: 'NtCreateSection', fields: { SectionHandle: h, Existed: existing !== undefined } });
+  return 0;
+}
+
+function ntOpenSection(ctx: Ctx, a: readonly SyscallArg[]): number {
+  const s = ctx.kernel.state.namedSections.get(typeof a[0] === 'string' ? a[0] : '');
+  if (s === undefined) return ctx.fail('STATUS_OBJECT_NAME_NOT_FOUND');
+  ctx.record({ type: 'NtOpenSection', fields: { SectionHandle: openHandle(ctx.kernel, ctx.process, { kind: 'section', section: s }) } });
+  return 0;
+}
+
+function ntMapViewOfSection(ctx: Ctx, a: readonly SyscallArg[]): number {
+  const [hs, hp, offset, size, prot] = [num(a[0]), num(a[1]), num(a[2]), num(a[3]), num(a[4])];
+  const s = sectionOf(ctx.process, hs);
+  if (typeof s === 'string') return ctx.fail(s);
+  const p = target(ctx, hp);
+  if (typeof p === 'string') return ctx.fail(p);
+  if (!isValidProtection(prot)) return ctx.fail('STATUS_INVALID_PAGE_PROTECTION');
+  const base = mapView(ctx.kernel, p, s, offset, size, prot);
+  if (typeof base === 'string') return ctx.fail(base);
+  ctx.record({ type: 'NtMapViewOfSection', fields: { BaseAddress: base } });
+  return 0;
+}
+
+function ntUnmapViewOfSection(ctx: Ctx, a: readonly SyscallArg[]): number {
+  const p = target(ctx, num(a[0]));
+  if (typeof p === 'string') return ctx.fail(p);
+  const st = unmapView(ctx.kernel, p, num(a[1]));
+  return st === 'STATUS_SUCCESS' ? 0 : ctx.fail(st);
+}
+
+function ntLockVirtualMemory(ctx: Ctx, a: readonly SyscallArg[], lockIt: boolean): number {
+  const [h, base, size] = [num(a[0]), num(a[1]), num(a[2])];
+  const p = target(ctx, h);
+  if (typeof p === 'string') return ctx.fail(p);
+  if (!(base >= 0) || base > HIGHEST_USER_ADDRESS) return ctx.fail('STATUS_INVALID_PARAMETER_2');
+  const r = lockIt ? lock(ctx.kernel, ctx.process, p, base, size) : unlock(p, base, size);
+  if (r.status !== 'STATUS_SUCCESS') return ctx.fail(r.status);
+  ctx.record({ type: lockIt ? 'NtLockVirtualMemory' : 'NtUnlockVirtualMemory', fields: { BaseAddress: r.base, RegionSize: r.size } });
+  return 0;
+}
+
+/**
+ * NtSetInformationProcess(ProcessQuotaLimits): a working-set minimum and maximum of -1 each empties
+ * the working set (the only limit modelled: other values are accepted and not enforced).
+ */
+function ntSetInformationProcess(ctx: Ctx, a: readonly SyscallArg[]): number {
+  const p = target(ctx, num(a[0]));
+  if (typeof p === 'string') return ctx.fail(p);
+  if (num(a[1]) !== 1) return ctx.fail('STATUS_INVALID_INFO_CLASS');
+  const trimmed = num(a[2]) === -1 && num(a[3]) === -1 ? emptyWorkingSet(ctx.kernel, p) : 0;
+  ctx.record({ type: 'NtSetInformationProcess', fields: { PagesTrimmed: trimmed } });
+  return 0;
+}
+
+/** NtOpenProcess: a handle to the process with that client ID. */
 function ntOpenProcess(ctx: Ctx, a: readonly SyscallArg[]): number {
   const p = ctx.kernel.processes.get(num(a[1]));
-  if (p === undefined || p.state === 'dead') return ctx.fail('STATUS_INVALID_PARAMETER', 'no such client ID');
+  if (p === undefined || p.state === 'dead') return ctx.fail('STATUS_INVALID_CID');
   const h = openHandle(ctx.kernel, ctx.process, { kind: 'process', process: p });
   ctx.record({ type: 'NtOpenProcess', fields: { ProcessHandle: h } });
   return 0;
@@ -367,6 +451,13 @@ export function memorySyscalls(): Spec[] {
     nt('NtQueryInformationProcess', 0x19, ['ProcessHandle', 'ProcessInformationClass'], ntQueryInformationProcess),
     nt('NtWaitForSingleObject', 0x04, ['Handle', 'Alertable', 'Timeout'], ntWaitForSingleObject),
     nt('NtCreateUserProcess', 0xc8, ['ImagePath', 'CreateFlags'], ntCreateUserProcess),
+    nt('NtCreateSection', 0x4a, ['SectionPageProtection', 'MaximumSize', 'ObjectName'], ntCreateSection),
+    nt('NtOpenSection', 0x37, ['ObjectName'], ntOpenSection),
+    nt('NtMapViewOfSection', 0x28, ['SectionHandle', 'ProcessHandle', 'SectionOffset', 'ViewSize', 'Win32Protect'], ntMapViewOfSection),
+    nt('NtUnmapViewOfSection', 0x2a, ['ProcessHandle', 'BaseAddress'], ntUnmapViewOfSection),
+    nt('NtLockVirtualMemory', 0xe2, ['ProcessHandle', 'BaseAddress', 'RegionSize', 'MapType'], (c, a) => ntLockVirtualMemory(c, a, true)),
+    nt('NtUnlockVirtualMemory', 0x1e6, ['ProcessHandle', 'BaseAddress', 'RegionSize', 'MapType'], (c, a) => ntLockVirtualMemory(c, a, false)),
+    nt('NtSetInformationProcess', 0x1c, ['ProcessHandle', 'ProcessInformationClass', 'MinimumWorkingSetSize', 'MaximumWorkingSetSize'], ntSetInformationProcess),
     nt('NtOpenProcess', 0x26, ['DesiredAccess', 'ClientId'], ntOpenProcess),
     nt('NtResumeThread', 0x52, ['ThreadHandle'], (c, a) => ntResumeThread(c, a, false)),
     nt('NtSuspendThread', 0x1bc, ['ThreadHandle'], (c, a) => ntResumeThread(c, a, true)),
@@ -396,6 +487,55 @@ export function memorySyscalls(): Spec[] {
       const info = r.record!.fields;
       if (!hasFlag(num(a[1]), CREATE_SUSPENDED)) c.call('NtResumeThread', [info.hThread as number]);
       c.record({ type: 'PROCESS_INFORMATION', fields: info });
+      return 1;
+    }),
+    win32('CreateFileMappingW', ['hFile', 'flProtect', 'dwMaximumSize', 'lpName'], (c, a) => {
+      // Only pagefile-backed sections: hFile must be INVALID_HANDLE_VALUE (file objects are not modelled).
+      if (num(a[0]) !== -1) return c.fail('ERROR_INVALID_HANDLE');
+      const prot = num(a[1]);
+      // SEC_* attributes ride in flProtect's high bits; SEC_COMMIT is the default.
+      const r = c.call('NtCreateSection', [prot % SEC_COMMIT, num(a[2]), typeof a[3] === 'string' ? a[3] : '']);
+      if (r.error !== null) return failNt(c, r);
+      // A mapping that already existed: its handle, and GetLastError() says ERROR_ALREADY_EXISTS.
+      if (r.record!.fields.Existed === true) c.thread.errors.win32 = { name: 'ERROR_ALREADY_EXISTS', number: 183 };
+      return r.record!.fields.SectionHandle as number;
+    }),
+    win32('OpenFileMappingW', ['dwDesiredAccess', 'bInheritHandle', 'lpName'], (c, a) => {
+      const r = c.call('NtOpenSection', [a[2] ?? '']);
+      return r.error !== null ? failNt(c, r) : (r.record!.fields.SectionHandle as number);
+    }),
+    win32('MapViewOfFile', ['hFileMappingObject', 'dwDesiredAccess', 'dwFileOffset', 'dwNumberOfBytesToMap'], (c, a) => {
+      const s = sectionOf(c.process, num(a[0]));
+      if (typeof s === 'string') return c.fail(dosError(s));
+      const prot = viewProtection(s.protect, num(a[1]));
+      if (prot === null) return c.fail('ERROR_ACCESS_DENIED');
+      const r = c.call('NtMapViewOfSection', [num(a[0]), CURRENT_PROCESS, num(a[2]), num(a[3]), prot]);
+      return r.error !== null ? failNt(c, r) : (r.record!.fields.BaseAddress as number);
+    }),
+    win32('UnmapViewOfFile', ['lpBaseAddress'], (c, a) => {
+      const r = c.call('NtUnmapViewOfSection', [CURRENT_PROCESS, num(a[0])]);
+      return r.error !== null ? failNt(c, r) : 1;
+    }),
+    win32('VirtualLock', ['lpAddress', 'dwSize'], (c, a) => {
+      const r = c.call('NtLockVirtualMemory', [CURRENT_PROCESS, num(a[0]), num(a[1]), 1]);
+      return r.error !== null ? failNt(c, r) : 1;
+    }),
+    win32('VirtualUnlock', ['lpAddress', 'dwSize'], (c, a) => {
+      const r = c.call('NtUnlockVirtualMemory', [CURRENT_PROCESS, num(a[0]), num(a[1]), 1]);
+      return r.error !== null ? failNt(c, r) : 1;
+    }),
+    win32('SetProcessWorkingSetSize', ['hProcess', 'dwMinimumWorkingSetSize', 'dwMaximumWorkingSetSize'], (c, a) => {
+      const r = c.call('NtSetInformationProcess', [num(a[0]), 1, num(a[1]), num(a[2])]);
+      return r.error !== null ? failNt(c, r) : 1;
+    }),
+    win32('K32EmptyWorkingSet', ['hProcess'], (c, a) => {
+      const r = c.call('NtSetInformationProcess', [num(a[0]), 1, -1, -1]);
+      return r.error !== null ? failNt(c, r) : 1;
+    }),
+    win32('K32GetProcessMemoryInfo', ['Process'], (c, a) => {
+      const r = c.call('NtQueryInformationProcess', [num(a[0]), 3]);
+      if (r.error !== null) return failNt(c, r);
+      c.record({ type: 'PROCESS_MEMORY_COUNTERS_EX', fields: r.record!.fields });
       return 1;
     }),
     win32('OpenProcess', ['dwDesiredAccess', 'bInheritHandle', 'dwProcessId'], (c, a) => {

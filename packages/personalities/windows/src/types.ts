@@ -21,6 +21,8 @@ export interface Section {
   readonly bytes: Uint8Array | null;
   /** Per-page protection of an image's pages (headers READONLY, sections as their characteristics say). */
   readonly imageProtect: Uint16Array | null;
+  /** The section's page protection (CreateFileMapping's flProtect): the most a view may get. */
+  readonly protect: number;
   /** Views mapped plus handles open: the section goes (its frames freed) when both reach zero. */
   views: number;
   handles: number;
@@ -115,6 +117,8 @@ export interface WindowsSpace {
   /** Commit charged to this process (PrivateUsage / PagefileUsage), in pages, and its peak. */
   commitCharge: number;
   peakCommit: number;
+  /** Pages locked in the working set (VirtualLock), by virtual page number. */
+  readonly locked: Set<number>;
   /** Handle table: handle value (multiples of 4, from 4) → object. */
   readonly handles: Map<number, HandleObject>;
   nextHandle: number;
@@ -144,6 +148,8 @@ export interface WindowsMachine {
   commitCharge: number;
   /** The image sections already made, by path (the image section cache of each file's control area). */
   readonly imageSections: Map<string, Section>;
+  /** Named sections (\\BaseNamedObjects\\<name>): CreateFileMapping/OpenFileMapping by name. */
+  readonly namedSections: Map<string, Section>;
   /** Processes the kernel created through CreateProcess with their names, for `process: <name>` in workloads. */
   readonly byName: Map<string, Process<WindowsSpace>>;
 }

@@ -7,7 +7,7 @@
 import { ACCESS_READ, ACCESS_WRITE } from '@polykernel/mmu';
 import { describe, expect, it } from 'vitest';
 import {
-  AT_ROUND_TO_PAGE, MEM_COMMIT, MEM_DECOMMIT, MEM_FREE, MEM_PRIVATE, MEM_RELEASE, MEM_RESERVE, MEM_RESET, PAGE_EXECUTE,
+  AT_ROUND_TO_PAGE, MEM_COMMIT, MEM_DECOMMIT, MEM_FREE, MEM_PRIVATE, MEM_RELEASE, MEM_RESERVE, MEM_RESET, MEM_TOP_DOWN, PAGE_EXECUTE,
   PAGE_EXECUTE_READ, PAGE_EXECUTE_READWRITE, PAGE_EXECUTE_WRITECOPY, PAGE_GUARD, PAGE_NOACCESS, PAGE_NOCACHE, PAGE_READONLY,
   PAGE_READWRITE, PAGE_WRITECOPY,
 } from './constants.js';
@@ -316,6 +316,23 @@ describe('Wine kernel32/tests/virtual.c: test_guard_page', () => {
     expect(w.call('VirtualFree', base, 0, MEM_RELEASE)).toBe(1);
   });
 
+  it('VirtualLock on a guard page fails with STATUS_GUARD_PAGE_VIOLATION and clears the guard; the second call locks', () => {
+    const w = bootWindows();
+    const base = w.call('VirtualAlloc', 0, 0x1000, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE | PAGE_GUARD);
+    w.resetError();
+    expect(w.call('VirtualLock', base, 0x1000)).toBe(0);
+    expect(w.t.errors.win32?.number).toBe(0x80000001);
+    expect(mbi(w, base).Protect).toBe(PAGE_READWRITE);
+    expect(w.call('VirtualLock', base, 0x1000)).toBe(1);
+    expect(w.call('VirtualUnlock', base, 0x1000)).toBe(1);
+    expect(w.call('VirtualUnlock', base, 0x1000)).toBe(0);
+    expect(w.lastError()).toBe('ERROR_NOT_LOCKED');
+    // Reserved memory cannot be locked.
+    const r = w.call('VirtualAlloc', 0, 0x1000, MEM_RESERVE, PAGE_READWRITE);
+    expect(w.call('VirtualLock', r, 0x1000)).toBe(0);
+    expect(w.lastError()).toBe('ERROR_NOACCESS');
+  });
+
   it('without a handler, the guard-page exception ends the process with 0x80000001', () => {
     const w = bootWindows();
     const base = w.call('VirtualAlloc', 0, 0x1000, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE | PAGE_GUARD);
@@ -328,5 +345,40 @@ describe('Wine kernel32/tests/virtual.c: test_guard_page', () => {
     const w = bootWindows();
     expect(w.call('VirtualAlloc', 0, 0x1000, MEM_RESERVE | MEM_COMMIT, PAGE_NOACCESS | PAGE_GUARD)).toBe(0);
     expect(w.lastError()).toBe('ERROR_INVALID_PARAMETER');
+  });
+});
+
+describe('Wine ntdll/tests/virtual.c: test_NtAllocateVirtualMemory', () => {
+  const nt = (w: Win, base: number, zeroBits: number, type: number): { error: string | null; base: number } => {
+    const r = w.k.syscall(w.t, 'NtAllocateVirtualMemory', [-1, base, zeroBits, 0x1000, type, PAGE_READWRITE]);
+    return { error: r.error, base: (r.record?.fields.BaseAddress as number | undefined) ?? 0 };
+  };
+
+  it('a conflict because of the 64 KiB alignment, even with zero_bits set', () => {
+    const w = bootWindows();
+    const addr1 = nt(w, 0, 0, MEM_RESERVE | MEM_COMMIT).base;
+    expect(nt(w, addr1 + 0x1000, 0, MEM_RESERVE | MEM_COMMIT).error).toBe('STATUS_CONFLICTING_ADDRESSES');
+    expect(nt(w, addr1 + 0x1000, 12, MEM_RESERVE | MEM_COMMIT).error).toBe('STATUS_CONFLICTING_ADDRESSES');
+    // AT_ROUND_TO_PAGE is not supported.
+    expect(nt(w, addr1 + 0x1000, 0, MEM_RESERVE | MEM_COMMIT | AT_ROUND_TO_PAGE).error).toBe('STATUS_INVALID_PARAMETER_5');
+  });
+
+  it('zero_bits 1..20 keep the address below 2^(32 - zero_bits); 21 never succeeds; 22 is invalid; a mask bounds by its top bit', () => {
+    const w = bootWindows();
+    for (let zb = 1; zb <= 20; zb++) {
+      const r = nt(w, 0, zb, MEM_RESERVE | MEM_COMMIT | MEM_TOP_DOWN);
+      expect(['STATUS_NO_MEMORY', null], `zero_bits ${zb}`).toContain(r.error);
+      if (r.error === null) {
+        expect(Math.floor(r.base / 2 ** (32 - zb)), `zero_bits ${zb}`).toBe(0);
+        expect(w.k.syscall(w.t, 'NtFreeVirtualMemory', [-1, r.base, 0, MEM_RELEASE]).error).toBeNull();
+      }
+    }
+    expect(nt(w, 0, 1, MEM_RESERVE | MEM_COMMIT | MEM_TOP_DOWN)).toEqual({ error: null, base: 0x7fff0000 });
+    expect(nt(w, 0, 21, MEM_RESERVE | MEM_COMMIT).error).toBe('STATUS_NO_MEMORY');
+    expect(nt(w, 0, 22, MEM_RESERVE | MEM_COMMIT).error).toBe('STATUS_INVALID_PARAMETER_3');
+    const m = nt(w, 0, 0x1aaaaaaa, MEM_RESERVE | MEM_COMMIT | MEM_TOP_DOWN);
+    expect(m.error).toBeNull();
+    expect(m.base).toBeLessThanOrEqual(0x1fffffff);
+    expect(m.base + 0x1000).toBe(0x20000000 - 0xf000);
   });
 });

@@ -1,0 +1,86 @@
+/**
+ * Pagefile-backed sections (NtCreateSection without a file: CreateFileMapping(INVALID_HANDLE_VALUE))
+ * and their views (NtMapViewOfSection / NtUnmapViewOfSection: MapViewOfFile, UnmapViewOfFile).
+ * A SEC_COMMIT section charges its whole size to the system commit when it is created (not to any
+ * process); its pages are shared prototype pages, zero until first touched, so every view of it in
+ * every process sees the same bytes; a FILE_MAP_COPY view is copy-on-write, charged to the process
+ * per page. Views are MEM_MAPPED VADs at the 64 KiB allocation granularity.
+ */
+import { pageUp, type NtStatusName } from '@polykernel/core';
+import {
+  MEM_MAPPED, PAGE, PAGE_EXECUTE_READ, PAGE_EXECUTE_READWRITE, PAGE_EXECUTE_WRITECOPY, PAGE_READONLY, PAGE_READWRITE, PAGE_WRITECOPY,
+  allowsExecute, allowsWrite, isWriteCopy,
+} from './constants.js';
+import { chargeCommit, findFree, insertVad, newVad, vadAt, deleteVad, type K, type P } from './mm.js';
+import type { Section } from './types.js';
+
+/** The protections a pagefile-backed section may have (Wine test_CreateFileMapping_protection). */
+const SECTION_PROTECTIONS = [PAGE_READONLY, PAGE_READWRITE, PAGE_WRITECOPY, PAGE_EXECUTE_READ, PAGE_EXECUTE_READWRITE, PAGE_EXECUTE_WRITECOPY];
+
+export const SEC_COMMIT = 0x8000000;
+export const FILE_MAP_COPY = 0x1;
+export const FILE_MAP_WRITE = 0x2;
+export const FILE_MAP_READ = 0x4;
+export const FILE_MAP_EXECUTE = 0x20;
+
+export function createPagefileSection(k: K, protect: number, size: number, name: string): Section | NtStatusName {
+  if (!SECTION_PROTECTIONS.includes(protect)) return 'STATUS_INVALID_PAGE_PROTECTION';
+  if (!(size > 0) || !Number.isSafeInteger(size)) return 'STATUS_INVALID_PARAMETER_4';
+  const pages = pageUp(size, PAGE) / PAGE;
+  const m = k.state;
+  if (m.commitCharge + pages > m.commitLimit) return 'STATUS_COMMITMENT_LIMIT';
+  m.commitCharge += pages;
+  k.metrics.noteCommit(m.commitCharge);
+  const s: Section = {
+    kind: 'pagefile', name, pages, frames: new Int32Array(pages).fill(-1), bytes: null, imageProtect: null, protect,
+    views: 0, handles: 0, charged: pages, image: null,
+  };
+  if (name !== '') m.namedSections.set(name, s);
+  return s;
+}
+
+/**
+ * The view protection MapViewOfFile's access asks for, or null when the section does not allow it
+ * (FILE_MAP_WRITE on a READONLY or WRITECOPY section: ERROR_ACCESS_DENIED).
+ */
+export function viewProtection(section: number, access: number): number | null {
+  const exec = Math.floor(access / FILE_MAP_EXECUTE) % 2 === 1;
+  if (exec && !allowsExecute(section)) return null;
+  let base: number;
+  if (Math.floor(access / FILE_MAP_WRITE) % 2 === 1) {
+    if (!allowsWrite(section) || isWriteCopy(section)) return null;
+    base = PAGE_READWRITE;
+  } else if (access % 2 === 1) base = PAGE_WRITECOPY;
+  else if (Math.floor(access / FILE_MAP_READ) % 2 === 1) base = PAGE_READONLY;
+  else return null;
+  if (!exec) return base;
+  return base === PAGE_READWRITE ? PAGE_EXECUTE_READWRITE : base === PAGE_WRITECOPY ? PAGE_EXECUTE_WRITECOPY : PAGE_EXECUTE_READ;
+}
+
+/** NtMapViewOfSection of a pagefile-backed section: `pages` pages from `offset` (64 KiB multiple). */
+export function mapView(k: K, p: P, s: Section, offset: number, size: number, protect: number): number | NtStatusName {
+  if (offset % 0x10000 !== 0) return 'STATUS_MAPPED_ALIGNMENT';
+  const first = offset / PAGE;
+  if (first >= s.pages) return 'STATUS_INVALID_VIEW_SIZE';
+  const pages = size === 0 ? s.pages - first : pageUp(size, PAGE) / PAGE;
+  if (first + pages > s.pages) return 'STATUS_INVALID_VIEW_SIZE';
+  const start = findFree(p.space, pages * PAGE, false);
+  if (start < 0) return 'STATUS_NO_MEMORY';
+  const cow = isWriteCopy(protect) ? pages : 0;
+  if (!chargeCommit(k, p.space, cow)) return 'STATUS_COMMITMENT_LIMIT';
+  const v = newVad(start, start + pages * PAGE, MEM_MAPPED, s.protect, { section: s, sectionOffset: first, usage: 'MappedFile [pagefile-backed section]' });
+  v.uniform = protect;
+  v.committed = pages;
+  v.charged = cow;
+  insertVad(p.space, v);
+  s.views++;
+  return start;
+}
+
+/** NtUnmapViewOfSection: the view containing `addr` goes; not a view → STATUS_NOT_MAPPED_VIEW. */
+export function unmapView(k: K, p: P, addr: number): NtStatusName {
+  const v = vadAt(p.space, addr);
+  if (v === undefined || v.section === null) return 'STATUS_NOT_MAPPED_VIEW';
+  deleteVad(k, p, v);
+  return 'STATUS_SUCCESS';
+}
