@@ -105,3 +105,25 @@ describe('fork (fork.cc)', () => {
     expect(c.k.state.cygwin.console.join('\n')).toMatch(/dofork: child -1 - CreateProcessW failed for 'bare', errno 2/);
   });
 });
+
+describe('fork: what others see', () => {
+  it('fires the core\'s fork probe with the cycles it took and the pages it copied', () => {
+    const c = bootCygwin();
+    const events: { cycles: number; ptes: number }[] = [];
+    c.k.bus.subscribe('fork', (e) => events.push({ cycles: e.cycles, ptes: e.ptes }));
+    c.call('mmap', 0, 0x40000, RW, ANON, -1, 0);
+    c.call('fork');
+    expect(events).toHaveLength(1);
+    expect(events[0]!.cycles).toBeGreaterThan(0);
+    expect(events[0]!.ptes).toBeGreaterThanOrEqual(0x40000 / 4096);
+  });
+
+  it('a forked child killed by an access violation: waitpid reports SIGSEGV (11)', () => {
+    const c = bootCygwin();
+    const pid = c.call('fork').value;
+    const ch = childOf(c, pid);
+    expect(c.k.access(ch.t, 0x1000, ACCESS_WRITE)).toBeLessThan(0);
+    expect(ch.p.killedBy).toBe('SIGSEGV');
+    expect(c.call('waitpid', pid, 0).record!.fields.status).toBe(11);
+  });
+});
