@@ -52,7 +52,8 @@ const ptr = (n: number): string => `0x${n.toString(16)}`;
 
 /** A console line as Cygwin's system_printf / api_fatal writes it. */
 function say(k: K, prog: string, pid: number, text: string): void {
-  k.state.cygwin.console.push(`${'0'.padStart(7)} [main] ${prog} ${pid} ${text}`);
+  // strace's program name is the image name without .exe; the time column is 0 (no wall clock).
+  k.state.cygwin.console.push(`${'0'.padStart(7)} [main] ${prog.replace(/\.exe$/i, '')} ${pid} ${text}`);
 }
 
 /** Bytes as the Buffer argument the Windows calls take (a string of byte values). */
@@ -178,6 +179,16 @@ interface Child {
   parentThread: Thread;
   hProcess: number;
   proc: CygProc | null;
+  /** ch.silentfail (!with_forkables): the first attempt's failures are debug output only. */
+  silent: boolean;
+}
+
+/** pinfo.h: the exit code of a forkee that child_info_fork::abort ended. */
+export const EXITCODE_FORK_FAILED = 0x80_0000;
+
+/** A POSIX path of the sysroot as the NT path Cygwin prints (/usr/bin is C:\cygwin64\bin). */
+function ntPath(path: string): string {
+  return `\\??\\C:\\cygwin64${path.replace(/^\/usr\/bin\//, '/bin/').replaceAll('/', '\\')}`;
 }
 
 /**
@@ -204,7 +215,13 @@ function childStartup(k: K, parent: P, me: CygProc, c: Child): string | null {
   step(k, c.p.pid, 'child', 'dll_list::alloc', 'linked DLLs at the parent\'s addresses');
   for (const d of me.dlls) {
     const mine = c.p.space.modules.find((m) => m.name === d.name);
-    if (mine !== undefined && mine.base !== d.base) return die(`${d.path}: Loaded to different address: parent(${ptr(d.base)}) != child(${ptr(mine.base)})`);
+    if (mine !== undefined && mine.base !== d.base) {
+      // child_info_fork::abort: printed unless silentfail, then ExitProcess (EXITCODE_FORK_FAILED).
+      const msg = `${ntPath(d.path)}: Loaded to different address: parent(${hex(d.base)}) != child(${hex(mine.base)})`;
+      if (!c.silent) say(k, me.progname, c.p.pid, `child_info_fork::abort: ${msg}`);
+      k.syscall(t, 'TerminateProcess', [CURRENT_PROCESS, EXITCODE_FORK_FAILED]);
+      return msg;
+    }
   }
   if (k.state.cygwin.crashChildAt === 'startup') return die('injected crash during start-up');
   const proc = pinfoOf(k, c.p, { ppid: me.pid, cygstarted: true });
@@ -287,7 +304,7 @@ function childFixups(k: K, me: CygProc, c: Child): boolean {
 }
 
 /** frok::parent: the child's PID, or why it failed (errno and the errmsg fork.cc formats). */
-function frokParent(ctx: Ctx, me: CygProc): number | Fail {
+function frokParent(ctx: Ctx, me: CygProc, silent: boolean): number | Fail {
   const k = ctx.kernel;
   const t = ctx.thread;
   const parent = ctx.process;
@@ -300,7 +317,7 @@ function frokParent(ctx: Ctx, me: CygProc): number | Fail {
   const cp = ctx.call('CreateProcessW', [image, 0x4]);
   if (cp.error !== null) return { errno: errnoFromWin32(cp.error), msg: `CreateProcessW failed for '${image === '' ? me.progname : image}'` };
   const info = cp.record!.fields;
-  const child: Child = { p: k.processes.get(info.dwProcessId as number)!, t: null as unknown as Thread, parentThread: t, hProcess: info.hProcess as number, proc: null };
+  const child: Child = { p: k.processes.get(info.dwProcessId as number)!, t: null as unknown as Thread, parentThread: t, hProcess: info.hProcess as number, proc: null, silent };
   child.t = child.p.threads[0]!;
   for (const inj of k.state.cygwin.injections) {
     ctx.call('VirtualAllocEx', [child.hProcess, inj.at, inj.size, MEM_RESERVE + MEM_COMMIT, PAGE_READONLY]);
@@ -316,7 +333,11 @@ function frokParent(ctx: Ctx, me: CygProc): number | Fail {
   const alive = (): boolean => child.p.state === 'running';
   if (alive()) childStartup(k, parent, me, child);
   step(k, parent.pid, 'parent', 'ch.sync', 'subproc_ready');
-  if (!alive()) return cleanup({ errno: 'EAGAIN', msg: `forked process ${String(child.p.pid)} died unexpectedly, retry 0, exit code ${hex(child.p.exitStatus ?? 0)}` });
+  // frok::error: a child that child_info_fork::abort ended leaves errmsg unset (nothing printed).
+  if (!alive()) {
+    const code = child.p.exitStatus ?? 0;
+    return cleanup({ errno: 'EAGAIN', msg: code === EXITCODE_FORK_FAILED ? null : `forked process ${String(child.p.pid)} died unexpectedly, retry 0, exit code ${hex(code)}` });
+  }
   const childPid = cygwinPid(k, child.p.pid);
   step(k, parent.pid, 'parent', 'child.remember', `Cygwin PID ${String(childPid)}, Windows PID ${String(child.p.pid)}`);
   step(k, parent.pid, 'parent', 'child_copy', 'stack');
@@ -345,10 +366,11 @@ function dofork(ctx: Ctx, me: CygProc, withForkables: boolean): number | Fail {
   step(k, ctx.process.pid, 'parent', 'hold_everything');
   step(k, ctx.process.pid, 'parent', 'dlls.topsort');
   step(k, ctx.process.pid, 'parent', 'setjmp');
-  const r = frokParent(ctx, me);
+  const r = frokParent(ctx, me, !withForkables);
   if (typeof r === 'number') return r;
   k.state.cygwin.forkFailures++;
-  if (r.msg !== null) say(k, me.progname, me.pid, `dofork: child -1 - ${r.msg}, errno ${String(errnoNumberOf(r.errno))}`);
+  // system_printf, or debug_printf only when the attempt was silentfail (the first, without forkables).
+  if (r.msg !== null && withForkables) say(k, me.progname, me.pid, `dofork: child -1 - ${r.msg}, errno ${String(errnoNumberOf(r.errno))}`);
   return r;
 }
 
