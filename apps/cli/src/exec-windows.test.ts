@@ -37,3 +37,25 @@ describe('polykernel exec -p windows', () => {
     expect(dll.err).toContain('ERROR_BAD_EXE_FORMAT (193)');
   });
 });
+
+describe('polykernel explain fault -p windows', () => {
+  it('tells a demand-zero fault and a guard-page fault; a fork has no story', async () => {
+    const { runExplain } = await import('./explain.js');
+    const run = (what: string, opts: Record<string, string | boolean>): { code: number; out: string; err: string } => {
+      let out = '';
+      let err = '';
+      const code = runExplain(what, { personality: 'windows', ...opts }, (s) => (out += s + '\n'), (s) => (err += s + '\n'));
+      return { code, out, err };
+    };
+    const dz = run('fault', {});
+    expect(dz.code).toBe(0);
+    expect(dz.out).toContain('MiResolveDemandZeroFault');
+    expect(dz.out).toMatch(/Fault resolutions: zeroFill;/);
+    const g = JSON.parse(run('fault', { scenario: 'guard-page', json: true }).out) as { exception: string; protectAfter: string };
+    expect(g.exception).toBe('STATUS_GUARD_PAGE_VIOLATION → retry');
+    expect(g.protectAfter).toContain('Protect PAGE_READWRITE,');
+    const av = JSON.parse(run('fault', { scenario: 'access-violation', json: true }).out) as { exitCode: number };
+    expect(av.exitCode).toBe(0xc0000005);
+    expect(run('fork', {}).code).toBe(2);
+  });
+});

@@ -9,6 +9,7 @@ import { Kernel, type Process } from '@polykernel/kernel';
 import { sysrootLookup } from '@polykernel/kernel/node';
 import { linuxFlags as F, linuxPersonality, mapsLine, type LinuxSpace } from '@polykernel/linux';
 import { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, explainTranslation, formatPteFlags, type Access } from '@polykernel/mmu';
+import { explainWindowsFault, WINDOWS_FAULT_SCENARIOS, type WindowsFaultScenario } from '@polykernel/windows';
 import { linuxVariant, notRegistered, resolvePersonality, type LinuxVariant } from './personalities.js';
 
 export type ExplainOptions = Record<string, boolean | string | undefined>;
@@ -158,6 +159,7 @@ export function runExplain(what: string, opts: ExplainOptions, out: (s: string) 
     err(`polykernel explain: --scenario applies to "fault" only (a fork has one story)`);
     return 2;
   }
+  if (resolvePersonality(typeof opts.personality === 'string' ? opts.personality : 'linux')?.entry.name === 'windows') return explainWindows(what, opts, out, err);
   const variant = variantOf(opts);
   if (typeof variant !== 'string') {
     err(`polykernel explain: ${variant.error}`);
@@ -269,4 +271,21 @@ function explainFork(s: Setup, out: (l: string) => void): { code: number; report
   out(`Simulated cost: ${(k.metrics.cycles - cycles0).toLocaleString('en-US')} cycles ≈ ${((k.metrics.cycles - cycles0) / k.mmu.profile.hz * 1e6).toFixed(1)} µs.`);
   out(`Now the first write by either side to a write-protected page is a COW fault: try "polykernel explain fault --scenario cow".`);
   return { code: 0, report: rep, cycles: k.metrics.cycles - cycles0 };
+}
+
+/** `explain fault -p windows`: MmAccessFault's story (demand-zero, guard-page, access-violation); Windows has no fork. */
+function explainWindows(what: string, opts: ExplainOptions, out: (s: string) => void, err: (s: string) => void): number {
+  if (what === 'fork') {
+    err('polykernel explain: windows has no fork: a process is made from an image with CreateProcess (polykernel exec -p windows)');
+    return 2;
+  }
+  const scenario = typeof opts.scenario === 'string' ? opts.scenario : 'demand-zero';
+  if (!(WINDOWS_FAULT_SCENARIOS as readonly string[]).includes(scenario)) {
+    err(`polykernel explain: -p windows tells the ${WINDOWS_FAULT_SCENARIOS.join(', ')} faults, not "${scenario}"`);
+    return 2;
+  }
+  const story = explainWindowsFault(scenario as WindowsFaultScenario);
+  if (opts.json === true) out(JSON.stringify({ what: 'fault', scenario, ...story.facts }, null, 2));
+  else for (const l of story.lines) out(l);
+  return 0;
 }

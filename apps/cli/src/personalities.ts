@@ -106,6 +106,6 @@ export function commandsFor(entry: RegisteredPersonality): CommandSupport[] {
     ];
   }
   const run: CommandSupport = { command: 'run', support: 'boots it and creates the workload\'s processes; steps are n/a until portable steps arrive with the compare issue' };
-  if (entry.name === 'windows') return [run, { command: 'exec', support: 'PE images (CreateProcess; --suspended)' }];
+  if (entry.name === 'windows') return [run, { command: 'exec', support: 'PE images (CreateProcess; --suspended)' }, { command: 'explain', support: 'demand-zero, guard-page and access-violation faults' }];
   return [run];
 }

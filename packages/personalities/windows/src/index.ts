@@ -11,3 +11,4 @@ export { stubDll, type StubDllOptions } from './stubdll.js';
 export { fixtureSysroot } from './sysroot.js';
 export { bootWindows, harness, type Win } from './testkit.js';
 export { windowsPortable, pageProtection } from './portable.js';
+export { explainWindowsFault, WINDOWS_FAULT_SCENARIOS, type WindowsFaultScenario, type WindowsFaultStory } from './explain.js';
