@@ -44,7 +44,7 @@ const MEM_COMMIT_STATE = 0x1000;
 interface Fail { errno: string; msg: string | null }
 
 function step(k: K, pid: number, side: 'parent' | 'child', name: string, detail = ''): void {
-  k.state.cygwin.forkSteps.push({ pid, side, step: name, detail });
+  k.state.cygwin.forkSteps.push({ pid, side, step: name, detail, cycles: k.metrics.cycles, bytesCopied: k.metrics.bytesCopiedCrossProcess });
 }
 
 const hex = (n: number): string => `0x${n.toString(16).toUpperCase()}`;

@@ -54,6 +54,9 @@ export interface ForkStep {
   readonly side: 'parent' | 'child';
   readonly step: string;
   readonly detail: string;
+  /** The machine's simulated cycles and bytes copied across processes when the step began. */
+  readonly cycles: number;
+  readonly bytesCopied: number;
 }
 
 export interface CygwinState {
