@@ -419,3 +419,35 @@ export function cygwinSpawnve(ctx: Ctx, path: string): number {
   me.children.set(proc.pid, info.hProcess as number);
   return proc.pid;
 }
+
+/**
+ * execve (spawn.cc, _P_OVERLAY): a new Windows process for the program that keeps the caller's
+ * Cygwin PID (pinfo's dwProcessId moves to it); the old Windows process stays as a stub that
+ * waits for the new one and exits with its exit code (here: when the new one exits, onExit ends
+ * the stub). Its mappings and heap are not inherited. Returns 0 to the stub.
+ */
+export function cygwinExecve(ctx: Ctx, path: string): number {
+  const k = ctx.kernel;
+  const me = pinfoOf(k, ctx.process);
+  const cp = ctx.call('CreateProcessW', [path, 0]);
+  if (cp.error !== null) return ctx.fail(errnoFromWin32(cp.error));
+  const info = cp.record!.fields;
+  ctx.call('CloseHandle', [info.hThread as number]);
+  const next = k.processes.get(info.dwProcessId as number)!;
+  if (next.state !== 'running') {
+    ctx.call('CloseHandle', [info.hProcess as number]);
+    return ctx.fail('ENOEXEC', `the loader ended ${path} with ${hex(next.exitStatus ?? 0)}`);
+  }
+  const s = k.state.cygwin;
+  const stub = me.winpid;
+  s.byWinpid.delete(stub);
+  me.winpid = next.pid;
+  me.stubWinpid = stub;
+  me.stubHandle = info.hProcess as number;
+  me.mmaps.length = 0;
+  Object.assign(me, { heapStart: 0, heapTop: 0, heapEnd: 0, cygheap: 0, cygheapUsed: 0, progname: next.comm });
+  s.byWinpid.set(next.pid, me);
+  const r = cygwinStartup(k, next, { ppid: me.ppid, cygstarted: me.cygstarted });
+  if (typeof r === 'string') return ctx.fail(errnoFromWin32(r));
+  return 0;
+}

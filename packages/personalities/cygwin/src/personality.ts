@@ -93,6 +93,9 @@ export function cygwinPersonality(opts: CygwinOptions = {}): Personality<Windows
       win.onExit?.(k, p);
       const proc = k.state.cygwin.byWinpid.get(p.pid);
       if (proc === undefined) return;
+      // The exec'ed program ended: its stub (the original Windows process) exits with its code.
+      const stub = proc.stubWinpid === undefined ? undefined : k.processes.get(proc.stubWinpid);
+      if (stub?.state === 'running') k.exitProcess(stub, p.exitStatus ?? 0);
       if (!proc.exited) {
         proc.exited = true;
         proc.exitcode = p.killedBy !== null ? (SIGNALS[p.killedBy] ?? 0) : ((p.exitStatus ?? 0) % 256) * 256;

@@ -37,6 +37,9 @@ export interface CygProc {
   heapStart: number;
   heapTop: number;
   heapEnd: number;
+  /** After execve: the Windows process left as a stub, and its handle to the new one (held by the stub). */
+  stubWinpid?: number;
+  stubHandle?: number;
   /** The DLLs linked into the program, with their bases (dll_list, DLL_LINK). */
   dlls: { name: string; path: string; base: number }[];
 }
