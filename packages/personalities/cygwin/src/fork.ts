@@ -24,6 +24,7 @@
  */
 import { errnoNumber, type ErrnoName } from '@polykernel/core';
 import type { Kernel, SyscallResult, Thread } from '@polykernel/kernel';
+import { ACCESS_READ, ACCESS_WRITE } from '@polykernel/mmu';
 import { parsePe } from '@polykernel/pe';
 import { CURRENT_PROCESS, MEM_COMMIT, MEM_RESERVE, PAGE_NOACCESS, PAGE_READONLY, PAGE_READWRITE, type WindowsSpace } from '@polykernel/windows';
 import { errnoFromWin32 } from './errno.js';
@@ -43,7 +44,7 @@ const MEM_COMMIT_STATE = 0x1000;
 interface Fail { errno: string; msg: string | null }
 
 function step(k: K, pid: number, side: 'parent' | 'child', name: string, detail = ''): void {
-  k.state.cygwin.forkSteps.push({ pid, side, step: name, detail });
+  k.state.cygwin.forkSteps.push({ pid, side, step: name, detail, cycles: k.metrics.cycles, bytesCopied: k.metrics.bytesCopiedCrossProcess });
 }
 
 const hex = (n: number): string => `0x${n.toString(16).toUpperCase()}`;
@@ -51,7 +52,8 @@ const ptr = (n: number): string => `0x${n.toString(16)}`;
 
 /** A console line as Cygwin's system_printf / api_fatal writes it. */
 function say(k: K, prog: string, pid: number, text: string): void {
-  k.state.cygwin.console.push(`${'0'.padStart(7)} [main] ${prog} ${pid} ${text}`);
+  // strace's program name is the image name without .exe; the time column is 0 (no wall clock).
+  k.state.cygwin.console.push(`${'0'.padStart(7)} [main] ${prog.replace(/\.exe$/i, '')} ${pid} ${text}`);
 }
 
 /** Bytes as the Buffer argument the Windows calls take (a string of byte values). */
@@ -60,6 +62,40 @@ function asBuffer(bytes: Uint8Array, zeros: boolean): string {
   let s = '';
   for (let i = 0; i < bytes.length; i += 8192) s += String.fromCharCode(...bytes.subarray(i, i + 8192));
   return s;
+}
+
+/**
+ * The bytes at [at, at+n) of the caller's own memory, as the source a WriteProcessMemory call reads
+ * (the real call reads lpBuffer in place: no separate copy is charged; the page walk is).
+ */
+function ownBytes(k: K, t: Thread, at: number, n: number): Uint8Array | null {
+  const out = new Uint8Array(n);
+  for (let done = 0; done < n;) {
+    const va = at + done;
+    const m = Math.min(PAGE - (va % PAGE), n - done);
+    const pa = k.access(t, va, ACCESS_READ, false);
+    if (pa < 0) return null;
+    out.set(k.mmu.frames.read(pa, m), done);
+    done += m;
+  }
+  return out;
+}
+
+/**
+ * Where ReadProcessMemory's bytes land: the same addresses in the reader's own pages (the real
+ * call writes lpBuffer itself; @polykernel/windows hands the bytes back instead). The pages are
+ * faulted in and written without charging a second copy; `bytes` null: content-less, only the faults.
+ */
+function populate(k: K, t: Thread, at: number, bytes: Uint8Array | null, n: number): boolean {
+  for (let done = 0; done < n;) {
+    const va = at + done;
+    const m = Math.min(PAGE - (va % PAGE), n - done);
+    const pa = k.access(t, va, ACCESS_WRITE, false);
+    if (pa < 0) return false;
+    if (bytes !== null) k.mmu.frames.write(pa, bytes.subarray(done, done + m));
+    done += m;
+  }
+  return true;
 }
 
 /** The committed, accessible regions of [lo, hi) in a process, by VirtualQueryEx on `h` for `t`. */
@@ -85,7 +121,8 @@ function parentWrites(k: K, t: Thread, hChild: number, lo: number, hi: number): 
   for (const [a, b] of committedRegions(k, t, CURRENT_PROCESS, lo, hi)) {
     for (let at = a; at < b; at += CHUNK) {
       const n = Math.min(CHUNK, b - at);
-      const bytes = zeros ? new Uint8Array(n) : k.copyFromUser(t, at, n);
+      const bytes = zeros ? new Uint8Array(n) : ownBytes(k, t, at, n);
+      if (bytes === null) return false;
       const r = k.syscall(t, 'WriteProcessMemory', [hChild, at, asBuffer(bytes, zeros)]);
       if (r.error !== null) return false;
     }
@@ -101,7 +138,7 @@ function childReads(k: K, t: Thread, hParent: number, lo: number, hi: number): S
       const r = k.syscall(t, 'ReadProcessMemory', [hParent, at, n]);
       if (r.error !== null) return r;
       const buf = r.record!.fields.lpBuffer as readonly number[];
-      if (k.mmu.frames.contentsEnabled && k.copyToUser(t, at, Uint8Array.from(buf)) !== n) return { value: 0, error: 'ERROR_NOACCESS', errorNumber: 998 };
+      if (!populate(k, t, at, k.mmu.frames.contentsEnabled ? Uint8Array.from(buf) : null, n)) return { value: 0, error: 'ERROR_NOACCESS', errorNumber: 998 };
     }
   }
   return null;
@@ -138,8 +175,32 @@ export function cygwinStartup(k: K, p: P, opts: { ppid?: number; cygstarted?: bo
 interface Child {
   p: P;
   t: Thread;
+  /** The parent's thread and its handle to the child (bulk copies, see bulkCopy). */
+  parentThread: Thread;
   hProcess: number;
   proc: CygProc | null;
+  /** ch.silentfail (!with_forkables): the first attempt's failures are debug output only. */
+  silent: boolean;
+}
+
+/** pinfo.h: the exit code of a forkee that child_info_fork::abort ended. */
+export const EXITCODE_FORK_FAILED = 0x80_0000;
+
+/** A POSIX path of the sysroot as the NT path Cygwin prints (/usr/bin is C:\cygwin64\bin). */
+function ntPath(path: string): string {
+  return `\\??\\C:\\cygwin64${path.replace(/^\/usr\/bin\//, '/bin/').replaceAll('/', '\\')}`;
+}
+
+/**
+ * The big copies of the child's start-up (the user heap, each private mapping): fork.cc's child
+ * reads them with ReadProcessMemory; here the parent writes the same bytes to the same addresses
+ * with WriteProcessMemory, because @polykernel/windows' ReadProcessMemory hands the bytes back as
+ * a JavaScript array, which costs the host ~40 ms per 64 KiB (see /work/coord/cygwin-needs.md,
+ * item 2). The bytes copied across processes and their copy cycles are the same; WriteProcessMemory
+ * adds two NtProtectVirtualMemory traps per call (kernelbase's probe of the target's protection).
+ */
+function bulkCopy(k: K, c: Child, lo: number, hi: number): boolean {
+  return parentWrites(k, c.parentThread, c.hProcess, lo, hi);
 }
 
 /** The child's side up to its first sync: null when it synced, else it has died (exit code set). */
@@ -154,7 +215,13 @@ function childStartup(k: K, parent: P, me: CygProc, c: Child): string | null {
   step(k, c.p.pid, 'child', 'dll_list::alloc', 'linked DLLs at the parent\'s addresses');
   for (const d of me.dlls) {
     const mine = c.p.space.modules.find((m) => m.name === d.name);
-    if (mine !== undefined && mine.base !== d.base) return die(`${d.path}: Loaded to different address: parent(${ptr(d.base)}) != child(${ptr(mine.base)})`);
+    if (mine !== undefined && mine.base !== d.base) {
+      // child_info_fork::abort: printed unless silentfail, then ExitProcess (EXITCODE_FORK_FAILED).
+      const msg = `${ntPath(d.path)}: Loaded to different address: parent(${hex(d.base)}) != child(${hex(mine.base)})`;
+      if (!c.silent) say(k, me.progname, c.p.pid, `child_info_fork::abort: ${msg}`);
+      k.syscall(t, 'TerminateProcess', [CURRENT_PROCESS, EXITCODE_FORK_FAILED]);
+      return msg;
+    }
   }
   if (k.state.cygwin.crashChildAt === 'startup') return die('injected crash during start-up');
   const proc = pinfoOf(k, c.p, { ppid: me.pid, cygstarted: true });
@@ -187,7 +254,7 @@ function childStartup(k: K, parent: P, me: CygProc, c: Child): string | null {
     const b = a.error === null && top > me.heapStart ? k.syscall(t, 'VirtualAlloc', [me.heapStart, top - me.heapStart, MEM_COMMIT, PAGE_READWRITE]) : a;
     if (b.error !== null) return die(`couldn't allocate heap, Win32 error ${String(b.errorNumber)}`);
     Object.assign(proc, { heapStart: me.heapStart, heapTop: me.heapTop, heapEnd: me.heapEnd });
-    ranges.push([me.heapStart, top]);
+    if (!bulkCopy(k, c, me.heapStart, top)) return die('user heap read copy failed');
   }
   const exe = parent.space.modules[0];
   if (exe !== undefined) ranges.push(...dataBss(k, exe.path, exe.base));
@@ -203,8 +270,7 @@ function childStartup(k: K, parent: P, me: CygProc, c: Child): string | null {
     for (const [lo, hi, protect] of committedRegions(k, t, hParent, rec.addr, rec.addr + rec.len)) {
       const cm = k.syscall(t, 'VirtualAlloc', [lo, hi - lo, MEM_COMMIT, PAGE_READWRITE]);
       if (cm.error !== null) return die(`fixup_mmaps_after_fork: VirtualAlloc failed for MAP_PRIVATE address ${ptr(lo)}, Win32 error ${String(cm.errorNumber)}`);
-      const r = childReads(k, t, hParent, lo, hi);
-      if (r !== null) return fail('mmap', r);
+      if (!bulkCopy(k, c, lo, hi)) return die(`fixup_mmaps_after_fork: ReadProcessMemory failed for MAP_PRIVATE address ${ptr(lo)}`);
       if (protect !== PAGE_READWRITE) k.syscall(t, 'VirtualProtect', [lo, hi - lo, protect]);
     }
     proc.mmaps.push({ ...rec, mapped: Uint8Array.from(rec.mapped) });
@@ -238,7 +304,7 @@ function childFixups(k: K, me: CygProc, c: Child): boolean {
 }
 
 /** frok::parent: the child's PID, or why it failed (errno and the errmsg fork.cc formats). */
-function frokParent(ctx: Ctx, me: CygProc): number | Fail {
+function frokParent(ctx: Ctx, me: CygProc, silent: boolean): number | Fail {
   const k = ctx.kernel;
   const t = ctx.thread;
   const parent = ctx.process;
@@ -251,7 +317,7 @@ function frokParent(ctx: Ctx, me: CygProc): number | Fail {
   const cp = ctx.call('CreateProcessW', [image, 0x4]);
   if (cp.error !== null) return { errno: errnoFromWin32(cp.error), msg: `CreateProcessW failed for '${image === '' ? me.progname : image}'` };
   const info = cp.record!.fields;
-  const child: Child = { p: k.processes.get(info.dwProcessId as number)!, t: null as unknown as Thread, hProcess: info.hProcess as number, proc: null };
+  const child: Child = { p: k.processes.get(info.dwProcessId as number)!, t: null as unknown as Thread, parentThread: t, hProcess: info.hProcess as number, proc: null, silent };
   child.t = child.p.threads[0]!;
   for (const inj of k.state.cygwin.injections) {
     ctx.call('VirtualAllocEx', [child.hProcess, inj.at, inj.size, MEM_RESERVE + MEM_COMMIT, PAGE_READONLY]);
@@ -267,7 +333,11 @@ function frokParent(ctx: Ctx, me: CygProc): number | Fail {
   const alive = (): boolean => child.p.state === 'running';
   if (alive()) childStartup(k, parent, me, child);
   step(k, parent.pid, 'parent', 'ch.sync', 'subproc_ready');
-  if (!alive()) return cleanup({ errno: 'EAGAIN', msg: `forked process ${String(child.p.pid)} died unexpectedly, retry 0, exit code ${hex(child.p.exitStatus ?? 0)}` });
+  // frok::error: a child that child_info_fork::abort ended leaves errmsg unset (nothing printed).
+  if (!alive()) {
+    const code = child.p.exitStatus ?? 0;
+    return cleanup({ errno: 'EAGAIN', msg: code === EXITCODE_FORK_FAILED ? null : `forked process ${String(child.p.pid)} died unexpectedly, retry 0, exit code ${hex(code)}` });
+  }
   const childPid = cygwinPid(k, child.p.pid);
   step(k, parent.pid, 'parent', 'child.remember', `Cygwin PID ${String(childPid)}, Windows PID ${String(child.p.pid)}`);
   step(k, parent.pid, 'parent', 'child_copy', 'stack');
@@ -296,10 +366,11 @@ function dofork(ctx: Ctx, me: CygProc, withForkables: boolean): number | Fail {
   step(k, ctx.process.pid, 'parent', 'hold_everything');
   step(k, ctx.process.pid, 'parent', 'dlls.topsort');
   step(k, ctx.process.pid, 'parent', 'setjmp');
-  const r = frokParent(ctx, me);
+  const r = frokParent(ctx, me, !withForkables);
   if (typeof r === 'number') return r;
   k.state.cygwin.forkFailures++;
-  if (r.msg !== null) say(k, me.progname, me.pid, `dofork: child -1 - ${r.msg}, errno ${String(errnoNumberOf(r.errno))}`);
+  // system_printf, or debug_printf only when the attempt was silentfail (the first, without forkables).
+  if (r.msg !== null && withForkables) say(k, me.progname, me.pid, `dofork: child -1 - ${r.msg}, errno ${String(errnoNumberOf(r.errno))}`);
   return r;
 }
 
@@ -347,4 +418,36 @@ export function cygwinSpawnve(ctx: Ctx, path: string): number {
   }
   me.children.set(proc.pid, info.hProcess as number);
   return proc.pid;
+}
+
+/**
+ * execve (spawn.cc, _P_OVERLAY): a new Windows process for the program that keeps the caller's
+ * Cygwin PID (pinfo's dwProcessId moves to it); the old Windows process stays as a stub that
+ * waits for the new one and exits with its exit code (here: when the new one exits, onExit ends
+ * the stub). Its mappings and heap are not inherited. Returns 0 to the stub.
+ */
+export function cygwinExecve(ctx: Ctx, path: string): number {
+  const k = ctx.kernel;
+  const me = pinfoOf(k, ctx.process);
+  const cp = ctx.call('CreateProcessW', [path, 0]);
+  if (cp.error !== null) return ctx.fail(errnoFromWin32(cp.error));
+  const info = cp.record!.fields;
+  ctx.call('CloseHandle', [info.hThread as number]);
+  const next = k.processes.get(info.dwProcessId as number)!;
+  if (next.state !== 'running') {
+    ctx.call('CloseHandle', [info.hProcess as number]);
+    return ctx.fail('ENOEXEC', `the loader ended ${path} with ${hex(next.exitStatus ?? 0)}`);
+  }
+  const s = k.state.cygwin;
+  const stub = me.winpid;
+  s.byWinpid.delete(stub);
+  me.winpid = next.pid;
+  me.stubWinpid = stub;
+  me.stubHandle = info.hProcess as number;
+  me.mmaps.length = 0;
+  Object.assign(me, { heapStart: 0, heapTop: 0, heapEnd: 0, cygheap: 0, cygheapUsed: 0, progname: next.comm });
+  s.byWinpid.set(next.pid, me);
+  const r = cygwinStartup(k, next, { ppid: me.ppid, cygstarted: me.cygstarted });
+  if (typeof r === 'string') return ctx.fail(errnoFromWin32(r));
+  return 0;
 }

@@ -8,3 +8,4 @@ export { cygwinStartup } from './fork.js';
 export { createCygwinPid, cygwinPid, MAX_PID } from './pinfo.js';
 export { cygwinDriver } from './driver.js';
 export { mapsRows, psRows, renderMaps, renderPs } from './views.js';
+export { explainCygwinFork, type CygwinForkStory } from './explain.js';

@@ -20,7 +20,7 @@ export type CygwinSpace = WindowsSpace;
 
 export interface CygwinOptions {
   variant?: string | undefined;
-  /** The sysroot; default: cygwinSysroot() (cygwin1.dll, bash.exe, true.exe and two DLLs). */
+  /** Files looked up first; what they lack comes from cygwinSysroot() (cygwin1.dll, bash.exe, true.exe, two DLLs). */
   fs?: FileLookup | undefined;
   seed?: number | undefined;
   /** Paging-file pages (the Windows commit limit is memory plus this). */
@@ -58,7 +58,13 @@ function commitNoreserve(k: K, p: P, va: number): boolean {
 }
 
 export function cygwinPersonality(opts: CygwinOptions = {}): Personality<WindowsSpace, CygwinMachine> {
-  const fs = opts.fs ?? memoryFileSystem(cygwinSysroot());
+  // The given files first (the CLI's --sysroot), then the built-in Cygwin sysroot.
+  const builtin = memoryFileSystem(cygwinSysroot());
+  const given = opts.fs;
+  const fs: FileLookup = given === undefined ? builtin : (path) => {
+    const f = given(path);
+    return typeof f === 'string' ? builtin(path) : f;
+  };
   const win = windowsPersonality({ variant: 'windows', fs, seed: opts.seed, pagefilePages: opts.pagefilePages });
   const self: Personality<WindowsSpace, CygwinMachine> = {
     name: opts.variant ?? 'cygwin',
@@ -87,6 +93,9 @@ export function cygwinPersonality(opts: CygwinOptions = {}): Personality<Windows
       win.onExit?.(k, p);
       const proc = k.state.cygwin.byWinpid.get(p.pid);
       if (proc === undefined) return;
+      // The exec'ed program ended: its stub (the original Windows process) exits with its code.
+      const stub = proc.stubWinpid === undefined ? undefined : k.processes.get(proc.stubWinpid);
+      if (stub?.state === 'running') k.exitProcess(stub, p.exitStatus ?? 0);
       if (!proc.exited) {
         proc.exited = true;
         proc.exitcode = p.killedBy !== null ? (SIGNALS[p.killedBy] ?? 0) : ((p.exitStatus ?? 0) % 256) * 256;

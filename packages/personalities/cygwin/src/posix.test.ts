@@ -165,3 +165,26 @@ describe('processes: pinfo PIDs, exit codes, waitpid, kill', () => {
     expect(c.call('sbrk', 0x4000_0000).error).toBe('ENOMEM');
   });
 });
+
+describe('execve (spawn.cc _P_OVERLAY)', () => {
+  it('a new Windows process keeps the Cygwin PID; the old one lingers as a stub until the new one exits', () => {
+    const c = bootCygwin();
+    const child = c.call('spawnve', 1, '/usr/bin/bash.exe').value;
+    const before = c.k.state.cygwin.byPid.get(child)!;
+    const oldWin = before.winpid;
+    const old = on(c.k, c.k.processes.get(oldWin)!);
+    expect(old.call('execve', '/usr/bin/true.exe').value).toBe(0);
+    const after = c.k.state.cygwin.byPid.get(child)!;
+    expect(after.winpid).not.toBe(oldWin);
+    const next = on(c.k, c.k.processes.get(after.winpid)!);
+    expect(next.call('getpid').value).toBe(child);
+    expect(next.p.space.image!.path).toBe('/usr/bin/true.exe');
+    expect(old.p.state).toBe('running');
+    expect(c.call('waitpid', child, 1).value).toBe(0);
+    next.call('_exit', 5);
+    expect(old.p.state).not.toBe('running');
+    expect(c.call('waitpid', child, 0).record!.fields.status).toBe(0x500);
+    expect(c.call('execve', '/usr/bin/nope.exe')).toMatchObject({ value: -1, error: 'ENOENT' });
+    expect(c.p.state).toBe('running');
+  });
+});

@@ -17,7 +17,7 @@ import {
   PAGE_READWRITE, PAGE_WRITECOPY, type WindowsSpace,
 } from '@polykernel/windows';
 import { errnoFromWin32 } from './errno.js';
-import { cygwinFork, cygwinSpawnve } from './fork.js';
+import { cygwinExecve, cygwinFork, cygwinSpawnve } from './fork.js';
 import { pinfoOf, releasePinfo } from './pinfo.js';
 import { USERHEAP_START } from './sysroot.js';
 import type { CygProc, CygwinMachine, MmapRecord } from './types.js';
@@ -269,6 +269,8 @@ export function cygwinCalls(): Spec[] {
     cyg('kill', ['pid', 'sig'], kill),
     cyg('waitpid', ['pid', 'options'], waitpid),
     cyg('fork', [], cygwinFork),
+    // execve(path, argv, envp): argv and envp are not modelled.
+    cyg('execve', ['path'], (c, a) => cygwinExecve(c, typeof a[0] === 'string' ? a[0] : '')),
     // spawnve(_P_NOWAIT, path, argv, envp): argv and envp are not modelled.
     cyg('spawnve', ['mode', 'path'], (c, a) => cygwinSpawnve(c, typeof a[1] === 'string' ? a[1] : '')),
   ];

@@ -37,6 +37,9 @@ export interface CygProc {
   heapStart: number;
   heapTop: number;
   heapEnd: number;
+  /** After execve: the Windows process left as a stub, and its handle to the new one (held by the stub). */
+  stubWinpid?: number;
+  stubHandle?: number;
   /** The DLLs linked into the program, with their bases (dll_list, DLL_LINK). */
   dlls: { name: string; path: string; base: number }[];
 }
@@ -54,6 +57,9 @@ export interface ForkStep {
   readonly side: 'parent' | 'child';
   readonly step: string;
   readonly detail: string;
+  /** The machine's simulated cycles and bytes copied across processes when the step began. */
+  readonly cycles: number;
+  readonly bytesCopied: number;
 }
 
 export interface CygwinState {
