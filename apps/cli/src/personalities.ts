@@ -6,7 +6,7 @@
  */
 import type { FileLookup, Personality } from '@polykernel/kernel';
 import { linuxPersonality } from '@polykernel/linux';
-import { freebsdPersonality } from '@polykernel/freebsd';
+import { FREEBSD_VARIANTS, freebsdPersonality } from '@polykernel/freebsd';
 // @polykernel/tools:personality inserts imports above this line
 
 /** What the CLI hands a personality's factory. */
@@ -50,9 +50,9 @@ export const PERSONALITIES: readonly RegisteredPersonality[] = [
   {
     name: 'freebsd',
     description: 'FreeBSD 14: vm_map over VM objects, vm_fault, vmspace_fork, procstat',
-    variants: ['freebsd'],
-    defaultVariant: 'freebsd',
-    create: (opts) => freebsdPersonality(opts),
+    variants: [...FREEBSD_VARIANTS],
+    defaultVariant: 'freebsd-14',
+    create: ({ variant, fs, seed }) => freebsdPersonality({ variant, fs, ...(seed !== undefined ? { seed } : {}) }),
   },
   // @polykernel/tools:personality inserts entries above this line
 ];

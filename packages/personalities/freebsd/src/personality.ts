@@ -11,6 +11,7 @@ import { ALL_SIGNALS, deliver } from './kern/kern_sig.js';
 import type { FreebsdMachine, FreebsdSpace } from './machine.js';
 import { procstatArgsRows, renderProcstatArgs } from './procstat/args.js';
 import { procstatVmRows, renderProcstatVm } from './procstat/vm.js';
+import { freebsdPortable } from './portable.js';
 import { SYSCALLS } from './syscalls.js';
 import { handleFault, pmapRemoveAll } from './vm/vm_fault.js';
 import { vmspaceAlloc, vmspaceFree } from './vm/vmspace.js';
@@ -79,9 +80,10 @@ export function freebsdPersonality(opts: FreebsdOptions = {}): Personality<Freeb
       { name: 'procstat-v', title: 'procstat -v <pid>', render: renderProcstatVm, rows: procstatVmRows },
       { name: 'procstat-c', title: 'procstat -c <pid>', render: renderProcstatArgs, rows: procstatArgsRows },
     ],
+    portable: freebsdPortable,
     metricsFilled: [
-      'syscalls', 'traps.syscall', 'traps.pageFault', 'faults.zeroFill', 'faults.segv', 'processesCreated', 'indexNodesVisited',
-      'metadataBytes',
+      'syscalls', 'traps.syscall', 'traps.pageFault', 'faults.zeroFill', 'faults.cow', 'faults.soft', 'faults.segv', 'processesCreated',
+      'indexNodesVisited', 'metadataBytes', 'pagesZeroed', 'pagesCopied',
     ],
   };
 }
