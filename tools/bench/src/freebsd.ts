@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { freebsdPersonality } from '@polykernel/freebsd';
-import { Kernel, type Personality, type Thread } from '@polykernel/kernel';
+import { Kernel, type Thread } from '@polykernel/kernel';
 import { linuxPersonality } from '@polykernel/linux';
 import { ACCESS_WRITE } from '@polykernel/mmu';
 
@@ -86,11 +86,12 @@ function fork1GiB(): number {
 
 /** mmap+munmap pairs/s with `n` unmergeable one-page entries already mapped. */
 function pairs(personality: string, n: number): number {
-  const fb = personality === 'freebsd-14';
-  const p = fb ? freebsdPersonality() : linuxPersonality({ variant: personality as 'linux-6.x' | 'linux-5.15' });
-  const k = new Kernel(p, { frames: 4096, seed: 1 });
+  if (personality === 'freebsd-14') return pairsOn(new Kernel(freebsdPersonality(), { frames: 4096, seed: 1 }), FB_ANON, n);
+  return pairsOn(new Kernel(linuxPersonality({ variant: personality as 'linux-6.x' | 'linux-5.15' }), { frames: 4096, seed: 1 }), LX_ANON, n);
+}
+
+function pairsOn<S, M>(k: Kernel<S, M>, anon: number, n: number): number {
   const t = k.createProcess(k.init, 'bench').threads[0]!;
-  const anon = fb ? FB_ANON : LX_ANON;
   const fixed = 0x10;
   for (let i = 0; i < n; i++) k.syscall(t, 'mmap', [0x1000_0000 + i * 2 * PAGE, PAGE, i % 2 === 0 ? 3 : 1, anon | fixed, -1, 0]);
   const run = (count: number): number => {
