@@ -25,17 +25,17 @@ describe('polykernel personalities', () => {
     expect(r.out).toMatch(/^ {2}calls +syscalls: 2 traps; libtoy: 1 library call$/m);
     expect(r.out).toMatch(/^ {2}views +ps \(ps -p <pid>\), maps \(toy maps of <pid>\)$/m);
     expect(r.out).toMatch(/^ {2}commands +run \(boots it and creates the workload's processes; steps are n\/a/m);
-    expect(r.out).toContain('2 personalities registered. A new one: npx nx g @polykernel/tools:personality <name>');
+    expect(r.out).toContain('3 personalities registered. A new one: npx nx g @polykernel/tools:personality <name>');
   });
 
   it('--json: one object per personality', () => {
     const infos = JSON.parse(list({ json: true }).out) as PersonalityInfo[];
-    expect(infos.map((i) => i.name)).toEqual(['linux', 'toyos']);
+    expect(infos.map((i) => i.name)).toEqual(['linux', 'freebsd', 'toyos']);
     const linux = infos[0]!;
     expect(linux).toMatchObject({ variants: ['linux-6.x', 'linux-5.15'], defaultVariant: 'linux-6.x', errorSpace: 'linux', processModel: { bootComm: 'init', lifetime: 'wait' } });
     expect(linux.calls[0]!.trap).toBeGreaterThan(20);
     expect(linux.commands.map((c) => c.command)).toEqual(['run', 'exec', 'explain']);
-    const { commands, ...toy } = infos[1]!;
+    const { commands, ...toy } = infos[2]!;
     expect(toy).toEqual({
       name: 'toyos', description: 'A toy for the CLI tests.', variants: ['toyos-1', 'toyos-2'], defaultVariant: 'toyos-1',
       version: '1.0', defaultProfile: 'x86-64', errorSpace: 'freebsd',

@@ -64,11 +64,11 @@ processes:
 
 describe('polykernel run: the personality registry', () => {
   it('-p with an unknown name fails, listing what is registered', async () => {
-    const unknown = await run(EXAMPLE, { personality: 'freebsd' });
+    const unknown = await run(EXAMPLE, { personality: 'plan9' });
     expect(unknown.code).toBe(2); // a usage error (issue 21: exit 2 for a bad option value)
-    expect(unknown.err).toBe('polykernel run: personality "freebsd" is not registered (registered: linux (linux-6.x, linux-5.15); see polykernel personalities)\n');
+    expect(unknown.err).toBe('polykernel run: personality "plan9" is not registered (registered: linux (linux-6.x, linux-5.15), freebsd (freebsd-14, freebsd-14-nosuperpages); see polykernel personalities)\n');
     const withToy = await run(EXAMPLE, { personality: 'windows' }, [...PERSONALITIES, TOY_ENTRY]);
-    expect(withToy.err).toContain('(registered: linux (linux-6.x, linux-5.15), toyos (toyos-1, toyos-2);');
+    expect(withToy.err).toContain('(registered: linux (linux-6.x, linux-5.15), freebsd (freebsd-14, freebsd-14-nosuperpages), toyos (toyos-1, toyos-2);');
   });
 
   it('a registered personality without a step driver: booted, processes created, every step n/a, metrics and views', async () => {
