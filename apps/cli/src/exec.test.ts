@@ -80,8 +80,8 @@ describe('polykernel exec', () => {
     const junk = exec(join(dir, 'junk'));
     expect(junk.code).toBe(126);
     expect(junk.err).toContain('ENOEXEC (-8)');
-    const unknown = exec('/bin/true', [], { personality: 'freebsd' });
+    const unknown = exec('/bin/true', [], { personality: 'plan9' });
     expect(unknown.code).toBe(2);
-    expect(unknown.err).toContain('personality "freebsd" is not registered (registered: linux (linux-6.x, linux-5.15)');
+    expect(unknown.err).toContain('personality "plan9" is not registered (registered: linux (linux-6.x, linux-5.15), freebsd (freebsd-14, freebsd-14-nosuperpages)');
   });
 });

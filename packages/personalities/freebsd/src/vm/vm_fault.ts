@@ -96,7 +96,7 @@ function vmFault(k: FreebsdKernel, thread: Thread, f: FaultInfo): FaultResolutio
   // A copy of a page that other address spaces map read/write-shared: their mappings of the
   // old page must go (vm_fault_cow: pmap_remove_all(fs->m_cow) unless OBJ_ONEMAPPING).
   if (r.how === 'cow' && (first.flags & OBJ_ONEMAPPING) === 0) pmapRemoveAll(s.machine, r.source);
-  if (!enter(s, va, r.frame, prot, thread.cpu)) return OOMERR;
+  if (!enter(s, va, r.frame, prot, thread.cpu, f.reason === 'not-present')) return OOMERR;
   return count(k, r.how, r.object, f.reason, write);
 }
 
@@ -146,8 +146,8 @@ export function needsCopy(s: FreebsdSpace, e: VmMapEntry): void {
 }
 
 /** pmap_enter, reclaiming memory once if a page-table page cannot be had. */
-function enter(s: FreebsdSpace, va: number, frame: number, prot: number, cpu: number): boolean {
-  if (s.pmap.enter(va, frame, prot, cpu) === MAP_OK) return true;
+function enter(s: FreebsdSpace, va: number, frame: number, prot: number, cpu: number, notPresent: boolean): boolean {
+  if (s.pmap.enter(va, frame, prot, cpu, notPresent) === MAP_OK) return true;
   s.map.vm.pageout(32);
   return s.pmap.enter(va, frame, prot, cpu) === MAP_OK;
 }
