@@ -29,7 +29,7 @@ import {
   VM_PROT_ALL, VM_PROT_EXECUTE, VM_PROT_READ, VM_PROT_WRITE, roundPage, truncPage,
 } from '../param.js';
 import { KERN_SUCCESS } from '../vm/vm_map.js';
-import { vmspaceAlloc } from '../vm/vmspace.js';
+import { vmspaceAlloc, vmspaceFree } from '../vm/vmspace.js';
 
 /** sys/sys/elf_common.h AT_* (FreeBSD numbering). */
 export const AT = {
@@ -127,20 +127,23 @@ function loadImage(k: FreebsdKernel, s: FreebsdSpace, elf: ElfFile, path: string
   const vnode = k.vm.createObject('vnode', Math.ceil(elf.bytes.length / PAGE_SIZE), elf.bytes, path);
   const text: [number, number] = [0, 0];
   const data: [number, number] = [0, 0];
-  for (const ph of elf.programHeaders) {
-    if (ph.type !== PT_LOAD || ph.memsz === 0) continue;
-    loadSection(k, s, vnode, ph, base);
-    const start = truncPage(base + ph.vaddr);
-    const size = roundPage(base + ph.vaddr + ph.memsz) - start;
-    if ((ph.flags & PF_X) !== 0 || text[1] === 0 && (ph.flags & PF_W) === 0) {
-      if (text[1] === 0) text[0] = start;
-      text[1] = start + size - text[0];
-    } else {
-      data[0] = start;
-      data[1] = size;
+  try {
+    for (const ph of elf.programHeaders) {
+      if (ph.type !== PT_LOAD || ph.memsz === 0) continue;
+      loadSection(k, s, vnode, ph, base);
+      const start = truncPage(base + ph.vaddr);
+      const size = roundPage(base + ph.vaddr + ph.memsz) - start;
+      if ((ph.flags & PF_X) !== 0 || (text[1] === 0 && (ph.flags & PF_W) === 0)) {
+        if (text[1] === 0) text[0] = start;
+        text[1] = start + size - text[0];
+      } else {
+        data[0] = start;
+        data[1] = size;
+      }
     }
+  } finally {
+    k.vm.deallocate(vnode);
   }
-  k.vm.deallocate(vnode);
   return { text, data };
 }
 
@@ -169,7 +172,9 @@ function loadSection(k: FreebsdKernel, s: FreebsdSpace, vnode: VmObject, ph: Pro
     const e = map.lookupEntry(anonStart)!;
     map.chargeObject(e);
     const off = ph.offset + (anonStart - vaddr);
-    k.vm.write(e.object!, e.offset, 0, k.vm.frames.contentsEnabled ? vnode.file!.subarray(off, off + (fileEnd - anonStart)) : new Uint8Array(0));
+    // Without page contents (a layout-only machine) the page is still made resident.
+    if (k.vm.frames.contentsEnabled) k.vm.write(e.object!, e.offset, 0, vnode.file!.subarray(off, off + (fileEnd - anonStart)));
+    else k.vm.faultPage(e.object!, e.offset, true);
   }
 }
 
@@ -191,24 +196,33 @@ export function execve(k: FreebsdKernel, p: Process<FreebsdSpace>, path: string,
   }
   // ---- point of no return: exec_new_vmspace ----
   const s = vmspaceAlloc(k, m);
-  const base = elf.header.type === ET_DYN ? ET_DYN_LOAD_ADDR : 0;
-  const gnuStack = elf.programHeaders.find((ph) => ph.type === PT_GNU_STACK);
-  const stackProt = gnuStack === undefined ? VM_PROT_ALL : elfProt(gnuStack.flags);
-  if (s.map.stack(USRSTACK - MAXSSIZ, MAXSSIZ, SGROWSIZ, stackProt, VM_PROT_ALL, 0) !== KERN_SUCCESS) throw new ExecError('ENOMEM', 'no room for the stack');
-  s.maxsaddr = USRSTACK - MAXSSIZ;
-  s.ssize = SGROWSIZ / PAGE_SIZE;
-  const sp = sharedPage(k);
-  k.vm.reference(sp);
-  s.map.insert(sp, 0, SHAREDPAGE, SHAREDPAGE + PAGE_SIZE, VM_PROT_READ | VM_PROT_EXECUTE, VM_PROT_READ | VM_PROT_EXECUTE, MAP_INHERIT_SHARE | MAP_ACC_NO_CHARGE);
-  const img = loadImage(k, s, elf, path, base);
-  s.taddr = img.text[0];
-  s.tsize = img.text[1] / PAGE_SIZE;
-  s.daddr = img.data[1] !== 0 ? img.data[0] : img.text[0] + img.text[1];
-  s.dsize = img.data[1] / PAGE_SIZE;
+  let img: { text: [number, number]; data: [number, number] };
   let interpBase = 0;
-  if (interp !== null) {
-    interpBase = roundPage(s.daddr + MAXDSIZ);
-    loadImage(k, s, interp, interpPath!, interp.header.type === ET_DYN ? interpBase : 0);
+  let stackProt = VM_PROT_ALL;
+  const base = elf.header.type === ET_DYN ? ET_DYN_LOAD_ADDR : 0;
+  try {
+    const gnuStack = elf.programHeaders.find((ph) => ph.type === PT_GNU_STACK);
+    stackProt = gnuStack === undefined ? VM_PROT_ALL : elfProt(gnuStack.flags);
+    if (s.map.stack(USRSTACK - MAXSSIZ, MAXSSIZ, SGROWSIZ, stackProt, VM_PROT_ALL, 0) !== KERN_SUCCESS) throw new ExecError('ENOMEM', 'no room for the stack');
+    s.maxsaddr = USRSTACK - MAXSSIZ;
+    s.ssize = SGROWSIZ / PAGE_SIZE;
+    const sp = sharedPage(k);
+    k.vm.reference(sp);
+    s.map.insert(sp, 0, SHAREDPAGE, SHAREDPAGE + PAGE_SIZE, VM_PROT_READ | VM_PROT_EXECUTE, VM_PROT_READ | VM_PROT_EXECUTE, MAP_INHERIT_SHARE | MAP_ACC_NO_CHARGE);
+    img = loadImage(k, s, elf, path, base);
+    s.taddr = img.text[0];
+    s.tsize = img.text[1] / PAGE_SIZE;
+    s.daddr = img.data[1] !== 0 ? img.data[0] : img.text[0] + img.text[1];
+    s.dsize = img.data[1] / PAGE_SIZE;
+    if (interp !== null) {
+      interpBase = roundPage(s.daddr + MAXDSIZ);
+      loadImage(k, s, interp, interpPath!, interp.header.type === ET_DYN ? interpBase : 0);
+    }
+  } catch (e) {
+    // Past the point of no return the old image is gone: exit1(td, 0, SIGABRT).
+    vmspaceFree(m, s, 0);
+    k.exitProcess(p, null, 'SIGABRT');
+    throw e;
   }
   k.replaceSpace(p, s);
   s.pmap.owner = p;
