@@ -101,7 +101,7 @@ program
   .description('Load a real program as execve does on a simulated kernel and show the address space it starts with')
   .argument('<file>', 'the program: an ELF executable (static, dynamic, PIE) or a #! script, looked up in the sysroot')
   .argument('[args...]', 'its arguments (argv[1]...)')
-  .option('-p, --personality <name>', 'a registered personality or variant with an exec driver: linux (= linux-6.x), linux-6.x or linux-5.15 (polykernel personalities lists them)', 'linux')
+  .option('-p, --personality <name>', 'a registered personality or variant with an execve: linux (= linux-6.x), linux-6.x, linux-5.15, freebsd (= freebsd-14: prints procstat -v, --auxv procstat -x) (polykernel personalities lists them)', 'linux')
   .option('--sysroot <dir>', 'the directory that is / for the simulated kernel (programs, interpreters, #! interpreters)', '/')
   .option('-e, --env <VAR=value>', 'one environment variable; repeat -e for more (default: PATH=/usr/bin:/bin)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
   .option('--argv0 <name>', 'argv[0] (default: the file as given)')

@@ -16,7 +16,7 @@ import {
 } from '@polykernel/linux';
 import { windowsExec } from '@polykernel/windows';
 import { hostCpu } from './host-cpu.js';
-import { linuxVariant, notRegistered, resolvePersonality } from './personalities.js';
+import { linuxVariant, notRegistered, resolvePersonality, type RegisteredPersonality } from './personalities.js';
 
 export type ExecOptions = Record<string, boolean | string | string[] | undefined>;
 
@@ -120,10 +120,7 @@ export function runExec(file: string, args: string[], opts: ExecOptions, out: (s
     return 2;
   }
   if (resolved.entry.name === 'windows') return runWindowsExec(file, opts, out, err);
-  if (resolved.entry.name !== 'linux') {
-    err(`polykernel exec: ${resolved.variant} cannot exec programs yet: exec has a driver for linux only (polykernel personalities)`);
-    return 2;
-  }
+  if (resolved.entry.name !== 'linux') return runExecViaViews(resolved.entry, resolved.variant, file, args, opts, out, err);
   const variant = linuxVariant(resolved.variant);
   const sysroot = typeof opts.sysroot === 'string' ? opts.sysroot : '/';
   const env = Array.isArray(opts.env) ? opts.env : ['PATH=/usr/bin:/bin'];
@@ -282,5 +279,36 @@ function runWindowsExec(file: string, opts: ExecOptions, out: (s: string) => voi
   for (const m of r.modules) {
     out(`${m.name.padEnd(24)} base 0x${m.base.toString(16)} size 0x${m.size.toString(16)}${m.base !== m.preferredBase ? ` relocated from 0x${m.preferredBase.toString(16)} (${m.fixups} fixups)` : ''}${m.iatSlots > 0 ? `, ${m.iatSlots} IAT slots` : ''}${m.tlsCallbacks > 0 ? `, ${m.tlsCallbacks} TLS callbacks` : ''}\n`);
   }
+  return 0;
+}
+
+/**
+ * exec on a personality other than Linux, through the contract alone: its own execve call, then
+ * its native views — the first one by default (FreeBSD: procstat -v), `--auxv` the view named
+ * like procstat -x, `--json` every view's rows.
+ */
+function runExecViaViews(entry: RegisteredPersonality, variant: string, file: string, args: string[], opts: ExecOptions, out: (s: string) => void, err: (s: string) => void): number {
+  const sysroot = typeof opts.sysroot === 'string' ? opts.sysroot : '/';
+  const env = Array.isArray(opts.env) ? opts.env : ['PATH=/usr/bin:/bin'];
+  const personality = entry.create({ variant, fs: sysrootLookup(sysroot) });
+  if (personality.syscalls.find((c) => c.name === 'execve') === undefined) {
+    err(`polykernel exec: ${variant} cannot exec programs yet (it has no execve call)`);
+    return 2;
+  }
+  const k = new Kernel(personality, { contents: true, frames: 65536 });
+  const p = k.createProcess(k.init, 'polykernel');
+  const argv = [typeof opts.argv0 === 'string' ? opts.argv0 : file, ...args];
+  const r = k.syscall(p.threads[0]!, 'execve', [file, argv, env]);
+  if (r.error !== null || p.state !== 'running') {
+    err(`polykernel exec: ${file}: execve failed: ${r.error ?? p.killedBy ?? 'failed'}${r.error !== null ? ` (${r.errorNumber})` : ''}`);
+    return r.error === 'ENOEXEC' ? 126 : r.error === 'ENOENT' ? 127 : 1;
+  }
+  if (opts.json === true) {
+    out(JSON.stringify({ personality: variant, pid: p.pid, comm: p.comm, views: Object.fromEntries(personality.views.map((v) => [v.name, v.rows?.(k, p) ?? v.render(k, p)])) }, null, 2) + '\n');
+    return 0;
+  }
+  const auxv = personality.views.find((v) => v.name.endsWith('-x'));
+  const shown = opts.auxv === true && auxv !== undefined ? [auxv] : personality.views.slice(0, 1);
+  for (const v of shown) out(v.render(k, p));
   return 0;
 }

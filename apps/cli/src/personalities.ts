@@ -6,7 +6,7 @@
  */
 import type { FileLookup, Personality } from '@polykernel/kernel';
 import { linuxPersonality } from '@polykernel/linux';
-import { freebsdPersonality } from '@polykernel/freebsd';
+import { FREEBSD_VARIANTS, freebsdPersonality } from '@polykernel/freebsd';
 import { windowsPersonality } from '@polykernel/windows';
 import { cygwinPersonality } from '@polykernel/cygwin';
 // @polykernel/tools:personality inserts imports above this line
@@ -52,9 +52,9 @@ export const PERSONALITIES: readonly RegisteredPersonality[] = [
   {
     name: 'freebsd',
     description: 'FreeBSD 14: vm_map over VM objects, vm_fault, vmspace_fork, procstat',
-    variants: ['freebsd'],
-    defaultVariant: 'freebsd',
-    create: (opts) => freebsdPersonality(opts),
+    variants: [...FREEBSD_VARIANTS],
+    defaultVariant: 'freebsd-14',
+    create: ({ variant, fs, seed }) => freebsdPersonality({ variant, fs, ...(seed !== undefined ? { seed } : {}) }),
   },
   {
     name: 'windows',
@@ -121,5 +121,6 @@ export function commandsFor(entry: RegisteredPersonality): CommandSupport[] {
     { command: 'compare', support: driven },
   ];
   if (entry.name === 'windows') return [...common, { command: 'exec', support: 'PE images (CreateProcess; --suspended)' }, { command: 'explain', support: 'demand-zero, guard-page and access-violation faults' }];
+  if (entry.name === 'freebsd') return [...common, { command: 'exec', support: 'FreeBSD-branded ELF files (procstat -v; --auxv procstat -x)' }];
   return common;
 }

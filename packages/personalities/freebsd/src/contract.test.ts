@@ -3,7 +3,8 @@
  * It fails until src/personality.ts does the work; each failure names the part to write.
  */
 import { PROT_READ, PROT_WRITE } from '@polykernel/core';
-import type { Kernel, Thread } from '@polykernel/kernel';
+import type { Kernel, Process, Thread } from '@polykernel/kernel';
+import { ACCESS_READ, ACCESS_WRITE } from '@polykernel/mmu';
 import { contractSuite } from '@polykernel/kernel/testing';
 import { freebsdPersonality, type FreebsdMachine, type FreebsdSpace } from './personality.js';
 
@@ -15,9 +16,31 @@ function mapMemory(k: Kernel<FreebsdSpace, FreebsdMachine>, t: Thread, bytes: nu
   return k.syscall(t, 'mmap', [0, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANON, -1, 0]).value;
 }
 
+/** fork, the child reads, the parent writes (a COW copy), the child exits and is reaped. */
+function exercise(k: Kernel<FreebsdSpace, FreebsdMachine>, p: Process<FreebsdSpace>): void {
+  const t = p.threads[0]!;
+  const va = mapMemory(k, t, 2 * 4096);
+  k.access(t, va, ACCESS_WRITE);
+  const pid = k.syscall(t, 'fork').value;
+  const ct = k.processes.get(pid)!.threads[0]!;
+  k.access(ct, va, ACCESS_READ);
+  k.access(t, va, ACCESS_WRITE);
+  k.syscall(ct, 'exit', [0]);
+  k.syscall(t, 'wait4', [pid, 0, 0, 0]);
+}
+
 contractSuite('freebsd', {
   personality: () => freebsdPersonality(),
   mapMemory,
   unmappedAddress: 0x1000,
   accessViolation: 'SIGSEGV',
+  exercise,
+});
+
+contractSuite('freebsd-14-nosuperpages', {
+  personality: () => freebsdPersonality({ variant: 'freebsd-14-nosuperpages' }),
+  mapMemory,
+  unmappedAddress: 0x1000,
+  accessViolation: 'SIGSEGV',
+  exercise,
 });

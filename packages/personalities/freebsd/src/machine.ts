@@ -7,6 +7,7 @@
  */
 import type { Rng } from '@polykernel/core';
 import type { FileLookup, Kernel, Process, Thread } from '@polykernel/kernel';
+import type { VmObject } from '@polykernel/vm';
 import type { Pmap } from './vm/pmap.js';
 import type { VmMap } from './vm/vm_map.js';
 
@@ -45,6 +46,8 @@ export interface FreebsdMachine {
   /** Every live vmspace (pmap_remove_all walks their pmaps; there are no pv lists here). */
   readonly spaces: Set<FreebsdSpace>;
   readonly procs: WeakMap<Process<FreebsdSpace>, FreebsdProc>;
+  /** The shared page (sigcode, timekeep): one OBJT_PHYS object per machine, made at the first exec. */
+  sharedPage: VmObject | null;
   /** vm.pmap.pg_ps_enabled: superpage reservations and promotion. */
   readonly superpages: boolean;
 }

@@ -10,7 +10,9 @@ import { onExit } from './kern/kern_exit.js';
 import { ALL_SIGNALS, deliver } from './kern/kern_sig.js';
 import type { FreebsdMachine, FreebsdSpace } from './machine.js';
 import { procstatArgsRows, renderProcstatArgs } from './procstat/args.js';
+import { procstatAuxvRows, renderProcstatAuxv } from './procstat/auxv.js';
 import { procstatVmRows, renderProcstatVm } from './procstat/vm.js';
+import { freebsdPortable } from './portable.js';
 import { SYSCALLS } from './syscalls.js';
 import { handleFault, pmapRemoveAll } from './vm/vm_fault.js';
 import { vmspaceAlloc, vmspaceFree } from './vm/vmspace.js';
@@ -53,7 +55,7 @@ export function freebsdPersonality(opts: FreebsdOptions = {}): Personality<Freeb
     attach: (k) => {
       const m: FreebsdMachine = {
         kernel: k, rng: new Rng(opts.seed ?? k.options.seed ?? 1), fs: opts.fs ?? memoryFileSystem({}),
-        spaces: new Set(), procs: new WeakMap(), superpages,
+        spaces: new Set(), procs: new WeakMap(), superpages, sharedPage: null,
       };
       // The page daemon takes a page only after every mapping of it is gone (pmap_remove_all).
       k.vm.onEvict = (_obj, _pindex, frame) => {
@@ -77,11 +79,13 @@ export function freebsdPersonality(opts: FreebsdOptions = {}): Personality<Freeb
     deliver,
     views: [
       { name: 'procstat-v', title: 'procstat -v <pid>', render: renderProcstatVm, rows: procstatVmRows },
+      { name: 'procstat-x', title: 'procstat -x <pid>', render: renderProcstatAuxv, rows: procstatAuxvRows },
       { name: 'procstat-c', title: 'procstat -c <pid>', render: renderProcstatArgs, rows: procstatArgsRows },
     ],
+    portable: freebsdPortable,
     metricsFilled: [
-      'syscalls', 'traps.syscall', 'traps.pageFault', 'faults.zeroFill', 'faults.segv', 'processesCreated', 'indexNodesVisited',
-      'metadataBytes',
+      'syscalls', 'traps.syscall', 'traps.pageFault', 'faults.zeroFill', 'faults.cow', 'faults.soft', 'faults.segv', 'processesCreated',
+      'indexNodesVisited', 'metadataBytes', 'pagesZeroed', 'pagesCopied',
     ],
   };
 }

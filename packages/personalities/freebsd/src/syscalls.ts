@@ -3,6 +3,7 @@
  * trap; failures return -1 with errno in FreeBSD's numbering (the personality's error space).
  */
 import type { SyscallSpec } from '@polykernel/kernel';
+import { sysExecve } from './kern/kern_exec.js';
 import { sysExit, sysGetpid, sysGetppid, sysWait4 } from './kern/kern_exit.js';
 import { sysFork, sysRfork, sysVfork } from './kern/kern_fork.js';
 import { sysKill } from './kern/kern_sig.js';
@@ -23,6 +24,7 @@ export const SYSCALLS: readonly Spec[] = [
   call('getpid', 20, [], sysGetpid),
   call('kill', 37, ['pid', 'signum'], sysKill),
   call('getppid', 39, [], sysGetppid),
+  call('execve', 59, ['fname', 'argv', 'envv'], sysExecve),
   call('vfork', 66, [], sysVfork),
   call('munmap', 73, ['addr', 'len'], sysMunmap),
   call('mprotect', 74, ['addr', 'len', 'prot'], sysMprotect),

@@ -162,6 +162,17 @@ describe('procstat -v', () => {
 });
 
 describe('vfork, rfork, wait4, kill, getpid', () => {
+  it('PIDs count up from the last one (fork_findpid); thread IDs come from above 100000', () => {
+    const { k, p, t } = boot();
+    expect(k.init.pid).toBe(1);
+    expect(p.pid).toBe(2);
+    const a = k.syscall(t, 'fork').value;
+    const b = k.syscall(t, 'fork').value;
+    expect([a, b]).toEqual([3, 4]);
+    expect(p.threads[0]!.tid).toBeGreaterThan(100_000);
+    expect(k.processes.get(b)!.threads[0]!.tid).toBeGreaterThan(p.threads[0]!.tid);
+  });
+
   it('vfork shares the address space and the parent sleeps until the child exits', () => {
     const { k, p, t } = boot();
     const va = anon(k, t, 1);

@@ -9,6 +9,7 @@
  *   "%5s %*s %*s %3s %4s %4s %3s %3s %-5s %-2s %-s\n", ptrwidth = 2 * sizeof(void *) + 2 = 18.
  */
 import type { Process, ViewRow } from '@polykernel/kernel';
+import type { VmObject } from '@polykernel/vm';
 import type { FreebsdKernel, FreebsdSpace } from '../machine.js';
 import {
   MAP_ENTRY_COW, MAP_ENTRY_GROWS_DOWN, MAP_ENTRY_GROWS_UP, MAP_ENTRY_GUARD, MAP_ENTRY_NEEDS_COPY, MAP_ENTRY_NOCOREDUMP, MAP_ENTRY_USER_WIRED,
@@ -45,6 +46,16 @@ const TYPE_CODE: Record<KvmeType, string> = {
   none: '--', default: 'df', vnode: 'vn', swap: 'sw', device: 'dv', phys: 'ph', dead: 'dd', sg: 'sg', mgtdevice: 'md', guard: 'gd', unknown: '??',
 };
 
+/** OBJT_PHYS / OBJT_DEVICE: every page is resident (wired memory, not paged). */
+function isPhysical(o: VmObject): boolean {
+  return o.type === 'physical' || o.type === 'device';
+}
+
+/** resident_page_count. */
+function residentPages(o: VmObject): number {
+  return isPhysical(o) ? o.size : o.pages.size;
+}
+
 /** kern_proc_vmmap_resident: pages of the entry resident in some object of its chain. */
 function resident(e: VmMapEntry): number {
   const obj = e.object;
@@ -53,7 +64,7 @@ function resident(e: VmMapEntry): number {
   for (let i = 0; i < e.pages; i++) {
     let p = e.offset + i;
     for (let o: typeof obj | null = obj; o !== null; o = o.backing) {
-      if (o.pages.has(p)) {
+      if (o.pages.has(p) || (isPhysical(o) && p < o.size)) {
         n++;
         break;
       }
@@ -81,7 +92,7 @@ export function vmmap(s: FreebsdSpace): KinfoVmentry[] {
       kve_offset: offset,
       kve_protection: e.protection,
       kve_resident: resident(e),
-      kve_private_resident: obj !== null && obj.backing === null ? obj.pages.size : 0,
+      kve_private_resident: obj !== null && obj.backing === null ? residentPages(obj) : 0,
       kve_ref_count: obj?.refCount ?? 0,
       kve_shadow_count: obj?.shadowCount ?? 0,
       cow: (e.eflags & MAP_ENTRY_COW) !== 0,

@@ -29,10 +29,11 @@ export class Pmap {
    * changing the protection of the same frame's. Returns MAP_OK or MAP_NO_MEMORY (no page for a
    * page-table page).
    */
-  enter(va: number, frame: number, prot: number, cpu: number): number {
+  enter(va: number, frame: number, prot: number, cpu: number, knownEmpty = false): number {
     const pt = this.pt;
     const flags = Pmap.pteFlags(prot);
-    const old = pt.lookup(va);
+    // A not-present fault: the MMU's walk just found no entry, so no second walk to learn that.
+    const old = knownEmpty ? null : pt.lookup(va);
     if (old !== null) {
       if (old.frame === frame) {
         const downgrade = (old.flags & PTE_WRITE) !== 0 && (flags & PTE_WRITE) === 0;

@@ -1,0 +1,125 @@
+/**
+ * The FreeBSD personality's costs through the kernel's gate (k.syscall, k.access), as the issue
+ * asks: zero-fill faults per second; a write fault at shadow depth 1, 4 and 16 (vm_fault's walk
+ * grows with the chain); vmspace_fork of a process with 1 GiB resident; and mmap+munmap pairs at
+ * 10, 1,000 and 10,000 existing entries, FreeBSD (splay tree) beside Linux (red-black tree and the
+ * B-tree standing in for the maple tree), each personality in its own process. Host time is only
+ * measured; the simulation does not see it.
+ *   npm run build -w @polykernel/bench-tools && node tools/bench/dist/freebsd.js [--json]
+ */
+import { execFileSync } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { freebsdPersonality } from '@polykernel/freebsd';
+import { Kernel, type Thread } from '@polykernel/kernel';
+import { linuxPersonality } from '@polykernel/linux';
+import { ACCESS_WRITE } from '@polykernel/mmu';
+
+const PAGE = 4096;
+const FB_ANON = 0x1000 | 0x2;
+const LX_ANON = 0x20 | 0x2;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function fbKernel(frames: number, contents = false): { k: Kernel<unknown>; t: Thread } {
+  const k = new Kernel(freebsdPersonality(), { frames, contents, seed: 1 });
+  return { k, t: k.createProcess(k.init, 'bench').threads[0]! };
+}
+
+/** Zero-fill faults/s: 16,384 first writes to a fresh anonymous mapping, median of 5. */
+function zeroFill(): number {
+  const runs: number[] = [];
+  for (let r = 0; r < 6; r++) {
+    const { k, t } = fbKernel(20_000);
+    const n = 16_384;
+    const va = k.syscall(t, 'mmap', [0, n * PAGE, 3, FB_ANON, -1, 0]).value;
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) k.access(t, va + i * PAGE, ACCESS_WRITE);
+    const dt = performance.now() - t0;
+    if (k.metrics.faults.zeroFill !== n) throw new Error('not every access was a zero-fill fault');
+    if (r > 0) runs.push(n / (dt / 1000));
+  }
+  return Math.round(median(runs));
+}
+
+/**
+ * A write fault at shadow depth d: the process's object chain is made d + 1 objects deep by forks
+ * whose children keep the older objects alive, then each timed write copies a page found at the
+ * chain's bottom, d backing objects below the first. Returns µs per fault and the simulated cycles per fault.
+ */
+function shadowDepth(depth: number): { us: number; cycles: number; chain: number } {
+  const { k, t } = fbKernel(40_000);
+  const n = 2048;
+  const va = k.syscall(t, 'mmap', [0, (n + 1) * PAGE, 3, FB_ANON, -1, 0]).value;
+  for (let i = 0; i <= n; i++) k.access(t, va + i * PAGE, ACCESS_WRITE);
+  for (let d = 0; d < depth; d++) {
+    k.syscall(t, 'fork');
+    k.access(t, va + n * PAGE, ACCESS_WRITE); // the parent's write makes its next shadow
+  }
+  const p = t.process as unknown as { space: { map: { lookupEntry(a: number): { object: { chainLength: number } | null } | undefined } } };
+  const chain = p.space.map.lookupEntry(va)!.object!.chainLength;
+  const c0 = k.metrics.cycles;
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) k.access(t, va + i * PAGE, ACCESS_WRITE);
+  const dt = performance.now() - t0;
+  return { us: (dt * 1000) / n, cycles: Math.round((k.metrics.cycles - c0) / n), chain };
+}
+
+/** vmspace_fork of a process with 1 GiB resident: host ms for the fork call, median of 3. */
+function fork1GiB(): number {
+  const runs: number[] = [];
+  for (let r = 0; r < 3; r++) {
+    const pages = 262_144;
+    const { k, t } = fbKernel(pages + 4096);
+    const va = k.syscall(t, 'mmap', [0, pages * PAGE, 3, FB_ANON, -1, 0]).value;
+    for (let i = 0; i < pages; i++) k.access(t, va + i * PAGE, ACCESS_WRITE);
+    const t0 = performance.now();
+    const pid = k.syscall(t, 'fork').value;
+    runs.push(performance.now() - t0);
+    if (pid <= 0) throw new Error('fork failed');
+  }
+  return Math.round(median(runs) * 10) / 10;
+}
+
+/** mmap+munmap pairs/s with `n` unmergeable one-page entries already mapped. */
+function pairs(personality: string, n: number): number {
+  if (personality === 'freebsd-14') return pairsOn(new Kernel(freebsdPersonality(), { frames: 4096, seed: 1 }), FB_ANON, n);
+  return pairsOn(new Kernel(linuxPersonality({ variant: personality as 'linux-6.x' | 'linux-5.15' }), { frames: 4096, seed: 1 }), LX_ANON, n);
+}
+
+function pairsOn<S, M>(k: Kernel<S, M>, anon: number, n: number): number {
+  const t = k.createProcess(k.init, 'bench').threads[0]!;
+  const fixed = 0x10;
+  for (let i = 0; i < n; i++) k.syscall(t, 'mmap', [0x1000_0000 + i * 2 * PAGE, PAGE, i % 2 === 0 ? 3 : 1, anon | fixed, -1, 0]);
+  const run = (count: number): number => {
+    const t0 = performance.now();
+    for (let i = 0; i < count; i++) {
+      const a = k.syscall(t, 'mmap', [0, PAGE, 3, anon, -1, 0]).value;
+      k.syscall(t, 'munmap', [a, PAGE]);
+    }
+    return count / ((performance.now() - t0) / 1000);
+  };
+  run(10_000);
+  return Math.round(median([run(30_000), run(30_000), run(30_000)]));
+}
+
+const only = process.argv.indexOf('--pairs');
+if (only >= 0) {
+  const name = process.argv[only + 1]!;
+  console.log(JSON.stringify([10, 1000, 10_000].map((n) => ({ personality: name, entries: n, pairsPerSecond: pairs(name, n) }))));
+} else {
+  const self = fileURLToPath(import.meta.url);
+  const pairRows = ['freebsd-14', 'linux-5.15', 'linux-6.x'].flatMap((v) => JSON.parse(execFileSync(process.execPath, [self, '--pairs', v], { encoding: 'utf8' })) as unknown[]);
+  const result = {
+    node: process.version,
+    zeroFillPerSecond: zeroFill(),
+    // Each depth twice: the first run warms the JIT up; the second is reported.
+    shadowDepth: [1, 4, 16].map((d) => { shadowDepth(d); return { depth: d, ...shadowDepth(d) }; }),
+    fork1GiBms: fork1GiB(),
+    pairs: pairRows,
+  };
+  console.log(JSON.stringify(result, null, 2));
+}
