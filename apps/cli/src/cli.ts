@@ -224,7 +224,10 @@ cycles and time. Each cell is the value and its ratio to the first column (x0.52
 Honest gaps: a personality that cannot run the workload at all (it has no portable driver, or
 the workload has native steps of another kernel) is an n/a column with the reason; a step one
 kernel cannot do (fork on Windows) is listed under the table as n/a, and "—" marks a field the
-personality does not model. Nothing is filled in.
+personality does not model. Nothing is filled in. Simulated cycles compare within a kernel family
+(linux-6.x against linux-5.15) but not yet across families: Linux charges its software work
+calibrated on a real host (docs/host-costs.md); FreeBSD, Windows and Cygwin charge the machine's
+hardware costs only, so their cycles are lower bounds. The counts compare everywhere.
 
 Examples:
   polykernel compare examples/portable/fork-exec-storm.yaml -p linux-6.x,linux-5.15
