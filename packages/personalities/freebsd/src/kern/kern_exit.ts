@@ -7,6 +7,7 @@
 import type { Process, SyscallArg, SyscallContext } from '@polykernel/kernel';
 import { procOf, type FreebsdKernel, type FreebsdMachine, type FreebsdSpace } from '../machine.js';
 import { WCONTINUED, WEXITED, WNOHANG, WNOWAIT, WTRAPPED, WUNTRACED, hasBitsOutside } from '../param.js';
+import { FREEBSD_COSTS } from '../costs.js';
 import { arg, intArg } from '../vm/vm_mmap.js';
 
 type Ctx = SyscallContext<FreebsdSpace, FreebsdMachine>;
@@ -16,6 +17,7 @@ const WLINUXCLONE = 2 ** 31;
 
 /** sys_exit → exit1(td, rval, 0): the process ends with W_EXITCODE(rval, 0). */
 export function sysExit(ctx: Ctx, args: readonly SyscallArg[]): number {
+  ctx.kernel.metrics.cycles += FREEBSD_COSTS.exitBase;
   ctx.kernel.exitProcess(ctx.process, intArg(args, 0) & 0xff);
   return 0;
 }

@@ -13,6 +13,7 @@ import {
   RFCFDG, RFFDG, RFFLAGS, RFKERNELONLY, RFMEM, RFNOWAIT, RFPPWAIT, RFPROC, RFPROCDESC, RFTSIGMASK, RFTSIGSHIFT, RFTSIGZMB, SIG_MAXSIG,
   hasBit, hasBitsOutside,
 } from '../param.js';
+import { FREEBSD_COSTS } from '../costs.js';
 import { arg } from '../vm/vm_mmap.js';
 import { vmspaceFork } from '../vm/vmspace.js';
 
@@ -34,6 +35,7 @@ export function fork1(ctx: Ctx, flags: number): number {
   const p = ctx.process;
   if (!hasBit(flags, RFPROC)) return forkNoRfproc(ctx, flags);
   const k = ctx.kernel;
+  k.metrics.cycles += FREEBSD_COSTS.forkBase;
   const space = hasBit(flags, RFMEM) ? p.space : vmspaceFork(k, p, ctx.thread.cpu);
   let child;
   try {

@@ -67,15 +67,17 @@ export class Pmap {
     return n;
   }
 
-  /** pmap_protect: lower the protection of [start, end) (no read: remove the mappings). */
-  protect(start: number, end: number, prot: number, cpu: number): void {
-    if ((prot & VM_PROT_READ) === 0 && (prot & VM_PROT_EXECUTE) === 0) {
-      this.remove(start, end, cpu);
-      return;
-    }
+  /**
+   * pmap_protect: lower the protection of [start, end) (no read: remove the mappings). Returns
+   * the PTEs changed (or removed), for the callers that charge the per-PTE work.
+   */
+  protect(start: number, end: number, prot: number, cpu: number): number {
+    if ((prot & VM_PROT_READ) === 0 && (prot & VM_PROT_EXECUTE) === 0) return this.remove(start, end, cpu);
     const set = (prot & VM_PROT_EXECUTE) === 0 ? PTE_NX : 0;
     const clear = (prot & VM_PROT_WRITE) === 0 ? PTE_WRITE : 0;
-    if (this.pt.protect(start, end - start, set, clear) > 0) this.flush(cpu, start, end - start);
+    const n = this.pt.protect(start, end - start, set, clear);
+    if (n > 0) this.flush(cpu, start, end - start);
+    return n;
   }
 
   /** The frame mapped at `va`, or -1. */

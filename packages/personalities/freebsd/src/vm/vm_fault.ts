@@ -25,6 +25,10 @@ import {
 } from '../param.js';
 import { KERN_NO_SPACE, KERN_SUCCESS, type VmMap, type VmMapEntry } from './vm_map.js';
 import { OBJ_ONEMAPPING, allocateAnon, objectShadow } from './vm_object.js';
+import { FREEBSD_COSTS } from '../costs.js';
+
+/** vm_fault's software path by what it did (costs.ts: borrowed from the Linux host calibration). */
+const HANDLER = FREEBSD_COSTS.faultHandler;
 
 const RESOLVED = {
   zeroFill: { kind: 'resolved', how: 'zeroFill' },
@@ -100,20 +104,25 @@ function vmFault(k: FreebsdKernel, thread: Thread, f: FaultInfo): FaultResolutio
   return count(k, r.how, r.object, f.reason, write);
 }
 
-/** Count the fault once, by what vm_fault did. */
+/** Count the fault once, by what vm_fault did, and charge its software path once. */
 function count(k: FreebsdKernel, how: string, obj: VmObject | null, reason: string, write: boolean): FaultResolution {
   const m = k.metrics.faults;
+  const mt = k.metrics;
   switch (how) {
     case 'zeroFill':
       m.zeroFill++;
+      mt.cycles += HANDLER.zeroFill;
       return RESOLVED.zeroFill;
     case 'cow':
     case 'move':
       m.cow++;
+      // A move renames the backing object's page into the first object: nothing is copied.
+      mt.cycles += how === 'cow' ? HANDLER.cow : HANDLER.cowReuse;
       return RESOLVED.cow;
     case 'pagein':
       if (obj?.type === 'vnode') {
         m.file++;
+        mt.cycles += HANDLER.file;
         return RESOLVED.file;
       }
       m.swapIn++;
@@ -123,9 +132,11 @@ function count(k: FreebsdKernel, how: string, obj: VmObject | null, reason: stri
       // a write found its own page write-protected after the NEEDS_COPY shadow was skipped.
       if (write && reason === 'write-protect') {
         m.cowReuse++;
+        mt.cycles += HANDLER.cowReuse;
         return RESOLVED.cowReuse;
       }
       m.soft++;
+      mt.cycles += HANDLER.soft;
       return RESOLVED.soft;
   }
 }
@@ -139,7 +150,10 @@ export function needsCopy(s: FreebsdSpace, e: VmMapEntry): void {
   if (e.object !== null) {
     const before = e.object;
     e.object = objectShadow(vm, before, e.offset, e.pages, true);
-    if (e.object !== before) e.offset = 0;
+    if (e.object !== before) {
+      e.offset = 0;
+      s.machine.kernel.metrics.cycles += FREEBSD_COSTS.shadowSetup;
+    }
   }
   e.cred = false;
   e.eflags &= ~MAP_ENTRY_NEEDS_COPY;

@@ -6,7 +6,11 @@
  * over the same object, so nothing is copied and no shadow exists until the first write fault
  * (vm_map_lookup); ZERO: a fresh anonymous entry. The child's page table starts empty: pmap_copy
  * is advisory in FreeBSD and is not modelled, so the child's first touch of each page is a soft
- * fault that finds the page resident.
+ * fault that finds the page resident. (amd64's pmap_copy does copy the read-only PTEs of managed
+ * pages, with a pv entry each — sys/amd64/amd64/pmap.c — so a real child takes fewer soft faults.)
+ *
+ * Software costs (costs.ts): the fixed part of vmspace_fork, one charge per entry inherited, one
+ * per shadow made, one per resident PTE pmap_protect write-protects.
  */
 import type { Process } from '@polykernel/kernel';
 import type { VmObject } from '@polykernel/vm';
@@ -16,6 +20,7 @@ import {
   MAP_ENTRY_VN_EXEC, MAP_ENTRY_WRITECNT, VM_INHERIT_COPY, VM_INHERIT_NONE, VM_INHERIT_SHARE, VM_INHERIT_ZERO, VM_MAXUSER_ADDRESS,
   VM_MIN_USER, VM_PROT_WRITE,
 } from '../param.js';
+import { FREEBSD_COSTS } from '../costs.js';
 import { Pmap } from './pmap.js';
 import { VmMap, VmMapEntry } from './vm_map.js';
 import { OBJ_ANON, OBJ_ONEMAPPING, OBJ_SWAP, isAnon } from './vm_object.js';
@@ -42,11 +47,14 @@ export function vmspaceFork(k: FreebsdKernel, parent: Process<FreebsdSpace>, cpu
   const s2 = vmspaceAlloc(k, s1.machine);
   Object.assign(s2, { taddr: s1.taddr, daddr: s1.daddr, tsize: s1.tsize, dsize: s1.dsize, ssize: s1.ssize, maxsaddr: s1.maxsaddr });
   s2.map.anonLoc = s1.map.anonLoc;
+  const mt = k.metrics;
+  mt.cycles += FREEBSD_COSTS.vmspaceForkBase;
   for (const old of [...s1.map.entries()]) {
     let inh = old.inheritance;
     if ((old.eflags & MAP_ENTRY_GUARD) !== 0 && inh !== VM_INHERIT_NONE) inh = VM_INHERIT_COPY;
+    if (inh !== VM_INHERIT_NONE) mt.cycles += FREEBSD_COSTS.perMapEntry;
     if (inh === VM_INHERIT_SHARE) forkShare(k, s1, s2, old);
-    else if (inh === VM_INHERIT_COPY) forkCopy(s1, s2, old, cpu);
+    else if (inh === VM_INHERIT_COPY) mt.cycles += forkCopy(s1, s2, old, cpu) * FREEBSD_COSTS.protectPerPte;
     else if (inh === VM_INHERIT_ZERO) forkZero(s2, old);
   }
   return s2;
@@ -76,6 +84,7 @@ function forkShare(k: FreebsdKernel, s1: FreebsdSpace, s2: FreebsdSpace, old: Vm
     old.eflags &= ~MAP_ENTRY_NEEDS_COPY;
     old.cred = false;
     obj = sh;
+    k.metrics.cycles += FREEBSD_COSTS.shadowSetup;
   }
   k.vm.reference(obj);
   obj.flags &= ~OBJ_ONEMAPPING;
@@ -83,15 +92,16 @@ function forkShare(k: FreebsdKernel, s1: FreebsdSpace, s2: FreebsdSpace, old: Vm
   s2.map.link(e);
 }
 
-/** VM_INHERIT_COPY → vm_map_copy_entry. */
-function forkCopy(s1: FreebsdSpace, s2: FreebsdSpace, src: VmMapEntry, cpu: number): void {
+/** VM_INHERIT_COPY → vm_map_copy_entry. Returns the PTEs pmap_protect write-protected. */
+function forkCopy(s1: FreebsdSpace, s2: FreebsdSpace, src: VmMapEntry, cpu: number): number {
   const dst = cloneInto(s2, src, MAP_ENTRY_USER_WIRED | MAP_ENTRY_IN_TRANSITION | MAP_ENTRY_WRITECNT);
   dst.object = null;
   dst.cred = false;
   s2.map.link(dst);
   // A source that needs a copy is write-protected already.
+  let protectedPtes = 0;
   if ((src.eflags & MAP_ENTRY_NEEDS_COPY) === 0 && (src.protection & VM_PROT_WRITE) !== 0) {
-    s1.pmap.protect(src.start, src.end, src.protection & ~VM_PROT_WRITE, cpu);
+    protectedPtes = s1.pmap.protect(src.start, src.end, src.protection & ~VM_PROT_WRITE, cpu);
   }
   let obj = src.object;
   if (obj !== null) {
@@ -111,6 +121,7 @@ function forkCopy(s1: FreebsdSpace, s2: FreebsdSpace, src: VmMapEntry, cpu: numb
     if ((dst.eflags & MAP_ENTRY_GUARD) === 0) dst.offset = 0;
     dst.cred = src.cred;
   }
+  return protectedPtes;
 }
 
 /** vm_object_split(entry): the entry's part of an object others also map gets an object of its own. */

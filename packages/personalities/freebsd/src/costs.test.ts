@@ -1,0 +1,97 @@
+/**
+ * The software-cost model (costs.ts) is charged where FreeBSD does the work, once per unit:
+ * vmspace_fork per entry and per write-protected PTE, fork1 and exit1 per process, vm_fault by
+ * what it resolved, vm_object_shadow per shadow. Each figure is read from the model, so a charge
+ * that goes missing, doubles or moves fails here.
+ */
+import { Kernel, type Process, type Thread } from '@polykernel/kernel';
+import { ACCESS_READ, ACCESS_WRITE } from '@polykernel/mmu';
+import { describe, expect, it } from 'vitest';
+import { FREEBSD_COSTS as C } from './costs.js';
+import type { FreebsdMachine, FreebsdSpace } from './machine.js';
+import { MAP_ANON, MAP_PRIVATE, PAGE_SIZE, RFMEM, RFPROC } from './param.js';
+import { freebsdPersonality } from './personality.js';
+
+type K = Kernel<FreebsdSpace, FreebsdMachine>;
+
+function boot(): { k: K; p: Process<FreebsdSpace>; t: Thread } {
+  const k = new Kernel(freebsdPersonality(), { frames: 8192, seed: 3 });
+  const p = k.createProcess(k.init, 'sh');
+  return { k, p, t: p.threads[0]! };
+}
+
+/** A parent with `pages` anonymous pages mapped, `resident` of them written. */
+function parent(resident: number, pages = 64): { k: K; p: Process<FreebsdSpace>; t: Thread; va: number } {
+  const b = boot();
+  const va = b.k.syscall(b.t, 'mmap', [0, pages * PAGE_SIZE, 3, MAP_PRIVATE | MAP_ANON, -1, 0]).value;
+  for (let i = 0; i < resident; i++) b.k.access(b.t, va + i * PAGE_SIZE, ACCESS_WRITE);
+  return { ...b, va };
+}
+
+function cycles(k: K, fn: () => void): number {
+  const before = k.metrics.cycles;
+  fn();
+  return k.metrics.cycles - before;
+}
+
+describe('FreeBSD software costs', () => {
+  it('fork charges pmap_protect once per resident writable PTE, not per mapped page', () => {
+    const a = parent(8);
+    const b = parent(40);
+    const forkA = cycles(a.k, () => a.k.syscall(a.t, 'fork'));
+    const forkB = cycles(b.k, () => b.k.syscall(b.t, 'fork'));
+    expect(forkB - forkA).toBe(32 * C.protectPerPte);
+  });
+
+  it('a copying fork charges vmspace_fork (fixed part, one per inherited entry) on top of an RFMEM fork', () => {
+    const a = parent(0);
+    const entries = [...a.p.space.map.entries()].length;
+    const shared = cycles(a.k, () => a.k.syscall(a.t, 'rfork', [RFPROC + RFMEM]));
+    const b = parent(0);
+    const copied = cycles(b.k, () => b.k.syscall(b.t, 'rfork', [RFPROC]));
+    expect(shared).toBeGreaterThanOrEqual(C.forkBase);
+    // The hardware part of the difference: zeroing the new pmap's top-level page (pmap_pinit).
+    expect(copied - shared).toBe(C.vmspaceForkBase + entries * C.perMapEntry + b.k.mmu.profile.costs.zeroPage);
+  });
+
+  it('charges exit1 once per exit', () => {
+    const a = parent(0);
+    const pid = a.k.syscall(a.t, 'rfork', [RFPROC + RFMEM]).value;
+    const ct = a.k.processes.get(pid)!.threads[0]!;
+    expect(cycles(a.k, () => a.k.syscall(ct, 'exit', [0]))).toBeGreaterThanOrEqual(C.exitBase);
+  });
+
+  it('charges the fault handler by what vm_fault did, and the shadow once, at the first write', () => {
+    const a = parent(4);
+    const pid = a.k.syscall(a.t, 'fork').value;
+    const ct = a.k.processes.get(pid)!.threads[0]!;
+    const f = a.k.metrics.faults;
+    // The child's page-table pages are made by a first (read) touch, so both writes below find them.
+    a.k.access(ct, a.va + 2 * PAGE_SIZE, ACCESS_READ);
+    // First write: vm_map_lookup shadows the object, vm_fault copies the page up (a COW).
+    const cow0 = f.cow;
+    const first = cycles(a.k, () => a.k.access(ct, a.va, ACCESS_WRITE));
+    const second = cycles(a.k, () => a.k.access(ct, a.va + PAGE_SIZE, ACCESS_WRITE));
+    expect(f.cow).toBe(cow0 + 2);
+    expect(first - second).toBe(C.shadowSetup);
+    expect(second).toBeGreaterThanOrEqual(C.faultHandler.cow);
+    // A read of a resident page the child has not mapped: a soft fault, charged once.
+    const soft0 = f.soft;
+    const soft = cycles(a.k, () => a.k.access(ct, a.va + 3 * PAGE_SIZE, ACCESS_READ));
+    expect(f.soft).toBe(soft0 + 1);
+    expect(soft).toBeGreaterThanOrEqual(C.faultHandler.soft);
+    expect(soft).toBeLessThan(C.faultHandler.soft + C.faultHandler.cowReuse);
+  });
+
+  it('a zero-fill fault costs its handler once on top of the trap and zeroing the page', () => {
+    const a = parent(1);
+    const hw = a.k.mmu.profile.costs;
+    const zf = a.k.metrics.faults.zeroFill;
+    const c = cycles(a.k, () => a.k.access(a.t, a.va + PAGE_SIZE, ACCESS_WRITE));
+    expect(a.k.metrics.faults.zeroFill).toBe(zf + 1);
+    // What is left is the TLB and page-walk work, far less than another handler's charge.
+    const rest = c - C.faultHandler.zeroFill - hw.trapEntry - hw.trapExit - hw.zeroPage;
+    expect(rest).toBeGreaterThanOrEqual(0);
+    expect(rest).toBeLessThan(C.faultHandler.soft);
+  });
+});
