@@ -30,11 +30,11 @@ describe('VmSystem faults ×16,384', () => {
 
   for (const depth of [1, 4, 16]) {
     const vm = system(3 * N + 1024);
-    // A chain `depth` objects deep above a bottom object holding every page.
+    // Each timed write finds its page `depth` objects below the faulting one, in the bottom object.
     const bottom = vm.createObject('anonymous', N);
     for (let p = 0; p < N; p++) vm.faultPage(bottom, p, true);
     let top: VmObject = bottom;
-    for (let d = 0; d < depth; d++) {
+    for (let d = 1; d < depth; d++) {
       vm.reference(top); // keep each level alive so nothing collapses
       top = vm.shadow(top);
     }
