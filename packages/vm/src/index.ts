@@ -1,5 +1,6 @@
 export * from './index/index.js';
 export { VmObject } from './object.js';
+export { PageMap, MAX_PAGE_INDEX } from './pagemap.js';
 export type { VmObjectType } from './object.js';
 export { SwapDevice } from './swap.js';
 export { PageQueues, Q_NONE, Q_ACTIVE, Q_INACTIVE } from './queues.js';

@@ -6,13 +6,15 @@
  * copies, holds only the pages written since, and finds the rest by looking down the chain.
  */
 
+import { PageMap } from './pagemap.js';
+
 export type VmObjectType = 'anonymous' | 'vnode' | 'device' | 'physical';
 
 export class VmObject {
-  /** Resident pages: page index -> physical frame. */
-  readonly pages = new Map<number, number>();
+  /** Resident pages: page index -> physical frame (a typed-array hash table, Map-like API). */
+  readonly pages = new PageMap();
   /** Pages on the swap device: page index -> swap slot. */
-  readonly swapped = new Map<number, number>();
+  readonly swapped = new PageMap();
   refCount = 1;
   /** Objects whose backing object this is (FreeBSD shadow_count). */
   shadowCount = 0;

@@ -258,4 +258,37 @@ describe('faultPage: the walk without accounting', () => {
     expect(base.shadowCount).toBe(2);
     expect(o.pages.size).toBe(0);
   });
+
+  it('removePages and split over random ranges of a large object agree with a Map model of its pages', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.nat(599), { minLength: 1, maxLength: 400 }),
+        fc.nat(599), fc.nat(600), fc.nat(599), fc.nat(600),
+        (touched, rs, rl, ss, sl) => {
+          const frames = new FrameTable({ frames: 1024, maxOrder: 10, contents: false, metrics: new Metrics() });
+          const vm = new VmSystem(frames);
+          const o = vm.createObject('anonymous', 600);
+          const model = new Map<number, number>();
+          for (const p of touched) model.set(p, vm.faultPage(o, p, true).frame);
+          const free0 = frames.freeFrames;
+          const end = Math.min(600, rs + rl);
+          const gone = [...model.keys()].filter((p) => p >= rs && p < end);
+          expect(vm.removePages(o, rs, end)).toBe(gone.length);
+          for (const p of gone) model.delete(p);
+          expect(frames.freeFrames).toBe(free0 + gone.length);
+          const size = Math.min(600 - ss, Math.max(1, sl));
+          const n = vm.split(o, ss, size);
+          for (const [p, f] of model) {
+            const inSplit = p >= ss && p < ss + size;
+            expect([inSplit ? n.pages.get(p - ss) : o.pages.get(p), vm.ownerOf(f), vm.pindexOf(f)]).toEqual([f, inSplit ? n : o, inSplit ? p - ss : p]);
+          }
+          expect(o.pages.size + n.pages.size).toBe(model.size);
+          vm.deallocate(n);
+          vm.deallocate(o);
+          expect(frames.freeFrames).toBe(free0 + gone.length + model.size);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
 });

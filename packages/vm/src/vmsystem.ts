@@ -210,10 +210,12 @@ export class VmSystem {
   }
 
   private freeObject(obj: VmObject): void {
-    for (const [pindex, frame] of obj.pages) this.releaseFrame(obj, pindex, frame);
-    obj.pages.clear();
-    for (const slot of obj.swapped.values()) this.swap.free(slot);
-    obj.swapped.clear();
+    const pages = obj.pages;
+    for (let i = 0; i < pages.slotCount; i++) if (pages.keyAt(i) >= 0) this.releaseFrame(obj, pages.keyAt(i), pages.valueAt(i));
+    pages.clear();
+    const swapped = obj.swapped;
+    for (let i = 0; i < swapped.slotCount; i++) if (swapped.keyAt(i) >= 0) this.swap.free(swapped.valueAt(i));
+    swapped.clear();
     obj.dead = true;
     obj.backing = null;
     this.live--;
@@ -274,7 +276,11 @@ export class VmSystem {
   /** Move b's pages into obj where obj has none; drop the rest; obj inherits b's backing. */
   private absorb(obj: VmObject, b: VmObject): void {
     const off = obj.backingOffset;
-    for (const [bp, frame] of b.pages) {
+    const bpages = b.pages;
+    for (let i = 0; i < bpages.slotCount; i++) {
+      const bp = bpages.keyAt(i);
+      if (bp < 0) continue;
+      const frame = bpages.valueAt(i);
       const p = bp - off;
       if (p >= 0 && p < obj.size && !obj.pages.has(p) && !obj.swapped.has(p)) {
         obj.pages.set(p, frame);
@@ -286,7 +292,11 @@ export class VmSystem {
       }
     }
     b.pages.clear();
-    for (const [bp, slot] of b.swapped) {
+    const bswapped = b.swapped;
+    for (let i = 0; i < bswapped.slotCount; i++) {
+      const bp = bswapped.keyAt(i);
+      if (bp < 0) continue;
+      const slot = bswapped.valueAt(i);
       const p = bp - off;
       if (p >= 0 && p < obj.size && !obj.pages.has(p) && !obj.swapped.has(p)) obj.swapped.set(p, slot);
       else this.swap.free(slot);
@@ -439,17 +449,24 @@ export class VmSystem {
   removePages(obj: VmObject, start: number, end: number): number {
     this.assertLive(obj);
     let n = 0;
-    for (const [p, frame] of obj.pages) {
-      if (p < start || p >= end) continue;
-      obj.pages.delete(p);
+    const pages = obj.pages;
+    for (let i = 0; i < pages.slotCount; i++) {
+      const p = pages.keyAt(i);
+      if (p < start || p >= end) continue; // a free slot's key is negative
+      const frame = pages.valueAt(i);
+      pages.delete(p);
       this.releaseFrame(obj, p, frame);
       n++;
     }
-    for (const [p, slot] of obj.swapped) {
+    pages.trim();
+    const swapped = obj.swapped;
+    for (let i = 0; i < swapped.slotCount; i++) {
+      const p = swapped.keyAt(i);
       if (p < start || p >= end) continue;
-      obj.swapped.delete(p);
-      this.swap.free(slot);
+      this.swap.free(swapped.valueAt(i));
+      swapped.delete(p);
     }
+    swapped.trim();
     return n;
   }
 
@@ -471,18 +488,25 @@ export class VmSystem {
       n.backing = src;
       n.backingOffset = orig.backingOffset + start;
     }
-    for (const [p, frame] of orig.pages) {
-      if (p < start || p >= start + size) continue;
-      orig.pages.delete(p);
+    const pages = orig.pages;
+    for (let i = 0; i < pages.slotCount; i++) {
+      const p = pages.keyAt(i);
+      if (p < start || p >= start + size) continue; // a free slot's key is negative
+      const frame = pages.valueAt(i);
+      pages.delete(p);
       n.pages.set(p - start, frame);
       this.frameObject[frame] = n;
       this.framePindex[frame] = p - start;
     }
-    for (const [p, slot] of orig.swapped) {
+    pages.trim();
+    const swapped = orig.swapped;
+    for (let i = 0; i < swapped.slotCount; i++) {
+      const p = swapped.keyAt(i);
       if (p < start || p >= start + size) continue;
-      orig.swapped.delete(p);
-      n.swapped.set(p - start, slot);
+      n.swapped.set(p - start, swapped.valueAt(i));
+      swapped.delete(p);
     }
+    swapped.trim();
     return n;
   }
 
