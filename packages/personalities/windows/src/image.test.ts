@@ -86,11 +86,12 @@ describe('CreateProcess of hello-x86_64.exe (MinGW-w64)', () => {
     expect(child.space.modules.map((m) => m.name.toLowerCase())).toEqual(['hello-x86_64.exe', 'greet.dll', 'kernel32.dll', 'msvcrt.dll']);
     const exe = child.space.modules[0]!;
     const pe = parsePe(fixture('hello-x86_64.exe'));
+    const buf = w.call('VirtualAlloc', 0, 0x1000, MEM_COMMIT, PAGE_READWRITE);
     for (const d of pe.imports()) {
       const dll = child.space.modules.find((m) => m.name.toLowerCase() === d.name.toLowerCase())!;
       for (const e of d.entries) {
-        expect(w.call('ReadProcessMemory', hProcess, exe.base + e.iatRva, 8)).toBe(1);
-        const bytes = w.record().lpBuffer as number[];
+        expect(w.call('ReadProcessMemory', hProcess, exe.base + e.iatRva, buf, 8)).toBe(1);
+        const bytes = Array.from(w.k.copyFromUser(w.t, buf, 8));
         const va = bytes.reduce((acc, b, i) => acc + b * 2 ** (8 * i), 0);
         const rva = e.name !== null ? dll.byName.get(e.name) : dll.byOrdinal.get(e.ordinal!);
         expect(va, `${d.name}!${e.name ?? e.ordinal}`).toBe(dll.base + (rva as number));
