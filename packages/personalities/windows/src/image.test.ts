@@ -15,6 +15,7 @@ import {
   CREATE_SUSPENDED, MEM_COMMIT, MEM_IMAGE, MEM_RESERVE, PAGE_EXECUTE_READ, PAGE_EXECUTE_WRITECOPY, PAGE_GUARD, PAGE_READONLY,
   PAGE_READWRITE, PAGE_WRITECOPY,
 } from './constants.js';
+import { PROCESS_COSTS } from './costs.js';
 import { sectionProtection } from './image.js';
 import { walk } from './mm.js';
 import { KUSER_SHARED_DATA, PEB_ADDRESS, TEB_ADDRESS } from './process.js';
@@ -74,6 +75,18 @@ describe('CreateProcess of hello-x86_64.exe (MinGW-w64)', () => {
     expect(at(child.space.stackBase - 0x1000)).toMatchObject({ State: MEM_COMMIT, Protect: PAGE_READWRITE });
     expect(at(child.space.stackLimit - 0x1000)).toMatchObject({ State: MEM_COMMIT, Protect: PAGE_READWRITE | PAGE_GUARD, RegionSize: 0x1000 });
     expect(at(stack.start)).toMatchObject({ State: MEM_RESERVE, AllocationBase: stack.start });
+  });
+
+  it('CreateProcessW charges NtCreateUserProcess\'s fixed work (the borrowed Linux figure) on top of the image\'s own', () => {
+    const w = boot('hello-x86_64.exe');
+    const before = w.k.metrics.cycles;
+    expect(w.call('CreateProcessW', '/prog/hello-x86_64.exe', CREATE_SUSPENDED)).toBe(1);
+    const spent = w.k.metrics.cycles - before;
+    expect(spent).toBeGreaterThan(PROCESS_COSTS.createUserProcess);
+    // A missing image fails before any process object exists: nothing of it charged.
+    const again = w.k.metrics.cycles;
+    expect(w.call('CreateProcessW', '/prog/missing.exe', CREATE_SUSPENDED)).toBe(0);
+    expect(w.k.metrics.cycles - again).toBeLessThan(PROCESS_COSTS.createUserProcess);
   });
 
   it('ResumeThread runs the loader: DLLs from the sysroot mapped, every IAT slot written with the export\'s address', () => {
