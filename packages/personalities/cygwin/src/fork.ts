@@ -24,7 +24,6 @@
  */
 import { errnoNumber, type ErrnoName } from '@polykernel/core';
 import type { Kernel, SyscallResult, Thread } from '@polykernel/kernel';
-import { ACCESS_READ, ACCESS_WRITE } from '@polykernel/mmu';
 import { parsePe } from '@polykernel/pe';
 import { CURRENT_PROCESS, MEM_COMMIT, MEM_RESERVE, PAGE_NOACCESS, PAGE_READONLY, PAGE_READWRITE, type WindowsSpace } from '@polykernel/windows';
 import { errnoFromWin32 } from './errno.js';
@@ -34,7 +33,6 @@ import { CYGHEAP_STORAGE_LOW } from './sysroot.js';
 import type { CygProc, CygwinMachine, K, P } from './types.js';
 
 const PAGE = 4096;
-const CHUNK = 0x10000;
 /** The cygheap: reserved at CYGHEAP_STORAGE_LOW; the part in use is what a forkee reads. */
 export const CYGHEAP_RESERVE = 0x10_0000;
 export const CYGHEAP_IN_USE = 0x1_0000;
@@ -56,48 +54,6 @@ function say(k: K, prog: string, pid: number, text: string): void {
   k.state.cygwin.console.push(`${'0'.padStart(7)} [main] ${prog.replace(/\.exe$/i, '')} ${pid} ${text}`);
 }
 
-/** Bytes as the Buffer argument the Windows calls take (a string of byte values). */
-function asBuffer(bytes: Uint8Array, zeros: boolean): string {
-  if (zeros) return '\0'.repeat(bytes.length);
-  let s = '';
-  for (let i = 0; i < bytes.length; i += 8192) s += String.fromCharCode(...bytes.subarray(i, i + 8192));
-  return s;
-}
-
-/**
- * The bytes at [at, at+n) of the caller's own memory, as the source a WriteProcessMemory call reads
- * (the real call reads lpBuffer in place: no separate copy is charged; the page walk is).
- */
-function ownBytes(k: K, t: Thread, at: number, n: number): Uint8Array | null {
-  const out = new Uint8Array(n);
-  for (let done = 0; done < n;) {
-    const va = at + done;
-    const m = Math.min(PAGE - (va % PAGE), n - done);
-    const pa = k.access(t, va, ACCESS_READ, false);
-    if (pa < 0) return null;
-    out.set(k.mmu.frames.read(pa, m), done);
-    done += m;
-  }
-  return out;
-}
-
-/**
- * Where ReadProcessMemory's bytes land: the same addresses in the reader's own pages (the real
- * call writes lpBuffer itself; @polykernel/windows hands the bytes back instead). The pages are
- * faulted in and written without charging a second copy; `bytes` null: content-less, only the faults.
- */
-function populate(k: K, t: Thread, at: number, bytes: Uint8Array | null, n: number): boolean {
-  for (let done = 0; done < n;) {
-    const va = at + done;
-    const m = Math.min(PAGE - (va % PAGE), n - done);
-    const pa = k.access(t, va, ACCESS_WRITE, false);
-    if (pa < 0) return false;
-    if (bytes !== null) k.mmu.frames.write(pa, bytes.subarray(done, done + m));
-    done += m;
-  }
-  return true;
-}
-
 /** The committed, accessible regions of [lo, hi) in a process, by VirtualQueryEx on `h` for `t`. */
 function committedRegions(k: K, t: Thread, h: number, lo: number, hi: number): [number, number, number][] {
   const out: [number, number, number][] = [];
@@ -114,32 +70,25 @@ function committedRegions(k: K, t: Thread, h: number, lo: number, hi: number): [
 
 /**
  * child_copy (fork.cc) with write = true: the parent writes [lo, hi) of its own memory into the
- * child with WriteProcessMemory, chunk by chunk. False: a copy failed (the caller kills the child).
+ * child at the same addresses, one WriteProcessMemory (hp, here, here, todo, &done) per committed
+ * region. False: a copy failed or came up short (the caller kills the child).
  */
 function parentWrites(k: K, t: Thread, hChild: number, lo: number, hi: number): boolean {
-  const zeros = !k.mmu.frames.contentsEnabled;
   for (const [a, b] of committedRegions(k, t, CURRENT_PROCESS, lo, hi)) {
-    for (let at = a; at < b; at += CHUNK) {
-      const n = Math.min(CHUNK, b - at);
-      const bytes = zeros ? new Uint8Array(n) : ownBytes(k, t, at, n);
-      if (bytes === null) return false;
-      const r = k.syscall(t, 'WriteProcessMemory', [hChild, at, asBuffer(bytes, zeros)]);
-      if (r.error !== null) return false;
-    }
+    const r = k.syscall(t, 'WriteProcessMemory', [hChild, a, a, b - a]);
+    if (r.error !== null || r.record?.fields.lpNumberOfBytesWritten !== b - a) return false;
   }
   return true;
 }
 
-/** child_copy with write = false, run by the child: ReadProcessMemory from the parent into the same addresses. */
+/**
+ * child_copy with write = false, run by the child: ReadProcessMemory (hp, here, here, todo, &done)
+ * from the parent into the same addresses, per committed region of the parent. Null: all copied.
+ */
 function childReads(k: K, t: Thread, hParent: number, lo: number, hi: number): SyscallResult | null {
   for (const [a, b] of committedRegions(k, t, hParent, lo, hi)) {
-    for (let at = a; at < b; at += CHUNK) {
-      const n = Math.min(CHUNK, b - at);
-      const r = k.syscall(t, 'ReadProcessMemory', [hParent, at, n]);
-      if (r.error !== null) return r;
-      const buf = r.record!.fields.lpBuffer as readonly number[];
-      if (!populate(k, t, at, k.mmu.frames.contentsEnabled ? Uint8Array.from(buf) : null, n)) return { value: 0, error: 'ERROR_NOACCESS', errorNumber: 998 };
-    }
+    const r = k.syscall(t, 'ReadProcessMemory', [hParent, a, a, b - a]);
+    if (r.error !== null) return r;
   }
   return null;
 }
@@ -175,8 +124,7 @@ export function cygwinStartup(k: K, p: P, opts: { ppid?: number; cygstarted?: bo
 interface Child {
   p: P;
   t: Thread;
-  /** The parent's thread and its handle to the child (bulk copies, see bulkCopy). */
-  parentThread: Thread;
+  /** The parent's handle to the child. */
   hProcess: number;
   proc: CygProc | null;
   /** ch.silentfail (!with_forkables): the first attempt's failures are debug output only. */
@@ -189,18 +137,6 @@ export const EXITCODE_FORK_FAILED = 0x80_0000;
 /** A POSIX path of the sysroot as the NT path Cygwin prints (/usr/bin is C:\cygwin64\bin). */
 function ntPath(path: string): string {
   return `\\??\\C:\\cygwin64${path.replace(/^\/usr\/bin\//, '/bin/').replaceAll('/', '\\')}`;
-}
-
-/**
- * The big copies of the child's start-up (the user heap, each private mapping): fork.cc's child
- * reads them with ReadProcessMemory; here the parent writes the same bytes to the same addresses
- * with WriteProcessMemory, because @polykernel/windows' ReadProcessMemory hands the bytes back as
- * a JavaScript array, which costs the host ~40 ms per 64 KiB (see /work/coord/cygwin-needs.md,
- * item 2). The bytes copied across processes and their copy cycles are the same; WriteProcessMemory
- * adds two NtProtectVirtualMemory traps per call (kernelbase's probe of the target's protection).
- */
-function bulkCopy(k: K, c: Child, lo: number, hi: number): boolean {
-  return parentWrites(k, c.parentThread, c.hProcess, lo, hi);
 }
 
 /** The child's side up to its first sync: null when it synced, else it has died (exit code set). */
@@ -254,7 +190,8 @@ function childStartup(k: K, parent: P, me: CygProc, c: Child): string | null {
     const b = a.error === null && top > me.heapStart ? k.syscall(t, 'VirtualAlloc', [me.heapStart, top - me.heapStart, MEM_COMMIT, PAGE_READWRITE]) : a;
     if (b.error !== null) return die(`couldn't allocate heap, Win32 error ${String(b.errorNumber)}`);
     Object.assign(proc, { heapStart: me.heapStart, heapTop: me.heapTop, heapEnd: me.heapEnd });
-    if (!bulkCopy(k, c, me.heapStart, top)) return die('user heap read copy failed');
+    const rh = childReads(k, t, hParent, me.heapStart, top);
+    if (rh !== null) return fail('user heap', rh);
   }
   const exe = parent.space.modules[0];
   if (exe !== undefined) ranges.push(...dataBss(k, exe.path, exe.base));
@@ -270,7 +207,7 @@ function childStartup(k: K, parent: P, me: CygProc, c: Child): string | null {
     for (const [lo, hi, protect] of committedRegions(k, t, hParent, rec.addr, rec.addr + rec.len)) {
       const cm = k.syscall(t, 'VirtualAlloc', [lo, hi - lo, MEM_COMMIT, PAGE_READWRITE]);
       if (cm.error !== null) return die(`fixup_mmaps_after_fork: VirtualAlloc failed for MAP_PRIVATE address ${ptr(lo)}, Win32 error ${String(cm.errorNumber)}`);
-      if (!bulkCopy(k, c, lo, hi)) return die(`fixup_mmaps_after_fork: ReadProcessMemory failed for MAP_PRIVATE address ${ptr(lo)}`);
+      if (childReads(k, t, hParent, lo, hi) !== null) return die(`fixup_mmaps_after_fork: ReadProcessMemory failed for MAP_PRIVATE address ${ptr(lo)}`);
       if (protect !== PAGE_READWRITE) k.syscall(t, 'VirtualProtect', [lo, hi - lo, protect]);
     }
     proc.mmaps.push({ ...rec, mapped: Uint8Array.from(rec.mapped) });
@@ -317,7 +254,7 @@ function frokParent(ctx: Ctx, me: CygProc, silent: boolean): number | Fail {
   const cp = ctx.call('CreateProcessW', [image, 0x4]);
   if (cp.error !== null) return { errno: errnoFromWin32(cp.error), msg: `CreateProcessW failed for '${image === '' ? me.progname : image}'` };
   const info = cp.record!.fields;
-  const child: Child = { p: k.processes.get(info.dwProcessId as number)!, t: null as unknown as Thread, parentThread: t, hProcess: info.hProcess as number, proc: null, silent };
+  const child: Child = { p: k.processes.get(info.dwProcessId as number)!, t: null as unknown as Thread, hProcess: info.hProcess as number, proc: null, silent };
   child.t = child.p.threads[0]!;
   for (const inj of k.state.cygwin.injections) {
     ctx.call('VirtualAllocEx', [child.hProcess, inj.at, inj.size, MEM_RESERVE + MEM_COMMIT, PAGE_READONLY]);

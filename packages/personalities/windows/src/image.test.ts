@@ -15,6 +15,7 @@ import {
   CREATE_SUSPENDED, MEM_COMMIT, MEM_IMAGE, MEM_RESERVE, PAGE_EXECUTE_READ, PAGE_EXECUTE_WRITECOPY, PAGE_GUARD, PAGE_READONLY,
   PAGE_READWRITE, PAGE_WRITECOPY,
 } from './constants.js';
+import { PROCESS_COSTS } from './costs.js';
 import { sectionProtection } from './image.js';
 import { walk } from './mm.js';
 import { KUSER_SHARED_DATA, PEB_ADDRESS, TEB_ADDRESS } from './process.js';
@@ -76,6 +77,18 @@ describe('CreateProcess of hello-x86_64.exe (MinGW-w64)', () => {
     expect(at(stack.start)).toMatchObject({ State: MEM_RESERVE, AllocationBase: stack.start });
   });
 
+  it('CreateProcessW charges NtCreateUserProcess\'s fixed work (the borrowed Linux figure) on top of the image\'s own', () => {
+    const w = boot('hello-x86_64.exe');
+    const before = w.k.metrics.cycles;
+    expect(w.call('CreateProcessW', '/prog/hello-x86_64.exe', CREATE_SUSPENDED)).toBe(1);
+    const spent = w.k.metrics.cycles - before;
+    expect(spent).toBeGreaterThan(PROCESS_COSTS.createUserProcess);
+    // A missing image fails before any process object exists: nothing of it charged.
+    const again = w.k.metrics.cycles;
+    expect(w.call('CreateProcessW', '/prog/missing.exe', CREATE_SUSPENDED)).toBe(0);
+    expect(w.k.metrics.cycles - again).toBeLessThan(PROCESS_COSTS.createUserProcess);
+  });
+
   it('ResumeThread runs the loader: DLLs from the sysroot mapped, every IAT slot written with the export\'s address', () => {
     const w = boot('hello-x86_64.exe');
     expect(w.call('CreateProcessW', '/prog/hello-x86_64.exe', CREATE_SUSPENDED)).toBe(1);
@@ -86,11 +99,12 @@ describe('CreateProcess of hello-x86_64.exe (MinGW-w64)', () => {
     expect(child.space.modules.map((m) => m.name.toLowerCase())).toEqual(['hello-x86_64.exe', 'greet.dll', 'kernel32.dll', 'msvcrt.dll']);
     const exe = child.space.modules[0]!;
     const pe = parsePe(fixture('hello-x86_64.exe'));
+    const buf = w.call('VirtualAlloc', 0, 0x1000, MEM_COMMIT, PAGE_READWRITE);
     for (const d of pe.imports()) {
       const dll = child.space.modules.find((m) => m.name.toLowerCase() === d.name.toLowerCase())!;
       for (const e of d.entries) {
-        expect(w.call('ReadProcessMemory', hProcess, exe.base + e.iatRva, 8)).toBe(1);
-        const bytes = w.record().lpBuffer as number[];
+        expect(w.call('ReadProcessMemory', hProcess, exe.base + e.iatRva, buf, 8)).toBe(1);
+        const bytes = Array.from(w.k.copyFromUser(w.t, buf, 8));
         const va = bytes.reduce((acc, b, i) => acc + b * 2 ** (8 * i), 0);
         const rva = e.name !== null ? dll.byName.get(e.name) : dll.byOrdinal.get(e.ordinal!);
         expect(va, `${d.name}!${e.name ?? e.ordinal}`).toBe(dll.base + (rva as number));

@@ -16,6 +16,7 @@ import {
 } from './constants.js';
 import { openHandle } from './handles.js';
 import { ImageFormatError, loadImage } from './image.js';
+import { PROCESS_COSTS } from './costs.js';
 import { chargeCommit, findFree, insertVad, newVad, pageArrays, type K, type P } from './mm.js';
 import type { LoadedModule } from './types.js';
 
@@ -61,6 +62,8 @@ export function createUserProcess(k: K, creator: P, path: string): CreatedProces
   if (typeof file === 'string') return file === 'ENOENT' ? 'STATUS_OBJECT_NAME_NOT_FOUND' : 'STATUS_ACCESS_DENIED';
   const comm = path.slice(path.lastIndexOf('/') + 1);
   const p = k.createProcess(creator, comm, undefined, undefined, { suspended: true });
+  // The process object, address space and initial thread: a borrowed Linux figure (costs.ts).
+  k.metrics.cycles += PROCESS_COSTS.createUserProcess;
   const fail = (s: NtStatusName): NtStatusName => {
     k.exitProcess(p, null);
     return s;

@@ -15,6 +15,7 @@ import {
   INFINITE, WAIT_FAILED, WAIT_OBJECT_0, WAIT_TIMEOUT, baseProtection, hasFlag, isValidProtection, isWriteCopy,
 } from './constants.js';
 import { closeHandle, openHandle, processOf, sectionOf, threadOf } from './handles.js';
+import { copyVirtualMemory } from './copy.js';
 import { createPagefileSection, mapView, SEC_COMMIT, unmapView, viewProtection } from './sections.js';
 import { createUserProcess, startProcess } from './process.js';
 import { commit, decommit, emptyWorkingSet, lock, protect, query, release, reserve, reset, unlock, workingSetPages, type MmResult, type P } from './mm.js';
@@ -159,31 +160,39 @@ function ntQuery(ctx: Ctx, a: readonly SyscallArg[]): number {
   return 0;
 }
 
+/**
+ * The checks NtReadVirtualMemory / NtWriteVirtualMemory make before any copy (ReactOS
+ * ntoskrnl/mm/ARM3/virtual.c): a zero-byte transfer succeeds without looking at the handle
+ * ("Don't do zero-byte transfers"); a range that wraps or ends above MmUserProbeAddress, in either
+ * process, is STATUS_ACCESS_VIOLATION (ERROR_NOACCESS from the kernel32 calls).
+ */
+function copyArgs(ctx: Ctx, a: readonly SyscallArg[]): { remote: P; base: number; buffer: number; size: number } | NtStatusName | 0 {
+  const [h, base, buffer, size] = [num(a[0]), num(a[1]), num(a[2]), num(a[3])];
+  if (!Number.isSafeInteger(size) || size < 0) return 'STATUS_INVALID_PARAMETER_4';
+  if (size === 0) return 0;
+  const inUserSpace = (va: number): boolean => Number.isSafeInteger(va) && va >= 0 && va + size <= USER_SPACE_END;
+  if (!inUserSpace(base) || !inUserSpace(buffer)) return 'STATUS_ACCESS_VIOLATION';
+  const remote = target(ctx, h);
+  if (typeof remote === 'string') return remote;
+  return { remote, base, buffer, size };
+}
+
+/** NtReadVirtualMemory(ProcessHandle, BaseAddress, Buffer, NumberOfBytesToRead): Buffer is in the caller's space. */
 function ntReadVirtualMemory(ctx: Ctx, a: readonly SyscallArg[]): number {
-  const [h, base, length] = [num(a[0]), num(a[1]), num(a[2])];
-  const p = target(ctx, h);
-  if (typeof p === 'string') return ctx.fail(p);
-  if (!(length >= 0) || !(base >= 0)) return ctx.fail('STATUS_INVALID_PARAMETER');
-  const bytes = ctx.kernel.readProcessMemory(ctx.thread, p, base, length);
-  ctx.record({ type: 'NtReadVirtualMemory', fields: { NumberOfBytesRead: bytes.length, Buffer: Array.from(bytes) } });
-  return bytes.length === length ? 0 : ctx.fail('STATUS_PARTIAL_COPY');
+  const c = copyArgs(ctx, a);
+  if (typeof c === 'string') return ctx.fail(c);
+  const r = c === 0 ? { done: 0, status: 'STATUS_SUCCESS' } : copyVirtualMemory(ctx.kernel, ctx.thread, c.remote, c.base, ctx.process, c.buffer, c.size);
+  ctx.record({ type: 'NtReadVirtualMemory', fields: { NumberOfBytesRead: r.done } });
+  return r.status === 'STATUS_SUCCESS' ? 0 : ctx.fail(r.status);
 }
 
-/** The bytes of a Buffer argument: a string of byte values (char codes below 256). */
-export function bufferBytes(a: SyscallArg | undefined): Uint8Array {
-  if (typeof a === 'string') return Uint8Array.from(a, (c) => c.charCodeAt(0) % 256);
-  if (Array.isArray(a)) return Uint8Array.from(a as readonly string[], (c) => Number(c) % 256);
-  return new Uint8Array(0);
-}
-
+/** NtWriteVirtualMemory(ProcessHandle, BaseAddress, Buffer, NumberOfBytesToWrite): Buffer is in the caller's space. */
 function ntWriteVirtualMemory(ctx: Ctx, a: readonly SyscallArg[]): number {
-  const [h, base] = [num(a[0]), num(a[1])];
-  const p = target(ctx, h);
-  if (typeof p === 'string') return ctx.fail(p);
-  const bytes = bufferBytes(a[2]);
-  const n = bytes.length === 0 ? 0 : ctx.kernel.writeProcessMemory(ctx.thread, p, base, bytes);
-  ctx.record({ type: 'NtWriteVirtualMemory', fields: { NumberOfBytesWritten: n } });
-  return n === bytes.length ? 0 : ctx.fail('STATUS_PARTIAL_COPY');
+  const c = copyArgs(ctx, a);
+  if (typeof c === 'string') return ctx.fail(c);
+  const r = c === 0 ? { done: 0, status: 'STATUS_SUCCESS' } : copyVirtualMemory(ctx.kernel, ctx.thread, ctx.process, c.buffer, c.remote, c.base, c.size);
+  ctx.record({ type: 'NtWriteVirtualMemory', fields: { NumberOfBytesWritten: r.done } });
+  return r.status === 'STATUS_SUCCESS' ? 0 : ctx.fail(r.status);
 }
 
 function ntClose(ctx: Ctx, a: readonly SyscallArg[]): number {
@@ -376,14 +385,14 @@ function virtualQueryEx(ctx: Ctx, h: SyscallArg, a: readonly SyscallArg[]): numb
  * setting a breakpoint), the old protection put back.
  */
 function writeProcessMemory(ctx: Ctx, a: readonly SyscallArg[]): number {
-  const [h, base] = [num(a[0]), num(a[1])];
-  const bytes = bufferBytes(a[2]);
-  const pr = ctx.call('NtProtectVirtualMemory', [h, base, Math.max(bytes.length, 1), PAGE_EXECUTE_READWRITE]);
+  const [h, base, buffer, size] = [num(a[0]), num(a[1]), num(a[2]), num(a[3])];
+  const probe = Math.max(Number.isSafeInteger(size) ? size : 0, 1);
+  const pr = ctx.call('NtProtectVirtualMemory', [h, base, probe, PAGE_EXECUTE_READWRITE]);
   if (pr.error !== null) return failNt(ctx, pr);
   const old = pr.record!.fields.OldAccessProtection as number;
   const oldBase = baseProtection(old);
   const restore = (): void => {
-    ctx.call('NtProtectVirtualMemory', [h, base, Math.max(bytes.length, 1), old]);
+    ctx.call('NtProtectVirtualMemory', [h, base, probe, old]);
   };
   if (oldBase === PAGE_NOACCESS || oldBase === PAGE_READONLY || hasFlag(old, 0x100)) {
     restore();
@@ -391,15 +400,16 @@ function writeProcessMemory(ctx: Ctx, a: readonly SyscallArg[]): number {
   }
   const writable = oldBase !== PAGE_EXECUTE && oldBase !== PAGE_EXECUTE_READ;
   if (writable) restore();
-  const r = ctx.call('NtWriteVirtualMemory', [h, base, a[2] ?? '']);
+  const r = ctx.call('NtWriteVirtualMemory', [h, base, buffer, size]);
   if (!writable) restore();
   ctx.record({ type: 'WriteProcessMemory', fields: { lpNumberOfBytesWritten: (r.record?.fields.NumberOfBytesWritten as number | undefined) ?? 0 } });
   return r.error !== null ? failNt(ctx, r) : 1;
 }
 
+/** ReadProcessMemory(hProcess, lpBaseAddress, lpBuffer, nSize): the bytes land at lpBuffer in the caller's space. */
 function readProcessMemory(ctx: Ctx, a: readonly SyscallArg[]): number {
-  const r = ctx.call('NtReadVirtualMemory', [num(a[0]), num(a[1]), num(a[2])]);
-  ctx.record({ type: 'ReadProcessMemory', fields: { lpNumberOfBytesRead: (r.record?.fields.NumberOfBytesRead as number | undefined) ?? 0, lpBuffer: r.record?.fields.Buffer ?? [] } });
+  const r = ctx.call('NtReadVirtualMemory', [num(a[0]), num(a[1]), num(a[2]), num(a[3])]);
+  ctx.record({ type: 'ReadProcessMemory', fields: { lpNumberOfBytesRead: (r.record?.fields.NumberOfBytesRead as number | undefined) ?? 0 } });
   return r.error !== null ? failNt(ctx, r) : 1;
 }
 
@@ -444,8 +454,8 @@ export function memorySyscalls(): Spec[] {
     nt('NtFreeVirtualMemory', 0x1e, ['ProcessHandle', 'BaseAddress', 'RegionSize', 'FreeType'], ntFree),
     nt('NtProtectVirtualMemory', 0x50, ['ProcessHandle', 'BaseAddress', 'RegionSize', 'NewProtect'], ntProtect),
     nt('NtQueryVirtualMemory', 0x23, ['ProcessHandle', 'BaseAddress', 'MemoryInformationClass'], ntQuery),
-    nt('NtReadVirtualMemory', 0x3f, ['ProcessHandle', 'BaseAddress', 'NumberOfBytesToRead'], ntReadVirtualMemory),
-    nt('NtWriteVirtualMemory', 0x3a, ['ProcessHandle', 'BaseAddress', 'Buffer'], ntWriteVirtualMemory),
+    nt('NtReadVirtualMemory', 0x3f, ['ProcessHandle', 'BaseAddress', 'Buffer', 'NumberOfBytesToRead'], ntReadVirtualMemory),
+    nt('NtWriteVirtualMemory', 0x3a, ['ProcessHandle', 'BaseAddress', 'Buffer', 'NumberOfBytesToWrite'], ntWriteVirtualMemory),
     nt('NtClose', 0x0f, ['Handle'], ntClose),
     nt('NtTerminateProcess', 0x2c, ['ProcessHandle', 'ExitStatus'], ntTerminateProcess),
     nt('NtQueryInformationProcess', 0x19, ['ProcessHandle', 'ProcessInformationClass'], ntQueryInformationProcess),
@@ -469,8 +479,8 @@ export function memorySyscalls(): Spec[] {
     win32('VirtualProtect', ['lpAddress', 'dwSize', 'flNewProtect'], (c, a) => virtualProtectEx(c, CURRENT_PROCESS, a)),
     win32('VirtualQueryEx', ['hProcess', 'lpAddress'], (c, a) => virtualQueryEx(c, a[0]!, a.slice(1))),
     win32('VirtualQuery', ['lpAddress'], (c, a) => virtualQueryEx(c, CURRENT_PROCESS, a)),
-    win32('ReadProcessMemory', ['hProcess', 'lpBaseAddress', 'nSize'], readProcessMemory),
-    win32('WriteProcessMemory', ['hProcess', 'lpBaseAddress', 'lpBuffer'], writeProcessMemory),
+    win32('ReadProcessMemory', ['hProcess', 'lpBaseAddress', 'lpBuffer', 'nSize'], readProcessMemory),
+    win32('WriteProcessMemory', ['hProcess', 'lpBaseAddress', 'lpBuffer', 'nSize'], writeProcessMemory),
     win32('CloseHandle', ['hObject'], (c, a) => {
       const r = c.call('NtClose', [num(a[0])]);
       return r.error !== null ? failNt(c, r) : 1;

@@ -149,36 +149,102 @@ describe('Wine kernel32/tests/virtual.c: test_VirtualAllocEx', () => {
     expect(w.call('VirtualFreeEx', -1, addr1, 0, MEM_RELEASE)).toBe(1);
   });
 
-  it('WriteProcessMemory and ReadProcessMemory round-trip 32 KiB in another process', () => {
+  it('WriteProcessMemory and ReadProcessMemory round-trip 32 KiB in another process, buffer to buffer', () => {
     const { w, h } = twoProcesses();
     const size = 1 << 15;
     const addr1 = w.call('VirtualAllocEx', h, 0, size, MEM_COMMIT, PAGE_EXECUTE_READWRITE);
     expect(addr1).not.toBe(0);
-    const src = String.fromCharCode(...Array.from({ length: size }, (_, i) => i % 256));
-    expect(w.call('WriteProcessMemory', h, addr1, src)).toBe(1);
+    const src = w.call('VirtualAlloc', 0, size, MEM_COMMIT, PAGE_READWRITE);
+    const dst = w.call('VirtualAlloc', 0, size, MEM_COMMIT, PAGE_READWRITE);
+    w.k.copyToUser(w.t, src, Uint8Array.from({ length: size }, (_, i) => i % 256));
+    expect(w.call('WriteProcessMemory', h, addr1, src, size)).toBe(1);
     expect(w.record().lpNumberOfBytesWritten).toBe(size);
-    expect(w.call('ReadProcessMemory', h, addr1, size)).toBe(1);
+    expect(w.call('ReadProcessMemory', h, addr1, dst, size)).toBe(1);
     expect(w.record().lpNumberOfBytesRead).toBe(size);
-    expect((w.record().lpBuffer as number[]).every((b, i) => b === i % 256)).toBe(true);
-    // Zero length succeeds with 0 bytes.
-    expect(w.call('ReadProcessMemory', h, addr1, 0)).toBe(1);
+    expect(w.k.copyFromUser(w.t, dst, size).every((b, i) => b === i % 256)).toBe(true);
+    // Zero length succeeds with 0 bytes, through both layers.
+    expect(w.call('WriteProcessMemory', h, addr1, src, 0)).toBe(1);
+    expect(w.record().lpNumberOfBytesWritten).toBe(0);
+    expect(w.call('ReadProcessMemory', h, addr1, src, 0)).toBe(1);
     expect(w.record().lpNumberOfBytesRead).toBe(0);
+    expect(w.k.syscall(w.t, 'NtWriteVirtualMemory', [h, addr1, src, 0]).error).toBeNull();
+    expect(w.k.syscall(w.t, 'NtReadVirtualMemory', [h, addr1, src, 0]).error).toBeNull();
+  });
+
+  it('invalid source buffers: ERROR_PARTIAL_COPY / STATUS_PARTIAL_COPY with the bytes copied (Windows 10 1607+)', () => {
+    const { w, h } = twoProcesses();
+    const size = 0x10000;
+    const addr1 = w.call('VirtualAllocEx', h, 0, size, MEM_COMMIT, PAGE_EXECUTE_READWRITE);
+    const src = w.call('VirtualAlloc', 0, size, MEM_COMMIT, PAGE_READWRITE);
+    expect(w.call('VirtualProtect', src + 0x2000, 0x2000, PAGE_NOACCESS)).toBe(1);
+    // The source block is probed before anything is copied: nothing written.
+    expect(w.call('WriteProcessMemory', h, addr1, src, size)).toBe(0);
+    expect(w.lastError()).toBe('ERROR_PARTIAL_COPY');
+    expect(w.record().lpNumberOfBytesWritten).toBe(0);
+    // The destination fails exactly at its first bad page.
+    expect(w.call('ReadProcessMemory', h, addr1, src, size)).toBe(0);
+    expect(w.lastError()).toBe('ERROR_PARTIAL_COPY');
+    expect(w.record().lpNumberOfBytesRead).toBe(0x2000);
+    expect(w.call('VirtualProtect', src, 0x2000, PAGE_NOACCESS)).toBe(1);
+    const nw = w.k.syscall(w.t, 'NtWriteVirtualMemory', [h, addr1, src, size]);
+    expect([nw.error, nw.record?.fields.NumberOfBytesWritten]).toEqual(['STATUS_PARTIAL_COPY', 0]);
+    const nr = w.k.syscall(w.t, 'NtReadVirtualMemory', [h, addr1, src, size]);
+    expect([nr.error, nr.record?.fields.NumberOfBytesRead]).toEqual(['STATUS_PARTIAL_COPY', 0]);
   });
 
   it('readonly buffers: WriteProcessMemory refuses PAGE_READONLY (ERROR_NOACCESS) but writes PAGE_EXECUTE_READ', () => {
     const { w, h } = twoProcesses();
     const size = 1 << 15;
     const addr1 = w.call('VirtualAllocEx', h, 0, size, MEM_COMMIT, PAGE_EXECUTE_READWRITE);
+    const src = w.call('VirtualAlloc', 0, size, MEM_COMMIT, PAGE_READWRITE);
     expect(w.call('VirtualProtectEx', h, addr1, size, PAGE_READONLY)).toBe(1);
     w.resetError();
-    expect(w.call('WriteProcessMemory', h, addr1, 'abc')).toBe(0);
+    expect(w.call('WriteProcessMemory', h, addr1, src, size)).toBe(0);
     expect(w.lastError()).toBe('ERROR_NOACCESS');
+    // kernelbase returned before NtWriteVirtualMemory: lpNumberOfBytesWritten is not written.
+    expect(w.record().lpNumberOfBytesWritten).toBeUndefined();
+    // NtWriteVirtualMemory itself: a partial copy of 0 bytes.
+    const nw = w.k.syscall(w.t, 'NtWriteVirtualMemory', [h, addr1, src, size]);
+    expect([nw.error, nw.record?.fields.NumberOfBytesWritten]).toEqual(['STATUS_PARTIAL_COPY', 0]);
     expect(w.call('VirtualProtectEx', h, addr1, size, PAGE_EXECUTE_READ)).toBe(1);
-    expect(w.call('WriteProcessMemory', h, addr1, 'abc')).toBe(1);
-    expect(w.record().lpNumberOfBytesWritten).toBe(3);
+    expect(w.call('WriteProcessMemory', h, addr1, src, size)).toBe(1);
+    expect(w.record().lpNumberOfBytesWritten).toBe(size);
     // The protection is put back afterwards.
     expect(w.call('VirtualQueryEx', h, addr1)).toBe(48);
     expect(w.record().Protect).toBe(PAGE_EXECUTE_READ);
+    // A READWRITE head and a read-only tail: the copy stops at the first read-only page.
+    expect(w.call('VirtualProtectEx', h, addr1, 0x2000, PAGE_READWRITE)).toBe(1);
+    expect(w.call('VirtualProtectEx', h, addr1 + 0x2000, size - 0x2000, PAGE_READONLY)).toBe(1);
+    const tail = w.k.syscall(w.t, 'NtWriteVirtualMemory', [h, addr1, src, size]);
+    expect([tail.error, tail.record?.fields.NumberOfBytesWritten]).toEqual(['STATUS_PARTIAL_COPY', 0x2000]);
+  });
+
+  it('a range beyond user space is STATUS_ACCESS_VIOLATION / ERROR_NOACCESS; a bad handle ERROR_INVALID_HANDLE', () => {
+    const { w, h } = twoProcesses();
+    const buf = w.call('VirtualAlloc', 0, 0x1000, MEM_COMMIT, PAGE_READWRITE);
+    const top = 0x7fff_ffff_0000;
+    expect(w.k.syscall(w.t, 'NtReadVirtualMemory', [h, top - 0x800, buf, 0x1000]).error).toBe('STATUS_ACCESS_VIOLATION');
+    expect(w.k.syscall(w.t, 'NtWriteVirtualMemory', [h, buf, top - 0x800, 0x1000]).error).toBe('STATUS_ACCESS_VIOLATION');
+    expect(w.call('ReadProcessMemory', h, top - 0x800, buf, 0x1000)).toBe(0);
+    expect(w.lastError()).toBe('ERROR_NOACCESS');
+    expect(w.call('ReadProcessMemory', 0, buf, buf, 0x1000)).toBe(0);
+    expect(w.lastError()).toBe('ERROR_INVALID_HANDLE');
+  });
+
+  it('a content-less machine counts the bytes and faults the pages in, with no contents', () => {
+    const w = bootWindows({}, { contents: false });
+    const other = w.k.createProcess(w.k.init, 'sleep');
+    const h = w.call('OpenProcess', 0x1f0fff, 0, other.pid);
+    const size = 0x40000;
+    const remote = w.call('VirtualAllocEx', h, 0, size, MEM_COMMIT, PAGE_READWRITE);
+    const src = w.call('VirtualAlloc', 0, size, MEM_COMMIT, PAGE_READWRITE);
+    const before = w.k.metrics.bytesCopiedCrossProcess;
+    const faults = w.k.metrics.traps.pageFault;
+    expect(w.call('WriteProcessMemory', h, remote, src, size)).toBe(1);
+    expect(w.record().lpNumberOfBytesWritten).toBe(size);
+    expect(w.k.metrics.bytesCopiedCrossProcess - before).toBe(size);
+    // Both sides demand-zero: one fault per page in each process.
+    expect(w.k.metrics.traps.pageFault - faults).toBe((2 * size) / 0x1000);
   });
 
   it('the test_VirtualAlloc sequence on another process', () => {
