@@ -12,7 +12,7 @@ import { freebsdPersonality, vmmap, type FreebsdMachine, type FreebsdSpace } fro
 import { ACCESS_WRITE, explainTranslation, formatPteFlags, type Access } from '@polykernel/mmu';
 import type { VmObject } from '@polykernel/vm';
 
-export const FREEBSD_FAULT_SCENARIOS = ['zero-fill', 'cow'] as const;
+export const FREEBSD_FAULT_SCENARIOS = ['zero-fill', 'cow', 'deep-chain'] as const;
 export type FreebsdFaultScenario = (typeof FREEBSD_FAULT_SCENARIOS)[number];
 
 type FKernel = Kernel<FreebsdSpace, FreebsdMachine>;
@@ -198,6 +198,7 @@ export function explainFreebsdFault(variant: string, scenario: FreebsdFaultScena
   k.access(t, va, ACCESS_WRITE);
   const pid = k.syscall(t, 'fork').value;
   const child = k.processes.get(pid)!;
+  if (scenario === 'deep-chain') return deepChain(k, child, va, out);
   const setup = `the parent wrote the first page of an anonymous mapping, then fork() (vmspace_fork); the child ${pid} writes the page (the child's view follows).`;
   out(`Setup: ${setup}`);
   const row = vmmap(child.space).find((r) => r.kve_start === va);
@@ -205,3 +206,17 @@ export function explainFreebsdFault(variant: string, scenario: FreebsdFaultScena
   return { setup, record: narrateFreebsdFault(k, child, va, ACCESS_WRITE, out) };
 }
 
+
+/**
+ * Two generations of fork: the child writes another page (its shadow is made then) and forks; the
+ * grandchild writes the page the first parent wrote, which only the chain's bottom object holds.
+ */
+function deepChain(k: FKernel, child: Process<FreebsdSpace>, va: number, out: (l: string) => void): { setup: string; record: FreebsdFaultRecord } {
+  const ct = child.threads[0]!;
+  k.access(ct, va + PAGE, ACCESS_WRITE);
+  const gpid = k.syscall(ct, 'fork').value;
+  const grandchild = k.processes.get(gpid)!;
+  const setup = `the parent wrote page 0 of an anonymous mapping and forked; the child ${child.pid} wrote page 1 (its shadow was made then) and forked; the grandchild ${gpid} writes page 0 (its view follows).`;
+  out(`Setup: ${setup}\n`);
+  return { setup, record: narrateFreebsdFault(k, grandchild, va, ACCESS_WRITE, out) };
+}

@@ -107,10 +107,19 @@ describe('polykernel explain fault -p freebsd', () => {
     expect(j.pteAfter.frame).not.toBe(j.walk.copiedFrom);
   });
 
+  it('a deeper chain after two forks: the walk looks at three objects and copies from the bottom one', () => {
+    const j = json('deep-chain');
+    expect(j).toMatchObject({ shadowMade: true, resolution: 'cow', walk: { how: 'cow', depth: 3 } });
+    expect(j.chainAfter).toHaveLength(3);
+    expect(j.chainAfter.slice(0, 2).map((l) => l.frame === null || l.frame === j.walk.frame)).toEqual([true, true]);
+    expect(j.walk.copiedFrom).toBe(j.chainAfter[2]!.frame);
+    expect(explain('fault', { personality: 'freebsd', scenario: 'deep-chain' }).out).toMatch(/depth 3: object #\d+ .*: resident in frame/);
+  });
+
   it('says what it does not tell', () => {
     expect(explain('fork', { personality: 'freebsd' }).code).toBe(2);
     const bad = explain('fault', { personality: 'freebsd', scenario: 'segv' });
     expect(bad.code).toBe(2);
-    expect(bad.err).toContain('-p freebsd tells the zero-fill, cow faults');
+    expect(bad.err).toContain('-p freebsd tells the zero-fill, cow, deep-chain faults');
   });
 });
