@@ -310,7 +310,7 @@ program
   .command('explain')
   .description('Narrate one page fault or one fork on the Linux personality, step by step, from what the simulation does')
   .argument('<what>', '"fault" or "fork"')
-  .option('-s, --scenario <name>', 'for fault: zero-fill (default), zero-page, cow, file, segv, stack-growth; with -p windows: demand-zero (default), guard-page, access-violation')
+  .option('-s, --scenario <name>', 'for fault: zero-fill (default), zero-page, cow, file, segv, stack-growth; with -p windows: demand-zero (default), guard-page, access-violation; with -p freebsd: zero-fill (default), cow, deep-chain')
   .option('--program <file>', 'the program exec\'d first, whose address space the story happens in', '/bin/true')
   .option('-p, --personality <name>', 'linux (= linux-6.x, the default) or linux-5.15: the stories follow Linux\'s code paths')
   .option('--sysroot <dir>', 'where the program and its interpreter are found', '/')
@@ -327,6 +327,7 @@ Examples:
   polykernel explain fault --scenario cow
   polykernel explain fault --scenario stack-growth --program /bin/ls
   polykernel explain fault -p windows --scenario guard-page
+  polykernel explain fault -p freebsd --scenario cow
   polykernel explain fork`)
   .action(async (what: string, opts: Record<string, boolean | string | undefined>) => {
     const { runExplain } = await import('./explain.js');

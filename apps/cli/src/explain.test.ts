@@ -64,3 +64,62 @@ describe('polykernel explain', () => {
     expect(missing.err).toContain('ENOENT');
   });
 });
+
+describe('polykernel explain fault -p freebsd', () => {
+  interface Link { id: number; refCount: number; frame: number | null }
+  interface Rec {
+    shadowMade: boolean; objectMade: boolean; resolution: string; chainBefore: Link[]; chainAfter: Link[];
+    entry: { eflagsBefore: string; eflagsAfter: string }; walk: { how: string; depth: number; foundIn: number; frame: number; copiedFrom: number | null };
+    pteAfter: { frame: number; flags: string };
+  }
+  const json = (scenario: string): Rec => JSON.parse(explain('fault', { personality: 'freebsd', scenario, json: true }).out) as Rec;
+
+  it('a zero-fill fault: the entry gets its object at the first fault, a one-object walk, a zeroed page mapped writable', () => {
+    const r = explain('fault', { personality: 'freebsd' });
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('trap → trap_pfault → vm_fault_trap → vm_fault');
+    expect(r.out).toMatch(/vm_object_allocate makes object #\d+ \(anonymous, 4 pages\)/);
+    expect(r.out).toContain('1 object looked at.');
+    const j = json('zero-fill');
+    expect(j).toMatchObject({ objectMade: true, shadowMade: false, resolution: 'zeroFill', walk: { how: 'zeroFill', depth: 1 } });
+    expect(j.chainBefore).toEqual([]);
+    expect(j.chainAfter).toHaveLength(1);
+    expect(j.walk.foundIn).toBe(j.chainAfter[0]!.id);
+    expect(j.pteAfter.frame).toBe(j.walk.frame);
+    expect(j.pteAfter.flags).toContain('W');
+  });
+
+  it("a COW fault after fork: NEEDS_COPY makes the child's shadow, the walk goes two objects down, the page is copied up", () => {
+    const r = explain('fault', { personality: 'freebsd', scenario: 'cow' });
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/NEEDS_COPY and a write: vm_object_shadow makes object #\d+ .* over object #\d+/);
+    expect(r.out).toMatch(/depth 2: object #\d+ \(anonymous, ref_count 2, shadow_count 1\), page 0: resident in frame 0x[0-9a-f]+/);
+    expect(r.out).toContain('vm_fault_cow copies frame');
+    const j = json('cow');
+    expect(j.entry.eflagsBefore).toBe('MAP_ENTRY_COW|MAP_ENTRY_NEEDS_COPY');
+    expect(j.entry.eflagsAfter).toBe('MAP_ENTRY_COW');
+    expect(j).toMatchObject({ shadowMade: true, objectMade: false, resolution: 'cow', walk: { how: 'cow', depth: 2 } });
+    // The shadow sits over the object the parent and child shared; the copy is in the shadow.
+    expect(j.chainAfter.map((l) => l.id).slice(1)).toEqual(j.chainBefore.map((l) => l.id));
+    expect(j.walk.foundIn).toBe(j.chainAfter[0]!.id);
+    expect(j.walk.copiedFrom).toBe(j.chainBefore[0]!.frame);
+    expect(j.pteAfter.frame).toBe(j.walk.frame);
+    expect(j.pteAfter.frame).not.toBe(j.walk.copiedFrom);
+  });
+
+  it('a deeper chain after two forks: the walk looks at three objects and copies from the bottom one', () => {
+    const j = json('deep-chain');
+    expect(j).toMatchObject({ shadowMade: true, resolution: 'cow', walk: { how: 'cow', depth: 3 } });
+    expect(j.chainAfter).toHaveLength(3);
+    expect(j.chainAfter.slice(0, 2).map((l) => l.frame === null || l.frame === j.walk.frame)).toEqual([true, true]);
+    expect(j.walk.copiedFrom).toBe(j.chainAfter[2]!.frame);
+    expect(explain('fault', { personality: 'freebsd', scenario: 'deep-chain' }).out).toMatch(/depth 3: object #\d+ .*: resident in frame/);
+  });
+
+  it('says what it does not tell', () => {
+    expect(explain('fork', { personality: 'freebsd' }).code).toBe(2);
+    const bad = explain('fault', { personality: 'freebsd', scenario: 'segv' });
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('-p freebsd tells the zero-fill, cow, deep-chain faults');
+  });
+});

@@ -3,13 +3,15 @@
  * personality, with the real program the user names (default /bin/true) exec'd first so the
  * address space is a real one. Every line comes from what the simulation did: the MMU's own
  * record of the translation (TLB probes, page-walk entries), the kernel's fault probe, the PTE
- * before and after, dup_mmap's report for each area, and the cycle clock.
+ * before and after, dup_mmap's report for each area, and the cycle clock. `-p windows` tells
+ * MmAccessFault's faults and `-p freebsd` vm_fault's (explain-freebsd.ts); neither has a fork story.
  */
 import { Kernel, type Process } from '@polykernel/kernel';
 import { sysrootLookup } from '@polykernel/kernel/node';
 import { linuxFlags as F, linuxPersonality, mapsLine, type LinuxSpace } from '@polykernel/linux';
 import { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, explainTranslation, formatPteFlags, type Access } from '@polykernel/mmu';
 import { explainWindowsFault, WINDOWS_FAULT_SCENARIOS, type WindowsFaultScenario } from '@polykernel/windows';
+import { explainFreebsdFault, FREEBSD_FAULT_SCENARIOS, type FreebsdFaultScenario } from './explain-freebsd.js';
 import { linuxVariant, notRegistered, resolvePersonality, type LinuxVariant } from './personalities.js';
 
 export type ExplainOptions = Record<string, boolean | string | undefined>;
@@ -159,7 +161,9 @@ export function runExplain(what: string, opts: ExplainOptions, out: (s: string) 
     err(`polykernel explain: --scenario applies to "fault" only (a fork has one story)`);
     return 2;
   }
-  if (resolvePersonality(typeof opts.personality === 'string' ? opts.personality : 'linux')?.entry.name === 'windows') return explainWindows(what, opts, out, err);
+  const chosen = resolvePersonality(typeof opts.personality === 'string' ? opts.personality : 'linux');
+  if (chosen?.entry.name === 'windows') return explainWindows(what, opts, out, err);
+  if (chosen?.entry.name === 'freebsd') return explainFreebsd(what, chosen.variant, opts, out, err);
   const variant = variantOf(opts);
   if (typeof variant !== 'string') {
     err(`polykernel explain: ${variant.error}`);
@@ -287,5 +291,22 @@ function explainWindows(what: string, opts: ExplainOptions, out: (s: string) => 
   const story = explainWindowsFault(scenario as WindowsFaultScenario);
   if (opts.json === true) out(JSON.stringify({ what: 'fault', scenario, ...story.facts }, null, 2));
   else for (const l of story.lines) out(l);
+  return 0;
+}
+
+/** `explain fault -p freebsd`: vm_fault's story (zero-fill, COW after fork), from what the FreeBSD personality did. */
+function explainFreebsd(what: string, variant: string, opts: ExplainOptions, out: (s: string) => void, err: (s: string) => void): number {
+  if (what === 'fork') {
+    err(`polykernel explain: the fork story is told from Linux's copy_process; for ${variant} see "explain fault -p freebsd --scenario cow" (vmspace_fork's lazy shadows)`);
+    return 2;
+  }
+  const scenario = typeof opts.scenario === 'string' ? opts.scenario : 'zero-fill';
+  if (!(FREEBSD_FAULT_SCENARIOS as readonly string[]).includes(scenario)) {
+    err(`polykernel explain: -p freebsd tells the ${FREEBSD_FAULT_SCENARIOS.join(', ')} faults, not "${scenario}"`);
+    return 2;
+  }
+  const json = opts.json === true;
+  const r = explainFreebsdFault(variant, scenario as FreebsdFaultScenario, json ? () => undefined : out);
+  if (json) out(JSON.stringify({ what: 'fault', scenario, setup: r.setup, ...r.record }, null, 2));
   return 0;
 }
