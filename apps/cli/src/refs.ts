@@ -50,6 +50,11 @@ export class RefsReplay {
     this.vaLimit = 2 ** this.k.mmu.profile.pageTable.vaBits;
   }
 
+  /** The simulated machine (for tests comparing its final state). */
+  get kernel(): Kernel<LinuxSpace> {
+    return this.k;
+  }
+
   /** The parser's callback: replay a batch. */
   readonly add = (b: RefBatch): void => {
     if (this.error !== null) return;
@@ -60,12 +65,85 @@ export class RefsReplay {
     }
   };
 
+  /** The batch's access kinds as MMU accesses (reused across batches). */
+  private accesses = new Uint8Array(0);
+
+  /**
+   * Runs of references whose pages are already mapped go to Kernel.accessBatch in one call (the L1
+   * TLB hits inline, the rest through Kernel.access); a first touch or an address beyond the
+   * profile ends a run, so the mmap happens exactly where the one-by-one replay does it.
+   */
   private replay(b: RefBatch): void {
+    const mapped = this.mapped;
+    const n = b.count;
+    const addr = b.addr;
+    const accesses = this.accessesOf(b);
+    const limit = this.vaLimit;
+    let start = 0;
+    let lastPage = this.lastPage;
+    let lo = lastPage < 0 ? -1 : lastPage * PAGE;
+    let hi = lastPage < 0 ? -1 : lo + PAGE;
+    for (let i = 0; i < n; i++) {
+      const va = addr[i]!;
+      // The Linux personality's TASK_SIZE is x86-64's whatever the profile: an address the profile's page table cannot hold is counted, not mapped.
+      if (va >= limit) {
+        this.run(start, i, addr, accesses);
+        this.references++;
+        this.beyond++;
+        start = i + 1;
+        continue;
+      }
+      // Most references stay on the page of the one before: two compares, no division.
+      if (va >= lo && va < hi) continue;
+      const page = Math.floor(va / PAGE);
+      if (page !== lastPage && !mapped.has(page)) {
+        this.run(start, i, addr, accesses);
+        start = i;
+        try {
+          this.map(page);
+        } catch (e) {
+          this.references++;
+          throw e;
+        }
+      }
+      lastPage = page;
+      this.lastPage = page;
+      lo = page * PAGE;
+      hi = lo + PAGE;
+    }
+    this.run(start, n, addr, accesses);
+  }
+
+  /** Replay references [from, to) of the batch, all on mapped pages. */
+  private run(from: number, to: number, addr: Float64Array, accesses: Uint8Array): void {
+    if (from >= to) return;
+    try {
+      this.failed += this.k.accessBatch(this.t, addr, accesses, from, to);
+      this.references += to - from;
+    } catch (e) {
+      // As the one-by-one replay counted: every reference up to the one that threw.
+      this.references += this.k.batchIndex - from + 1;
+      throw e;
+    }
+  }
+
+  private accessesOf(b: RefBatch): Uint8Array {
+    if (this.accesses.length < b.count) this.accesses = new Uint8Array(b.kind.length);
+    const out = this.accesses;
+    const kind = b.kind;
+    for (let i = 0; i < b.count; i++) {
+      const x = kind[i];
+      out[i] = x === REF_INSTR ? ACCESS_EXEC : x === REF_LOAD ? ACCESS_READ : ACCESS_WRITE;
+    }
+    return out;
+  }
+
+  /** The one-by-one replay (one Kernel.access per reference): the reference the batched path is tested against. */
+  replayEach(b: RefBatch): void {
     const { k, t, mapped } = this;
     for (let i = 0; i < b.count; i++) {
       const va = b.addr[i]!;
       this.references++;
-      // The Linux personality's TASK_SIZE is x86-64's whatever the profile: an address the profile's page table cannot hold is counted, not mapped.
       if (va >= this.vaLimit) {
         this.beyond++;
         continue;

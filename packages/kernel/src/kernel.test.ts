@@ -129,6 +129,24 @@ describe('memory access and faults', () => {
     expect(k.metrics.faults.segv).toBe(1);
   });
 
+  it('accessBatch: the same faults, hits, cycles and signal as access() one by one, and counts what did not complete', () => {
+    const vas = Float64Array.of(HEAP, HEAP + 8, HEAP + 0x1000, HEAP + 16, HEAP + 0x1008, 0x5000, HEAP, HEAP + 8);
+    const acc = Uint8Array.of(ACCESS_WRITE, ACCESS_READ, ACCESS_READ, ACCESS_WRITE, ACCESS_WRITE, ACCESS_READ, ACCESS_READ, ACCESS_READ);
+    const run = (batched: boolean): unknown => {
+      const k = new Kernel(toy(), { frames: 4096 });
+      const p = k.createProcess(k.init, 'p');
+      const t = p.threads[0]!;
+      let failed = 0;
+      if (batched) failed = k.accessBatch(t, vas, acc, 0, vas.length);
+      else for (let i = 0; i < vas.length; i++) if (k.access(t, vas[i]!, acc[i] === ACCESS_WRITE ? ACCESS_WRITE : ACCESS_READ) < 0) failed++;
+      return { failed, state: p.state, metrics: k.metrics.snapshot() };
+    };
+    const batched = run(true);
+    expect(batched).toEqual(run(false));
+    // The SIGSEGV at 0x5000 kills the process: it and the two accesses after it do not complete.
+    expect(batched).toMatchObject({ failed: 3, state: 'dead' });
+  });
+
   it('each process sees its own memory; exit returns every frame', () => {
     const k = new Kernel(toy(), { frames: 4096, contents: true, initReaps: false });
     const free0 = k.mmu.frames.freeFrames;

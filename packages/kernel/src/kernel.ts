@@ -362,6 +362,40 @@ export class Kernel<S, M = unknown> {
   }
 
   /**
+   * Index of the reference accessBatch() was on when it last left its fast path (so a caller can
+   * say how far a batch got if the personality's fault handler throws).
+   */
+  batchIndex = 0;
+
+  /**
+   * Accesses `from` up to (not including) `to` of `vas` (addresses) and `accesses` (ACCESS_READ,
+   * ACCESS_WRITE or ACCESS_EXEC per reference) by `thread`, in order, with exactly the effects and
+   * counts of calling access() on each: L1 4 KiB TLB hits are translated inline by
+   * Mmu.translateHits, and every other reference (a miss, a walk, a fault and the personality's
+   * handler, a signal) goes through access(). Returns how many did not complete (access() < 0).
+   */
+  accessBatch(thread: Thread, vas: Float64Array, accesses: Uint8Array, from: number, to: number, user = true): number {
+    const p = thread.process as Process<S>;
+    const cpu = thread.cpu;
+    let failed = 0;
+    let i = from;
+    while (i < to) {
+      // access() checks the process and thread state on every call; only a fault or a signal
+      // (the slow path below) can change them, so the fast path runs only while they hold.
+      if (p.state === 'running' && thread.state !== 'suspended') {
+        const asid = this.asidOf(p);
+        this.mmu.activate(cpu, asid);
+        i = this.mmu.translateHits(cpu, asid, vas, accesses, i, to, user);
+        if (i >= to) break;
+      }
+      this.batchIndex = i;
+      if (this.access(thread, vas[i]!, accesses[i]! as Access, user) < 0) failed++;
+      i++;
+    }
+    return failed;
+  }
+
+  /**
    * A kernel-mode access by `caller` to another process's memory (ReadProcessMemory,
    * VirtualAllocEx's callers, ptrace's access_process_vm): the caller's CPU attaches to `target`'s
    * address space, faults are resolved by the personality in the target's space, and a bad

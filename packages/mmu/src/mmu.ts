@@ -200,6 +200,52 @@ export class Mmu {
     return this.translateSlow(c, l1, asid, va, access, user, need, 1);
   }
 
+  /**
+   * The L1 4 KiB hits of a run of accesses, in order: references `from` up to (not including) `to`
+   * of `vas`/`accesses` that hit the L1 array of the smallest page size with enough rights are
+   * translated exactly as translate() does it (replacement state touched, tlbHits and cycles
+   * counted). Stops at the first reference that would leave that fast path (a miss there, another
+   * page size, a fault, a dirty assist) without changing anything for it, and returns its index
+   * (`to` when every reference hit). The caller sends that one through translate() — or the
+   * kernel's full access path — and resumes after it. Plain loops over typed arrays: the hot path
+   * of a trace replay, with nothing allocated per reference.
+   */
+  translateHits(cpu: number, asid: number, vas: Float64Array, accesses: Uint8Array, from: number, to: number, user = true): number {
+    const c = this.cpus[cpu]!;
+    const m = this.metrics;
+    const costL1 = this.costL1;
+    const needMask = this.needMask;
+    const shift = user ? 3 : 0;
+    let hits = 0;
+    let i = from;
+    for (; i < to; i++) {
+      const va = vas[i]!;
+      const access = accesses[i]!;
+      const l1 = access === ACCESS_EXEC ? c.l1i : c.l1d;
+      const need = needMask[access + shift]!;
+      const vpn = Math.floor(va * l1.invPage0);
+      const q = Math.floor(vpn * l1.invSets0);
+      const set = (vpn - q * l1.sets0) | 0;
+      const ways = l1.ways0;
+      const base = set * ways;
+      const tag = l1.tag;
+      let slot = -1;
+      for (let w = base; w < base + ways; w++) {
+        if (tag[w] === q && (l1.asid[w] === asid || l1.global[w] !== 0)) {
+          slot = w;
+          break;
+        }
+      }
+      if (slot < 0 || (l1.perm[slot]! & need) !== need) break;
+      l1.touch(0, slot, set, slot - base);
+      hits++;
+      // Added one hit at a time, as translate() does: a profile's cost may be fractional.
+      m.cycles += costL1;
+    }
+    m.tlbHits += hits;
+    return i;
+  }
+
   /** Everything but an L1 4 KiB hit with sufficient rights: other page sizes, L2, faults, walks. */
   private translateSlow(c: CpuState, l1: Tlb, asid: number, va: number, access: Access, user: boolean, need: number, firstArray: number): number {
     const m = this.metrics;
