@@ -227,8 +227,9 @@ kernel cannot do (fork on Windows) is listed under the table as n/a, and "—" m
 personality does not model. Nothing is filled in. Simulated cycles compare within a kernel family
 (linux-6.x against linux-5.15) and between Linux and FreeBSD: Linux charges its software work
 calibrated on a real host (docs/host-costs.md); FreeBSD charges borrowed software costs (the Linux
-calibration for analogous work, not measured on FreeBSD); Windows and Cygwin still charge the
-machine's hardware costs only, so their cycles are lower bounds. The counts compare everywhere.
+calibration for analogous work, not measured on FreeBSD); Windows charges process creation the
+same way and otherwise, as Cygwin over it, the machine's hardware costs only, so their cycles are
+lower bounds. The counts compare everywhere.
 
 Examples:
   polykernel compare examples/portable/fork-exec-storm.yaml -p linux-6.x,linux-5.15
