@@ -59,7 +59,10 @@ function protOf(v: unknown): number | undefined {
   return typeof v === 'string' ? memo(protMemo, v, parseProt) : undefined;
 }
 
-/** The region, offset and length every ranged step has, in the schema's key order. */
+/**
+ * The region, offset and length every ranged step has, in the schema's key order. Callers copy
+ * the three into an object literal (a spread would give the step an out-of-object property store).
+ */
 function ranged(f: Fields): { region: string; offset: number; length: number } | undefined {
   const region = name(f.region);
   const offset = sizeOr0(f, 'offset');
@@ -85,11 +88,12 @@ function mmap(v: unknown): Step | undefined {
     if (flag === 'shared') shared = true;
   }
   if (priv === shared) return undefined;
-  if (!Object.hasOwn(f, 'addr')) return { mmap: { name: nm, length, prot, flags: flags as string[] } } as Step;
+  // A copy: js-yaml grew its array by pushing, with room for 17 elements.
+  if (!Object.hasOwn(f, 'addr')) return { mmap: { name: nm, length, prot, flags: (flags as string[]).slice() } } as Step;
   // Only a plain size here; a { region, offset } address goes to zod.
   const addr = typeof f.addr === 'object' ? undefined : sizeOf(f.addr);
   if (addr === undefined) return undefined;
-  return { mmap: { name: nm, length, prot, flags: flags as string[], addr } } as Step;
+  return { mmap: { name: nm, length, prot, flags: (flags as string[]).slice(), addr } } as Step;
 }
 
 const RANGED_KEYS = new Set(['region', 'offset', 'length']);
@@ -104,7 +108,7 @@ function mprotect(v: unknown): Step | undefined {
   const f = fieldsOf(v, MPROTECT_KEYS);
   const r = f === null ? undefined : ranged(f);
   const prot = f === null ? undefined : protOf(f.prot);
-  return r === undefined || prot === undefined ? undefined : { mprotect: { ...r, prot } };
+  return r === undefined || prot === undefined ? undefined : { mprotect: { region: r.region, offset: r.offset, length: r.length, prot } };
 }
 
 const MADVISE_KEYS = new Set(['region', 'offset', 'length', 'advice']);
@@ -112,7 +116,7 @@ function madvise(v: unknown): Step | undefined {
   const f = fieldsOf(v, MADVISE_KEYS);
   const r = f === null ? undefined : ranged(f);
   if (f === null || r === undefined || typeof f.advice !== 'string' || !ADVICE.has(f.advice)) return undefined;
-  return { madvise: { ...r, advice: f.advice } } as Step;
+  return { madvise: { region: r.region, offset: r.offset, length: r.length, advice: f.advice } } as Step;
 }
 
 /** touch without stride, count or seed (those go to zod). */
@@ -124,7 +128,7 @@ function touch(v: unknown): Step | undefined {
   const access = Object.hasOwn(f, 'access') ? f.access : 'read';
   const pattern = Object.hasOwn(f, 'pattern') ? f.pattern : 'sequential';
   if (typeof access !== 'string' || !ACCESS.has(access) || typeof pattern !== 'string' || !PATTERN.has(pattern)) return undefined;
-  return { touch: { ...r, access, pattern } } as Step;
+  return { touch: { region: r.region, offset: r.offset, length: r.length, access, pattern } } as Step;
 }
 
 const ALLOC_KEYS = new Set(['name', 'size', 'prot']);
@@ -198,11 +202,12 @@ export function fastWorkload(data: unknown): Workload | undefined {
     const pname = f === null ? undefined : name(f.name);
     if (f === null || pname === undefined || !Array.isArray(f.steps)) return undefined;
     const input = f.steps as unknown[];
-    const steps = new Array<Step>(input.length);
-    for (let i = 0; i < input.length; i++) {
-      const s = validStep(input[i]);
+    // Pushed, not new Array(n): V8 makes a large preallocated array a slow dictionary.
+    const steps: Step[] = [];
+    for (const item of input) {
+      const s = validStep(item);
       if (s === undefined) return undefined;
-      steps[i] = s;
+      steps.push(s);
     }
     processes.push({ name: pname, steps });
   }
