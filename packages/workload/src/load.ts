@@ -5,6 +5,7 @@
 import { CORE_SCHEMA, load as loadFast } from 'js-yaml';
 import { isAlias, isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
+import { fastWorkload } from './fast-validate.js';
 import { stepKinds, workloadSchema, type Workload } from './schema.js';
 
 export interface WorkloadIssue {
@@ -40,6 +41,18 @@ export const MAX_ALIAS_COUNT = 100;
  * again by `yaml` with source positions so each mistake is reported at its file:line:column.
  */
 export function parseWorkload(text: string, file = '<workload>'): Workload {
+  return parseWith(fastWorkload, text, file);
+}
+
+/** parseWorkload with zod alone checking the js-yaml fast path's data: the reference the fast validator is tested against. */
+export function parseWorkloadWithZod(text: string, file = '<workload>'): Workload {
+  return parseWith((data) => {
+    const result = workloadSchema.safeParse(data);
+    return result.success ? result.data : undefined;
+  }, text, file);
+}
+
+function parseWith(validate: (data: unknown) => Workload | undefined, text: string, file: string): Workload {
   if (!/[&*!]/.test(text)) {
     let data: unknown;
     try {
@@ -48,8 +61,9 @@ export function parseWorkload(text: string, file = '<workload>'): Workload {
       data = undefined; // the careful parser below says where and why
     }
     if (data !== undefined) {
-      const result = workloadSchema.safeParse(data);
-      if (result.success) return result.data;
+      // Checked by hand where the shape is a common one, by zod elsewhere (fast-validate.ts).
+      const w = validate(data);
+      if (w !== undefined) return w;
     }
   }
   try {
