@@ -338,23 +338,34 @@ export type CygwinKernel = Kernel<WindowsSpace, CygwinMachine>;
 export function cygwinSpawnve(ctx: Ctx, path: string): number {
   const k = ctx.kernel;
   const me = pinfoOf(k, ctx.process);
+  const made = createForSpawn(ctx, path);
+  if (typeof made === 'number') return made;
+  const proc = cygwinStartup(k, made.child, { ppid: me.pid, cygstarted: true });
+  if (typeof proc === 'string') {
+    ctx.call('TerminateProcess', [made.hProcess, 1]);
+    ctx.call('CloseHandle', [made.hProcess]);
+    return ctx.fail(errnoFromWin32(proc));
+  }
+  me.children.set(proc.pid, made.hProcess);
+  return proc.pid;
+}
+
+/**
+ * What spawnve and execve share (spawn.cc child_info_spawn::worker): CreateProcessW of the
+ * program, its thread handle closed; the child and its process handle, or the failure's return
+ * value (the Win32 error as errno, ENOEXEC when the loader ended the child).
+ */
+function createForSpawn(ctx: Ctx, path: string): { child: P; hProcess: number } | number {
   const cp = ctx.call('CreateProcessW', [path, 0]);
   if (cp.error !== null) return ctx.fail(errnoFromWin32(cp.error));
   const info = cp.record!.fields;
   ctx.call('CloseHandle', [info.hThread as number]);
-  const child = k.processes.get(info.dwProcessId as number)!;
+  const child = ctx.kernel.processes.get(info.dwProcessId as number)!;
   if (child.state !== 'running') {
     ctx.call('CloseHandle', [info.hProcess as number]);
     return ctx.fail('ENOEXEC', `the loader ended ${path} with ${hex(child.exitStatus ?? 0)}`);
   }
-  const proc = cygwinStartup(k, child, { ppid: me.pid, cygstarted: true });
-  if (typeof proc === 'string') {
-    ctx.call('TerminateProcess', [info.hProcess as number, 1]);
-    ctx.call('CloseHandle', [info.hProcess as number]);
-    return ctx.fail(errnoFromWin32(proc));
-  }
-  me.children.set(proc.pid, info.hProcess as number);
-  return proc.pid;
+  return { child, hProcess: info.hProcess as number };
 }
 
 /**
@@ -366,21 +377,15 @@ export function cygwinSpawnve(ctx: Ctx, path: string): number {
 export function cygwinExecve(ctx: Ctx, path: string): number {
   const k = ctx.kernel;
   const me = pinfoOf(k, ctx.process);
-  const cp = ctx.call('CreateProcessW', [path, 0]);
-  if (cp.error !== null) return ctx.fail(errnoFromWin32(cp.error));
-  const info = cp.record!.fields;
-  ctx.call('CloseHandle', [info.hThread as number]);
-  const next = k.processes.get(info.dwProcessId as number)!;
-  if (next.state !== 'running') {
-    ctx.call('CloseHandle', [info.hProcess as number]);
-    return ctx.fail('ENOEXEC', `the loader ended ${path} with ${hex(next.exitStatus ?? 0)}`);
-  }
+  const made = createForSpawn(ctx, path);
+  if (typeof made === 'number') return made;
+  const next = made.child;
   const s = k.state.cygwin;
   const stub = me.winpid;
   s.byWinpid.delete(stub);
   me.winpid = next.pid;
   me.stubWinpid = stub;
-  me.stubHandle = info.hProcess as number;
+  me.stubHandle = made.hProcess;
   me.mmaps.length = 0;
   Object.assign(me, { heapStart: 0, heapTop: 0, heapEnd: 0, cygheap: 0, cygheapUsed: 0, progname: next.comm });
   s.byWinpid.set(next.pid, me);
