@@ -14,18 +14,13 @@ import { KernelError } from '@polykernel/core';
 import { RtldError } from '@polykernel/loader';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { missingTools, requires } from '../../../../tools/test-support/oracle.js';
-import { hostProblem } from './host.js';
+import { requires, runHarness } from '../../../../tools/test-support/oracle.js';
+import { glibcProblem } from './host.js';
 import { simulate, straceLines } from './rtld-support.js';
 
 const STRACE = fileURLToPath(new URL('../../../../tools/fixtures/rtld/host-strace.sh', import.meta.url));
 
-function problem(): string | null {
-  const p = hostProblem() ?? missingTools([['strace', 'strace']]);
-  if (p !== null) return p;
-  const v = execFileSync('ldd', ['--version'], { encoding: 'utf8' }).split('\n')[0] ?? '';
-  return /\b2\.36\b/.test(v) ? null : `the host's glibc is not 2.36 (${v})`;
-}
+const problem = (): string | null => glibcProblem([['strace', 'strace']]);
 
 function gcc(...args: string[]): void {
   execFileSync('gcc', args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -63,7 +58,8 @@ function rtldFailure(f: () => unknown): RtldError {
 
 describe('ld.so with libraries built here', () => {
   if (!requires('the ld.so library oracle', problem())) return;
-  const d = build();
+  const d = runHarness('gcc building libx.so.1 and prog', build);
+  if (d === null) return;
   const lib = join(d, 'lib');
   const env = ['PATH=/usr/bin:/bin', `LD_LIBRARY_PATH=/nonexistent:${lib}`];
 

@@ -11,27 +11,21 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { missingTools, requires, runHarness } from '../../../../tools/test-support/oracle.js';
-import { hostProblem } from './host.js';
+import { requires, runHarness } from '../../../../tools/test-support/oracle.js';
+import { glibcProblem } from './host.js';
 import { simulate, straceLines } from './rtld-support.js';
 
 const ENTRY = fileURLToPath(new URL('../../../../tools/fixtures/rtld/host-entry.sh', import.meta.url));
 const STRACE = fileURLToPath(new URL('../../../../tools/fixtures/rtld/host-strace.sh', import.meta.url));
 const PROGRAMS = ['/bin/true', '/bin/cat', '/bin/dd', '/usr/bin/env', '/bin/ls', '/bin/bash', '/usr/bin/python3', '/usr/bin/git', '/bin/tar', '/usr/bin/gcc', '/usr/bin/readelf', '/usr/bin/strace'];
 
-function glibcProblem(): string | null {
-  const p = hostProblem() ?? missingTools([['strace', 'strace']]);
-  if (p !== null) return p;
-  const v = execFileSync('ldd', ['--version'], { encoding: 'utf8' }).split('\n')[0] ?? '';
-  return /\b2\.36\b/.test(v) ? null : `the host's glibc is not 2.36 (${v}): the simulated ld.so carries 2.36's conventions`;
-}
 
 function hostMaps(out: string, tag: string): string[] {
   return out.split('\n').filter((l) => l.startsWith(`${tag} maps `)).map((l) => l.slice(tag.length + 6));
 }
 
 describe('ld.so against the host (glibc 2.36)', () => {
-  if (!requires('the ld.so host oracle', glibcProblem())) return;
+  if (!requires('the ld.so host oracle', glibcProblem([['strace', 'strace']]))) return;
   for (const prog of PROGRAMS.filter((p) => existsSync(p))) {
     const host = runHarness(`host-entry.sh ${prog}`, () => execFileSync('bash', [ENTRY, prog], { encoding: 'utf8' }));
     const trace = runHarness(`host-strace.sh ${prog}`, () => execFileSync('bash', [STRACE, '--', prog], { encoding: 'utf8' }));
