@@ -13,6 +13,11 @@ function add(kind,    i, word) {
     else if (word == "fail" && $(i - 1) == "expected") n[kind, "expected"] += $(i - 2)
   }
 }
+# " 2 test files (why)" for a non-zero count, nothing for zero; parts after the first start with ",".
+function part(count, noun, why) {
+  if (count == 0) return ""
+  return sprintf("%s %d %s%s%s", parts++ ? "," : "", count, noun, count == 1 ? "" : "s", why)
+}
 / Test Files +[0-9]/ { add("files"); next }
 / Tests +[0-9]/ { add("tests"); next }
 / Errors +[0-9]+ error/ { for (i = 2; i <= NF; i++) if ($i ~ /^error/) errors += $(i - 1) }
@@ -26,7 +31,8 @@ END {
   printf "test files: %d passed, %d skipped\n", n["files", "passed"], n["files", "skipped"]
   failures = tf + ff + errors + k
   if (failures > 0)
-    printf "failed: %d tests, %d test files (failed to load or had a failing test), %d unhandled errors, %d Nx tasks\n", tf, ff, errors, k
+    printf "failed:%s%s%s%s\n", part(tf, "test", ""), part(ff, "test file", " (failed to load or had a failing test)"), \
+      part(errors, "unhandled error", ""), part(k, "Nx task", "")
   else if (status != 0)
     printf "failed: the run (nx exit status %d), though no failing test, test file, error or task was counted: read the log above\n", status
   else
