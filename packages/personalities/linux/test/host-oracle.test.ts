@@ -262,6 +262,9 @@ function replay(out: string): void {
   }
 }
 
+/** The steps of a script as mapsteps reads them: neither comments nor empty lines. */
+const scriptSteps = (text: string): string[] => text.split('\n').map((l) => l.trimEnd()).filter((l) => l.trim() !== '' && !l.startsWith('#'));
+
 const saved = (script: string): URL => new URL(`./${script.replace(/\.steps$/, '.host.txt')}`, import.meta.url);
 
 for (const script of SCRIPTS) {
@@ -269,7 +272,13 @@ for (const script of SCRIPTS) {
     it('has a saved host output', () => {
       expect(existsSync(saved(script))).toBe(true);
     });
-    if (existsSync(saved(script))) replay(readFileSync(saved(script), 'utf8'));
+    if (!existsSync(saved(script))) return;
+    const out = readFileSync(saved(script), 'utf8');
+    // The replay takes its steps from the output: an edited script must not pass on a stale one.
+    it('the saved output ran this very script (regenerate it after editing the script)', () => {
+      expect(blocks(out).slice(1).map((b) => b.step)).toEqual(scriptSteps(readFileSync(new URL(`./${script}`, import.meta.url), 'utf8')));
+    });
+    replay(out);
   });
 }
 

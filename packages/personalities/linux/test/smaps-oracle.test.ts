@@ -86,7 +86,14 @@ describe('smaps against the saved host output (Linux 6.18), step by step', () =>
   it('has a saved host output', () => {
     expect(existsSync(SAVED)).toBe(true);
   });
-  if (existsSync(SAVED)) replay(readFileSync(SAVED, 'utf8'));
+  if (!existsSync(SAVED)) return;
+  const out = readFileSync(SAVED, 'utf8');
+  // The replay takes its steps from the output: an edited script must not pass on a stale one.
+  it('the saved output ran this very script (regenerate it after editing smaps.steps)', () => {
+    const steps = readFileSync(STEPS, 'utf8').split('\n').map((l) => l.trimEnd()).filter((l) => l.trim() !== '' && !l.startsWith('#'));
+    expect(blocks(out).map((b) => b.step)).toEqual(steps);
+  });
+  replay(out);
 });
 
 describe('smaps against this host\'s kernel, step by step', () => {
