@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # What the oracle tests read from this machine besides the repository, printed for Nx to hash (the
 # `oracles` runtime input in nx.json): which oracle tools are on PATH and their versions, the
-# kernel and its vm settings, the installed packages (the live readelf sample reads /usr/bin and /usr/lib), and the
-# git-ignored large fixtures. A cached test result is reused only when all of this is unchanged.
+# kernel and its vm settings, memory sizes, the installed packages (the live readelf sample reads
+# /usr/bin and /usr/lib), ld.so's cache, and the git-ignored large fixtures. A cached test result
+# is reused only when all of this is unchanged.
 cd "$(dirname "$0")/../.." || exit 0
 uname -srm
 for t in readelf gcc setarch env bash ldd strace gdb xz mkfifo llvm-objdump llvm-objdump-14 llvm-readobj llvm-readobj-14 chromium chromium-browser; do

@@ -19,7 +19,6 @@ const ENTRY = fileURLToPath(new URL('../../../../tools/fixtures/rtld/host-entry.
 const STRACE = fileURLToPath(new URL('../../../../tools/fixtures/rtld/host-strace.sh', import.meta.url));
 const PROGRAMS = ['/bin/true', '/bin/cat', '/bin/dd', '/usr/bin/env', '/bin/ls', '/bin/bash', '/usr/bin/python3', '/usr/bin/git', '/bin/tar', '/usr/bin/gcc', '/usr/bin/readelf', '/usr/bin/strace'];
 
-
 function hostMaps(out: string, tag: string): string[] {
   return out.split('\n').filter((l) => l.startsWith(`${tag} maps `)).map((l) => l.slice(tag.length + 6));
 }
