@@ -282,7 +282,10 @@ export class Tlb {
     this.tag[slot] = INVALID;
   }
 
-  /** Drop every entry (x86 CR3 write without PCID, or INVPCID all-context including globals). */
+  /**
+   * Drop every entry, globals included (x86 INVPCID all-context including globals, or toggling
+   * CR4.PGE). A CR3 write keeps global entries (Intel SDM vol. 3A 4.10.4.1): that is flushAsid.
+   */
   flushAll(): void {
     this.tag.fill(INVALID);
     this.used.fill(0);

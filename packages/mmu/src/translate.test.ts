@@ -150,5 +150,3 @@ describe.each(profileNames())('translate agrees with a reference model (%s)', (n
     );
   });
 });
-import { afterAll } from 'vitest';
-afterAll(() => { console.log('HUGEHITS', (globalThis as unknown as {hugeHits?: number}).hugeHits); });

@@ -39,6 +39,9 @@ const CASES: [string, string, string | null][] = [
   ['libgreet-arm64.dylib', 'libgreet-arm64.dylib.dyld.txt', null],
   ['fsevents.node', 'fsevents.node.x86_64.dyld.txt', 'x86_64'],
   ['fsevents.node', 'fsevents.node.arm64.dyld.txt', 'aarch64'],
+  // Bind streams with DO_BIND_ULEB_TIMES_SKIPPING_ULEB and DO_BIND_ADD_ADDR_IMM_SCALED, 8- and 4-byte pointers.
+  ['binds-x86_64', 'binds-x86_64.dyld.txt', null],
+  ['binds-arm64_32', 'binds-arm64_32.dyld.txt', null],
 ];
 
 describe('dyld info against llvm-objdump', () => {

@@ -2,7 +2,7 @@ import { Kernel } from '@polykernel/kernel';
 import { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE } from '@polykernel/mmu';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAP_ANONYMOUS, MAP_FIXED, MAP_GROWSDOWN, MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE, VM_WRITE } from './flags.js';
+import { MAP_ANONYMOUS, MAP_FIXED, MAP_GROWSDOWN, MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE, VM_SHARED, VM_WRITE } from './flags.js';
 import { linuxPersonality, type LinuxSpace } from './personality.js';
 import { procStatusMemory } from './proc/status.js';
 
@@ -242,6 +242,7 @@ describe('/proc/<pid>/status memory lines', () => {
 describe('kernel invariants (fast-check)', () => {
   it('random calls and touches keep rss equal to mapped frames, and exit returns every frame', () => {
     const BASE = 0x40000000;
+    let privateWrites = 0;
     const op = fc.record({
       kind: fc.constantFrom('mmap', 'munmap', 'mprotect', 'madvise', 'touch'),
       page: fc.integer({ min: 0, max: 31 }),
@@ -251,7 +252,7 @@ describe('kernel invariants (fast-check)', () => {
       write: fc.boolean(),
     });
     fc.assert(
-      fc.property(fc.array(op, { maxLength: 40 }), (ops) => {
+      fc.property(fc.array(op, { minLength: 20, maxLength: 60 }), (ops) => {
         const { k, free0 } = boot(1024);
         // Find the zero page: the frame a read fault maps.
         const probe = k.createProcess(k.init, 'probe');
@@ -269,9 +270,15 @@ describe('kernel invariants (fast-check)', () => {
           else if (o.kind === 'mprotect') k.syscall(t, 'mprotect', [a, len, o.prot]);
           else if (o.kind === 'madvise') k.syscall(t, 'madvise', [a, len, 4]);
           else {
-            // Touch only where the access is allowed, so runs go on long enough to matter (SIGSEGV has its own tests).
-            const v = p.space.mm.vmas.lookup(a);
-            if (v !== undefined) k.access(t, a, o.write && (v.flags & VM_WRITE) !== 0 ? ACCESS_WRITE : ACCESS_READ);
+            // Touch a page of one of the mapped areas (a random page would mostly miss them), and only
+            // where the access is allowed, so runs go on long enough to matter (SIGSEGV has its own tests).
+            const areas = [...p.space.mm.vmas.iterateFrom(BASE)].filter((x) => x.start < BASE + 32 * P);
+            const v = areas[o.page % Math.max(1, areas.length)];
+            if (v !== undefined) {
+              const write = o.write && (v.flags & VM_WRITE) !== 0;
+              if (write && (v.flags & VM_SHARED) === 0) privateWrites++;
+              k.access(t, v.start + ((o.n - 1) % (v.length / P)) * P, write ? ACCESS_WRITE : ACCESS_READ);
+            }
           }
           if ((p.state as string) !== 'running') break; // an access may have killed it
           // Every present PTE lies inside an area; rss counts the non-zero-page ones.
@@ -289,5 +296,7 @@ describe('kernel invariants (fast-check)', () => {
       }),
       { seed: 0x22_0303, numRuns: 150 },
     );
+    // The runs really write private anonymous pages (zero-fill and copy-on-write faults), not only read.
+    expect(privateWrites).toBeGreaterThan(50);
   });
 });
