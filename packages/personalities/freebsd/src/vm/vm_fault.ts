@@ -91,6 +91,10 @@ function vmFault(k: FreebsdKernel, thread: Thread, f: FaultInfo): FaultResolutio
   }
   const first = e.object;
   const pindex = e.offset + (va - e.start) / PAGE_SIZE;
+  const reserv = s.machine.reserv;
+  // vm_fault_allocate: vm_object_color(fs->object, atop(fs->vaddr) - fs->pindex), so that the
+  // object's reservations line up with 2 MiB boundaries of this address space.
+  if (reserv !== null) reserv.colorObject(first, va / PAGE_SIZE - pindex);
   const r = k.vm.faultPage(first, pindex, write);
   // Each backing object looked at is an object lock and a radix-trie lookup (vm_fault_object's
   // loop over fs->object->backing_object).
@@ -100,8 +104,14 @@ function vmFault(k: FreebsdKernel, thread: Thread, f: FaultInfo): FaultResolutio
   // A copy of a page that other address spaces map read/write-shared: their mappings of the
   // old page must go (vm_fault_cow: pmap_remove_all(fs->m_cow) unless OBJ_ONEMAPPING).
   if (r.how === 'cow' && (first.flags & OBJ_ONEMAPPING) === 0) pmapRemoveAll(s.machine, r.source);
-  if (!enter(s, va, r.frame, prot, thread.cpu, f.reason === 'not-present')) return OOMERR;
-  return count(k, r.how, r.object, f.reason, write);
+  const frame = r.frame;
+  const how = r.how;
+  const owner = r.object;
+  if (!enter(s, va, frame, prot, thread.cpu, f.reason === 'not-present')) return OOMERR;
+  // pmap_enter's tail: a page of a fully populated reservation may complete a 2 MiB run
+  // (vm_reserv_level_iffullpop(m) == 0 → pmap_promote_pde).
+  if (reserv !== null && reserv.levelIfFullpop(frame) === 0) s.pmap.promote(va);
+  return count(k, how, owner, f.reason, write);
 }
 
 /** Count the fault once, by what vm_fault did, and charge its software path once. */
