@@ -84,6 +84,6 @@ describe('FrameTable.zeroFrames', () => {
     expect(mmu.metrics.pagesZeroed).toBe(zeroed + 1);
     expect(mmu.frames.flags[f + 2]! & FRAME_ZEROED).toBe(FRAME_ZEROED);
     mmu.frames.free(f, 9);
-    expect(() => mmu.frames.zeroFrames(f, 1)).toThrow(RangeError);
+    expect(() => { mmu.frames.zeroFrames(f, 1); }).toThrow(RangeError);
   });
 });

@@ -137,7 +137,7 @@ function run(ops: Op[], stats: Stats): void {
         break;
       case 'fork': {
         const r = k.syscall(t, 'fork');
-        if (r.value > 0) procs.push(k.processes.get(r.value)! as Process<FreebsdSpace>);
+        if (r.value > 0) procs.push(k.processes.get(r.value)!);
         break;
       }
       case 'exit':

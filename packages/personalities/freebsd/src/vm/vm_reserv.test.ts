@@ -147,7 +147,7 @@ describe('pmap_promote_pde and pmap_demote_pde', () => {
     touch(k, t, BASE, NPAGES);
     const free0 = k.mmu.frames.freeFrames;
     const pid = k.syscall(t, 'fork').value;
-    const child = k.processes.get(pid)! as Process<FreebsdSpace>;
+    const child = k.processes.get(pid)!;
     expect(p.space.pmap.isSuperpage(BASE)).toBe(true);
     touch(k, t, BASE + 7 * PAGE_SIZE, 1);
     expect(k.state.pde.demotions).toBe(1);
