@@ -32,7 +32,7 @@ export interface PdeCounters {
   demotions: number;
   /** vm.pmap.pde.p_failures: promotion attempts that failed (misaligned, not contiguous, mixed protection). */
   pFailures: number;
-  /** vm.pmap.pde.mappings: 2 MiB mappings made directly (pmap_enter_pde); none here (not modelled). */
+  /** vm.pmap.pde.mappings: 2 MiB mappings made directly at a fault (pmap_enter_pde). */
   mappings: number;
 }
 
@@ -83,6 +83,23 @@ export class Pmap {
     this.k.mmu.frames.ref(frame);
     this.resident++;
     return MAP_OK;
+  }
+
+  /**
+   * pmap_enter(psind = 1) → pmap_enter_pde: map the 2 MiB at `va` (aligned) to the 512 frames
+   * from `frame` (aligned) with `prot`, where nothing is mapped yet. Counted in
+   * vm.pmap.pde.mappings. Returns false (nothing changed) when something is mapped there or a
+   * page-table page cannot be had.
+   */
+  enterPde(va: number, frame: number, prot: number): boolean {
+    // A new mapping needs no TLB invalidation.
+    if (this.pt.map(va, frame, SUPERPAGE_SIZE, Pmap.pteFlags(prot)) !== MAP_OK) return false;
+    const frames = this.k.mmu.frames;
+    const pages = SUPERPAGE_SIZE / PAGE_SIZE;
+    for (let i = 0; i < pages; i++) frames.ref(frame + i);
+    this.resident += pages;
+    this.k.state.pde.mappings++;
+    return true;
   }
 
   /** pmap_remove: unmap [start, end), dropping each frame's mapping reference. */

@@ -152,9 +152,17 @@ describe('pmap_promote_pde and pmap_demote_pde', () => {
     touch(k, t, BASE + 7 * PAGE_SIZE, 1);
     expect(k.state.pde.demotions).toBe(1);
     expect(k.metrics.faults.cow).toBe(1);
-    // The child reads all of it and maps the fully populated reservation's pages: promoted read-only.
-    touch(k, child.threads[0]!, BASE, NPAGES, ACCESS_READ);
+    // The child's first read finds the page resident in a fully populated reservation of the
+    // object it maps: vm_fault_soft_fast maps all 2 MiB read-only at once (pmap_enter_pde).
+    const faults = k.metrics.traps.pageFault;
+    touch(k, child.threads[0]!, BASE + 9 * PAGE_SIZE, 1, ACCESS_READ);
     expect(child.space.pmap.isSuperpage(BASE)).toBe(true);
+    expect(k.state.pde.mappings).toBe(1);
+    touch(k, child.threads[0]!, BASE, NPAGES, ACCESS_READ);
+    expect(k.metrics.traps.pageFault).toBe(faults + 1);
+    expect(child.space.pmap.frameAt(BASE + 9 * PAGE_SIZE)).toBe(p.space.pmap.frameAt(BASE + 9 * PAGE_SIZE));
+    expect(k.access(child.threads[0]!, BASE, ACCESS_WRITE)).toBeGreaterThanOrEqual(0); // COW: demotes the child's 2 MiB too
+    expect(k.state.pde.demotions).toBe(2);
     expect(k.syscall(child.threads[0]!, 'exit', [0]).blocked ?? false).toBe(false);
     k.syscall(t, 'wait4', [pid, 0, 0, 0]);
     expect(k.syscall(t, 'munmap', [BASE, SUPERPAGE_SIZE]).value).toBe(0);
