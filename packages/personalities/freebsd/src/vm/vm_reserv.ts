@@ -69,6 +69,14 @@ export class Reservations implements PageAllocator {
   private readonly byObject = new WeakMap<VmObject, Map<number, number>>();
   /** object->pg_color with OBJ_COLORED: present once coloured. */
   private readonly colors = new WeakMap<VmObject, number>();
+  /**
+   * The reservation the last allocation used, with its object and colour (a host-side shortcut:
+   * consecutive faults of one range skip the two map lookups; no simulated cost depends on it).
+   */
+  private lastObject: VmObject | null = null;
+  private lastColor = 0;
+  private lastFirst = -1;
+  private lastRv = NONE;
 
   constructor(private readonly frames: FrameTable) {
     this.count = Math.floor(frames.frameCount / VM_LEVEL_0_NPAGES);
@@ -86,24 +94,30 @@ export class Reservations implements PageAllocator {
    * to superpage boundaries, so that a reservation's pages are 2 MiB-aligned in the address space.
    */
   colorObject(obj: VmObject, color: number): void {
-    if (!this.colors.has(obj)) this.colors.set(obj, mod(color, VM_LEVEL_0_NPAGES));
+    if (obj !== this.lastObject && !this.colors.has(obj)) this.colors.set(obj, mod(color, VM_LEVEL_0_NPAGES));
   }
 
   /** vm_page_alloc → vm_reserv_alloc_page. NO_FRAME: allocate the page outside any reservation. */
   alloc(obj: VmObject, pindex: number, zero: boolean): number {
-    const color = this.colors.get(obj);
+    const color = obj === this.lastObject ? this.lastColor : this.colors.get(obj);
     if (color === undefined) return NO_FRAME; // !vm_object_reserv(object)
     // VM_RESERV_INDEX(object, pindex): the page's place in its reservation.
     const index = mod(color + pindex, VM_LEVEL_0_NPAGES);
     // Is a reservation fundamentally impossible?
     if (pindex < index || pindex >= obj.size) return NO_FRAME;
     const first = pindex - index;
+    const last = this.lastRv;
+    if (obj === this.lastObject && first === this.lastFirst && last !== NONE && this.object[last] === obj) {
+      if (this.popmap[last * VM_LEVEL_0_NPAGES + index] === 1) return NO_FRAME;
+      return this.populate(last, index, zero);
+    }
     let rvq = this.byObject.get(obj);
     const known = rvq?.get(first);
     if (known !== undefined) {
       if (known === NO_RESERV) return NO_FRAME;
       // Handle vm_page_iter_rename: the page's slot is taken (its page moved away and back).
       if (this.object[known] !== obj || this.popmap[known * VM_LEVEL_0_NPAGES + index] === 1) return NO_FRAME;
+      this.remember(obj, color, first, known);
       return this.populate(known, index, zero);
     }
     rvq ??= this.newRvq(obj);
@@ -128,6 +142,7 @@ export class Reservations implements PageAllocator {
     this.object[rv] = obj;
     this.pindex[rv] = first;
     rvq.set(first, rv);
+    this.remember(obj, color, first, rv);
     this.counters.inserted++;
     const m = this.frames.metrics;
     if (m !== undefined) m.cycles += FREEBSD_COSTS.reservInsert;
@@ -215,6 +230,13 @@ export class Reservations implements PageAllocator {
     return n;
   }
 
+  private remember(obj: VmObject, color: number, first: number, rv: number): void {
+    this.lastObject = obj;
+    this.lastColor = color;
+    this.lastFirst = first;
+    this.lastRv = rv;
+  }
+
   private newRvq(obj: VmObject): Map<number, number> {
     const m = new Map<number, number>();
     this.byObject.set(obj, m);
@@ -272,6 +294,7 @@ export class Reservations implements PageAllocator {
       if (rvq?.get(this.pindex[rv]!) === rv) rvq.delete(this.pindex[rv]!);
     }
     this.object[rv] = null;
+    if (this.lastRv === rv) this.lastRv = NONE;
   }
 
   private enqueueTail(rv: number): void {
