@@ -12,7 +12,7 @@
  */
 import { FRAME_SIZE, NO_FRAME, OWNER_PAGETABLE, type FrameTable } from './frames.js';
 import type { PageTableFormat } from './profiles.js';
-import { PTE_ACCESSED, PTE_DIRTY, PTE_HUGE, PTE_PRESENT } from './pte.js';
+import { PTE_ACCESSED, PTE_DIRTY, PTE_HUGE, PTE_PRESENT, PTE_WRITE } from './pte.js';
 
 /** Result codes of map(). */
 export const MAP_OK = 0;
@@ -295,11 +295,14 @@ export class PageTable {
    * set_pmd_at): every one of its entries must be present, map physically contiguous frames
    * starting at a frame aligned to `pageSize`, and agree in the flag bits of `compareMask`. The
    * huge leaf takes those bits, the union of PTE_ACCESSED and PTE_DIRTY over the entries, and
-   * PTE_HUGE; the table page is freed. Returns MAP_OK, or PROMOTE_* saying why not (nothing
-   * changed). No TLB flush: the small entries still cached translate to the same frames with the
-   * same rights (pmap_promote_pde stores the PDE without an invalidation).
+   * PTE_HUGE; the table page is freed. Every entry must also hold all of `require` (FreeBSD:
+   * PG_A). With `writeProtectClean`, an entry that is writable but not dirty loses PTE_WRITE as
+   * the check reaches it, whether or not the promotion then succeeds (pmap_promote_pde does so,
+   * so that a superpage's dirty bit stays exact). Returns MAP_OK, or PROMOTE_* saying why not
+   * (nothing else changed). No TLB flush: the small entries still cached translate to the same
+   * frames with at most the same rights (pmap_promote_pde stores the PDE without an invalidation).
    */
-  promote(va: number, pageSize: number, compareMask: number): number {
+  promote(va: number, pageSize: number, compareMask: number, require = 0, writeProtectClean = false): number {
     const geo = this.geo;
     const level = geo.levelForSize(pageSize);
     if (level < 0 || level >= geo.levels - 1 || va % pageSize !== 0 || va < 0 || va >= geo.maxVa) return MAP_BAD_ALIGNMENT;
@@ -324,12 +327,16 @@ export class PageTable {
     const f0 = pool.flags[base]!;
     if ((f0 & PTE_PRESENT) === 0) return PROMOTE_NOT_MAPPED;
     if ((first * FRAME_SIZE) % pageSize !== 0) return PROMOTE_MISALIGNED;
-    const want = f0 & compareMask;
+    const clean = (f: number): number => (writeProtectClean && (f & (PTE_WRITE | PTE_DIRTY)) === PTE_WRITE ? f & ~PTE_WRITE : f);
+    const want = clean(f0) & compareMask;
     let ad = 0;
     for (let i = 0; i < E; i++) {
-      const f = pool.flags[base + i]!;
+      let f = pool.flags[base + i]!;
       if ((f & PTE_PRESENT) === 0) return PROMOTE_NOT_MAPPED;
       if (pool.next[base + i] !== first + i * framesPer) return PROMOTE_NOT_CONTIGUOUS;
+      if ((f & require) !== require) return PROMOTE_MIXED_FLAGS;
+      f = clean(f);
+      pool.flags[base + i] = f;
       if ((f & compareMask) !== want) return PROMOTE_MIXED_FLAGS;
       ad |= f & (PTE_ACCESSED | PTE_DIRTY);
     }
@@ -337,7 +344,7 @@ export class PageTable {
     this.leafBase = -1;
     this.tablesByLevel[level + 1]!--;
     pool.next[slot] = first;
-    pool.flags[slot] = (f0 & ~(PTE_ACCESSED | PTE_DIRTY)) | ad | PTE_PRESENT | PTE_HUGE;
+    pool.flags[slot] = (clean(f0) & ~(PTE_ACCESSED | PTE_DIRTY)) | ad | PTE_PRESENT | PTE_HUGE;
     return MAP_OK;
   }
 

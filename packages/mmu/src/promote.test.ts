@@ -74,6 +74,23 @@ describe('PageTable.promote', () => {
   });
 });
 
+describe('PageTable.promote with FreeBSD\'s rules (PG_A required, clean writable PTEs write-protected)', () => {
+  const FULL = MASK | PTE_ACCESSED | PTE_DIRTY;
+  it('promotes an all-clean run read-only, refuses clean beside dirty (write-protecting the clean ones), refuses an unaccessed entry', () => {
+    const mmu = machine();
+    const block = mmu.frames.alloc(9);
+    const clean = fill(mmu, block, () => PTE_USER | PTE_WRITE | PTE_ACCESSED);
+    expect(clean.promote(VA, PAGE_SIZE_2M, FULL, PTE_ACCESSED, true)).toBe(MAP_OK);
+    expect(clean.lookup(VA)!.flags & PTE_WRITE).toBe(0);
+    const mixed = fill(mmu, block, (i) => PTE_USER | PTE_WRITE | PTE_ACCESSED | (i === 5 ? 0 : PTE_DIRTY));
+    expect(mixed.promote(VA, PAGE_SIZE_2M, FULL, PTE_ACCESSED, true)).toBe(PROMOTE_MIXED_FLAGS);
+    expect(mixed.lookup(VA + 5 * PAGE_SIZE_4K)!.flags & PTE_WRITE).toBe(0);
+    expect(mixed.lookup(VA + 4 * PAGE_SIZE_4K)!.flags & PTE_WRITE).toBe(PTE_WRITE);
+    const unaccessed = fill(mmu, block, (i) => PTE_USER | (i === 300 ? 0 : PTE_ACCESSED));
+    expect(unaccessed.promote(VA, PAGE_SIZE_2M, FULL, PTE_ACCESSED, true)).toBe(PROMOTE_MIXED_FLAGS);
+  });
+});
+
 describe('FrameTable.zeroFrames', () => {
   it('zeroes allocated frames now and charges them; refuses a free frame', () => {
     const mmu = machine();

@@ -15,14 +15,15 @@
  */
 import type { Process } from '@polykernel/kernel';
 import {
-  MAP_EXISTS, MAP_OK, PROMOTE_MISALIGNED, PROMOTE_MIXED_FLAGS, PROMOTE_NOT_CONTIGUOUS, PTE_GLOBAL, PTE_NX, PTE_USER, PTE_WRITE, type PageTable,
+  MAP_EXISTS, MAP_OK, PROMOTE_MISALIGNED, PROMOTE_MIXED_FLAGS, PROMOTE_NOT_CONTIGUOUS, PTE_ACCESSED, PTE_DIRTY, PTE_GLOBAL, PTE_NX, PTE_USER,
+  PTE_WRITE, type PageTable,
 } from '@polykernel/mmu';
 import { FREEBSD_COSTS } from '../costs.js';
 import type { FreebsdKernel, FreebsdSpace } from '../machine.js';
 import { PAGE_SIZE, SUPERPAGE_SIZE, VM_PROT_EXECUTE, VM_PROT_READ, VM_PROT_WRITE } from '../param.js';
 
-/** PG_PTE_PROMOTE, the PTE bits that must agree for a promotion (A and D are merged; see promote). */
-const PROMOTE_MASK = PTE_WRITE | PTE_USER | PTE_NX | PTE_GLOBAL;
+/** PG_PTE_PROMOTE: the PTE bits that must agree for a promotion (PG_RW, PG_U, PG_NX, PG_G, PG_M, PG_A). */
+const PROMOTE_MASK = PTE_WRITE | PTE_USER | PTE_NX | PTE_GLOBAL | PTE_DIRTY | PTE_ACCESSED;
 
 /** The vm.pmap.pde sysctls (sys/amd64/amd64/pmap.c), per machine. */
 export interface PdeCounters {
@@ -58,9 +59,10 @@ export class Pmap {
    * changing the protection of the same frame's. Returns MAP_OK or MAP_NO_MEMORY (no page for a
    * page-table page).
    */
-  enter(va: number, frame: number, prot: number, cpu: number, knownEmpty = false): number {
+  enter(va: number, frame: number, prot: number, cpu: number, knownEmpty = false, write = false): number {
     const pt = this.pt;
-    const flags = Pmap.pteFlags(prot);
+    // pmap_enter presets PG_A for the access and PG_M for a write (the access that faulted).
+    const flags = Pmap.pteFlags(prot) | PTE_ACCESSED | (write && (prot & VM_PROT_WRITE) !== 0 ? PTE_DIRTY : 0);
     // A not-present fault: the MMU's walk just found no entry, so no second walk to learn that.
     let old = knownEmpty ? null : pt.lookup(va);
     if (old !== null && old.pageSize !== PAGE_SIZE) {
@@ -91,9 +93,10 @@ export class Pmap {
    * vm.pmap.pde.mappings. Returns false (nothing changed) when something is mapped there or a
    * page-table page cannot be had.
    */
-  enterPde(va: number, frame: number, prot: number): boolean {
-    // A new mapping needs no TLB invalidation.
-    if (this.pt.map(va, frame, SUPERPAGE_SIZE, Pmap.pteFlags(prot)) !== MAP_OK) return false;
+  enterPde(va: number, frame: number, prot: number, write: boolean): boolean {
+    // A new mapping needs no TLB invalidation. PG_A preset, and PG_M for a write of all-dirty pages.
+    const flags = Pmap.pteFlags(prot) | PTE_ACCESSED | (write && (prot & VM_PROT_WRITE) !== 0 ? PTE_DIRTY : 0);
+    if (this.pt.map(va, frame, SUPERPAGE_SIZE, flags) !== MAP_OK) return false;
     const frames = this.k.mmu.frames;
     const pages = SUPERPAGE_SIZE / PAGE_SIZE;
     for (let i = 0; i < pages; i++) frames.ref(frame + i);
@@ -152,15 +155,14 @@ export class Pmap {
 
   /**
    * pmap_promote_pde: the 2 MiB-aligned region containing `va` becomes one 2 MiB mapping if its
-   * page-table page is full and its PTEs map contiguous, aligned frames with the same protection.
-   * FreeBSD compares PG_A and PG_M too, after write-protecting clean writable PTEs; here the
-   * accessed and dirty bits are merged into the PDE instead (a simplification: a region of clean
-   * and dirty pages promotes here, where FreeBSD waits until the clean ones are written). No TLB
+   * page-table page is full and its PTEs map contiguous, aligned frames with the same PG_PTE_PROMOTE
+   * bits, every one accessed. A writable PTE that is not dirty is write-protected first, so a
+   * region of clean and dirty pages fails (p_failures) until the clean ones are written. No TLB
    * flush (pde_store without an invalidation). Returns true on a promotion.
    */
   promote(va: number): boolean {
     const base = Math.floor(va / SUPERPAGE_SIZE) * SUPERPAGE_SIZE;
-    const r = this.pt.promote(base, SUPERPAGE_SIZE, PROMOTE_MASK);
+    const r = this.pt.promote(base, SUPERPAGE_SIZE, PROMOTE_MASK, PTE_ACCESSED, true);
     const mt = this.k.metrics;
     // The check reads PTEs until one fails, or all 512 (and stores the PDE on success).
     mt.cycles += FREEBSD_COSTS.promotePde;

@@ -115,7 +115,7 @@ function vmFault(k: FreebsdKernel, thread: Thread, f: FaultInfo): FaultResolutio
   const frame = r.frame;
   const how = r.how;
   const owner = r.object;
-  if (!enter(s, va, frame, prot, thread.cpu, f.reason === 'not-present')) return OOMERR;
+  if (!enter(s, va, frame, prot, thread.cpu, f.reason === 'not-present', write)) return OOMERR;
   // pmap_enter's tail: a page of a fully populated reservation may complete a 2 MiB run
   // (vm_reserv_level_iffullpop(m) == 0 → pmap_promote_pde).
   if (reserv !== null && reserv.levelIfFullpop(frame) === 0) s.pmap.promote(va);
@@ -149,7 +149,7 @@ function softFastSuperpage(s: FreebsdSpace, e: VmMapEntry, first: VmObject, pind
     if (vm.ownerOf(f) !== first || vm.pindexOf(f) !== firstPindex + i) return false;
     if (write && (frames.flags[f]! & FRAME_DIRTY) === 0) return false;
   }
-  return s.pmap.enterPde(base, firstFrame, prot);
+  return s.pmap.enterPde(base, firstFrame, prot, write);
 }
 
 /** Count the fault once, by what vm_fault did, and charge its software path once. */
@@ -208,10 +208,10 @@ export function needsCopy(s: FreebsdSpace, e: VmMapEntry): void {
 }
 
 /** pmap_enter, reclaiming memory once if a page-table page cannot be had. */
-function enter(s: FreebsdSpace, va: number, frame: number, prot: number, cpu: number, notPresent: boolean): boolean {
-  if (s.pmap.enter(va, frame, prot, cpu, notPresent) === MAP_OK) return true;
+function enter(s: FreebsdSpace, va: number, frame: number, prot: number, cpu: number, notPresent: boolean, write: boolean): boolean {
+  if (s.pmap.enter(va, frame, prot, cpu, notPresent, write) === MAP_OK) return true;
   s.map.vm.pageout(32);
-  return s.pmap.enter(va, frame, prot, cpu) === MAP_OK;
+  return s.pmap.enter(va, frame, prot, cpu, false, write) === MAP_OK;
 }
 
 /**

@@ -104,6 +104,30 @@ describe('pmap_promote_pde and pmap_demote_pde', () => {
     expect(p.space.pmap.isSuperpage(BASE)).toBe(false);
   });
 
+  it('write-protects clean pages at the attempt: clean and dirty pages do not promote until all are written', () => {
+    const { k, p, t } = boot();
+    mmapFixed(k, t, BASE, SUPERPAGE_SIZE);
+    touch(k, t, BASE + PAGE_SIZE, NPAGES - 1);
+    touch(k, t, BASE, 1, ACCESS_READ); // the 512th page, read: clean
+    expect(k.state.pde.promotions).toBe(0);
+    expect(k.state.pde.pFailures).toBe(1);
+    // Writing it faults (pmap_promote_pde write-protected it), sets PG_M, and the run promotes.
+    touch(k, t, BASE, 1);
+    expect(k.state.pde.promotions).toBe(1);
+    expect(p.space.pmap.isSuperpage(BASE)).toBe(true);
+  });
+
+  it('promotes a run read in full to a read-only 2 MiB mapping; the first write demotes it', () => {
+    const { k, p, t } = boot();
+    mmapFixed(k, t, BASE, SUPERPAGE_SIZE);
+    touch(k, t, BASE, NPAGES, ACCESS_READ);
+    expect(k.state.pde.promotions).toBe(1);
+    expect(p.space.pmap.isSuperpage(BASE)).toBe(true);
+    touch(k, t, BASE + 3 * PAGE_SIZE, 1);
+    expect(k.state.pde.demotions).toBe(1);
+    expect(k.metrics.faults.cowReuse + k.metrics.faults.soft).toBeGreaterThan(0);
+  });
+
   it('demotes on a partial munmap, gives the pages back to the reservation, frees the block at the end', () => {
     const { k, p, t } = boot();
     const free0 = k.mmu.frames.freeFrames;
