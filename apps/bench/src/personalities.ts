@@ -17,6 +17,7 @@ export const BENCH_PERSONALITIES: readonly BenchPersonality[] = [
   { variant: 'linux-6.x', create: (fs, seed) => linuxPersonality({ variant: 'linux-6.x', fs, seed }) },
   { variant: 'linux-5.15', create: (fs, seed) => linuxPersonality({ variant: 'linux-5.15', fs, seed }) },
   { variant: 'freebsd-14', create: (fs, seed) => freebsdPersonality({ variant: 'freebsd-14', fs, seed }) },
+  { variant: 'freebsd-14-nosuperpages', create: (fs, seed) => freebsdPersonality({ variant: 'freebsd-14-nosuperpages', fs, seed }) },
   { variant: 'windows-11', create: (fs, seed) => windowsPersonality({ variant: 'windows-11', fs, seed }) },
   { variant: 'cygwin', create: (fs, seed) => cygwinPersonality({ variant: 'cygwin', fs, seed }) },
 ];

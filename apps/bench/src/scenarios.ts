@@ -7,6 +7,7 @@
 import type { MetricsData } from '@polykernel/core';
 import type { Kernel, PortableDriver, PortableResult, Thread } from '@polykernel/kernel';
 import { ACCESS_READ, ACCESS_WRITE } from '@polykernel/mmu';
+import { superpages } from './scenario-superpages.js';
 
 const PAGE = 4096;
 const RW = 3;
@@ -181,7 +182,7 @@ const vmaIndex: Scenario = {
   },
 };
 
-export const SCENARIOS: readonly Scenario[] = [forkCost, spawnCost, dd, tlbReach, vmaIndex];
+export const SCENARIOS: readonly Scenario[] = [forkCost, spawnCost, dd, tlbReach, vmaIndex, superpages];
 
 export function scenario(name: string): Scenario | undefined {
   return SCENARIOS.find((s) => s.name === name);

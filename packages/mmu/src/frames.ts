@@ -193,6 +193,19 @@ export class FrameTable {
     return f;
   }
 
+  /**
+   * Zero `count` allocated frames from `first` now, charged as `alloc(…, true)` charges it (or
+   * taken pre-zeroed under 'prezeroed-pool'). For a caller that took a block earlier and hands its
+   * frames out one at a time (a superpage reservation populating a page at its fault).
+   */
+  zeroFrames(first: number, count = 1): void {
+    if (first < 0 || count < 0 || first + count > this.frameCount) throw new RangeError(`zeroFrames(${first}, ${count}): outside the frame table`);
+    for (let i = first; i < first + count; i++) {
+      if ((this.flags[i]! & FRAME_ALLOCATED) === 0) throw new RangeError(`zeroFrames: frame ${i} is not allocated`);
+    }
+    this.zeroBlock(first, count);
+  }
+
   private zeroBlock(f: number, n: number): void {
     const m = this.metrics;
     for (let i = f; i < f + n; i++) {

@@ -7,6 +7,7 @@ export {
 export type { FrameTableOptions, ZeroingPolicy } from './frames.js';
 export {
   PageTable, PageTablePool, PageTableGeometry, MAP_OK, MAP_NO_MEMORY, MAP_EXISTS, MAP_BAD_ALIGNMENT,
+  PROMOTE_NOT_MAPPED, PROMOTE_ALREADY, PROMOTE_MISALIGNED, PROMOTE_NOT_CONTIGUOUS, PROMOTE_MIXED_FLAGS,
 } from './pagetable.js';
 export type { PteLookup } from './pagetable.js';
 export {

@@ -12,7 +12,7 @@
  */
 import { FRAME_SIZE, NO_FRAME, OWNER_PAGETABLE, type FrameTable } from './frames.js';
 import type { PageTableFormat } from './profiles.js';
-import { PTE_HUGE, PTE_PRESENT } from './pte.js';
+import { PTE_ACCESSED, PTE_DIRTY, PTE_HUGE, PTE_PRESENT, PTE_WRITE } from './pte.js';
 
 /** Result codes of map(). */
 export const MAP_OK = 0;
@@ -22,6 +22,18 @@ export const MAP_NO_MEMORY = -1;
 export const MAP_EXISTS = -2;
 /** The address or frame is not aligned to the page size, or the size is not a leaf size. */
 export const MAP_BAD_ALIGNMENT = -3;
+
+/** Why promote() declined (pmap_promote_pde's failure cases; the tables are unchanged). */
+/** Some entry of the region is not present, or no table of leaves is there. */
+export const PROMOTE_NOT_MAPPED = -10;
+/** The region is mapped by a huge leaf already. */
+export const PROMOTE_ALREADY = -11;
+/** The first entry's frame is not aligned to the huge page size. */
+export const PROMOTE_MISALIGNED = -12;
+/** The entries' frames are not physically contiguous. */
+export const PROMOTE_NOT_CONTIGUOUS = -13;
+/** The entries differ in a compared flag bit (protection, user, global...). */
+export const PROMOTE_MIXED_FLAGS = -14;
 
 const NO_TABLE = -1;
 
@@ -274,6 +286,65 @@ export class PageTable {
     pool.next[r.slot] = child;
     pool.flags[r.slot] = PTE_PRESENT | 0x2 | 0x4;
     this.tablesByLevel[lower]!++;
+    return MAP_OK;
+  }
+
+  /**
+   * Promote the last-level table under the huge-page-sized region at `va` to one huge leaf of
+   * `pageSize` (FreeBSD sys/amd64/amd64/pmap.c pmap_promote_pde, Linux collapse_huge_page's
+   * set_pmd_at): every one of its entries must be present, map physically contiguous frames
+   * starting at a frame aligned to `pageSize`, and agree in the flag bits of `compareMask`. The
+   * huge leaf takes those bits, the union of PTE_ACCESSED and PTE_DIRTY over the entries, and
+   * PTE_HUGE; the table page is freed. Every entry must also hold all of `require` (FreeBSD:
+   * PG_A). With `writeProtectClean`, an entry that is writable but not dirty loses PTE_WRITE as
+   * the check reaches it, whether or not the promotion then succeeds (pmap_promote_pde does so,
+   * so that a superpage's dirty bit stays exact). Returns MAP_OK, or PROMOTE_* saying why not
+   * (nothing else changed). No TLB flush: the small entries still cached translate to the same
+   * frames with at most the same rights (pmap_promote_pde stores the PDE without an invalidation).
+   */
+  promote(va: number, pageSize: number, compareMask: number, require = 0, writeProtectClean = false): number {
+    const geo = this.geo;
+    const level = geo.levelForSize(pageSize);
+    if (level < 0 || level >= geo.levels - 1 || va % pageSize !== 0 || va < 0 || va >= geo.maxVa) return MAP_BAD_ALIGNMENT;
+    const pool = this.pool;
+    const E = pool.entries;
+    let t = this.root;
+    for (let l = 0; l < level; l++) {
+      const f = pool.flags[t * E + geo.index(va, l)]!;
+      if ((f & PTE_PRESENT) === 0 || (f & PTE_HUGE) !== 0) return PROMOTE_NOT_MAPPED;
+      t = pool.next[t * E + geo.index(va, l)]!;
+    }
+    const slot = t * E + geo.index(va, level);
+    const pf = pool.flags[slot]!;
+    if ((pf & PTE_PRESENT) === 0) return PROMOTE_NOT_MAPPED;
+    if ((pf & PTE_HUGE) !== 0) return PROMOTE_ALREADY;
+    const child = pool.next[slot]!;
+    // Only a table of leaves can become one leaf (a 1 GiB promotion over 2 MiB leaves is not modelled).
+    if (level + 1 !== geo.levels - 1) return PROMOTE_NOT_MAPPED;
+    const framesPer = geo.entrySpan[level + 1]! / FRAME_SIZE;
+    const base = child * E;
+    const first = pool.next[base]!;
+    const f0 = pool.flags[base]!;
+    if ((f0 & PTE_PRESENT) === 0) return PROMOTE_NOT_MAPPED;
+    if ((first * FRAME_SIZE) % pageSize !== 0) return PROMOTE_MISALIGNED;
+    const clean = (f: number): number => (writeProtectClean && (f & (PTE_WRITE | PTE_DIRTY)) === PTE_WRITE ? f & ~PTE_WRITE : f);
+    const want = clean(f0) & compareMask;
+    let ad = 0;
+    for (let i = 0; i < E; i++) {
+      let f = pool.flags[base + i]!;
+      if ((f & PTE_PRESENT) === 0) return PROMOTE_NOT_MAPPED;
+      if (pool.next[base + i] !== first + i * framesPer) return PROMOTE_NOT_CONTIGUOUS;
+      if ((f & require) !== require) return PROMOTE_MIXED_FLAGS;
+      f = clean(f);
+      pool.flags[base + i] = f;
+      if ((f & compareMask) !== want) return PROMOTE_MIXED_FLAGS;
+      ad |= f & (PTE_ACCESSED | PTE_DIRTY);
+    }
+    pool.freeTable(child);
+    this.leafBase = -1;
+    this.tablesByLevel[level + 1]!--;
+    pool.next[slot] = first;
+    pool.flags[slot] = (clean(f0) & ~(PTE_ACCESSED | PTE_DIRTY)) | ad | PTE_PRESENT | PTE_HUGE;
     return MAP_OK;
   }
 

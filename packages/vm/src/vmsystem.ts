@@ -69,6 +69,19 @@ export interface FaultOutcome {
   pagedIn: boolean;
 }
 
+/**
+ * A personality's page placement policy (see `VmSystem.pageAllocator`). Frames it hands out are
+ * allocated in the frame table (refcount 1) and zeroed when asked, as `FrameTable.alloc` does.
+ */
+export interface PageAllocator {
+  /** A frame for page `pindex` of `obj`, or NO_FRAME to take one from the free lists. */
+  alloc(obj: VmObject, pindex: number, zero: boolean): number;
+  /** A page's frame is released: true when the policy took it back (do not free it). */
+  free(frame: number): boolean;
+  /** Memory is short: give frames back to the allocator (true when some were). */
+  reclaim(): boolean;
+}
+
 /** Where a page was found. */
 export interface PageLookup {
   object: VmObject;
@@ -107,6 +120,12 @@ export class VmSystem {
   readonly outcome: FaultOutcome = { how: 'found', frame: NO_FRAME, object: null, source: NO_FRAME, depth: 0, pagedIn: false };
   /** Called before a resident page's frame is taken away (unmap it from every page table). */
   onEvict: ((object: VmObject, pindex: number, frame: number) => void) | null = null;
+  /**
+   * Where an object's new pages come from, when a personality manages physical placement itself
+   * (FreeBSD's superpage reservations: vm_page_alloc → vm_reserv_alloc_page, vm_page_free →
+   * vm_reserv_free_page). Null: every page comes from and returns to the frame allocator.
+   */
+  pageAllocator: PageAllocator | null = null;
   private readonly costs: VmCosts;
   /** Owner of each frame holding an object page (reverse map for reclaim). */
   private readonly frameObject: (VmObject | null)[];
@@ -399,7 +418,7 @@ export class VmSystem {
     hist[depth] = (hist[depth] ?? 0) + 1;
     if (found === null) {
       // Anonymous memory nobody has written: a zero-filled page in the first object.
-      frame = this.allocFrame(true);
+      frame = this.allocPage(obj, pindex, true);
       if (frame === NO_FRAME) return this.answer('zeroFill', NO_FRAME, null, depth);
       this.insertPage(obj, pindex, frame);
       this.counters.zeroFills++;
@@ -422,7 +441,7 @@ export class VmSystem {
       return this.answer('move', frame, obj, depth);
     }
     // Copy-on-write: the page lives in a backing object; give `obj` its own copy.
-    const copy = this.allocFrame(false);
+    const copy = this.allocPage(obj, pindex, false);
     if (copy === NO_FRAME) return this.answer('cow', NO_FRAME, null, depth);
     this.frames.copyFrame(frame, copy);
     this.frames.markDirty(copy);
@@ -530,12 +549,23 @@ export class VmSystem {
   private releaseFrame(_obj: VmObject, _pindex: number, frame: number): void {
     this.queues.dequeue(frame);
     this.frameObject[frame] = null;
-    this.frames.free(frame, 0);
+    if (this.pageAllocator?.free(frame) !== true) this.frames.free(frame, 0);
   }
 
-  /** A frame, reclaiming memory if none is free. */
+  /** vm_page_alloc(obj, pindex): the personality's placement first, else any frame. */
+  private allocPage(obj: VmObject, pindex: number, zero: boolean): number {
+    const a = this.pageAllocator;
+    if (a !== null) {
+      const f = a.alloc(obj, pindex, zero);
+      if (f !== NO_FRAME) return f;
+    }
+    return this.allocFrame(zero);
+  }
+
+  /** A frame, reclaiming memory if none is free (the personality's reserve first, then pageout). */
   private allocFrame(zero: boolean): number {
     let f = this.frames.alloc(0, zero);
+    while (f === NO_FRAME && this.pageAllocator?.reclaim() === true) f = this.frames.alloc(0, zero);
     if (f === NO_FRAME) {
       this.pageout(32);
       f = this.frames.alloc(0, zero);

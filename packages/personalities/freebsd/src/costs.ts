@@ -63,4 +63,23 @@ export const FREEBSD_COSTS = {
    * page read in (Linux file). A swap-in is charged by the pager's I/O only, as on Linux.
    */
   faultHandler: { zeroFill: 3_500, cow: 4_600, cowReuse: 1_550, soft: 1_450, file: 1_500 },
+  /**
+   * pmap_promote_pde: reading the 512 PTEs of a page-table page (one cache line holds 8: 64
+   * lines, mostly cached after the faults that filled them, ~2 cycles a PTE), the PDE store and
+   * pmap_insert_pt_page. Model estimate (≈ 0.4 µs at 3 GHz), not measured. Charged per attempt:
+   * vm_fault tries only when the reservation is full, as pmap_enter does.
+   */
+  promotePde: 1_200,
+  /**
+   * pmap_demote_pde: pmap_fill_ptp writes 512 PTEs (~2 cycles each) into the saved or a new
+   * page-table page and updates the PDE. Model estimate, not measured; the TLB invalidation of
+   * the 2 MiB entry is charged by the machine profile.
+   */
+  demotePde: 1_100,
+  /**
+   * vm_reserv_alloc_page creating a reservation: vm_phys_alloc_pages of an order-9 block
+   * (buddy-list work) and vm_reserv_insert. Model estimate, not measured: populating an existing
+   * reservation is a bit set and a queue move, inside the zero-fill handler's figure.
+   */
+  reservInsert: 400,
 } as const;

@@ -5,3 +5,8 @@ export type { KinfoVmentry } from './procstat/vm.js';
 export { execve, checkImage, ExecError, AT, AT_NAMES, ET_DYN_LOAD_ADDR, OSRELDATE } from './kern/imgact_elf.js';
 export type { ExecResult } from './kern/imgact_elf.js';
 export { FREEBSD_COSTS } from './costs.js';
+export { freebsdVmSysctls } from './sysctl.js';
+export type { FreebsdSysctls } from './sysctl.js';
+export { Reservations, VM_LEVEL_0_NPAGES, VM_LEVEL_0_ORDER } from './vm/vm_reserv.js';
+export type { ReservCounters } from './vm/vm_reserv.js';
+export type { PdeCounters } from './vm/pmap.js';

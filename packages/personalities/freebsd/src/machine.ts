@@ -8,8 +8,9 @@
 import type { Rng } from '@polykernel/core';
 import type { FileLookup, Kernel, Process, Thread } from '@polykernel/kernel';
 import type { VmObject } from '@polykernel/vm';
-import type { Pmap } from './vm/pmap.js';
+import type { PdeCounters, Pmap } from './vm/pmap.js';
 import type { VmMap } from './vm/vm_map.js';
+import type { Reservations } from './vm/vm_reserv.js';
 
 export interface FreebsdSpace {
   readonly map: VmMap;
@@ -50,6 +51,10 @@ export interface FreebsdMachine {
   sharedPage: VmObject | null;
   /** vm.pmap.pg_ps_enabled: superpage reservations and promotion. */
   readonly superpages: boolean;
+  /** The reservation system (vm_reserv), when superpages are enabled. */
+  readonly reserv: Reservations | null;
+  /** vm.pmap.pde.* counters. */
+  readonly pde: PdeCounters;
 }
 
 export type FreebsdKernel = Kernel<FreebsdSpace, FreebsdMachine>;

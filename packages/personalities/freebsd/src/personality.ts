@@ -16,6 +16,8 @@ import { freebsdPortable } from './portable.js';
 import { SYSCALLS } from './syscalls.js';
 import { handleFault, pmapRemoveAll } from './vm/vm_fault.js';
 import { vmspaceAlloc, vmspaceFree } from './vm/vmspace.js';
+import { newPdeCounters } from './vm/pmap.js';
+import { Reservations } from './vm/vm_reserv.js';
 
 export type { FreebsdMachine, FreebsdSpace } from './machine.js';
 
@@ -31,11 +33,10 @@ export interface FreebsdOptions {
 }
 
 /**
- * The variants apps offer. 'freebsd-14-nosuperpages' is accepted by the factory but not offered:
- * superpage reservations (vm_reserv) are not modelled yet, so it would run exactly as freebsd-14
- * and a comparison of the two would wrongly show superpages changing nothing.
+ * The variants apps offer: superpage reservations and promotion on (vm.pmap.pg_ps_enabled=1, the
+ * default) and off (vm.pmap.pg_ps_enabled=0 in loader.conf).
  */
-export const FREEBSD_VARIANTS = ['freebsd-14'] as const;
+export const FREEBSD_VARIANTS = ['freebsd-14', 'freebsd-14-nosuperpages'] as const;
 
 export function freebsdPersonality(opts: FreebsdOptions = {}): Personality<FreebsdSpace, FreebsdMachine> {
   const variant = opts.variant ?? 'freebsd-14';
@@ -58,10 +59,14 @@ export function freebsdPersonality(opts: FreebsdOptions = {}): Personality<Freeb
     // sys/kern/kern_fork.c fork_findpid(); threads: kern_thread.c tid_alloc() above 100000.
     ids: (k) => freebsdIds(k.options.pidMax !== undefined ? { pidMax: k.options.pidMax } : {}),
     attach: (k) => {
+      const reserv = superpages ? new Reservations(k.mmu.frames) : null;
       const m: FreebsdMachine = {
         kernel: k, rng: new Rng(opts.seed ?? k.options.seed ?? 1), fs: opts.fs ?? memoryFileSystem({}),
-        spaces: new Set(), procs: new WeakMap(), superpages, sharedPage: null,
+        spaces: new Set(), procs: new WeakMap(), superpages, sharedPage: null, reserv, pde: newPdeCounters(),
       };
+      // vm_page_alloc → vm_reserv_alloc_page, vm_page_free → vm_reserv_free_page, and
+      // vm_reserv_reclaim_inactive before the page daemon when the free lists run dry.
+      k.vm.pageAllocator = reserv;
       // The page daemon takes a page only after every mapping of it is gone (pmap_remove_all).
       k.vm.onEvict = (_obj, _pindex, frame) => {
         pmapRemoveAll(m, frame);

@@ -13,7 +13,7 @@ import type { VmObject } from '@polykernel/vm';
 import type { FreebsdKernel, FreebsdSpace } from '../machine.js';
 import {
   MAP_ENTRY_COW, MAP_ENTRY_GROWS_DOWN, MAP_ENTRY_GROWS_UP, MAP_ENTRY_GUARD, MAP_ENTRY_NEEDS_COPY, MAP_ENTRY_NOCOREDUMP, MAP_ENTRY_USER_WIRED,
-  PAGE_SIZE, VM_PROT_EXECUTE, VM_PROT_READ, VM_PROT_WRITE,
+  PAGE_SIZE, SUPERPAGE_SIZE, VM_PROT_EXECUTE, VM_PROT_READ, VM_PROT_WRITE,
 } from '../param.js';
 import type { VmMapEntry } from '../vm/vm_map.js';
 import { kvmeType, type KvmeType } from '../vm/vm_object.js';
@@ -56,22 +56,44 @@ function residentPages(o: VmObject): number {
   return isPhysical(o) ? o.size : o.pages.size;
 }
 
-/** kern_proc_vmmap_resident: pages of the entry resident in some object of its chain. */
-function resident(e: VmMapEntry): number {
-  const obj = e.object;
-  if (obj === null) return 0;
-  let n = 0;
-  for (let i = 0; i < e.pages; i++) {
-    let p = e.offset + i;
-    for (let o: typeof obj | null = obj; o !== null; o = o.backing) {
-      if (o.pages.has(p) || (isPhysical(o) && p < o.size)) {
-        n++;
-        break;
-      }
-      p += o.backingOffset;
-    }
+/** The frame of page `p` of the chain under `obj` (-1: not resident; -2: a physical object's page). */
+function frameInChain(obj: VmObject, pindex: number): number {
+  let p = pindex;
+  for (let o: VmObject | null = obj; o !== null; o = o.backing) {
+    const f = o.pages.get(p);
+    if (f !== undefined) return f;
+    if (isPhysical(o) && p < o.size) return -2;
+    p += o.backingOffset;
   }
-  return n;
+  return -1;
+}
+
+/**
+ * kern_proc_vmmap_resident: pages of the entry resident in some object of its chain, and whether
+ * a superpage backs part of it — a 2 MiB-aligned address, 2 MiB inside the entry, whose page is
+ * the first of a fully populated reservation (m->psind != 0) and which this pmap maps with a
+ * 2 MiB page (pmap_mincore's MINCORE_SUPER); such a run counts its 512 pages at once.
+ */
+function resident(s: FreebsdSpace, e: VmMapEntry): { count: number; superPages: boolean } {
+  const obj = e.object;
+  if (obj === null) return { count: 0, superPages: false };
+  const reserv = s.machine.reserv;
+  let n = 0;
+  let superPages = false;
+  for (let i = 0; i < e.pages; i++) {
+    const f = frameInChain(obj, e.offset + i);
+    if (f === -1) continue;
+    const addr = e.start + i * PAGE_SIZE;
+    if (reserv !== null && f >= 0 && reserv.psind(f) !== 0 && addr % SUPERPAGE_SIZE === 0 && addr + SUPERPAGE_SIZE <= e.end
+      && s.pmap.isSuperpage(addr)) {
+      superPages = true;
+      n += SUPERPAGE_SIZE / PAGE_SIZE;
+      i += SUPERPAGE_SIZE / PAGE_SIZE - 1;
+      continue;
+    }
+    n++;
+  }
+  return { count: n, superPages };
 }
 
 /** kern_proc_vmmap_out: the kinfo_vmentry records of a process. */
@@ -86,18 +108,19 @@ export function vmmap(s: FreebsdSpace): KinfoVmentry[] {
       bottom = o;
     }
     const guard = (e.eflags & MAP_ENTRY_GUARD) !== 0;
+    const res = resident(s, e);
     out.push({
       kve_start: e.start,
       kve_end: e.end,
       kve_offset: offset,
       kve_protection: e.protection,
-      kve_resident: resident(e),
+      kve_resident: res.count,
       kve_private_resident: obj !== null && obj.backing === null ? residentPages(obj) : 0,
       kve_ref_count: obj?.refCount ?? 0,
       kve_shadow_count: obj?.shadowCount ?? 0,
       cow: (e.eflags & MAP_ENTRY_COW) !== 0,
       needsCopy: (e.eflags & MAP_ENTRY_NEEDS_COPY) !== 0,
-      superPages: false,
+      superPages: res.superPages,
       growsUp: (e.eflags & MAP_ENTRY_GROWS_UP) !== 0,
       growsDown: (e.eflags & MAP_ENTRY_GROWS_DOWN) !== 0,
       wired: (e.eflags & MAP_ENTRY_USER_WIRED) !== 0,

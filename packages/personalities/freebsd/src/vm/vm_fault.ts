@@ -16,15 +16,16 @@
  */
 import { pageDown } from '@polykernel/core';
 import type { FaultInfo, FaultResolution, Process, Thread } from '@polykernel/kernel';
-import { ACCESS_EXEC, ACCESS_WRITE, MAP_OK, NO_FRAME } from '@polykernel/mmu';
+import { ACCESS_EXEC, ACCESS_WRITE, FRAME_DIRTY, MAP_OK, NO_FRAME } from '@polykernel/mmu';
 import type { VmObject } from '@polykernel/vm';
 import type { FreebsdKernel, FreebsdMachine, FreebsdSpace } from '../machine.js';
 import {
-  MAP_ENTRY_GROWS_DOWN, MAP_ENTRY_GUARD, MAP_STACK_GROWS_DOWN, MAP_ENTRY_NEEDS_COPY, MAP_ENTRY_STACK_GAP_DN, PAGE_SIZE, SGROWSIZ, VM_PROT_EXECUTE, VM_PROT_NONE,
+  MAP_ENTRY_GROWS_DOWN, MAP_ENTRY_GUARD, MAP_STACK_GROWS_DOWN, MAP_ENTRY_NEEDS_COPY, MAP_ENTRY_STACK_GAP_DN, PAGE_SIZE, SGROWSIZ, SUPERPAGE_SIZE, VM_PROT_EXECUTE, VM_PROT_NONE,
   VM_PROT_READ, VM_PROT_WRITE,
 } from '../param.js';
 import { KERN_NO_SPACE, KERN_SUCCESS, type VmMap, type VmMapEntry } from './vm_map.js';
 import { OBJ_ONEMAPPING, allocateAnon, objectShadow } from './vm_object.js';
+import { VM_LEVEL_0_NPAGES } from './vm_reserv.js';
 import { FREEBSD_COSTS } from '../costs.js';
 
 /** vm_fault's software path by what it did (costs.ts: borrowed from the Linux host calibration). */
@@ -91,6 +92,17 @@ function vmFault(k: FreebsdKernel, thread: Thread, f: FaultInfo): FaultResolutio
   }
   const first = e.object;
   const pindex = e.offset + (va - e.start) / PAGE_SIZE;
+  const reserv = s.machine.reserv;
+  // vm_fault_allocate: vm_object_color(fs->object, atop(fs->vaddr) - fs->pindex), so that the
+  // object's reservations line up with 2 MiB boundaries of this address space.
+  if (reserv !== null) {
+    reserv.colorObject(first, va / PAGE_SIZE - pindex);
+    if (f.reason === 'not-present' && softFastSuperpage(s, e, first, pindex, va, prot, write)) {
+      k.metrics.faults.soft++;
+      k.metrics.cycles += HANDLER.soft;
+      return RESOLVED.soft;
+    }
+  }
   const r = k.vm.faultPage(first, pindex, write);
   // Each backing object looked at is an object lock and a radix-trie lookup (vm_fault_object's
   // loop over fs->object->backing_object).
@@ -100,8 +112,44 @@ function vmFault(k: FreebsdKernel, thread: Thread, f: FaultInfo): FaultResolutio
   // A copy of a page that other address spaces map read/write-shared: their mappings of the
   // old page must go (vm_fault_cow: pmap_remove_all(fs->m_cow) unless OBJ_ONEMAPPING).
   if (r.how === 'cow' && (first.flags & OBJ_ONEMAPPING) === 0) pmapRemoveAll(s.machine, r.source);
-  if (!enter(s, va, r.frame, prot, thread.cpu, f.reason === 'not-present')) return OOMERR;
-  return count(k, r.how, r.object, f.reason, write);
+  const frame = r.frame;
+  const how = r.how;
+  const owner = r.object;
+  if (!enter(s, va, frame, prot, thread.cpu, f.reason === 'not-present', write)) return OOMERR;
+  // pmap_enter's tail: a page of a fully populated reservation may complete a 2 MiB run
+  // (vm_reserv_level_iffullpop(m) == 0 → pmap_promote_pde).
+  if (reserv !== null && reserv.levelIfFullpop(frame) === 0) s.pmap.promote(va);
+  return count(k, how, owner, f.reason, write);
+}
+
+/**
+ * vm_fault_soft_fast with a superpage: the page is resident in the first object and is part of a
+ * fully populated reservation of that object (vm_reserv_to_superpage), the 2 MiB-aligned range
+ * around `va` lies inside the entry and matches the reservation's alignment, and every page of
+ * the reservation is the object's page at the matching index (vm_page_ps_test; for a write, all
+ * dirty): one pmap_enter(psind = 1) maps the whole 2 MiB (pmap_enter_pde, vm.pmap.pde.mappings).
+ * Only where nothing is mapped in the range yet (pmap_enter_pde would remove 4 KiB mappings
+ * first; here the ordinary path maps the page and promotion follows). Returns true when mapped.
+ */
+function softFastSuperpage(s: FreebsdSpace, e: VmMapEntry, first: VmObject, pindex: number, va: number, prot: number, write: boolean): boolean {
+  const reserv = s.machine.reserv!;
+  const frame = first.pages.get(pindex);
+  if (frame === undefined || reserv.levelIfFullpop(frame) !== 0) return false;
+  const rv = reserv.reservationOf(frame);
+  if (rv < 0 || reserv.objectOf(rv) !== first) return false;
+  const base = Math.floor(va / SUPERPAGE_SIZE) * SUPERPAGE_SIZE;
+  const index = frame % VM_LEVEL_0_NPAGES;
+  if (base < e.start || base + SUPERPAGE_SIZE > e.end || (va - base) / PAGE_SIZE !== index) return false;
+  const vm = s.map.vm;
+  const frames = vm.frames;
+  const firstFrame = frame - index;
+  const firstPindex = pindex - index;
+  for (let i = 0; i < VM_LEVEL_0_NPAGES; i++) {
+    const f = firstFrame + i;
+    if (vm.ownerOf(f) !== first || vm.pindexOf(f) !== firstPindex + i) return false;
+    if (write && (frames.flags[f]! & FRAME_DIRTY) === 0) return false;
+  }
+  return s.pmap.enterPde(base, firstFrame, prot, write);
 }
 
 /** Count the fault once, by what vm_fault did, and charge its software path once. */
@@ -160,10 +208,10 @@ export function needsCopy(s: FreebsdSpace, e: VmMapEntry): void {
 }
 
 /** pmap_enter, reclaiming memory once if a page-table page cannot be had. */
-function enter(s: FreebsdSpace, va: number, frame: number, prot: number, cpu: number, notPresent: boolean): boolean {
-  if (s.pmap.enter(va, frame, prot, cpu, notPresent) === MAP_OK) return true;
+function enter(s: FreebsdSpace, va: number, frame: number, prot: number, cpu: number, notPresent: boolean, write: boolean): boolean {
+  if (s.pmap.enter(va, frame, prot, cpu, notPresent, write) === MAP_OK) return true;
   s.map.vm.pageout(32);
-  return s.pmap.enter(va, frame, prot, cpu) === MAP_OK;
+  return s.pmap.enter(va, frame, prot, cpu, false, write) === MAP_OK;
 }
 
 /**
