@@ -567,7 +567,9 @@ export async function execute(
   const seed = machine.seed !== undefined ? { seed: machine.seed } : {};
   const lp = resolved.entry.name === 'linux' ? linuxPersonality({ variant: linuxVariant(resolved.variant), fs, ...seed }) : null;
   const personality: Personality<unknown> = lp ?? resolved.entry.create({ variant: resolved.variant, fs, ...seed });
-  const k = new Kernel<unknown>(personality, { frames: machine.frames, swapSlots: machine.swapSlots, contents: machine.contents, ...seed });
+  // run W.yaml --refs TRACE --profile P: the workload runs on that machine profile (refs-run.ts).
+  const profile = typeof opts.profile === 'string' ? { profile: opts.profile } : {};
+  const k = new Kernel<unknown>(personality, { frames: machine.frames, swapSlots: machine.swapSlots, contents: machine.contents, ...seed, ...profile });
   const trace = opts.trace === true ? new Trace(k) : null;
   const driver: Driver | null = k.personality.portable ?? null;
   const session = new Session(k, lp, driver, resolved.variant, dirname(resolve(file)), file, text);
