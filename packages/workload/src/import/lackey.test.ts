@@ -86,6 +86,23 @@ describe('lackey traces', () => {
     expect([REF_INSTR, REF_LOAD, REF_STORE, REF_MODIFY].map((k) => ACCESS_OF_REF[k])).toEqual([2, 0, 1, 1]);
   });
 
+  it('keeps nothing of a chunk after push returns: a reader may refill the same Buffer (whose slice() is a view)', () => {
+    const src = TRUE.subarray(0, TRUE.indexOf(10, 100_000) + 1);
+    const whole = parseLackeyText(src.toString('latin1')).refs.map((r) => r.addr);
+    const got: number[] = [];
+    const p = new LackeyParser((b) => {
+      for (let i = 0; i < b.count; i++) got.push(b.addr[i]!);
+    });
+    const buf = Buffer.alloc(777);
+    for (let at = 0; at < src.length; at += buf.length) {
+      const n = src.copy(buf, 0, at, at + buf.length);
+      p.push(buf.subarray(0, n));
+      buf.fill(0x5a); // what the next read would overwrite
+    }
+    expect(p.end().bad).toBe(0);
+    expect(got).toEqual(whole);
+  });
+
   it('stops after limit references', () => {
     const { stats, refs } = parseLackeyText(TRUE.toString('latin1'), { limit: 1000, batch: 300 });
     expect(refs).toHaveLength(1000);

@@ -70,6 +70,14 @@ const EQ = 61;
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 const EMPTY = new Uint8Array(0);
 
+/**
+ * The bytes of `a` from `from` on, copied: the caller may reuse its buffer (and a Node Buffer's
+ * slice() is a view, not a copy).
+ */
+function copyOf(a: Uint8Array, from: number): Uint8Array {
+  return new Uint8Array(a.subarray(from));
+}
+
 /** a followed by the first n bytes of b, as a new array. */
 function concat(a: Uint8Array, b: Uint8Array, n: number): Uint8Array {
   const out = new Uint8Array(a.length + n);
@@ -139,10 +147,10 @@ export class LackeyParser {
     const end = chunk.lastIndexOf(NL) + 1;
     if (end > from) this.scan(chunk, from, end);
     else if (end === 0) {
-      this.carry = chunk.slice(from);
+      this.carry = copyOf(chunk, from);
       return;
     }
-    this.carry = end < chunk.length ? chunk.slice(end) : EMPTY;
+    this.carry = end < chunk.length ? copyOf(chunk, end) : EMPTY;
   }
 
   /** The end of the trace: the last line without a newline, and the last batch. */
