@@ -17,7 +17,7 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { PassThrough } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { Kernel, type Thread } from '@polykernel/kernel';
+import { Kernel, type Process, type Thread } from '@polykernel/kernel';
 import { linuxFlags as F, linuxPersonality, type LinuxSpace } from '@polykernel/linux';
 import { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, profileNames, type Access } from '@polykernel/mmu';
 import { LackeyError, LackeyParser, REF_INSTR, REF_LOAD, type LackeyStats, type RefBatch } from '@polykernel/workload';
@@ -91,62 +91,46 @@ export class RefsReplay {
   };
 
   /**
-   * Runs of references whose pages are already mapped go to Kernel.accessBatch in one call (the L1
-   * TLB hits inline, the rest through Kernel.access); a first touch or an address beyond the
-   * profile ends a run, so the mmap happens exactly where the one-by-one replay does it.
+   * The batch in one pass: Mmu.translateHits takes the run of L1 4 KiB TLB hits inline and stops at
+   * the first reference needing more; that one goes through Kernel.access (L2, walk, refill, fault,
+   * the personality's handler), after its page is mapped if this is its first touch. A TLB hit
+   * needs no first-touch check (the page has a translation, so it is mapped), which is why this is
+   * the same replay as replayEach, reference by reference: a property test compares every counter,
+   * the page tables and the TLBs. (Kernel.accessBatch does the same without the mapping step.)
    */
   private replay(b: RefBatch): void {
-    const mapped = this.mapped;
+    const k = this.k;
+    const mmu = k.mmu;
+    const t = this.t;
+    const p = t.process as Process<LinuxSpace>;
     const n = b.count;
     const addr = b.addr;
     // The parser wrote each reference's MMU access (ACCESS_OF_REF: the same codes as ACCESS_*).
     const accesses = b.access;
     const limit = this.vaLimit;
-    let start = 0;
-    let lastPage = this.lastPage;
-    let lo = lastPage < 0 ? -1 : lastPage * PAGE;
-    let hi = lastPage < 0 ? -1 : lo + PAGE;
-    for (let i = 0; i < n; i++) {
+    let i = 0;
+    while (i < n) {
+      // Only a fault or a signal (the slow path below) can change the process's or thread's state.
+      if (p.state === 'running' && t.state !== 'suspended') {
+        const asid = k.asidOf(p);
+        mmu.activate(t.cpu, asid);
+        const stop = mmu.translateHits(t.cpu, asid, addr, accesses, i, n, true);
+        this.references += stop - i;
+        i = stop;
+        if (i >= n) break;
+      }
       const va = addr[i]!;
-      // The Linux personality's TASK_SIZE is x86-64's whatever the profile: an address the profile's page table cannot hold is counted, not mapped.
+      this.references++;
       if (va >= limit) {
-        this.run(start, i, addr, accesses);
-        this.references++;
+        // The Linux personality's TASK_SIZE is x86-64's whatever the profile: an address the profile's page table cannot hold is counted, not mapped.
         this.beyond++;
-        start = i + 1;
-        continue;
+      } else {
+        const page = Math.floor(va / PAGE);
+        if (page !== this.lastPage && !this.mapped.has(page)) this.map(page);
+        this.lastPage = page;
+        if (k.access(t, va, accesses[i]! as Access, true) < 0) this.failed++;
       }
-      // Most references stay on the page of the one before: two compares, no division.
-      if (va >= lo && va < hi) continue;
-      const page = Math.floor(va / PAGE);
-      if (page !== lastPage && !mapped.has(page)) {
-        this.run(start, i, addr, accesses);
-        start = i;
-        try {
-          this.map(page);
-        } catch (e) {
-          this.references++;
-          throw e;
-        }
-      }
-      lastPage = page;
-      this.lastPage = page;
-      lo = page * PAGE;
-      hi = lo + PAGE;
-    }
-    this.run(start, n, addr, accesses);
-  }
-
-  /** Replay references [from, to) of the batch, all on mapped pages. */
-  private run(from: number, to: number, addr: Float64Array, accesses: Uint8Array): void {
-    if (from >= to) return;
-    try {
-      this.failed += this.k.accessBatch(this.t, addr, accesses, from, to);
-      this.references += to - from;
-    } catch (e) {
-      // As the one-by-one replay counted: every reference up to the one that threw.
-      this.references += this.k.batchIndex - from + 1;
-      throw e;
+      i++;
     }
   }
 
