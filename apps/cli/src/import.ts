@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
-import { LackeyWorkloadBuilder, StraceError, StraceImporter, workloadYaml, type HostResult, type RefBatch, type StraceImport } from '@polykernel/workload';
+import { LackeyWorkloadBuilder, StraceError, type Workload, StraceImporter, workloadYaml, type HostResult, type RefBatch, type StraceImport } from '@polykernel/workload';
 import { refsReport, refsSetup, RefsReplay, replayTrace, traceProgress } from './refs.js';
 import { EXIT } from './exit.js';
 
@@ -109,7 +109,28 @@ export function differenceReason(call: string, replay: string): string {
   if (replay.startsWith('-EBADF')) return 'the descriptor\'s open failed in the replay';
   if (replay.startsWith('-ENOENT') && call.includes('open')) return 'not in the sysroot (a file the program created earlier in the run, or one only the host has)';
   if (replay.startsWith('error: ')) return replay.slice(7);
+  if (replay.startsWith('n/a: ')) return `no portable form on this personality: ${replay.slice(5)}`;
   return '';
+}
+
+/** Both failed: null when with the same errno (or either has none), else why they differ. */
+export function errnoDifference(host: string, replay: string): string | null {
+  const h = /^-1 (E[A-Z0-9]+)/.exec(host)?.[1];
+  const r = /^-(E[A-Z0-9]+)/.exec(replay)?.[1];
+  return h !== undefined && r !== undefined && h !== r ? `failed with ${r} where the host's failed with ${h}` : null;
+}
+
+/**
+ * The replay of a workload with a host field (an imported strace log) against it: every step
+ * whose success, failure or errno differs. Null for a workload without one.
+ */
+export function hostCheck(w: Workload, steps: readonly { process: string; result: string }[], stalled: string | null): CheckReport | null {
+  if (w.host === undefined) return null;
+  const host = new Map(Object.entries(w.host).map(([name, list]) => [name, list.map((h): HostResult => {
+    const at = /^(.*):(\d+)$/.exec(h.at);
+    return { file: at?.[1] ?? h.at, line: Number(at?.[2] ?? 0), call: h.call, ok: h.ok, result: h.result };
+  })]));
+  return compareWithHost(host, steps, stalled);
 }
 
 export interface CheckReport {
@@ -139,8 +160,9 @@ export function compareWithHost(host: ReadonlyMap<string, readonly HostResult[]>
         return;
       }
       report.compared++;
-      if (replaySucceeded(r) === h.ok) report.same++;
-      else report.differences.push({ process: name, step: i + 1, file: h.file, line: h.line, call: h.call, host: h.result, replay: r, reason: differenceReason(h.call, r) });
+      const why = replaySucceeded(r) !== h.ok ? differenceReason(h.call, r) : errnoDifference(h.result, r);
+      if (why === null) report.same++;
+      else report.differences.push({ process: name, step: i + 1, file: h.file, line: h.line, call: h.call, host: h.result, replay: r, reason: why });
     });
   }
   return report;
@@ -177,8 +199,8 @@ function summaryText(r: StraceImport, files: readonly string[], output: string |
   }
 }
 
-function checkText(c: CheckReport, out: (s: string) => void): void {
-  out(`replay on linux: ${c.compared} steps compared, ${c.same} with the host's outcome, ${c.differences.length} different${c.notReplayed > 0 ? `, ${c.notReplayed} not reached (their process or thread ended first: a thread joined with futex, which no step can say, is killed by its process's exit)` : ''}`);
+export function checkText(c: CheckReport, out: (s: string) => void, on = 'linux'): void {
+  out(`replay on ${on} against the host: ${c.compared} steps compared, ${c.same} with the host's outcome, ${c.differences.length} different${c.notReplayed > 0 ? `, ${c.notReplayed} not reached (their process or thread ended first: a thread joined with futex, which no step can say, is killed by its process's exit)` : ''}`);
   if (c.stalled !== null) out(`  ${c.stalled}`);
   for (const d of c.differences) out(`  ${d.process} step ${d.step} (${d.file}:${d.line} ${d.call}): host ${d.host}, replay ${d.replay}${d.reason === '' ? '' : ` — ${d.reason}`}`);
 }
