@@ -156,7 +156,7 @@ program
   .option('--meminfo', 'also print /proc/meminfo at the end (MemTotal, MemFree, Cached, AnonPages, Mapped, Shmem, PageTables, commit ...; always in --json)')
   .option('--contents', 'keep page contents (also the workload\'s "contents: true"): store/load see real bytes')
   .option('--sysroot <dir>', 'where exec and open find files', '/')
-  .option('--json', 'print everything as JSON (keys: workload, personality, steps, processes, metrics, meminfo, trace, dmesg, stalled)')
+  .option('--json', 'print everything as JSON (keys: workload, personality, steps, processes, metrics, meminfo, trace, dmesg, stalled, host: the steps compared with the host\'s results, or null; with --refs: file, references, byKind, badLines, issues, hostSeconds, hostCpuSeconds, profiles[])')
   .addHelpText('after', `
 Step results are what the system call returns: an address or 0x0 on success, -ERRNO on failure
 (as strace prints them); fork/vfork/clone give the child's pid, wait the reaped child and its
