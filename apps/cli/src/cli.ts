@@ -143,8 +143,12 @@ library ("error while loading shared libraries") or a symbol ("symbol lookup err
 program
   .command('run')
   .description('Replay a YAML workload on a personality: each step\'s result, then every live process\'s /proc/<pid>/maps, status memory lines and oom_score, the kernel log and the metrics')
-  .argument('<workload>', 'a workload file (see packages/workload/README.md for the format)')
+  .argument('[workload]', 'a workload file (see packages/workload/README.md for the format); with --refs it may be left out')
   .option('-p, --personality <name>', 'a registered personality or variant: linux (= linux-6.x), linux-6.x, linux-5.15, or another that polykernel personalities lists; default: the workload\'s own personality field, else linux')
+  .option('--refs <trace>', 'replay a valgrind lackey trace (plain, .gz or .xz, streamed) through the MMU and TLBs of each --profile: TLB hits and misses by level, page walks, faults, simulated cycles and time')
+  .option('--profile <names>', '--refs: machine profiles side by side, e.g. x86-64,arm64-a72,mips-swtlb (default x86-64)')
+  .option('--limit <n>', '--refs: stop after N references')
+  .option('--strict', '--refs: refuse the trace at its first bad line instead of reporting and skipping it')
   .option('-m, --memory <size>', 'physical memory of the simulated machine, e.g. 512M or 4G (default: the workload\'s memory field, else 1G)')
   .option('--swap <size>', 'a swap device of this size, e.g. 256M (default: the workload\'s swap field, else none)')
   .option('--maps-each-step', 'print /proc/<pid>/maps after every step')
@@ -152,7 +156,7 @@ program
   .option('--meminfo', 'also print /proc/meminfo at the end (MemTotal, MemFree, Cached, AnonPages, Mapped, Shmem, PageTables, commit ...; always in --json)')
   .option('--contents', 'keep page contents (also the workload\'s "contents: true"): store/load see real bytes')
   .option('--sysroot <dir>', 'where exec and open find files', '/')
-  .option('--json', 'print everything as JSON (keys: workload, personality, steps, processes, metrics, meminfo, trace, dmesg, stalled)')
+  .option('--json', 'print everything as JSON (keys: workload, personality, steps, processes, metrics, meminfo, trace, dmesg, stalled, host: the steps compared with the host\'s results, or null; with --refs: file, references, byKind, badLines, issues, hostSeconds, hostCpuSeconds, profiles[])')
   .addHelpText('after', `
 Step results are what the system call returns: an address or 0x0 on success, -ERRNO on failure
 (as strace prints them); fork/vfork/clone give the child's pid, wait the reaped child and its
@@ -172,8 +176,18 @@ Processes run round-robin, one step each per round; a fork, vfork or clone step 
 with its own steps, which exits with status 0 when they run out. A process the kernel put to
 sleep (vfork parent, wait4, SIGSTOP) waits until the kernel wakes it.
 
+A memory trace (polykernel run --refs TRACE): a valgrind lackey trace (valgrind --tool=lackey
+--trace-mem=yes; plain, .gz or .xz, read as a stream, never whole) replayed through the MMU and
+TLBs of each --profile in one Linux process that maps every page on its first touch: instruction
+fetches through the iTLB, loads through the dTLB, stores and modifies as writes. The report:
+TLB L1 and L2 hits and misses, page walks and the page-table references they made, software
+refills (MIPS), page faults by kind, simulated cycles and time at the profile's clock, and the
+host's time and speed. With a workload too (run W.yaml --refs TRACE), the workload runs first
+and the trace is replayed in its first process, using its mappings where the references fall.
+
 Examples:
   polykernel run --trace examples/dd.yaml
+  polykernel run --refs examples/real/true.lackey.gz --profile x86-64,arm64-a72,mips-swtlb
   polykernel run examples/lecture-fork.yaml
   polykernel run packages/workload/examples/three-munmaps.yaml
   polykernel run --personality linux-5.15 --maps-each-step workload.yaml
@@ -191,7 +205,12 @@ Memory: --memory takes 64K to 16G, --swap 0 to 16G (K, M, G, T suffixes).
 Exit status: 0 when the workload ran (whatever its steps returned); 1 when the file cannot be read
 or is not a valid workload (each mistake is reported as file:line:column: field: message); 2 for a
 usage error (a bad option value, an unknown personality, an option that does not apply).`)
-  .action(async (file: string, opts: Record<string, boolean | string | undefined>) => {
+  .action(async (file: string | undefined, opts: Record<string, boolean | string | undefined>) => {
+    if (file === undefined || opts.refs !== undefined || opts.profile !== undefined || opts.limit !== undefined || opts.strict !== undefined) {
+      const { runRefsCommand } = await import('./refs-run.js');
+      code = await runRefsCommand(file, opts, io.out, io.err);
+      return;
+    }
     const { runWorkload } = await import('./run.js');
     code = await runWorkload(file, opts, io.out, io.err);
   });

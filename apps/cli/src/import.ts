@@ -9,12 +9,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { PassThrough } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { spawn } from 'node:child_process';
-import { profileNames } from '@polykernel/mmu';
-import { LackeyError, LackeyParser, LackeyWorkloadBuilder, StraceError, StraceImporter, workloadYaml, type HostResult, type LackeyStats, type RefBatch, type StraceImport } from '@polykernel/workload';
-import { RefsReplay, type RefsResult } from './refs.js';
+import { LackeyWorkloadBuilder, StraceError, type Workload, StraceImporter, workloadYaml, type HostResult, type RefBatch, type StraceImport } from '@polykernel/workload';
+import { refsReport, refsSetup, RefsReplay, replayTrace, traceProgress } from './refs.js';
 import { EXIT } from './exit.js';
 
 export type ImportOptions = Record<string, boolean | string | undefined>;
@@ -112,7 +109,28 @@ export function differenceReason(call: string, replay: string): string {
   if (replay.startsWith('-EBADF')) return 'the descriptor\'s open failed in the replay';
   if (replay.startsWith('-ENOENT') && call.includes('open')) return 'not in the sysroot (a file the program created earlier in the run, or one only the host has)';
   if (replay.startsWith('error: ')) return replay.slice(7);
+  if (replay.startsWith('n/a: ')) return `no portable form on this personality: ${replay.slice(5)}`;
   return '';
+}
+
+/** Both failed: null when with the same errno (or either has none), else why they differ. */
+export function errnoDifference(host: string, replay: string): string | null {
+  const h = /^-1 (E[A-Z0-9]+)/.exec(host)?.[1];
+  const r = /^-(E[A-Z0-9]+)/.exec(replay)?.[1];
+  return h !== undefined && r !== undefined && h !== r ? `failed with ${r} where the host's failed with ${h}` : null;
+}
+
+/**
+ * The replay of a workload with a host field (an imported strace log) against it: every step
+ * whose success, failure or errno differs. Null for a workload without one.
+ */
+export function hostCheck(w: Workload, steps: readonly { process: string; result: string }[], stalled: string | null): CheckReport | null {
+  if (w.host === undefined) return null;
+  const host = new Map(Object.entries(w.host).map(([name, list]) => [name, list.map((h): HostResult => {
+    const at = /^(.*):(\d+)$/.exec(h.at);
+    return { file: at?.[1] ?? h.at, line: Number(at?.[2] ?? 0), call: h.call, ok: h.ok, result: h.result };
+  })]));
+  return compareWithHost(host, steps, stalled);
 }
 
 export interface CheckReport {
@@ -142,8 +160,9 @@ export function compareWithHost(host: ReadonlyMap<string, readonly HostResult[]>
         return;
       }
       report.compared++;
-      if (replaySucceeded(r) === h.ok) report.same++;
-      else report.differences.push({ process: name, step: i + 1, file: h.file, line: h.line, call: h.call, host: h.result, replay: r, reason: differenceReason(h.call, r) });
+      const why = replaySucceeded(r) !== h.ok ? differenceReason(h.call, r) : errnoDifference(h.result, r);
+      if (why === null) report.same++;
+      else report.differences.push({ process: name, step: i + 1, file: h.file, line: h.line, call: h.call, host: h.result, replay: r, reason: why });
     });
   }
   return report;
@@ -180,8 +199,8 @@ function summaryText(r: StraceImport, files: readonly string[], output: string |
   }
 }
 
-function checkText(c: CheckReport, out: (s: string) => void): void {
-  out(`replay on linux: ${c.compared} steps compared, ${c.same} with the host's outcome, ${c.differences.length} different${c.notReplayed > 0 ? `, ${c.notReplayed} not reached (their process or thread ended first: a thread joined with futex, which no step can say, is killed by its process's exit)` : ''}`);
+export function checkText(c: CheckReport, out: (s: string) => void, on = 'linux'): void {
+  out(`replay on ${on} against the host: ${c.compared} steps compared, ${c.same} with the host's outcome, ${c.differences.length} different${c.notReplayed > 0 ? `, ${c.notReplayed} not reached (their process or thread ended first: a thread joined with futex, which no step can say, is killed by its process's exit)` : ''}`);
   if (c.stalled !== null) out(`  ${c.stalled}`);
   for (const d of c.differences) out(`  ${d.process} step ${d.step} (${d.file}:${d.line} ${d.call}): host ${d.host}, replay ${d.replay}${d.reason === '' ? '' : ` — ${d.reason}`}`);
 }
@@ -251,25 +270,8 @@ export async function runImportStrace(logs: readonly string[], opts: ImportOptio
   return EXIT.ok;
 }
 
-/** The bytes of a trace, streamed: plain, .gz (zlib) or .xz (the xz program, as a pipe). */
-export function traceStream(file: string): AsyncIterable<Buffer> {
-  if (file.endsWith('.xz')) {
-    const xz = spawn('xz', ['-dc', '--', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const out = new PassThrough();
-    let why = '';
-    xz.stderr.on('data', (d: Buffer) => (why += d.toString()));
-    // No xz on the host, or a damaged file: the stream ends in an error, never in a short trace.
-    xz.on('error', (e) => out.destroy(new Error(`cannot run xz to decompress it (${(e as NodeJS.ErrnoException).code ?? e.message}): install xz-utils, or decompress it first`)));
-    xz.stdout.pipe(out, { end: false });
-    xz.on('close', (code) => {
-      if (code === 0) out.end();
-      else if (code !== null) out.destroy(new Error(`xz -dc failed: ${why.trim() || `exit status ${code}`}`));
-    });
-    return out;
-  }
-  const raw = createReadStream(file, { highWaterMark: 1 << 20 });
-  return file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
-}
+/** The bytes of a trace, streamed (plain, .gz, .xz): see refs.ts. */
+export { traceChunks as traceStream } from './refs.js';
 
 export async function runImportLackey(trace: string, opts: ImportOptions, out: (s: string) => void, err: (s: string) => void): Promise<number> {
   const limit = positiveInt(opts.limit, '--limit');
@@ -282,41 +284,30 @@ export async function runImportLackey(trace: string, opts: ImportOptions, out: (
     return EXIT.failure;
   }
   const name = typeof opts.name === 'string' ? opts.name : basename(trace).replace(/(\.lackey)?(\.(txt|log))?(\.(gz|xz))?$/, '');
-  const profiles = typeof opts.profile === 'string' ? opts.profile.split(',').map((x) => x.trim()) : opts.replay === true ? ['x86-64'] : [];
-  const known = profileNames();
-  const unknown = profiles.find((x) => !known.includes(x));
-  if (unknown !== undefined) {
-    err(`polykernel import lackey: unknown machine profile "${unknown}" (known: ${known.join(', ')})`);
-    return EXIT.usage;
+  const replaying = typeof opts.profile === 'string' || opts.replay === true;
+  const setup = refsSetup(trace, opts, 'import lackey');
+  if ('message' in setup) {
+    err(setup.message);
+    return setup.code;
   }
-  const builder = profiles.length > 0 ? null : new LackeyWorkloadBuilder({ name });
-  const replays = profiles.map((x) => new RefsReplay(x));
+  const builder = replaying ? null : new LackeyWorkloadBuilder({ name });
+  const replays = replaying ? setup.profiles.map((x) => new RefsReplay(x)) : [];
   const sink = builder !== null ? builder.add : (b: RefBatch): void => {
     for (const r of replays) r.add(b);
   };
-  const started = performance.now();
-  const parser = new LackeyParser(sink, { file: trace, strict: opts.strict === true, ...(limit !== undefined ? { limit } : {}) });
-  const tty = process.stderr.isTTY;
-  let bytes = 0;
-  let shown = 0;
-  try {
-    for await (const chunk of traceStream(trace)) {
-      parser.push(chunk);
-      bytes += chunk.length;
-      if (tty && bytes - shown > 64 * 1024 ** 2) {
-        shown = bytes;
-        process.stderr.write(`\rpolykernel import: ${(bytes / 1024 ** 2).toFixed(0)} MB of trace read\x1b[K`);
-      }
-      if (parser.done) break;
-    }
-  } catch (e) {
-    if (tty) process.stderr.write('\r\x1b[K');
-    err(`polykernel import lackey: ${e instanceof LackeyError ? e.message : `${trace}: ${(e as Error).message}`}`);
+  const progress = traceProgress('import');
+  const run = await replayTrace(trace, sink, { strict: opts.strict === true, ...(setup.limit !== undefined ? { limit: setup.limit } : {}) }, progress.tick);
+  progress.clear();
+  if (typeof run === 'string') {
+    err(`polykernel import lackey: ${run}`);
     return EXIT.failure;
   }
-  if (tty && shown > 0) process.stderr.write('\r\x1b[K');
-  const stats = parser.end();
-  if (builder === null) return replayReport(trace, stats, replays.map((r) => r.result()), (performance.now() - started) / 1000, opts, out);
+  const { stats } = run;
+  if (builder === null) {
+    const json = refsReport(trace, run, replays.map((r) => r.result()), opts.json === true, out);
+    if (json !== null) out(JSON.stringify(json, null, 2));
+    return EXIT.ok;
+  }
   const w = builder.finish();
   const yaml = workloadYaml(w.workload, new Map(), [
     `Imported by polykernel import lackey from ${trace}: ${stats.refs} references (I ${stats.byKind[0]}, L ${stats.byKind[1]}, S ${stats.byKind[2]}, M ${stats.byKind[3]}).`,
@@ -341,33 +332,5 @@ export async function runImportLackey(trace: string, opts: ImportOptions, out: (
     say(`lines skipped: ${stats.bad} (--strict refuses the trace at the first):`);
     for (const i of stats.issues) say(`  ${i.line === 0 ? '' : `${i.file}:${i.line}: `}${i.message}`);
   }
-  return EXIT.ok;
-}
-
-/** --replay: the references through each profile's MMU, side by side. */
-function replayReport(trace: string, stats: LackeyStats, results: RefsResult[], seconds: number, opts: ImportOptions, out: (s: string) => void): number {
-  if (opts.json === true) {
-    out(JSON.stringify({ file: trace, references: stats.refs, badLines: stats.bad, issues: stats.issues, limited: stats.limited, hostSeconds: seconds, profiles: results }, null, 2));
-    return EXIT.ok;
-  }
-  const n = (x: number): string => x.toLocaleString('en-US');
-  out(`replayed ${trace}: ${n(stats.refs)} references (I ${n(stats.byKind[0])}, L ${n(stats.byKind[1])}, S ${n(stats.byKind[2])}, M ${n(stats.byKind[3])}) in ${seconds.toFixed(2)} s (${(stats.refs / seconds / 1e6).toFixed(2)} M references/s for ${results.length} ${results.length === 1 ? 'profile' : 'profiles'})${stats.bad > 0 ? `; ${stats.bad} bad lines skipped` : ''}`);
-  const rows: [string, (r: RefsResult) => string][] = [
-    ['pages mapped on first touch', (r) => n(r.pagesMapped)],
-    ['TLB L1 hits', (r) => n(r.tlb.l1Hits)],
-    ['TLB L2 hits', (r) => n(r.tlb.l2Hits)],
-    ['TLB misses', (r) => n(r.tlb.misses)],
-    ['page walks (walk references)', (r) => `${n(r.walks)} (${n(r.walkRefs)})`],
-    ['software refills', (r) => n(r.refills)],
-    ['page faults', (r) => Object.entries(r.faults).map(([k, v]) => `${k} ${n(v)}`).join(', ') || 'none'],
-    ['failed accesses', (r) => n(r.failed)],
-    ['beyond the address space', (r) => n(r.beyondAddressSpace)],
-    ['simulated cycles', (r) => n(r.cycles)],
-  ];
-  const w0 = Math.max(...rows.map(([k]) => k.length));
-  const cols = results.map((r) => Math.max(r.profile.length, ...rows.map(([, f]) => f(r).length)));
-  out(`${''.padEnd(w0)}  ${results.map((r, i) => r.profile.padStart(cols[i]!)).join('  ')}`);
-  for (const [k, f] of rows) out(`${k.padEnd(w0)}  ${results.map((r, i) => f(r).padStart(cols[i]!)).join('  ')}`);
-  for (const r of results) if (r.error !== null) out(`${r.profile}: ${r.error}`);
   return EXIT.ok;
 }

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LackeyParser, type RefBatch } from '@polykernel/workload';
+import { ACCESS_OF_REF, LackeyParser, type RefBatch } from '@polykernel/workload';
 import { RefsReplay } from './refs.js';
 
 const TRUE_TRACE = fileURLToPath(new URL('../../../examples/real/true.lackey.gz', import.meta.url));
@@ -56,6 +56,7 @@ describe('lackey replay: batched = one by one', () => {
           batches.push({
             count: part.length,
             kind: Uint8Array.from(part, (x) => x.kind),
+            access: Uint8Array.from(part, (x) => ACCESS_OF_REF[x.kind]!),
             addr: Float64Array.from(part, (x) => x.region + x.page * 4096 + x.off),
             size: new Uint32Array(part.length).fill(8),
           });
@@ -68,7 +69,7 @@ describe('lackey replay: batched = one by one', () => {
 
   it('the real trace of /bin/true, on every profile', () => {
     const batches: RefBatch[] = [];
-    const p = new LackeyParser((b) => batches.push({ count: b.count, kind: b.kind.slice(0, b.count), addr: b.addr.slice(0, b.count), size: b.size.slice(0, b.count) }), { batch: 4096 });
+    const p = new LackeyParser((b) => batches.push({ count: b.count, kind: b.kind.slice(0, b.count), access: b.access.slice(0, b.count), addr: b.addr.slice(0, b.count), size: b.size.slice(0, b.count) }), { batch: 4096 });
     p.push(gunzipSync(readFileSync(TRUE_TRACE)));
     expect(p.end().refs).toBeGreaterThan(100000);
     for (const profile of PROFILES) {

@@ -32,6 +32,7 @@ import {
 import { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, type Access } from '@polykernel/mmu';
 import { childSteps, nativeSteps, parseWorkload, pathString, positionOf, stepKind, WorkloadError, type Step, type Workload } from '@polykernel/workload';
 import { linuxVariant, notRegistered, PERSONALITIES, resolvePersonality, type RegisteredPersonality, type ResolvedPersonality } from './personalities.js';
+import { checkText, hostCheck } from './import.js';
 import { readRegular } from './read.js';
 import { Trace } from './trace.js';
 
@@ -567,7 +568,9 @@ export async function execute(
   const seed = machine.seed !== undefined ? { seed: machine.seed } : {};
   const lp = resolved.entry.name === 'linux' ? linuxPersonality({ variant: linuxVariant(resolved.variant), fs, ...seed }) : null;
   const personality: Personality<unknown> = lp ?? resolved.entry.create({ variant: resolved.variant, fs, ...seed });
-  const k = new Kernel<unknown>(personality, { frames: machine.frames, swapSlots: machine.swapSlots, contents: machine.contents, ...seed });
+  // run W.yaml --refs TRACE --profile P: the workload runs on that machine profile (refs-run.ts).
+  const profile = typeof opts.profile === 'string' ? { profile: opts.profile } : {};
+  const k = new Kernel<unknown>(personality, { frames: machine.frames, swapSlots: machine.swapSlots, contents: machine.contents, ...seed, ...profile });
   const trace = opts.trace === true ? new Trace(k) : null;
   const driver: Driver | null = k.personality.portable ?? null;
   const session = new Session(k, lp, driver, resolved.variant, dirname(resolve(file)), file, text);
@@ -638,7 +641,7 @@ function printLinux(w: Workload, variant: string, run: Execution, lp: LinuxPerso
   const meminfo = lp.meminfo(lk);
   if (opts.json === true) {
     const mem = Object.fromEntries(meminfo.trimEnd().split('\n').map((l) => [l.slice(0, l.indexOf(':')), Number(/(\d+) kB$/.exec(l)?.[1] ?? 0)]));
-    out(JSON.stringify({ workload: w.name, personality: variant, steps: session.results, processes: views, metrics, meminfo: mem, trace: trace?.json() ?? null, dmesg, stalled }, null, 2));
+    out(JSON.stringify({ workload: w.name, personality: variant, steps: session.results, processes: views, metrics, meminfo: mem, trace: trace?.json() ?? null, dmesg, stalled, host: hostCheck(w, session.results, stalled) }, null, 2));
     return 0;
   }
   out(`workload ${w.name} on ${variant}`);
@@ -657,6 +660,7 @@ function printLinux(w: Workload, variant: string, run: Execution, lp: LinuxPerso
   if (opts.meminfo === true) out(`\n/proc/meminfo (the lines modelled)\n${meminfo.trimEnd()}`);
   out('\n' + metricsTable(metrics));
   if (trace !== null) out('\n' + trace.text());
+  printHostCheck(w, variant, session.results, stalled, out);
   return 0;
 }
 
@@ -721,7 +725,7 @@ function printGeneric(w: Workload, variant: string, run: Execution, opts: RunOpt
   const processes = processViews(run);
   const metrics = metricsOf(k);
   if (opts.json === true) {
-    out(JSON.stringify({ workload: w.name, personality: variant, steps: session.results, processes, metrics, trace: trace?.json() ?? null, stalled }, null, 2));
+    out(JSON.stringify({ workload: w.name, personality: variant, steps: session.results, processes, metrics, trace: trace?.json() ?? null, stalled, host: hostCheck(w, session.results, stalled) }, null, 2));
     return 0;
   }
   out(`workload ${w.name} on ${variant}`);
@@ -737,7 +741,16 @@ function printGeneric(w: Workload, variant: string, run: Execution, opts: RunOpt
   }
   out('\n' + metricsTable(metrics));
   if (trace !== null) out('\n' + trace.text());
+  printHostCheck(w, variant, session.results, stalled, out);
   return 0;
+}
+
+/** A workload that carries the host's results (an imported strace log): the steps whose outcome differs, after the rest. */
+function printHostCheck(w: Workload, variant: string, results: readonly StepResult[], stalled: string | null, out: (s: string) => void): void {
+  const check = hostCheck(w, results, stalled);
+  if (check === null) return;
+  out('');
+  checkText(check, out, variant);
 }
 
 function printSteps(res: readonly StepResult[], out: (s: string) => void): void {

@@ -211,6 +211,13 @@ export const workloadSchema = z.strictObject({
     name: z.string().min(1),
     steps: z.array(stepSchema),
   })).min(1),
+  /**
+   * What each step's call returned on the host it was recorded on (polykernel import strace writes
+   * it): by process name (a child's is its fork/clone step's `as`), one entry per step in order —
+   * where in the log (`at`), the call, its result as strace printed it, and whether it succeeded.
+   * polykernel run lists every step whose success, failure or errno differs in the replay.
+   */
+  host: z.record(z.string(), z.array(z.strictObject({ at: z.string(), call: z.string(), result: z.string(), ok: z.boolean() }))).optional(),
 });
 
 export type Workload = z.output<typeof workloadSchema>;

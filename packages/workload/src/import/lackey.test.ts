@@ -3,7 +3,7 @@ import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LackeyError, LackeyParser, parseLackeyText, REF_INSTR, REF_LOAD, REF_MODIFY, REF_STORE } from './lackey.js';
+import { ACCESS_OF_REF, LackeyError, LackeyParser, parseLackeyText, REF_INSTR, REF_LOAD, REF_MODIFY, REF_STORE } from './lackey.js';
 
 const TRUE = gunzipSync(readFileSync(fileURLToPath(new URL('../../../../examples/real/true.lackey.gz', import.meta.url))));
 
@@ -65,6 +65,42 @@ describe('lackey traces', () => {
         if (!(e instanceof LackeyError)) throw e;
       }
     }), { numRuns: 500 });
+  });
+
+  it('property: any chunking, batch size and limit give the first `limit` references, kinds and access codes', () => {
+    const src = TRUE.subarray(0, 60_000);
+    const whole = parseLackeyText(src.toString('latin1')).refs;
+    fc.assert(fc.property(fc.integer({ min: 1, max: 3000 }), fc.integer({ min: 1, max: 700 }), fc.integer({ min: 1, max: whole.length + 10 }), (cut, batch, limit) => {
+      const got: [number, number, number][] = [];
+      const p = new LackeyParser((b) => {
+        for (let i = 0; i < b.count; i++) got.push([b.kind[i]!, b.access[i]!, b.addr[i]!]);
+      }, { batch, limit });
+      for (let at = 0; at < src.length && !p.done; at += cut) p.push(src.subarray(at, at + cut));
+      const stats = p.end();
+      const want = whole.slice(0, limit);
+      expect(stats.refs).toBe(want.length);
+      expect(stats.limited).toBe(limit <= whole.length);
+      // The access codes are @polykernel/mmu's: read 0, write 1, exec 2 (a modify is a write).
+      expect(got).toEqual(want.map((r) => [r.kind, ACCESS_OF_REF[r.kind], r.addr]));
+    }), { numRuns: 40 });
+    expect([REF_INSTR, REF_LOAD, REF_STORE, REF_MODIFY].map((k) => ACCESS_OF_REF[k])).toEqual([2, 0, 1, 1]);
+  });
+
+  it('keeps nothing of a chunk after push returns: a reader may refill the same Buffer (whose slice() is a view)', () => {
+    const src = TRUE.subarray(0, TRUE.indexOf(10, 100_000) + 1);
+    const whole = parseLackeyText(src.toString('latin1')).refs.map((r) => r.addr);
+    const got: number[] = [];
+    const p = new LackeyParser((b) => {
+      for (let i = 0; i < b.count; i++) got.push(b.addr[i]!);
+    });
+    const buf = Buffer.alloc(777);
+    for (let at = 0; at < src.length; at += buf.length) {
+      const n = src.copy(buf, 0, at, at + buf.length);
+      p.push(buf.subarray(0, n));
+      buf.fill(0x5a); // what the next read would overwrite
+    }
+    expect(p.end().bad).toBe(0);
+    expect(got).toEqual(whole);
   });
 
   it('stops after limit references', () => {

@@ -26,6 +26,11 @@ describe('importing the real logs recorded here (examples/real/record.sh)', () =
     expect(r.issues).toEqual([]);
     const w = parseWorkload(workloadYaml(r.workload, r.host), `${name}.yaml`);
     expect(w.processes.length).toBeGreaterThan(0);
+    // The host field: each process's results, one per step, as the importer kept them.
+    for (const [proc, list] of r.host) {
+      if (list.length === 0) continue;
+      expect(w.host?.[proc]).toEqual(list.map((h) => ({ at: `${h.file}:${h.line}`, call: h.call, result: h.result, ok: h.ok })));
+    }
     // Every complete call is a step or a counted skip.
     expect(r.steps + r.skipped.reduce((n, s) => n + s.count, 0)).toBe(r.calls);
     // The first process starts with the program's execve.

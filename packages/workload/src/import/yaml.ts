@@ -69,5 +69,17 @@ export function workloadYaml(w: ImportedWorkload, host: ReadonlyMap<string, read
       steps(out, p.steps, host.get(p.name), '      ', (n) => host.get(n));
     }
   }
+  hostTable(out, host);
   return out.join('\n') + '\n';
+}
+
+/** The workload's host field: each process's host results, one flow mapping per step, in step order. */
+function hostTable(out: string[], host: ReadonlyMap<string, readonly HostResult[]>): void {
+  const withSteps = [...host].filter(([, list]) => list.length > 0);
+  if (withSteps.length === 0) return;
+  out.push('# The host\'s result of each step, in order (polykernel run compares the replay with it).', 'host:');
+  for (const [name, list] of withSteps) {
+    out.push(`  ${scalar(name)}:`);
+    for (const h of list) out.push(`    - { at: ${JSON.stringify(`${h.file}:${h.line}`)}, call: ${scalar(h.call)}, result: ${JSON.stringify(h.result)}, ok: ${h.ok} }`);
+  }
 }
