@@ -150,6 +150,8 @@ export interface WindowsSpace {
   nextHandle: number;
   /** DLLs LoadLibrary mapped, with their load counts (LDR_DATA_TABLE_ENTRY.LoadCount / DdagNode reference count). */
   readonly loadCounts: Map<LoadedModule, number>;
+  /** The DLLs a LoadLibrary'd DLL holds a reference on (its imports that were dynamic): FreeLibrary lets them go too. */
+  readonly loadDeps: Map<LoadedModule, LoadedModule[]>;
   /** AddVectoredExceptionHandler registrations, first to run first. */
   readonly vectoredHandlers: { code: string | null; action: HandlerAction }[];
   /** Exceptions delivered to a handler (for tests and views). */
