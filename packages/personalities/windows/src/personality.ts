@@ -15,6 +15,7 @@ import { windowsPortable } from './portable.js';
 import { memorySyscalls } from './syscalls.js';
 import { expireWaits, objectSyscalls, wakeWaiters } from './objects.js';
 import { librarySyscalls } from './library.js';
+import { fileSyscalls } from './files.js';
 import type { Spec } from './callspec.js';
 import type { Vad, WindowsMachine, WindowsSpace } from './types.js';
 import { windowsViews } from './views.js';
@@ -91,7 +92,7 @@ export function windowsPersonality(opts: WindowsOptions = {}): Personality<Windo
     defaultProfile: 'x86-64',
     errorSpace: 'win32',
     failureValue: () => 0,
-    syscalls: withTimers([...memorySyscalls(), ...objectSyscalls(), ...librarySyscalls()]),
+    syscalls: withTimers([...memorySyscalls(), ...objectSyscalls(), ...librarySyscalls(), ...fileSyscalls()]),
     signals: EXCEPTIONS,
     // GetExitCodeProcess(): the exit code, or the code of the exception that ended it.
     waitStatus: (exitCode, signal) => (signal !== null ? (EXCEPTIONS[signal] ?? 0) : (exitCode ?? 0)),

@@ -128,6 +128,7 @@ export interface FileObject {
   /** FILE_READ_DATA / FILE_WRITE_DATA granted (GENERIC_READ / GENERIC_WRITE). */
   readonly read: boolean;
   readonly write: boolean;
+  readonly execute: boolean;
   /** The file pointer (SetFilePointer / ReadFile advance it). */
   position: number;
 }
