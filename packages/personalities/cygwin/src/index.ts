@@ -8,4 +8,4 @@ export { cygwinStartup } from './fork.js';
 export { createCygwinPid, cygwinPid, MAX_PID } from './pinfo.js';
 export { cygwinDriver } from './driver.js';
 export { mapsRows, psRows, renderMaps, renderPs } from './views.js';
-export { explainCygwinFork, type CygwinForkStory } from './explain.js';
+export { CYGWIN_FORK_SCENARIOS, explainCygwinFork, FORK_STEP_NOTES, type CygwinForkScenario, type CygwinForkStory } from './explain.js';
