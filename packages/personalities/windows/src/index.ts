@@ -1,10 +1,15 @@
 export { windowsPersonality } from './personality.js';
 export type { WindowsOptions } from './personality.js';
-export type { HandleObject, ImageInfo, Section, Vad, WindowsMachine, WindowsSpace } from './types.js';
+export type { FileObject, HandleObject, ImageInfo, LoadedModule, Section, Vad, WinEvent, WindowsMachine, WindowsSpace } from './types.js';
 export * from './constants.js';
 export { query, walk, type MemoryBasicInformation } from './mm.js';
 export { EXCEPTIONS } from './fault.js';
-export { dosError, MBI_SIZE, STATUS_TIMEOUT } from './syscalls.js';
+export { dosError, MBI_SIZE, STATUS_TIMEOUT, PROCESS_CREATE_FLAGS_INHERIT_HANDLES } from './syscalls.js';
+export {
+  expireNextWait, expireWaits, wakeWaiters, DUPLICATE_CLOSE_SOURCE, DUPLICATE_SAME_ACCESS, DUPLICATE_SAME_ATTRIBUTES, OBJ_INHERIT,
+  HANDLE_FLAG_INHERIT, HANDLE_FLAG_PROTECT_FROM_CLOSE, NOTIFICATION_EVENT, SYNCHRONIZATION_EVENT, MAXIMUM_WAIT_OBJECTS, STATUS_OBJECT_NAME_EXISTS,
+} from './objects.js';
+export { FILE_MAP_COPY, FILE_MAP_EXECUTE, FILE_MAP_READ, FILE_MAP_WRITE, SEC_COMMIT } from './sections.js';
 export { addressRows, renderAddress, windbgHex } from './views.js';
 export { windowsExec, type WindowsExecOptions, type WindowsExecResult } from './exec.js';
 export { stubDll, type StubDllOptions } from './stubdll.js';

@@ -13,6 +13,8 @@ import { closeAll } from './handles.js';
 import { deleteVad, type K, type P } from './mm.js';
 import { windowsPortable } from './portable.js';
 import { memorySyscalls } from './syscalls.js';
+import { expireWaits, objectSyscalls, wakeWaiters } from './objects.js';
+import type { Spec } from './callspec.js';
 import type { Vad, WindowsMachine, WindowsSpace } from './types.js';
 import { windowsViews } from './views.js';
 
@@ -27,6 +29,12 @@ export interface WindowsOptions {
   seed?: number | undefined;
   /** Paging-file size in 4 KiB pages: the commit limit is physical memory plus this (default 0). */
   pagefilePages?: number | undefined;
+  /**
+   * DLLs (sysroot paths) mapped into every process CreateProcess makes, after the exe and ntdll and
+   * before the exe's imports are snapped — where injected DLLs (AppInit_DLLs, an antivirus hook, a
+   * "BLODA") land in a new process. Each takes its preferred base, relocated if it is taken.
+   */
+  injectDll?: string | readonly string[] | undefined;
 }
 
 const NAME = 'windows';
@@ -36,7 +44,7 @@ function createSpace(k: K): WindowsSpace {
     pt: k.mmu.createPageTable(),
     vads: createIndex<Vad>('avl', { metrics: k.metrics }),
     commitCharge: 0, peakCommit: 0,
-    locked: new Set(), handles: new Map(), nextHandle: 4,
+    locked: new Set(), handles: new Map(), inheritable: new Set(), nextHandle: 4, loadCounts: new Map(),
     vectoredHandlers: [], exceptionsDispatched: 0,
     modules: [], loaderRan: false,
     image: null, imageBase: 0, peb: 0, teb: 0, stackBase: 0, stackLimit: 0,
@@ -64,6 +72,17 @@ function dispatchException(p: P, signal: string, fromFault: boolean): Delivery {
   return 'default';
 }
 
+/** Every call first ends the waits whose timeout has passed on the cost clock (the clock interrupt's KiTimerExpiration). */
+function withTimers(specs: Spec[]): Spec[] {
+  return specs.map((s) => ({
+    ...s,
+    handler: (c, a) => {
+      if (c.kernel.state.timedWaits.size > 0) expireWaits(c.kernel);
+      return s.handler(c, a);
+    },
+  }));
+}
+
 export function windowsPersonality(opts: WindowsOptions = {}): Personality<WindowsSpace, WindowsMachine> {
   return {
     name: opts.variant ?? NAME,
@@ -71,7 +90,7 @@ export function windowsPersonality(opts: WindowsOptions = {}): Personality<Windo
     defaultProfile: 'x86-64',
     errorSpace: 'win32',
     failureValue: () => 0,
-    syscalls: memorySyscalls(),
+    syscalls: withTimers([...memorySyscalls(), ...objectSyscalls()]),
     signals: EXCEPTIONS,
     // GetExitCodeProcess(): the exit code, or the code of the exception that ended it.
     waitStatus: (exitCode, signal) => (signal !== null ? (EXCEPTIONS[signal] ?? 0) : (exitCode ?? 0)),
@@ -86,6 +105,9 @@ export function windowsPersonality(opts: WindowsOptions = {}): Personality<Windo
       commitCharge: 0,
       imageSections: new Map(),
       namedSections: new Map(),
+      namedEvents: new Map(),
+      timedWaits: new Map(),
+      injectDlls: opts.injectDll === undefined ? [] : typeof opts.injectDll === 'string' ? [opts.injectDll] : [...opts.injectDll],
       byName: new Map(),
     }),
     createAddressSpace: (k) => createSpace(k),
@@ -94,13 +116,9 @@ export function windowsPersonality(opts: WindowsOptions = {}): Personality<Windo
     },
     pageTableOf: (space) => space.pt,
     onExit: (k, p) => {
-      // The process object is signalled: wake every thread waiting on it (KeSetEvent on the process's dispatcher header).
-      for (const q of k.processes.values()) {
-        for (const t of q.threads) {
-          if (t.pending?.reason !== 'WaitForSingleObject') continue;
-          for (const obj of q.space.handles.values()) if (obj.kind === 'process' && obj.process === p) k.wake(t);
-        }
-      }
+      // The process object is signalled: the waiting threads poll again (KeSetEvent on the process's dispatcher header).
+      for (const t of p.threads) k.state.timedWaits.delete(t);
+      wakeWaiters(k);
     },
     handleFault: (k, _thread, fault) => handleFault(k, fault),
     deliver: (_k, t, info) => dispatchException(t.process as P, info.signal, info.fromFault),

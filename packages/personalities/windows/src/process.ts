@@ -14,7 +14,7 @@ import { NTSTATUS, pageUp, type NtStatusName } from '@polykernel/core';
 import {
   ALLOCATION_GRANULARITY, MEM_PRIVATE, PAGE, PAGE_GUARD, PAGE_READONLY, PAGE_READWRITE,
 } from './constants.js';
-import { openHandle } from './handles.js';
+import { inheritHandles, openHandle } from './handles.js';
 import { ImageFormatError, loadImage } from './image.js';
 import { PROCESS_COSTS } from './costs.js';
 import { chargeCommit, findFree, insertVad, newVad, pageArrays, type K, type P } from './mm.js';
@@ -57,7 +57,7 @@ export interface CreatedProcess {
 }
 
 /** NtCreateUserProcess: the process object, its address space as above, the first thread suspended. */
-export function createUserProcess(k: K, creator: P, path: string): CreatedProcess | NtStatusName {
+export function createUserProcess(k: K, creator: P, path: string, opts: { inheritHandles?: boolean } = {}): CreatedProcess | NtStatusName {
   const file = k.state.fs(path);
   if (typeof file === 'string') return file === 'ENOENT' ? 'STATUS_OBJECT_NAME_NOT_FOUND' : 'STATUS_ACCESS_DENIED';
   const comm = path.slice(path.lastIndexOf('/') + 1);
@@ -91,6 +91,8 @@ export function createUserProcess(k: K, creator: P, path: string): CreatedProces
   p.space.teb = TEB_ADDRESS;
   if (!createStack(k, p, info.stackReserve, info.stackCommit)) return fail('STATUS_COMMITMENT_LIMIT');
   if (!createHeap(k, p, info.heapReserve, info.heapCommit)) return fail('STATUS_COMMITMENT_LIMIT');
+  // The handle table is made before the creator gets its handles to the child (none of those is inherited).
+  if (opts.inheritHandles === true) inheritHandles(k, creator, p);
   const hProcess = openHandle(k, creator, { kind: 'process', process: p });
   const hThread = openHandle(k, creator, { kind: 'thread', process: p, tid: p.threads[0]!.tid });
   return { process: p, hProcess, hThread };

@@ -8,7 +8,7 @@
  */
 import { pageUp, type NtStatusName } from '@polykernel/core';
 import {
-  MEM_MAPPED, PAGE, PAGE_EXECUTE_READ, PAGE_EXECUTE_READWRITE, PAGE_EXECUTE_WRITECOPY, PAGE_READONLY, PAGE_READWRITE, PAGE_WRITECOPY,
+  ALLOCATION_GRANULARITY, LOWEST_USER_ADDRESS, USER_SPACE_END, MEM_MAPPED, PAGE, PAGE_EXECUTE_READ, PAGE_EXECUTE_READWRITE, PAGE_EXECUTE_WRITECOPY, PAGE_READONLY, PAGE_READWRITE, PAGE_WRITECOPY,
   allowsExecute, allowsWrite, isWriteCopy,
 } from './constants.js';
 import { chargeCommit, findFree, insertVad, newVad, vadAt, deleteVad, type K, type P } from './mm.js';
@@ -57,15 +57,36 @@ export function viewProtection(section: number, access: number): number | null {
   return base === PAGE_READWRITE ? PAGE_EXECUTE_READWRITE : base === PAGE_WRITECOPY ? PAGE_EXECUTE_WRITECOPY : PAGE_EXECUTE_READ;
 }
 
-/** NtMapViewOfSection of a pagefile-backed section: `pages` pages from `offset` (64 KiB multiple). */
-export function mapView(k: K, p: P, s: Section, offset: number, size: number, protect: number): number | NtStatusName {
-  if (offset % 0x10000 !== 0) return 'STATUS_MAPPED_ALIGNMENT';
+/**
+ * Where a view of `pages` pages goes: anywhere free, or exactly at `base` (NtMapViewOfSection's
+ * BaseAddress in, MapViewOfFileEx's lpBaseAddress). A base must be a multiple of the 64 KiB
+ * allocation granularity (STATUS_MAPPED_ALIGNMENT: ReactOS rostests/apitests/ntdll/NtMapViewOfSection.c
+ * Test_PageFileSection, "map a page at an address that is not 64k aligned"; Wine
+ * dlls/kernel32/tests/virtual.c test_NtMapViewOfSection, "ptr has to be aligned" / "still not 64k
+ * aligned") and the range free (STATUS_CONFLICTING_ADDRESSES: "mapping at the same page conflicts";
+ * MapViewOfFileEx then fails with ERROR_INVALID_ADDRESS).
+ */
+export function viewPlace(p: P, pages: number, base: number): number | NtStatusName {
+  if (base === 0) {
+    const start = findFree(p.space, pages * PAGE, false);
+    return start < 0 ? 'STATUS_NO_MEMORY' : start;
+  }
+  if (!Number.isSafeInteger(base) || base < 0) return 'STATUS_INVALID_PARAMETER_3';
+  if (base % ALLOCATION_GRANULARITY !== 0) return 'STATUS_MAPPED_ALIGNMENT';
+  if (base < LOWEST_USER_ADDRESS || base + pages * PAGE > USER_SPACE_END) return 'STATUS_INVALID_PARAMETER_3';
+  if (p.space.vads.overlapping(base, base + pages * PAGE).length > 0) return 'STATUS_CONFLICTING_ADDRESSES';
+  return base;
+}
+
+/** NtMapViewOfSection of a data section: `size` bytes (0: to its end) from `offset` (64 KiB multiple), anywhere or at `base`. */
+export function mapView(k: K, p: P, s: Section, offset: number, size: number, protect: number, base = 0): number | NtStatusName {
+  if (offset % ALLOCATION_GRANULARITY !== 0) return 'STATUS_MAPPED_ALIGNMENT';
   const first = offset / PAGE;
   if (first >= s.pages) return 'STATUS_INVALID_VIEW_SIZE';
   const pages = size === 0 ? s.pages - first : pageUp(size, PAGE) / PAGE;
   if (first + pages > s.pages) return 'STATUS_INVALID_VIEW_SIZE';
-  const start = findFree(p.space, pages * PAGE, false);
-  if (start < 0) return 'STATUS_NO_MEMORY';
+  const start = viewPlace(p, pages, base);
+  if (typeof start === 'string') return start;
   const cow = isWriteCopy(protect) ? pages : 0;
   if (!chargeCommit(k, p.space, cow)) return 'STATUS_COMMITMENT_LIMIT';
   const v = newVad(start, start + pages * PAGE, MEM_MAPPED, s.protect, { section: s, sectionOffset: first, usage: 'MappedFile [pagefile-backed section]' });

@@ -6,58 +6,30 @@
  * pointer parameters of the NT services (BaseAddress, RegionSize, OldProtect) are inputs here and
  * come back in the call's record.
  */
-import { NTSTATUS, ntStatusToWin32Error, win32ErrorName, type NtStatusName } from '@polykernel/core';
-import type { SyscallArg, SyscallContext, SyscallResult, SyscallSpec } from '@polykernel/kernel';
+import { win32ErrorName, type NtStatusName } from '@polykernel/core';
+import type { SyscallArg } from '@polykernel/kernel';
+import { dosError, failNt, num, nt, win32, type Ctx, type Spec } from './callspec.js';
 import {
   AT_ROUND_TO_PAGE, CREATE_SUSPENDED, CURRENT_PROCESS, HIGHEST_USER_ADDRESS, LOWEST_USER_ADDRESS, MEM_COMMIT, MEM_DECOMMIT, MEM_LARGE_PAGES,
   MEM_PHYSICAL, MEM_RELEASE, MEM_RESERVE, MEM_RESET, MEM_RESET_UNDO, MEM_TOP_DOWN, MEM_WRITE_WATCH, PAGE_EXECUTE,
   PAGE_EXECUTE_READ, PAGE_EXECUTE_READWRITE, PAGE_NOACCESS, PAGE_READONLY, STILL_ACTIVE, USER_SPACE_END, ALLOCATION_GRANULARITY,
-  INFINITE, WAIT_FAILED, WAIT_OBJECT_0, WAIT_TIMEOUT, baseProtection, hasFlag, isValidProtection, isWriteCopy,
+  baseProtection, hasFlag, isValidProtection, isWriteCopy,
 } from './constants.js';
 import { closeHandle, openHandle, processOf, sectionOf, threadOf } from './handles.js';
 import { copyVirtualMemory } from './copy.js';
 import { createPagefileSection, mapView, SEC_COMMIT, unmapView, viewProtection } from './sections.js';
 import { createUserProcess, startProcess } from './process.js';
 import { commit, decommit, emptyWorkingSet, lock, protect, query, release, reserve, reset, unlock, workingSetPages, type MmResult, type P } from './mm.js';
-import type { HandlerAction, WindowsMachine, WindowsSpace } from './types.js';
-
-type Ctx = SyscallContext<WindowsSpace, WindowsMachine>;
-type Spec = SyscallSpec<WindowsSpace, WindowsMachine>;
-type Handler = Spec['handler'];
-
-const num = (a: SyscallArg | undefined): number => (typeof a === 'number' ? a : Number.NaN);
+import type { HandlerAction } from './types.js';
 
 /** sizeof(MEMORY_BASIC_INFORMATION) on x64: VirtualQuery's return value. */
 export const MBI_SIZE = 48;
-/** STATUS_TIMEOUT: a success status (NtWaitForSingleObject's wait ran out). */
-export const STATUS_TIMEOUT = 0x102;
+export { STATUS_TIMEOUT } from './objects.js';
 
-function nt(name: string, number: number, args: string[], handler: Handler): Spec {
-  return { name, number, args, table: 'nt', kind: 'trap', errors: 'ntstatus', failureValue: (n) => n, handler };
-}
+export { dosError } from './callspec.js';
 
-function win32(name: string, args: string[], handler: Handler, failure = 0): Spec {
-  return { name, number: -1, args, table: 'kernel32', kind: 'library', errors: 'win32', failureValue: () => failure, handler };
-}
-
-/** RtlNtStatusToDosError over core's table, as a Win32 error name. */
-export function dosError(status: string): string {
-  const code = ntStatusToWin32Error((NTSTATUS as Record<string, number>)[status] ?? Number.NaN);
-  const name = code === undefined ? undefined : win32ErrorName(code);
-  if (name === undefined) throw new RangeError(`windows: no RtlNtStatusToDosError mapping for ${status}`);
-  return name;
-}
-
-/** Fail a library call with the Win32 error of a failed NT call (BaseSetLastNTError). */
-function failNt(ctx: Ctx, r: SyscallResult): number {
-  const status = r.error ?? 'STATUS_UNSUCCESSFUL';
-  // Exception codes that RtlNtStatusToDosError passes through (a guard page hit by VirtualLock).
-  if (status === 'STATUS_GUARD_PAGE_VIOLATION') {
-    ctx.thread.errors.win32 = { name: status, number: NTSTATUS.STATUS_GUARD_PAGE_VIOLATION };
-    return 0;
-  }
-  return ctx.fail(dosError(status));
-}
+/** NtCreateUserProcess ProcessFlags: the child inherits the creator's inheritable handles. */
+export const PROCESS_CREATE_FLAGS_INHERIT_HANDLES = 0x4;
 
 /** The target of a memory service: a live process, or the status to fail with. */
 function target(ctx: Ctx, h: number): P | NtStatusName {
@@ -237,15 +209,6 @@ function ntQueryInformationProcess(ctx: Ctx, a: readonly SyscallArg[]): number {
   return 0;
 }
 
-/** NtWaitForSingleObject with a zero timeout: signalled (a process that has exited) or STATUS_TIMEOUT. */
-function ntWaitForSingleObject(ctx: Ctx, a: readonly SyscallArg[]): number {
-  const h = num(a[0]);
-  const obj = h === CURRENT_PROCESS ? { kind: 'process' as const, process: ctx.process } : ctx.process.space.handles.get(h);
-  if (obj === undefined) return ctx.fail('STATUS_INVALID_HANDLE');
-  if (obj.kind !== 'process') return ctx.fail('STATUS_OBJECT_TYPE_MISMATCH');
-  return obj.process.state === 'running' ? STATUS_TIMEOUT : 0;
-}
-
 function ntResumeThread(ctx: Ctx, a: readonly SyscallArg[], suspend: boolean): number {
   const t = threadOf(ctx.process, num(a[0]), ctx.thread.tid);
   if (typeof t === 'string') return ctx.fail(t);
@@ -263,7 +226,7 @@ function ntResumeThread(ctx: Ctx, a: readonly SyscallArg[], suspend: boolean): n
 function ntCreateUserProcess(ctx: Ctx, a: readonly SyscallArg[]): number {
   const path = typeof a[0] === 'string' ? a[0] : '';
   if (path === '') return ctx.fail('STATUS_OBJECT_NAME_NOT_FOUND');
-  const r = createUserProcess(ctx.kernel, ctx.process, path);
+  const r = createUserProcess(ctx.kernel, ctx.process, path, { inheritHandles: hasFlag(num(a[2] ?? 0), PROCESS_CREATE_FLAGS_INHERIT_HANDLES) });
   if (typeof r === 'string') return ctx.fail(r);
   const p = r.process;
   ctx.record({ type: 'PROCESS_INFORMATION', fields: { hProcess: r.hProcess, hThread: r.hThread, dwProcessId: p.pid, dwThreadId: p.threads[0]!.tid } });
@@ -274,10 +237,12 @@ function ntCreateUserProcess(ctx: Ctx, a: readonly SyscallArg[]): number {
 function ntCreateSection(ctx: Ctx, a: readonly SyscallArg[]): number {
   const [prot, size] = [num(a[0]), num(a[1])];
   const name = typeof a[2] === 'string' ? a[2] : '';
+  // One namespace for named objects: an event's name is not a section's (STATUS_OBJECT_TYPE_MISMATCH).
+  if (name !== '' && ctx.kernel.state.namedEvents.has(name)) return ctx.fail('STATUS_OBJECT_TYPE_MISMATCH');
   const existing = name === '' ? undefined : ctx.kernel.state.namedSections.get(name);
   const s = existing ?? createPagefileSection(ctx.kernel, prot, size, name);
   if (typeof s === 'string') return ctx.fail(s);
-  const h = openHandle(ctx.kernel, ctx.process, { kind: 'section', section: s });
+  const h = openHandle(ctx.kernel, ctx.process, { kind: 'section', section: s }, num(a[3] ?? 0) === 2);
   ctx.record({ type: 'NtCreateSection', fields: { SectionHandle: h, Existed: existing !== undefined } });
   return 0;
 }
@@ -285,18 +250,20 @@ function ntCreateSection(ctx: Ctx, a: readonly SyscallArg[]): number {
 function ntOpenSection(ctx: Ctx, a: readonly SyscallArg[]): number {
   const s = ctx.kernel.state.namedSections.get(typeof a[0] === 'string' ? a[0] : '');
   if (s === undefined) return ctx.fail('STATUS_OBJECT_NAME_NOT_FOUND');
-  ctx.record({ type: 'NtOpenSection', fields: { SectionHandle: openHandle(ctx.kernel, ctx.process, { kind: 'section', section: s }) } });
+  ctx.record({ type: 'NtOpenSection', fields: { SectionHandle: openHandle(ctx.kernel, ctx.process, { kind: 'section', section: s }, num(a[1] ?? 0) === 2) } });
   return 0;
 }
 
 function ntMapViewOfSection(ctx: Ctx, a: readonly SyscallArg[]): number {
   const [hs, hp, offset, size, prot] = [num(a[0]), num(a[1]), num(a[2]), num(a[3]), num(a[4])];
+  // BaseAddress comes last here (an addition to the older five-argument form): 0 or absent lets the system choose.
+  const at = a[5] === undefined ? 0 : num(a[5]);
   const s = sectionOf(ctx.process, hs);
   if (typeof s === 'string') return ctx.fail(s);
   const p = target(ctx, hp);
   if (typeof p === 'string') return ctx.fail(p);
   if (!isValidProtection(prot)) return ctx.fail('STATUS_INVALID_PAGE_PROTECTION');
-  const base = mapView(ctx.kernel, p, s, offset, size, prot);
+  const base = mapView(ctx.kernel, p, s, offset, size, prot, at);
   if (typeof base === 'string') return ctx.fail(base);
   ctx.record({ type: 'NtMapViewOfSection', fields: { BaseAddress: base } });
   return 0;
@@ -343,6 +310,16 @@ function ntOpenProcess(ctx: Ctx, a: readonly SyscallArg[]): number {
 }
 
 // ---- kernel32 / kernelbase ------------------------------------------------------------------
+
+/** MapViewOfFile(Ex): the view's protection from the access asked, NtMapViewOfSection at lpBaseAddress (NULL: anywhere). */
+function mapViewOfFileEx(c: Ctx, a: readonly SyscallArg[], base: number): number {
+  const s = sectionOf(c.process, num(a[0]));
+  if (typeof s === 'string') return c.fail(dosError(s));
+  const prot = viewProtection(s.protect, num(a[1]));
+  if (prot === null) return c.fail('ERROR_ACCESS_DENIED');
+  const r = c.call('NtMapViewOfSection', [num(a[0]), CURRENT_PROCESS, num(a[2]), num(a[3]), prot, base]);
+  return r.error !== null ? failNt(c, r) : (r.record!.fields.BaseAddress as number);
+}
 
 function virtualAllocEx(ctx: Ctx, h: SyscallArg, a: readonly SyscallArg[]): number {
   const addr = num(a[0]);
@@ -413,23 +390,6 @@ function readProcessMemory(ctx: Ctx, a: readonly SyscallArg[]): number {
   return r.error !== null ? failNt(ctx, r) : 1;
 }
 
-/** WaitForSingleObject: polls the object; with a timeout, the thread sleeps until the process exits. */
-function waitForSingleObject(ctx: Ctx, a: readonly SyscallArg[]): number {
-  const [h, ms] = [num(a[0]), num(a[1])];
-  const poll = (c: Ctx): number => {
-    const r = c.call('NtWaitForSingleObject', [h, 0, 0]);
-    if (r.error !== null) {
-      failNt(c, r);
-      return WAIT_FAILED;
-    }
-    if (r.value === 0) return WAIT_OBJECT_0;
-    // The simulation has no clock-driven timeouts: a finite wait on a live process times out at once.
-    if (ms !== INFINITE) return WAIT_TIMEOUT;
-    return c.block('WaitForSingleObject', poll);
-  };
-  return poll(ctx);
-}
-
 function getExitCodeProcess(ctx: Ctx, a: readonly SyscallArg[]): number {
   const r = ctx.call('NtQueryInformationProcess', [num(a[0]), 0]);
   if (r.error !== null) return failNt(ctx, r);
@@ -459,11 +419,10 @@ export function memorySyscalls(): Spec[] {
     nt('NtClose', 0x0f, ['Handle'], ntClose),
     nt('NtTerminateProcess', 0x2c, ['ProcessHandle', 'ExitStatus'], ntTerminateProcess),
     nt('NtQueryInformationProcess', 0x19, ['ProcessHandle', 'ProcessInformationClass'], ntQueryInformationProcess),
-    nt('NtWaitForSingleObject', 0x04, ['Handle', 'Alertable', 'Timeout'], ntWaitForSingleObject),
-    nt('NtCreateUserProcess', 0xc8, ['ImagePath', 'CreateFlags'], ntCreateUserProcess),
-    nt('NtCreateSection', 0x4a, ['SectionPageProtection', 'MaximumSize', 'ObjectName'], ntCreateSection),
-    nt('NtOpenSection', 0x37, ['ObjectName'], ntOpenSection),
-    nt('NtMapViewOfSection', 0x28, ['SectionHandle', 'ProcessHandle', 'SectionOffset', 'ViewSize', 'Win32Protect'], ntMapViewOfSection),
+    nt('NtCreateUserProcess', 0xc8, ['ImagePath', 'CreateFlags', 'ProcessFlags'], ntCreateUserProcess),
+    nt('NtCreateSection', 0x4a, ['SectionPageProtection', 'MaximumSize', 'ObjectName', 'HandleAttributes'], ntCreateSection),
+    nt('NtOpenSection', 0x37, ['ObjectName', 'HandleAttributes'], ntOpenSection),
+    nt('NtMapViewOfSection', 0x28, ['SectionHandle', 'ProcessHandle', 'SectionOffset', 'ViewSize', 'Win32Protect', 'BaseAddress'], ntMapViewOfSection),
     nt('NtUnmapViewOfSection', 0x2a, ['ProcessHandle', 'BaseAddress'], ntUnmapViewOfSection),
     nt('NtLockVirtualMemory', 0xe2, ['ProcessHandle', 'BaseAddress', 'RegionSize', 'MapType'], (c, a) => ntLockVirtualMemory(c, a, true)),
     nt('NtUnlockVirtualMemory', 0x1e6, ['ProcessHandle', 'BaseAddress', 'RegionSize', 'MapType'], (c, a) => ntLockVirtualMemory(c, a, false)),
@@ -491,37 +450,33 @@ export function memorySyscalls(): Spec[] {
       const r = c.call('NtTerminateProcess', [num(a[0]), num(a[1])]);
       return r.error !== null ? failNt(c, r) : 1;
     }),
-    win32('CreateProcessW', ['lpApplicationName', 'dwCreationFlags'], (c, a) => {
-      const r = c.call('NtCreateUserProcess', [a[0] ?? '', num(a[1])]);
+    // bInheritHandles comes third here (after the two arguments the first form took).
+    win32('CreateProcessW', ['lpApplicationName', 'dwCreationFlags', 'bInheritHandles'], (c, a) => {
+      const r = c.call('NtCreateUserProcess', [a[0] ?? '', num(a[1]), num(a[2] ?? 0) !== 0 ? PROCESS_CREATE_FLAGS_INHERIT_HANDLES : 0]);
       if (r.error !== null) return failNt(c, r);
       const info = r.record!.fields;
       if (!hasFlag(num(a[1]), CREATE_SUSPENDED)) c.call('NtResumeThread', [info.hThread as number]);
       c.record({ type: 'PROCESS_INFORMATION', fields: info });
       return 1;
     }),
-    win32('CreateFileMappingW', ['hFile', 'flProtect', 'dwMaximumSize', 'lpName'], (c, a) => {
+    // bInheritHandle stands for lpFileMappingAttributes->bInheritHandle (0: NULL attributes).
+    win32('CreateFileMappingW', ['hFile', 'flProtect', 'dwMaximumSize', 'lpName', 'bInheritHandle'], (c, a) => {
       // Only pagefile-backed sections: hFile must be INVALID_HANDLE_VALUE (file objects are not modelled).
       if (num(a[0]) !== -1) return c.fail('ERROR_INVALID_HANDLE');
       const prot = num(a[1]);
       // SEC_* attributes ride in flProtect's high bits; SEC_COMMIT is the default.
-      const r = c.call('NtCreateSection', [prot % SEC_COMMIT, num(a[2]), typeof a[3] === 'string' ? a[3] : '']);
+      const r = c.call('NtCreateSection', [prot % SEC_COMMIT, num(a[2]), typeof a[3] === 'string' ? a[3] : '', num(a[4] ?? 0) !== 0 ? 2 : 0]);
       if (r.error !== null) return failNt(c, r);
       // A mapping that already existed: its handle, and GetLastError() says ERROR_ALREADY_EXISTS.
       if (r.record!.fields.Existed === true) c.thread.errors.win32 = { name: 'ERROR_ALREADY_EXISTS', number: 183 };
       return r.record!.fields.SectionHandle as number;
     }),
     win32('OpenFileMappingW', ['dwDesiredAccess', 'bInheritHandle', 'lpName'], (c, a) => {
-      const r = c.call('NtOpenSection', [a[2] ?? '']);
+      const r = c.call('NtOpenSection', [a[2] ?? '', num(a[1]) !== 0 ? 2 : 0]);
       return r.error !== null ? failNt(c, r) : (r.record!.fields.SectionHandle as number);
     }),
-    win32('MapViewOfFile', ['hFileMappingObject', 'dwDesiredAccess', 'dwFileOffset', 'dwNumberOfBytesToMap'], (c, a) => {
-      const s = sectionOf(c.process, num(a[0]));
-      if (typeof s === 'string') return c.fail(dosError(s));
-      const prot = viewProtection(s.protect, num(a[1]));
-      if (prot === null) return c.fail('ERROR_ACCESS_DENIED');
-      const r = c.call('NtMapViewOfSection', [num(a[0]), CURRENT_PROCESS, num(a[2]), num(a[3]), prot]);
-      return r.error !== null ? failNt(c, r) : (r.record!.fields.BaseAddress as number);
-    }),
+    win32('MapViewOfFile', ['hFileMappingObject', 'dwDesiredAccess', 'dwFileOffset', 'dwNumberOfBytesToMap'], (c, a) => mapViewOfFileEx(c, a, 0)),
+    win32('MapViewOfFileEx', ['hFileMappingObject', 'dwDesiredAccess', 'dwFileOffset', 'dwNumberOfBytesToMap', 'lpBaseAddress'], (c, a) => mapViewOfFileEx(c, a, num(a[4]))),
     win32('UnmapViewOfFile', ['lpBaseAddress'], (c, a) => {
       const r = c.call('NtUnmapViewOfSection', [CURRENT_PROCESS, num(a[0])]);
       return r.error !== null ? failNt(c, r) : 1;
@@ -556,7 +511,6 @@ export function memorySyscalls(): Spec[] {
       c.call('NtTerminateProcess', [CURRENT_PROCESS, num(a[0])]);
       return 0;
     }),
-    win32('WaitForSingleObject', ['hHandle', 'dwMilliseconds'], waitForSingleObject, WAIT_FAILED),
     win32('GetExitCodeProcess', ['hProcess'], getExitCodeProcess),
     win32('ResumeThread', ['hThread'], (c, a) => {
       const r = c.call('NtResumeThread', [num(a[0])]);

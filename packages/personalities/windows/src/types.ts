@@ -4,7 +4,7 @@
  * per-machine commit accounting and section objects.
  */
 import type { Rng } from '@polykernel/core';
-import type { FileLookup, Process } from '@polykernel/kernel';
+import type { FileLookup, Process, Thread } from '@polykernel/kernel';
 import type { PageTable } from '@polykernel/mmu';
 import type { ExportEntry, ImportedDll } from '@polykernel/pe';
 import type { AddressSpaceIndex } from '@polykernel/vm';
@@ -106,7 +106,31 @@ export interface Vad {
 export type HandleObject =
   | { readonly kind: 'process'; readonly process: Process<WindowsSpace> }
   | { readonly kind: 'thread'; readonly process: Process<WindowsSpace>; readonly tid: number }
-  | { readonly kind: 'section'; readonly section: Section };
+  | { readonly kind: 'section'; readonly section: Section }
+  | { readonly kind: 'event'; readonly event: WinEvent }
+  | { readonly kind: 'file'; readonly file: FileObject };
+
+/** An event object (KEVENT): a notification (manual-reset) or synchronization (auto-reset) event. */
+export interface WinEvent {
+  readonly name: string;
+  /** NotificationEvent: stays signalled until reset; SynchronizationEvent: a satisfied wait resets it. */
+  readonly manual: boolean;
+  signaled: boolean;
+  /** Handles open on it: a named event leaves \\BaseNamedObjects when the last one closes. */
+  handles: number;
+}
+
+/** A file object opened on a sysroot file (NtCreateFile / CreateFileW). */
+export interface FileObject {
+  readonly path: string;
+  /** The file's bytes as it was opened (the simulation's files are read from the sysroot). */
+  readonly bytes: Uint8Array;
+  /** FILE_READ_DATA / FILE_WRITE_DATA granted (GENERIC_READ / GENERIC_WRITE). */
+  readonly read: boolean;
+  readonly write: boolean;
+  /** The file pointer (SetFilePointer / ReadFile advance it). */
+  position: number;
+}
 
 /** A vectored exception handler's verdict (the simulation runs no user code: it says what the handler returns). */
 export type HandlerAction = 'continue-execution' | 'continue-search';
@@ -121,7 +145,11 @@ export interface WindowsSpace {
   readonly locked: Set<number>;
   /** Handle table: handle value (multiples of 4, from 4) → object. */
   readonly handles: Map<number, HandleObject>;
+  /** Handles with OBJ_INHERIT (HANDLE_FLAG_INHERIT): CreateProcess(bInheritHandles) copies them at the same values. */
+  readonly inheritable: Set<number>;
   nextHandle: number;
+  /** DLLs LoadLibrary mapped, with their load counts (LDR_DATA_TABLE_ENTRY.LoadCount / DdagNode reference count). */
+  readonly loadCounts: Map<LoadedModule, number>;
   /** AddVectoredExceptionHandler registrations, first to run first. */
   readonly vectoredHandlers: { code: string | null; action: HandlerAction }[];
   /** Exceptions delivered to a handler (for tests and views). */
@@ -150,6 +178,12 @@ export interface WindowsMachine {
   readonly imageSections: Map<string, Section>;
   /** Named sections (\\BaseNamedObjects\\<name>): CreateFileMapping/OpenFileMapping by name. */
   readonly namedSections: Map<string, Section>;
+  /** Named events (\\BaseNamedObjects\\<name>): one namespace with the sections'. */
+  readonly namedEvents: Map<string, WinEvent>;
+  /** Threads sleeping in a wait with a finite timeout: the cycle count it ends at (KeWaitForMultipleObjects' timer). */
+  readonly timedWaits: Map<Thread, number>;
+  /** DLLs mapped into every new process before its imports (WindowsOptions.injectDll: AppInit-style injection). */
+  readonly injectDlls: readonly string[];
   /** Processes the kernel created through CreateProcess with their names, for `process: <name>` in workloads. */
   readonly byName: Map<string, Process<WindowsSpace>>;
 }
