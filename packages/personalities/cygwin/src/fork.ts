@@ -27,6 +27,7 @@ import type { Kernel, SyscallResult, Thread } from '@polykernel/kernel';
 import { parsePe } from '@polykernel/pe';
 import { CURRENT_PROCESS, MEM_COMMIT, MEM_RESERVE, PAGE_NOACCESS, PAGE_READONLY, PAGE_READWRITE, type WindowsSpace } from '@polykernel/windows';
 import { errnoFromWin32 } from './errno.js';
+import { fdsAfterExec, fdsAfterFork, stdioInit } from './fdtab.js';
 import { cygwinPid, pinfoOf, releasePinfo } from './pinfo.js';
 import type { Ctx } from './posix.js';
 import { CYGHEAP_STORAGE_LOW } from './sysroot.js';
@@ -108,9 +109,26 @@ function dataBss(k: K, path: string, base: number): [number, number][] {
  * dll_crt0 for a Cygwin program's first start (not a fork): pinfo::thisproc, the cygheap reserved
  * at CYGHEAP_STORAGE_LOW with the part in use committed, the linked DLLs recorded (dll_list).
  */
-export function cygwinStartup(k: K, p: P, opts: { ppid?: number; cygstarted?: boolean } = {}): CygProc | string {
+export interface StartupOptions {
+  ppid?: number;
+  cygstarted?: boolean;
+  pgid?: number;
+  /** The Cygwin process that spawned or exec'ed this one: its fd table is passed on without the close-on-exec fds. */
+  from?: CygProc;
+  argv?: readonly string[];
+  envp?: readonly string[];
+}
+
+export function cygwinStartup(k: K, p: P, opts: StartupOptions = {}): CygProc | string {
   const t = p.threads[0]!;
   const proc = pinfoOf(k, p, opts);
+  // child_info_spawn passes argv/envp and the cygheap's fd table; a program started from Windows
+  // has its image path as argv[0] (no Windows command line or environment block is modelled) and
+  // the console on 0, 1, 2.
+  proc.argv = [...(opts.argv ?? [p.space.image?.path ?? p.comm])];
+  proc.envp = [...(opts.envp ?? [])];
+  if (opts.from === undefined) stdioInit(proc);
+  else proc.fds.splice(0, proc.fds.length, ...fdsAfterExec(opts.from));
   const r = k.syscall(t, 'VirtualAlloc', [CYGHEAP_STORAGE_LOW, CYGHEAP_RESERVE, MEM_RESERVE, PAGE_READWRITE]);
   if (r.error !== null) return r.error;
   const c = k.syscall(t, 'VirtualAlloc', [CYGHEAP_STORAGE_LOW, CYGHEAP_IN_USE, MEM_COMMIT, PAGE_READWRITE]);
@@ -160,7 +178,7 @@ function childStartup(k: K, parent: P, me: CygProc, c: Child): string | null {
     }
   }
   if (k.state.cygwin.crashChildAt === 'startup') return die('injected crash during start-up');
-  const proc = pinfoOf(k, c.p, { ppid: me.pid, cygstarted: true });
+  const proc = pinfoOf(k, c.p, { ppid: me.pid, cygstarted: true, pgid: me.pgid });
   c.proc = proc;
   step(k, c.p.pid, 'child', 'pinfo::thisproc', `Cygwin PID ${proc.pid}`);
   const hp = k.syscall(t, 'OpenProcess', [PROCESS_ALL_ACCESS, 0, parent.pid]);
@@ -178,6 +196,11 @@ function childStartup(k: K, parent: P, me: CygProc, c: Child): string | null {
     proc.cygheap = me.cygheap;
     proc.cygheapUsed = me.cygheapUsed;
   }
+  // The cygheap holds the fd table (the same open files, FD_CLOEXEC kept); environ and argv live
+  // in the copied user memory.
+  proc.fds.splice(0, proc.fds.length, ...fdsAfterFork(me));
+  proc.argv = [...me.argv];
+  proc.envp = [...me.envp];
   proc.dlls = me.dlls.map((d) => ({ ...d }));
   // handle_fork: "dll data", "dll bss" of cygwin1.dll, "user heap", and the exe's data/bss.
   step(k, c.p.pid, 'child', 'handle_fork: dll data/bss, user heap, exe data/bss');
@@ -335,12 +358,12 @@ export function cygwinFork(ctx: Ctx): number {
 export type CygwinKernel = Kernel<WindowsSpace, CygwinMachine>;
 
 /** spawnve(_P_NOWAIT) (spawn.cc child_info_spawn::worker): CreateProcessW of the program, no copies; the child's PID. */
-export function cygwinSpawnve(ctx: Ctx, path: string): number {
+export function cygwinSpawnve(ctx: Ctx, path: string, argv?: readonly string[], envp?: readonly string[]): number {
   const k = ctx.kernel;
   const me = pinfoOf(k, ctx.process);
   const made = createForSpawn(ctx, path);
   if (typeof made === 'number') return made;
-  const proc = cygwinStartup(k, made.child, { ppid: me.pid, cygstarted: true });
+  const proc = cygwinStartup(k, made.child, { ppid: me.pid, cygstarted: true, pgid: me.pgid, from: me, argv: argv ?? [path], envp: envp ?? me.envp });
   if (typeof proc === 'string') {
     ctx.call('TerminateProcess', [made.hProcess, 1]);
     ctx.call('CloseHandle', [made.hProcess]);
@@ -374,7 +397,7 @@ function createForSpawn(ctx: Ctx, path: string): { child: P; hProcess: number } 
  * waits for the new one and exits with its exit code (here: when the new one exits, onExit ends
  * the stub). Its mappings and heap are not inherited. Returns 0 to the stub.
  */
-export function cygwinExecve(ctx: Ctx, path: string): number {
+export function cygwinExecve(ctx: Ctx, path: string, argv?: readonly string[], envp?: readonly string[]): number {
   const k = ctx.kernel;
   const me = pinfoOf(k, ctx.process);
   const made = createForSpawn(ctx, path);
@@ -389,7 +412,7 @@ export function cygwinExecve(ctx: Ctx, path: string): number {
   me.mmaps.length = 0;
   Object.assign(me, { heapStart: 0, heapTop: 0, heapEnd: 0, cygheap: 0, cygheapUsed: 0, progname: next.comm });
   s.byWinpid.set(next.pid, me);
-  const r = cygwinStartup(k, next, { ppid: me.ppid, cygstarted: me.cygstarted });
+  const r = cygwinStartup(k, next, { ppid: me.ppid, cygstarted: me.cygstarted, from: me, argv: argv ?? [path], envp: envp ?? me.envp });
   if (typeof r === 'string') return ctx.fail(errnoFromWin32(r));
   return 0;
 }

@@ -17,6 +17,7 @@ import {
   PAGE_READWRITE, PAGE_WRITECOPY, type WindowsSpace,
 } from '@polykernel/windows';
 import { errnoFromWin32 } from './errno.js';
+import * as fd from './fdtab.js';
 import { cygwinExecve, cygwinFork, cygwinSpawnve } from './fork.js';
 import { pinfoOf, releasePinfo } from './pinfo.js';
 import { USERHEAP_START } from './sysroot.js';
@@ -44,6 +45,9 @@ export const PAGE = 4096;
 export const HEAP_CHUNK = 0x200_0000;
 
 const num = (a: SyscallArg | undefined): number => (typeof a === 'number' ? a : Number.NaN);
+const str = (a: SyscallArg | undefined): string => (typeof a === 'string' ? a : '');
+/** A char *const[] argument: undefined when the caller passed none (NULL). */
+const strings = (a: SyscallArg | undefined): readonly string[] | undefined => (Array.isArray(a) ? (a as readonly string[]) : undefined);
 const bit = (v: number, b: number): boolean => Math.floor(v / b) % 2 === 1;
 const roundUp = (n: number, a: number): number => Math.ceil(n / a) * a;
 
@@ -191,22 +195,51 @@ function exit(ctx: Ctx, a: readonly SyscallArg[]): number {
   return 0;
 }
 
-/** The fatal-by-default signals (signal(7)); others are ignored by default. */
+/** Signals whose default action is to ignore (signal(7)); SIGCONT's is to continue. */
 const IGNORED_BY_DEFAULT = new Set([16, 19, 20, 28]); // SIGURG, SIGCONT, SIGCHLD, SIGWINCH
+/** Stop signals: delivered, but stopping a process is not modelled (it runs on). */
+const STOP_SIGNALS = new Set([17, 18, 21, 22]); // SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU
+/** sys/signal.h NSIG for Cygwin: signals 1..64. */
+const NSIG = 65;
+
+/** The processes kill(pid) reaches (signal.cc kill0 / kill_pgrp): one, the caller's group, a group, or all but the caller. */
+function killTargets(ctx: Ctx, pid: number): CygProc[] {
+  const s = ctx.kernel.state.cygwin;
+  const me = pinfoOf(ctx.kernel, ctx.process);
+  const live = [...s.byPid.values()].filter((p) => !p.exited);
+  if (pid > 0) return live.filter((p) => p.pid === pid);
+  if (pid === 0) return live.filter((p) => p.pgid === me.pgid);
+  if (pid === -1) return live.filter((p) => p !== me);
+  return live.filter((p) => p.pgid === -pid);
+}
+
+/**
+ * The default action of a fatal signal (exceptions.cc sigpacket::process, exit_sig →
+ * signal_exit): the process ends with the signal as its exit code, SIGQUIT and SIGABRT with the
+ * core flag 0x80 (the stackdump), so waitpid's status is WIFSIGNALED with WTERMSIG = sig.
+ */
+function signalExit(ctx: Ctx, target: CygProc, sig: number): SyscallResult | null {
+  const h = ctx.call('OpenProcess', [0x0001, 0, target.winpid]);
+  if (h.error !== null) return h;
+  target.exited = true;
+  target.exitcode = sig + (sig === 3 || sig === 6 ? 0x80 : 0);
+  ctx.call('TerminateProcess', [h.value, target.exitcode]);
+  ctx.call('CloseHandle', [h.value]);
+  return null;
+}
 
 function kill(ctx: Ctx, a: readonly SyscallArg[]): number {
   const [pid, sig] = [num(a[0]), num(a[1])];
-  if (!(sig >= 0 && sig < 65)) return ctx.fail('EINVAL');
-  const target = ctx.kernel.state.cygwin.byPid.get(pid);
-  if (target === undefined || target.exited) return ctx.fail('ESRCH');
-  if (sig === 0 || IGNORED_BY_DEFAULT.has(sig)) return 0;
-  // The signal's default action ends the process: exitcode = the signal (sigproc.cc's wait status).
-  const h = ctx.call('OpenProcess', [0x0001, 0, target.winpid]);
-  if (h.error !== null) return winFail(ctx, h);
-  target.exited = true;
-  target.exitcode = sig;
-  ctx.call('TerminateProcess', [h.value, sig]);
-  ctx.call('CloseHandle', [h.value]);
+  if (!(sig >= 0 && sig < NSIG) || !Number.isInteger(pid)) return ctx.fail('EINVAL');
+  const targets = killTargets(ctx, pid);
+  if (targets.length === 0) return ctx.fail('ESRCH');
+  if (sig === 0 || IGNORED_BY_DEFAULT.has(sig) || STOP_SIGNALS.has(sig)) return 0;
+  // The caller last: its own death ends the call.
+  const me = pinfoOf(ctx.kernel, ctx.process);
+  for (const t of [...targets.filter((x) => x !== me), ...targets.filter((x) => x === me)]) {
+    const r = signalExit(ctx, t, sig);
+    if (r !== null) return winFail(ctx, r);
+  }
   return 0;
 }
 
@@ -215,9 +248,10 @@ function findChild(ctx: Ctx, proc: CygProc, pid: number): CygProc | undefined | 
   const s = ctx.kernel.state.cygwin;
   let any = false;
   for (const cpid of proc.children.keys()) {
-    if (pid !== -1 && cpid !== pid) continue;
     const c = s.byPid.get(cpid);
     if (c === undefined) continue;
+    // pid > 0: that child; -1: any; 0: one in the caller's process group; < -1: one in group -pid.
+    if (pid > 0 ? cpid !== pid : pid === 0 ? c.pgid !== proc.pgid : pid < -1 ? c.pgid !== -pid : false) continue;
     any = true;
     if (c.exited || ctx.kernel.processes.get(c.winpid)?.state !== 'running') return c;
   }
@@ -269,9 +303,15 @@ export function cygwinCalls(): Spec[] {
     cyg('kill', ['pid', 'sig'], kill),
     cyg('waitpid', ['pid', 'options'], waitpid),
     cyg('fork', [], cygwinFork),
-    // execve(path, argv, envp): argv and envp are not modelled.
-    cyg('execve', ['path'], (c, a) => cygwinExecve(c, typeof a[0] === 'string' ? a[0] : '')),
-    // spawnve(_P_NOWAIT, path, argv, envp): argv and envp are not modelled.
-    cyg('spawnve', ['mode', 'path'], (c, a) => cygwinSpawnve(c, typeof a[1] === 'string' ? a[1] : '')),
+    cyg('execve', ['path', 'argv', 'envp'], (c, a) => cygwinExecve(c, str(a[0]), strings(a[1]), strings(a[2]))),
+    // spawnve(_P_NOWAIT, path, argv, envp)
+    cyg('spawnve', ['mode', 'path', 'argv', 'envp'], (c, a) => cygwinSpawnve(c, str(a[1]), strings(a[2]), strings(a[3]))),
+    cyg('open', ['path', 'flags', 'mode'], fd.open),
+    cyg('close', ['fd'], fd.close),
+    cyg('dup', ['oldfd'], fd.dup),
+    cyg('dup2', ['oldfd', 'newfd'], fd.dup2),
+    cyg('fcntl', ['fd', 'cmd', 'arg'], fd.fcntl),
+    cyg('read', ['fd', 'buf', 'count'], fd.read),
+    cyg('write', ['fd', 'buf', 'count'], fd.write),
   ];
 }

@@ -17,7 +17,7 @@ export const USERHEAP_START = 0xa_0000_0000;
 export const MMAP_STORAGE_LOW = 0x10_0000_0000;
 
 /** What cygwin1.dll exports here: the calls this personality implements. */
-export const CYGWIN1_EXPORTS = ['_exit', 'execve', 'fork', 'getpid', 'getppid', 'kill', 'mmap', 'mprotect', 'munmap', 'sbrk', 'spawnve', 'waitpid'];
+export const CYGWIN1_EXPORTS = ['_exit', 'close', 'dup', 'dup2', 'execve', 'fcntl', 'fork', 'getpid', 'getppid', 'kill', 'mmap', 'mprotect', 'munmap', 'open', 'read', 'sbrk', 'spawnve', 'waitpid', 'write'];
 
 export interface ProgramSpec {
   dataSize?: number;

@@ -16,13 +16,37 @@ export interface MmapRecord {
   mapped: Uint8Array;
 }
 
+/** An open file (the Windows file object under an fhandler): dup'ed fds share it and its position. */
+export interface OpenFile {
+  readonly path: string;
+  readonly kind: 'null' | 'zero' | 'console' | 'file';
+  /** A regular file's bytes (read-only), null for devices. */
+  readonly bytes: Uint8Array | null;
+  /** The open(2) flags (O_ACCMODE and the rest). */
+  readonly flags: number;
+  position: number;
+}
+
+/** One fd's fhandler in the cygheap's dtable: the open file, and FD_CLOEXEC (per fd). */
+export interface Fhandler {
+  readonly file: OpenFile;
+  cloexec: boolean;
+}
+
 /** A _pinfo (pinfo.h) with what this model keeps of the process beside it. */
 export interface CygProc {
   /** The Cygwin PID (create_cygwin_pid) and the Windows process under it (dwProcessId). */
   readonly pid: number;
   winpid: number;
   ppid: number;
+  /** The process group (setpgid is not modelled: a child keeps its parent's, a process started from Windows leads its own). */
+  pgid: number;
   progname: string;
+  /** The argument and environment vectors the program was started with (child_info_spawn's moreinfo, or fork's copy). */
+  argv: string[];
+  envp: string[];
+  /** cygheap->fdtab: fd → fhandler (null: closed). */
+  readonly fds: (Fhandler | null)[];
   /** PID_EXITED, and the exit code as pinfo keeps it (EXITCODE_SET | (code << 8) or the signal). */
   exited: boolean;
   exitcode: number;

@@ -33,13 +33,13 @@ describe('views', () => {
     expect(mapsRows(c.k, c.p).find((r) => r.start === a)).toMatchObject({ perms: 'rw-p', end: a + 0x20000, pathname: '' });
   });
 
-  it('ps lists Cygwin PID, PPID and WINPID', () => {
+  it('ps lists Cygwin PID, PPID, PGID (the parent\'s group: fork keeps it) and WINPID', () => {
     const c = bootCygwin();
     const child = c.call('fork').value;
     const winpid = c.k.state.cygwin.byPid.get(child)!.winpid;
     const ps = renderPs(c.k).split('\n');
     expect(ps[0]).toBe('      PID    PPID    PGID     WINPID   TTY         UID    STIME COMMAND');
     const pid = c.call('getpid').value;
-    expect(ps.find((l) => l.trim().startsWith(`${String(child)} `))).toMatch(new RegExp(`^\\s+${String(child)}\\s+${String(pid)}\\s+${String(child)}\\s+${String(winpid)}\\s+\\?`));
+    expect(ps.find((l) => l.trim().startsWith(`${String(child)} `))).toMatch(new RegExp(`^\\s+${String(child)}\\s+${String(pid)}\\s+${String(pid)}\\s+${String(winpid)}\\s+\\?`));
   });
 });

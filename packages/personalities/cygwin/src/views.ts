@@ -108,7 +108,7 @@ export function renderMaps(k: K, p: P): string {
 
 export function psRows(k: K): ViewRow[] {
   return [...k.state.cygwin.byPid.values()].sort((a, b) => a.pid - b.pid).map((c) => ({
-    PID: c.pid, PPID: c.ppid, PGID: c.pid, WINPID: c.winpid, STATUS: c.exited ? 'exited' : '', COMMAND: k.processes.get(c.winpid)?.space.image?.path ?? c.progname,
+    PID: c.pid, PPID: c.ppid, PGID: c.pgid, WINPID: c.winpid, STATUS: c.exited ? 'exited' : '', COMMAND: k.processes.get(c.winpid)?.space.image?.path ?? c.progname,
   }));
 }
 
@@ -119,10 +119,26 @@ export function renderPs(k: K): string {
   return [head, ...lines].join('\n') + '\n';
 }
 
+/** /proc/<pid>/cmdline and environ (format_process_cmdline / _environ): each string NUL-terminated. */
+function nulJoined(list: readonly string[]): string {
+  return list.map((x) => `${x}\0`).join('');
+}
+
+/** /proc/<pid>/fd as `ls -l` names it: each open fd and what it refers to, with FD_CLOEXEC. */
+export function fdRows(k: K, p: P): ViewRow[] {
+  const proc = k.state.cygwin.byWinpid.get(p.pid);
+  if (proc === undefined) return [];
+  return proc.fds.flatMap((h, fd) => (h === null ? [] : [{ fd, path: h.file.path, cloexec: h.cloexec, position: h.file.position }]));
+}
+
 export function cygwinViews(): ViewSpec<WindowsSpace, CygwinMachine>[] {
+  const pinfo = (k: K, p: P) => k.state.cygwin.byWinpid.get(p.pid);
   return [
     { name: 'maps', title: '/proc/<pid>/maps (Cygwin)', render: (k, p) => renderMaps(k, p), rows: (k, p) => mapsRows(k, p) },
     { name: 'ps', title: 'ps (Cygwin PID and WINPID)', render: (k) => renderPs(k), rows: (k) => psRows(k) },
     { name: 'address', title: '!address (the Windows VirtualQuery walk)', render: (_k, p) => renderAddress(p.space) },
+    { name: 'cmdline', title: '/proc/<pid>/cmdline', render: (k, p) => nulJoined(pinfo(k, p)?.argv ?? []) },
+    { name: 'environ', title: '/proc/<pid>/environ', render: (k, p) => nulJoined(pinfo(k, p)?.envp ?? []) },
+    { name: 'fd', title: '/proc/<pid>/fd', render: (k, p) => fdRows(k, p).map((r) => `${String(r.fd)} -> ${String(r.path)}${r.cloexec === true ? ' (FD_CLOEXEC)' : ''}\n`).join(''), rows: (k, p) => fdRows(k, p) },
   ];
 }
