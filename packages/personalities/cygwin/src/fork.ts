@@ -25,7 +25,7 @@
 import { errnoNumber, type ErrnoName } from '@polykernel/core';
 import type { Kernel, SyscallResult, Thread } from '@polykernel/kernel';
 import { parsePe } from '@polykernel/pe';
-import { CURRENT_PROCESS, MEM_COMMIT, MEM_RESERVE, PAGE_NOACCESS, PAGE_READONLY, PAGE_READWRITE, type WindowsSpace } from '@polykernel/windows';
+import { CURRENT_PROCESS, FILE_MAP_READ, FILE_MAP_WRITE, MEM_COMMIT, MEM_RESERVE, PAGE_NOACCESS, PAGE_READONLY, PAGE_READWRITE, type WindowsSpace } from '@polykernel/windows';
 import { errnoFromWin32 } from './errno.js';
 import { fdsAfterExec, fdsAfterFork, stdioInit } from './fdtab.js';
 import { cygwinPid, pinfoOf, releasePinfo } from './pinfo.js';
@@ -64,6 +64,20 @@ function committedRegions(k: K, t: Thread, h: number, lo: number, hi: number): [
     const f = q.record!.fields;
     const end = Math.min(hi, (f.BaseAddress as number) + (f.RegionSize as number));
     if (f.State === MEM_COMMIT_STATE && f.Protect !== PAGE_NOACCESS && (f.Protect as number) < 0x100) out.push([at, end, f.Protect as number]);
+    at = end;
+  }
+  return out;
+}
+
+/** Every committed region of [lo, hi) in the process behind `h` with its protection (NOACCESS included). */
+function regionsWithProtect(k: K, t: Thread, h: number, lo: number, hi: number): [number, number, number][] {
+  const out: [number, number, number][] = [];
+  for (let at = lo; at < hi;) {
+    const q = k.syscall(t, 'VirtualQueryEx', [h, at]);
+    if (q.error !== null) break;
+    const f = q.record!.fields;
+    const end = Math.min(hi, (f.BaseAddress as number) + (f.RegionSize as number));
+    if (f.State === MEM_COMMIT_STATE) out.push([at, end, f.Protect as number]);
     at = end;
   }
   return out;
@@ -225,6 +239,22 @@ function childStartup(k: K, parent: P, me: CygProc, c: Child): string | null {
   // fixup_mmaps_after_fork: each private mapping at the same address, its committed regions read.
   step(k, c.p.pid, 'child', 'fixup_mmaps_after_fork', `${String(me.mmaps.length)} mappings`);
   for (const rec of me.mmaps) {
+    if (rec.section !== undefined) {
+      // fhandler_dev_zero::fixup_mmap_after_fork: the inherited section handle viewed at the
+      // parent's address — shared pages, nothing copied.
+      const v = k.syscall(t, 'MapViewOfFileEx', [rec.section, Math.floor(rec.prot / 2) % 2 === 1 ? FILE_MAP_WRITE : FILE_MAP_READ, 0, rec.len, rec.addr]);
+      if (v.error !== null || v.value !== rec.addr) {
+        const q = k.syscall(t, 'VirtualQuery', [rec.addr]).record?.fields;
+        say(k, me.progname, c.p.pid, `requested ${ptr(rec.addr)} != ${ptr(v.error === null ? v.value : 0)} mem alloc base ${ptr((q?.AllocationBase as number | undefined) ?? 0)}, state ${ptr((q?.State as number | undefined) ?? 0)}, size ${String(q?.RegionSize ?? 0)}, Win32 error ${String(v.errorNumber ?? 0)}`);
+        return die(`fixup_mmap_after_fork for fd -1 failed, address ${ptr(rec.addr)}, Win32 error ${String(v.errorNumber ?? 0)}`);
+      }
+      for (const [lo, hi, protect] of regionsWithProtect(k, t, hParent, rec.addr, rec.addr + rec.len)) {
+        const own = k.syscall(t, 'VirtualQuery', [lo]).record?.fields.Protect;
+        if (own !== protect) k.syscall(t, 'VirtualProtect', [lo, hi - lo, protect]);
+      }
+      proc.mmaps.push({ ...rec, mapped: Uint8Array.from(rec.mapped) });
+      continue;
+    }
     const a = k.syscall(t, 'VirtualAlloc', [rec.addr, rec.len, MEM_RESERVE, PAGE_READWRITE]);
     if (a.error !== null) return die(`fixup_mmaps_after_fork: VirtualAlloc failed for MAP_PRIVATE address ${ptr(rec.addr)}, Win32 error ${String(a.errorNumber)}`);
     for (const [lo, hi, protect] of committedRegions(k, t, hParent, rec.addr, rec.addr + rec.len)) {
@@ -274,7 +304,9 @@ function frokParent(ctx: Ctx, me: CygProc, silent: boolean): number | Fail {
   const image = parent.space.image?.path ?? '';
   step(k, parent.pid, 'parent', 'CreateProcessW', image);
   // Created suspended here so that what a workload injects is in place before the loader runs.
-  const cp = ctx.call('CreateProcessW', [image, 0x4]);
+  // bInheritHandles: the child gets the parent's inheritable handles at the same values (the
+  // sections behind MAP_SHARED mappings among them).
+  const cp = ctx.call('CreateProcessW', [image, 0x4, 1]);
   if (cp.error !== null) return { errno: errnoFromWin32(cp.error), msg: `CreateProcessW failed for '${image === '' ? me.progname : image}'` };
   const info = cp.record!.fields;
   const child: Child = { p: k.processes.get(info.dwProcessId as number)!, t: null as unknown as Thread, hProcess: info.hProcess as number, proc: null, silent };

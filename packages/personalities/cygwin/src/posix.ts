@@ -13,7 +13,7 @@
  */
 import type { SyscallArg, SyscallContext, SyscallResult, SyscallSpec } from '@polykernel/kernel';
 import {
-  CURRENT_PROCESS, MEM_COMMIT, MEM_DECOMMIT, MEM_RELEASE, MEM_RESERVE, MEM_TOP_DOWN, PAGE_NOACCESS, PAGE_READONLY,
+  CURRENT_PROCESS, FILE_MAP_READ, FILE_MAP_WRITE, MEM_COMMIT, MEM_DECOMMIT, MEM_RELEASE, MEM_RESERVE, MEM_TOP_DOWN, PAGE_NOACCESS, PAGE_READONLY,
   PAGE_READWRITE, PAGE_WRITECOPY, type WindowsSpace,
 } from '@polykernel/windows';
 import { errnoFromWin32 } from './errno.js';
@@ -80,9 +80,7 @@ function mmap(ctx: Ctx, a: readonly SyscallArg[]): number {
   if (!bit(flags, MAP_ANONYMOUS) && fd !== -1) return ctx.fail('EBADF', 'file mappings are not modelled (no fd table)');
   if (!bit(flags, MAP_ANONYMOUS)) flags += MAP_ANONYMOUS;
   len = roundUp(len, GRANULARITY);
-  // MAP_SHARED anonymous maps are section views (CreateMapping + MapView): the Windows personality
-  // exports no section calls yet (see /work/coord/cygwin-needs.md).
-  if (type === MAP_SHARED) return ctx.fail('ENODEV', 'MAP_SHARED needs NtCreateSection/NtMapViewOfSection, not exported by @polykernel/windows yet');
+  if (type === MAP_SHARED) return mmapShared(ctx, addr, len, prot, flags);
   const noreserve = bit(flags, MAP_NORESERVE);
   const protect = genProtect(prot, flags);
   const allocType = MEM_TOP_DOWN + MEM_RESERVE + (noreserve ? 0 : MEM_COMMIT);
@@ -97,6 +95,49 @@ function mmap(ctx: Ctx, a: readonly SyscallArg[]): number {
   const rec: MmapRecord = { addr: base, len, prot, flags, mapped: new Uint8Array(len / PAGE).fill(1) };
   pinfoOf(ctx.kernel, ctx.process).mmaps.push(rec);
   return base;
+}
+
+/** gen_create_protect (mm/mmap.cc): the section's protection for a shared mapping. */
+function createProtect(prot: number): number {
+  return bit(prot, PROT_WRITE) ? PAGE_READWRITE : PAGE_READONLY;
+}
+
+/** gen_access: the view's access for a shared mapping. */
+function viewAccess(prot: number): number {
+  return bit(prot, PROT_WRITE) ? FILE_MAP_WRITE : FILE_MAP_READ;
+}
+
+/**
+ * A MAP_SHARED anonymous mapping (fhandler_dev_zero::mmap → CreateMapping + MapView): a
+ * pagefile-backed section created inheritable (sec_none), viewed at `addr` or, without
+ * MAP_FIXED, anywhere; the handle stays open in the record (mapping_hdl) for fork.
+ */
+function mmapShared(ctx: Ctx, addr: number, len: number, prot: number, flags: number): number {
+  const h = ctx.call('CreateFileMappingW', [-1, createProtect(prot), len, '', 1]);
+  if (h.error !== null) return winFail(ctx, h);
+  const access = viewAccess(prot);
+  let v = ctx.call('MapViewOfFileEx', [h.value, access, 0, len, addr]);
+  if (v.error !== null && addr !== 0 && !bit(flags, MAP_FIXED)) v = ctx.call('MapViewOfFileEx', [h.value, access, 0, len, 0]);
+  if (v.error !== null) {
+    ctx.call('CloseHandle', [h.value]);
+    return winFail(ctx, v);
+  }
+  // PROT_NONE: the view is made, then protected (mmap_record::gen_protect on the view).
+  if (prot === 0) ctx.call('VirtualProtect', [v.value, len, PAGE_NOACCESS]);
+  // MAP_NORESERVE applies to private anonymous maps only: a section is committed when created.
+  const kept = bit(flags, MAP_NORESERVE) ? flags - MAP_NORESERVE : flags;
+  pinfoOf(ctx.kernel, ctx.process).mmaps.push({ addr: v.value, len, prot, flags: kept, mapped: new Uint8Array(len / PAGE).fill(1), section: h.value });
+  return v.value;
+}
+
+/** The whole record gone: the view unmapped and its section handle closed, or the private memory released. */
+export function releaseRecord(ctx: Ctx, rec: MmapRecord): void {
+  if (rec.section === undefined) {
+    ctx.call('VirtualFree', [rec.addr, 0, MEM_RELEASE]);
+    return;
+  }
+  ctx.call('UnmapViewOfFile', [rec.addr]);
+  ctx.call('CloseHandle', [rec.section]);
 }
 
 /** mmap_record::match: the part of [addr, addr+len) inside the record, or null. */
@@ -125,7 +166,7 @@ function munmap(ctx: Ctx, a: readonly SyscallArg[]): number {
     const first = (m[0] - rec.addr) / PAGE;
     rec.mapped.fill(0, first, first + m[1] / PAGE);
     if (rec.mapped.every((x) => x === 0)) {
-      ctx.call('VirtualFree', [rec.addr, 0, MEM_RELEASE]);
+      releaseRecord(ctx, rec);
       proc.mmaps.splice(proc.mmaps.indexOf(rec), 1);
     } else if (bit(rec.flags, MAP_NORESERVE)) {
       ctx.call('VirtualFree', [m[0], m[1], MEM_DECOMMIT]);

@@ -14,6 +14,8 @@ export interface MmapRecord {
   flags: number;
   /** Per 4 KiB page: still mapped (1) or munmap'ed (0) — mmap_record's page map. */
   mapped: Uint8Array;
+  /** MAP_SHARED: the section's handle (mmap_record::mapping_hdl), inheritable, so a forked child has it at the same value. */
+  section?: number;
 }
 
 /** An open file (the Windows file object under an fhandler): dup'ed fds share it and its position. */
