@@ -245,8 +245,8 @@ function childStartup(k: K, parent: P, me: CygProc, c: Child): string | null {
       const v = k.syscall(t, 'MapViewOfFileEx', [rec.section, Math.floor(rec.prot / 2) % 2 === 1 ? FILE_MAP_WRITE : FILE_MAP_READ, 0, rec.len, rec.addr]);
       if (v.error !== null || v.value !== rec.addr) {
         const q = k.syscall(t, 'VirtualQuery', [rec.addr]).record?.fields;
-        say(k, me.progname, c.p.pid, `requested ${ptr(rec.addr)} != ${ptr(v.error === null ? v.value : 0)} mem alloc base ${ptr((q?.AllocationBase as number | undefined) ?? 0)}, state ${ptr((q?.State as number | undefined) ?? 0)}, size ${String(q?.RegionSize ?? 0)}, Win32 error ${String(v.errorNumber ?? 0)}`);
-        return die(`fixup_mmap_after_fork for fd -1 failed, address ${ptr(rec.addr)}, Win32 error ${String(v.errorNumber ?? 0)}`);
+        say(k, me.progname, c.p.pid, `requested ${ptr(rec.addr)} != ${ptr(v.error === null ? v.value : 0)} mem alloc base ${ptr((q?.AllocationBase as number | undefined) ?? 0)}, state ${ptr((q?.State as number | undefined) ?? 0)}, size ${String(q?.RegionSize ?? 0)}, Win32 error ${String(v.errorNumber)}`);
+        return die(`fixup_mmap_after_fork for fd -1 failed, address ${ptr(rec.addr)}, Win32 error ${String(v.errorNumber)}`);
       }
       for (const [lo, hi, protect] of regionsWithProtect(k, t, hParent, rec.addr, rec.addr + rec.len)) {
         const own = k.syscall(t, 'VirtualQuery', [lo]).record?.fields.Protect;
