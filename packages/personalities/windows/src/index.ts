@@ -17,3 +17,4 @@ export { fixtureSysroot } from './sysroot.js';
 export { bootWindows, harness, type Win } from './testkit.js';
 export { windowsPortable, pageProtection } from './portable.js';
 export { explainWindowsFault, WINDOWS_FAULT_SCENARIOS, type WindowsFaultScenario, type WindowsFaultStory } from './explain.js';
+export { DONT_RESOLVE_DLL_REFERENCES, LOAD_LIBRARY_AS_DATAFILE, LOAD_LIBRARY_AS_IMAGE_RESOURCE, moduleByBase, moduleByName } from './library.js';

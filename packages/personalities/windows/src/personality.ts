@@ -14,6 +14,8 @@ import { deleteVad, type K, type P } from './mm.js';
 import { windowsPortable } from './portable.js';
 import { memorySyscalls } from './syscalls.js';
 import { expireWaits, objectSyscalls, wakeWaiters } from './objects.js';
+import { librarySyscalls } from './library.js';
+import { fileSyscalls } from './files.js';
 import type { Spec } from './callspec.js';
 import type { Vad, WindowsMachine, WindowsSpace } from './types.js';
 import { windowsViews } from './views.js';
@@ -44,7 +46,7 @@ function createSpace(k: K): WindowsSpace {
     pt: k.mmu.createPageTable(),
     vads: createIndex<Vad>('avl', { metrics: k.metrics }),
     commitCharge: 0, peakCommit: 0,
-    locked: new Set(), handles: new Map(), inheritable: new Set(), nextHandle: 4, loadCounts: new Map(),
+    locked: new Set(), handles: new Map(), inheritable: new Set(), nextHandle: 4, loadCounts: new Map(), loadDeps: new Map(),
     vectoredHandlers: [], exceptionsDispatched: 0,
     modules: [], loaderRan: false,
     image: null, imageBase: 0, peb: 0, teb: 0, stackBase: 0, stackLimit: 0,
@@ -90,7 +92,7 @@ export function windowsPersonality(opts: WindowsOptions = {}): Personality<Windo
     defaultProfile: 'x86-64',
     errorSpace: 'win32',
     failureValue: () => 0,
-    syscalls: withTimers([...memorySyscalls(), ...objectSyscalls()]),
+    syscalls: withTimers([...memorySyscalls(), ...objectSyscalls(), ...librarySyscalls(), ...fileSyscalls()]),
     signals: EXCEPTIONS,
     // GetExitCodeProcess(): the exit code, or the code of the exception that ended it.
     waitStatus: (exitCode, signal) => (signal !== null ? (EXCEPTIONS[signal] ?? 0) : (exitCode ?? 0)),

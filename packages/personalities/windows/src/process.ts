@@ -11,6 +11,7 @@
  * SizeOfStackCommit committed, a PAGE_GUARD page below that moves down as the stack grows).
  */
 import { NTSTATUS, pageUp, type NtStatusName } from '@polykernel/core';
+import type { SyscallArg, SyscallResult } from '@polykernel/kernel';
 import {
   ALLOCATION_GRANULARITY, MEM_PRIVATE, PAGE, PAGE_GUARD, PAGE_READONLY, PAGE_READWRITE,
 } from './constants.js';
@@ -39,7 +40,7 @@ function kernelAlloc(k: K, p: P, start: number, size: number, committed: number,
 }
 
 /** Where the sysroot has a DLL: the image's own folder, then the system folder for its bitness. */
-function findDll(k: K, exeDir: string, name: string, bits: 32 | 64): { path: string; bytes: Uint8Array } | null {
+export function findDll(k: K, exeDir: string, name: string, bits: 32 | 64): { path: string; bytes: Uint8Array } | null {
   const system = bits === 64 ? '/Windows/System32' : '/Windows/SysWOW64';
   for (const dir of [exeDir, system]) {
     for (const n of [name, name.toLowerCase()]) {
@@ -83,6 +84,8 @@ export function createUserProcess(k: K, creator: P, path: string, opts: { inheri
   p.space.imageBase = exe.base;
   const ntdll = findDll(k, '', 'ntdll.dll', info.bits);
   if (ntdll !== null) loadImage(k, p, ntdll.path, ntdll.bytes, 'Image');
+  const injected = injectDlls(k, p);
+  if (injected !== 'STATUS_SUCCESS') return fail(injected);
   // KUSER_SHARED_DATA: one system page mapped read-only into every process, charged to none.
   kernelAlloc(k, p, KUSER_SHARED_DATA, PAGE, 1, PAGE_READONLY, 'Other [User Shared Data]', { charge: false });
   if (!kernelAlloc(k, p, PEB_ADDRESS, PAGE, 1, PAGE_READWRITE, 'PEB')) return fail('STATUS_COMMITMENT_LIMIT');
@@ -96,6 +99,28 @@ export function createUserProcess(k: K, creator: P, path: string, opts: { inheri
   const hProcess = openHandle(k, creator, { kind: 'process', process: p });
   const hThread = openHandle(k, creator, { kind: 'thread', process: p, tid: p.threads[0]!.tid });
   return { process: p, hProcess, hThread };
+}
+
+/**
+ * WindowsOptions.injectDll: each DLL mapped right after the exe and ntdll, before the exe's
+ * imports (the loader snaps its imports with the exe's), at its preferred base or relocated — as
+ * a DLL injected into every new process (AppInit_DLLs, a security product's hook) sits in the
+ * address space before the program's own DLLs arrive.
+ */
+function injectDlls(k: K, p: P): NtStatusName {
+  for (const path of k.state.injectDlls) {
+    const f = k.state.fs(path);
+    if (typeof f === 'string') return 'STATUS_DLL_NOT_FOUND';
+    let mod: LoadedModule | NtStatusName;
+    try {
+      mod = loadImage(k, p, f.path, f.bytes, 'Image');
+    } catch (e) {
+      if (e instanceof ImageFormatError) return e.status;
+      throw e;
+    }
+    if (typeof mod === 'string') return mod;
+  }
+  return 'STATUS_SUCCESS';
 }
 
 /** RtlCreateUserStack: reserve, commit the top pages, a guard page below them. */
@@ -133,18 +158,33 @@ export interface LoaderResult {
   detail: string;
 }
 
+/** How the loader makes its own calls (NtProtectVirtualMemory around an IAT write): a trap from the loading thread. */
+export type LoaderCall = (name: string, args: readonly SyscallArg[]) => SyscallResult;
+
 /**
  * LdrpInitializeProcess, run by the process's first thread: map every imported DLL (depth first,
  * once each) and snap every IAT. A DLL that cannot be found ends the process with
- * STATUS_DLL_NOT_FOUND, a missing export with STATUS_ENTRYPOINT_NOT_FOUND.
+ * STATUS_DLL_NOT_FOUND, a missing export with STATUS_ENTRYPOINT_NOT_FOUND. The images mapped at
+ * creation (the exe, ntdll, injected DLLs) have their imports snapped, the exe's first.
  */
 export function runLoader(k: K, p: P): LoaderResult {
   p.space.loaderRan = true;
   const exe = p.space.modules[0];
   if (exe === undefined) return { status: 'STATUS_SUCCESS', detail: 'no image' };
-  const dir = exe.path.slice(0, exe.path.lastIndexOf('/'));
-  const bits = exe.section.image!.bits;
-  const pending: LoadedModule[] = [exe];
+  const t = p.threads[0]!;
+  return snapImports(k, p, [...p.space.modules], (name, args) => k.syscall(t, name, args));
+}
+
+/** The folder the exe was loaded from (the first place DLLs are looked for) and its bitness. */
+export function loaderContext(p: P): { dir: string; bits: 32 | 64 } {
+  const exe = p.space.modules[0];
+  if (exe === undefined) return { dir: '/Windows/System32', bits: 64 };
+  return { dir: exe.path.slice(0, exe.path.lastIndexOf('/')), bits: exe.section.image!.bits };
+}
+
+/** Snap the imports of `pending` modules and of every DLL they bring in (LdrpWalkImportDescriptor / LdrpSnapIAT). */
+export function snapImports(k: K, p: P, pending: LoadedModule[], sys: LoaderCall): LoaderResult {
+  const { dir, bits } = loaderContext(p);
   while (pending.length > 0) {
     const mod = pending.shift()!;
     for (const d of mod.section.image!.importTable) {
@@ -162,7 +202,7 @@ export function runLoader(k: K, p: P): LoaderResult {
         else view.setUint32(i * 4, va % 2 ** 32, true);
       }
       if (iat.length > 0) {
-        const s = snapIat(k, p, mod.base + d.iatRva, iat);
+        const s = snapIat(k, p, mod.base + d.iatRva, iat, sys);
         if (s !== 'STATUS_SUCCESS') return { status: s, detail: `IAT of ${d.name} in ${mod.name}` };
         mod.iatWritten += d.entries.length;
       }
@@ -171,7 +211,13 @@ export function runLoader(k: K, p: P): LoaderResult {
   return { status: 'STATUS_SUCCESS', detail: '' };
 }
 
-function moduleFor(k: K, p: P, dir: string, name: string, bits: 32 | 64, pending: LoadedModule[]): LoadedModule | NtStatusName {
+/** An export of a loaded module by name (GetProcAddress / LdrGetProcedureAddress), forwarders followed; null if none. */
+export function procAddress(k: K, p: P, mod: LoadedModule, name: string | null, ordinal: number | null): number | null {
+  const { dir, bits } = loaderContext(p);
+  return resolve(k, p, dir, bits, mod, name, ordinal, [], 0);
+}
+
+export function moduleFor(k: K, p: P, dir: string, name: string, bits: 32 | 64, pending: LoadedModule[]): LoadedModule | NtStatusName {
   const have = p.space.modules.find((m) => m.name.toLowerCase() === name.toLowerCase());
   if (have !== undefined) return have;
   const f = findDll(k, dir, name, bits);
@@ -200,13 +246,13 @@ function resolve(k: K, p: P, dir: string, bits: 32 | 64, dll: LoadedModule, name
 }
 
 /** LdrpSnapIAT's write: the IAT made PAGE_READWRITE (copy-on-write on an image), written, its protection put back. */
-function snapIat(k: K, p: P, va: number, bytes: Uint8Array): NtStatusName {
+function snapIat(k: K, p: P, va: number, bytes: Uint8Array, sys: LoaderCall): NtStatusName {
   const t = p.threads[0]!;
-  const pr = k.syscall(t, 'NtProtectVirtualMemory', [-1, va, bytes.length, PAGE_READWRITE]);
+  const pr = sys('NtProtectVirtualMemory', [-1, va, bytes.length, PAGE_READWRITE]);
   if (pr.error !== null) return pr.error as NtStatusName;
   const old = pr.record!.fields.OldAccessProtection as number;
   const n = k.copyToUser(t, va, bytes);
-  k.syscall(t, 'NtProtectVirtualMemory', [-1, va, bytes.length, old]);
+  sys('NtProtectVirtualMemory', [-1, va, bytes.length, old]);
   return n === bytes.length ? 'STATUS_SUCCESS' : 'STATUS_ACCESS_VIOLATION';
 }
 

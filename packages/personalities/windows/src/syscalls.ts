@@ -10,17 +10,18 @@ import { win32ErrorName, type NtStatusName } from '@polykernel/core';
 import type { SyscallArg } from '@polykernel/kernel';
 import { dosError, failNt, num, nt, win32, type Ctx, type Spec } from './callspec.js';
 import {
-  AT_ROUND_TO_PAGE, CREATE_SUSPENDED, CURRENT_PROCESS, HIGHEST_USER_ADDRESS, LOWEST_USER_ADDRESS, MEM_COMMIT, MEM_DECOMMIT, MEM_LARGE_PAGES,
+  AT_ROUND_TO_PAGE, PAGE, CREATE_SUSPENDED, CURRENT_PROCESS, HIGHEST_USER_ADDRESS, LOWEST_USER_ADDRESS, MEM_COMMIT, MEM_DECOMMIT, MEM_LARGE_PAGES,
   MEM_PHYSICAL, MEM_RELEASE, MEM_RESERVE, MEM_RESET, MEM_RESET_UNDO, MEM_TOP_DOWN, MEM_WRITE_WATCH, PAGE_EXECUTE,
   PAGE_EXECUTE_READ, PAGE_EXECUTE_READWRITE, PAGE_NOACCESS, PAGE_READONLY, STILL_ACTIVE, USER_SPACE_END, ALLOCATION_GRANULARITY,
   baseProtection, hasFlag, isValidProtection, isWriteCopy,
 } from './constants.js';
 import { closeHandle, openHandle, processOf, sectionOf, threadOf } from './handles.js';
 import { copyVirtualMemory } from './copy.js';
-import { createPagefileSection, mapView, SEC_COMMIT, unmapView, viewProtection } from './sections.js';
+import { createFileSection, createImageFileSection, createPagefileSection, mapImageSectionView, mapView, SEC_COMMIT, SEC_IMAGE, unmapView, viewProtection } from './sections.js';
+import { fileOf } from './files.js';
 import { createUserProcess, startProcess } from './process.js';
 import { commit, decommit, emptyWorkingSet, lock, protect, query, release, reserve, reset, unlock, workingSetPages, type MmResult, type P } from './mm.js';
-import type { HandlerAction } from './types.js';
+import type { HandlerAction, Section } from './types.js';
 
 /** sizeof(MEMORY_BASIC_INFORMATION) on x64: VirtualQuery's return value. */
 export const MBI_SIZE = 48;
@@ -233,16 +234,30 @@ function ntCreateUserProcess(ctx: Ctx, a: readonly SyscallArg[]): number {
   return 0;
 }
 
-/** NtCreateSection (pagefile-backed: no file handle): a section handle; a name already in use opens that section. */
+/**
+ * NtCreateSection(SectionPageProtection, MaximumSize, ObjectName, HandleAttributes,
+ * AllocationAttributes, FileHandle): pagefile-backed without a file, a data-file section with one,
+ * an image section with SEC_IMAGE. A name already in use opens that section.
+ */
 function ntCreateSection(ctx: Ctx, a: readonly SyscallArg[]): number {
   const [prot, size] = [num(a[0]), num(a[1])];
   const name = typeof a[2] === 'string' ? a[2] : '';
+  const [attrs, hFile] = [num(a[4] ?? SEC_COMMIT), num(a[5] ?? 0)];
+  const k = ctx.kernel;
   // One namespace for named objects: an event's name is not a section's (STATUS_OBJECT_TYPE_MISMATCH).
-  if (name !== '' && ctx.kernel.state.namedEvents.has(name)) return ctx.fail('STATUS_OBJECT_TYPE_MISMATCH');
-  const existing = name === '' ? undefined : ctx.kernel.state.namedSections.get(name);
-  const s = existing ?? createPagefileSection(ctx.kernel, prot, size, name);
+  if (name !== '' && k.state.namedEvents.has(name)) return ctx.fail('STATUS_OBJECT_TYPE_MISMATCH');
+  if (attrs !== SEC_COMMIT && attrs !== SEC_IMAGE && attrs !== 0) return ctx.fail('STATUS_INVALID_PARAMETER_6', 'only SEC_COMMIT and SEC_IMAGE are modelled');
+  const existing = name === '' ? undefined : k.state.namedSections.get(name);
+  let s: Section | NtStatusName;
+  if (existing !== undefined) s = existing;
+  else if (hFile === 0 || hFile === -1) s = attrs === SEC_IMAGE ? 'STATUS_INVALID_FILE_FOR_SECTION' : createPagefileSection(k, prot, size, name);
+  else {
+    const f = fileOf(ctx.process, hFile);
+    if (typeof f === 'string') return ctx.fail(f);
+    s = attrs === SEC_IMAGE ? createImageFileSection(k, f) : createFileSection(k, f, prot, size, name);
+  }
   if (typeof s === 'string') return ctx.fail(s);
-  const h = openHandle(ctx.kernel, ctx.process, { kind: 'section', section: s }, num(a[3] ?? 0) === 2);
+  const h = openHandle(k, ctx.process, { kind: 'section', section: s }, num(a[3] ?? 0) === 2);
   ctx.record({ type: 'NtCreateSection', fields: { SectionHandle: h, Existed: existing !== undefined } });
   return 0;
 }
@@ -262,6 +277,12 @@ function ntMapViewOfSection(ctx: Ctx, a: readonly SyscallArg[]): number {
   if (typeof s === 'string') return ctx.fail(s);
   const p = target(ctx, hp);
   if (typeof p === 'string') return ctx.fail(p);
+  if (s.kind === 'image') {
+    const r = mapImageSectionView(ctx.kernel, p, s, at);
+    if (typeof r === 'string') return ctx.fail(r);
+    ctx.record({ type: 'NtMapViewOfSection', fields: { BaseAddress: r.base, ViewSize: s.pages * PAGE } });
+    return r.status;
+  }
   if (!isValidProtection(prot)) return ctx.fail('STATUS_INVALID_PAGE_PROTECTION');
   const base = mapView(ctx.kernel, p, s, offset, size, prot, at);
   if (typeof base === 'string') return ctx.fail(base);
@@ -310,6 +331,29 @@ function ntOpenProcess(ctx: Ctx, a: readonly SyscallArg[]): number {
 }
 
 // ---- kernel32 / kernelbase ------------------------------------------------------------------
+
+/**
+ * CreateFileMappingW: INVALID_HANDLE_VALUE for a pagefile-backed section, else a file handle.
+ * flProtect's low 16 bits are the page protection, its high bits the SEC_* attributes (SEC_COMMIT
+ * by default, SEC_IMAGE); other SEC_* attributes are refused.
+ */
+function createFileMappingW(c: Ctx, a: readonly SyscallArg[]): number {
+  const hFile = num(a[0]);
+  const flProtect = num(a[1]);
+  const prot = flProtect % 0x10000;
+  const sec = flProtect - prot;
+  if (sec !== 0 && sec !== SEC_COMMIT && sec !== SEC_IMAGE) return c.fail('ERROR_INVALID_PARAMETER');
+  // A file handle must name a file object (a section or event handle: ERROR_INVALID_HANDLE).
+  if (hFile !== -1) {
+    const f = fileOf(c.process, hFile);
+    if (typeof f === 'string') return c.fail(dosError(f));
+  } else if (sec === SEC_IMAGE) return c.fail('ERROR_INVALID_PARAMETER');
+  const r = c.call('NtCreateSection', [prot, num(a[2]), typeof a[3] === 'string' ? a[3] : '', num(a[4] ?? 0) !== 0 ? 2 : 0, sec === 0 ? SEC_COMMIT : sec, hFile]);
+  if (r.error !== null) return failNt(c, r);
+  // A mapping that already existed: its handle, and GetLastError() says ERROR_ALREADY_EXISTS.
+  c.thread.errors.win32 = r.record!.fields.Existed === true ? { name: 'ERROR_ALREADY_EXISTS', number: 183 } : { name: 'ERROR_SUCCESS', number: 0 };
+  return r.record!.fields.SectionHandle as number;
+}
 
 /** MapViewOfFile(Ex): the view's protection from the access asked, NtMapViewOfSection at lpBaseAddress (NULL: anywhere). */
 function mapViewOfFileEx(c: Ctx, a: readonly SyscallArg[], base: number): number {
@@ -420,7 +464,7 @@ export function memorySyscalls(): Spec[] {
     nt('NtTerminateProcess', 0x2c, ['ProcessHandle', 'ExitStatus'], ntTerminateProcess),
     nt('NtQueryInformationProcess', 0x19, ['ProcessHandle', 'ProcessInformationClass'], ntQueryInformationProcess),
     nt('NtCreateUserProcess', 0xc8, ['ImagePath', 'CreateFlags', 'ProcessFlags'], ntCreateUserProcess),
-    nt('NtCreateSection', 0x4a, ['SectionPageProtection', 'MaximumSize', 'ObjectName', 'HandleAttributes'], ntCreateSection),
+    nt('NtCreateSection', 0x4a, ['SectionPageProtection', 'MaximumSize', 'ObjectName', 'HandleAttributes', 'AllocationAttributes', 'FileHandle'], ntCreateSection),
     nt('NtOpenSection', 0x37, ['ObjectName', 'HandleAttributes'], ntOpenSection),
     nt('NtMapViewOfSection', 0x28, ['SectionHandle', 'ProcessHandle', 'SectionOffset', 'ViewSize', 'Win32Protect', 'BaseAddress'], ntMapViewOfSection),
     nt('NtUnmapViewOfSection', 0x2a, ['ProcessHandle', 'BaseAddress'], ntUnmapViewOfSection),
@@ -460,17 +504,7 @@ export function memorySyscalls(): Spec[] {
       return 1;
     }),
     // bInheritHandle stands for lpFileMappingAttributes->bInheritHandle (0: NULL attributes).
-    win32('CreateFileMappingW', ['hFile', 'flProtect', 'dwMaximumSize', 'lpName', 'bInheritHandle'], (c, a) => {
-      // Only pagefile-backed sections: hFile must be INVALID_HANDLE_VALUE (file objects are not modelled).
-      if (num(a[0]) !== -1) return c.fail('ERROR_INVALID_HANDLE');
-      const prot = num(a[1]);
-      // SEC_* attributes ride in flProtect's high bits; SEC_COMMIT is the default.
-      const r = c.call('NtCreateSection', [prot % SEC_COMMIT, num(a[2]), typeof a[3] === 'string' ? a[3] : '', num(a[4] ?? 0) !== 0 ? 2 : 0]);
-      if (r.error !== null) return failNt(c, r);
-      // A mapping that already existed: its handle, and GetLastError() says ERROR_ALREADY_EXISTS.
-      if (r.record!.fields.Existed === true) c.thread.errors.win32 = { name: 'ERROR_ALREADY_EXISTS', number: 183 };
-      return r.record!.fields.SectionHandle as number;
-    }),
+    win32('CreateFileMappingW', ['hFile', 'flProtect', 'dwMaximumSize', 'lpName', 'bInheritHandle'], createFileMappingW),
     win32('OpenFileMappingW', ['dwDesiredAccess', 'bInheritHandle', 'lpName'], (c, a) => {
       const r = c.call('NtOpenSection', [a[2] ?? '', num(a[1]) !== 0 ? 2 : 0]);
       return r.error !== null ? failNt(c, r) : (r.record!.fields.SectionHandle as number);

@@ -128,6 +128,7 @@ export interface FileObject {
   /** FILE_READ_DATA / FILE_WRITE_DATA granted (GENERIC_READ / GENERIC_WRITE). */
   readonly read: boolean;
   readonly write: boolean;
+  readonly execute: boolean;
   /** The file pointer (SetFilePointer / ReadFile advance it). */
   position: number;
 }
@@ -150,6 +151,8 @@ export interface WindowsSpace {
   nextHandle: number;
   /** DLLs LoadLibrary mapped, with their load counts (LDR_DATA_TABLE_ENTRY.LoadCount / DdagNode reference count). */
   readonly loadCounts: Map<LoadedModule, number>;
+  /** The DLLs a LoadLibrary'd DLL holds a reference on (its imports that were dynamic): FreeLibrary lets them go too. */
+  readonly loadDeps: Map<LoadedModule, LoadedModule[]>;
   /** AddVectoredExceptionHandler registrations, first to run first. */
   readonly vectoredHandlers: { code: string | null; action: HandlerAction }[];
   /** Exceptions delivered to a handler (for tests and views). */
