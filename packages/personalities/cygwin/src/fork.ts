@@ -406,11 +406,21 @@ export function cygwinSpawnve(ctx: Ctx, path: string, argv?: readonly string[], 
 }
 
 /**
+ * path_conv with exe_suffixes (path.cc, spawn.cc perhaps_suffix): "/usr/bin/true" finds
+ * "/usr/bin/true.exe" when only that exists.
+ */
+export function exePath(k: K, path: string): string {
+  if (typeof k.state.fs(path) !== 'string' || path.toLowerCase().endsWith('.exe')) return path;
+  return typeof k.state.fs(`${path}.exe`) === 'string' ? path : `${path}.exe`;
+}
+
+/**
  * What spawnve and execve share (spawn.cc child_info_spawn::worker): CreateProcessW of the
  * program, its thread handle closed; the child and its process handle, or the failure's return
  * value (the Win32 error as errno, ENOEXEC when the loader ended the child).
  */
-function createForSpawn(ctx: Ctx, path: string): { child: P; hProcess: number } | number {
+function createForSpawn(ctx: Ctx, pathIn: string): { child: P; hProcess: number } | number {
+  const path = exePath(ctx.kernel, pathIn);
   const cp = ctx.call('CreateProcessW', [path, 0]);
   if (cp.error !== null) return ctx.fail(errnoFromWin32(cp.error));
   const info = cp.record!.fields;
