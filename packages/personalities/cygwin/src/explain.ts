@@ -29,6 +29,7 @@ export const FORK_STEP_NOTES: Readonly<Record<string, string>> = {
   CreateProcessW: 'fork.cc frok::parent: CreateProcessW of the same program, CREATE_SUSPENDED — Windows has no fork',
   'dll_list::alloc': 'dll_init.cc dll_list::alloc: every linked DLL must have loaded where the parent has it, or child_info_fork::abort',
   'pinfo::thisproc': 'pinfo.cc pinfo::thisproc: the child takes its own Cygwin PID (create_cygwin_pid)',
+  'dlls.reserve_space': 'dll_init.cc dll_list::reserve_space: each dlopen\'d DLL\'s range reserved at the parent\'s address, or "address space needed by … is already occupied"',
   cygheap_fixup_in_child: 'cygheap.cc cygheap_fixup_in_child: the cygheap reserved at the parent\'s address and read from it',
   'handle_fork: dll data/bss, user heap, exe data/bss': 'dcrt0.cc child_info_fork::handle_fork: cygwin1.dll\'s data/bss, the user heap and the program\'s data/bss read from the parent (ReadProcessMemory)',
   fixup_mmaps_after_fork: 'mm/mmap.cc fixup_mmaps_after_fork: each mapping re-made at its address; private pages committed and copied region by region',

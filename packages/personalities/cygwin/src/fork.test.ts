@@ -16,7 +16,7 @@ function childOf(c: Cyg, pid: number): Cyg {
 const FORK_CC_ORDER = [
   'parent dofork', 'parent hold_everything', 'parent dlls.topsort', 'parent setjmp', 'parent child_info_fork', 'parent CreateEvent',
   'parent __malloc_lock, cygheap->lock', 'parent CreateProcessW',
-  'child dll_list::alloc', 'child pinfo::thisproc', 'child cygheap_fixup_in_child', 'child handle_fork: dll data/bss, user heap, exe data/bss',
+  'child dll_list::alloc', 'child pinfo::thisproc', 'child dlls.reserve_space', 'child cygheap_fixup_in_child', 'child handle_fork: dll data/bss, user heap, exe data/bss',
   'child fixup_mmaps_after_fork', 'child alloc_stack', 'child longjmp', 'child sync_with_parent',
   'parent ch.sync', 'parent child.remember', 'parent child_copy', 'parent child_copy', 'parent child_copy', 'parent resume_child',
   'child fixup_shms_after_fork', 'child dlls.load_after_fork', 'child fdtab.fixup_after_fork', 'child sync_with_parent',

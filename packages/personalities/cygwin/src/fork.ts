@@ -25,7 +25,7 @@
 import { errnoNumber, type ErrnoName } from '@polykernel/core';
 import type { Kernel, SyscallResult, Thread } from '@polykernel/kernel';
 import { parsePe } from '@polykernel/pe';
-import { CURRENT_PROCESS, FILE_MAP_READ, FILE_MAP_WRITE, MEM_COMMIT, MEM_RESERVE, PAGE_NOACCESS, PAGE_READONLY, PAGE_READWRITE, type WindowsSpace } from '@polykernel/windows';
+import { CURRENT_PROCESS, FILE_MAP_READ, FILE_MAP_WRITE, MEM_COMMIT, MEM_RELEASE, MEM_RESERVE, PAGE_NOACCESS, PAGE_READONLY, PAGE_READWRITE, type WindowsSpace } from '@polykernel/windows';
 import { errnoFromWin32 } from './errno.js';
 import { fdsAfterExec, fdsAfterFork, stdioInit } from './fdtab.js';
 import { cygwinPid, pinfoOf, releasePinfo } from './pinfo.js';
@@ -171,6 +171,13 @@ function ntPath(path: string): string {
   return `\\??\\C:\\cygwin64${path.replace(/^\/usr\/bin\//, '/bin/').replaceAll('/', '\\')}`;
 }
 
+/** child_info_fork::abort: printed unless silentfail, then ExitProcess (EXITCODE_FORK_FAILED). */
+function abort(k: K, me: CygProc, c: Child, msg: string): string {
+  if (!c.silent) say(k, me.progname, c.p.pid, `child_info_fork::abort: ${msg}`);
+  k.syscall(c.t, 'TerminateProcess', [CURRENT_PROCESS, EXITCODE_FORK_FAILED]);
+  return msg;
+}
+
 /** The child's side up to its first sync: null when it synced, else it has died (exit code set). */
 function childStartup(k: K, parent: P, me: CygProc, c: Child): string | null {
   const { t } = c;
@@ -182,19 +189,25 @@ function childStartup(k: K, parent: P, me: CygProc, c: Child): string | null {
   // dll_list::alloc, run for each linked DLL as the loader initialises it: it must be where the parent has it.
   step(k, c.p.pid, 'child', 'dll_list::alloc', 'linked DLLs at the parent\'s addresses');
   for (const d of me.dlls) {
+    if (d.loaded === true) continue;
     const mine = c.p.space.modules.find((m) => m.name === d.name);
     if (mine !== undefined && mine.base !== d.base) {
       // child_info_fork::abort: printed unless silentfail, then ExitProcess (EXITCODE_FORK_FAILED).
-      const msg = `${ntPath(d.path)}: Loaded to different address: parent(${hex(d.base)}) != child(${hex(mine.base)})`;
-      if (!c.silent) say(k, me.progname, c.p.pid, `child_info_fork::abort: ${msg}`);
-      k.syscall(t, 'TerminateProcess', [CURRENT_PROCESS, EXITCODE_FORK_FAILED]);
-      return msg;
+      return abort(k, me, c, `${ntPath(d.path)}: Loaded to different address: parent(${hex(d.base)}) != child(${hex(mine.base)})`);
     }
   }
   if (k.state.cygwin.crashChildAt === 'startup') return die('injected crash during start-up');
   const proc = pinfoOf(k, c.p, { ppid: me.pid, cygstarted: true, pgid: me.pgid });
   c.proc = proc;
   step(k, c.p.pid, 'child', 'pinfo::thisproc', `Cygwin PID ${proc.pid}`);
+  // dll_list::reserve_space: the dlopen'd DLLs' ranges reserved before anything else is allocated.
+  step(k, c.p.pid, 'child', 'dlls.reserve_space', `${String(me.dlls.filter((d) => d.loaded === true).length)} dlopen'd DLLs`);
+  for (const d of me.dlls) {
+    if (d.loaded !== true) continue;
+    if (k.syscall(t, 'VirtualAlloc', [d.base, d.size ?? 0x10000, MEM_RESERVE, PAGE_NOACCESS]).error !== null) {
+      return abort(k, me, c, `address space needed by '${ntPath(d.path)}' (${hex(d.base)}) is already occupied`);
+    }
+  }
   const hp = k.syscall(t, 'OpenProcess', [PROCESS_ALL_ACCESS, 0, parent.pid]);
   if (hp.error !== null) return die(`couldn't open parent, ${hp.error}`);
   const hParent = hp.value;
@@ -245,8 +258,8 @@ function childStartup(k: K, parent: P, me: CygProc, c: Child): string | null {
       const v = k.syscall(t, 'MapViewOfFileEx', [rec.section, Math.floor(rec.prot / 2) % 2 === 1 ? FILE_MAP_WRITE : FILE_MAP_READ, 0, rec.len, rec.addr]);
       if (v.error !== null || v.value !== rec.addr) {
         const q = k.syscall(t, 'VirtualQuery', [rec.addr]).record?.fields;
-        say(k, me.progname, c.p.pid, `requested ${ptr(rec.addr)} != ${ptr(v.error === null ? v.value : 0)} mem alloc base ${ptr((q?.AllocationBase as number | undefined) ?? 0)}, state ${ptr((q?.State as number | undefined) ?? 0)}, size ${String(q?.RegionSize ?? 0)}, Win32 error ${String(v.errorNumber)}`);
-        return die(`fixup_mmap_after_fork for fd -1 failed, address ${ptr(rec.addr)}, Win32 error ${String(v.errorNumber)}`);
+        say(k, me.progname, c.p.pid, `requested ${hex(rec.addr)} != ${hex(v.error === null ? v.value : 0)} mem alloc base ${hex((q?.AllocationBase as number | undefined) ?? 0)}, state ${hex((q?.State as number | undefined) ?? 0)}, size ${String(q?.RegionSize ?? 0)}, Win32 error ${String(v.errorNumber)}`);
+        return die(`fixup_mmap_after_fork for fd -1 failed, address ${hex(rec.addr)}, Win32 error ${String(v.errorNumber)}`);
       }
       for (const [lo, hi, protect] of regionsWithProtect(k, t, hParent, rec.addr, rec.addr + rec.len)) {
         const own = k.syscall(t, 'VirtualQuery', [lo]).record?.fields.Protect;
@@ -282,7 +295,17 @@ function childStartup(k: K, parent: P, me: CygProc, c: Child): string | null {
 /** frok::child after the parent's copies: fixups, then the second sync (or death while loading DLLs). */
 function childFixups(k: K, me: CygProc, c: Child): boolean {
   step(k, c.p.pid, 'child', 'fixup_shms_after_fork');
-  step(k, c.p.pid, 'child', 'dlls.load_after_fork', 'no dlopen\'d DLLs');
+  const loaded = me.dlls.filter((d) => d.loaded === true);
+  step(k, c.p.pid, 'child', 'dlls.load_after_fork', loaded.length === 0 ? 'no dlopen\'d DLLs' : loaded.map((d) => d.name).join(', '));
+  // dll_list::load_after_fork: the reservation given back, the DLL loaded again; it must land there.
+  for (const d of loaded) {
+    k.syscall(c.t, 'VirtualFree', [d.base, 0, MEM_RELEASE]);
+    const r = k.syscall(c.t, 'LoadLibraryExW', [d.path, 0, 0]);
+    if (r.error !== null || r.value !== d.base) {
+      abort(k, me, c, `unable to remap ${ntPath(d.path)} to same address as parent (${hex(d.base)}) - try running rebaseall`);
+      return false;
+    }
+  }
   if (k.state.cygwin.crashChildAt === 'dll-loading') {
     say(k, me.progname, c.p.pid, `${c.p.space.image?.path ?? me.progname}: *** fatal error in forked process - injected crash while loading DLLs`);
     k.syscall(c.t, 'TerminateProcess', [CURRENT_PROCESS, 1]);
@@ -335,7 +358,7 @@ function frokParent(ctx: Ctx, me: CygProc, silent: boolean): number | Fail {
   step(k, parent.pid, 'parent', 'child_copy', 'stack');
   if (!parentWrites(k, t, child.hProcess, parent.space.stackLimit, parent.space.stackBase)) return cleanup({ errno: 'EAGAIN', msg: `pid ${String(child.p.pid)}, exitval ${hex(0)}` });
   for (const d of me.dlls) {
-    if (d.name.toLowerCase() === 'cygwin1.dll') continue;
+    if (d.name.toLowerCase() === 'cygwin1.dll' || d.loaded === true) continue;
     step(k, parent.pid, 'parent', 'child_copy', `linked dll data/bss ${d.name}`);
     for (const [lo, hi] of dataBss(k, d.path, d.base)) {
       if (!parentWrites(k, t, child.hProcess, lo, hi)) return cleanup({ errno: 'EAGAIN', msg: 'couldn\'t copy linked dll data/bss' });
@@ -344,7 +367,15 @@ function frokParent(ctx: Ctx, me: CygProc, silent: boolean): number | Fail {
   step(k, parent.pid, 'parent', 'resume_child');
   childFixups(k, me, child);
   step(k, parent.pid, 'parent', 'ch.sync', 'dll loading');
-  if (!alive()) return cleanup({ errno: 'EAGAIN', msg: 'died waiting for dll loading' });
+  if (!alive()) return cleanup({ errno: 'EAGAIN', msg: child.p.exitStatus === EXITCODE_FORK_FAILED ? null : 'died waiting for dll loading' });
+  // fork.cc: "Now fill data/bss of any DLLs that were loaded in the parent process".
+  for (const d of me.dlls) {
+    if (d.loaded !== true) continue;
+    step(k, parent.pid, 'parent', 'child_copy', `loaded dll data/bss ${d.name}`);
+    for (const [lo, hi] of dataBss(k, d.path, d.base)) {
+      if (!parentWrites(k, t, child.hProcess, lo, hi)) return cleanup({ errno: 'EAGAIN', msg: 'couldn\'t copy loaded dll data/bss' });
+    }
+  }
   step(k, parent.pid, 'parent', 'child.attach');
   step(k, parent.pid, 'parent', 'resume_child');
   me.children.set(childPid, child.hProcess);

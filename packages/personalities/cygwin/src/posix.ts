@@ -328,8 +328,42 @@ function waitpid(ctx: Ctx, a: readonly SyscallArg[]): number {
   return poll(ctx);
 }
 
-function cyg(name: string, args: string[], handler: Spec['handler']): Spec {
-  return { name, number: -1, args, table: 'cygwin1', kind: 'library', errors: 'cygwin', failureValue: () => -1, handler };
+function cyg(name: string, args: string[], handler: Spec['handler'], failureValue = -1): Spec {
+  return { name, number: -1, args, table: 'cygwin1', kind: 'library', errors: 'cygwin', failureValue: () => failureValue, handler };
+}
+
+/**
+ * dlopen (dlfcn.cc): LoadLibraryExW of the path; the HMODULE (the DLL's base) is the handle, and the
+ * DLL joins dll_list as DLL_LOAD (what fork reserves and loads again at the same address). NULL and
+ * errno from the Win32 error on failure.
+ */
+function dlopen(ctx: Ctx, a: readonly SyscallArg[]): number {
+  const path = str(a[0]);
+  const r = ctx.call('LoadLibraryExW', [path, 0, 0]);
+  if (r.error !== null) return winFail(ctx, r);
+  const proc = pinfoOf(ctx.kernel, ctx.process);
+  const have = proc.dlls.find((d) => d.base === r.value);
+  if (have !== undefined) {
+    if (have.loaded === true) have.count = (have.count ?? 1) + 1;
+    return r.value;
+  }
+  const mod = ctx.process.space.modules.find((m) => m.base === r.value);
+  proc.dlls.push({ name: mod?.name ?? path.slice(path.lastIndexOf('/') + 1), path: mod?.path ?? path, base: r.value, loaded: true, size: mod?.size ?? GRANULARITY, count: 1 });
+  return r.value;
+}
+
+/** dlclose: FreeLibrary; the last close takes the DLL out of dll_list. */
+function dlclose(ctx: Ctx, a: readonly SyscallArg[]): number {
+  const h = num(a[0]);
+  const proc = pinfoOf(ctx.kernel, ctx.process);
+  const d = proc.dlls.find((x) => x.base === h && x.loaded === true);
+  const r = ctx.call('FreeLibrary', [h]);
+  if (r.error !== null) return winFail(ctx, r);
+  if (d !== undefined) {
+    d.count = (d.count ?? 1) - 1;
+    if (d.count <= 0) proc.dlls.splice(proc.dlls.indexOf(d), 1);
+  }
+  return 0;
 }
 
 export function cygwinCalls(): Spec[] {
@@ -347,6 +381,8 @@ export function cygwinCalls(): Spec[] {
     cyg('execve', ['path', 'argv', 'envp'], (c, a) => cygwinExecve(c, str(a[0]), strings(a[1]), strings(a[2]))),
     // spawnve(_P_NOWAIT, path, argv, envp)
     cyg('spawnve', ['mode', 'path', 'argv', 'envp'], (c, a) => cygwinSpawnve(c, str(a[1]), strings(a[2]), strings(a[3]))),
+    cyg('dlopen', ['path', 'flags'], dlopen, 0),
+    cyg('dlclose', ['handle'], dlclose),
     cyg('open', ['path', 'flags', 'mode'], fd.open),
     cyg('close', ['fd'], fd.close),
     cyg('dup', ['oldfd'], fd.dup),

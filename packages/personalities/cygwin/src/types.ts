@@ -67,7 +67,17 @@ export interface CygProc {
   stubWinpid?: number;
   stubHandle?: number;
   /** The DLLs linked into the program, with their bases (dll_list, DLL_LINK). */
-  dlls: { name: string; path: string; base: number }[];
+  dlls: DllRecord[];
+}
+
+/** A dll in dll_list: linked (DLL_LINK) or dlopen'd (DLL_LOAD, with its size and dlopen count). */
+export interface DllRecord {
+  name: string;
+  path: string;
+  base: number;
+  loaded?: boolean;
+  size?: number;
+  count?: number;
 }
 
 /** Something a workload injects into processes created from now on (an AV or hook DLL). */
