@@ -107,6 +107,25 @@ describe('fork (fork.cc)', () => {
   });
 });
 
+describe('fork: the handshake', () => {
+  it('runs on two inheritable events (subproc_ready, forker_finished): both closed on both sides afterwards', () => {
+    const c = bootCygwin();
+    const events = (p: typeof c.p): number => [...p.space.handles.values()].filter((h) => (h.kind as string) === 'event').length;
+    const before = c.p.space.handles.size;
+    const calls: string[] = [];
+    c.k.bus.subscribe('syscall:entry', (e) => {
+      if (['CreateEventW', 'SetEvent', 'WaitForSingleObject', 'WaitForMultipleObjects'].includes(e.name)) calls.push(e.name);
+    });
+    const pid = c.call('fork').value;
+    const ch = childOf(c, pid);
+    expect(calls).toEqual(['CreateEventW', 'CreateEventW', 'SetEvent', 'WaitForMultipleObjects', 'SetEvent', 'WaitForSingleObject', 'SetEvent', 'WaitForMultipleObjects', 'SetEvent']);
+    expect(events(c.p)).toBe(0);
+    expect(events(ch.p)).toBe(0);
+    // The parent keeps one handle more: the child's process handle, for waitpid.
+    expect(c.p.space.handles.size).toBe(before + 1);
+  });
+});
+
 describe('fork: what others see', () => {
   it('fires the core\'s fork probe with the cycles it took and the pages it copied', () => {
     const c = bootCygwin();

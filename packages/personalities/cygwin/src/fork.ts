@@ -18,14 +18,14 @@
  *
  * fork() retries dofork once (with "forkables"). Failures end the child (TerminateProcess) and set
  * errno (EAGAIN), with the console lines Cygwin prints. Simplified (README): the copies run one
- * after the other in the caller's call (the two processes do not run concurrently; the events are
- * the order of the steps), the stack copied is the whole committed stack (the simulation has no
- * stack pointer), dlopen'd DLLs are not modelled (no LoadLibrary in @polykernel/windows yet).
+ * after the other in the caller's call (the two processes do not run concurrently: the handshake's
+ * events are real, but each wait polls an event the other side has already set), the stack copied
+ * is the whole committed stack (the simulation has no stack pointer).
  */
 import { errnoNumber, type ErrnoName } from '@polykernel/core';
 import type { Kernel, SyscallResult, Thread } from '@polykernel/kernel';
 import { parsePe } from '@polykernel/pe';
-import { CURRENT_PROCESS, FILE_MAP_READ, FILE_MAP_WRITE, MEM_COMMIT, MEM_RELEASE, MEM_RESERVE, PAGE_NOACCESS, PAGE_READONLY, PAGE_READWRITE, type WindowsSpace } from '@polykernel/windows';
+import { CURRENT_PROCESS, FILE_MAP_READ, FILE_MAP_WRITE, WAIT_OBJECT_0, MEM_COMMIT, MEM_RELEASE, MEM_RESERVE, PAGE_NOACCESS, PAGE_READONLY, PAGE_READWRITE, type WindowsSpace } from '@polykernel/windows';
 import { errnoFromWin32 } from './errno.js';
 import { fdsAfterExec, fdsAfterFork, stdioInit } from './fdtab.js';
 import { cygwinPid, pinfoOf, releasePinfo } from './pinfo.js';
@@ -161,6 +161,9 @@ interface Child {
   proc: CygProc | null;
   /** ch.silentfail (!with_forkables): the first attempt's failures are debug output only. */
   silent: boolean;
+  /** The handshake's events, inherited at the same values (child_info's subproc_ready, forker_finished). */
+  subprocReady: number;
+  forkerFinished: number;
 }
 
 /** pinfo.h: the exit code of a forkee that child_info_fork::abort ended. */
@@ -289,11 +292,14 @@ function childStartup(k: K, parent: P, me: CygProc, c: Child): string | null {
   k.syscall(t, 'CloseHandle', [hParent]);
   step(k, c.p.pid, 'child', 'longjmp');
   step(k, c.p.pid, 'child', 'sync_with_parent', 'after longjmp');
+  k.syscall(t, 'SetEvent', [c.subprocReady]);
   return null;
 }
 
 /** frok::child after the parent's copies: fixups, then the second sync (or death while loading DLLs). */
 function childFixups(k: K, me: CygProc, c: Child): boolean {
+  // The parent's copies are done when forker_finished is set (resume_child): the child's wait returns.
+  if (k.syscall(c.t, 'WaitForSingleObject', [c.forkerFinished, 0]).value !== WAIT_OBJECT_0) return false;
   step(k, c.p.pid, 'child', 'fixup_shms_after_fork');
   const loaded = me.dlls.filter((d) => d.loaded === true);
   step(k, c.p.pid, 'child', 'dlls.load_after_fork', loaded.length === 0 ? 'no dlopen\'d DLLs' : loaded.map((d) => d.name).join(', '));
@@ -313,6 +319,10 @@ function childFixups(k: K, me: CygProc, c: Child): boolean {
   }
   step(k, c.p.pid, 'child', 'fdtab.fixup_after_fork');
   step(k, c.p.pid, 'child', 'sync_with_parent', 'performed fork fixups and dynamic dll loading');
+  k.syscall(c.t, 'SetEvent', [c.subprocReady]);
+  // The child is done with the handshake: its inherited copies of the events are closed.
+  k.syscall(c.t, 'CloseHandle', [c.subprocReady]);
+  k.syscall(c.t, 'CloseHandle', [c.forkerFinished]);
   return true;
 }
 
@@ -322,7 +332,15 @@ function frokParent(ctx: Ctx, me: CygProc, silent: boolean): number | Fail {
   const t = ctx.thread;
   const parent = ctx.process;
   step(k, parent.pid, 'parent', 'child_info_fork', `stackbase ${ptr(parent.space.stackBase)}, stacklimit ${ptr(parent.space.stackLimit)}`);
+  // child_info's constructor: subproc_ready, auto-reset, inheritable (sec_all); frok::parent: forker_finished.
+  const ready = ctx.call('CreateEventW', [1, 0, 0, '']);
   step(k, parent.pid, 'parent', 'CreateEvent', 'forker_finished');
+  const finished = ctx.call('CreateEventW', [1, 0, 0, '']);
+  if (ready.error !== null || finished.error !== null) return { errno: errnoFromWin32(ready.error ?? finished.error), msg: 'unable to allocate forker_finished event' };
+  const closeEvents = (): void => {
+    ctx.call('CloseHandle', [ready.value]);
+    ctx.call('CloseHandle', [finished.value]);
+  };
   step(k, parent.pid, 'parent', '__malloc_lock, cygheap->lock');
   const image = parent.space.image?.path ?? '';
   step(k, parent.pid, 'parent', 'CreateProcessW', image);
@@ -330,9 +348,12 @@ function frokParent(ctx: Ctx, me: CygProc, silent: boolean): number | Fail {
   // bInheritHandles: the child gets the parent's inheritable handles at the same values (the
   // sections behind MAP_SHARED mappings among them).
   const cp = ctx.call('CreateProcessW', [image, 0x4, 1]);
-  if (cp.error !== null) return { errno: errnoFromWin32(cp.error), msg: `CreateProcessW failed for '${image === '' ? me.progname : image}'` };
+  if (cp.error !== null) {
+    closeEvents();
+    return { errno: errnoFromWin32(cp.error), msg: `CreateProcessW failed for '${image === '' ? me.progname : image}'` };
+  }
   const info = cp.record!.fields;
-  const child: Child = { p: k.processes.get(info.dwProcessId as number)!, t: null as unknown as Thread, hProcess: info.hProcess as number, proc: null, silent };
+  const child: Child = { p: k.processes.get(info.dwProcessId as number)!, t: null as unknown as Thread, hProcess: info.hProcess as number, proc: null, silent, subprocReady: ready.value, forkerFinished: finished.value };
   child.t = child.p.threads[0]!;
   for (const inj of k.state.cygwin.injections) {
     ctx.call('VirtualAllocEx', [child.hProcess, inj.at, inj.size, MEM_RESERVE + MEM_COMMIT, PAGE_READONLY]);
@@ -342,14 +363,17 @@ function frokParent(ctx: Ctx, me: CygProc, silent: boolean): number | Fail {
   const cleanup = (f: Fail): Fail => {
     if (child.p.state === 'running') ctx.call('TerminateProcess', [child.hProcess, 1]);
     ctx.call('CloseHandle', [child.hProcess]);
+    closeEvents();
     if (child.proc !== null) releasePinfo(k, child.proc);
     return f;
   };
   const alive = (): boolean => child.p.state === 'running';
+  // child_info::sync: wait for subproc_ready or the child's process handle (its death).
+  const sync = (): boolean => ctx.call('WaitForMultipleObjects', [2, [String(ready.value), String(child.hProcess)], 0, 0]).value === WAIT_OBJECT_0;
   if (alive()) childStartup(k, parent, me, child);
   step(k, parent.pid, 'parent', 'ch.sync', 'subproc_ready');
   // frok::error: a child that child_info_fork::abort ended leaves errmsg unset (nothing printed).
-  if (!alive()) {
+  if (!sync()) {
     const code = child.p.exitStatus ?? 0;
     return cleanup({ errno: 'EAGAIN', msg: code === EXITCODE_FORK_FAILED ? null : `forked process ${String(child.p.pid)} died unexpectedly, retry 0, exit code ${hex(code)}` });
   }
@@ -365,9 +389,10 @@ function frokParent(ctx: Ctx, me: CygProc, silent: boolean): number | Fail {
     }
   }
   step(k, parent.pid, 'parent', 'resume_child');
+  ctx.call('SetEvent', [finished.value]);
   childFixups(k, me, child);
   step(k, parent.pid, 'parent', 'ch.sync', 'dll loading');
-  if (!alive()) return cleanup({ errno: 'EAGAIN', msg: child.p.exitStatus === EXITCODE_FORK_FAILED ? null : 'died waiting for dll loading' });
+  if (!sync()) return cleanup({ errno: 'EAGAIN', msg: child.p.exitStatus === EXITCODE_FORK_FAILED ? null : 'died waiting for dll loading' });
   // fork.cc: "Now fill data/bss of any DLLs that were loaded in the parent process".
   for (const d of me.dlls) {
     if (d.loaded !== true) continue;
@@ -378,6 +403,8 @@ function frokParent(ctx: Ctx, me: CygProc, silent: boolean): number | Fail {
   }
   step(k, parent.pid, 'parent', 'child.attach');
   step(k, parent.pid, 'parent', 'resume_child');
+  ctx.call('SetEvent', [finished.value]);
+  closeEvents();
   me.children.set(childPid, child.hProcess);
   return childPid;
 }
