@@ -311,7 +311,7 @@ program
   .command('explain')
   .description('Narrate one page fault or one fork on the Linux personality, step by step, from what the simulation does')
   .argument('<what>', '"fault" or "fork"')
-  .option('-s, --scenario <name>', 'for fault: zero-fill (default), zero-page, cow, file, segv, stack-growth; with -p windows: demand-zero (default), guard-page, access-violation; with -p freebsd: zero-fill (default), cow, deep-chain; for fork with -p cygwin: copy (default), dll-collision, rebaseall, died-dll-loading, commit-limit')
+  .option('-s, --scenario <name>', 'for fault: zero-fill (default), zero-page, cow, file, segv, stack-growth; with -p windows: demand-zero (default), guard-page, access-violation; with -p freebsd: zero-fill (default), cow, deep-chain; for fork with -p cygwin: copy (default), dll-collision, rebaseall, dlopen-collision, died-dll-loading, commit-limit')
   .option('--program <file>', 'the program exec\'d first, whose address space the story happens in', '/bin/true')
   .option('-p, --personality <name>', 'linux (= linux-6.x, the default) or linux-5.15; windows and freebsd for fault, cygwin for fork')
   .option('--sysroot <dir>', 'where the program and its interpreter are found', '/')

@@ -41,7 +41,7 @@ describe('polykernel explain fork -p cygwin', () => {
     expect(doc.steps[0]!.step).toBe('dofork');
     const bad = explain('fork', { scenario: 'cow' });
     expect(bad.code).toBe(2);
-    expect(bad.err).toContain('copy, dll-collision, rebaseall, died-dll-loading, commit-limit');
+    expect(bad.err).toContain('copy, dll-collision, rebaseall, dlopen-collision, died-dll-loading, commit-limit');
     expect(explain('fault').err).toContain('explain fault -p windows');
   });
 });

@@ -54,7 +54,7 @@ export function explainCygwin(what: string, opts: Record<string, boolean | strin
     out('');
     out(`Linux's fork of the same process (copy_process → dup_mmap): ${linux.us.toFixed(1)} µs simulated, ${String(linux.ptes)} PTEs copied, ${String(linux.writeProtected)} of them write-protected, ${String(linux.pagesCopied)} pages copied.`);
     out(`Cygwin's fork took ${(story.totals.us / linux.us).toFixed(1)}× as long: Windows has no fork, so every resident page is copied now instead of on the first write.`);
-    out('Try the failures: --scenario dll-collision, rebaseall, died-dll-loading, commit-limit.');
+    out('Try the failures: --scenario dll-collision, rebaseall, dlopen-collision, died-dll-loading, commit-limit.');
   }
   return 0;
 }

@@ -34,6 +34,12 @@ describe('explain fork -p cygwin: the failures', () => {
     expect(st.steps.some((s) => s.step === 'fixup_mmaps_after_fork')).toBe(false);
   });
 
+  it('dlopen-collision: reserve_space finds the dlopen\'d DLL\'s range taken', () => {
+    const st = explainCygwinFork({ pages: 16, scenario: 'dlopen-collision' });
+    expect(st.result.errno).toBe('EAGAIN');
+    expect(st.console.join('\n')).toContain("child_info_fork::abort: address space needed by '\\??\\C:\\cygwin64\\bin\\cygz.dll' (0x3FF4E0000) is already occupied");
+  });
+
   it('rebaseall: the same injection, and fork succeeds', () => {
     const st = explainCygwinFork({ pages: 16, scenario: 'rebaseall' });
     expect(st.result.errno).toBeNull();

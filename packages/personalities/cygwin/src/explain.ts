@@ -14,7 +14,7 @@ import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from './posix.js';
 import { cygwinSysroot, rebaseall } from './sysroot.js';
 import type { CygwinMachine, ForkStep } from './types.js';
 
-export const CYGWIN_FORK_SCENARIOS = ['copy', 'dll-collision', 'rebaseall', 'died-dll-loading', 'commit-limit'] as const;
+export const CYGWIN_FORK_SCENARIOS = ['copy', 'dll-collision', 'rebaseall', 'dlopen-collision', 'died-dll-loading', 'commit-limit'] as const;
 export type CygwinForkScenario = (typeof CYGWIN_FORK_SCENARIOS)[number];
 
 /** What Cygwin's source does at each step, with where (winsup/cygwin/…). */
@@ -60,6 +60,7 @@ const SETUP: Readonly<Record<CygwinForkScenario, string>> = {
   copy: 'a plain fork',
   'dll-collision': 'an injected DLL (a "BLODA", as antivirus and hook DLLs are) sits at cygreadline7.dll\'s base 0x3FF880000 in every new process',
   rebaseall: 'the same injected DLL at 0x3FF880000, after `rebaseall` moved every DLL but cygwin1.dll to new bases',
+  'dlopen-collision': 'bash dlopen()ed /usr/bin/cygz.dll (at 0x3FF4E0000), and an injected DLL sits there in every new process',
   'died-dll-loading': 'the child dies while loading its DLLs (after the parent\'s copies)',
   'commit-limit': 'a 20 MiB mapping on a 32 MiB machine without a paging file: the child cannot commit its copy',
 };
@@ -79,6 +80,10 @@ export function explainCygwinFork(opts: number | { pages?: number; scenario?: Cy
   for (let i = 0; i < pages; i++) k.access(t, a + i * 4096, ACCESS_WRITE);
   const s = k.state.cygwin;
   if (scenario === 'dll-collision' || scenario === 'rebaseall') s.injections.push({ name: 'bloda.dll', at: 0x3_ff88_0000, size: 0x10000 });
+  if (scenario === 'dlopen-collision') {
+    const h = k.syscall(t, 'dlopen', ['/usr/bin/cygz.dll', 0]).value;
+    s.injections.push({ name: 'bloda.dll', at: h, size: 0x10000 });
+  }
   if (scenario === 'died-dll-loading') s.crashChildAt = 'dll-loading';
   const c0 = k.metrics.cycles;
   const b0 = k.metrics.bytesCopiedCrossProcess;
