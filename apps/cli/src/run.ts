@@ -22,7 +22,7 @@
 import { dirname, resolve } from 'node:path';
 import { formatProt, Rng } from '@polykernel/core';
 import {
-  describeResult, Kernel, startProcess, type Personality, type PortableChild, type PortableDriver, type PortableResult, type Process, type Thread, type ViewRow,
+  describeResult, Kernel, startProcess, type Personality, type RecordValue, type PortableChild, type PortableDriver, type PortableResult, type Process, type Thread, type ViewRow,
 } from '@polykernel/kernel';
 import { sysrootLookup } from '@polykernel/kernel/node';
 import {
@@ -31,18 +31,28 @@ import {
 } from '@polykernel/linux';
 import { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, type Access } from '@polykernel/mmu';
 import { childSteps, nativeSteps, parseWorkload, pathString, positionOf, stepKind, WorkloadError, type Step, type Workload } from '@polykernel/workload';
+import { runWindowsStep, WINDOWS_STEP_KINDS, WindowsStepError, type WindowsMachine, type WindowsSpace, type WindowsStepKind, type WindowsStepNames } from '@polykernel/windows';
 import { linuxVariant, notRegistered, PERSONALITIES, resolvePersonality, type RegisteredPersonality, type ResolvedPersonality } from './personalities.js';
 import { readRegular } from './read.js';
 import { Trace } from './trace.js';
 
 export type RunOptions = Record<string, boolean | string | undefined>;
 
-export interface StepResult { process: string; pid: number; step: string; result: string }
+export interface StepResult {
+  process: string; pid: number; step: string; result: string;
+  /** A native API step's return value, GetLastError name and record (Windows' VirtualQuery MEMORY_BASIC_INFORMATION ...). */
+  value?: number; lastError?: string | null; record?: Readonly<Record<string, RecordValue>> | null;
+}
+
+/** What a step reports: its line, and for a Windows API step the call's value, error and record. */
+interface StepOutcome { result: string; native?: { value: number; lastError: string | null; record: Readonly<Record<string, RecordValue>> | null } }
 
 type Driver = PortableDriver<unknown>;
 
 /** Steps that go through the portable driver on Linux too (the others keep their Linux code below). */
 const DRIVEN_ON_LINUX = new Set(['alloc', 'free', 'protect', 'spawn', 'mapFile']);
+/** Steps named after the Windows API: windows' native steps. */
+const WINDOWS_KINDS: ReadonlySet<string> = new Set(WINDOWS_STEP_KINDS);
 
 const MADVICE: Record<string, number> = { dontneed: 4, willneed: 3, free: 8 };
 const WAIT_OPTIONS: Record<string, number> = { nohang: 1, untraced: 2, clone: 0x80000000, all: 0x40000000 };
@@ -177,9 +187,41 @@ export class Session {
   }
 
   /** Run one step of `r`. Returns null when the step must be tried again later (the thread slept). */
-  async step(r: Runner, step: Step): Promise<{ result: string } | null> {
+  async step(r: Runner, step: Step): Promise<StepOutcome | null> {
+    if (WINDOWS_KINDS.has(stepKind(step))) return this.windowsStep(r, step);
     if (this.lp !== null && !DRIVEN_ON_LINUX.has(stepKind(step))) return this.linuxStep(r, step, this.lp);
     return this.portableStep(r, step);
+  }
+
+  /** Process handles a Windows step named (`as` of CreateProcessW, or another runner opened by name), per process. */
+  private readonly winHandles = new Map<string, number>();
+
+  /** A Windows API step (VirtualAlloc ...): the kernel32 call itself (@polykernel/windows runWindowsStep). */
+  private windowsStep(r: Runner, step: Step): StepOutcome {
+    if (!this.k.personality.version.startsWith('windows')) throw new StepError(`${stepKind(step)} is a native step of windows; ${this.variant} cannot run it`);
+    const k = this.k as unknown as Kernel<WindowsSpace, WindowsMachine>;
+    const key = (name: string): string => `${String(r.proc.pid)}:${name}`;
+    const names: WindowsStepNames = {
+      regions: r.regions,
+      processHandle: (name) => {
+        const known = this.winHandles.get(key(name));
+        if (known !== undefined) return known;
+        const other = this.byName(name);
+        if (other === undefined) return undefined;
+        const h = k.syscall(r.thread, 'OpenProcess', [0x1f0fff, 0, other.proc.pid]).value;
+        this.winHandles.set(key(name), h);
+        return h;
+      },
+      saveProcess: (name, h) => this.winHandles.set(key(name), h),
+    };
+    const kind = stepKind(step) as WindowsStepKind;
+    try {
+      const o = runWindowsStep(k, r.thread, kind, (step as Record<string, Readonly<Record<string, unknown>>>)[kind]!, names);
+      return { result: o.result, native: { value: o.value, lastError: o.lastError, record: o.record } };
+    } catch (e) {
+      if (e instanceof WindowsStepError) throw new StepError(e.message);
+      throw e;
+    }
   }
 
   /** A step on Linux, with the Linux calls a program makes for it. */
@@ -824,7 +866,7 @@ async function rounds(session: Session, opts: RunOptions, out: (s: string) => vo
       }
       r.sleptAt = -1;
       r.pc++;
-      const line = { process: r.name, pid: r.proc.pid, step: describeStep(step), result: outcome.result };
+      const line = { process: r.name, pid: r.proc.pid, step: describeStep(step), result: outcome.result, ...(outcome.native ?? {}) };
       session.results.push(line);
       progress.tick(session.results.length);
       if (opts.mapsEachStep === true && opts.json !== true && r.proc.state === 'running') out(`== ${r.name}[${r.proc.pid}] ${line.step} -> ${line.result}\n${procMaps((r.proc as Process<LinuxSpace>).space.mm)}`);

@@ -138,6 +138,30 @@ const child = {
 
 const fd = z.union([z.string().min(1), z.number().int().min(0)]);
 
+/** A Windows flags parameter: a constant's name, several (a list or "A | B"), or a number. */
+const winFlags = z.union([z.number().int().min(0), z.string().min(1), z.array(z.union([z.string().min(1), z.number().int().min(0)])).min(1)]);
+
+/** VirtualAlloc/Free/Protect/Query and their Ex forms (with `process`), and CreateProcessW. */
+function windowsSteps() {
+  // YAML reads a bare NULL as null: the NULL handle.
+  const ex = { process: z.union([z.string().min(1), z.null()]) };
+  const alloc = { addr: address.optional(), size, type: winFlags, protect: winFlags, save: region.optional() };
+  const free = { addr: address, size: size.default(0), type: winFlags };
+  const protect = { addr: address, size, protect: winFlags };
+  const query = { addr: address };
+  return [
+    z.strictObject({ VirtualAlloc: z.strictObject(alloc) }),
+    z.strictObject({ VirtualAllocEx: z.strictObject({ ...ex, ...alloc }) }),
+    z.strictObject({ VirtualFree: z.strictObject(free) }),
+    z.strictObject({ VirtualFreeEx: z.strictObject({ ...ex, ...free }) }),
+    z.strictObject({ VirtualProtect: z.strictObject(protect) }),
+    z.strictObject({ VirtualProtectEx: z.strictObject({ ...ex, ...protect }) }),
+    z.strictObject({ VirtualQuery: z.strictObject(query) }),
+    z.strictObject({ VirtualQueryEx: z.strictObject({ ...ex, ...query }) }),
+    z.strictObject({ CreateProcessW: z.strictObject({ path: z.string().min(1), flags: winFlags.optional(), as: z.string().min(1).optional(), inheritHandles: z.boolean().default(false) }) }),
+  ] as const;
+}
+
 export const stepKinds = [
   z.strictObject({ mmap }),
   z.strictObject({ munmap: z.strictObject(ranged) }),
@@ -191,6 +215,10 @@ export const stepKinds = [
   z.strictObject({
     mapFile: z.strictObject({ name: region, path: z.string().min(1), prot, shared: z.boolean().default(false), length: size.optional(), offset: size.optional() }),
   }),
+  // The Windows API with its parameter names (windows' native steps): flags as constant names
+  // (MEM_COMMIT, PAGE_READWRITE ...), lists of them or numbers; `process` names the target of an
+  // Ex form (current, NULL, a CreateProcessW step's `as`, or a process of the workload).
+  ...windowsSteps(),
   // Any other system call by name, with numeric or string arguments.
   z.strictObject({ syscall: z.strictObject({ name: z.string().min(1), args: z.array(syscallArg).max(6, 'a system call takes at most six register arguments').default([]) }) }),
 ] as const;
@@ -228,6 +256,8 @@ export const PORTABLE_STEP_KINDS = ['alloc', 'free', 'protect', 'touch', 'store'
 export const NATIVE_STEP_KINDS: Readonly<Record<string, string>> = {
   mmap: 'linux', munmap: 'linux', mprotect: 'linux', brk: 'linux', mremap: 'linux', madvise: 'linux', vfork: 'linux', clone: 'linux',
   kill: 'linux', sigaction: 'linux', oomScoreAdj: 'linux', syscall: 'linux',
+  VirtualAlloc: 'windows', VirtualAllocEx: 'windows', VirtualFree: 'windows', VirtualFreeEx: 'windows', VirtualProtect: 'windows',
+  VirtualProtectEx: 'windows', VirtualQuery: 'windows', VirtualQueryEx: 'windows', CreateProcessW: 'windows',
 };
 
 /** A step's kind: its one key (mmap, alloc, fork ...). */

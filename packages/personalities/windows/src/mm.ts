@@ -153,17 +153,93 @@ function vadCovering(space: WindowsSpace, start: number, end: number): Vad | und
   return v !== undefined && end <= v.end ? v : undefined;
 }
 
+// ---- the VAD bitmap (WRK base/ntos/mm/vadtree.c, MiFindEmptyAddressRange) --------------------
+//
+// Besides the VAD tree, each process keeps a bitmap with one bit per 64 KiB of user address space
+// (VAD_BITMAP_SPACE: one page of bits, so on 64-bit Windows only the first PAGE_SIZE * 8 * 64 KiB
+// = 2 GiB is bitmapped) and a hint (MmWorkingSetList->VadBitMapHint). MiInsertVad sets the bits
+// of the 64 KiB chunks a VAD touches and moves the hint past it when it started at the hint;
+// deleting a VAD clears the chunks no other VAD touches and lowers the hint to its first chunk.
+// So every chunk below the hint is in use, and RtlFindClearBits from the hint finds the lowest
+// free run — the place the in-order walk of the tree finds (MiFindEmptyAddressRangeInTree), in
+// time proportional to the bits scanned, not to the VADs. The bitmap serves bottom-up searches at
+// 64 KiB alignment without ZeroBits (MiFindEmptyAddressRange's QuickCheck 0); top-down, ZeroBits
+// and what the bitmap cannot place fall back to the tree walk. (Between the two, Windows also
+// tries the gap after VadFreeHint; that shortcut is not modelled: the walk finds the same place.)
+
+/** Bits in the VAD bitmap (MiLastVadBit + 1): one page of bits. */
+export const VAD_BITMAP_BITS = PAGE * 8;
+const CHUNK = ALLOCATION_GRANULARITY;
+
+/** The chunk bits [first, last] a VAD's pages touch, clipped to the bitmap; null if it lies above it. */
+function chunkBits(v: Vad): [number, number] | null {
+  const first = Math.floor(v.start / CHUNK);
+  if (first >= VAD_BITMAP_BITS) return null;
+  return [first, Math.min(Math.floor((v.end - 1) / CHUNK), VAD_BITMAP_BITS - 1)];
+}
+
+function setVadBits(space: WindowsSpace, v: Vad): void {
+  const bits = chunkBits(v);
+  if (bits === null) return;
+  space.vadBitmap.fill(1, bits[0], bits[1] + 1);
+  if (space.vadBitmapHint === bits[0]) space.vadBitmapHint = bits[1] + 1;
+}
+
+/** Clear the chunks of a removed VAD that no other VAD touches (PEB/TEB-style VADs share chunks). */
+function clearVadBits(space: WindowsSpace, v: Vad): void {
+  const bits = chunkBits(v);
+  if (bits === null) return;
+  let [first, last] = bits;
+  if (space.vads.overlapping(first * CHUNK, (first + 1) * CHUNK).length > 0) first++;
+  if (last >= first && space.vads.overlapping(last * CHUNK, (last + 1) * CHUNK).length > 0) last--;
+  if (last < first) return;
+  space.vadBitmap.fill(0, first, last + 1);
+  if (space.vadBitmapHint > first) space.vadBitmapHint = first;
+}
+
+/**
+ * RtlFindClearBits(&VadBitMap, n, hint): the first run of `n` clear bits at or after the hint,
+ * wrapping round to the start; bit 0 counts as set (no allocation at address 0). -1 if none.
+ */
+export function findClearBits(bitmap: Uint8Array, n: number, hint: number): number {
+  const size = bitmap.length;
+  const scan = (from: number, to: number): number => {
+    let run = 0;
+    for (let i = from; i < to; i++) {
+      if (bitmap[i] !== 0 || i === 0) run = 0;
+      else if (++run === n) return i - n + 1;
+    }
+    return -1;
+  };
+  const h = hint < size ? hint : 0;
+  const found = scan(h, size);
+  return found >= 0 ? found : scan(0, Math.min(size, h + n - 1));
+}
+
 /**
  * MiFindEmptyAddressRange: a free range of `size` bytes at the allocation granularity, lowest
- * first or (MEM_TOP_DOWN) highest first, below `limit` (ZeroBits).
+ * first or (MEM_TOP_DOWN) highest first, below `limit` (ZeroBits). Bottom-up without ZeroBits
+ * looks in the VAD bitmap first; otherwise, and when the bitmap has no room, the VAD tree is walked.
  */
 export function findFree(space: WindowsSpace, size: number, topDown: boolean, limit = USER_SPACE_END): number {
+  if (!topDown && limit >= USER_SPACE_END) {
+    const bit = findClearBits(space.vadBitmap, Math.ceil(size / CHUNK), space.vadBitmapHint);
+    if (bit >= 0) return bit * CHUNK;
+  }
   return space.vads.findGap({ length: size, alignment: ALLOCATION_GRANULARITY, low: LOWEST_USER_ADDRESS, high: Math.min(limit, USER_SPACE_END), topDown });
 }
 
-/** Insert a VAD; false if it overlaps one. */
+/** Insert a VAD (MiInsertVad: the tree and the bitmap); false if it overlaps one. */
 export function insertVad(space: WindowsSpace, v: Vad): boolean {
-  return space.vads.insert(v);
+  if (!space.vads.insert(v)) return false;
+  setVadBits(space, v);
+  return true;
+}
+
+/** Remove a VAD from the tree and the bitmap (MiRemoveVad). */
+export function removeVad(space: WindowsSpace, v: Vad): void {
+  space.vads.remove(v);
+  clearVadBits(space, v);
 }
 
 // ---- the services ----------------------------------------------------------------------------
@@ -304,7 +380,7 @@ function splitOut(k: K, p: P, v: Vad, start: number, end: number): void {
   const n = dropPages(k, p, v, from, to);
   v.charged -= n;
   returnCommit(k, space, n);
-  space.vads.remove(v);
+  removeVad(space, v);
   const total = pagesOf(v);
   const piece = (a: number, b: number): void => {
     if (b <= a) return;
@@ -327,7 +403,7 @@ export function deleteVad(k: K, p: P, v: Vad): void {
   dropPages(k, p, v, 0, pagesOf(v));
   returnCommit(k, space, v.charged);
   v.charged = 0;
-  space.vads.remove(v);
+  removeVad(space, v);
   if (v.section !== null) {
     v.section.views--;
     maybeDeleteSection(k, v.section);

@@ -10,7 +10,7 @@ import { memoryFileSystem, windowsIds, type Delivery, type FileLookup, type Pers
 import { createIndex } from '@polykernel/vm';
 import { EXCEPTIONS, handleFault } from './fault.js';
 import { closeAll } from './handles.js';
-import { deleteVad, type K, type P } from './mm.js';
+import { deleteVad, VAD_BITMAP_BITS, type K, type P } from './mm.js';
 import { windowsPortable } from './portable.js';
 import { memorySyscalls } from './syscalls.js';
 import { expireWaits, objectSyscalls, wakeWaiters } from './objects.js';
@@ -45,6 +45,8 @@ function createSpace(k: K): WindowsSpace {
   return {
     pt: k.mmu.createPageTable(),
     vads: createIndex<Vad>('avl', { metrics: k.metrics }),
+    // Bit 0 (address 0) is never handed out, so the search starts at bit 1.
+    vadBitmap: new Uint8Array(VAD_BITMAP_BITS), vadBitmapHint: 1,
     commitCharge: 0, peakCommit: 0,
     locked: new Set(), handles: new Map(), inheritable: new Set(), nextHandle: 4, loadCounts: new Map(), loadDeps: new Map(),
     vectoredHandlers: [], exceptionsDispatched: 0,

@@ -139,6 +139,10 @@ export type HandlerAction = 'continue-execution' | 'continue-search';
 export interface WindowsSpace {
   readonly pt: PageTable;
   readonly vads: AddressSpaceIndex<Vad>;
+  /** The VAD bitmap: one byte per 64 KiB chunk of the first 2 GiB, non-zero when a VAD touches it (mm.ts). */
+  readonly vadBitmap: Uint8Array;
+  /** VadBitMapHint: every chunk below it is in use. */
+  vadBitmapHint: number;
   /** Commit charged to this process (PrivateUsage / PagefileUsage), in pages, and its peak. */
   commitCharge: number;
   peakCommit: number;
