@@ -330,9 +330,9 @@ program
   .command('explain')
   .description('Narrate one page fault or one fork on the Linux personality, step by step, from what the simulation does')
   .argument('<what>', '"fault" or "fork"')
-  .option('-s, --scenario <name>', 'for fault: zero-fill (default), zero-page, cow, file, segv, stack-growth; with -p windows: demand-zero (default), guard-page, access-violation; with -p freebsd: zero-fill (default), cow, deep-chain')
+  .option('-s, --scenario <name>', 'for fault: zero-fill (default), zero-page, cow, file, segv, stack-growth; with -p windows: demand-zero (default), guard-page, access-violation; with -p freebsd: zero-fill (default), cow, deep-chain; for fork with -p cygwin: copy (default), dll-collision, rebaseall, dlopen-collision, died-dll-loading, commit-limit')
   .option('--program <file>', 'the program exec\'d first, whose address space the story happens in', '/bin/true')
-  .option('-p, --personality <name>', 'linux (= linux-6.x, the default) or linux-5.15: the stories follow Linux\'s code paths')
+  .option('-p, --personality <name>', 'linux (= linux-6.x, the default) or linux-5.15; windows and freebsd for fault, cygwin for fork')
   .option('--sysroot <dir>', 'where the program and its interpreter are found', '/')
   .option('--json', 'the facts instead of the story: for a fault va, access, area, pteBefore, translation (TLB and walk steps), fault, errorCode, resolution, pteAfter, pa, signal, cycles; for a fork the areas with their action, PTE counts and cycles')
   .addHelpText('after', `
@@ -340,7 +340,9 @@ A fault is told in four parts: the MMU's translation (TLB probes and each page-t
 visited), the trap with its x86 error code, the kernel's path through do_user_addr_fault and
 handle_mm_fault to the PTE it installs (or the signal it sends), and the retried translation, with
 the simulated cycles. A fork is told as copy_process's steps, with dup_mmap's decision for every
-area of the parent (copied or not, PTEs write-protected for copy-on-write).
+area of the parent (copied or not, PTEs write-protected for copy-on-write). With -p cygwin a fork
+is told as Cygwin's fork.cc runs it over Windows: CreateProcess of the same program, DLLs at the
+parent's addresses, every resident page copied across processes, and the ways it fails.
 
 Examples:
   polykernel explain fault
@@ -348,7 +350,9 @@ Examples:
   polykernel explain fault --scenario stack-growth --program /bin/ls
   polykernel explain fault -p windows --scenario guard-page
   polykernel explain fault -p freebsd --scenario cow
-  polykernel explain fork`)
+  polykernel explain fork
+  polykernel explain fork -p cygwin
+  polykernel explain fork -p cygwin --scenario dll-collision`)
   .action(async (what: string, opts: Record<string, boolean | string | undefined>) => {
     const { runExplain } = await import('./explain.js');
     code = runExplain(what, opts, io.out, io.err);

@@ -4,13 +4,15 @@
  * address space is a real one. Every line comes from what the simulation did: the MMU's own
  * record of the translation (TLB probes, page-walk entries), the kernel's fault probe, the PTE
  * before and after, dup_mmap's report for each area, and the cycle clock. `-p windows` tells
- * MmAccessFault's faults and `-p freebsd` vm_fault's (explain-freebsd.ts); neither has a fork story.
+ * MmAccessFault's faults and `-p freebsd` vm_fault's (explain-freebsd.ts); `-p cygwin` tells
+ * fork.cc's emulated fork and its failures (explain-cygwin.ts).
  */
 import { Kernel, type Process } from '@polykernel/kernel';
 import { sysrootLookup } from '@polykernel/kernel/node';
 import { linuxFlags as F, linuxPersonality, mapsLine, type LinuxSpace } from '@polykernel/linux';
 import { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, explainTranslation, formatPteFlags, type Access } from '@polykernel/mmu';
 import { explainWindowsFault, WINDOWS_FAULT_SCENARIOS, type WindowsFaultScenario } from '@polykernel/windows';
+import { explainCygwin } from './explain-cygwin.js';
 import { explainFreebsdFault, FREEBSD_FAULT_SCENARIOS, type FreebsdFaultScenario } from './explain-freebsd.js';
 import { linuxVariant, notRegistered, resolvePersonality, type LinuxVariant } from './personalities.js';
 
@@ -157,11 +159,12 @@ export function runExplain(what: string, opts: ExplainOptions, out: (s: string) 
     err(`polykernel explain: explain "fault" or "fork", not "${what}"`);
     return 2;
   }
+  const chosen = resolvePersonality(typeof opts.personality === 'string' ? opts.personality : 'linux');
+  if (chosen?.entry.name === 'cygwin') return explainCygwin(what, opts, out, err);
   if (what === 'fork' && typeof opts.scenario === 'string') {
-    err(`polykernel explain: --scenario applies to "fault" only (a fork has one story)`);
+    err(`polykernel explain: --scenario applies to "fault" only (a fork has one story; -p cygwin has failure scenarios)`);
     return 2;
   }
-  const chosen = resolvePersonality(typeof opts.personality === 'string' ? opts.personality : 'linux');
   if (chosen?.entry.name === 'windows') return explainWindows(what, opts, out, err);
   if (chosen?.entry.name === 'freebsd') return explainFreebsd(what, chosen.variant, opts, out, err);
   const variant = variantOf(opts);

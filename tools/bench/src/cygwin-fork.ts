@@ -1,6 +1,6 @@
 /**
  * Cygwin's copy-on-fork against Linux's copy-on-write fork, for a process with N resident 4 KiB
- * pages in one private anonymous mapping (1 MiB … 1 GiB): simulated time of the fork call, host
+ * pages in one private anonymous mapping (1 MiB … 2 GiB with --max 524288): simulated time of the fork call, host
  * time to simulate it, bytes copied across processes, commit charged to the child, and Cygwin's
  * spawnve of /usr/bin/true.exe as the cheap path. Content-less machines (copies are counted and
  * charged, not performed). Median of `--runs` (default 3) forks; the child exits and is reaped
@@ -89,7 +89,7 @@ function cygwin(pages: number): Omit<Row, 'pages' | 'linuxSimMs' | 'linuxHostMs'
   return { cygSimMs: median(sims), cygHostMs: median(hosts), cygBytesCopied: bytes, cygChildCommitPages: commit, cygCalls: calls, cygTraps: traps, spawnSimMs };
 }
 
-const sizes = [256, 4_096, 65_536, 262_144].filter((n) => n <= arg('--max', 262_144));
+const sizes = [256, 4_096, 65_536, 262_144, 524_288].filter((n) => n <= arg('--max', 262_144));
 const rows: Row[] = sizes.map((pages) => {
   const l = linux(pages);
   return { pages, linuxSimMs: l.sim, linuxHostMs: l.host, ...cygwin(pages) };

@@ -1,17 +1,18 @@
 /**
  * The portable driver: each portable intent as the cygwin1.dll call a Cygwin program makes
- * (mmap, munmap, mprotect, fork, spawnve, _exit, waitpid). Files (open/read/write/mapFile) and
- * execve are not modelled yet and say so.
+ * (mmap, munmap, mprotect, fork, spawnve, _exit, waitpid, open/read/write/close on the fd table).
+ * mapFile (file mappings) and exec are not modelled yet and say so.
  */
 
 import { failure, gate, ok, unsupported, type Kernel, type PortableChild, type PortableDriver, type PortableResult, type PortableWait, type Thread } from '@polykernel/kernel';
 import type { WindowsSpace } from '@polykernel/windows';
 import { cygwinStartup } from './fork.js';
+import { O_CREAT, O_RDONLY, O_RDWR, O_TRUNC } from './fdtab.js';
 import { MAP_ANONYMOUS, MAP_PRIVATE } from './posix.js';
 import type { CygwinMachine, K } from './types.js';
 
 type D = PortableDriver<WindowsSpace, CygwinMachine>;
-const NO_FILES = 'files are not modelled in the Cygwin personality yet (no fd table)';
+const NO_FILE_MAPS = 'file mappings are not modelled in the Cygwin personality yet (the Windows personality has no CreateFileW to map a file from)';
 
 function childOf(k: K, pid: number): PortableChild<WindowsSpace> {
   const proc = k.state.cygwin.byPid.get(pid)!;
@@ -48,15 +49,15 @@ export function cygwinDriver(): D {
       free: 'munmap(addr, length) → VirtualFree(MEM_RELEASE)',
       protect: 'mprotect(addr, length, prot) → VirtualProtect',
       fork: 'fork() → CreateProcessW of the same image + ReadProcessMemory/WriteProcessMemory copies (fork.cc)',
-      spawn: 'spawnve(_P_NOWAIT, path, argv, envp) → CreateProcessW',
+      spawn: 'spawnve(_P_NOWAIT, path, argv, envp) → CreateProcessW (argv, envp and the fd table passed on)',
       exec: 'n/a: execve is not modelled yet in the Cygwin personality',
       exit: '_exit(code) → pinfo::exit → TerminateProcess(GetCurrentProcess())',
       wait: 'waitpid(pid, &status, 0)',
-      mapFile: `n/a: ${NO_FILES}`,
-      open: `n/a: ${NO_FILES}`,
-      read: `n/a: ${NO_FILES}`,
-      write: `n/a: ${NO_FILES}`,
-      close: `n/a: ${NO_FILES}`,
+      mapFile: `n/a: ${NO_FILE_MAPS}`,
+      open: 'open(path, O_RDONLY or O_RDWR [|O_CREAT|O_TRUNC]) → an fhandler in the cygheap\'s fd table (/dev/null, /dev/zero, the console, read-only sysroot files)',
+      read: 'read(fd, buf, count)',
+      write: 'write(fd, buf, count)',
+      close: 'close(fd)',
     },
     start: (k, comm) => start(k, comm),
     alloc(k, t, req) {
@@ -77,7 +78,7 @@ export function cygwinDriver(): D {
       return failure(k, 'fork', r) ?? ok(childOf(k, r.value));
     },
     spawn(k, t, req) {
-      const r = k.syscall(t, 'spawnve', [1, req.path]);
+      const r = k.syscall(t, 'spawnve', [1, req.path, req.argv, req.env ?? []]);
       return failure(k, 'spawnve', r) ?? ok(childOf(k, r.value), `${req.path} + /usr/bin/cygwin1.dll`);
     },
     exec: () => unsupported('execve is not modelled yet in the Cygwin personality'),
@@ -93,11 +94,24 @@ export function cygwinDriver(): D {
       const status = (r.record?.fields.status as number | undefined) ?? 0;
       return ok({ ref: r.value, pid: r.value, status, ...decode(status) });
     },
-    mapFile: () => unsupported(NO_FILES),
-    open: () => unsupported(NO_FILES),
-    read: () => unsupported(NO_FILES),
-    write: () => unsupported(NO_FILES),
-    close: () => unsupported(NO_FILES),
+    mapFile: () => unsupported(NO_FILE_MAPS),
+    open(k, t, req) {
+      const flags = (req.write ? O_RDWR : O_RDONLY) + (req.create === true ? O_CREAT : 0) + (req.truncate === true ? O_TRUNC : 0);
+      const r = k.syscall(t, 'open', [req.path, flags, 0o666]);
+      return failure(k, 'open', r) ?? ok(r.value);
+    },
+    read(k, t, fd, addr, length) {
+      const r = k.syscall(t, 'read', [fd, addr, length]);
+      return failure(k, 'read', r) ?? ok(r.value);
+    },
+    write(k, t, fd, addr, length) {
+      const r = k.syscall(t, 'write', [fd, addr, length]);
+      return failure(k, 'write', r) ?? ok(r.value);
+    },
+    close(k, t, fd) {
+      const r = k.syscall(t, 'close', [fd]);
+      return failure(k, 'close', r) ?? ok(0);
+    },
   };
 }
 

@@ -16,7 +16,7 @@ function childOf(c: Cyg, pid: number): Cyg {
 const FORK_CC_ORDER = [
   'parent dofork', 'parent hold_everything', 'parent dlls.topsort', 'parent setjmp', 'parent child_info_fork', 'parent CreateEvent',
   'parent __malloc_lock, cygheap->lock', 'parent CreateProcessW',
-  'child dll_list::alloc', 'child pinfo::thisproc', 'child cygheap_fixup_in_child', 'child handle_fork: dll data/bss, user heap, exe data/bss',
+  'child dll_list::alloc', 'child pinfo::thisproc', 'child dlls.reserve_space', 'child cygheap_fixup_in_child', 'child handle_fork: dll data/bss, user heap, exe data/bss',
   'child fixup_mmaps_after_fork', 'child alloc_stack', 'child longjmp', 'child sync_with_parent',
   'parent ch.sync', 'parent child.remember', 'parent child_copy', 'parent child_copy', 'parent child_copy', 'parent resume_child',
   'child fixup_shms_after_fork', 'child dlls.load_after_fork', 'child fdtab.fixup_after_fork', 'child sync_with_parent',
@@ -104,6 +104,25 @@ describe('fork (fork.cc)', () => {
     expect(r.value).toBe(-1);
     expect(r.error).toBe('ENOENT');
     expect(c.k.state.cygwin.console.join('\n')).toMatch(/dofork: child -1 - CreateProcessW failed for 'bare', errno 2/);
+  });
+});
+
+describe('fork: the handshake', () => {
+  it('runs on two inheritable events (subproc_ready, forker_finished): both closed on both sides afterwards', () => {
+    const c = bootCygwin();
+    const events = (p: typeof c.p): number => [...p.space.handles.values()].filter((h) => (h.kind as string) === 'event').length;
+    const before = c.p.space.handles.size;
+    const calls: string[] = [];
+    c.k.bus.subscribe('syscall:entry', (e) => {
+      if (['CreateEventW', 'SetEvent', 'WaitForSingleObject', 'WaitForMultipleObjects'].includes(e.name)) calls.push(e.name);
+    });
+    const pid = c.call('fork').value;
+    const ch = childOf(c, pid);
+    expect(calls).toEqual(['CreateEventW', 'CreateEventW', 'SetEvent', 'WaitForMultipleObjects', 'SetEvent', 'WaitForSingleObject', 'SetEvent', 'WaitForMultipleObjects', 'SetEvent']);
+    expect(events(c.p)).toBe(0);
+    expect(events(ch.p)).toBe(0);
+    // The parent keeps one handle more: the child's process handle, for waitpid.
+    expect(c.p.space.handles.size).toBe(before + 1);
   });
 });
 

@@ -18,15 +18,16 @@
  *
  * fork() retries dofork once (with "forkables"). Failures end the child (TerminateProcess) and set
  * errno (EAGAIN), with the console lines Cygwin prints. Simplified (README): the copies run one
- * after the other in the caller's call (the two processes do not run concurrently; the events are
- * the order of the steps), the stack copied is the whole committed stack (the simulation has no
- * stack pointer), dlopen'd DLLs are not modelled (no LoadLibrary in @polykernel/windows yet).
+ * after the other in the caller's call (the two processes do not run concurrently: the handshake's
+ * events are real, but each wait polls an event the other side has already set), the stack copied
+ * is the whole committed stack (the simulation has no stack pointer).
  */
 import { errnoNumber, type ErrnoName } from '@polykernel/core';
 import type { Kernel, SyscallResult, Thread } from '@polykernel/kernel';
 import { parsePe } from '@polykernel/pe';
-import { CURRENT_PROCESS, MEM_COMMIT, MEM_RESERVE, PAGE_NOACCESS, PAGE_READONLY, PAGE_READWRITE, type WindowsSpace } from '@polykernel/windows';
+import { CURRENT_PROCESS, FILE_MAP_READ, FILE_MAP_WRITE, WAIT_OBJECT_0, MEM_COMMIT, MEM_RELEASE, MEM_RESERVE, PAGE_NOACCESS, PAGE_READONLY, PAGE_READWRITE, type WindowsSpace } from '@polykernel/windows';
 import { errnoFromWin32 } from './errno.js';
+import { fdsAfterExec, fdsAfterFork, stdioInit } from './fdtab.js';
 import { cygwinPid, pinfoOf, releasePinfo } from './pinfo.js';
 import type { Ctx } from './posix.js';
 import { CYGHEAP_STORAGE_LOW } from './sysroot.js';
@@ -63,6 +64,20 @@ function committedRegions(k: K, t: Thread, h: number, lo: number, hi: number): [
     const f = q.record!.fields;
     const end = Math.min(hi, (f.BaseAddress as number) + (f.RegionSize as number));
     if (f.State === MEM_COMMIT_STATE && f.Protect !== PAGE_NOACCESS && (f.Protect as number) < 0x100) out.push([at, end, f.Protect as number]);
+    at = end;
+  }
+  return out;
+}
+
+/** Every committed region of [lo, hi) in the process behind `h` with its protection (NOACCESS included). */
+function regionsWithProtect(k: K, t: Thread, h: number, lo: number, hi: number): [number, number, number][] {
+  const out: [number, number, number][] = [];
+  for (let at = lo; at < hi;) {
+    const q = k.syscall(t, 'VirtualQueryEx', [h, at]);
+    if (q.error !== null) break;
+    const f = q.record!.fields;
+    const end = Math.min(hi, (f.BaseAddress as number) + (f.RegionSize as number));
+    if (f.State === MEM_COMMIT_STATE) out.push([at, end, f.Protect as number]);
     at = end;
   }
   return out;
@@ -108,9 +123,26 @@ function dataBss(k: K, path: string, base: number): [number, number][] {
  * dll_crt0 for a Cygwin program's first start (not a fork): pinfo::thisproc, the cygheap reserved
  * at CYGHEAP_STORAGE_LOW with the part in use committed, the linked DLLs recorded (dll_list).
  */
-export function cygwinStartup(k: K, p: P, opts: { ppid?: number; cygstarted?: boolean } = {}): CygProc | string {
+export interface StartupOptions {
+  ppid?: number;
+  cygstarted?: boolean;
+  pgid?: number;
+  /** The Cygwin process that spawned or exec'ed this one: its fd table is passed on without the close-on-exec fds. */
+  from?: CygProc;
+  argv?: readonly string[];
+  envp?: readonly string[];
+}
+
+export function cygwinStartup(k: K, p: P, opts: StartupOptions = {}): CygProc | string {
   const t = p.threads[0]!;
   const proc = pinfoOf(k, p, opts);
+  // child_info_spawn passes argv/envp and the cygheap's fd table; a program started from Windows
+  // has its image path as argv[0] (no Windows command line or environment block is modelled) and
+  // the console on 0, 1, 2.
+  proc.argv = [...(opts.argv ?? [p.space.image?.path ?? p.comm])];
+  proc.envp = [...(opts.envp ?? [])];
+  if (opts.from === undefined) stdioInit(proc);
+  else proc.fds.splice(0, proc.fds.length, ...fdsAfterExec(opts.from));
   const r = k.syscall(t, 'VirtualAlloc', [CYGHEAP_STORAGE_LOW, CYGHEAP_RESERVE, MEM_RESERVE, PAGE_READWRITE]);
   if (r.error !== null) return r.error;
   const c = k.syscall(t, 'VirtualAlloc', [CYGHEAP_STORAGE_LOW, CYGHEAP_IN_USE, MEM_COMMIT, PAGE_READWRITE]);
@@ -129,6 +161,9 @@ interface Child {
   proc: CygProc | null;
   /** ch.silentfail (!with_forkables): the first attempt's failures are debug output only. */
   silent: boolean;
+  /** The handshake's events, inherited at the same values (child_info's subproc_ready, forker_finished). */
+  subprocReady: number;
+  forkerFinished: number;
 }
 
 /** pinfo.h: the exit code of a forkee that child_info_fork::abort ended. */
@@ -137,6 +172,13 @@ export const EXITCODE_FORK_FAILED = 0x80_0000;
 /** A POSIX path of the sysroot as the NT path Cygwin prints (/usr/bin is C:\cygwin64\bin). */
 function ntPath(path: string): string {
   return `\\??\\C:\\cygwin64${path.replace(/^\/usr\/bin\//, '/bin/').replaceAll('/', '\\')}`;
+}
+
+/** child_info_fork::abort: printed unless silentfail, then ExitProcess (EXITCODE_FORK_FAILED). */
+function abort(k: K, me: CygProc, c: Child, msg: string): string {
+  if (!c.silent) say(k, me.progname, c.p.pid, `child_info_fork::abort: ${msg}`);
+  k.syscall(c.t, 'TerminateProcess', [CURRENT_PROCESS, EXITCODE_FORK_FAILED]);
+  return msg;
 }
 
 /** The child's side up to its first sync: null when it synced, else it has died (exit code set). */
@@ -150,19 +192,25 @@ function childStartup(k: K, parent: P, me: CygProc, c: Child): string | null {
   // dll_list::alloc, run for each linked DLL as the loader initialises it: it must be where the parent has it.
   step(k, c.p.pid, 'child', 'dll_list::alloc', 'linked DLLs at the parent\'s addresses');
   for (const d of me.dlls) {
+    if (d.loaded === true) continue;
     const mine = c.p.space.modules.find((m) => m.name === d.name);
     if (mine !== undefined && mine.base !== d.base) {
       // child_info_fork::abort: printed unless silentfail, then ExitProcess (EXITCODE_FORK_FAILED).
-      const msg = `${ntPath(d.path)}: Loaded to different address: parent(${hex(d.base)}) != child(${hex(mine.base)})`;
-      if (!c.silent) say(k, me.progname, c.p.pid, `child_info_fork::abort: ${msg}`);
-      k.syscall(t, 'TerminateProcess', [CURRENT_PROCESS, EXITCODE_FORK_FAILED]);
-      return msg;
+      return abort(k, me, c, `${ntPath(d.path)}: Loaded to different address: parent(${hex(d.base)}) != child(${hex(mine.base)})`);
     }
   }
   if (k.state.cygwin.crashChildAt === 'startup') return die('injected crash during start-up');
-  const proc = pinfoOf(k, c.p, { ppid: me.pid, cygstarted: true });
+  const proc = pinfoOf(k, c.p, { ppid: me.pid, cygstarted: true, pgid: me.pgid });
   c.proc = proc;
   step(k, c.p.pid, 'child', 'pinfo::thisproc', `Cygwin PID ${proc.pid}`);
+  // dll_list::reserve_space: the dlopen'd DLLs' ranges reserved before anything else is allocated.
+  step(k, c.p.pid, 'child', 'dlls.reserve_space', `${String(me.dlls.filter((d) => d.loaded === true).length)} dlopen'd DLLs`);
+  for (const d of me.dlls) {
+    if (d.loaded !== true) continue;
+    if (k.syscall(t, 'VirtualAlloc', [d.base, d.size ?? 0x10000, MEM_RESERVE, PAGE_NOACCESS]).error !== null) {
+      return abort(k, me, c, `address space needed by '${ntPath(d.path)}' (${hex(d.base)}) is already occupied`);
+    }
+  }
   const hp = k.syscall(t, 'OpenProcess', [PROCESS_ALL_ACCESS, 0, parent.pid]);
   if (hp.error !== null) return die(`couldn't open parent, ${hp.error}`);
   const hParent = hp.value;
@@ -178,6 +226,11 @@ function childStartup(k: K, parent: P, me: CygProc, c: Child): string | null {
     proc.cygheap = me.cygheap;
     proc.cygheapUsed = me.cygheapUsed;
   }
+  // The cygheap holds the fd table (the same open files, FD_CLOEXEC kept); environ and argv live
+  // in the copied user memory.
+  proc.fds.splice(0, proc.fds.length, ...fdsAfterFork(me));
+  proc.argv = [...me.argv];
+  proc.envp = [...me.envp];
   proc.dlls = me.dlls.map((d) => ({ ...d }));
   // handle_fork: "dll data", "dll bss" of cygwin1.dll, "user heap", and the exe's data/bss.
   step(k, c.p.pid, 'child', 'handle_fork: dll data/bss, user heap, exe data/bss');
@@ -202,6 +255,22 @@ function childStartup(k: K, parent: P, me: CygProc, c: Child): string | null {
   // fixup_mmaps_after_fork: each private mapping at the same address, its committed regions read.
   step(k, c.p.pid, 'child', 'fixup_mmaps_after_fork', `${String(me.mmaps.length)} mappings`);
   for (const rec of me.mmaps) {
+    if (rec.section !== undefined) {
+      // fhandler_dev_zero::fixup_mmap_after_fork: the inherited section handle viewed at the
+      // parent's address — shared pages, nothing copied.
+      const v = k.syscall(t, 'MapViewOfFileEx', [rec.section, Math.floor(rec.prot / 2) % 2 === 1 ? FILE_MAP_WRITE : FILE_MAP_READ, 0, rec.len, rec.addr]);
+      if (v.error !== null || v.value !== rec.addr) {
+        const q = k.syscall(t, 'VirtualQuery', [rec.addr]).record?.fields;
+        say(k, me.progname, c.p.pid, `requested ${hex(rec.addr)} != ${hex(v.error === null ? v.value : 0)} mem alloc base ${hex((q?.AllocationBase as number | undefined) ?? 0)}, state ${hex((q?.State as number | undefined) ?? 0)}, size ${String(q?.RegionSize ?? 0)}, Win32 error ${String(v.errorNumber)}`);
+        return die(`fixup_mmap_after_fork for fd -1 failed, address ${hex(rec.addr)}, Win32 error ${String(v.errorNumber)}`);
+      }
+      for (const [lo, hi, protect] of regionsWithProtect(k, t, hParent, rec.addr, rec.addr + rec.len)) {
+        const own = k.syscall(t, 'VirtualQuery', [lo]).record?.fields.Protect;
+        if (own !== protect) k.syscall(t, 'VirtualProtect', [lo, hi - lo, protect]);
+      }
+      proc.mmaps.push({ ...rec, mapped: Uint8Array.from(rec.mapped) });
+      continue;
+    }
     const a = k.syscall(t, 'VirtualAlloc', [rec.addr, rec.len, MEM_RESERVE, PAGE_READWRITE]);
     if (a.error !== null) return die(`fixup_mmaps_after_fork: VirtualAlloc failed for MAP_PRIVATE address ${ptr(rec.addr)}, Win32 error ${String(a.errorNumber)}`);
     for (const [lo, hi, protect] of committedRegions(k, t, hParent, rec.addr, rec.addr + rec.len)) {
@@ -223,13 +292,26 @@ function childStartup(k: K, parent: P, me: CygProc, c: Child): string | null {
   k.syscall(t, 'CloseHandle', [hParent]);
   step(k, c.p.pid, 'child', 'longjmp');
   step(k, c.p.pid, 'child', 'sync_with_parent', 'after longjmp');
+  k.syscall(t, 'SetEvent', [c.subprocReady]);
   return null;
 }
 
 /** frok::child after the parent's copies: fixups, then the second sync (or death while loading DLLs). */
 function childFixups(k: K, me: CygProc, c: Child): boolean {
+  // The parent's copies are done when forker_finished is set (resume_child): the child's wait returns.
+  if (k.syscall(c.t, 'WaitForSingleObject', [c.forkerFinished, 0]).value !== WAIT_OBJECT_0) return false;
   step(k, c.p.pid, 'child', 'fixup_shms_after_fork');
-  step(k, c.p.pid, 'child', 'dlls.load_after_fork', 'no dlopen\'d DLLs');
+  const loaded = me.dlls.filter((d) => d.loaded === true);
+  step(k, c.p.pid, 'child', 'dlls.load_after_fork', loaded.length === 0 ? 'no dlopen\'d DLLs' : loaded.map((d) => d.name).join(', '));
+  // dll_list::load_after_fork: the reservation given back, the DLL loaded again; it must land there.
+  for (const d of loaded) {
+    k.syscall(c.t, 'VirtualFree', [d.base, 0, MEM_RELEASE]);
+    const r = k.syscall(c.t, 'LoadLibraryExW', [d.path, 0, 0]);
+    if (r.error !== null || r.value !== d.base) {
+      abort(k, me, c, `unable to remap ${ntPath(d.path)} to same address as parent (${hex(d.base)}) - try running rebaseall`);
+      return false;
+    }
+  }
   if (k.state.cygwin.crashChildAt === 'dll-loading') {
     say(k, me.progname, c.p.pid, `${c.p.space.image?.path ?? me.progname}: *** fatal error in forked process - injected crash while loading DLLs`);
     k.syscall(c.t, 'TerminateProcess', [CURRENT_PROCESS, 1]);
@@ -237,6 +319,10 @@ function childFixups(k: K, me: CygProc, c: Child): boolean {
   }
   step(k, c.p.pid, 'child', 'fdtab.fixup_after_fork');
   step(k, c.p.pid, 'child', 'sync_with_parent', 'performed fork fixups and dynamic dll loading');
+  k.syscall(c.t, 'SetEvent', [c.subprocReady]);
+  // The child is done with the handshake: its inherited copies of the events are closed.
+  k.syscall(c.t, 'CloseHandle', [c.subprocReady]);
+  k.syscall(c.t, 'CloseHandle', [c.forkerFinished]);
   return true;
 }
 
@@ -246,15 +332,28 @@ function frokParent(ctx: Ctx, me: CygProc, silent: boolean): number | Fail {
   const t = ctx.thread;
   const parent = ctx.process;
   step(k, parent.pid, 'parent', 'child_info_fork', `stackbase ${ptr(parent.space.stackBase)}, stacklimit ${ptr(parent.space.stackLimit)}`);
+  // child_info's constructor: subproc_ready, auto-reset, inheritable (sec_all); frok::parent: forker_finished.
+  const ready = ctx.call('CreateEventW', [1, 0, 0, '']);
   step(k, parent.pid, 'parent', 'CreateEvent', 'forker_finished');
+  const finished = ctx.call('CreateEventW', [1, 0, 0, '']);
+  if (ready.error !== null || finished.error !== null) return { errno: errnoFromWin32(ready.error ?? finished.error), msg: 'unable to allocate forker_finished event' };
+  const closeEvents = (): void => {
+    ctx.call('CloseHandle', [ready.value]);
+    ctx.call('CloseHandle', [finished.value]);
+  };
   step(k, parent.pid, 'parent', '__malloc_lock, cygheap->lock');
   const image = parent.space.image?.path ?? '';
   step(k, parent.pid, 'parent', 'CreateProcessW', image);
   // Created suspended here so that what a workload injects is in place before the loader runs.
-  const cp = ctx.call('CreateProcessW', [image, 0x4]);
-  if (cp.error !== null) return { errno: errnoFromWin32(cp.error), msg: `CreateProcessW failed for '${image === '' ? me.progname : image}'` };
+  // bInheritHandles: the child gets the parent's inheritable handles at the same values (the
+  // sections behind MAP_SHARED mappings among them).
+  const cp = ctx.call('CreateProcessW', [image, 0x4, 1]);
+  if (cp.error !== null) {
+    closeEvents();
+    return { errno: errnoFromWin32(cp.error), msg: `CreateProcessW failed for '${image === '' ? me.progname : image}'` };
+  }
   const info = cp.record!.fields;
-  const child: Child = { p: k.processes.get(info.dwProcessId as number)!, t: null as unknown as Thread, hProcess: info.hProcess as number, proc: null, silent };
+  const child: Child = { p: k.processes.get(info.dwProcessId as number)!, t: null as unknown as Thread, hProcess: info.hProcess as number, proc: null, silent, subprocReady: ready.value, forkerFinished: finished.value };
   child.t = child.p.threads[0]!;
   for (const inj of k.state.cygwin.injections) {
     ctx.call('VirtualAllocEx', [child.hProcess, inj.at, inj.size, MEM_RESERVE + MEM_COMMIT, PAGE_READONLY]);
@@ -264,14 +363,17 @@ function frokParent(ctx: Ctx, me: CygProc, silent: boolean): number | Fail {
   const cleanup = (f: Fail): Fail => {
     if (child.p.state === 'running') ctx.call('TerminateProcess', [child.hProcess, 1]);
     ctx.call('CloseHandle', [child.hProcess]);
+    closeEvents();
     if (child.proc !== null) releasePinfo(k, child.proc);
     return f;
   };
   const alive = (): boolean => child.p.state === 'running';
+  // child_info::sync: wait for subproc_ready or the child's process handle (its death).
+  const sync = (): boolean => ctx.call('WaitForMultipleObjects', [2, [String(ready.value), String(child.hProcess)], 0, 0]).value === WAIT_OBJECT_0;
   if (alive()) childStartup(k, parent, me, child);
   step(k, parent.pid, 'parent', 'ch.sync', 'subproc_ready');
   // frok::error: a child that child_info_fork::abort ended leaves errmsg unset (nothing printed).
-  if (!alive()) {
+  if (!sync()) {
     const code = child.p.exitStatus ?? 0;
     return cleanup({ errno: 'EAGAIN', msg: code === EXITCODE_FORK_FAILED ? null : `forked process ${String(child.p.pid)} died unexpectedly, retry 0, exit code ${hex(code)}` });
   }
@@ -280,18 +382,29 @@ function frokParent(ctx: Ctx, me: CygProc, silent: boolean): number | Fail {
   step(k, parent.pid, 'parent', 'child_copy', 'stack');
   if (!parentWrites(k, t, child.hProcess, parent.space.stackLimit, parent.space.stackBase)) return cleanup({ errno: 'EAGAIN', msg: `pid ${String(child.p.pid)}, exitval ${hex(0)}` });
   for (const d of me.dlls) {
-    if (d.name.toLowerCase() === 'cygwin1.dll') continue;
+    if (d.name.toLowerCase() === 'cygwin1.dll' || d.loaded === true) continue;
     step(k, parent.pid, 'parent', 'child_copy', `linked dll data/bss ${d.name}`);
     for (const [lo, hi] of dataBss(k, d.path, d.base)) {
       if (!parentWrites(k, t, child.hProcess, lo, hi)) return cleanup({ errno: 'EAGAIN', msg: 'couldn\'t copy linked dll data/bss' });
     }
   }
   step(k, parent.pid, 'parent', 'resume_child');
+  ctx.call('SetEvent', [finished.value]);
   childFixups(k, me, child);
   step(k, parent.pid, 'parent', 'ch.sync', 'dll loading');
-  if (!alive()) return cleanup({ errno: 'EAGAIN', msg: 'died waiting for dll loading' });
+  if (!sync()) return cleanup({ errno: 'EAGAIN', msg: child.p.exitStatus === EXITCODE_FORK_FAILED ? null : 'died waiting for dll loading' });
+  // fork.cc: "Now fill data/bss of any DLLs that were loaded in the parent process".
+  for (const d of me.dlls) {
+    if (d.loaded !== true) continue;
+    step(k, parent.pid, 'parent', 'child_copy', `loaded dll data/bss ${d.name}`);
+    for (const [lo, hi] of dataBss(k, d.path, d.base)) {
+      if (!parentWrites(k, t, child.hProcess, lo, hi)) return cleanup({ errno: 'EAGAIN', msg: 'couldn\'t copy loaded dll data/bss' });
+    }
+  }
   step(k, parent.pid, 'parent', 'child.attach');
   step(k, parent.pid, 'parent', 'resume_child');
+  ctx.call('SetEvent', [finished.value]);
+  closeEvents();
   me.children.set(childPid, child.hProcess);
   return childPid;
 }
@@ -335,12 +448,12 @@ export function cygwinFork(ctx: Ctx): number {
 export type CygwinKernel = Kernel<WindowsSpace, CygwinMachine>;
 
 /** spawnve(_P_NOWAIT) (spawn.cc child_info_spawn::worker): CreateProcessW of the program, no copies; the child's PID. */
-export function cygwinSpawnve(ctx: Ctx, path: string): number {
+export function cygwinSpawnve(ctx: Ctx, path: string, argv?: readonly string[], envp?: readonly string[]): number {
   const k = ctx.kernel;
   const me = pinfoOf(k, ctx.process);
   const made = createForSpawn(ctx, path);
   if (typeof made === 'number') return made;
-  const proc = cygwinStartup(k, made.child, { ppid: me.pid, cygstarted: true });
+  const proc = cygwinStartup(k, made.child, { ppid: me.pid, cygstarted: true, pgid: me.pgid, from: me, argv: argv ?? [path], envp: envp ?? me.envp });
   if (typeof proc === 'string') {
     ctx.call('TerminateProcess', [made.hProcess, 1]);
     ctx.call('CloseHandle', [made.hProcess]);
@@ -351,11 +464,21 @@ export function cygwinSpawnve(ctx: Ctx, path: string): number {
 }
 
 /**
+ * path_conv with exe_suffixes (path.cc, spawn.cc perhaps_suffix): "/usr/bin/true" finds
+ * "/usr/bin/true.exe" when only that exists.
+ */
+export function exePath(k: K, path: string): string {
+  if (typeof k.state.fs(path) !== 'string' || path.toLowerCase().endsWith('.exe')) return path;
+  return typeof k.state.fs(`${path}.exe`) === 'string' ? path : `${path}.exe`;
+}
+
+/**
  * What spawnve and execve share (spawn.cc child_info_spawn::worker): CreateProcessW of the
  * program, its thread handle closed; the child and its process handle, or the failure's return
  * value (the Win32 error as errno, ENOEXEC when the loader ended the child).
  */
-function createForSpawn(ctx: Ctx, path: string): { child: P; hProcess: number } | number {
+function createForSpawn(ctx: Ctx, pathIn: string): { child: P; hProcess: number } | number {
+  const path = exePath(ctx.kernel, pathIn);
   const cp = ctx.call('CreateProcessW', [path, 0]);
   if (cp.error !== null) return ctx.fail(errnoFromWin32(cp.error));
   const info = cp.record!.fields;
@@ -374,7 +497,7 @@ function createForSpawn(ctx: Ctx, path: string): { child: P; hProcess: number } 
  * waits for the new one and exits with its exit code (here: when the new one exits, onExit ends
  * the stub). Its mappings and heap are not inherited. Returns 0 to the stub.
  */
-export function cygwinExecve(ctx: Ctx, path: string): number {
+export function cygwinExecve(ctx: Ctx, path: string, argv?: readonly string[], envp?: readonly string[]): number {
   const k = ctx.kernel;
   const me = pinfoOf(k, ctx.process);
   const made = createForSpawn(ctx, path);
@@ -389,7 +512,7 @@ export function cygwinExecve(ctx: Ctx, path: string): number {
   me.mmaps.length = 0;
   Object.assign(me, { heapStart: 0, heapTop: 0, heapEnd: 0, cygheap: 0, cygheapUsed: 0, progname: next.comm });
   s.byWinpid.set(next.pid, me);
-  const r = cygwinStartup(k, next, { ppid: me.ppid, cygstarted: me.cygstarted });
+  const r = cygwinStartup(k, next, { ppid: me.ppid, cygstarted: me.cygstarted, from: me, argv: argv ?? [path], envp: envp ?? me.envp });
   if (typeof r === 'string') return ctx.fail(errnoFromWin32(r));
   return 0;
 }

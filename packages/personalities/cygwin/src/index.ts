@@ -1,5 +1,5 @@
 export { cygwinPersonality, SIGNALS, type CygwinOptions, type CygwinSpace } from './personality.js';
-export type { CygProc, CygwinMachine, CygwinState, ForkStep, Injection, MmapRecord } from './types.js';
+export type { CygProc, CygwinMachine, CygwinState, Fhandler, ForkStep, Injection, MmapRecord, OpenFile } from './types.js';
 export { cygwinSysroot, cygwinProgram, cygwinDll, rebaseall, CYGWIN1_BASE, EXE_BASE, CYGHEAP_STORAGE_LOW, USERHEAP_START } from './sysroot.js';
 export { writeImage, type ImageSpec } from './image.js';
 export { errnoFromWin32 } from './errno.js';
@@ -8,4 +8,6 @@ export { cygwinStartup } from './fork.js';
 export { createCygwinPid, cygwinPid, MAX_PID } from './pinfo.js';
 export { cygwinDriver } from './driver.js';
 export { mapsRows, psRows, renderMaps, renderPs } from './views.js';
-export { explainCygwinFork, type CygwinForkStory } from './explain.js';
+export { CYGWIN_FORK_SCENARIOS, explainCygwinFork, FORK_STEP_NOTES, type CygwinForkScenario, type CygwinForkStory } from './explain.js';
+export { FD_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_SETFD, O_APPEND, O_CLOEXEC, O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, OPEN_MAX } from './fdtab.js';
+export { fdRows } from './views.js';

@@ -1,12 +1,13 @@
-/** Property: after random fork / spawn / exit / wait sequences, every Windows process, handle and page of commit is gone. */
+/** Property: after random fork / spawn / shared and private mmap / open / kill / exit / wait sequences, every Windows
+ * process, handle, section (its commit) and page of commit is gone. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from './posix.js';
+import { MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE } from './posix.js';
 import { bootCygwin, on, type Cyg } from './testkit.js';
 
-interface Op { kind: 'fork' | 'spawn' | 'mmap' | 'exit' | 'wait'; who: number }
+interface Op { kind: 'fork' | 'spawn' | 'mmap' | 'shared' | 'open' | 'kill' | 'exit' | 'wait'; who: number }
 
-const op = fc.record({ kind: fc.constantFrom<Op['kind']>('fork', 'spawn', 'mmap', 'exit', 'wait'), who: fc.nat(7) });
+const op = fc.record({ kind: fc.constantFrom<Op['kind']>('fork', 'spawn', 'mmap', 'shared', 'open', 'kill', 'exit', 'wait'), who: fc.nat(7) });
 
 function live(c: Cyg): Cyg[] {
   return [...c.k.state.cygwin.byPid.values()].filter((p) => !p.exited).map((p) => on(c.k, c.k.processes.get(p.winpid)!));
@@ -26,6 +27,9 @@ describe('lifecycle property', () => {
           if (o.kind === 'fork') x.call('fork');
           else if (o.kind === 'spawn') x.call('spawnve', 1, '/usr/bin/true.exe');
           else if (o.kind === 'mmap') x.call('mmap', 0, 0x10000, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+          else if (o.kind === 'shared') x.call('mmap', 0, 0x20000, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+          else if (o.kind === 'open') x.call('open', '/dev/null', 2, 0);
+          else if (o.kind === 'kill' && x.p !== c.p) c.call('kill', x.call('getpid').value, 15);
           else if (o.kind === 'exit' && x.p !== c.p) x.call('_exit', 1);
           else if (o.kind === 'wait') x.call('waitpid', -1, 1);
         }

@@ -29,12 +29,13 @@ export function cygwinPid(k: K, winpid: number): number {
 }
 
 /** pinfo::thisproc: the process's entry, made with a new PID when it has none yet. */
-export function pinfoOf(k: K, p: P, opts: { ppid?: number; cygstarted?: boolean } = {}): CygProc {
+export function pinfoOf(k: K, p: P, opts: { ppid?: number; cygstarted?: boolean; pgid?: number } = {}): CygProc {
   const s = k.state.cygwin;
   const have = s.byWinpid.get(p.pid);
   if (have !== undefined) return have;
+  const pid = createCygwinPid(k);
   const proc: CygProc = {
-    pid: createCygwinPid(k), winpid: p.pid, ppid: opts.ppid ?? 1, progname: p.comm,
+    pid, winpid: p.pid, ppid: opts.ppid ?? 1, pgid: opts.pgid ?? pid, progname: p.comm, argv: [], envp: [], fds: [],
     exited: false, exitcode: 0, cygstarted: opts.cygstarted ?? false,
     children: new Map(), mmaps: [], cygheap: 0, cygheapUsed: 0, heapStart: 0, heapTop: 0, heapEnd: 0, dlls: [],
   };

@@ -13,10 +13,11 @@
  */
 import type { SyscallArg, SyscallContext, SyscallResult, SyscallSpec } from '@polykernel/kernel';
 import {
-  CURRENT_PROCESS, MEM_COMMIT, MEM_DECOMMIT, MEM_RELEASE, MEM_RESERVE, MEM_TOP_DOWN, PAGE_NOACCESS, PAGE_READONLY,
+  CURRENT_PROCESS, FILE_MAP_READ, FILE_MAP_WRITE, MEM_COMMIT, MEM_DECOMMIT, MEM_RELEASE, MEM_RESERVE, MEM_TOP_DOWN, PAGE_NOACCESS, PAGE_READONLY,
   PAGE_READWRITE, PAGE_WRITECOPY, type WindowsSpace,
 } from '@polykernel/windows';
 import { errnoFromWin32 } from './errno.js';
+import * as fd from './fdtab.js';
 import { cygwinExecve, cygwinFork, cygwinSpawnve } from './fork.js';
 import { pinfoOf, releasePinfo } from './pinfo.js';
 import { USERHEAP_START } from './sysroot.js';
@@ -44,6 +45,9 @@ export const PAGE = 4096;
 export const HEAP_CHUNK = 0x200_0000;
 
 const num = (a: SyscallArg | undefined): number => (typeof a === 'number' ? a : Number.NaN);
+const str = (a: SyscallArg | undefined): string => (typeof a === 'string' ? a : '');
+/** A char *const[] argument: undefined when the caller passed none (NULL). */
+const strings = (a: SyscallArg | undefined): readonly string[] | undefined => (Array.isArray(a) ? (a as readonly string[]) : undefined);
 const bit = (v: number, b: number): boolean => Math.floor(v / b) % 2 === 1;
 const roundUp = (n: number, a: number): number => Math.ceil(n / a) * a;
 
@@ -76,9 +80,7 @@ function mmap(ctx: Ctx, a: readonly SyscallArg[]): number {
   if (!bit(flags, MAP_ANONYMOUS) && fd !== -1) return ctx.fail('EBADF', 'file mappings are not modelled (no fd table)');
   if (!bit(flags, MAP_ANONYMOUS)) flags += MAP_ANONYMOUS;
   len = roundUp(len, GRANULARITY);
-  // MAP_SHARED anonymous maps are section views (CreateMapping + MapView): the Windows personality
-  // exports no section calls yet (see /work/coord/cygwin-needs.md).
-  if (type === MAP_SHARED) return ctx.fail('ENODEV', 'MAP_SHARED needs NtCreateSection/NtMapViewOfSection, not exported by @polykernel/windows yet');
+  if (type === MAP_SHARED) return mmapShared(ctx, addr, len, prot, flags);
   const noreserve = bit(flags, MAP_NORESERVE);
   const protect = genProtect(prot, flags);
   const allocType = MEM_TOP_DOWN + MEM_RESERVE + (noreserve ? 0 : MEM_COMMIT);
@@ -93,6 +95,49 @@ function mmap(ctx: Ctx, a: readonly SyscallArg[]): number {
   const rec: MmapRecord = { addr: base, len, prot, flags, mapped: new Uint8Array(len / PAGE).fill(1) };
   pinfoOf(ctx.kernel, ctx.process).mmaps.push(rec);
   return base;
+}
+
+/** gen_create_protect (mm/mmap.cc): the section's protection for a shared mapping. */
+function createProtect(prot: number): number {
+  return bit(prot, PROT_WRITE) ? PAGE_READWRITE : PAGE_READONLY;
+}
+
+/** gen_access: the view's access for a shared mapping. */
+function viewAccess(prot: number): number {
+  return bit(prot, PROT_WRITE) ? FILE_MAP_WRITE : FILE_MAP_READ;
+}
+
+/**
+ * A MAP_SHARED anonymous mapping (fhandler_dev_zero::mmap → CreateMapping + MapView): a
+ * pagefile-backed section created inheritable (sec_none), viewed at `addr` or, without
+ * MAP_FIXED, anywhere; the handle stays open in the record (mapping_hdl) for fork.
+ */
+function mmapShared(ctx: Ctx, addr: number, len: number, prot: number, flags: number): number {
+  const h = ctx.call('CreateFileMappingW', [-1, createProtect(prot), len, '', 1]);
+  if (h.error !== null) return winFail(ctx, h);
+  const access = viewAccess(prot);
+  let v = ctx.call('MapViewOfFileEx', [h.value, access, 0, len, addr]);
+  if (v.error !== null && addr !== 0 && !bit(flags, MAP_FIXED)) v = ctx.call('MapViewOfFileEx', [h.value, access, 0, len, 0]);
+  if (v.error !== null) {
+    ctx.call('CloseHandle', [h.value]);
+    return winFail(ctx, v);
+  }
+  // PROT_NONE: the view is made, then protected (mmap_record::gen_protect on the view).
+  if (prot === 0) ctx.call('VirtualProtect', [v.value, len, PAGE_NOACCESS]);
+  // MAP_NORESERVE applies to private anonymous maps only: a section is committed when created.
+  const kept = bit(flags, MAP_NORESERVE) ? flags - MAP_NORESERVE : flags;
+  pinfoOf(ctx.kernel, ctx.process).mmaps.push({ addr: v.value, len, prot, flags: kept, mapped: new Uint8Array(len / PAGE).fill(1), section: h.value });
+  return v.value;
+}
+
+/** The whole record gone: the view unmapped and its section handle closed, or the private memory released. */
+export function releaseRecord(ctx: Ctx, rec: MmapRecord): void {
+  if (rec.section === undefined) {
+    ctx.call('VirtualFree', [rec.addr, 0, MEM_RELEASE]);
+    return;
+  }
+  ctx.call('UnmapViewOfFile', [rec.addr]);
+  ctx.call('CloseHandle', [rec.section]);
 }
 
 /** mmap_record::match: the part of [addr, addr+len) inside the record, or null. */
@@ -121,7 +166,7 @@ function munmap(ctx: Ctx, a: readonly SyscallArg[]): number {
     const first = (m[0] - rec.addr) / PAGE;
     rec.mapped.fill(0, first, first + m[1] / PAGE);
     if (rec.mapped.every((x) => x === 0)) {
-      ctx.call('VirtualFree', [rec.addr, 0, MEM_RELEASE]);
+      releaseRecord(ctx, rec);
       proc.mmaps.splice(proc.mmaps.indexOf(rec), 1);
     } else if (bit(rec.flags, MAP_NORESERVE)) {
       ctx.call('VirtualFree', [m[0], m[1], MEM_DECOMMIT]);
@@ -191,22 +236,51 @@ function exit(ctx: Ctx, a: readonly SyscallArg[]): number {
   return 0;
 }
 
-/** The fatal-by-default signals (signal(7)); others are ignored by default. */
+/** Signals whose default action is to ignore (signal(7)); SIGCONT's is to continue. */
 const IGNORED_BY_DEFAULT = new Set([16, 19, 20, 28]); // SIGURG, SIGCONT, SIGCHLD, SIGWINCH
+/** Stop signals: delivered, but stopping a process is not modelled (it runs on). */
+const STOP_SIGNALS = new Set([17, 18, 21, 22]); // SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU
+/** sys/signal.h NSIG for Cygwin: signals 1..64. */
+const NSIG = 65;
+
+/** The processes kill(pid) reaches (signal.cc kill0 / kill_pgrp): one, the caller's group, a group, or all but the caller. */
+function killTargets(ctx: Ctx, pid: number): CygProc[] {
+  const s = ctx.kernel.state.cygwin;
+  const me = pinfoOf(ctx.kernel, ctx.process);
+  const live = [...s.byPid.values()].filter((p) => !p.exited);
+  if (pid > 0) return live.filter((p) => p.pid === pid);
+  if (pid === 0) return live.filter((p) => p.pgid === me.pgid);
+  if (pid === -1) return live.filter((p) => p !== me);
+  return live.filter((p) => p.pgid === -pid);
+}
+
+/**
+ * The default action of a fatal signal (exceptions.cc sigpacket::process, exit_sig →
+ * signal_exit): the process ends with the signal as its exit code, SIGQUIT and SIGABRT with the
+ * core flag 0x80 (the stackdump), so waitpid's status is WIFSIGNALED with WTERMSIG = sig.
+ */
+function signalExit(ctx: Ctx, target: CygProc, sig: number): SyscallResult | null {
+  const h = ctx.call('OpenProcess', [0x0001, 0, target.winpid]);
+  if (h.error !== null) return h;
+  target.exited = true;
+  target.exitcode = sig + (sig === 3 || sig === 6 ? 0x80 : 0);
+  ctx.call('TerminateProcess', [h.value, target.exitcode]);
+  ctx.call('CloseHandle', [h.value]);
+  return null;
+}
 
 function kill(ctx: Ctx, a: readonly SyscallArg[]): number {
   const [pid, sig] = [num(a[0]), num(a[1])];
-  if (!(sig >= 0 && sig < 65)) return ctx.fail('EINVAL');
-  const target = ctx.kernel.state.cygwin.byPid.get(pid);
-  if (target === undefined || target.exited) return ctx.fail('ESRCH');
-  if (sig === 0 || IGNORED_BY_DEFAULT.has(sig)) return 0;
-  // The signal's default action ends the process: exitcode = the signal (sigproc.cc's wait status).
-  const h = ctx.call('OpenProcess', [0x0001, 0, target.winpid]);
-  if (h.error !== null) return winFail(ctx, h);
-  target.exited = true;
-  target.exitcode = sig;
-  ctx.call('TerminateProcess', [h.value, sig]);
-  ctx.call('CloseHandle', [h.value]);
+  if (!(sig >= 0 && sig < NSIG) || !Number.isInteger(pid)) return ctx.fail('EINVAL');
+  const targets = killTargets(ctx, pid);
+  if (targets.length === 0) return ctx.fail('ESRCH');
+  if (sig === 0 || IGNORED_BY_DEFAULT.has(sig) || STOP_SIGNALS.has(sig)) return 0;
+  // The caller last: its own death ends the call.
+  const me = pinfoOf(ctx.kernel, ctx.process);
+  for (const t of [...targets.filter((x) => x !== me), ...targets.filter((x) => x === me)]) {
+    const r = signalExit(ctx, t, sig);
+    if (r !== null) return winFail(ctx, r);
+  }
   return 0;
 }
 
@@ -215,9 +289,10 @@ function findChild(ctx: Ctx, proc: CygProc, pid: number): CygProc | undefined | 
   const s = ctx.kernel.state.cygwin;
   let any = false;
   for (const cpid of proc.children.keys()) {
-    if (pid !== -1 && cpid !== pid) continue;
     const c = s.byPid.get(cpid);
     if (c === undefined) continue;
+    // pid > 0: that child; -1: any; 0: one in the caller's process group; < -1: one in group -pid.
+    if (pid > 0 ? cpid !== pid : pid === 0 ? c.pgid !== proc.pgid : pid < -1 ? c.pgid !== -pid : false) continue;
     any = true;
     if (c.exited || ctx.kernel.processes.get(c.winpid)?.state !== 'running') return c;
   }
@@ -253,8 +328,42 @@ function waitpid(ctx: Ctx, a: readonly SyscallArg[]): number {
   return poll(ctx);
 }
 
-function cyg(name: string, args: string[], handler: Spec['handler']): Spec {
-  return { name, number: -1, args, table: 'cygwin1', kind: 'library', errors: 'cygwin', failureValue: () => -1, handler };
+function cyg(name: string, args: string[], handler: Spec['handler'], failureValue = -1): Spec {
+  return { name, number: -1, args, table: 'cygwin1', kind: 'library', errors: 'cygwin', failureValue: () => failureValue, handler };
+}
+
+/**
+ * dlopen (dlfcn.cc): LoadLibraryExW of the path; the HMODULE (the DLL's base) is the handle, and the
+ * DLL joins dll_list as DLL_LOAD (what fork reserves and loads again at the same address). NULL and
+ * errno from the Win32 error on failure.
+ */
+function dlopen(ctx: Ctx, a: readonly SyscallArg[]): number {
+  const path = str(a[0]);
+  const r = ctx.call('LoadLibraryExW', [path, 0, 0]);
+  if (r.error !== null) return winFail(ctx, r);
+  const proc = pinfoOf(ctx.kernel, ctx.process);
+  const have = proc.dlls.find((d) => d.base === r.value);
+  if (have !== undefined) {
+    if (have.loaded === true) have.count = (have.count ?? 1) + 1;
+    return r.value;
+  }
+  const mod = ctx.process.space.modules.find((m) => m.base === r.value);
+  proc.dlls.push({ name: mod?.name ?? path.slice(path.lastIndexOf('/') + 1), path: mod?.path ?? path, base: r.value, loaded: true, size: mod?.size ?? GRANULARITY, count: 1 });
+  return r.value;
+}
+
+/** dlclose: FreeLibrary; the last close takes the DLL out of dll_list. */
+function dlclose(ctx: Ctx, a: readonly SyscallArg[]): number {
+  const h = num(a[0]);
+  const proc = pinfoOf(ctx.kernel, ctx.process);
+  const d = proc.dlls.find((x) => x.base === h && x.loaded === true);
+  const r = ctx.call('FreeLibrary', [h]);
+  if (r.error !== null) return winFail(ctx, r);
+  if (d !== undefined) {
+    d.count = (d.count ?? 1) - 1;
+    if (d.count <= 0) proc.dlls.splice(proc.dlls.indexOf(d), 1);
+  }
+  return 0;
 }
 
 export function cygwinCalls(): Spec[] {
@@ -269,9 +378,17 @@ export function cygwinCalls(): Spec[] {
     cyg('kill', ['pid', 'sig'], kill),
     cyg('waitpid', ['pid', 'options'], waitpid),
     cyg('fork', [], cygwinFork),
-    // execve(path, argv, envp): argv and envp are not modelled.
-    cyg('execve', ['path'], (c, a) => cygwinExecve(c, typeof a[0] === 'string' ? a[0] : '')),
-    // spawnve(_P_NOWAIT, path, argv, envp): argv and envp are not modelled.
-    cyg('spawnve', ['mode', 'path'], (c, a) => cygwinSpawnve(c, typeof a[1] === 'string' ? a[1] : '')),
+    cyg('execve', ['path', 'argv', 'envp'], (c, a) => cygwinExecve(c, str(a[0]), strings(a[1]), strings(a[2]))),
+    // spawnve(_P_NOWAIT, path, argv, envp)
+    cyg('spawnve', ['mode', 'path', 'argv', 'envp'], (c, a) => cygwinSpawnve(c, str(a[1]), strings(a[2]), strings(a[3]))),
+    cyg('dlopen', ['path', 'flags'], dlopen, 0),
+    cyg('dlclose', ['handle'], dlclose),
+    cyg('open', ['path', 'flags', 'mode'], fd.open),
+    cyg('close', ['fd'], fd.close),
+    cyg('dup', ['oldfd'], fd.dup),
+    cyg('dup2', ['oldfd', 'newfd'], fd.dup2),
+    cyg('fcntl', ['fd', 'cmd', 'arg'], fd.fcntl),
+    cyg('read', ['fd', 'buf', 'count'], fd.read),
+    cyg('write', ['fd', 'buf', 'count'], fd.write),
   ];
 }

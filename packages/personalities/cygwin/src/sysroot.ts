@@ -17,7 +17,7 @@ export const USERHEAP_START = 0xa_0000_0000;
 export const MMAP_STORAGE_LOW = 0x10_0000_0000;
 
 /** What cygwin1.dll exports here: the calls this personality implements. */
-export const CYGWIN1_EXPORTS = ['_exit', 'execve', 'fork', 'getpid', 'getppid', 'kill', 'mmap', 'mprotect', 'munmap', 'sbrk', 'spawnve', 'waitpid'];
+export const CYGWIN1_EXPORTS = ['_exit', 'close', 'dlclose', 'dlopen', 'dup', 'dup2', 'execve', 'fcntl', 'fork', 'getpid', 'getppid', 'kill', 'mmap', 'mprotect', 'munmap', 'open', 'read', 'sbrk', 'spawnve', 'waitpid', 'write'];
 
 export interface ProgramSpec {
   dataSize?: number;
@@ -42,6 +42,8 @@ export function cygwinSysroot(): Record<string, Uint8Array> {
     '/usr/bin/cygwin1.dll': writeImage('cygwin1.dll', { dll: true, imageBase: CYGWIN1_BASE, exports: CYGWIN1_EXPORTS, dataSize: 0x6000, bssSize: 0x12000 }),
     '/usr/bin/cyggcc_s-seh-1.dll': cygwinDll('cyggcc_s-seh-1.dll', 0x3_fff7_0000),
     '/usr/bin/cygreadline7.dll': cygwinDll('cygreadline7.dll', 0x3_ff88_0000, 0x3000, 0x2000),
+    // Linked by nothing: what a program dlopen()s.
+    '/usr/bin/cygz.dll': cygwinDll('cygz.dll', 0x3_ff4e_0000, 0x2000, 0x1000),
     '/usr/bin/bash.exe': cygwinProgram({ dataSize: 0x10000, bssSize: 0x10000, dlls: ['cyggcc_s-seh-1.dll', 'cygreadline7.dll'] }),
     '/usr/bin/true.exe': cygwinProgram({ dataSize: 0x1000, bssSize: 0x1000 }),
   };

@@ -14,6 +14,25 @@ export interface MmapRecord {
   flags: number;
   /** Per 4 KiB page: still mapped (1) or munmap'ed (0) — mmap_record's page map. */
   mapped: Uint8Array;
+  /** MAP_SHARED: the section's handle (mmap_record::mapping_hdl), inheritable, so a forked child has it at the same value. */
+  section?: number;
+}
+
+/** An open file (the Windows file object under an fhandler): dup'ed fds share it and its position. */
+export interface OpenFile {
+  readonly path: string;
+  readonly kind: 'null' | 'zero' | 'console' | 'file';
+  /** A regular file's bytes (read-only), null for devices. */
+  readonly bytes: Uint8Array | null;
+  /** The open(2) flags (O_ACCMODE and the rest). */
+  readonly flags: number;
+  position: number;
+}
+
+/** One fd's fhandler in the cygheap's dtable: the open file, and FD_CLOEXEC (per fd). */
+export interface Fhandler {
+  readonly file: OpenFile;
+  cloexec: boolean;
 }
 
 /** A _pinfo (pinfo.h) with what this model keeps of the process beside it. */
@@ -22,7 +41,14 @@ export interface CygProc {
   readonly pid: number;
   winpid: number;
   ppid: number;
+  /** The process group (setpgid is not modelled: a child keeps its parent's, a process started from Windows leads its own). */
+  pgid: number;
   progname: string;
+  /** The argument and environment vectors the program was started with (child_info_spawn's moreinfo, or fork's copy). */
+  argv: string[];
+  envp: string[];
+  /** cygheap->fdtab: fd → fhandler (null: closed). */
+  readonly fds: (Fhandler | null)[];
   /** PID_EXITED, and the exit code as pinfo keeps it (EXITCODE_SET | (code << 8) or the signal). */
   exited: boolean;
   exitcode: number;
@@ -41,7 +67,17 @@ export interface CygProc {
   stubWinpid?: number;
   stubHandle?: number;
   /** The DLLs linked into the program, with their bases (dll_list, DLL_LINK). */
-  dlls: { name: string; path: string; base: number }[];
+  dlls: DllRecord[];
+}
+
+/** A dll in dll_list: linked (DLL_LINK) or dlopen'd (DLL_LOAD, with its size and dlopen count). */
+export interface DllRecord {
+  name: string;
+  path: string;
+  base: number;
+  loaded?: boolean;
+  size?: number;
+  count?: number;
 }
 
 /** Something a workload injects into processes created from now on (an AV or hook DLL). */

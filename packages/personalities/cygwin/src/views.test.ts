@@ -4,28 +4,42 @@ import { bootCygwin } from './testkit.js';
 import { mapsRows, renderMaps, renderPs } from './views.js';
 
 describe('views', () => {
-  it('/proc/<pid>/maps: Linux\'s line layout over the Windows regions, named as fhandler_process.cc names them', () => {
+  it('/proc/<pid>/maps: format_process_maps\' lines, byte for byte', () => {
     const c = bootCygwin();
     c.call('sbrk', 10000);
     const a = c.call('mmap', 0, 100000, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0).value;
     const text = renderMaps(c.k, c.p);
-    const lines = text.trimEnd().split('\n');
-    for (const l of lines) expect(l).toMatch(/^[0-9a-f]{8,}-[0-9a-f]{8,} [-r][-w][-x][ps] [0-9a-f]{8} 0000:0000 0( {19}.+)?$/);
-    expect(text).toContain('100401000-100402000 r-xp 00001000 0000:0000 0                   /usr/bin/bash.exe');
-    expect(text).toContain('180040000-180041000 r--p 00000000 0000:0000 0                   /usr/bin/cygwin1.dll');
-    expect(text).toMatch(/a00000000-a00003000 rw-p 00000000 0000:0000 0 {19}\[heap\]/);
-    expect(text).toMatch(/\[stack \(tid \d+\)\]/);
-    expect(text).toContain('[peb]');
+    const lines = text.split('\n');
+    expect(lines.pop()).toBe('');
+    // "%08lx-%08lx %s %08lx %04x:%04x %U   " padded with spaces to 62 columns, then the name.
+    for (const l of lines) {
+      expect(l).toMatch(/^[0-9a-f]{8,}-[0-9a-f]{8,} ([-r][-w][-x][psg]|===[ps]) [0-9a-f]{8} 0000:0000 0 {3}/);
+      expect(l.length).toBeGreaterThanOrEqual(62);
+    }
+    const tid = String(c.p.threads[0]!.tid);
+    expect(text).toContain('100401000-100402000 r-xp 00001000 0000:0000 0                 /usr/bin/bash.exe\n');
+    expect(text).toContain('180040000-180041000 r--p 00000000 0000:0000 0                 /usr/bin/cygwin1.dll\n');
+    // Regions of one allocation keep its name; reserved parts are "===p"; the offset is from the allocation base.
+    expect(text).toContain('a00000000-a00003000 rw-p 00000000 0000:0000 0                 [heap]\na00003000-a02000000 ===p 00003000 0000:0000 0                 [heap]\n');
+    expect(text).toContain('800000000-800010000 rw-p 00000000 0000:0000 0                 [cygheap]\n');
+    // The stack: reserved, the guard page ("g"), the committed top; RtlCreateHeap's heap is "win heap 0".
+    expect(text).toMatch(new RegExp(`===p 00000000 0000:0000 0 {19}\\[stack \\(tid ${tid}\\)\\]\n[0-9a-f]+-[0-9a-f]+ rw-g [0-9a-f]{8} 0000:0000 0 {19}\\[stack \\(tid ${tid}\\)\\]\n`));
+    expect(text).toContain('[win heap 0 default grow]\n');
+    expect(text).toContain(`7fffffdd000-7fffffdf000 rw-p 00000000 0000:0000 0             [teb (tid ${tid})]\n7fffffdf000-7fffffe0000 rw-p 00000000 0000:0000 0             [peb]\n`);
+    expect(text).toContain('7ffe0000-7ffe1000 r--p 00000000 0000:0000 0                   [shared-user-data]\n');
+    // An anonymous mapping has no name, but its line is still padded to 62 columns.
+    const anon = lines.find((l) => l.startsWith(a.toString(16)))!;
+    expect(anon).toBe(`${a.toString(16)}-${(a + 0x20000).toString(16)} rw-p 00000000 0000:0000 0   `.padEnd(62));
     expect(mapsRows(c.k, c.p).find((r) => r.start === a)).toMatchObject({ perms: 'rw-p', end: a + 0x20000, pathname: '' });
   });
 
-  it('ps lists Cygwin PID, PPID and WINPID', () => {
+  it('ps lists Cygwin PID, PPID, PGID (the parent\'s group: fork keeps it) and WINPID', () => {
     const c = bootCygwin();
     const child = c.call('fork').value;
     const winpid = c.k.state.cygwin.byPid.get(child)!.winpid;
     const ps = renderPs(c.k).split('\n');
     expect(ps[0]).toBe('      PID    PPID    PGID     WINPID   TTY         UID    STIME COMMAND');
     const pid = c.call('getpid').value;
-    expect(ps.find((l) => l.trim().startsWith(`${String(child)} `))).toMatch(new RegExp(`^\\s+${String(child)}\\s+${String(pid)}\\s+${String(child)}\\s+${String(winpid)}\\s+\\?`));
+    expect(ps.find((l) => l.trim().startsWith(`${String(child)} `))).toMatch(new RegExp(`^\\s+${String(child)}\\s+${String(pid)}\\s+${String(pid)}\\s+${String(winpid)}\\s+\\?`));
   });
 });

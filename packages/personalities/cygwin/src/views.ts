@@ -1,60 +1,114 @@
 /**
- * Cygwin's own views: /proc/<pid>/maps as winsup/cygwin/fhandler/process.cc (format_process_maps)
- * prints it — Linux's line layout over the Windows regions of a VirtualQuery walk, named after
- * what lives there ([peb], [teb (tid N)], [stack (tid N)], [heap], the image's POSIX path) — a
+ * Cygwin's own views: /proc/<pid>/maps as winsup/cygwin/fhandler/process.cc (format_process_maps,
+ * Cygwin 3.5) prints it — a VirtualQueryEx walk whose regions of one allocation with the same
+ * effective permissions are coalesced, each printed with
+ * `"%08lx-%08lx %s %08lx %04x:%04x %U   "` padded with spaces to 62 columns, then the name — a
  * ps-style line per Cygwin process (PID, PPID, WINPID, COMMAND), and the Windows personality's
- * VirtualQuery walk. Simplified: device and inode columns are 0 (no file system identity).
+ * VirtualQuery walk. Simplified: the device and inode columns are 0 for files too (Cygwin stat()s
+ * the image's file; the simulation has no file identity), and the Cygwin shared regions
+ * ([cygwin-shared], [cygwin-user-shared], [procinfo]) are not allocated by this model.
  */
 import type { ViewRow, ViewSpec } from '@polykernel/kernel';
-import { MEM_FREE, MEM_MAPPED, MEM_RESERVE, query, renderAddress, walk, type MemoryBasicInformation, type WindowsSpace } from '@polykernel/windows';
+import {
+  addressRows, MEM_FREE, MEM_IMAGE, MEM_MAPPED, MEM_RESERVE, PAGE_EXECUTE, PAGE_EXECUTE_READ, PAGE_EXECUTE_READWRITE, PAGE_EXECUTE_WRITECOPY, PAGE_GUARD,
+  PAGE_READONLY, PAGE_READWRITE, PAGE_WRITECOPY, query, renderAddress, walk, type MemoryBasicInformation, type WindowsSpace,
+} from '@polykernel/windows';
 import type { CygwinMachine, K, P } from './types.js';
 
-const hex8 = (n: number): string => n.toString(16).padStart(8, '0');
-
-/** rwx and p/s of a PAGE_* protection and the region's type. */
-function perms(m: MemoryBasicInformation): string {
-  if (m.State === MEM_RESERVE) return '---p';
-  const base = m.Protect % 0x100;
-  const r = [0x02, 0x04, 0x08, 0x20, 0x40, 0x80].includes(base);
-  const w = [0x04, 0x08, 0x40, 0x80].includes(base);
-  const x = base >= 0x10;
-  return `${r ? 'r' : '-'}${w ? 'w' : '-'}${x ? 'x' : '-'}${m.Type === MEM_MAPPED ? 's' : 'p'}`;
+/** The process heap's allocation (what !address calls "Heap"): RtlQueryProcessDebugInformation's heap 0. */
+function heapBases(s: WindowsSpace): Set<number> {
+  return new Set(addressRows(s).filter((r) => String(r.Usage).startsWith('Heap')).map((r) => r.AllocationBase as number));
 }
 
-function nameOf(k: K, p: P, m: MemoryBasicInformation): string {
+const hex8 = (n: number): string => n.toString(16).padStart(8, '0');
+const has = (p: number, bits: readonly number[]): boolean => bits.includes(p % 0x100);
+const RO = [PAGE_EXECUTE_READ, PAGE_READONLY];
+const RW = [PAGE_EXECUTE_READWRITE, PAGE_READWRITE, PAGE_EXECUTE_WRITECOPY, PAGE_WRITECOPY];
+const X = [PAGE_EXECUTE, PAGE_EXECUTE_READ, PAGE_EXECUTE_READWRITE, PAGE_EXECUTE_WRITECOPY];
+const WC = [PAGE_EXECUTE_WRITECOPY, PAGE_WRITECOPY];
+/** KUSER_SHARED_DATA (&SharedUserData). */
+const SHARED_USER_DATA = 0x7ffe_0000;
+
+/** format_process_maps' access flags: "===p"/"===s" for reserved, rwx and s/g/p for committed, "" for free. */
+function flagsOf(m: MemoryBasicInformation): string {
+  if (m.State === MEM_FREE) return '';
+  const mapped = m.Type === MEM_MAPPED;
+  if (m.State === MEM_RESERVE) return `===${mapped ? 's' : 'p'}`;
+  const p = m.Protect;
+  const last = mapped && !has(p, WC) ? 's' : Math.floor(p / PAGE_GUARD) % 2 === 1 ? 'g' : 'p';
+  return `${has(p, [...RO, ...RW]) ? 'r' : '-'}${has(p, RW) ? 'w' : '-'}${has(p, X) ? 'x' : '-'}${last}`;
+}
+
+/** conv_to_posix_path of an image's file: the sysroot's /usr/bin is Cygwin's; other drives are /cygdrive/c. */
+function posixPath(path: string): string {
+  return path.startsWith('/usr/') || path.startsWith('/bin/') ? path : `/cygdrive/c${path}`;
+}
+
+/** The name format_process_maps gives a new allocation (the section's file, thread_info, heap_info, then the fixed places). */
+function allocationName(k: K, p: P, m: MemoryBasicInformation): string {
   const s = p.space;
-  const at = m.BaseAddress;
-  const mod = s.modules.find((x) => at >= x.base && at < x.base + x.size);
-  if (mod !== undefined) return mod.path;
-  if (at === s.peb) return '[peb]';
-  if (at >= s.teb && at < s.teb + 0x2000) return `[teb (tid ${String(p.threads[0]?.tid ?? 0)})]`;
-  const stack = s.stackBase > 0 ? query(s, s.stackBase - 1)?.AllocationBase : undefined;
-  if (m.AllocationBase === stack) return `[stack (tid ${String(p.threads[0]?.tid ?? 0)})]`;
-  if (at === 0x7ffe_0000) return '[shared-user-data]';
+  const abase = m.AllocationBase;
+  const tid = String(p.threads[0]?.tid ?? 0);
+  if (m.Type === MEM_IMAGE || m.Type === MEM_MAPPED) {
+    const mod = s.modules.find((x) => abase === x.base);
+    if (mod !== undefined) return posixPath(mod.path);
+  }
+  // thread_info::fill_if_match: the TEB (two pages) and the stack [DeallocationStack, StackBase).
+  const shared = m.Type === MEM_MAPPED ? ' shared' : '';
+  if (s.teb > 0 && abase >= s.teb && abase < s.teb + 0x2000) return `[teb (tid ${tid})${shared}]`;
+  const stackLow = s.stackBase > 0 ? query(s, s.stackBase - 1)?.AllocationBase : undefined;
+  if (stackLow !== undefined && abase >= stackLow && abase < s.stackBase) return `[stack (tid ${tid})${shared}]`;
+  // heap_info::fill_if_match: the process heap is heap 0, the default one, HEAP_GROWABLE.
+  if (heapBases(s).has(abase)) return '[win heap 0 default grow]';
+  if (abase === s.peb) return '[peb]';
+  if (abase === SHARED_USER_DATA) return '[shared-user-data]';
   const proc = k.state.cygwin.byWinpid.get(p.pid);
-  if (proc !== undefined && proc.heapStart !== 0 && at >= proc.heapStart && at < proc.heapEnd) return '[heap]';
-  if (proc !== undefined && proc.cygheap !== 0 && m.AllocationBase === proc.cygheap) return '[cygheap]';
+  if (proc !== undefined && proc.cygheap !== 0 && abase === proc.cygheap) return '[cygheap]';
+  if (proc !== undefined && proc.heapStart !== 0 && abase === proc.heapStart) return '[heap]';
   return '';
 }
 
-export function mapsRows(k: K, p: P): ViewRow[] {
-  return walk(p.space)
-    .filter((m) => m.State !== MEM_FREE)
-    .map((m) => {
-      const mod = p.space.modules.find((x) => m.BaseAddress >= x.base && m.BaseAddress < x.base + x.size);
-      return { start: m.BaseAddress, end: m.BaseAddress + m.RegionSize, perms: perms(m), offset: mod === undefined ? 0 : m.BaseAddress - mod.base, dev: '0000:0000', inode: 0, pathname: nameOf(k, p, m) };
-    });
+interface Region { flags: string; abase: number; rbase: number; rend: number; name: string }
+
+/**
+ * format_process_maps' loop: VirtualQueryEx from 0; a region of the same allocation with the same
+ * flags extends the current one; otherwise the current one is printed (if not free) and a new
+ * allocation is named. The last pass clears the name first, as the C code does.
+ */
+export function mapsRegions(k: K, p: P): Region[] {
+  const out: Region[] = [];
+  const mbis = walk(p.space);
+  let cur: Region = { flags: '', abase: 1, rbase: 0, rend: 0, name: '' };
+  let name = '';
+  for (let i = 0; i <= mbis.length; i++) {
+    const last = i === mbis.length;
+    if (last) name = '';
+    const m = mbis[Math.min(i, mbis.length - 1)]!;
+    const next: Region = { flags: flagsOf(m), abase: m.AllocationBase, rbase: m.BaseAddress, rend: m.BaseAddress + m.RegionSize, name: '' };
+    const newbase = next.abase !== cur.abase;
+    if (!last && !newbase && next.flags === cur.flags) {
+      cur.rend = next.rend;
+      continue;
+    }
+    if (cur.flags !== '') out.push({ ...cur, name });
+    cur = next;
+    if (newbase && !last && m.State !== MEM_FREE) name = allocationName(k, p, m);
+  }
+  return out;
 }
 
+export function mapsRows(k: K, p: P): ViewRow[] {
+  return mapsRegions(k, p).map((r) => ({ start: r.rbase, end: r.rend, perms: r.flags, offset: r.rbase - r.abase, dev: '0000:0000', inode: 0, pathname: r.name }));
+}
+
+/** The text: `%08lx-%08lx %s %08lx %04x:%04x %U   ` padded to 62 columns, then the name and '\n'. */
 export function renderMaps(k: K, p: P): string {
-  return mapsRows(k, p)
-    .map((r) => `${hex8(r.start as number)}-${hex8(r.end as number)} ${String(r.perms)} ${hex8(r.offset as number)} 0000:0000 0${r.pathname === '' ? '' : ' '.repeat(19) + String(r.pathname)}`)
-    .join('\n') + '\n';
+  return mapsRegions(k, p).map((r) => `${`${hex8(r.rbase)}-${hex8(r.rend)} ${r.flags} ${hex8(r.rbase - r.abase)} 0000:0000 0   `.padEnd(62)}${r.name}\n`).join('');
 }
 
 export function psRows(k: K): ViewRow[] {
   return [...k.state.cygwin.byPid.values()].sort((a, b) => a.pid - b.pid).map((c) => ({
-    PID: c.pid, PPID: c.ppid, PGID: c.pid, WINPID: c.winpid, STATUS: c.exited ? 'exited' : '', COMMAND: k.processes.get(c.winpid)?.space.image?.path ?? c.progname,
+    PID: c.pid, PPID: c.ppid, PGID: c.pgid, WINPID: c.winpid, STATUS: c.exited ? 'exited' : '', COMMAND: k.processes.get(c.winpid)?.space.image?.path ?? c.progname,
   }));
 }
 
@@ -65,10 +119,26 @@ export function renderPs(k: K): string {
   return [head, ...lines].join('\n') + '\n';
 }
 
+/** /proc/<pid>/cmdline and environ (format_process_cmdline / _environ): each string NUL-terminated. */
+function nulJoined(list: readonly string[]): string {
+  return list.map((x) => `${x}\0`).join('');
+}
+
+/** /proc/<pid>/fd as `ls -l` names it: each open fd and what it refers to, with FD_CLOEXEC. */
+export function fdRows(k: K, p: P): ViewRow[] {
+  const proc = k.state.cygwin.byWinpid.get(p.pid);
+  if (proc === undefined) return [];
+  return proc.fds.flatMap((h, fd) => (h === null ? [] : [{ fd, path: h.file.path, cloexec: h.cloexec, position: h.file.position }]));
+}
+
 export function cygwinViews(): ViewSpec<WindowsSpace, CygwinMachine>[] {
+  const pinfo = (k: K, p: P) => k.state.cygwin.byWinpid.get(p.pid);
   return [
     { name: 'maps', title: '/proc/<pid>/maps (Cygwin)', render: (k, p) => renderMaps(k, p), rows: (k, p) => mapsRows(k, p) },
     { name: 'ps', title: 'ps (Cygwin PID and WINPID)', render: (k) => renderPs(k), rows: (k) => psRows(k) },
     { name: 'address', title: '!address (the Windows VirtualQuery walk)', render: (_k, p) => renderAddress(p.space) },
+    { name: 'cmdline', title: '/proc/<pid>/cmdline', render: (k, p) => nulJoined(pinfo(k, p)?.argv ?? []) },
+    { name: 'environ', title: '/proc/<pid>/environ', render: (k, p) => nulJoined(pinfo(k, p)?.envp ?? []) },
+    { name: 'fd', title: '/proc/<pid>/fd', render: (k, p) => fdRows(k, p).map((r) => `${String(r.fd)} -> ${String(r.path)}${r.cloexec === true ? ' (FD_CLOEXEC)' : ''}\n`).join(''), rows: (k, p) => fdRows(k, p) },
   ];
 }
