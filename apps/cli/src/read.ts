@@ -1,6 +1,6 @@
 /** Reading the files the commands are given: regular files only, with a size check. */
 import { constants as fsConstants } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 
 /** The largest file inspect reads (the biggest shared objects are a few hundred MB). */
 export const MAX_INSPECT_BYTES = 1024 ** 3;
@@ -10,6 +10,15 @@ export const MAX_INSPECT_BYTES = 1024 ** 3;
  * would never end), and only up to MAX_INSPECT_BYTES, checked with fstat on the opened file.
  */
 export async function readRegular(file: string, max = MAX_INSPECT_BYTES): Promise<Uint8Array | string> {
+  return withRegular(file, max, (fh) => fh.readFile());
+}
+
+/** The size of a regular file of at most `max` bytes, or why it is refused (as readRegular says it), without reading it. */
+export async function regularSize(file: string, max: number): Promise<number | string> {
+  return withRegular(file, max, async (fh) => (await fh.stat()).size);
+}
+
+async function withRegular<T>(file: string, max: number, use: (fh: FileHandle) => Promise<T>): Promise<T | string> {
   let fh;
   try {
     // O_NONBLOCK: opening a FIFO with no writer must not wait for one.
@@ -26,7 +35,7 @@ export async function readRegular(file: string, max = MAX_INSPECT_BYTES): Promis
       return `is not an ordinary file (${kind})`;
     }
     if (st.size > max) return `is too large (${st.size.toLocaleString('en-US')} bytes; at most ${max.toLocaleString('en-US')})`;
-    return await fh.readFile();
+    return await use(fh);
   } catch (e) {
     return (e as Error).message;
   } finally {
