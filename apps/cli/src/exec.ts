@@ -148,7 +148,7 @@ export function runExec(file: string, args: string[], opts: ExecOptions, out: (s
   const r = k.syscall(p.threads[0]!, 'execve', [file, argv, env]);
   if (r.error !== null || p.state !== 'running') {
     const why = r.error ?? p.killedBy ?? 'failed';
-    err(`polykernel exec: ${file}: execve failed: ${why}${r.error !== null ? ` (-${r.errorNumber})` : ''}${r.error === 'ENOEXEC' ? elfHint(sysroot, file) : ''}`);
+    err(`polykernel exec: ${file}: execve failed: ${why}${r.error !== null ? ` (-${r.errorNumber})` : ''}${r.error === 'ENOEXEC' ? elfHint(sysroot, file) : r.error === 'EFBIG' ? ' — the file is too large to simulate (the simulated file system reads files up to 1 GiB; only its header was read)' : ''}`);
     return r.error === 'ENOEXEC' ? 126 : r.error === 'ENOENT' ? 127 : 1;
   }
   const execMetrics = { syscalls: k.metrics.syscalls, faults: k.metrics.totalFaults, cycles: k.metrics.cycles };

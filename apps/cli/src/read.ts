@@ -1,6 +1,7 @@
 /** Reading the files the commands are given: regular files only, with a size check. */
 import { constants as fsConstants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
+import { sniff } from '@polykernel/loader';
 
 /** The largest file inspect reads (the biggest shared objects are a few hundred MB). */
 export const MAX_INSPECT_BYTES = 1024 ** 3;
@@ -11,6 +12,15 @@ export const MAX_INSPECT_BYTES = 1024 ** 3;
  */
 export async function readRegular(file: string, max = MAX_INSPECT_BYTES): Promise<Uint8Array | string> {
   return withRegular(file, max, (fh) => fh.readFile());
+}
+
+/** The bytes a too-large file's description is made from (its header, never the whole file). */
+const HEAD_BYTES = 4096;
+
+/** What a file's first bytes say it is, for a file too large to read whole. */
+function headOf(head: Uint8Array): string {
+  const format = sniff(head);
+  return format === null ? 'its first bytes are no ELF, PE, Mach-O or #! header' : `by its header ${format === 'elf' ? 'an ELF' : format === 'pe' ? 'a PE' : format === 'macho' ? 'a Mach-O' : 'a #!'} file`;
 }
 
 /** The size of a regular file of at most `max` bytes, or why it is refused (as readRegular says it), without reading it. */
@@ -34,7 +44,12 @@ async function withRegular<T>(file: string, max: number, use: (fh: FileHandle) =
       const kind = st.isCharacterDevice() ? 'a character device' : st.isBlockDevice() ? 'a block device' : st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket' : 'not a regular file';
       return `is not an ordinary file (${kind})`;
     }
-    if (st.size > max) return `is too large (${st.size.toLocaleString('en-US')} bytes; at most ${max.toLocaleString('en-US')})`;
+    if (st.size > max) {
+      // Only the header is read (a 100 GB sparse file must not be read whole).
+      const head = new Uint8Array(HEAD_BYTES);
+      const { bytesRead } = await fh.read(head, 0, HEAD_BYTES, 0);
+      return `is too large (${st.size.toLocaleString('en-US')} bytes; at most ${max.toLocaleString('en-US')}): ${headOf(head.subarray(0, bytesRead))}`;
+    }
     return await use(fh);
   } catch (e) {
     return (e as Error).message;

@@ -4,9 +4,9 @@
  * under chroot), at most 40 of them (MAXSYMLINKS → ELOOP); the path a mapping shows is the
  * resolved one, as the kernel's d_path prints it. Device and inode numbers are the host's.
  */
-import { lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { closeSync, lstatSync, openSync, readFileSync, readlinkSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FileLookup, FileLookupError, FsFile } from '../files.js';
+import { FILE_HEAD_BYTES, MAX_FILE_BYTES, type FileLookup, type FileLookupError, type FsFile } from '../files.js';
 
 const MAXSYMLINKS = 40;
 
@@ -51,6 +51,17 @@ function devNumbers(dev: bigint): [number, number] {
   return [Number(((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn)), Number((dev & 0xffn) | ((dev >> 12n) & ~0xffn))];
 }
 
+/** The first FILE_HEAD_BYTES of a file (fewer if it is shorter). */
+function readHead(path: string): Uint8Array {
+  const fd = openSync(path, 'r');
+  try {
+    const head = new Uint8Array(FILE_HEAD_BYTES);
+    return head.subarray(0, readSync(fd, head, 0, FILE_HEAD_BYTES, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export function sysrootLookup(sysroot = '/'): FileLookup {
   const cache = new Map<string, FsFile>();
   // A relative path starts at the working directory: the host's, when the sysroot is the host's /.
@@ -64,9 +75,19 @@ export function sysrootLookup(sysroot = '/'): FileLookup {
     const real = join(sysroot, resolved);
     try {
       const st = statSync(real, { bigint: true });
+      const f: FsFile = { path: resolved, bytes: new Uint8Array(0), dev: devNumbers(st.dev), ino: Number(st.ino), mode: Number(st.mode) };
       // Directories and other non-regular files are opened for their mode only (exec refuses them).
-      const bytes = st.isFile() ? new Uint8Array(readFileSync(real)) : new Uint8Array(0);
-      const f: FsFile = { path: resolved, bytes, dev: devNumbers(st.dev), ino: Number(st.ino), mode: Number(st.mode) };
+      if (st.isFile()) {
+        if (st.size > BigInt(MAX_FILE_BYTES)) {
+          // Too large to simulate (a 100 GB sparse file): its head only, for exec's checks.
+          f.bytes = readHead(real);
+          f.partial = { size: Number(st.size) };
+        } else {
+          // readFileSync's buffer is the file's own memory: viewed, not copied.
+          const buf = readFileSync(real);
+          f.bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+        }
+      }
       cache.set(resolved, f);
       return f;
     } catch (e) {

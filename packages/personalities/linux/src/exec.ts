@@ -155,6 +155,8 @@ export function execve(host: ExecHost, filename: string, argvIn: readonly string
     }
     if (bytes.length >= 4 && bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46) {
       handlers.push('elf');
+      // The head is enough for the checks above; the segments of a file too large to simulate are not there.
+      if (file.partial !== undefined) throw fail('EFBIG', `${file.path}: an ELF file of ${file.partial.size} bytes is too large to simulate (files up to 1 GiB)`);
       return loadElfBinary(host, file, filename, argv, [...envp], handlers);
     }
     throw fail('ENOEXEC', `${file.path}: not an ELF file or #! script`);

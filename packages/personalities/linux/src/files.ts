@@ -66,5 +66,7 @@ export function sysOpenat(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallAr
   if ((flags & O_DIRECTORY) !== 0 && !dir) return ctx.fail('ENOTDIR', `${path} is not a directory`);
   if (writable && dir) return ctx.fail('EISDIR', `${path} is a directory`);
   if (writable) return ctx.fail('EROFS', 'the simulated file system is read-only');
+  // A file too large to simulate (the lookup read only its head): refused, never read as if the head were the file.
+  if (f.partial !== undefined) return ctx.fail('EFBIG', `${path}: ${f.partial.size} bytes is too large to simulate (the simulated file system holds files up to 1 GiB)`);
   return ctx.process.installFile({ path: f.path, bytes: f.bytes, readable, writable, offset: 0, dev: f.dev, ino: f.ino });
 }
