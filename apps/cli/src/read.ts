@@ -1,5 +1,5 @@
 /** Reading the files the commands are given: regular files only, with a size check. */
-import { constants as fsConstants } from 'node:fs';
+import { constants as fsConstants, statSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { sniff } from '@polykernel/loader';
 
@@ -12,6 +12,24 @@ export const MAX_INSPECT_BYTES = 1024 ** 3;
  */
 export async function readRegular(file: string, max = MAX_INSPECT_BYTES): Promise<Uint8Array | string> {
   return withRegular(file, max, (fh) => fh.readFile());
+}
+
+/** Why a --sysroot value cannot be one (it must be a directory), or null. */
+export function sysrootProblem(dir: string): string | null {
+  try {
+    return statSync(dir).isDirectory() ? null : `--sysroot ${dir}: not a directory`;
+  } catch (e) {
+    return `--sysroot ${dir}: ${errnoText((e as NodeJS.ErrnoException).code) ?? (e as Error).message}`;
+  }
+}
+
+/** strerror's text for the errors opening a file gives, or undefined. */
+function errnoText(code: string | undefined): string | undefined {
+  const text: Record<string, string> = {
+    ENOENT: 'No such file or directory', EACCES: 'Permission denied', EISDIR: 'is a directory', ENOTDIR: 'Not a directory', ELOOP: 'Too many levels of symbolic links',
+    ENAMETOOLONG: 'File name too long', EIO: 'Input/output error', ENXIO: 'No such device or address', EPERM: 'Operation not permitted', EMFILE: 'Too many open files',
+  };
+  return code === undefined ? undefined : text[code] === undefined ? undefined : `${text[code]}${code === 'EISDIR' ? '' : ` (${code})`}`;
 }
 
 /** The bytes a too-large file's description is made from (its header, never the whole file). */
@@ -35,7 +53,7 @@ async function withRegular<T>(file: string, max: number, use: (fh: FileHandle) =
     fh = await open(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    return code === 'ENOENT' ? 'No such file' : code === 'EACCES' ? 'Permission denied' : code === 'EISDIR' ? 'is a directory' : (e as Error).message;
+    return code === 'ENOENT' ? 'No such file' : errnoText(code) ?? (e as Error).message;
   }
   try {
     const st = await fh.stat();
@@ -52,7 +70,8 @@ async function withRegular<T>(file: string, max: number, use: (fh: FileHandle) =
     }
     return await use(fh);
   } catch (e) {
-    return (e as Error).message;
+    // A read that fails (EIO from /proc/self/mem): strerror's text, on one line.
+    return errnoText((e as NodeJS.ErrnoException).code) ?? (e as Error).message.split('\n')[0]!;
   } finally {
     await fh.close();
   }

@@ -33,7 +33,7 @@ import { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, type Access } from '@polykernel
 import { childSteps, nativeSteps, parseWorkload, pathString, positionFinder, positionOf, stepKind, WorkloadError, type Step, type Workload } from '@polykernel/workload';
 import { openWorkloadStream, type StepSequence, type StreamedWorkload } from '@polykernel/workload/node';
 import { linuxVariant, notRegistered, PERSONALITIES, resolvePersonality, type RegisteredPersonality, type ResolvedPersonality } from './personalities.js';
-import { readRegular, regularSize } from './read.js';
+import { readRegular, regularSize, sysrootProblem } from './read.js';
 import { Trace } from './trace.js';
 
 export type RunOptions = Record<string, boolean | string | undefined>;
@@ -586,6 +586,13 @@ export function machineOf(w: Workload, opts: RunOptions, file: string, command: 
     if (typeof v === 'string') {
       err(`polykernel ${command}: ${typeof given === 'string' ? '' : `${file}: `}${v}`);
       return typeof given === 'string' ? 2 : 1;
+    }
+  }
+  if (typeof opts.sysroot === 'string') {
+    const bad = sysrootProblem(opts.sysroot);
+    if (bad !== null) {
+      err(`polykernel ${command}: ${bad}`);
+      return 2;
     }
   }
   const m: Machine = {

@@ -16,6 +16,7 @@ export type Resolved = { path: string } | { errno: FileLookupError };
 export function resolveIn(root: string, path: string): Resolved {
   if (path === '') return { errno: 'ENOENT' };
   let pending = path.split('/').filter((c) => c !== '' && c !== '.');
+  const trailingSlash = /\/\.?$/.test(path) && pending.length > 0;
   const done: string[] = [];
   let links = 0;
   while (pending.length > 0) {
@@ -40,7 +41,8 @@ export function resolveIn(root: string, path: string): Resolved {
       pending = [...parts, ...pending];
       continue;
     }
-    if (pending.length > 0 && !st.isDirectory()) return { errno: 'ENOTDIR' };
+    // "file/" names a directory: a trailing slash after a non-directory is ENOTDIR (link_path_walk).
+    if ((pending.length > 0 || trailingSlash) && !st.isDirectory()) return { errno: 'ENOTDIR' };
     done.push(c);
   }
   return { path: '/' + done.join('/') };

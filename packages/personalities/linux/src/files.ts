@@ -58,6 +58,8 @@ export function sysOpenat(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallAr
   const acc = flags & O_ACCMODE;
   const readable = acc !== O_WRONLY;
   const writable = acc === O_WRONLY || acc === O_RDWR;
+  // getname_flags: an empty pathname is ENOENT.
+  if (path === '') return ctx.fail('ENOENT', 'empty pathname');
   const device = DEVICES[path];
   if (device !== undefined) return ctx.process.installFile({ path, bytes: new Uint8Array(0), readable, writable, device, offset: 0 });
   const f = machineOf(ctx.kernel).lookup(path);
