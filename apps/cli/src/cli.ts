@@ -157,6 +157,7 @@ program
   .option('--contents', 'keep page contents (also the workload\'s "contents: true"): store/load see real bytes')
   .option('--sysroot <dir>', 'where exec and open find files', '/')
   .option('--json', 'print everything as JSON (keys: workload, personality, steps, processes, metrics, meminfo, trace, dmesg, stalled, host: the steps compared with the host\'s results, or null; with --refs: file, references, byKind, badLines, issues, hostSeconds, hostCpuSeconds, profiles[])')
+  .option('--progress', 'report loading and running progress on stderr even when it is not a terminal (one line every few seconds)')
   .addHelpText('after', `
 Step results are what the system call returns: an address or 0x0 on success, -ERRNO on failure
 (as strace prints them); fork/vfork/clone give the child's pid, wait the reaped child and its
@@ -198,7 +199,9 @@ A step that cannot be carried out as written (a region or file no earlier step n
 load without --contents, an unknown signal, a touch of more than 100,000,000 accesses) reports
 "error: ..." at its own line and the run goes on; a region whose mmap failed holds MAP_FAILED, so
 a touch of it is SIGSEGV and a munmap of it EINVAL, as in a real program. On a terminal, long runs
-show their progress on stderr (never on a pipe or file).
+show their progress on stderr (on a pipe or file only with --progress; never on stdout). A workload
+of 1 MB or more whose steps are one per line is streamed: its steps are read as they run and
+their results printed as they come, so memory does not grow with its length.
 
 Memory: --memory takes 64K to 16G, --swap 0 to 16G (K, M, G, T suffixes).
 

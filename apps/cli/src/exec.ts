@@ -16,6 +16,7 @@ import {
 } from '@polykernel/linux';
 import { windowsExec } from '@polykernel/windows';
 import { hostCpu } from './host-cpu.js';
+import { sysrootProblem } from './read.js';
 import { linuxVariant, notRegistered, resolvePersonality, type RegisteredPersonality } from './personalities.js';
 
 export type ExecOptions = Record<string, boolean | string | string[] | undefined>;
@@ -112,11 +113,25 @@ export function elfHint(sysroot: string, file: string): string {
   return '';
 }
 
+/** A usage error in exec's strings (a C string ends at its first NUL) or its sysroot, or null. */
+function badExecInput(file: string, args: readonly string[], opts: ExecOptions): string | null {
+  const env = Array.isArray(opts.env) ? opts.env : [];
+  const argv0 = typeof opts.argv0 === 'string' ? [opts.argv0] : [];
+  const withNul = [file, ...argv0, ...args, ...env].find((s) => s.includes('\0'));
+  if (withNul !== undefined) return `${JSON.stringify(withNul)}: an argument, environment string or path cannot contain a NUL byte (a C string ends at its first)`;
+  return typeof opts.sysroot === 'string' ? sysrootProblem(opts.sysroot) : null;
+}
+
 export function runExec(file: string, args: string[], opts: ExecOptions, out: (s: string) => void = (s) => process.stdout.write(s), err: (s: string) => void = (s) => process.stderr.write(s + '\n')): number {
   const name = typeof opts.personality === 'string' ? opts.personality : 'linux';
   const resolved = resolvePersonality(name);
   if (resolved === undefined) {
     err(`polykernel exec: ${notRegistered(name)}`);
+    return 2;
+  }
+  const bad = badExecInput(file, args, opts);
+  if (bad !== null) {
+    err(`polykernel exec: ${bad}`);
     return 2;
   }
   if (resolved.entry.name === 'windows') return runWindowsExec(file, opts, out, err);
@@ -148,7 +163,7 @@ export function runExec(file: string, args: string[], opts: ExecOptions, out: (s
   const r = k.syscall(p.threads[0]!, 'execve', [file, argv, env]);
   if (r.error !== null || p.state !== 'running') {
     const why = r.error ?? p.killedBy ?? 'failed';
-    err(`polykernel exec: ${file}: execve failed: ${why}${r.error !== null ? ` (-${r.errorNumber})` : ''}${r.error === 'ENOEXEC' ? elfHint(sysroot, file) : ''}`);
+    err(`polykernel exec: ${file}: execve failed: ${why}${r.error !== null ? ` (-${r.errorNumber})` : ''}${r.error === 'ENOEXEC' ? elfHint(sysroot, file) : r.error === 'EFBIG' ? ' — the file is too large to simulate (the simulated file system reads files up to 1 GiB; only its header was read)' : ''}`);
     return r.error === 'ENOEXEC' ? 126 : r.error === 'ENOENT' ? 127 : 1;
   }
   const execMetrics = { syscalls: k.metrics.syscalls, faults: k.metrics.totalFaults, cycles: k.metrics.cycles };

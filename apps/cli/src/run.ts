@@ -30,11 +30,12 @@ import {
   type LinuxPersonality, type LinuxSpace,
 } from '@polykernel/linux';
 import { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, type Access } from '@polykernel/mmu';
-import { childSteps, nativeSteps, parseWorkload, pathString, positionOf, stepKind, WorkloadError, type Step, type Workload } from '@polykernel/workload';
+import { childSteps, nativeSteps, parseWorkload, pathString, positionFinder, positionOf, stepKind, WorkloadError, type Step, type Workload } from '@polykernel/workload';
+import { openWorkloadStream, type StepSequence, type StreamedWorkload } from '@polykernel/workload/node';
 import { runWindowsStep, WINDOWS_STEP_KINDS, WindowsStepError, type WindowsMachine, type WindowsSpace, type WindowsStepKind, type WindowsStepNames } from '@polykernel/windows';
 import { linuxVariant, notRegistered, PERSONALITIES, resolvePersonality, type RegisteredPersonality, type ResolvedPersonality } from './personalities.js';
 import { checkText, hostCheck } from './import.js';
-import { readRegular } from './read.js';
+import { readRegular, regularSize, sysrootProblem } from './read.js';
 import { Trace } from './trace.js';
 
 export type RunOptions = Record<string, boolean | string | undefined>;
@@ -121,7 +122,7 @@ class Runner {
     readonly name: string,
     readonly proc: Process,
     readonly thread: Thread,
-    readonly steps: Step[],
+    readonly steps: StepList,
     readonly regions: Map<string, { addr: number; length: number }>,
     readonly fds: Map<string, number>,
     /** A child made by fork/vfork/clone exits when its steps run out. */
@@ -137,9 +138,18 @@ class Runner {
   }
 }
 
+/** A process's steps: an array, or a streamed workload's sequence (read when reached). */
+type StepList = Pick<StepSequence, 'length' | 'at'>;
+
 export class Session {
   readonly runners: Runner[] = [];
+  /** Every step's result, unless `emit` takes them one by one (a streamed workload: memory stays bounded). */
   readonly results: StepResult[] = [];
+  emit: ((r: StepResult) => void) | null = null;
+  /** Steps done so far. */
+  done = 0;
+  /** Where a field of the workload is (file order); by default the text's own parse, done once. */
+  locate: ((path: readonly PropertyKey[]) => { line: number; column: number }) | null = null;
   private childCount = 0;
   constructor(
     readonly k: Kernel<unknown>,
@@ -154,9 +164,11 @@ export class Session {
 
   /** `file:line:column: processes[0].steps[3]: ` for a step of `r`, to report an error found while running it. */
   where(r: Runner): string {
-    if (this.text === '') return '';
+    if (this.text === '' && this.locate === null) return '';
     const path = [...r.path, r.pc];
-    const { line, column } = positionOf(this.text, path);
+    // One parse for every error of a run (an error per step must not parse the workload per step).
+    this.locate ??= positionFinder(this.text);
+    const { line, column } = this.locate(path);
     return `${this.file}:${line}:${column}: ${pathString(path)}: `;
   }
 
@@ -172,7 +184,7 @@ export class Session {
   /** A child process (or thread) some step made: it runs `steps`, with copies of its parent's names for regions and files. */
   addChild(parent: Runner, child: PortableChild, as: string | undefined, steps: Step[]): Runner {
     const name = as ?? `${parent.name}-child${++this.childCount}`;
-    const kind = Object.keys(parent.steps[parent.pc] ?? {})[0] ?? 'fork';
+    const kind = Object.keys(parent.steps.at(parent.pc) ?? {})[0] ?? 'fork';
     // A spawned program's memory is its own: the parent's region names mean nothing in it.
     const regions = kind === 'spawn' ? new Map<string, { addr: number; length: number }>() : new Map(parent.regions);
     const r = new Runner(name, child.process, child.thread, steps, regions, new Map(parent.fds), true, [...parent.path, parent.pc, kind, 'steps']);
@@ -185,6 +197,13 @@ export class Session {
   exitChild(r: Runner): void {
     if (this.lp !== null) this.k.syscall(r.thread, r.proc.threads.length > 1 && r.thread !== r.proc.threads[0] ? 'exit' : 'exit_group', [0]);
     else this.driver?.exit(this.k, r.thread, 0);
+  }
+
+  /** A step's result: kept, or handed on. */
+  record(line: StepResult): void {
+    this.done++;
+    if (this.emit !== null) this.emit(line);
+    else this.results.push(line);
   }
 
   /** Run one step of `r`. Returns null when the step must be tried again later (the thread slept). */
@@ -520,19 +539,35 @@ function describeStep(step: Step): string {
   return `${op} ${Object.entries(args).map(([key, v]) => `${key}=${show(key, v)}`).join(' ')}`.trimEnd();
 }
 
-/** A workload read and checked: its text (for positions), the parsed workload, or the exit status and message. */
-export async function loadWorkload(file: string, command: string, err: (s: string) => void): Promise<{ text: string; w: Workload } | number> {
+/** A workload read and checked: its text (for positions) and the parsed workload, or a streamed workload (text ''), or the exit status. */
+export interface LoadedWorkload { text: string; w: Workload; streamed?: StreamedWorkload }
+
+/** Workloads from this size up are streamed when the command can take them so (run): their steps are read as they run. */
+export const STREAM_BYTES = 1024 ** 2;
+
+export async function loadWorkload(
+  file: string, command: string, err: (s: string) => void, options: { stream?: boolean; streamFrom?: number; progress?: boolean } = {},
+): Promise<LoadedWorkload | number> {
   // A regular file only (a device or FIFO would never end), of a size a workload can have.
-  const bytes = await readRegular(file, MAX_WORKLOAD_BYTES);
-  if (typeof bytes === 'string') {
-    err(`polykernel ${command}: ${file}: ${bytes}`);
+  const size = await regularSize(file, MAX_WORKLOAD_BYTES);
+  if (typeof size === 'string') {
+    err(`polykernel ${command}: ${file}: ${size}`);
     return 1;
   }
-  const text = new TextDecoder().decode(bytes);
-  // A large workload takes seconds to load: say so on a terminal (never on a pipe or file).
-  const loading = new Progress(0, process.stderr.isTTY ? (s: string): void => void process.stderr.write(s) : null);
-  if (bytes.length > LOADING_NOTICE_BYTES) loading.note(`loading ${(bytes.length / 1024 ** 2).toFixed(0)} MB of workload`);
+  // A large workload takes seconds to load: say so on a terminal or with --progress (never on a pipe or file otherwise).
+  const loading = new Progress(0, progressWriter(options.progress === true), command);
   try {
+    if (options.stream === true && size >= (options.streamFrom ?? STREAM_BYTES)) {
+      const streamed = openWorkloadStream(file, { progress: (done, total) => { loading.note(`loading the workload: ${Math.floor((100 * done) / total)}% of ${(total / 1024 ** 2).toFixed(0)} MB`); } });
+      if (streamed !== null) return { text: '', w: streamed.workload, streamed };
+    }
+    const bytes = await readRegular(file, MAX_WORKLOAD_BYTES);
+    if (typeof bytes === 'string') {
+      err(`polykernel ${command}: ${file}: ${bytes}`);
+      return 1;
+    }
+    const text = new TextDecoder().decode(bytes);
+    if (bytes.length > LOADING_NOTICE_BYTES) loading.note(`loading ${(bytes.length / 1024 ** 2).toFixed(0)} MB of workload`);
     return { text, w: parseWorkload(text, file) };
   } catch (e) {
     if (e instanceof WorkloadError) {
@@ -543,6 +578,24 @@ export async function loadWorkload(file: string, command: string, err: (s: strin
   } finally {
     loading.end();
   }
+}
+
+/** Where progress goes: stderr on a terminal (rewritten in place), or as lines with --progress; nowhere otherwise. */
+export function progressWriter(forced: boolean): ((s: string) => void) | { line: (s: string) => void } | null {
+  const write = (s: string): void => void process.stderr.write(s);
+  return process.stderr.isTTY ? write : forced ? { line: write } : null;
+}
+
+/** foreignSteps for a streamed workload: the natives its scan found (the first few named, the rest counted). */
+function foreignStreamed(s: StreamedWorkload, file: string, family: string, variant: string): string | null {
+  const foreign = s.natives.filter((n) => n.personality !== family);
+  if (foreign.length === 0) return null;
+  const lines = foreign.map((n) => {
+    const { line, column } = s.positionOf(n.path);
+    return `${file}:${line}:${column}: ${pathString(n.path)}: ${n.kind} is a native step of ${n.personality} (${n.why}); it cannot run on ${variant}: write it as a portable step (alloc, free, protect, spawn, mapFile ...) or run it on ${n.personality}`;
+  });
+  const more = s.nativeCount - s.natives.length;
+  return lines.join('\n') + (more > 0 ? `\n(and ${more.toLocaleString('en-US')} more native steps not listed)` : '');
 }
 
 /**
@@ -578,6 +631,13 @@ export function machineOf(w: Workload, opts: RunOptions, file: string, command: 
       return typeof given === 'string' ? 2 : 1;
     }
   }
+  if (typeof opts.sysroot === 'string') {
+    const bad = sysrootProblem(opts.sysroot);
+    if (bad !== null) {
+      err(`polykernel ${command}: ${bad}`);
+      return 2;
+    }
+  }
   const m: Machine = {
     frames: Math.floor((memory as number) / 4096), swapSlots: Math.floor((swap as number) / 4096),
     contents: opts.contents === true || w.contents === true, sysroot: typeof opts.sysroot === 'string' ? opts.sysroot : '/',
@@ -605,6 +665,7 @@ export interface Execution {
 /** Boot `resolved` on a fresh machine, create the workload's processes and run their steps. */
 export async function execute(
   w: Workload, text: string, file: string, resolved: ResolvedPersonality, machine: Machine, opts: RunOptions, out: (s: string) => void, progress: Progress,
+  streamed?: { workload: StreamedWorkload; emit: ((r: StepResult) => void) | null },
 ): Promise<Execution> {
   const fs = sysrootLookup(machine.sysroot);
   const seed = machine.seed !== undefined ? { seed: machine.seed } : {};
@@ -616,13 +677,18 @@ export async function execute(
   const trace = opts.trace === true ? new Trace(k) : null;
   const driver: Driver | null = k.personality.portable ?? null;
   const session = new Session(k, lp, driver, resolved.variant, dirname(resolve(file)), file, text);
-  for (const spec of w.processes) {
+  if (streamed !== undefined) {
+    session.locate = (path) => streamed.workload.positionOf(path);
+    session.emit = streamed.emit;
+  }
+  for (const [i, spec] of w.processes.entries()) {
     const c = lp === null && driver?.start !== undefined ? driver.start(k, spec.name) : startProcess(k, spec.name);
-    const r = new Runner(spec.name, c.process, c.thread, spec.steps, new Map(), new Map(), false, ['processes', session.runners.length, 'steps']);
+    const r = new Runner(spec.name, c.process, c.thread, streamed?.workload.steps[i] ?? spec.steps, new Map(), new Map(), false, ['processes', session.runners.length, 'steps']);
     r.ref = c.ref;
     session.runners.push(r);
   }
-  const ending = await schedule(session, opts, out, progress);
+  const total = session.runners.reduce((n, r) => n + r.steps.length, 0);
+  const ending = await schedule(session, opts, out, progress, total);
   return { k, lp, session, stalled: ending.stalled, trace };
 }
 
@@ -630,16 +696,26 @@ export async function runWorkload(
   file: string, opts: RunOptions, out: (s: string) => void = (s) => process.stdout.write(s + '\n'), err: (s: string) => void = (s) => process.stderr.write(s + '\n'),
   registry: readonly RegisteredPersonality[] = PERSONALITIES,
 ): Promise<number> {
-  const loaded = await loadWorkload(file, 'run', err);
+  const loaded = await loadWorkload(file, 'run', err, { stream: true, progress: opts.progress === true, ...(typeof opts.streamFrom === 'string' ? { streamFrom: Number(opts.streamFrom) } : {}) });
   if (typeof loaded === 'number') return loaded;
-  const { text, w } = loaded;
+  try {
+    return await runLoaded(loaded, file, opts, out, err, registry);
+  } finally {
+    loaded.streamed?.close();
+  }
+}
+
+async function runLoaded(
+  loaded: LoadedWorkload, file: string, opts: RunOptions, out: (s: string) => void, err: (s: string) => void, registry: readonly RegisteredPersonality[],
+): Promise<number> {
+  const { text, w, streamed } = loaded;
   const name = (typeof opts.personality === 'string' ? opts.personality : undefined) ?? w.personality ?? 'linux';
   const resolved = resolvePersonality(name, registry);
   if (resolved === undefined) {
     err(`polykernel run: ${notRegistered(name, registry)}`);
     return typeof opts.personality === 'string' ? 2 : 1;
   }
-  const foreign = foreignSteps(w, text, file, resolved.entry.name, resolved.variant);
+  const foreign = streamed !== undefined ? foreignStreamed(streamed, file, resolved.entry.name, resolved.variant) : foreignSteps(w, text, file, resolved.entry.name, resolved.variant);
   if (foreign !== null) {
     err(foreign);
     return typeof opts.personality === 'string' ? 2 : 1;
@@ -659,10 +735,78 @@ export async function runWorkload(
     err('polykernel run: --maps-each-step prints text between the steps; it does not apply with --json (whose processes[].maps are the final maps)');
     return 2;
   }
-  const tty = process.stderr.isTTY ? (s: string): void => void process.stderr.write(s) : null;
-  const run = await execute(w, text, file, resolved, machine, opts, out, new Progress(w.processes.reduce((n, p) => n + p.steps.length, 0), tty));
-  if (run.lp === null) return printGeneric(w, resolved.variant, run, opts, out);
-  return printLinux(w, resolved.variant, run, run.lp, opts, out);
+  const progress = new Progress(streamed !== undefined ? streamed.steps.reduce((n, q) => n + q.length, 0) : w.processes.reduce((n, p) => n + p.steps.length, 0), progressWriter(opts.progress === true));
+  // A streamed workload's results are printed as they come (the first STEP_WIDTH_SAMPLE set the columns), not kept.
+  const printer = streamed !== undefined && opts.mapsEachStep !== true ? new StepPrinter(w.name, resolved.variant, opts.json === true, out) : null;
+  const run = await execute(w, text, file, resolved, machine, opts, out, progress, streamed !== undefined ? { workload: streamed, emit: printer !== null ? (r) => { printer.add(r); } : null } : undefined);
+  const print = printer !== null ? (s: string): void => { printer.finish(s); } : out;
+  if (run.lp === null) return printGeneric(w, resolved.variant, run, opts, print);
+  return printLinux(w, resolved.variant, run, run.lp, opts, print);
+}
+
+/** Results from the first this many steps set the text columns of a streamed run (a shorter run prints as an unstreamed one). */
+const STEP_WIDTH_SAMPLE = 4096;
+
+/**
+ * A streamed run's step results, printed as they come: text lines once the first
+ * STEP_WIDTH_SAMPLE have fixed the columns, or the --json document's "steps" array element by
+ * element. `finish` takes what the printer would have printed whole and prints the rest of it.
+ */
+class StepPrinter {
+  private sample: StepResult[] | null = [];
+  private widths: [number, number] = [4, 4];
+  private held: string | null = null;
+  private started = false;
+  constructor(private readonly name: string, private readonly variant: string, private readonly json: boolean, private readonly out: (s: string) => void) {}
+
+  add(r: StepResult): void {
+    this.start();
+    if (this.json) {
+      if (this.held !== null) this.out(`${this.held},`);
+      this.held = JSON.stringify(r, null, 2).split('\n').map((l) => `    ${l}`).join('\n');
+      return;
+    }
+    if (this.sample !== null) {
+      this.sample.push(r);
+      if (this.sample.length >= STEP_WIDTH_SAMPLE) this.flushSample();
+      return;
+    }
+    this.out(stepLine(r, this.widths));
+  }
+
+  /** The head the whole printout starts with: the JSON object up to "steps": [, or the title line. */
+  private start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.out(this.json ? `{\n  "workload": ${JSON.stringify(this.name)},\n  "personality": ${JSON.stringify(this.variant)},\n  "steps": [` : `workload ${this.name} on ${this.variant}`);
+  }
+
+  private flushSample(): void {
+    const sample = this.sample ?? [];
+    this.widths = stepWidths(sample);
+    this.sample = null;
+    for (const r of sample) this.out(stepLine(r, this.widths));
+  }
+
+  /** One chunk of the final printout (made with no steps): print what the streamed part has not. */
+  finish(s: string): void {
+    if (this.json) {
+      this.start();
+      if (this.held !== null) this.out(this.held);
+      this.held = null;
+      const marker = '\n  "steps": [],\n';
+      const at = s.indexOf(marker);
+      this.out(`  ],\n${at < 0 ? s : s.slice(at + marker.length)}`);
+      return;
+    }
+    if (!this.started) {
+      this.started = true;
+      this.out(s);
+      return;
+    }
+    if (this.sample !== null) this.flushSample();
+    if (s !== `workload ${this.name} on ${this.variant}`) this.out(s);
+  }
 }
 
 function printLinux(w: Workload, variant: string, run: Execution, lp: LinuxPersonality, opts: RunOptions, out: (s: string) => void): number {
@@ -796,50 +940,79 @@ function printHostCheck(w: Workload, variant: string, results: readonly StepResu
 }
 
 function printSteps(res: readonly StepResult[], out: (s: string) => void): void {
-  const who = Math.max(...res.map((r) => `${r.process}[${r.pid}]`.length), 4);
-  const width = Math.min(Math.max(...res.map((r) => r.step.length), 4), 90);
-  for (const r of res) out(`  ${`${r.process}[${r.pid}]`.padEnd(who)}  ${r.step.padEnd(width)}  -> ${r.result}`);
+  const widths = stepWidths(res);
+  for (const r of res) out(stepLine(r, widths));
+}
+
+function stepWidths(res: readonly StepResult[]): [number, number] {
+  let who = 4;
+  let width = 4;
+  for (const r of res) {
+    who = Math.max(who, `${r.process}[${r.pid}]`.length);
+    width = Math.max(width, r.step.length);
+  }
+  return [who, Math.min(width, 90)];
+}
+
+function stepLine(r: StepResult, [who, width]: [number, number]): string {
+  return `  ${`${r.process}[${r.pid}]`.padEnd(who)}  ${r.step.padEnd(width)}  -> ${r.result}`;
 }
 
 /** Round-robin over the runnable processes until every one has finished its steps. */
 /** How a schedule ended: every step done (null), a stall or round limit (its message), or a workload error. */
 interface Ending { stalled: string | null }
 
-/** Progress on a terminal only (stderr is a TTY): the steps done so far, at most every half second; never on a pipe or a file. */
+/**
+ * Progress on stderr: on a terminal one line rewritten in place, at most every half second; with
+ * --progress on a pipe or file one line per report, at most every five seconds; otherwise nothing.
+ * Never on stdout (so never inside --json).
+ */
 export class Progress {
   private last = Date.now();
   private shown = false;
-  constructor(private readonly total: number, private readonly write: ((s: string) => void) | null) {}
-  tick(done: number): void {
-    if (this.write === null || (done & 1023) !== 0) return;
-    const now = Date.now();
-    if (now - this.last < 500) return;
-    this.last = now;
-    this.shown = true;
-    this.write(`\rpolykernel run: ${done.toLocaleString('en-US')} steps done${this.total > 0 ? ` (${this.total.toLocaleString('en-US')} in the workload's processes)` : ''}\x1b[K`);
+  private readonly sink: ((s: string) => void) | null;
+  private readonly tty: boolean;
+  constructor(private readonly total: number, write: ((s: string) => void) | null | { line: (s: string) => void }, private readonly command = 'run') {
+    this.tty = typeof write === 'function';
+    this.sink = write === null ? null : typeof write === 'function' ? write : write.line;
   }
+
+  tick(done: number): void {
+    if (this.sink === null || done % 1024 !== 0) return;
+    const now = Date.now();
+    if (now - this.last < (this.tty ? 500 : 5000)) return;
+    this.last = now;
+    this.show(`${done.toLocaleString('en-US')} steps done${this.total > 0 ? ` (${this.total.toLocaleString('en-US')} in the workload's processes)` : ''}`);
+  }
+
   /** A one-off line (a long load), replaced by the next tick or cleared by end. */
   note(s: string): void {
-    if (this.write === null) return;
+    this.show(s);
+  }
+
+  private show(s: string): void {
+    if (this.sink === null) return;
     this.shown = true;
-    this.write(`\rpolykernel run: ${s}\x1b[K`);
+    this.sink(this.tty ? `\rpolykernel ${this.command}: ${s}\x1b[K` : `polykernel ${this.command}: ${s}\n`);
   }
 
   end(): void {
-    if (this.shown && this.write !== null) this.write('\r\x1b[K');
+    if (this.shown && this.tty && this.sink !== null) this.sink('\r\x1b[K');
   }
 }
 
-async function schedule(session: Session, opts: RunOptions, out: (s: string) => void, progress: Progress): Promise<Ending> {
+async function schedule(session: Session, opts: RunOptions, out: (s: string) => void, progress: Progress, total: number): Promise<Ending> {
   try {
-    return await rounds(session, opts, out, progress);
+    return await rounds(session, opts, out, progress, total);
   } finally {
     progress.end();
   }
 }
 
-async function rounds(session: Session, opts: RunOptions, out: (s: string) => void, progress: Progress): Promise<Ending> {
-  for (let round = 0; round < MAX_ROUNDS; round++) {
+async function rounds(session: Session, opts: RunOptions, out: (s: string) => void, progress: Progress, total: number): Promise<Ending> {
+  // Each round that makes progress runs a step or resumes a call: a workload of N steps needs about N rounds.
+  const limit = MAX_ROUNDS + 4 * total;
+  for (let round = 0; round < limit; round++) {
     let progressed = false;
     let pending = false;
     for (const r of [...session.runners]) {
@@ -864,7 +1037,7 @@ async function rounds(session: Session, opts: RunOptions, out: (s: string) => vo
       }
       pending = true;
       if (r.thread.state !== 'runnable') continue;
-      const step = r.steps[r.pc]!;
+      const step = r.steps.at(r.pc)!;
       let outcome;
       try {
         outcome = await session.step(r, step);
@@ -880,8 +1053,8 @@ async function rounds(session: Session, opts: RunOptions, out: (s: string) => vo
       r.sleptAt = -1;
       r.pc++;
       const line = { process: r.name, pid: r.proc.pid, step: describeStep(step), result: outcome.result, ...(outcome.native ?? {}) };
-      session.results.push(line);
-      progress.tick(session.results.length);
+      session.record(line);
+      progress.tick(session.done);
       if (opts.mapsEachStep === true && opts.json !== true && r.proc.state === 'running') out(`== ${r.name}[${r.proc.pid}] ${line.step} -> ${line.result}\n${procMaps((r.proc as Process<LinuxSpace>).space.mm)}`);
     }
     if (!pending) return { stalled: null };
@@ -891,7 +1064,7 @@ async function rounds(session: Session, opts: RunOptions, out: (s: string) => vo
       return { stalled: `stalled: no process can run — ${blocked.join(', ')} (a wait for a child that never exits, or a stopped process nobody continues)` };
     }
   }
-  return { stalled: `stopped after ${MAX_ROUNDS} rounds` };
+  return { stalled: `stopped after ${limit} rounds` };
 }
 
 function metricsTable(m: RunMetrics): string {

@@ -15,7 +15,19 @@ export interface FsFile {
   ino: number;
   /** st_mode: file type and permission bits (exec needs a regular file with an x bit). */
   mode: number;
+  /**
+   * Set when the file is too large to simulate (over MAX_FILE_BYTES): `bytes` then holds only its
+   * first FILE_HEAD_BYTES, enough for exec's permission and header checks (a #! line, an ELF,
+   * PE or Mach-O magic), and `size` is the file's real size. Anything that needs the contents
+   * (mapping it, reading past the head) must refuse such a file, not use the head as the file.
+   */
+  partial?: { size: number };
 }
+
+/** The largest file a simulated file system hands over whole (a shared library is a few hundred MB at most). */
+export const MAX_FILE_BYTES = 1024 ** 3;
+/** The part of a larger file that is read: a page, as binprm's BINPRM_BUF_SIZE header and a little more. */
+export const FILE_HEAD_BYTES = 4096;
 
 /**
  * The lookup's failures, as POSIX names (the host's own errors; a Windows personality maps

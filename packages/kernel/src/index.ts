@@ -9,7 +9,7 @@ export type { Credentials, OpenFile, ProcessState, ThreadState, PendingCall, Err
 export { PidAllocator, AsidAllocator, NextFreeIds, HandleTableIds, linuxIds, freebsdIds, windowsIds } from './ids.js';
 export type { IdPolicy, NextFreeOptions } from './ids.js';
 export { errorNumber } from './errors.js';
-export { memoryFileSystem, S_IFMT, S_IFREG, S_IFDIR } from './files.js';
+export { memoryFileSystem, S_IFMT, S_IFREG, S_IFDIR, MAX_FILE_BYTES, FILE_HEAD_BYTES } from './files.js';
 export type { FsFile, FileLookup, FileLookupError } from './files.js';
 export { PORTABLE_OPS, ok, unsupported, failed, failure, gate, describeResult, startProcess } from './portable.js';
 export type {

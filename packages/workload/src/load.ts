@@ -110,10 +110,20 @@ function parseCarefully(text: string, file: string): Workload {
  * positions: only called when there is something to report.
  */
 export function positionOf(text: string, path: readonly PropertyKey[]): { line: number; column: number } {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
-  const pos = lc.linePos(nodeAt(doc.contents, path, doc)?.range?.[0] ?? 0);
-  return { line: pos.line, column: pos.col };
+  return positionFinder(text)(path);
+}
+
+/** positionOf for many paths of one text: the text is parsed once, on the first call. */
+export function positionFinder(text: string): (path: readonly PropertyKey[]) => { line: number; column: number } {
+  let parsed: { lc: LineCounter; doc: Document } | null = null;
+  return (path) => {
+    if (parsed === null) {
+      const lc = new LineCounter();
+      parsed = { lc, doc: parseDocument(text, { lineCounter: lc, prettyErrors: false }) };
+    }
+    const pos = parsed.lc.linePos(nodeAt(parsed.doc.contents, path, parsed.doc)?.range?.[0] ?? 0);
+    return { line: pos.line, column: pos.col };
+  };
 }
 
 /** `processes[0].steps[3]` for a path. */

@@ -62,6 +62,24 @@ const size = z.custom<number | string>((v) => typeof v === 'number' || typeof v 
  * kernel sees), a signed size or hex string ("8K", "-4K", "0x10000"), or any other string, which
  * is passed as a C string (a path). A string that starts like a number but is not one is refused.
  */
+const TWO_64 = 2n ** 64n;
+const TWO_63 = 2n ** 63n;
+
+/**
+ * A decimal or hex register value at or above 2^53 (a string such as "0xffffffffffffffff"): the
+ * number the kernel gets, which is its two's complement when the value is at or above 2^63 and the
+ * result is exact (0xfffffffffffff000 is -4096); 'inexact' when no safe number holds it, 'too-wide'
+ * above 2^64 - 1, undefined when the text is no such integer.
+ */
+function registerValue(text: string): number | 'inexact' | 'too-wide' | undefined {
+  if (!/^(0x[0-9a-f]+|\d+)$/i.test(text)) return undefined;
+  const big = BigInt(text);
+  if (big >= TWO_64) return 'too-wide';
+  const signed = big >= TWO_63 ? big - TWO_64 : big;
+  const n = Number(signed);
+  return Number.isSafeInteger(n) && BigInt(n) === signed ? n : 'inexact';
+}
+
 export const syscallArg = z.custom<number | string>((v) => typeof v === 'number' || typeof v === 'string', 'expected a number or a string').transform((v, ctx): number | string => {
   if (typeof v === 'number') {
     if (!Number.isSafeInteger(v)) {
@@ -73,6 +91,16 @@ export const syscallArg = z.custom<number | string>((v) => typeof v === 'number'
   const m = /^\s*([+-]?)\s*(.+?)\s*$/.exec(v);
   const n = m === null ? undefined : parseSize(m[2]!);
   if (m !== null && n !== undefined) return m[1] === '-' ? -n : n;
+  const wide = m === null || m[1] === '-' ? null : registerValue(m[2]!);
+  if (typeof wide === 'number') return wide;
+  if (wide === 'inexact') {
+    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(v)} cannot be passed exactly: a register value is held as a number below 2^53, or (its two's complement, as -1 is 0xffffffffffffffff) at or above 2^64 - 2^53; values between are not expressible yet` });
+    return z.NEVER;
+  }
+  if (wide === 'too-wide') {
+    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(v)} does not fit in a 64-bit register` });
+    return z.NEVER;
+  }
   if (/^\s*[+-]?\s*(\d|0x)/i.test(v)) {
     ctx.addIssue({ code: 'custom', message: `expected a number, a size such as "8K" or "-4K", or a hex value such as "0x10000", got ${JSON.stringify(v)}` });
     return z.NEVER;

@@ -155,6 +155,8 @@ export function execve(host: ExecHost, filename: string, argvIn: readonly string
     }
     if (bytes.length >= 4 && bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46) {
       handlers.push('elf');
+      // The head is enough for the checks above; the segments of a file too large to simulate are not there.
+      if (file.partial !== undefined) throw fail('EFBIG', `${file.path}: an ELF file of ${file.partial.size} bytes is too large to simulate (files up to 1 GiB)`);
       return loadElfBinary(host, file, filename, argv, [...envp], handlers);
     }
     throw fail('ENOEXEC', `${file.path}: not an ELF file or #! script`);
@@ -171,6 +173,9 @@ function filenameOf(file: FsFile, filename: string, depth: number): string {
 /** execve(2): the image is built by execve() above; past the point of no return a failure is SIGSEGV. */
 export function sysExecve(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallArg[]): number {
   const path = typeof a[0] === 'string' ? a[0] : '';
+  // getname_flags: an empty user pathname is ENOENT (the kernel's own open_exec of an empty #!
+  // interpreter name goes through getname_kernel, which allows it: that one resolves and fails EACCES).
+  if (path === '') return ctx.fail('ENOENT', 'empty pathname');
   const argv = Array.isArray(a[1]) ? (a[1] as readonly string[]) : [];
   const envp = Array.isArray(a[2]) ? (a[2] as readonly string[]) : [];
   const m = machineOf(ctx.kernel);

@@ -58,6 +58,8 @@ export function sysOpenat(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallAr
   const acc = flags & O_ACCMODE;
   const readable = acc !== O_WRONLY;
   const writable = acc === O_WRONLY || acc === O_RDWR;
+  // getname_flags: an empty pathname is ENOENT.
+  if (path === '') return ctx.fail('ENOENT', 'empty pathname');
   const device = DEVICES[path];
   if (device !== undefined) return ctx.process.installFile({ path, bytes: new Uint8Array(0), readable, writable, device, offset: 0 });
   const f = machineOf(ctx.kernel).lookup(path);
@@ -66,5 +68,7 @@ export function sysOpenat(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallAr
   if ((flags & O_DIRECTORY) !== 0 && !dir) return ctx.fail('ENOTDIR', `${path} is not a directory`);
   if (writable && dir) return ctx.fail('EISDIR', `${path} is a directory`);
   if (writable) return ctx.fail('EROFS', 'the simulated file system is read-only');
+  // A file too large to simulate (the lookup read only its head): refused, never read as if the head were the file.
+  if (f.partial !== undefined) return ctx.fail('EFBIG', `${path}: ${f.partial.size} bytes is too large to simulate (the simulated file system holds files up to 1 GiB)`);
   return ctx.process.installFile({ path: f.path, bytes: f.bytes, readable, writable, offset: 0, dev: f.dev, ino: f.ino });
 }

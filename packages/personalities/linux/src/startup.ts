@@ -107,7 +107,7 @@ export function sysNewfstatat(ctx: SyscallContext<LinuxSpace>, a: readonly Sysca
   }
   const f = m.lookup(target);
   if (typeof f === 'string') return ctx.fail(f, `${target}: cannot stat`);
-  return copyOut(ctx, buf, STAT_SIZE, encodeStat(f.dev, f.ino, f.mode, f.bytes.length)) ? 0 : ctx.fail('EFAULT', 'bad stat buffer');
+  return copyOut(ctx, buf, STAT_SIZE, encodeStat(f.dev, f.ino, f.mode, f.partial?.size ?? f.bytes.length)) ? 0 : ctx.fail('EFAULT', 'bad stat buffer');
 }
 
 /** arch_prctl(2): ARCH_SET_FS / ARCH_GET_FS (the other codes are not modelled: EINVAL). */
