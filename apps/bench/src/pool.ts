@@ -3,9 +3,37 @@
  * Results come back in point order whatever order the workers finish in, and a point's numbers
  * do not depend on the worker that ran it (each point is a fresh, seeded machine).
  */
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import Tinypool from 'tinypool';
 import { runPoint, type Point, type PointResult, type SweepSpec } from './sweep.js';
+
+/**
+ * The worker script: the compiled worker beside this file (dist/worker.js: worker threads load
+ * JavaScript), or, when this module runs from the sources (the tests), the one in dist/ — the
+ * test target builds the app first, so it is the same code.
+ */
+function workerFile(): string {
+  const beside = new URL('./worker.js', import.meta.url);
+  return existsSync(fileURLToPath(beside)) ? beside.href : new URL('../dist/worker.js', import.meta.url).href;
+}
+
+/**
+ * The parent's Node flags without export conditions: under the tests the parent resolves the
+ * workspace packages to their TypeScript sources (`--conditions @polykernel/source`), which a
+ * worker running the compiled JavaScript cannot load.
+ */
+function workerExecArgv(): string[] {
+  const out: string[] = [];
+  const argv = process.execArgv;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--conditions' || a === '-C') i++;
+    else if (!a.startsWith('--conditions=') && !a.startsWith('-C=')) out.push(a);
+  }
+  return out;
+}
 
 /** One worker per core by default. */
 export function defaultWorkers(): number {
@@ -21,8 +49,7 @@ export async function runPoints(spec: SweepSpec, points: readonly Point[], worke
     }
     return results;
   }
-  // The compiled worker beside this file (dist/worker.js): worker threads load JavaScript.
-  const pool = new Tinypool({ filename: new URL('./worker.js', import.meta.url).href, minThreads: workers, maxThreads: workers });
+  const pool = new Tinypool({ filename: workerFile(), minThreads: workers, maxThreads: workers, execArgv: workerExecArgv() });
   try {
     let done = 0;
     const all = await Promise.all(points.map(async (point) => {

@@ -81,5 +81,6 @@ export function markdown(s: SweepResults, command: string, svgFile: string): str
     lines.push(`| ${cells.join(' | ')} |`);
   }
   lines.push('', `![${sc.name}: ${sc.y} by ${sc.x}](${svgFile})`, '');
+  if (sc.summary !== undefined) lines.push(...sc.summary(s.results));
   return lines.join('\n');
 }

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { main, type Io } from './main.js';
 import { runPoints } from './pool.js';
 import { chartSvg, markdown, toCsv } from './report.js';
+import { crossovers } from './scenarios.js';
 import { expandPoints, merge, parseShard, shardOf, type SweepResults, type SweepSpec } from './sweep.js';
 
 const SPEC: SweepSpec = { scenario: 'fork-cost', params: { size: ['1M', '4M'] }, personalities: ['linux-6.x', 'linux-5.15'], seed: 1, memory: 256 * 1024 ** 2, sysroot: '/' };
@@ -43,12 +44,55 @@ describe('sweeps', () => {
     expect(() => merge([shards[0]!, { ...shards[1]!, spec: { ...SPEC, seed: 2 } }])).toThrow('different sweeps');
   });
 
+  it('a worker pool returns the same results, in point order, as one thread', async () => {
+    const spec: SweepSpec = { scenario: 'vma-index', params: { areas: ['10', '200'] }, personalities: ['linux-6.x', 'linux-5.15', 'freebsd-14'], seed: 3, memory: 128 * 1024 ** 2, sysroot: '/' };
+    const points = expandPoints(spec);
+    const seen: number[] = [];
+    const pooled = await runPoints(spec, points, 2, (done) => seen.push(done));
+    expect(pooled).toEqual(await runPoints(spec, points, 1));
+    expect(pooled.map((r) => r.index)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(seen).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
   it('a shard spec is i/n with 1 ≤ i ≤ n', () => {
     expect(parseShard('2/3')).toEqual({ index: 2, count: 3 });
     expect(parseShard('3/2')).toBe('--shard 3/2: i must be between 1 and n (shards are numbered 1 to 2)');
     expect(parseShard('0/2')).toBe('--shard 0/2: i must be between 1 and n (shards are numbered 1 to 2)');
     expect(parseShard('1/0')).toBe('--shard 1/0: n must be at least 1');
     expect(parseShard('half')).toBe('--shard takes i/n, e.g. 2/3; got "half"');
+  });
+});
+
+describe('design choices', () => {
+  const spec: SweepSpec = { scenario: 'vma-index', params: { areas: ['2', '8', '64'], index: ['list', 'btree', 'avl'] }, personalities: ['linux-6.x', 'freebsd-14'], seed: 1, memory: 128 * 1024 ** 2, sysroot: '/' };
+
+  it('vma-index on another index: Linux varies it, a kernel that cannot is n/a with the reason', async () => {
+    const r = await sweep(spec);
+    const at = (areas: string, index: string, p = 'linux-6.x') => r.results.find((x) => x.params.areas === areas && x.params.index === index && x.personality === p)!;
+    // The list walks to the area (half the list on average past its one-entry cache); a tree does not.
+    expect(at('64', 'list').extra.nodesPerFault).toBeGreaterThan(16);
+    expect(at('64', 'btree').extra.nodesPerFault).toBeLessThan(4);
+    expect(at('2', 'list').extra.nodesPerFault).toBeLessThanOrEqual(at('2', 'avl').extra.nodesPerFault!);
+    expect(at('8', 'list', 'freebsd-14')).toMatchObject({ status: 'n/a', reason: 'freebsd-14 cannot vary vmaIndex (it offers: nothing)' });
+  });
+
+  it('the crossover: the smallest size from which a tree visits fewer nodes than the list, at every larger size', () => {
+    const pt = (index: string, areas: number, perFault: number) => ({ personality: 'p', params: { index, areas: String(areas) }, status: 'ok', extra: { nodesPerFault: perFault, nodesPerMap: perFault } });
+    const rows = crossovers([pt('list', 1, 1), pt('list', 4, 3), pt('list', 16, 9), pt('avl', 1, 2), pt('avl', 4, 2), pt('avl', 16, 4), pt('btree', 1, 0.5), pt('btree', 4, 5), pt('btree', 16, 1), pt('splay', 1, 2), pt('splay', 4, 4), pt('splay', 16, 10)], 'nodesPerFault');
+    expect(rows).toEqual([{ personality: 'p', index: 'splay', areas: null }, { personality: 'p', index: 'avl', areas: 4 }, { personality: 'p', index: 'btree', areas: 16 }]);
+  });
+
+  it('an unknown index is a failed point naming the kinds', async () => {
+    const r = await sweep({ ...spec, params: { areas: ['2'], index: ['skiplist'] }, personalities: ['linux-6.x'] });
+    expect(r.results[0]).toMatchObject({ status: 'failed', reason: 'index takes native or one of list, rbtree, splay, avl, btree; got "skiplist"' });
+  });
+
+  it('the report has the crossover table', async () => {
+    const r = await sweep(spec);
+    const md = markdown(r, 'cmd', 'x.svg');
+    expect(md).toContain('## Crossover: where each tree overtakes the sorted list');
+    expect(md).toMatch(/\| linux-6\.x \| btree \| (2|8) areas \|/);
+    expect(md).not.toMatch(/\| freebsd-14 \| btree/);
   });
 });
 

@@ -8,7 +8,7 @@
 import type { MetricsData } from '@polykernel/core';
 import { Kernel, startProcess } from '@polykernel/kernel';
 import { sysrootLookup } from '@polykernel/kernel/node';
-import { benchPersonality, BENCH_PERSONALITIES } from './personalities.js';
+import { benchPersonality, BENCH_PERSONALITIES, type DesignChoices } from './personalities.js';
 import { NotApplicable, scenario, StepFailed, type Extra } from './scenarios.js';
 
 export interface SweepSpec {
@@ -80,8 +80,18 @@ export function runPoint(spec: SweepSpec, point: Point): PointResult {
   const s = scenario(point.scenario);
   const entry = benchPersonality(point.personality);
   if (s === undefined || entry === undefined) throw new RangeError(`point ${point.index}: unknown scenario or personality`);
-  const personality = entry.create(sysrootLookup(spec.sysroot), spec.seed);
-  const profile = s.machine?.(point.params).profile;
+  let machine: { profile?: string; choices?: DesignChoices };
+  try {
+    machine = s.machine?.(point.params) ?? {};
+  } catch (e) {
+    if (e instanceof RangeError) return { ...point, status: 'failed', reason: e.message, metrics: null, extra: {} };
+    throw e;
+  }
+  const choices = machine.choices ?? {};
+  const refused = (Object.keys(choices) as (keyof DesignChoices)[]).find((c) => !entry.choices.includes(c));
+  if (refused !== undefined) return { ...point, status: 'n/a', reason: `${point.personality} cannot vary ${refused} (it offers: ${entry.choices.join(', ') || 'nothing'})`, metrics: null, extra: {} };
+  const personality = entry.create(sysrootLookup(spec.sysroot), spec.seed, choices);
+  const profile = machine.profile;
   const kernel = new Kernel<unknown>(personality, { frames: Math.floor(spec.memory / 4096), seed: spec.seed, ...(profile !== undefined ? { profile } : {}) });
   const driver = kernel.personality.portable;
   if (driver === undefined) return { ...point, status: 'n/a', reason: `${point.personality} has no portable driver`, metrics: null, extra: {} };

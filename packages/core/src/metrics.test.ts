@@ -26,6 +26,9 @@ describe('Metrics', () => {
     expect([...NUMERIC_KEYS, 'traps', 'faults'].sort()).toEqual(own);
     expect(new Set(NUMERIC_KEYS).size).toBe(NUMERIC_KEYS.length);
     expect(GAUGE_KEYS).toEqual(['peakResident', 'peakCommit']);
+    m.indexNodeCycles = 11; // a cost setting, not a measurement
+    expect(Object.keys(m.snapshot()).sort()).toEqual(own);
+    expect(m.indexNodeCycles).toBe(11);
     for (const k of ['processesCreated', 'contextSwitches', 'bytesCopiedCrossProcess'] as const) expect(COUNTER_KEYS).toContain(k);
   });
 

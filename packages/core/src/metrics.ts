@@ -108,6 +108,17 @@ export class Metrics implements MetricsData {
   bytesCopiedCrossProcess = 0;
   peakResident = 0;
   peakCommit = 0;
+  /**
+   * Not a measurement: the cycles an address-space index visit costs on this machine (the
+   * profile's `indexNode`), which an index reporting to these metrics adds to `cycles` per node.
+   * 0 (the default): visits are counted, not charged. Non-enumerable, so snapshots, JSON and key
+   * lists hold measurements only.
+   */
+  declare indexNodeCycles: number;
+
+  constructor() {
+    Object.defineProperty(this, 'indexNodeCycles', { value: 0, writable: true, enumerable: false });
+  }
 
   /** A deep copy as plain data. */
   snapshot(): MetricsData {

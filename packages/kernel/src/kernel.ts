@@ -108,6 +108,8 @@ export class Kernel<S, M = unknown> {
     const opts = options;
     const profile = typeof opts.profile === 'object' ? opts.profile : getProfile(opts.profile ?? personality.defaultProfile);
     this.metrics = new Metrics();
+    // Every index a personality builds on these metrics charges its node visits to the clock.
+    this.metrics.indexNodeCycles = profile.costs.indexNode ?? 0;
     const mmuOpts: import('@polykernel/mmu').MmuOptions = { metrics: this.metrics };
     if (opts.frames !== undefined) mmuOpts.frames = opts.frames;
     if (opts.contents !== undefined) mmuOpts.contents = opts.contents;

@@ -54,6 +54,12 @@ export interface CostModel {
   shootdownIpi: number;
   /** Flushing a TLB locally (by ASID or all). */
   tlbFlush: number;
+  /**
+   * One node of a kernel's address-space index visited (a VMA, vm_map entry or VAD lookup, gap
+   * search or insert): a dependent load of kernel metadata, charged by the kernel for every node
+   * its index reports. Absent or 0: visits are counted but not charged.
+   */
+  indexNode?: number;
 }
 
 export interface MachineProfile {
@@ -79,7 +85,8 @@ export interface MachineProfile {
  * x86-64, modelled on Intel Skylake's TLBs (split L1 dTLB/iTLB per page size, unified 12-way
  * STLB for 4K+2M), 4-level paging, PCID 12 bits. Costs calibrated on the development host (an AMD
  * Zen 4 KVM guest, docs/host-costs.md) at a nominal 3 GHz: an STLB hit adds ≈ 2 ns,
- * zeroing 4 KiB ≈ 0.3 µs, copying ≈ 0.45 µs, a syscall round trip ≈ 140 ns.
+ * zeroing 4 KiB ≈ 0.3 µs, copying ≈ 0.45 µs, a syscall round trip ≈ 140 ns, an index node (a
+ * dependent load that hits L2, 3.8 ns) ≈ 11 cycles.
  */
 const x86_64: MachineProfile = {
   name: 'x86-64',
@@ -119,7 +126,7 @@ const x86_64: MachineProfile = {
   hardwareAccessedDirty: true,
   cpus: 2,
   hz: 3_000_000_000,
-  costs: { tlbL1Hit: 0, tlbL2Hit: 6, walkRef: 25, trapEntry: 200, trapExit: 150, zeroPage: 900, copyPage: 1350, shootdownIpi: 4000, tlbFlush: 100 },
+  costs: { tlbL1Hit: 0, tlbL2Hit: 6, walkRef: 25, trapEntry: 200, trapExit: 150, zeroPage: 900, copyPage: 1350, shootdownIpi: 4000, tlbFlush: 100, indexNode: 11 },
 };
 
 /** x86-64 with 5-level paging (LA57). Addresses above 2^53 cannot be represented and are refused. */
@@ -159,7 +166,7 @@ const arm64_a72: MachineProfile = {
   hardwareAccessedDirty: true,
   cpus: 4,
   hz: 1_500_000_000,
-  costs: { tlbL1Hit: 0, tlbL2Hit: 7, walkRef: 40, trapEntry: 150, trapExit: 120, zeroPage: 1100, copyPage: 1800, shootdownIpi: 0, tlbFlush: 60 },
+  costs: { tlbL1Hit: 0, tlbL2Hit: 7, walkRef: 40, trapEntry: 150, trapExit: 120, zeroPage: 1100, copyPage: 1800, shootdownIpi: 0, tlbFlush: 60, indexNode: 21 },
 };
 
 /**
@@ -184,7 +191,7 @@ const mips_swtlb: MachineProfile = {
   hardwareAccessedDirty: false,
   cpus: 1,
   hz: 100_000_000,
-  costs: { tlbL1Hit: 0, tlbL2Hit: 0, walkRef: 4, trapEntry: 10, trapExit: 6, zeroPage: 1100, copyPage: 2100, shootdownIpi: 0, tlbFlush: 48 },
+  costs: { tlbL1Hit: 0, tlbL2Hit: 0, walkRef: 4, trapEntry: 10, trapExit: 6, zeroPage: 1100, copyPage: 2100, shootdownIpi: 0, tlbFlush: 48, indexNode: 4 },
 };
 
 const PROFILES: Record<string, MachineProfile> = {

@@ -46,12 +46,18 @@ describe('FreeBSD software costs', () => {
   it('a copying fork charges vmspace_fork (fixed part, one per inherited entry) on top of an RFMEM fork', () => {
     const a = parent(0);
     const entries = [...a.p.space.map.entries()].length;
+    const nodesA = a.k.metrics.indexNodesVisited;
     const shared = cycles(a.k, () => a.k.syscall(a.t, 'rfork', [RFPROC + RFMEM]));
+    const sharedNodes = a.k.metrics.indexNodesVisited - nodesA;
     const b = parent(0);
+    const nodesB = b.k.metrics.indexNodesVisited;
     const copied = cycles(b.k, () => b.k.syscall(b.t, 'rfork', [RFPROC]));
+    const copiedNodes = b.k.metrics.indexNodesVisited - nodesB;
     expect(shared).toBeGreaterThanOrEqual(C.forkBase);
-    // The hardware part of the difference: zeroing the new pmap's top-level page (pmap_pinit).
-    expect(copied - shared).toBe(C.vmspaceForkBase + entries * C.perMapEntry + b.k.mmu.profile.costs.zeroPage);
+    // The hardware part of the difference: zeroing the new pmap's top-level page (pmap_pinit), and
+    // the new vm_map's index nodes (the entries inserted in the child's map).
+    const { zeroPage, indexNode = 0 } = b.k.mmu.profile.costs;
+    expect(copied - shared).toBe(C.vmspaceForkBase + entries * C.perMapEntry + zeroPage + (copiedNodes - sharedNodes) * indexNode);
   });
 
   it('charges exit1 once per exit', () => {

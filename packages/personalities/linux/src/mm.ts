@@ -11,7 +11,7 @@
  *
  * Results follow the kernel's order of checks, so the errno for a bad call is the one Linux returns.
  */
-import { createIndex, type AddressSpaceIndex } from '@polykernel/vm';
+import { createIndex, type AddressSpaceIndex, type IndexKind } from '@polykernel/vm';
 import type { Metrics } from '@polykernel/core';
 import { PAGE_SIZE, VM_ACCOUNT, VM_EXEC, VM_GROWSDOWN, VM_LOCKED, VM_MAYEXEC, VM_MAYREAD, VM_MAYWRITE, VM_READ, VM_SHARED, VM_WRITE } from './flags.js';
 import { VmCommit } from './commit.js';
@@ -50,6 +50,13 @@ export interface MmOptions {
   commit?: VmCommit;
   /** Where the VMA index counts the nodes it visits and the bytes it holds. */
   metrics?: Metrics;
+  /**
+   * A design study: keep the VMAs in this index instead of the variant's own (maple tree on 6.x,
+   * red-black tree on 5.15). `list` is Linux 2.4's sorted mm->mmap list with its mmap_cache;
+   * `avl` is the mmap_avl tree Linux 2.2–2.4 built once a process had 32 areas; `splay` is
+   * FreeBSD's vm_map. Only the index changes: every rule of the variant stays.
+   */
+  vmaIndex?: IndexKind;
 }
 
 /** One resource limit (include/uapi/linux/resource.h): soft and hard, Infinity for RLIM_INFINITY. */
@@ -118,7 +125,7 @@ export class MmStruct {
 
   constructor(opts: MmOptions = {}) {
     this.variant = opts.variant ?? 'linux-6.x';
-    this.vmas = createIndex<VmArea>(this.variant === 'linux-5.15' ? 'rbtree' : 'btree', opts.metrics !== undefined ? { metrics: opts.metrics } : {});
+    this.vmas = createIndex<VmArea>(opts.vmaIndex ?? (this.variant === 'linux-5.15' ? 'rbtree' : 'btree'), opts.metrics !== undefined ? { metrics: opts.metrics } : {});
     this.taskSize = opts.taskSize ?? 0x7ffffffff000;
     this.mmapMinAddr = opts.mmapMinAddr ?? 65536;
     this.maxMapCount = opts.maxMapCount ?? 65530;

@@ -1,7 +1,8 @@
 /**
  * What every address-space index keeps besides its structure: the nodes it has visited, and an
  * optional metrics sink (the kernel's Metrics) that receives the same visits in
- * `indexNodesVisited` and the index's metadata footprint in `metadataBytes`.
+ * `indexNodesVisited` (and their cost in `cycles`, at the sink's `indexNodeCycles` per node) and
+ * the index's metadata footprint in `metadataBytes`.
  *
  * Hot-path discipline: an operation counts visits in a local variable and reports them once, at
  * its end, through `visited` — one add to `nodesVisited` and, with a sink, one add to the sink.
@@ -23,7 +24,10 @@ export abstract class IndexBase {
   protected visited(n: number): void {
     this.nodesVisited += n;
     const m = this.metrics;
-    if (m !== null) m.indexNodesVisited += n;
+    if (m !== null) {
+      m.indexNodesVisited += n;
+      m.cycles += n * m.indexNodeCycles;
+    }
   }
 
   /**
@@ -32,7 +36,11 @@ export abstract class IndexBase {
    */
   protected visitedSince(before: number): void {
     const m = this.metrics;
-    if (m !== null) m.indexNodesVisited += this.nodesVisited - before;
+    if (m !== null) {
+      const n = this.nodesVisited - before;
+      m.indexNodesVisited += n;
+      m.cycles += n * m.indexNodeCycles;
+    }
   }
 
   /** Report metadata allocated (positive) or freed (negative), in bytes. */
