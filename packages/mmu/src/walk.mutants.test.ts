@@ -1,0 +1,51 @@
+// Tests written to kill surviving mutants of Mmu's page walk (docs/mutation.md, issue 22 §4).
+import { describe, expect, it } from 'vitest';
+import { MAP_OK } from './pagetable.js';
+import { FAULT_BAD_ADDRESS, FAULT_NOT_PRESENT, Mmu, TRANSLATE_FAULT } from './mmu.js';
+import { getProfile } from './profiles.js';
+import { ACCESS_READ, ACCESS_WRITE, PTE_NX, PTE_USER, PTE_WRITE } from './pte.js';
+
+const RW_USER = PTE_WRITE | PTE_USER | PTE_NX;
+
+function machine(profile = 'x86-64') {
+  const mmu = new Mmu(getProfile(profile), { frames: 4096 });
+  const pt = mmu.createPageTable();
+  mmu.bindAsid(1, pt);
+  mmu.activate(0, 1);
+  return { mmu, pt };
+}
+
+describe('page walk: addresses it must not walk', () => {
+  it('an address at or above 2^vaBits is a bad-address fault at level 0, never an alias of a low page', () => {
+    const { mmu, pt } = machine();
+    const f = mmu.frames.alloc(0);
+    // 2^48 indexes like 0 in every level of a 4-level table: a walk would find this page.
+    expect(pt.map(0, f, 4096, RW_USER)).toBe(MAP_OK);
+    expect(mmu.translate(0, 1, 0, ACCESS_READ)).toBe(f * 4096);
+    mmu.flushAll(0);
+    expect(mmu.translate(0, 1, 2 ** 48, ACCESS_READ)).toBe(TRANSLATE_FAULT);
+    expect(mmu.fault.kind).toBe(FAULT_BAD_ADDRESS);
+    expect(mmu.fault.level).toBe(0);
+    expect(mmu.fault.va).toBe(2 ** 48);
+    // The last valid address walks normally (and faults as not present).
+    expect(mmu.translate(0, 1, 2 ** 48 - 1, ACCESS_READ)).toBe(TRANSLATE_FAULT);
+    expect(mmu.fault.kind).toBe(FAULT_NOT_PRESENT);
+  });
+
+  it('a negative address is a bad-address fault', () => {
+    const { mmu, pt } = machine();
+    expect(pt.map(0, mmu.frames.alloc(0), 4096, RW_USER)).toBe(MAP_OK);
+    expect(mmu.translate(0, 1, -4096, ACCESS_READ)).toBe(TRANSLATE_FAULT);
+    expect(mmu.fault.kind).toBe(FAULT_BAD_ADDRESS);
+  });
+
+  it('an ASID with no page table bound is a bad-address fault naming that ASID, not a crash', () => {
+    const { mmu } = machine();
+    mmu.activate(0, 2);
+    expect(mmu.translate(0, 2, 0x1000, ACCESS_WRITE)).toBe(TRANSLATE_FAULT);
+    expect(mmu.fault.kind).toBe(FAULT_BAD_ADDRESS);
+    expect(mmu.fault.asid).toBe(2);
+    expect(mmu.fault.access).toBe(ACCESS_WRITE);
+    expect(mmu.stats.walks).toBe(0);
+  });
+});
