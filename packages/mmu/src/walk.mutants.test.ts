@@ -49,3 +49,25 @@ describe('page walk: addresses it must not walk', () => {
     expect(mmu.stats.walks).toBe(0);
   });
 });
+
+describe('page walk: what a not-present walk costs', () => {
+  it('charges one reference per level read, up to the level with no entry, and counts the walk', () => {
+    const { mmu, pt } = machine();
+    const ref = getProfile('x86-64').costs.walkRef;
+    // Empty table: the walk stops at the top level after one reference.
+    const start = mmu.metrics.cycles; // the root table's zeroing was charged when it was made
+    expect(mmu.translate(0, 1, 0x40_0000, ACCESS_READ)).toBe(TRANSLATE_FAULT);
+    expect([mmu.fault.kind, mmu.fault.level]).toEqual([FAULT_NOT_PRESENT, 0]);
+    expect(mmu.metrics.walkRefs).toBe(1);
+    expect(mmu.metrics.cycles - start).toBe(ref);
+    expect(mmu.stats.walks).toBe(1);
+    // A neighbour's tables exist: the walk reads all four levels before it finds no PTE.
+    expect(pt.map(0x40_1000, mmu.frames.alloc(0), 4096, RW_USER)).toBe(MAP_OK);
+    const cycles = mmu.metrics.cycles;
+    expect(mmu.translate(0, 1, 0x40_0000, ACCESS_READ)).toBe(TRANSLATE_FAULT);
+    expect([mmu.fault.kind, mmu.fault.level]).toEqual([FAULT_NOT_PRESENT, 3]);
+    expect(mmu.metrics.walkRefs).toBe(1 + 4);
+    expect(mmu.metrics.cycles - cycles).toBe(4 * ref);
+    expect(mmu.stats.walks).toBe(2);
+  });
+});
