@@ -2,13 +2,13 @@
 import { describe, expect, it } from 'vitest';
 import { MAP_OK } from './pagetable.js';
 import { FAULT_BAD_ADDRESS, FAULT_NOT_PRESENT, Mmu, TRANSLATE_FAULT } from './mmu.js';
-import { getProfile } from './profiles.js';
-import { ACCESS_READ, ACCESS_WRITE, PTE_NX, PTE_USER, PTE_WRITE } from './pte.js';
+import { getProfile, type MachineProfile } from './profiles.js';
+import { ACCESS_READ, ACCESS_WRITE, PTE_ACCESSED, PTE_DIRTY, PTE_NX, PTE_USER, PTE_WRITE } from './pte.js';
 
 const RW_USER = PTE_WRITE | PTE_USER | PTE_NX;
 
-function machine(profile = 'x86-64') {
-  const mmu = new Mmu(getProfile(profile), { frames: 4096 });
+function machine(profile: string | MachineProfile = 'x86-64') {
+  const mmu = new Mmu(typeof profile === 'string' ? getProfile(profile) : profile, { frames: 4096 });
   const pt = mmu.createPageTable();
   mmu.bindAsid(1, pt);
   mmu.activate(0, 1);
@@ -69,5 +69,36 @@ describe('page walk: what a not-present walk costs', () => {
     expect(mmu.metrics.walkRefs).toBe(1 + 4);
     expect(mmu.metrics.cycles - cycles).toBe(4 * ref);
     expect(mmu.stats.walks).toBe(2);
+  });
+});
+
+describe('page walk: what a successful walk costs', () => {
+  it('charges one reference per level down to the leaf: 4 for a 4 KiB page, 3 for 2 MiB', () => {
+    const { mmu, pt } = machine();
+    const ref = getProfile('x86-64').costs.walkRef;
+    expect(pt.map(0x40_0000, mmu.frames.alloc(0), 4096, RW_USER)).toBe(MAP_OK);
+    let before = mmu.metrics.cycles;
+    expect(mmu.translate(0, 1, 0x40_0000, ACCESS_READ)).not.toBe(TRANSLATE_FAULT);
+    expect(mmu.metrics.cycles - before).toBe(4 * ref);
+    expect(pt.map(0x4000_0000, mmu.frames.alloc(9), 2 * 1024 * 1024, RW_USER)).toBe(MAP_OK);
+    before = mmu.metrics.cycles;
+    expect(mmu.translate(0, 1, 0x4000_1000, ACCESS_READ)).not.toBe(TRANSLATE_FAULT);
+    expect(mmu.metrics.cycles - before).toBe(3 * ref);
+  });
+});
+
+describe('page walk: a hardware-walked TLB without hardware accessed/dirty bits', () => {
+  it('leaves A and D to software, and a write through a clean entry needs no dirty assist', () => {
+    // A custom machine (an arm64 core without FEAT_HAFDBS, say): the shipped profiles that walk in
+    // hardware all manage A/D in hardware, and mips-swtlb never walks.
+    const { mmu, pt } = machine({ ...getProfile('x86-64'), hardwareAccessedDirty: false });
+    const f = mmu.frames.alloc(0);
+    expect(pt.map(0x40_0000, f, 4096, RW_USER)).toBe(MAP_OK);
+    expect(mmu.translate(0, 1, 0x40_0000, ACCESS_READ)).toBe(f * 4096);
+    expect(pt.lookup(0x40_0000)!.flags & (PTE_ACCESSED | PTE_DIRTY)).toBe(0);
+    expect(mmu.translate(0, 1, 0x40_0008, ACCESS_WRITE)).toBe(f * 4096 + 8);
+    expect(pt.lookup(0x40_0000)!.flags & (PTE_ACCESSED | PTE_DIRTY)).toBe(0);
+    expect(mmu.stats.dirtyAssists).toBe(0);
+    expect(mmu.stats.walks).toBe(1);
   });
 });
