@@ -1,9 +1,10 @@
 // Tests written to kill surviving mutants of Mmu's page walk (docs/mutation.md, issue 22 §4).
 import { describe, expect, it } from 'vitest';
+import { explainTranslation } from './explain.js';
 import { MAP_OK } from './pagetable.js';
 import { FAULT_BAD_ADDRESS, FAULT_NOT_PRESENT, Mmu, TRANSLATE_FAULT } from './mmu.js';
 import { getProfile, type MachineProfile } from './profiles.js';
-import { ACCESS_READ, ACCESS_WRITE, PTE_ACCESSED, PTE_DIRTY, PTE_NX, PTE_USER, PTE_WRITE } from './pte.js';
+import { ACCESS_READ, ACCESS_WRITE, formatPteFlags, PTE_ACCESSED, PTE_DIRTY, PTE_NX, PTE_USER, PTE_WRITE } from './pte.js';
 
 const RW_USER = PTE_WRITE | PTE_USER | PTE_NX;
 
@@ -100,5 +101,41 @@ describe('page walk: a hardware-walked TLB without hardware accessed/dirty bits'
     expect(pt.lookup(0x40_0000)!.flags & (PTE_ACCESSED | PTE_DIRTY)).toBe(0);
     expect(mmu.stats.dirtyAssists).toBe(0);
     expect(mmu.stats.walks).toBe(1);
+  });
+});
+
+/** Does each entry the walk to `va` reads (every level) carry the accessed bit? */
+function accessedPerLevel(mmu: Mmu, va: number): boolean[] {
+  const a = formatPteFlags(PTE_ACCESSED);
+  return explainTranslation(mmu, 0, 1, va, ACCESS_READ).steps.flatMap((s) => (s.kind === 'walk' ? [s.flags.split(' ').includes(a)] : []));
+}
+
+describe('page walk: accessed bits in the tables above the leaf', () => {
+  it('hardware sets A in every entry it walks through, not only in the PTE', () => {
+    const { mmu, pt } = machine();
+    expect(pt.map(0x40_0000, mmu.frames.alloc(0), 4096, RW_USER)).toBe(MAP_OK);
+    expect(accessedPerLevel(mmu, 0x40_0000)).toEqual([false, false, false, false]);
+    mmu.translate(0, 1, 0x40_0000, ACCESS_READ);
+    mmu.flushAll(0);
+    expect(accessedPerLevel(mmu, 0x40_0000)).toEqual([true, true, true, true]);
+  });
+
+  it('without hardware A/D, no entry is touched', () => {
+    const { mmu, pt } = machine({ ...getProfile('x86-64'), hardwareAccessedDirty: false });
+    expect(pt.map(0x40_0000, mmu.frames.alloc(0), 4096, RW_USER)).toBe(MAP_OK);
+    mmu.translate(0, 1, 0x40_0000, ACCESS_READ);
+    mmu.flushAll(0);
+    expect(accessedPerLevel(mmu, 0x40_0000)).toEqual([false, false, false, false]);
+  });
+});
+
+describe('page walk: a hardware-walked machine with no L2 TLB', () => {
+  it('fills the L1 TLB alone and hits there next time', () => {
+    const { mmu, pt } = machine({ ...getProfile('x86-64'), tlb: { ...getProfile('x86-64').tlb, l2: null } });
+    const f = mmu.frames.alloc(0);
+    expect(pt.map(0x40_0000, f, 4096, RW_USER)).toBe(MAP_OK);
+    expect(mmu.translate(0, 1, 0x40_0010, ACCESS_READ)).toBe(f * 4096 + 0x10);
+    expect(mmu.translate(0, 1, 0x40_0020, ACCESS_READ)).toBe(f * 4096 + 0x20);
+    expect([mmu.stats.walks, mmu.metrics.tlbHits]).toEqual([1, 1]);
   });
 });
