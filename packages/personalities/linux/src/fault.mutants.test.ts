@@ -73,3 +73,13 @@ describe('resolveFault: access_error', () => {
     expect(signals).toEqual(['SIGSEGV:SEGV_ACCERR']);
   });
 });
+
+describe('resolveFault: access_error for reads', () => {
+  it('a read of a PROT_NONE area is SIGSEGV with SEGV_ACCERR (no VM_READ, VM_WRITE or VM_EXEC)', () => {
+    const { k, t, signals } = boot();
+    const a = k.syscall(t, 'mmap', [0, P, 0, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0]).value;
+    expect(a).toBeGreaterThan(0);
+    expect(k.access(t, a, ACCESS_READ)).toBe(-1);
+    expect(signals).toEqual(['SIGSEGV:SEGV_ACCERR']);
+  });
+});
