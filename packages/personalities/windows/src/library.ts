@@ -19,6 +19,7 @@
  */
 import type { NtStatusName } from '@polykernel/core';
 import type { SyscallArg } from '@polykernel/kernel';
+import { isPe, parsePe } from '@polykernel/pe';
 import { failNt, ntdll, num, str, win32, type Ctx, type Spec } from './callspec.js';
 import { ImageFormatError, loadImage } from './image.js';
 import { deleteVad, vadAt, type K, type P } from './mm.js';
@@ -64,6 +65,17 @@ function unmapModule(k: K, p: P, m: LoadedModule): void {
   p.space.loadDeps.delete(m);
 }
 
+/** An image's bitness, or null for a file that is no PE image (loadImage reports that one). */
+function imageBits(bytes: Uint8Array): 32 | 64 | null {
+  if (!isPe(bytes)) return null;
+  try {
+    const pe = parsePe(bytes);
+    return pe.optional === null ? null : pe.bits;
+  } catch {
+    return null;
+  }
+}
+
 export interface LoadResult {
   status: NtStatusName;
   module: LoadedModule | null;
@@ -81,6 +93,13 @@ export function loadLibrary(k: K, ctx: Ctx, p: P, name: string, snap: boolean): 
   }
   const f = locate(k, p, name);
   if (f === null) return { status: 'STATUS_DLL_NOT_FOUND', module: null, detail: name };
+  // An image of the other bitness does not load (a 32-bit DLL in a 64-bit process and the reverse:
+  // LdrpMapDllNtFileName turns NtMapViewOfSection's STATUS_IMAGE_MACHINE_TYPE_MISMATCH into
+  // STATUS_INVALID_IMAGE_FORMAT, which LoadLibrary reports as ERROR_BAD_EXE_FORMAT).
+  const bits = imageBits(f.bytes);
+  if (bits !== null && bits !== loaderContext(p).bits) {
+    return { status: 'STATUS_INVALID_IMAGE_FORMAT', module: null, detail: `${f.path}: a ${bits}-bit image in a ${loaderContext(p).bits}-bit process` };
+  }
   const before = space.modules.length;
   let mod: LoadedModule | NtStatusName;
   try {
