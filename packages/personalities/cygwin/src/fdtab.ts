@@ -97,6 +97,7 @@ export function open(ctx: Ctx, a: readonly SyscallArg[]): number {
     if (typeof f === 'string') return ctx.fail(bit(flags, O_CREAT) ? 'EROFS' : 'ENOENT', bit(flags, O_CREAT) ? 'creating files is not modelled: the sysroot is read-only' : undefined);
     if (acc !== O_RDONLY || bit(flags, O_TRUNC)) return ctx.fail('EROFS', 'the sysroot\'s files are read-only here (no CreateFileW in the Windows personality)');
     if (bit(flags, O_CREAT) && bit(flags, O_EXCL)) return ctx.fail('EEXIST');
+    if (f.partial !== undefined) return ctx.fail('EFBIG', `${path}: ${f.partial.size} bytes is too large to simulate (files up to 1 GiB)`);
     file = { path, kind: 'file', bytes: f.bytes, flags, position: 0 };
   }
   install(proc, fd, { file, cloexec: bit(flags, O_CLOEXEC) });

@@ -23,6 +23,9 @@ describe('the fd table (dtable.cc)', () => {
     expect(c.call('open', '/nonexistent', O_RDONLY, 0).error).toBe('ENOENT');
     expect(c.call('open', '/usr/bin/true.exe', O_WRONLY, 0).error).toBe('EROFS');
     expect(c.call('open', '/tmp/new', O_CREAT + O_RDWR, 0o644).error).toBe('EROFS');
+    // A file over 1 GiB (the sysroot read only its head) cannot be simulated: EFBIG, as on the Linux personality.
+    const big = bootCygwin({ fs: (path) => (path === '/data/big.bin' ? { path, bytes: new Uint8Array(4096), dev: [0, 1], ino: 9, mode: 0o100644, partial: { size: 100 * 1024 ** 3 } } : 'ENOENT') });
+    expect(big.call('open', '/data/big.bin', O_RDONLY, 0).error).toBe('EFBIG');
   });
 
   it('read and write move bytes through the caller\'s memory; dup shares the file position', () => {

@@ -25,6 +25,16 @@ function boot(): Win {
 const open = (w: Win, path: string, access = GENERIC_READ, disposition = OPEN_EXISTING): number => w.call('CreateFileW', path, access, 1, 0, disposition, 0, 0);
 
 describe('CreateFileW (Wine file.c test_CreateFileW)', () => {
+  it('a file too large to simulate (only its head was read) fails with ERROR_FILE_TOO_LARGE, as an image for CreateProcessW', () => {
+    const big = (path: string, bytes: Uint8Array) => ({ path, bytes, dev: [0, 1] as [number, number], ino: 9, mode: 0o100755, partial: { size: 100 * 1024 ** 3 } });
+    const w = bootWindows({ fs: memoryFileSystem({ '/data/big.bin': big('/data/big.bin', new Uint8Array(4096)), '/big.exe': big('/big.exe', GREET.slice(0, 4096)) }) });
+    expect(open(w, '/data/big.bin')).toBe(-1);
+    expect(w.lastError()).toBe('ERROR_FILE_TOO_LARGE');
+    expect(w.call('CreateProcessW', '/big.exe', 0)).toBe(0);
+    expect(w.lastError()).toBe('ERROR_FILE_TOO_LARGE');
+  });
+
+
   it('opens sysroot files; missing files and folders fail with ERROR_FILE_NOT_FOUND / ERROR_PATH_NOT_FOUND and INVALID_HANDLE_VALUE', () => {
     const w = boot();
     const h = open(w, 'C:\\data\\notes.txt');

@@ -77,6 +77,8 @@ export function openFile(k: K, name: string, access: number, disposition: number
     return disposition === FILE_OPEN || disposition === FILE_OVERWRITE ? 'STATUS_OBJECT_NAME_NOT_FOUND' : 'STATUS_MEDIA_WRITE_PROTECTED';
   }
   if (isDir(f.mode)) return 'STATUS_FILE_IS_A_DIRECTORY';
+  // Windows opens any size; the simulation holds files up to MAX_FILE_BYTES (only a larger file's head was read).
+  if (f.partial !== undefined) return 'STATUS_FILE_TOO_LARGE';
   if (disposition === FILE_CREATE) return 'STATUS_OBJECT_NAME_COLLISION';
   if (disposition !== FILE_OPEN && disposition !== FILE_OPEN_IF) return 'STATUS_MEDIA_WRITE_PROTECTED';
   const a = fileAccess(access);

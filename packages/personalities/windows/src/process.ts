@@ -61,6 +61,8 @@ export interface CreatedProcess {
 export function createUserProcess(k: K, creator: P, path: string, opts: { inheritHandles?: boolean } = {}): CreatedProcess | NtStatusName {
   const file = k.state.fs(path);
   if (typeof file === 'string') return file === 'ENOENT' ? 'STATUS_OBJECT_NAME_NOT_FOUND' : 'STATUS_ACCESS_DENIED';
+  // An image over MAX_FILE_BYTES: only its head was read, so it cannot be mapped here.
+  if (file.partial !== undefined) return 'STATUS_FILE_TOO_LARGE';
   const comm = path.slice(path.lastIndexOf('/') + 1);
   const p = k.createProcess(creator, comm, undefined, undefined, { suspended: true });
   // The process object, address space and initial thread: a borrowed Linux figure (costs.ts).

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { FREEBSD_ERRNO } from '@polykernel/core';
-import { Kernel, memoryFileSystem } from '@polykernel/kernel';
+import { Kernel, memoryFileSystem, type FsFile } from '@polykernel/kernel';
 import { describe, expect, it } from 'vitest';
 import type { FreebsdMachine, FreebsdSpace } from '../machine.js';
 import { freebsdPersonality } from '../personality.js';
@@ -15,7 +15,7 @@ import { AT } from './imgact_elf.js';
 
 const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(fileURLToPath(new URL(`../../../../formats/elf/test/fixtures/${name}`, import.meta.url))));
 
-function boot(files: Record<string, Uint8Array>): Kernel<FreebsdSpace, FreebsdMachine> {
+function boot(files: Record<string, Uint8Array | FsFile>): Kernel<FreebsdSpace, FreebsdMachine> {
   return new Kernel(freebsdPersonality({ fs: memoryFileSystem(files) }), { frames: 16384, seed: 9, contents: true });
 }
 
@@ -72,6 +72,15 @@ describe('execve (imgact_elf)', () => {
     // The auxv follows envp's NULL: (AT_PHDR, value) first.
     expect(word(envp + 16)).toBe(AT.PHDR);
     expect(new TextDecoder().decode(k.copyFromUser(t, auxv.get('AT_EXECPATH') as number, 7))).toBe('/r.node');
+  });
+
+  it('an ELF file too large to simulate (only its head was read) is EFBIG with the reason; a large non-ELF stays ENOEXEC', () => {
+    const head = fixture('rollup.freebsd-x64.node').slice(0, 4096);
+    const big = (path: string, bytes: Uint8Array) => ({ path, bytes, dev: [0, 1] as [number, number], ino: 9, mode: 0o100755, partial: { size: 100 * 1024 ** 3 } });
+    const k = boot({ '/bin/big': big('/bin/big', head), '/bin/zeros': big('/bin/zeros', new Uint8Array(4096)) });
+    const t = k.createProcess(k.init, 'sh').threads[0]!;
+    expect(k.syscall(t, 'execve', ['/bin/big', [], []]).errorNumber).toBe(FREEBSD_ERRNO.EFBIG);
+    expect(k.syscall(t, 'execve', ['/bin/zeros', [], []]).errorNumber).toBe(FREEBSD_ERRNO.ENOEXEC);
   });
 
   it('refuses what FreeBSD refuses: a missing file, a non-ELF, a Linux ELF (no fallback brand)', () => {

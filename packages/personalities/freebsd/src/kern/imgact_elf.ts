@@ -21,7 +21,7 @@
  */
 import { FREEBSD_ERRNO } from '@polykernel/core';
 import { parseElf, type ElfFile, type ProgramHeader } from '@polykernel/elf';
-import type { Process } from '@polykernel/kernel';
+import type { FsFile, Process } from '@polykernel/kernel';
 import type { VmObject } from '@polykernel/vm';
 import { procOf, type FreebsdKernel, type FreebsdSpace } from '../machine.js';
 import {
@@ -179,6 +179,16 @@ function loadSection(k: FreebsdKernel, s: FreebsdSpace, vnode: VmObject, ph: Pro
 }
 
 /**
+ * An ELF file over MAX_FILE_BYTES (only its head was read) cannot be loaded here: EFBIG with the
+ * reason, as the Linux personality answers. Anything else in the head stays ENOEXEC (checkImage).
+ */
+function tooLargeToSimulate(file: FsFile): void {
+  const b = file.bytes;
+  const elf = b.length >= 4 && b[0] === 0x7f && b[1] === 0x45 && b[2] === 0x4c && b[3] === 0x46;
+  if (file.partial !== undefined && elf) throw new ExecError('EFBIG', `${file.path}: an ELF file of ${file.partial.size} bytes is too large to simulate (files up to 1 GiB)`);
+}
+
+/**
  * do_execve → __elfN(imgact) for `p` (the caller checked nothing): on success `p` runs the new
  * image in a new vmspace; on failure before the point of no return nothing changed.
  */
@@ -186,12 +196,14 @@ export function execve(k: FreebsdKernel, p: Process<FreebsdSpace>, path: string,
   const m = k.state;
   const file = m.fs(path);
   if (typeof file === 'string') throw new ExecError(file, `${path}: ${file}`);
+  tooLargeToSimulate(file);
   const elf = checkImage(file.bytes);
   let interp: ElfFile | null = null;
   const interpPath = elf.interpreter;
   if (interpPath !== null) {
     const f = m.fs(interpPath);
     if (typeof f === 'string') throw new ExecError('ENOENT', `ELF interpreter ${interpPath} not found`);
+    tooLargeToSimulate(f);
     interp = checkImage(f.bytes);
   }
   // ---- point of no return: exec_new_vmspace ----
