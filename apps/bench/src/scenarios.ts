@@ -77,6 +77,13 @@ function touchAll(ctx: ScenarioContext, addr: number, bytes: number): void {
   for (let off = 0; off < bytes; off += PAGE) ctx.kernel.access(ctx.thread, addr + off, ACCESS_WRITE);
 }
 
+/** A parent made resident: `bytes` allocated read-write through the driver and every page written. */
+function residentRegion(ctx: ScenarioContext, bytes: number): { addr: number } {
+  const region = value('alloc', ctx.driver.alloc(ctx.kernel, ctx.thread, { size: bytes, prot: RW }));
+  touchAll(ctx, region.addr, bytes);
+  return region;
+}
+
 /** Cycles of one phase. */
 function timed(k: Kernel<unknown>, fn: () => void): number {
   const before = k.metrics.cycles;
@@ -92,9 +99,7 @@ const forkCost: Scenario = {
   y: 'forkCycles',
   run: (ctx, p) => {
     const { kernel: k, driver: d, thread: t } = ctx;
-    const bytes = size(p.size ?? '16M');
-    const region = value('alloc', d.alloc(k, t, { size: bytes, prot: RW }));
-    touchAll(ctx, region.addr, bytes);
+    const region = residentRegion(ctx, size(p.size ?? '16M'));
     let child = null;
     const forkCycles = timed(k, () => {
       child = value('fork', d.fork(k, t));
@@ -116,9 +121,7 @@ const spawnCost: Scenario = {
   y: 'spawnCycles',
   run: (ctx, p) => {
     const { kernel: k, driver: d, thread: t } = ctx;
-    const bytes = size(p.size ?? '16M');
-    const region = value('alloc', d.alloc(k, t, { size: bytes, prot: RW }));
-    touchAll(ctx, region.addr, bytes);
+    residentRegion(ctx, size(p.size ?? '16M'));
     const program = p.program ?? '/bin/true';
     let ref = 0;
     let thread: Thread | null = null;
@@ -162,10 +165,9 @@ const tlbReach: Scenario = {
   y: 'tlbMisses',
   machine: (p) => ({ profile: p.profile ?? 'x86-64' }),
   run: (ctx, p) => {
-    const { kernel: k, driver: d, thread: t } = ctx;
+    const { kernel: k, thread: t } = ctx;
     const bytes = size(p.size ?? '1M');
-    const region = value('alloc', d.alloc(k, t, { size: bytes, prot: RW }));
-    touchAll(ctx, region.addr, bytes);
+    const region = residentRegion(ctx, bytes);
     const pages = bytes / PAGE;
     const missesBefore = k.metrics.tlbMisses;
     // A seeded walk (the machine's own generator), four accesses per page of the set.

@@ -55,18 +55,9 @@ function say(k: K, prog: string, pid: number, text: string): void {
   k.state.cygwin.console.push(`${'0'.padStart(7)} [main] ${prog.replace(/\.exe$/i, '')} ${pid} ${text}`);
 }
 
-/** The committed, accessible regions of [lo, hi) in a process, by VirtualQueryEx on `h` for `t`. */
+/** The committed, accessible regions of [lo, hi) in a process (no NOACCESS, no GUARD/NOCACHE modifiers), by VirtualQueryEx on `h` for `t`. */
 function committedRegions(k: K, t: Thread, h: number, lo: number, hi: number): [number, number, number][] {
-  const out: [number, number, number][] = [];
-  for (let at = lo; at < hi;) {
-    const q = k.syscall(t, 'VirtualQueryEx', [h, at]);
-    if (q.error !== null) break;
-    const f = q.record!.fields;
-    const end = Math.min(hi, (f.BaseAddress as number) + (f.RegionSize as number));
-    if (f.State === MEM_COMMIT_STATE && f.Protect !== PAGE_NOACCESS && (f.Protect as number) < 0x100) out.push([at, end, f.Protect as number]);
-    at = end;
-  }
-  return out;
+  return regionsWithProtect(k, t, h, lo, hi).filter(([, , protect]) => protect !== PAGE_NOACCESS && protect < 0x100);
 }
 
 /** Every committed region of [lo, hi) in the process behind `h` with its protection (NOACCESS included). */
