@@ -33,7 +33,7 @@ describe('Engine (what the worker runs)', () => {
     const e = new Engine();
     expect(state(e.handle({ type: 'load', yaml: lectureFork, file: 'f.yaml', personalities: ['linux'], seed: 1, step: 4 })).step).toBe(4);
     expect(e.handle({ type: 'load', yaml: lectureFork, file: 'f.yaml', personalities: ['plan9'], seed: 1, step: 0 }))
-      .toEqual({ type: 'error', message: 'personality "plan9" is not registered (registered: linux-6.x, linux-5.15)' });
+      .toEqual({ type: 'error', message: 'personality "plan9" is not registered (registered: linux-6.x, linux-5.15, freebsd-14, freebsd-14-nosuperpages, windows-11, cygwin)' });
     const bad = e.handle({ type: 'load', yaml: 'name: x\nprocesses: 3\n', file: 'x.yaml', personalities: ['linux'], seed: 1, step: 0 });
     expect(bad.type === 'error' && bad.message).toMatch(/^x\.yaml:2:/);
   });
@@ -54,7 +54,7 @@ describe('Engine (what the worker runs)', () => {
     expect(s.binary?.format).toBe('elf');
     expect(s.binary?.segments.length).toBeGreaterThan(0);
     const snap = s.sides[0]!.snapshot;
-    expect(snap.log[0]?.result).toBe('0x0');
+    expect(snap.log[0]?.result).toBe('0x0 (/static-x86_64.elf)');
     const maps = snap.processes[0]!.views.find((v) => v.name === 'maps')?.text ?? '';
     expect(maps).toContain('/static-x86_64.elf');
     expect(maps).toContain('[stack]');

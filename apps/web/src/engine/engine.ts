@@ -4,6 +4,7 @@
  */
 import { loadImage, summarize, type ImageSummary } from '@polykernel/loader';
 import { parseWorkload, WorkloadError, type Workload } from '@polykernel/workload';
+import { compareModel } from './compare.js';
 import type { Reply, Request, RunUntil, Series, SideState } from './protocol.js';
 import { resolveWebPersonality, allVariants } from './registry.js';
 import { WebSession, type StepLine } from './session.js';
@@ -132,6 +133,7 @@ export class Engine {
       snapshot: snapshot(side.session, side.session.log.slice(-LOG_TAIL)),
       series: side.series,
     }));
-    return { type: 'state', workload: this.name, binary: this.image, sides, step: Math.max(0, ...this.sides.map((s) => s.session.log.length)), elapsedMs: performance.now() - t0 };
+    const compare = this.sides.length > 1 ? compareModel(this.sides.map((s) => s.session)) : null;
+    return { type: 'state', workload: this.name, binary: this.image, sides, compare, step: Math.max(0, ...this.sides.map((s) => s.session.log.length)), elapsedMs: performance.now() - t0 };
   }
 }

@@ -1,5 +1,6 @@
 /** The messages between the page and the engine worker (plain data only). */
 import type { ImageSummary } from '@polykernel/loader';
+import type { CompareModel } from './compare.js';
 import type { Snapshot, WalkModel } from './snapshot.js';
 
 export interface LoadRequest {
@@ -47,6 +48,6 @@ export interface SideState {
 
 export type Reply =
   | { type: 'ready'; variants: string[] }
-  | { type: 'state'; workload: string; sides: SideState[]; step: number; elapsedMs: number; binary: ImageSummary | null }
+  | { type: 'state'; workload: string; sides: SideState[]; compare: CompareModel | null; step: number; elapsedMs: number; binary: ImageSummary | null }
   | { type: 'walk'; side: number; walk: WalkModel | null; error: string | null }
   | { type: 'error'; message: string };

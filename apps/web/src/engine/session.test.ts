@@ -55,7 +55,7 @@ describe('WebSession on the lecture fork example', () => {
     expect(s.ending).toBe('done');
     const loads = s.log.filter((l) => l.kind === 'load').map((l) => `${l.process}: ${l.result}`);
     expect(loads).toEqual(['child: value 100', 'child: value 200', 'parent: value 100']);
-    expect(s.log.find((l) => l.kind === 'wait')?.result).toMatch(/^pid \d+ \(child\)$/);
+    expect(s.log.find((l) => l.kind === 'wait')?.result).toMatch(/^pid \d+ \(child\) status 0x0: exit 0$/);
   });
 
   it('shows the address space from the maps view and walks the page table to the mapped frame', () => {
@@ -80,15 +80,18 @@ describe('WebSession on the lecture fork example', () => {
     expect(snap.metrics.find((m) => m.path === 'syscalls')?.value).toBe(1);
   });
 
-  it('reports a call the personality does not have as n/a, and still ends its children', () => {
+  it('reports every portable step of a personality without a portable driver as n/a, naming it', () => {
     const base = linux();
-    const withoutFork: ResolvedWebPersonality = {
+    const withoutDriver: ResolvedWebPersonality = {
       variant: base.variant,
-      entry: { ...base.entry, create: (o) => { const p = base.entry.create(o); return { ...p, syscalls: p.syscalls.filter((c) => c.name !== 'fork' && c.name !== 'exit_group') }; } },
+      entry: { ...base.entry, create: (o) => { const { portable: _driver, ...rest } = base.entry.create(o); return rest; } },
     };
-    const s = new WebSession(lectureFork, withoutFork);
+    const s = new WebSession(lectureFork, withoutDriver);
     while (s.next() !== null);
-    expect(s.log.find((l) => l.kind === 'fork')?.result).toBe('error: n/a: linux-6.x has no fork call');
+    expect(s.log.find((l) => l.kind === 'fork')?.result).toBe('n/a: linux-6.x has no portable driver (Personality.portable)');
+    // The native mmap still ran (Linux's own call); every portable step is n/a, listed for the comparison.
+    expect(s.log[0]?.result).toMatch(/^0x7f/);
+    expect(s.unsupported.map((l) => l.kind)).toEqual(['store', 'fork', 'wait', 'load']);
     expect(s.ending).toBe('done');
   });
 
@@ -107,6 +110,6 @@ describe('WebSession on the lecture fork example', () => {
   it('reports steps it cannot run in the browser as n/a, not as results', () => {
     const w = parseWorkload('name: f\nprocesses:\n  - name: a\n    steps:\n      - mmap: { name: m, file: x.bin, length: 4K, prot: r--, flags: [private] }\n', 'f.yaml');
     const s = new WebSession(w, linux());
-    expect(s.next()?.result).toMatch(/^error: n\/a: the browser has no files/);
+    expect(s.next()?.result).toBe('n/a: the browser has no files to map');
   });
 });

@@ -6,17 +6,24 @@
  * resumed; a child that runs out of steps exits with status 0. The difference is granularity: the
  * CLI runs a whole workload, this runs to the next finished step, so the page can show each moment.
  *
- * This is a minimal stand-in for the shared portable driver being extracted from run.ts; it should
- * move there once that lands. It is personality-neutral: it calls the personality's calls by their
- * POSIX names (mmap, munmap, fork, wait4 ...) through the kernel's call gate, takes numeric flag
- * encodings from the registry, and reports "n/a" for a step the personality (or the browser, which
- * has no files) cannot run. Nothing here knows Linux's types.
+ * Steps take the CLI's code path: a portable step (alloc, free, protect, touch, store, load, fork,
+ * spawn, exec, exit, wait, mapFile, open, read, write, close) goes to the personality's own
+ * portable driver (`Personality.portable`), which makes that kernel's native calls through the
+ * gate — on every personality, Linux included, so `polykernel compare` and this page count the
+ * same calls. A native step runs only on the kernel it belongs to (Linux's mmap, munmap, madvise,
+ * brk, vfork, kill, syscall and wait options by Linux's encodings from the registry; Windows'
+ * VirtualAlloc ... by @polykernel/windows' runner); on another kernel it is "n/a" with the
+ * reason, as a step a driver cannot do is. The scheduler itself is a stand-in for the shared
+ * workload runner being moved out of apps/cli into a package; it should move there once that lands.
  */
 import { formatProt, Rng } from '@polykernel/core';
-import { Kernel, memoryFileSystem, type Process, type SyscallArg, type SyscallResult, type Thread } from '@polykernel/kernel';
+import {
+  describeResult, gate, Kernel, memoryFileSystem, startProcess, type PortableChild, type PortableDriver, type PortableResult, type Process, type SyscallArg,
+  type SyscallResult, type Thread,
+} from '@polykernel/kernel';
 import { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, accessName, type Access } from '@polykernel/mmu';
-import { childSteps, type Step, type Workload } from '@polykernel/workload';
-import type { PosixEncoding, ResolvedWebPersonality } from './registry.js';
+import { childSteps, nativeOf, type Step, type Workload } from '@polykernel/workload';
+import type { NativeStepNames, PosixEncoding, ResolvedWebPersonality } from './registry.js';
 
 /** One finished step, as the step log shows it. */
 export interface StepLine {
@@ -35,21 +42,30 @@ export interface StepLine {
 /** The largest number of accesses one touch step makes in the browser (the page stays responsive). */
 export const MAX_WEB_TOUCH = 1_000_000;
 const PAGE = 4096;
+/** What a failed alloc or mmap leaves in the program's pointer: MAP_FAILED, (void *)-1. */
+const MAP_FAILED = -1;
 
 /** A step the driver cannot carry out as written: reported at the step, and the run goes on. */
 class StepError extends Error {}
 
+interface Region { addr: number; length: number }
+
 class Runner {
   pc = 0;
   sleptAt = -1;
+  /** What the parent names this process by in wait: its PID, or the HANDLE a Windows driver gave. */
+  ref: number;
   constructor(
     readonly name: string,
     readonly proc: Process,
     readonly thread: Thread,
     readonly steps: readonly Step[],
-    readonly regions: Map<string, { addr: number; length: number }>,
+    readonly regions: Map<string, Region>,
+    readonly fds: Map<string, number>,
     readonly child: boolean,
-  ) {}
+  ) {
+    this.ref = proc.pid;
+  }
 
   get done(): boolean {
     return this.proc.state !== 'running' || this.thread.state === 'dead' || this.pc >= this.steps.length;
@@ -67,8 +83,11 @@ export class WebSession {
   readonly log: StepLine[] = [];
   /** null while steps remain; then 'done' or why it stopped. */
   ending: string | null = null;
+  /** The steps that were n/a on this kernel (the comparison leaves them out of its figures). */
+  readonly unsupported: StepLine[] = [];
   private readonly runners: Runner[] = [];
-  private readonly posix: PosixEncoding | null;
+  private readonly driver: PortableDriver<unknown> | null;
+  private readonly winHandles = new Map<string, number>();
   private round: Runner[] = [];
   private cursor = 0;
   private pendingInRound = false;
@@ -88,7 +107,7 @@ export class WebSession {
     // The browser has no sysroot: exec and open find only the files given (ENOENT otherwise), as the step shows.
     const p = personality.entry.create({ variant: personality.variant, fs: memoryFileSystem(opts.files ?? {}), seed });
     this.k = new Kernel(p, { frames: Math.floor((workload.memory ?? 1024 ** 3) / PAGE), swapSlots: Math.floor((workload.swap ?? 0) / PAGE), contents: workload.contents === true, seed });
-    this.posix = personality.entry.posix;
+    this.driver = this.k.personality.portable ?? null;
     this.k.bus.subscribe('fault', (e) => {
       this.faultsNow++;
       this.lastFault = { pid: e.pid, va: e.va, access: accessName(e.access), reason: e.reason, resolution: e.resolution, cycles: e.cycles };
@@ -101,10 +120,18 @@ export class WebSession {
       if (e.depth === 0 && !e.blocked) bump(this.calls, e.name, e.cycles);
     });
     for (const spec of workload.processes) {
-      const proc = this.k.createProcess(this.k.init, spec.name);
-      this.runners.push(new Runner(spec.name, proc, proc.threads[0]!, spec.steps, new Map(), false));
+      // How a top-level process comes to be is the driver's (Cygwin: CreateProcessW and cygwin1.dll's start-up).
+      const c = this.driver?.start !== undefined ? this.driver.start(this.k, spec.name) : startProcess(this.k, spec.name);
+      const r = new Runner(spec.name, c.process, c.thread, spec.steps, new Map(), new Map(), false);
+      r.ref = c.ref;
+      this.runners.push(r);
     }
     this.round = [...this.runners];
+  }
+
+  /** The variant this session runs (linux-6.x, freebsd-14 ...). */
+  get variant(): string {
+    return this.personality.variant;
   }
 
   /** The workload's processes and the children its steps made, with their pids and state. */
@@ -156,7 +183,7 @@ export class WebSession {
           this.pendingInRound = true;
           return null;
         }
-        // A child that ran out of steps returns from main: exit(0).
+        // A child that ran out of steps returns from main: exit(0), the kernel's own way.
         this.exit(r, 0);
         this.progressedInRound = true;
       }
@@ -171,7 +198,7 @@ export class WebSession {
       result = this.run(r, step);
     } catch (e) {
       if (!(e instanceof StepError)) throw e;
-      result = `error: ${e.message}`;
+      result = e.message.startsWith('n/a: ') ? e.message : `error: ${e.message}`;
     }
     this.progressedInRound = true;
     if (result === null) {
@@ -182,99 +209,131 @@ export class WebSession {
     r.pc++;
     const line: StepLine = { index: this.log.length + 1, process: r.name, pid: r.proc.pid, kind: stepKind(step), step: describeStep(step), result, faults: this.faultsNow };
     this.log.push(line);
+    if (result.startsWith('n/a')) this.unsupported.push(line);
     return line;
   }
 
-  /**
-   * Make a call by its POSIX name. A personality without a call of that name (a kernel whose
-   * calls are named otherwise) gets "n/a" for the step: nothing is run or made up. A raw
-   * `syscall` step goes through the gate instead, where an unknown call fails as the kernel says.
-   */
-  private call(r: Runner, name: string, args: readonly SyscallArg[]): SyscallResult {
-    if (this.k.callSpec(name) === undefined) throw new StepError(`n/a: ${this.personality.variant} has no ${name} call`);
-    return this.gate(r, name, args);
-  }
-
-  private gate(r: Runner, name: string, args: readonly SyscallArg[]): SyscallResult {
-    const t = r.thread;
-    const sleeping = t.pending?.spec.name;
-    if (sleeping !== undefined) {
-      const v = this.k.resume(t);
-      if (sleeping === name) return v;
-    }
-    return this.k.syscall(t, name, args);
-  }
-
-  /** The process exits: exit_group (Linux) or exit (POSIX), else the kernel ends it as a return from main would. */
+  /** The process exits: the driver's exit (exit_group, exit, ExitProcess, _exit), else the kernel ends it as a return from main would. */
   private exit(r: Runner, code: number): void {
-    const name = ['exit_group', 'exit'].find((n) => this.k.callSpec(n) !== undefined);
-    if (name !== undefined) this.gate(r, name, [code]);
+    if (this.driver !== null) this.driver.exit(this.k, r.thread, code);
     else this.k.exitProcess(r.proc, code);
-  }
-
-  private encoding(what: string): PosixEncoding {
-    if (this.posix === null) throw new StepError(`n/a: ${this.personality.variant} has no encoding for ${what} in the visualizer's registry`);
-    return this.posix;
-  }
-
-  private at(r: Runner, region: string, offset: number): number {
-    const reg = r.regions.get(region);
-    if (reg === undefined) throw new StepError(`region "${region}" was not mapped by an earlier step`);
-    return reg.addr + offset;
   }
 
   /** A step's result text, or null when the thread went to sleep in its call (it runs again later). */
   private run(r: Runner, step: Step): string | null {
-    const res = (v: SyscallResult): string => (v.error !== null ? `-${v.error}` : `0x${v.value.toString(16)}`);
-    if ('mmap' in step) {
-      const m = step.mmap;
-      if (m.file !== undefined || m.fd !== undefined) throw new StepError('n/a: the browser has no files to map');
-      const enc = this.encoding('mmap flags');
-      const flags = m.flags.reduce((f, x) => f | (enc.mmap[x] ?? 0), 0);
-      const addr = m.addr === undefined ? 0 : typeof m.addr === 'number' ? m.addr : this.at(r, m.addr.region, m.addr.offset);
-      const v = this.call(r, 'mmap', [addr, m.length, m.prot, flags, -1, m.offset ?? 0]);
-      // A failed mmap leaves MAP_FAILED ((void *)-1) in the program's variable.
-      r.regions.set(m.name, { addr: v.error === null ? v.value : -1, length: m.length });
-      return res(v);
+    const native = nativeOf(step);
+    if (native === null) return this.portable(r, step);
+    const entry = this.personality.entry;
+    if (native.personality !== entry.name) {
+      throw new StepError(`n/a: ${stepKind(step)} is a native step of ${native.personality} (${native.why}); ${this.variant} cannot run it: write it as a portable step (alloc, free, protect, spawn ...)`);
     }
-    if ('munmap' in step) return res(this.call(r, 'munmap', [this.at(r, step.munmap.region, step.munmap.offset), step.munmap.length]));
-    if ('mprotect' in step) return res(this.call(r, 'mprotect', [this.at(r, step.mprotect.region, step.mprotect.offset), step.mprotect.length, step.mprotect.prot]));
-    if ('madvise' in step) {
-      const advice = this.encoding('madvise').madvise[step.madvise.advice] ?? 0;
-      return res(this.call(r, 'madvise', [this.at(r, step.madvise.region, step.madvise.offset), step.madvise.length, advice]));
-    }
-    if ('brk' in step) {
-      if (!('to' in step.brk)) throw new StepError('n/a: brk by a delta needs the personality\'s program break; the visualizer takes brk: { to }');
-      return res(this.call(r, 'brk', [step.brk.to]));
-    }
-    if ('touch' in step) return this.touch(r, step.touch);
-    if ('store' in step || 'load' in step) return this.memory(r, step);
-    if ('fork' in step || 'vfork' in step) return this.spawn(r, step);
-    if ('exit' in step) {
-      this.exit(r, typeof step.exit === 'number' ? step.exit : step.exit.code);
-      return 'exited';
-    }
-    if ('wait' in step) return this.wait(r, step.wait);
-    if ('kill' in step) {
-      const s = step.kill;
-      const pid = s.process === 'self' ? r.proc.pid : s.process === 'parent' ? r.proc.ppid : (this.runners.find((x) => x.name === s.process)?.proc.pid ?? Number(s.process));
-      const sig = typeof s.signal === 'number' ? s.signal : this.k.personality.signals[s.signal.startsWith('SIG') ? s.signal : `SIG${s.signal}`];
-      if (sig === undefined) throw new StepError(`${this.personality.variant} has no signal ${String(s.signal)}`);
-      const v = this.call(r, 'kill', [pid, sig]);
-      return r.proc.state !== 'running' ? `killed by ${r.proc.killedBy ?? 'a signal'}` : res(v);
-    }
-    if ('syscall' in step) return res(this.gate(r, step.syscall.name, step.syscall.args));
-    if ('exec' in step) {
-      const v = this.call(r, 'execve', [step.exec.path, step.exec.argv ?? [step.exec.path], step.exec.env ?? []]);
-      if (v.error === null) r.regions.clear();
-      return res(v);
-    }
-    throw new StepError(`n/a: the visualizer has no driver for ${stepKind(step)} steps yet (the shared portable driver will bring them)`);
+    if (entry.nativeKinds.has(stepKind(step)) && entry.nativeStep !== undefined) return this.nativeApi(r, step);
+    if (entry.posix !== null) return this.posixNative(r, step, entry.posix);
+    throw new StepError(`n/a: the visualizer has no runner for ${this.variant}'s native ${stepKind(step)} steps`);
   }
 
-  private touch(r: Runner, s: Extract<Step, { touch: unknown }>['touch']): string {
+  // ---- portable steps: the personality's driver --------------------------------------------------
+
+  private region(r: Runner, name: string): Region {
+    const reg = r.regions.get(name);
+    if (reg === undefined) throw new StepError(`region "${name}" was not allocated by an earlier step`);
+    return reg;
+  }
+
+  private handle(r: Runner, fd: string | number): number {
+    if (typeof fd === 'number') return fd;
+    const n = r.fds.get(fd);
+    if (n === undefined) throw new StepError(`file "${fd}" was not opened by an earlier step`);
+    return n;
+  }
+
+  /** A portable step: what the program wants, made into its kernel's native calls by the personality's driver. */
+  private portable(r: Runner, step: Step): string | null {
+    const d = this.driver;
+    if (d === null) throw new StepError(`n/a: ${this.variant} has no portable driver (Personality.portable)`);
+    const k = this.k;
+    const t = r.thread;
+    const done = (res: PortableResult<unknown>, text = '0x0'): string => describeResult(res, () => text);
+    const keep = (name: string, res: PortableResult<Region>, length: number): string => {
+      r.regions.set(name, res.kind === 'ok' ? { ...res.value } : { addr: MAP_FAILED, length });
+      return describeResult(res, (v) => `0x${v.addr.toString(16)}`);
+    };
+    if ('alloc' in step) {
+      const a = step.alloc;
+      return keep(a.name, d.alloc(k, t, a.addr === undefined ? { size: a.size, prot: a.prot } : { size: a.size, prot: a.prot, addr: a.addr }), a.size);
+    }
+    if ('mapFile' in step) {
+      const m = step.mapFile;
+      const req = { path: m.path, prot: m.prot, shared: m.shared, ...(m.length !== undefined ? { length: m.length } : {}), ...(m.offset !== undefined ? { offset: m.offset } : {}) };
+      return keep(m.name, d.mapFile(k, t, req), m.length ?? 0);
+    }
+    if ('free' in step) return done(d.free(k, t, this.region(r, step.free.region)));
+    if ('protect' in step) return done(d.protect(k, t, this.region(r, step.protect.region), step.protect.prot));
+    if ('touch' in step) {
+      const reg = this.region(r, step.touch.region);
+      return this.touch(r, step.touch, reg.addr < 0 ? reg.addr : reg.addr + step.touch.offset);
+    }
+    if ('store' in step || 'load' in step) return this.memory(r, step);
+    if ('fork' in step || 'spawn' in step) return this.child(r, step, d);
+    if ('exec' in step) {
+      const e = step.exec;
+      const res = d.exec(k, t, { path: e.path, argv: e.argv ?? [e.path], ...(e.env !== undefined ? { env: e.env } : {}) });
+      if (r.proc.state !== 'running') return `${r.proc.killedBy ?? 'killed'} (the exec failed past the point of no return)`;
+      // The new program's memory is a different world: names of the old regions mean nothing now.
+      if (res.kind === 'ok') r.regions.clear();
+      return describeResult(res, (v) => (res.kind === 'ok' && res.detail !== undefined ? '0x0' : `0x0 (${v.path})`));
+    }
+    if ('exit' in step) return done(d.exit(k, t, typeof step.exit === 'number' ? step.exit : step.exit.code), 'exited');
+    if ('wait' in step) return this.wait(r, step.wait.for, d);
+    if ('open' in step) {
+      const o = step.open;
+      const res = d.open(k, t, { path: o.path, write: o.flags.includes('write') || o.flags.includes('rdwr'), create: o.flags.includes('create'), truncate: o.flags.includes('trunc') });
+      r.fds.set(o.as, res.kind === 'ok' ? res.value : -1);
+      return describeResult(res, (v) => `fd ${v}`);
+    }
+    if ('read' in step || 'write' in step) {
+      const io = 'read' in step ? step.read : step.write;
+      const addr = this.region(r, io.region).addr + io.offset;
+      const res = 'read' in step ? d.read(k, t, this.handle(r, io.fd), addr, io.length) : d.write(k, t, this.handle(r, io.fd), addr, io.length);
+      return describeResult(res, (v) => `${v} bytes`);
+    }
+    if ('close' in step) return done(d.close(k, t, this.handle(r, step.close.fd)));
+    throw new StepError(`n/a: the visualizer has no driver for ${stepKind(step)} steps`);
+  }
+
+  /** A child some step made: it runs `steps`, with copies of its parent's names (a spawned program's memory is its own). */
+  private addChild(parent: Runner, c: PortableChild, as: string | undefined, steps: Step[], kind: string): Runner {
+    const name = as ?? `${parent.name}-child${++this.childCount}`;
+    const regions = kind === 'spawn' ? new Map<string, Region>() : new Map(parent.regions);
+    const r = new Runner(name, c.process, c.thread, steps, regions, new Map(parent.fds), true);
+    r.ref = c.ref;
+    this.runners.push(r);
+    return r;
+  }
+
+  private child(r: Runner, step: Extract<Step, { fork: unknown }> | Extract<Step, { spawn: unknown }>, d: PortableDriver<unknown>): string {
+    const res = 'fork' in step ? d.fork(this.k, r.thread) : d.spawn(this.k, r.thread, {
+      path: step.spawn.path, argv: step.spawn.argv ?? [step.spawn.path], ...(step.spawn.env !== undefined ? { env: step.spawn.env } : {}),
+    });
+    const c = 'fork' in step ? step.fork : step.spawn;
+    return describeResult(res, (kid) => `pid ${kid.process.pid} (${this.addChild(r, kid, c.as, childSteps(c), 'fork' in step ? 'fork' : 'spawn').name})`);
+  }
+
+  private wait(r: Runner, name: string | undefined, d: PortableDriver<unknown>): string | null {
+    const target = name === undefined ? null : (this.runners.find((x) => x.name === name)?.ref ?? Number(name));
+    const res = d.wait(this.k, r.thread, target);
+    if (res.kind === 'blocked') return null;
+    return describeResult(res, (w) => {
+      const who = (this.runners.find((x) => x.ref === w.ref) ?? this.runners.find((x) => x.proc.pid === w.pid))?.name;
+      const how = w.signal !== null ? `killed by ${w.signal}` : `exit ${w.exitCode ?? 0}`;
+      return `pid ${w.pid}${who !== undefined ? ` (${who})` : ''} status 0x${w.status.toString(16)}: ${how}`;
+    });
+  }
+
+  /** A touch: accesses by the machine, the same on every kernel; the personality's fault handler does the rest. */
+  private touch(r: Runner, s: Extract<Step, { touch: unknown }>['touch'], base: number): string {
+    if (base < 0) throw new StepError('the region has no memory: its allocation failed');
     const access: Access = s.access === 'write' ? ACCESS_WRITE : s.access === 'exec' ? ACCESS_EXEC : ACCESS_READ;
-    const base = this.at(r, s.region, s.offset);
     const pages = Math.max(1, Math.ceil(s.length / PAGE));
     const stride = s.pattern === 'stride' ? Math.max(s.stride ?? PAGE, 1) : PAGE;
     const n = s.count ?? (s.pattern === 'random' ? pages : Math.ceil(s.length / stride));
@@ -297,7 +356,9 @@ export class WebSession {
     const write = 'store' in step;
     const frames = this.k.mmu.frames;
     if (!frames.contentsEnabled) throw new StepError(`${write ? 'store' : 'load'} needs page contents: set "contents: true" in the workload`);
-    const va = this.at(r, s.region, s.offset);
+    const reg = this.region(r, s.region);
+    if (reg.addr < 0) throw new StepError('the region has no memory: its allocation failed');
+    const va = reg.addr + s.offset;
     const bytes = new Uint8Array(s.size);
     let value = write ? BigInt(step.store.value) : 0n;
     for (let i = 0; i < s.size; i++) {
@@ -314,25 +375,91 @@ export class WebSession {
     return `value ${v}`;
   }
 
-  private spawn(r: Runner, step: Step): string {
-    const c = 'fork' in step ? step.fork : 'vfork' in step ? step.vfork : null;
-    if (c === null) return '';
-    const v = this.call(r, 'fork' in step ? 'fork' : 'vfork', []);
-    if (v.error !== null) return `-${v.error}`;
-    const proc = this.k.processes.get(v.value);
-    if (proc === undefined) throw new StepError(`the kernel returned pid ${v.value} but has no such process`);
-    const name = c.as ?? `${r.name}-child${++this.childCount}`;
-    this.runners.push(new Runner(name, proc, proc.threads[0]!, childSteps(c), new Map(r.regions), true));
-    return `pid ${v.value} (${name})`;
+  // ---- native steps: the kernel's own calls -------------------------------------------------------
+
+  /** A native API step (Windows' VirtualAlloc ...) by the personality package's own runner. */
+  private nativeApi(r: Runner, step: Step): string {
+    const kind = stepKind(step);
+    const key = (name: string): string => `${r.proc.pid}:${name}`;
+    const names: NativeStepNames = {
+      regions: r.regions,
+      processHandle: (name) => {
+        const known = this.winHandles.get(key(name));
+        if (known !== undefined) return known;
+        const other = this.runners.find((x) => x.name === name);
+        if (other === undefined) return undefined;
+        // PROCESS_ALL_ACCESS, as the CLI opens another of the workload's processes.
+        const h = this.k.syscall(r.thread, 'OpenProcess', [0x1f0fff, 0, other.proc.pid]).value;
+        this.winHandles.set(key(name), h);
+        return h;
+      },
+      saveProcess: (name, h) => this.winHandles.set(key(name), h),
+    };
+    const o = this.personality.entry.nativeStep!(this.k, r.thread, kind, (step as Record<string, Readonly<Record<string, unknown>>>)[kind]!, names);
+    if ('error' in o) throw new StepError(o.error);
+    return o.result;
   }
 
-  private wait(r: Runner, w: Extract<Step, { wait: unknown }>['wait']): string | null {
+  private call(r: Runner, name: string, args: readonly SyscallArg[]): SyscallResult {
+    if (this.k.callSpec(name) === undefined) throw new StepError(`n/a: ${this.variant} has no ${name} call`);
+    return gate(this.k, r.thread, name, args);
+  }
+
+  private at(r: Runner, region: string, offset: number): number {
+    const reg = r.regions.get(region);
+    if (reg === undefined) throw new StepError(`region "${region}" was not mapped by an earlier step`);
+    return reg.addr + offset;
+  }
+
+  /** Linux's native steps, by Linux's numeric encodings (the registry's). */
+  private posixNative(r: Runner, step: Step, enc: PosixEncoding): string | null {
+    const res = (v: SyscallResult): string => (v.error !== null ? `-${v.error}` : `0x${v.value.toString(16)}`);
+    if ('mmap' in step) {
+      const m = step.mmap;
+      if (m.file !== undefined || m.fd !== undefined) throw new StepError('n/a: the browser has no files to map');
+      const flags = m.flags.reduce((f, x) => f + (enc.mmap[x] ?? 0), 0);
+      const addr = m.addr === undefined ? 0 : typeof m.addr === 'number' ? m.addr : this.at(r, m.addr.region, m.addr.offset);
+      const v = this.call(r, 'mmap', [addr, m.length, m.prot, flags, -1, m.offset ?? 0]);
+      // A failed mmap leaves MAP_FAILED ((void *)-1) in the program's variable.
+      r.regions.set(m.name, { addr: v.error === null ? v.value : MAP_FAILED, length: m.length });
+      return res(v);
+    }
+    if ('munmap' in step) return res(this.call(r, 'munmap', [this.at(r, step.munmap.region, step.munmap.offset), step.munmap.length]));
+    if ('mprotect' in step) return res(this.call(r, 'mprotect', [this.at(r, step.mprotect.region, step.mprotect.offset), step.mprotect.length, step.mprotect.prot]));
+    if ('madvise' in step) {
+      const advice = enc.madvise[step.madvise.advice] ?? 0;
+      return res(this.call(r, 'madvise', [this.at(r, step.madvise.region, step.madvise.offset), step.madvise.length, advice]));
+    }
+    if ('brk' in step) {
+      if (!('to' in step.brk)) throw new StepError('n/a: brk by a delta needs the personality\'s program break; the visualizer takes brk: { to }');
+      return res(this.call(r, 'brk', [step.brk.to]));
+    }
+    if ('vfork' in step) {
+      const v = this.call(r, 'vfork', []);
+      if (v.error !== null) return `-${v.error}`;
+      const proc = this.k.processes.get(v.value);
+      if (proc === undefined) throw new StepError(`the kernel returned pid ${v.value} but has no such process`);
+      return `pid ${v.value} (${this.addChild(r, { process: proc, thread: proc.threads[0]!, ref: v.value }, step.vfork.as, childSteps(step.vfork), 'vfork').name})`;
+    }
+    if ('wait' in step) return this.wait4(r, step.wait, enc);
+    if ('kill' in step) {
+      const s = step.kill;
+      const pid = s.process === 'self' ? r.proc.pid : s.process === 'parent' ? r.proc.ppid : (this.runners.find((x) => x.name === s.process)?.proc.pid ?? Number(s.process));
+      const sig = typeof s.signal === 'number' ? s.signal : this.k.personality.signals[s.signal.startsWith('SIG') ? s.signal : `SIG${s.signal}`];
+      if (sig === undefined) throw new StepError(`${this.variant} has no signal ${String(s.signal)}`);
+      const v = this.call(r, 'kill', [pid, sig]);
+      return r.proc.state !== 'running' ? `killed by ${r.proc.killedBy ?? 'a signal'}` : res(v);
+    }
+    if ('syscall' in step) return res(gate(this.k, r.thread, step.syscall.name, step.syscall.args));
+    throw new StepError(`n/a: the visualizer has no runner for ${stepKind(step)} steps (polykernel run has)`);
+  }
+
+  /** wait with options: wait4 itself (WNOHANG ...), a Linux native step. */
+  private wait4(r: Runner, w: Extract<Step, { wait: unknown }>['wait'], enc: PosixEncoding): string | null {
     const target = w.for === undefined ? -1 : (this.runners.find((x) => x.name === w.for)?.proc.pid ?? Number(w.for));
-    const enc = this.encoding('wait options');
     const options = w.options.reduce((o, x) => o + (enc.wait[x] ?? 0), 0);
     const v = this.call(r, 'wait4', [target, 0, options, 0]);
-    // Asleep in the call (blocked), or woken with the call to be restarted (the value it slept with):
-    // run the step again.
+    // Asleep in the call (blocked), or woken with the call to be restarted (the value it slept with): run the step again.
     if (v.blocked === true || r.thread.pending !== null) return null;
     if (v.error !== null) return v.error.startsWith('ERESTART') ? null : `-${v.error}`;
     if (v.value === 0) return '0 (no child has changed state)';

@@ -6,8 +6,10 @@
  * Nothing here changes the machine: the page-table walk reads the pool's arrays as the CLI's
  * explain does, without translating (a translation would fill the TLB and count walk references).
  */
+import { COUNTER_KEYS, GAUGE_KEYS } from '@polykernel/core';
 import type { Kernel, Process, RecordValue } from '@polykernel/kernel';
 import { formatPteFlags, PTE_HUGE, PTE_PRESENT, PTE_WRITE, type PageTable, type Tlb } from '@polykernel/mmu';
+import type { RegionView } from './registry.js';
 import type { StepLine, WebSession } from './session.js';
 
 export interface AreaModel {
@@ -114,8 +116,32 @@ const LEVEL_NAMES: Record<number, readonly string[]> = {
   5: ['PML5', 'PML4', 'PDPT', 'PD', 'PT'],
 };
 
+/**
+ * Looking must not change what is measured: rendering a view walks the kernel's own structures
+ * (a maps view visits the VMA index, which counts index nodes and charges their cycles), so the
+ * metrics are put back as they were once the snapshot is taken.
+ */
+export function observing<T>(k: Kernel<unknown>, look: () => T): T {
+  const before = k.metrics.snapshot();
+  try {
+    return look();
+  } finally {
+    const m = k.metrics;
+    Object.assign(m.traps, before.traps);
+    Object.assign(m.faults, before.faults);
+    for (const key of COUNTER_KEYS) m[key] = before[key];
+    for (const key of GAUGE_KEYS) m[key] = before[key];
+  }
+}
+
 export function snapshot(s: WebSession, log: readonly StepLine[] = s.log): Snapshot {
+  return observing(s.k, () => takeSnapshot(s, log));
+}
+
+function takeSnapshot(s: WebSession, log: readonly StepLine[]): Snapshot {
   const k = s.k;
+  // Read before any view is rendered (observing puts the counters back afterwards).
+  const metrics = metricRows(k);
   const live = s.processes().filter((p) => p.state === 'running');
   const frames = frameModels(k, live.map((p) => p.proc));
   return {
@@ -123,11 +149,11 @@ export function snapshot(s: WebSession, log: readonly StepLine[] = s.log): Snaps
     step: s.log.length,
     ending: s.ending,
     log: [...log],
-    processes: s.processes().map((p) => processModel(k, p.name, p.proc)),
+    processes: s.processes().map((p) => processModel(s, p.name, p.proc)),
     frames: frames.slice(0, MAX_FRAMES),
     framesTotal: frames.length,
     tlb: tlbModels(k),
-    metrics: metricRows(k),
+    metrics,
     calls: aggregations(s.calls),
     faults: aggregations(s.faultKinds),
     lastFault: s.lastFault,
@@ -150,8 +176,10 @@ export function metricRows(k: Kernel<unknown>): MetricRow[] {
   });
 }
 
-function processModel(k: Kernel<unknown>, name: string, p: Process): ProcessModel {
+function processModel(s: WebSession, name: string, p: Process): ProcessModel {
+  const k = s.k;
   if (p.state !== 'running') return { name, pid: p.pid, state: p.killedBy !== null ? `killed by ${p.killedBy}` : p.state, views: [], areas: [], areasFrom: '' };
+  const region = s.personality.entry.regions;
   const views: ViewModel[] = [];
   let areas: AreaModel[] | null = null;
   let areasFrom = '';
@@ -159,14 +187,16 @@ function processModel(k: Kernel<unknown>, name: string, p: Process): ProcessMode
     const title = v.title.replace(/<pid>/g, String(p.pid));
     try {
       views.push({ name: v.name, title, text: v.render(k, p), error: null });
-      if (areas === null && v.rows !== undefined) {
-        areas = areasFromRows(v.rows(k, p));
-        if (areas !== null) areasFrom = v.name;
+      if (v.name === region.view && v.rows !== undefined) {
+        areas = areasFromView(v.rows(k, p), region.area);
+        areasFrom = v.name;
       }
     } catch (e) {
       views.push({ name: v.name, title, text: null, error: e instanceof Error ? e.message : String(e) });
     }
   }
+  // The region view first in the picker: each kernel's own map of the address space.
+  views.sort((a, b) => Number(b.name === region.view) - Number(a.name === region.view));
   if (areas === null) {
     areas = areasFromPageTable(k, p);
     areasFrom = 'page table';
@@ -174,17 +204,14 @@ function processModel(k: Kernel<unknown>, name: string, p: Process): ProcessMode
   return { name, pid: p.pid, state: p.state, views, areas, areasFrom };
 }
 
-const LABEL_KEYS = ['pathname', 'path', 'name', 'type', 'kind'];
-const PERM_KEYS = ['perms', 'prot', 'protection'];
-
-/** Areas from a view's rows, when its rows carry numeric start and end fields; null otherwise. */
-export function areasFromRows(rows: readonly Readonly<Record<string, RecordValue>>[]): AreaModel[] | null {
-  if (rows.length === 0 || !rows.every((r) => typeof r.start === 'number' && typeof r.end === 'number')) return null;
-  const text = (r: Readonly<Record<string, RecordValue>>, keys: readonly string[]): string => {
-    for (const key of keys) if (typeof r[key] === 'string' && r[key] !== '') return r[key];
-    return '';
-  };
-  return rows.map((r) => ({ start: r.start as number, end: r.end as number, perms: text(r, PERM_KEYS), label: text(r, LABEL_KEYS) }));
+/** Areas from the personality's region view, row by row as its registry entry reads them (a free range is no area). */
+export function areasFromView(rows: readonly Readonly<Record<string, RecordValue>>[], area: RegionView['area']): AreaModel[] {
+  const out: AreaModel[] = [];
+  for (const r of rows) {
+    const a = area(r);
+    if (a !== null) out.push(a);
+  }
+  return out;
 }
 
 /** Runs of present user pages, for a personality whose views have no rows with addresses. */

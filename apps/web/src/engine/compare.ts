@@ -1,0 +1,142 @@
+/**
+ * The comparison: the same workload on several personalities, one table of the metrics schema
+ * with each column's ratio to the first, and the step results side by side. The rows and their
+ * rules are `polykernel compare`'s (apps/cli/src/compare.ts): a field the personality does not
+ * fill (not in its metricsFilled) shows "—", not a measured zero; a row that is zero everywhere is
+ * left out; a step a kernel cannot do is counted and listed, never faked. Apps do not import
+ * apps, so the row list is repeated here; both should read one list once the workload runner is
+ * a package.
+ */
+import { FAULT_KINDS, TRAP_KINDS, type MetricsData } from '@polykernel/core';
+import type { WebSession } from './session.js';
+
+interface RowSpec {
+  path: string;
+  label: string;
+  unit?: 'bytes' | 'pages';
+}
+
+/** The rows, in compare's order: calls, traps, faults, TLB, pages, copies, memory, index, metadata, time. */
+export const COMPARE_ROWS: readonly RowSpec[] = [
+  { path: 'syscalls', label: 'system calls' },
+  ...TRAP_KINDS.map((k): RowSpec => ({ path: `traps.${k}`, label: `traps: ${k}` })),
+  ...FAULT_KINDS.map((k): RowSpec => ({ path: `faults.${k}`, label: `faults: ${k}` })),
+  { path: 'tlbMisses', label: 'TLB misses' },
+  { path: 'tlbShootdowns', label: 'TLB shootdowns' },
+  { path: 'pagesZeroed', label: 'pages zeroed', unit: 'pages' },
+  { path: 'pagesCopied', label: 'pages copied', unit: 'pages' },
+  { path: 'bytesCopiedCrossProcess', label: 'bytes copied across processes', unit: 'bytes' },
+  { path: 'peakCommit', label: 'commit (peak)', unit: 'pages' },
+  { path: 'peakResident', label: 'resident (peak)', unit: 'pages' },
+  { path: 'indexNodesVisited', label: 'index nodes visited' },
+  { path: 'metadataBytes', label: 'kernel metadata', unit: 'bytes' },
+  { path: 'processesCreated', label: 'processes created' },
+  { path: 'contextSwitches', label: 'context switches' },
+  { path: 'cycles', label: 'simulated cycles' },
+  { path: 'seconds', label: 'simulated time (ms)' },
+];
+
+/** Fields every kernel has, whatever its metricsFilled says (the machine's TLB and clock). */
+const ALWAYS_MODELLED = new Set(['seconds', 'tlbMisses', 'tlbShootdowns', 'contextSwitches', 'cycles']);
+
+export interface CompareCell {
+  /** null: the personality does not model this field ("—"). */
+  value: number | null;
+  /** Ratio to the first column; null for the first column, or when either side has no value. */
+  ratio: number | null;
+  text: string;
+}
+
+export interface CompareRow {
+  path: string;
+  label: string;
+  cells: CompareCell[];
+}
+
+export interface CompareStepRow {
+  /** `process  step`, as compare --steps labels it. */
+  label: string;
+  /** Each column's result, or "(not reached)". */
+  results: string[];
+}
+
+export interface CompareModel {
+  variants: string[];
+  rows: CompareRow[];
+  /** Per column: the steps that were n/a there, as `process: step -> result`. */
+  unsupported: string[][];
+  /** Each step's result side by side (the newest `STEP_ROWS`). */
+  steps: CompareStepRow[];
+}
+
+/** How many step rows a comparison carries (the newest). */
+export const STEP_ROWS = 200;
+
+const INTEGER = new Intl.NumberFormat('en-US');
+const MILLIS = new Intl.NumberFormat('en-US', { minimumFractionDigits: 3, maximumFractionDigits: 3 });
+
+function format(n: number, unit: RowSpec['unit']): string {
+  const s = Number.isInteger(n) ? INTEGER.format(n) : MILLIS.format(n);
+  return unit === 'bytes' ? `${s} B` : s;
+}
+
+export function metricValue(m: MetricsData, path: string, hz: number): number {
+  if (path === 'seconds') return (m.cycles / hz) * 1e3;
+  const dot = path.indexOf('.');
+  if (dot < 0) return m[path as keyof MetricsData] as number;
+  const group = m[path.slice(0, dot) as 'faults' | 'traps'] as Record<string, number>;
+  return group[path.slice(dot + 1)] ?? 0;
+}
+
+interface Column {
+  variant: string;
+  metrics: MetricsData;
+  hz: number;
+  filled: readonly string[];
+}
+
+function cell(c: Column, row: RowSpec, first: Column): CompareCell {
+  const v = metricValue(c.metrics, row.path, c.hz);
+  if (v === 0 && !ALWAYS_MODELLED.has(row.path) && !c.filled.includes(row.path)) return { value: null, ratio: null, text: '—' };
+  if (c === first) return { value: v, ratio: null, text: format(v, row.unit) };
+  const f = metricValue(first.metrics, row.path, first.hz);
+  const ratio = f === 0 ? (v === 0 ? 1 : Infinity) : v / f;
+  return { value: v, ratio, text: `${format(v, row.unit)}  ×${Number.isFinite(ratio) ? ratio.toFixed(2) : '∞'}` };
+}
+
+/** Each step's result side by side: steps matched by process name and their place in its steps. */
+function stepRows(sessions: readonly WebSession[]): CompareStepRow[] {
+  const keys: string[] = [];
+  const labels = new Map<string, string>();
+  const byCol = sessions.map((s) => {
+    const seen = new Map<string, number>();
+    const m = new Map<string, string>();
+    for (const l of s.log) {
+      const n = (seen.get(l.process) ?? 0) + 1;
+      seen.set(l.process, n);
+      const key = `${l.process}#${n}`;
+      if (!labels.has(key)) {
+        keys.push(key);
+        labels.set(key, `${l.process}  ${l.step}`);
+      }
+      m.set(key, l.result);
+    }
+    return m;
+  });
+  return keys.slice(-STEP_ROWS).map((key) => ({ label: labels.get(key)!, results: byCol.map((m) => m.get(key) ?? '(not reached)') }));
+}
+
+/** The comparison of the sessions as they stand now (after the same number of lock-step steps). */
+export function compareModel(sessions: readonly WebSession[]): CompareModel {
+  const columns: Column[] = sessions.map((s) => ({ variant: s.variant, metrics: s.k.metrics.snapshot(), hz: s.k.mmu.profile.hz, filled: s.k.personality.metricsFilled }));
+  const first = columns[0]!;
+  const rows = COMPARE_ROWS
+    .filter((r) => columns.some((c) => metricValue(c.metrics, r.path, c.hz) !== 0))
+    .map((r) => ({ path: r.path, label: r.label, cells: columns.map((c) => cell(c, r, first)) }));
+  return {
+    variants: columns.map((c) => c.variant),
+    rows,
+    unsupported: sessions.map((s) => s.unsupported.map((l) => `${l.process}: ${l.step} -> ${l.result}`)),
+    steps: stepRows(sessions),
+  };
+}

@@ -1,0 +1,173 @@
+/**
+ * Every personality the CLI offers, in the visualizer: the same portable workload stepped through
+ * each kernel's own portable driver, each process's map from that kernel's own view (Linux's and
+ * Cygwin's /proc/<pid>/maps, FreeBSD's procstat -v, Windows' VirtualQuery walk), steps a kernel
+ * cannot do as n/a with the reason, and the comparison table with `polykernel compare`'s figures.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseWorkload } from '@polykernel/workload';
+import { describe, expect, it } from 'vitest';
+import { compareModel } from './compare.js';
+import { Engine } from './engine.js';
+import type { Reply } from './protocol.js';
+import { allVariants, resolveWebPersonality, type ResolvedWebPersonality } from './registry.js';
+import { WebSession } from './session.js';
+import { snapshot } from './snapshot.js';
+
+const examples = fileURLToPath(new URL('../../../../examples/', import.meta.url));
+const text = (name: string): string => readFileSync(`${examples}${name}.yaml`, 'utf8');
+const workload = (name: string): ReturnType<typeof parseWorkload> => parseWorkload(text(name), `${name}.yaml`);
+
+function resolved(variant: string): ResolvedWebPersonality {
+  const r = resolveWebPersonality(variant);
+  if (r === undefined) throw new Error(`${variant} is not registered`);
+  return r;
+}
+
+function runToEnd(name: string, variant: string): WebSession {
+  const s = new WebSession(workload(name), resolved(variant));
+  while (s.next() !== null);
+  return s;
+}
+
+function state(r: Reply): Extract<Reply, { type: 'state' }> {
+  if (r.type !== 'state') throw new Error(`expected a state, got ${JSON.stringify(r)}`);
+  return r;
+}
+
+/** Each kernel's own region view: its name, its title for the process, and a line of it that shows the allocated page. */
+const REGION_VIEWS: Record<string, { view: string; title: RegExp; line: (addr: number) => RegExp }> = {
+  linux: { view: 'maps', title: /^\/proc\/\d+\/maps$/, line: (a) => new RegExp(`^${a.toString(16)}-${(a + 4096).toString(16)} rw-p 00000000 00:00 0`, 'm') },
+  freebsd: { view: 'procstat-v', title: /^procstat -v \d+$/, line: (a) => new RegExp(`^ +\\d+ +0x${a.toString(16)} +0x${(a + 4096).toString(16)} rw- `, 'm') },
+  cygwin: { view: 'maps', title: /^\/proc\/\d+\/maps \(Cygwin\)$/, line: (a) => new RegExp(`^${a.toString(16).padStart(9, '0')}-[0-9a-f]+ rw-p `, 'm') },
+  windows: { view: 'address', title: /^WinDbg !address/, line: (a) => new RegExp(`^\\+ +0\`${a.toString(16).padStart(8, '0')} .* MEM_PRIVATE +MEM_COMMIT +PAGE_READWRITE`, 'm') },
+};
+
+describe('the visualizer offers every personality the CLI offers', () => {
+  it('registers the CLI\'s variants', () => {
+    expect(allVariants()).toEqual(['linux-6.x', 'linux-5.15', 'freebsd-14', 'freebsd-14-nosuperpages', 'windows-11', 'cygwin']);
+    expect(resolveWebPersonality('windows')?.variant).toBe('windows-11');
+    expect(resolveWebPersonality('freebsd')?.variant).toBe('freebsd-14');
+  });
+
+  for (const variant of allVariants()) {
+    it(`${variant}: the portable lecture fork through its own driver, its map in its own view`, () => {
+      const s = runToEnd('portable/lecture-fork', variant);
+      const family = s.personality.entry.name;
+      expect(s.ending).toBe('done');
+      const loads = s.log.filter((l) => l.kind === 'load').map((l) => `${l.process}: ${l.result}`);
+      if (family === 'windows') {
+        // Win32 has no fork: the step says so and nothing is made up; the parent's own page is untouched.
+        expect(s.log.find((l) => l.kind === 'fork')?.result).toMatch(/^n\/a: Win32 has no fork/);
+        expect(s.unsupported.map((l) => l.kind)).toEqual(['fork']);
+        expect(loads).toEqual(['parent: value 100']);
+      } else {
+        expect(loads).toEqual(['child: value 100', 'child: value 200', 'parent: value 100']);
+        expect(s.log.find((l) => l.kind === 'wait')?.result).toMatch(/^pid \d+ \(child\) status 0x0: exit 0$/);
+        expect(s.unsupported).toEqual([]);
+      }
+      const addr = Number.parseInt(/^0x([0-9a-f]+)$/.exec(s.log[0]!.result)?.[1] ?? 'NaN', 16);
+      expect(addr).toBeGreaterThan(0);
+      const parent = snapshot(s).processes[0]!;
+      const spec = REGION_VIEWS[family]!;
+      // The region view comes first and gives the address map its areas.
+      expect(parent.views[0]?.name).toBe(spec.view);
+      expect(parent.views[0]?.title).toMatch(spec.title);
+      expect(parent.views[0]?.text).toMatch(spec.line(addr));
+      expect(parent.areasFrom).toBe(spec.view);
+      const area = parent.areas.find((a) => a.start <= addr && addr < a.end);
+      expect(area?.perms).toMatch(/^rw-/);
+    });
+  }
+
+  it('FreeBSD\'s procstat -v is the real layout (header and columns); the page is charged to swap-backed anonymous memory', () => {
+    const parent = snapshot(runToEnd('portable/lecture-fork', 'freebsd-14')).processes[0]!;
+    expect(parent.views[0]?.text).toMatch(/^ {2}PID +START +END PRT +RES PRES REF SHD FLAG +TP PATH\n/);
+    expect(parent.areas.map((a) => a.label)).toContain('swap');
+  });
+
+  it('Windows: a reservation is an area of its own kind, a free range is a gap, and its API steps run by their own names', () => {
+    const s = runToEnd('windows-virtualalloc', 'windows-11');
+    expect(s.log.map((l) => l.result)).toContain('TRUE (old PAGE_READWRITE)');
+    expect(s.log.find((l) => l.step.startsWith('VirtualAlloc addr={"region":"heap","offset":1048576}'))?.result).toBe('NULL (ERROR_INVALID_ADDRESS)');
+    const w = parseWorkload('name: r\nprocesses:\n  - name: app\n    steps:\n      - VirtualAlloc: { size: 1M, type: MEM_RESERVE, protect: PAGE_NOACCESS, save: heap }\n      - VirtualAlloc: { addr: { region: heap, offset: 0 }, size: 64K, type: MEM_COMMIT, protect: PAGE_READWRITE }\n', 'r.yaml');
+    const r = new WebSession(w, resolved('windows-11'));
+    while (r.next() !== null);
+    const areas = snapshot(r).processes[0]!.areas;
+    expect(areas.map((a) => [a.end - a.start, a.perms])).toEqual([[0x10000, 'rw-'], [0xf0000, 'reserved']]);
+  });
+
+  it('a native step of another kernel is n/a with the reason, on both sides', () => {
+    const onFreebsd = runToEnd('lecture-fork', 'freebsd-14');
+    expect(onFreebsd.log[0]?.result).toBe('n/a: mmap is a native step of linux (linux\'s mmap call); freebsd-14 cannot run it: write it as a portable step (alloc, free, protect, spawn ...)');
+    const onLinux = runToEnd('windows-virtualalloc', 'linux-6.x');
+    expect(onLinux.log[0]?.result).toMatch(/^n\/a: VirtualAlloc is a native step of windows .*linux-6\.x cannot run it/);
+  });
+
+  it('a step the driver cannot do is n/a; a native failure is the kernel\'s own error in its own space', () => {
+    const w = parseWorkload('name: s\nprocesses:\n  - name: sh\n    steps:\n      - spawn: { path: /bin/true }\n      - exec: { path: /bin/true }\n', 's.yaml');
+    const results = (variant: string): string[] => {
+      const s = new WebSession(w, resolved(variant));
+      while (s.next() !== null);
+      return s.log.map((l) => l.result);
+    };
+    // The browser has no /bin/true: each kernel refuses it its own way.
+    expect(results('linux-6.x')).toEqual(['ENOENT (execve)', 'ENOENT (execve)']);
+    expect(results('windows-11')).toEqual(['ERROR_FILE_NOT_FOUND (CreateProcessW)', 'n/a: a Win32 process cannot replace its image: CreateProcess + ExitProcess is spawn']);
+    expect(results('cygwin')[0]).toBe('ENOENT (spawnve)');
+  });
+});
+
+describe('the comparison', () => {
+  it('has polykernel compare\'s figures for the portable lecture fork (linux-6.x against linux-5.15)', () => {
+    const c = compareModel([runToEnd('portable/lecture-fork', 'linux-6.x'), runToEnd('portable/lecture-fork', 'linux-5.15')]);
+    const row = (label: string): string[] => c.rows.find((r) => r.label === label)?.cells.map((x) => x.text) ?? [];
+    // The same figures apps/cli/src/compare.test.ts asserts for `polykernel compare`: one code path.
+    expect(row('system calls')).toEqual(['4', '4  ×1.00']);
+    expect(row('faults: cow')).toEqual(['1', '1  ×1.00']);
+    expect(row('index nodes visited')).toEqual(['17', '15  ×0.88']);
+    expect(c.rows.some((r) => r.label === 'faults: swapIn')).toBe(false);
+    expect(c.variants).toEqual(['linux-6.x', 'linux-5.15']);
+  });
+
+  it('Cygwin\'s fork copies what Linux\'s shares: pages copied and bytes across processes; a field a kernel does not model is "—"', () => {
+    const c = compareModel([runToEnd('cygwin-fork', 'linux-6.x'), runToEnd('cygwin-fork', 'cygwin')]);
+    const row = (label: string): (number | null)[] => c.rows.find((r) => r.label === label)?.cells.map((x) => x.value) ?? [];
+    expect(row('faults: cow')[0]).toBe(41);
+    expect(row('bytes copied across processes')[0]).toBeNull();
+    expect(row('bytes copied across processes')[1]).toBeGreaterThanOrEqual(16 * 1024 ** 2);
+    expect(c.rows.find((r) => r.label === 'bytes copied across processes')?.cells[0]?.text).toBe('—');
+  });
+
+  it('lists each column\'s n/a steps and the step results side by side', () => {
+    const c = compareModel([runToEnd('portable/lecture-fork', 'freebsd-14'), runToEnd('portable/lecture-fork', 'windows-11')]);
+    expect(c.unsupported[0]).toEqual([]);
+    expect(c.unsupported[1]).toEqual([expect.stringMatching(/^parent: fork as=child steps=\[4 steps\] -> n\/a: Win32 has no fork/) as unknown]);
+    const fork = c.steps.find((r) => r.label.startsWith('parent  fork'));
+    expect(fork?.results[0]).toMatch(/^pid \d+ \(child\)$/);
+    expect(c.steps.find((r) => r.label.startsWith('child  store'))?.results).toEqual(['ok', '(not reached)']);
+  });
+
+  it('looking does not change the figures: a snapshot after every step leaves the metrics as a run without one', () => {
+    for (const variant of ['linux-6.x', 'freebsd-14', 'cygwin']) {
+      const plain = runToEnd('portable/lecture-fork', variant);
+      const watched = new WebSession(workload('portable/lecture-fork'), resolved(variant));
+      snapshot(watched);
+      while (watched.next() !== null) snapshot(watched);
+      expect(watched.k.metrics.snapshot()).toEqual(plain.k.metrics.snapshot());
+    }
+  });
+
+  it('the engine steps two personalities in lock-step and sends the comparison with every state', () => {
+    const e = new Engine();
+    const one = state(e.handle({ type: 'load', yaml: text('portable/lecture-fork'), file: 'lecture-fork.yaml', personalities: ['linux-6.x'], seed: 1, step: 0 }));
+    expect(one.compare).toBeNull();
+    const two = state(e.handle({ type: 'load', yaml: text('portable/lecture-fork'), file: 'lecture-fork.yaml', personalities: ['freebsd-14-nosuperpages', 'cygwin'], seed: 1, step: 3 }));
+    expect(two.sides.map((s) => s.snapshot.personality)).toEqual(['freebsd-14-nosuperpages', 'cygwin']);
+    expect(two.compare?.variants).toEqual(['freebsd-14-nosuperpages', 'cygwin']);
+    expect(two.compare?.steps.map((r) => r.label.split('  ')[0])).toEqual(['parent', 'parent', 'parent']);
+    const end = state(e.handle({ type: 'run', until: 'end' }));
+    expect(end.compare?.rows.find((r) => r.label === 'processes created')?.cells.map((c) => c.value)).toEqual([3, 3]);
+  });
+});
