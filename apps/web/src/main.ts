@@ -4,6 +4,7 @@
  */
 import type { Reply, Request, RunUntil, SideState } from './engine/protocol.js';
 import { EXAMPLES } from './examples.js';
+import { comparePanel } from './ui/compare.js';
 import { h, hex, size, table } from './ui/dom.js';
 import { SideView } from './ui/side.js';
 import { formatMoment, parseMoment, type Moment } from './url.js';
@@ -30,6 +31,7 @@ const status = $('status', HTMLOutputElement);
 const logScale = $('logscale', HTMLInputElement);
 const sides = $('sides');
 const program = $('program');
+const compare = $('compare');
 
 function fillPickers(variants: readonly string[]): void {
   workloadSelect.replaceChildren(...[...EXAMPLES.keys()].sort().map((n) => h('option', { value: n }, n)));
@@ -84,6 +86,12 @@ function draw(): void {
   last.forEach((s, i) => views[i]?.render(s, logScale.checked));
 }
 
+/** Two personalities: the comparison above the columns; one: nothing to compare. */
+function drawCompare(r: Extract<Reply, { type: 'state' }>): void {
+  compare.hidden = r.compare === null;
+  compare.replaceChildren(...(r.compare === null ? [] : [comparePanel(r.compare, r.step)]));
+}
+
 worker.onmessage = (e: MessageEvent<Reply>): void => {
   const r = e.data;
   if (r.type !== 'walk') busy = false;
@@ -104,6 +112,7 @@ worker.onmessage = (e: MessageEvent<Reply>): void => {
   }
   last = r.sides;
   drawProgram(r.binary);
+  drawCompare(r);
   moment.step = r.step;
   history.replaceState(null, '', formatMoment(moment));
   const ended = r.sides.every((s) => s.snapshot.ending !== null);
@@ -161,6 +170,9 @@ function wire(): void {
   $('end').addEventListener('click', () => { run('end'); });
   $('reset').addEventListener('click', () => { load(0); });
   logScale.addEventListener('change', draw);
+  // Another kernel at the same moment: the workload replays to the step shown.
+  p0.addEventListener('change', () => { load(moment.step); });
+  p1.addEventListener('change', () => { load(moment.step); });
   workloadSelect.addEventListener('change', () => { moment.workload = workloadSelect.value; load(0); });
   const fileInput = $('file', HTMLInputElement);
   fileInput.addEventListener('change', () => {

@@ -125,6 +125,45 @@ describe('the visualizer in Chromium', { timeout: 90_000 }, () => {
     await page.close();
   });
 
+  it('switches personality, steps a portable example on FreeBSD in procstat -v, and compares it with Windows', async () => {
+    const page = await browser.newPage({ viewport: { width: 1600, height: 1100 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${url}?w=portable/lecture-fork&p=linux-6.x&seed=1&step=0`);
+    await poll(() => page.locator('#status').textContent()).toMatch(/^lecture-fork-portable: step 0/);
+    expect(await page.locator('#p0 option').allTextContents()).toEqual(['linux-6.x', 'linux-5.15', 'freebsd-14', 'freebsd-14-nosuperpages', 'windows-11', 'cygwin']);
+    // Another kernel: the page reloads the workload on it.
+    await page.locator('#p0').selectOption('freebsd-14');
+    await poll(() => page.locator('.side[data-side="0"] h2').textContent()).toMatch(/^freebsd-14 — step 0/);
+    await page.locator('body').click();
+    expect(await press(page, 'n')).toBe(2);
+    expect(await press(page, 'n')).toBe(3);
+    await poll(() => page.locator('.side[data-side="0"] .log li').last().textContent()).toMatch(/fork .* → pid \d+ \(child\)/);
+    // FreeBSD's own view of the address space, and the map drawn from it.
+    await poll(() => page.locator('.side[data-side="0"] .kernel-view').textContent()).toMatch(/^ {2}PID +START +END PRT +RES PRES REF SHD FLAG +TP PATH\n +\d+ +0x800000000 +0x800001000 rw- /);
+    await poll(() => page.locator('.side[data-side="0"] .space h3').textContent()).toMatch(/areas from procstat-v/);
+    // FreeBSD's fork copies no page-table entries: the child maps the shared page on its first touch.
+    expect(await frameCount(page, 0, 'shared-cow')).toBe(0);
+    expect(await press(page, 's')).toBe(4);
+    await poll(() => frameCount(page, 0, 'shared-cow')).toBe(1);
+
+    // Compare with Windows at the same moment: the fork is n/a there, with Win32's reason.
+    await page.locator('#p1').selectOption('windows-11');
+    await poll(() => page.locator('.side h2').allTextContents()).toEqual([expect.stringMatching(/^freebsd-14 — step 4/), expect.stringMatching(/^windows-11 — step 4/)]);
+    await poll(() => page.locator('.side[data-side="1"] .log li.na').last().textContent()).toMatch(/fork .* → n\/a: Win32 has no fork/);
+    await poll(() => page.locator('.side[data-side="1"] .kernel-view').textContent()).toMatch(/BaseAddress +EndAddress\+1/);
+    await poll(() => page.locator('#compare table.compare-metrics tbody tr').first().textContent()).toMatch(/^system calls\d+\d+ +×[\d.]+$/);
+    await poll(() => page.locator('#compare .na-note').textContent()).toBe('windows-11: 1 step n/a (the figures leave them out)');
+    await page.locator('body').click();
+    await press(page, 'e');
+    await poll(() => page.locator('#status').textContent()).toMatch(/the workload has ended/);
+    await poll(() => page.locator('#compare table.compare-metrics tbody tr', { hasText: 'processes created' }).textContent()).toMatch(/^processes created32 +×0\.67$/);
+    expect(page.url()).toContain('p=freebsd-14,windows-11');
+    await page.screenshot({ path: join(artefacts, 'compare-freebsd-windows.png'), fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('runs a dropped workload file, reports a malformed one by line, and execs a dropped ELF', async () => {
     const page = await browser.newPage();
     await page.goto(`${url}?w=lecture-fork&p=linux-6.x`);

@@ -87,6 +87,17 @@ describe('the visualizer offers every personality the CLI offers', () => {
     expect(parent.areas.map((a) => a.label)).toContain('swap');
   });
 
+  it('the frames show each kernel\'s fork: Linux copies the PTEs (shared at once), FreeBSD\'s child maps the page on its first touch', () => {
+    const sharedAfter = (variant: string, steps: number): number => {
+      const s = new WebSession(workload('portable/lecture-fork'), resolved(variant));
+      for (let i = 0; i < steps; i++) s.next();
+      return snapshot(s).frames.filter((f) => f.state === 'shared-cow').length;
+    };
+    expect(sharedAfter('linux-6.x', 3)).toBeGreaterThan(0);
+    expect(sharedAfter('freebsd-14', 3)).toBe(0);
+    expect(sharedAfter('freebsd-14', 4)).toBe(1);
+  });
+
   it('Windows: a reservation is an area of its own kind, a free range is a gap, and its API steps run by their own names', () => {
     const s = runToEnd('windows-virtualalloc', 'windows-11');
     expect(s.log.map((l) => l.result)).toContain('TRUE (old PAGE_READWRITE)');

@@ -89,6 +89,8 @@ export interface Aggregation {
 
 export interface Snapshot {
   personality: string;
+  /** The registry family (linux, freebsd, windows, cygwin): how the page words a fork. */
+  family: string;
   step: number;
   ending: string | null;
   /** The newest step lines. */
@@ -146,6 +148,7 @@ function takeSnapshot(s: WebSession, log: readonly StepLine[]): Snapshot {
   const frames = frameModels(k, live.map((p) => p.proc));
   return {
     personality: k.personality.name,
+    family: s.personality.entry.name,
     step: s.log.length,
     ending: s.ending,
     log: [...log],

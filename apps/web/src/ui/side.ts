@@ -68,7 +68,7 @@ export class SideView {
   }
 
   private stepLog(s: Snapshot): HTMLElement {
-    const rows = s.log.slice(-8).map((l) => h('li', { 'data-kind': l.kind },
+    const rows = s.log.slice(-8).map((l) => h('li', { 'data-kind': l.kind, class: l.result.startsWith('n/a') ? 'na' : undefined },
       h('span', { class: 'who' }, `${l.process}[${l.pid}]`), ' ', h('code', {}, l.step), ' → ', h('strong', { class: 'result' }, l.result),
       l.faults > 0 ? h('span', { class: 'badge' }, ` ${l.faults} fault${l.faults === 1 ? '' : 's'}`) : null));
     return h('div', { class: 'panel log' }, h('h3', {}, 'Steps'), rows.length === 0 ? h('p', { class: 'muted' }, 'Nothing run yet: press Step.') : h('ol', { start: s.log.at(-8)?.index ?? 1 }, rows));
@@ -171,7 +171,10 @@ export class SideView {
       : `The last page fault: a ${f.access} of ${hex(f.va)} by pid ${f.pid} found the page ${f.reason.replace(/-/g, ' ')}; the kernel resolved it as ${f.resolution} in ${f.cycles.toLocaleString('en-US')} simulated cycles.`;
     const k = s.lastFork;
     const fork = k === null ? null
-      : `The last fork: pid ${k.pid} made pid ${k.child}, copying ${plural(k.vmas, 'area')} and ${plural(k.ptes, 'page-table entry', 'page-table entries')} (${plural(k.tables, 'table page')}), in ${k.cycles.toLocaleString('en-US')} simulated cycles. Private writable pages are now shared and write-protected: the first write to one faults and copies it.`;
+      : s.family === 'cygwin'
+        // Cygwin's fork probe counts the pages fork.cc copied into the new Windows process (its ptes field).
+        ? `The last fork: pid ${k.pid} made a new Windows process (pid ${k.child}) of the same program and copied ${plural(k.ptes, 'page')} of ${plural(k.vmas, 'mapping')} into it with ReadProcessMemory/WriteProcessMemory, in ${k.cycles.toLocaleString('en-US')} simulated cycles. Nothing is shared copy-on-write: the child has its own copy before fork returns.`
+        : `The last fork: pid ${k.pid} made pid ${k.child}, copying ${plural(k.vmas, 'area')} and ${plural(k.ptes, 'page-table entry', 'page-table entries')} (${plural(k.tables, 'table page')}), in ${k.cycles.toLocaleString('en-US')} simulated cycles. Private writable pages are now shared and write-protected: the first write to one faults and copies it.`;
     return h('div', { class: 'panel' }, h('h3', {}, 'Explain'), h('p', { class: 'explain' }, text), fork === null ? null : h('p', { class: 'explain-fork' }, fork));
   }
 
