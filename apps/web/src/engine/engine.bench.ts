@@ -29,3 +29,21 @@ describe('visualizer engine, 10,000-step workload', () => {
     stepping.handle({ type: 'run', until: 'step' });
   }, { iterations: 500, warmupIterations: 20 });
 });
+
+/** The same interactivity on every kernel: a portable alloc of 64 pages, then touches (each kernel's own driver, views and snapshot). */
+function portableSteps(n: number): string {
+  const steps = ['      - alloc: { name: m, size: 256K, prot: rw- }'];
+  for (let i = 1; i < n; i++) steps.push(`      - touch: { region: m, offset: ${(i % 64) * 4096}, length: 4K, access: ${i % 3 === 0 ? 'write' : 'read'} }`);
+  return `name: portable-steps\nprocesses:\n  - name: p\n    steps:\n${steps.join('\n')}\n`;
+}
+
+const portable = portableSteps(2_000);
+describe('visualizer engine on every kernel: one step + snapshot', () => {
+  for (const personalities of [['linux-6.x'], ['freebsd-14'], ['windows-11'], ['cygwin'], ['linux-6.x', 'cygwin']]) {
+    const e = new Engine();
+    e.handle({ type: 'load', yaml: portable, file: 'portable-steps.yaml', personalities, seed: 1, step: 0 });
+    bench(personalities.join(' compared with '), () => {
+      e.handle({ type: 'run', until: 'step' });
+    }, { iterations: 200, warmupIterations: 10 });
+  }
+});
