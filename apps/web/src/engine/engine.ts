@@ -12,8 +12,8 @@ import { snapshot, walkFor } from './snapshot.js';
 
 /** The step log lines a snapshot carries (the newest). */
 const LOG_TAIL = 200;
-/** Steps that stop "run to next event". */
-const EVENT_KINDS = new Set(['fork', 'vfork', 'clone', 'exec']);
+/** Steps that stop "run to next event" (a process made or replaced). */
+const EVENT_KINDS = new Set(['fork', 'vfork', 'clone', 'spawn', 'exec']);
 /** A run to the end stops here, so a runaway workload cannot hang the worker. */
 export const MAX_RUN_STEPS = 1_000_000;
 

@@ -170,6 +170,16 @@ describe('the comparison', () => {
     }
   });
 
+  it('"next event" stops at a spawn as at a fork, on each kernel its own way', () => {
+    const e = new Engine();
+    state(e.handle({ type: 'load', yaml: text('portable/fork-exec-storm'), file: 'storm.yaml', personalities: ['windows-11', 'cygwin'], seed: 1, step: 0 }));
+    // alloc, then the touch faults: the first stop.
+    expect(state(e.handle({ type: 'run', until: 'event' })).step).toBe(2);
+    const spawn = state(e.handle({ type: 'run', until: 'event' }));
+    expect(spawn.step).toBe(3);
+    expect(spawn.sides.map((s) => s.snapshot.log.at(-1)?.result)).toEqual(['ERROR_FILE_NOT_FOUND (CreateProcessW)', 'ENOENT (spawnve)']);
+  });
+
   it('the engine steps two personalities in lock-step and sends the comparison with every state', () => {
     const e = new Engine();
     const one = state(e.handle({ type: 'load', yaml: text('portable/lecture-fork'), file: 'lecture-fork.yaml', personalities: ['linux-6.x'], seed: 1, step: 0 }));
