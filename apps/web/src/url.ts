@@ -28,5 +28,5 @@ export function parseMoment(search: string): Moment {
 
 export function formatMoment(m: Moment): string {
   const q = new URLSearchParams({ w: m.workload, p: m.personalities.join(','), seed: String(m.seed), step: String(m.step) });
-  return `?${q.toString().replace(/%2C/g, ',')}`;
+  return `?${q.toString().replace(/%2C/g, ',').replace(/%2F/g, '/')}`;
 }
