@@ -148,6 +148,12 @@ export class Session {
   /** Every step's result, unless `emit` takes them one by one (a streamed workload: memory stays bounded). */
   readonly results: StepResult[] = [];
   emit: ((r: StepResult) => void) | null = null;
+  /**
+   * The simulated cycles of each step, in the order of `results`, when asked for (an array), else
+   * null: the cycles from the start of the attempt that completed the step to its end (a step that
+   * slept and ran again counts its last attempt; another process's steps in between do not count).
+   */
+  stepCycles: number[] | null = null;
   /** Steps done so far. */
   done = 0;
   /** Where a field of the workload is (file order); by default the text's own parse, done once. */
@@ -563,6 +569,7 @@ export interface Execution {
 export async function execute(
   w: Workload, text: string, file: string, resolved: ResolvedPersonality, machine: Machine, opts: RunOptions, out: (s: string) => void, progress: StepProgress,
   streamed?: { workload: StreamedWorkload; emit: ((r: StepResult) => void) | null },
+  measure?: { stepCycles: boolean },
 ): Promise<Execution> {
   const fs = sysrootLookup(machine.sysroot);
   const seed = machine.seed !== undefined ? { seed: machine.seed } : {};
@@ -574,6 +581,7 @@ export async function execute(
   const trace = opts.trace === true ? new Trace(k) : null;
   const driver: Driver | null = k.personality.portable ?? null;
   const session = new Session(k, lp, driver, resolved.variant, dirname(resolve(file)), file, text);
+  if (measure?.stepCycles === true) session.stepCycles = [];
   if (streamed !== undefined) {
     session.locate = (path) => streamed.workload.positionOf(path);
     session.emit = streamed.emit;
@@ -661,6 +669,7 @@ async function rounds(session: Session, opts: RunOptions, out: (s: string) => vo
       if (r.thread.state !== 'runnable') continue;
       const step = r.steps.at(r.pc)!;
       let outcome;
+      const before = session.k.metrics.cycles;
       try {
         outcome = await session.step(r, step);
       } catch (e) {
@@ -675,6 +684,7 @@ async function rounds(session: Session, opts: RunOptions, out: (s: string) => vo
       r.sleptAt = -1;
       r.pc++;
       const line = { process: r.name, pid: r.proc.pid, step: describeStep(step), result: outcome.result, ...(outcome.native ?? {}) };
+      session.stepCycles?.push(session.k.metrics.cycles - before);
       session.record(line);
       progress.tick(session.done);
       if (opts.mapsEachStep === true && opts.json !== true && r.proc.state === 'running') out(`== ${r.name}[${r.proc.pid}] ${line.step} -> ${line.result}\n${procMaps((r.proc as Process<LinuxSpace>).space.mm)}`);
