@@ -116,6 +116,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
   program.command('list').description('The scenarios, their questions and parameters, and the personalities').action(() => {
     for (const s of SCENARIOS) io.out(`${s.name.padEnd(11)} ${s.question}\n            params: ${Object.entries(s.params).map(([k, v]) => `${k}=${v.join(',')}`).join(' ')}; chart: ${s.y} by ${s.x}`);
     io.out(`personalities: ${BENCH_PERSONALITIES.map((p) => p.variant).join(', ')}`);
+    io.out('any workload file: polykernel-bench sweep W.yaml --param name=v1,v2 (the file says ${name} where a value goes; sweep --help)');
   });
 
   program.command('run')

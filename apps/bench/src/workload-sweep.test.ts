@@ -96,6 +96,9 @@ describe('polykernel-bench sweep', () => {
     const d = io();
     expect(await main(['node', 'bench', 'sweep', file, '--param', 'size=1M', '-p', 'plan9'], d)).toBe(2);
     expect(d.errors()).toMatch(/^polykernel-bench: personality "plan9" is not registered \(registered: linux-6\.x, linux-5\.15, freebsd-14, /);
+    const l = io();
+    expect(await main(['node', 'bench', 'list'], l)).toBe(0);
+    expect(l.text()).toContain('any workload file: polykernel-bench sweep W.yaml --param name=v1,v2');
     const e = io();
     expect(await main(['node', 'bench', 'sweep', join(file, '..', 'nope.yaml'), '--param', 'size=1M'], e)).toBe(1);
     expect(e.errors()).toContain('nope.yaml: No such file');
