@@ -1,40 +1,30 @@
 /**
- * The personalities a sweep can run on: each variant by name, a fresh personality object per
- * machine. A personality package that lands adds its variants here (as in the CLI's registry).
+ * The personalities a sweep can run on: every variant of every registered personality
+ * (@polykernel/runner's registry, the one the CLI resolves -p against), a fresh personality object
+ * per machine. A personality package that lands joins the bench when it is registered there.
  */
 import type { FileLookup, Personality } from '@polykernel/kernel';
-import type { IndexKind } from '@polykernel/vm';
-import { cygwinPersonality } from '@polykernel/cygwin';
-import { freebsdPersonality } from '@polykernel/freebsd';
-import { linuxPersonality } from '@polykernel/linux';
-import { windowsPersonality } from '@polykernel/windows';
+import { PERSONALITIES, type DesignChoices, type RegisteredPersonality } from '@polykernel/runner';
 
-/** Design choices a scenario may vary on a personality that offers them. */
-export interface DesignChoices {
-  /** The address-space index instead of the kernel's own (Linux's VMA index). */
-  vmaIndex?: IndexKind;
-}
+export type { DesignChoices } from '@polykernel/runner';
 
 export interface BenchPersonality {
   readonly variant: string;
+  /** The registry entry the variant belongs to. */
+  readonly entry: RegisteredPersonality;
   /** The design choices this personality can vary (a scenario asking for another is n/a here). */
   readonly choices: readonly (keyof DesignChoices)[];
   create(fs: FileLookup, seed: number, choices?: DesignChoices): Personality<unknown>;
 }
 
-const linux = (variant: 'linux-6.x' | 'linux-5.15'): BenchPersonality => ({
-  variant, choices: ['vmaIndex'],
-  create: (fs, seed, c = {}) => linuxPersonality({ variant, fs, seed, ...(c.vmaIndex !== undefined ? { mm: { vmaIndex: c.vmaIndex } } : {}) }),
-});
+function benchOf(entry: RegisteredPersonality, variant: string): BenchPersonality {
+  return {
+    variant, entry, choices: entry.choices ?? [],
+    create: (fs, seed, choices) => entry.create({ variant, fs, seed, ...(choices !== undefined && Object.keys(choices).length > 0 ? { choices } : {}) }),
+  };
+}
 
-export const BENCH_PERSONALITIES: readonly BenchPersonality[] = [
-  linux('linux-6.x'),
-  linux('linux-5.15'),
-  { variant: 'freebsd-14', choices: [], create: (fs, seed) => freebsdPersonality({ variant: 'freebsd-14', fs, seed }) },
-  { variant: 'freebsd-14-nosuperpages', choices: [], create: (fs, seed) => freebsdPersonality({ variant: 'freebsd-14-nosuperpages', fs, seed }) },
-  { variant: 'windows-11', choices: [], create: (fs, seed) => windowsPersonality({ variant: 'windows-11', fs, seed }) },
-  { variant: 'cygwin', choices: [], create: (fs, seed) => cygwinPersonality({ variant: 'cygwin', fs, seed }) },
-];
+export const BENCH_PERSONALITIES: readonly BenchPersonality[] = PERSONALITIES.flatMap((e) => e.variants.map((v) => benchOf(e, v)));
 
 export function benchPersonality(variant: string): BenchPersonality | undefined {
   return BENCH_PERSONALITIES.find((p) => p.variant === variant);

@@ -44,7 +44,7 @@ export async function runPoints(spec: SweepSpec, points: readonly Point[], worke
   const results: PointResult[] = [];
   if (workers <= 1) {
     for (const p of points) {
-      results.push(runPoint(spec, p));
+      results.push(await runPoint(spec, p));
       progress(results.length, points.length);
     }
     return results;

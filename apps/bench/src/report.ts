@@ -6,8 +6,8 @@
 import { stringify } from 'csv-stringify/sync';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import { scenario, figure } from './scenarios.js';
-import type { PointResult, SweepResults } from './sweep.js';
+import { figure } from './scenarios.js';
+import { subjectOf, type PointResult, type SweepResults } from './sweep.js';
 
 /** The figures every CSV row carries (metrics paths), after the scenario's own extras. */
 const CSV_FIGURES = ['cycles', 'syscalls', 'traps.pageFault', 'faults.zeroFill', 'faults.cow', 'pagesZeroed', 'pagesCopied', 'tlbMisses', 'bytesCopiedCrossProcess', 'peakResident', 'indexNodesVisited'];
@@ -31,11 +31,13 @@ export function toCsv(s: SweepResults): string {
 
 /** The chart: the scenario's figure against its x parameter, one line per personality. */
 export async function chartSvg(s: SweepResults): Promise<string> {
-  const sc = scenario(s.spec.scenario)!;
+  const sc = subjectOf(s.spec);
   // One line per personality and value of the other parameters (tlb-reach: per machine profile).
   const others = Object.keys(sc.params).filter((p) => p !== sc.x && new Set(s.results.map((r) => r.params[p])).size > 1);
+  // A metrics path such as faults.zeroFill is one field here (vega-lite reads a dot as a nested field).
+  const yField = sc.y.replace(/\./g, '_');
   const values = s.results.filter((r) => r.status === 'ok' && r.metrics !== null).map((r) => ({
-    [sc.x]: r.params[sc.x], series: [r.personality, ...others.map((p) => r.params[p] ?? '')].join(' '), [sc.y]: figure(r.metrics!, r.extra, sc.y),
+    [sc.x]: r.params[sc.x], series: [r.personality, ...others.map((p) => r.params[p] ?? '')].join(' '), [yField]: figure(r.metrics!, r.extra, sc.y),
   }));
   const order = [...new Set(s.results.map((r) => r.params[sc.x] ?? ''))];
   const spec: TopLevelSpec = {
@@ -46,7 +48,7 @@ export async function chartSvg(s: SweepResults): Promise<string> {
     mark: { type: 'line', point: true },
     encoding: {
       x: { field: sc.x, type: 'ordinal', sort: order },
-      y: { field: sc.y, type: 'quantitative', title: `${sc.y} (simulated)` },
+      y: { field: yField, type: 'quantitative', title: `${sc.y} (simulated)` },
       color: { field: 'series', type: 'nominal', title: ['personality', ...others].join(' ') },
     },
   };
@@ -62,7 +64,7 @@ const num = (n: number | null): string => (n === null ? '' : n.toLocaleString('e
 
 /** The Markdown report: the command, the question, a table of the figures and the chart (by file name). */
 export function markdown(s: SweepResults, command: string, svgFile: string): string {
-  const sc = scenario(s.spec.scenario)!;
+  const sc = subjectOf(s.spec);
   const params = Object.keys(sc.params);
   const extras = extrasOf(s.results);
   const cols = [...params, 'personality', ...extras, 'cycles', 'syscalls', 'page faults', 'pages zeroed', 'pages copied', 'status'];

@@ -11,8 +11,8 @@ const SPEC: SweepSpec = {
 };
 
 describe('superpages scenario', () => {
-  it('promotes on freebsd-14 and takes far fewer TLB misses than without superpages; Linux has no THP', () => {
-    const results = expandPoints(SPEC).map((p) => runPoint(SPEC, p));
+  it('promotes on freebsd-14 and takes far fewer TLB misses than without superpages; Linux has no THP', async () => {
+    const results = await Promise.all(expandPoints(SPEC).map((p) => runPoint(SPEC, p)));
     const by = (personality: string, pattern: string) => results.find((r) => r.personality === personality && r.params.pattern === pattern)!;
     for (const pattern of ['sequential', 'random']) {
       const on = by('freebsd-14', pattern);

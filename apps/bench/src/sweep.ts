@@ -4,15 +4,21 @@
  * the point alone — never on which worker, shard or order ran it. `--shard i/n` keeps the points
  * whose index is i-1 modulo n (the vitest/Playwright convention, 1-based), and `merge` joins the
  * shards' results back into the sweep's order, checking that every point is there exactly once.
+ * A sweep is of a named scenario, or of a workload file (`workload` in the spec: the points run the
+ * file at each combination of its `${name}` parameters, workload-sweep.ts).
  */
 import type { MetricsData } from '@polykernel/core';
 import { Kernel, startProcess } from '@polykernel/kernel';
 import { sysrootLookup } from '@polykernel/kernel/node';
 import { benchPersonality, BENCH_PERSONALITIES, type DesignChoices } from './personalities.js';
-import { NotApplicable, scenario, StepFailed, type Extra } from './scenarios.js';
+import { NotApplicable, scenario, StepFailed, type Extra, type Scenario } from './scenarios.js';
+import { combinations, runWorkloadPoint, type PointStep, type WorkloadRef } from './workload-sweep.js';
 
 export interface SweepSpec {
+  /** The scenario's name, or for a workload sweep the name its files take (the file's base name). */
   scenario: string;
+  /** A sweep over a workload file rather than a named scenario. */
+  workload?: WorkloadRef;
   /** Parameter values to cross (each defaults to the scenario's own). */
   params: Readonly<Record<string, readonly string[]>>;
   personalities: readonly string[];
@@ -35,6 +41,8 @@ export interface PointResult extends Point {
   reason: string | null;
   metrics: MetricsData | null;
   extra: Extra;
+  /** A workload point's steps and their results. */
+  steps?: PointStep[];
 }
 
 /** A shard's (or a whole sweep's) results: the spec they come from and the points run. */
@@ -46,15 +54,27 @@ export interface SweepResults {
   results: PointResult[];
 }
 
-/** Every point of a sweep, in a fixed order: parameters (in the scenario's order), then personalities. */
-export function expandPoints(spec: SweepSpec): Point[] {
+/** What a report needs of a sweep: its name, question, parameters and chart (a scenario's, or a workload sweep's). */
+export type SweepSubject = Pick<Scenario, 'name' | 'question' | 'params' | 'x' | 'y' | 'summary'>;
+
+/** The scenario a sweep runs, or for a workload sweep the same description made from the spec. */
+export function subjectOf(spec: SweepSpec): SweepSubject {
+  const w = spec.workload;
+  if (w !== undefined) {
+    return {
+      name: spec.scenario, question: `Workload ${w.name} (${w.file})${w.description !== '' ? `: ${w.description}` : ''}, at each value of ${Object.keys(spec.params).map((p) => `\${${p}}`).join(', ')}.`,
+      params: spec.params, x: Object.keys(spec.params)[0] ?? '', y: w.y,
+    };
+  }
   const s = scenario(spec.scenario);
   if (s === undefined) throw new RangeError(`unknown scenario "${spec.scenario}"`);
-  let combos: Record<string, string>[] = [{}];
-  for (const name of Object.keys(s.params)) {
-    const values = spec.params[name] ?? s.params[name]!;
-    combos = combos.flatMap((c) => values.map((v) => ({ ...c, [name]: v })));
-  }
+  return s;
+}
+
+/** Every point of a sweep, in a fixed order: parameters (in the scenario's order, or as given for a workload), then personalities. */
+export function expandPoints(spec: SweepSpec): Point[] {
+  const s = subjectOf(spec);
+  const combos = combinations(Object.fromEntries(Object.keys(s.params).map((name) => [name, spec.params[name] ?? s.params[name]!])));
   const points: Point[] = [];
   for (const params of combos) for (const personality of spec.personalities) points.push({ index: points.length, scenario: s.name, personality, params });
   return points;
@@ -76,7 +96,15 @@ export function shardOf(points: readonly Point[], shard: { index: number; count:
 }
 
 /** Run one point on a fresh machine. */
-export function runPoint(spec: SweepSpec, point: Point): PointResult {
+export async function runPoint(spec: SweepSpec, point: Point): Promise<PointResult> {
+  if (spec.workload !== undefined) {
+    const o = await runWorkloadPoint(spec.workload, point.params, point.personality, spec);
+    return { ...point, status: o.status, reason: o.reason, metrics: o.metrics, extra: o.extra, steps: o.steps };
+  }
+  return runScenarioPoint(spec, point);
+}
+
+function runScenarioPoint(spec: SweepSpec, point: Point): PointResult {
   const s = scenario(point.scenario);
   const entry = benchPersonality(point.personality);
   if (s === undefined || entry === undefined) throw new RangeError(`point ${point.index}: unknown scenario or personality`);
@@ -108,7 +136,7 @@ export function runPoint(spec: SweepSpec, point: Point): PointResult {
 
 /** Check a sweep spec before running: known scenario, parameters and personalities. */
 export function specProblem(spec: SweepSpec): string | null {
-  const s = scenario(spec.scenario);
+  const s = spec.workload !== undefined ? subjectOf(spec) : scenario(spec.scenario);
   if (s === undefined) return `unknown scenario "${spec.scenario}"`;
   for (const name of Object.keys(spec.params)) if (!(name in s.params)) return `${s.name} has no parameter "${name}" (it has: ${Object.keys(s.params).join(', ')})`;
   for (const p of spec.personalities) {

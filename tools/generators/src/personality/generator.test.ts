@@ -17,10 +17,10 @@ function workspace(): Tree {
   tree.write('tsconfig.json', JSON.stringify({ files: [], references: [{ path: './packages/kernel' }] }));
   tree.write('packages/kernel/package.json', JSON.stringify({ name: '@polykernel/kernel' }));
   tree.write('packages/personalities/linux/package.json', JSON.stringify({ name: '@polykernel/linux' }));
-  tree.write('apps/cli/package.json', JSON.stringify({ name: '@polykernel/cli', dependencies: { '@polykernel/kernel': '*' } }));
+  tree.write('packages/runner/package.json', JSON.stringify({ name: '@polykernel/runner', dependencies: { '@polykernel/kernel': '*' } }));
   const refs = JSON.stringify({ references: [{ path: '../../packages/kernel/tsconfig.lib.json' }] });
-  tree.write('apps/cli/tsconfig.lib.json', refs);
-  tree.write('apps/cli/tsconfig.spec.json', refs);
+  tree.write('packages/runner/tsconfig.lib.json', refs);
+  tree.write('packages/runner/tsconfig.spec.json', refs);
   tree.write(REGISTRY_FILE, `import { linuxPersonality } from '@polykernel/linux';
 ${IMPORT_MARKER}
 
@@ -104,8 +104,8 @@ describe('nx g @polykernel/tools:personality', () => {
   it('registers the personality with the CLI: dependency, project references, registry entry', () => {
     const tree = workspace();
     personalityGenerator(tree, { name: 'my-os', description: "Someone's OS: a 'quoted' word" });
-    expect(readJson<{ dependencies: Record<string, string> }>(tree, 'apps/cli/package.json').dependencies['@polykernel/my-os']).toBe('*');
-    for (const f of ['apps/cli/tsconfig.lib.json', 'apps/cli/tsconfig.spec.json']) {
+    expect(readJson<{ dependencies: Record<string, string> }>(tree, 'packages/runner/package.json').dependencies['@polykernel/my-os']).toBe('*');
+    for (const f of ['packages/runner/tsconfig.lib.json', 'packages/runner/tsconfig.spec.json']) {
       expect(readJson<{ references: { path: string }[] }>(tree, f).references).toContainEqual({ path: '../../packages/personalities/my-os/tsconfig.lib.json' });
     }
     expect(readJson<{ references: { path: string }[] }>(tree, 'tsconfig.json').references).toContainEqual({ path: './packages/personalities/my-os' });

@@ -1,9 +1,9 @@
 /**
  * `npx nx g @polykernel/tools:personality <name>`: scaffold packages/personalities/<name>, a
  * skeleton on the draft-3 Personality contract whose contract test runs and fails (naming what to
- * write) until it is filled in, and register it with the CLI: the dependency in
- * apps/cli/package.json, the TypeScript project references, and an entry in the CLI's personality
- * registry (apps/cli/src/personalities.ts, inserted before its marker comments).
+ * write) until it is filled in, and register it where the CLI and the bench app find personalities:
+ * the dependency in packages/runner/package.json, the TypeScript project references, and an entry
+ * in the registry (packages/runner/src/registry.ts, inserted before its marker comments).
  */
 import { installPackagesTask, logger, names, readJson, updateJson, type GeneratorCallback, type Tree } from '@nx/devkit';
 import { ERROR_SPACES, FAMILIES, type ErrorSpaceChoice } from './families.ts';
@@ -23,9 +23,9 @@ export interface PersonalityGeneratorSchema {
 export const NAME_PATTERN = /^[a-z][a-z0-9-]*$/;
 /** Where new personalities go. */
 export const PERSONALITIES_DIR = 'packages/personalities';
-/** The CLI's registry of personalities and its package. */
-export const REGISTRY_FILE = 'apps/cli/src/personalities.ts';
-export const CLI_DIR = 'apps/cli';
+/** The registry of personalities (@polykernel/runner, which the CLI and the bench app use) and its package. */
+export const REGISTRY_FILE = 'packages/runner/src/registry.ts';
+export const CLI_DIR = 'packages/runner';
 /** The registry's marker comments: imports and entries are inserted on the line before each. */
 export const IMPORT_MARKER = '// @polykernel/tools:personality inserts imports above this line';
 export const ENTRY_MARKER = '// @polykernel/tools:personality inserts entries above this line';
@@ -103,7 +103,7 @@ function addReference(tree: Tree, tsconfig: string, path: string): void {
 /** Register the new package with the CLI: dependency, project references, registry entry. */
 function registerWithCli(tree: Tree, s: Scaffold): void {
   const cliPackage = `${CLI_DIR}/package.json`;
-  if (!tree.exists(cliPackage)) throw new Error(`${cliPackage} does not exist: the generator registers the personality with the CLI`);
+  if (!tree.exists(cliPackage)) throw new Error(`${cliPackage} does not exist: the generator registers the personality there`);
   updateJson<{ dependencies?: Record<string, string> }>(tree, cliPackage, (json) => {
     json.dependencies = { ...json.dependencies, [s.packageName]: '*' };
     return json;

@@ -288,7 +288,7 @@ ${f.kernel}'s source does it.
    work fails with \`ctx.fail('<error name>')\` in its error space, never with a made-up value.
 5. Views: render \`${f.view.title}\` as the real tool prints it (and \`rows\` for JSON).
 6. Keep \`metricsFilled\` honest: the kit checks that each field it lists moves.
-7. Register variants: the CLI's entry is in \`apps/cli/src/personalities.ts\`; run it with
+7. Register variants: the registry entry is in \`packages/runner/src/registry.ts\`; run it with
    \`polykernel run -p ${s.name} <workload>\` and see it in \`polykernel personalities\`.
 
 \`npx nx build ${s.packageName}\` and \`npx nx lint ${s.packageName}\` work from the start.

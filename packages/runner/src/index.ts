@@ -1,0 +1,10 @@
+export {
+  linuxVariant, notRegistered, PERSONALITIES, registeredList, resolvePersonality,
+  type DesignChoices, type LinuxVariant, type PersonalityOptions, type RegisteredPersonality, type ResolvedPersonality,
+} from './registry.js';
+export {
+  describeStep, execute, MAX_TOUCH_ACCESSES, processViews, Session, touchAddresses, touchCount,
+  type Ending, type Execution, type Machine, type RenderedView, type RunOptions, type StepProgress, type StepResult,
+} from './run.js';
+export { MAX_INSPECT_BYTES, readRegular, regularSize, sysrootProblem } from './read.js';
+export { Trace } from './trace.js';
