@@ -8,6 +8,7 @@
  * modelled), POPULATE_READ / POPULATE_WRITE (5.14+: fault the range in, EINVAL where the access is
  * not allowed). The guard-region advices (6.13+) are not modelled: EINVAL.
  */
+import { KernelError } from '@polykernel/core';
 import type { SyscallArg, SyscallContext } from '@polykernel/kernel';
 import { ACCESS_READ, ACCESS_WRITE, PTE_ACCESSED, PTE_DIRTY, PTE_WRITE } from '@polykernel/mmu';
 import {
@@ -92,7 +93,15 @@ function behave(mm: MmStruct, v: VmArea, s: number, e: number, advice: number, p
       return;
     default: {
       const f = newFlags(v, advice);
-      if (f !== v.flags) modifyFlags(mm, v, s, e, f);
+      if (f === v.flags) return;
+      try {
+        modifyFlags(mm, v, s, e, f);
+      } catch (x) {
+        // madvise_vma_behavior: "madvise() returns EAGAIN if kernel resources, such as slab, are
+        // temporarily unavailable" — a split refused at max_map_count is ENOMEM turned EAGAIN.
+        if (x instanceof KernelError && x.errno === 'ENOMEM') throw err('EAGAIN', 'the split would exceed max_map_count');
+        throw x;
+      }
     }
   }
 }

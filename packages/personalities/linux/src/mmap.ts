@@ -371,7 +371,8 @@ export function doBrk(mm: MmStruct, requested: number): number {
   const flags = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_ACCOUNT | mm.defFlags;
   // do_brk_flags: may_expand_vm, max_map_count, then the charge; a refusal leaves the break where it was.
   if (!mayExpandVm(mm, flags, (newBrk - oldBrk) / PAGE_SIZE)) return mm.brk;
-  if (mm.mapCount >= mm.maxMapCount) return mm.brk;
+  // "if (mm->map_count > sysctl_max_map_count)": at the limit the heap may still grow (host 6.18).
+  if (mm.mapCount > mm.maxMapCount) return mm.brk;
   if (!mm.commit.charge((newBrk - oldBrk) / PAGE_SIZE, mm.totalVm)) return mm.brk;
   const heap = new VmArea(oldBrk, newBrk, flags, oldBrk / PAGE_SIZE);
   if ((flags & VM_LOCKED) !== 0) mm.lockedVm += (newBrk - oldBrk) / PAGE_SIZE;
@@ -407,7 +408,7 @@ function brkExpand(mm: MmStruct, heap: VmArea): void {
  */
 export function vmBrkFlags(mm: MmStruct, addr: number, len: number, exec: boolean): void {
   if (len === 0) return;
-  if (mm.mapCount >= mm.maxMapCount) throw err('ENOMEM', 'max_map_count reached');
+  if (mm.mapCount > mm.maxMapCount) throw err('ENOMEM', 'max_map_count reached');
   if (!mm.commit.charge(len / PAGE_SIZE, mm.totalVm)) throw err('ENOMEM', 'commit limit');
   const flags = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_ACCOUNT | (exec ? VM_EXEC : 0);
   const v = new VmArea(addr, addr + len, flags, addr / PAGE_SIZE);

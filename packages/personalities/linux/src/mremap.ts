@@ -68,6 +68,9 @@ function mremapTo(mm: MmStruct, addr: number, oldLen: number, newLen: number, ne
   if (newLen > mm.taskSize || newAddr > mm.taskSize - newLen) throw err('EINVAL', 'new range beyond TASK_SIZE');
   // Overlapping source and destination ranges are EINVAL.
   if (addr + oldLen > newAddr && newAddr + newLen > addr) throw err('EINVAL', 'source and destination overlap');
+  // "(mm->map_count + 2) >= sysctl_max_map_count - 3": both unmaps may split an area in three,
+  // and move_vma wants 3 more to spare (6.18 check_mremap_params; mremap_to before).
+  if (mm.mapCount + 2 >= mm.maxMapCount - 3) throw err('ENOMEM', 'max_map_count could be exceeded');
   if (fixed) unmapRange(mm, newAddr, newAddr + newLen);
   if (oldLen > newLen) {
     unmapRange(mm, addr + newLen, addr + oldLen);
