@@ -15,6 +15,7 @@ import type { MmStruct } from './mm.js';
 import { exitMmap } from './mmap.js';
 import { relieve } from './page_alloc.js';
 import { PTE_FILE, PTE_PFN, PTE_SHMEM } from './pte.js';
+import { copyRlimits } from './rlimit.js';
 import { uint } from './syscall-args.js';
 import { CLONE, checkCloneFlags, newTask, SIGNALS, TASK } from './tasks.js';
 import type { VmArea } from './vma.js';
@@ -42,8 +43,7 @@ export function dupMmapAreas(mm: MmStruct, src: MmStruct): [VmArea, VmArea][] {
   mm.gateArea = src.gateArea;
   // The limits and credentials are the task's, inherited; def_flags' VM_LOCKED is not
   // (mm_init keeps only VM_INIT_DEF_MASK), nor are the areas' locks (dup_mmap clears VM_LOCKED_MASK).
-  for (const k of ['data', 'as', 'stack', 'memlock'] as const) Object.assign(mm.rlimit[k], src.rlimit[k]);
-  for (const [r, l] of src.otherRlimits) mm.otherRlimits.set(r, { ...l });
+  copyRlimits(mm, src);
   mm.privileged = src.privileged;
   const pairs: [VmArea, VmArea][] = [];
   let charged = 0;

@@ -16,7 +16,8 @@ import { sysMprotect } from './mprotect.js';
 import { sysMsync } from './msync.js';
 import { sysMremap } from './mremap.js';
 import { sysKill, sysRtSigaction, sysRtSigreturn } from './signal.js';
-import { sysAccess, sysArchPrctl, sysNewfstatat, sysPread64, sysPrlimit64, sysReadlink, sysRseq, sysSetRobustList, sysSetTidAddress } from './startup.js';
+import { sysGetrlimit, sysPrlimit64, sysSetrlimit } from './rlimit.js';
+import { sysAccess, sysArchPrctl, sysNewfstatat, sysPread64, sysReadlink, sysRseq, sysSetRobustList, sysSetTidAddress } from './startup.js';
 
 /** kernel/sys.c: getpid (the thread group's id), getppid, gettid. */
 const sysGetpid = (ctx: SyscallContext<LinuxSpace>): number => ctx.process.pid;
@@ -53,6 +54,9 @@ const TABLE: readonly SyscallSpec<LinuxSpace>[] = [
   { name: 'rt_sigaction', number: 13, args: ['sig', 'act', 'oact', 'sigsetsize'], handler: sysRtSigaction },
   { name: 'rt_sigreturn', number: 15, args: [], handler: sysRtSigreturn },
   // kernel/sys.c
+  { name: 'getrlimit', number: 97, args: ['resource', 'rlim'], handler: sysGetrlimit },
+  { name: 'setrlimit', number: 160, args: ['resource', 'rlim'], handler: sysSetrlimit },
+  { name: 'prlimit64', number: 302, args: ['pid', 'resource', 'new_rlim', 'old_rlim'], handler: sysPrlimit64 },
   { name: 'getppid', number: 110, args: [], handler: sysGetppid },
   { name: 'gettid', number: 186, args: [], handler: sysGettid },
   // kernel/exit.c
@@ -71,7 +75,6 @@ const TABLE: readonly SyscallSpec<LinuxSpace>[] = [
   { name: 'set_tid_address', number: 218, args: ['tidptr'], handler: sysSetTidAddress },
   { name: 'newfstatat', number: 262, args: ['dfd', 'filename', 'statbuf', 'flag'], handler: sysNewfstatat },
   { name: 'set_robust_list', number: 273, args: ['head', 'len'], handler: sysSetRobustList },
-  { name: 'prlimit64', number: 302, args: ['pid', 'resource', 'new_rlim', 'old_rlim'], handler: sysPrlimit64 },
   { name: 'rseq', number: 334, args: ['rseq', 'rseq_len', 'flags', 'sig'], handler: sysRseq },
 ];
 
