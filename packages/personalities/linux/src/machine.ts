@@ -38,6 +38,11 @@ export interface LinuxSpace {
    * in the non-present PTE; here they sit beside the page table).
    */
   swap: Map<number, number>;
+  /**
+   * Guard markers (MADV_GUARD_INSTALL): page addresses whose PTE is a guard marker (the kernel's
+   * PTE_MARKER_GUARD in a non-present PTE; here beside the page table, as the swap entries are).
+   */
+  guards: Set<number>;
   /** How many swap entries (of every mm) name each slot (the kernel's swap_map counts), per machine. */
   swapCounts: Map<number, number>;
   /** The machine this address space lives on (so the fault path needs no lookup to find it). */

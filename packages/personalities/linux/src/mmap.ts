@@ -21,7 +21,7 @@ import { mlockFutureOk, populateAreas } from './mlock.js';
 import { err, pageAlign, protToVm, STACK_GUARD_GAP, vmStartGap } from './internal.js';
 import { machineOf, type LinuxMachine, type LinuxSpace } from './machine.js';
 import { forgetFrame } from './madvise.js';
-import { populate, zap } from './memory.js';
+import { dropGuards, populate, zap } from './memory.js';
 import type { MmStruct } from './mm.js';
 import { PTE_PFN } from './pte.js';
 import { releaseUnmapped, shmemIn } from './shmem.js';
@@ -440,6 +440,7 @@ export function sysMmap(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallArg[
     const r = s.mm.mmap(addr, len, prot, flags, file, off, mode);
     // MAP_FIXED replaced whatever was there: its pages go (the new area starts empty).
     zap(m, ctx.process, ctx.thread.cpu, r, r + pageAlign(len));
+    dropGuards(s, r, r + pageAlign(len));
     releaseUnmapped(m, s, replaced);
     // do_mmap's *populate: MAP_POPULATE, or a locked (not on-fault) mapping with some access.
     const v = s.mm.vmas.lookup(r);
@@ -460,6 +461,7 @@ export function sysMunmap(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallAr
     const files = shmemIn(m, s, addr, addr + pageAlign(len));
     zap(m, ctx.process, ctx.thread.cpu, addr, addr + pageAlign(len));
     const r = s.mm.munmap(addr, len);
+    dropGuards(s, addr, addr + pageAlign(len));
     releaseUnmapped(m, s, files);
     return r;
   });
@@ -470,7 +472,10 @@ export function sysBrk(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallArg[]
   const s = ctx.process.space;
   const old = s.mm.brk;
   const r = s.mm.brkSyscall(ulong(a[0]));
-  if (r < old) zap(machineOf(ctx.kernel), ctx.process, ctx.thread.cpu, pageAlign(r), pageAlign(old));
+  if (r < old) {
+    zap(machineOf(ctx.kernel), ctx.process, ctx.thread.cpu, pageAlign(r), pageAlign(old));
+    dropGuards(s, pageAlign(r), pageAlign(old));
+  }
   return r;
 }
 

@@ -21,7 +21,7 @@ import { ulong } from '../src/syscall-args.js';
 import { hostProblem } from './host.js';
 
 const HOST = fileURLToPath(new URL('../../../../tools/fixtures/host-maps.sh', import.meta.url));
-const SCRIPTS = ['three-munmaps.steps', 'fixed-and-mremap.steps', 'accounting.steps', 'heap-and-fork.steps', 'mmap-args.steps', 'mprotect-edges.steps', 'mlock.steps', 'madvise.steps', 'rlimits.steps', 'overcommit.steps', 'mremap-span.steps', 'max-map-count.steps'];
+const SCRIPTS = ['three-munmaps.steps', 'fixed-and-mremap.steps', 'accounting.steps', 'heap-and-fork.steps', 'mmap-args.steps', 'mprotect-edges.steps', 'mlock.steps', 'madvise.steps', 'rlimits.steps', 'overcommit.steps', 'mremap-span.steps', 'max-map-count.steps', 'guard-flags.steps'];
 
 function runHost(steps: string): string {
   return execFileSync('bash', [HOST, fileURLToPath(new URL(`./${steps}`, import.meta.url))], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
