@@ -103,6 +103,11 @@ export class LinuxMachine {
   /** Files without an inode (installed by hand): one VmFile per byte array, numbered here. */
   readonly vmFiles = new WeakMap<Uint8Array, VmFile>();
   nextIno = 1;
+  /**
+   * The copy-on-write overlay over the host-backed file system: files created here and host files
+   * once opened for writing, by path, each with bytes of its own (the host's are never written).
+   */
+  readonly overlay = new Map<string, { file: VmFile; mode: number }>();
   /** Per-CPU lru_lazyfree folio batches (mm/swap.c): a page becomes lazy-free when its batch drains. */
   readonly lazyBatches = new Map<number, [number, LazyPage][]>();
   /** Pages that are lazy-free (!PG_swapbacked), by frame: reclaim may discard them while clean. */
@@ -112,7 +117,12 @@ export class LinuxMachine {
 
   constructor(readonly kernel: Kernel<LinuxSpace>, readonly options: Readonly<LinuxOptions>) {
     this.variant = options.variant ?? 'linux-6.x';
-    this.lookup = options.fs ?? ((): 'ENOENT' => 'ENOENT');
+    const fs = options.fs ?? ((): 'ENOENT' => 'ENOENT');
+    // What the simulation wrote or created shadows the host's file system.
+    this.lookup = (path) => {
+      const o = this.overlay.get(path);
+      return o === undefined ? fs(path) : { path, bytes: o.file.bytes!, dev: o.file.dev, ino: o.file.ino, mode: o.mode };
+    };
     this.cpu = options.cpu ?? DEFAULT_CPU;
     this.rng = new Rng(options.seed ?? 1);
     // totalram_pages() and total_swap_pages are this machine's frames and swap slots (mm/util.c

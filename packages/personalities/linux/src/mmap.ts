@@ -433,6 +433,8 @@ export function sysMmap(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallArg[
       // Without MAP_ANONYMOUS the fd must name an open file (fs/file.c fget → EBADF).
       const open = ctx.process.file(fd);
       if (open === null) return ctx.fail('EBADF', `fd ${fd} is not open`);
+      // A pipe has no mmap file operation (do_mmap: ENODEV).
+      if (open.device === 'pipe') return ctx.fail('ENODEV', 'a pipe cannot be mapped');
       file = vmFileOf(m, open);
       mode = { read: open.readable, write: open.writable, kind: open.device === 'zero' ? 'zero' : 'regular' };
     }

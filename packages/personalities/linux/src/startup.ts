@@ -7,6 +7,8 @@
  * ld.so reads for $ORIGIN). The per-thread values they set are kept beside the thread.
  */
 import type { SyscallArg, SyscallContext, Thread } from '@polykernel/kernel';
+import { fileRead } from './filemap.js';
+import { inodeOf } from './files.js';
 import { machineOf, type LinuxSpace } from './machine.js';
 import { int, ulong } from './syscall-args.js';
 import { copyOut } from './uaccess.js';
@@ -53,9 +55,10 @@ export function sysPread64(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallA
   if (!Number.isSafeInteger(pos) || pos < 0) return ctx.fail('EINVAL', 'negative position');
   if (f.device === 'zero') return copyOut(ctx, buf, count, null) ? count : ctx.fail('EFAULT', 'buffer not writable');
   if (f.device !== undefined) return f.device === 'null' ? 0 : ctx.fail('ESPIPE', 'not seekable');
-  const n = Math.max(0, Math.min(count, f.bytes.length - pos));
-  if (!copyOut(ctx, buf, n, f.bytes.subarray(pos, pos + n))) return ctx.fail('EFAULT', 'buffer not writable');
-  return n;
+  const inode = inodeOf(f);
+  const data = inode !== undefined ? fileRead(machineOf(ctx.kernel), inode, pos, count) : f.bytes.subarray(pos, pos + Math.max(0, Math.min(count, f.bytes.length - pos)));
+  if (!copyOut(ctx, buf, data.length, data)) return ctx.fail('EFAULT', 'buffer not writable');
+  return data.length;
 }
 
 /** access(2): the file exists (the simulated file system grants read and execute as its modes say). */

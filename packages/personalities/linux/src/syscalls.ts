@@ -6,11 +6,12 @@
 import type { SyscallContext, SyscallSpec } from '@polykernel/kernel';
 import { sysExecve } from './exec.js';
 import { sysExit, sysExitGroup, sysWait4 } from './exit.js';
-import { sysClose, sysOpenat, sysRead, sysWrite } from './files.js';
+import { sysClose, sysFtruncate, sysOpenat, sysPwrite64, sysRead, sysWrite } from './files.js';
 import { sysClone, sysFork, sysVfork } from './fork.js';
 import type { LinuxSpace } from './machine.js';
 import { sysMadvise } from './madvise.js';
 import { sysBrk, sysMmap, sysMunmap } from './mmap.js';
+import { sysPipe, sysPipe2 } from './pipe.js';
 import { sysMlock, sysMlock2, sysMlockall, sysMunlock, sysMunlockall } from './mlock.js';
 import { sysMprotect } from './mprotect.js';
 import { sysMsync } from './msync.js';
@@ -66,6 +67,11 @@ const TABLE: readonly SyscallSpec<LinuxSpace>[] = [
   { name: 'write', number: 1, args: ['fd', 'buf', 'count'], handler: sysWrite },
   { name: 'close', number: 3, args: ['fd'], handler: sysClose },
   { name: 'openat', number: 257, args: ['dfd', 'filename', 'flags', 'mode'], handler: sysOpenat },
+  { name: 'pwrite64', number: 18, args: ['fd', 'buf', 'count', 'pos'], handler: sysPwrite64 },
+  { name: 'ftruncate', number: 77, args: ['fd', 'length'], handler: sysFtruncate },
+  // fs/pipe.c
+  { name: 'pipe', number: 22, args: ['fildes'], handler: sysPipe },
+  { name: 'pipe2', number: 293, args: ['fildes', 'flags'], handler: sysPipe2 },
   // What a dynamically linked program's start-up adds (startup.ts): fs/read_write.c, fs/open.c,
   // fs/stat.c, arch/x86/kernel/process_64.c, kernel/fork.c, kernel/futex/syscalls.c, kernel/rseq.c, kernel/sys.c
   { name: 'pread64', number: 17, args: ['fd', 'buf', 'count', 'pos'], handler: sysPread64 },
