@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global URL, console, process */
 /**
  * How many host-oracle steps the Linux personality's oracle tests compare, and how many match:
  * runs test/host-oracle, rlimit-oracle, guard-oracle and file-oracle with vitest's JSON reporter
