@@ -80,6 +80,30 @@ function registerValue(text: string): number | 'inexact' | 'too-wide' | undefine
   return Number.isSafeInteger(n) && BigInt(n) === signed ? n : 'inexact';
 }
 
+/**
+ * A store's value: an unsigned integer up to 2^64 - 1, exact. A number must be a safe integer (a
+ * YAML number above 2^53 has already lost its low bits); a wider value is a decimal or hex string
+ * ("0xffffffffffffffff") and becomes a bigint. Each is stored little-endian in `size` bytes.
+ */
+export const storeValue = z.custom<number | string>((v) => typeof v === 'number' || typeof v === 'string', 'expected a number or a decimal or hex string').transform((v, ctx): number | bigint => {
+  if (typeof v === 'number') {
+    if (Number.isSafeInteger(v) && v >= 0) return v;
+    ctx.addIssue({ code: 'custom', message: v < 0 ? `a stored value is unsigned, got ${String(v)}` : `${String(v)} is not exact as a number (above 2^53 or not whole): write it as a string, such as "0xffffffffffffffff"` });
+    return z.NEVER;
+  }
+  const t = v.trim();
+  if (!/^(0x[0-9a-f]+|\d+)$/i.test(t)) {
+    ctx.addIssue({ code: 'custom', message: `expected an unsigned decimal or hex value such as "0xffffffffffffffff", got ${JSON.stringify(v)}` });
+    return z.NEVER;
+  }
+  const big = BigInt(t);
+  if (big >= TWO_64) {
+    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(v)} does not fit in 64 bits` });
+    return z.NEVER;
+  }
+  return big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
+});
+
 export const syscallArg = z.custom<number | string>((v) => typeof v === 'number' || typeof v === 'string', 'expected a number or a string').transform((v, ctx): number | string => {
   if (typeof v === 'number') {
     if (!Number.isSafeInteger(v)) {
@@ -208,7 +232,7 @@ export const stepKinds = [
     }),
   }),
   // Memory contents (machines with contents): store a little-endian integer, load one back.
-  z.strictObject({ store: z.strictObject({ region, offset: size.default(0), value: z.number().int().min(0), size: z.union([z.literal(1), z.literal(2), z.literal(4), z.literal(8)]).default(4) }) }),
+  z.strictObject({ store: z.strictObject({ region, offset: size.default(0), value: storeValue, size: z.union([z.literal(1), z.literal(2), z.literal(4), z.literal(8)]).default(4) }) }),
   z.strictObject({ load: z.strictObject({ region, offset: size.default(0), size: z.union([z.literal(1), z.literal(2), z.literal(4), z.literal(8)]).default(4) }) }),
   // Processes.
   z.strictObject({ fork: z.strictObject(child) }),

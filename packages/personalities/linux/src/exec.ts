@@ -21,6 +21,7 @@ import { PAGE_SIZE } from './flags.js';
 import { releaseVforkParent } from './fork.js';
 import { machineOf, type LinuxMachine, type LinuxSpace } from './machine.js';
 import type { MmStruct } from './mm.js';
+import { copyRlimits } from './rlimit.js';
 import { flushSignalHandlers } from './signal.js';
 import { stringBytes } from './stack.js';
 import { copyOut } from './uaccess.js';
@@ -219,7 +220,11 @@ function execHost(m: LinuxMachine, ctx: SyscallContext<LinuxSpace>, onCommit: ()
     randomBytes: () => Uint8Array.from({ length: 16 }, () => m.rng.below(256)),
     newMm: () => {
       onCommit();
+      const old = p.space.mm;
       const space = k.personality.createAddressSpace(k, p);
+      // The limits and capabilities are the task's: the new image keeps them (not its mm's locks).
+      copyRlimits(space.mm, old);
+      space.mm.privileged = old.privileged;
       k.replaceSpace(p, space);
       return space.mm;
     },

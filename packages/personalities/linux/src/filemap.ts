@@ -3,7 +3,7 @@
  * file's bytes on first use (filemap_get_folio / __filemap_add_folio) — and filemap_fault, with
  * mm/memory.c's do_cow_fault for a private write. Files are found once per inode (fs/inode.c iget).
  */
-import type { FaultResolution, OpenFile } from '@polykernel/kernel';
+import type { FaultResolution, OpenFile, Process } from '@polykernel/kernel';
 import { NO_FRAME, PTE_WRITE } from '@polykernel/mmu';
 import type { FsFile } from './exec.js';
 import { PAGE_SIZE, VM_SHARED, VM_WRITE } from './flags.js';
@@ -84,4 +84,111 @@ export function fileFault(m: LinuxMachine, s: LinuxSpace, v: VmArea, page: numbe
   s.rss.file++;
   k.metrics.faults.file++;
   return RESOLVED.file;
+}
+
+// ---- read(), write(), ftruncate() and msync() through the page cache ----------------------------
+
+/**
+ * The file's bytes as this machine holds them, made its own on the first write (the copy-on-write
+ * overlay: the host-backed file system is never written). `path` and `mode` name it in the overlay.
+ */
+export function ownFile(m: LinuxMachine, f: VmFile, mode: number): Uint8Array {
+  const o = m.overlay.get(f.path);
+  if (o?.file !== f) {
+    f.bytes = (f.bytes ?? new Uint8Array(0)).slice();
+    m.overlay.set(f.path, { file: f, mode });
+  }
+  return f.bytes!;
+}
+
+/** filemap_read: `n` bytes at `off` (fewer at the end of the file), from the cached pages where there are any. */
+export function fileRead(m: LinuxMachine, f: VmFile, off: number, n: number): Uint8Array {
+  const bytes = f.bytes ?? new Uint8Array(0);
+  const len = Math.max(0, Math.min(n, bytes.length - off));
+  const out = bytes.slice(off, off + len);
+  const cache = m.pageCache.get(f);
+  const frames = m.kernel.mmu.frames;
+  if (cache === undefined || !frames.contentsEnabled) return out;
+  for (let at = off; at < off + len;) {
+    const index = Math.floor(at / PAGE_SIZE);
+    const next = Math.min((index + 1) * PAGE_SIZE, off + len);
+    const frame = cache.get(index);
+    if (frame !== undefined) out.set(frames.read(frame * PAGE_SIZE + (at % PAGE_SIZE), next - at), at - off);
+    at = next;
+  }
+  return out;
+}
+
+/** The file's size becomes `size`: bytes cut or zero-extended (a new array; the old one may be the host's). */
+function resize(f: VmFile, size: number): void {
+  const old = f.bytes ?? new Uint8Array(0);
+  const b = new Uint8Array(size);
+  b.set(old.subarray(0, Math.min(size, old.length)));
+  f.bytes = b;
+}
+
+/** generic_perform_write: `data` at `off`, into the cached pages too (every mapping sees it), growing the file. */
+export function fileWrite(m: LinuxMachine, f: VmFile, off: number, data: Uint8Array): void {
+  if (off + data.length > (f.bytes?.length ?? 0)) resize(f, off + data.length);
+  f.bytes!.set(data, off);
+  const cache = m.pageCache.get(f);
+  const frames = m.kernel.mmu.frames;
+  if (cache === undefined || !frames.contentsEnabled) return;
+  for (let at = off; at < off + data.length;) {
+    const index = Math.floor(at / PAGE_SIZE);
+    const next = Math.min((index + 1) * PAGE_SIZE, off + data.length);
+    const frame = cache.get(index);
+    if (frame !== undefined) frames.write(frame * PAGE_SIZE + (at % PAGE_SIZE), data.subarray(at - off, next - off));
+    at = next;
+  }
+}
+
+/**
+ * filemap_write_and_wait_range for pages [from, to) of the file (msync, and before truncation):
+ * what stores through shared mappings left in the cached pages goes to the file's bytes.
+ */
+export function fileWriteback(m: LinuxMachine, f: VmFile, from: number, to: number): void {
+  const cache = m.pageCache.get(f);
+  const frames = m.kernel.mmu.frames;
+  const bytes = f.bytes;
+  if (cache === undefined || bytes === undefined || !frames.contentsEnabled) return;
+  for (const [index, frame] of cache) {
+    if (index < from || index >= to || index * PAGE_SIZE >= bytes.length) continue;
+    const n = Math.min(PAGE_SIZE, bytes.length - index * PAGE_SIZE);
+    bytes.set(frames.read(frame * PAGE_SIZE, n), index * PAGE_SIZE);
+  }
+}
+
+/**
+ * truncate_setsize + truncate_pagecache: the new size; on shrinking, every mapping of the pages
+ * wholly past the end goes (unmap_mapping_range with even_cows: private copies too, so a later
+ * access is SIGBUS), those cached pages are dropped, and the rest of the last page reads as zeros.
+ * `zapRange` unmaps [start, end) of one process.
+ */
+export function fileTruncate(m: LinuxMachine, f: VmFile, size: number, zapRange: (p: Process<LinuxSpace>, start: number, end: number) => void): void {
+  const old = f.bytes?.length ?? 0;
+  const frames = m.kernel.mmu.frames;
+  const cache = m.pageCache.get(f);
+  fileWriteback(m, f, 0, Number.MAX_SAFE_INTEGER);
+  if (size < old) {
+    const hole = Math.ceil(size / PAGE_SIZE);
+    for (const p of m.kernel.processes.values()) {
+      if (p.state !== 'running') continue;
+      for (const v of p.space.mm.vmas.iterateFrom(0)) {
+        if (v.file !== f) continue;
+        const start = Math.max(v.start, v.start + (hole - v.pgoff) * PAGE_SIZE);
+        if (start < v.end) zapRange(p, start, v.end);
+      }
+    }
+    if (cache !== undefined) {
+      for (const [index, frame] of [...cache]) {
+        if (index < hole) continue;
+        cache.delete(index);
+        if (frames.unref(frame) === 0) frames.free(frame);
+      }
+      const last = cache.get(Math.floor(size / PAGE_SIZE));
+      if (last !== undefined && size % PAGE_SIZE !== 0 && frames.contentsEnabled) frames.write(last * PAGE_SIZE + (size % PAGE_SIZE), new Uint8Array(PAGE_SIZE - (size % PAGE_SIZE)));
+    }
+  }
+  resize(f, size);
 }

@@ -33,6 +33,13 @@ export const VM_MAYSHARE = 0x80;
 export const VM_GROWSDOWN = 0x100;
 export const VM_UFFD_MISSING = 0x200;
 export const VM_PFNMAP = 0x400;
+/**
+ * VM_MAYBE_GUARD ("gu"): MADV_GUARD_INSTALL has put guard markers in the area's page tables (set on
+ * the whole area, never split off nor cleared by MADV_GUARD_REMOVE; sticky across merges; fork
+ * copies the page tables of an area that has it). Bit 11 on the host's 6.18 kernel, whose smaps
+ * prints "gu" between "me" and "ac".
+ */
+export const VM_MAYBE_GUARD = 0x800;
 export const VM_UFFD_WP = 0x1000;
 export const VM_LOCKED = 0x2000;
 export const VM_IO = 0x4000;
@@ -59,7 +66,7 @@ export const VM_NOHUGEPAGE = 0x40000000;
  * modelled: vm_flags stay below 2^31 here.
  */
 export const VM_FLAG_MNEMONICS: readonly (string | null)[] = [
-  'rd', 'wr', 'ex', 'sh', 'mr', 'mw', 'me', 'ms', 'gd', 'um', 'pf', null, 'uw', 'lo', 'io', 'sr',
+  'rd', 'wr', 'ex', 'sh', 'mr', 'mw', 'me', 'ms', 'gd', 'um', 'pf', 'gu', 'uw', 'lo', 'io', 'sr',
   'rr', 'dc', 'de', 'lf', 'ac', 'nr', 'ht', 'sf', 'ar', 'wf', 'dd', 'sd', 'mm', 'hg', 'nh',
 ];
 /** Never merged (include/linux/mm.h VM_SPECIAL). */

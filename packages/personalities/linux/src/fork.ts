@@ -7,7 +7,7 @@ import { KernelError } from '@polykernel/core';
 import type { Process, SyscallArg, SyscallContext, Thread } from '@polykernel/kernel';
 import { PTE_ACCESSED, PTE_DIRTY, PTE_WRITE } from '@polykernel/mmu';
 import { PROCESS_COSTS } from './costs.js';
-import { PAGE_SIZE, VM_ACCOUNT, VM_DONTCOPY, VM_LOCKED, VM_LOCKONFAULT, VM_WIPEONFORK, VM_MAYWRITE, VM_MIXEDMAP, VM_PFNMAP, VM_SHARED } from './flags.js';
+import { PAGE_SIZE, VM_ACCOUNT, VM_DONTCOPY, VM_LOCKED, VM_LOCKONFAULT, VM_WIPEONFORK, VM_MAYBE_GUARD, VM_MAYWRITE, VM_MIXEDMAP, VM_PFNMAP, VM_SHARED } from './flags.js';
 import { err } from './internal.js';
 import { machineOf, type LinuxMachine, type LinuxSpace } from './machine.js';
 import { mapsLine } from './proc/maps.js';
@@ -15,6 +15,7 @@ import type { MmStruct } from './mm.js';
 import { exitMmap } from './mmap.js';
 import { relieve } from './page_alloc.js';
 import { PTE_FILE, PTE_PFN, PTE_SHMEM } from './pte.js';
+import { copyRlimits } from './rlimit.js';
 import { uint } from './syscall-args.js';
 import { CLONE, checkCloneFlags, newTask, SIGNALS, TASK } from './tasks.js';
 import type { VmArea } from './vma.js';
@@ -42,8 +43,7 @@ export function dupMmapAreas(mm: MmStruct, src: MmStruct): [VmArea, VmArea][] {
   mm.gateArea = src.gateArea;
   // The limits and credentials are the task's, inherited; def_flags' VM_LOCKED is not
   // (mm_init keeps only VM_INIT_DEF_MASK), nor are the areas' locks (dup_mmap clears VM_LOCKED_MASK).
-  for (const k of ['data', 'as', 'stack', 'memlock'] as const) Object.assign(mm.rlimit[k], src.rlimit[k]);
-  for (const [r, l] of src.otherRlimits) mm.otherRlimits.set(r, { ...l });
+  copyRlimits(mm, src);
   mm.privileged = src.privileged;
   const pairs: [VmArea, VmArea][] = [];
   let charged = 0;
@@ -120,7 +120,8 @@ export function dupMmap(m: LinuxMachine, parent: Process<LinuxSpace>, thread: Th
       area.action = 'not copied: VM_WIPEONFORK (MADV_WIPEONFORK), the child starts with empty memory';
       continue;
     }
-    if (v.anonVma === 0 && (v.flags & (VM_PFNMAP | VM_MIXEDMAP)) === 0) continue;
+    // vma_needs_copy: anonymous pages, raw PFNs, or (6.18) guard markers (VM_MAYBE_GUARD).
+    if (v.anonVma === 0 && (v.flags & (VM_PFNMAP | VM_MIXEDMAP | VM_MAYBE_GUARD)) === 0) continue;
     const cow = (v.flags & (VM_SHARED | VM_MAYWRITE)) === VM_MAYWRITE;
     area.action = cow ? 'PTEs copied; writable ones write-protected in parent and child (copy-on-write)' : 'PTEs copied as they are (shared or raw PFN mapping)';
     // copy_present_pte: the child's PTE is old (pte_mkold), and clean in a shared area (pte_mkclean).
@@ -142,6 +143,8 @@ export function dupMmap(m: LinuxMachine, parent: Process<LinuxSpace>, thread: Th
       if (state.wrprotected) k.mmu.shootdown(thread.cpu, k.asidOf(parent), 0, src.mm.taskSize);
       return null;
     }
+    // copy_nonpresent_pte: guard markers are copied as they are.
+    for (const va of src.guards) if (va >= v.start && va < v.end) child.guards.add(va);
     // copy_nonpresent_pte: a swap entry is copied and its slot gains a user (swap_duplicate).
     for (const [va, slot] of src.swap) {
       if (va < v.start || va >= v.end) continue;

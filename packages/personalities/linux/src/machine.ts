@@ -38,6 +38,11 @@ export interface LinuxSpace {
    * in the non-present PTE; here they sit beside the page table).
    */
   swap: Map<number, number>;
+  /**
+   * Guard markers (MADV_GUARD_INSTALL): page addresses whose PTE is a guard marker (the kernel's
+   * PTE_MARKER_GUARD in a non-present PTE; here beside the page table, as the swap entries are).
+   */
+  guards: Set<number>;
   /** How many swap entries (of every mm) name each slot (the kernel's swap_map counts), per machine. */
   swapCounts: Map<number, number>;
   /** The machine this address space lives on (so the fault path needs no lookup to find it). */
@@ -98,6 +103,11 @@ export class LinuxMachine {
   /** Files without an inode (installed by hand): one VmFile per byte array, numbered here. */
   readonly vmFiles = new WeakMap<Uint8Array, VmFile>();
   nextIno = 1;
+  /**
+   * The copy-on-write overlay over the host-backed file system: files created here and host files
+   * once opened for writing, by path, each with bytes of its own (the host's are never written).
+   */
+  readonly overlay = new Map<string, { file: VmFile; mode: number }>();
   /** Per-CPU lru_lazyfree folio batches (mm/swap.c): a page becomes lazy-free when its batch drains. */
   readonly lazyBatches = new Map<number, [number, LazyPage][]>();
   /** Pages that are lazy-free (!PG_swapbacked), by frame: reclaim may discard them while clean. */
@@ -107,7 +117,12 @@ export class LinuxMachine {
 
   constructor(readonly kernel: Kernel<LinuxSpace>, readonly options: Readonly<LinuxOptions>) {
     this.variant = options.variant ?? 'linux-6.x';
-    this.lookup = options.fs ?? ((): 'ENOENT' => 'ENOENT');
+    const fs = options.fs ?? ((): 'ENOENT' => 'ENOENT');
+    // What the simulation wrote or created shadows the host's file system.
+    this.lookup = (path) => {
+      const o = this.overlay.get(path);
+      return o === undefined ? fs(path) : { path, bytes: o.file.bytes!, dev: o.file.dev, ino: o.file.ino, mode: o.mode };
+    };
     this.cpu = options.cpu ?? DEFAULT_CPU;
     this.rng = new Rng(options.seed ?? 1);
     // totalram_pages() and total_swap_pages are this machine's frames and swap slots (mm/util.c

@@ -6,17 +6,20 @@
  * read ahead), DONTNEED (zap), FREE (mm/swap.c's per-CPU lazy-free batches), REMOVE (punch the
  * pages out of a shared memory file), COLD and PAGEOUT (their checks; the pages' LRU moves are not
  * modelled), POPULATE_READ / POPULATE_WRITE (5.14+: fault the range in, EINVAL where the access is
- * not allowed). The guard-region advices (6.13+) are not modelled: EINVAL.
+ * not allowed), GUARD_INSTALL / GUARD_REMOVE (6.13+: guard markers in the page tables — a user
+ * access is SIGSEGV, a kernel copy EFAULT, population EFAULT; MADV_DONTNEED/FREE and mprotect keep
+ * them, fork copies them, mremap moves them, unmapping drops them; the area gets VM_MAYBE_GUARD).
  */
+import { KernelError } from '@polykernel/core';
 import type { SyscallArg, SyscallContext } from '@polykernel/kernel';
 import { ACCESS_READ, ACCESS_WRITE, PTE_ACCESSED, PTE_DIRTY, PTE_WRITE } from '@polykernel/mmu';
 import {
-  PAGE_SIZE, VM_DONTCOPY, VM_DONTDUMP, VM_HUGEPAGE, VM_HUGETLB, VM_IO, VM_LOCKED, VM_MAYWRITE, VM_NOHUGEPAGE, VM_PFNMAP, VM_RAND_READ, VM_READ,
+  PAGE_SIZE, VM_DONTCOPY, VM_DONTDUMP, VM_HUGEPAGE, VM_HUGETLB, VM_IO, VM_LOCKED, VM_MAYBE_GUARD, VM_MAYWRITE, VM_NOHUGEPAGE, VM_PFNMAP, VM_RAND_READ, VM_READ,
   VM_SEQ_READ, VM_SHARED, VM_SPECIAL, VM_WIPEONFORK, VM_WRITE,
 } from './flags.js';
 import { err } from './internal.js';
 import { machineOf, type LazyPage, type LinuxMachine, type LinuxSpace } from './machine.js';
-import { handleFault, zap } from './memory.js';
+import { dropGuards, handleFault, zap } from './memory.js';
 import type { MmStruct } from './mm.js';
 import { PTE_FILE, PTE_PFN, PTE_SHMEM } from './pte.js';
 import { zapSwap } from './swapfile.js';
@@ -27,6 +30,7 @@ import { modifyFlags, type VmArea } from './vma.js';
 export const MADV = {
   NORMAL: 0, RANDOM: 1, SEQUENTIAL: 2, WILLNEED: 3, DONTNEED: 4, FREE: 8, REMOVE: 9, DONTFORK: 10, DOFORK: 11, HUGEPAGE: 14, NOHUGEPAGE: 15,
   DONTDUMP: 16, DODUMP: 17, WIPEONFORK: 18, KEEPONFORK: 19, COLD: 20, PAGEOUT: 21, POPULATE_READ: 22, POPULATE_WRITE: 23,
+  GUARD_INSTALL: 102, GUARD_REMOVE: 103,
 } as const;
 const KNOWN = new Set<number>(Object.values(MADV));
 const U64 = 1n << 64n;
@@ -85,6 +89,19 @@ function behave(mm: MmStruct, v: VmArea, s: number, e: number, advice: number, p
       if ((v.flags & (VM_SHARED | VM_MAYWRITE)) !== (VM_SHARED | VM_MAYWRITE)) throw err('EACCES', 'MADV_REMOVE needs a shared writable mapping');
       pages?.(advice, v, s, e);
       return;
+    case MADV.GUARD_INSTALL:
+    case MADV.GUARD_REMOVE:
+      // is_valid_guard_vma: not VM_SPECIAL or hugetlb; installing not in a locked area either
+      // (its pages would have to be zapped).
+      if ((v.flags & (VM_SPECIAL | VM_HUGETLB | (advice === MADV.GUARD_INSTALL ? VM_LOCKED : 0))) !== 0) throw err('EINVAL', 'no guard regions in a special, hugetlb or (to install) locked area');
+      if (advice === MADV.GUARD_INSTALL) {
+        // The whole area is marked (vma_flag_set_atomic: no split), and an anonymous one gets its
+        // anon_vma so that fork copies the page tables holding the markers.
+        v.flags |= VM_MAYBE_GUARD;
+        if (v.file === null) mm.prepareAnon(v);
+      }
+      pages?.(advice, v, s, e);
+      return;
     case MADV.COLD:
     case MADV.PAGEOUT:
       // can_madv_lru_vma.
@@ -92,7 +109,15 @@ function behave(mm: MmStruct, v: VmArea, s: number, e: number, advice: number, p
       return;
     default: {
       const f = newFlags(v, advice);
-      if (f !== v.flags) modifyFlags(mm, v, s, e, f);
+      if (f === v.flags) return;
+      try {
+        modifyFlags(mm, v, s, e, f);
+      } catch (x) {
+        // madvise_vma_behavior: "madvise() returns EAGAIN if kernel resources, such as slab, are
+        // temporarily unavailable" — a split refused at max_map_count is ENOMEM turned EAGAIN.
+        if (x instanceof KernelError && x.errno === 'ENOMEM') throw err('EAGAIN', 'the split would exceed max_map_count');
+        throw x;
+      }
     }
   }
 }
@@ -159,9 +184,18 @@ export function sysMadvise(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallA
       if (advice === MADV.FREE) markLazyFree(m, ctx, s, e);
       else if (advice === MADV.DONTNEED) zap(m, ctx.process, ctx.thread.cpu, s, e);
       else if (advice === MADV.REMOVE) removeShmem(m, ctx, v, s, e);
+      else if (advice === MADV.GUARD_INSTALL) installGuards(m, ctx, s, e);
+      else if (advice === MADV.GUARD_REMOVE) dropGuards(ctx.process.space, s, e); // madvise_guard_remove: the pages fault in afresh
       else populatePages(ctx, s, e, advice === MADV.POPULATE_WRITE);
     });
   });
+}
+
+/** madvise_guard_install: what the pages held is zapped, then each page holds a guard marker. */
+function installGuards(m: LinuxMachine, ctx: SyscallContext<LinuxSpace>, s: number, e: number): void {
+  zap(m, ctx.process, ctx.thread.cpu, s, e);
+  const g = ctx.process.space.guards;
+  for (let va = s; va < e; va += PAGE_SIZE) g.add(va);
 }
 
 /** shmem_fallocate(FALLOC_FL_PUNCH_HOLE) through MADV_REMOVE: the range's pages leave this mapping and the file. */
@@ -183,6 +217,8 @@ function removeShmem(m: LinuxMachine, ctx: SyscallContext<LinuxSpace>, v: VmArea
 function populatePages(ctx: SyscallContext<LinuxSpace>, s: number, e: number, write: boolean): void {
   const sp = ctx.process.space;
   for (let va = s; va < e; va += PAGE_SIZE) {
+    // faultin_page on a guard marker: VM_FAULT_SIGSEGV, which population reports as EFAULT.
+    if (sp.guards.has(va)) throw err('EFAULT', 'a guard marker in the range');
     const pte = sp.pt.lookup(va);
     if (pte !== null && (!write || (pte.flags & PTE_WRITE) !== 0)) continue;
     handleFault(ctx.kernel, ctx.thread, { va, access: write ? ACCESS_WRITE : ACCESS_READ, user: true, reason: pte === null ? 'not-present' : 'protection', process: ctx.process });

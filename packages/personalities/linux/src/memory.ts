@@ -82,6 +82,8 @@ export function resolveFault(k: Kernel<LinuxSpace>, thread: Thread, f: FaultInfo
   const base = PTE_USER | ((v.flags & VM_EXEC) === 0 ? PTE_NX : 0);
   // The MMU's walk just found no PTE for a not-present fault: no second walk to learn that again.
   const pte = f.reason === 'not-present' ? null : s.pt.lookup(page);
+  // A guard marker (handle_pte_marker → VM_FAULT_SIGSEGV): SIGSEGV for a user access, EFAULT for the kernel's.
+  if (pte === null && s.guards.size > 0 && s.guards.has(page)) return f.user ? { kind: 'signal', signal: 'SIGSEGV', code: 'SEGV_MAPERR' } : { kind: 'fixup' };
   // Present: the write to a read-only PTE of a writable area that access_error let through.
   if (pte !== null) return wpPage(m, thread, p, v, page, pte.frame, pte.flags, base);
   if (!prepareTables(m, s, page)) return OOM;
@@ -199,6 +201,13 @@ export function zap(m: LinuxMachine, p: Process<LinuxSpace>, cpu: number, start:
   });
   if (removed > 0) k.mmu.shootdown(cpu, k.asidOf(p), start, end - start);
   zapSwap(m, s, start, end);
+}
+
+/** The guard markers of [start, end) go: unmapped (munmap, MAP_FIXED, brk, mremap) or removed (MADV_GUARD_REMOVE). */
+export function dropGuards(s: LinuxSpace, start: number, end: number): void {
+  const g = s.guards;
+  if (g.size === 0) return;
+  for (const va of [...g]) if (va >= start && va < end) g.delete(va);
 }
 
 /**

@@ -175,6 +175,9 @@ function populateLocked(ctx: SyscallContext<LinuxSpace>, start: number, end: num
     if ((v.flags & VM_LOCKED_MASK) !== VM_LOCKED || (v.flags & (VM_READ | VM_WRITE | VM_EXEC)) === 0) continue;
     const write = (v.flags & (VM_WRITE | VM_SHARED)) === VM_WRITE;
     for (let va = Math.max(v.start, start); va < Math.min(v.end, end); va += PAGE_SIZE) {
+      // A guard marker stops __mm_populate with EFAULT, which mlock reports as ENOMEM
+      // (__mlock_posix_error_return); the areas stay locked.
+      if (s.guards.has(va)) throw err('ENOMEM', 'a guard marker in the locked range');
       if (s.pt.lookup(va) === null) handleFault(ctx.kernel, ctx.thread, { va, access: write ? ACCESS_WRITE : ACCESS_READ, user: true, reason: 'not-present', process: ctx.process });
     }
   }

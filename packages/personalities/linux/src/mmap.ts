@@ -21,7 +21,7 @@ import { mlockFutureOk, populateAreas } from './mlock.js';
 import { err, pageAlign, protToVm, STACK_GUARD_GAP, vmStartGap } from './internal.js';
 import { machineOf, type LinuxMachine, type LinuxSpace } from './machine.js';
 import { forgetFrame } from './madvise.js';
-import { populate, zap } from './memory.js';
+import { dropGuards, populate, zap } from './memory.js';
 import type { MmStruct } from './mm.js';
 import { PTE_PFN } from './pte.js';
 import { releaseUnmapped, shmemIn } from './shmem.js';
@@ -371,7 +371,8 @@ export function doBrk(mm: MmStruct, requested: number): number {
   const flags = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_ACCOUNT | mm.defFlags;
   // do_brk_flags: may_expand_vm, max_map_count, then the charge; a refusal leaves the break where it was.
   if (!mayExpandVm(mm, flags, (newBrk - oldBrk) / PAGE_SIZE)) return mm.brk;
-  if (mm.mapCount >= mm.maxMapCount) return mm.brk;
+  // "if (mm->map_count > sysctl_max_map_count)": at the limit the heap may still grow (host 6.18).
+  if (mm.mapCount > mm.maxMapCount) return mm.brk;
   if (!mm.commit.charge((newBrk - oldBrk) / PAGE_SIZE, mm.totalVm)) return mm.brk;
   const heap = new VmArea(oldBrk, newBrk, flags, oldBrk / PAGE_SIZE);
   if ((flags & VM_LOCKED) !== 0) mm.lockedVm += (newBrk - oldBrk) / PAGE_SIZE;
@@ -407,7 +408,7 @@ function brkExpand(mm: MmStruct, heap: VmArea): void {
  */
 export function vmBrkFlags(mm: MmStruct, addr: number, len: number, exec: boolean): void {
   if (len === 0) return;
-  if (mm.mapCount >= mm.maxMapCount) throw err('ENOMEM', 'max_map_count reached');
+  if (mm.mapCount > mm.maxMapCount) throw err('ENOMEM', 'max_map_count reached');
   if (!mm.commit.charge(len / PAGE_SIZE, mm.totalVm)) throw err('ENOMEM', 'commit limit');
   const flags = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_ACCOUNT | (exec ? VM_EXEC : 0);
   const v = new VmArea(addr, addr + len, flags, addr / PAGE_SIZE);
@@ -432,6 +433,8 @@ export function sysMmap(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallArg[
       // Without MAP_ANONYMOUS the fd must name an open file (fs/file.c fget → EBADF).
       const open = ctx.process.file(fd);
       if (open === null) return ctx.fail('EBADF', `fd ${fd} is not open`);
+      // A pipe has no mmap file operation (do_mmap: ENODEV).
+      if (open.device === 'pipe') return ctx.fail('ENODEV', 'a pipe cannot be mapped');
       file = vmFileOf(m, open);
       mode = { read: open.readable, write: open.writable, kind: open.device === 'zero' ? 'zero' : 'regular' };
     }
@@ -439,6 +442,7 @@ export function sysMmap(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallArg[
     const r = s.mm.mmap(addr, len, prot, flags, file, off, mode);
     // MAP_FIXED replaced whatever was there: its pages go (the new area starts empty).
     zap(m, ctx.process, ctx.thread.cpu, r, r + pageAlign(len));
+    dropGuards(s, r, r + pageAlign(len));
     releaseUnmapped(m, s, replaced);
     // do_mmap's *populate: MAP_POPULATE, or a locked (not on-fault) mapping with some access.
     const v = s.mm.vmas.lookup(r);
@@ -459,6 +463,7 @@ export function sysMunmap(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallAr
     const files = shmemIn(m, s, addr, addr + pageAlign(len));
     zap(m, ctx.process, ctx.thread.cpu, addr, addr + pageAlign(len));
     const r = s.mm.munmap(addr, len);
+    dropGuards(s, addr, addr + pageAlign(len));
     releaseUnmapped(m, s, files);
     return r;
   });
@@ -469,7 +474,10 @@ export function sysBrk(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallArg[]
   const s = ctx.process.space;
   const old = s.mm.brk;
   const r = s.mm.brkSyscall(ulong(a[0]));
-  if (r < old) zap(machineOf(ctx.kernel), ctx.process, ctx.thread.cpu, pageAlign(r), pageAlign(old));
+  if (r < old) {
+    zap(machineOf(ctx.kernel), ctx.process, ctx.thread.cpu, pageAlign(r), pageAlign(old));
+    dropGuards(s, pageAlign(r), pageAlign(old));
+  }
   return r;
 }
 

@@ -10,7 +10,7 @@ import type { SyscallArg, SyscallContext } from '@polykernel/kernel';
 import { MAP_SHARED, MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE, PAGE_SIZE, VM_ACCOUNT, VM_DONTEXPAND, VM_LOCKED, VM_MAYSHARE, VM_PFNMAP, VM_SHARED } from './flags.js';
 import { err, pageAlign, pageAlignReg } from './internal.js';
 import { machineOf, type LinuxSpace } from './machine.js';
-import { zap } from './memory.js';
+import { dropGuards, zap } from './memory.js';
 import type { MmStruct } from './mm.js';
 import { mlockFutureOk } from './mlock.js';
 import { doMunmap, getUnmappedArea, mayExpandVm } from './mmap.js';
@@ -68,6 +68,9 @@ function mremapTo(mm: MmStruct, addr: number, oldLen: number, newLen: number, ne
   if (newLen > mm.taskSize || newAddr > mm.taskSize - newLen) throw err('EINVAL', 'new range beyond TASK_SIZE');
   // Overlapping source and destination ranges are EINVAL.
   if (addr + oldLen > newAddr && newAddr + newLen > addr) throw err('EINVAL', 'source and destination overlap');
+  // "(mm->map_count + 2) >= sysctl_max_map_count - 3": both unmaps may split an area in three,
+  // and move_vma wants 3 more to spare (6.18 check_mremap_params; mremap_to before).
+  if (mm.mapCount + 2 >= mm.maxMapCount - 3) throw err('ENOMEM', 'max_map_count could be exceeded');
   if (fixed) unmapRange(mm, newAddr, newAddr + newLen);
   if (oldLen > newLen) {
     unmapRange(mm, addr + newLen, addr + oldLen);
@@ -154,11 +157,15 @@ export function sysMremap(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallAr
     // Keep the PTEs of the part that survives, to move them (move_page_tables).
     const keep: [number, number, number][] = [];
     s.pt.forEachLeaf(addr, Math.min(oldLen, newLen), (va, frame, _size, fl) => keep.push([va - addr, frame, fl]));
+    const keepGuards = [...s.guards].filter((va) => va >= addr && va < addr + Math.min(oldLen, newLen)).map((va) => va - addr);
     const keepSwap = [...s.swap].filter(([va]) => va >= addr && va < addr + Math.min(oldLen, newLen)).map(([va, slot]) => [va - addr, slot] as const);
     const files = shmemIn(m, s, addr, addr + oldLen).concat(shmemIn(m, s, newAddr, newAddr + newLen));
     const r = s.mm.mremap(addr, reg(a[1]) ?? -1n, reg(a[2]) ?? -1n, flags, newAddr);
     const k = ctx.kernel;
-    if (oldLen > newLen) zap(m, ctx.process, ctx.thread.cpu, addr + newLen, addr + oldLen);
+    if (oldLen > newLen) {
+      zap(m, ctx.process, ctx.thread.cpu, addr + newLen, addr + oldLen);
+      dropGuards(s, addr + newLen, addr + oldLen);
+    }
     if (r !== addr) {
       s.pt.unmap(addr, Math.min(oldLen, newLen));
       k.mmu.shootdown(ctx.thread.cpu, k.asidOf(ctx.process), addr, Math.min(oldLen, newLen));
@@ -167,6 +174,10 @@ export function sysMremap(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallAr
       // The swap entries move with their PTEs (move_ptes moves non-present entries too).
       for (const [off] of keepSwap) s.swap.delete(addr + off);
       for (const [off, slot] of keepSwap) s.swap.set(r + off, slot);
+      // So do the guard markers (move_ptes moves PTE markers).
+      dropGuards(s, addr, addr + Math.min(oldLen, newLen));
+      dropGuards(s, r, r + newLen);
+      for (const off of keepGuards) s.guards.add(r + off);
     }
     releaseUnmapped(m, s, files);
     return r;

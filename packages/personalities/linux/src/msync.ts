@@ -1,14 +1,15 @@
 /**
  * mm/msync.c: msync(2)'s checks and walk. MS_ASYNC and MS_INVALIDATE have nothing to do on a
  * current kernel (dirty pages are tracked and written back anyway); MS_SYNC writes back a shared
- * file mapping's range (vfs_fsync_range) — the simulated files have no backing store to write to,
- * so it only walks. Holes are skipped but make the call ENOMEM, at once for a plain MS_SYNC; a
+ * file mapping's range (vfs_fsync_range): what stores left in the cached pages goes to the file's
+ * bytes in the machine's overlay (read() and other mappings see the cached pages at once anyway). Holes are skipped but make the call ENOMEM, at once for a plain MS_SYNC; a
  * locked area refuses MS_INVALIDATE (EBUSY).
  */
 import type { SyscallArg, SyscallContext } from '@polykernel/kernel';
-import { PAGE_SIZE, VM_LOCKED } from './flags.js';
-import { err } from './internal.js';
-import type { LinuxSpace } from './machine.js';
+import { fileWriteback } from './filemap.js';
+import { PAGE_SIZE, VM_LOCKED, VM_SHARED } from './flags.js';
+import { err, pageAlign } from './internal.js';
+import { machineOf, type LinuxSpace } from './machine.js';
 import type { MmStruct } from './mm.js';
 import { call, reg, uint, ulong } from './syscall-args.js';
 
@@ -48,7 +49,19 @@ export function doMsync(mm: MmStruct, start: number, len: number | bigint, flags
   return 0;
 }
 
-/** msync(2). */
+/** msync(2): the checks, then MS_SYNC's writeback of the shared file areas in the range. */
 export function sysMsync(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallArg[]): number {
-  return call(ctx, () => doMsync(ctx.process.space.mm, ulong(a[0]), reg(a[1]) ?? -1n, uint(a[2])));
+  return call(ctx, () => {
+    const [start, flags] = [ulong(a[0]), uint(a[2])];
+    const mm = ctx.process.space.mm;
+    const r = doMsync(mm, start, reg(a[1]) ?? -1n, flags);
+    if ((flags & MS_SYNC) === 0) return r;
+    const end = Math.min(mm.taskSize, start + pageAlign(ulong(a[1])));
+    for (const v of mm.vmas.overlapping(start, end)) {
+      if (v.file === null || (v.flags & VM_SHARED) === 0) continue;
+      const from = v.pgoff + (Math.max(v.start, start) - v.start) / PAGE_SIZE;
+      fileWriteback(machineOf(ctx.kernel), v.file, from, from + (Math.min(v.end, end) - Math.max(v.start, start)) / PAGE_SIZE);
+    }
+    return r;
+  });
 }

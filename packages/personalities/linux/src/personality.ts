@@ -80,7 +80,7 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
       // The zero page is allocated after the first root table (the machine's frame numbers depend on it).
       return {
         mm, pt, rss: { anon: 0, file: 0, shmem: 0 }, zeroFrame: m.zeroPage(), hiwaterRss: 0, image: null,
-        lazyFree: m.lazyMarked, swap: new Map<number, number>(), swapCounts: m.swapCounts, machine: m,
+        lazyFree: m.lazyMarked, swap: new Map<number, number>(), guards: new Set<number>(), swapCounts: m.swapCounts, machine: m,
       };
     },
     destroyAddressSpace: (k, p) => {

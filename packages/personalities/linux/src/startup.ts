@@ -3,10 +3,12 @@
  * close: pread64 (fs/read_write.c ksys_pread64), access (fs/open.c do_faccessat), newfstatat
  * (fs/stat.c vfs_fstatat + cp_new_stat), arch_prctl (arch/x86/kernel/process_64.c do_arch_prctl_64),
  * set_tid_address (kernel/fork.c), set_robust_list (kernel/futex/syscalls.c), rseq (kernel/rseq.c)
- * prlimit64 (kernel/sys.c) and readlink of /proc/self/exe (fs/proc/base.c proc_exe_link, which
+ * and readlink of /proc/self/exe (fs/proc/base.c proc_exe_link, which
  * ld.so reads for $ORIGIN). The per-thread values they set are kept beside the thread.
  */
 import type { SyscallArg, SyscallContext, Thread } from '@polykernel/kernel';
+import { fileRead } from './filemap.js';
+import { inodeOf } from './files.js';
 import { machineOf, type LinuxSpace } from './machine.js';
 import { int, ulong } from './syscall-args.js';
 import { copyOut } from './uaccess.js';
@@ -15,7 +17,6 @@ const AT_FDCWD = -100;
 const AT_EMPTY_PATH = 0x1000;
 const ARCH_SET_FS = 0x1002;
 const ARCH_GET_FS = 0x1003;
-const RLIMIT_STACK = 3;
 const STAT_SIZE = 144;
 /** sizeof (struct robust_list_head) on x86-64. */
 const ROBUST_LIST_HEAD = 24;
@@ -54,9 +55,10 @@ export function sysPread64(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallA
   if (!Number.isSafeInteger(pos) || pos < 0) return ctx.fail('EINVAL', 'negative position');
   if (f.device === 'zero') return copyOut(ctx, buf, count, null) ? count : ctx.fail('EFAULT', 'buffer not writable');
   if (f.device !== undefined) return f.device === 'null' ? 0 : ctx.fail('ESPIPE', 'not seekable');
-  const n = Math.max(0, Math.min(count, f.bytes.length - pos));
-  if (!copyOut(ctx, buf, n, f.bytes.subarray(pos, pos + n))) return ctx.fail('EFAULT', 'buffer not writable');
-  return n;
+  const inode = inodeOf(f);
+  const data = inode !== undefined ? fileRead(machineOf(ctx.kernel), inode, pos, count) : f.bytes.subarray(pos, pos + Math.max(0, Math.min(count, f.bytes.length - pos)));
+  if (!copyOut(ctx, buf, data.length, data)) return ctx.fail('EFAULT', 'buffer not writable');
+  return data.length;
 }
 
 /** access(2): the file exists (the simulated file system grants read and execute as its modes say). */
@@ -157,20 +159,6 @@ export function sysRseq(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallArg[
   if (!copyOut(ctx, area, 8, ids)) return ctx.fail('EFAULT', 'rseq area not writable');
   s.rseq = area;
   return 0;
-}
-
-/** prlimit64(2) on the caller: RLIMIT_STACK from the mm (RLIM_INFINITY hard limit); other resources are not modelled. */
-export function sysPrlimit64(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallArg[]): number {
-  const [pid, resource, newLim, oldLim] = [int(a[0]), int(a[1]), ulong(a[2] ?? 0), ulong(a[3] ?? 0)];
-  if (pid !== 0 && pid !== ctx.process.pid) return ctx.fail('ESRCH', 'only the caller is modelled');
-  if (resource !== RLIMIT_STACK) return ctx.fail('EINVAL', `resource ${resource} is not modelled`);
-  if (newLim !== 0) return ctx.fail('EPERM', 'setting limits is not modelled');
-  if (oldLim === 0) return 0;
-  const b = new Uint8Array(16);
-  const v = new DataView(b.buffer);
-  v.setBigUint64(0, BigInt(ctx.process.space.mm.stackRlimit), true);
-  v.setBigUint64(8, 0xffffffffffffffffn, true);
-  return copyOut(ctx, oldLim, 16, b) ? 0 : ctx.fail('EFAULT', 'bad rlimit buffer');
 }
 
 /** readlink(2): /proc/self/exe and /proc/<pid>/exe name the program (d_path of its file); other links are not modelled. */

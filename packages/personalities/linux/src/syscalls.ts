@@ -6,17 +6,19 @@
 import type { SyscallContext, SyscallSpec } from '@polykernel/kernel';
 import { sysExecve } from './exec.js';
 import { sysExit, sysExitGroup, sysWait4 } from './exit.js';
-import { sysClose, sysOpenat, sysRead, sysWrite } from './files.js';
+import { sysClose, sysFtruncate, sysOpenat, sysPwrite64, sysRead, sysWrite } from './files.js';
 import { sysClone, sysFork, sysVfork } from './fork.js';
 import type { LinuxSpace } from './machine.js';
 import { sysMadvise } from './madvise.js';
 import { sysBrk, sysMmap, sysMunmap } from './mmap.js';
+import { sysPipe, sysPipe2 } from './pipe.js';
 import { sysMlock, sysMlock2, sysMlockall, sysMunlock, sysMunlockall } from './mlock.js';
 import { sysMprotect } from './mprotect.js';
 import { sysMsync } from './msync.js';
 import { sysMremap } from './mremap.js';
 import { sysKill, sysRtSigaction, sysRtSigreturn } from './signal.js';
-import { sysAccess, sysArchPrctl, sysNewfstatat, sysPread64, sysPrlimit64, sysReadlink, sysRseq, sysSetRobustList, sysSetTidAddress } from './startup.js';
+import { sysGetrlimit, sysPrlimit64, sysSetrlimit } from './rlimit.js';
+import { sysAccess, sysArchPrctl, sysNewfstatat, sysPread64, sysReadlink, sysRseq, sysSetRobustList, sysSetTidAddress } from './startup.js';
 
 /** kernel/sys.c: getpid (the thread group's id), getppid, gettid. */
 const sysGetpid = (ctx: SyscallContext<LinuxSpace>): number => ctx.process.pid;
@@ -53,6 +55,9 @@ const TABLE: readonly SyscallSpec<LinuxSpace>[] = [
   { name: 'rt_sigaction', number: 13, args: ['sig', 'act', 'oact', 'sigsetsize'], handler: sysRtSigaction },
   { name: 'rt_sigreturn', number: 15, args: [], handler: sysRtSigreturn },
   // kernel/sys.c
+  { name: 'getrlimit', number: 97, args: ['resource', 'rlim'], handler: sysGetrlimit },
+  { name: 'setrlimit', number: 160, args: ['resource', 'rlim'], handler: sysSetrlimit },
+  { name: 'prlimit64', number: 302, args: ['pid', 'resource', 'new_rlim', 'old_rlim'], handler: sysPrlimit64 },
   { name: 'getppid', number: 110, args: [], handler: sysGetppid },
   { name: 'gettid', number: 186, args: [], handler: sysGettid },
   // kernel/exit.c
@@ -62,6 +67,11 @@ const TABLE: readonly SyscallSpec<LinuxSpace>[] = [
   { name: 'write', number: 1, args: ['fd', 'buf', 'count'], handler: sysWrite },
   { name: 'close', number: 3, args: ['fd'], handler: sysClose },
   { name: 'openat', number: 257, args: ['dfd', 'filename', 'flags', 'mode'], handler: sysOpenat },
+  { name: 'pwrite64', number: 18, args: ['fd', 'buf', 'count', 'pos'], handler: sysPwrite64 },
+  { name: 'ftruncate', number: 77, args: ['fd', 'length'], handler: sysFtruncate },
+  // fs/pipe.c
+  { name: 'pipe', number: 22, args: ['fildes'], handler: sysPipe },
+  { name: 'pipe2', number: 293, args: ['fildes', 'flags'], handler: sysPipe2 },
   // What a dynamically linked program's start-up adds (startup.ts): fs/read_write.c, fs/open.c,
   // fs/stat.c, arch/x86/kernel/process_64.c, kernel/fork.c, kernel/futex/syscalls.c, kernel/rseq.c, kernel/sys.c
   { name: 'pread64', number: 17, args: ['fd', 'buf', 'count', 'pos'], handler: sysPread64 },
@@ -71,7 +81,6 @@ const TABLE: readonly SyscallSpec<LinuxSpace>[] = [
   { name: 'set_tid_address', number: 218, args: ['tidptr'], handler: sysSetTidAddress },
   { name: 'newfstatat', number: 262, args: ['dfd', 'filename', 'statbuf', 'flag'], handler: sysNewfstatat },
   { name: 'set_robust_list', number: 273, args: ['head', 'len'], handler: sysSetRobustList },
-  { name: 'prlimit64', number: 302, args: ['pid', 'resource', 'new_rlim', 'old_rlim'], handler: sysPrlimit64 },
   { name: 'rseq', number: 334, args: ['rseq', 'rseq_len', 'flags', 'sig'], handler: sysRseq },
 ];
 

@@ -4,7 +4,7 @@
  * unmapping of a range that munmap, MAP_FIXED, brk, mremap and exit all go through.
  */
 import type { RangeEntry } from '@polykernel/vm';
-import { PAGE_SIZE, VM_ACCOUNT, VM_LOCKED, VM_SPECIAL } from './flags.js';
+import { PAGE_SIZE, VM_ACCOUNT, VM_LOCKED, VM_MAYBE_GUARD, VM_SPECIAL } from './flags.js';
 import { err } from './internal.js';
 import type { MmStruct } from './mm.js';
 
@@ -109,7 +109,8 @@ export function vmaMerge(mm: MmStruct, v: VmArea): void {
 
 /** is_mergeable_vma + the pgoff and anon_vma checks of can_vma_merge_before/after. */
 export function mergeable(a: VmArea, b: VmArea): boolean {
-  if (((a.flags | b.flags) & VM_SPECIAL) !== 0 || a.flags !== b.flags || a.droppable !== b.droppable || a.name !== b.name) return false;
+  // VM_MAYBE_GUARD is sticky: it does not keep areas apart, and the joined area has it.
+  if (((a.flags | b.flags) & VM_SPECIAL) !== 0 || (a.flags | VM_MAYBE_GUARD) !== (b.flags | VM_MAYBE_GUARD) || a.droppable !== b.droppable || a.name !== b.name) return false;
   if (a.file !== b.file) return false;
   if (a.pgoff + a.length / PAGE_SIZE !== b.pgoff) return false;
   // is_mergeable_anon_vma: the same anon_vma, or at most one of them has one and that one's
@@ -124,6 +125,7 @@ export function mergeable(a: VmArea, b: VmArea): boolean {
 /** The area covering both neighbours, keeping the anon_vma one of them has. */
 function join(a: VmArea, b: VmArea): VmArea {
   const j = a.slice(a.start, b.end);
+  j.flags |= b.flags & VM_MAYBE_GUARD;
   if (j.anonVma === 0) {
     j.anonVma = b.anonVma;
     j.forkedAnon = b.forkedAnon;

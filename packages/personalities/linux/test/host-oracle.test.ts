@@ -21,13 +21,19 @@ import { ulong } from '../src/syscall-args.js';
 import { hostProblem } from './host.js';
 
 const HOST = fileURLToPath(new URL('../../../../tools/fixtures/host-maps.sh', import.meta.url));
-const SCRIPTS = ['three-munmaps.steps', 'fixed-and-mremap.steps', 'accounting.steps', 'heap-and-fork.steps', 'mmap-args.steps', 'mprotect-edges.steps', 'mlock.steps', 'madvise.steps', 'rlimits.steps', 'overcommit.steps', 'mremap-span.steps'];
+const SCRIPTS = ['three-munmaps.steps', 'fixed-and-mremap.steps', 'accounting.steps', 'heap-and-fork.steps', 'mmap-args.steps', 'mprotect-edges.steps', 'mlock.steps', 'madvise.steps', 'rlimits.steps', 'overcommit.steps', 'mremap-span.steps', 'max-map-count.steps', 'guard-flags.steps'];
 
 function runHost(steps: string): string {
   return execFileSync('bash', [HOST, fileURLToPath(new URL(`./${steps}`, import.meta.url))], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-interface Block { step: string | null; result: string | null; maps: string[]; flags: string[]; status: string[]; brk: [number, number]; data: [number, number]; file: string | null }
+/**
+ * One dump of the harness: after "#! counts" a step's dump has `areas` (the number of maps lines)
+ * instead of maps and flags; a split step says how many of its calls succeeded (`done`).
+ */
+interface Block { step: string | null; result: string | null; maps: string[]; flags: string[]; status: string[]; brk: [number, number]; data: [number, number]; file: string | null; areas: number | null; done: number | null }
+
+const emptyBlock = (step: string | null, result: string | null): Block => ({ step, result, maps: [], flags: [], status: [], brk: [0, 0], data: [0, 0], file: null, areas: null, done: null });
 
 /** The host's "mem MEMTOTAL_KB SWAPTOTAL_KB MODE" line: its memory and overcommit mode. */
 interface HostMem { ramKb: number; swapKb: number; mode: 0 | 1 | 2; minAddr: number }
@@ -41,12 +47,14 @@ function hostMem(out: string): HostMem {
 
 /** Split the host output into the initial dump and one block per step. */
 function blocks(out: string): Block[] {
-  const res: Block[] = [{ step: null, result: null, maps: [], flags: [], status: [], brk: [0, 0], data: [0, 0], file: null }];
+  const res: Block[] = [emptyBlock(null, null)];
   for (const line of out.split('\n')) {
     const m = /^== (.*) -> (.*)$/.exec(line);
     const b = res[res.length - 1]!;
-    if (m !== null) res.push({ step: m[1]!, result: m[2]!, maps: [], flags: [], status: [], brk: [0, 0], data: [0, 0], file: null });
+    if (m !== null) res.push(emptyBlock(m[1]!, m[2]!));
     else if (line.startsWith('file ')) b.file = line.slice(5);
+    else if (line.startsWith('areas ')) b.areas = Number(line.slice(6));
+    else if (line.startsWith('done ')) b.done = Number(line.slice(5));
     else if (line.startsWith('brk ')) {
       const [sb = 0, br = 0, sd = 0, ed = 0] = line.slice(4).split(' ').map(Number);
       b.brk = [sb, br];
@@ -183,6 +191,17 @@ function simulate(sim: Sim, names: Map<string, number>, step: string, fileLine: 
       case 'capdrop':
         mm.privileged = false;
         return '0x0';
+      case 'split': {
+        // The harness's split: single-page mprotects two pages apart until one fails.
+        const base = addrOf(a) + Number(b);
+        let r = '0x0';
+        sim.done = 0;
+        for (; sim.done < Number(c); sim.done++) {
+          r = mprotectResult(mm, base + sim.done * 8192, PROT(d));
+          if (r !== '0x0') break;
+        }
+        return r;
+      }
       case 'touch':
         for (let o = 0; o < Number(c); o += 4096) mm.touch(addrOf(a) + Number(b) + o);
         return '0x0';
@@ -192,6 +211,16 @@ function simulate(sim: Sim, names: Map<string, number>, step: string, fileLine: 
   } catch (err) {
     if (err instanceof KernelError) return `-${err.errno}`;
     throw err;
+  }
+}
+
+/** One mprotect's result as the harness prints it. */
+function mprotectResult(mm: MmStruct, start: number, prot: number): string {
+  try {
+    return '0x' + mm.mprotect(start, 4096, prot).toString(16);
+  } catch (e) {
+    if (e instanceof KernelError) return `-${e.errno}`;
+    throw e;
   }
 }
 
@@ -207,7 +236,7 @@ function flagsOf(mm: MmStruct): string[] {
 }
 
 /** The simulated process the script runs in: after a fork step, the child; the files it mapped, by path. */
-interface Sim { mm: MmStruct; inodes: number[]; files: Map<string, VmFile>; mem: HostMem }
+interface Sim { mm: MmStruct; inodes: number[]; files: Map<string, VmFile>; mem: HostMem; done: number | null }
 
 /** The harness's len_of: a number, or RAM/2 / RAM+SWAP+N from the host's memory. */
 function lenOf(sim: Sim, s: string): number {
@@ -244,7 +273,9 @@ function replay(out: string): void {
   const shm = new Set<number>();
   for (const b of bs.slice(1)) for (const l of b.maps) if (l.endsWith('/dev/zero (deleted)')) shm.add(Number(l.trim().split(/\s+/)[4]));
   const inodes = [...shm];
-  const sim: Sim = { mem, mm: fromHostMaps(bs[0]!.maps, bs[0]!.flags, bs[0]!.brk, bs[0]!.data, inodes, mem), inodes, files: new Map() };
+  const sim: Sim = { mem, mm: fromHostMaps(bs[0]!.maps, bs[0]!.flags, bs[0]!.brk, bs[0]!.data, inodes, mem), inodes, files: new Map(), done: null };
+  // The maps lines the host counts but that are no area of the mm ([vsyscall], dropped above).
+  const gate = out.slice(0, out.indexOf('\n== ')).includes('[vsyscall]') ? 1 : 0;
   const names = new Map<string, number>();
   it('starts from the same layout', () => {
     expect(procMaps(sim.mm).trimEnd().split('\n')).toEqual(bs[0]!.maps);
@@ -253,7 +284,16 @@ function replay(out: string): void {
   });
   for (const b of bs.slice(1)) {
     it(`${b.step ?? ''} -> ${b.result ?? ''}`, () => {
+      sim.done = null;
       expect(simulate(sim, names, b.step!, b.file)).toBe(b.result);
+      expect(sim.done).toBe(b.done);
+      if (b.areas !== null) {
+        // A "#! counts" script: the number of areas, the counters and the break.
+        expect(sim.mm.mapCount + gate).toBe(b.areas);
+        expect(statusOf(sim.mm)).toEqual(b.status);
+        expect([sim.mm.startBrk, sim.mm.brk]).toEqual(b.brk);
+        return;
+      }
       expect(procMaps(sim.mm).trimEnd().split('\n')).toEqual(b.maps);
       expect(statusOf(sim.mm)).toEqual(b.status);
       expect(flagsOf(sim.mm)).toEqual(b.flags);
