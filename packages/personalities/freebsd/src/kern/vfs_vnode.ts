@@ -76,6 +76,16 @@ interface Vfs {
 }
 
 const VFS = new WeakMap<FreebsdMachine, Vfs>();
+/** Objects a vnode holds its own reference on (v_object). */
+const HELD = new WeakSet<VmObject>();
+
+/**
+ * The references to `o` FreeBSD would count: its vnode's own reference is this model's way of
+ * keeping v_object while the vnode lives (FreeBSD's vnode holds none), so views leave it out.
+ */
+export function visibleRefCount(o: VmObject): number {
+  return o.refCount - (HELD.has(o) && !o.dead ? 1 : 0);
+}
 
 export function vfsOf(m: FreebsdMachine): Vfs {
   let v = VFS.get(m);
@@ -192,6 +202,7 @@ export function vnodeObject(k: FreebsdKernel, v: Vnode): VmObject {
   // The pager reads the file through the object's `file`; a write that grows or first copies the
   // file points it at the new bytes (own).
   const o = (v.object ??= k.vm.createObject('vnode', Math.max(1, Math.ceil(v.size / FRAME_SIZE)), v.bytes, v.path));
+  HELD.add(o);
   k.vm.reference(o);
   return o;
 }
@@ -290,6 +301,7 @@ export function vnodeRecycle(k: FreebsdKernel): void {
       if (o.refCount > 1) continue;
       if (v.owned) clean(k, v, o);
       v.object = null;
+      HELD.delete(o);
       k.vm.deallocate(o);
     }
     if (!v.owned) vfs.vnodes.delete(key);
