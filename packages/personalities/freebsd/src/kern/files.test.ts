@@ -256,6 +256,30 @@ describe('descriptors: dup, dup2, fcntl, fork, pipe2', () => {
     expect([...k.copyFromUser(t, buf + 64, 3)]).toEqual([1, 2, 3]);
   });
 
+  it('a blocking write larger than the pipe sleeps until a reader makes room, then finishes', () => {
+    const k = new Kernel(freebsdPersonality({ fs: memoryFileSystem(files()) }), { frames: 4096, seed: 5, contents: true });
+    const p = k.createProcess(k.init, 'w');
+    const t = p.threads[0]!;
+    const big = k.syscall(t, 'mmap', [0, 48 * PAGE_SIZE, 3, MAP_PRIVATE | MAP_ANON, -1, 0]).value;
+    k.copyToUser(t, big + 70000, Uint8Array.of(0xee));
+    k.syscall(t, 'pipe2', [big, 0]);
+    const ct = k.processes.get(k.syscall(t, 'fork').value)!.threads[0]!;
+    const r = k.syscall(t, 'write', [1, big, 100000]);
+    expect(r.blocked).toBe(true);
+    expect(k.syscall(ct, 'read', [0, big + 110000, 65536]).value).toBe(65536);
+    expect(t.state).toBe('runnable');
+    expect(k.resume(t).value).toBe(100000);
+    // The rest, 34,464 bytes, is in the pipe; its byte 70000 - 65536 is the marker.
+    expect(k.syscall(ct, 'read', [0, big + 110000, 65536]).value).toBe(100000 - 65536);
+    expect(k.copyFromUser(ct, big + 110000 + 70000 - 65536, 1)[0]).toBe(0xee);
+    // O_NONBLOCK: what fits, then EAGAIN; a PIPE_BUF-sized write goes in whole or not at all.
+    k.syscall(t, 'pipe2', [big, O.NONBLOCK]);
+    const w = new DataView(k.copyFromUser(t, big, 8).buffer).getInt32(4, true);
+    expect(k.syscall(t, 'write', [w, big, 65536 - 100]).value).toBe(65536 - 100);
+    expect(errno(k, t, 'write', [w, big, 200])).toBe(E.EAGAIN);
+    expect(k.syscall(t, 'write', [w, big, 1000]).value).toBe(100);
+  });
+
   it('exit closes every descriptor (fdescfree)', () => {
     const { k, p, t } = boot();
     k.syscall(t, 'open', ['/etc/motd', O.RDONLY | O.CLOEXEC, 0]);

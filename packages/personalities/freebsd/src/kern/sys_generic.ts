@@ -13,7 +13,7 @@ import type { FreebsdMachine, FreebsdSpace } from '../machine.js';
 import { arg, intArg } from '../vm/vm_mmap.js';
 import { fget, FREAD, FWRITE, O, type FileDesc } from './kern_descrip.js';
 import { postSignal } from './kern_sig.js';
-import { pipePut, pipeTake } from './sys_pipe.js';
+import { BIG_PIPE_SIZE, PIPE_BUF, pipePut, pipeTake } from './sys_pipe.js';
 import { tooLarge, vnodeRead, vnodeWrite } from './vfs_vnode.js';
 
 type Ctx = SyscallContext<FreebsdSpace, FreebsdMachine>;
@@ -70,13 +70,32 @@ function foWrite(ctx: Ctx, fp: FileDesc, va: number, n: number, off: number): nu
     vnodeWrite(ctx.kernel, v, at, data);
     return n;
   }
-  const p = fp.pipe!;
-  if (!p.open[0]) return 'EPIPE';
-  const data = copyin(ctx, va, n);
-  if (data === null) return 'EFAULT';
-  const put = pipePut(ctx.kernel, p, data);
-  if (put === 0 && n > 0) return (fp.flag & O.NONBLOCK) !== 0 ? 'EAGAIN' : 'sleep';
-  return put;
+  return 'EBADF'; // a pipe is written by pipeWriter
+}
+
+/**
+ * pipe_write for one write(2): the bytes go in as room appears; a blocking write sleeps until all
+ * are in, a non-blocking one returns what fitted (EAGAIN if nothing); a write of at most PIPE_BUF
+ * bytes goes in whole or not at all. The readers' end closing is EPIPE, even after a partial write
+ * (dofilewrite keeps the error).
+ */
+function pipeWriter(fp: FileDesc, va: number, n: number): (c: Ctx) => number | string {
+  let done = 0;
+  return (c) => {
+    const p = fp.pipe!;
+    if (!p.open[0]) return 'EPIPE';
+    const left = n - done;
+    const room = BIG_PIPE_SIZE - p.count;
+    const fits = left <= PIPE_BUF ? (room >= left ? left : 0) : Math.min(left, room);
+    if (fits > 0) {
+      const data = copyin(c, va + done, fits);
+      if (data === null) return 'EFAULT';
+      done += pipePut(c.kernel, p, data);
+    }
+    if (done === n) return n;
+    if ((fp.flag & O.NONBLOCK) !== 0) return done > 0 ? done : 'EAGAIN';
+    return 'sleep';
+  };
 }
 
 /** Finish a transfer: the count, sleep on a pipe, or the error (EPIPE also sends SIGPIPE). */
@@ -117,7 +136,7 @@ function rw(ctx: Ctx, args: readonly SyscallArg[], write: boolean, positioned: b
     off = signedOffset(args[3]);
     if (off < 0 && fp.vnode!.type !== 'VCHR') return ctx.fail('EINVAL', `offset ${off}`);
   }
-  const once = (c: Ctx): number | string => (write ? foWrite(c, fp, va, n, off) : foRead(c, fp, va, n, off));
+  const once = write && fp.type === 'pipe' ? pipeWriter(fp, va, n) : (c: Ctx): number | string => (write ? foWrite(c, fp, va, n, off) : foRead(c, fp, va, n, off));
   return finish(ctx, once(ctx), once, fp, !positioned);
 }
 

@@ -3,7 +3,8 @@
  * at most BIG_PIPE_SIZE bytes (64 KiB; FreeBSD starts at PIPE_SIZE, 16 KiB, and grows it — the
  * growth is not modelled, nor direct writes that map the writer's pages). A reader of an empty
  * pipe sleeps while a writer is open (EAGAIN with O_NONBLOCK) and reads 0 at end of file; a
- * writer into a pipe without readers gets EPIPE and SIGPIPE (dofilewrite).
+ * blocking writer sleeps until all its bytes are in (PIPE_BUF-sized writes are atomic); a writer
+ * into a pipe without readers gets EPIPE and SIGPIPE (dofilewrite).
  */
 import type { SyscallArg, SyscallContext, Thread } from '@polykernel/kernel';
 import type { FreebsdKernel, FreebsdMachine, FreebsdSpace } from '../machine.js';
@@ -13,6 +14,8 @@ import { FREAD, FWRITE, falloc, fdalloc, finstall, O, sysClose } from './kern_de
 type Ctx = SyscallContext<FreebsdSpace, FreebsdMachine>;
 
 export const BIG_PIPE_SIZE = 64 * 1024;
+/** sys/sys/syslimits.h PIPE_BUF: writes up to this size are atomic. */
+export const PIPE_BUF = 512;
 
 export interface Pipe {
   /** Buffered bytes, oldest first. */

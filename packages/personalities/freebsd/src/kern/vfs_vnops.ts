@@ -3,6 +3,8 @@
  * vm_mmap_vnode, sys/fs/devfs/devfs_vnops.c devfs_mmap_f with vm_mmap_cdev): what kern_mmap maps
  * for a file descriptor, or the errno.
  *
+ * - first, kern_mmap's own rule: neither MAP_SHARED nor MAP_PRIVATE is EINVAL for a process whose
+ *   image was built for FreeBSD 11.0 or later (p_osrel >= P_OSREL_MAP_FSTRICT);
  * - a pipe: invfo_mmap, ENODEV;
  * - /dev/zero (D_MMAP_ANON): anonymous memory, as if MAP_ANON had been given; /dev/null has no
  *   d_mmap: ENODEV;
@@ -15,12 +17,14 @@
  */
 import type { Process } from '@polykernel/kernel';
 import type { VmObject } from '@polykernel/vm';
-import type { FreebsdKernel, FreebsdSpace } from '../machine.js';
-import { MAP_SHARED, VM_PROT_EXECUTE, VM_PROT_READ, VM_PROT_WRITE } from '../param.js';
+import { procOf, type FreebsdKernel, type FreebsdSpace } from '../machine.js';
+import { MAP_PRIVATE, MAP_SHARED, VM_PROT_EXECUTE, VM_PROT_READ, VM_PROT_WRITE } from '../param.js';
 import { fget, FREAD, FWRITE } from './kern_descrip.js';
 import { ownForSharedWrite, vnodeObject } from './vfs_vnode.js';
 
 const OFF_MAX = 2 ** 63 - 1;
+/** sys/sys/param.h: the p_osrel from which kern_mmap refuses a file mapping without MAP_SHARED/MAP_PRIVATE. */
+const P_OSREL_MAP_FSTRICT = 1100036;
 
 export type VnMmap =
   | { readonly kind: 'error'; readonly errno: string; readonly detail: string }
@@ -31,6 +35,10 @@ export type VnMmap =
 export function vnMmap(k: FreebsdKernel, p: Process<FreebsdSpace>, fd: number, prot: number, capMaxProt: number, flags: number, foff: number, size: number): VnMmap {
   const fp = fget(p, fd);
   if (fp === null) return { kind: 'error', errno: 'EBADF', detail: `fd ${fd} is not open` };
+  // kern_mmap: a file mapping must say MAP_SHARED or MAP_PRIVATE for binaries built for 11.0 and later.
+  if ((flags & (MAP_SHARED | MAP_PRIVATE)) === 0 && procOf(k.state, p).osrel >= P_OSREL_MAP_FSTRICT) {
+    return { kind: 'error', errno: 'EINVAL', detail: 'neither MAP_SHARED nor MAP_PRIVATE (p_osrel >= P_OSREL_MAP_FSTRICT)' };
+  }
   const v = fp.vnode;
   if (v === null) return { kind: 'error', errno: 'ENODEV', detail: 'a pipe cannot be mapped' };
   if (v.type === 'VCHR') {

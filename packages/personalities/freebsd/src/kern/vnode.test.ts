@@ -12,7 +12,7 @@ import { ACCESS_READ } from '@polykernel/mmu';
 import type { VmObject } from '@polykernel/vm';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { FreebsdMachine, FreebsdSpace } from '../machine.js';
+import { procOf, type FreebsdMachine, type FreebsdSpace } from '../machine.js';
 import { MAP_ANON, MAP_PRIVATE, MAP_SHARED, PAGE_SIZE } from '../param.js';
 import { freebsdPersonality } from '../personality.js';
 import { vmmap } from '../procstat/vm.js';
@@ -145,6 +145,10 @@ describe('vnode objects (vnode_pager_alloc)', () => {
     const ro = k.syscall(b.t, 'open', ['/lib/libfoo.so.1', O.RDONLY, 0]).value;
     expect(k.syscall(b.t, 'mmap', [0, PAGE_SIZE, PROT_RW, MAP_SHARED, ro, 0]).errorNumber).toBe(E.EACCES);
     expect(k.syscall(b.t, 'mmap', [0, PAGE_SIZE, PROT_RW, MAP_PRIVATE, ro, 0]).value).toBeGreaterThan(0);
+    // Neither MAP_SHARED nor MAP_PRIVATE: allowed for an old binary, EINVAL for one built for 11.0 or later.
+    expect(k.syscall(b.t, 'mmap', [0, PAGE_SIZE, PROT_R, 0, ro, 0]).value).toBeGreaterThan(0);
+    procOf(k.state, b.p).osrel = 1400097;
+    expect(k.syscall(b.t, 'mmap', [0, PAGE_SIZE, PROT_R, 0, ro, 0]).errorNumber).toBe(E.EINVAL);
     const wo = k.syscall(b.t, 'open', ['/var/data', O.WRONLY, 0]).value;
     expect(k.syscall(b.t, 'mmap', [0, PAGE_SIZE, PROT_R, MAP_SHARED, wo, 0]).errorNumber).toBe(E.EACCES);
     const dir = k.syscall(b.t, 'open', ['/lib', O.RDONLY, 0]).value;
