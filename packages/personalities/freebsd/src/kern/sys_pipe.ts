@@ -10,6 +10,7 @@ import type { SyscallArg, SyscallContext, Thread } from '@polykernel/kernel';
 import type { FreebsdKernel, FreebsdMachine, FreebsdSpace } from '../machine.js';
 import { arg, intArg } from '../vm/vm_mmap.js';
 import { FREAD, FWRITE, falloc, fdalloc, finstall, O, sysClose } from './kern_descrip.js';
+import { vfsOf } from './vfs_vnode.js';
 
 type Ctx = SyscallContext<FreebsdSpace, FreebsdMachine>;
 
@@ -30,10 +31,9 @@ export interface Pipe {
   readonly ino: number;
 }
 
-let nextPipeIno = 1;
-
-function newPipe(): Pipe {
-  return { buf: new Uint8Array(BIG_PIPE_SIZE), count: 0, open: [true, true], readers: new Set(), writers: new Set(), ino: nextPipeIno++ };
+function newPipe(m: FreebsdMachine): Pipe {
+  const vfs = vfsOf(m);
+  return { buf: new Uint8Array(BIG_PIPE_SIZE), count: 0, open: [true, true], readers: new Set(), writers: new Set(), ino: vfs.nextPipeIno++ };
 }
 
 function wakeAll(k: FreebsdKernel, set: Set<Thread>): void {
@@ -73,7 +73,7 @@ export function sysPipe2(ctx: Ctx, args: readonly SyscallArg[]): number {
   const flags = intArg(args, 1);
   if ((flags & ~(O.CLOEXEC | O.NONBLOCK)) !== 0) return ctx.fail('EINVAL', 'pipe2 flags other than O_CLOEXEC|O_NONBLOCK');
   const p = ctx.process;
-  const pipe = newPipe();
+  const pipe = newPipe(ctx.kernel.state);
   const status = flags & O.NONBLOCK;
   const cloexec = (flags & O.CLOEXEC) !== 0;
   const rfd = fdalloc(p, 0);

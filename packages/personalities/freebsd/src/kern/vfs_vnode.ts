@@ -73,6 +73,8 @@ interface Vfs {
   /** The overlay: files created or written, by path (they outlive their vnode's users). */
   readonly overlay: Map<string, Vnode>;
   nextIno: number;
+  /** pipe_ino's counter (per machine: the simulation is deterministic). */
+  nextPipeIno: number;
 }
 
 const VFS = new WeakMap<FreebsdMachine, Vfs>();
@@ -90,7 +92,7 @@ export function visibleRefCount(o: VmObject): number {
 export function vfsOf(m: FreebsdMachine): Vfs {
   let v = VFS.get(m);
   if (v === undefined) {
-    v = { vnodes: new Map(), overlay: new Map(), nextIno: 2 };
+    v = { vnodes: new Map(), overlay: new Map(), nextIno: 2, nextPipeIno: 1 };
     VFS.set(m, v);
   }
   return v;

@@ -71,6 +71,10 @@ describe('vnode objects (vnode_pager_alloc)', () => {
     expect(k.copyFromUser(a.t, va + LIB.length, 100)).toEqual(new Uint8Array(100));
     // Three frames for six page-table entries: each shared frame is referenced by both tables.
     for (const f of obj.pages.values()) expect(k.mmu.frames.refcount[f]).toBe(3);
+    // Each page was read from the file once (the first process's fault), and each fault counted once.
+    expect(k.metrics.faults.file).toBe(3);
+    expect(k.metrics.faults.soft).toBe(3);
+    expect(k.metrics.traps.pageFault).toBe(6);
   });
 
   it('procstat -v: TP vn, the path, REF the mappings (not the vnode\'s own hold), C for a private mapping', () => {

@@ -171,12 +171,11 @@ function count(k: FreebsdKernel, how: string, obj: VmObject | null, reason: stri
       mt.cycles += how === 'cow' ? HANDLER.cow : HANDLER.cowReuse;
       return RESOLVED.cow;
     case 'pagein':
+      // The pager counted the fault itself (vnodePager / swapPager getpage): count it once.
       if (obj?.type === 'vnode') {
-        m.file++;
         mt.cycles += HANDLER.file;
         return RESOLVED.file;
       }
-      m.swapIn++;
       return RESOLVED.swapIn;
     default:
       // The page was resident (in the first object or below): only the mapping was missing, or
