@@ -101,6 +101,9 @@ describe('open, read, write, lseek, close', () => {
     expect([...k.copyFromUser(t, buf + 64, 13)]).toEqual([97, 98, 99, 97, 98, 0, 0, 0, 0, 0, 97, 98, 99]);
     expect(errno(k, t, 'pread', [rd, buf, 1, -1])).toBe(E.EINVAL);
     expect(errno(k, t, 'pread', [fd, buf, 1, 0])).toBe(E.EBADF); // write-only
+    // O_TRUNC truncates even when opening read-only (kern_openat → fo_truncate).
+    const tr = k.syscall(t, 'open', ['/tmp/log', O.RDONLY | O.TRUNC, 0]).value;
+    expect(k.syscall(t, 'lseek', [tr, 0, SEEK.END]).value).toBe(0);
   });
 
   it('kern_openat\'s check order and errnos', () => {
@@ -137,6 +140,7 @@ describe('open, read, write, lseek, close', () => {
     const t = p.threads[0]!;
     expect(errno(k, t, 'open', ['/etc/secret', O.RDONLY, 0])).toBe(E.EACCES);
     expect(errno(k, t, 'open', ['/etc/motd', O.WRONLY, 0])).toBe(E.EACCES);
+    expect(errno(k, t, 'open', ['/etc/motd', O.RDONLY | O.TRUNC, 0])).toBe(E.EACCES); // O_TRUNC needs VWRITE
     expect(k.syscall(t, 'open', ['/etc/motd', O.RDONLY, 0]).value).toBe(0);
     // /tmp is 1777: anyone creates there; the file is the creator's (mode & ~022).
     const fd = k.syscall(t, 'open', ['/tmp/mine', O.RDWR | O.CREAT, 0o666]).value;
@@ -163,6 +167,7 @@ describe('open, read, write, lseek, close', () => {
     const n = k.syscall(t, 'open', ['/dev/null', O.RDWR | O.CREAT | O.TRUNC, 0o666]).value;
     expect(k.syscall(t, 'read', [z, buf, 64]).value).toBe(64);
     expect([...k.copyFromUser(t, buf, 64)].every((x) => x === 0)).toBe(true);
+    expect(k.syscall(t, 'lseek', [z, 0, SEEK.CUR]).value).toBe(64);
     expect(k.syscall(t, 'read', [n, buf, 64]).value).toBe(0);
     expect(k.syscall(t, 'write', [n, buf, 10 * 1024 * 1024]).value).toBe(10 * 1024 * 1024);
     expect(errno(k, t, 'read', [z, 0x10, 8])).toBe(E.EFAULT);

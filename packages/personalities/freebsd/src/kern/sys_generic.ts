@@ -117,7 +117,8 @@ function finish(ctx: Ctx, r: number | string, retry: (c: Ctx) => number | string
     if (r === 'EPIPE') postSignal(ctx.kernel, ctx.process, 'SIGPIPE');
     return ctx.fail(r, `${ctx.spec.name}: ${r}`);
   }
-  if (advance && fp.vnode !== null && fp.vnode.device === null) {
+  // foffset_unlock_uio: the file's offset moves by what was transferred (a device's too).
+  if (advance && fp.vnode !== null) {
     fp.offset = (fp.flag & O.APPEND) !== 0 && ctx.spec.name === 'write' ? fp.vnode.size : fp.offset + r;
   }
   return r;

@@ -95,7 +95,8 @@ export function kernOpenat(ctx: Ctx, dfd: number, pathA: SyscallArg | undefined,
   const err = vnOpenVnode(v, fflags, creds.euid, creds.egid, created);
   if (err !== null) return ctx.fail(err, full);
   if (v.partial !== null) return ctx.fail('EFBIG', `${full}: ${v.partial} bytes is too large to simulate (files up to 1 GiB)`);
-  if ((flags & O.TRUNC) !== 0 && v.type === 'VREG' && (fflags & FWRITE) !== 0) vnodeTruncate(ctx.kernel, v, 0);
+  // kern_openat's fo_truncate: O_TRUNC truncates even with O_RDONLY (vn_open_vnode checked VWRITE).
+  if ((flags & O.TRUNC) !== 0 && v.type === 'VREG') vnodeTruncate(ctx.kernel, v, 0);
   const fd = fdalloc(ctx.process, 0);
   if (fd < 0) return ctx.fail('EMFILE', 'descriptor table full');
   finstall(ctx.process, fd, falloc('vnode', fflags & FMASK, v, null, 0), (flags & O.CLOEXEC) !== 0);
