@@ -80,6 +80,16 @@ interface SigState {
 
 const STATE = new WeakMap<Proc, SigState>();
 
+/** Sleeps a caught signal interrupts (msleep with PCATCH), by the reason the call blocked with. */
+const INTERRUPTIBLE: ReadonlySet<string> = new Set(['piperd', 'pipewr']);
+/** Threads woken by a handler: their sleeping call ends with EINTR. */
+const INTERRUPTED = new WeakSet<Thread>();
+
+/** Whether the thread's sleep was interrupted by a caught signal (and clear it). */
+export function takeInterrupt(t: Thread): boolean {
+  return INTERRUPTED.delete(t);
+}
+
 function stateOf(p: Proc): SigState {
   let s = STATE.get(p);
   if (s === undefined) {
@@ -167,11 +177,19 @@ export function deliver(k: FreebsdKernel, t: Thread, info: SignalInfo): Delivery
   if (a.handler === SIG_IGN) return 'ignore';
   const s = stateOf(p);
   s.handled++;
+  // A thread asleep in an interruptible wait (a pipe) wakes to EINTR, unless SA_RESTART restarts
+  // the call (ERESTART: it simply sleeps again).
+  if (!info.fromFault && t.state === 'blocked' && INTERRUPTIBLE.has(t.pending?.reason ?? '') && (a.flags & SA.RESTART) === 0) {
+    INTERRUPTED.add(t);
+    k.wake(t);
+  }
   if ((a.flags & SA.RESETHAND) !== 0) s.actions.delete(sig!);
   if (info.fromFault && info.address !== null && a.handler === FAULT_HANDLER.mprotect) {
     k.syscall(t, 'mprotect', [pageDown(info.address), PAGE_SIZE, VM_PROT_READ | VM_PROT_WRITE]);
   }
-  k.syscall(t, 'sigreturn', [0]);
+  // The handler returns through sigreturn(2) — a trap this model makes only for a thread not
+  // asleep in a call (a sleeping one would run the handler on its way out of the call).
+  if (t.pending === null) k.syscall(t, 'sigreturn', [0]);
   if (!info.fromFault) return 'handled';
   return a.handler === FAULT_HANDLER.mprotect ? 'retry' : 'skip';
 }

@@ -125,6 +125,23 @@ describe('sigaction, sigprocmask, kill to a handler', () => {
     expect(p.killedBy).toBe('SIGSEGV');
   });
 
+  it('a caught signal ends a sleeping pipe read with EINTR; with SA_RESTART the read sleeps on', () => {
+    const b = boot();
+    const { k, p, t, mem } = b;
+    k.syscall(t, 'pipe2', [mem + 1024, 0]);
+    sigaction(b, t, S.SIGUSR1!, { handler: HANDLER, flags: 0, mask: new Set() });
+    const c = k.processes.get(k.syscall(t, 'fork').value)!;
+    expect(k.syscall(t, 'read', [0, mem, 8]).blocked).toBe(true);
+    k.syscall(c.threads[0]!, 'kill', [p.pid, S.SIGUSR1!]);
+    expect(t.state).toBe('runnable');
+    expect(k.resume(t).errorNumber).toBe(E.EINTR);
+    sigaction(b, t, S.SIGUSR1!, { handler: HANDLER, flags: SA.RESTART, mask: new Set() });
+    expect(k.syscall(t, 'read', [0, mem, 8]).blocked).toBe(true);
+    k.syscall(c.threads[0]!, 'kill', [p.pid, S.SIGUSR1!]);
+    expect(t.state).toBe('blocked');
+    expect(handlersEntered(p)).toBe(2);
+  });
+
   it('fork inherits the handlers; exec would reset them (execsigs)', () => {
     const b = boot();
     const { k, t } = b;

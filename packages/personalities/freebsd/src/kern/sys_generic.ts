@@ -12,7 +12,7 @@ import type { SyscallArg, SyscallContext } from '@polykernel/kernel';
 import type { FreebsdMachine, FreebsdSpace } from '../machine.js';
 import { arg, intArg } from '../vm/vm_mmap.js';
 import { fget, FREAD, FWRITE, O, type FileDesc } from './kern_descrip.js';
-import { postSignal } from './kern_sig.js';
+import { postSignal, takeInterrupt } from './kern_sig.js';
 import { BIG_PIPE_SIZE, PIPE_BUF, pipePut, pipeTake } from './sys_pipe.js';
 import { tooLarge, vnodeRead, vnodeWrite } from './vfs_vnode.js';
 
@@ -102,16 +102,22 @@ function pipeWriter(fp: FileDesc, va: number, n: number): (c: Ctx) => number | s
 function finish(ctx: Ctx, r: number | string, retry: (c: Ctx) => number | string, fp: FileDesc, advance: boolean): number {
   if (r === 'sleep') {
     const waiters = fp.end === 0 ? fp.pipe!.readers : fp.pipe!.writers;
+    const reason = fp.end === 0 ? 'piperd' : 'pipewr';
     waiters.add(ctx.thread);
     const resume = (c: Ctx): number => {
+      // A caught signal without SA_RESTART ended the sleep (msleep with PCATCH: EINTR).
+      if (takeInterrupt(c.thread)) {
+        waiters.delete(c.thread);
+        return c.fail('EINTR', 'a signal handler ran while the call slept');
+      }
       const again = retry(c);
       if (again === 'sleep') {
         waiters.add(c.thread);
-        return c.block('pipe', resume);
+        return c.block(reason, resume);
       }
       return finish(c, again, retry, fp, advance);
     };
-    return ctx.block(fp.end === 0 ? 'piperd' : 'pipewr', resume);
+    return ctx.block(reason, resume);
   }
   if (typeof r === 'string') {
     if (r === 'EPIPE') postSignal(ctx.kernel, ctx.process, 'SIGPIPE');
