@@ -36,8 +36,11 @@ export class VmObject {
     readonly type: VmObjectType,
     /** Size in pages. */
     public size: number,
-    /** Vnode objects: the file's bytes (the page cache reads from here). */
-    readonly file: Uint8Array | null = null,
+    /**
+     * Vnode objects: the file's bytes (the page cache reads from here). Writable: a personality
+     * whose files can be written replaces it with its own copy (never the file system's array).
+     */
+    public file: Uint8Array | null = null,
     /** Vnode objects: a name for views (the path). */
     readonly name = '',
   ) {}

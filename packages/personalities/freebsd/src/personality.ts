@@ -6,7 +6,9 @@
  */
 import { Rng } from '@polykernel/core';
 import { freebsdIds, memoryFileSystem, type FileLookup, type Personality } from '@polykernel/kernel';
+import { fdescfree } from './kern/kern_descrip.js';
 import { onExit } from './kern/kern_exit.js';
+import { vnodeRecycle } from './kern/vfs_vnode.js';
 import { ALL_SIGNALS, deliver } from './kern/kern_sig.js';
 import type { FreebsdMachine, FreebsdSpace } from './machine.js';
 import { procstatArgsRows, renderProcstatArgs } from './procstat/args.js';
@@ -83,6 +85,10 @@ export function freebsdPersonality(opts: FreebsdOptions = {}): Personality<Freeb
     },
     pageTableOf: (space) => space.pmap.pt,
     onExit: (k, p) => {
+      // exit1: fdescfree (the files close; a vnode nothing uses any more is recycled), then the
+      // parent is told.
+      fdescfree(k, p);
+      vnodeRecycle(k);
       onExit(k, p);
     },
     handleFault,

@@ -1,18 +1,21 @@
 /**
  * The FreeBSD portable driver: each portable intent as the system calls FreeBSD's libc makes for
  * it, through the kernel's gate — alloc is mmap(MAP_PRIVATE|MAP_ANON), free munmap, protect
- * mprotect, fork fork(2) (vmspace_fork), exit exit(2), wait wait4(2). What this personality does
- * not model yet (execve, files) is `unsupported` with the reason.
+ * mprotect, fork fork(2) (vmspace_fork), exit exit(2), wait wait4(2), open openat(2), read and
+ * write read(2)/write(2), close close(2), mapFile openat + mmap + close. What this personality
+ * does not model yet (execve from a workload) is `unsupported` with the reason.
  */
 import {
-  failure, gate, ok, unsupported, type PortableDriver, type PortableOp, type PortableResult, type PortableWait,
+  failure, gate, ok, unsupported, type Kernel, type MapFileRequest, type OpenRequest, type PortableDriver, type PortableOp,
+  type PortableRegion, type PortableResult, type PortableWait, type Thread,
 } from '@polykernel/kernel';
 import type { FreebsdMachine, FreebsdSpace } from './machine.js';
-import { MAP_ANON, MAP_PRIVATE, roundPage } from './param.js';
+import { MAP_ANON, MAP_PRIVATE, MAP_SHARED, roundPage } from './param.js';
+import { O } from './kern/kern_descrip.js';
+import { AT_FDCWD } from './kern/vfs_syscalls.js';
 import { ALL_SIGNALS } from './kern/kern_sig.js';
 
 const NO_EXEC = 'execve of FreeBSD images is not modelled by this personality yet';
-const NO_FILES = 'open/read/write/close are not modelled by this personality yet';
 
 const NATIVE: Record<PortableOp, string> = {
   alloc: 'mmap(NULL, size, prot, MAP_PRIVATE|MAP_ANON, -1, 0) (477)',
@@ -23,12 +26,38 @@ const NATIVE: Record<PortableOp, string> = {
   exec: `n/a: ${NO_EXEC}`,
   exit: 'exit(code) (1)',
   wait: 'wait4(pid or -1, &status, 0, NULL) (7)',
-  mapFile: `n/a: ${NO_FILES}`,
-  open: `n/a: ${NO_FILES}`,
-  read: `n/a: ${NO_FILES}`,
-  write: `n/a: ${NO_FILES}`,
-  close: `n/a: ${NO_FILES}`,
+  mapFile: 'openat() (499) + mmap(fd, MAP_SHARED or MAP_PRIVATE) (477) + close() (6): the vnode\'s one OBJT_VNODE object',
+  open: 'openat(AT_FDCWD, path, O_RDONLY or O_RDWR [|O_CREAT|O_TRUNC], 0666) (499)',
+  read: 'read(fd, buf, nbyte) (3)',
+  write: 'write(fd, buf, nbyte) (4)',
+  close: 'close(fd) (6)',
 };
+
+type K = Kernel<FreebsdSpace, FreebsdMachine>;
+
+function open(k: K, t: Thread, req: OpenRequest): PortableResult<number> {
+  const flags = (req.write ? O.RDWR : O.RDONLY) + (req.create === true ? O.CREAT : 0) + (req.truncate === true ? O.TRUNC : 0);
+  const r = gate(k, t, 'openat', [AT_FDCWD, req.path, flags, 0o666]);
+  return failure(k, 'openat', r) ?? ok(r.value);
+}
+
+function mapFile(k: K, t: Thread, req: MapFileRequest): PortableResult<PortableRegion> {
+  const fd = open(k, t, { path: req.path, write: req.shared && (req.prot & 2) !== 0 });
+  if (fd.kind !== 'ok') return fd;
+  // The program would fstat(2) the file for st_size; a workload process may have no stack to
+  // receive struct stat, so the size is read from the open file (the same st_size).
+  const length = req.length ?? t.process.file(fd.value)?.bytes.length ?? 0;
+  const r = gate(k, t, 'mmap', [0, length, req.prot, req.shared ? MAP_SHARED : MAP_PRIVATE, fd.value, req.offset ?? 0]);
+  gate(k, t, 'close', [fd.value]);
+  return failure(k, 'mmap', r) ?? ok({ addr: r.value, length: roundPage(length) });
+}
+
+function simple(k: K, t: Thread, call: string, args: number[]): PortableResult<number> {
+  const r = gate(k, t, call, args);
+  // A read of an empty pipe sleeps (the app calls again once the thread is woken).
+  if (r.blocked === true) return { kind: 'blocked', call };
+  return failure(k, call, r) ?? ok(r.value);
+}
 
 /** WIFEXITED / WEXITSTATUS / WTERMSIG of a wait status (sys/sys/wait.h). */
 function decode(ref: number, status: number): PortableWait {
@@ -76,9 +105,9 @@ export const freebsdPortable: PortableDriver<FreebsdSpace, FreebsdMachine> = {
     if (f !== null) return f;
     return ok(decode(r.value, statuses.get(r.value) ?? 0));
   },
-  mapFile: () => unsupported(NO_FILES),
-  open: () => unsupported(NO_FILES),
-  read: () => unsupported(NO_FILES),
-  write: () => unsupported(NO_FILES),
-  close: () => unsupported(NO_FILES),
+  mapFile,
+  open,
+  read: (k, t, fd, addr, length) => simple(k, t, 'read', [fd, addr, length]),
+  write: (k, t, fd, addr, length) => simple(k, t, 'write', [fd, addr, length]),
+  close: (k, t, fd) => simple(k, t, 'close', [fd]),
 };

@@ -21,7 +21,7 @@
  */
 import { FREEBSD_ERRNO } from '@polykernel/core';
 import { parseElf, type ElfFile, type ProgramHeader } from '@polykernel/elf';
-import type { FsFile, Process } from '@polykernel/kernel';
+import type { FileLookupError, FsFile, Process } from '@polykernel/kernel';
 import type { VmObject } from '@polykernel/vm';
 import { procOf, type FreebsdKernel, type FreebsdSpace } from '../machine.js';
 import {
@@ -30,6 +30,7 @@ import {
 } from '../param.js';
 import { KERN_SUCCESS } from '../vm/vm_map.js';
 import { vmspaceAlloc, vmspaceFree } from '../vm/vmspace.js';
+import { namei, vnodeObject } from './vfs_vnode.js';
 
 /** sys/sys/elf_common.h AT_* (FreeBSD numbering). */
 export const AT = {
@@ -124,7 +125,10 @@ function sharedPage(k: FreebsdKernel): VmObject {
 
 /** Map one image (the program or its interpreter) at `base`; returns the text/data bounds. */
 function loadImage(k: FreebsdKernel, s: FreebsdSpace, elf: ElfFile, path: string, base: number): { text: [number, number]; data: [number, number] } {
-  const vnode = k.vm.createObject('vnode', Math.ceil(elf.bytes.length / PAGE_SIZE), elf.bytes, path);
+  // The image's pages come from its vnode's one object (vnode_pager_alloc): every process running
+  // the same file shares its text pages, and mmap(2) of the file finds the same object.
+  const v = namei(k.state, path);
+  const vnode = typeof v === 'string' ? k.vm.createObject('vnode', Math.ceil(elf.bytes.length / PAGE_SIZE), elf.bytes, path) : vnodeObject(k, v);
   const text: [number, number] = [0, 0];
   const data: [number, number] = [0, 0];
   try {
@@ -188,20 +192,29 @@ function tooLargeToSimulate(file: FsFile): void {
   if (file.partial !== undefined && elf) throw new ExecError('EFBIG', `${file.path}: an ELF file of ${file.partial.size} bytes is too large to simulate (files up to 1 GiB)`);
 }
 
+/** namei for exec: the file as its vnode holds it (an overlay's written bytes included). */
+function lookup(k: FreebsdKernel, path: string): FsFile | FileLookupError {
+  const v = namei(k.state, path);
+  if (typeof v === 'string') return v;
+  const f: FsFile = { path: v.path, bytes: v.bytes.subarray(0, Math.min(v.size, v.bytes.length)), dev: v.dev, ino: v.ino, mode: v.mode };
+  if (v.partial !== null) f.partial = { size: v.partial };
+  return f;
+}
+
 /**
  * do_execve → __elfN(imgact) for `p` (the caller checked nothing): on success `p` runs the new
  * image in a new vmspace; on failure before the point of no return nothing changed.
  */
 export function execve(k: FreebsdKernel, p: Process<FreebsdSpace>, path: string, argv: readonly string[], envp: readonly string[]): ExecResult {
   const m = k.state;
-  const file = m.fs(path);
+  const file = lookup(k, path);
   if (typeof file === 'string') throw new ExecError(file, `${path}: ${file}`);
   tooLargeToSimulate(file);
   const elf = checkImage(file.bytes);
   let interp: ElfFile | null = null;
   const interpPath = elf.interpreter;
   if (interpPath !== null) {
-    const f = m.fs(interpPath);
+    const f = lookup(k, interpPath);
     if (typeof f === 'string') throw new ExecError('ENOENT', `ELF interpreter ${interpPath} not found`);
     tooLargeToSimulate(f);
     interp = checkImage(f.bytes);

@@ -5,7 +5,9 @@
  */
 import type { SyscallArg, SyscallContext } from '@polykernel/kernel';
 import type { FreebsdMachine, FreebsdSpace } from '../machine.js';
+import { fdcloseexec } from './kern_descrip.js';
 import { releaseVforkParent } from './kern_exit.js';
+import { execsigs } from './kern_sig.js';
 import { ExecError, execve } from './imgact_elf.js';
 
 type Ctx = SyscallContext<FreebsdSpace, FreebsdMachine>;
@@ -23,6 +25,10 @@ export function sysExecve(ctx: Ctx, args: readonly SyscallArg[]): number {
     if (e instanceof ExecError) return ctx.fail(e.errno, e.message);
     throw e;
   }
+  // do_execve after the image is in: FD_CLOEXEC descriptors close (fdcloseexec), caught signals
+  // go back to their default (execsigs).
+  fdcloseexec(ctx.kernel, ctx.process);
+  execsigs(ctx.process);
   releaseVforkParent(ctx.kernel, ctx.process);
   return 0;
 }

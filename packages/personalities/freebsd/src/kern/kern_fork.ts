@@ -16,6 +16,8 @@ import {
 import { FREEBSD_COSTS } from '../costs.js';
 import { arg } from '../vm/vm_mmap.js';
 import { vmspaceFork } from '../vm/vmspace.js';
+import { fdcopy } from './kern_descrip.js';
+import { sigFork } from './kern_sig.js';
 
 type Ctx = SyscallContext<FreebsdSpace, FreebsdMachine>;
 
@@ -44,7 +46,8 @@ export function fork1(ctx: Ctx, flags: number): number {
     return ctx.fail('EAGAIN', 'no free PID');
   }
   if (!hasBit(flags, RFMEM)) space.pmap.owner = child;
-  child.files = hasBit(flags, RFCFDG) ? [] : hasBit(flags, RFFDG) ? [...p.files] : p.files;
+  child.files = hasBit(flags, RFCFDG) ? [] : hasBit(flags, RFFDG) ? fdcopy(p.files) : p.files;
+  sigFork(p, child);
   const m = k.state;
   const pp = procOf(m, p);
   const cp = procOf(m, child);
@@ -73,7 +76,7 @@ function reparentToInit(ctx: Ctx, child: Ctx['process']): void {
 /** fork_norfproc: divorce parts of the calling process without making one. */
 function forkNoRfproc(ctx: Ctx, flags: number): number {
   const p = ctx.process;
-  if (hasBit(flags, RFFDG)) p.files = [...p.files];
+  if (hasBit(flags, RFFDG)) p.files = fdcopy(p.files);
   if (hasBit(flags, RFCFDG)) p.files = [];
   return 0;
 }

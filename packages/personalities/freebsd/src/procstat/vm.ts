@@ -17,6 +17,7 @@ import {
 } from '../param.js';
 import type { VmMapEntry } from '../vm/vm_map.js';
 import { kvmeType, type KvmeType } from '../vm/vm_object.js';
+import { visibleRefCount } from '../kern/vfs_vnode.js';
 
 const PTRWIDTH = 18;
 
@@ -116,7 +117,7 @@ export function vmmap(s: FreebsdSpace): KinfoVmentry[] {
       kve_protection: e.protection,
       kve_resident: res.count,
       kve_private_resident: obj !== null && obj.backing === null ? residentPages(obj) : 0,
-      kve_ref_count: obj?.refCount ?? 0,
+      kve_ref_count: obj === null ? 0 : visibleRefCount(obj),
       kve_shadow_count: obj?.shadowCount ?? 0,
       cow: (e.eflags & MAP_ENTRY_COW) !== 0,
       needsCopy: (e.eflags & MAP_ENTRY_NEEDS_COPY) !== 0,

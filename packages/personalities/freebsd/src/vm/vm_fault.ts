@@ -43,6 +43,8 @@ const MAPERR: FaultResolution = { kind: 'signal', signal: 'SIGSEGV', code: 'SEGV
 const ACCERR: FaultResolution = { kind: 'signal', signal: 'SIGSEGV', code: 'SEGV_ACCERR' };
 /** KERN_RESOURCE_SHORTAGE (no page, no swap): vm_fault_trap's SIGBUS/BUS_OOMERR. */
 const OOMERR: FaultResolution = { kind: 'signal', signal: 'SIGBUS', code: 'BUS_OOMERR' };
+/** A page past the end of the entry's object (a file mapped past its end): vm_fault's KERN_OUT_OF_BOUNDS, SIGBUS/BUS_OBJERR. */
+const OBJERR: FaultResolution = { kind: 'signal', signal: 'SIGBUS', code: 'BUS_OBJERR' };
 const FIXUP: FaultResolution = { kind: 'fixup' };
 /**
  * Simulated cycles per backing object vm_fault visits: VM_OBJECT_RLOCK/WLOCK of the next object
@@ -92,6 +94,7 @@ function vmFault(k: FreebsdKernel, thread: Thread, f: FaultInfo): FaultResolutio
   }
   const first = e.object;
   const pindex = e.offset + (va - e.start) / PAGE_SIZE;
+  if (pindex >= first.size) return OBJERR;
   const reserv = s.machine.reserv;
   // vm_fault_allocate: vm_object_color(fs->object, atop(fs->vaddr) - fs->pindex), so that the
   // object's reservations line up with 2 MiB boundaries of this address space.
@@ -168,12 +171,11 @@ function count(k: FreebsdKernel, how: string, obj: VmObject | null, reason: stri
       mt.cycles += how === 'cow' ? HANDLER.cow : HANDLER.cowReuse;
       return RESOLVED.cow;
     case 'pagein':
+      // The pager counted the fault itself (vnodePager / swapPager getpage): count it once.
       if (obj?.type === 'vnode') {
-        m.file++;
         mt.cycles += HANDLER.file;
         return RESOLVED.file;
       }
-      m.swapIn++;
       return RESOLVED.swapIn;
     default:
       // The page was resident (in the first object or below): only the mapping was missing, or

@@ -5,13 +5,14 @@
  * the errno that order produces; vm_map's KERN_* results become errnos as vm_mmap_to_errno and
  * each call's own switch map them.
  *
- * Simplifications: only anonymous memory (MAP_ANON, MAP_GUARD, MAP_STACK) is mapped — a file
- * mapping fails with EBADF for a bad descriptor and ENODEV otherwise, as a descriptor that
- * cannot be mapped does; ASLR is off (kern.elf64.aslr.enable=0), so placement is the first fit
+ * A file descriptor is mapped by fo_mmap (src/kern/vfs_vnops.ts: the vnode's one OBJT_VNODE
+ * object, /dev/zero as anonymous memory). Simplifications: ASLR is off (kern.elf64.aslr.enable=0), so placement is the first fit
  * from the heap's end with anonymous clustering (cluster_anon = 1, map->anon_loc); no swap
  * reservation limit is enforced.
  */
 import type { SyscallArg, SyscallContext } from '@polykernel/kernel';
+import type { VmObject } from '@polykernel/vm';
+import { vnMmap } from '../kern/vfs_vnops.js';
 import type { FreebsdMachine, FreebsdSpace } from '../machine.js';
 import {
   DFLDSIZ, MADV_AUTOSYNC, MADV_CORE, MADV_DONTNEED, MADV_FREE, MADV_NOCORE, MADV_NORMAL, MADV_NOSYNC, MADV_PROTECT, MADV_RANDOM,
@@ -110,18 +111,28 @@ export function sysMmap(ctx: Ctx, args: readonly SyscallArg[]): number {
     // and an absent hint must stay absent for anonymous clustering.)
     addr = roundPage(s.daddr + MAXDSIZ);
   }
+  // fo_mmap (src/kern/vfs_vnops.ts): the file's vnode object, or anonymous memory for /dev/zero.
+  let object: VmObject | null = null;
   if ((f & MAP_GUARD) === 0 && (f & MAP_ANON) === 0) {
-    if (fd < 0 || ctx.process.file(fd) === null) return ctx.fail('EBADF', `fd ${fd} is not open`);
-    return ctx.fail('ENODEV', 'file mappings are not modelled by this personality');
+    const v = vnMmap(ctx.kernel, ctx.process, fd, prot, maxProt, f, pos - pageoff, size);
+    if (v.kind === 'error') return ctx.fail(v.errno, v.detail);
+    if (v.kind === 'anon') f |= MAP_ANON;
+    else {
+      object = v.object;
+      maxProt = v.maxProt;
+    }
   }
   const prots = (f & MAP_GUARD) !== 0 ? [VM_PROT_NONE, VM_PROT_NONE] : [prot, maxProt];
-  const r = mmapObject(s, map, addr, size, prots[0]!, prots[1]!, f, align, ctx.thread.cpu);
-  if (r.error !== null) return ctx.fail(r.error, 'vm_mmap_object');
+  const r = mmapObject(s, map, addr, size, prots[0]!, prots[1]!, f, align, ctx.thread.cpu, object, (pos - pageoff) / PAGE_SIZE);
+  if (r.error !== null) {
+    if (object !== null) ctx.kernel.vm.deallocate(object);
+    return ctx.fail(r.error, 'vm_mmap_object');
+  }
   return r.addr + pageoff;
 }
 
-/** vm_mmap_object for anonymous memory and guards. */
-function mmapObject(s: FreebsdSpace, map: VmMap, addr: number, size: number, prot: number, maxProt: number, flags: number, align: number, cpu: number): { addr: number; error: string | null } {
+/** vm_mmap_object for anonymous memory, guards and vnode objects (`object` referenced for the entry). */
+function mmapObject(s: FreebsdSpace, map: VmMap, addr: number, size: number, prot: number, maxProt: number, flags: number, align: number, cpu: number, object: VmObject | null = null, pindex = 0): { addr: number; error: string | null } {
   let docow = 0;
   if ((flags & (MAP_ANON | MAP_SHARED)) === 0) docow |= MAP_COPY_ON_WRITE;
   if ((flags & MAP_NOSYNC) !== 0) docow |= MAP_DISABLE_SYNCER;
@@ -131,22 +142,22 @@ function mmapObject(s: FreebsdSpace, map: VmMap, addr: number, size: number, pro
   if ((flags & MAP_EXCL) !== 0) docow |= MAP_CHECK_EXCL;
   if ((flags & MAP_GUARD) !== 0) docow |= MAP_CREATE_GUARD;
   if ((flags & MAP_FIXED) !== 0) {
-    const rv = vmMapFixed(map, addr, size, prot, maxProt, docow, cpu);
+    const rv = vmMapFixed(map, addr, size, prot, maxProt, docow, cpu, object, pindex);
     return { addr, error: mmapErrno(rv) };
   }
   const find: FindSpace = align === MAP_ALIGNED_SUPER_FIELD ? { kind: 'super' } : align !== 0 ? { kind: 'aligned', log2: align } : { kind: 'optimal' };
   const maxAddr = (flags & MAP_32BIT) !== 0 ? MAP_32BIT_MAX_ADDR : 0;
   // MAP_32BIT starts its search from the bottom (the default address is above 4 GiB) — unverified.
   const defaultAddr = (flags & MAP_32BIT) !== 0 ? 0 : roundPage(s.daddr + MAXDSIZ);
-  return vmMapFindMin(map, roundPage(addr), defaultAddr, size, maxAddr, find, prot, maxProt, docow);
+  return vmMapFindMin(map, roundPage(addr), defaultAddr, size, maxAddr, find, prot, maxProt, docow, object, pindex);
 }
 
 /** vm_map_find_min: try the hint (or the default address when there is none), then the default address. */
-function vmMapFindMin(map: VmMap, hint: number, minAddr: number, length: number, maxAddr: number, find: FindSpace, prot: number, max: number, cow: number): { addr: number; error: string | null } {
+function vmMapFindMin(map: VmMap, hint: number, minAddr: number, length: number, maxAddr: number, find: FindSpace, prot: number, max: number, cow: number, object: VmObject | null, pindex: number): { addr: number; error: string | null } {
   const noHint = hint === 0;
   let h = noHint ? minAddr : hint;
   for (;;) {
-    const r = vmMapFind(map, h, length, maxAddr, find, prot, max, cow, noHint);
+    const r = vmMapFind(map, h, length, maxAddr, find, prot, max, cow, noHint, object, pindex);
     if (r.rv === KERN_SUCCESS || minAddr >= h) return { addr: r.addr, error: mmapErrno(r.rv) };
     h = minAddr;
   }
@@ -159,9 +170,9 @@ function vmMapFindMin(map: VmMap, hint: number, minAddr: number, length: number,
  * without a hint starts where the previous one ended (map->anon_loc, cluster_anon = 1) and falls
  * back to a search from `start`.
  */
-export function vmMapFind(map: VmMap, start: number, length: number, maxAddr: number, find: FindSpace, prot: number, max: number, cow: number, noHint: boolean): { addr: number; rv: number } {
+export function vmMapFind(map: VmMap, start: number, length: number, maxAddr: number, find: FindSpace, prot: number, max: number, cow: number, noHint: boolean, object: VmObject | null = null, pindex = 0): { addr: number; rv: number } {
   const stack = (cow & MAP_STACK_GROWS_DOWN) !== 0;
-  const updateAnon = noHint && maxAddr === 0 && find.kind !== 'none' && (cow & (MAP_INHERIT_SHARE | MAP_STACK_GROWS_DOWN)) === 0 && prot !== VM_PROT_NONE;
+  const updateAnon = noHint && object === null && maxAddr === 0 && find.kind !== 'none' && (cow & (MAP_INHERIT_SHARE | MAP_STACK_GROWS_DOWN)) === 0 && prot !== VM_PROT_NONE;
   const alignment = find.kind === 'aligned' ? 2 ** find.log2 : find.kind === 'super' && length >= SUPERPAGE_SIZE ? SUPERPAGE_SIZE : PAGE_SIZE;
   const limit = maxAddr !== 0 ? Math.min(maxAddr, map.maxOffset) : map.maxOffset;
   const tryFrom = (from: number): number => {
@@ -172,18 +183,18 @@ export function vmMapFind(map: VmMap, start: number, length: number, maxAddr: nu
   if (updateAnon && map.anonLoc !== 0) addr = tryFrom(map.anonLoc);
   if (addr < 0) addr = tryFrom(start);
   if (addr < 0) return { addr: 0, rv: KERN_NO_SPACE };
-  const rv = stack ? map.stack(addr, length, SGROWSIZ, prot, max, cow & ~MAP_STACK_GROWS_DOWN) : map.insert(null, 0, addr, addr + length, prot, max, cow);
+  const rv = stack ? map.stack(addr, length, SGROWSIZ, prot, max, cow & ~MAP_STACK_GROWS_DOWN) : map.insert(object, pindex, addr, addr + length, prot, max, cow);
   if (rv === KERN_SUCCESS && updateAnon) map.anonLoc = addr + length;
   return { addr, rv };
 }
 
 /** vm_map_fixed: replace what is there (unless MAP_EXCL), then insert or make a stack. */
-function vmMapFixed(map: VmMap, start: number, length: number, prot: number, max: number, cow: number, cpu: number): number {
+function vmMapFixed(map: VmMap, start: number, length: number, prot: number, max: number, cow: number, cpu: number, object: VmObject | null, pindex: number): number {
   const s = Math.max(start, map.minOffset);
   const e = Math.min(start + length, map.maxOffset);
   if ((cow & MAP_CHECK_EXCL) === 0) map.delete(s, e, cpu);
   if ((cow & MAP_STACK_GROWS_DOWN) !== 0) return map.stack(s, e - s, SGROWSIZ, prot, max, cow & ~(MAP_STACK_GROWS_DOWN | MAP_CHECK_EXCL));
-  return map.insert(null, 0, s, e, prot, max, cow & ~MAP_CHECK_EXCL);
+  return map.insert(object, pindex, s, e, prot, max, cow & ~MAP_CHECK_EXCL);
 }
 
 /** sys_munmap → kern_munmap. */
