@@ -219,7 +219,9 @@ function childStartup(k: K, parent: P, me: CygProc, c: Child): string | null {
   }
   // The cygheap holds the fd table (the same open files, FD_CLOEXEC kept); environ and argv live
   // in the copied user memory.
-  proc.fds.splice(0, proc.fds.length, ...fdsAfterFork(me));
+  const fds = fdsAfterFork(k, t, hParent, me);
+  if (typeof fds === 'string') return die(`fixup_after_fork: DuplicateHandle failed, ${fds}`);
+  proc.fds.splice(0, proc.fds.length, ...fds);
   proc.argv = [...me.argv];
   proc.envp = [...me.envp];
   proc.dlls = me.dlls.map((d) => ({ ...d }));
@@ -470,7 +472,8 @@ export function exePath(k: K, path: string): string {
  */
 function createForSpawn(ctx: Ctx, pathIn: string): { child: P; hProcess: number } | number {
   const path = exePath(ctx.kernel, pathIn);
-  const cp = ctx.call('CreateProcessW', [path, 0]);
+  // bInheritHandles: the fds' inheritable handles (not close-on-exec) arrive at the same values.
+  const cp = ctx.call('CreateProcessW', [path, 0, 1]);
   if (cp.error !== null) return ctx.fail(errnoFromWin32(cp.error));
   const info = cp.record!.fields;
   ctx.call('CloseHandle', [info.hThread as number]);

@@ -390,5 +390,6 @@ export function cygwinCalls(): Spec[] {
     cyg('fcntl', ['fd', 'cmd', 'arg'], fd.fcntl),
     cyg('read', ['fd', 'buf', 'count'], fd.read),
     cyg('write', ['fd', 'buf', 'count'], fd.write),
+    cyg('lseek', ['fd', 'offset', 'whence'], fd.lseek),
   ];
 }

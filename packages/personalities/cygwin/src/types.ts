@@ -18,21 +18,28 @@ export interface MmapRecord {
   section?: number;
 }
 
-/** An open file (the Windows file object under an fhandler): dup'ed fds share it and its position. */
+/**
+ * An open file description: dup'ed fds share it. A regular file's position is the Windows file
+ * object's (every handle DuplicateHandle'd from the first names that object); a device's is here.
+ */
 export interface OpenFile {
   readonly path: string;
-  readonly kind: 'null' | 'zero' | 'console' | 'file';
-  /** A regular file's bytes (read-only), null for devices. */
-  readonly bytes: Uint8Array | null;
+  readonly kind: 'null' | 'zero' | 'console' | 'file' | 'dir';
   /** The open(2) flags (O_ACCMODE and the rest). */
   readonly flags: number;
+  /** A device's position (a regular file's lives in its Windows file object). */
   position: number;
 }
 
-/** One fd's fhandler in the cygheap's dtable: the open file, and FD_CLOEXEC (per fd). */
+/** One fd's fhandler in the cygheap's dtable: the open file, FD_CLOEXEC (per fd), and its Windows handle. */
 export interface Fhandler {
   readonly file: OpenFile;
   cloexec: boolean;
+  /**
+   * A regular file's io_handle in the owning process (CreateFileW; inheritable unless
+   * close-on-exec), null for the devices modelled without a Windows object.
+   */
+  handle: number | null;
 }
 
 /** A _pinfo (pinfo.h) with what this model keeps of the process beside it. */

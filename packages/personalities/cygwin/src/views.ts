@@ -13,6 +13,7 @@ import {
   addressRows, MEM_FREE, MEM_IMAGE, MEM_MAPPED, MEM_RESERVE, PAGE_EXECUTE, PAGE_EXECUTE_READ, PAGE_EXECUTE_READWRITE, PAGE_EXECUTE_WRITECOPY, PAGE_GUARD,
   PAGE_READONLY, PAGE_READWRITE, PAGE_WRITECOPY, query, renderAddress, walk, type MemoryBasicInformation, type WindowsSpace,
 } from '@polykernel/windows';
+import { fileObjectOf } from './fdtab.js';
 import type { CygwinMachine, K, P } from './types.js';
 
 /** The process heap's allocation (what !address calls "Heap"): RtlQueryProcessDebugInformation's heap 0. */
@@ -128,7 +129,7 @@ function nulJoined(list: readonly string[]): string {
 export function fdRows(k: K, p: P): ViewRow[] {
   const proc = k.state.cygwin.byWinpid.get(p.pid);
   if (proc === undefined) return [];
-  return proc.fds.flatMap((h, fd) => (h === null ? [] : [{ fd, path: h.file.path, cloexec: h.cloexec, position: h.file.position }]));
+  return proc.fds.flatMap((h, fd) => (h === null ? [] : [{ fd, path: h.file.path, cloexec: h.cloexec, position: fileObjectOf(p, h)?.position ?? h.file.position, handle: h.handle ?? 0 }]));
 }
 
 export function cygwinViews(): ViewSpec<WindowsSpace, CygwinMachine>[] {
