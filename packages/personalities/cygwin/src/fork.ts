@@ -31,7 +31,8 @@ import { fdsAfterExec, fdsAfterFork, stdioInit } from './fdtab.js';
 import { cygwinPid, pinfoOf, releasePinfo } from './pinfo.js';
 import type { Ctx } from './posix.js';
 import { CYGHEAP_STORAGE_LOW } from './sysroot.js';
-import type { CygProc, CygwinMachine, K, P } from './types.js';
+import type { CygProc, CygwinMachine, K, MmapRecord, P } from './types.js';
+import { genCreateProtect, isAttached, viewAccessFor } from './filemap.js';
 
 const PAGE = 4096;
 /** The cygheap: reserved at CYGHEAP_STORAGE_LOW; the part in use is what a forkee reads. */
@@ -248,6 +249,12 @@ function childStartup(k: K, parent: P, me: CygProc, c: Child): string | null {
   // fixup_mmaps_after_fork: each private mapping at the same address, its committed regions read.
   step(k, c.p.pid, 'child', 'fixup_mmaps_after_fork', `${String(me.mmaps.length)} mappings`);
   for (const rec of me.mmaps) {
+    if (rec.fd !== undefined) {
+      const err = fixupFileMapping(k, t, hParent, me, c, rec);
+      if (err !== null) return die(err);
+      proc.mmaps.push({ ...rec, mapped: Uint8Array.from(rec.mapped) });
+      continue;
+    }
     if (rec.section !== undefined) {
       // fhandler_dev_zero::fixup_mmap_after_fork: the inherited section handle viewed at the
       // parent's address — shared pages, nothing copied.
@@ -265,6 +272,11 @@ function childStartup(k: K, parent: P, me: CygProc, c: Child): string | null {
       continue;
     }
     const a = k.syscall(t, 'VirtualAlloc', [rec.addr, rec.len, MEM_RESERVE, PAGE_READWRITE]);
+    if (a.error !== null && isAttached(rec)) {
+      // A mapping past a file's end that cannot be re-made is only a warning (fixup_mmaps_after_fork).
+      say(k, me.progname, c.p.pid, 'Warning: Fixup mapping beyond EOF failed');
+      continue;
+    }
     if (a.error !== null) return die(`fixup_mmaps_after_fork: VirtualAlloc failed for MAP_PRIVATE address ${ptr(rec.addr)}, Win32 error ${String(a.errorNumber)}`);
     for (const [lo, hi, protect] of committedRegions(k, t, hParent, rec.addr, rec.addr + rec.len)) {
       const cm = k.syscall(t, 'VirtualAlloc', [lo, hi - lo, MEM_COMMIT, PAGE_READWRITE]);
@@ -286,6 +298,51 @@ function childStartup(k: K, parent: P, me: CygProc, c: Child): string | null {
   step(k, c.p.pid, 'child', 'longjmp');
   step(k, c.p.pid, 'child', 'sync_with_parent', 'after longjmp');
   k.syscall(t, 'SetEvent', [c.subprocReady]);
+  return null;
+}
+
+/**
+ * fhandler_disk_file::fixup_mmap_after_fork and the region loop of fixup_mmaps_after_fork for a
+ * file mapping: the inherited section handle viewed at the parent's address with the protection
+ * mmap gave it; then, per committed region of the parent's view, a private mapping's pages are
+ * read from the parent ("Copy-on-write pages must be copied to the child": every committed page,
+ * written or not; a NOACCESS region made READONLY in the parent for the read and put back; a
+ * written WRITECOPY page, READWRITE in the parent, is given WRITECOPY — `mbi.Protect <<= 1`), and
+ * every region gets the parent's protection. Null, or api_fatal's message.
+ */
+function fixupFileMapping(k: K, t: Thread, hParent: number, me: CygProc, c: Child, rec: MmapRecord): string | null {
+  const protect = genCreateProtect(rec.openflags ?? 0, rec.flags);
+  const v = k.syscall(t, 'MapViewOfFileEx', [rec.section ?? 0, viewAccessFor(protect), rec.offset ?? 0, rec.len, rec.addr]);
+  if (v.error !== null || v.value !== rec.addr) {
+    const q = k.syscall(t, 'VirtualQuery', [rec.addr]).record?.fields;
+    say(k, me.progname, c.p.pid, `requested ${ptr(rec.addr)} != ${ptr(v.error === null ? v.value : 0)} mem alloc base ${ptr((q?.AllocationBase as number | undefined) ?? 0)}, state ${ptr((q?.State as number | undefined) ?? 0)}, size ${String(q?.RegionSize ?? 0)}, Win32 error ${String(v.errorNumber)}`);
+    return 'recreate_mmaps_after_fork_failed';
+  }
+  const priv = Math.floor(rec.flags / 2) % 2 === 1;
+  for (let at = rec.addr; at < rec.addr + rec.len;) {
+    const q = k.syscall(t, 'VirtualQueryEx', [hParent, at]);
+    if (q.error !== null) {
+      say(k, me.progname, c.p.pid, `VirtualQueryEx failed for MAP_PRIVATE address ${ptr(at)}, Win32 error ${String(q.errorNumber)}`);
+      return 'recreate_mmaps_after_fork_failed';
+    }
+    const f = q.record!.fields;
+    const size = Math.min(rec.addr + rec.len, (f.BaseAddress as number) + (f.RegionSize as number)) - at;
+    let prot = f.Protect as number;
+    if (f.State === MEM_COMMIT_STATE) {
+      if (priv) {
+        if (prot === PAGE_NOACCESS) k.syscall(t, 'VirtualProtectEx', [hParent, at, size, PAGE_READONLY]);
+        else if ((f.AllocationProtect === 0x08 || f.AllocationProtect === 0x80) && (prot === PAGE_READWRITE || prot === 0x40)) prot *= 2;
+        const r = k.syscall(t, 'ReadProcessMemory', [hParent, at, at, size]);
+        if (r.error !== null) {
+          say(k, me.progname, c.p.pid, `ReadProcessMemory failed for MAP_PRIVATE address ${ptr(at)}, Win32 error ${String(r.errorNumber)}`);
+          return 'recreate_mmaps_after_fork_failed';
+        }
+        if (prot === PAGE_NOACCESS) k.syscall(t, 'VirtualProtectEx', [hParent, at, size, PAGE_NOACCESS]);
+      }
+      k.syscall(t, 'VirtualProtect', [at, size, prot]);
+    }
+    at += size;
+  }
   return null;
 }
 

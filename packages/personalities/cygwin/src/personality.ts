@@ -11,6 +11,7 @@ import { MEM_COMMIT, windowsPersonality, type WindowsSpace } from '@polykernel/w
 import { cygwinDriver } from './driver.js';
 import { genProtect, MAP_NORESERVE, PAGE, cygwinCalls } from './posix.js';
 import { releasePinfo } from './pinfo.js';
+import { isAttached } from './filemap.js';
 import { cygwinSysroot } from './sysroot.js';
 import type { CygwinMachine, K, P } from './types.js';
 import { cygwinViews } from './views.js';
@@ -46,12 +47,14 @@ const EXCEPTION_TO_SIGNAL: Readonly<Record<string, string>> = {
 };
 
 /** exception.cc: a fault in a MAP_NORESERVE mapping commits the page (mmap_is_attached_or_noreserve). */
-function commitNoreserve(k: K, p: P, va: number): boolean {
+function commitNoreserve(k: K, p: P, va: number): boolean | 'sigbus' {
   const proc = k.state.cygwin.byWinpid.get(p.pid);
   const t = p.threads.find((x) => x.state !== 'dead');
   if (proc === undefined || t === undefined) return false;
   const rec = proc.mmaps.find((r) => va >= r.addr && va < r.addr + r.len && Math.floor(r.flags / MAP_NORESERVE) % 2 === 1);
   if (rec === undefined) return false;
+  // MMAP_RAISE_SIGBUS: attached pages (past a file's end) are never committed.
+  if (isAttached(rec)) return 'sigbus';
   if (rec.mapped[Math.floor((va - rec.addr) / PAGE)] !== 1) return false;
   const page = va - (va % PAGE);
   return k.syscall(t, 'VirtualAlloc', [page, PAGE, MEM_COMMIT, genProtect(rec.prot, rec.flags)]).error === null;
@@ -117,7 +120,9 @@ export function cygwinPersonality(opts: CygwinOptions = {}): Personality<Windows
     handleFault: (k, thread, fault) => {
       const r = win.handleFault(k, thread, fault);
       if (r.kind !== 'signal') return r;
-      if (fault.user && commitNoreserve(k, fault.process as P, fault.va)) return win.handleFault(k, thread, fault);
+      const committed = fault.user ? commitNoreserve(k, fault.process as P, fault.va) : false;
+      if (committed === 'sigbus') return { kind: 'signal', signal: 'SIGBUS', code: r.code };
+      if (committed) return win.handleFault(k, thread, fault);
       return { kind: 'signal', signal: EXCEPTION_TO_SIGNAL[r.signal] ?? 'SIGSEGV', code: r.code };
     },
     // No POSIX signal handlers are modelled: every signal takes its default action.

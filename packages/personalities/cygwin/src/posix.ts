@@ -21,7 +21,8 @@ import * as fd from './fdtab.js';
 import { cygwinExecve, cygwinFork, cygwinSpawnve } from './fork.js';
 import { pinfoOf, releasePinfo } from './pinfo.js';
 import { USERHEAP_START } from './sysroot.js';
-import type { CygProc, CygwinMachine, MmapRecord } from './types.js';
+import { mmapFile } from './filemap.js';
+import type { CygProc, CygwinMachine, Fhandler, MmapRecord } from './types.js';
 
 export type Ctx = SyscallContext<WindowsSpace, CygwinMachine>;
 type Spec = SyscallSpec<WindowsSpace, CygwinMachine>;
@@ -77,7 +78,14 @@ function mmap(ctx: Ctx, a: readonly SyscallArg[]): number {
     return ctx.fail('EINVAL');
   }
   addr -= addr % GRANULARITY;
-  if (!bit(flags, MAP_ANONYMOUS) && fd !== -1) return ctx.fail('EBADF', 'file mappings are not modelled (no fd table)');
+  if (!bit(flags, MAP_ANONYMOUS) && fd !== -1) {
+    // cygheap_fdget: the fd must be open.
+    const fh = Number.isInteger(fd) && fd >= 0 ? pinfoOf(ctx.kernel, ctx.process).fds[fd] ?? null : null;
+    if (fh === null) return ctx.fail('EBADF');
+    if (fh.file.kind === 'file' && !isConftest(ctx, fh, len, prot, flags, off)) return mmapFile(ctx, fd, fh, addr, len, prot, flags, off);
+    // fhandler_base::mmap: a device without its own mmap is ENODEV; /dev/zero is MAP_ANONYMOUS.
+    if (fh.file.kind !== 'zero' && fh.file.kind !== 'file') return ctx.fail('ENODEV');
+  }
   if (!bit(flags, MAP_ANONYMOUS)) flags += MAP_ANONYMOUS;
   len = roundUp(len, GRANULARITY);
   if (type === MAP_SHARED) return mmapShared(ctx, addr, len, prot, flags);
@@ -95,6 +103,16 @@ function mmap(ctx: Ctx, a: readonly SyscallArg[]): number {
   const rec: MmapRecord = { addr: base, len, prot, flags, mapped: new Uint8Array(len / PAGE).fill(1) };
   pinfoOf(ctx.kernel, ctx.process).mmaps.push(rec);
   return base;
+}
+
+/**
+ * mmap.cc's autoconf cheat: "conftest.txt" of 1 byte mapped MAP_SHARED, PROT_READ|PROT_WRITE,
+ * one 64 KiB page at offset 0 gets an anonymous mapping, so that the whole page reads as zeros.
+ */
+function isConftest(ctx: Ctx, fh: Fhandler, len: number, prot: number, flags: number, off: number): boolean {
+  if (len !== GRANULARITY || prot !== PROT_READ + PROT_WRITE || flags !== MAP_SHARED || off !== 0 || !fh.file.path.endsWith('/conftest.txt') || fh.handle === null) return false;
+  const st = ctx.call('GetFileSizeEx', [fh.handle]);
+  return st.error === null && st.record!.fields.lpFileSize === 1;
 }
 
 /** gen_create_protect (mm/mmap.cc): the section's protection for a shared mapping. */
@@ -163,8 +181,9 @@ function munmap(ctx: Ctx, a: readonly SyscallArg[]): number {
   for (const rec of [...proc.mmaps]) {
     const m = overlap(rec, addr, len);
     if (m === null) continue;
-    const first = (m[0] - rec.addr) / PAGE;
-    rec.mapped.fill(0, first, first + m[1] / PAGE);
+    const first = Math.floor((m[0] - rec.addr) / PAGE);
+    // A file mapping's length is the file's: its last page is partial.
+    rec.mapped.fill(0, first, Math.ceil((m[0] + m[1] - rec.addr) / PAGE));
     if (rec.mapped.every((x) => x === 0)) {
       releaseRecord(ctx, rec);
       proc.mmaps.splice(proc.mmaps.indexOf(rec), 1);

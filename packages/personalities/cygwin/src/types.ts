@@ -14,8 +14,13 @@ export interface MmapRecord {
   flags: number;
   /** Per 4 KiB page: still mapped (1) or munmap'ed (0) — mmap_record's page map. */
   mapped: Uint8Array;
-  /** MAP_SHARED: the section's handle (mmap_record::mapping_hdl), inheritable, so a forked child has it at the same value. */
+  /** MAP_SHARED or a file: the section's handle (mmap_record::mapping_hdl), inheritable, so a forked child has it at the same value. */
   section?: number;
+  /** A file mapping: its fd, the offset in the file, the access the file was opened with (openflags: GENERIC_*), its path. */
+  fd?: number;
+  offset?: number;
+  openflags?: number;
+  path?: string;
 }
 
 /**

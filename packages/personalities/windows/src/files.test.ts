@@ -156,6 +156,20 @@ describe('file-backed sections (Wine virtual.c test_CreateFileMapping, test_MapV
     expect(new TextDecoder().decode(a.k.copyFromUser(a.t, va, 5))).toBe('HELLO');
   });
 
+  it('VirtualProtect(PAGE_WRITECOPY) on a view page already copied makes it plain writable (MiSetProtectionOnSection)', () => {
+    const w = boot();
+    const m = w.call('CreateFileMappingW', open(w, '/data/notes.txt'), PAGE_WRITECOPY, 0, '');
+    const v = w.call('MapViewOfFile', m, FILE_MAP_COPY, 0, 0);
+    w.k.copyToUser(w.t, v, Uint8Array.of(1));
+    expect(w.call('VirtualProtect', v, 0x2000, PAGE_WRITECOPY)).toBe(1);
+    expect(w.call('VirtualQuery', v)).toBeGreaterThan(0);
+    expect(w.record().Protect).toBe(PAGE_READWRITE);
+    expect(w.k.copyToUser(w.t, v, Uint8Array.of(2))).toBe(1);
+    expect(w.call('VirtualQuery', v + 0x1000)).toBeGreaterThan(0);
+    expect(w.record().Protect).toBe(PAGE_WRITECOPY);
+    expect(w.k.copyToUser(w.t, v + 0x1000, Uint8Array.of(3))).toBe(1);
+  });
+
   it('checks the file handle\'s access, an empty file, a size past the end, and the handle\'s type', () => {
     const w = boot();
     const ro = open(w, '/data/notes.txt');
