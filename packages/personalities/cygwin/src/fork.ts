@@ -33,6 +33,7 @@ import type { Ctx } from './posix.js';
 import { CYGHEAP_STORAGE_LOW } from './sysroot.js';
 import type { CygProc, CygwinMachine, K, MmapRecord, P } from './types.js';
 import { genCreateProtect, isAttached, viewAccessFor } from './filemap.js';
+import { sigsAfterExec, sigsAfterFork } from './signals.js';
 
 const PAGE = 4096;
 /** The cygheap: reserved at CYGHEAP_STORAGE_LOW; the part in use is what a forkee reads. */
@@ -134,7 +135,12 @@ export function cygwinStartup(k: K, p: P, opts: StartupOptions = {}): CygProc | 
   proc.argv = [...(opts.argv ?? [p.space.image?.path ?? p.comm])];
   proc.envp = [...(opts.envp ?? [])];
   if (opts.from === undefined) stdioInit(proc);
-  else proc.fds.splice(0, proc.fds.length, ...fdsAfterExec(opts.from));
+  else {
+    proc.fds.splice(0, proc.fds.length, ...fdsAfterExec(opts.from));
+    // A new program: handlers back to SIG_DFL, SIG_IGN kept, nothing pending.
+    proc.sigs = sigsAfterExec(opts.from);
+    proc.pending = [];
+  }
   const r = k.syscall(t, 'VirtualAlloc', [CYGHEAP_STORAGE_LOW, CYGHEAP_RESERVE, MEM_RESERVE, PAGE_READWRITE]);
   if (r.error !== null) return r.error;
   const c = k.syscall(t, 'VirtualAlloc', [CYGHEAP_STORAGE_LOW, CYGHEAP_IN_USE, MEM_COMMIT, PAGE_READWRITE]);
@@ -226,6 +232,8 @@ function childStartup(k: K, parent: P, me: CygProc, c: Child): string | null {
   proc.argv = [...me.argv];
   proc.envp = [...me.envp];
   proc.dlls = me.dlls.map((d) => ({ ...d }));
+  // global_sigs lives in cygwin1.dll's data (copied below): the same actions; nothing pending.
+  proc.sigs = sigsAfterFork(me);
   // handle_fork: "dll data", "dll bss" of cygwin1.dll, "user heap", and the exe's data/bss.
   step(k, c.p.pid, 'child', 'handle_fork: dll data/bss, user heap, exe data/bss');
   const cyg1 = me.dlls.find((d) => d.name.toLowerCase() === 'cygwin1.dll');

@@ -12,6 +12,7 @@ import { cygwinDriver } from './driver.js';
 import { genProtect, MAP_NORESERVE, PAGE, cygwinCalls } from './posix.js';
 import { releasePinfo } from './pinfo.js';
 import { isAttached } from './filemap.js';
+import { actionOf, SIG_IGN, tellParent } from './signals.js';
 import { cygwinSysroot } from './sysroot.js';
 import type { CygwinMachine, K, P } from './types.js';
 import { cygwinViews } from './views.js';
@@ -85,7 +86,7 @@ export function cygwinPersonality(opts: CygwinOptions = {}): Personality<Windows
     processModel: { bootComm: 'System', adoptsOrphans: false, bootReaps: false, lifetime: 'handles' },
     ids: (k) => win.ids(k),
     attach: (k) => Object.assign(win.attach(k as never), {
-      cygwin: { pidSrc: 0, byPid: new Map(), byWinpid: new Map(), injections: [], crashChildAt: null, console: [], forkSteps: [], forkFailures: 0 },
+      cygwin: { pidSrc: 0, byPid: new Map(), byWinpid: new Map(), injections: [], crashChildAt: null, console: [], forkSteps: [], forkFailures: 0, handlerEntries: [] },
     }),
     createAddressSpace: (k, p) => win.createAddressSpace(k, p),
     destroyAddressSpace: (k, p) => {
@@ -114,8 +115,9 @@ export function cygwinPersonality(opts: CygwinOptions = {}): Personality<Windows
       proc.children.clear();
       // A process no Cygwin parent waits for is released now; otherwise its parent's waitpid wakes.
       const parent = k.state.cygwin.byPid.get(proc.ppid);
+      // Otherwise SIGCHLD (pending if the parent has a handler) and its waitpid wakes.
       if (!parent?.children.has(proc.pid)) releasePinfo(k, proc);
-      else for (const t of k.processes.get(parent.winpid)?.threads ?? []) if (t.pending?.reason === 'waitpid') k.wake(t);
+      else tellParent(k, proc, false);
     },
     handleFault: (k, thread, fault) => {
       const r = win.handleFault(k, thread, fault);
@@ -125,8 +127,17 @@ export function cygwinPersonality(opts: CygwinOptions = {}): Personality<Windows
       if (committed) return win.handleFault(k, thread, fault);
       return { kind: 'signal', signal: EXCEPTION_TO_SIGNAL[r.signal] ?? 'SIGSEGV', code: r.code };
     },
-    // No POSIX signal handlers are modelled: every signal takes its default action.
-    deliver: (): Delivery => 'default',
+    // A signal from an exception (SIGSEGV, SIGBUS …) with a handler installed: the handler is entered
+    // (recorded) and the access retried — the kernel takes the default action if it faults again.
+    deliver: (k, thread, info): Delivery => {
+      const proc = k.state.cygwin.byWinpid.get(thread.process.pid);
+      const sig = SIGNALS[info.signal];
+      if (proc === undefined || sig === undefined) return 'default';
+      const act = actionOf(proc, sig);
+      if (!info.fromFault || act.handler <= SIG_IGN) return 'default';
+      k.state.cygwin.handlerEntries.push({ pid: proc.pid, sig, handler: act.handler, after: 'fault' });
+      return 'handled';
+    },
     views: cygwinViews(),
     portable: cygwinDriver(),
     metricsFilled: ['syscalls', 'traps.syscall', 'traps.pageFault', 'faults.zeroFill', 'faults.segv', 'processesCreated', 'bytesCopiedCrossProcess', 'peakCommit'],

@@ -80,6 +80,29 @@ export interface CygProc {
   stubHandle?: number;
   /** The DLLs linked into the program, with their bases (dll_list, DLL_LINK). */
   dlls: DllRecord[];
+  /** global_sigs (cygwin1.dll's data, so fork copies it): the signals with an action other than SIG_DFL. */
+  sigs: Map<number, SigAction>;
+  /** Signals sent to a handler and not yet delivered (delivered when the process next returns from a Cygwin call). */
+  pending: number[];
+  /** The stop signal that stopped the process (0: running), and what waitpid has not yet reported. */
+  stopped: number;
+  stopUnreported: boolean;
+  continuedUnreported: boolean;
+}
+
+/** struct sigaction as this model keeps it: sa_handler (SIG_DFL 0, SIG_IGN 1, else the function's address) and sa_flags. */
+export interface SigAction {
+  handler: number;
+  flags: number;
+}
+
+/** A signal handler entered (no user code runs: the entry is recorded, on return from the Cygwin call named). */
+export interface HandlerEntry {
+  readonly pid: number;
+  readonly sig: number;
+  readonly handler: number;
+  /** The Cygwin call whose return delivered it, or 'fault' for a signal from an exception. */
+  readonly after: string;
 }
 
 /** A dll in dll_list: linked (DLL_LINK) or dlopen'd (DLL_LOAD, with its size and dlopen count). */
@@ -123,6 +146,8 @@ export interface CygwinState {
   readonly forkSteps: ForkStep[];
   /** Forks that failed, and forks retried. */
   forkFailures: number;
+  /** Every signal handler entered, in order. */
+  readonly handlerEntries: HandlerEntry[];
 }
 
 export interface CygwinMachine extends WindowsMachine {
