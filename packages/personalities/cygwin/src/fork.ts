@@ -34,6 +34,7 @@ import { CYGHEAP_STORAGE_LOW } from './sysroot.js';
 import type { CygProc, CygwinMachine, K, MmapRecord, P } from './types.js';
 import { genCreateProtect, isAttached, viewAccessFor } from './filemap.js';
 import { sigsAfterExec, sigsAfterFork } from './signals.js';
+import { mapSharedRegions } from './shared.js';
 
 const PAGE = 4096;
 /** The cygheap: reserved at CYGHEAP_STORAGE_LOW; the part in use is what a forkee reads. */
@@ -143,6 +144,8 @@ export function cygwinStartup(k: K, p: P, opts: StartupOptions = {}): CygProc | 
   }
   const r = k.syscall(t, 'VirtualAlloc', [CYGHEAP_STORAGE_LOW, CYGHEAP_RESERVE, MEM_RESERVE, PAGE_READWRITE]);
   if (r.error !== null) return r.error;
+  const sh = mapSharedRegions(k, t, proc);
+  if (sh !== null) return sh;
   const c = k.syscall(t, 'VirtualAlloc', [CYGHEAP_STORAGE_LOW, CYGHEAP_IN_USE, MEM_COMMIT, PAGE_READWRITE]);
   if (c.error !== null) return c.error;
   proc.cygheap = CYGHEAP_STORAGE_LOW;
@@ -201,6 +204,9 @@ function childStartup(k: K, parent: P, me: CygProc, c: Child): string | null {
   const proc = pinfoOf(k, c.p, { ppid: me.pid, cygstarted: true, pgid: me.pgid });
   c.proc = proc;
   step(k, c.p.pid, 'child', 'pinfo::thisproc', `Cygwin PID ${proc.pid}`);
+  // memory_init and pinfo::init: the shared regions from SHARED_REGIONS_ADDRESS_LOW again (next_address is NO_COPY).
+  const sh = mapSharedRegions(k, t, proc);
+  if (sh !== null) return die(`CreateFileMapping, ${sh}.  Terminating.`);
   // dll_list::reserve_space: the dlopen'd DLLs' ranges reserved before anything else is allocated.
   step(k, c.p.pid, 'child', 'dlls.reserve_space', `${String(me.dlls.filter((d) => d.loaded === true).length)} dlopen'd DLLs`);
   for (const d of me.dlls) {

@@ -88,6 +88,8 @@ export interface CygProc {
   stopped: number;
   stopUnreported: boolean;
   continuedUnreported: boolean;
+  /** cygheap->shared_regions: the views of [cygwin-shared], [cygwin-user-shared] and [procinfo] (0 until mapped). */
+  shared: { cygwinShared: number; userShared: number; myself: number };
 }
 
 /** struct sigaction as this model keeps it: sa_handler (SIG_DFL 0, SIG_IGN 1, else the function's address) and sa_flags. */
