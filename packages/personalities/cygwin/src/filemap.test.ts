@@ -102,6 +102,21 @@ describe('mmap of a file (mm/mmap.cc)', () => {
   });
 });
 
+describe('the portable mapFile intent', () => {
+  it('is open, lseek(SEEK_END), mmap of the fd and close: a private copy-on-write view of the file', () => {
+    const c = boot();
+    const D = c.k.personality.portable!;
+    const before = c.k.state.cygwin.byWinpid.get(c.p.pid)!.fds.filter((f) => f !== null).length;
+    const r = D.mapFile(c.k, c.t, { path: '/home/u/data.txt', prot: PROT_READ, shared: false });
+    if (r.kind !== 'ok') throw new Error(JSON.stringify(r));
+    expect(r.value.length).toBe(GRANULARITY);
+    expect(text(c, r.value.addr, 3)).toBe('012');
+    expect(c.k.state.cygwin.byWinpid.get(c.p.pid)!.fds.filter((f) => f !== null).length).toBe(before);
+    expect(D.mapFile(c.k, c.t, { path: '/home/u/none', prot: PROT_READ, shared: false })).toMatchObject({ kind: 'failed', error: 'ENOENT' });
+    expect(D.native.mapFile.startsWith('n/a')).toBe(false);
+  });
+});
+
 describe('file mappings across fork (fixup_mmaps_after_fork)', () => {
   it('the child views the inherited section at the same address; a private mapping\'s pages are read from the parent, a shared one\'s are shared', () => {
     const c = boot();
