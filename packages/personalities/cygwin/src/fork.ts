@@ -353,7 +353,13 @@ function fixupFileMapping(k: K, t: Thread, hParent: number, me: CygProc, c: Chil
         }
         if (prot === PAGE_NOACCESS) k.syscall(t, 'VirtualProtectEx', [hParent, at, size, PAGE_NOACCESS]);
       }
-      k.syscall(t, 'VirtualProtect', [at, size, prot]);
+      // "Set child page protection to parent protection" — its failure ends the fixup.
+      const vp = k.syscall(t, 'VirtualProtect', [at, size, prot]);
+      if (vp.error !== null) {
+        const m = k.syscall(t, 'VirtualQuery', [at]).record?.fields;
+        say(k, me.progname, c.p.pid, `VirtualProtect failed for address ${ptr(at)}, parentstate: ${ptr(f.State)}, state: ${ptr((m?.State as number | undefined) ?? 0)}, parentprot: ${ptr(prot)}, prot: ${ptr((m?.Protect as number | undefined) ?? 0)}, Win32 error ${String(vp.errorNumber)}`);
+        return 'recreate_mmaps_after_fork_failed';
+      }
     }
     at += size;
   }
