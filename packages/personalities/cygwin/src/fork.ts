@@ -34,7 +34,7 @@ import { CYGHEAP_STORAGE_LOW } from './sysroot.js';
 import type { CygProc, CygwinMachine, K, MmapRecord, P } from './types.js';
 import { genCreateProtect, isAttached, viewAccessFor } from './filemap.js';
 import { sigsAfterExec, sigsAfterFork } from './signals.js';
-import { mapSharedRegions } from './shared.js';
+import { mapChildPinfo, mapSharedRegions } from './shared.js';
 
 const PAGE = 4096;
 /** The cygheap: reserved at CYGHEAP_STORAGE_LOW; the part in use is what a forkee reads. */
@@ -449,6 +449,7 @@ function frokParent(ctx: Ctx, me: CygProc, silent: boolean): number | Fail {
   }
   const childPid = cygwinPid(k, child.p.pid);
   step(k, parent.pid, 'parent', 'child.remember', `Cygwin PID ${String(childPid)}, Windows PID ${String(child.p.pid)}`);
+  if (!mapChildPinfo(k, t, me, childPid)) return cleanup({ errno: 'EAGAIN', msg: 'child remember failed' });
   step(k, parent.pid, 'parent', 'child_copy', 'stack');
   if (!parentWrites(k, t, child.hProcess, parent.space.stackLimit, parent.space.stackBase)) return cleanup({ errno: 'EAGAIN', msg: `pid ${String(child.p.pid)}, exitval ${hex(0)}` });
   for (const d of me.dlls) {
@@ -530,6 +531,7 @@ export function cygwinSpawnve(ctx: Ctx, path: string, argv?: readonly string[], 
     return ctx.fail(errnoFromWin32(proc));
   }
   me.children.set(proc.pid, made.hProcess);
+  mapChildPinfo(k, ctx.thread, me, proc.pid);
   return proc.pid;
 }
 

@@ -23,6 +23,7 @@ import { pinfoOf, releasePinfo } from './pinfo.js';
 import { USERHEAP_START } from './sysroot.js';
 import { mmapFile } from './filemap.js';
 import * as sigs from './signals.js';
+import { releaseChildPinfo } from './shared.js';
 import { deliverPending, NSIG, SIGKILL, sendSignal, WCONTINUED, WUNTRACED } from './signals.js';
 import type { CygProc, CygwinMachine, Fhandler, MmapRecord } from './types.js';
 
@@ -344,6 +345,7 @@ function reap(ctx: Ctx, proc: CygProc, child: CygProc): number {
   const h = proc.children.get(child.pid)!;
   proc.children.delete(child.pid);
   ctx.call('CloseHandle', [h]);
+  releaseChildPinfo(ctx.kernel, ctx.thread, proc, child.pid);
   releasePinfo(ctx.kernel, child);
   ctx.record({ type: 'wait', fields: { pid: child.pid, status: child.exitcode } });
   return child.pid;

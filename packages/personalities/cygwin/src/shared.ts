@@ -8,6 +8,7 @@
  *                 user_info::create     "<user SID>.1" (USER_VERSION)           [cygwin-user-shared]
  *   pinfo::init (SH_MYSELF)             "cygpid.<PID>"                          [procinfo]
  *
+ * A parent views each live child's "cygpid.<PID>" too (mapChildPinfo), until it reaps the child.
  * Every Cygwin process opens the same named sections (CreateFileMapping of an existing name
  * returns it: ERROR_ALREADY_EXISTS), so the pages are shared machine-wide; the pinfo section
  * keeps its name across exec (the PID stays). The addresses go into cygheap->shared_regions, which
@@ -51,7 +52,7 @@ export interface SharedRegions {
  * next_address, one granularity further per attempt until a view is made. The view's base, or
  * the Win32 error of the failure (api_fatal in Cygwin).
  */
-function openShared(k: K, t: Thread, next: { at: number }, name: string, size: number, inherit: boolean): number | string {
+function openShared(k: K, t: Thread, next: { at: number }, name: string, size: number, inherit: boolean): { view: number; handle: number } | string {
   const h = k.syscall(t, 'CreateFileMappingW', [-1, PAGE_READWRITE, size, `${DIR}\\${name}`, inherit ? 1 : 0]);
   if (h.error !== null) return h.error;
   for (let tries = 0; tries < (SHARED_REGIONS_ADDRESS_HIGH - SHARED_REGIONS_ADDRESS_LOW) / GRANULARITY; tries++) {
@@ -59,8 +60,9 @@ function openShared(k: K, t: Thread, next: { at: number }, name: string, size: n
     next.at += GRANULARITY;
     if (next.at >= SHARED_REGIONS_ADDRESS_HIGH) next.at = SHARED_REGIONS_ADDRESS_LOW;
     const v = k.syscall(t, 'MapViewOfFileEx', [h.value, FILE_MAP_READ + FILE_MAP_WRITE, 0, 0, at]);
-    if (v.error === null) return v.value;
+    if (v.error === null) return { view: v.value, handle: h.value };
   }
+  k.syscall(t, 'CloseHandle', [h.value]);
   return 'ERROR_NOT_ENOUGH_MEMORY';
 }
 
@@ -77,6 +79,30 @@ export function mapSharedRegions(k: K, t: Thread, proc: CygProc): string | null 
   if (typeof user === 'string') return user;
   const myself = openShared(k, t, next, `cygpid.${String(proc.pid)}`, PINFO_SIZE, false);
   if (typeof myself === 'string') return myself;
-  proc.shared = { cygwinShared: shared, userShared: user, myself };
+  proc.shared = { cygwinShared: shared.view, userShared: user.view, myself: myself.view, next: next.at };
   return null;
+}
+
+/**
+ * The parent's pinfo of a child it forked or spawned (fork.cc frok::parent `child.init (child_pid,
+ * PID_IN_USE | PID_NEW, NULL)`, spawn.cc `pinfo child (cygpid, …)`): the child's "cygpid.<PID>"
+ * section viewed at the parent's next_address and kept until the child is reaped (the parent's
+ * /proc/<pid>/maps shows it as an unnamed rw-s region). False: it could not be mapped.
+ */
+export function mapChildPinfo(k: K, t: Thread, parent: CygProc, childPid: number): boolean {
+  const next = { at: parent.shared.next === 0 ? SHARED_REGIONS_ADDRESS_LOW : parent.shared.next };
+  const r = openShared(k, t, next, `cygpid.${String(childPid)}`, PINFO_SIZE, false);
+  parent.shared.next = next.at;
+  if (typeof r === 'string') return false;
+  parent.childPinfo.set(childPid, r);
+  return true;
+}
+
+/** The child reaped (pinfo's destructor, _pinfo_release): the parent's view unmapped and its handle closed. */
+export function releaseChildPinfo(k: K, t: Thread, parent: CygProc, childPid: number): void {
+  const v = parent.childPinfo.get(childPid);
+  if (v === undefined) return;
+  parent.childPinfo.delete(childPid);
+  k.syscall(t, 'UnmapViewOfFile', [v.view]);
+  k.syscall(t, 'CloseHandle', [v.handle]);
 }

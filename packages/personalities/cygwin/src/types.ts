@@ -89,7 +89,9 @@ export interface CygProc {
   stopUnreported: boolean;
   continuedUnreported: boolean;
   /** cygheap->shared_regions: the views of [cygwin-shared], [cygwin-user-shared] and [procinfo] (0 until mapped). */
-  shared: { cygwinShared: number; userShared: number; myself: number };
+  shared: { cygwinShared: number; userShared: number; myself: number; next: number };
+  /** The parent's views of its live children's pinfo sections (child PID → view and section handle). */
+  readonly childPinfo: Map<number, { view: number; handle: number }>;
 }
 
 /** struct sigaction as this model keeps it: sa_handler (SIG_DFL 0, SIG_IGN 1, else the function's address) and sa_flags. */

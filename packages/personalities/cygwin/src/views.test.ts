@@ -66,6 +66,11 @@ describe('views', () => {
     expect(pinfoSections).toHaveLength(2);
     const shared = [...c.k.state.namedSections.entries()].find(([n]) => n.endsWith('\\shared.5'))![1];
     expect(shared.views).toBe(2);
+    // The parent's view of the child's pinfo (child.remember): the next slot after its own regions, unnamed, "rw-s".
+    const mine = mapsRows(c.k, c.p).find((r) => r.start === 0x1a0040000)!;
+    expect(mine).toMatchObject({ perms: 'rw-s', pathname: '', end: 0x1a0051000 });
+    const pinfo = [...c.k.state.namedSections.entries()].find(([n]) => n.endsWith(`cygpid.${String(pid)}`))![1];
+    expect(pinfo.views).toBe(2);
   });
 
   it('ps lists Cygwin PID, PPID, PGID (the parent\'s group: fork keeps it) and WINPID', () => {
