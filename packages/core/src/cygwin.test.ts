@@ -52,6 +52,11 @@ describe('Cygwin errmap (Win32 error -> errno)', () => {
     }
   });
 
+  it('errmap.h: ERROR_WRITE_PROTECT (19) is EROFS, ERROR_FILE_EXISTS (80) is EEXIST', () => {
+    expect(cygwinErrnoFromWin32(WIN32_ERRORS.ERROR_WRITE_PROTECT)).toBe('EROFS');
+    expect(cygwinErrnoFromWin32(WIN32_ERRORS.ERROR_FILE_EXISTS)).toBe('EEXIST');
+  });
+
   it('an NTSTATUS goes through RtlNtStatusToDosError first (geterrno_from_nt_status)', () => {
     const errnoOf = (s: number): string => cygwinErrnoFromWin32(ntStatusToWin32Error(s) ?? -1);
     expect(errnoOf(NTSTATUS.STATUS_NO_MEMORY)).toBe('ENOMEM');

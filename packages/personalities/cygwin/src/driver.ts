@@ -1,18 +1,17 @@
 /**
  * The portable driver: each portable intent as the cygwin1.dll call a Cygwin program makes
  * (mmap, munmap, mprotect, fork, spawnve, _exit, waitpid, open/read/write/close on the fd table).
- * mapFile (file mappings) and exec are not modelled yet and say so.
+ * mapFile is open, lseek(SEEK_END) for the size, mmap of the fd, close. exec says n/a.
  */
 
 import { failure, gate, ok, unsupported, type Kernel, type PortableChild, type PortableDriver, type PortableResult, type PortableWait, type Thread } from '@polykernel/kernel';
 import type { WindowsSpace } from '@polykernel/windows';
 import { cygwinStartup } from './fork.js';
-import { O_CREAT, O_RDONLY, O_RDWR, O_TRUNC } from './fdtab.js';
-import { MAP_ANONYMOUS, MAP_PRIVATE } from './posix.js';
+import { O_CREAT, O_RDONLY, O_RDWR, O_TRUNC, SEEK_END } from './fdtab.js';
+import { GRANULARITY, MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED } from './posix.js';
 import type { CygwinMachine, K } from './types.js';
 
 type D = PortableDriver<WindowsSpace, CygwinMachine>;
-const NO_FILE_MAPS = 'file mappings are not modelled in the Cygwin personality yet (the Windows personality has no CreateFileW to map a file from)';
 
 function childOf(k: K, pid: number): PortableChild<WindowsSpace> {
   const proc = k.state.cygwin.byPid.get(pid)!;
@@ -53,7 +52,7 @@ export function cygwinDriver(): D {
       exec: 'n/a: execve is not modelled yet in the Cygwin personality',
       exit: '_exit(code) → pinfo::exit → TerminateProcess(GetCurrentProcess())',
       wait: 'waitpid(pid, &status, 0)',
-      mapFile: `n/a: ${NO_FILE_MAPS}`,
+      mapFile: 'open(path), lseek(fd, 0, SEEK_END), mmap(NULL, len, prot, MAP_SHARED|MAP_PRIVATE, fd, off) → CreateFileMappingW + MapViewOfFileEx, close(fd)',
       open: 'open(path, O_RDONLY or O_RDWR [|O_CREAT|O_TRUNC]) → an fhandler in the cygheap\'s fd table (/dev/null, /dev/zero, the console, read-only sysroot files)',
       read: 'read(fd, buf, count)',
       write: 'write(fd, buf, count)',
@@ -94,7 +93,18 @@ export function cygwinDriver(): D {
       const status = (r.record?.fields.status as number | undefined) ?? 0;
       return ok({ ref: r.value, pid: r.value, status, ...decode(status) });
     },
-    mapFile: () => unsupported(NO_FILE_MAPS),
+    mapFile(k, t, req) {
+      const write = req.shared && req.prot % 4 >= 2;
+      const fd = k.syscall(t, 'open', [req.path, write ? O_RDWR : O_RDONLY, 0]);
+      const bad = failure(k, 'open', fd);
+      if (bad !== null) return bad;
+      // The program would fstat the file for its size; lseek to the end says the same.
+      const size = k.syscall(t, 'lseek', [fd.value, 0, SEEK_END]).value;
+      const length = req.length ?? size;
+      const r = gate(k, t, 'mmap', [0, length, req.prot, req.shared ? MAP_SHARED : MAP_PRIVATE, fd.value, req.offset ?? 0]);
+      k.syscall(t, 'close', [fd.value]);
+      return failure(k, 'mmap', r) ?? ok({ addr: r.value, length: Math.ceil(length / GRANULARITY) * GRANULARITY });
+    },
     open(k, t, req) {
       const flags = (req.write ? O_RDWR : O_RDONLY) + (req.create === true ? O_CREAT : 0) + (req.truncate === true ? O_TRUNC : 0);
       const r = k.syscall(t, 'open', [req.path, flags, 0o666]);

@@ -121,8 +121,17 @@ describe('fork: the handshake', () => {
     expect(calls).toEqual(['CreateEventW', 'CreateEventW', 'SetEvent', 'WaitForMultipleObjects', 'SetEvent', 'WaitForSingleObject', 'SetEvent', 'WaitForMultipleObjects', 'SetEvent']);
     expect(events(c.p)).toBe(0);
     expect(events(ch.p)).toBe(0);
-    // The parent keeps one handle more: the child's process handle, for waitpid.
-    expect(c.p.space.handles.size).toBe(before + 1);
+    // The parent keeps two handles more: the child's process handle (for waitpid) and its pinfo section (child.remember).
+    expect(c.p.space.handles.size).toBe(before + 2);
+    const me = c.k.state.cygwin.byWinpid.get(c.p.pid)!;
+    const view = me.childPinfo.get(pid)!;
+    expect(c.p.space.handles.get(view.handle)?.kind).toBe('section');
+    // Reaping the child gives both back.
+    ch.call('_exit', 0);
+    expect(c.call('waitpid', pid, 0).value).toBe(pid);
+    expect(c.p.space.handles.size).toBe(before);
+    expect(me.childPinfo.size).toBe(0);
+    expect(c.call('VirtualQuery', view.view).record!.fields.State).toBe(0x10000);
   });
 });
 

@@ -31,7 +31,10 @@ import { fdsAfterExec, fdsAfterFork, stdioInit } from './fdtab.js';
 import { cygwinPid, pinfoOf, releasePinfo } from './pinfo.js';
 import type { Ctx } from './posix.js';
 import { CYGHEAP_STORAGE_LOW } from './sysroot.js';
-import type { CygProc, CygwinMachine, K, P } from './types.js';
+import type { CygProc, CygwinMachine, K, MmapRecord, P } from './types.js';
+import { genCreateProtect, isAttached, viewAccessFor } from './filemap.js';
+import { sigsAfterExec, sigsAfterFork } from './signals.js';
+import { mapChildPinfo, mapSharedRegions } from './shared.js';
 
 const PAGE = 4096;
 /** The cygheap: reserved at CYGHEAP_STORAGE_LOW; the part in use is what a forkee reads. */
@@ -133,9 +136,16 @@ export function cygwinStartup(k: K, p: P, opts: StartupOptions = {}): CygProc | 
   proc.argv = [...(opts.argv ?? [p.space.image?.path ?? p.comm])];
   proc.envp = [...(opts.envp ?? [])];
   if (opts.from === undefined) stdioInit(proc);
-  else proc.fds.splice(0, proc.fds.length, ...fdsAfterExec(opts.from));
+  else {
+    proc.fds.splice(0, proc.fds.length, ...fdsAfterExec(opts.from));
+    // A new program: handlers back to SIG_DFL, SIG_IGN kept, nothing pending.
+    proc.sigs = sigsAfterExec(opts.from);
+    proc.pending = [];
+  }
   const r = k.syscall(t, 'VirtualAlloc', [CYGHEAP_STORAGE_LOW, CYGHEAP_RESERVE, MEM_RESERVE, PAGE_READWRITE]);
   if (r.error !== null) return r.error;
+  const sh = mapSharedRegions(k, t, proc);
+  if (sh !== null) return sh;
   const c = k.syscall(t, 'VirtualAlloc', [CYGHEAP_STORAGE_LOW, CYGHEAP_IN_USE, MEM_COMMIT, PAGE_READWRITE]);
   if (c.error !== null) return c.error;
   proc.cygheap = CYGHEAP_STORAGE_LOW;
@@ -194,6 +204,9 @@ function childStartup(k: K, parent: P, me: CygProc, c: Child): string | null {
   const proc = pinfoOf(k, c.p, { ppid: me.pid, cygstarted: true, pgid: me.pgid });
   c.proc = proc;
   step(k, c.p.pid, 'child', 'pinfo::thisproc', `Cygwin PID ${proc.pid}`);
+  // memory_init and pinfo::init: the shared regions from SHARED_REGIONS_ADDRESS_LOW again (next_address is NO_COPY).
+  const sh = mapSharedRegions(k, t, proc);
+  if (sh !== null) return die(`CreateFileMapping, ${sh}.  Terminating.`);
   // dll_list::reserve_space: the dlopen'd DLLs' ranges reserved before anything else is allocated.
   step(k, c.p.pid, 'child', 'dlls.reserve_space', `${String(me.dlls.filter((d) => d.loaded === true).length)} dlopen'd DLLs`);
   for (const d of me.dlls) {
@@ -219,10 +232,14 @@ function childStartup(k: K, parent: P, me: CygProc, c: Child): string | null {
   }
   // The cygheap holds the fd table (the same open files, FD_CLOEXEC kept); environ and argv live
   // in the copied user memory.
-  proc.fds.splice(0, proc.fds.length, ...fdsAfterFork(me));
+  const fds = fdsAfterFork(k, t, hParent, me);
+  if (typeof fds === 'string') return die(`fixup_after_fork: DuplicateHandle failed, ${fds}`);
+  proc.fds.splice(0, proc.fds.length, ...fds);
   proc.argv = [...me.argv];
   proc.envp = [...me.envp];
   proc.dlls = me.dlls.map((d) => ({ ...d }));
+  // global_sigs lives in cygwin1.dll's data (copied below): the same actions; nothing pending.
+  proc.sigs = sigsAfterFork(me);
   // handle_fork: "dll data", "dll bss" of cygwin1.dll, "user heap", and the exe's data/bss.
   step(k, c.p.pid, 'child', 'handle_fork: dll data/bss, user heap, exe data/bss');
   const cyg1 = me.dlls.find((d) => d.name.toLowerCase() === 'cygwin1.dll');
@@ -246,6 +263,12 @@ function childStartup(k: K, parent: P, me: CygProc, c: Child): string | null {
   // fixup_mmaps_after_fork: each private mapping at the same address, its committed regions read.
   step(k, c.p.pid, 'child', 'fixup_mmaps_after_fork', `${String(me.mmaps.length)} mappings`);
   for (const rec of me.mmaps) {
+    if (rec.fd !== undefined) {
+      const err = fixupFileMapping(k, t, hParent, me, c, rec);
+      if (err !== null) return die(err);
+      proc.mmaps.push({ ...rec, mapped: Uint8Array.from(rec.mapped) });
+      continue;
+    }
     if (rec.section !== undefined) {
       // fhandler_dev_zero::fixup_mmap_after_fork: the inherited section handle viewed at the
       // parent's address — shared pages, nothing copied.
@@ -263,6 +286,11 @@ function childStartup(k: K, parent: P, me: CygProc, c: Child): string | null {
       continue;
     }
     const a = k.syscall(t, 'VirtualAlloc', [rec.addr, rec.len, MEM_RESERVE, PAGE_READWRITE]);
+    if (a.error !== null && isAttached(rec)) {
+      // A mapping past a file's end that cannot be re-made is only a warning (fixup_mmaps_after_fork).
+      say(k, me.progname, c.p.pid, 'Warning: Fixup mapping beyond EOF failed');
+      continue;
+    }
     if (a.error !== null) return die(`fixup_mmaps_after_fork: VirtualAlloc failed for MAP_PRIVATE address ${ptr(rec.addr)}, Win32 error ${String(a.errorNumber)}`);
     for (const [lo, hi, protect] of committedRegions(k, t, hParent, rec.addr, rec.addr + rec.len)) {
       const cm = k.syscall(t, 'VirtualAlloc', [lo, hi - lo, MEM_COMMIT, PAGE_READWRITE]);
@@ -284,6 +312,57 @@ function childStartup(k: K, parent: P, me: CygProc, c: Child): string | null {
   step(k, c.p.pid, 'child', 'longjmp');
   step(k, c.p.pid, 'child', 'sync_with_parent', 'after longjmp');
   k.syscall(t, 'SetEvent', [c.subprocReady]);
+  return null;
+}
+
+/**
+ * fhandler_disk_file::fixup_mmap_after_fork and the region loop of fixup_mmaps_after_fork for a
+ * file mapping: the inherited section handle viewed at the parent's address with the protection
+ * mmap gave it; then, per committed region of the parent's view, a private mapping's pages are
+ * read from the parent ("Copy-on-write pages must be copied to the child": every committed page,
+ * written or not; a NOACCESS region made READONLY in the parent for the read and put back; a
+ * written WRITECOPY page, READWRITE in the parent, is given WRITECOPY — `mbi.Protect <<= 1`), and
+ * every region gets the parent's protection. Null, or api_fatal's message.
+ */
+function fixupFileMapping(k: K, t: Thread, hParent: number, me: CygProc, c: Child, rec: MmapRecord): string | null {
+  const protect = genCreateProtect(rec.openflags ?? 0, rec.flags);
+  const v = k.syscall(t, 'MapViewOfFileEx', [rec.section ?? 0, viewAccessFor(protect), rec.offset ?? 0, rec.len, rec.addr]);
+  if (v.error !== null || v.value !== rec.addr) {
+    const q = k.syscall(t, 'VirtualQuery', [rec.addr]).record?.fields;
+    say(k, me.progname, c.p.pid, `requested ${ptr(rec.addr)} != ${ptr(v.error === null ? v.value : 0)} mem alloc base ${ptr((q?.AllocationBase as number | undefined) ?? 0)}, state ${ptr((q?.State as number | undefined) ?? 0)}, size ${String(q?.RegionSize ?? 0)}, Win32 error ${String(v.errorNumber)}`);
+    return 'recreate_mmaps_after_fork_failed';
+  }
+  const priv = Math.floor(rec.flags / 2) % 2 === 1;
+  for (let at = rec.addr; at < rec.addr + rec.len;) {
+    const q = k.syscall(t, 'VirtualQueryEx', [hParent, at]);
+    if (q.error !== null) {
+      say(k, me.progname, c.p.pid, `VirtualQueryEx failed for MAP_PRIVATE address ${ptr(at)}, Win32 error ${String(q.errorNumber)}`);
+      return 'recreate_mmaps_after_fork_failed';
+    }
+    const f = q.record!.fields;
+    const size = Math.min(rec.addr + rec.len, (f.BaseAddress as number) + (f.RegionSize as number)) - at;
+    let prot = f.Protect as number;
+    if (f.State === MEM_COMMIT_STATE) {
+      if (priv) {
+        if (prot === PAGE_NOACCESS) k.syscall(t, 'VirtualProtectEx', [hParent, at, size, PAGE_READONLY]);
+        else if ((f.AllocationProtect === 0x08 || f.AllocationProtect === 0x80) && (prot === PAGE_READWRITE || prot === 0x40)) prot *= 2;
+        const r = k.syscall(t, 'ReadProcessMemory', [hParent, at, at, size]);
+        if (r.error !== null) {
+          say(k, me.progname, c.p.pid, `ReadProcessMemory failed for MAP_PRIVATE address ${ptr(at)}, Win32 error ${String(r.errorNumber)}`);
+          return 'recreate_mmaps_after_fork_failed';
+        }
+        if (prot === PAGE_NOACCESS) k.syscall(t, 'VirtualProtectEx', [hParent, at, size, PAGE_NOACCESS]);
+      }
+      // "Set child page protection to parent protection" — its failure ends the fixup.
+      const vp = k.syscall(t, 'VirtualProtect', [at, size, prot]);
+      if (vp.error !== null) {
+        const m = k.syscall(t, 'VirtualQuery', [at]).record?.fields;
+        say(k, me.progname, c.p.pid, `VirtualProtect failed for address ${ptr(at)}, parentstate: ${ptr(f.State)}, state: ${ptr((m?.State as number | undefined) ?? 0)}, parentprot: ${ptr(prot)}, prot: ${ptr((m?.Protect as number | undefined) ?? 0)}, Win32 error ${String(vp.errorNumber)}`);
+        return 'recreate_mmaps_after_fork_failed';
+      }
+    }
+    at += size;
+  }
   return null;
 }
 
@@ -370,6 +449,7 @@ function frokParent(ctx: Ctx, me: CygProc, silent: boolean): number | Fail {
   }
   const childPid = cygwinPid(k, child.p.pid);
   step(k, parent.pid, 'parent', 'child.remember', `Cygwin PID ${String(childPid)}, Windows PID ${String(child.p.pid)}`);
+  if (!mapChildPinfo(k, t, me, childPid)) return cleanup({ errno: 'EAGAIN', msg: 'child remember failed' });
   step(k, parent.pid, 'parent', 'child_copy', 'stack');
   if (!parentWrites(k, t, child.hProcess, parent.space.stackLimit, parent.space.stackBase)) return cleanup({ errno: 'EAGAIN', msg: `pid ${String(child.p.pid)}, exitval ${hex(0)}` });
   for (const d of me.dlls) {
@@ -451,6 +531,7 @@ export function cygwinSpawnve(ctx: Ctx, path: string, argv?: readonly string[], 
     return ctx.fail(errnoFromWin32(proc));
   }
   me.children.set(proc.pid, made.hProcess);
+  mapChildPinfo(k, ctx.thread, me, proc.pid);
   return proc.pid;
 }
 
@@ -470,7 +551,8 @@ export function exePath(k: K, path: string): string {
  */
 function createForSpawn(ctx: Ctx, pathIn: string): { child: P; hProcess: number } | number {
   const path = exePath(ctx.kernel, pathIn);
-  const cp = ctx.call('CreateProcessW', [path, 0]);
+  // bInheritHandles: the fds' inheritable handles (not close-on-exec) arrive at the same values.
+  const cp = ctx.call('CreateProcessW', [path, 0, 1]);
   if (cp.error !== null) return ctx.fail(errnoFromWin32(cp.error));
   const info = cp.record!.fields;
   ctx.call('CloseHandle', [info.hThread as number]);

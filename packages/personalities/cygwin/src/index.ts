@@ -9,5 +9,5 @@ export { createCygwinPid, cygwinPid, MAX_PID } from './pinfo.js';
 export { cygwinDriver } from './driver.js';
 export { mapsRows, psRows, renderMaps, renderPs } from './views.js';
 export { CYGWIN_FORK_SCENARIOS, explainCygwinFork, FORK_STEP_NOTES, type CygwinForkScenario, type CygwinForkStory } from './explain.js';
-export { FD_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_SETFD, O_APPEND, O_CLOEXEC, O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, OPEN_MAX } from './fdtab.js';
+export { FD_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_SETFD, O_APPEND, O_CLOEXEC, O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, OPEN_MAX, SEEK_CUR, SEEK_END, SEEK_SET } from './fdtab.js';
 export { fdRows } from './views.js';

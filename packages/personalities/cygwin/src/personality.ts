@@ -11,6 +11,8 @@ import { MEM_COMMIT, windowsPersonality, type WindowsSpace } from '@polykernel/w
 import { cygwinDriver } from './driver.js';
 import { genProtect, MAP_NORESERVE, PAGE, cygwinCalls } from './posix.js';
 import { releasePinfo } from './pinfo.js';
+import { isAttached } from './filemap.js';
+import { actionOf, SIG_IGN, tellParent } from './signals.js';
 import { cygwinSysroot } from './sysroot.js';
 import type { CygwinMachine, K, P } from './types.js';
 import { cygwinViews } from './views.js';
@@ -46,12 +48,14 @@ const EXCEPTION_TO_SIGNAL: Readonly<Record<string, string>> = {
 };
 
 /** exception.cc: a fault in a MAP_NORESERVE mapping commits the page (mmap_is_attached_or_noreserve). */
-function commitNoreserve(k: K, p: P, va: number): boolean {
+function commitNoreserve(k: K, p: P, va: number): boolean | 'sigbus' {
   const proc = k.state.cygwin.byWinpid.get(p.pid);
   const t = p.threads.find((x) => x.state !== 'dead');
   if (proc === undefined || t === undefined) return false;
   const rec = proc.mmaps.find((r) => va >= r.addr && va < r.addr + r.len && Math.floor(r.flags / MAP_NORESERVE) % 2 === 1);
   if (rec === undefined) return false;
+  // MMAP_RAISE_SIGBUS: attached pages (past a file's end) are never committed.
+  if (isAttached(rec)) return 'sigbus';
   if (rec.mapped[Math.floor((va - rec.addr) / PAGE)] !== 1) return false;
   const page = va - (va % PAGE);
   return k.syscall(t, 'VirtualAlloc', [page, PAGE, MEM_COMMIT, genProtect(rec.prot, rec.flags)]).error === null;
@@ -82,7 +86,7 @@ export function cygwinPersonality(opts: CygwinOptions = {}): Personality<Windows
     processModel: { bootComm: 'System', adoptsOrphans: false, bootReaps: false, lifetime: 'handles' },
     ids: (k) => win.ids(k),
     attach: (k) => Object.assign(win.attach(k as never), {
-      cygwin: { pidSrc: 0, byPid: new Map(), byWinpid: new Map(), injections: [], crashChildAt: null, console: [], forkSteps: [], forkFailures: 0 },
+      cygwin: { pidSrc: 0, byPid: new Map(), byWinpid: new Map(), injections: [], crashChildAt: null, console: [], forkSteps: [], forkFailures: 0, handlerEntries: [] },
     }),
     createAddressSpace: (k, p) => win.createAddressSpace(k, p),
     destroyAddressSpace: (k, p) => {
@@ -111,17 +115,29 @@ export function cygwinPersonality(opts: CygwinOptions = {}): Personality<Windows
       proc.children.clear();
       // A process no Cygwin parent waits for is released now; otherwise its parent's waitpid wakes.
       const parent = k.state.cygwin.byPid.get(proc.ppid);
+      // Otherwise SIGCHLD (pending if the parent has a handler) and its waitpid wakes.
       if (!parent?.children.has(proc.pid)) releasePinfo(k, proc);
-      else for (const t of k.processes.get(parent.winpid)?.threads ?? []) if (t.pending?.reason === 'waitpid') k.wake(t);
+      else tellParent(k, proc, false);
     },
     handleFault: (k, thread, fault) => {
       const r = win.handleFault(k, thread, fault);
       if (r.kind !== 'signal') return r;
-      if (fault.user && commitNoreserve(k, fault.process as P, fault.va)) return win.handleFault(k, thread, fault);
+      const committed = fault.user ? commitNoreserve(k, fault.process as P, fault.va) : false;
+      if (committed === 'sigbus') return { kind: 'signal', signal: 'SIGBUS', code: r.code };
+      if (committed) return win.handleFault(k, thread, fault);
       return { kind: 'signal', signal: EXCEPTION_TO_SIGNAL[r.signal] ?? 'SIGSEGV', code: r.code };
     },
-    // No POSIX signal handlers are modelled: every signal takes its default action.
-    deliver: (): Delivery => 'default',
+    // A signal from an exception (SIGSEGV, SIGBUS …) with a handler installed: the handler is entered
+    // (recorded) and the access retried — the kernel takes the default action if it faults again.
+    deliver: (k, thread, info): Delivery => {
+      const proc = k.state.cygwin.byWinpid.get(thread.process.pid);
+      const sig = SIGNALS[info.signal];
+      if (proc === undefined || sig === undefined) return 'default';
+      const act = actionOf(proc, sig);
+      if (!info.fromFault || act.handler <= SIG_IGN) return 'default';
+      k.state.cygwin.handlerEntries.push({ pid: proc.pid, sig, handler: act.handler, after: 'fault' });
+      return 'handled';
+    },
     views: cygwinViews(),
     portable: cygwinDriver(),
     metricsFilled: ['syscalls', 'traps.syscall', 'traps.pageFault', 'faults.zeroFill', 'faults.segv', 'processesCreated', 'bytesCopiedCrossProcess', 'peakCommit'],

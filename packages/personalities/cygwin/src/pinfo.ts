@@ -38,6 +38,8 @@ export function pinfoOf(k: K, p: P, opts: { ppid?: number; cygstarted?: boolean;
     pid, winpid: p.pid, ppid: opts.ppid ?? 1, pgid: opts.pgid ?? pid, progname: p.comm, argv: [], envp: [], fds: [],
     exited: false, exitcode: 0, cygstarted: opts.cygstarted ?? false,
     children: new Map(), mmaps: [], cygheap: 0, cygheapUsed: 0, heapStart: 0, heapTop: 0, heapEnd: 0, dlls: [],
+    sigs: new Map(), pending: [], stopped: 0, stopUnreported: false, continuedUnreported: false,
+    shared: { cygwinShared: 0, userShared: 0, myself: 0, next: 0 }, childPinfo: new Map(),
   };
   s.byPid.set(proc.pid, proc);
   s.byWinpid.set(p.pid, proc);

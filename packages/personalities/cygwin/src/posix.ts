@@ -21,7 +21,11 @@ import * as fd from './fdtab.js';
 import { cygwinExecve, cygwinFork, cygwinSpawnve } from './fork.js';
 import { pinfoOf, releasePinfo } from './pinfo.js';
 import { USERHEAP_START } from './sysroot.js';
-import type { CygProc, CygwinMachine, MmapRecord } from './types.js';
+import { mmapFile } from './filemap.js';
+import * as sigs from './signals.js';
+import { releaseChildPinfo } from './shared.js';
+import { deliverPending, NSIG, SIGKILL, sendSignal, WCONTINUED, WUNTRACED } from './signals.js';
+import type { CygProc, CygwinMachine, Fhandler, MmapRecord } from './types.js';
 
 export type Ctx = SyscallContext<WindowsSpace, CygwinMachine>;
 type Spec = SyscallSpec<WindowsSpace, CygwinMachine>;
@@ -38,6 +42,7 @@ export const MAP_ANONYMOUS = 0x20;
 export const MAP_NORESERVE = 0x4000;
 /** sys/wait.h */
 export const WNOHANG = 1;
+export { WCONTINUED, WUNTRACED } from './signals.js';
 /** wincap.allocation_granularity (): Cygwin's mmap "page size". */
 export const GRANULARITY = 0x10000;
 export const PAGE = 4096;
@@ -77,7 +82,14 @@ function mmap(ctx: Ctx, a: readonly SyscallArg[]): number {
     return ctx.fail('EINVAL');
   }
   addr -= addr % GRANULARITY;
-  if (!bit(flags, MAP_ANONYMOUS) && fd !== -1) return ctx.fail('EBADF', 'file mappings are not modelled (no fd table)');
+  if (!bit(flags, MAP_ANONYMOUS) && fd !== -1) {
+    // cygheap_fdget: the fd must be open.
+    const fh = Number.isInteger(fd) && fd >= 0 ? pinfoOf(ctx.kernel, ctx.process).fds[fd] ?? null : null;
+    if (fh === null) return ctx.fail('EBADF');
+    if (fh.file.kind === 'file' && !isConftest(ctx, fh, len, prot, flags, off)) return mmapFile(ctx, fd, fh, addr, len, prot, flags, off);
+    // fhandler_base::mmap: a device without its own mmap is ENODEV; /dev/zero is MAP_ANONYMOUS.
+    if (fh.file.kind !== 'zero' && fh.file.kind !== 'file') return ctx.fail('ENODEV');
+  }
   if (!bit(flags, MAP_ANONYMOUS)) flags += MAP_ANONYMOUS;
   len = roundUp(len, GRANULARITY);
   if (type === MAP_SHARED) return mmapShared(ctx, addr, len, prot, flags);
@@ -95,6 +107,16 @@ function mmap(ctx: Ctx, a: readonly SyscallArg[]): number {
   const rec: MmapRecord = { addr: base, len, prot, flags, mapped: new Uint8Array(len / PAGE).fill(1) };
   pinfoOf(ctx.kernel, ctx.process).mmaps.push(rec);
   return base;
+}
+
+/**
+ * mmap.cc's autoconf cheat: "conftest.txt" of 1 byte mapped MAP_SHARED, PROT_READ|PROT_WRITE,
+ * one 64 KiB page at offset 0 gets an anonymous mapping, so that the whole page reads as zeros.
+ */
+function isConftest(ctx: Ctx, fh: Fhandler, len: number, prot: number, flags: number, off: number): boolean {
+  if (len !== GRANULARITY || prot !== PROT_READ + PROT_WRITE || flags !== MAP_SHARED || off !== 0 || !fh.file.path.endsWith('/conftest.txt') || fh.handle === null) return false;
+  const st = ctx.call('GetFileSizeEx', [fh.handle]);
+  return st.error === null && st.record!.fields.lpFileSize === 1;
 }
 
 /** gen_create_protect (mm/mmap.cc): the section's protection for a shared mapping. */
@@ -163,8 +185,9 @@ function munmap(ctx: Ctx, a: readonly SyscallArg[]): number {
   for (const rec of [...proc.mmaps]) {
     const m = overlap(rec, addr, len);
     if (m === null) continue;
-    const first = (m[0] - rec.addr) / PAGE;
-    rec.mapped.fill(0, first, first + m[1] / PAGE);
+    const first = Math.floor((m[0] - rec.addr) / PAGE);
+    // A file mapping's length is the file's: its last page is partial.
+    rec.mapped.fill(0, first, Math.ceil((m[0] + m[1] - rec.addr) / PAGE));
     if (rec.mapped.every((x) => x === 0)) {
       releaseRecord(ctx, rec);
       proc.mmaps.splice(proc.mmaps.indexOf(rec), 1);
@@ -236,13 +259,6 @@ function exit(ctx: Ctx, a: readonly SyscallArg[]): number {
   return 0;
 }
 
-/** Signals whose default action is to ignore (signal(7)); SIGCONT's is to continue. */
-const IGNORED_BY_DEFAULT = new Set([16, 19, 20, 28]); // SIGURG, SIGCONT, SIGCHLD, SIGWINCH
-/** Stop signals: delivered, but stopping a process is not modelled (it runs on). */
-const STOP_SIGNALS = new Set([17, 18, 21, 22]); // SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU
-/** sys/signal.h NSIG for Cygwin: signals 1..64. */
-const NSIG = 65;
-
 /** The processes kill(pid) reaches (signal.cc kill0 / kill_pgrp): one, the caller's group, a group, or all but the caller. */
 function killTargets(ctx: Ctx, pid: number): CygProc[] {
   const s = ctx.kernel.state.cygwin;
@@ -269,23 +285,31 @@ function signalExit(ctx: Ctx, target: CygProc, sig: number): SyscallResult | nul
   return null;
 }
 
+/**
+ * kill (signal.cc kill0 → sig_send): each target's action for the signal (signals.ts sendSignal):
+ * SIGKILL and a fatal default end it; stop, continue, ignore or a pending handler otherwise.
+ */
 function kill(ctx: Ctx, a: readonly SyscallArg[]): number {
   const [pid, sig] = [num(a[0]), num(a[1])];
-  if (!(sig >= 0 && sig < NSIG) || !Number.isInteger(pid)) return ctx.fail('EINVAL');
+  if (!(sig >= 0 && sig < NSIG) || !Number.isInteger(pid) || !Number.isInteger(sig)) return ctx.fail('EINVAL');
   const targets = killTargets(ctx, pid);
   if (targets.length === 0) return ctx.fail('ESRCH');
-  if (sig === 0 || IGNORED_BY_DEFAULT.has(sig) || STOP_SIGNALS.has(sig)) return 0;
+  if (sig === 0) return 0;
   // The caller last: its own death ends the call.
   const me = pinfoOf(ctx.kernel, ctx.process);
   for (const t of [...targets.filter((x) => x !== me), ...targets.filter((x) => x === me)]) {
+    if (sig !== SIGKILL && sendSignal(ctx.kernel, t, sig) === 'done') continue;
     const r = signalExit(ctx, t, sig);
     if (r !== null) return winFail(ctx, r);
   }
   return 0;
 }
 
-/** A child that has exited and matches `pid` (-1: any), or undefined; null when there is no such child at all. */
-function findChild(ctx: Ctx, proc: CygProc, pid: number): CygProc | undefined | null {
+/** What waitpid found: a child that exited, or (WUNTRACED / WCONTINUED) one that stopped or continued. */
+interface Found { child: CygProc; kind: 'exit' | 'stop' | 'cont' }
+
+/** A child that matches `pid` (-1: any) and has something to report, or undefined; null when there is no such child at all. */
+function findChild(ctx: Ctx, proc: CygProc, pid: number, options: number): Found | undefined | null {
   const s = ctx.kernel.state.cygwin;
   let any = false;
   for (const cpid of proc.children.keys()) {
@@ -294,9 +318,20 @@ function findChild(ctx: Ctx, proc: CygProc, pid: number): CygProc | undefined | 
     // pid > 0: that child; -1: any; 0: one in the caller's process group; < -1: one in group -pid.
     if (pid > 0 ? cpid !== pid : pid === 0 ? c.pgid !== proc.pgid : pid < -1 ? c.pgid !== -pid : false) continue;
     any = true;
-    if (c.exited || ctx.kernel.processes.get(c.winpid)?.state !== 'running') return c;
+    if (c.exited || ctx.kernel.processes.get(c.winpid)?.state !== 'running') return { child: c, kind: 'exit' };
+    if (bit(options, WUNTRACED) && c.stopped !== 0 && c.stopUnreported) return { child: c, kind: 'stop' };
+    if (bit(options, WCONTINUED) && c.continuedUnreported) return { child: c, kind: 'cont' };
   }
   return any ? undefined : null;
+}
+
+/** A stopped (status (sig << 8) | 0x7f: WIFSTOPPED) or continued (0xffff: WIFCONTINUED) child, reported once, not reaped. */
+function reportState(ctx: Ctx, f: Found): number {
+  const status = f.kind === 'stop' ? f.child.stopped * 256 + 0x7f : 0xffff;
+  if (f.kind === 'stop') f.child.stopUnreported = false;
+  else f.child.continuedUnreported = false;
+  ctx.record({ type: 'wait', fields: { pid: f.child.pid, status } });
+  return f.child.pid;
 }
 
 /** Reap: the status, the parent's process handle closed, the pinfo released (PID_REAPED). */
@@ -310,6 +345,7 @@ function reap(ctx: Ctx, proc: CygProc, child: CygProc): number {
   const h = proc.children.get(child.pid)!;
   proc.children.delete(child.pid);
   ctx.call('CloseHandle', [h]);
+  releaseChildPinfo(ctx.kernel, ctx.thread, proc, child.pid);
   releasePinfo(ctx.kernel, child);
   ctx.record({ type: 'wait', fields: { pid: child.pid, status: child.exitcode } });
   return child.pid;
@@ -319,17 +355,34 @@ function waitpid(ctx: Ctx, a: readonly SyscallArg[]): number {
   const [pid, options] = [num(a[0]), num(a[1] ?? 0)];
   const proc = pinfoOf(ctx.kernel, ctx.process);
   const poll = (c: Ctx): number => {
-    const child = findChild(c, proc, pid);
-    if (child === null) return c.fail('ECHILD');
-    if (child !== undefined) return reap(c, proc, child);
+    const found = findChild(c, proc, pid, options);
+    if (found === null) return c.fail('ECHILD');
+    if (found !== undefined) return found.kind === 'exit' ? reap(c, proc, found.child) : reportState(c, found);
     if (bit(options, WNOHANG)) return 0;
     return c.block('waitpid', poll);
   };
   return poll(ctx);
 }
 
+/**
+ * The return from a Cygwin call: the caller's pending signals are delivered (signals.ts; the model
+ * has no sig thread), unless the call is blocked or the process is gone. A fatal default ends it.
+ */
+function afterCall(ctx: Ctx, name: string): void {
+  if (ctx.thread.pending !== null || ctx.process.state !== 'running') return;
+  const proc = ctx.kernel.state.cygwin.byWinpid.get(ctx.process.pid);
+  if (proc === undefined || proc.pending.length === 0) return;
+  const fatal = deliverPending(ctx.kernel, proc, name);
+  if (fatal !== 0) signalExit(ctx, proc, fatal);
+}
+
 function cyg(name: string, args: string[], handler: Spec['handler'], failureValue = -1): Spec {
-  return { name, number: -1, args, table: 'cygwin1', kind: 'library', errors: 'cygwin', failureValue: () => failureValue, handler };
+  const withSignals: Spec['handler'] = (ctx, a) => {
+    const v = handler(ctx, a);
+    afterCall(ctx, name);
+    return v;
+  };
+  return { name, number: -1, args, table: 'cygwin1', kind: 'library', errors: 'cygwin', failureValue: () => failureValue, handler: withSignals };
 }
 
 /**
@@ -376,6 +429,12 @@ export function cygwinCalls(): Spec[] {
     cyg('getppid', [], (c) => pinfoOf(c.kernel, c.process).ppid),
     cyg('_exit', ['status'], exit),
     cyg('kill', ['pid', 'sig'], kill),
+    cyg('sigaction', ['sig', 'sa_handler', 'sa_flags'], sigs.sigaction),
+    // signal() returns the previous handler, SIG_ERR (-1) on failure.
+    cyg('signal', ['sig', 'func'], sigs.signal),
+    cyg('setpgid', ['pid', 'pgid'], sigs.setpgid),
+    cyg('getpgid', ['pid'], sigs.getpgid),
+    cyg('getpgrp', [], (c) => sigs.getpgid(c, [0])),
     cyg('waitpid', ['pid', 'options'], waitpid),
     cyg('fork', [], cygwinFork),
     cyg('execve', ['path', 'argv', 'envp'], (c, a) => cygwinExecve(c, str(a[0]), strings(a[1]), strings(a[2]))),
@@ -390,5 +449,6 @@ export function cygwinCalls(): Spec[] {
     cyg('fcntl', ['fd', 'cmd', 'arg'], fd.fcntl),
     cyg('read', ['fd', 'buf', 'count'], fd.read),
     cyg('write', ['fd', 'buf', 'count'], fd.write),
+    cyg('lseek', ['fd', 'offset', 'whence'], fd.lseek),
   ];
 }

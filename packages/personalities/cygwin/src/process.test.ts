@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FD_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, O_CLOEXEC, O_CREAT, O_RDONLY, O_RDWR, O_WRONLY, OPEN_MAX } from './fdtab.js';
+import { memoryFileSystem } from '@polykernel/kernel';
+import { FD_CLOEXEC, F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, O_APPEND, O_CLOEXEC, O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, OPEN_MAX, SEEK_CUR, SEEK_END, SEEK_SET } from './fdtab.js';
 import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE, WNOHANG } from './posix.js';
 import { bootCygwin, on, type Cyg } from './testkit.js';
 import { fdRows } from './views.js';
@@ -21,8 +22,12 @@ describe('the fd table (dtable.cc)', () => {
     expect(c.call('close', 3).value).toBe(0);
     expect(c.call('close', 3)).toMatchObject({ value: -1, error: 'EBADF', errorNumber: 9 });
     expect(c.call('open', '/nonexistent', O_RDONLY, 0).error).toBe('ENOENT');
-    expect(c.call('open', '/usr/bin/true.exe', O_WRONLY, 0).error).toBe('EROFS');
-    expect(c.call('open', '/tmp/new', O_CREAT + O_RDWR, 0o644).error).toBe('EROFS');
+    // Truncating or creating at open: the Windows volume is write-protected (ERROR_WRITE_PROTECT → EROFS).
+    expect(c.call('open', '/usr/bin/true.exe', O_WRONLY + O_TRUNC, 0).error).toBe('EROFS');
+    expect(c.call('open', '/usr/bin/true.exe', O_WRONLY + O_CREAT + O_EXCL, 0).error).toBe('EEXIST');
+    expect(c.call('open', '/usr/bin', O_WRONLY, 0).error).toBe('EISDIR');
+    expect(c.call('open', '/usr/bin/new', O_CREAT + O_RDWR, 0o644).error).toBe('EROFS');
+    expect(c.call('open', '/tmp/new', O_CREAT + O_RDWR, 0o644).error).toBe('ENOENT'); // no /tmp folder
     // A file over 1 GiB (the sysroot read only its head) cannot be simulated: EFBIG, as on the Linux personality.
     const big = bootCygwin({ fs: (path) => (path === '/data/big.bin' ? { path, bytes: new Uint8Array(4096), dev: [0, 1], ino: 9, mode: 0o100644, partial: { size: 100 * 1024 ** 3 } } : 'ENOENT') });
     expect(big.call('open', '/data/big.bin', O_RDONLY, 0).error).toBe('EFBIG');
@@ -84,6 +89,77 @@ describe('the fd table (dtable.cc)', () => {
     const after = child(c, pid);
     expect(after.p).not.toBe(ch.p);
     expect(fds(after)).toEqual(['0:/dev/cons0', '1:/dev/cons0', '2:/dev/cons0']);
+  });
+});
+
+describe('fds over Windows handles (fhandler_base::open, fork_fixup, WriteFile)', () => {
+  const NOTES = new TextEncoder().encode('0123456789abcdef');
+  const boot = (): Cyg => bootCygwin({ fs: memoryFileSystem({ '/home/u/notes.txt': NOTES }) });
+  const handleOf = (c: Cyg, fd: number): number => c.k.state.cygwin.byWinpid.get(c.p.pid)!.fds[fd]!.handle!;
+  const fileObj = (c: Cyg, h: number) => {
+    const o = c.p.space.handles.get(h);
+    if (o?.kind !== 'file') throw new Error(`handle ${String(h)} is not a file`);
+    return o.file;
+  };
+  const inheritable = (c: Cyg, h: number): boolean => c.p.space.inheritable.has(h);
+
+  it('open makes a CreateFileW handle, inheritable unless O_CLOEXEC; F_SETFD flips it; close closes it', () => {
+    const c = boot();
+    const a = c.call('open', '/home/u/notes.txt', O_RDONLY, 0).value;
+    const b = c.call('open', '/home/u/notes.txt', O_RDONLY + O_CLOEXEC, 0).value;
+    const [ha, hb] = [handleOf(c, a), handleOf(c, b)];
+    expect(fileObj(c, ha).path).toBe('/home/u/notes.txt');
+    expect(inheritable(c, ha)).toBe(true);
+    expect(inheritable(c, hb)).toBe(false);
+    expect(c.call('fcntl', a, F_SETFD, FD_CLOEXEC).value).toBe(0);
+    expect(inheritable(c, ha)).toBe(false);
+    expect(c.call('close', a).value).toBe(0);
+    expect(c.p.space.handles.has(ha)).toBe(false);
+  });
+
+  it('write goes through WriteFile to the machine\'s copy of the file; lseek, O_APPEND, dup sharing the offset', () => {
+    const c = boot();
+    const buf = c.call('mmap', 0, 0x10000, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0).value;
+    const w = c.call('open', '/home/u/notes.txt', O_RDWR, 0).value;
+    c.k.copyToUser(c.t, buf, new TextEncoder().encode('XY'));
+    expect(c.call('write', w, buf, 2).value).toBe(2);
+    expect(c.call('lseek', w, 0, SEEK_CUR).value).toBe(2);
+    const d = c.call('dup', w).value;
+    expect(handleOf(c, d)).not.toBe(handleOf(c, w));
+    expect(fileObj(c, handleOf(c, d))).toBe(fileObj(c, handleOf(c, w)));
+    expect(c.call('lseek', d, -1, SEEK_END).value).toBe(15);
+    expect(c.call('lseek', w, 0, SEEK_CUR).value).toBe(15);
+    expect(c.call('lseek', w, -100, SEEK_CUR).error).toBe('EINVAL');
+    expect(c.call('lseek', w, 0, 7).error).toBe('EINVAL');
+    expect(c.call('lseek', 1, 0, SEEK_SET).error).toBe('ESPIPE');
+    const ap = c.call('open', '/home/u/notes.txt', O_WRONLY + O_APPEND, 0).value;
+    expect(c.call('write', ap, buf, 2).value).toBe(2);
+    const r = c.call('open', '/home/u/notes.txt', O_RDONLY, 0).value;
+    expect(c.call('read', r, buf + 0x100, 64).value).toBe(18);
+    expect(new TextDecoder().decode(c.k.copyFromUser(c.t, buf + 0x100, 18))).toBe('XY23456789abcdefXY');
+    // The file system the machine was given is untouched: writes never leave the simulation.
+    const f = c.k.state.fs('/home/u/notes.txt');
+    expect(typeof f !== 'string' && new TextDecoder().decode(f.bytes)).toBe('0123456789abcdef');
+    expect(c.call('write', r, buf, 1).error).toBe('EBADF');
+    expect(c.call('write', w, 0x1000, 4).error).toBe('EFAULT');
+  });
+
+  it('fork: inheritable handles at the same values, close-on-exec ones DuplicateHandle\'d by the child; the offset is shared', () => {
+    const c = boot();
+    const a = c.call('open', '/home/u/notes.txt', O_RDONLY, 0).value;
+    const b = c.call('open', '/home/u/notes.txt', O_RDONLY + O_CLOEXEC, 0).value;
+    const ch = child(c, c.call('fork').value);
+    expect(handleOf(ch, a)).toBe(handleOf(c, a));
+    expect(fileObj(ch, handleOf(ch, a))).toBe(fileObj(c, handleOf(c, a)));
+    expect(fileObj(ch, handleOf(ch, b))).toBe(fileObj(c, handleOf(c, b)));
+    expect(inheritable(ch, handleOf(ch, b))).toBe(false);
+    const buf = ch.call('mmap', 0, 0x10000, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0).value;
+    expect(ch.call('read', a, buf, 5).value).toBe(5);
+    expect(c.call('lseek', a, 0, SEEK_CUR).value).toBe(5);
+    // spawn: the inherited handle at its value; the close-on-exec fd is gone.
+    const s = child(c, c.call('spawnve', 1, '/usr/bin/true.exe', ['true'], []).value);
+    expect(handleOf(s, a)).toBe(handleOf(c, a));
+    expect(s.k.state.cygwin.byWinpid.get(s.p.pid)!.fds[b] ?? null).toBeNull();
   });
 });
 

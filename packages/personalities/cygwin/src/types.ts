@@ -14,25 +14,37 @@ export interface MmapRecord {
   flags: number;
   /** Per 4 KiB page: still mapped (1) or munmap'ed (0) — mmap_record's page map. */
   mapped: Uint8Array;
-  /** MAP_SHARED: the section's handle (mmap_record::mapping_hdl), inheritable, so a forked child has it at the same value. */
+  /** MAP_SHARED or a file: the section's handle (mmap_record::mapping_hdl), inheritable, so a forked child has it at the same value. */
   section?: number;
+  /** A file mapping: its fd, the offset in the file, the access the file was opened with (openflags: GENERIC_*), its path. */
+  fd?: number;
+  offset?: number;
+  openflags?: number;
+  path?: string;
 }
 
-/** An open file (the Windows file object under an fhandler): dup'ed fds share it and its position. */
+/**
+ * An open file description: dup'ed fds share it. A regular file's position is the Windows file
+ * object's (every handle DuplicateHandle'd from the first names that object); a device's is here.
+ */
 export interface OpenFile {
   readonly path: string;
-  readonly kind: 'null' | 'zero' | 'console' | 'file';
-  /** A regular file's bytes (read-only), null for devices. */
-  readonly bytes: Uint8Array | null;
+  readonly kind: 'null' | 'zero' | 'console' | 'file' | 'dir';
   /** The open(2) flags (O_ACCMODE and the rest). */
   readonly flags: number;
+  /** A device's position (a regular file's lives in its Windows file object). */
   position: number;
 }
 
-/** One fd's fhandler in the cygheap's dtable: the open file, and FD_CLOEXEC (per fd). */
+/** One fd's fhandler in the cygheap's dtable: the open file, FD_CLOEXEC (per fd), and its Windows handle. */
 export interface Fhandler {
   readonly file: OpenFile;
   cloexec: boolean;
+  /**
+   * A regular file's io_handle in the owning process (CreateFileW; inheritable unless
+   * close-on-exec), null for the devices modelled without a Windows object.
+   */
+  handle: number | null;
 }
 
 /** A _pinfo (pinfo.h) with what this model keeps of the process beside it. */
@@ -68,6 +80,33 @@ export interface CygProc {
   stubHandle?: number;
   /** The DLLs linked into the program, with their bases (dll_list, DLL_LINK). */
   dlls: DllRecord[];
+  /** global_sigs (cygwin1.dll's data, so fork copies it): the signals with an action other than SIG_DFL. */
+  sigs: Map<number, SigAction>;
+  /** Signals sent to a handler and not yet delivered (delivered when the process next returns from a Cygwin call). */
+  pending: number[];
+  /** The stop signal that stopped the process (0: running), and what waitpid has not yet reported. */
+  stopped: number;
+  stopUnreported: boolean;
+  continuedUnreported: boolean;
+  /** cygheap->shared_regions: the views of [cygwin-shared], [cygwin-user-shared] and [procinfo] (0 until mapped). */
+  shared: { cygwinShared: number; userShared: number; myself: number; next: number };
+  /** The parent's views of its live children's pinfo sections (child PID → view and section handle). */
+  readonly childPinfo: Map<number, { view: number; handle: number }>;
+}
+
+/** struct sigaction as this model keeps it: sa_handler (SIG_DFL 0, SIG_IGN 1, else the function's address) and sa_flags. */
+export interface SigAction {
+  handler: number;
+  flags: number;
+}
+
+/** A signal handler entered (no user code runs: the entry is recorded, on return from the Cygwin call named). */
+export interface HandlerEntry {
+  readonly pid: number;
+  readonly sig: number;
+  readonly handler: number;
+  /** The Cygwin call whose return delivered it, or 'fault' for a signal from an exception. */
+  readonly after: string;
 }
 
 /** A dll in dll_list: linked (DLL_LINK) or dlopen'd (DLL_LOAD, with its size and dlopen count). */
@@ -111,6 +150,8 @@ export interface CygwinState {
   readonly forkSteps: ForkStep[];
   /** Forks that failed, and forks retried. */
   forkFailures: number;
+  /** Every signal handler entered, in order. */
+  readonly handlerEntries: HandlerEntry[];
 }
 
 export interface CygwinMachine extends WindowsMachine {

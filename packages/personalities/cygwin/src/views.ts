@@ -4,15 +4,16 @@
  * effective permissions are coalesced, each printed with
  * `"%08lx-%08lx %s %08lx %04x:%04x %U   "` padded with spaces to 62 columns, then the name — a
  * ps-style line per Cygwin process (PID, PPID, WINPID, COMMAND), and the Windows personality's
- * VirtualQuery walk. Simplified: the device and inode columns are 0 for files too (Cygwin stat()s
- * the image's file; the simulation has no file identity), and the Cygwin shared regions
- * ([cygwin-shared], [cygwin-user-shared], [procinfo]) are not allocated by this model.
+ * VirtualQuery walk. The device and inode columns are stat()'s of the image's or mapped file
+ * (`st_dev >> 16`, `st_dev & 0xffff`, st_ino — here the simulated file's dev pair and inode), 0
+ * for everything else; the shared regions are named from cygheap->shared_regions (shared.ts).
  */
 import type { ViewRow, ViewSpec } from '@polykernel/kernel';
 import {
   addressRows, MEM_FREE, MEM_IMAGE, MEM_MAPPED, MEM_RESERVE, PAGE_EXECUTE, PAGE_EXECUTE_READ, PAGE_EXECUTE_READWRITE, PAGE_EXECUTE_WRITECOPY, PAGE_GUARD,
   PAGE_READONLY, PAGE_READWRITE, PAGE_WRITECOPY, query, renderAddress, walk, type MemoryBasicInformation, type WindowsSpace,
 } from '@polykernel/windows';
+import { fileObjectOf } from './fdtab.js';
 import type { CygwinMachine, K, P } from './types.js';
 
 /** The process heap's allocation (what !address calls "Heap"): RtlQueryProcessDebugInformation's heap 0. */
@@ -44,66 +45,95 @@ function posixPath(path: string): string {
   return path.startsWith('/usr/') || path.startsWith('/bin/') ? path : `/cygdrive/c${path}`;
 }
 
-/** The name format_process_maps gives a new allocation (the section's file, thread_info, heap_info, then the fixed places). */
-function allocationName(k: K, p: P, m: MemoryBasicInformation): string {
+/** What format_process_maps names a new allocation: its name, and the st_dev / st_ino of the file it stat()ed (0 otherwise). */
+interface Named { name: string; dev: [number, number]; ino: number }
+
+/**
+ * The file behind an image or a file view (NtQueryVirtualMemory's MemorySectionName): a loaded
+ * module's path, or a data-file section's; a pagefile-backed section has none.
+ */
+function sectionFile(p: P, m: MemoryBasicInformation): string | null {
+  const mod = p.space.modules.find((x) => m.AllocationBase === x.base);
+  if (mod !== undefined) return mod.path;
+  const v = p.space.vads.overlapping(m.AllocationBase, m.AllocationBase + 1)[0];
+  return v?.section?.path ?? null;
+}
+
+/**
+ * The name format_process_maps gives a new allocation: for an image or a file view, the file's
+ * POSIX path and stat()'s st_dev / st_ino; otherwise thread_info, heap_info, then the fixed places
+ * and cygheap->shared_regions.
+ */
+function allocationName(k: K, p: P, m: MemoryBasicInformation): Named {
   const s = p.space;
   const abase = m.AllocationBase;
   const tid = String(p.threads[0]?.tid ?? 0);
+  const plain = (name: string): Named => ({ name, dev: [0, 0], ino: 0 });
   if (m.Type === MEM_IMAGE || m.Type === MEM_MAPPED) {
-    const mod = s.modules.find((x) => abase === x.base);
-    if (mod !== undefined) return posixPath(mod.path);
+    const path = sectionFile(p, m);
+    if (path !== null) {
+      const st = k.state.fs(path);
+      return typeof st === 'string' ? plain(posixPath(path)) : { name: posixPath(path), dev: st.dev, ino: st.ino };
+    }
   }
   // thread_info::fill_if_match: the TEB (two pages) and the stack [DeallocationStack, StackBase).
   const shared = m.Type === MEM_MAPPED ? ' shared' : '';
-  if (s.teb > 0 && abase >= s.teb && abase < s.teb + 0x2000) return `[teb (tid ${tid})${shared}]`;
+  if (s.teb > 0 && abase >= s.teb && abase < s.teb + 0x2000) return plain(`[teb (tid ${tid})${shared}]`);
   const stackLow = s.stackBase > 0 ? query(s, s.stackBase - 1)?.AllocationBase : undefined;
-  if (stackLow !== undefined && abase >= stackLow && abase < s.stackBase) return `[stack (tid ${tid})${shared}]`;
+  if (stackLow !== undefined && abase >= stackLow && abase < s.stackBase) return plain(`[stack (tid ${tid})${shared}]`);
   // heap_info::fill_if_match: the process heap is heap 0, the default one, HEAP_GROWABLE.
-  if (heapBases(s).has(abase)) return '[win heap 0 default grow]';
-  if (abase === s.peb) return '[peb]';
-  if (abase === SHARED_USER_DATA) return '[shared-user-data]';
+  if (heapBases(s).has(abase)) return plain('[win heap 0 default grow]');
+  if (abase === s.peb) return plain('[peb]');
+  if (abase === SHARED_USER_DATA) return plain('[shared-user-data]');
   const proc = k.state.cygwin.byWinpid.get(p.pid);
-  if (proc !== undefined && proc.cygheap !== 0 && abase === proc.cygheap) return '[cygheap]';
-  if (proc !== undefined && proc.heapStart !== 0 && abase === proc.heapStart) return '[heap]';
-  return '';
+  if (proc !== undefined && abase !== 0) {
+    if (abase === proc.shared.cygwinShared) return plain('[cygwin-shared]');
+    if (abase === proc.shared.userShared) return plain('[cygwin-user-shared]');
+    if (abase === proc.shared.myself) return plain('[procinfo]');
+    if (abase === proc.cygheap) return plain('[cygheap]');
+    if (abase === proc.heapStart) return plain('[heap]');
+  }
+  return plain('');
 }
 
-interface Region { flags: string; abase: number; rbase: number; rend: number; name: string }
+interface Region { flags: string; abase: number; rbase: number; rend: number; name: string; dev: [number, number]; ino: number }
 
 /**
  * format_process_maps' loop: VirtualQueryEx from 0; a region of the same allocation with the same
  * flags extends the current one; otherwise the current one is printed (if not free) and a new
- * allocation is named. The last pass clears the name first, as the C code does.
+ * allocation is named. The last pass clears the name first, as the C code does (st is kept).
  */
 export function mapsRegions(k: K, p: P): Region[] {
   const out: Region[] = [];
   const mbis = walk(p.space);
-  let cur: Region = { flags: '', abase: 1, rbase: 0, rend: 0, name: '' };
-  let name = '';
+  let cur: Region = { flags: '', abase: 1, rbase: 0, rend: 0, name: '', dev: [0, 0], ino: 0 };
+  let named: Named = { name: '', dev: [0, 0], ino: 0 };
   for (let i = 0; i <= mbis.length; i++) {
     const last = i === mbis.length;
-    if (last) name = '';
+    if (last) named = { ...named, name: '' };
     const m = mbis[Math.min(i, mbis.length - 1)]!;
-    const next: Region = { flags: flagsOf(m), abase: m.AllocationBase, rbase: m.BaseAddress, rend: m.BaseAddress + m.RegionSize, name: '' };
+    const next: Region = { flags: flagsOf(m), abase: m.AllocationBase, rbase: m.BaseAddress, rend: m.BaseAddress + m.RegionSize, name: '', dev: [0, 0], ino: 0 };
     const newbase = next.abase !== cur.abase;
     if (!last && !newbase && next.flags === cur.flags) {
       cur.rend = next.rend;
       continue;
     }
-    if (cur.flags !== '') out.push({ ...cur, name });
+    if (cur.flags !== '') out.push({ ...cur, ...named });
     cur = next;
-    if (newbase && !last && m.State !== MEM_FREE) name = allocationName(k, p, m);
+    if (newbase && !last && m.State !== MEM_FREE) named = allocationName(k, p, m);
   }
   return out;
 }
 
+const hex4 = (n: number): string => n.toString(16).padStart(4, '0');
+
 export function mapsRows(k: K, p: P): ViewRow[] {
-  return mapsRegions(k, p).map((r) => ({ start: r.rbase, end: r.rend, perms: r.flags, offset: r.rbase - r.abase, dev: '0000:0000', inode: 0, pathname: r.name }));
+  return mapsRegions(k, p).map((r) => ({ start: r.rbase, end: r.rend, perms: r.flags, offset: r.rbase - r.abase, dev: `${hex4(r.dev[0])}:${hex4(r.dev[1])}`, inode: r.ino, pathname: r.name }));
 }
 
 /** The text: `%08lx-%08lx %s %08lx %04x:%04x %U   ` padded to 62 columns, then the name and '\n'. */
 export function renderMaps(k: K, p: P): string {
-  return mapsRegions(k, p).map((r) => `${`${hex8(r.rbase)}-${hex8(r.rend)} ${r.flags} ${hex8(r.rbase - r.abase)} 0000:0000 0   `.padEnd(62)}${r.name}\n`).join('');
+  return mapsRegions(k, p).map((r) => `${`${hex8(r.rbase)}-${hex8(r.rend)} ${r.flags} ${hex8(r.rbase - r.abase)} ${hex4(r.dev[0])}:${hex4(r.dev[1])} ${String(r.ino)}   `.padEnd(62)}${r.name}\n`).join('');
 }
 
 export function psRows(k: K): ViewRow[] {
@@ -128,7 +158,7 @@ function nulJoined(list: readonly string[]): string {
 export function fdRows(k: K, p: P): ViewRow[] {
   const proc = k.state.cygwin.byWinpid.get(p.pid);
   if (proc === undefined) return [];
-  return proc.fds.flatMap((h, fd) => (h === null ? [] : [{ fd, path: h.file.path, cloexec: h.cloexec, position: h.file.position }]));
+  return proc.fds.flatMap((h, fd) => (h === null ? [] : [{ fd, path: h.file.path, cloexec: h.cloexec, position: fileObjectOf(p, h)?.position ?? h.file.position, handle: h.handle ?? 0 }]));
 }
 
 export function cygwinViews(): ViewSpec<WindowsSpace, CygwinMachine>[] {

@@ -72,6 +72,57 @@ describe('CreateFileW (Wine file.c test_CreateFileW)', () => {
   });
 });
 
+describe('WriteFile, NtSetInformationFile, SetEndOfFile (the machine\'s own copy of the file)', () => {
+  it('writes at the file pointer into a copy every handle on the path sees; the sysroot\'s bytes stay as they were', () => {
+    const w = boot();
+    const h = open(w, '/data/notes.txt', GENERIC_READ + GENERIC_WRITE);
+    const buf = w.call('VirtualAlloc', 0, 0x1000, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE);
+    w.k.copyToUser(w.t, buf, new TextEncoder().encode('HELLO'));
+    expect(w.call('WriteFile', h, buf, 5)).toBe(1);
+    expect(w.record().lpNumberOfBytesWritten).toBe(5);
+    // Another handle (a new file object) reads the written bytes; the size is unchanged.
+    const r = open(w, '/data/notes.txt');
+    expect(w.call('ReadFile', r, buf + 0x100, 10)).toBe(1);
+    expect(new TextDecoder().decode(w.k.copyFromUser(w.t, buf + 0x100, 10))).toBe('HELLO from');
+    expect(w.call('GetFileSizeEx', r)).toBe(1);
+    expect(w.record().lpFileSize).toBe(TEXT.length);
+    // The lookup the machine was given is untouched (writes never leave the simulation).
+    const f = w.k.state.fs('/data/notes.txt');
+    expect(typeof f !== 'string' && new TextDecoder().decode(f.bytes.subarray(0, 5))).toBe('hello');
+    // Past the end: the file grows, zero-filled up to the write.
+    expect(w.call('NtSetInformationFile', h, 14, TEXT.length + 3)).toBe(0);
+    expect(w.call('WriteFile', h, buf, 2)).toBe(1);
+    expect(w.call('GetFileSizeEx', r)).toBe(1);
+    expect(w.record().lpFileSize).toBe(TEXT.length + 5);
+    // SetEndOfFile at the pointer cuts it.
+    expect(w.call('NtSetInformationFile', h, 14, 4)).toBe(0);
+    expect(w.call('SetEndOfFile', h)).toBe(1);
+    expect(w.call('GetFileSizeEx', r)).toBe(1);
+    expect(w.record().lpFileSize).toBe(4);
+  });
+
+  it('fails as Windows does: no write access, a bad handle, an unreadable buffer, a negative position, an unknown class', () => {
+    const w = boot();
+    const ro = open(w, '/data/notes.txt');
+    const buf = w.call('VirtualAlloc', 0, 0x1000, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE);
+    expect(w.call('WriteFile', ro, buf, 5)).toBe(0);
+    expect(w.lastError()).toBe('ERROR_ACCESS_DENIED');
+    expect(w.call('SetEndOfFile', ro)).toBe(0);
+    expect(w.lastError()).toBe('ERROR_ACCESS_DENIED');
+    expect(w.call('WriteFile', 0x7ff8, buf, 5)).toBe(0);
+    expect(w.lastError()).toBe('ERROR_INVALID_HANDLE');
+    const rw = open(w, '/data/notes.txt', GENERIC_WRITE);
+    expect(w.call('WriteFile', rw, buf + 0x1000, 5)).toBe(0);
+    expect(w.lastError()).toBe('ERROR_NOACCESS');
+    expect(w.call('NtWriteFile', rw, buf + 0x1000, 5)).toBe(0xc0000005);
+    expect(w.call('NtSetInformationFile', rw, 14, -1)).toBe(0xc000000d);
+    expect(w.call('NtSetInformationFile', rw, 4, 0)).toBe(0xc0000003);
+    // Nothing was written by the failures.
+    const f = w.k.state.fileNodes.get('/data/notes.txt');
+    expect(f?.owned).toBe(false);
+  });
+});
+
 describe('file-backed sections (Wine virtual.c test_CreateFileMapping, test_MapViewOfFile)', () => {
   it('a view shows the file\'s bytes, read in at first touch, not charged to the commit', () => {
     const w = boot();
@@ -103,6 +154,20 @@ describe('file-backed sections (Wine virtual.c test_CreateFileMapping, test_MapV
     expect(b.p.space.commitCharge).toBe(2);
     expect(b.k.copyToUser(b.t, vc, new TextEncoder().encode('xx'))).toBe(2);
     expect(new TextDecoder().decode(a.k.copyFromUser(a.t, va, 5))).toBe('HELLO');
+  });
+
+  it('VirtualProtect(PAGE_WRITECOPY) on a view page already copied makes it plain writable (MiSetProtectionOnSection)', () => {
+    const w = boot();
+    const m = w.call('CreateFileMappingW', open(w, '/data/notes.txt'), PAGE_WRITECOPY, 0, '');
+    const v = w.call('MapViewOfFile', m, FILE_MAP_COPY, 0, 0);
+    w.k.copyToUser(w.t, v, Uint8Array.of(1));
+    expect(w.call('VirtualProtect', v, 0x2000, PAGE_WRITECOPY)).toBe(1);
+    expect(w.call('VirtualQuery', v)).toBeGreaterThan(0);
+    expect(w.record().Protect).toBe(PAGE_READWRITE);
+    expect(w.k.copyToUser(w.t, v, Uint8Array.of(2))).toBe(1);
+    expect(w.call('VirtualQuery', v + 0x1000)).toBeGreaterThan(0);
+    expect(w.record().Protect).toBe(PAGE_WRITECOPY);
+    expect(w.k.copyToUser(w.t, v + 0x1000, Uint8Array.of(3))).toBe(1);
   });
 
   it('checks the file handle\'s access, an empty file, a size past the end, and the handle\'s type', () => {

@@ -1,9 +1,12 @@
 /**
  * File objects on the sysroot's files: NtCreateFile / NtReadFile / NtQueryInformationFile under
- * kernel32's CreateFileW, ReadFile, GetFileSizeEx. The sysroot is read-only here: a file is opened
- * as it is; creating, superseding or truncating one fails with STATUS_MEDIA_WRITE_PROTECTED
- * (ERROR_WRITE_PROTECT), as on a write-protected volume. GENERIC_WRITE is granted (a writable
- * section's view writes the section's pages — the file cache — which are never flushed back).
+ * kernel32's CreateFileW, ReadFile, GetFileSizeEx, and NtWriteFile / NtSetInformationFile under
+ * WriteFile and SetEndOfFile. Every file object on a path shares one FileNode (the FCB): the
+ * sysroot's bytes until the first write, then the machine's own copy — writes go to the simulated
+ * file system, never to the host. Creating, superseding or truncating a file at open still fails
+ * with STATUS_MEDIA_WRITE_PROTECTED (ERROR_WRITE_PROTECT), as on a write-protected volume.
+ * Simplified: a file section's pages already read in do not see a later WriteFile (no shared cache
+ * map), and a writable view's pages are never flushed back to the file.
  *
  * Errors as kernelbase's CreateFileW gives them (Wine dlls/kernel32/tests/file.c test_CreateFileW):
  * a missing file ERROR_FILE_NOT_FOUND, a missing folder on the way ERROR_PATH_NOT_FOUND, a folder
@@ -12,11 +15,11 @@
  * success with ERROR_ALREADY_EXISTS; failure returns INVALID_HANDLE_VALUE.
  */
 import type { NtStatusName } from '@polykernel/core';
-import { S_IFDIR, type SyscallArg } from '@polykernel/kernel';
+import { MAX_FILE_BYTES, S_IFDIR, type FsFile, type SyscallArg } from '@polykernel/kernel';
 import { bool, failNt, num, nt, str, win32, type Ctx, type Spec } from './callspec.js';
 import { openHandle } from './handles.js';
 import type { K, P } from './mm.js';
-import type { FileObject } from './types.js';
+import type { FileNode, FileObject } from './types.js';
 
 export const GENERIC_READ = 0x8000_0000;
 export const GENERIC_WRITE = 0x4000_0000;
@@ -82,7 +85,85 @@ export function openFile(k: K, name: string, access: number, disposition: number
   if (disposition === FILE_CREATE) return 'STATUS_OBJECT_NAME_COLLISION';
   if (disposition !== FILE_OPEN && disposition !== FILE_OPEN_IF) return 'STATUS_MEDIA_WRITE_PROTECTED';
   const a = fileAccess(access);
-  return { file: { path: f.path, bytes: f.bytes, read: a.read, write: a.write, execute: a.execute, position: 0 }, existed: true };
+  const node = fileNode(k, f);
+  const file: FileObject = { path: f.path, get bytes() { return node.bytes; }, node, read: a.read, write: a.write, execute: a.execute, position: 0 };
+  return { file, existed: true };
+}
+
+/** The path's FileNode: made at the first open, over the sysroot's bytes (not copied until written). */
+export function fileNode(k: K, f: FsFile): FileNode {
+  let n = k.state.fileNodes.get(f.path);
+  if (n === undefined) {
+    n = { path: f.path, bytes: f.bytes, owned: false };
+    k.state.fileNodes.set(f.path, n);
+  }
+  return n;
+}
+
+/** The node resized to `size` bytes (zeros past the old end), as the machine's own copy. */
+function resizeNode(n: FileNode, size: number): void {
+  if (n.owned && size === n.bytes.length) return;
+  const next = new Uint8Array(size);
+  next.set(size < n.bytes.length ? n.bytes.subarray(0, size) : n.bytes);
+  n.bytes = next;
+  n.owned = true;
+}
+
+/** NtWriteFile's ByteOffset meaning "at the end of the file" (FILE_WRITE_TO_END_OF_FILE, the -1 LARGE_INTEGER's low part). */
+export const FILE_WRITE_TO_END_OF_FILE = 0xffffffff;
+/** FILE_INFORMATION_CLASS values NtSetInformationFile takes here. */
+export const FilePositionInformation = 14;
+export const FileEndOfFileInformation = 20;
+/** SetFilePointer's dwMoveMethod. */
+export const FILE_BEGIN = 0;
+export const FILE_CURRENT = 1;
+export const FILE_END = 2;
+
+/**
+ * NtWriteFile(FileHandle, Buffer, Length, ByteOffset): synchronous, at ByteOffset (absent: the file
+ * pointer; FILE_WRITE_TO_END_OF_FILE: the end), from the caller's memory; the file grows as needed
+ * and the pointer ends after the bytes written. No FILE_WRITE_DATA: STATUS_ACCESS_DENIED; an
+ * unreadable buffer: STATUS_ACCESS_VIOLATION with nothing written.
+ */
+function ntWriteFile(ctx: Ctx, a: readonly SyscallArg[]): number {
+  const f = fileOf(ctx.process, num(a[0]));
+  if (typeof f === 'string') return ctx.fail(f);
+  if (!f.write) return ctx.fail('STATUS_ACCESS_DENIED');
+  const [buffer, length] = [num(a[1]), num(a[2])];
+  if (!Number.isSafeInteger(length) || length < 0) return ctx.fail('STATUS_INVALID_PARAMETER');
+  const off = a[3] === undefined ? f.position : num(a[3]) === FILE_WRITE_TO_END_OF_FILE ? f.node.bytes.length : num(a[3]);
+  if (!Number.isSafeInteger(off) || off < 0) return ctx.fail('STATUS_INVALID_PARAMETER');
+  if (off + length > MAX_FILE_BYTES) return ctx.fail('STATUS_FILE_TOO_LARGE');
+  const data = length === 0 ? new Uint8Array(0) : ctx.kernel.copyFromUser(ctx.thread, buffer, length);
+  if (data.length < length) return ctx.fail('STATUS_ACCESS_VIOLATION');
+  if (length > 0) {
+    resizeNode(f.node, Math.max(f.node.bytes.length, off + length));
+    f.node.bytes.set(data, off);
+  }
+  f.position = off + length;
+  ctx.record({ type: 'IO_STATUS_BLOCK', fields: { Information: length } });
+  return 0;
+}
+
+/**
+ * NtSetInformationFile(FileHandle, FileInformationClass, value): FilePositionInformation moves the
+ * file pointer (a negative one is STATUS_INVALID_PARAMETER); FileEndOfFileInformation sets the size
+ * (cut or zero-extended; needs FILE_WRITE_DATA). Other classes: STATUS_INVALID_INFO_CLASS.
+ */
+function ntSetInformationFile(ctx: Ctx, a: readonly SyscallArg[]): number {
+  const f = fileOf(ctx.process, num(a[0]));
+  if (typeof f === 'string') return ctx.fail(f);
+  const [cls, v] = [num(a[1]), num(a[2])];
+  if (cls !== FilePositionInformation && cls !== FileEndOfFileInformation) return ctx.fail('STATUS_INVALID_INFO_CLASS');
+  if (!Number.isSafeInteger(v) || v < 0) return ctx.fail('STATUS_INVALID_PARAMETER');
+  if (cls === FilePositionInformation) {
+    f.position = v;
+    return 0;
+  }
+  if (!f.write) return ctx.fail('STATUS_ACCESS_DENIED');
+  if (v > MAX_FILE_BYTES) return ctx.fail('STATUS_FILE_TOO_LARGE');
+  resizeNode(f.node, v);
+  return 0;
 }
 
 export function fileOf(owner: P, h: number): FileObject | NtStatusName {
@@ -120,7 +201,7 @@ function ntReadFile(ctx: Ctx, a: readonly SyscallArg[]): number {
 function ntQueryInformationFile(ctx: Ctx, a: readonly SyscallArg[]): number {
   const f = fileOf(ctx.process, num(a[0]));
   if (typeof f === 'string') return ctx.fail(f);
-  ctx.record({ type: 'FILE_STANDARD_INFORMATION', fields: { EndOfFile: f.bytes.length, AllocationSize: Math.ceil(f.bytes.length / 4096) * 4096, Directory: false } });
+  ctx.record({ type: 'FILE_STANDARD_INFORMATION', fields: { EndOfFile: f.bytes.length, AllocationSize: Math.ceil(f.bytes.length / 4096) * 4096, Directory: false, CurrentByteOffset: f.position } });
   return 0;
 }
 
@@ -144,11 +225,25 @@ export function fileSyscalls(): Spec[] {
     nt('NtCreateFile', 0x55, ['ObjectName', 'DesiredAccess', 'ShareAccess', 'CreateDisposition', 'CreateOptions', 'HandleAttributes'], ntCreateFile),
     nt('NtReadFile', 0x06, ['FileHandle', 'Buffer', 'Length'], ntReadFile),
     nt('NtQueryInformationFile', 0x11, ['FileHandle'], ntQueryInformationFile),
+    nt('NtWriteFile', 0x08, ['FileHandle', 'Buffer', 'Length', 'ByteOffset'], ntWriteFile),
+    nt('NtSetInformationFile', 0x27, ['FileHandle', 'FileInformationClass', 'FileInformation'], ntSetInformationFile),
     // lpSecurityAttributes stands for its bInheritHandle (0: NULL attributes); hTemplateFile is ignored (as Windows does for an existing file).
     win32('CreateFileW', ['lpFileName', 'dwDesiredAccess', 'dwShareMode', 'lpSecurityAttributes', 'dwCreationDisposition', 'dwFlagsAndAttributes', 'hTemplateFile'], createFileW, -1),
     win32('ReadFile', ['hFile', 'lpBuffer', 'nNumberOfBytesToRead'], (c, a) => {
       const r = c.call('NtReadFile', [num(a[0]), num(a[1]), num(a[2])]);
       c.record({ type: 'ReadFile', fields: { lpNumberOfBytesRead: (r.record?.fields.Information as number | undefined) ?? 0 } });
+      return r.error !== null ? failNt(c, r) : 1;
+    }),
+    win32('WriteFile', ['hFile', 'lpBuffer', 'nNumberOfBytesToWrite'], (c, a) => {
+      const r = c.call('NtWriteFile', [num(a[0]), num(a[1]), num(a[2])]);
+      c.record({ type: 'WriteFile', fields: { lpNumberOfBytesWritten: (r.record?.fields.Information as number | undefined) ?? 0 } });
+      return r.error !== null ? failNt(c, r) : 1;
+    }),
+    // kernelbase SetEndOfFile: the file pointer (NtQueryInformationFile) becomes the end of file.
+    win32('SetEndOfFile', ['hFile'], (c, a) => {
+      const q = c.call('NtQueryInformationFile', [num(a[0])]);
+      if (q.error !== null) return failNt(c, q);
+      const r = c.call('NtSetInformationFile', [num(a[0]), FileEndOfFileInformation, q.record!.fields.CurrentByteOffset as number]);
       return r.error !== null ? failNt(c, r) : 1;
     }),
     win32('GetFileSizeEx', ['hFile'], (c, a) => {

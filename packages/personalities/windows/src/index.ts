@@ -1,6 +1,6 @@
 export { windowsPersonality } from './personality.js';
 export type { WindowsOptions } from './personality.js';
-export type { FileObject, HandleObject, ImageInfo, LoadedModule, Section, Vad, WinEvent, WindowsMachine, WindowsSpace } from './types.js';
+export type { FileNode, FileObject, HandleObject, ImageInfo, LoadedModule, Section, Vad, WinEvent, WindowsMachine, WindowsSpace } from './types.js';
 export * from './constants.js';
 export { query, walk, type MemoryBasicInformation } from './mm.js';
 export { EXCEPTIONS } from './fault.js';
@@ -19,4 +19,7 @@ export { windowsPortable, pageProtection } from './portable.js';
 export { explainWindowsFault, WINDOWS_FAULT_SCENARIOS, type WindowsFaultScenario, type WindowsFaultStory } from './explain.js';
 export { DONT_RESOLVE_DLL_REFERENCES, LOAD_LIBRARY_AS_DATAFILE, LOAD_LIBRARY_AS_IMAGE_RESOURCE, moduleByBase, moduleByName } from './library.js';
 export { runWindowsStep, WINDOWS_STEP_KINDS, WindowsStepError, type WindowsStepKind, type WindowsStepNames, type WindowsStepOutcome } from './steps.js';
-export { GENERIC_READ, GENERIC_WRITE, GENERIC_EXECUTE, GENERIC_ALL, CREATE_NEW, CREATE_ALWAYS, OPEN_EXISTING, OPEN_ALWAYS, TRUNCATE_EXISTING } from './files.js';
+export {
+  GENERIC_READ, GENERIC_WRITE, GENERIC_EXECUTE, GENERIC_ALL, CREATE_NEW, CREATE_ALWAYS, OPEN_EXISTING, OPEN_ALWAYS, TRUNCATE_EXISTING,
+  FILE_BEGIN, FILE_CURRENT, FILE_END, FILE_WRITE_TO_END_OF_FILE, FilePositionInformation, FileEndOfFileInformation,
+} from './files.js';

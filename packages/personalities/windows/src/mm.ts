@@ -448,9 +448,12 @@ export function protect(k: K, p: P, base: number, size: number, newProtect: numb
   const arr = pageArrays(v).protect;
   const old = arr[from]!;
   for (let i = from; i < to; i++) {
-    // An image page not yet copied stays copy-on-write when made writable; one already copied is
-    // private memory, where copy-on-write means plain write.
-    arr[i] = v.type !== MEM_IMAGE ? eff : v.frames![i]! < 0 ? toWriteCopy(eff) : afterCopy(eff);
+    // An image page not yet copied stays copy-on-write when made writable; a view's page already
+    // copied is private memory, where copy-on-write means plain write (WRK MiSetProtectionOnSection:
+    // ProtectionMaskNotCopy for a page that is no longer a prototype PTE).
+    if (v.type === MEM_PRIVATE) arr[i] = eff;
+    else if (v.frames![i]! >= 0) arr[i] = afterCopy(eff);
+    else arr[i] = v.type === MEM_IMAGE ? toWriteCopy(eff) : eff;
   }
   refreshPtes(k, p, v, from, to);
   return { status: 'STATUS_SUCCESS', base: start, size: end - start, old };

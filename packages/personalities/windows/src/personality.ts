@@ -113,6 +113,7 @@ export function windowsPersonality(opts: WindowsOptions = {}): Personality<Windo
       timedWaits: new Map(),
       injectDlls: opts.injectDll === undefined ? [] : typeof opts.injectDll === 'string' ? [opts.injectDll] : [...opts.injectDll],
       byName: new Map(),
+      fileNodes: new Map(),
     }),
     createAddressSpace: (k) => createSpace(k),
     destroyAddressSpace: (k, p) => {

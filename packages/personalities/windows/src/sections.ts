@@ -133,7 +133,7 @@ export function createFileSection(k: K, file: FileObject, protect: number, size:
   if (length > file.bytes.length && !writable) return 'STATUS_SECTION_TOO_BIG';
   const pages = pageUp(length, PAGE) / PAGE;
   const s: Section = {
-    kind: 'file', name, pages, frames: new Int32Array(pages).fill(-1), bytes: file.bytes, imageProtect: null, protect,
+    kind: 'file', name, pages, frames: new Int32Array(pages).fill(-1), bytes: file.bytes, imageProtect: null, protect, path: file.path,
     views: 0, handles: 0, charged: 0, image: null,
   };
   if (name !== '') k.state.namedSections.set(name, s);

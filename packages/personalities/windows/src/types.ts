@@ -23,6 +23,8 @@ export interface Section {
   readonly imageProtect: Uint16Array | null;
   /** The section's page protection (CreateFileMapping's flProtect): the most a view may get. */
   readonly protect: number;
+  /** A data-file section's file (what NtQueryVirtualMemory's MemoryMappedFilenameInformation names). */
+  readonly path?: string;
   /** Views mapped plus handles open: the section goes (its frames freed) when both reach zero. */
   views: number;
   handles: number;
@@ -120,11 +122,25 @@ export interface WinEvent {
   handles: number;
 }
 
+/**
+ * A file's contents as the machine sees them (the FCB every file object on the path shares): the
+ * sysroot's bytes until the first write, then a copy owned by the machine — writes never reach the
+ * host or the sysroot lookup.
+ */
+export interface FileNode {
+  readonly path: string;
+  bytes: Uint8Array;
+  /** False while `bytes` is the sysroot's own array (copied before the first write). */
+  owned: boolean;
+}
+
 /** A file object opened on a sysroot file (NtCreateFile / CreateFileW). */
 export interface FileObject {
   readonly path: string;
-  /** The file's bytes as it was opened (the simulation's files are read from the sysroot). */
+  /** The file's current bytes (its node's: what WriteFile and SetEndOfFile left). */
   readonly bytes: Uint8Array;
+  /** The contents shared by every file object opened on the path. */
+  readonly node: FileNode;
   /** FILE_READ_DATA / FILE_WRITE_DATA granted (GENERIC_READ / GENERIC_WRITE). */
   readonly read: boolean;
   readonly write: boolean;
@@ -193,4 +209,6 @@ export interface WindowsMachine {
   readonly injectDlls: readonly string[];
   /** Processes the kernel created through CreateProcess with their names, for `process: <name>` in workloads. */
   readonly byName: Map<string, Process<WindowsSpace>>;
+  /** Files opened so far, by path: their contents, written by WriteFile / SetEndOfFile (machine-local). */
+  readonly fileNodes: Map<string, FileNode>;
 }
