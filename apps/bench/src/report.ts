@@ -10,7 +10,7 @@ import { figure } from './scenarios.js';
 import { subjectOf, type PointResult, type SweepResults } from './sweep.js';
 
 /** The figures every CSV row carries (metrics paths), after the scenario's own extras. */
-const CSV_FIGURES = ['cycles', 'syscalls', 'traps.pageFault', 'faults.zeroFill', 'faults.cow', 'pagesZeroed', 'pagesCopied', 'tlbMisses', 'bytesCopiedCrossProcess', 'peakResident', 'indexNodesVisited'];
+const CSV_FIGURES = ['cycles', 'syscalls', 'traps.pageFault', 'faults.zeroFill', 'faults.cow', 'pagesZeroed', 'pagesCopied', 'tlbMisses', 'bytesCopiedCrossProcess', 'peakResident', 'indexNodesVisited', 'peakCommit'];
 
 function extrasOf(results: readonly PointResult[]): string[] {
   const keys = new Set<string>();
@@ -67,7 +67,7 @@ export function markdown(s: SweepResults, command: string, svgFile: string): str
   const sc = subjectOf(s.spec);
   const params = Object.keys(sc.params);
   const extras = extrasOf(s.results);
-  const cols = [...params, 'personality', ...extras, 'cycles', 'syscalls', 'page faults', 'pages zeroed', 'pages copied', 'status'];
+  const cols = [...params, 'personality', ...extras, 'cycles', 'syscalls', 'page faults', 'pages zeroed', 'pages copied', 'bytes copied across processes', 'commit (peak)', 'resident (peak)', 'status'];
   const lines = [
     `# ${sc.name}`, '', sc.question, '', 'Reproduce with:', '', '```sh', command, '```', '',
     `Seed ${s.spec.seed}, ${s.spec.memory / 1024 ** 2} MiB per machine, ${s.total} points; every figure is simulated (cycles of the machine profile), so the same command prints the same numbers on any host and with any number of workers or shards.`, '',
@@ -78,7 +78,8 @@ export function markdown(s: SweepResults, command: string, svgFile: string): str
     const cells = [
       ...params.map((p) => r.params[p] ?? ''), r.personality, ...extras.map((e) => num(r.extra[e] ?? null)),
       m === null ? '' : num(m.cycles), m === null ? '' : num(m.syscalls), m === null ? '' : num(m.traps.pageFault), m === null ? '' : num(m.pagesZeroed),
-      m === null ? '' : num(m.pagesCopied), r.status === 'ok' ? 'ok' : `${r.status}: ${r.reason ?? ''}`,
+      m === null ? '' : num(m.pagesCopied), m === null ? '' : num(m.bytesCopiedCrossProcess), m === null ? '' : num(m.peakCommit),
+      m === null ? '' : num(m.peakResident), r.status === 'ok' ? 'ok' : `${r.status}: ${r.reason ?? ''}`,
     ];
     lines.push(`| ${cells.join(' | ')} |`);
   }

@@ -100,7 +100,7 @@ describe('reports', () => {
   it('CSV, Markdown with the command that reproduces it, and an SVG chart', async () => {
     const r = await sweep(SPEC);
     const csv = toCsv(r).split('\n');
-    expect(csv[0]).toBe('index,scenario,personality,size,status,reason,forkCycles,cycles,syscalls,traps.pageFault,faults.zeroFill,faults.cow,pagesZeroed,pagesCopied,tlbMisses,bytesCopiedCrossProcess,peakResident,indexNodesVisited');
+    expect(csv[0]).toBe('index,scenario,personality,size,status,reason,forkCycles,cycles,syscalls,traps.pageFault,faults.zeroFill,faults.cow,pagesZeroed,pagesCopied,tlbMisses,bytesCopiedCrossProcess,peakResident,indexNodesVisited,peakCommit');
     expect(csv[1]).toMatch(/^0,fork-cost,linux-6\.x,1M,ok,,\d+,/);
     const md = markdown(r, 'polykernel-bench run fork-cost', 'fork-cost.svg');
     expect(md).toContain('```sh\npolykernel-bench run fork-cost\n```');
