@@ -9,7 +9,9 @@ import { FatFile, parseMachO } from '@polykernel/macho';
 import { fatText, machoText } from './macho-text.js';
 import { parsePe } from '@polykernel/pe';
 import { peBaseRelocText, peExportsText, peFileHeaderText, peImportsText, peSectionsText } from './pe-text.js';
-import { dynamicText, fileHeaderText, notesText, programHeadersText, relocsText, sectionsText, symbolsText } from './elf-text.js';
+import {
+  dynamicText, fileHeaderText, histogramText, notesText, programHeadersText, relocsText, sectionGroupsText, sectionsText, symbolsText, unwindText, versionsText,
+} from './elf-text.js';
 
 export type InspectOptions = Record<string, boolean | string | undefined>;
 
@@ -97,10 +99,16 @@ export function render(bytes: Uint8Array, opts: InspectOptions, warn: (s: string
   const parts: string[] = [];
   if (want('fileHeader')) parts.push(fileHeaderText(elf));
   if (want('sections')) parts.push(sectionsText(elf, parts.length === 0, want('fileHeader')));
+  if (all) parts.push(sectionGroupsText(elf, warn));
   if (want('programHeaders')) parts.push(programHeadersText(elf, !want('fileHeader')));
   if (want('dynamic')) parts.push(dynamicText(elf));
   const useDynamic = opts.useDynamic === true;
   if (want('relocs')) parts.push(relocsText(elf, useDynamic ? elf.dynamicRelocations() : elf.relocations(), useDynamic));
+  if (all) {
+    const unwind = unwindText(elf);
+    if (unwind === null) warn(`polykernel inspect: warning: -a: the ${elf.machineDescription} unwind tables are not decoded (readelf -u decodes them)`);
+    else parts.push(unwind);
+  }
   if (want('dynSyms') || want('symbols')) {
     const dynsec = elf.sections.find((s) => s.name === '.dynsym');
     if (elf.sections.length === 0 && !useDynamic) {
@@ -114,8 +122,19 @@ export function render(bytes: Uint8Array, opts: InspectOptions, warn: (s: string
     const st = elf.symbols();
     if (st.length > 0) parts.push(symbolsText(elf, '.symtab', st));
   }
+  if (all) {
+    parts.push(histogramText(elf, warn), versionsText(elf));
+    const attributes = attributeSection(elf);
+    if (attributes !== undefined) warn(`polykernel inspect: warning: -a: the ${attributes} attribute section is not decoded (readelf -A decodes it)`);
+  }
   if (want('notes')) parts.push(notesText(elf));
   return parts.filter((p) => p !== '').join('\n');
+}
+
+/** The name of a build-attributes section readelf -A would decode (ARM, RISC-V, GNU), if the file has one. */
+function attributeSection(elf: ReturnType<typeof parseElf>): string | undefined {
+  const archType = elf.header.machine === 40 || elf.header.machine === 243 ? 0x70000003 : -1; // SHT_ARM_ATTRIBUTES, SHT_RISCV_ATTRIBUTES
+  return elf.sections.find((s) => s.type === archType || s.type === 0x6ffffff5 /* SHT_GNU_ATTRIBUTES */)?.name;
 }
 
 /**

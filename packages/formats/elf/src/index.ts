@@ -12,3 +12,7 @@ export { gnuHash, sysvHash } from './hash.js';
 export { relocationTypeName } from './reloc-names.js';
 export * as elfConstants from './constants.js';
 export { machineFlagNames } from './flags.js';
+export type { SectionGroup, SectionGroups } from './groups.js';
+export { GRP_COMDAT } from './groups.js';
+export type { DynamicName, VersionDefinition, VersionNeed, VersionNeedAux, VersionSection, VersionSymbolEntry } from './versions.js';
+export { versionFlagsText } from './versions.js';
