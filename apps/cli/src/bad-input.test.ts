@@ -4,12 +4,13 @@
  * hang or the host's memory running out.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { runCli } from './cli.js';
-import { readRegular } from './inspect.js';
+import { missingTools, requires } from '../../../tools/test-support/oracle.js';
+import { readRegular, render, runInspect, type InspectOptions } from './inspect.js';
 import { Progress } from './run.js';
 import { cpuFromFlags, hostCpu } from './host-cpu.js';
 import { capsOf, subtypeOf } from './macho-text.js';
@@ -63,6 +64,56 @@ describe('inspect reads regular files only, with a size check', () => {
   it('a directory, and a file over the size limit', async () => {
     expect((await cli('inspect', '/')).err).toMatch(/is a directory/);
     expect(await readRegular('/bin/true', 100)).toMatch(/too large \([\d,]+ bytes; at most 100\)/);
+  });
+});
+
+/**
+ * A file over the 1 GiB limit is never read whole; for the header views its headers are found with
+ * positioned reads and only the bytes up to the last of them are read (issue 21: "lazy inspect").
+ * A 100 GB sparse copy of /bin/true shows as /bin/true does, and as readelf shows the sparse file.
+ */
+describe('inspect of a 100 GB sparse ELF file reads only its headers', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pk-sparse-'));
+  const sparse = join(dir, 'true-100G');
+  copyFileSync('/bin/true', sparse);
+  truncateSync(sparse, 100 * 1024 ** 3);
+  const VIEWS: [string, InspectOptions][] = [['-h', { fileHeader: true }], ['-l', { programHeaders: true }], ['-S', { sections: true }], ['-d', { dynamic: true }], ['-n', { notes: true }], ['-hlSdn', { fileHeader: true, programHeaders: true, sections: true, dynamic: true, notes: true }]];
+  const shown = async (file: string, opts: InspectOptions): Promise<{ code: number; out: string; err: string }> => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runInspect(file, opts, (s) => out.push(s), (s) => err.push(s));
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  };
+  it.each(VIEWS)('%s shows what it shows for /bin/true itself', async (_flag, opts) => {
+    expect(await shown(sparse, opts)).toEqual({ code: 0, out: render(readFileSync('/bin/true'), opts), err: '' });
+  });
+  it('the default view (-h -l -d) too, through the command line', async () => {
+    const r = await cli('inspect', sparse);
+    expect([r.code, r.err]).toEqual([0, '']);
+    expect(r.out).toBe(render(readFileSync('/bin/true'), {}) + '\n');
+  });
+  if (requires('readelf (inspect of a sparse 100 GB file against readelf)', missingTools([['readelf', 'binutils']]))) {
+    it.each(VIEWS)('%s is byte-identical to readelf -W on the sparse file', async (flag, opts) => {
+      const want = execFileSync('readelf', [flag, '-W', sparse], { encoding: 'utf8' });
+      expect((await shown(sparse, opts)).out + '\n').toBe(want);
+    });
+  }
+  it('views that need more than the headers are refused, naming the ones it has', async () => {
+    const r = await cli('inspect', '-s', sparse);
+    expect(r.code).toBe(1);
+    oneLine(r.err);
+    expect(r.err).toMatch(/is too large \(107,374,182,400 bytes; at most 1,073,741,824\): by its header an ELF file; inspect -h, -l, -S, -d and -n read only its headers$/m);
+  });
+  it('section headers 50 GB in are refused, not read', async () => {
+    const far = join(dir, 'far-sections');
+    const bytes = new Uint8Array(readFileSync('/bin/true'));
+    new DataView(bytes.buffer).setBigUint64(40, 50n * 1024n ** 3n, true); // e_shoff
+    writeFileSync(far, bytes);
+    truncateSync(far, 100 * 1024 ** 3);
+    const r = await cli('inspect', '-S', far);
+    expect(r.code).toBe(1);
+    oneLine(r.err);
+    expect(r.err).toMatch(/by its header an ELF file; its headers lie beyond the first 1,073,741,824 bytes$/m);
   });
 });
 

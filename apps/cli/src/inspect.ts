@@ -1,9 +1,9 @@
 /** `polykernel inspect FILE`: readelf-style views or the image model as JSON. */
 import { FormatError, KernelError } from '@polykernel/core';
-import { readRegular } from './read.js';
+import { readRegular, type LargeFileReader } from './read.js';
 
 export { MAX_INSPECT_BYTES, readRegular } from './read.js';
-import { parseElf } from '@polykernel/elf';
+import { headerViewsExtent, parseElf } from '@polykernel/elf';
 import { imageFromElf, imageFromPe, parseShebang, sniff, summarize, summarizeFat, summarizeMachO } from '@polykernel/loader';
 import { FatFile, parseMachO } from '@polykernel/macho';
 import { fatText, machoText } from './macho-text.js';
@@ -17,7 +17,7 @@ export type InspectOptions = Record<string, boolean | string | undefined>;
 
 /** Run the command; returns the exit status. Output goes to stdout, errors to stderr. */
 export async function runInspect(file: string, opts: InspectOptions, out: (s: string) => void = (s) => process.stdout.write(s + '\n'), err: (s: string) => void = (s) => process.stderr.write(s + '\n')): Promise<number> {
-  const read = await readRegular(file);
+  const read = await readRegular(file, undefined, headerViewsOnly(opts) ? elfHeadersOfLargeFile : otherViewsOfLargeFile);
   if (typeof read === 'string') {
     err(`polykernel inspect: ${file}: ${read}`);
     return 1;
@@ -44,6 +44,35 @@ export async function runInspect(file: string, opts: InspectOptions, out: (s: st
     throw e;
   }
 }
+
+/** The views made from an ELF file's headers alone (-h, -l, -S, -d, -n, and the default -h -l -d). */
+const HEADER_VIEWS = ['fileHeader', 'programHeaders', 'sections', 'dynamic', 'notes'];
+
+function headerViewsOnly(opts: InspectOptions): boolean {
+  return Object.entries(opts).every(([k, v]) => v === undefined || v === false || HEADER_VIEWS.includes(k));
+}
+
+/**
+ * A file over the size limit whose header says ELF, for the header views: where its headers, the
+ * section names, PT_INTERP, the dynamic table and its strings and the notes lie is found with
+ * positioned reads of the headers, then only the file's first bytes up to the last of them are read
+ * (a 100 GB sparse file with its headers in front shows as readelf shows it). Headers spread beyond
+ * the first MAX_INSPECT_BYTES are refused.
+ */
+const elfHeadersOfLargeFile: LargeFileReader = async (read, _size, max) => {
+  if (sniff(await read(0, 64)) !== 'elf') return null;
+  try {
+    const end = await headerViewsExtent(read, max);
+    if (end === null) return `its headers lie beyond the first ${max.toLocaleString('en-US')} bytes`;
+    return await read(0, end);
+  } catch (e) {
+    if (e instanceof FormatError) return `malformed file: ${e.message}`;
+    throw e;
+  }
+};
+
+/** For the other views of a large ELF file: say which views it can have. */
+const otherViewsOfLargeFile: LargeFileReader = async (read) => (sniff(await read(0, 64)) === 'elf' ? 'inspect -h, -l, -S, -d and -n read only its headers' : null);
 
 /** The view options each format has; an option given for another format is refused, not ignored. */
 const APPLIES: Record<string, readonly string[]> = {

@@ -16,3 +16,5 @@ export type { SectionGroup, SectionGroups } from './groups.js';
 export { GRP_COMDAT } from './groups.js';
 export type { DynamicName, VersionDefinition, VersionNeed, VersionNeedAux, VersionSection, VersionSymbolEntry } from './versions.js';
 export { versionFlagsText } from './versions.js';
+export { headerViewsExtent } from './extent.js';
+export type { PositionedRead } from './extent.js';
