@@ -4,9 +4,10 @@
  * hang or the host's memory running out.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
 import { runCli } from './cli.js';
 import { missingTools, requires } from '../../../tools/test-support/oracle.js';
@@ -357,5 +358,29 @@ describe('exec --cpu host: the auxv CPU words are this machine\'s (issue 21: AT_
     const r = await cli('exec', '--cpu', 'host', '--auxv', '/bin/true');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/AT_MINSIGSTKSZ/);
+  });
+});
+
+describe('the project stands alone (issue 21: the README linked ../shared/brief/host-costs.md)', () => {
+  const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+  const docs = [
+    'README.md',
+    ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => join('docs', f)),
+    ...['apps', 'packages', 'packages/formats', 'packages/personalities'].flatMap((d) => readdirSync(join(ROOT, d)).map((p) => join(d, p, 'README.md'))),
+  ].filter((f) => existsSync(join(ROOT, f)));
+  it('every relative link in the READMEs and docs/ names a file inside the repository', () => {
+    expect(docs.length).toBeGreaterThan(10);
+    const broken: string[] = [];
+    for (const f of docs) {
+      const text = readFileSync(join(ROOT, f), 'utf8');
+      for (const m of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        const target = m[1]!.split('#')[0]!;
+        if (target === '' || /^[a-z]+:/.test(target)) continue;
+        const at = resolve(ROOT, dirname(f), target);
+        if (relative(ROOT, at).startsWith('..') || !existsSync(at)) broken.push(`${f}: ${target}`);
+      }
+      if (/\.\.\/shared\/|shared\/brief\//.test(text)) broken.push(`${f}: names the brief outside the project`);
+    }
+    expect(broken).toEqual([]);
   });
 });
