@@ -179,8 +179,8 @@ function dynValueText(elf: ElfFile, tag: number, value: number, needed: string[]
       return `${value} (bytes)`;
     case C.DT.VERDEFNUM: case C.DT.VERNEEDNUM: case C.DT.RELACOUNT: case C.DT.RELCOUNT:
       return String(value);
-    case C.DT.BIND_NOW: case C.DT.SYMBOLIC:
-      return ''; // flag tags: readelf prints no value
+    case C.DT.BIND_NOW:
+      return ''; // readelf: "The value of this entry is ignored" (DT_SYMBOLIC's value is printed, 0x0)
     default: return `0x${hex(value)}`;
   }
 }
