@@ -5,7 +5,7 @@
 import { hex, hexPad } from '@polykernel/core';
 import {
   elfConstants as C, GRP_COMDAT, machineFlagNames, shTypeName as elfShTypeName, symbolDisplayName, versionFlagsText,
-  type DynamicName, type ElfFile, type ElfSymbol, type RelocationTable, type VersionSection,
+  type AttributeValue, type DynamicName, type ElfFile, type ElfSymbol, type RelocationTable, type VersionSection,
 } from '@polykernel/elf';
 
 const TYPE_TEXT: Record<number, string> = {
@@ -437,4 +437,45 @@ export function versionsText(elf: ElfFile): string {
   const sections = elf.versionSections();
   if (sections.length === 0) return '\nNo version information found in this file.';
   return sections.flatMap((v) => versionSectionText(elf, v)).join('\n');
+}
+
+/** binutils riscv_attr_tag names. */
+const RISCV_TAGS: Record<number, string> = {
+  4: 'Tag_RISCV_stack_align', 5: 'Tag_RISCV_arch', 6: 'Tag_RISCV_unaligned_access', 8: 'Tag_RISCV_priv_spec', 10: 'Tag_RISCV_priv_spec_minor', 12: 'Tag_RISCV_priv_spec_revision',
+};
+
+/** binutils display_tag_value: a string quoted, a number as "%ld (0x%lx)". */
+function tagValueText(a: AttributeValue): string {
+  return 'text' in a ? `"${a.text}"` : `${a.number} (0x${hex(a.number)})`;
+}
+
+/** binutils display_riscv_attribute. */
+function riscvAttributeText(a: AttributeValue): string {
+  const name = RISCV_TAGS[a.tag];
+  if (name === undefined) return `  Tag_unknown_${a.tag}: ${tagValueText(a)}`;
+  if ('text' in a) return `  ${name}: "${a.text}"`;
+  if (a.tag === 4) return `  ${name}: ${a.number}-bytes`;
+  if (a.tag === 6) return `  ${name}: ${a.number === 0 ? 'No unaligned access' : a.number === 1 ? 'Unaligned access' : ''}`;
+  return `  ${name}: ${a.number}`;
+}
+
+/** readelf -A for RISC-V (process_attributes); '' when the file has no attribute section. */
+export function attributesText(elf: ElfFile): string {
+  const out: string[] = [];
+  for (const sec of elf.attributeSections()) {
+    if (sec.version !== 0x41) {
+      out.push(`Unknown attribute version '${String.fromCharCode(sec.version)}'(${sec.version}) - expecting 'A'`);
+      continue;
+    }
+    for (const v of sec.vendors) {
+      out.push(`Attribute Section: ${v.vendor}`);
+      for (const sub of v.subsections) {
+        if (sub.tag === 1) out.push('File Attributes');
+        else if (sub.tag === 2 || sub.tag === 3) out.push(`${sub.tag === 2 ? 'Section Attributes:' : 'Symbol Attributes:'}${sub.numbers.map((n) => ` ${n}`).join('')}`);
+        else out.push(`Unknown tag: ${sub.tag}`);
+        for (const a of sub.attributes) out.push(v.vendor === 'riscv' ? riscvAttributeText(a) : `  Tag_unknown_${a.tag}: ${tagValueText(a)}`);
+      }
+    }
+  }
+  return out.join('\n');
 }

@@ -82,13 +82,12 @@ describe.runIf(hasReadelf())('byte-identical to readelf run live on this machine
 
 /**
  * readelf -a (issue 21): everything -hlSdrsn prints plus the section groups (-g), the unwind line
- * (-u), the bucket-length histograms (-I) and the version sections (-V), byte for byte. What is not
- * decoded yet, readelf's ARM .ARM.exidx unwind tables and its ARM / RISC-V build attributes (-A),
- * is a warning on stderr and a known gap below.
+ * (-u), the bucket-length histograms (-I), the version sections (-V) and RISC-V build attributes
+ * (-A), byte for byte. What is not decoded yet, readelf's ARM .ARM.exidx unwind tables and ARM
+ * build attributes, is a warning on stderr and a known gap below.
  */
 const A_GAPS: Record<string, string> = {
   armhf: 'ARM .ARM.exidx unwind tables and the aeabi build attributes (readelf -u, -A) are not decoded',
-  riscv64: 'RISC-V build attributes (readelf -A) are not decoded',
 };
 
 /** Every k-th regular ELF file under 64 MB of /usr/bin and /usr/lib/x86_64-linux-gnu (sorted), up to `max`: the same on every run of one machine. */

@@ -10,7 +10,7 @@ import { fatText, machoText } from './macho-text.js';
 import { parsePe } from '@polykernel/pe';
 import { peBaseRelocText, peExportsText, peFileHeaderText, peImportsText, peSectionsText } from './pe-text.js';
 import {
-  dynamicText, fileHeaderText, histogramText, notesText, programHeadersText, relocsText, sectionGroupsText, sectionsText, symbolsText, unwindText, versionsText,
+  attributesText, dynamicText, fileHeaderText, histogramText, notesText, programHeadersText, relocsText, sectionGroupsText, sectionsText, symbolsText, unwindText, versionsText,
 } from './elf-text.js';
 
 export type InspectOptions = Record<string, boolean | string | undefined>;
@@ -157,12 +157,14 @@ export function render(bytes: Uint8Array, opts: InspectOptions, warn: (s: string
     if (attributes !== undefined) warn(`polykernel inspect: warning: -a: the ${attributes} attribute section is not decoded (readelf -A decodes it)`);
   }
   if (want('notes')) parts.push(notesText(elf));
+  if (all) parts.push(attributesText(elf));
   return parts.filter((p) => p !== '').join('\n');
 }
 
-/** The name of a build-attributes section readelf -A would decode (ARM, RISC-V, GNU), if the file has one. */
+/** The name of a build-attributes section readelf -A would decode and this tool does not (ARM, GNU), if the file has one. */
 function attributeSection(elf: ReturnType<typeof parseElf>): string | undefined {
-  const archType = elf.header.machine === 40 || elf.header.machine === 243 ? 0x70000003 : -1; // SHT_ARM_ATTRIBUTES, SHT_RISCV_ATTRIBUTES
+  if (elf.header.machine === 243) return undefined; // RISC-V's are decoded (attributesText)
+  const archType = elf.header.machine === 40 ? 0x70000003 : -1; // SHT_ARM_ATTRIBUTES
   return elf.sections.find((s) => s.type === archType || s.type === 0x6ffffff5 /* SHT_GNU_ATTRIBUTES */)?.name;
 }
 

@@ -11,6 +11,7 @@ import {
 import { AddressMap, parseDynamic, type DynamicInfo } from './dynamic.js';
 import { GnuHashTable, SysvHashTable } from './hash.js';
 import { openReader, parseHeader, parseProgramHeaders, parseSectionHeaders, type ElfHeader, type ProgramHeader, type SectionHeader } from './headers.js';
+import { readAttributeSection, type AttributeSection } from './attributes.js';
 import { readSectionGroups, type SectionGroups } from './groups.js';
 import { readNotes, type ElfNote } from './notes.js';
 import type { ByteReader } from './reader.js';
@@ -268,6 +269,16 @@ export class ElfFile {
       gnuLengths = gnu.bucketLengths(gnu.symbolCount(gnu.symoffset + Math.max(0, Math.floor((this.r.length - chainOff) / 4))));
     }
     return { sysv: sysv === null ? null : sysv.bucketLengths(), gnu: gnuLengths };
+  }
+
+  /**
+   * RISC-V build attributes as readelf -A reads them (SHT_RISCV_ATTRIBUTES, and SHT_GNU_ATTRIBUTES
+   * beside them). Other machines' attribute sections follow other rules (ARM's EABI, the GNU
+   * Power/SPARC/s390 tags) and are not read: [] for them.
+   */
+  attributeSections(): AttributeSection[] {
+    if (this.header.machine !== 243) return []; // EM_RISCV
+    return this.sections.filter((s) => s.type === 0x70000003 || s.type === 0x6ffffff5).map((s) => readAttributeSection(this.r, s));
   }
 
   /** SHT_GROUP sections (COMDAT groups of relocatable objects) with their members, as readelf -g. */

@@ -18,3 +18,4 @@ export type { DynamicName, VersionDefinition, VersionNeed, VersionNeedAux, Versi
 export { versionFlagsText } from './versions.js';
 export { headerViewsExtent } from './extent.js';
 export type { PositionedRead } from './extent.js';
+export type { AttributeSection, AttributeSubsection, AttributeValue, AttributeVendor } from './attributes.js';

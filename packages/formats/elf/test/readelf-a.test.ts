@@ -92,3 +92,15 @@ describe('against readelf -gIVW, live on this machine', () => {
     });
   }
 });
+
+describe('RISC-V build attributes (readelf -A)', () => {
+  it('the riscv vendor subsection: stack alignment and the ISA string', () => {
+    const [sec] = fixture('hello-pie-riscv64.elf').attributeSections();
+    expect(sec?.section.name).toBe('.riscv.attributes');
+    expect(sec?.vendors).toEqual([{ vendor: 'riscv', subsections: [{ tag: 1, numbers: [], attributes: [{ tag: 4, number: 16 }, { tag: 5, text: 'rv64i2p1_m2p0_a2p1_f2p2_d2p2_c2p0_zicsr2p0_zifencei2p0_zmmul1p0' }] }] }]);
+  });
+  it('other machines\' attribute rules are not read', () => {
+    expect(fixture('hello-pie-armhf.elf').attributeSections()).toEqual([]);
+    expect(fixture('hello-pie-x86_64.elf').attributeSections()).toEqual([]);
+  });
+});
