@@ -79,7 +79,7 @@ const TABLE: [string[], number, RegExp][] = [
   [['inspect', '/proc/self/mem'], 1, /\/proc\/self\/mem: Input\/output error \(EIO\)$/],
   [['inspect', '/proc/self/maps'], 1, /not a program file/],
   [['inspect', SPARSE.plain], 1, /is too large \(107,374,182,400 bytes; at most 1,073,741,824\): its first bytes are no ELF, PE, Mach-O or #! header$/],
-  [['inspect', SPARSE.elf], 1, /is too large \(107,374,182,400 bytes; .*\): by its header an ELF file$/],
+  [['inspect', '--dyn-syms', SPARSE.elf], 1, /is too large \(107,374,182,400 bytes; .*\): by its header an ELF file; inspect -h, -l, -S, -d and -n read only its headers$/],
   [['exec', ''], 127, /exec: : execve failed: ENOENT \(-2\)$/],
   [['exec', D], 1, /execve failed: EACCES \(-13\)$/],
   [['exec', F.empty], 1, /execve failed: EACCES/],

@@ -4,12 +4,14 @@
  * hang or the host's memory running out.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
 import { runCli } from './cli.js';
-import { readRegular } from './inspect.js';
+import { missingTools, requires } from '../../../tools/test-support/oracle.js';
+import { readRegular, render, runInspect, type InspectOptions } from './inspect.js';
 import { Progress } from './run.js';
 import { cpuFromFlags, hostCpu } from './host-cpu.js';
 import { capsOf, subtypeOf } from './macho-text.js';
@@ -63,6 +65,56 @@ describe('inspect reads regular files only, with a size check', () => {
   it('a directory, and a file over the size limit', async () => {
     expect((await cli('inspect', '/')).err).toMatch(/is a directory/);
     expect(await readRegular('/bin/true', 100)).toMatch(/too large \([\d,]+ bytes; at most 100\)/);
+  });
+});
+
+/**
+ * A file over the 1 GiB limit is never read whole; for the header views its headers are found with
+ * positioned reads and only the bytes up to the last of them are read (issue 21: "lazy inspect").
+ * A 100 GB sparse copy of /bin/true shows as /bin/true does, and as readelf shows the sparse file.
+ */
+describe('inspect of a 100 GB sparse ELF file reads only its headers', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pk-sparse-'));
+  const sparse = join(dir, 'true-100G');
+  copyFileSync('/bin/true', sparse);
+  truncateSync(sparse, 100 * 1024 ** 3);
+  const VIEWS: [string, InspectOptions][] = [['-h', { fileHeader: true }], ['-l', { programHeaders: true }], ['-S', { sections: true }], ['-d', { dynamic: true }], ['-n', { notes: true }], ['-hlSdn', { fileHeader: true, programHeaders: true, sections: true, dynamic: true, notes: true }]];
+  const shown = async (file: string, opts: InspectOptions): Promise<{ code: number; out: string; err: string }> => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runInspect(file, opts, (s) => out.push(s), (s) => err.push(s));
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  };
+  it.each(VIEWS)('%s shows what it shows for /bin/true itself', async (_flag, opts) => {
+    expect(await shown(sparse, opts)).toEqual({ code: 0, out: render(readFileSync('/bin/true'), opts), err: '' });
+  });
+  it('the default view (-h -l -d) too, through the command line', async () => {
+    const r = await cli('inspect', sparse);
+    expect([r.code, r.err]).toEqual([0, '']);
+    expect(r.out).toBe(render(readFileSync('/bin/true'), {}) + '\n');
+  });
+  if (requires('readelf (inspect of a sparse 100 GB file against readelf)', missingTools([['readelf', 'binutils']]))) {
+    it.each(VIEWS)('%s is byte-identical to readelf -W on the sparse file', async (flag, opts) => {
+      const want = execFileSync('readelf', [flag, '-W', sparse], { encoding: 'utf8' });
+      expect((await shown(sparse, opts)).out + '\n').toBe(want);
+    });
+  }
+  it('views that need more than the headers are refused, naming the ones it has', async () => {
+    const r = await cli('inspect', '-s', sparse);
+    expect(r.code).toBe(1);
+    oneLine(r.err);
+    expect(r.err).toMatch(/is too large \(107,374,182,400 bytes; at most 1,073,741,824\): by its header an ELF file; inspect -h, -l, -S, -d and -n read only its headers$/m);
+  });
+  it('section headers 50 GB in are refused, not read', async () => {
+    const far = join(dir, 'far-sections');
+    const bytes = new Uint8Array(readFileSync('/bin/true'));
+    new DataView(bytes.buffer).setBigUint64(40, 50n * 1024n ** 3n, true); // e_shoff
+    writeFileSync(far, bytes);
+    truncateSync(far, 100 * 1024 ** 3);
+    const r = await cli('inspect', '-S', far);
+    expect(r.code).toBe(1);
+    oneLine(r.err);
+    expect(r.err).toMatch(/by its header an ELF file; its headers lie beyond the first 1,073,741,824 bytes$/m);
   });
 });
 
@@ -306,5 +358,29 @@ describe('exec --cpu host: the auxv CPU words are this machine\'s (issue 21: AT_
     const r = await cli('exec', '--cpu', 'host', '--auxv', '/bin/true');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/AT_MINSIGSTKSZ/);
+  });
+});
+
+describe('the project stands alone (issue 21: the README linked ../shared/brief/host-costs.md)', () => {
+  const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+  const docs = [
+    'README.md',
+    ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => join('docs', f)),
+    ...['apps', 'packages', 'packages/formats', 'packages/personalities'].flatMap((d) => readdirSync(join(ROOT, d)).map((p) => join(d, p, 'README.md'))),
+  ].filter((f) => existsSync(join(ROOT, f)));
+  it('every relative link in the READMEs and docs/ names a file inside the repository', () => {
+    expect(docs.length).toBeGreaterThan(10);
+    const broken: string[] = [];
+    for (const f of docs) {
+      const text = readFileSync(join(ROOT, f), 'utf8');
+      for (const m of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        const target = m[1]!.split('#')[0]!;
+        if (target === '' || /^[a-z]+:/.test(target)) continue;
+        const at = resolve(ROOT, dirname(f), target);
+        if (relative(ROOT, at).startsWith('..') || !existsSync(at)) broken.push(`${f}: ${target}`);
+      }
+      if (/\.\.\/shared\/|shared\/brief\//.test(text)) broken.push(`${f}: names the brief outside the project`);
+    }
+    expect(broken).toEqual([]);
   });
 });

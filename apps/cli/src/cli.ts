@@ -72,7 +72,7 @@ program
   .option('--coff-exports', 'PE: exports by ordinal, name and RVA (llvm-readobj --coff-exports)')
   .option('--coff-basereloc', 'PE: base relocations (llvm-readobj --coff-basereloc)')
   .option('--arch <name>', 'Mach-O fat files: show one slice (x86_64, arm64/aarch64, ...)')
-  .option('-a, --all', 'everything above (for ELF a subset of readelf -a: no section groups, hash histogram or version sections)')
+  .option('-a, --all', 'everything above (for ELF as readelf -a: also section groups, hash histograms and version sections; ARM unwind tables and non-RISC-V build attributes are not decoded)')
   .addOption(new Option('--json', 'print the executable image model as JSON (stable keys: format, bits, endian, machine, kind, entry, imageBase, interpreter, needed, segments, osabi)'))
   .addHelpText('after', `
 With no view option: for ELF the file header, program headers and dynamic table (readelf -hld);

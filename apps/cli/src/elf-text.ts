@@ -3,7 +3,10 @@
  * can be compared line by line with the real tool (the tests do, for the file header).
  */
 import { hex, hexPad } from '@polykernel/core';
-import { elfConstants as C, machineFlagNames, shTypeName as elfShTypeName, symbolDisplayName, type ElfFile, type ElfSymbol, type RelocationTable } from '@polykernel/elf';
+import {
+  elfConstants as C, GRP_COMDAT, machineFlagNames, shTypeName as elfShTypeName, symbolDisplayName, versionFlagsText,
+  type AttributeValue, type DynamicName, type ElfFile, type ElfSymbol, type RelocationTable, type VersionSection,
+} from '@polykernel/elf';
 
 const TYPE_TEXT: Record<number, string> = {
   0: 'NONE (None)', 1: 'REL (Relocatable file)', 2: 'EXEC (Executable file)', 3: 'DYN (Shared object file)', 4: 'CORE (Core file)',
@@ -176,8 +179,8 @@ function dynValueText(elf: ElfFile, tag: number, value: number, needed: string[]
       return `${value} (bytes)`;
     case C.DT.VERDEFNUM: case C.DT.VERNEEDNUM: case C.DT.RELACOUNT: case C.DT.RELCOUNT:
       return String(value);
-    case C.DT.BIND_NOW: case C.DT.SYMBOLIC:
-      return ''; // flag tags: readelf prints no value
+    case C.DT.BIND_NOW:
+      return ''; // readelf: "The value of this entry is ignored" (DT_SYMBOLIC's value is printed, 0x0)
     default: return `0x${hex(value)}`;
   }
 }
@@ -282,4 +285,197 @@ export function notesText(elf: ElfFile): string {
 /** readelf's ngettext choices: "1 entry", "2 entries" (binutils readelf.c). */
 function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
+}
+
+// ---- the rest of readelf -a: -g, -u, -I, -V (binutils 2.40 readelf.c) ------------------------
+
+/** binutils get_group_flags. */
+function groupFlagsText(flags: number): string {
+  if (flags === 0) return '';
+  if (flags === GRP_COMDAT) return 'COMDAT ';
+  const os = Math.floor(flags / 0x100000) % 0x100 !== 0 ? '<OS specific>' : ''; // GRP_MASKOS
+  const proc = Math.floor(flags / 0x10000000) !== 0 ? '<PROC specific>' : ''; // GRP_MASKPROC
+  const unknown = (flags % 0x100000) - (flags % 2) !== 0 ? '<unknown>' : '';
+  return `[0x${hex(flags)}: ${os}${proc}${unknown}]`;
+}
+
+/** readelf -g (process_section_groups). Errors for groups it skips go to `warn`, as readelf's go to stderr. */
+export function sectionGroupsText(elf: ElfFile, warn: (s: string) => void = () => undefined): string {
+  if (elf.sections.length === 0) return '\nThere are no section groups in this file.';
+  const { groups, rejected } = elf.sectionGroups();
+  for (const r of rejected) warn(`readelf: Error: ${r}`);
+  if (groups.length === 0) return '\nThere are no section groups in this file.';
+  const out: string[] = [];
+  for (const g of groups) {
+    const stored = Math.floor(g.section.size / g.section.entsize) - 1;
+    out.push('', `${groupFlagsText(g.flags)}group section [${String(g.section.index).padStart(5)}] \`${g.section.name}' [${g.signature}] contains ${stored} sections:`, '   [Index]    Name');
+    for (const m of g.members) out.push(`   [${String(m).padStart(5)}]   ${elf.sections[m]?.name ?? ''}`);
+  }
+  return out.join('\n');
+}
+
+/**
+ * readelf -u (process_unwind): x86 has no processor-specific tables, most machines are not decoded
+ * by readelf either; ARM's .ARM.exidx tables readelf decodes and this tool does not (null).
+ */
+export function unwindText(elf: ElfFile): string | null {
+  const m = elf.header.machine;
+  if (m === C.EM_386 || m === C.EM_X86_64) return 'No processor specific unwind information to decode';
+  if (m === C.EM_ARM || m === 140 /* EM_TI_C6000 */) {
+    return elf.sections.some((s) => s.type === 0x70000001) ? null : '\nThere are no unwind sections in this file.';
+  }
+  if (m === 50 /* EM_IA_64 */ || m === 15 /* EM_PARISC */) return null;
+  return `\nThe decoding of unwind sections for machine type ${elf.machineDescription} is not currently supported.`;
+}
+
+/** C's printf("%5.1f"): round half to even on the exact binary value (JS toFixed rounds exact ties up). */
+export function fixed1(x: number): string {
+  const exact = x.toFixed(60);
+  const dot = exact.indexOf('.');
+  const tail = exact.slice(dot + 2);
+  let s = x.toFixed(1);
+  if (/^50*$/.test(tail)) {
+    const down = exact.slice(0, dot + 2);
+    const lastEven = Number(exact[dot + 1]) % 2 === 0;
+    if (lastEven) s = down; // a tie goes to the even digit
+  }
+  return s.padStart(5);
+}
+
+function histogramLines(title: string, lengths: number[]): string[] {
+  const n = lengths.length;
+  let max = 0;
+  let nsyms = 0;
+  for (const l of lengths) {
+    if (l > max) max = l;
+    nsyms += l;
+  }
+  const counts = new Array<number>(max + 1).fill(0);
+  for (const l of lengths) counts[l]!++;
+  const out = ['', `${title} (total of ${n} ${n === 1 ? 'bucket' : 'buckets'}):`, ' Length  Number     % of total  Coverage'];
+  out.push(`      0  ${String(counts[0]).padEnd(10)} (${fixed1((counts[0]! * 100) / n)}%)`);
+  let covered = 0;
+  for (let i = 1; i <= max; i++) {
+    covered += counts[i]! * i;
+    out.push(`${String(i).padStart(7)}  ${String(counts[i]).padEnd(10)} (${fixed1((counts[i]! * 100) / n)}%)    ${fixed1((covered * 100) / nsyms)}%`);
+  }
+  return out;
+}
+
+/** readelf -I: DT_HASH's bucket-length histogram, then DT_GNU_HASH's. */
+export function histogramText(elf: ElfFile, warn: (s: string) => void = () => undefined): string {
+  const { sysv, gnu } = elf.hashHistograms();
+  const out: string[] = [];
+  if (sysv !== null) {
+    if (sysv.corrupt) warn('readelf: Error: histogram chain is corrupt');
+    out.push(...histogramLines('Histogram for bucket list length', sysv.lengths));
+  }
+  if (gnu !== null) out.push(...histogramLines("Histogram for `.gnu.hash' bucket list length", gnu));
+  return out.join('\n');
+}
+
+/** printf("%#06lx"): 0 is 000000 (no 0x for zero), others 0x-prefixed to six characters. */
+function at6(n: number): string {
+  return n === 0 ? '000000' : `0x${hex(n).padStart(4, '0')}`;
+}
+
+function sectionAddrLine(elf: ElfFile, s: { addr: number; offset: number; link: number }): string {
+  return ` Addr: 0x${hexPad(s.addr, 16)}  Offset: 0x${hexPad(s.offset, 8)}  Link: ${s.link} (${elf.sections[s.link]?.name ?? '<corrupt>'})`;
+}
+
+function nameOr(n: DynamicName | undefined, named: (t: string) => string, indexed: (o: number) => string): string {
+  if (n === undefined) return '';
+  return 'text' in n ? named(n.text) : indexed(n.offset);
+}
+
+/** One version section as readelf -V prints it. */
+function versionSectionText(elf: ElfFile, v: VersionSection): string[] {
+  const s = v.section;
+  if (v.kind === 'verdef') {
+    const out = ['', `Version definition section '${s.name}' contains ${plural(s.info, 'entry', 'entries')}:`, sectionAddrLine(elf, s)];
+    for (const d of v.entries) {
+      out.push(`  ${at6(d.at)}: Rev: ${d.revision}  Flags: ${versionFlagsText(d.flags)}  Index: ${d.index}  Cnt: ${d.count}  ${nameOr(d.name, (t) => `Name: ${t}`, (o) => `Name index: ${o}`)}`);
+      for (const [j, p] of d.parents.entries()) {
+        out.push(nameOr(p.name, (t) => `  ${at6(p.at)}: Parent ${j + 1}: ${t}`, (o) => `  ${at6(p.at)}: Parent ${j + 1}, name index: ${o}`));
+      }
+      if (d.auxPastEnd) out.push('  Version def aux past end of section');
+    }
+    if (v.pastEnd) out.push('  Version definition past end of section');
+    return out;
+  }
+  if (v.kind === 'verneed') {
+    const out = ['', `Version needs section '${s.name}' contains ${plural(s.info, 'entry', 'entries')}:`, sectionAddrLine(elf, s)];
+    for (const n of v.entries) {
+      out.push(`  ${at6(n.at)}: Version: ${n.version}  ${nameOr(n.file, (t) => `File: ${t}`, (o) => `File: ${hex(o)}`)}  Cnt: ${n.count}`);
+      for (const a of n.aux) {
+        out.push(`  ${at6(a.at)}:   ${nameOr(a.name, (t) => `Name: ${t}`, (o) => `Name index: ${hex(o)}`)}  Flags: ${versionFlagsText(a.flags)}  Version: ${a.other}`);
+      }
+    }
+    return out;
+  }
+  const out = ['', `Version symbols section '${s.name}' contains ${plural(v.entries.length, 'entry', 'entries')}:`];
+  out.push(` Addr: 0x${hexPad(s.addr, 16)}  Offset: 0x${hexPad(s.offset, 8)}  Link: ${s.link} (${v.link.name})`);
+  for (let i = 0; i < v.entries.length; i += 4) {
+    let line = `  ${hexPad(i, 3)}:`;
+    for (const e of v.entries.slice(i, i + 4)) {
+      if (e.value === 0) line += '   0 (*local*)    ';
+      else if (e.value === 1) line += '   1 (*global*)   ';
+      else {
+        // printf("%4x%c"), then "(name)" padded: readelf pads each cell to 18 columns.
+        let cell = `${hex(e.value % 0x8000).padStart(4)}${e.value >= 0x8000 ? 'h' : ' '}`;
+        if (e.name !== null) cell += `(${e.name}${')'.padEnd(Math.max(1, Math.abs(12 - e.name.length)))}`; // printf("(%s%-*s", name, 12 - strlen(name), ")")
+        line += cell.padEnd(18);
+      }
+    }
+    out.push(line);
+  }
+  return out;
+}
+
+/** readelf -V (process_version_sections). */
+export function versionsText(elf: ElfFile): string {
+  const sections = elf.versionSections();
+  if (sections.length === 0) return '\nNo version information found in this file.';
+  return sections.flatMap((v) => versionSectionText(elf, v)).join('\n');
+}
+
+/** binutils riscv_attr_tag names. */
+const RISCV_TAGS: Record<number, string> = {
+  4: 'Tag_RISCV_stack_align', 5: 'Tag_RISCV_arch', 6: 'Tag_RISCV_unaligned_access', 8: 'Tag_RISCV_priv_spec', 10: 'Tag_RISCV_priv_spec_minor', 12: 'Tag_RISCV_priv_spec_revision',
+};
+
+/** binutils display_tag_value: a string quoted, a number as "%ld (0x%lx)". */
+function tagValueText(a: AttributeValue): string {
+  return 'text' in a ? `"${a.text}"` : `${a.number} (0x${hex(a.number)})`;
+}
+
+/** binutils display_riscv_attribute. */
+function riscvAttributeText(a: AttributeValue): string {
+  const name = RISCV_TAGS[a.tag];
+  if (name === undefined) return `  Tag_unknown_${a.tag}: ${tagValueText(a)}`;
+  if ('text' in a) return `  ${name}: "${a.text}"`;
+  if (a.tag === 4) return `  ${name}: ${a.number}-bytes`;
+  if (a.tag === 6) return `  ${name}: ${a.number === 0 ? 'No unaligned access' : a.number === 1 ? 'Unaligned access' : ''}`;
+  return `  ${name}: ${a.number}`;
+}
+
+/** readelf -A for RISC-V (process_attributes); '' when the file has no attribute section. */
+export function attributesText(elf: ElfFile): string {
+  const out: string[] = [];
+  for (const sec of elf.attributeSections()) {
+    if (sec.version !== 0x41) {
+      out.push(`Unknown attribute version '${String.fromCharCode(sec.version)}'(${sec.version}) - expecting 'A'`);
+      continue;
+    }
+    for (const v of sec.vendors) {
+      out.push(`Attribute Section: ${v.vendor}`);
+      for (const sub of v.subsections) {
+        if (sub.tag === 1) out.push('File Attributes');
+        else if (sub.tag === 2 || sub.tag === 3) out.push(`${sub.tag === 2 ? 'Section Attributes:' : 'Symbol Attributes:'}${sub.numbers.map((n) => ` ${n}`).join('')}`);
+        else out.push(`Unknown tag: ${sub.tag}`);
+        for (const a of sub.attributes) out.push(v.vendor === 'riscv' ? riscvAttributeText(a) : `  Tag_unknown_${a.tag}: ${tagValueText(a)}`);
+      }
+    }
+  }
+  return out.join('\n');
 }

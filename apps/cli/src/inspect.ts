@@ -1,21 +1,23 @@
 /** `polykernel inspect FILE`: readelf-style views or the image model as JSON. */
 import { FormatError, KernelError } from '@polykernel/core';
-import { readRegular } from './read.js';
+import { readRegular, type LargeFileReader } from './read.js';
 
 export { MAX_INSPECT_BYTES, readRegular } from './read.js';
-import { parseElf } from '@polykernel/elf';
+import { headerViewsExtent, parseElf } from '@polykernel/elf';
 import { imageFromElf, imageFromPe, parseShebang, sniff, summarize, summarizeFat, summarizeMachO } from '@polykernel/loader';
 import { FatFile, parseMachO } from '@polykernel/macho';
 import { fatText, machoText } from './macho-text.js';
 import { parsePe } from '@polykernel/pe';
 import { peBaseRelocText, peExportsText, peFileHeaderText, peImportsText, peSectionsText } from './pe-text.js';
-import { dynamicText, fileHeaderText, notesText, programHeadersText, relocsText, sectionsText, symbolsText } from './elf-text.js';
+import {
+  attributesText, dynamicText, fileHeaderText, histogramText, notesText, programHeadersText, relocsText, sectionGroupsText, sectionsText, symbolsText, unwindText, versionsText,
+} from './elf-text.js';
 
 export type InspectOptions = Record<string, boolean | string | undefined>;
 
 /** Run the command; returns the exit status. Output goes to stdout, errors to stderr. */
 export async function runInspect(file: string, opts: InspectOptions, out: (s: string) => void = (s) => process.stdout.write(s + '\n'), err: (s: string) => void = (s) => process.stderr.write(s + '\n')): Promise<number> {
-  const read = await readRegular(file);
+  const read = await readRegular(file, undefined, headerViewsOnly(opts) ? elfHeadersOfLargeFile : otherViewsOfLargeFile);
   if (typeof read === 'string') {
     err(`polykernel inspect: ${file}: ${read}`);
     return 1;
@@ -42,6 +44,35 @@ export async function runInspect(file: string, opts: InspectOptions, out: (s: st
     throw e;
   }
 }
+
+/** The views made from an ELF file's headers alone (-h, -l, -S, -d, -n, and the default -h -l -d). */
+const HEADER_VIEWS = ['fileHeader', 'programHeaders', 'sections', 'dynamic', 'notes'];
+
+function headerViewsOnly(opts: InspectOptions): boolean {
+  return Object.entries(opts).every(([k, v]) => v === undefined || v === false || HEADER_VIEWS.includes(k));
+}
+
+/**
+ * A file over the size limit whose header says ELF, for the header views: where its headers, the
+ * section names, PT_INTERP, the dynamic table and its strings and the notes lie is found with
+ * positioned reads of the headers, then only the file's first bytes up to the last of them are read
+ * (a 100 GB sparse file with its headers in front shows as readelf shows it). Headers spread beyond
+ * the first MAX_INSPECT_BYTES are refused.
+ */
+const elfHeadersOfLargeFile: LargeFileReader = async (read, _size, max) => {
+  if (sniff(await read(0, 64)) !== 'elf') return null;
+  try {
+    const end = await headerViewsExtent(read, max);
+    if (end === null) return `its headers lie beyond the first ${max.toLocaleString('en-US')} bytes`;
+    return await read(0, end);
+  } catch (e) {
+    if (e instanceof FormatError) return `malformed file: ${e.message}`;
+    throw e;
+  }
+};
+
+/** For the other views of a large ELF file: say which views it can have. */
+const otherViewsOfLargeFile: LargeFileReader = async (read) => (sniff(await read(0, 64)) === 'elf' ? 'inspect -h, -l, -S, -d and -n read only its headers' : null);
 
 /** The view options each format has; an option given for another format is refused, not ignored. */
 const APPLIES: Record<string, readonly string[]> = {
@@ -97,10 +128,16 @@ export function render(bytes: Uint8Array, opts: InspectOptions, warn: (s: string
   const parts: string[] = [];
   if (want('fileHeader')) parts.push(fileHeaderText(elf));
   if (want('sections')) parts.push(sectionsText(elf, parts.length === 0, want('fileHeader')));
+  if (all) parts.push(sectionGroupsText(elf, warn));
   if (want('programHeaders')) parts.push(programHeadersText(elf, !want('fileHeader')));
   if (want('dynamic')) parts.push(dynamicText(elf));
   const useDynamic = opts.useDynamic === true;
   if (want('relocs')) parts.push(relocsText(elf, useDynamic ? elf.dynamicRelocations() : elf.relocations(), useDynamic));
+  if (all) {
+    const unwind = unwindText(elf);
+    if (unwind === null) warn(`polykernel inspect: warning: -a: the ${elf.machineDescription} unwind tables are not decoded (readelf -u decodes them)`);
+    else parts.push(unwind);
+  }
   if (want('dynSyms') || want('symbols')) {
     const dynsec = elf.sections.find((s) => s.name === '.dynsym');
     if (elf.sections.length === 0 && !useDynamic) {
@@ -114,8 +151,21 @@ export function render(bytes: Uint8Array, opts: InspectOptions, warn: (s: string
     const st = elf.symbols();
     if (st.length > 0) parts.push(symbolsText(elf, '.symtab', st));
   }
+  if (all) {
+    parts.push(histogramText(elf, warn), versionsText(elf));
+    const attributes = attributeSection(elf);
+    if (attributes !== undefined) warn(`polykernel inspect: warning: -a: the ${attributes} attribute section is not decoded (readelf -A decodes it)`);
+  }
   if (want('notes')) parts.push(notesText(elf));
+  if (all) parts.push(attributesText(elf));
   return parts.filter((p) => p !== '').join('\n');
+}
+
+/** The name of a build-attributes section readelf -A would decode and this tool does not (ARM, GNU), if the file has one. */
+function attributeSection(elf: ReturnType<typeof parseElf>): string | undefined {
+  if (elf.header.machine === 243) return undefined; // RISC-V's are decoded (attributesText)
+  const archType = elf.header.machine === 40 ? 0x70000003 : -1; // SHT_ARM_ATTRIBUTES
+  return elf.sections.find((s) => s.type === archType || s.type === 0x6ffffff5 /* SHT_GNU_ATTRIBUTES */)?.name;
 }
 
 /**

@@ -6,5 +6,5 @@ export {
   describeStep, execute, MAX_TOUCH_ACCESSES, processViews, Session, touchAddresses, touchCount,
   type Ending, type Execution, type Machine, type RenderedView, type RunOptions, type StepProgress, type StepResult,
 } from './run.js';
-export { MAX_INSPECT_BYTES, readRegular, regularSize, sysrootProblem } from './read.js';
+export { MAX_INSPECT_BYTES, readRegular, regularSize, sysrootProblem, type LargeFileReader } from './read.js';
 export { Trace } from './trace.js';

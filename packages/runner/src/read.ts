@@ -10,9 +10,16 @@ export const MAX_INSPECT_BYTES = 1024 ** 3;
  * The file's bytes, or why not: only regular files are read (a device such as /dev/zero or a FIFO
  * would never end), and only up to MAX_INSPECT_BYTES, checked with fstat on the opened file.
  */
-export async function readRegular(file: string, max = MAX_INSPECT_BYTES): Promise<Uint8Array | string> {
-  return withRegular(file, max, (fh) => fh.readFile());
+export async function readRegular(file: string, max = MAX_INSPECT_BYTES, large?: LargeFileReader): Promise<Uint8Array | string> {
+  return withRegular<Uint8Array>(file, max, (fh) => fh.readFile(), large);
 }
+
+/**
+ * What to read of a regular file over the size limit, given positioned reads of it and its size:
+ * the bytes to use, or why not (appended to the "too large" message; null: nothing to add). Never
+ * the whole file.
+ */
+export type LargeFileReader = (read: (offset: number, length: number) => Promise<Uint8Array>, size: number, max: number) => Promise<Uint8Array | string | null>;
 
 /** Why a --sysroot value cannot be one (it must be a directory), or null. */
 export function sysrootProblem(dir: string): string | null {
@@ -46,7 +53,10 @@ export async function regularSize(file: string, max: number): Promise<number | s
   return withRegular(file, max, async (fh) => (await fh.stat()).size);
 }
 
-async function withRegular<T>(file: string, max: number, use: (fh: FileHandle) => Promise<T>): Promise<T | string> {
+async function withRegular<T>(
+  file: string, max: number, use: (fh: FileHandle) => Promise<T>,
+  large?: (read: (offset: number, length: number) => Promise<Uint8Array>, size: number, max: number) => Promise<T | string | null>,
+): Promise<T | string> {
   let fh;
   try {
     // O_NONBLOCK: opening a FIFO with no writer must not wait for one.
@@ -66,7 +76,20 @@ async function withRegular<T>(file: string, max: number, use: (fh: FileHandle) =
       // Only the header is read (a 100 GB sparse file must not be read whole).
       const head = new Uint8Array(HEAD_BYTES);
       const { bytesRead } = await fh.read(head, 0, HEAD_BYTES, 0);
-      return `is too large (${st.size.toLocaleString('en-US')} bytes; at most ${max.toLocaleString('en-US')}): ${headOf(head.subarray(0, bytesRead))}`;
+      const tooLarge = `is too large (${st.size.toLocaleString('en-US')} bytes; at most ${max.toLocaleString('en-US')}): ${headOf(head.subarray(0, bytesRead))}`;
+      if (large === undefined) return tooLarge;
+      const read = async (offset: number, length: number): Promise<Uint8Array> => {
+        const buf = new Uint8Array(length);
+        let done = 0;
+        while (done < length) {
+          const { bytesRead: n } = await fh.read(buf, done, length - done, offset + done);
+          if (n === 0) break; // the end of the file: a short read, as the parsers then report
+          done += n;
+        }
+        return buf.subarray(0, done);
+      };
+      const got = await large(read, st.size, max);
+      return got === null ? tooLarge : typeof got === 'string' ? `${tooLarge}; ${got}` : got;
     }
     return await use(fh);
   } catch (e) {

@@ -11,10 +11,13 @@ import {
 import { AddressMap, parseDynamic, type DynamicInfo } from './dynamic.js';
 import { GnuHashTable, SysvHashTable } from './hash.js';
 import { openReader, parseHeader, parseProgramHeaders, parseSectionHeaders, type ElfHeader, type ProgramHeader, type SectionHeader } from './headers.js';
+import { readAttributeSection, type AttributeSection } from './attributes.js';
+import { readSectionGroups, type SectionGroups } from './groups.js';
 import { readNotes, type ElfNote } from './notes.js';
 import type { ByteReader } from './reader.js';
 import { readRelocations, type RelocationSource, type RelocationTable } from './relocs.js';
 import { applyVersions, readSymbols, readVersionNames, type ElfSymbol, type StringTable } from './symbols.js';
+import { readVersionSections, type VersionSection } from './versions.js';
 
 export interface ParseElfOptions {
   /** 'full' (the default): every table; 'exec': only what execve reads. */
@@ -251,6 +254,49 @@ export class ElfFile {
   /** Which hash tables the file has. */
   get hashTables(): { gnu: boolean; sysv: boolean } {
     return { gnu: this.gnuHash() !== null, sysv: this.sysvHash() !== null };
+  }
+
+  /**
+   * The bucket-length histograms readelf -I prints: DT_HASH's (chains cut where they leave the
+   * table or loop) and DT_GNU_HASH's. Null for a table the file lacks.
+   */
+  hashHistograms(): { sysv: { lengths: number[]; corrupt: boolean } | null; gnu: number[] | null } {
+    const sysv = this.sysvHash();
+    const gnu = this.gnuHash();
+    let gnuLengths: number[] | null = null;
+    if (gnu !== null) {
+      const chainOff = gnu.offset + 16 + gnu.bloomSize * (this.is64 ? 8 : 4) + gnu.nbuckets * 4;
+      gnuLengths = gnu.bucketLengths(gnu.symbolCount(gnu.symoffset + Math.max(0, Math.floor((this.r.length - chainOff) / 4))));
+    }
+    return { sysv: sysv === null ? null : sysv.bucketLengths(), gnu: gnuLengths };
+  }
+
+  /**
+   * RISC-V build attributes as readelf -A reads them (SHT_RISCV_ATTRIBUTES, and SHT_GNU_ATTRIBUTES
+   * beside them). Other machines' attribute sections follow other rules (ARM's EABI, the GNU
+   * Power/SPARC/s390 tags) and are not read: [] for them.
+   */
+  attributeSections(): AttributeSection[] {
+    if (this.header.machine !== 243) return []; // EM_RISCV
+    return this.sections.filter((s) => s.type === 0x70000003 || s.type === 0x6ffffff5).map((s) => readAttributeSection(this.r, s));
+  }
+
+  /** SHT_GROUP sections (COMDAT groups of relocatable objects) with their members, as readelf -g. */
+  sectionGroups(): SectionGroups {
+    return readSectionGroups(this.r, this.sections, (i) => this.symbolsOfSection(i));
+  }
+
+  /** .gnu.version_d, .gnu.version_r and .gnu.version in section order, as readelf -V walks them. */
+  versionSections(): VersionSection[] {
+    const d = this.dynamic;
+    const strtab = d?.values.get(DT.STRTAB);
+    const strsz = d?.values.get(DT.STRSZ);
+    const strOff = strtab === undefined || strsz === undefined ? -1 : this.addressMap.toOffset(strtab, strsz);
+    return readVersionSections({
+      r: this.r, sections: this.sections, dynamic: d, addressMap: this.addressMap,
+      dynamicStrings: strOff < 0 || strsz === undefined ? null : { offset: strOff, size: strsz },
+      symbolCount: (s) => (s.type === SHT_NOBITS ? 0 : Math.floor(s.size / (this.is64 ? 24 : 16))),
+    });
   }
 
   // ---- relocations -----------------------------------------------------------------------------

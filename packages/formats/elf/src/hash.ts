@@ -100,6 +100,33 @@ export class GnuHashTable {
     return -1;
   }
 
+  /**
+   * Each bucket's chain length, as readelf -I counts it: from the bucket's first symbol to the
+   * entry with the end bit, stopping at `symbolCount` (readelf's ngnuchains bound, PR 17531);
+   * null when readelf shows no histogram.
+   */
+  bucketLengths(symbolCount: number): number[] | null {
+    // readelf (get_num_dynamic_syms) has no histogram for a table with no hashed symbol, or with a
+    // bucket that points below symoffset.
+    let hashed = false;
+    for (let hn = 0; hn < this.nbuckets; hn++) {
+      const start = this.r.u32(this.bucketOff + hn * 4, 'gnu_hash.bucket');
+      if (start !== 0 && start < this.symoffset) return null;
+      if (start !== 0) hashed = true;
+    }
+    if (!hashed) return null;
+    const chains = symbolCount - this.symoffset;
+    const lengths = new Array<number>(this.nbuckets).fill(0);
+    for (let hn = 0; hn < this.nbuckets; hn++) {
+      const start = this.r.u32(this.bucketOff + hn * 4, 'gnu_hash.bucket');
+      if (start === 0) continue;
+      let length = 1;
+      for (let off = start - this.symoffset; off >= 0 && off < chains && (this.r.u32(this.chainOff + off * 4, 'gnu_hash.chain') & 1) === 0; off++) length++;
+      lengths[hn] = length;
+    }
+    return lengths;
+  }
+
   private bloomBit(word: number, bit: number): boolean {
     if (this.wordBits === 32) return ((this.r.u32(this.bloomOff + word * 4, 'gnu_hash.bloom') >>> bit) & 1) === 1;
     // A 64-bit bloom word read as two 32-bit halves in the file's byte order.
@@ -125,6 +152,27 @@ export class SysvHashTable {
   /** nchain equals the number of dynamic symbols (gABI). */
   symbolCount(): number {
     return this.nchain;
+  }
+
+  /**
+   * Each bucket's chain length, as readelf -I counts it; a chain that leaves the table or comes
+   * back to a symbol is cut there (readelf: "histogram chain is corrupt").
+   */
+  bucketLengths(): { lengths: number[]; corrupt: boolean } {
+    const lengths = new Array<number>(this.nbucket).fill(0);
+    const visited = new Uint8Array(this.nchain);
+    let corrupt = false;
+    for (let hn = 0; hn < this.nbucket; hn++) {
+      for (let si = this.r.u32(this.offset + 8 + hn * 4, 'hash.bucket'); si > 0; si = this.r.u32(this.offset + 8 + (this.nbucket + si) * 4, 'hash.chain')) {
+        lengths[hn]!++;
+        if (si >= this.nchain || visited[si] === 1) {
+          corrupt = true;
+          break;
+        }
+        visited[si] = 1;
+      }
+    }
+    return { lengths, corrupt };
   }
 
   lookup(name: string, nameAt: (index: number) => string, accept: (index: number) => boolean = () => true): number {

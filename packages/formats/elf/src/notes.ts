@@ -63,9 +63,20 @@ export function noteTypeName(owner: string, type: number): string {
     const names: Record<number, string> = { 1: 'NT_FREEBSD_ABI_TAG', 2: 'NT_FREEBSD_NOINIT_TAG', 3: 'NT_FREEBSD_ARCH_TAG', 4: 'NT_FREEBSD_FEATURE_CTL' };
     return names[type] ?? `Unknown note type: (0x${hex8(type)})`;
   }
+  if (owner === 'FDO' && type === FDO_PACKAGING_METADATA) return 'FDO_PACKAGING_METADATA';
   if (owner === 'stapsdt' && type === 3) return 'NT_STAPSDT (SystemTap probe descriptors)';
   if (owner === 'Go' && type === 4) return 'GO BUILDID';
   return `Unknown note type: (0x${hex8(type)})`;
+}
+
+/** FDO_PACKAGING_METADATA (systemd's ELF package notes spec). */
+const FDO_PACKAGING_METADATA = 0xcafe1a7e;
+
+/** The bytes [start, end) up to the first NUL, as text. */
+function cstringWithin(r: ByteReader, start: number, end: number): string {
+  let i = start;
+  while (i < end && r.bytes[i] !== 0) i++;
+  return new TextDecoder().decode(r.bytes.subarray(start, i));
 }
 
 function hex8(n: number): string {
@@ -84,6 +95,10 @@ function describe(r: ByteReader, owner: string, type: number, off: number, size:
     return `OS: ${ABI_OS[os] ?? `Unknown (${os})`}, ABI: ${r.u32(off + 4, 'abi')}.${r.u32(off + 8, 'abi')}.${r.u32(off + 12, 'abi')}`;
   }
   if (owner === 'GNU' && type === 5) return describeProperties(r, off, size);
+  // binutils print_gnu_note: the gold version is printed up to its NUL.
+  if (owner === 'GNU' && type === 4) return `Version: ${cstringWithin(r, off, off + size)}`;
+  // binutils print_fdo_note (printf "%.*s": also up to a NUL): the systemd package metadata JSON.
+  if (owner === 'FDO' && type === FDO_PACKAGING_METADATA && size > 0) return `Packaging Metadata: ${cstringWithin(r, off, off + size)}`;
   if (owner === 'FreeBSD' && type === 1 && size >= 4) return `FreeBSD version: ${r.u32(off, 'freebsd abi tag')}`;
   if (owner === 'FreeBSD' && type === 3) return `Arch: ${new TextDecoder().decode(r.bytes.subarray(off, off + size)).replace(/\0+$/, '')}`;
   return `description data: ${size} bytes`;

@@ -1,6 +1,7 @@
 /**
  * Fuzz: thousands of truncations and byte mutations of real files. Only FormatError may come out,
- * and every parse (headers, dynamic table, symbols, relocations, notes, lookups) stays bounded.
+ * and every parse (headers, dynamic table, symbols, relocations, notes, section groups, hash
+ * histograms, version and attribute sections, lookups) stays bounded.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +19,10 @@ function exercise(bytes: Uint8Array): string {
     e.relocations();
     e.dynamicRelocations();
     e.notes();
+    e.sectionGroups();
+    e.hashHistograms();
+    e.versionSections();
+    e.attributeSections();
     e.lookup('printf');
     e.lookup('greet', true);
     return `ok:${e.kind}`;
@@ -35,6 +40,7 @@ const KINDS: Record<string, string> = {
   'hello-pie-i386.elf': 'pie',
   'hello-pie-nosections-x86_64.elf': 'pie',
   'libgreet-riscv64.so': 'dyn',
+  'greet-i386.o': 'rel',
 };
 const SEEDS = Object.keys(KINDS);
 
