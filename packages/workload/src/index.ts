@@ -5,6 +5,8 @@ export type { Workload, Step, NativeStep } from './schema.js';
 export { StraceImporter, StraceError, importStraceText } from './import/strace.js';
 export type { StraceImport, StraceImportOptions, ImportedStep, ImportedProcess, ImportedWorkload, ImportIssue, HostResult, ProcessSummary, SkippedCalls } from './import/strace.js';
 export { workloadYaml } from './import/yaml.js';
+export { portableWorkload } from './import/portable.js';
+export type { PortableImport } from './import/portable.js';
 export { LackeyParser, LackeyError, parseLackeyText, REF_INSTR, REF_LOAD, REF_STORE, REF_MODIFY, ACCESS_OF_REF } from './import/lackey.js';
 export type { RefBatch, RefKind, LackeyOptions, LackeyStats } from './import/lackey.js';
 export { LackeyWorkloadBuilder } from './import/lackey-workload.js';
