@@ -299,8 +299,10 @@ exit_group, open/openat/creat and close, getpid/getppid/gettid. Addresses become
 mapping that returned them ({ region: libc.so.6, offset: 0x1d5000 }), so the replay works wherever
 the simulated kernel puts things. Everything else is counted and skipped with its reason: calls
 the simulated kernels do not implement (fstat, pread64, futex ...), read/write (strace prints a
-buffer's contents, not its address), and calls on the executable, stack or brk heap, which the
-workload format cannot name yet. Each step carries the line and the host's result as a comment;
+buffer's contents, not its address), and calls on the stack, whose place strace never prints.
+Addresses in the executable and its interpreter become { region: "[exe]" or "[interp]", offset:
+ELF vaddr } (the load bias is found at ld.so's RELRO mprotect, from the sysroot's ELF files), and
+in the brk heap { region: "[heap]", offset from the first break }. Each step carries the line and the host's result as a comment;
 --check replays and compares them.
 
 A lackey trace (every instruction fetch, load, store and modify) becomes one process that maps

@@ -4,15 +4,16 @@
  * with --check replay it on the Linux personality and list every call whose success or failure
  * differs from the host's.
  */
-import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import {
-  LackeyWorkloadBuilder, portableWorkload, StraceError, type Workload, StraceImporter, workloadYaml, type HostResult, type PortableImport, type RefBatch, type StraceImport,
+  type ImageFacts, LackeyWorkloadBuilder, portableWorkload, StraceError, type Workload, StraceImporter, workloadYaml, type HostResult, type PortableImport, type RefBatch, type StraceImport,
 } from '@polykernel/workload';
+import { parseElf, elfConstants } from '@polykernel/elf';
 import { refsReport, refsSetup, RefsReplay, replayTrace, traceProgress } from './refs.js';
 import { EXIT } from './exit.js';
 
@@ -60,6 +61,35 @@ export function sysrootHas(sysroot: string): (path: string) => boolean {
       return false;
     }
   };
+}
+
+/**
+ * The layout of an ELF file in the sysroot (its PT_LOAD span, PT_GNU_RELRO, PT_INTERP), so the
+ * importer can name addresses in the executable and its interpreter; null when it is not ELF or
+ * cannot be read. Each file is read once.
+ */
+export function sysrootImages(sysroot: string): (path: string) => ImageFacts | null {
+  const cache = new Map<string, ImageFacts | null>();
+  return (path: string): ImageFacts | null => {
+    if (!cache.has(path)) cache.set(path, imageFacts(join(sysroot, path)));
+    return cache.get(path)!;
+  };
+}
+
+function imageFacts(file: string): ImageFacts | null {
+  try {
+    const elf = parseElf(readFileSync(file));
+    const loads = elf.loadSegments;
+    if (loads.length === 0) return null;
+    const relro = elf.programHeaders.find((p) => p.type === elfConstants.PT_GNU_RELRO);
+    return {
+      relocatable: elf.header.type === elfConstants.ET_DYN,
+      start: Math.min(...loads.map((p) => p.vaddr)), end: Math.max(...loads.map((p) => p.vaddr + p.memsz)),
+      relro: relro === undefined ? null : { vaddr: relro.vaddr, memsz: relro.memsz }, interpreter: elf.interpreter,
+    };
+  } catch {
+    return null; // not ELF (a script), unreadable, or malformed: its addresses stay unnamed
+  }
 }
 
 function positiveInt(v: string | boolean | undefined, what: string): number | undefined | string {
@@ -269,7 +299,7 @@ export async function runImportStrace(logs: readonly string[], opts: ImportOptio
   }
   const sysroot = typeof opts.sysroot === 'string' ? opts.sysroot : '/';
   const name = typeof opts.name === 'string' ? opts.name : basename(files[0]!).replace(/\.(strace|log|txt)(\.\d+)?$/, '');
-  const imp = new StraceImporter({ name, strict: opts.strict === true, fileExists: sysrootHas(sysroot), ...(limit !== undefined ? { limit } : {}) });
+  const imp = new StraceImporter({ name, strict: opts.strict === true, fileExists: sysrootHas(sysroot), image: sysrootImages(sysroot), ...(limit !== undefined ? { limit } : {}) });
   const tty = process.stderr.isTTY ? (n: number): void => void process.stderr.write(`\rpolykernel import: ${n.toLocaleString('en-US')} lines\x1b[K`) : null;
   const failure = await readLogs(files, imp, tty);
   if (tty !== null) process.stderr.write('\r\x1b[K');

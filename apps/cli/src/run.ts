@@ -30,7 +30,7 @@ import {
   type LinuxPersonality, type LinuxSpace,
 } from '@polykernel/linux';
 import { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, type Access } from '@polykernel/mmu';
-import { childSteps, nativeSteps, parseWorkload, pathString, positionFinder, positionOf, stepKind, WorkloadError, type Step, type Workload } from '@polykernel/workload';
+import { childSteps, EXE_REGION, HEAP_REGION, INTERP_REGION, nativeSteps, parseWorkload, pathString, positionFinder, positionOf, stepKind, WorkloadError, type Step, type Workload } from '@polykernel/workload';
 import { openWorkloadStream, type StepSequence, type StreamedWorkload } from '@polykernel/workload/node';
 import { runWindowsStep, WINDOWS_STEP_KINDS, WindowsStepError, type WindowsMachine, type WindowsSpace, type WindowsStepKind, type WindowsStepNames } from '@polykernel/windows';
 import { linuxVariant, notRegistered, PERSONALITIES, resolvePersonality, type RegisteredPersonality, type ResolvedPersonality } from './personalities.js';
@@ -313,6 +313,11 @@ export class Session {
         // The new program's memory is a different world: names of the old regions mean nothing now.
         r.regions.clear();
         const img = p.space.image!;
+        // The places execve and brk make, by the names an imported strace log uses for them: an
+        // address in the executable or its interpreter is its ELF vaddr past the load bias.
+        r.regions.set(EXE_REGION, { addr: img.loadBias, length: 0 });
+        if (img.interpreter !== null) r.regions.set(INTERP_REGION, { addr: img.interpBase, length: 0 });
+        r.regions.set(HEAP_REGION, { addr: p.space.mm.startBrk, length: 0 });
         return { result: `0x0 (${img.path}${img.interpreter !== null ? ` + ${img.interpreter}` : ''})` };
       }
       return { result: res(v) };

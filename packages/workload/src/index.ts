@@ -2,8 +2,8 @@ export { parseWorkload, pathString, positionFinder, positionOf, WorkloadError } 
 export type { WorkloadIssue } from './load.js';
 export { workloadSchema, stepSchema, stepKinds, parseSize, childSteps, PORTABLE_STEP_KINDS, NATIVE_STEP_KINDS, stepKind, nativeOf, nativeSteps } from './schema.js';
 export type { Workload, Step, NativeStep } from './schema.js';
-export { StraceImporter, StraceError, importStraceText } from './import/strace.js';
-export type { StraceImport, StraceImportOptions, ImportedStep, ImportedProcess, ImportedWorkload, ImportIssue, HostResult, ProcessSummary, SkippedCalls } from './import/strace.js';
+export { StraceImporter, StraceError, importStraceText, EXE_REGION, INTERP_REGION, HEAP_REGION } from './import/strace.js';
+export type { StraceImport, StraceImportOptions, ImportedStep, ImportedProcess, ImportedWorkload, ImportIssue, HostResult, ProcessSummary, SkippedCalls, ImageFacts } from './import/strace.js';
 export { workloadYaml } from './import/yaml.js';
 export { portableWorkload } from './import/portable.js';
 export type { PortableImport } from './import/portable.js';
