@@ -36,6 +36,7 @@ import { runWindowsStep, WINDOWS_STEP_KINDS, WindowsStepError, type WindowsMachi
 import { linuxVariant, notRegistered, PERSONALITIES, resolvePersonality, type RegisteredPersonality, type ResolvedPersonality } from './personalities.js';
 import { checkText, hostCheck } from './import.js';
 import { readRegular, regularSize, sysrootProblem } from './read.js';
+import { runRefsStep } from './refs-step.js';
 import { Trace } from './trace.js';
 
 export type RunOptions = Record<string, boolean | string | undefined>;
@@ -368,6 +369,7 @@ export class Session {
     }
     if ('close' in step) return { result: res(sys('close', [fdOf(step.close.fd)])) };
     if ('syscall' in step) return { result: res(sys(step.syscall.name, step.syscall.args)) };
+    if ('refs' in step) return { result: await runRefsStep(k as Kernel<LinuxSpace>, t, r.regions, step.refs, this.dir) };
     throw new StepError(`${stepKind(step)} has no Linux code here (a portable step goes through the driver)`);
   }
 
@@ -538,6 +540,7 @@ function describeStep(step: Step): string {
   if (typeof args !== 'object' || args === null) return `${op} ${String(args)}`;
   const show = (key: string, v: unknown): string => (key === 'prot' && typeof v === 'number' ? formatProt(v)
     : key === 'steps' && Array.isArray(v) ? `[${v.length} steps]`
+      : key === 'map' && Array.isArray(v) ? `[${v.length} ${v.length === 1 ? 'range' : 'ranges'}]`
       : typeof v === 'object' && v !== null && 'region' in v && 'offset' in v ? `${String(v.region)}+0x${Number(v.offset).toString(16)}`
       : typeof v === 'number' && v >= 4096 ? `0x${v.toString(16)}` : Array.isArray(v) ? `[${v.join(',')}]`
         : typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v));
