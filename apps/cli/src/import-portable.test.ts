@@ -1,13 +1,21 @@
-import { mkdtempSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './cli.js';
 import { differenceReason, replaySucceeded, tallyReplay, type ReplayReport } from './import.js';
 
 const REAL = fileURLToPath(new URL('../../../examples/real/', import.meta.url));
 const ON = ['linux-6.x', 'freebsd-14', 'windows', 'cygwin'];
+
+// forker.strace execs the program record.sh built at /tmp/polykernel-real/forker: rebuild it from forker.c when missing.
+beforeAll(() => {
+  if (existsSync('/tmp/polykernel-real/forker')) return;
+  mkdirSync('/tmp/polykernel-real', { recursive: true });
+  execFileSync('gcc', ['-O1', '-o', '/tmp/polykernel-real/forker', join(REAL, 'forker.c')]);
+});
 
 async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -23,7 +31,7 @@ interface Summary {
 }
 
 describe('polykernel import strace --portable: the recorded logs on every personality', () => {
-  it.each(['true', 'ls', 'dd', 'python3', 'gcc', 'pipeline'])('%s: portable steps run on linux, freebsd, windows and cygwin; every step is counted and every difference has its reason', async (name) => {
+  it.each(['true', 'ls', 'dd', 'python3', 'gcc', 'pipeline', 'forker'])('%s: portable steps run on linux, freebsd, windows and cygwin; every step is counted and every difference has its reason', async (name) => {
     const out = join(mkdtempSync(join(tmpdir(), 'pk-portable-')), `${name}.yaml`);
     const r = await cli('import', 'strace', join(REAL, `${name}.strace`), '--portable', '-o', out, '--check', '-p', ON.join(','), '--json');
     expect(r.code, r.err).toBe(0);

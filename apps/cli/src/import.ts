@@ -4,7 +4,7 @@
  * with --check replay it on the Linux personality and list every call whose success or failure
  * differs from the host's.
  */
-import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -54,12 +54,19 @@ export function linesOf(file: string): AsyncIterable<string> {
 
 /** Does `path` name a regular file in the sysroot? (What the simulated open and mmap will find.) */
 export function sysrootHas(sysroot: string): (path: string) => boolean {
+  // A log opens the same files again and again (each process's ld.so.cache, libc ...): one stat each.
+  const known = new Map<string, boolean>();
   return (path: string): boolean => {
-    try {
-      return statSync(join(sysroot, path)).isFile() || path.startsWith('/dev/');
-    } catch {
-      return false;
+    let yes = known.get(path);
+    if (yes === undefined) {
+      try {
+        yes = statSync(join(sysroot, path)).isFile() || path.startsWith('/dev/');
+      } catch {
+        yes = false;
+      }
+      known.set(path, yes);
     }
+    return yes;
   };
 }
 
@@ -76,9 +83,18 @@ export function sysrootImages(sysroot: string): (path: string) => ImageFacts | n
   };
 }
 
+/** The head of a file read for its ELF and program headers (and PT_INTERP): they come first in every linker's output. */
+const ELF_HEAD = 64 * 1024;
+
 function imageFacts(file: string): ImageFacts | null {
   try {
-    const elf = parseElf(readFileSync(file));
+    // Only what execve reads (view 'exec'), from the head of the file; the whole file only when a header lies past it.
+    let elf;
+    try {
+      elf = parseElf(readHead(file, ELF_HEAD), { view: 'exec' });
+    } catch {
+      elf = parseElf(readFileSync(file), { view: 'exec' });
+    }
     const loads = elf.loadSegments;
     if (loads.length === 0) return null;
     const relro = elf.programHeaders.find((p) => p.type === elfConstants.PT_GNU_RELRO);
@@ -89,6 +105,16 @@ function imageFacts(file: string): ImageFacts | null {
     };
   } catch {
     return null; // not ELF (a script), unreadable, or malformed: its addresses stay unnamed
+  }
+}
+
+function readHead(file: string, n: number): Uint8Array {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(n);
+    return buf.subarray(0, readSync(fd, buf, 0, n, 0));
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -48,6 +48,8 @@ describe('portable form of the real logs (import strace --portable)', () => {
     expect(p.noops.find((n) => n.call === 'mprotect' && n.reason.startsWith('protects part'))).toBeDefined();
     expect(p.noops.find((n) => n.call === 'munmap' && n.reason.startsWith('unmaps part'))).toBeDefined();
     expect(p.noops.find((n) => n.reason.startsWith('the execve a spawn makes'))?.count).toBe(1);
+    // The 64 TiB MAP_NORESERVE reservation: an alloc would commit it (ENOMEM), so it is a no-op.
+    expect(p.noops.find((n) => n.call === 'mmap' && n.reason.startsWith('MAP_NORESERVE'))?.count).toBe(1);
     expect(steps.find((s) => kind(s) === 'wait')).toEqual({ wait: { for: spawn.as } });
   });
 

@@ -17,8 +17,8 @@
  *   wait without options                          wait { for }
  *
  * No-ops: MAP_FIXED mappings (ld.so placing segments inside its reservation: a portable alloc
- * cannot choose its address), MAP_GROWSDOWN and shared anonymous memory, a munmap or mprotect of
- * part of a mapping (RELRO, guard pages), brk, mremap, madvise, kill, rt_sigaction, wait4 with
+ * cannot choose its address), MAP_GROWSDOWN, MAP_NORESERVE (an alloc commits) and shared
+ * anonymous memory, a munmap or mprotect of part of a mapping (RELRO, guard pages), brk, mremap, madvise, kill, rt_sigaction, wait4 with
  * options, getpid and the other raw calls, and threads (clone with CLONE_VM and no CLONE_VFORK)
  * with all of their calls. The host's result of each kept step is kept with it, so `run` still
  * compares the replay with the host.
@@ -154,6 +154,8 @@ class Translator {
     const noop = (reason: string): Translated => ({ noop: reason, host: h, nested: [] });
     if (flags.includes('fixed') || flags.includes('fixed-noreplace')) return noop('MAP_FIXED (ld.so placing a segment inside its reservation): a portable alloc or mapFile cannot choose its address');
     if (flags.includes('growsdown')) return noop('MAP_GROWSDOWN (a stack that grows) has no portable step');
+    // An alloc commits what it maps (VirtualAlloc MEM_COMMIT; mmap without MAP_NORESERVE is charged to the commit limit).
+    if (flags.includes('noreserve')) return noop('MAP_NORESERVE (address space reserved without commit charge) has no portable step: an alloc commits its memory');
     const shared = flags.includes('shared');
     const name = b.name as string;
     const length = b.length as number;

@@ -234,6 +234,7 @@ export class StraceImporter {
   private readonly warnings: ImportIssue[] = [];
   private readonly issues: ImportIssue[] = [];
   private readonly names = new Set<string>([EXE_REGION, INTERP_REGION, HEAP_REGION, '[stack]']);
+  private readonly nextSuffix = new Map<string, number>();
   private warningCount = 0;
   private issueCount = 0;
   private lines = 0;
@@ -372,9 +373,12 @@ export class StraceImporter {
     t.waiting = [];
   }
 
+  /** base, base#2, base#3 ...: the next number per base is kept, so a log with thousands of "anon" maps is not quadratic. */
   private unique(base: string): string {
-    let name = base;
-    for (let i = 2; this.names.has(name); i++) name = `${base}#${i}`;
+    let i = this.nextSuffix.get(base) ?? 2;
+    let name = this.names.has(base) ? `${base}#${i}` : base;
+    while (this.names.has(name)) name = `${base}#${++i}`;
+    if (name !== base) this.nextSuffix.set(base, i + 1);
     this.names.add(name);
     return name;
   }
