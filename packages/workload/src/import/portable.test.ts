@@ -62,6 +62,14 @@ describe('portable form of the real logs (import strace --portable)', () => {
     expect(p.workload.processes[0]!.steps.at(-1)).toEqual({ exit: 0 });
   });
 
+  it('pipeline: the shell\'s wait4(-1) calls wait for the child the host\'s call collected, by name', () => {
+    const r = importStraceText(real('pipeline.strace'), 'pipeline.strace');
+    const p = portableWorkload(r.workload, r.host);
+    const steps = p.workload.processes[0]!.steps;
+    const spawned = steps.filter((s) => kind(s) === 'spawn').map((s) => (s.spawn as { as: string }).as);
+    expect(steps.filter((s) => kind(s) === 'wait')).toEqual(spawned.map((as) => ({ wait: { for: as } })));
+  });
+
   it('threads: a clone with CLONE_VM is a no-op with every call of the thread', () => {
     const r = importStraceText(real('threads.strace'), 'threads.strace');
     const p = portableWorkload(r.workload, r.host);

@@ -14,7 +14,7 @@
  *       an execve (fork + exec, posix_spawn's     (the child's calls before the execve are no-ops: a
  *       clone(CLONE_VM|CLONE_VFORK))              spawn has no steps before its program starts)
  *   exec, exit, open, read, write, close          the same step (open with O_DIRECTORY: a no-op)
- *   wait without options                          wait { for }
+ *   wait without options                          wait { for }  (wait4(-1): the child the host's call collected)
  *
  * No-ops: MAP_FIXED mappings (ld.so placing segments inside its reservation: a portable alloc
  * cannot choose its address), MAP_GROWSDOWN, MAP_NORESERVE (an alloc commits) and shared
@@ -139,6 +139,9 @@ class Translator {
       case 'wait': {
         const options = (b.options as string[] | undefined) ?? [];
         if (options.length > 0) return noop(`wait4's options (${options.join(', ')}) have no portable form`);
+        // wait4(-1): the child the host's call collected, by name (a Win32 wait needs the child's handle).
+        const got = h?.ok === true && b.for === undefined ? /^(\d+)/.exec(h.result)?.[1] : undefined;
+        if (got !== undefined && this.native.has(`pid${got}`)) return keep({ wait: { for: `pid${got}` } });
         return keep(s);
       }
       case 'fork': case 'vfork': case 'clone': return this.child(kind, b, h, names);
