@@ -70,6 +70,30 @@ describe('portable form of the real logs (import strace --portable)', () => {
     expect(steps.filter((s) => kind(s) === 'wait')).toEqual(spawned.map((as) => ({ wait: { for: as } })));
   });
 
+  it('a spawned child\'s own children keep their steps and host results', () => {
+    const log = [
+      '100 execve("/bin/sh", ["sh"], 0x7ffd12345678 /* 1 var */) = 0',
+      '100 fork() = 101',
+      '101 execve("/bin/prog", ["prog"], 0x7ffd12345678 /* 1 var */) = 0',
+      '101 fork() = 102',
+      '102 exit_group(3) = ?',
+      '101 wait4(102, NULL, 0, NULL) = 102',
+      '101 exit_group(0) = ?',
+      '100 wait4(-1, NULL, 0, NULL) = 101',
+      '100 exit_group(0) = ?',
+    ].join('\n');
+    const r = importStraceText(log, 'log');
+    const p = portableWorkload(r.workload, r.host);
+    expect(p.workload.processes[0]!.steps).toEqual([
+      { exec: { path: '/bin/sh', argv: ['sh'] } },
+      { spawn: { path: '/bin/prog', argv: ['prog'], as: 'pid101', steps: [{ fork: { as: 'pid102', steps: [{ exit: 3 }] } }, { wait: { for: 'pid102' } }, { exit: 0 }] } },
+      { wait: { for: 'pid101' } },
+      { exit: 0 },
+    ]);
+    expect(p.host.get('pid102')!.map((h) => h.call)).toEqual(['exit_group']);
+    expect(p.host.get('pid101')!.map((h) => h.call)).toEqual(['fork', 'wait4', 'exit_group']);
+  });
+
   it('threads: a clone with CLONE_VM is a no-op with every call of the thread', () => {
     const r = importStraceText(real('threads.strace'), 'threads.strace');
     const p = portableWorkload(r.workload, r.host);

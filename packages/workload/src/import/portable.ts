@@ -190,26 +190,25 @@ class Translator {
       if (as !== undefined) this.host.set(as, []);
       return { noop: 'a thread (clone with CLONE_VM, no CLONE_VFORK): the portable steps have no threads', host: h, nested: dropAll(native, kidHost, why, this.native) };
     }
-    const exec = native.findIndex((s, i) => 'exec' in s && kidHost[i]?.ok !== false);
-    if (exec < 0) {
+    // A child the log shows (a failed fork has none): its first successful execve, if any.
+    const exec = as === undefined ? -1 : native.findIndex((s, i) => 'exec' in s && kidHost[i]?.ok !== false);
+    if (as === undefined || exec < 0) {
       if (vm) return { noop: 'clone(CLONE_VM|CLONE_VFORK) with no execve after it: a child sharing its parent\'s memory has no portable step', host: h, nested: dropAll(native, kidHost, 'in a child sharing its parent\'s memory', this.native) };
       const kid: Names = { regions: new Map(names.regions), fds: new Map(names.fds), dropped: new Set(names.dropped) };
-      const inner: Body = {};
-      if (as !== undefined) inner.as = as;
-      inner.steps = as === undefined ? [] : this.process(as, native, kid);
-      return { step: { fork: inner }, host: h };
+      return { step: { fork: as === undefined ? { steps: [] } : { as, steps: this.process(as, native, kid) } }, host: h };
     }
     // fork + execve (or posix_spawn): one spawn; what the child did before its execve has no step.
     const before = native.slice(0, exec);
     const e = (native[exec] as { exec: { path: string; argv?: string[] } }).exec;
     const after = native.slice(exec + 1);
     const afterHost = kidHost.slice(exec + 1);
-    const sub = new Translator(new Map([[as ?? '', afterHost]]));
-    const steps = sub.process(as ?? '', after, { regions: new Map(), fds: new Map(names.fds), dropped: new Set(names.dropped) });
-    this.adopt(sub, as);
+    // The child's steps after its execve, hosted under its name from their own first step on.
+    const sub = new Translator(new Map([...this.native, [as, afterHost]]));
+    const steps = sub.process(as, after, { regions: new Map(), fds: new Map(names.fds), dropped: new Set(names.dropped) });
+    this.adopt(sub);
     const inner: Body = { path: e.path };
     if (e.argv !== undefined) inner.argv = e.argv;
-    if (as !== undefined) inner.as = as;
+    inner.as = as;
     inner.steps = steps;
     const dropped: Dropped[] = [
       ...dropAll(before, kidHost.slice(0, exec), 'done in the child before its execve: a spawn has no steps before its program starts', this.native),
@@ -221,9 +220,9 @@ class Translator {
   }
 
   /** Take a child translator's results: its steps, host lists and no-ops. */
-  private adopt(sub: Translator, as: string | undefined): void {
+  private adopt(sub: Translator): void {
     this.steps += sub.steps;
-    for (const [name, list] of sub.host) if (as !== undefined || name !== '') this.host.set(name, list);
+    for (const [name, list] of sub.host) this.host.set(name, list);
     for (const n of sub.noops.values()) {
       const key = `${n.call}\0${n.reason}`;
       const mine = this.noops.get(key);
