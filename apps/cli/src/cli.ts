@@ -276,7 +276,9 @@ program
   .option('--name <name>', 'the workload\'s name (default: the log\'s file name)')
   .option('--limit <n>', 'stop after N calls (strace) or N references (lackey)')
   .option('--strict', 'refuse the log at its first bad line (not strace output, truncated, a resume with no start) instead of reporting and skipping it')
-  .option('--check', 'strace: replay the workload on the Linux personality and list every call whose success or failure differs from the host\'s')
+  .option('--check', 'strace: replay the workload on the Linux personality (or each of -p) and list every call whose success or failure differs from the host\'s')
+  .option('--portable', 'strace: write portable steps (alloc, free, protect, mapFile, fork, spawn, exec, exit, wait, open, read, write, close) so the workload runs on every personality; calls with no portable form are counted no-ops with their reason')
+  .option('-p, --personality <list>', 'strace --check: the personalities to replay on, comma-separated, e.g. linux-6.x,freebsd-14,windows,cygwin (default linux); each gets steps ran, succeeded, failed, n/a with reasons')
   .option('--replay', 'lackey: replay the references through the MMU and TLBs instead of writing a workload (streamed, nothing kept per reference)')
   .option('--profile <names>', 'lackey --replay: machine profiles side by side, e.g. x86-64,arm64-a72,mips-swtlb (default x86-64; implies --replay)')
   .option('--json', 'print the summary as JSON (strace keys: workload, files, output, lines, calls, steps, signals, limited, processes, skipped, warnings, issues, check; lackey: references, byKind, pages, mappings, touches, badLines, issues, or with --replay profiles[])')
@@ -286,6 +288,10 @@ are understood and make the log easier to read, -ff writes one file per pid:
   strace -f -tt -T -y -o ls.strace ls -l /usr
   polykernel import strace ls.strace -o ls.yaml --check
   polykernel run --trace ls.yaml
+On other kernels, import it as portable steps (fork + execve in the child becomes one spawn; ld.so's
+MAP_FIXED segments, brk, partial munmap/mprotect and other Linux-only calls are counted no-ops):
+  polykernel import strace ls.strace --portable -o ls-portable.yaml --check -p linux,freebsd,windows,cygwin
+  polykernel compare ls-portable.yaml -p linux-6.x,freebsd-14,windows,cygwin
 
 What becomes a step: execve, mmap, munmap, mprotect, mremap, madvise, brk, clone/clone3/fork/
 vfork (the child's calls become the fork step's own steps), wait4, kill, rt_sigaction,
@@ -293,8 +299,10 @@ exit_group, open/openat/creat and close, getpid/getppid/gettid. Addresses become
 mapping that returned them ({ region: libc.so.6, offset: 0x1d5000 }), so the replay works wherever
 the simulated kernel puts things. Everything else is counted and skipped with its reason: calls
 the simulated kernels do not implement (fstat, pread64, futex ...), read/write (strace prints a
-buffer's contents, not its address), and calls on the executable, stack or brk heap, which the
-workload format cannot name yet. Each step carries the line and the host's result as a comment;
+buffer's contents, not its address), and calls on the stack, whose place strace never prints.
+Addresses in the executable and its interpreter become { region: "[exe]" or "[interp]", offset:
+ELF vaddr } (the load bias is found at ld.so's RELRO mprotect, from the sysroot's ELF files), and
+in the brk heap { region: "[heap]", offset from the first break }. Each step carries the line and the host's result as a comment;
 --check replays and compares them.
 
 A lackey trace (every instruction fetch, load, store and modify) becomes one process that maps
@@ -319,7 +327,7 @@ Exit status: 0 when the log was imported; 1 when a file cannot be read, or --str
       return;
     }
     const { runImportLackey, runImportStrace } = await import('./import.js');
-    const misplaced = format === 'lackey' ? (opts.check === true || opts.sysroot !== '/' ? '--check and --sysroot apply to strace logs' : null)
+    const misplaced = format === 'lackey' ? (opts.check === true || opts.sysroot !== '/' || opts.portable === true || opts.personality !== undefined ? '--check, --portable, -p and --sysroot apply to strace logs' : null)
       : opts.replay === true || opts.profile !== undefined ? '--replay and --profile apply to lackey traces' : null;
     if (misplaced !== null || (format === 'lackey' && logs.length !== 1)) {
       io.err(`polykernel import ${format}: ${misplaced ?? 'takes one trace'}`);

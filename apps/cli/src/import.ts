@@ -4,13 +4,16 @@
  * with --check replay it on the Linux personality and list every call whose success or failure
  * differs from the host's.
  */
-import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
-import { LackeyWorkloadBuilder, StraceError, type Workload, StraceImporter, workloadYaml, type HostResult, type RefBatch, type StraceImport } from '@polykernel/workload';
+import {
+  type ImageFacts, LackeyWorkloadBuilder, portableWorkload, StraceError, type Workload, StraceImporter, workloadYaml, type HostResult, type PortableImport, type RefBatch, type StraceImport,
+} from '@polykernel/workload';
+import { parseElf, elfConstants } from '@polykernel/elf';
 import { refsReport, refsSetup, RefsReplay, replayTrace, traceProgress } from './refs.js';
 import { EXIT } from './exit.js';
 
@@ -51,13 +54,68 @@ export function linesOf(file: string): AsyncIterable<string> {
 
 /** Does `path` name a regular file in the sysroot? (What the simulated open and mmap will find.) */
 export function sysrootHas(sysroot: string): (path: string) => boolean {
+  // A log opens the same files again and again (each process's ld.so.cache, libc ...): one stat each.
+  const known = new Map<string, boolean>();
   return (path: string): boolean => {
-    try {
-      return statSync(join(sysroot, path)).isFile() || path.startsWith('/dev/');
-    } catch {
-      return false;
+    let yes = known.get(path);
+    if (yes === undefined) {
+      try {
+        yes = statSync(join(sysroot, path)).isFile() || path.startsWith('/dev/');
+      } catch {
+        yes = false;
+      }
+      known.set(path, yes);
     }
+    return yes;
   };
+}
+
+/**
+ * The layout of an ELF file in the sysroot (its PT_LOAD span, PT_GNU_RELRO, PT_INTERP), so the
+ * importer can name addresses in the executable and its interpreter; null when it is not ELF or
+ * cannot be read. Each file is read once.
+ */
+export function sysrootImages(sysroot: string): (path: string) => ImageFacts | null {
+  const cache = new Map<string, ImageFacts | null>();
+  return (path: string): ImageFacts | null => {
+    if (!cache.has(path)) cache.set(path, imageFacts(join(sysroot, path)));
+    return cache.get(path)!;
+  };
+}
+
+/** The head of a file read for its ELF and program headers (and PT_INTERP): they come first in every linker's output. */
+const ELF_HEAD = 64 * 1024;
+
+function imageFacts(file: string): ImageFacts | null {
+  try {
+    // Only what execve reads (view 'exec'), from the head of the file; the whole file only when a header lies past it.
+    let elf;
+    try {
+      elf = parseElf(readHead(file, ELF_HEAD), { view: 'exec' });
+    } catch {
+      elf = parseElf(readFileSync(file), { view: 'exec' });
+    }
+    const loads = elf.loadSegments;
+    if (loads.length === 0) return null;
+    const relro = elf.programHeaders.find((p) => p.type === elfConstants.PT_GNU_RELRO);
+    return {
+      relocatable: elf.header.type === elfConstants.ET_DYN,
+      start: Math.min(...loads.map((p) => p.vaddr)), end: Math.max(...loads.map((p) => p.vaddr + p.memsz)),
+      relro: relro === undefined ? null : { vaddr: relro.vaddr, memsz: relro.memsz }, interpreter: elf.interpreter,
+    };
+  } catch {
+    return null; // not ELF (a script), unreadable, or malformed: its addresses stay unnamed
+  }
+}
+
+function readHead(file: string, n: number): Uint8Array {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(n);
+    return buf.subarray(0, readSync(fd, buf, 0, n, 0));
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function positiveInt(v: string | boolean | undefined, what: string): number | undefined | string {
@@ -86,9 +144,18 @@ async function readLogs(files: readonly string[], imp: StraceImporter, progress:
   return null;
 }
 
-/** A replayed step's result: did the call succeed? ("0x7f..", "fd 3", "pid 12 (...)", "exited" yes; "-ENOMEM", "error: ...", "SIGSEGV at ..." no.) */
+/**
+ * A replayed step's result: did the call succeed? ("0x7f..", "fd 3", "pid 12 (...)", "exited" yes;
+ * "-ENOMEM", "error: ...", "SIGSEGV at ...", "n/a: ..." no, nor a portable driver's failure, which
+ * names its error and the native call: "ENOENT (open)", "ERROR_FILE_NOT_FOUND (CreateFileW)".)
+ */
 export function replaySucceeded(result: string): boolean {
-  return !/^-|^error:|^SIG|killed|^n\/a/.test(result);
+  return !/^-|^error:|^SIG|killed|^n\/a|^blocked in |^[A-Z][A-Z0-9_]* \(/.test(result);
+}
+
+/** The errno a failed replayed step names: "-ENOENT" (a native step) or "ENOENT (open)" (a portable driver's), else undefined. */
+function replayErrno(replay: string): string | undefined {
+  return /^-?(E[A-Z0-9]+)(\b|$)/.exec(replay)?.[1];
 }
 
 export interface Difference {
@@ -105,9 +172,13 @@ export interface Difference {
 
 /** The usual reasons a replayed call fails where the host's succeeded. */
 export function differenceReason(call: string, replay: string): string {
-  if (replay.startsWith('-EROFS')) return 'the simulated file system (the sysroot) is read-only: the program created or truncated this file';
-  if (replay.startsWith('-EBADF')) return 'the descriptor\'s open failed in the replay';
-  if (replay.startsWith('-ENOENT') && call.includes('open')) return 'not in the sysroot (a file the program created earlier in the run, or one only the host has)';
+  const errno = replayErrno(replay);
+  if (errno === 'EROFS') return 'the simulated file system (the sysroot) is read-only: the program created or truncated this file';
+  if (errno === 'EBADF') return 'the descriptor\'s open failed in the replay';
+  if (errno === 'ENOENT' && call.includes('open')) return 'not in the sysroot (a file the program created earlier in the run, or one only the host has)';
+  if (errno === 'ENOEXEC' || replay.startsWith('ERROR_BAD_EXE_FORMAT')) return 'the program is a Linux ELF executable, which this kernel does not load';
+  if (errno === 'ECHILD' || (call === 'wait4' && replay.startsWith('ERROR_INVALID_HANDLE'))) return 'no such child in the replay: its fork or spawn failed or was n/a';
+  if (call === 'munmap' && (errno === 'EINVAL' || replay.startsWith('ERROR_INVALID_PARAMETER'))) return 'the region was never mapped in the replay: its alloc or mapFile failed or was n/a';
   if (replay.startsWith('error: ')) return replay.slice(7);
   if (replay.startsWith('n/a: ')) return `no portable form on this personality: ${replay.slice(5)}`;
   return '';
@@ -116,7 +187,7 @@ export function differenceReason(call: string, replay: string): string {
 /** Both failed: null when with the same errno (or either has none), else why they differ. */
 export function errnoDifference(host: string, replay: string): string | null {
   const h = /^-1 (E[A-Z0-9]+)/.exec(host)?.[1];
-  const r = /^-(E[A-Z0-9]+)/.exec(replay)?.[1];
+  const r = replayErrno(replay);
   return h !== undefined && r !== undefined && h !== r ? `failed with ${r} where the host's failed with ${h}` : null;
 }
 
@@ -170,15 +241,44 @@ export function compareWithHost(host: ReadonlyMap<string, readonly HostResult[]>
 
 interface RunJson { steps: { process: string; result: string }[]; stalled: string | null }
 
-/** Replay the workload file on Linux (polykernel run --json) and compare. */
-async function check(file: string, result: StraceImport, sysroot: string): Promise<CheckReport | string> {
+/** One personality's replay of the imported workload: what ran, what succeeded, what was n/a and why, and the host comparison. */
+export interface ReplayReport {
+  personality: string;
+  /** Steps the replay reached. */
+  ran: number;
+  succeeded: number;
+  failed: number;
+  /** Steps the personality cannot do (its driver's reason), by reason. */
+  na: { reason: string; count: number }[];
+  host: CheckReport;
+}
+
+/** Tally a replay's step results: succeeded, failed, n/a by reason. */
+export function tallyReplay(personality: string, steps: readonly { result: string }[], host: CheckReport): ReplayReport {
+  const na = new Map<string, number>();
+  let succeeded = 0;
+  for (const s of steps) {
+    if (s.result.startsWith('n/a')) {
+      const reason = s.result.replace(/^n\/a:?\s*/, '');
+      na.set(reason, (na.get(reason) ?? 0) + 1);
+    } else if (replaySucceeded(s.result)) succeeded++;
+  }
+  const naCount = [...na.values()].reduce((n, c) => n + c, 0);
+  return {
+    personality, ran: steps.length, succeeded, failed: steps.length - succeeded - naCount,
+    na: [...na].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count), host,
+  };
+}
+
+/** Replay the workload file on a personality (polykernel run --json) and compare with the host. */
+async function check(file: string, host: ReadonlyMap<string, readonly HostResult[]>, sysroot: string, personality = 'linux'): Promise<ReplayReport | string> {
   const { runWorkload } = await import('./run.js');
   let json = '';
   let errors = '';
-  const code = await runWorkload(file, { json: true, sysroot, personality: 'linux' }, (s) => (json += s), (s) => (errors += s + '\n'));
-  if (code !== 0) return `the replay failed: ${errors.trim()}`;
+  const code = await runWorkload(file, { json: true, sysroot, personality }, (s) => (json += s), (s) => (errors += s + '\n'));
+  if (code !== 0) return `the replay on ${personality} failed: ${errors.trim()}`;
   const run = JSON.parse(json) as RunJson;
-  return compareWithHost(result.host, run.steps, run.stalled);
+  return tallyReplay(personality, run.steps, compareWithHost(host, run.steps, run.stalled));
 }
 
 function summaryText(r: StraceImport, files: readonly string[], output: string | null, out: (s: string) => void): void {
@@ -200,7 +300,7 @@ function summaryText(r: StraceImport, files: readonly string[], output: string |
 }
 
 export function checkText(c: CheckReport, out: (s: string) => void, on = 'linux'): void {
-  out(`replay on ${on} against the host: ${c.compared} steps compared, ${c.same} with the host's outcome, ${c.differences.length} different${c.notReplayed > 0 ? `, ${c.notReplayed} not reached (their process or thread ended first: a thread joined with futex, which no step can say, is killed by its process's exit)` : ''}`);
+  out(`replay on ${on} against the host: ${c.compared} steps compared, ${c.same} with the host's outcome, ${c.differences.length} different${c.notReplayed > 0 ? `, ${c.notReplayed} not reached (their process was never created, or ended first: a thread joined with futex, which no step can say, is killed by its process's exit)` : ''}`);
   if (c.stalled !== null) out(`  ${c.stalled}`);
   for (const d of c.differences) out(`  ${d.process} step ${d.step} (${d.file}:${d.line} ${d.call}): host ${d.host}, replay ${d.replay}${d.reason === '' ? '' : ` — ${d.reason}`}`);
 }
@@ -225,7 +325,7 @@ export async function runImportStrace(logs: readonly string[], opts: ImportOptio
   }
   const sysroot = typeof opts.sysroot === 'string' ? opts.sysroot : '/';
   const name = typeof opts.name === 'string' ? opts.name : basename(files[0]!).replace(/\.(strace|log|txt)(\.\d+)?$/, '');
-  const imp = new StraceImporter({ name, strict: opts.strict === true, fileExists: sysrootHas(sysroot), ...(limit !== undefined ? { limit } : {}) });
+  const imp = new StraceImporter({ name, strict: opts.strict === true, fileExists: sysrootHas(sysroot), image: sysrootImages(sysroot), ...(limit !== undefined ? { limit } : {}) });
   const tty = process.stderr.isTTY ? (n: number): void => void process.stderr.write(`\rpolykernel import: ${n.toLocaleString('en-US')} lines\x1b[K`) : null;
   const failure = await readLogs(files, imp, tty);
   if (tty !== null) process.stderr.write('\r\x1b[K');
@@ -234,31 +334,40 @@ export async function runImportStrace(logs: readonly string[], opts: ImportOptio
     return EXIT.failure;
   }
   const result = imp.finish();
-  const yaml = workloadYaml(result.workload, result.host, [
-    `Imported by polykernel import strace from ${files.join(', ')}.`,
+  const portable = opts.portable === true ? portableWorkload(result.workload, result.host) : null;
+  const host = portable?.host ?? result.host;
+  const yaml = workloadYaml(portable?.workload ?? result.workload, host, [
+    `Imported by polykernel import strace${portable !== null ? ' --portable' : ''} from ${files.join(', ')}.`,
     'Each step\'s comment is its line in the log and the host\'s result. Calls with no step are skipped (see the import summary).',
+    ...(portable !== null ? ['Portable steps only: the calls with no portable form are no-ops, counted with their reason in the summary.'] : []),
   ]);
   const output = typeof opts.output === 'string' && opts.output !== '-' ? opts.output : null;
-  let checked: CheckReport | string | null = null;
+  const on = typeof opts.personality === 'string' ? opts.personality.split(',').map((x) => x.trim()).filter((x) => x !== '') : ['linux'];
+  const replays: ReplayReport[] = [];
   if (output !== null) await writeFile(output, yaml);
   if (opts.check === true) {
     const dir = output === null ? await mkdtemp(join(tmpdir(), 'polykernel-import-')) : null;
     const file = output ?? join(dir!, `${name}.yaml`);
     if (dir !== null) await writeFile(file, yaml);
     try {
-      checked = await check(file, result, sysroot);
+      for (const personality of on) {
+        const r = await check(file, host, sysroot, personality);
+        if (typeof r === 'string') {
+          err(`polykernel import strace: ${r}`);
+          return EXIT.failure;
+        }
+        replays.push(r);
+      }
     } finally {
       if (dir !== null) await rm(dir, { recursive: true, force: true });
     }
   }
-  if (typeof checked === 'string') {
-    err(`polykernel import strace: ${checked}`);
-    return EXIT.failure;
-  }
   if (opts.json === true) {
     out(JSON.stringify({
       workload: result.workload.name, files, output, lines: result.lines, calls: result.calls, steps: result.steps, signals: result.signals, limited: result.limited,
-      processes: result.processes, skipped: result.skipped, warnings: result.warnings, issues: result.issues, check: checked,
+      processes: result.processes, skipped: result.skipped, warnings: result.warnings, issues: result.issues,
+      portable: portable === null ? null : { steps: portable.steps, noops: portable.noops },
+      check: replays[0]?.host ?? null, replays: opts.check === true ? replays : null,
     }, null, 2));
     return EXIT.ok;
   }
@@ -266,8 +375,29 @@ export async function runImportStrace(logs: readonly string[], opts: ImportOptio
   if (output === null) out(yaml.trimEnd());
   const summary = output === null ? err : out;
   summaryText(result, files, output, summary);
-  if (checked !== null) checkText(checked, summary);
+  if (portable !== null) portableText(portable, summary);
+  for (const r of replays) replayText(r, summary, replays.length > 1 || portable !== null);
   return EXIT.ok;
+}
+
+function portableText(p: PortableImport, out: (s: string) => void): void {
+  const noops = p.noops.reduce((n, s) => n + s.count, 0);
+  out(`portable: ${p.steps.toLocaleString('en-US')} portable steps written; ${noops.toLocaleString('en-US')} steps with no portable form are no-ops:`);
+  for (const s of p.noops) out(`  ${String(s.count).padStart(6)} ${s.call}: ${s.reason} (${s.file}:${s.line})`);
+}
+
+/** A replay's tally (with `tally`) and its comparison with the host. */
+function replayText(r: ReplayReport, out: (s: string) => void, tally: boolean): void {
+  if (!tally) {
+    checkText(r.host, out, r.personality);
+    return;
+  }
+  out(`${r.personality}: ${r.ran} steps ran, ${r.succeeded} succeeded, ${r.failed} failed, ${r.na.reduce((n, x) => n + x.count, 0)} n/a`);
+  for (const x of r.na) out(`  ${String(x.count).padStart(6)} n/a: ${x.reason}`);
+  // The n/a steps are counted above with their reason; the other differences are listed.
+  const na = r.host.differences.filter((d) => d.replay.startsWith('n/a'));
+  checkText({ ...r.host, differences: r.host.differences.filter((d) => !d.replay.startsWith('n/a')) }, out, r.personality);
+  if (na.length > 0) out(`  (and the ${na.length} n/a steps above, which succeeded or failed on the host)`);
 }
 
 /** The bytes of a trace, streamed (plain, .gz, .xz): see refs.ts. */

@@ -117,7 +117,7 @@ describe('polykernel run W.yaml --refs TRACE', () => {
     expect((await cli('import', 'strace', TRUE_LOG, '-o', w)).code).toBe(0);
     const r = await cli('run', w, '--refs', TRUE_TRACE, '--limit', '10000', '--profile', 'arm64-a72');
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/^true on linux-6.x \(arm64-a72\): 16 steps run; the trace replayed in pid\d+\[\d+\], after its steps \(before its closing exit step, left out\)/);
+    expect(r.out).toMatch(/^true on linux-6.x \(arm64-a72\): 18 steps run; the trace replayed in pid\d+\[\d+\], after its steps \(before its closing exit step, left out\)/);
     expect(r.out).toContain('replayed');
   });
 });

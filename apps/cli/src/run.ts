@@ -13,10 +13,14 @@ import type { Kernel, Process } from '@polykernel/kernel';
 import { procMaps, procStatusMemory, type LinuxPersonality, type LinuxSpace } from '@polykernel/linux';
 import { nativeSteps, parseWorkload, pathString, positionOf, WorkloadError, type Workload } from '@polykernel/workload';
 import { openWorkloadStream, type StreamedWorkload } from '@polykernel/workload/node';
-import { execute, processViews, type Execution, type Machine, type RunOptions, type StepResult } from '@polykernel/runner';
+import { execute, processViews, registerLinuxStep, type Execution, type Machine, type RunOptions, type StepResult } from '@polykernel/runner';
 import { notRegistered, PERSONALITIES, resolvePersonality, type RegisteredPersonality } from './personalities.js';
 import { checkText, hostCheck } from './import.js';
 import { readRegular, regularSize, sysrootProblem } from './read.js';
+import { runRefsStep } from './refs-step.js';
+
+// The `refs:` step replays a lackey trace, whose reader (xz, gzip, streams) is the CLI's.
+registerLinuxStep('refs', ({ k, thread, regions, step, dir }) => ('refs' in step ? runRefsStep(k, thread, regions, step.refs, dir) : Promise.resolve('error: not a refs step')));
 
 // The runner's API, as this module always exported it (compare, refs-run and the tests import it from here).
 export {

@@ -30,7 +30,7 @@ import {
   type LinuxPersonality, type LinuxSpace,
 } from '@polykernel/linux';
 import { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, type Access } from '@polykernel/mmu';
-import { childSteps, stepKind, pathString, positionFinder, type Step, type Workload } from '@polykernel/workload';
+import { childSteps, EXE_REGION, HEAP_REGION, INTERP_REGION, stepKind, pathString, positionFinder, type Step, type Workload } from '@polykernel/workload';
 import type { StepSequence, StreamedWorkload } from '@polykernel/workload/node';
 import { runWindowsStep, WINDOWS_STEP_KINDS, WindowsStepError, type WindowsMachine, type WindowsSpace, type WindowsStepKind, type WindowsStepNames } from '@polykernel/windows';
 import { linuxVariant, type ResolvedPersonality } from './registry.js';
@@ -142,6 +142,29 @@ class Runner {
 
 /** A process's steps: an array, or a streamed workload's sequence (read when reached). */
 type StepList = Pick<StepSequence, 'length' | 'at'>;
+
+/** What a Linux step handler registered by an application is given: the process's thread and its region names. */
+export interface LinuxStepContext {
+  k: Kernel<LinuxSpace>;
+  thread: Thread;
+  regions: Map<string, { addr: number; length: number }>;
+  step: Step;
+  /** The workload file's directory (relative paths in the step). */
+  dir: string;
+}
+
+/** A native Linux step whose code lives in an application (the CLI's `refs:` replay, which needs its trace reader): returns the step's printed result. */
+export type LinuxStepHandler = (c: LinuxStepContext) => Promise<string>;
+
+const LINUX_STEP_HOOKS = new Map<string, LinuxStepHandler>();
+
+/**
+ * Give the runner the code of a native Linux step kind it has none for. The CLI registers `refs`
+ * (a lackey trace replayed in the process); a run without it reports the step as having no code.
+ */
+export function registerLinuxStep(kind: string, handler: LinuxStepHandler): void {
+  LINUX_STEP_HOOKS.set(kind, handler);
+}
 
 export class Session {
   readonly runners: Runner[] = [];
@@ -321,6 +344,11 @@ export class Session {
         // The new program's memory is a different world: names of the old regions mean nothing now.
         r.regions.clear();
         const img = p.space.image!;
+        // The places execve and brk make, by the names an imported strace log uses for them: an
+        // address in the executable or its interpreter is its ELF vaddr past the load bias.
+        r.regions.set(EXE_REGION, { addr: img.loadBias, length: 0 });
+        if (img.interpreter !== null) r.regions.set(INTERP_REGION, { addr: img.interpBase, length: 0 });
+        r.regions.set(HEAP_REGION, { addr: p.space.mm.startBrk, length: 0 });
         return { result: `0x0 (${img.path}${img.interpreter !== null ? ` + ${img.interpreter}` : ''})` };
       }
       return { result: res(v) };
@@ -371,6 +399,8 @@ export class Session {
     }
     if ('close' in step) return { result: res(sys('close', [fdOf(step.close.fd)])) };
     if ('syscall' in step) return { result: res(sys(step.syscall.name, step.syscall.args)) };
+    const hook = LINUX_STEP_HOOKS.get(stepKind(step));
+    if (hook !== undefined) return { result: await hook({ k: k as Kernel<LinuxSpace>, thread: t, regions: r.regions, step, dir: this.dir }) };
     throw new StepError(`${stepKind(step)} has no Linux code here (a portable step goes through the driver)`);
   }
 

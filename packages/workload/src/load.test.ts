@@ -49,7 +49,7 @@ describe('workload files', () => {
 
   it('an unknown step kind lists the ones that exist', () => {
     const bad = GOOD.replace('- brk: { delta: 8192 }', '- sbrk: { delta: 8192 }');
-    expect(issuesOf(bad)[0]).toMatch(/^11:9 processes\[0\]\.steps\[4\]: a step must be one of mmap, munmap, mprotect, brk, mremap, madvise, touch, store, load, fork, vfork, clone, exec, exit, wait, kill, oomScoreAdj, sigaction, open, read, write, close, alloc, free, protect, spawn, mapFile, VirtualAlloc, VirtualAllocEx, VirtualFree, VirtualFreeEx, VirtualProtect, VirtualProtectEx, VirtualQuery, VirtualQueryEx, CreateProcessW, syscall; got sbrk$/);
+    expect(issuesOf(bad)[0]).toMatch(/^11:9 processes\[0\]\.steps\[4\]: a step must be one of mmap, munmap, mprotect, brk, mremap, madvise, touch, store, load, fork, vfork, clone, exec, exit, wait, kill, oomScoreAdj, sigaction, open, read, write, close, alloc, free, protect, spawn, mapFile, VirtualAlloc, VirtualAllocEx, VirtualFree, VirtualFreeEx, VirtualProtect, VirtualProtectEx, VirtualQuery, VirtualQueryEx, CreateProcessW, refs, syscall; got sbrk$/);
   });
 
   it("a mistake inside a child's steps is reported at its own line, however deep", () => {

@@ -9,7 +9,7 @@
  * spawn, exec, exit, wait, mapFile, open, read, write, close) say what a program wants and run on
  * every personality through its portable driver (@polykernel/kernel's PortableDriver). Native
  * steps (mmap, munmap, mprotect, brk, mremap, madvise, vfork, clone, kill, sigaction, oomScoreAdj,
- * syscall, and wait's options or open's directory flag) are one kernel's own calls: `nativeSteps`
+ * syscall, refs, and wait's options or open's directory flag) are one kernel's own calls: `nativeSteps`
  * lists them with the personality they belong to.
  */
 import { parseProt } from '@polykernel/core';
@@ -271,6 +271,19 @@ export const stepKinds = [
   // (MEM_COMMIT, PAGE_READWRITE ...), lists of them or numbers; `process` names the target of an
   // Ex form (current, NULL, a CreateProcessW step's `as`, or a process of the workload).
   ...windowsSteps(),
+  // A valgrind lackey trace replayed in this process (Linux: pages no mapping holds are mmap'd on
+  // first touch). `map` moves the trace's addresses onto the process's regions: a reference at A
+  // with from <= A < from + length replays at region + offset + (A - from), the first entry that
+  // holds A winning; `others` says what the rest do (own-address: replayed where the trace has
+  // them; skip: counted, not replayed).
+  z.strictObject({
+    refs: z.strictObject({
+      trace: z.string().min(1),
+      limit: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+      map: z.array(z.strictObject({ from: size, length: size, region, offset: size.default(0) })).default([]),
+      others: z.enum(['own-address', 'skip']).default('own-address'),
+    }),
+  }),
   // Any other system call by name, with numeric or string arguments.
   z.strictObject({ syscall: z.strictObject({ name: z.string().min(1), args: z.array(syscallArg).max(6, 'a system call takes at most six register arguments').default([]) }) }),
 ] as const;
@@ -314,7 +327,7 @@ export const PORTABLE_STEP_KINDS = ['alloc', 'free', 'protect', 'touch', 'store'
 /** Native step kinds, and the personality whose calls they are. */
 export const NATIVE_STEP_KINDS: Readonly<Record<string, string>> = {
   mmap: 'linux', munmap: 'linux', mprotect: 'linux', brk: 'linux', mremap: 'linux', madvise: 'linux', vfork: 'linux', clone: 'linux',
-  kill: 'linux', sigaction: 'linux', oomScoreAdj: 'linux', syscall: 'linux',
+  kill: 'linux', sigaction: 'linux', oomScoreAdj: 'linux', syscall: 'linux', refs: 'linux',
   VirtualAlloc: 'windows', VirtualAllocEx: 'windows', VirtualFree: 'windows', VirtualFreeEx: 'windows', VirtualProtect: 'windows',
   VirtualProtectEx: 'windows', VirtualQuery: 'windows', VirtualQueryEx: 'windows', CreateProcessW: 'windows',
 };

@@ -9,8 +9,9 @@
  *
  * What is simplified (and said in the report the import returns): calls with no step kind and no
  * implementation in the simulator (fstat, pread64, arch_prctl, futex, ...) are counted and
- * skipped with their reason; an address in no mapping the log created (the executable, the
- * stack, the brk heap, which execve and brk place) cannot be named, so a call on it is skipped;
+ * skipped with their reason; an address in the executable, its interpreter or the brk heap is
+ * named `[exe]`/`[interp]` + ELF vaddr or `[heap]` + offset (see ImageFacts), and one on the
+ * stack, whose place strace never prints, or in no known place is skipped;
  * a file not found in the sysroot is mapped as an anonymous stand-in, with a warning.
  */
 import { flagList, lexStraceLine, parseCall, parseFd, parseNumber, parseProt, parseString, structFields, type ParsedCall } from './strace-line.js';
@@ -103,7 +104,39 @@ export interface StraceImportOptions {
   limit?: number;
   /** The most issues and warnings kept (each kind); more are counted only. */
   maxIssues?: number;
+  /**
+   * What an executed program's ELF file says (read from the sysroot by the caller), so addresses in
+   * the executable and its interpreter, which execve maps without a call in the log, can be named
+   * (see `ImageFacts`); null for a file that is not ELF or cannot be read. Default: nothing known.
+   */
+  image?: (path: string) => ImageFacts | null;
 }
+
+/**
+ * An ELF image's layout, enough to name an address inside it: `[exe]` or `[interp]` plus the
+ * address's ELF virtual address (address − load bias), which is the same in every run whatever
+ * ASLR chose. The host's load bias is not in the log: a non-PIE executable (ET_EXEC) has none; a
+ * PIE or the interpreter is found at ld.so's RELRO mprotect, `mprotect(bias + pageDown(relro.vaddr),
+ * pageDown(relro.vaddr + relro.memsz) − pageDown(relro.vaddr), PROT_READ)` (glibc
+ * elf/dl-reloc.c: _dl_protect_relro), the first such call of that length with an address in no
+ * mapping, the executable before the interpreter (the order ld.so protects them in).
+ */
+export interface ImageFacts {
+  /** ET_DYN (a PIE or ld.so: placed at a load bias) rather than ET_EXEC (at its own addresses). */
+  relocatable: boolean;
+  /** Lowest PT_LOAD vaddr and end of the highest (vaddr + memsz). */
+  start: number;
+  end: number;
+  /** PT_GNU_RELRO, or null. */
+  relro: { vaddr: number; memsz: number } | null;
+  /** PT_INTERP, or null. */
+  interpreter: string | null;
+}
+
+/** The region names of the places execve and brk make, which no mmap in the log returns. */
+export const EXE_REGION = '[exe]';
+export const INTERP_REGION = '[interp]';
+export const HEAP_REGION = '[heap]';
 
 const PAGE = 4096;
 const MAX_ISSUES = 200;
@@ -121,6 +154,10 @@ interface Task {
   /** Descriptor number → the name an open step gave it (only descriptors an emitted open made). */
   fds: Map<number, { name: string; path: string; inSysroot: boolean }>;
   brk: number | null;
+  /** The executable and its interpreter as the last successful execve loaded them; bias null until found. */
+  images: { name: string; facts: ImageFacts; bias: number | null }[];
+  /** The break where the program's heap starts (the first brk's result after execve), or null. */
+  heapStart: number | null;
   calls: number;
   skipped: number;
   end: string;
@@ -162,6 +199,17 @@ function pageUp(n: number): number {
   return Math.ceil(n / PAGE) * PAGE;
 }
 
+function pageDown(n: number): number {
+  return Math.floor(n / PAGE) * PAGE;
+}
+
+/**
+ * How far above the executable's end x86-64 may start the break: arch/x86/kernel/process.c
+ * arch_randomize_brk, randomize_page(mm->brk, SZ_1G) for a 64-bit task (SZ_32M before Linux 6.1
+ * and for 32-bit tasks; 1 GiB covers both).
+ */
+const BRK_RANDOM = 0x40000000;
+
 function baseName(path: string): string {
   const b = path.slice(path.lastIndexOf('/') + 1);
   return b === '' ? 'file' : b;
@@ -185,7 +233,8 @@ export class StraceImporter {
   private readonly skips = new Map<string, SkippedCalls>();
   private readonly warnings: ImportIssue[] = [];
   private readonly issues: ImportIssue[] = [];
-  private readonly names = new Set<string>();
+  private readonly names = new Set<string>([EXE_REGION, INTERP_REGION, HEAP_REGION, '[stack]']);
+  private readonly nextSuffix = new Map<string, number>();
   private warningCount = 0;
   private issueCount = 0;
   private lines = 0;
@@ -307,7 +356,7 @@ export class StraceImporter {
     let t = this.tasks.get(pid);
     if (t === undefined) {
       t = {
-        pid, name: `pid${pid}`, parent: null, steps: [], host: [], regions: [], fds: new Map(), brk: null, calls: 0, skipped: 0, end: 'still running',
+        pid, name: `pid${pid}`, parent: null, steps: [], host: [], regions: [], fds: new Map(), brk: null, images: [], heapStart: null, calls: 0, skipped: 0, end: 'still running',
         pending: null, thread: false, ready: this.order.length === 0, waiting: [],
       };
       this.tasks.set(pid, t);
@@ -324,9 +373,12 @@ export class StraceImporter {
     t.waiting = [];
   }
 
+  /** base, base#2, base#3 ...: the next number per base is kept, so a log with thousands of "anon" maps is not quadratic. */
   private unique(base: string): string {
-    let name = base;
-    for (let i = 2; this.names.has(name); i++) name = `${base}#${i}`;
+    let i = this.nextSuffix.get(base) ?? 2;
+    let name = this.names.has(base) ? `${base}#${i}` : base;
+    while (this.names.has(name)) name = `${base}#${++i}`;
+    if (name !== base) this.nextSuffix.set(base, i + 1);
     this.names.add(name);
     return name;
   }
@@ -351,7 +403,41 @@ export class StraceImporter {
       const r = t.regions[i]!;
       if (addr >= r.start && addr < r.end) return { region: r.name, offset: addr - r.start };
     }
-    return new Skip(`${what} is in no mapping this process's log created (the executable, stack and brk heap, which execve and brk place, have no name in the workload format)`);
+    for (const i of t.images) {
+      if (i.bias !== null && addr >= i.bias + pageDown(i.facts.start) && addr < i.bias + pageUp(i.facts.end)) return { region: i.name, offset: addr - i.bias };
+    }
+    if (t.heapStart !== null && addr >= t.heapStart && addr < Math.max(t.brk ?? t.heapStart, t.heapStart)) return { region: HEAP_REGION, offset: addr - t.heapStart };
+    return new Skip(`${what} is in no mapping this process's log created, nor in the executable, its interpreter or the brk heap (the stack's place is never in the log)`);
+  }
+
+  /** The images an execve of `path` loads: the program and its interpreter, as the sysroot has them. */
+  private imagesOf(path: string): Task['images'] {
+    const exe = this.opts.image?.(path) ?? null;
+    if (exe === null) return [];
+    const out: Task['images'] = [{ name: EXE_REGION, facts: exe, bias: exe.relocatable ? null : 0 }];
+    const interp = exe.interpreter === null ? null : (this.opts.image?.(exe.interpreter) ?? null);
+    if (interp !== null) out.push({ name: INTERP_REGION, facts: interp, bias: interp.relocatable ? null : 0 });
+    return out;
+  }
+
+  /**
+   * ld.so's RELRO mprotect of an image whose load bias is not known yet: the bias it gives (see
+   * ImageFacts). A PIE's break starts above its end (within the 1 GiB arch_randomize_brk adds),
+   * which rules out a match with the wrong image when the log showed the break first.
+   */
+  private findBias(t: Task, addr: number, length: number): void {
+    for (const i of t.images) {
+      const relro = i.facts.relro;
+      if (i.bias !== null || relro === null) continue;
+      const from = pageDown(relro.vaddr);
+      if (length !== pageDown(relro.vaddr + relro.memsz) - from || (addr - from) % PAGE !== 0) continue;
+      const bias = addr - from;
+      const end = bias + pageUp(i.facts.end);
+      if (i.name === EXE_REGION && t.heapStart !== null && (t.heapStart < end || t.heapStart > end + BRK_RANDOM)) continue;
+      if (t.regions.some((r) => r.start < end && r.end > bias + pageDown(i.facts.start))) continue;
+      i.bias = bias;
+      return;
+    }
   }
 
   private stepFor(t: Task, c: ParsedCall, file: string, line: number): ImportedStep | Skip {
@@ -412,6 +498,9 @@ export class StraceImporter {
       if (advice === undefined) return new Skip(`advice ${(c.args[2] ?? '').trim()} has no step (only MADV_DONTNEED, MADV_WILLNEED, MADV_FREE)`);
       extra = { advice };
     } else extra = {};
+    if (c.name === 'mprotect' && extra.prot === 'r--' && c.errno === null) {
+      if (this.place(t, addr, '') instanceof Skip) this.findBias(t, addr, length);
+    }
     const at = this.place(t, addr, 'the address');
     if (at instanceof Skip) return at;
     if (c.name === 'munmap' && c.errno === null) t.regions = t.regions.filter((r) => r.start < addr || r.end > addr + pageUp(length));
@@ -429,6 +518,8 @@ export class StraceImporter {
       // A new program: the old mappings and the heap are gone (descriptors survive unless O_CLOEXEC, which the simulation does not track).
       t.regions = [];
       t.brk = null;
+      t.heapStart = null;
+      t.images = this.imagesOf(path);
     }
     return { exec: step };
   }
@@ -499,6 +590,8 @@ export class StraceImporter {
     if (to === undefined) return new Skip('the address is not a number');
     const now = t.brk;
     if (c.value !== null) t.brk = c.value;
+    // The first break a program sees is where its heap starts (mm->start_brk).
+    if (now === null && to === 0 && c.value !== null) t.heapStart = c.value;
     // brk(NULL) asks for the current break; brk(addr) moves it: relative to where it was, as the heap's start differs per run.
     if (to === 0) return { syscall: { name: 'brk', args: [0] } };
     if (now === null) return new Skip('it moves the break before the log shows where the break is (no brk(NULL) first)');
@@ -538,6 +631,8 @@ export class StraceImporter {
         kid.regions = t.regions.map((r) => ({ ...r }));
         kid.fds = new Map(t.fds);
         kid.brk = t.brk;
+        kid.images = t.images.map((i) => ({ ...i }));
+        kid.heapStart = t.heapStart;
         kid.thread = flags.includes('thread');
         this.children.set(c.value, { parent: t.pid, step });
         this.ready(kid);
