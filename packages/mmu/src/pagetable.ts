@@ -214,7 +214,8 @@ export class PageTable {
   map(va: number, frame: number, pageSize: number, flags: number): number {
     const geo = this.geo;
     const leafLevel = geo.levelForSize(pageSize);
-    if (leafLevel < 0 || va % pageSize !== 0 || (frame * FRAME_SIZE) % pageSize !== 0 || va >= geo.maxVa || va < 0) {
+    // Alignment by division, not `%`: a modulo of an address above 2^31 is a floating-point C call in V8.
+    if (leafLevel < 0 || Math.floor(va / pageSize) * pageSize !== va || Math.floor((frame * FRAME_SIZE) / pageSize) * pageSize !== frame * FRAME_SIZE || va >= geo.maxVa || va < 0) {
       return MAP_BAD_ALIGNMENT;
     }
     const pool = this.pool;
