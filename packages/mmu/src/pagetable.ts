@@ -215,7 +215,9 @@ export class PageTable {
     const geo = this.geo;
     const leafLevel = geo.levelForSize(pageSize);
     // Alignment by division, not `%`: a modulo of an address above 2^31 is a floating-point C call in V8.
-    if (leafLevel < 0 || Math.floor(va / pageSize) * pageSize !== va || Math.floor((frame * FRAME_SIZE) / pageSize) * pageSize !== frame * FRAME_SIZE || va >= geo.maxVa || va < 0) {
+    // (A remainder, so that a non-finite address or frame is refused as `%` refused it: NaN ≠ 0.)
+    const fa = frame * FRAME_SIZE;
+    if (leafLevel < 0 || va - Math.floor(va / pageSize) * pageSize !== 0 || fa - Math.floor(fa / pageSize) * pageSize !== 0 || va >= geo.maxVa || va < 0) {
       return MAP_BAD_ALIGNMENT;
     }
     const pool = this.pool;
