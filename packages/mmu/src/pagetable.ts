@@ -214,7 +214,10 @@ export class PageTable {
   map(va: number, frame: number, pageSize: number, flags: number): number {
     const geo = this.geo;
     const leafLevel = geo.levelForSize(pageSize);
-    if (leafLevel < 0 || va % pageSize !== 0 || (frame * FRAME_SIZE) % pageSize !== 0 || va >= geo.maxVa || va < 0) {
+    // Alignment by division, not `%`: a modulo of an address above 2^31 is a floating-point C call in V8.
+    // (A remainder, so that a non-finite address or frame is refused as `%` refused it: NaN ≠ 0.)
+    const fa = frame * FRAME_SIZE;
+    if (leafLevel < 0 || va - Math.floor(va / pageSize) * pageSize !== 0 || fa - Math.floor(fa / pageSize) * pageSize !== 0 || va >= geo.maxVa || va < 0) {
       return MAP_BAD_ALIGNMENT;
     }
     const pool = this.pool;

@@ -80,6 +80,13 @@ export interface PageAllocator {
   free(frame: number): boolean;
   /** Memory is short: give frames back to the allocator (true when some were). */
   reclaim(): boolean;
+  /**
+   * Page `frame` moved from `from` to `to` (a collapse, a split, a copy-on-write move), whose page
+   * 0 is page `offset` of `from` — FreeBSD's vm_reserv_rename after vm_page_rename. Optional.
+   */
+  rename?(frame: number, to: VmObject, from: VmObject, offset: number): void;
+  /** `obj` is going away; its pages are released next (vm_object_terminate → vm_reserv_break_all). Optional. */
+  terminate?(obj: VmObject): void;
 }
 
 /** Where a page was found. */
@@ -229,6 +236,7 @@ export class VmSystem {
   }
 
   private freeObject(obj: VmObject): void {
+    this.pageAllocator?.terminate?.(obj);
     const pages = obj.pages;
     for (let i = 0; i < pages.slotCount; i++) if (pages.keyAt(i) >= 0) this.releaseFrame(obj, pages.keyAt(i), pages.valueAt(i));
     pages.clear();
@@ -305,6 +313,7 @@ export class VmSystem {
         obj.pages.set(p, frame);
         this.frameObject[frame] = obj;
         this.framePindex[frame] = p;
+        this.pageAllocator?.rename?.(frame, obj, b, off);
         this.counters.pagesMoved++;
       } else {
         this.releaseFrame(b, bp, frame);
@@ -321,6 +330,8 @@ export class VmSystem {
       else this.swap.free(slot);
     }
     b.swapped.clear();
+    // What the absorbed object still owns (a placement its pages never used) goes with it.
+    this.pageAllocator?.terminate?.(b);
     obj.backing = b.backing;
     obj.backingOffset = off + b.backingOffset;
     if (b.backing !== null) this.trackShadow(obj, b.backing);
@@ -436,6 +447,7 @@ export class VmSystem {
       // first object instead of copying it.
       found.pages.delete(p);
       this.insertPage(obj, pindex, frame);
+      this.pageAllocator?.rename?.(frame, obj, found, obj.backingOffset);
       this.frames.markDirty(frame);
       this.counters.cowMoves++;
       return this.answer('move', frame, obj, depth);
@@ -516,6 +528,7 @@ export class VmSystem {
       n.pages.set(p - start, frame);
       this.frameObject[frame] = n;
       this.framePindex[frame] = p - start;
+      this.pageAllocator?.rename?.(frame, n, orig, start);
     }
     pages.trim();
     const swapped = orig.swapped;

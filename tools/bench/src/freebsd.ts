@@ -5,7 +5,7 @@
  * 10, 1,000 and 10,000 existing entries, FreeBSD (splay tree) beside Linux (red-black tree and the
  * B-tree standing in for the maple tree), each personality in its own process. Host time is only
  * measured; the simulation does not see it.
- *   npm run build -w @polykernel/bench-tools && node tools/bench/dist/freebsd.js [--json]
+ *   npm run build -w @polykernel/bench-tools && node tools/bench/dist/freebsd.js [--zero-fill]
  */
 import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
@@ -24,8 +24,8 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-function fbKernel(frames: number, contents = false): { k: Kernel<unknown>; t: Thread } {
-  const k = new Kernel(freebsdPersonality(), { frames, contents, seed: 1 });
+function fbKernel(frames: number, contents = false, superpages = true): { k: Kernel<unknown>; t: Thread } {
+  const k = new Kernel(freebsdPersonality({ superpages }), { frames, contents, seed: 1 });
   return { k, t: k.createProcess(k.init, 'bench').threads[0]! };
 }
 
@@ -43,6 +43,33 @@ function zeroFill(): number {
     if (r > 0) runs.push(n / (dt / 1000));
   }
   return Math.round(median(runs));
+}
+
+/**
+ * Zero-fill faults/s once the JIT has settled: 40 fresh kernels of 16,384 first writes each, the
+ * median of rounds 11–40 by wall-clock time and by this process's CPU time (user + system: on a
+ * shared machine the wall clock also counts the time other processes held the CPU; on an idle one
+ * CPU time also counts V8's concurrent GC and compiler threads).
+ */
+function zeroFillSteady(superpages: boolean): { wall: number; cpu: number } {
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  for (let r = 0; r < 40; r++) {
+    const { k, t } = fbKernel(20_000, false, superpages);
+    const n = 16_384;
+    const va = k.syscall(t, 'mmap', [0, n * PAGE, 3, FB_ANON, -1, 0]).value;
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) k.access(t, va + i * PAGE, ACCESS_WRITE);
+    const dt = performance.now() - t0;
+    const c = process.cpuUsage(c0);
+    if (k.metrics.faults.zeroFill !== n) throw new Error('not every access was a zero-fill fault');
+    if (r >= 10) {
+      wall.push(n / (dt / 1000));
+      cpu.push(n / ((c.user + c.system) / 1e6));
+    }
+  }
+  return { wall: Math.round(median(wall)), cpu: Math.round(median(cpu)) };
 }
 
 /**
@@ -68,12 +95,12 @@ function shadowDepth(depth: number): { us: number; cycles: number; chain: number
   return { us: (dt * 1000) / n, cycles: Math.round((k.metrics.cycles - c0) / n), chain };
 }
 
-/** vmspace_fork of a process with 1 GiB resident: host ms for the fork call, median of 3. */
-function fork1GiB(): number {
+/** vmspace_fork of a process with 1 GiB resident: host ms for the fork call, median of 3 (freebsd-14, or without superpages). */
+function fork1GiB(superpages = true): number {
   const runs: number[] = [];
   for (let r = 0; r < 3; r++) {
     const pages = 262_144;
-    const { k, t } = fbKernel(pages + 4096);
+    const { k, t } = fbKernel(pages + 4096, false, superpages);
     const va = k.syscall(t, 'mmap', [0, pages * PAGE, 3, FB_ANON, -1, 0]).value;
     for (let i = 0; i < pages; i++) k.access(t, va + i * PAGE, ACCESS_WRITE);
     const t0 = performance.now();
@@ -107,7 +134,10 @@ function pairsOn<S, M>(k: Kernel<S, M>, anon: number, n: number): number {
 }
 
 const only = process.argv.indexOf('--pairs');
-if (only >= 0) {
+if (process.argv.includes('--zero-fill')) {
+  // Only the zero-fill figures (a quick before/after on a busy machine).
+  console.log(JSON.stringify({ node: process.version, zeroFillPerSecond: zeroFill(), zeroFillSteady: zeroFillSteady(true), zeroFillSteadyNoSuperpages: zeroFillSteady(false) }, null, 2));
+} else if (only >= 0) {
   const name = process.argv[only + 1]!;
   console.log(JSON.stringify([10, 1000, 10_000].map((n) => ({ personality: name, entries: n, pairsPerSecond: pairs(name, n) }))));
 } else {
@@ -116,9 +146,13 @@ if (only >= 0) {
   const result = {
     node: process.version,
     zeroFillPerSecond: zeroFill(),
+    zeroFillSteady: zeroFillSteady(true),
+    zeroFillSteadyNoSuperpages: zeroFillSteady(false),
     // Each depth twice: the first run warms the JIT up; the second is reported.
     shadowDepth: [1, 4, 16].map((d) => { shadowDepth(d); return { depth: d, ...shadowDepth(d) }; }),
     fork1GiBms: fork1GiB(),
+    // vm.pmap.pg_ps_enabled=0: pmap_protect write-protects 262,144 PTEs instead of 512 PDEs.
+    fork1GiBmsNoSuperpages: fork1GiB(false),
     pairs: pairRows,
   };
   console.log(JSON.stringify(result, null, 2));

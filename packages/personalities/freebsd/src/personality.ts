@@ -5,6 +5,7 @@
  * and TIDs above 100000, and procstat's views. See README.md for what is modelled and what is not.
  */
 import { Rng } from '@polykernel/core';
+import type { PageTable } from '@polykernel/mmu';
 import { freebsdIds, memoryFileSystem, type FileLookup, type Personality } from '@polykernel/kernel';
 import { fdescfree } from './kern/kern_descrip.js';
 import { onExit } from './kern/kern_exit.js';
@@ -39,6 +40,14 @@ export interface FreebsdOptions {
  * default) and off (vm.pmap.pg_ps_enabled=0 in loader.conf).
  */
 export const FREEBSD_VARIANTS = ['freebsd-14', 'freebsd-14-nosuperpages'] as const;
+
+/**
+ * One function for every personality instance, not a closure per instance: the kernel's access
+ * path inlines this call, and a new closure (a new kernel) would be a new call target there.
+ */
+function pageTableOf(space: FreebsdSpace): PageTable {
+  return space.pmap.pt;
+}
 
 export function freebsdPersonality(opts: FreebsdOptions = {}): Personality<FreebsdSpace, FreebsdMachine> {
   const variant = opts.variant ?? 'freebsd-14';
@@ -83,7 +92,7 @@ export function freebsdPersonality(opts: FreebsdOptions = {}): Personality<Freeb
     destroyAddressSpace: (k, p) => {
       vmspaceFree(k.state, p.space, 0);
     },
-    pageTableOf: (space) => space.pmap.pt,
+    pageTableOf,
     onExit: (k, p) => {
       // exit1: fdescfree (the files close; a vnode nothing uses any more is recycled), then the
       // parent is told.

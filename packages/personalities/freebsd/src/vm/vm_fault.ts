@@ -14,7 +14,6 @@
  *
  * The fault path allocates nothing per fault: its answers are preallocated.
  */
-import { pageDown } from '@polykernel/core';
 import type { FaultInfo, FaultResolution, Process, Thread } from '@polykernel/kernel';
 import { ACCESS_EXEC, ACCESS_WRITE, FRAME_DIRTY, MAP_OK, NO_FRAME } from '@polykernel/mmu';
 import type { VmObject } from '@polykernel/vm';
@@ -68,7 +67,8 @@ function vmFault(k: FreebsdKernel, thread: Thread, f: FaultInfo): FaultResolutio
   const p = f.process as Process<FreebsdSpace>;
   const s = p.space;
   const map = s.map;
-  const va = pageDown(f.va);
+  // pageDown by division: `%` on an address above 2^31 is a floating-point modulo (a C call in V8).
+  const va = Math.floor(f.va / PAGE_SIZE) * PAGE_SIZE;
   const type = faultType(f.access);
   let e = map.lookupEntry(va);
   if (e === undefined) return MAPERR;

@@ -3,8 +3,11 @@
  * every step each reservation's population count equals the frames of its block that some VM
  * object holds (and its popmap says which), every mapped frame has a reference count of 1 + the
  * page-table entries mapping it (a 2 MiB entry maps 512), every 2 MiB mapping covers one fully
- * populated reservation, in order, inside map entries of one protection; and when every process
- * is gone, no frame is left allocated and no reservation active. A small machine (16 MiB) makes
+ * populated reservation, in order, inside map entries of one protection; every active reservation
+ * belongs to a live object (pages that a collapse, a split or a copy-on-write move hands to another
+ * object take their reservation along — vm_reserv_rename — and an object that goes breaks what it
+ * still owns — vm_reserv_break_all); and when every process is gone, no frame is left allocated
+ * and no reservation active. A small machine (16 MiB) makes
  * reclaim (vm_reserv_reclaim_inactive) and, past it, the page daemon run.
  */
 import fc from 'fast-check';
@@ -27,6 +30,7 @@ type Op =
   | { op: 'munmap'; p: number; slot: number; from: number; pages: number }
   | { op: 'mprotect'; p: number; slot: number; from: number; pages: number; prot: number }
   | { op: 'fork'; p: number }
+  | { op: 'forkWriteExit'; p: number; slot: number; from: number; pages: number }
   | { op: 'exit'; p: number };
 
 const page = fc.integer({ min: 0, max: 2 * NP - 1 });
@@ -36,6 +40,9 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ op: fc.constant('munmap' as const), p: fc.nat(), slot: fc.nat(SLOTS - 1), from: page, pages: fc.constantFrom(1, 33, NP) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('mprotect' as const), p: fc.nat(), slot: fc.nat(SLOTS - 1), from: page, pages: fc.constantFrom(1, 33, NP), prot: fc.constantFrom(1, 3) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('fork' as const), p: fc.nat() }) },
+  // A child that writes and exits while its parent writes too: the parent's shadow is left the
+  // only user of the object below and collapses into it (its pages move up).
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('forkWriteExit' as const), p: fc.nat(), slot: fc.nat(SLOTS - 1), from: page, pages: fc.constantFrom(1, 33, NP) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('exit' as const), p: fc.nat() }) },
 );
 
@@ -65,7 +72,9 @@ function checkFrames(k: K): void {
 function checkReservations(k: K): void {
   const rs = k.state.reserv!;
   for (let rv = 0; rv < rs.count; rv++) {
-    if (rs.objectOf(rv) === null) continue;
+    const obj = rs.objectOf(rv);
+    if (obj === null) continue;
+    expect(obj.dead, `reservation ${rv} belongs to object ${obj.id}, which is gone`).toBe(false);
     let held = 0;
     for (let f = rv * NP; f < (rv + 1) * NP; f++) {
       const owned = k.vm.ownerOf(f) !== null;
@@ -101,7 +110,7 @@ function checkSuperpages(k: K): number {
   return n;
 }
 
-interface Stats { promotions: number; demotions: number; reclaimed: number; superpagesSeen: number }
+interface Stats { promotions: number; demotions: number; reclaimed: number; renamed: number; pagesMoved: number; superpagesSeen: number }
 
 function run(ops: Op[], stats: Stats): void {
   const k: K = new Kernel(freebsdPersonality(), { frames: 4096, seed: 9 });
@@ -140,6 +149,20 @@ function run(ops: Op[], stats: Stats): void {
         if (r.value > 0) procs.push(k.processes.get(r.value)!);
         break;
       }
+      case 'forkWriteExit': {
+        const r = k.syscall(t, 'fork');
+        if (r.value <= 0) break;
+        const child = k.processes.get(r.value)!;
+        for (const [who, th] of [[child, child.threads[0]!], [p, t]] as const) {
+          for (let i = o.from; i < Math.min(o.from + o.pages, 2 * NP) && who.state === 'running'; i++) {
+            const va = slotVa(o.slot) + i * PAGE_SIZE;
+            if (who.space.map.lookupEntry(va) !== undefined) k.access(th, va, ACCESS_WRITE);
+          }
+        }
+        if (child.state === 'running') k.syscall(child.threads[0]!, 'exit', [0]);
+        if (p.state === 'running') k.syscall(t, 'wait4', [r.value, 0, 0, 0]);
+        break;
+      }
       case 'exit':
         if (p === procs[0]) break; // the root goes last
         k.syscall(t, 'exit', [0]);
@@ -152,6 +175,8 @@ function run(ops: Op[], stats: Stats): void {
   stats.promotions += k.state.pde.promotions;
   stats.demotions += k.state.pde.demotions;
   stats.reclaimed += k.state.reserv!.counters.reclaimed;
+  stats.renamed += k.state.reserv!.counters.renamed;
+  stats.pagesMoved += k.vm.counters.pagesMoved + k.vm.counters.cowMoves;
   // Everyone exits.
   for (const p of live()) if (p !== procs[0]) k.exitProcess(p, 0);
   checkFrames(k);
@@ -163,7 +188,7 @@ function run(ops: Op[], stats: Stats): void {
 
 describe('reservation and superpage invariants (fast-check, seeded)', () => {
   it('hold over random mmap/touch/munmap/mprotect/fork/exit sequences, and nothing leaks', () => {
-    const stats: Stats = { promotions: 0, demotions: 0, reclaimed: 0, superpagesSeen: 0 };
+    const stats: Stats = { promotions: 0, demotions: 0, reclaimed: 0, renamed: 0, pagesMoved: 0, superpagesSeen: 0 };
     fc.assert(fc.property(fc.array(opArb, { minLength: 1, maxLength: 24 }), (ops) => {
       run(ops, stats);
     }), { seed: 1302, numRuns: 25 });
@@ -171,5 +196,7 @@ describe('reservation and superpage invariants (fast-check, seeded)', () => {
     expect(stats.promotions).toBeGreaterThan(0);
     expect(stats.demotions).toBeGreaterThan(0);
     expect(stats.superpagesSeen).toBeGreaterThan(0);
+    expect(stats.renamed).toBeGreaterThan(0);
+    expect(stats.pagesMoved).toBeGreaterThan(0);
   });
 });

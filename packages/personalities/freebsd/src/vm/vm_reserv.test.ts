@@ -128,7 +128,7 @@ describe('pmap_promote_pde and pmap_demote_pde', () => {
     expect(k.metrics.faults.cowReuse + k.metrics.faults.soft).toBeGreaterThan(0);
   });
 
-  it('demotes on a partial munmap, gives the pages back to the reservation, frees the block at the end', () => {
+  it('demotes on a partial munmap, gives the pages back to the reservation; the object\'s end breaks it', () => {
     const { k, p, t } = boot();
     const free0 = k.mmu.frames.freeFrames;
     mmapFixed(k, t, BASE, SUPERPAGE_SIZE);
@@ -142,10 +142,30 @@ describe('pmap_promote_pde and pmap_demote_pde', () => {
     expect(p.space.pmap.frameAt(BASE + 100 * PAGE_SIZE)).toBe(-1);
     expect(rs.popcnt[rv]).toBe(NPAGES - 10);
     expect(rs.partpop().reservations).toBe(1);
-    // The rest goes: the last page frees the whole block (vm.reserv.freed).
+    // The rest goes with the object's last reference: vm_object_terminate breaks the reservation
+    // first (vm_reserv_break_all, vm.reserv.broken), then frees its pages one by one.
     expect(k.syscall(t, 'munmap', [BASE, SUPERPAGE_SIZE]).value).toBe(0);
     expect(rs.active()).toBe(0);
+    expect(rs.counters.broken).toBe(1);
+    expect(rs.counters.freed).toBe(0);
+    expect(k.mmu.frames.freeFrames).toBe(free0 - p.space.pmap.pt.tablePages + 1);
+  });
+
+  it('frees a block whole when its last page goes while the object lives on (vm.reserv.freed)', () => {
+    const { k, p, t } = boot();
+    const free0 = k.mmu.frames.freeFrames;
+    mmapFixed(k, t, BASE, 2 * SUPERPAGE_SIZE);
+    touch(k, t, BASE, 2 * NPAGES);
+    const rs = k.state.reserv!;
+    expect(rs.active()).toBe(2);
+    // The entry is clipped, so the object has two references: vm_object_page_remove frees the pages.
+    expect(k.syscall(t, 'munmap', [BASE, SUPERPAGE_SIZE]).value).toBe(0);
+    expect(rs.active()).toBe(1);
     expect(rs.counters.freed).toBe(1);
+    expect(rs.counters.broken).toBe(0);
+    expect(p.space.pmap.isSuperpage(BASE + SUPERPAGE_SIZE)).toBe(true);
+    expect(k.syscall(t, 'munmap', [BASE + SUPERPAGE_SIZE, SUPERPAGE_SIZE]).value).toBe(0);
+    expect(rs.active()).toBe(0);
     expect(k.mmu.frames.freeFrames).toBe(free0 - p.space.pmap.pt.tablePages + 1);
   });
 
@@ -203,6 +223,73 @@ describe('pmap_promote_pde and pmap_demote_pde', () => {
     k.syscall(t, 'munmap', [BASE + PAGE_SIZE, PAGE_SIZE]);
     const after = renderProcstatVm(k, p).split('\n').find((l) => l.includes(`0x${BASE.toString(16)}`))!;
     expect(after).toMatch(/ ----- sw $/);
+  });
+});
+
+describe('vm_reserv_rename: reservations follow pages moved to another object', () => {
+  it('vm_object_split at fork gives the entry\'s new object its reservation; the parent then fills it and promotes it', () => {
+    const { k, p, t } = boot();
+    mmapFixed(k, t, BASE, 2 * SUPERPAGE_SIZE);
+    touch(k, t, BASE, NPAGES / 2);
+    touch(k, t, BASE + SUPERPAGE_SIZE, NPAGES);
+    const rs = k.state.reserv!;
+    const half = rs.reservationOf(p.space.pmap.frameAt(BASE));
+    // mprotect clips the entry: two entries share the object (two references, OBJ_ONEMAPPING kept).
+    expect(k.syscall(t, 'mprotect', [BASE + SUPERPAGE_SIZE, SUPERPAGE_SIZE, 1]).value).toBe(0);
+    const before = p.space.map.lookupEntry(BASE)!.object!;
+    // vmspace_fork → vm_map_copy_entry → vm_object_split: the first entry's pages move to an
+    // object of its own and the reservation under them goes along (vm_reserv_rename). The second
+    // entry is then the object's only user and keeps it.
+    const pid = k.syscall(t, 'fork').value;
+    const split = p.space.map.lookupEntry(BASE)!.object!;
+    expect(split).not.toBe(before);
+    expect(p.space.map.lookupEntry(BASE + SUPERPAGE_SIZE)!.object).toBe(before);
+    expect(rs.objectOf(half)).toBe(split);
+    expect(rs.counters.renamed).toBe(1);
+    // With the child gone the parent's object has one reference again: its writes need no shadow
+    // and populate the renamed reservation, which fills up and is promoted.
+    k.syscall(k.processes.get(pid)!.threads[0]!, 'exit', [0]);
+    k.syscall(t, 'wait4', [pid, 0, 0, 0]);
+    const promotions = k.state.pde.promotions;
+    touch(k, t, BASE + (NPAGES / 2) * PAGE_SIZE, NPAGES / 2);
+    expect(p.space.map.lookupEntry(BASE)!.object).toBe(split);
+    expect(rs.popcnt[half]).toBe(NPAGES);
+    // The first half is still write-protected from the fork: mixed protection, no promotion yet.
+    expect(p.space.pmap.isSuperpage(BASE)).toBe(false);
+    touch(k, t, BASE, NPAGES / 2);
+    expect(p.space.pmap.isSuperpage(BASE)).toBe(true);
+    expect(k.state.pde.promotions).toBe(promotions + 1);
+  });
+
+  it('vm_object_collapse moves the backing object\'s pages up with their reservation; a freed object breaks what it still owns', () => {
+    const { k, p, t } = boot();
+    mmapFixed(k, t, BASE, SUPERPAGE_SIZE);
+    touch(k, t, BASE, NPAGES / 2);
+    const rs = k.state.reserv!;
+    const rv = rs.reservationOf(p.space.pmap.frameAt(BASE));
+    const bottom = p.space.map.lookupEntry(BASE)!.object!;
+    const pid = k.syscall(t, 'fork').value;
+    // The parent's first write shadows the shared object (its copy comes from a new reservation).
+    touch(k, t, BASE + 3 * PAGE_SIZE, 1);
+    const top = p.space.map.lookupEntry(BASE)!.object!;
+    expect(top.backing).toBe(bottom);
+    expect(rs.objectOf(rv)).toBe(bottom);
+    // The child's exit leaves the shadow the only user of its backing object: vm_object_collapse
+    // renames the pages it lacks up into it, and their reservation with them.
+    k.syscall(k.processes.get(pid)!.threads[0]!, 'exit', [0]);
+    k.syscall(t, 'wait4', [pid, 0, 0, 0]);
+    expect(bottom.dead).toBe(true);
+    expect(top.backing).toBeNull();
+    expect(rs.objectOf(rv)).toBe(top);
+    expect(rs.counters.renamed).toBe(1);
+    for (let f = 0; f < rs.count; f++) {
+      const o = rs.objectOf(f);
+      if (o !== null) expect(o.dead).toBe(false);
+    }
+    // Unmapping all of it frees the object: vm_reserv_break_all breaks both its reservations.
+    expect(k.syscall(t, 'munmap', [BASE, SUPERPAGE_SIZE]).value).toBe(0);
+    expect(rs.active()).toBe(0);
+    expect(rs.counters.broken).toBe(2);
   });
 });
 

@@ -15,12 +15,22 @@
  * nothing is allocated per page. A reservation's object is remembered per object by the
  * reservation's first page index (one Map entry per 2 MiB, FreeBSD's object->rvq).
  *
+ * Pages that vm_object_collapse, vm_object_split or vm_fault_cow's move give to another object
+ * take their reservation along (vm_reserv_rename): the reservation's object becomes the new one and
+ * its first page index shifts by the new object's offset in the old, so the new object goes on
+ * populating it and can still reach a 2 MiB promotion. As in vm_object_split, a reservation whose
+ * pages end up in both objects goes wholly to the new one. An object that is freed breaks the
+ * reservations it still owns (vm_object_terminate → vm_reserv_break_all): their free frames go
+ * back to the allocator and their pages, whoever holds them, stay as ordinary pages.
+ *
  * Simplifications (documented in README.md): objects are coloured at their first fault
- * allocation (vm_fault_allocate's vm_object_color); pages that a collapse or vm_object_split
- * moves to another object keep their reservation, which is not renamed (vm_reserv_rename): the
- * new object allocates its further pages outside it, and the reservation ends when its pages are
- * freed or it is reclaimed. PARTPOPSLOP (queue updates at most once a tick) is not modelled: every
- * population change moves the reservation to the queue's tail.
+ * allocation (vm_fault_allocate's vm_object_color), or when a renamed reservation gives an
+ * uncoloured object the colour that keeps it aligned (vm_object_shadow's rule, source colour +
+ * offset). PARTPOPSLOP (queue updates at most once a tick) is not modelled: every population
+ * change moves the reservation to the queue's tail. FreeBSD finds an object's reservation through
+ * the neighbouring resident pages; here through a map by first page index, and when a rename brings
+ * a second reservation for a range the object already has one for, the first stays the one its
+ * faults use.
  */
 import { FRAME_SIZE, NO_FRAME, type FrameTable } from '@polykernel/mmu';
 import type { PageAllocator, VmObject } from '@polykernel/vm';
@@ -44,12 +54,14 @@ export interface ReservCounters {
   freed: number;
   /** vm.reserv.reclaimed: partially populated reservations broken under memory pressure. */
   reclaimed: number;
+  /** Reservations handed to another object with its pages (vm_reserv_rename; not a FreeBSD sysctl). */
+  renamed: number;
 }
 
 export class Reservations implements PageAllocator {
   /** Number of reservation slots (frames / 512, rounded down: a partial block has none). */
   readonly count: number;
-  readonly counters: ReservCounters = { inserted: 0, broken: 0, freed: 0, reclaimed: 0 };
+  readonly counters: ReservCounters = { inserted: 0, broken: 0, freed: 0, reclaimed: 0, renamed: 0 };
   /** rv->popcnt. */
   readonly popcnt: Int16Array;
   /** rv->popmap, one byte per frame (1: populated). */
@@ -167,19 +179,51 @@ export class Reservations implements PageAllocator {
     return true;
   }
 
-  /** vm_reserv_break_all: every reservation of `obj` is broken (the object is going away). */
+  /**
+   * vm_reserv_break_all: every reservation of `obj` is broken (the object is going away). Every
+   * slot is looked at (a renamed reservation may be missing from the object's map), but only for
+   * an object that ever held one.
+   */
   breakAll(obj: VmObject): number {
-    const rvq = this.byObject.get(obj);
-    if (rvq === undefined) return 0;
+    if (!this.byObject.has(obj)) return 0;
     let n = 0;
-    for (const rv of rvq.values()) {
-      if (rv === NO_RESERV || this.object[rv] !== obj) continue;
+    for (let rv = 0; rv < this.count; rv++) {
+      if (this.object[rv] !== obj) continue;
       if (this.inQueue[rv] === 1) this.dequeue(rv);
       this.breakReserv(rv);
       n++;
     }
     this.byObject.delete(obj);
     return n;
+  }
+
+  /** vm_object_terminate → vm_reserv_break_all (PageAllocator.terminate). */
+  terminate(obj: VmObject): void {
+    this.breakAll(obj);
+  }
+
+  /**
+   * vm_reserv_rename(m, new_object, old_object, old_object_offset): the reservation holding
+   * `frame`, if `from` owns it, now belongs to `to`, and its first page index is shifted into
+   * `to`'s indexes (`to`'s page 0 is `from`'s page `offset`). Called for each page moved; the
+   * reservation's first moved page renames it, the others find it renamed already.
+   */
+  rename(frame: number, to: VmObject, from: VmObject, offset: number): void {
+    const rv = Math.floor(frame / VM_LEVEL_0_NPAGES);
+    if (rv >= this.count || this.object[rv] !== from) return;
+    const old = this.pindex[rv]!;
+    const fromRvq = this.byObject.get(from);
+    if (fromRvq?.get(old) === rv) fromRvq.delete(old);
+    const first = old - offset;
+    this.object[rv] = to;
+    this.pindex[rv] = first;
+    this.counters.renamed++;
+    if (this.lastRv === rv) this.lastRv = NONE;
+    const color = this.colors.get(from);
+    if (color !== undefined && !this.colors.has(to)) this.colors.set(to, mod(color + offset, VM_LEVEL_0_NPAGES));
+    const rvq = this.byObject.get(to) ?? this.newRvq(to);
+    const known = rvq.get(first);
+    if (known === undefined || known === NO_RESERV || this.object[known] !== to) rvq.set(first, rv);
   }
 
   /** vm_reserv_level_iffullpop: 0 when `frame` is in a fully populated reservation, else -1. */
@@ -248,8 +292,15 @@ export class Reservations implements PageAllocator {
     const frame = rv * VM_LEVEL_0_NPAGES + index;
     this.popmap[frame] = 1;
     const n = ++this.popcnt[rv]!;
-    if (this.inQueue[rv] === 1) this.dequeue(rv);
-    if (n < VM_LEVEL_0_NPAGES) this.enqueueTail(rv);
+    // To the queue's tail (already there: nothing to move, the common case of a sequential fill).
+    if (n < VM_LEVEL_0_NPAGES) {
+      if (rv !== this.qTail) {
+        if (this.inQueue[rv] === 1) this.dequeue(rv);
+        this.enqueueTail(rv);
+      }
+    } else if (this.inQueue[rv] === 1) {
+      this.dequeue(rv);
+    }
     if (zero) this.frames.zeroFrames(frame, 1);
     return frame;
   }
@@ -321,9 +372,12 @@ export class Reservations implements PageAllocator {
   }
 }
 
-/** Non-negative remainder (colours and indexes are taken modulo the reservation size). */
+/**
+ * Non-negative remainder (colours and indexes are taken modulo the reservation size), by
+ * division: exact for safe integers, and no floating-point modulo (a C call in V8) on the fault path.
+ */
 function mod(a: number, n: number): number {
-  return ((a % n) + n) % n;
+  return a - Math.floor(a / n) * n;
 }
 
 /** Any resident page of `obj` with index in [from, to). */
