@@ -72,6 +72,12 @@ export class FrameTable {
   private readonly copyCost: number;
   /** Cycles spent zeroing in the background (not on any fault path). */
   backgroundZeroCycles = 0;
+  /**
+   * Frames a caller took from the allocator and holds unused (a FreeBSD superpage reservation's
+   * unpopulated frames: vm_reserv.c keeps them out of the free lists, but no page lives in them).
+   * Not in use, so not resident: the peak-resident gauge leaves them out. The holder keeps it.
+   */
+  held = 0;
 
   readonly metrics: Metrics | undefined;
 
@@ -188,9 +194,14 @@ export class FrameTable {
     }
     if (zero) this.zeroBlock(f, n);
     // Peak resident memory of the machine (every personality's gauge): frames in use now.
-    const m = this.metrics;
-    if (m !== undefined) m.noteResident(this.frameCount - this.freeFrameCount);
+    this.noteInUse();
     return f;
+  }
+
+  /** Raise the peak-resident gauge to the frames in use now (allocated, less those held unused). */
+  noteInUse(): void {
+    const m = this.metrics;
+    if (m !== undefined) m.noteResident(this.frameCount - this.freeFrameCount - this.held);
   }
 
   /**

@@ -50,6 +50,20 @@ describe('vm_reserv: a reservation at the first fault', () => {
     expect(rs.partpop().reservations).toBe(1);
   });
 
+  it('counts only populated frames as resident: one touched page is one page, not its 512-frame reservation', () => {
+    const peak = (variant: string): number => {
+      const { k, t } = boot(4096, variant);
+      const before = k.metrics.peakResident;
+      mmapFixed(k, t, BASE, SUPERPAGE_SIZE);
+      touch(k, t, BASE, 1);
+      return k.metrics.peakResident - before;
+    };
+    const withReservations = peak('freebsd-14');
+    // The same touch without superpages: the page and the page-table pages the walk needed.
+    expect(withReservations).toBe(peak('freebsd-14-nosuperpages'));
+    expect(withReservations).toBeLessThan(NPAGES);
+  });
+
   it('makes no reservation for a 2 MiB range that starts before the object', () => {
     const { k, t } = boot();
     mmapFixed(k, t, BASE + 16 * PAGE_SIZE, SUPERPAGE_SIZE);

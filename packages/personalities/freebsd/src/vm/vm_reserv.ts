@@ -142,12 +142,19 @@ export class Reservations implements PageAllocator {
     // Would the reservation extend past the end of the object? Only anonymous objects, which
     // may grow, speculate.
     if ((obj.flags & OBJ_ANON) === 0 && first + VM_LEVEL_0_NPAGES > obj.size) return NO_FRAME;
+    // The block's frames are held unused until populated: free pages in FreeBSD's accounting,
+    // so not resident (held is raised before the allocation notes the peak).
+    this.frames.held += VM_LEVEL_0_NPAGES;
     const base = this.frames.alloc(VM_LEVEL_0_ORDER, false);
-    if (base === NO_FRAME) return NO_FRAME;
+    if (base === NO_FRAME) {
+      this.frames.held -= VM_LEVEL_0_NPAGES;
+      return NO_FRAME;
+    }
     const rv = base / VM_LEVEL_0_NPAGES;
     if (rv >= this.count) {
       // The block is past the last whole reservation slot (cannot happen with the buddy
       // allocator's aligned blocks, but a smaller frame table could end mid-block).
+      this.frames.held -= VM_LEVEL_0_NPAGES;
       this.frames.free(base, VM_LEVEL_0_ORDER);
       return NO_FRAME;
     }
@@ -291,6 +298,8 @@ export class Reservations implements PageAllocator {
   private populate(rv: number, index: number, zero: boolean): number {
     const frame = rv * VM_LEVEL_0_NPAGES + index;
     this.popmap[frame] = 1;
+    this.frames.held--;
+    this.frames.noteInUse();
     const n = ++this.popcnt[rv]!;
     // To the queue's tail (already there: nothing to move, the common case of a sequential fill).
     if (n < VM_LEVEL_0_NPAGES) {
@@ -313,6 +322,7 @@ export class Reservations implements PageAllocator {
     // no longer known to be zero (a later populate zeroes it).
     this.frames.refcount[base + index] = 1;
     this.frames.markDirty(base + index);
+    this.frames.held++;
     const n = --this.popcnt[rv]!;
     if (this.inQueue[rv] === 1) this.dequeue(rv);
     if (n > 0) {
@@ -320,6 +330,7 @@ export class Reservations implements PageAllocator {
       return;
     }
     this.remove(rv);
+    this.frames.held -= VM_LEVEL_0_NPAGES;
     this.frames.free(base, VM_LEVEL_0_ORDER);
     this.counters.freed++;
   }
@@ -329,8 +340,10 @@ export class Reservations implements PageAllocator {
     const base = rv * VM_LEVEL_0_NPAGES;
     const pm = this.popmap;
     for (let f = base; f < base + VM_LEVEL_0_NPAGES; f++) {
-      if (pm[f] === 0) this.frames.free(f, 0);
-      else pm[f] = 0;
+      if (pm[f] === 0) {
+        this.frames.held--;
+        this.frames.free(f, 0);
+      } else pm[f] = 0;
     }
     this.popcnt[rv] = 0;
     this.remove(rv);
