@@ -10,6 +10,9 @@
  * exited, a stopped process) is skipped until the kernel wakes it; a wait is then restarted, as
  * the kernel restarts the call. A child that reaches the end of its steps exits with status 0, as
  * returning from main would; the workload's own processes stay alive so their maps can be shown.
+ * `Session.next()` runs this schedule to the next finished step (the web visualizer steps it so);
+ * the whole-workload run (`runSession`, and `execute` in ./node) is a loop over it: one code path.
+ * This file imports nothing from node: — the host's files come through a `RunHost`.
  *
  * Portable steps (alloc, free, protect, spawn, mapFile, and touch/store/load, fork, exec, exit,
  * wait, open/read/write/close) run on any registered personality through its portable driver
@@ -617,7 +620,8 @@ export class Session {
     if (res.kind === 'blocked') return null;
     return {
       result: describeResult(res, (w) => {
-        const who = this.runners.find((x) => x.proc.pid === w.pid)?.name;
+        // By the reference the wait returned first (a Cygwin child's pid is not its Windows process's).
+        const who = (this.runners.find((x) => x.ref === w.ref) ?? this.runners.find((x) => x.proc.pid === w.pid))?.name;
         const how = w.signal !== null ? `killed by ${w.signal}` : `exit ${w.exitCode ?? 0}`;
         return `pid ${w.pid}${who !== undefined ? ` (${who})` : ''} status 0x${w.status.toString(16)}: ${how}`;
       }),
