@@ -7,7 +7,8 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { readRegular, resolvePersonality } from '@polykernel/runner';
+import { resolvePersonality } from '@polykernel/runner';
+import { readRegular } from '@polykernel/runner/node';
 import { BENCH_PERSONALITIES } from './personalities.js';
 import { defaultWorkers, runPoints } from './pool.js';
 import { chartSvg, markdown, toCsv } from './report.js';

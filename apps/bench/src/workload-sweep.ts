@@ -10,7 +10,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import type { MetricsData } from '@polykernel/core';
-import { execute, resolvePersonality, type Machine, type StepProgress } from '@polykernel/runner';
+import { resolvePersonality, type StepProgress } from '@polykernel/runner';
+import { execute, type Machine } from '@polykernel/runner/node';
 import { checkParams, nativeSteps, parseWorkload, substituteParams, WorkloadError, workloadParams } from '@polykernel/workload';
 
 /** The workload a sweep runs: the file as given, what it says it is, its digest, and the figure charted. */

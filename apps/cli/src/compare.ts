@@ -8,39 +8,14 @@
  * side; `--steps` the step results; `--json` everything as data. Same seed, same output.
  */
 import Table from 'cli-table3';
-import { FAULT_KINDS, TRAP_KINDS, type MetricsData } from '@polykernel/core';
-import type { MetricPath } from '@polykernel/kernel';
+import type { MetricsData } from '@polykernel/core';
+import { COMPARE_ROWS, metricValue, type CompareRowSpec as RowSpec } from '@polykernel/runner';
 import { nativeSteps, type Workload } from '@polykernel/workload';
 import { notRegistered, PERSONALITIES, resolvePersonality, type RegisteredPersonality, type ResolvedPersonality } from './personalities.js';
 import { execute, loadWorkload, machineOf, processViews, Progress, type Execution, type Machine, type RunOptions, type StepResult } from './run.js';
 
-/** One row of the comparison: a metrics field by path, its label, and how to show it. */
-interface RowSpec {
-  path: MetricPath | 'seconds';
-  label: string;
-  /** Bytes or pages: shown with the unit. */
-  unit?: 'bytes' | 'pages';
-}
-
-/** The rows, in the order the issue lists them: calls, traps, faults, TLB, pages, copies, memory, index, metadata, time. */
-export const ROWS: readonly RowSpec[] = [
-  { path: 'syscalls', label: 'system calls' },
-  ...TRAP_KINDS.map((k): RowSpec => ({ path: `traps.${k}`, label: `traps: ${k}` })),
-  ...FAULT_KINDS.map((k): RowSpec => ({ path: `faults.${k}`, label: `faults: ${k}` })),
-  { path: 'tlbMisses', label: 'TLB misses' },
-  { path: 'tlbShootdowns', label: 'TLB shootdowns' },
-  { path: 'pagesZeroed', label: 'pages zeroed', unit: 'pages' },
-  { path: 'pagesCopied', label: 'pages copied', unit: 'pages' },
-  { path: 'bytesCopiedCrossProcess', label: 'bytes copied across processes', unit: 'bytes' },
-  { path: 'peakCommit', label: 'commit (peak)', unit: 'pages' },
-  { path: 'peakResident', label: 'resident (peak)', unit: 'pages' },
-  { path: 'indexNodesVisited', label: 'index nodes visited' },
-  { path: 'metadataBytes', label: 'kernel metadata', unit: 'bytes' },
-  { path: 'processesCreated', label: 'processes created' },
-  { path: 'contextSwitches', label: 'context switches' },
-  { path: 'cycles', label: 'simulated cycles' },
-  { path: 'seconds', label: 'simulated time (ms)' },
-];
+/** The rows, in the order the issue lists them (@polykernel/runner's list, which the web visualizer shows too). */
+export const ROWS: readonly RowSpec[] = COMPARE_ROWS;
 
 /** One personality's column: what ran, or why it did not. */
 export interface Column {
@@ -58,14 +33,6 @@ export interface Column {
   unsupported: StepResult[];
   stalled: string | null;
   processes: ReturnType<typeof processViews>;
-}
-
-function metricValue(m: MetricsData, path: RowSpec['path'], hz: number): number {
-  if (path === 'seconds') return (m.cycles / hz) * 1e3;
-  const dot = path.indexOf('.');
-  if (dot < 0) return m[path as keyof MetricsData] as number;
-  const group = m[path.slice(0, dot) as 'faults' | 'traps'] as Record<string, number>;
-  return group[path.slice(dot + 1)] ?? 0;
 }
 
 /** The personalities to compare: the -p list, or every variant registered. */

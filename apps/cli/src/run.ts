@@ -13,7 +13,8 @@ import type { Kernel, Process } from '@polykernel/kernel';
 import { procMaps, procStatusMemory, type LinuxPersonality, type LinuxSpace } from '@polykernel/linux';
 import { nativeSteps, parseWorkload, pathString, positionOf, WorkloadError, type Workload } from '@polykernel/workload';
 import { openWorkloadStream, type StreamedWorkload } from '@polykernel/workload/node';
-import { execute, processViews, registerLinuxStep, type Execution, type Machine, type RunOptions, type StepResult } from '@polykernel/runner';
+import { processViews, registerLinuxStep, type Execution, type RunOptions, type StepResult } from '@polykernel/runner';
+import { execute, type Machine } from '@polykernel/runner/node';
 import { notRegistered, PERSONALITIES, resolvePersonality, type RegisteredPersonality } from './personalities.js';
 import { checkText, hostCheck } from './import.js';
 import { readRegular, regularSize, sysrootProblem } from './read.js';
@@ -24,9 +25,10 @@ registerLinuxStep('refs', ({ k, thread, regions, step, dir }) => ('refs' in step
 
 // The runner's API, as this module always exported it (compare, refs-run and the tests import it from here).
 export {
-  describeStep, execute, MAX_TOUCH_ACCESSES, processViews, Session, touchAddresses, touchCount,
-  type Execution, type Machine, type RenderedView, type RunOptions, type StepProgress, type StepResult,
+  describeStep, MAX_TOUCH_ACCESSES, processViews, Session, touchAddresses, touchCount,
+  type Execution, type RenderedView, type RunOptions, type StepProgress, type StepResult,
 } from '@polykernel/runner';
+export { execute, type Machine } from '@polykernel/runner/node';
 
 /** Workloads larger than this get a loading notice on a terminal. */
 const LOADING_NOTICE_BYTES = 8 * 1024 ** 2;

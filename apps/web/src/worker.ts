@@ -7,7 +7,10 @@ import { allVariants } from './engine/registry.js';
 const engine = new Engine();
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 scope.onmessage = (e: MessageEvent<Request>): void => {
-  scope.postMessage(engine.handle(e.data));
+  // Replies keep the requests' order: handling one awaits nothing outside the worker (see Engine.handle).
+  void engine.handle(e.data).then((reply) => {
+    scope.postMessage(reply);
+  });
 };
 const ready: Reply = { type: 'ready', variants: allVariants() };
 scope.postMessage(ready);

@@ -3,8 +3,9 @@ export {
   type DesignChoices, type LinuxVariant, type PersonalityOptions, type RegisteredPersonality, type ResolvedPersonality,
 } from './registry.js';
 export {
-  describeStep, execute, MAX_TOUCH_ACCESSES, processViews, registerLinuxStep, Session, touchAddresses, touchCount,
-  type Ending, type LinuxStepContext, type LinuxStepHandler, type Execution, type Machine, type RenderedView, type RunOptions, type StepProgress, type StepResult,
+  describeStep, MAX_TOUCH_ACCESSES, memoryHost, openSession, processViews, registerLinuxStep, resolvePath, runSession, Session, touchAddresses, touchCount,
+  type AfterStep, type Ending, type Execution, type LinuxStepContext, type LinuxStepHandler, type RenderedView, type RunHost, type RunOptions, type SessionMachine, type SessionSource,
+  type StepList, type StepProgress, type StepResult,
 } from './run.js';
-export { MAX_INSPECT_BYTES, readRegular, regularSize, sysrootProblem, type LargeFileReader } from './read.js';
+export { COMPARE_ROWS, metricValue, type CompareRowSpec } from './compare.js';
 export { Trace } from './trace.js';

@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { Kernel, startProcess } from '@polykernel/kernel';
 import { parseWorkload } from '@polykernel/workload';
 import { describe, expect, it } from 'vitest';
-import { execute, PERSONALITIES, registeredList, resolvePersonality, type DesignChoices, type Machine } from './index.js';
+import { PERSONALITIES, registeredList, resolvePersonality, type DesignChoices } from './index.js';
+import { execute, type Machine } from './node/index.js';
 
 const DD = fileURLToPath(new URL('../../../examples/portable/dd.yaml', import.meta.url));
 const TEXT = readFileSync(DD, 'utf8');

@@ -10,6 +10,9 @@
  * exited, a stopped process) is skipped until the kernel wakes it; a wait is then restarted, as
  * the kernel restarts the call. A child that reaches the end of its steps exits with status 0, as
  * returning from main would; the workload's own processes stay alive so their maps can be shown.
+ * `Session.next()` runs this schedule to the next finished step (the web visualizer steps it so);
+ * the whole-workload run (`runSession`, and `execute` in ./node) is a loop over it: one code path.
+ * This file imports nothing from node: — the host's files come through a `RunHost`.
  *
  * Portable steps (alloc, free, protect, spawn, mapFile, and touch/store/load, fork, exec, exit,
  * wait, open/read/write/close) run on any registered personality through its portable driver
@@ -19,22 +22,18 @@
  * Linux code here, where the new portable ones go through Linux's driver. Windows API steps
  * (VirtualAlloc ...) are Windows' own.
  */
-import { dirname, resolve } from 'node:path';
 import { formatProt, Rng } from '@polykernel/core';
 import {
-  describeResult, Kernel, startProcess, type Personality, type RecordValue, type PortableChild, type PortableDriver, type PortableResult, type Process, type Thread, type ViewRow,
+  describeResult, Kernel, startProcess, type FileLookup, type Personality, type RecordValue, type PortableChild, type PortableDriver, type PortableResult, type Process, type Thread, type ViewRow,
 } from '@polykernel/kernel';
-import { sysrootLookup } from '@polykernel/kernel/node';
 import {
-  CLONE, describeWaitStatus, FAULT_HANDLER, linuxFlags as F, linuxPersonality, procMaps, RESTART_SYSCALL, SIGNALS,
+  CLONE, describeWaitStatus, FAULT_HANDLER, linuxFlags as F, linuxPersonality, RESTART_SYSCALL, SIGNALS,
   type LinuxPersonality, type LinuxSpace,
 } from '@polykernel/linux';
 import { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, type Access } from '@polykernel/mmu';
 import { childSteps, EXE_REGION, HEAP_REGION, INTERP_REGION, stepKind, pathString, positionFinder, type Step, type Workload } from '@polykernel/workload';
-import type { StepSequence, StreamedWorkload } from '@polykernel/workload/node';
 import { runWindowsStep, WINDOWS_STEP_KINDS, WindowsStepError, type WindowsMachine, type WindowsSpace, type WindowsStepKind, type WindowsStepNames } from '@polykernel/windows';
 import { linuxVariant, type ResolvedPersonality } from './registry.js';
-import { readRegular } from './read.js';
 import { Trace } from './trace.js';
 
 /** A run's options as the CLI gives them (trace, profile, mapsEachStep, json are the ones a run reads). */
@@ -141,7 +140,44 @@ class Runner {
 }
 
 /** A process's steps: an array, or a streamed workload's sequence (read when reached). */
-type StepList = Pick<StepSequence, 'length' | 'at'>;
+export interface StepList {
+  readonly length: number;
+  at(index: number): Step | undefined;
+}
+
+/**
+ * Where a run's file names lead: how a step's relative path is made absolute, and the bytes of a
+ * file an mmap step maps. The CLI's is the host's file system (`@polykernel/runner/node`); the
+ * browser's is the session's own files (`memoryHost`).
+ */
+export interface RunHost {
+  /** `path` made absolute against the workload's directory `dir`. */
+  resolve(dir: string, path: string): string;
+  /** The file's bytes, or why not (as strerror says it). */
+  readFile(path: string): Promise<Uint8Array | string>;
+}
+
+/** `path` against `dir`, POSIX rules ('.' and '..' folded), without node:path. */
+export function resolvePath(dir: string, path: string): string {
+  const parts: string[] = [];
+  for (const part of `${path.startsWith('/') ? '' : `${dir}/`}${path}`.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') parts.pop();
+    else parts.push(part);
+  }
+  return `/${parts.join('/')}`;
+}
+
+/** A host whose files are a file system's (the browser's dropped files): what exec and open find, mmap finds too. */
+export function memoryHost(fs: FileLookup): RunHost {
+  return {
+    resolve: resolvePath,
+    readFile: (path) => {
+      const f = fs(path);
+      return Promise.resolve(typeof f === 'string' ? (f === 'ENOENT' ? 'No such file' : f) : f.bytes);
+    },
+  };
+}
 
 /** What a Linux step handler registered by an application is given: the process's thread and its region names. */
 export interface LinuxStepContext {
@@ -191,7 +227,116 @@ export class Session {
     readonly dir: string,
     readonly file = '',
     readonly text = '',
+    readonly host: RunHost = memoryHost(() => 'ENOENT'),
   ) {}
+
+  /** The probe aggregations of --trace, when asked for (subscribed before the first process starts). */
+  trace: Trace | null = null;
+  /** The most accesses one touch step makes (a browser page keeps it lower, to stay responsive). */
+  maxTouchAccesses = MAX_TOUCH_ACCESSES;
+  /** Called just before each step runs (the visualizer counts the step's faults from here). */
+  beforeStep: (() => void) | null = null;
+  /** The process whose step next() returned last. */
+  lastProcess: Process | null = null;
+  /** How the run ended: null while steps remain (see next()). */
+  ending: Ending | null = null;
+  private round: Runner[] = [];
+  private cursor = 0;
+  private rounds = 0;
+  private limit = 0;
+  private started = false;
+  private pendingInRound = false;
+  private progressedInRound = false;
+
+  /**
+   * Run until one more step has finished and return its result (also recorded in `results`, or
+   * handed to `emit`); null once the workload has ended (`ending` says how). The schedule is the
+   * whole-workload run's, one step at a time: every process runs one step per round, round-robin
+   * in creation order (the round is the processes that existed when it began); a sleeping thread is
+   * skipped until the kernel wakes it; a child whose steps ran out exits with status 0.
+   */
+  async next(): Promise<StepResult | null> {
+    if (!this.started) this.start();
+    while (this.ending === null) {
+      if (this.cursor >= this.round.length) {
+        this.endRound();
+        continue;
+      }
+      const line = await this.visit(this.round[this.cursor++]!);
+      if (line !== null) return line;
+    }
+    return null;
+  }
+
+  private start(): void {
+    this.started = true;
+    // Each round that makes progress runs a step or resumes a call: a workload of N steps needs about N rounds.
+    this.limit = MAX_ROUNDS + 4 * this.runners.reduce((n, r) => n + r.steps.length, 0);
+    this.round = [...this.runners];
+  }
+
+  /** A round is over: the run ends (every step done, a stall, the round limit) or the next round begins. */
+  private endRound(): void {
+    if (!this.pendingInRound) this.ending = { stalled: null };
+    else if (!this.progressedInRound) {
+      const blocked = this.runners.filter((r) => r.proc.state === 'running' && r.thread.state === 'blocked')
+        .map((r) => `${r.name}[${r.proc.pid}] (blocked) at ${r.pc < r.steps.length ? `step ${r.pc + 1}` : 'the end of its steps'}`);
+      this.ending = { stalled: `stalled: no process can run — ${blocked.join(', ')} (a wait for a child that never exits, or a stopped process nobody continues)` };
+    } else if (++this.rounds >= this.limit) this.ending = { stalled: `stopped after ${this.limit} rounds` };
+    else {
+      this.round = [...this.runners];
+      this.cursor = 0;
+      this.pendingInRound = false;
+      this.progressedInRound = false;
+    }
+  }
+
+  /** One process's turn in the round: a call that slept resumes, a finished child exits, then at most one step (its result). */
+  private async visit(r: Runner): Promise<StepResult | null> {
+    // A call that slept in an earlier, finished step (vfork) returns before the thread goes on;
+    // a step that slept itself resumes its own call when it runs again.
+    if (r.thread.pending !== null && r.thread.state === 'runnable' && r.sleptAt !== r.pc) {
+      this.k.resume(r.thread);
+      this.progressedInRound = true;
+    }
+    if (r.done) {
+      // A child that ran out of steps returns from main: exit(0).
+      if (r.child && r.proc.state === 'running' && r.thread.state !== 'dead' && r.pc >= r.steps.length) {
+        // (A stopped child cannot return from main until someone continues it.)
+        if (r.thread.state !== 'runnable') {
+          this.pendingInRound = true;
+          return null;
+        }
+        this.exitChild(r);
+        this.progressedInRound = true;
+      }
+      return null;
+    }
+    this.pendingInRound = true;
+    if (r.thread.state !== 'runnable') return null;
+    const step = r.steps.at(r.pc)!;
+    let outcome;
+    this.beforeStep?.();
+    const before = this.k.metrics.cycles;
+    try {
+      outcome = await this.step(r, step);
+    } catch (e) {
+      if (!(e instanceof StepError)) throw e;
+      outcome = { result: `error: ${this.where(r)}${e.message}` };
+    }
+    this.progressedInRound = true;
+    if (outcome === null) {
+      r.sleptAt = r.pc; // slept: the same step runs again (and resumes its call) once the kernel wakes the thread
+      return null;
+    }
+    r.sleptAt = -1;
+    r.pc++;
+    const line: StepResult = { process: r.name, pid: r.proc.pid, step: describeStep(step), result: outcome.result, ...(outcome.native ?? {}) };
+    this.stepCycles?.push(this.k.metrics.cycles - before);
+    this.lastProcess = r.proc;
+    this.record(line);
+    return line;
+  }
 
   /** `file:line:column: processes[0].steps[3]: ` for a step of `r`, to report an error found while running it. */
   where(r: Runner): string {
@@ -309,8 +454,8 @@ export class Session {
       let fd = m.fd === undefined ? -1 : fdOf(m.fd);
       let temporary = false;
       if (m.file !== undefined) {
-        const path = resolve(this.dir, m.file);
-        const bytes = await readRegular(path);
+        const path = this.host.resolve(this.dir, m.file);
+        const bytes = await this.host.readFile(path);
         if (typeof bytes === 'string') throw new StepError(`file ${m.file}: ${bytes} (a mapped file must be a regular file; /dev/zero is anonymous memory)`);
         fd = p.installFile({ path, bytes, readable: true, writable: true });
         temporary = true;
@@ -414,7 +559,7 @@ export class Session {
     const p = r.proc;
     let skipped = 0;
     const n = touchCount(s.length, s.pattern, s.stride ?? 4096, s.count);
-    if (n > MAX_TOUCH_ACCESSES) throw new StepError(`a touch makes at most ${MAX_TOUCH_ACCESSES.toLocaleString('en-US')} accesses; this one would make ${n.toLocaleString('en-US')} (give a count, or touch less)`);
+    if (n > this.maxTouchAccesses) throw new StepError(`a touch makes at most ${this.maxTouchAccesses.toLocaleString('en-US')} accesses; this one would make ${n.toLocaleString('en-US')} (give a count, or touch less)`);
     if (base < 0) return this.segvAtMapFailed(r);
     for (const va of touchAddresses(base, s.length, s.pattern, s.stride ?? 4096, s.count, s.seed ?? 1)) {
       if (this.k.access(r.thread, va, access) >= 0) continue;
@@ -450,7 +595,7 @@ export class Session {
     }
     if ('mapFile' in step) {
       const m = step.mapFile;
-      const req = { path: resolve(this.dir, m.path), prot: m.prot, shared: m.shared, ...(m.length !== undefined ? { length: m.length } : {}), ...(m.offset !== undefined ? { offset: m.offset } : {}) };
+      const req = { path: this.host.resolve(this.dir, m.path), prot: m.prot, shared: m.shared, ...(m.length !== undefined ? { length: m.length } : {}), ...(m.offset !== undefined ? { offset: m.offset } : {}) };
       const res = d.mapFile(k, t, req);
       r.regions.set(m.name, res.kind === 'ok' ? { ...res.value } : { addr: MAP_FAILED, length: m.length ?? 0 });
       return { result: describeResult(res, (v) => `0x${v.addr.toString(16)}`) };
@@ -505,7 +650,8 @@ export class Session {
     if (res.kind === 'blocked') return null;
     return {
       result: describeResult(res, (w) => {
-        const who = this.runners.find((x) => x.proc.pid === w.pid)?.name;
+        // By the reference the wait returned first (a Cygwin child's pid is not its Windows process's).
+        const who = (this.runners.find((x) => x.ref === w.ref) ?? this.runners.find((x) => x.proc.pid === w.pid))?.name;
         const how = w.signal !== null ? `killed by ${w.signal}` : `exit ${w.exitCode ?? 0}`;
         return `pid ${w.pid}${who !== undefined ? ` (${who})` : ''} status 0x${w.status.toString(16)}: ${how}`;
       }),
@@ -577,13 +723,71 @@ export function describeStep(step: Step): string {
   return `${op} ${Object.entries(args).map(([key, v]) => `${key}=${show(key, v)}`).join(' ')}`.trimEnd();
 }
 
-/** The simulated machine a run gets: physical memory and swap in pages, page contents, where files come from, the seed. */
-export interface Machine {
+/** The simulated machine a session gets: physical memory and swap in pages, page contents, where files come from, the seed. */
+export interface SessionMachine {
   frames: number;
   swapSlots: number;
   contents: boolean;
-  sysroot: string;
+  /** Where exec and open find files. */
+  fs: FileLookup;
   seed?: number;
+  /** A machine profile by name (run --profile). */
+  profile?: string;
+}
+
+/** Where a session's workload came from and how its files are found (all optional in a browser). */
+export interface SessionSource {
+  /** The workload file (error positions name it) and its text (parsed for positions only when an error needs one). */
+  file?: string;
+  text?: string;
+  /** The directory relative file names in steps are resolved against. */
+  dir?: string;
+  host?: RunHost;
+  /** The steps of each workload process, instead of `processes[i].steps` (a streamed workload's sequences). */
+  steps?: readonly (StepList | undefined)[];
+  /** Subscribe --trace's probe aggregations before the first process starts. */
+  trace?: boolean;
+  /** Called with the kernel before the first process starts (a probe that must see every call). */
+  subscribe?: (k: Kernel<unknown>) => void;
+}
+
+/** Boot `resolved` on a fresh machine and create the workload's processes: a session ready to step (next()). */
+export function openSession(w: Workload, resolved: ResolvedPersonality, machine: SessionMachine, source: SessionSource = {}): Session {
+  const { fs } = machine;
+  const seed = machine.seed !== undefined ? { seed: machine.seed } : {};
+  const lp = resolved.entry.name === 'linux' ? linuxPersonality({ variant: linuxVariant(resolved.variant), fs, ...seed }) : null;
+  const personality: Personality<unknown> = lp ?? resolved.entry.create({ variant: resolved.variant, fs, ...seed });
+  // run W.yaml --refs TRACE --profile P: the workload runs on that machine profile (refs-run.ts).
+  const profile = machine.profile !== undefined ? { profile: machine.profile } : {};
+  const k = new Kernel<unknown>(personality, { frames: machine.frames, swapSlots: machine.swapSlots, contents: machine.contents, ...seed, ...profile });
+  const trace = source.trace === true ? new Trace(k) : null;
+  source.subscribe?.(k);
+  const driver: Driver | null = k.personality.portable ?? null;
+  const session = new Session(k, lp, driver, resolved.variant, source.dir ?? '/', source.file ?? '', source.text ?? '', source.host ?? memoryHost(fs));
+  session.trace = trace;
+  for (const [i, spec] of w.processes.entries()) {
+    const c = lp === null && driver?.start !== undefined ? driver.start(k, spec.name) : startProcess(k, spec.name);
+    const r = new Runner(spec.name, c.process, c.thread, source.steps?.[i] ?? spec.steps, new Map(), new Map(), false, ['processes', session.runners.length, 'steps']);
+    r.ref = c.ref;
+    session.runners.push(r);
+  }
+  return session;
+}
+
+/** Where a run reports each step: `polykernel run --maps-each-step` prints the map after it. */
+export type AfterStep = (session: Session, r: StepResult) => void;
+
+/** Run every remaining step of `session` (a loop over next()): how it ended. */
+export async function runSession(session: Session, progress: StepProgress, after?: AfterStep): Promise<Ending> {
+  try {
+    for (let line = await session.next(); line !== null; line = await session.next()) {
+      progress.tick(session.done);
+      after?.(session, line);
+    }
+    return session.ending!;
+  } finally {
+    progress.end();
+  }
 }
 
 /** A workload run on one personality: the kernel afterwards, the session's results, how it ended. */
@@ -593,38 +797,6 @@ export interface Execution {
   session: Session;
   stalled: string | null;
   trace: Trace | null;
-}
-
-/** Boot `resolved` on a fresh machine, create the workload's processes and run their steps. */
-export async function execute(
-  w: Workload, text: string, file: string, resolved: ResolvedPersonality, machine: Machine, opts: RunOptions, out: (s: string) => void, progress: StepProgress,
-  streamed?: { workload: StreamedWorkload; emit: ((r: StepResult) => void) | null },
-  measure?: { stepCycles: boolean },
-): Promise<Execution> {
-  const fs = sysrootLookup(machine.sysroot);
-  const seed = machine.seed !== undefined ? { seed: machine.seed } : {};
-  const lp = resolved.entry.name === 'linux' ? linuxPersonality({ variant: linuxVariant(resolved.variant), fs, ...seed }) : null;
-  const personality: Personality<unknown> = lp ?? resolved.entry.create({ variant: resolved.variant, fs, ...seed });
-  // run W.yaml --refs TRACE --profile P: the workload runs on that machine profile (refs-run.ts).
-  const profile = typeof opts.profile === 'string' ? { profile: opts.profile } : {};
-  const k = new Kernel<unknown>(personality, { frames: machine.frames, swapSlots: machine.swapSlots, contents: machine.contents, ...seed, ...profile });
-  const trace = opts.trace === true ? new Trace(k) : null;
-  const driver: Driver | null = k.personality.portable ?? null;
-  const session = new Session(k, lp, driver, resolved.variant, dirname(resolve(file)), file, text);
-  if (measure?.stepCycles === true) session.stepCycles = [];
-  if (streamed !== undefined) {
-    session.locate = (path) => streamed.workload.positionOf(path);
-    session.emit = streamed.emit;
-  }
-  for (const [i, spec] of w.processes.entries()) {
-    const c = lp === null && driver?.start !== undefined ? driver.start(k, spec.name) : startProcess(k, spec.name);
-    const r = new Runner(spec.name, c.process, c.thread, streamed?.workload.steps[i] ?? spec.steps, new Map(), new Map(), false, ['processes', session.runners.length, 'steps']);
-    r.ref = c.ref;
-    session.runners.push(r);
-  }
-  const total = session.runners.reduce((n, r) => n + r.steps.length, 0);
-  const ending = await schedule(session, opts, out, progress, total);
-  return { k, lp, session, stalled: ending.stalled, trace };
 }
 
 /** One native view of one process, rendered through the contract (or why it could not be). */
@@ -657,75 +829,5 @@ export function processViews(run: Execution): { process: string; pid: number; st
   }));
 }
 
-/** Round-robin over the runnable processes until every one has finished its steps. */
-/** How a schedule ended: every step done (null), a stall or round limit (its message), or a workload error. */
+/** How a schedule ended: every step done (null), a stall or round limit (its message). */
 export interface Ending { stalled: string | null }
-
-async function schedule(session: Session, opts: RunOptions, out: (s: string) => void, progress: StepProgress, total: number): Promise<Ending> {
-  try {
-    return await rounds(session, opts, out, progress, total);
-  } finally {
-    progress.end();
-  }
-}
-
-async function rounds(session: Session, opts: RunOptions, out: (s: string) => void, progress: StepProgress, total: number): Promise<Ending> {
-  // Each round that makes progress runs a step or resumes a call: a workload of N steps needs about N rounds.
-  const limit = MAX_ROUNDS + 4 * total;
-  for (let round = 0; round < limit; round++) {
-    let progressed = false;
-    let pending = false;
-    for (const r of [...session.runners]) {
-      // A call that slept in an earlier, finished step (vfork) returns before the thread goes on;
-      // a step that slept itself resumes its own call when it runs again.
-      if (r.thread.pending !== null && r.thread.state === 'runnable' && r.sleptAt !== r.pc) {
-        session.k.resume(r.thread);
-        progressed = true;
-      }
-      if (r.done) {
-        // A child that ran out of steps returns from main: exit(0).
-        if (r.child && r.proc.state === 'running' && r.thread.state !== 'dead' && r.pc >= r.steps.length) {
-          // (A stopped child cannot return from main until someone continues it.)
-          if (r.thread.state !== 'runnable') {
-            pending = true;
-            continue;
-          }
-          session.exitChild(r);
-          progressed = true;
-        }
-        continue;
-      }
-      pending = true;
-      if (r.thread.state !== 'runnable') continue;
-      const step = r.steps.at(r.pc)!;
-      let outcome;
-      const before = session.k.metrics.cycles;
-      try {
-        outcome = await session.step(r, step);
-      } catch (e) {
-        if (!(e instanceof StepError)) throw e;
-        outcome = { result: `error: ${session.where(r)}${e.message}` };
-      }
-      progressed = true;
-      if (outcome === null) {
-        r.sleptAt = r.pc; // slept: the same step runs again (and resumes its call) once the kernel wakes the thread
-        continue;
-      }
-      r.sleptAt = -1;
-      r.pc++;
-      const line = { process: r.name, pid: r.proc.pid, step: describeStep(step), result: outcome.result, ...(outcome.native ?? {}) };
-      session.stepCycles?.push(session.k.metrics.cycles - before);
-      session.record(line);
-      progress.tick(session.done);
-      if (opts.mapsEachStep === true && opts.json !== true && r.proc.state === 'running') out(`== ${r.name}[${r.proc.pid}] ${line.step} -> ${line.result}\n${procMaps((r.proc as Process<LinuxSpace>).space.mm)}`);
-    }
-    if (!pending) return { stalled: null };
-    if (!progressed) {
-      const blocked = session.runners.filter((r) => r.proc.state === 'running' && r.thread.state === 'blocked')
-        .map((r) => `${r.name}[${r.proc.pid}] (blocked) at ${r.pc < r.steps.length ? `step ${r.pc + 1}` : 'the end of its steps'}`);
-      return { stalled: `stalled: no process can run — ${blocked.join(', ')} (a wait for a child that never exits, or a stopped process nobody continues)` };
-    }
-  }
-  return { stalled: `stopped after ${limit} rounds` };
-}
-

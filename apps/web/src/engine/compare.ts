@@ -1,40 +1,16 @@
 /**
  * The comparison: the same workload on several personalities, one table of the metrics schema
  * with each column's ratio to the first, and the step results side by side. The rows and their
- * rules are `polykernel compare`'s (apps/cli/src/compare.ts): a field the personality does not
- * fill (not in its metricsFilled) shows "—", not a measured zero; a row that is zero everywhere is
- * left out; a step a kernel cannot do is counted and listed, never faked. Apps do not import
- * apps, so the row list is repeated here; both should read one list once the workload runner is
- * a package.
+ * rules are `polykernel compare`'s: the row list is @polykernel/runner's COMPARE_ROWS (one list for
+ * both); a field the personality does not fill (not in its metricsFilled) shows "—", not a measured
+ * zero; a row that is zero everywhere is left out; a step a kernel cannot do is counted and listed,
+ * never faked.
  */
-import { FAULT_KINDS, TRAP_KINDS, type MetricsData } from '@polykernel/core';
+import type { MetricsData } from '@polykernel/core';
+import { COMPARE_ROWS, metricValue, type CompareRowSpec as RowSpec } from '@polykernel/runner';
 import type { WebSession } from './session.js';
 
-interface RowSpec {
-  path: string;
-  label: string;
-  unit?: 'bytes' | 'pages';
-}
-
-/** The rows, in compare's order: calls, traps, faults, TLB, pages, copies, memory, index, metadata, time. */
-export const COMPARE_ROWS: readonly RowSpec[] = [
-  { path: 'syscalls', label: 'system calls' },
-  ...TRAP_KINDS.map((k): RowSpec => ({ path: `traps.${k}`, label: `traps: ${k}` })),
-  ...FAULT_KINDS.map((k): RowSpec => ({ path: `faults.${k}`, label: `faults: ${k}` })),
-  { path: 'tlbMisses', label: 'TLB misses' },
-  { path: 'tlbShootdowns', label: 'TLB shootdowns' },
-  { path: 'pagesZeroed', label: 'pages zeroed', unit: 'pages' },
-  { path: 'pagesCopied', label: 'pages copied', unit: 'pages' },
-  { path: 'bytesCopiedCrossProcess', label: 'bytes copied across processes', unit: 'bytes' },
-  { path: 'peakCommit', label: 'commit (peak)', unit: 'pages' },
-  { path: 'peakResident', label: 'resident (peak)', unit: 'pages' },
-  { path: 'indexNodesVisited', label: 'index nodes visited' },
-  { path: 'metadataBytes', label: 'kernel metadata', unit: 'bytes' },
-  { path: 'processesCreated', label: 'processes created' },
-  { path: 'contextSwitches', label: 'context switches' },
-  { path: 'cycles', label: 'simulated cycles' },
-  { path: 'seconds', label: 'simulated time (ms)' },
-];
+export { COMPARE_ROWS, metricValue } from '@polykernel/runner';
 
 /** Fields every kernel has, whatever its metricsFilled says (the machine's TLB and clock). */
 const ALWAYS_MODELLED = new Set(['seconds', 'tlbMisses', 'tlbShootdowns', 'contextSwitches', 'cycles']);
@@ -78,14 +54,6 @@ const MILLIS = new Intl.NumberFormat('en-US', { minimumFractionDigits: 3, maximu
 function format(n: number, unit: RowSpec['unit']): string {
   const s = Number.isInteger(n) ? INTEGER.format(n) : MILLIS.format(n);
   return unit === 'bytes' ? `${s} B` : s;
-}
-
-export function metricValue(m: MetricsData, path: string, hz: number): number {
-  if (path === 'seconds') return (m.cycles / hz) * 1e3;
-  const dot = path.indexOf('.');
-  if (dot < 0) return m[path as keyof MetricsData] as number;
-  const group = m[path.slice(0, dot) as 'faults' | 'traps'] as Record<string, number>;
-  return group[path.slice(dot + 1)] ?? 0;
 }
 
 interface Column {

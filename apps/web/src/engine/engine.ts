@@ -33,11 +33,12 @@ export class Engine {
   private name = '';
   private image: ImageSummary | null = null;
 
-  handle(req: Request): Reply {
+  /** A request's reply (asynchronous: a session's next() is; nothing it awaits leaves the worker, so replies keep the requests' order). */
+  async handle(req: Request): Promise<Reply> {
     try {
-      if (req.type === 'load') return this.load(req.yaml, req.file, req.personalities, req.seed, req.step);
-      if (req.type === 'run') return this.run(req.until);
-      if (req.type === 'binary') return this.binary(req.name, req.bytes, req.personalities, req.seed);
+      if (req.type === 'load') return await this.load(req.yaml, req.file, req.personalities, req.seed, req.step);
+      if (req.type === 'run') return await this.run(req.until);
+      if (req.type === 'binary') return await this.binary(req.name, req.bytes, req.personalities, req.seed);
       const side = this.sides[req.side];
       const proc = side?.session.processes().find((p) => p.pid === req.pid)?.proc;
       if (side === undefined || proc === undefined) return { type: 'walk', side: req.side, walk: null, error: `no process ${req.pid}` };
@@ -48,7 +49,7 @@ export class Engine {
     }
   }
 
-  private load(yaml: string, file: string, personalities: readonly string[], seed: number, step: number): Reply {
+  private async load(yaml: string, file: string, personalities: readonly string[], seed: number, step: number): Promise<Reply> {
     let w;
     try {
       w = parseWorkload(yaml, file);
@@ -57,7 +58,7 @@ export class Engine {
       throw e;
     }
     this.image = null;
-    return this.boot(w, personalities, seed, step, {});
+    return await this.boot(w, personalities, seed, step, {});
   }
 
   /**
@@ -65,7 +66,7 @@ export class Engine {
    * then a one-step workload that execs it on each personality, so its starting address space
    * shows. Only this file exists in the browser: a dynamic program's interpreter is not found.
    */
-  private binary(name: string, bytes: Uint8Array, personalities: readonly string[], seed: number): Reply {
+  private async binary(name: string, bytes: Uint8Array, personalities: readonly string[], seed: number): Promise<Reply> {
     let image: ImageSummary;
     try {
       image = summarize(loadImage(bytes));
@@ -76,10 +77,10 @@ export class Engine {
     // JSON is YAML: the workload goes through the same schema as a file would.
     const w = parseWorkload(JSON.stringify({ name, processes: [{ name: path.slice(1), steps: [{ exec: { path, argv: [path] } }] }] }), name);
     this.image = image;
-    return this.boot(w, personalities, seed, 1, { [path]: bytes });
+    return await this.boot(w, personalities, seed, 1, { [path]: bytes });
   }
 
-  private boot(w: Workload, personalities: readonly string[], seed: number, step: number, files: Readonly<Record<string, Uint8Array>>): Reply {
+  private async boot(w: Workload, personalities: readonly string[], seed: number, step: number, files: Readonly<Record<string, Uint8Array>>): Promise<Reply> {
     if (personalities.length < 1 || personalities.length > 2) return { type: 'error', message: 'choose one or two personalities' };
     // The time reported includes booting the kernels (1 GiB of frames each, unless the workload says).
     const t0 = performance.now();
@@ -91,25 +92,25 @@ export class Engine {
     }
     this.sides = sides;
     this.name = w.name;
-    this.advance(step, () => false);
+    await this.advance(step, () => false);
     return this.state(t0);
   }
 
-  private run(until: RunUntil): Reply {
+  private async run(until: RunUntil): Promise<Reply> {
     const t0 = performance.now();
-    if (until === 'step') this.advance(1, () => false);
-    else if (until === 'event') this.advance(MAX_RUN_STEPS, (l) => EVENT_KINDS.has(l.kind) || l.faults > 0);
-    else this.advance(MAX_RUN_STEPS, () => false);
+    if (until === 'step') await this.advance(1, () => false);
+    else if (until === 'event') await this.advance(MAX_RUN_STEPS, (l) => EVENT_KINDS.has(l.kind) || l.faults > 0);
+    else await this.advance(MAX_RUN_STEPS, () => false);
     return this.state(t0);
   }
 
   /** Step every side `n` times, or until a finished step satisfies `stop` on any side. */
-  private advance(n: number, stop: (l: StepLine) => boolean): void {
+  private async advance(n: number, stop: (l: StepLine) => boolean): Promise<void> {
     for (let i = 0; i < n; i++) {
       let any = false;
       let hit = false;
       for (const side of this.sides) {
-        const line = side.session.next();
+        const line = await side.session.next();
         if (line === null) continue;
         any = true;
         this.record(side);

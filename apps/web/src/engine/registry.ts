@@ -1,37 +1,13 @@
 /**
- * The personalities the visualizer can boot. This is the only file of the app that names a
- * personality package: everything else sees the Personality contract (views, metrics, probes,
- * page tables, the portable driver). It mirrors apps/cli/src/personalities.ts (the same names and
- * variants); when the shared workload runner lands in a package, both should read one registry.
- *
- * Each entry also says how the visualizer reads the kernel's own region view into the address
- * map (Linux's /proc/<pid>/maps, FreeBSD's procstat -v, Windows' VirtualQuery walk, Cygwin's
- * /proc/<pid>/maps), and how to run the native steps of its own kernel: Linux's POSIX-shaped
- * native steps (mmap with MAP_PRIVATE, wait with WNOHANG) need Linux's numeric encodings, and
- * Windows' API steps (VirtualAlloc ...) go to @polykernel/windows' runWindowsStep.
+ * The personalities the visualizer can boot: @polykernel/runner's registry (the one `polykernel
+ * run`, `compare` and the bench read: the same names, variants and factories), each with how the
+ * visualizer reads the kernel's own region view into the address map (Linux's /proc/<pid>/maps,
+ * FreeBSD's procstat -v, Windows' VirtualQuery walk, Cygwin's /proc/<pid>/maps). Native steps run
+ * as the runner runs them (Linux's by Linux's encodings, Windows' API steps by @polykernel/windows).
  */
-import type { FileLookup, Kernel, Personality, RecordValue, Thread } from '@polykernel/kernel';
-import { cygwinPersonality } from '@polykernel/cygwin';
-import { FREEBSD_VARIANTS, freebsdPersonality } from '@polykernel/freebsd';
-import { linuxFlags, linuxPersonality } from '@polykernel/linux';
-import { runWindowsStep, WINDOWS_STEP_KINDS, WindowsStepError, windowsPersonality, type WindowsMachine, type WindowsSpace, type WindowsStepKind } from '@polykernel/windows';
+import type { RecordValue } from '@polykernel/kernel';
+import { PERSONALITIES, type RegisteredPersonality } from '@polykernel/runner';
 import type { AreaModel } from './snapshot.js';
-
-/** The numbers Linux's native calls take for the workload's symbolic flags. */
-export interface PosixEncoding {
-  /** mmap flags by the workload's names (private, shared, anonymous, fixed ...). */
-  readonly mmap: Readonly<Record<string, number>>;
-  /** madvise advice by name (dontneed, willneed, free). */
-  readonly madvise: Readonly<Record<string, number>>;
-  /** wait options by name (nohang, untraced ...). */
-  readonly wait: Readonly<Record<string, number>>;
-}
-
-export interface WebPersonalityOptions {
-  variant: string;
-  fs: FileLookup;
-  seed: number;
-}
 
 type Row = Readonly<Record<string, RecordValue>>;
 
@@ -41,46 +17,9 @@ export interface RegionView {
   readonly area: (row: Row) => AreaModel | null;
 }
 
-/** What a native step of a non-POSIX kernel needs from the session: the names the workload gave regions and processes. */
-export interface NativeStepNames {
-  regions: Map<string, { addr: number; length: number }>;
-  processHandle(name: string): number | undefined;
-  saveProcess(name: string, handle: number, pid: number): void;
-}
-
-/** A native step's outcome: its result line, or why it could not be carried out as written. */
-export type NativeOutcome = { result: string } | { error: string };
-
-export interface WebPersonality {
-  /** The family, as native steps name their owner (linux, windows ...). */
-  readonly name: string;
-  readonly description: string;
-  readonly variants: readonly string[];
-  readonly defaultVariant: string;
-  create(opts: WebPersonalityOptions): Personality<unknown>;
+/** A registered personality the visualizer can draw: the runner's entry and its region view. */
+export interface WebPersonality extends RegisteredPersonality {
   readonly regions: RegionView;
-  /** Linux's encodings for its native steps (mmap, munmap, madvise, brk, wait options ...); null elsewhere. */
-  readonly posix: PosixEncoding | null;
-  /** The native steps of this kernel the visualizer runs by their own API (Windows' VirtualAlloc ...). */
-  readonly nativeKinds: ReadonlySet<string>;
-  nativeStep?(k: Kernel<unknown>, t: Thread, kind: string, args: Readonly<Record<string, unknown>>, names: NativeStepNames): NativeOutcome;
-}
-
-const LINUX_POSIX: PosixEncoding = {
-  mmap: {
-    private: linuxFlags.MAP_PRIVATE, shared: linuxFlags.MAP_SHARED, anonymous: linuxFlags.MAP_ANONYMOUS, fixed: linuxFlags.MAP_FIXED,
-    'fixed-noreplace': linuxFlags.MAP_FIXED_NOREPLACE, populate: linuxFlags.MAP_POPULATE, noreserve: linuxFlags.MAP_NORESERVE,
-    growsdown: linuxFlags.MAP_GROWSDOWN,
-  },
-  // include/uapi/asm-generic/mman-common.h: MADV_WILLNEED 3, MADV_DONTNEED 4, MADV_FREE 8
-  madvise: { dontneed: 4, willneed: 3, free: 8 },
-  // include/uapi/linux/wait.h: WNOHANG 1, WUNTRACED 2, __WALL 0x40000000, __WCLONE 0x80000000
-  wait: { nohang: 1, untraced: 2, clone: 0x80000000, all: 0x40000000 },
-};
-
-function linuxVariant(variant: string): 'linux-6.x' | 'linux-5.15' {
-  if (variant === 'linux-6.x' || variant === 'linux-5.15') return variant;
-  throw new RangeError(`linux has no variant "${variant}" (linux-6.x, linux-5.15)`);
 }
 
 const text = (v: RecordValue | undefined): string => (typeof v === 'string' ? v : '');
@@ -120,61 +59,13 @@ const WINDOWS_ADDRESS: RegionView = {
   },
 };
 
-const WINDOWS_KINDS: ReadonlySet<string> = new Set(WINDOWS_STEP_KINDS);
+/** Each family's region view; a personality without one is not offered (the map could not be drawn). */
+const REGION_VIEWS: Readonly<Record<string, RegionView>> = { linux: MAPS, freebsd: PROCSTAT_V, windows: WINDOWS_ADDRESS, cygwin: MAPS };
 
-/** A Windows API step (VirtualAlloc ...) by @polykernel/windows' own runner, the same as `polykernel run`. */
-function windowsStep(k: Kernel<unknown>, t: Thread, kind: string, args: Readonly<Record<string, unknown>>, names: NativeStepNames): NativeOutcome {
-  try {
-    return { result: runWindowsStep(k as unknown as Kernel<WindowsSpace, WindowsMachine>, t, kind as WindowsStepKind, args, names).result };
-  } catch (e) {
-    if (e instanceof WindowsStepError) return { error: e.message };
-    throw e;
-  }
-}
-
-export const WEB_PERSONALITIES: readonly WebPersonality[] = [
-  {
-    name: 'linux',
-    description: 'Linux: mm_struct and VMAs, fork with copy-on-write, /proc views',
-    variants: ['linux-6.x', 'linux-5.15'],
-    defaultVariant: 'linux-6.x',
-    create: ({ variant, fs, seed }) => linuxPersonality({ variant: linuxVariant(variant), fs, seed }),
-    regions: MAPS,
-    posix: LINUX_POSIX,
-    nativeKinds: new Set(),
-  },
-  {
-    name: 'freebsd',
-    description: 'FreeBSD 14: vm_map over VM objects, vm_fault, vmspace_fork, procstat',
-    variants: [...FREEBSD_VARIANTS],
-    defaultVariant: 'freebsd-14',
-    create: ({ variant, fs, seed }) => freebsdPersonality({ variant, fs, seed }),
-    regions: PROCSTAT_V,
-    posix: null,
-    nativeKinds: new Set(),
-  },
-  {
-    name: 'windows',
-    description: 'Windows 11 x64: VADs, VirtualAlloc reserve and commit, CreateProcess, a VirtualQuery walk',
-    variants: ['windows-11'],
-    defaultVariant: 'windows-11',
-    create: (opts) => windowsPersonality(opts),
-    regions: WINDOWS_ADDRESS,
-    posix: null,
-    nativeKinds: WINDOWS_KINDS,
-    nativeStep: windowsStep,
-  },
-  {
-    name: 'cygwin',
-    description: 'Cygwin 3.5: POSIX over the Windows personality, fork emulated by CreateProcess and copies',
-    variants: ['cygwin'],
-    defaultVariant: 'cygwin',
-    create: (opts) => cygwinPersonality(opts),
-    regions: MAPS,
-    posix: null,
-    nativeKinds: new Set(),
-  },
-];
+export const WEB_PERSONALITIES: readonly WebPersonality[] = PERSONALITIES.flatMap((entry) => {
+  const regions = REGION_VIEWS[entry.name];
+  return regions === undefined ? [] : [{ ...entry, regions }];
+});
 
 export interface ResolvedWebPersonality {
   entry: WebPersonality;
