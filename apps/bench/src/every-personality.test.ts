@@ -38,8 +38,6 @@ describe('every scenario on every registered variant', () => {
       // /bin/true is an ELF file: CreateProcessW refuses it as Windows does, and Cygwin's spawnve with it.
       'spawn-cost windows-11: failed: spawn: ERROR_BAD_EXE_FORMAT (CreateProcessW)',
       'spawn-cost cygwin: failed: spawn: ENOEXEC (spawnve)',
-      'dd freebsd-14: n/a: open /dev/zero: open/read/write/close are not modelled ',
-      'dd freebsd-14-nosuperpages: n/a: open /dev/zero: open/read/write/close are not modelled ',
       'dd windows-11: n/a: open /dev/zero: file objects (CreateFileW, CreateFileMa',
     ]);
     expect(Object.keys(table)).toHaveLength(6 * variants.length);

@@ -717,6 +717,7 @@ export function describeStep(step: Step): string {
   if (typeof args !== 'object' || args === null) return `${op} ${String(args)}`;
   const show = (key: string, v: unknown): string => (key === 'prot' && typeof v === 'number' ? formatProt(v)
     : key === 'steps' && Array.isArray(v) ? `[${v.length} steps]`
+      : key === 'map' && Array.isArray(v) ? `[${v.length} ${v.length === 1 ? 'range' : 'ranges'}]`
       : typeof v === 'object' && v !== null && 'region' in v && 'offset' in v ? `${String(v.region)}+0x${Number(v.offset).toString(16)}`
       : typeof v === 'number' && v >= 4096 ? `0x${v.toString(16)}` : Array.isArray(v) ? `[${v.join(',')}]`
         : typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v));
