@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runCompare } from './compare.js';
+import { differenceReason } from './import.js';
 
 const MAPFILE = fileURLToPath(new URL('../../../examples/portable/mapfile.yaml', import.meta.url));
 
@@ -48,5 +49,16 @@ describe('compare -p linux-6.x,windows: file steps on Windows', () => {
     expect(results[2]).toMatch(/^\d+ bytes$/);
     expect(results[3]).toBe('ERROR_ACCESS_DENIED (WriteFile)');
     expect(results[5]).toBe('ERROR_WRITE_PROTECT (CreateFileW)');
+  });
+});
+
+describe('import --check: why a Windows file call differs from the host\'s', () => {
+  it('names the cause for each Win32 error the file intents give', () => {
+    expect(differenceReason('openat', 'ERROR_WRITE_PROTECT (CreateFileW)')).toMatch(/read-only volume/);
+    expect(differenceReason('openat', 'ERROR_FILE_NOT_FOUND (CreateFileW)')).toMatch(/not in the sysroot/);
+    expect(differenceReason('openat', 'ERROR_ACCESS_DENIED (CreateFileW)')).toMatch(/FILE_FLAG_BACKUP_SEMANTICS/);
+    expect(differenceReason('read', 'ERROR_INVALID_HANDLE (ReadFile)')).toMatch(/CreateFileW failed/);
+    expect(differenceReason('mmap', 'ERROR_ACCESS_DENIED (MapViewOfFile)')).toMatch(/beyond the section/);
+    expect(differenceReason('read', 'ERROR_NOACCESS (ReadFile)')).toBe('');
   });
 });
