@@ -179,6 +179,12 @@ export function differenceReason(call: string, replay: string): string {
   if (errno === 'ENOEXEC' || replay.startsWith('ERROR_BAD_EXE_FORMAT')) return 'the program is a Linux ELF executable, which this kernel does not load';
   if (errno === 'ECHILD' || (call === 'wait4' && replay.startsWith('ERROR_INVALID_HANDLE'))) return 'no such child in the replay: its fork or spawn failed or was n/a';
   if (call === 'munmap' && (errno === 'EINVAL' || replay.startsWith('ERROR_INVALID_PARAMETER'))) return 'the region was never mapped in the replay: its alloc or mapFile failed or was n/a';
+  // Windows' file calls (the Windows portable driver): the same causes in Win32 errors.
+  if (replay.startsWith('ERROR_WRITE_PROTECT')) return 'the simulated file system (the sysroot) is a read-only volume: the program created or truncated this file';
+  if (replay.startsWith('ERROR_INVALID_HANDLE') && call !== 'wait4') return 'the handle\'s CreateFileW failed in the replay';
+  if ((replay.startsWith('ERROR_FILE_NOT_FOUND') || replay.startsWith('ERROR_PATH_NOT_FOUND')) && call.includes('open')) return 'not in the sysroot (a file the program created earlier in the run, or one only the host has)';
+  if (replay.startsWith('ERROR_ACCESS_DENIED (CreateFileW)')) return 'a folder, or a file this volume denies: CreateFileW opens a folder only with FILE_FLAG_BACKUP_SEMANTICS, which _open does not pass';
+  if (replay.startsWith('ERROR_ACCESS_DENIED (MapViewOfFile)')) return 'the mapping runs past the end of this machine\'s copy of the file: MapViewOfFile refuses a view beyond the section, where mmap maps it';
   if (replay.startsWith('error: ')) return replay.slice(7);
   if (replay.startsWith('n/a: ')) return `no portable form on this personality: ${replay.slice(5)}`;
   return '';

@@ -1,8 +1,9 @@
 /**
  * The Windows portable driver: each portable intent as the Win32 calls a Windows program makes
  * (kernel32 library calls over the NT traps, through the kernel's gate, so traps and cycles are
- * counted the native way). Win32 has no fork and no exec; file calls are not modelled yet — those
- * intents say so.
+ * counted the native way). Win32 has no fork and no exec: those intents say so. Files are the
+ * UCRT's way (portable-files.ts): CreateFileW, ReadFile, WriteFile, CloseHandle, and
+ * CreateFileMappingW + MapViewOfFile for a mapping.
  */
 import { PROT_EXEC, PROT_READ, PROT_WRITE, pageDown, pageUp } from '@polykernel/core';
 import {
@@ -13,6 +14,7 @@ import {
   ALLOCATION_GRANULARITY, INFINITE, MEM_COMMIT, MEM_RELEASE, MEM_RESERVE, PAGE, PAGE_EXECUTE, PAGE_EXECUTE_READ, PAGE_EXECUTE_READWRITE,
   PAGE_NOACCESS, PAGE_READONLY, PAGE_READWRITE, WAIT_OBJECT_0, protectName,
 } from './constants.js';
+import { closeHandle, mapFile, openFile, transfer } from './portable-files.js';
 import type { WindowsMachine, WindowsSpace } from './types.js';
 import type { Kernel, Thread } from '@polykernel/kernel';
 
@@ -29,8 +31,6 @@ export function pageProtection(prot: number): number {
   if (w) return PAGE_READWRITE;
   return r ? PAGE_READONLY : PAGE_NOACCESS;
 }
-
-const NO_FILES = 'file objects (CreateFileW, CreateFileMappingW, MapViewOfFile, ReadFile, WriteFile) are not modelled by the Windows personality yet';
 
 function alloc(k: K, t: Thread, req: AllocRequest): PortableResult<PortableRegion> {
   const hint = req.addr ?? 0;
@@ -84,11 +84,11 @@ export function windowsPortable(): PortableDriver<WindowsSpace, WindowsMachine> 
       exec: 'n/a: a Win32 process cannot replace its image (CreateProcess + ExitProcess is spawn)',
       exit: 'ExitProcess(code) → NtTerminateProcess(NtCurrentProcess(), code)',
       wait: 'WaitForSingleObject(hProcess, INFINITE), GetExitCodeProcess, CloseHandle',
-      mapFile: `n/a: ${NO_FILES}`,
-      open: `n/a: ${NO_FILES}`,
-      read: `n/a: ${NO_FILES}`,
-      write: `n/a: ${NO_FILES}`,
-      close: `n/a: ${NO_FILES}`,
+      mapFile: 'CreateFileW + CreateFileMappingW(hFile, PAGE_READONLY/READWRITE/WRITECOPY) + MapViewOfFile(FILE_MAP_READ/WRITE/COPY) + CloseHandle ×2 → NtCreateFile, NtCreateSection, NtMapViewOfSection, NtClose',
+      open: 'CreateFileW(path, GENERIC_READ[|GENERIC_WRITE], FILE_SHARE_READ|FILE_SHARE_WRITE, NULL, OPEN_EXISTING/OPEN_ALWAYS/TRUNCATE_EXISTING/CREATE_ALWAYS) as the UCRT\'s _open → NtCreateFile',
+      read: 'ReadFile(hFile, buf, n, &read, NULL) → NtReadFile',
+      write: 'WriteFile(hFile, buf, n, &written, NULL) → NtWriteFile',
+      close: 'CloseHandle(hFile) → NtClose',
     },
     alloc,
     free: (k, t, region) => {
@@ -107,10 +107,10 @@ export function windowsPortable(): PortableDriver<WindowsSpace, WindowsMachine> 
       return failure(k, 'ExitProcess', r) ?? ok(code);
     },
     wait,
-    mapFile: () => unsupported(NO_FILES),
-    open: () => unsupported(NO_FILES),
-    read: () => unsupported(NO_FILES),
-    write: () => unsupported(NO_FILES),
-    close: () => unsupported(NO_FILES),
+    mapFile,
+    open: openFile,
+    read: (k, t, h, addr, length) => transfer(k, t, 'ReadFile', h, addr, length),
+    write: (k, t, h, addr, length) => transfer(k, t, 'WriteFile', h, addr, length),
+    close: closeHandle,
   };
 }
