@@ -9,6 +9,7 @@
 import { failure, gate, ok, type Kernel, type PortableChild, type PortableDriver, type PortableResult, type PortableWait, type Thread } from '@polykernel/kernel';
 import type { WindowsSpace } from '@polykernel/windows';
 import { cygwinStartup, exePath } from './fork.js';
+import { pinfoOf } from './pinfo.js';
 import { O_CREAT, O_RDONLY, O_RDWR, O_TRUNC, SEEK_END } from './fdtab.js';
 import { GRANULARITY, MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED } from './posix.js';
 import type { CygwinMachine, K } from './types.js';
@@ -83,10 +84,11 @@ export function cygwinDriver(): D {
       return failure(k, 'spawnve', r) ?? ok(childOf(k, r.value), `${req.path} + /usr/bin/cygwin1.dll`);
     },
     exec(k, t, req) {
-      const proc = k.state.cygwin.byWinpid.get(t.process.pid);
-      const r = gate(k, t, 'execve', [req.path, [...req.argv], [...(req.env ?? proc?.envp ?? [])]]);
+      // The caller's pinfo: after execve its dwProcessId is the new Windows process's.
+      const proc = pinfoOf(k, k.processes.get(t.process.pid)!);
+      const r = gate(k, t, 'execve', [req.path, [...req.argv], [...(req.env ?? proc.envp)]]);
       const f = failure(k, 'execve', r);
-      if (f !== null || proc === undefined) return f ?? ok({ path: req.path, interpreter: null });
+      if (f !== null) return f;
       const process = k.processes.get(proc.winpid)!;
       const path = exePath(k, req.path);
       return ok({ path, interpreter: null, continuesIn: { process, thread: process.threads[0]! } }, `${path} + /usr/bin/cygwin1.dll`);
