@@ -80,6 +80,12 @@ export interface PortableImage {
   readonly path: string;
   /** The ELF interpreter (PT_INTERP) the kernel loaded as well, or null. */
   readonly interpreter: string | null;
+  /**
+   * Where the program runs from now on, when the kernel gives it another process and thread
+   * (Cygwin's execve: a new Windows process under the same Cygwin PID, the old one a stub);
+   * absent when the caller's own process and thread go on (Linux, FreeBSD).
+   */
+  readonly continuesIn?: { readonly process: Process; readonly thread: Thread };
 }
 
 /** Protection bits: PROT_READ 1, PROT_WRITE 2, PROT_EXEC 4 (core's PROT_*); Windows drivers turn them into PAGE_* values. */

@@ -56,3 +56,33 @@ describe('execute', () => {
     expect(a.k.metrics.snapshot()).not.toEqual((await run('linux-5.15')).k.metrics.snapshot());
   });
 });
+
+describe('a portable exec that continues in another process (Cygwin\'s execve)', () => {
+  const W = `name: exec-continues
+processes:
+  - name: parent
+    steps:
+      - fork:
+          as: child
+          steps:
+            - exec: { path: /usr/bin/true.exe }
+            - alloc: { name: m, size: 64K, prot: rw- }
+            - touch: { region: m, length: 64K, access: write }
+            - exit: 5
+      - wait: { for: child }
+`;
+  it('runs the exec\'d program\'s next steps in the new Windows process; the parent reaps the Cygwin PID', async () => {
+    const r = await execute(parseWorkload(W, 'exec.yaml'), W, 'exec.yaml', resolvePersonality('cygwin')!, MACHINE, {}, () => undefined, QUIET);
+    expect(r.stalled).toBeNull();
+    const results = r.session.results.map((s) => `${s.process}: ${s.step} → ${s.result}`);
+    const child = r.session.results.filter((s) => s.process === 'child');
+    const forked = Number(/pid (\d+)/.exec(r.session.results[0]!.result)![1]);
+    // The steps after the exec ran in the new Windows process, not in the forked one (now the stub, ended with it).
+    expect(child[0]!.result).toContain('/usr/bin/true.exe + /usr/bin/cygwin1.dll');
+    expect(child.every((s) => s.pid !== forked)).toBe(true);
+    expect(child[1]!.result).toMatch(/^0x[0-9a-f]+$/);
+    expect(child[2]!.result).toBe('0x0');
+    expect(r.k.processes.get(forked)?.state ?? 'dead').not.toBe('running');
+    expect(results.at(-1)).toMatch(/status 0x500: exit 5/);
+  });
+});

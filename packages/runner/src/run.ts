@@ -121,8 +121,9 @@ class Runner {
   sleptAt = -1;
   constructor(
     readonly name: string,
-    readonly proc: Process,
-    readonly thread: Thread,
+    /** Its process and thread: an exec that continues in another process (Cygwin's) moves them. */
+    public proc: Process,
+    public thread: Thread,
     readonly steps: StepList,
     readonly regions: Map<string, { addr: number; length: number }>,
     readonly fds: Map<string, number>,
@@ -612,7 +613,10 @@ export class Session {
       const e = step.exec;
       const res = d.exec(k, t, { path: e.path, argv: e.argv ?? [e.path], ...(e.env !== undefined ? { env: e.env } : {}) });
       if (r.proc.state !== 'running') return { result: `${r.proc.killedBy ?? 'killed'} (the exec failed past the point of no return)` };
-      if (res.kind === 'ok') r.regions.clear();
+      if (res.kind === 'ok') {
+        r.regions.clear();
+        if (res.value.continuesIn !== undefined) ({ process: r.proc, thread: r.thread } = res.value.continuesIn);
+      }
       return { result: describeResult(res, (v) => `0x0 (${v.path})`) };
     }
     if ('exit' in step) return done(d.exit(k, t, typeof step.exit === 'number' ? step.exit : step.exit.code), 'exited');

@@ -1,12 +1,15 @@
 /**
  * The portable driver: each portable intent as the cygwin1.dll call a Cygwin program makes
  * (mmap, munmap, mprotect, fork, spawnve, _exit, waitpid, open/read/write/close on the fd table).
- * mapFile is open, lseek(SEEK_END) for the size, mmap of the fd, close. exec says n/a.
+ * mapFile is open, lseek(SEEK_END) for the size, mmap of the fd, close. exec is execve: the program
+ * continues in the new Windows process under the same Cygwin PID (the result's continuesIn), the
+ * old one left as the stub that waits for it.
  */
 
-import { failure, gate, ok, unsupported, type Kernel, type PortableChild, type PortableDriver, type PortableResult, type PortableWait, type Thread } from '@polykernel/kernel';
+import { failure, gate, ok, type Kernel, type PortableChild, type PortableDriver, type PortableResult, type PortableWait, type Thread } from '@polykernel/kernel';
 import type { WindowsSpace } from '@polykernel/windows';
-import { cygwinStartup } from './fork.js';
+import { cygwinStartup, exePath } from './fork.js';
+import { pinfoOf } from './pinfo.js';
 import { O_CREAT, O_RDONLY, O_RDWR, O_TRUNC, SEEK_END } from './fdtab.js';
 import { GRANULARITY, MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED } from './posix.js';
 import type { CygwinMachine, K } from './types.js';
@@ -49,14 +52,14 @@ export function cygwinDriver(): D {
       protect: 'mprotect(addr, length, prot) → VirtualProtect',
       fork: 'fork() → CreateProcessW of the same image + ReadProcessMemory/WriteProcessMemory copies (fork.cc)',
       spawn: 'spawnve(_P_NOWAIT, path, argv, envp) → CreateProcessW (argv, envp and the fd table passed on)',
-      exec: 'n/a: execve is not modelled yet in the Cygwin personality',
+      exec: 'execve(path, argv, envp) → CreateProcessW of the program; the Cygwin PID moves to it, the caller stays as a stub until it exits (spawn.cc _P_OVERLAY)',
       exit: '_exit(code) → pinfo::exit → TerminateProcess(GetCurrentProcess())',
       wait: 'waitpid(pid, &status, 0)',
       mapFile: 'open(path), lseek(fd, 0, SEEK_END), mmap(NULL, len, prot, MAP_SHARED|MAP_PRIVATE, fd, off) → CreateFileMappingW + MapViewOfFileEx, close(fd)',
-      open: 'open(path, O_RDONLY or O_RDWR [|O_CREAT|O_TRUNC]) → an fhandler in the cygheap\'s fd table (/dev/null, /dev/zero, the console, read-only sysroot files)',
-      read: 'read(fd, buf, count)',
-      write: 'write(fd, buf, count)',
-      close: 'close(fd)',
+      open: 'open(path, O_RDONLY or O_RDWR [|O_CREAT|O_TRUNC]) → CreateFileW (OPEN_EXISTING, OPEN_ALWAYS, CREATE_ALWAYS or TRUNCATE_EXISTING) held by an fhandler in the cygheap\'s fd table',
+      read: 'read(fd, buf, count) → ReadFile (NtReadFile)',
+      write: 'write(fd, buf, count) → WriteFile (NtWriteFile)',
+      close: 'close(fd) → CloseHandle',
     },
     start: (k, comm) => start(k, comm),
     alloc(k, t, req) {
@@ -80,7 +83,16 @@ export function cygwinDriver(): D {
       const r = k.syscall(t, 'spawnve', [1, req.path, req.argv, req.env ?? []]);
       return failure(k, 'spawnve', r) ?? ok(childOf(k, r.value), `${req.path} + /usr/bin/cygwin1.dll`);
     },
-    exec: () => unsupported('execve is not modelled yet in the Cygwin personality'),
+    exec(k, t, req) {
+      // The caller's pinfo: after execve its dwProcessId is the new Windows process's.
+      const proc = pinfoOf(k, k.processes.get(t.process.pid)!);
+      const r = gate(k, t, 'execve', [req.path, [...req.argv], [...(req.env ?? proc.envp)]]);
+      const f = failure(k, 'execve', r);
+      if (f !== null) return f;
+      const process = k.processes.get(proc.winpid)!;
+      const path = exePath(k, req.path);
+      return ok({ path, interpreter: null, continuesIn: { process, thread: process.threads[0]! } }, `${path} + /usr/bin/cygwin1.dll`);
+    },
     exit(k, t, code) {
       const r = k.syscall(t, '_exit', [code]);
       return failure(k, '_exit', r) ?? ok(code);

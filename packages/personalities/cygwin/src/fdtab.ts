@@ -14,9 +14,10 @@
  * on the console (dtable::stdio_init: /dev/cons0).
  *
  * Simplified (README): /dev/null, /dev/zero and the console have no Windows object under them here
- * (Cygwin opens \\Device\\Null and a console handle); console reads see end of file. Creating a
- * file, or truncating one at open, fails as the Windows personality's volume does (write-protected:
- * ERROR_WRITE_PROTECT, EROFS); writing an existing file works and goes to the machine's copy.
+ * (Cygwin opens \\Device\\Null and a console handle); console reads see end of file. O_CREAT and
+ * O_TRUNC are CreateFileW's dispositions (OPEN_ALWAYS, CREATE_ALWAYS, TRUNCATE_EXISTING, CREATE_NEW
+ * for O_EXCL): a created file, and every write, go to the machine's copy (the Windows personality's
+ * FileNode), never to the sysroot; a created file is not a program execve or spawnve can run.
  */
 import { S_IFDIR, type SyscallArg, type Thread } from '@polykernel/kernel';
 import {

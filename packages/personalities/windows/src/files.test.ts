@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import {
   MEM_COMMIT, MEM_IMAGE, MEM_MAPPED, MEM_RESERVE, PAGE_EXECUTE_READ, PAGE_READONLY, PAGE_READWRITE, PAGE_WRITECOPY,
 } from './constants.js';
-import { CREATE_NEW, GENERIC_EXECUTE, GENERIC_READ, GENERIC_WRITE, OPEN_ALWAYS, OPEN_EXISTING } from './files.js';
+import { CREATE_ALWAYS, CREATE_NEW, GENERIC_EXECUTE, GENERIC_READ, GENERIC_WRITE, OPEN_ALWAYS, OPEN_EXISTING, TRUNCATE_EXISTING } from './files.js';
 import { FILE_MAP_COPY, FILE_MAP_READ, FILE_MAP_WRITE, SEC_IMAGE, STATUS_IMAGE_NOT_AT_BASE } from './sections.js';
 import { bootWindows, harness, type Win } from './testkit.js';
 
@@ -52,10 +52,41 @@ describe('CreateFileW (Wine file.c test_CreateFileW)', () => {
     expect(w.lastError()).toBe('ERROR_FILE_EXISTS');
     expect(open(w, '/data/notes.txt', GENERIC_READ, OPEN_ALWAYS)).toBeGreaterThan(0);
     expect(w.lastError()).toBe('ERROR_ALREADY_EXISTS');
-    // The sysroot is read-only: a new file cannot be created.
-    expect(open(w, '/data/new.txt', GENERIC_WRITE, CREATE_NEW)).toBe(-1);
-    expect(w.lastError()).toBe('ERROR_WRITE_PROTECT');
     expect(w.call('CloseHandle', h)).toBe(1);
+  });
+
+  it('creates a file on the machine alone (CREATE_NEW, OPEN_ALWAYS, CREATE_ALWAYS); CREATE_ALWAYS and TRUNCATE_EXISTING empty an existing one', () => {
+    const w = boot();
+    const buf = w.call('VirtualAlloc', 0, 0x1000, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE);
+    w.k.copyToUser(w.t, buf, TEXT.subarray(0, 5));
+    const h = open(w, '/data/new.txt', GENERIC_READ + GENERIC_WRITE, CREATE_NEW);
+    expect(h).toBeGreaterThan(0);
+    expect(w.lastError()).toBe('ERROR_SUCCESS');
+    expect(w.call('WriteFile', h, buf, 5)).toBe(1);
+    // Another handle on the name sees the new file; OPEN_ALWAYS finds it (ERROR_ALREADY_EXISTS), CREATE_NEW collides.
+    const again = open(w, '/data/new.txt', GENERIC_READ, OPEN_ALWAYS);
+    expect(w.lastError()).toBe('ERROR_ALREADY_EXISTS');
+    expect(w.call('GetFileSizeEx', again)).toBe(1);
+    expect(w.record().lpFileSize).toBe(5);
+    expect(open(w, '/data/new.txt', GENERIC_READ, CREATE_NEW)).toBe(-1);
+    expect(w.lastError()).toBe('ERROR_FILE_EXISTS');
+    // OPEN_ALWAYS on a missing name creates it, and says nothing existed.
+    expect(open(w, '/data/other.txt', GENERIC_WRITE, OPEN_ALWAYS)).toBeGreaterThan(0);
+    expect(w.lastError()).toBe('ERROR_SUCCESS');
+    // CREATE_ALWAYS over a sysroot file empties the machine's copy; the sysroot keeps its bytes.
+    const over = open(w, '/data/notes.txt', GENERIC_WRITE, CREATE_ALWAYS);
+    expect(w.lastError()).toBe('ERROR_ALREADY_EXISTS');
+    expect(w.call('GetFileSizeEx', over)).toBe(1);
+    expect(w.record().lpFileSize).toBe(0);
+    expect(w.k.state.fs('/data/notes.txt')).toMatchObject({ bytes: TEXT });
+    expect(open(w, '/data/new.txt', GENERIC_WRITE, TRUNCATE_EXISTING)).toBeGreaterThan(0);
+    expect(w.call('GetFileSizeEx', again)).toBe(1);
+    expect(w.record().lpFileSize).toBe(0);
+    // No folder: still ERROR_PATH_NOT_FOUND; a missing name with OPEN_EXISTING still ERROR_FILE_NOT_FOUND.
+    expect(open(w, '/nowhere/new.txt', GENERIC_WRITE, CREATE_ALWAYS)).toBe(-1);
+    expect(w.lastError()).toBe('ERROR_PATH_NOT_FOUND');
+    expect(open(w, '/data/absent.txt', GENERIC_WRITE, TRUNCATE_EXISTING)).toBe(-1);
+    expect(w.lastError()).toBe('ERROR_FILE_NOT_FOUND');
   });
 
   it('ReadFile copies into the caller\'s memory and advances the file pointer; it needs read access', () => {

@@ -3,8 +3,11 @@
  * kernel32's CreateFileW, ReadFile, GetFileSizeEx, and NtWriteFile / NtSetInformationFile under
  * WriteFile and SetEndOfFile. Every file object on a path shares one FileNode (the FCB): the
  * sysroot's bytes until the first write, then the machine's own copy — writes go to the simulated
- * file system, never to the host. Creating, superseding or truncating a file at open still fails
- * with STATUS_MEDIA_WRITE_PROTECTED (ERROR_WRITE_PROTECT), as on a write-protected volume.
+ * file system, never to the host. A file created at open (FILE_CREATE, FILE_OPEN_IF,
+ * FILE_OVERWRITE_IF, FILE_SUPERSEDE on a missing name in an existing folder) is a FileNode of the
+ * machine alone, empty; superseding or overwriting an existing file empties the machine's copy.
+ * Simplified: a created file is not in the sysroot's listing, so CreateProcessW and LoadLibraryW do
+ * not find it (they look in the sysroot).
  * Simplified: a file section's pages already read in do not see a later WriteFile (no shared cache
  * map), and a writable view's pages are never flushed back to the file.
  *
@@ -42,7 +45,10 @@ export const FILE_OPEN_IF = 3;
 export const FILE_OVERWRITE = 4;
 export const FILE_OVERWRITE_IF = 5;
 /** IO_STATUS_BLOCK.Information after NtCreateFile. */
+const FILE_SUPERSEDED = 0;
 const FILE_OPENED = 1;
+const FILE_CREATED = 2;
+const FILE_OVERWRITTEN = 3;
 
 /** st_mode's file type (mode & S_IFMT, by division: the type bits sit above the 12 permission bits). */
 const isDir = (mode: number): boolean => mode - (mode % 0o10000) === S_IFDIR;
@@ -66,28 +72,42 @@ export function sysrootPath(name: string): string {
   return p.startsWith('/') ? p : `/${p}`;
 }
 
-/** NtCreateFile's work: the file object, or the status (OBJECT_NAME_NOT_FOUND vs OBJECT_PATH_NOT_FOUND by whether the folder exists). */
-export function openFile(k: K, name: string, access: number, disposition: number): { file: FileObject; existed: true } | NtStatusName {
+/**
+ * NtCreateFile's work: the file object and its IO_STATUS_BLOCK.Information (FILE_OPENED,
+ * FILE_CREATED, FILE_OVERWRITTEN, FILE_SUPERSEDED), or the status (OBJECT_NAME_NOT_FOUND vs
+ * OBJECT_PATH_NOT_FOUND by whether the folder exists).
+ */
+export function openFile(k: K, name: string, access: number, disposition: number): { file: FileObject; existed: boolean; information: number } | NtStatusName {
   const path = sysrootPath(name);
   const f = k.state.fs(path);
-  if (typeof f === 'string') {
+  const made = typeof f === 'string' ? k.state.fileNodes.get(path) : undefined;
+  let node: FileNode;
+  let information = FILE_OPENED;
+  if (typeof f === 'string' && made === undefined) {
     if (f === 'EACCES') return 'STATUS_ACCESS_DENIED';
     if (f === 'ENOTDIR') return 'STATUS_OBJECT_PATH_NOT_FOUND';
     const dir = path.slice(0, path.lastIndexOf('/')) || '/';
     const d = k.state.fs(dir);
     if (typeof d === 'string' || !isDir(d.mode)) return 'STATUS_OBJECT_PATH_NOT_FOUND';
-    // The file is not there: opening fails; creating it would write to the read-only sysroot.
-    return disposition === FILE_OPEN || disposition === FILE_OVERWRITE ? 'STATUS_OBJECT_NAME_NOT_FOUND' : 'STATUS_MEDIA_WRITE_PROTECTED';
+    if (disposition === FILE_OPEN || disposition === FILE_OVERWRITE) return 'STATUS_OBJECT_NAME_NOT_FOUND';
+    // Created on the machine only: the sysroot stays as it was.
+    node = { path, bytes: new Uint8Array(0), owned: true };
+    k.state.fileNodes.set(path, node);
+    information = FILE_CREATED;
+  } else {
+    if (typeof f !== 'string' && isDir(f.mode)) return 'STATUS_FILE_IS_A_DIRECTORY';
+    // Windows opens any size; the simulation holds files up to MAX_FILE_BYTES (only a larger file's head was read).
+    if (typeof f !== 'string' && f.partial !== undefined) return 'STATUS_FILE_TOO_LARGE';
+    if (disposition === FILE_CREATE) return 'STATUS_OBJECT_NAME_COLLISION';
+    node = typeof f === 'string' ? made! : fileNode(k, f);
+    if (disposition === FILE_SUPERSEDE || disposition === FILE_OVERWRITE || disposition === FILE_OVERWRITE_IF) {
+      resizeNode(node, 0);
+      information = disposition === FILE_SUPERSEDE ? FILE_SUPERSEDED : FILE_OVERWRITTEN;
+    }
   }
-  if (isDir(f.mode)) return 'STATUS_FILE_IS_A_DIRECTORY';
-  // Windows opens any size; the simulation holds files up to MAX_FILE_BYTES (only a larger file's head was read).
-  if (f.partial !== undefined) return 'STATUS_FILE_TOO_LARGE';
-  if (disposition === FILE_CREATE) return 'STATUS_OBJECT_NAME_COLLISION';
-  if (disposition !== FILE_OPEN && disposition !== FILE_OPEN_IF) return 'STATUS_MEDIA_WRITE_PROTECTED';
   const a = fileAccess(access);
-  const node = fileNode(k, f);
-  const file: FileObject = { path: f.path, get bytes() { return node.bytes; }, node, read: a.read, write: a.write, execute: a.execute, position: 0 };
-  return { file, existed: true };
+  const file: FileObject = { path: node.path, get bytes() { return node.bytes; }, node, read: a.read, write: a.write, execute: a.execute, position: 0 };
+  return { file, existed: information !== FILE_CREATED, information };
 }
 
 /** The path's FileNode: made at the first open, over the sysroot's bytes (not copied until written). */
@@ -180,7 +200,7 @@ function ntCreateFile(ctx: Ctx, a: readonly SyscallArg[]): number {
   const r = openFile(ctx.kernel, name, access, disposition);
   if (typeof r === 'string') return ctx.fail(r);
   const h = openHandle(ctx.kernel, ctx.process, { kind: 'file', file: r.file }, Math.floor(attrs / 2) % 2 === 1);
-  ctx.record({ type: 'NtCreateFile', fields: { FileHandle: h, Information: FILE_OPENED } });
+  ctx.record({ type: 'NtCreateFile', fields: { FileHandle: h, Information: r.information } });
   return 0;
 }
 
@@ -216,7 +236,8 @@ function createFileW(ctx: Ctx, a: readonly SyscallArg[]): number {
   if (r.error === 'STATUS_OBJECT_NAME_COLLISION') return ctx.fail('ERROR_FILE_EXISTS');
   if (r.error !== null) return failNt(ctx, r);
   // Opening an existing file with OPEN_ALWAYS / CREATE_ALWAYS succeeds and says so.
-  ctx.thread.errors.win32 = disposition === OPEN_ALWAYS || disposition === CREATE_ALWAYS ? { name: 'ERROR_ALREADY_EXISTS', number: 183 } : { name: 'ERROR_SUCCESS', number: 0 };
+  const existed = r.record!.fields.Information !== FILE_CREATED;
+  ctx.thread.errors.win32 = existed && (disposition === OPEN_ALWAYS || disposition === CREATE_ALWAYS) ? { name: 'ERROR_ALREADY_EXISTS', number: 183 } : { name: 'ERROR_SUCCESS', number: 0 };
   return r.record!.fields.FileHandle as number;
 }
 
