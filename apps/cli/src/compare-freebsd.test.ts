@@ -4,7 +4,7 @@
  * fixture as /bin/true and /bin/dd in a sysroot) runs and nothing of the shell is copied; the
  * host's /bin/dd, a Linux ELF, is execve's ENOEXEC — a real failure, not an n/a.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,8 +18,10 @@ interface Column { variant: string; na: string | null; metrics: { syscalls: numb
 
 const sysroot = mkdtempSync(join(tmpdir(), 'pk-freebsd-sysroot-'));
 mkdirSync(join(sysroot, 'bin'));
-copyFileSync(FIXTURE, join(sysroot, 'bin', 'true'));
-copyFileSync(FIXTURE, join(sysroot, 'bin', 'dd'));
+for (const name of ['true', 'dd']) {
+  copyFileSync(FIXTURE, join(sysroot, 'bin', name));
+  chmodSync(join(sysroot, 'bin', name), 0o755);
+}
 afterAll(() => {
   rmSync(sysroot, { recursive: true, force: true });
 });
