@@ -9,7 +9,9 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Kernel, memoryFileSystem, startProcess, type PortableResult, type Process, type Thread } from '@polykernel/kernel';
 import { describe, expect, it } from 'vitest';
+import { encodeSigaction, SIG_IGN, sigactionOf } from './kern/kern_sig.js';
 import type { FreebsdMachine, FreebsdSpace } from './machine.js';
+import { SIGNALS } from './param.js';
 import { freebsdPersonality } from './personality.js';
 import { freebsdPortable as d } from './portable.js';
 
@@ -127,8 +129,25 @@ describe('FreeBSD portable driver: exec and spawn', () => {
     expect(d.wait(k, t, null)).toMatchObject({ kind: 'failed', call: 'wait4', error: 'ECHILD' });
   });
 
-  it('rfork(RFSPAWN) with any other flag is EINVAL (sys_rfork)', () => {
-    const { k, t } = boot();
+  it('rfork(RFSPAWN) alone: the child shares the vmspace, its caught signals reset, ignored ones kept; with any other flag EINVAL', () => {
+    const { k, p, t } = boot();
+    const mem = value(d.alloc(k, t, { size: 4096, prot: 3 })).addr;
+    k.copyToUser(t, mem, encodeSigaction({ handler: 0x401000, flags: 0, mask: new Set() }));
+    expect(k.syscall(t, 'sigaction', [SIGNALS.SIGUSR1, mem, 0]).value).toBe(0);
+    k.copyToUser(t, mem, encodeSigaction({ handler: SIG_IGN, flags: 0, mask: new Set() }));
+    expect(k.syscall(t, 'sigaction', [SIGNALS.SIGINT, mem, 0]).value).toBe(0);
     expect(k.syscall(t, 'rfork', [2 ** 31 + 16]).error).toBe('EINVAL');
+    const r = k.syscall(t, 'rfork', [2 ** 31]);
+    expect(r.blocked).toBe(true);
+    const c = k.processes.get(r.value)!;
+    expect(c.space).toBe(p.space);
+    expect(sigactionOf(c, 'SIGUSR1').handler).toBe(0);
+    expect(sigactionOf(c, 'SIGINT').handler).toBe(SIG_IGN);
+    expect(sigactionOf(p, 'SIGUSR1').handler).toBe(0x401000);
+    // A plain vfork keeps the handler (FR2_DROPSIG_CAUGHT is RFSPAWN's alone).
+    k.syscall(c.threads[0]!, 'exit', [0]);
+    k.resume(t);
+    const v = k.syscall(t, 'vfork');
+    expect(sigactionOf(k.processes.get(v.value)!, 'SIGUSR1').handler).toBe(0x401000);
   });
 });
