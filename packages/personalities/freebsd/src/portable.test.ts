@@ -16,6 +16,7 @@ import { freebsdPersonality } from './personality.js';
 import { freebsdPortable as d } from './portable.js';
 
 type K = Kernel<FreebsdSpace, FreebsdMachine>;
+const SIG = SIGNALS as Record<string, number>;
 
 const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(fileURLToPath(new URL(`../../../formats/elf/test/fixtures/${name}`, import.meta.url))));
 const FREEBSD_ELF = fixture('rollup.freebsd-x64.node');
@@ -133,9 +134,9 @@ describe('FreeBSD portable driver: exec and spawn', () => {
     const { k, p, t } = boot();
     const mem = value(d.alloc(k, t, { size: 4096, prot: 3 })).addr;
     k.copyToUser(t, mem, encodeSigaction({ handler: 0x401000, flags: 0, mask: new Set() }));
-    expect(k.syscall(t, 'sigaction', [SIGNALS.SIGUSR1, mem, 0]).value).toBe(0);
+    expect(k.syscall(t, 'sigaction', [SIG.SIGUSR1!, mem, 0]).value).toBe(0);
     k.copyToUser(t, mem, encodeSigaction({ handler: SIG_IGN, flags: 0, mask: new Set() }));
-    expect(k.syscall(t, 'sigaction', [SIGNALS.SIGINT, mem, 0]).value).toBe(0);
+    expect(k.syscall(t, 'sigaction', [SIG.SIGINT!, mem, 0]).value).toBe(0);
     expect(k.syscall(t, 'rfork', [2 ** 31 + 16]).error).toBe('EINVAL');
     const r = k.syscall(t, 'rfork', [2 ** 31]);
     expect(r.blocked).toBe(true);
