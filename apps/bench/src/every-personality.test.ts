@@ -33,9 +33,10 @@ describe('every scenario on every registered variant', () => {
     const notOk = Object.entries(table).filter(([, v]) => v !== 'ok').map(([k, v]) => `${k}: ${v.slice(0, 60)}`);
     expect(notOk).toEqual([
       'fork-cost windows-11: n/a: fork: Win32 has no fork: a process is made from an imag',
-      'spawn-cost freebsd-14: n/a: spawn: execve of FreeBSD images is not modelled by this',
-      'spawn-cost freebsd-14-nosuperpages: n/a: spawn: execve of FreeBSD images is not modelled by this',
-      // /bin/true is an ELF file: CreateProcessW refuses it as Windows does, and Cygwin's spawnve with it.
+      // /bin/true is a Linux ELF file: FreeBSD's execve refuses it (no FreeBSD brand), CreateProcessW
+      // refuses it as Windows does, and Cygwin's spawnve with it.
+      'spawn-cost freebsd-14: failed: spawn: ENOEXEC (execve)',
+      'spawn-cost freebsd-14-nosuperpages: failed: spawn: ENOEXEC (execve)',
       'spawn-cost windows-11: failed: spawn: ERROR_BAD_EXE_FORMAT (CreateProcessW)',
       'spawn-cost cygwin: failed: spawn: ENOEXEC (spawnve)',
       // of=/dev/null opened for writing with create and trunc: the UCRT's CREATE_ALWAYS, refused on the read-only sysroot volume.

@@ -148,7 +148,7 @@ export const RFTSIGZMB = 524288;
 export const RFTSIGSHIFT = 20;
 export const RFTSIGMASK = 0xff;
 export const RFPROCDESC = 2 ** 28;
-/** RFSPAWN and RFPPWAIT are both bit 31 (1U << 31): rfork refuses it, vfork and posix_spawn set it inside the kernel. */
+/** RFSPAWN and RFPPWAIT are both bit 31 (1U << 31): rfork takes it alone as RFSPAWN (posix_spawn), refuses it with other flags; vfork sets RFPPWAIT inside the kernel. */
 export const RFPPWAIT = 2 ** 31;
 export const RFSPAWN = 2 ** 31;
 /** RFKERNELONLY = RFSTOPPED | RFHIGHPID | RFPPWAIT. */

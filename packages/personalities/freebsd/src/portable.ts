@@ -2,28 +2,35 @@
  * The FreeBSD portable driver: each portable intent as the system calls FreeBSD's libc makes for
  * it, through the kernel's gate — alloc is mmap(MAP_PRIVATE|MAP_ANON), free munmap, protect
  * mprotect, fork fork(2) (vmspace_fork), exit exit(2), wait wait4(2), open openat(2), read and
- * write read(2)/write(2), close close(2), mapFile openat + mmap + close. What this personality
- * does not model yet (execve from a workload) is `unsupported` with the reason.
+ * write read(2)/write(2), close close(2), mapFile openat + mmap + close, exec execve(2), spawn
+ * what FreeBSD 14's libc posix_spawn does (lib/libc/gen/posix_spawn.c: rfork(RFSPAWN), the child
+ * execve(2)s in the parent's address space while the parent sleeps; a failed execve: the child
+ * _exit(127)s and the parent reaps it with waitpid(pid, NULL, WNOHANG) and returns the error).
+ * Only FreeBSD images run: a Linux ELF is execve's ENOEXEC, as the brand check gives it.
  */
 import {
-  failure, gate, ok, unsupported, type Kernel, type MapFileRequest, type OpenRequest, type PortableDriver, type PortableOp,
-  type PortableRegion, type PortableResult, type PortableWait, type Thread,
+  failure, gate, ok, type ExecRequest, type Kernel, type MapFileRequest, type OpenRequest, type PortableChild, type PortableDriver,
+  type PortableImage, type PortableOp, type PortableRegion, type PortableResult, type PortableWait, type Process, type Thread,
 } from '@polykernel/kernel';
-import type { FreebsdMachine, FreebsdSpace } from './machine.js';
-import { MAP_ANON, MAP_PRIVATE, MAP_SHARED, roundPage } from './param.js';
+import { procOf, type FreebsdMachine, type FreebsdSpace } from './machine.js';
+import { MAP_ANON, MAP_PRIVATE, MAP_SHARED, RFSPAWN, WNOHANG, roundPage } from './param.js';
+import { vmmap } from './procstat/vm.js';
 import { O } from './kern/kern_descrip.js';
 import { AT_FDCWD } from './kern/vfs_syscalls.js';
 import { ALL_SIGNALS } from './kern/kern_sig.js';
 
-const NO_EXEC = 'execve of FreeBSD images is not modelled by this personality yet';
+/** The exit status of a spawned child whose execve failed (_posix_spawn_thr: _exit(127)). */
+const EXEC_FAILED = 127;
+/** The environment a workload's programs get when it gives none. */
+const DEFAULT_ENV = ['PATH=/sbin:/bin:/usr/sbin:/usr/bin'];
 
 const NATIVE: Record<PortableOp, string> = {
   alloc: 'mmap(NULL, size, prot, MAP_PRIVATE|MAP_ANON, -1, 0) (477)',
   free: 'munmap(addr, len) (73)',
   protect: 'mprotect(addr, len, prot) (74)',
   fork: 'fork() (2): vmspace_fork, COW|NEEDS_COPY, shadows at the first write',
-  spawn: `n/a: ${NO_EXEC}`,
-  exec: `n/a: ${NO_EXEC}`,
+  spawn: 'rfork(RFSPAWN) (251): vfork semantics, the parent asleep; execve (59) in the child (on failure: exit(127) (1) and the parent\'s wait4(pid, NULL, WNOHANG) (7))',
+  exec: 'execve(path, argv, envp) (59): imgact_elf, FreeBSD images only (a Linux ELF is ENOEXEC)',
   exit: 'exit(code) (1)',
   wait: 'wait4(pid or -1, &status, 0, NULL) (7)',
   mapFile: 'openat() (499) + mmap(fd, MAP_SHARED or MAP_PRIVATE) (477) + close() (6): the vnode\'s one OBJT_VNODE object',
@@ -59,6 +66,48 @@ function simple(k: K, t: Thread, call: string, args: number[]): PortableResult<n
   return failure(k, call, r) ?? ok(r.value);
 }
 
+function execArgs(req: ExecRequest): [string, string[], string[]] {
+  return [req.path, [...req.argv], [...(req.env ?? DEFAULT_ENV)]];
+}
+
+/** The image a successful execve left: its path and the interpreter mapped at AT_BASE (none: null). */
+function imageOf(k: K, p: Process<FreebsdSpace>, path: string): PortableImage {
+  const base = procOf(k.state, p).auxv.find(([name]) => name === 'AT_BASE')?.[1];
+  const interp = typeof base === 'number' && base !== 0 ? vmmap(p.space).find((e) => e.kve_start === base)?.kve_path ?? null : null;
+  return { path, interpreter: interp };
+}
+
+const describeImage = (i: PortableImage): string => (i.interpreter === null ? i.path : `${i.path} + ${i.interpreter}`);
+
+function exec(k: K, t: Thread, req: ExecRequest): PortableResult<PortableImage> {
+  const r = gate(k, t, 'execve', execArgs(req));
+  const f = failure(k, 'execve', r);
+  if (f !== null) return f;
+  const image = imageOf(k, t.process as Process<FreebsdSpace>, req.path);
+  return ok(image, describeImage(image));
+}
+
+/**
+ * posix_spawn: rfork(RFSPAWN) makes the child in the parent's vmspace with the parent asleep
+ * (RFPPWAIT); the child's execve gives it a vmspace of its own and wakes the parent, whose rfork
+ * then returns the child's PID. Nothing of the parent is copied.
+ */
+function spawn(k: K, t: Thread, req: ExecRequest): PortableResult<PortableChild<FreebsdSpace>> {
+  const r = gate(k, t, 'rfork', [RFSPAWN]);
+  const f = failure(k, 'rfork', r);
+  if (f !== null) return f;
+  const process = k.processes.get(r.value)!;
+  const child = { process, thread: process.threads[0]!, ref: r.value };
+  const e = gate(k, child.thread, 'execve', execArgs(req));
+  const ef = failure(k, 'execve', e);
+  // The child's exec or exit released the parent; its rfork returns the PID now.
+  if (ef !== null && process.state === 'running') gate(k, child.thread, 'exit', [EXEC_FAILED]);
+  if (t.pending !== null && t.state === 'runnable') k.resume(t);
+  if (ef === null) return ok(child, describeImage(imageOf(k, process, req.path)));
+  gate(k, t, 'wait4', [child.ref, 0, WNOHANG, 0]);
+  return ef;
+}
+
 /** WIFEXITED / WEXITSTATUS / WTERMSIG of a wait status (sys/sys/wait.h). */
 function decode(ref: number, status: number): PortableWait {
   const sig = status & 0x7f;
@@ -88,8 +137,8 @@ export const freebsdPortable: PortableDriver<FreebsdSpace, FreebsdMachine> = {
     const process = k.processes.get(r.value)!;
     return ok({ process, thread: process.threads[0]!, ref: r.value });
   },
-  spawn: () => unsupported(NO_EXEC),
-  exec: () => unsupported(NO_EXEC),
+  spawn,
+  exec,
   exit: (k, t, code) => {
     const r = gate(k, t, 'exit', [code]);
     return failure(k, 'exit', r) ?? ok(code);

@@ -10,14 +10,14 @@
 import type { SyscallArg, SyscallContext } from '@polykernel/kernel';
 import { procOf, type FreebsdMachine, type FreebsdSpace } from '../machine.js';
 import {
-  RFCFDG, RFFDG, RFFLAGS, RFKERNELONLY, RFMEM, RFNOWAIT, RFPPWAIT, RFPROC, RFPROCDESC, RFTSIGMASK, RFTSIGSHIFT, RFTSIGZMB, SIG_MAXSIG,
+  RFCFDG, RFFDG, RFFLAGS, RFKERNELONLY, RFMEM, RFNOWAIT, RFPPWAIT, RFPROC, RFPROCDESC, RFSPAWN, RFTSIGMASK, RFTSIGSHIFT, RFTSIGZMB, SIG_MAXSIG,
   hasBit, hasBitsOutside,
 } from '../param.js';
 import { FREEBSD_COSTS } from '../costs.js';
 import { arg } from '../vm/vm_mmap.js';
 import { vmspaceFork } from '../vm/vmspace.js';
 import { fdcopy } from './kern_descrip.js';
-import { sigFork } from './kern_sig.js';
+import { execsigs, sigFork } from './kern_sig.js';
 
 type Ctx = SyscallContext<FreebsdSpace, FreebsdMachine>;
 
@@ -26,8 +26,11 @@ function tsignum(flags: number): number {
   return Math.floor(flags / 2 ** RFTSIGSHIFT) % (RFTSIGMASK + 1);
 }
 
-/** fork1. Returns the child's PID to the parent (0 without RFPROC). */
-export function fork1(ctx: Ctx, flags: number): number {
+/**
+ * fork1. Returns the child's PID to the parent (0 without RFPROC). `dropCaught`: FR2_DROPSIG_CAUGHT
+ * (rfork(RFSPAWN)): the child's caught signals go back to SIG_DFL, ignored ones stay ignored.
+ */
+export function fork1(ctx: Ctx, flags: number, dropCaught = false): number {
   const tsigBits = RFTSIGMASK * 2 ** RFTSIGSHIFT;
   if (flags < 0 || hasBitsOutside(flags, RFFLAGS + tsigBits)) return ctx.fail('EINVAL', 'unknown rfork flags');
   if (tsignum(flags) !== 0 && !hasBit(flags, RFTSIGZMB)) return ctx.fail('EINVAL', 'a signal number without RFTSIGZMB');
@@ -48,6 +51,7 @@ export function fork1(ctx: Ctx, flags: number): number {
   if (!hasBit(flags, RFMEM)) space.pmap.owner = child;
   child.files = hasBit(flags, RFCFDG) ? [] : hasBit(flags, RFFDG) ? fdcopy(p.files) : p.files;
   sigFork(p, child);
+  if (dropCaught) execsigs(child);
   const m = k.state;
   const pp = procOf(m, p);
   const cp = procOf(m, child);
@@ -94,6 +98,9 @@ export function sysVfork(ctx: Ctx): number {
 /** sys_rfork: kernel-only flags are refused before fork1 sees them. */
 export function sysRfork(ctx: Ctx, args: readonly SyscallArg[]): number {
   const flags = arg(args, 0);
+  // FreeBSD 13+: bit 31 from user space is RFSPAWN (posix_spawn), alone only; it means vfork's
+  // flags with the caught signals dropped (sys/kern/kern_fork.c: sys_rfork).
+  if (flags === RFSPAWN) return fork1(ctx, RFFDG + RFPROC + RFPPWAIT + RFMEM, true);
   if (flags < 0 || kernelOnly(flags)) return ctx.fail('EINVAL', 'kernel-only rfork flags');
   return fork1(ctx, flags);
 }
