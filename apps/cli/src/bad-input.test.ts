@@ -361,7 +361,7 @@ describe('exec --cpu host: the auxv CPU words are this machine\'s (issue 21: AT_
   });
 });
 
-describe('the project stands alone (issue 21: the README linked ../shared/brief/host-costs.md)', () => {
+describe('the project stands alone (issue 21: the README linked a brief file outside the repository)', () => {
   const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
   const docs = [
     'README.md',
