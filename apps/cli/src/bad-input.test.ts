@@ -10,18 +10,12 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
 import { runCli } from './cli.js';
+import { cli } from '../test/run-cli.js';
 import { missingTools, requires } from '../../../tools/test-support/oracle.js';
 import { readRegular, render, runInspect, type InspectOptions } from './inspect.js';
 import { Progress } from './run.js';
 import { cpuFromFlags, hostCpu } from './host-cpu.js';
 import { capsOf, subtypeOf } from './macho-text.js';
-
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCli(['node', 'polykernel', ...args], { out: (s) => (out += s + '\n'), err: (s) => (err += s + '\n') });
-  return { code, out, err };
-}
 
 function tmp(name: string, text: string): string {
   const f = join(mkdtempSync(join(tmpdir(), 'pk-bad-')), name);

@@ -8,17 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { runCli } from './cli.js';
+import { cli } from '../test/run-cli.js';
 import type { CheckReport } from './import.js';
 
 const REAL = fileURLToPath(new URL('../../../examples/real/', import.meta.url));
-
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCli(['node', 'polykernel', ...args], { out: (s) => (out += s + '\n'), err: (s) => (err += s + '\n') });
-  return { code, out, err };
-}
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'pk-host-'));
 

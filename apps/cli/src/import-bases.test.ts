@@ -3,17 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { runCli } from './cli.js';
+import { cli } from '../test/run-cli.js';
 import { sysrootImages } from './import.js';
 
 const REAL = fileURLToPath(new URL('../../../examples/real/', import.meta.url));
-
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCli(['node', 'polykernel', ...args], { out: (s) => (out += s + '\n'), err: (s) => (err += s + '\n') });
-  return { code, out, err };
-}
 
 describe('ld.so\'s RELRO mprotects of the executable and the interpreter, named by ELF vaddr', () => {
   it('the sysroot\'s ELF files give the layout: /bin/true is a PIE with PT_GNU_RELRO and PT_INTERP', () => {

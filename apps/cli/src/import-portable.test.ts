@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from './cli.js';
+import { cli } from '../test/run-cli.js';
 import { differenceReason, replaySucceeded, tallyReplay, type ReplayReport } from './import.js';
 
 const REAL = fileURLToPath(new URL('../../../examples/real/', import.meta.url));
@@ -16,13 +16,6 @@ beforeAll(() => {
   mkdirSync('/tmp/polykernel-real', { recursive: true });
   execFileSync('gcc', ['-O1', '-o', '/tmp/polykernel-real/forker', join(REAL, 'forker.c')]);
 });
-
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCli(['node', 'polykernel', ...args], { out: (s) => (out += s + '\n'), err: (s) => (err += s + '\n') });
-  return { code, out, err };
-}
 
 interface Summary {
   steps: number;

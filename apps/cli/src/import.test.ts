@@ -4,18 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from './cli.js';
+import { cli } from '../test/run-cli.js';
 import { compareWithHost, logFiles, replaySucceeded } from './import.js';
 import { runWorkload } from './run.js';
 
 const REAL = fileURLToPath(new URL('../../../examples/real/', import.meta.url));
-
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCli(['node', 'polykernel', ...args], { out: (s) => (out += s + '\n'), err: (s) => (err += s + '\n') });
-  return { code, out, err };
-}
 
 // forker.strace execs the program record.sh built at /tmp/polykernel-real/forker: rebuild it from forker.c (gcc is one of CI's oracle tools).
 beforeAll(() => {

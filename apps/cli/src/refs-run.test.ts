@@ -10,18 +10,11 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { getProfile } from '@polykernel/mmu';
-import { runCli } from './cli.js';
+import { cli } from '../test/run-cli.js';
 import type { RefsResult } from './refs.js';
 
 const TRUE_TRACE = fileURLToPath(new URL('../../../examples/real/true.lackey.gz', import.meta.url));
 const TRUE_LOG = fileURLToPath(new URL('../../../examples/real/true.strace', import.meta.url));
-
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCli(['node', 'polykernel', ...args], { out: (s) => (out += s + '\n'), err: (s) => (err += s + '\n') });
-  return { code, out, err };
-}
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'pk-refs-'));
 
