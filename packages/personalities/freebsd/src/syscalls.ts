@@ -10,9 +10,13 @@ import { sysClose, sysDup, sysDup2, sysFcntl } from './kern/kern_descrip.js';
 import { sysGetpgid, sysGetpgrp, sysKill, sysSetpgid, sysSigaction, sysSigprocmask, sysSigreturn } from './kern/kern_sig.js';
 import { sysPread, sysPwrite, sysRead, sysWrite } from './kern/sys_generic.js';
 import { sysPipe2 } from './kern/sys_pipe.js';
-import { sysFstat, sysLseek, sysOpen, sysOpenat } from './kern/vfs_syscalls.js';
+import { sysGetcwd } from './kern/vfs_cache.js';
+import {
+  sysChdir, sysFchdir, sysFstat, sysLseek, sysMkdir, sysMkdirat, sysOpen, sysOpenat, sysRename, sysRenameat, sysRmdir, sysUnlink, sysUnlinkat,
+} from './kern/vfs_syscalls.js';
+import { sysMunmapRecycle } from './kern/vfs_vnops.js';
 import type { FreebsdMachine, FreebsdSpace } from './machine.js';
-import { sysBreak, sysMadvise, sysMinherit, sysMmap, sysMprotect, sysMunmap } from './vm/vm_mmap.js';
+import { sysBreak, sysMadvise, sysMinherit, sysMmap, sysMprotect } from './vm/vm_mmap.js';
 
 type Spec = SyscallSpec<FreebsdSpace, FreebsdMachine>;
 
@@ -28,6 +32,9 @@ export const SYSCALLS: readonly Spec[] = [
   call('open', 5, ['path', 'flags', 'mode'], sysOpen),
   call('close', 6, ['fd'], sysClose),
   call('wait4', 7, ['pid', 'status', 'options', 'rusage'], sysWait4),
+  call('unlink', 10, ['path'], sysUnlink),
+  call('chdir', 12, ['path'], sysChdir),
+  call('fchdir', 13, ['fd'], sysFchdir),
   call('break', 17, ['nsize'], sysBreak),
   call('getpid', 20, [], sysGetpid),
   call('kill', 37, ['pid', 'signum'], sysKill),
@@ -35,16 +42,20 @@ export const SYSCALLS: readonly Spec[] = [
   call('dup', 41, ['fd'], sysDup),
   call('execve', 59, ['fname', 'argv', 'envv'], sysExecve),
   call('vfork', 66, [], sysVfork),
-  call('munmap', 73, ['addr', 'len'], sysMunmap),
+  call('munmap', 73, ['addr', 'len'], sysMunmapRecycle),
   call('mprotect', 74, ['addr', 'len', 'prot'], sysMprotect),
   call('madvise', 75, ['addr', 'len', 'behav'], sysMadvise),
   call('getpgrp', 81, [], sysGetpgrp),
   call('setpgid', 82, ['pid', 'pgid'], sysSetpgid),
   call('dup2', 90, ['from', 'to'], sysDup2),
   call('fcntl', 92, ['fd', 'cmd', 'arg'], sysFcntl),
+  call('rename', 128, ['from', 'to'], sysRename),
+  call('mkdir', 136, ['path', 'mode'], sysMkdir),
+  call('rmdir', 137, ['path'], sysRmdir),
   call('getpgid', 207, ['pid'], sysGetpgid),
   call('minherit', 250, ['addr', 'len', 'inherit'], sysMinherit),
   call('rfork', 251, ['flags'], sysRfork),
+  call('__getcwd', 326, ['buf', 'buflen'], sysGetcwd),
   call('sigprocmask', 340, ['how', 'set', 'oset'], sysSigprocmask),
   call('sigaction', 416, ['sig', 'act', 'oact'], sysSigaction),
   call('sigreturn', 417, ['sigcntxp'], sysSigreturn),
@@ -52,7 +63,10 @@ export const SYSCALLS: readonly Spec[] = [
   call('pwrite', 476, ['fd', 'buf', 'nbyte', 'offset'], sysPwrite),
   call('mmap', 477, ['addr', 'len', 'prot', 'flags', 'fd', 'pos'], sysMmap),
   call('lseek', 478, ['fd', 'offset', 'whence'], sysLseek),
+  call('mkdirat', 496, ['fd', 'path', 'mode'], sysMkdirat),
   call('openat', 499, ['fd', 'path', 'flag', 'mode'], sysOpenat),
+  call('renameat', 501, ['oldfd', 'old', 'newfd', 'new'], sysRenameat),
+  call('unlinkat', 503, ['fd', 'path', 'flag'], sysUnlinkat),
   call('pipe2', 542, ['fildes', 'flags'], sysPipe2),
   call('fstat', 551, ['fd', 'sb'], sysFstat),
 ];

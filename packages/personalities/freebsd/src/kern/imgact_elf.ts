@@ -30,7 +30,9 @@ import {
 } from '../param.js';
 import { KERN_SUCCESS } from '../vm/vm_map.js';
 import { vmspaceAlloc, vmspaceFree } from '../vm/vmspace.js';
-import { namei, vnodeObject } from './vfs_vnode.js';
+import { execCheckPermissions } from './kern_exec.js';
+import { nameiRoot } from './vfs_lookup.js';
+import { vnodeObject } from './vfs_vnode.js';
 
 /** sys/sys/elf_common.h AT_* (FreeBSD numbering). */
 export const AT = {
@@ -127,7 +129,7 @@ function sharedPage(k: FreebsdKernel): VmObject {
 function loadImage(k: FreebsdKernel, s: FreebsdSpace, elf: ElfFile, path: string, base: number): { text: [number, number]; data: [number, number] } {
   // The image's pages come from its vnode's one object (vnode_pager_alloc): every process running
   // the same file shares its text pages, and mmap(2) of the file finds the same object.
-  const v = namei(k.state, path);
+  const v = nameiRoot(k.state, path);
   const vnode = typeof v === 'string' ? k.vm.createObject('vnode', Math.ceil(elf.bytes.length / PAGE_SIZE), elf.bytes, path) : vnodeObject(k, v);
   const text: [number, number] = [0, 0];
   const data: [number, number] = [0, 0];
@@ -192,10 +194,15 @@ function tooLargeToSimulate(file: FsFile): void {
   if (file.partial !== undefined && elf) throw new ExecError('EFBIG', `${file.path}: an ELF file of ${file.partial.size} bytes is too large to simulate (files up to 1 GiB)`);
 }
 
-/** namei for exec: the file as its vnode holds it (an overlay's written bytes included). */
-function lookup(k: FreebsdKernel, path: string): FsFile | FileLookupError {
-  const v = namei(k.state, path);
-  if (typeof v === 'string') return v;
+/**
+ * namei for exec, then exec_check_permissions (kern_exec.c; __elfN(load_file) checks the
+ * interpreter the same way): the file as its vnode holds it (an overlay's written bytes included).
+ */
+function lookup(k: FreebsdKernel, p: Process<FreebsdSpace>, path: string): FsFile | FileLookupError {
+  const v = nameiRoot(k.state, path);
+  if (typeof v === 'string') return v as FileLookupError;
+  const denied = execCheckPermissions(v, p.creds);
+  if (denied !== null) throw new ExecError(denied.errno, `${path}: ${denied.detail}`);
   const f: FsFile = { path: v.path, bytes: v.bytes.subarray(0, Math.min(v.size, v.bytes.length)), dev: v.dev, ino: v.ino, mode: v.mode };
   if (v.partial !== null) f.partial = { size: v.partial };
   return f;
@@ -207,14 +214,14 @@ function lookup(k: FreebsdKernel, path: string): FsFile | FileLookupError {
  */
 export function execve(k: FreebsdKernel, p: Process<FreebsdSpace>, path: string, argv: readonly string[], envp: readonly string[]): ExecResult {
   const m = k.state;
-  const file = lookup(k, path);
+  const file = lookup(k, p, path);
   if (typeof file === 'string') throw new ExecError(file, `${path}: ${file}`);
   tooLargeToSimulate(file);
   const elf = checkImage(file.bytes);
   let interp: ElfFile | null = null;
   const interpPath = elf.interpreter;
   if (interpPath !== null) {
-    const f = lookup(k, interpPath);
+    const f = lookup(k, p, interpPath);
     if (typeof f === 'string') throw new ExecError('ENOENT', `ELF interpreter ${interpPath} not found`);
     tooLargeToSimulate(f);
     interp = checkImage(f.bytes);

@@ -4,11 +4,18 @@
  * (92) — with kern_dup's and kern_fcntl's check order and errnos. A struct file is shared by the
  * descriptors dup and fork make (one offset, one set of status flags); FD_CLOEXEC belongs to the
  * descriptor. The core's `Process.files` holds the descriptors; fork copies them (fdcopy).
+ *
+ * The working directory (struct pwddesc / struct pwd, kern_descrip.c pwd_*): each process's
+ * pwddesc holds its current directory's vnode (a use of it, as vrefact takes); fork with RFFDG
+ * copies it (pdcopy), with RFCFDG makes a new one from the parent's (pdinit), and without either
+ * shares it (pdshare: a chdir in one process moves the other); execve keeps it; exit drops it
+ * (pdescfree).
  */
 import type { OpenFile, Process, SyscallArg, SyscallContext } from '@polykernel/kernel';
 import type { FreebsdKernel, FreebsdMachine, FreebsdSpace } from '../machine.js';
 import { intArg } from '../vm/vm_mmap.js';
 import { pipeClose, type Pipe } from './sys_pipe.js';
+import { rootVnode } from './vfs_lookup.js';
 import { vnodeRecycle, type Vnode } from './vfs_vnode.js';
 
 type Ctx = SyscallContext<FreebsdSpace, FreebsdMachine>;
@@ -120,7 +127,11 @@ export function finstall(p: Process<FreebsdSpace>, fd: number, fp: FileDesc, clo
 
 /** A new struct file (falloc_noinstall). */
 export function falloc(type: 'vnode' | 'pipe', flag: number, vnode: Vnode | null, pipe: Pipe | null, end: 0 | 1): FileDesc {
-  if (vnode !== null) vnode.opens++;
+  if (vnode !== null) {
+    vnode.opens++;
+    // VOP_ADD_WRITECOUNT at open for writing.
+    if ((flag & FWRITE) !== 0) vnode.writers++;
+  }
   return { type, flag, offset: 0, vnode, pipe, end, count: 0 };
 }
 
@@ -130,6 +141,7 @@ function fdrop(k: FreebsdKernel, fp: FileDesc): void {
   if (fp.count > 0) return;
   if (fp.vnode !== null) {
     fp.vnode.opens--;
+    if ((fp.flag & FWRITE) !== 0) fp.vnode.writers--;
     vnodeRecycle(k);
   }
   if (fp.pipe !== null) pipeClose(k, fp.pipe, fp.end);
@@ -243,7 +255,68 @@ export function fdcloseexec(k: FreebsdKernel, p: Process<FreebsdSpace>): void {
  * (rfork without RFFDG: fd_refcnt above one).
  */
 export function fdescfree(k: FreebsdKernel, p: Process<FreebsdSpace>): void {
+  pdescfree(k.state, p);
   const table = p.files;
   for (const q of k.processes.values()) if (q !== p && q.state === 'running' && q.files === table) return;
   for (let fd = 0; fd < table.length; fd++) if (table[fd] instanceof Descriptor) closeFd(k, p, fd);
+}
+
+/** struct pwddesc: the working directory, shared by the processes of an rfork without RFFDG/RFCFDG. */
+export interface PwdDesc {
+  /** pwd_cdir: the working directory's vnode (holding a use of it). */
+  cdir: Vnode;
+  /** pd_refcount: the processes sharing it. */
+  refs: number;
+}
+
+const PWDS = new WeakMap<Process<FreebsdSpace>, PwdDesc>();
+
+function newPwd(cdir: Vnode): PwdDesc {
+  cdir.opens++;
+  return { cdir, refs: 1 };
+}
+
+/** The process's pwddesc (a process that never had one starts at the root, as proc0's does). */
+export function pwdOf(m: FreebsdMachine, p: Process<FreebsdSpace>): PwdDesc {
+  let pd = PWDS.get(p);
+  if (pd === undefined) {
+    pd = newPwd(rootVnode(m));
+    PWDS.set(p, pd);
+  }
+  return pd;
+}
+
+/** pwd_chdir: the working directory becomes `v` (a directory the caller may search). */
+export function pwdChdir(m: FreebsdMachine, p: Process<FreebsdSpace>, v: Vnode): void {
+  const pd = pwdOf(m, p);
+  v.opens++;
+  pd.cdir.opens--;
+  pd.cdir = v;
+}
+
+/** fork1's pwddesc for the child: pdshare without RFFDG/RFCFDG, else a copy (pdcopy, pdinit). */
+export function pwdFork(m: FreebsdMachine, parent: Process<FreebsdSpace>, child: Process<FreebsdSpace>, share: boolean): void {
+  const pd = pwdOf(m, parent);
+  if (share) {
+    pd.refs++;
+    PWDS.set(child, pd);
+  } else {
+    PWDS.set(child, newPwd(pd.cdir));
+  }
+}
+
+/** pdunshare (fork_norfproc with RFFDG or RFCFDG): the process gets a pwddesc of its own. */
+export function pwdUnshare(m: FreebsdMachine, p: Process<FreebsdSpace>): void {
+  const pd = pwdOf(m, p);
+  if (pd.refs === 1) return;
+  pd.refs--;
+  PWDS.set(p, newPwd(pd.cdir));
+}
+
+/** pdescfree (exit1): the last process sharing a pwddesc drops its directory. */
+function pdescfree(m: FreebsdMachine, p: Process<FreebsdSpace>): void {
+  const pd = PWDS.get(p);
+  if (pd === undefined) return;
+  PWDS.delete(p);
+  if (--pd.refs === 0) pd.cdir.opens--;
 }

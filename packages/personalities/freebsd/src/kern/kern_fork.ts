@@ -16,7 +16,7 @@ import {
 import { FREEBSD_COSTS } from '../costs.js';
 import { arg } from '../vm/vm_mmap.js';
 import { vmspaceFork } from '../vm/vmspace.js';
-import { fdcopy } from './kern_descrip.js';
+import { fdcopy, pwdFork, pwdUnshare } from './kern_descrip.js';
 import { execsigs, sigFork } from './kern_sig.js';
 
 type Ctx = SyscallContext<FreebsdSpace, FreebsdMachine>;
@@ -50,6 +50,7 @@ export function fork1(ctx: Ctx, flags: number, dropCaught = false): number {
   }
   if (!hasBit(flags, RFMEM)) space.pmap.owner = child;
   child.files = hasBit(flags, RFCFDG) ? [] : hasBit(flags, RFFDG) ? fdcopy(p.files) : p.files;
+  pwdFork(k.state, p, child, !hasBit(flags, RFFDG) && !hasBit(flags, RFCFDG));
   sigFork(p, child);
   if (dropCaught) execsigs(child);
   const m = k.state;
@@ -82,6 +83,7 @@ function forkNoRfproc(ctx: Ctx, flags: number): number {
   const p = ctx.process;
   if (hasBit(flags, RFFDG)) p.files = fdcopy(p.files);
   if (hasBit(flags, RFCFDG)) p.files = [];
+  if (hasBit(flags, RFFDG) || hasBit(flags, RFCFDG)) pwdUnshare(ctx.kernel.state, p);
   return 0;
 }
 

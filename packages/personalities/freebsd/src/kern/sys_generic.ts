@@ -46,14 +46,16 @@ function foRead(ctx: Ctx, fp: FileDesc, va: number, n: number, off: number): num
   return pipeRead(ctx, fp, va, n);
 }
 
+/** pipe_read: this end's own buffer; EOF once the other end is closed. */
 function pipeRead(ctx: Ctx, fp: FileDesc, va: number, n: number): number | string {
   const p = fp.pipe!;
-  if (p.count === 0) {
-    if (!p.open[1] || n === 0) return 0;
+  const mine = p.ends[fp.end];
+  if (mine.count === 0) {
+    if (!p.ends[1 - fp.end]!.open || n === 0) return 0;
     if ((fp.flag & O.NONBLOCK) !== 0) return 'EAGAIN';
     return 'sleep';
   }
-  const data = pipeTake(ctx.kernel, p, n);
+  const data = pipeTake(ctx.kernel, mine, n);
   return copyout(ctx, va, data) ? data.length : 'EFAULT';
 }
 
@@ -82,15 +84,16 @@ function foWrite(ctx: Ctx, fp: FileDesc, va: number, n: number, off: number): nu
 function pipeWriter(fp: FileDesc, va: number, n: number): (c: Ctx) => number | string {
   let done = 0;
   return (c) => {
-    const p = fp.pipe!;
-    if (!p.open[0]) return 'EPIPE';
+    // pipe_write: into the peer's buffer (wpipe = rpipe->pipe_peer); a closed peer is EPIPE.
+    const peer = fp.pipe!.ends[1 - fp.end]!;
+    if (!peer.open) return 'EPIPE';
     const left = n - done;
-    const room = BIG_PIPE_SIZE - p.count;
+    const room = BIG_PIPE_SIZE - peer.count;
     const fits = left <= PIPE_BUF ? (room >= left ? left : 0) : Math.min(left, room);
     if (fits > 0) {
       const data = copyin(c, va + done, fits);
       if (data === null) return 'EFAULT';
-      done += pipePut(c.kernel, p, data);
+      done += pipePut(c.kernel, peer, data);
     }
     if (done === n) return n;
     if ((fp.flag & O.NONBLOCK) !== 0) return done > 0 ? done : 'EAGAIN';
@@ -101,8 +104,10 @@ function pipeWriter(fp: FileDesc, va: number, n: number): (c: Ctx) => number | s
 /** Finish a transfer: the count, sleep on a pipe, or the error (EPIPE also sends SIGPIPE). */
 function finish(ctx: Ctx, r: number | string, retry: (c: Ctx) => number | string, fp: FileDesc, advance: boolean): number {
   if (r === 'sleep') {
-    const waiters = fp.end === 0 ? fp.pipe!.readers : fp.pipe!.writers;
-    const reason = fp.end === 0 ? 'piperd' : 'pipewr';
+    // A reader sleeps on its own end's buffer, a writer on the peer's.
+    const write = ctx.spec.name === 'write' || ctx.spec.name === 'pwrite';
+    const waiters = write ? fp.pipe!.ends[1 - fp.end]!.writers : fp.pipe!.ends[fp.end].readers;
+    const reason = write ? 'pipewr' : 'piperd';
     waiters.add(ctx.thread);
     const resume = (c: Ctx): number => {
       // A caught signal without SA_RESTART ended the sleep (msleep with PCATCH: EINTR).

@@ -10,13 +10,18 @@
  * O_EXCL on an existing one is EEXIST; vn_open_vnode: O_DIRECTORY on a non-directory ENOTDIR,
  * writing or truncating a directory EISDIR, VOP_ACCESS EACCES; O_TRUNC; finstall (EMFILE).
  * A file too large to simulate is EFBIG (the other personalities' rule).
+ *
+ * Also the name-space calls over the overlay (vfs_vnode.ts): chdir (12), fchdir (13), unlink (10),
+ * unlinkat (503), rename (128), renameat (501), mkdir (136), mkdirat (496) and rmdir (137).
  */
 import type { SyscallArg, SyscallContext } from '@polykernel/kernel';
 import type { FreebsdMachine, FreebsdSpace } from '../machine.js';
 import { arg, intArg } from '../vm/vm_mmap.js';
-import { falloc, fdalloc, fget, FREAD, FWRITE, finstall, O } from './kern_descrip.js';
+import { falloc, fdalloc, fget, FREAD, FWRITE, finstall, O, pwdChdir, pwdOf } from './kern_descrip.js';
 import { signedOffset } from './sys_generic.js';
-import { createFile, dirname, namei, S_IFCHR, S_IFIFO, vaccess, vnodeTruncate, type Vnode } from './vfs_vnode.js';
+import { pipeIno } from './sys_pipe.js';
+import { namei, type Nameidata, type NameiOp } from './vfs_lookup.js';
+import { createDir, createFile, dirEmpty, isDevfs, removeName, renameName, S_IFCHR, S_IFIFO, vaccess, vnodeTruncate, type Vnode } from './vfs_vnode.js';
 
 type Ctx = SyscallContext<FreebsdSpace, FreebsdMachine>;
 
@@ -45,24 +50,30 @@ export function pathArg(ctx: Ctx, a: SyscallArg | undefined): string | { error: 
   return { error: 'ENAMETOOLONG' };
 }
 
-/** Join a relative path onto a directory's path and drop "." and ".." (the working directory is "/"). */
-function resolve(dir: string, path: string): string {
-  const parts: string[] = [];
-  for (const c of `${path.startsWith('/') ? '' : dir}/${path}`.split('/')) {
-    if (c === '' || c === '.') continue;
-    if (c === '..') parts.pop();
-    else parts.push(c);
-  }
-  return `/${parts.join('/')}`;
-}
-
-/** namei's start: "/" for an absolute path or AT_FDCWD, else the directory the descriptor is open on. */
-function startDir(ctx: Ctx, dfd: number, path: string): string | { error: string } {
-  if (path.startsWith('/') || dfd === AT_FDCWD) return '/';
+/**
+ * namei_setup's start directory: the working directory for an absolute path or AT_FDCWD, else the
+ * directory the descriptor is open on (EBADF, ENOTDIR).
+ */
+function startDir(ctx: Ctx, dfd: number, path: string): Vnode | { error: string } {
+  if (path.startsWith('/') || dfd === AT_FDCWD) return pwdOf(ctx.kernel.state, ctx.process).cdir;
   const fp = fget(ctx.process, dfd);
   if (fp === null) return { error: 'EBADF' };
   if (fp.vnode?.type !== 'VDIR') return { error: 'ENOTDIR' };
-  return fp.vnode.path;
+  return fp.vnode;
+}
+
+/**
+ * namei for a call: copyinstr of the path (EFAULT, ENAMETOOLONG), an empty path (ENOENT), the
+ * start directory, then the walk (vfs_lookup.ts).
+ */
+function nameiAt(ctx: Ctx, dfd: number, pathA: SyscallArg | undefined, op: NameiOp, willBeDir = false): Nameidata | { error: string; detail: string } {
+  const path = pathArg(ctx, pathA);
+  if (typeof path !== 'string') return { error: path.error, detail: 'path' };
+  if (path === '') return { error: 'ENOENT', detail: 'empty path' };
+  const dir = startDir(ctx, dfd, path);
+  if ('error' in dir) return { error: dir.error, detail: `directory descriptor ${dfd}` };
+  const nd = namei(ctx.kernel.state, ctx.process.creds, dir, path, op, willBeDir);
+  return 'error' in nd ? { error: nd.error, detail: `${path}: lookup` } : nd;
 }
 
 /** kern_openat. */
@@ -70,28 +81,24 @@ export function kernOpenat(ctx: Ctx, dfd: number, pathA: SyscallArg | undefined,
   if ((flags & O.EXEC) !== 0 ? (flags & O.ACCMODE) !== 0 : (flags & O.ACCMODE) === O.ACCMODE) return ctx.fail('EINVAL', 'access mode');
   const fflags = (flags & O.EXEC) !== 0 ? flags : flags + 1;
   if ((flags & (O.CREAT | O.DIRECTORY)) === O.CREAT + O.DIRECTORY) return ctx.fail('EINVAL', 'O_CREAT with O_DIRECTORY');
-  const path = pathArg(ctx, pathA);
-  if (typeof path !== 'string') return ctx.fail(path.error, 'path');
-  if (path === '') return ctx.fail('ENOENT', 'empty path');
-  const dir = startDir(ctx, dfd, path);
-  if (typeof dir !== 'string') return ctx.fail(dir.error, `directory descriptor ${dfd}`);
-  const full = resolve(dir, path);
+  const creat = (flags & O.CREAT) !== 0;
+  const nd = nameiAt(ctx, dfd, pathA, creat ? 'CREATE' : 'LOOKUP');
+  if ('error' in nd) return ctx.fail(nd.error, nd.detail);
   const m = ctx.kernel.state;
   const creds = ctx.process.creds;
-  let v = namei(m, full);
+  let v = nd.vp;
   let created = false;
-  if ((flags & O.CREAT) !== 0) {
-    if (typeof v !== 'string' && (flags & O.EXCL) !== 0) return ctx.fail('EEXIST', `${full} exists`);
-    if (v === 'ENOENT') {
-      const parent = namei(m, dirname(full));
-      if (typeof parent === 'string') return ctx.fail(parent, `${dirname(full)}: cannot create in it`);
-      if (parent.type !== 'VDIR') return ctx.fail('ENOTDIR', `${dirname(full)} is not a directory`);
-      if (!vaccess(parent, creds.euid, creds.egid, false, true)) return ctx.fail('EACCES', `${dirname(full)} is not writable`);
-      v = createFile(m, full, mode & ~CMASK & 0o7777 & ~0o1000, creds.euid, creds.egid);
-      created = true;
-    }
+  // vn_open_cred with O_CREAT: a missing name is made (VOP_CREATE; namei checked the directory is
+  // writable), an existing one is EEXIST with O_EXCL and EISDIR when it is a directory.
+  if (v === null) {
+    if (isDevfs(nd.dvp)) return ctx.fail('EOPNOTSUPP', 'devfs has no VOP_CREATE');
+    v = createFile(m, nd.path, mode & ~CMASK & 0o7777 & ~0o1000, creds.euid, creds.egid);
+    created = true;
+  } else if (creat) {
+    if ((flags & O.EXCL) !== 0) return ctx.fail('EEXIST', `${nd.path} exists`);
+    if (v.type === 'VDIR') return ctx.fail('EISDIR', `${nd.path} is a directory (O_CREAT)`);
   }
-  if (typeof v === 'string') return ctx.fail(v, `${full}: lookup`);
+  const full = nd.path;
   const err = vnOpenVnode(v, fflags, creds.euid, creds.egid, created);
   if (err !== null) return ctx.fail(err, full);
   if (v.partial !== null) return ctx.fail('EFBIG', `${full}: ${v.partial} bytes is too large to simulate (files up to 1 GiB)`);
@@ -198,10 +205,150 @@ export function sysFstat(ctx: Ctx, args: readonly SyscallArg[]): number {
   if (fp === null) return ctx.fail('EBADF', `fd ${fd} is not open`);
   const v = fp.vnode;
   const st = v !== null
-    ? { dev: v.dev[0] * 2 ** 32 + v.dev[1], ino: v.ino, nlink: 1, mode: v.mode, uid: v.uid, gid: v.gid, rdev: v.rdev, size: v.size, blksize: v.type === 'VCHR' ? 4096 : 32768 }
-    // pipe_stat: S_IFIFO, mode 0600 of the creator, st_size the bytes buffered, st_blksize PAGE_SIZE.
-    : { dev: 0, ino: fp.pipe!.ino, nlink: 1, mode: S_IFIFO | 0o600, uid: ctx.process.creds.euid, gid: ctx.process.creds.egid, rdev: 0, size: fp.pipe!.count, blksize: 4096 };
+    ? { dev: v.dev[0] * 2 ** 32 + v.dev[1], ino: v.ino, nlink: v.nlink, mode: v.mode, uid: v.uid, gid: v.gid, rdev: v.rdev, size: v.size, blksize: v.type === 'VCHR' ? 4096 : 32768 }
+    // pipe_stat: st_mode S_IFIFO alone, st_nlink 0, st_ino this end's pipe_ino, st_size the bytes
+    // this end has to read, st_blksize PAGE_SIZE, the file's credentials.
+    : { dev: 0, ino: pipeIno(ctx.kernel.state, fp.pipe!, fp.end), nlink: 0, mode: S_IFIFO, uid: ctx.process.creds.euid, gid: ctx.process.creds.egid, rdev: 0, size: fp.pipe!.ends[fp.end].count, blksize: 4096 };
   if (v?.type === 'VCHR') st.mode = S_IFCHR | (v.mode & 0o7777);
   if (ctx.kernel.copyToUser(ctx.thread, va, encodeStat(st)) !== STAT_SIZE) return ctx.fail('EFAULT', 'sb is not writable');
   return 0;
+}
+
+/** change_dir: a directory (ENOTDIR) the caller may search (EACCES). */
+function changeDir(ctx: Ctx, v: Vnode): number {
+  if (v.type !== 'VDIR') return ctx.fail('ENOTDIR', `${v.path} is not a directory`);
+  const c = ctx.process.creds;
+  if (!vaccess(v, c.euid, c.egid, false, false, true)) return ctx.fail('EACCES', `${v.path} is not searchable`);
+  pwdChdir(ctx.kernel.state, ctx.process, v);
+  return 0;
+}
+
+/** sys_chdir → kern_chdir (12). */
+export function sysChdir(ctx: Ctx, args: readonly SyscallArg[]): number {
+  const nd = nameiAt(ctx, AT_FDCWD, args[0], 'LOOKUP');
+  return 'error' in nd ? ctx.fail(nd.error, nd.detail) : changeDir(ctx, nd.vp!);
+}
+
+/** sys_fchdir (13): getvnode_path (EBADF; EINVAL for a descriptor without a vnode), then change_dir. */
+export function sysFchdir(ctx: Ctx, args: readonly SyscallArg[]): number {
+  const fd = intArg(args, 0);
+  const fp = fget(ctx.process, fd);
+  if (fp === null) return ctx.fail('EBADF', `fd ${fd} is not open`);
+  if (fp.vnode === null) return ctx.fail('EINVAL', `fd ${fd} is not a vnode`);
+  return changeDir(ctx, fp.vnode);
+}
+
+/** AT_REMOVEDIR and AT_RESOLVE_BENEATH (sys/sys/fcntl.h): the flags unlinkat accepts. */
+export const AT_REMOVEDIR = 0x0800;
+const AT_RESOLVE_BENEATH = 0x2000;
+
+/**
+ * kern_funlinkat: namei DELETE (its EINVAL — "." or ".." — is EPERM here), a directory is EPERM
+ * (POSIX), the root of a mount EBUSY (devfs's /dev), then VOP_REMOVE.
+ */
+function kernUnlinkat(ctx: Ctx, dfd: number, pathA: SyscallArg | undefined): number {
+  const nd = nameiAt(ctx, dfd, pathA, 'DELETE');
+  if ('error' in nd) return ctx.fail(nd.error === 'EINVAL' ? 'EPERM' : nd.error, nd.detail);
+  const v = nd.vp!;
+  if (v.type === 'VDIR') return ctx.fail('EPERM', `${nd.path} is a directory`);
+  removeName(ctx.kernel, nd.path, v);
+  return 0;
+}
+
+/**
+ * kern_frmdirat: namei DELETE ("." and ".." EINVAL), not a directory ENOTDIR, the root of a mount
+ * EBUSY, then ufs_rmdir: ENOTEMPTY unless empty.
+ */
+function kernRmdirat(ctx: Ctx, dfd: number, pathA: SyscallArg | undefined): number {
+  const nd = nameiAt(ctx, dfd, pathA, 'DELETE');
+  if ('error' in nd) return ctx.fail(nd.error, nd.detail);
+  const v = nd.vp!;
+  if (v.type !== 'VDIR') return ctx.fail('ENOTDIR', `${nd.path} is not a directory`);
+  if (isDevfs(v) && !isDevfs(nd.dvp)) return ctx.fail('EBUSY', `${nd.path} is the root of a mounted file system`);
+  if (!dirEmpty(ctx.kernel.state, v, nd.path)) return ctx.fail('ENOTEMPTY', `${nd.path} is not empty (or is a directory of the file system, which cannot be listed)`);
+  removeName(ctx.kernel, nd.path, v);
+  return 0;
+}
+
+/** sys_unlink (10). */
+export function sysUnlink(ctx: Ctx, args: readonly SyscallArg[]): number {
+  return kernUnlinkat(ctx, AT_FDCWD, args[0]);
+}
+
+/** sys_unlinkat (503): unknown flags EINVAL, then rmdir with AT_REMOVEDIR, else unlink. */
+export function sysUnlinkat(ctx: Ctx, args: readonly SyscallArg[]): number {
+  const flag = intArg(args, 2);
+  if ((flag & ~(AT_REMOVEDIR | AT_RESOLVE_BENEATH)) !== 0) return ctx.fail('EINVAL', `unlinkat flags 0x${flag.toString(16)}`);
+  return (flag & AT_REMOVEDIR) !== 0 ? kernRmdirat(ctx, intArg(args, 0), args[1]) : kernUnlinkat(ctx, intArg(args, 0), args[1]);
+}
+
+/** sys_rmdir (137). */
+export function sysRmdir(ctx: Ctx, args: readonly SyscallArg[]): number {
+  return kernRmdirat(ctx, AT_FDCWD, args[0]);
+}
+
+/** ACCESSPERMS. */
+const ACCESSPERMS = 0o777;
+
+/** kern_mkdirat: namei CREATE with FAILIFEXISTS and WILLBEDIR (EEXIST), then VOP_MKDIR. */
+function kernMkdirat(ctx: Ctx, dfd: number, pathA: SyscallArg | undefined, mode: number): number {
+  const nd = nameiAt(ctx, dfd, pathA, 'CREATE', true);
+  if ('error' in nd) return ctx.fail(nd.error, nd.detail);
+  if (nd.vp !== null) return ctx.fail('EEXIST', `${nd.path} exists`);
+  if (isDevfs(nd.dvp)) return ctx.fail('EOPNOTSUPP', 'devfs has no VOP_MKDIR');
+  const c = ctx.process.creds;
+  createDir(ctx.kernel.state, nd.path, mode & ACCESSPERMS & ~CMASK, c.euid, c.egid);
+  return 0;
+}
+
+/** sys_mkdir (136). */
+export function sysMkdir(ctx: Ctx, args: readonly SyscallArg[]): number {
+  return kernMkdirat(ctx, AT_FDCWD, args[0], intArg(args, 1));
+}
+
+/** sys_mkdirat (496). */
+export function sysMkdirat(ctx: Ctx, args: readonly SyscallArg[]): number {
+  return kernMkdirat(ctx, intArg(args, 0), args[1], intArg(args, 2));
+}
+
+/**
+ * kern_renameat: namei DELETE of the source, namei RENAME of the target (WILLBEDIR for a
+ * directory); a directory onto a non-directory ENOTDIR, a non-directory onto a directory EISDIR;
+ * across mounts EXDEV; the source as the target's directory EINVAL; the same vnode: nothing to do.
+ * Then ufs_rename: a directory moving to a new parent must be writable (its ".." changes:
+ * EACCES), into its own subtree EINVAL (ufs_checkpath), onto a non-empty directory ENOTEMPTY.
+ */
+function kernRenameat(ctx: Ctx, oldfd: number, oldA: SyscallArg | undefined, newfd: number, newA: SyscallArg | undefined): number {
+  const from = nameiAt(ctx, oldfd, oldA, 'DELETE');
+  if ('error' in from) return ctx.fail(from.error, from.detail);
+  const fv = from.vp!;
+  const to = nameiAt(ctx, newfd, newA, 'RENAME', fv.type === 'VDIR');
+  if ('error' in to) return ctx.fail(to.error, to.detail);
+  const tv = to.vp;
+  if (tv !== null) {
+    if (fv.type === 'VDIR' && tv.type !== 'VDIR') return ctx.fail('ENOTDIR', `${to.path} is not a directory`);
+    if (fv.type !== 'VDIR' && tv.type === 'VDIR') return ctx.fail('EISDIR', `${to.path} is a directory`);
+  }
+  if (isDevfs(fv) || isDevfs(to.dvp)) return ctx.fail('EXDEV', 'devfs and the root file system are different mounts');
+  if (fv === to.dvp) return ctx.fail('EINVAL', `${from.path} would be its own parent`);
+  if (fv === tv) return 0;
+  const m = ctx.kernel.state;
+  const c = ctx.process.creds;
+  if (fv.type === 'VDIR') {
+    if (from.dvp !== to.dvp && !vaccess(fv, c.euid, c.egid, false, true)) return ctx.fail('EACCES', `${from.path} is not writable (its ".." would change)`);
+    if (to.path.startsWith(`${from.path}/`)) return ctx.fail('EINVAL', `${to.path} is inside ${from.path}`);
+    if (tv !== null && !dirEmpty(m, tv, to.path)) return ctx.fail('ENOTEMPTY', `${to.path} is not empty (or is a directory of the file system, which cannot be listed)`);
+  }
+  renameName(ctx.kernel, from.path, to.path, fv, tv);
+  return 0;
+}
+
+/** sys_rename (128). */
+export function sysRename(ctx: Ctx, args: readonly SyscallArg[]): number {
+  return kernRenameat(ctx, AT_FDCWD, args[0], AT_FDCWD, args[1]);
+}
+
+/** sys_renameat (501). */
+export function sysRenameat(ctx: Ctx, args: readonly SyscallArg[]): number {
+  return kernRenameat(ctx, intArg(args, 0), args[1], intArg(args, 2), args[3]);
 }

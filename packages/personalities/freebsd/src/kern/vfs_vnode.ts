@@ -9,8 +9,13 @@
  * write (a copy-on-write overlay), files created by open(O_CREAT) live only in the overlay, and
  * what was written stays visible to later opens of the same path for the life of the machine.
  *
- * Simplifications (documented in the README): the working directory is always `/`; files from the
- * file system are owned by root (uid 0, gid 0) and created files by their creator; a vnode is
+ * The name space is the file system's under an overlay (a union mount's upper layer): names created,
+ * renamed or written live in `overlay` by path, names removed from the file system are hidden by a
+ * whiteout, a directory made here is opaque (nothing of the file system shows through it), and a
+ * directory of the file system renamed here keeps looking its children up under its old path
+ * (`lower`). The file system's bytes and names are never changed.
+ *
+ * Simplifications (documented in the README): files from the file system are owned by root (uid 0, gid 0) and created files by their creator; a vnode is
  * recycled as soon as nothing uses it (no open file, no mapping) — FreeBSD keeps it, and its
  * cached pages, on the free vnode list until vnlru reclaims it — and its object's pages are
  * written back into the vnode first (vm_object_terminate → vm_object_page_clean); truncating a
@@ -63,15 +68,26 @@ export interface Vnode {
   readonly rdev: number;
   /** v_object: the OBJT_VNODE object, holding one reference of its own while set. */
   object: VmObject | null;
-  /** Open files (struct file) on it. */
+  /** Open files (struct file) and working directories on it (the users of v_usecount here). */
   opens: number;
+  /** v_writecount: open files that may write it (exec_check_permissions: ETXTBSY). */
+  writers: number;
+  /** st_nlink: 0 once its name is removed (the vnode lives on while it is open or mapped). */
+  nlink: number;
+  /**
+   * A directory's children in the file system are looked up under this path (its own path, or the
+   * one it had before a rename); null for a directory made here (opaque) and for other files.
+   */
+  lower: string | null;
 }
 
 interface Vfs {
   /** Every live vnode by "major:minor:ino". */
   readonly vnodes: Map<string, Vnode>;
-  /** The overlay: files created or written, by path (they outlive their vnode's users). */
+  /** The overlay: names created, renamed or written, by path (they outlive their vnode's users). */
   readonly overlay: Map<string, Vnode>;
+  /** Names of the file system removed or renamed away (the name and everything under it are gone). */
+  readonly whiteouts: Set<string>;
   nextIno: number;
   /** pipe_ino's counter (per machine: the simulation is deterministic). */
   nextPipeIno: number;
@@ -92,7 +108,7 @@ export function visibleRefCount(o: VmObject): number {
 export function vfsOf(m: FreebsdMachine): Vfs {
   let v = VFS.get(m);
   if (v === undefined) {
-    v = { vnodes: new Map(), overlay: new Map(), nextIno: 2, nextPipeIno: 1 };
+    v = { vnodes: new Map(), overlay: new Map(), whiteouts: new Set(), nextIno: 2, nextPipeIno: 1 };
     VFS.set(m, v);
   }
   return v;
@@ -111,44 +127,81 @@ function typeOf(mode: number): VType {
   }
 }
 
-function fromFile(f: FsFile): Vnode {
+function fromFile(f: FsFile, path: string, lower: string): Vnode {
+  const type = typeOf(f.mode);
   return {
-    type: typeOf(f.mode), path: f.path, dev: f.dev, ino: f.ino, mode: f.mode, uid: 0, gid: 0, bytes: f.bytes,
+    type, path, dev: f.dev, ino: f.ino, mode: f.mode, uid: 0, gid: 0, bytes: f.bytes,
     size: f.partial?.size ?? f.bytes.length, owned: false, partial: f.partial?.size ?? null, device: null, rdev: 0, object: null, opens: 0,
+    writers: 0, nlink: 1, lower: type === 'VDIR' ? lower : null,
   };
 }
 
 function deviceVnode(path: string, d: { name: 'zero' | 'null'; rdev: number; ino: number }): Vnode {
   return {
     type: 'VCHR', path, dev: DEVFS_DEV, ino: d.ino, mode: S_IFCHR | 0o666, uid: 0, gid: 0, bytes: new Uint8Array(0),
-    size: 0, owned: false, partial: null, device: d.name, rdev: d.rdev, object: null, opens: 0,
+    size: 0, owned: false, partial: null, device: d.name, rdev: d.rdev, object: null, opens: 0, writers: 0, nlink: 1, lower: null,
   };
 }
 
+/** devfs's root directory (dr-xr-xr-x root:wheel), the root of its own mount. */
+function devfsRoot(vfs: Vfs): Vnode {
+  let v = vfs.vnodes.get('devfs:root');
+  if (v === undefined) {
+    v = {
+      type: 'VDIR', path: '/dev', dev: DEVFS_DEV, ino: 2, mode: S_IFDIR | 0o555, uid: 0, gid: 0, bytes: new Uint8Array(0), size: 512, owned: false,
+      partial: null, device: null, rdev: 0, object: null, opens: 0, writers: 0, nlink: 3, lower: null,
+    };
+    vfs.vnodes.set('devfs:root', v);
+  }
+  return v;
+}
+
+/** A vnode of the devfs mount (rename across mounts is EXDEV; devfs makes no files or directories). */
+export function isDevfs(v: Vnode): boolean {
+  return v.dev[0] === DEVFS_DEV[0] && v.dev[1] === DEVFS_DEV[1];
+}
+
 /**
- * namei for a path that has been made absolute: the overlay's file, a devfs device, else the file
- * system's — as the one live vnode of that file (vget of an existing vnode, or a new one).
+ * VOP_LOOKUP of one name, given as its canonical absolute path whose parent is a directory (the
+ * walk in vfs_lookup.ts checked that): the overlay's name, a whiteout (ENOENT), else the file
+ * system's file under the deepest overlay directory above it — nothing under a directory made
+ * here, the old path's children under a renamed one — as the one live vnode of that file (vget of
+ * an existing vnode, or a new one).
  */
-export function namei(m: FreebsdMachine, path: string): Vnode | FileLookupError {
+export function lookupName(m: FreebsdMachine, path: string): Vnode | FileLookupError {
   const vfs = vfsOf(m);
   const over = vfs.overlay.get(path);
   if (over !== undefined) return over;
-  const dev = DEVICES[path];
-  if (dev !== undefined) {
+  if (vfs.whiteouts.has(path)) return 'ENOENT';
+  let lower = path;
+  for (let d = dirname(path); d !== '/'; d = dirname(d)) {
+    const u = vfs.overlay.get(d);
+    if (u !== undefined) {
+      if (u.lower === null) return 'ENOENT';
+      lower = u.lower + path.slice(d.length);
+      break;
+    }
+  }
+  // devfs is mounted on /dev: its root and its devices cover whatever the file system has there.
+  if (lower === '/dev') return devfsRoot(vfs);
+  if (dirname(lower) === '/dev') {
+    const dev = DEVICES[lower];
+    if (dev === undefined) return 'ENOENT';
     const key = `devfs:${dev.ino}`;
     let v = vfs.vnodes.get(key);
     if (v === undefined) {
-      v = deviceVnode(path, dev);
+      v = deviceVnode(lower, dev);
       vfs.vnodes.set(key, v);
     }
     return v;
   }
-  const f = m.fs(path);
+  const f = m.fs(lower);
   if (typeof f === 'string') return f;
-  const key = keyOf(f.dev, f.ino);
+  // A directory is known by its path (a memory file system gives every directory inode 1).
+  const key = typeOf(f.mode) === 'VDIR' ? `dir:${lower}` : keyOf(f.dev, f.ino);
   let v = vfs.vnodes.get(key);
   if (v === undefined) {
-    v = fromFile(f);
+    v = fromFile(f, lower === path ? f.path : path, lower);
     vfs.vnodes.set(key, v);
   }
   return v;
@@ -162,25 +215,93 @@ export function dirname(path: string): string {
 
 /** VOP_CREATE in the overlay: a new empty regular file owned by the creator. */
 export function createFile(m: FreebsdMachine, path: string, mode: number, uid: number, gid: number): Vnode {
+  return createNode(m, path, 'VREG', S_IFREG | (mode & 0o7777), uid, gid);
+}
+
+/** VOP_MKDIR in the overlay: a new, empty and opaque directory owned by its creator. */
+export function createDir(m: FreebsdMachine, path: string, mode: number, uid: number, gid: number): Vnode {
+  return createNode(m, path, 'VDIR', S_IFDIR | (mode & 0o7777), uid, gid);
+}
+
+function createNode(m: FreebsdMachine, path: string, type: 'VREG' | 'VDIR', mode: number, uid: number, gid: number): Vnode {
   const vfs = vfsOf(m);
   const v: Vnode = {
-    type: 'VREG', path, dev: OVERLAY_DEV, ino: vfs.nextIno++, mode: S_IFREG | (mode & 0o7777), uid, gid, bytes: new Uint8Array(0), size: 0,
-    owned: true, partial: null, device: null, rdev: 0, object: null, opens: 0,
+    type, path, dev: OVERLAY_DEV, ino: vfs.nextIno++, mode, uid, gid, bytes: new Uint8Array(0), size: 0,
+    owned: true, partial: null, device: null, rdev: 0, object: null, opens: 0, writers: 0, nlink: type === 'VDIR' ? 2 : 1, lower: null,
   };
+  vfs.whiteouts.delete(path);
   vfs.overlay.set(path, v);
   vfs.vnodes.set(keyOf(v.dev, v.ino), v);
   return v;
 }
 
 /**
- * vaccess (sys/kern/vfs_subr.c): root passes read and write checks; otherwise the owner, group or
+ * Whether a directory has no entries (ufs_dirempty). A directory of the file system counts as not
+ * empty: the file system's lookup cannot list a directory (README: not modelled).
+ */
+export function dirEmpty(m: FreebsdMachine, v: Vnode, path: string): boolean {
+  if (v.lower !== null) return false;
+  const prefix = `${path}/`;
+  for (const name of vfsOf(m).overlay.keys()) if (name.startsWith(prefix)) return false;
+  return true;
+}
+
+/** Is `name` the path itself or under it? */
+function under(name: string, path: string): boolean {
+  return name === path || name.startsWith(`${path}/`);
+}
+
+/**
+ * ufs_remove / ufs_rmdir in the overlay: the name goes (a whiteout hides the file system's), the
+ * vnode's link count drops to 0 and it lives on while open or mapped (vnodeRecycle frees it).
+ */
+export function removeName(k: FreebsdKernel, path: string, v: Vnode): void {
+  const vfs = vfsOf(k.state);
+  if (vfs.overlay.get(path) === v) vfs.overlay.delete(path);
+  vfs.whiteouts.add(path);
+  v.nlink = 0;
+  vnodeRecycle(k);
+}
+
+/**
+ * ufs_rename in the overlay: the target's old vnode (if any) is unlinked, every name under `from`
+ * moves under `to` (overlay entries, whiteouts and live vnodes' paths), and `from` is hidden.
+ */
+export function renameName(k: FreebsdKernel, from: string, to: string, fv: Vnode, tv: Vnode | null): void {
+  const vfs = vfsOf(k.state);
+  if (tv !== null && tv !== fv) {
+    tv.nlink = 0;
+    if (vfs.overlay.get(to) === tv) vfs.overlay.delete(to);
+  }
+  for (const name of [...vfs.overlay.keys()]) if (name.startsWith(`${to}/`)) vfs.overlay.delete(name);
+  for (const name of [...vfs.whiteouts]) if (under(name, to)) vfs.whiteouts.delete(name);
+  const moved: [string, Vnode][] = [];
+  for (const [name, v] of vfs.overlay) if (under(name, from)) moved.push([name, v]);
+  for (const [name] of moved) vfs.overlay.delete(name);
+  for (const [name, v] of moved) vfs.overlay.set(to + name.slice(from.length), v);
+  for (const name of [...vfs.whiteouts]) {
+    if (!name.startsWith(`${from}/`)) continue;
+    vfs.whiteouts.delete(name);
+    vfs.whiteouts.add(to + name.slice(from.length));
+  }
+  vfs.overlay.set(to, fv);
+  vfs.whiteouts.add(from);
+  for (const v of vfs.vnodes.values()) if (under(v.path, from)) v.path = to + v.path.slice(from.length);
+  fv.path = to;
+  vnodeRecycle(k);
+}
+
+/**
+ * vaccess (sys/kern/vfs_subr.c): root passes read and write checks, and exec where an execute bit
+ * is set (or on a directory); otherwise the owner, group or
  * other bits for the caller's effective ids decide.
  */
-export function vaccess(v: Vnode, euid: number, egid: number, read: boolean, write: boolean): boolean {
-  if (euid === 0) return true;
+export function vaccess(v: Vnode, euid: number, egid: number, read: boolean, write: boolean, exec = false): boolean {
+  // Root may read and write anything, search any directory, and run a file with an execute bit.
+  if (euid === 0) return !exec || v.type === 'VDIR' || (v.mode & 0o111) !== 0;
   const shift = euid === v.uid ? 6 : egid === v.gid ? 3 : 0;
   const bits = Math.floor((v.mode & 0o777) / 2 ** shift) & 7;
-  return (!read || (bits & 4) !== 0) && (!write || (bits & 2) !== 0);
+  return (!read || (bits & 4) !== 0) && (!write || (bits & 2) !== 0) && (!exec || (bits & 1) !== 0);
 }
 
 /** Make the vnode's bytes the overlay's own, with room for `capacity` bytes; the file is now kept by path. */
@@ -192,7 +313,8 @@ function own(m: FreebsdMachine, v: Vnode, capacity: number): void {
   v.owned = true;
   // The pager reads and writes back through the object's reference to the file's bytes.
   if (v.object !== null) v.object.file = bytes;
-  vfsOf(m).overlay.set(v.path, v);
+  // An unlinked file's bytes are its own, under no name.
+  if (v.nlink > 0) vfsOf(m).overlay.set(v.path, v);
 }
 
 /**
@@ -306,7 +428,8 @@ export function vnodeRecycle(k: FreebsdKernel): void {
       HELD.delete(o);
       k.vm.deallocate(o);
     }
-    if (!v.owned) vfs.vnodes.delete(key);
+    // An unwritten file is found again through the file system, an unlinked one never.
+    if (!v.owned || v.nlink === 0) vfs.vnodes.delete(key);
   }
 }
 

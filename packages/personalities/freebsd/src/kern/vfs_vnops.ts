@@ -15,12 +15,13 @@
  *   OBJT_VNODE object (vnode_pager_alloc: made at the first mapping, shared by every later one);
  * - anything else (a directory): EINVAL (vm_mmap_vnode maps VREG only).
  */
-import type { Process } from '@polykernel/kernel';
+import type { Process, SyscallArg, SyscallContext } from '@polykernel/kernel';
 import type { VmObject } from '@polykernel/vm';
-import { procOf, type FreebsdKernel, type FreebsdSpace } from '../machine.js';
+import { procOf, type FreebsdKernel, type FreebsdMachine, type FreebsdSpace } from '../machine.js';
 import { MAP_PRIVATE, MAP_SHARED, VM_PROT_EXECUTE, VM_PROT_READ, VM_PROT_WRITE } from '../param.js';
 import { fget, FREAD, FWRITE } from './kern_descrip.js';
-import { ownForSharedWrite, vnodeObject } from './vfs_vnode.js';
+import { sysMunmap } from '../vm/vm_mmap.js';
+import { ownForSharedWrite, vnodeObject, vnodeRecycle } from './vfs_vnode.js';
 
 const OFF_MAX = 2 ** 63 - 1;
 /** sys/sys/param.h: the p_osrel from which kern_mmap refuses a file mapping without MAP_SHARED/MAP_PRIVATE. */
@@ -63,4 +64,15 @@ export function vnMmap(k: FreebsdKernel, p: Process<FreebsdSpace>, fd: number, p
   // be the overlay's copy, never the file system's.
   if (shared && (maxProt & VM_PROT_WRITE) !== 0) ownForSharedWrite(k, v);
   return { kind: 'object', object: vnodeObject(k, v), maxProt };
+}
+
+/**
+ * munmap (73) with the vnode's last use: when the removed mapping held the last reference to an
+ * unused vnode's object (vm_object_deallocate → vrele → vinactive), the vnode is recycled now — an
+ * unlinked file's object and pages are freed as its last mapping goes.
+ */
+export function sysMunmapRecycle(ctx: SyscallContext<FreebsdSpace, FreebsdMachine>, args: readonly SyscallArg[]): number {
+  const r = sysMunmap(ctx, args);
+  vnodeRecycle(ctx.kernel);
+  return r;
 }

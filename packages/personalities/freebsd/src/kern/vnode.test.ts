@@ -17,7 +17,8 @@ import { MAP_ANON, MAP_PRIVATE, MAP_SHARED, PAGE_SIZE } from '../param.js';
 import { freebsdPersonality } from '../personality.js';
 import { vmmap } from '../procstat/vm.js';
 import { O } from './kern_descrip.js';
-import { namei, vnodeCounts, type Vnode } from './vfs_vnode.js';
+import { nameiRoot } from './vfs_lookup.js';
+import { vnodeCounts, type Vnode } from './vfs_vnode.js';
 
 type K = Kernel<FreebsdSpace, FreebsdMachine>;
 const E = FREEBSD_ERRNO;
@@ -45,7 +46,7 @@ function mapFile(k: K, t: Thread, path: string, oflags: number, prot: number, fl
 }
 
 function vnode(k: K, path: string): Vnode {
-  const v = namei(k.state, path);
+  const v = nameiRoot(k.state, path);
   if (typeof v === 'string') throw new Error(v);
   return v;
 }
