@@ -10,7 +10,7 @@
  *   DELETE or RENAME is EINVAL, and so is ".."; ".." at the root stays at the root;
  * - VOP_LOOKUP in the directory: ENOTDIR when it is not one, EACCES without search (VEXEC)
  *   permission; a missing name is ENOENT, except as the last component of a CREATE or RENAME,
- *   which needs the directory writable (EACCES) and no trailing slash unless the new name will be
+ *   which needs the directory not removed (ENOENT) and writable (EACCES) and no trailing slash unless the new name will be
  *   a directory (ENOENT); a found last component of a DELETE or RENAME needs the directory
  *   writable (EACCES) and, in a sticky directory, the caller to own the file or the directory
  *   (EPERM), as ufs_lookup_ino checks;
@@ -75,7 +75,8 @@ export function namei(m: FreebsdMachine, cred: Cred, start: Vnode, path: string,
     // A removed directory has no entries left (its "." still names it).
     const found = c === '.' ? dp : dp.nlink === 0 ? 'ENOENT' : lookupName(m, name);
     if (typeof found === 'string') {
-      if (found !== 'ENOENT' || !last || (op !== 'CREATE' && op !== 'RENAME')) return { error: found };
+      // ufs_lookup_ino: a name may be made only in a directory that has not been removed.
+      if (found !== 'ENOENT' || !last || (op !== 'CREATE' && op !== 'RENAME') || dp.nlink === 0) return { error: found };
       if (!vaccess(dp, cred.euid, cred.egid, false, true)) return { error: 'EACCES' };
       if (trailingSlash && !willBeDir) return { error: 'ENOENT' };
       return { dvp: dp, vp: null, path: name };
