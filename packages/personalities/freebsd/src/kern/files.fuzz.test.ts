@@ -1,5 +1,5 @@
 /**
- * Bad input to the file, descriptor and signal calls: random calls with random arguments (wild
+ * Bad input to the file, name-space, descriptor and signal calls: random calls with random arguments (wild
  * descriptors, addresses, counts, offsets, flags, paths) never throw; each returns a value or -1
  * with an errno FreeBSD has, and once every process has exited no VM object or frame is left.
  */
@@ -13,7 +13,8 @@ import { freebsdPersonality } from '../personality.js';
 import { vnodeCounts } from './vfs_vnode.js';
 
 const CALLS = ['open', 'openat', 'read', 'write', 'pread', 'pwrite', 'close', 'lseek', 'fstat', 'dup', 'dup2', 'fcntl', 'pipe2', 'mmap', 'munmap',
-  'sigaction', 'sigprocmask', 'kill', 'setpgid', 'getpgid', 'fork', 'exit'] as const;
+  'sigaction', 'sigprocmask', 'kill', 'setpgid', 'getpgid', 'fork', 'exit', 'unlink', 'unlinkat', 'rename', 'renameat', 'mkdir', 'mkdirat', 'rmdir',
+  'chdir', 'fchdir', '__getcwd', 'execve'] as const;
 const ERRNOS = new Set<number>(Object.values(FREEBSD_ERRNO));
 
 const word: fc.Arbitrary<number> = fc.oneof(
@@ -23,7 +24,7 @@ const word: fc.Arbitrary<number> = fc.oneof(
 );
 const argArb: fc.Arbitrary<SyscallArg> = fc.oneof(
   { weight: 5, arbitrary: word },
-  { weight: 2, arbitrary: fc.constantFrom('/etc/motd', '/dev/zero', '/dev/null', '/tmp/new', '/tmp', '', 'etc/motd', '/etc/motd/x', '../..', '/nope') },
+  { weight: 2, arbitrary: fc.constantFrom('/etc/motd', '/dev/zero', '/dev/null', '/tmp/new', '/tmp', '', 'etc/motd', '/etc/motd/x', '../..', '/nope', '.', '..', '/', '/tmp/d', 'd/e/', '/dev', '/etc') },
   { weight: 1, arbitrary: fc.string({ maxLength: 8 }) },
 );
 const callArb = fc.record({ who: fc.nat(3), call: fc.constantFrom(...CALLS), args: fc.array(argArb, { maxLength: 6 }), useBuf: fc.boolean() });
@@ -52,6 +53,7 @@ describe('file and signal calls under random arguments', () => {
       }
       for (const p of [...k.processes.values()]) if (p !== k.init && p.state === 'running') k.exitProcess(p, 0);
       expect(vnodeCounts(k.state).objects).toBe(0);
+      expect(vnodeCounts(k.state).orphans).toBe(0);
       expect(k.vm.liveObjects).toBe(0);
       expect(k.mmu.frames.freeFrames).toBe(free0);
     }), { seed: 0xbad, numRuns: 150 });

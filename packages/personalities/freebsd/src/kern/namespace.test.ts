@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { FREEBSD_ERRNO } from '@polykernel/core';
-import { Kernel, memoryFileSystem, S_IFDIR, S_IFREG, type FileLookup, type FsFile, type Process, type Thread } from '@polykernel/kernel';
+import { Kernel, memoryFileSystem, S_IFDIR, S_IFREG, type FileLookup, type FsFile, type Process, type SyscallArg, type Thread } from '@polykernel/kernel';
 import { ACCESS_READ } from '@polykernel/mmu';
 import { describe, expect, it } from 'vitest';
 import type { FreebsdMachine, FreebsdSpace } from '../machine.js';
@@ -55,15 +55,15 @@ function user(k: K, buf = true): { p: Process<FreebsdSpace>; t: Thread; buf: num
   return { p, t, buf: buf ? k.syscall(t, 'mmap', [0, PAGE_SIZE, 3, MAP_PRIVATE | MAP_ANON, -1, 0]).value : 0 };
 }
 
-function ok(k: K, t: Thread, call: string, args: (number | string)[]): number {
+function ok(k: K, t: Thread, call: string, args: SyscallArg[]): number {
   const r = k.syscall(t, call, args);
-  expect(r.error, `${call}(${args.join(', ')})`).toBe(null);
+  expect(r.error, `${call}(${args.map(String).join(', ')})`).toBe(null);
   return r.value;
 }
 
-function errno(k: K, t: Thread, call: string, args: (number | string)[]): number {
+function errno(k: K, t: Thread, call: string, args: SyscallArg[]): number {
   const r = k.syscall(t, call, args);
-  expect(r.value, `${call}(${args.join(', ')}) should fail`).toBe(-1);
+  expect(r.value, `${call}(${args.map(String).join(', ')}) should fail`).toBe(-1);
   return r.errorNumber;
 }
 
@@ -336,7 +336,7 @@ describe('unlink and unlinkat', () => {
   });
 
   it('an unlinked file stays mapped until munmap, then its OBJT_VNODE object and pages are freed', () => {
-    const { k, t, buf } = boot();
+    const { k, t } = boot();
     const objects0 = k.vm.liveObjects;
     const free0 = k.mmu.frames.freeFrames;
     const fd = ok(k, t, 'open', ['/etc/motd', O.RDWR, 0]);
@@ -353,7 +353,7 @@ describe('unlink and unlinkat', () => {
     expect(k.vm.liveObjects).toBe(objects0);
     expect(k.mmu.frames.freeFrames).toBe(free0);
     expect(errno(k, t, 'open', ['/etc/motd', O.RDONLY, 0])).toBe(E.ENOENT);
-    void buf;
+
   });
 });
 

@@ -452,10 +452,19 @@ export function ownForSharedWrite(k: FreebsdKernel, v: Vnode): void {
   own(k.state, v, v.size);
 }
 
-/** Live vnodes and their objects (the leak checks: none once every process is gone). */
-export function vnodeCounts(m: FreebsdMachine): { vnodes: number; objects: number; overlay: number } {
+/**
+ * Live vnodes and their objects (the leak checks: no object once every process is gone), the
+ * overlay's names, and `orphans`: vnodes kept that no name reaches (an unlinked file nothing uses
+ * any more must be gone).
+ */
+export function vnodeCounts(m: FreebsdMachine): { vnodes: number; objects: number; overlay: number; orphans: number } {
   const vfs = vfsOf(m);
   let objects = 0;
-  for (const v of vfs.vnodes.values()) if (v.object !== null) objects++;
-  return { vnodes: vfs.vnodes.size, objects, overlay: vfs.overlay.size };
+  let orphans = 0;
+  const named = new Set(vfs.overlay.values());
+  for (const v of vfs.vnodes.values()) {
+    if (v.object !== null) objects++;
+    if (v.owned && !named.has(v) && v.opens === 0) orphans++;
+  }
+  return { vnodes: vfs.vnodes.size, objects, overlay: vfs.overlay.size, orphans };
 }
