@@ -314,9 +314,10 @@ export function sysMkdirat(ctx: Ctx, args: readonly SyscallArg[]): number {
 /**
  * kern_renameat: namei DELETE of the source, namei RENAME of the target (WILLBEDIR for a
  * directory); a directory onto a non-directory ENOTDIR, a non-directory onto a directory EISDIR;
- * across mounts EXDEV; the source as the target's directory EINVAL; the same vnode: nothing to do.
- * Then ufs_rename: a directory moving to a new parent must be writable (its ".." changes:
- * EACCES), into its own subtree EINVAL (ufs_checkpath), onto a non-empty directory ENOTEMPTY.
+ * the source as the target's directory EINVAL; the same vnode: nothing to do. Then VOP_RENAME:
+ * across mounts EXDEV (devfs and the root; within devfs this model renames nothing, EOPNOTSUPP);
+ * ufs_rename: a directory moving to a new parent must be writable (its ".." changes: EACCES),
+ * into its own subtree EINVAL (ufs_checkpath), onto a non-empty directory ENOTEMPTY.
  */
 function kernRenameat(ctx: Ctx, oldfd: number, oldA: SyscallArg | undefined, newfd: number, newA: SyscallArg | undefined): number {
   const from = nameiAt(ctx, oldfd, oldA, 'DELETE');
@@ -329,9 +330,11 @@ function kernRenameat(ctx: Ctx, oldfd: number, oldA: SyscallArg | undefined, new
     if (fv.type === 'VDIR' && tv.type !== 'VDIR') return ctx.fail('ENOTDIR', `${to.path} is not a directory`);
     if (fv.type !== 'VDIR' && tv.type === 'VDIR') return ctx.fail('EISDIR', `${to.path} is a directory`);
   }
-  if (isDevfs(fv) || isDevfs(to.dvp)) return ctx.fail('EXDEV', 'devfs and the root file system are different mounts');
   if (fv === to.dvp) return ctx.fail('EINVAL', `${from.path} would be its own parent`);
   if (fv === tv) return 0;
+  // VOP_RENAME's first check (ufs_rename): across mounts.
+  if (isDevfs(fv) !== isDevfs(to.dvp)) return ctx.fail('EXDEV', 'devfs and the root file system are different mounts');
+  if (isDevfs(fv)) return ctx.fail('EOPNOTSUPP', 'devfs has no VOP_RENAME');
   const m = ctx.kernel.state;
   const c = ctx.process.creds;
   if (fv.type === 'VDIR') {

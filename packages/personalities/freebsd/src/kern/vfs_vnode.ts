@@ -132,7 +132,8 @@ function fromFile(f: FsFile, path: string, lower: string): Vnode {
   return {
     type, path, dev: f.dev, ino: f.ino, mode: f.mode, uid: 0, gid: 0, bytes: f.bytes,
     size: f.partial?.size ?? f.bytes.length, owned: false, partial: f.partial?.size ?? null, device: null, rdev: 0, object: null, opens: 0,
-    writers: 0, nlink: 1, lower: type === 'VDIR' ? lower : null,
+    // A directory has at least its name and its "." (st_nlink 2; its subdirectories' ".." are not counted here).
+    writers: 0, nlink: type === 'VDIR' ? 2 : 1, lower: type === 'VDIR' ? lower : null,
   };
 }
 
