@@ -217,8 +217,8 @@ describe('the name space under random calls', () => {
         }
       }
       // Every name of the universe agrees with the model.
-      for (const a of NAMES) for (const b of ['', ...NAMES]) {
-        const path = b === '' ? `/tmp/${a}` : `/tmp/${a}/${b}`;
+      const universe = NAMES.flatMap((a) => [`/tmp/${a}`, ...NAMES.flatMap((b) => [`/tmp/${a}/${b}`, ...NAMES.map((c) => `/tmp/${a}/${b}/${c}`)])]);
+      for (const path of universe) {
         const n = model.walk(path);
         const fd = k.syscall(t, 'open', [path, O.RDONLY, 0]);
         if (n === null || typeof n === 'number') {

@@ -404,6 +404,21 @@ describe('rename and renameat', () => {
     ok(k, t, 'chdir', ['/tmp/empty/b']);
   });
 
+  it('a renamed file inside a renamed directory keeps its new name when written (no entry comes back under the old one)', () => {
+    const { k, t, buf } = boot();
+    ok(k, t, 'mkdir', ['/tmp/x', 0o755]);
+    ok(k, t, 'rename', ['/etc/motd', '/tmp/x/m']);
+    ok(k, t, 'close', [ok(k, t, 'open', ['/tmp/x/m', O.RDONLY, 0])]);
+    ok(k, t, 'rename', ['/tmp/x', '/tmp/y']);
+    const fd = ok(k, t, 'open', ['/tmp/y/m', O.RDWR | O.TRUNC, 0]);
+    k.copyToUser(t, buf, new TextEncoder().encode('moved'));
+    ok(k, t, 'write', [fd, buf, 5]);
+    ok(k, t, 'close', [fd]);
+    ok(k, t, 'mkdir', ['/tmp/x', 0o755]);
+    expect(errno(k, t, 'open', ['/tmp/x/m', O.RDONLY, 0])).toBe(E.ENOENT);
+    expect(readAll(k, t, '/tmp/y/m', buf)).toBe('moved');
+  });
+
   it('a directory of the file system moves with everything under it, the working directory and open directories follow', () => {
     const { k, fs, t, buf } = boot();
     ok(k, t, 'chdir', ['/usr/share/doc']);

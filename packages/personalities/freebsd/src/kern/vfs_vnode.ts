@@ -279,7 +279,10 @@ export function renameName(k: FreebsdKernel, from: string, to: string, fv: Vnode
   const moved: [string, Vnode][] = [];
   for (const [name, v] of vfs.overlay) if (under(name, from)) moved.push([name, v]);
   for (const [name] of moved) vfs.overlay.delete(name);
-  for (const [name, v] of moved) vfs.overlay.set(to + name.slice(from.length), v);
+  for (const [name, v] of moved) {
+    v.path = to + name.slice(from.length);
+    vfs.overlay.set(v.path, v);
+  }
   for (const name of [...vfs.whiteouts]) {
     if (!name.startsWith(`${from}/`)) continue;
     vfs.whiteouts.delete(name);
@@ -287,7 +290,8 @@ export function renameName(k: FreebsdKernel, from: string, to: string, fv: Vnode
   }
   vfs.overlay.set(to, fv);
   vfs.whiteouts.add(from);
-  for (const v of vfs.vnodes.values()) if (under(v.path, from)) v.path = to + v.path.slice(from.length);
+  const movedNodes = new Set(moved.map(([, v]) => v));
+  for (const v of vfs.vnodes.values()) if (!movedNodes.has(v) && under(v.path, from)) v.path = to + v.path.slice(from.length);
   fv.path = to;
   vnodeRecycle(k);
 }
