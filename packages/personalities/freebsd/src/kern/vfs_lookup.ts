@@ -17,8 +17,9 @@
  * - a trailing slash after a name that is not a directory is ENOTDIR.
  *
  * Paths are canonical here: a directory's path is where it is now (renames move it), and ".." is
- * its path's parent (no symbolic links in the overlay; the file system's are resolved by its lookup,
- * so ".." after a symbolic link to a directory goes to the link's parent, not the target's).
+ * its path's parent. The overlay has no symbolic links; the file system's are resolved by its own
+ * lookup, and a directory reached through one is known by its resolved path, so ".." after it goes
+ * to the target's parent, as FreeBSD's physical ".." does.
  */
 import type { FreebsdMachine } from '../machine.js';
 import { dirname, lookupName, vaccess, type Vnode } from './vfs_vnode.js';
