@@ -156,6 +156,16 @@ function lowerFs(): Record<string, FsFile> {
   };
 }
 
+/** Every mapped frame belongs to an object and is referenced once by it plus once per page-table entry. */
+function checkRefcounts(k: K): void {
+  const refs = new Map<number, number>();
+  for (const s of k.state.spaces) s.pmap.pt.forEachLeaf(0, 2 ** 47, (_va, frame) => refs.set(frame, (refs.get(frame) ?? 0) + 1));
+  for (const [frame, n] of refs) {
+    expect(k.vm.ownerOf(frame), `frame ${frame} is mapped but belongs to no object`).not.toBeNull();
+    expect(k.mmu.frames.refcount[frame], `frame ${frame}`).toBe(1 + n);
+  }
+}
+
 describe('the name space under random calls', () => {
   it('agrees with a model of the tree, keeps unlinked files alive while used, and leaks nothing', () => {
     fc.assert(fc.property(fc.array(opArb, { minLength: 1, maxLength: 30 }), (ops) => {
@@ -247,6 +257,7 @@ describe('the name space under random calls', () => {
         expect(dec(k.copyFromUser(t, buf, got))).toBe(h.node.text);
       }
       for (const m of maps) expect(dec(k.copyFromUser(t, m.va, m.node.text.length))).toBe(m.node.text);
+      checkRefcounts(k);
       k.exitProcess(p, 0);
       expect(vnodeCounts(k.state).objects).toBe(0);
       expect(vnodeCounts(k.state).orphans, 'unlinked vnodes kept').toBe(0);
