@@ -14,7 +14,7 @@ import type { FreebsdMachine, FreebsdSpace } from '../machine.js';
 import { MAP_ANON, MAP_PRIVATE, MAP_SHARED, PAGE_SIZE } from '../param.js';
 import { freebsdPersonality } from '../personality.js';
 import { O } from './kern_descrip.js';
-import { vnodeCounts } from './vfs_vnode.js';
+import { vfsOf, vnodeCounts } from './vfs_vnode.js';
 
 type K = Kernel<FreebsdSpace, FreebsdMachine>;
 const E = FREEBSD_ERRNO;
@@ -258,6 +258,7 @@ describe('the name space under random calls', () => {
       }
       for (const m of maps) expect(dec(k.copyFromUser(t, m.va, m.node.text.length))).toBe(m.node.text);
       checkRefcounts(k);
+      expect(vfsOf(k.state).objects, 'the count munmap looks at').toBe(vnodeCounts(k.state).objects);
       k.exitProcess(p, 0);
       expect(vnodeCounts(k.state).objects).toBe(0);
       expect(vnodeCounts(k.state).orphans, 'unlinked vnodes kept').toBe(0);

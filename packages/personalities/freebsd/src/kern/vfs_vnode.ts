@@ -89,6 +89,8 @@ interface Vfs {
   /** Names of the file system removed or renamed away (the name and everything under it are gone). */
   readonly whiteouts: Set<string>;
   nextIno: number;
+  /** Vnodes holding an object (v_object set): munmap has nothing to recycle while there are none. */
+  objects: number;
   /** pipe_ino's counter (per machine: the simulation is deterministic). */
   nextPipeIno: number;
 }
@@ -108,7 +110,7 @@ export function visibleRefCount(o: VmObject): number {
 export function vfsOf(m: FreebsdMachine): Vfs {
   let v = VFS.get(m);
   if (v === undefined) {
-    v = { vnodes: new Map(), overlay: new Map(), whiteouts: new Set(), nextIno: 2, nextPipeIno: 1 };
+    v = { vnodes: new Map(), overlay: new Map(), whiteouts: new Set(), nextIno: 2, objects: 0, nextPipeIno: 1 };
     VFS.set(m, v);
   }
   return v;
@@ -330,7 +332,11 @@ function own(m: FreebsdMachine, v: Vnode, capacity: number): void {
 export function vnodeObject(k: FreebsdKernel, v: Vnode): VmObject {
   // The pager reads the file through the object's `file`; a write that grows or first copies the
   // file points it at the new bytes (own).
-  const o = (v.object ??= k.vm.createObject('vnode', Math.max(1, Math.ceil(v.size / FRAME_SIZE)), v.bytes, v.path));
+  if (v.object === null) {
+    v.object = k.vm.createObject('vnode', Math.max(1, Math.ceil(v.size / FRAME_SIZE)), v.bytes, v.path);
+    vfsOf(k.state).objects++;
+  }
+  const o = v.object;
   HELD.add(o);
   k.vm.reference(o);
   return o;
@@ -430,12 +436,18 @@ export function vnodeRecycle(k: FreebsdKernel): void {
       if (o.refCount > 1) continue;
       if (v.owned) clean(k, v, o);
       v.object = null;
+      vfs.objects--;
       HELD.delete(o);
       k.vm.deallocate(o);
     }
     // An unwritten file is found again through the file system, an unlinked one never.
     if (!v.owned || v.nlink === 0) vfs.vnodes.delete(key);
   }
+}
+
+/** vnodeRecycle after a munmap, when some vnode holds an object (the mapping may have been its last use). */
+export function vnodeRecycleAfterUnmap(k: FreebsdKernel): void {
+  if (vfsOf(k.state).objects > 0) vnodeRecycle(k);
 }
 
 /** vm_object_page_clean: resident pages back into the file's bytes. */

@@ -21,7 +21,7 @@ import { procOf, type FreebsdKernel, type FreebsdMachine, type FreebsdSpace } fr
 import { MAP_PRIVATE, MAP_SHARED, VM_PROT_EXECUTE, VM_PROT_READ, VM_PROT_WRITE } from '../param.js';
 import { fget, FREAD, FWRITE } from './kern_descrip.js';
 import { sysMunmap } from '../vm/vm_mmap.js';
-import { ownForSharedWrite, vnodeObject, vnodeRecycle } from './vfs_vnode.js';
+import { ownForSharedWrite, vnodeObject, vnodeRecycleAfterUnmap } from './vfs_vnode.js';
 
 const OFF_MAX = 2 ** 63 - 1;
 /** sys/sys/param.h: the p_osrel from which kern_mmap refuses a file mapping without MAP_SHARED/MAP_PRIVATE. */
@@ -73,6 +73,6 @@ export function vnMmap(k: FreebsdKernel, p: Process<FreebsdSpace>, fd: number, p
  */
 export function sysMunmapRecycle(ctx: SyscallContext<FreebsdSpace, FreebsdMachine>, args: readonly SyscallArg[]): number {
   const r = sysMunmap(ctx, args);
-  vnodeRecycle(ctx.kernel);
+  vnodeRecycleAfterUnmap(ctx.kernel);
   return r;
 }
