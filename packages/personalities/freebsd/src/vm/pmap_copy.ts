@@ -25,7 +25,7 @@
  * 1 GiB leaves (PG_PS PDPEs of largepage shm) are never reached: vm_map_inherit refuses
  * VM_INHERIT_COPY on MAP_ENTRY_SPLIT_BOUNDARY entries, and a SHARE entry is not pmap_copied.
  */
-import { MAP_EXISTS, MAP_OK, PTE_ACCESSED, PTE_DIRTY } from '@polykernel/mmu';
+import { MAP_EXISTS, MAP_OK, PTE_ACCESSED, PTE_DIRTY, PTE_HUGE } from '@polykernel/mmu';
 import type { FreebsdKernel } from '../machine.js';
 import { PAGE_SIZE, SUPERPAGE_SIZE } from '../param.js';
 import type { Pmap } from './pmap.js';
@@ -57,10 +57,16 @@ function managed(k: FreebsdKernel, frame: number): boolean {
  * pmap_copy(dst, src, addr, len, addr): copy `src`'s managed leaves in [start, end) into `dst`.
  * Returns the PTEs and PDEs copied (the caller charges them).
  */
-export function pmapCopy(k: FreebsdKernel, dst: Pmap, src: Pmap, start: number, end: number): { readonly ptes: number; readonly pdes: number } {
+export function pmapCopy(k: FreebsdKernel, dst: Pmap, src: Pmap, start: number, end: number, allManaged = false): { readonly ptes: number; readonly pdes: number } {
   result.ptes = 0;
   result.pdes = 0;
   const counters = k.state.pmapCopy;
+  if (allManaged && !cutsHugeLeaf(src, start, end)) {
+    copyAllLeaves(k, dst, src, start, end);
+    counters.ptes += result.ptes;
+    counters.pdes += result.pdes;
+    return result;
+  }
   const frames = k.mmu.frames;
   const dpt = dst.pt;
   const state = { stopped: false };
@@ -96,4 +102,44 @@ export function pmapCopy(k: FreebsdKernel, dst: Pmap, src: Pmap, start: number, 
   counters.pdes += result.pdes;
   if (state.stopped) counters.aborted++;
   return result;
+}
+
+/** A 2 MiB (or larger) leaf that [start, end) covers only in part (pmap_copy skips those). */
+function cutsHugeLeaf(src: Pmap, start: number, end: number): boolean {
+  for (const va of [start, end - PAGE_SIZE]) {
+    const r = src.pt.lookup(va);
+    if (r !== null && r.pageSize !== PAGE_SIZE) {
+      const base = Math.floor(va / r.pageSize) * r.pageSize;
+      if (base < start || base + r.pageSize > end) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * The same copy when every page of the range is managed and no superpage is cut: the MMU's
+ * table-at-a-time copy (PageTable.copyFrom finds each leaf table once), with the bits pmap_copy
+ * clears. A host-side shortcut with the same result as the per-leaf loop.
+ */
+function copyAllLeaves(k: FreebsdKernel, dst: Pmap, src: Pmap, start: number, end: number): void {
+  const frames = k.mmu.frames;
+  const pages = SUPERPAGE_SIZE / PAGE_SIZE;
+  const n = dst.pt.copyFrom(src.pt, start, end - start, false, 0, PTE_DIRTY | PTE_ACCESSED, (frame, childFlags) => {
+    if ((childFlags & PTE_HUGE) !== 0) {
+      for (let i = 0; i < pages; i++) frames.ref(frame + i);
+      result.pdes++;
+    } else {
+      frames.ref(frame);
+      result.ptes++;
+    }
+  });
+  if (n < 0) k.state.pmapCopy.aborted++;
+  dst.resident += result.ptes + result.pdes * pages;
+  k.state.pde.mappings += result.pdes;
+  if (result.pdes === 0) return;
+  // A copied PDE keeps PG_M ("managed read/write superpage mappings are required to be dirty"),
+  // which copyFrom cleared with the 4 KiB PTEs' PG_M.
+  dst.pt.forEachLeaf(start, end - start, (va, _frame, size) => {
+    if (size !== PAGE_SIZE && ((src.pt.lookup(va)?.flags ?? 0) & PTE_DIRTY) !== 0) dst.pt.updateFlags(va, PTE_DIRTY, 0);
+  });
 }

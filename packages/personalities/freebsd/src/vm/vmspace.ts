@@ -130,10 +130,16 @@ function forkCopy(k: FreebsdKernel, s1: FreebsdSpace, s2: FreebsdSpace, src: VmM
   }
   let cycles = protectedPtes * FREEBSD_COSTS.protectPerPte;
   if (s1.machine.pmapCopyEnabled) {
-    const c = pmapCopy(k, s2.pmap, s1.pmap, dst.start, dst.end);
+    const c = pmapCopy(k, s2.pmap, s1.pmap, dst.start, dst.end, managedChain(dst.object));
     cycles += c.ptes * FREEBSD_COSTS.pmapCopyPerPte + c.pdes * FREEBSD_COSTS.pmapCopyPerPde;
   }
   return cycles;
+}
+
+/** Every page an entry over `obj` can map is managed (no OBJT_PHYS or OBJT_DEVICE object in its chain). */
+function managedChain(obj: VmObject | null): boolean {
+  for (let o = obj; o !== null; o = o.backing) if (o.type === 'physical' || o.type === 'device') return false;
+  return true;
 }
 
 /** vm_object_split(entry): the entry's part of an object others also map gets an object of its own. */
