@@ -51,7 +51,7 @@ export function sysIoctl(ctx: Ctx, args: readonly SyscallArg[]): number {
   if (size > IOCPARM_MAX || (!isVoid && !isIn && !isOut) || ((isIn || isOut) && size === 0) || (isVoid && size > 0 && size !== 4)) {
     return ctx.fail('ENOTTY', `command 0x${com.toString(16)} is badly encoded`);
   }
-  let buf = new Uint8Array(isIn || isOut ? size : 0);
+  let buf: Uint8Array = new Uint8Array(isIn || isOut ? size : 0);
   if (isIn && !isVoid) {
     const b = ctx.kernel.copyFromUser(ctx.thread, data, size);
     if (b.length !== size) return ctx.fail('EFAULT', 'the argument is not readable');

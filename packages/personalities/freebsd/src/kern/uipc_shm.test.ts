@@ -10,6 +10,7 @@ import type { FreebsdMachine, FreebsdSpace } from '../machine.js';
 import { MAP_ANON, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PAGE_SIZE } from '../param.js';
 import { freebsdPersonality } from '../personality.js';
 import { renderProcstatVm } from '../procstat/vm.js';
+import { freebsdVmSysctls } from '../sysctl.js';
 import { O } from './kern_descrip.js';
 import { FIOCLEX, FIOGSHMLPGCNF, FIOSSHMLPGCNF } from './sys_ioctl.js';
 import { largepageCounts, SHM_ANON, SHM_LARGEPAGE, SHM_LARGEPAGE_ALLOC_NOWAIT } from './uipc_shm.js';
@@ -195,6 +196,7 @@ describe('largepage mappings', () => {
     const free0 = k.mmu.frames.freeFrames;
     expect(sys(k, t, 'ftruncate', [fd, GIB]).value).toBe(0);
     expect(k.mmu.frames.freeFrames).toBe(free0 - GIB / PAGE_SIZE);
+    expect(freebsdVmSysctls(k)!['vm.largepages.1G']).toBe(1);
     expect(errnoOf(k, t, 'mmap', [0, GIB, 3, MAP_PRIVATE, fd, 0])).toBe('EINVAL');
     expect(errnoOf(k, t, 'mmap', [0, GIB / 2, 3, MAP_SHARED, fd, 0])).toBe('EINVAL');
     expect(errnoOf(k, t, 'mmap', [GIB + MIB2, GIB, 3, MAP_SHARED | MAP_FIXED, fd, 0])).toBe('EINVAL');
@@ -226,8 +228,10 @@ describe('largepage mappings', () => {
     // munmap and close: every frame of the page comes back.
     expect(sys(k, t, 'munmap', [va, GIB]).value).toBe(0);
     expect(k.mmu.frames.freeFrames).toBe(free0 - GIB / PAGE_SIZE);
+    expect(freebsdVmSysctls(k)!['vm.largepages.1G']).toBe(1);
     expect(sys(k, t, 'close', [fd]).value).toBe(0);
     expect(k.mmu.frames.freeFrames).toBe(free0);
+    expect(freebsdVmSysctls(k)!['vm.largepages.1G']).toBe(0);
   });
 
   it.each(['x86-64', 'arm64-a72'])('2 MiB pages on %s: a fault per 2 MiB, one 2 MiB leaf each', (profile) => {

@@ -81,8 +81,8 @@ export interface ShmState {
   readonly dict: Map<string, ShmFd>;
   /** shm_ino_unr: alloc_unr64 from 1. */
   nextIno: number;
-  /** vm.largepages.<size>: largepages allocated, by psind. */
-  readonly largepages: number[];
+  /** Largepage objects, for vm.largepages.<size> (counted while their object lives). */
+  readonly large: Set<ShmFd>;
   /** Largepage objects' shmfds (the fault path's lookup). */
   readonly byObject: WeakMap<VmObject, ShmFd>;
 }
@@ -92,7 +92,7 @@ const states = new WeakMap<FreebsdMachine, ShmState>();
 export function stateOf(m: FreebsdMachine): ShmState {
   let st = states.get(m);
   if (st === undefined) {
-    st = { dict: new Map(), nextIno: 1, largepages: new Array<number>(MAXPAGESIZES).fill(0), byObject: new WeakMap() };
+    st = { dict: new Map(), nextIno: 1, large: new Set(), byObject: new WeakMap() };
     states.set(m, st);
   }
   return st;
@@ -112,7 +112,13 @@ export function hasLargepages(k: FreebsdKernel): boolean {
 export function largepageCounts(k: FreebsdKernel): Record<string, number> {
   const ps = pagesizes(k);
   const out: Record<string, number> = {};
-  const counts = stateOf(k.state).largepages;
+  // count_largepages: added at shm_dotruncate_largepage, taken back when the object is destroyed.
+  const counts = new Array<number>(MAXPAGESIZES).fill(0);
+  const large = stateOf(k.state).large;
+  for (const shm of large) {
+    if (shm.object.dead) large.delete(shm);
+    else if (shm.lpPsind !== 0) counts[shm.lpPsind]! += (shm.object.size * PAGE_SIZE) / ps[shm.lpPsind]!;
+  }
   for (let i = 1; i < ps.length; i++) {
     const size = ps[i]!;
     const name = size >= 2 ** 30 ? `${size / 2 ** 30}G` : size >= 2 ** 20 ? `${size / 2 ** 20}M` : String(size);
@@ -135,7 +141,10 @@ export function shmAlloc(k: FreebsdKernel, p: Process<FreebsdSpace>, mode: numbe
     object, size: 0, mode, uid: p.creds.euid, gid: p.creds.egid, ino: st.nextIno++, largepage, lpPsind: 0,
     lpAllocPolicy: SHM_LARGEPAGE_ALLOC_DEFAULT, refs: 1, path: null, flags, seals: F_SEAL_SEAL,
   };
-  if (largepage) st.byObject.set(object, shm);
+  if (largepage) {
+    st.byObject.set(object, shm);
+    st.large.add(shm);
+  }
   return shm;
 }
 
@@ -222,7 +231,6 @@ function truncateLargepage(k: FreebsdKernel, shm: ShmFd, length: number): string
     for (let i = 0; i < per; i++) o.pages.set(o.size + i, f + i);
     o.size += per;
     shm.size += ps;
-    stateOf(k.state).largepages[psind]!++;
   }
   return null;
 }
