@@ -77,6 +77,14 @@ describe('POSIX shm (shm_open2 571, shm_unlink 483)', () => {
     expect(sys(k, t, 'read', [fd2, buf, 1]).value).toBe(1);
     expect(k.copyFromUser(t, buf, 1)[0]).toBe(42);
     expect(errnoOf(k, t, 'lseek', [fd2, 4 * PAGE_SIZE, 0])).toBe('EINVAL');
+    // write(2) into a page no one touched yet: vm_page_grab, not a fault; the mapping sees it.
+    const zf = k.metrics.faults.zeroFill;
+    k.copyToUser(t, buf, Uint8Array.of(7, 8));
+    expect(sys(k, t, 'pwrite', [fd, buf, 2, 2 * PAGE_SIZE + 10]).value).toBe(2);
+    expect(k.metrics.faults.zeroFill).toBe(zf);
+    expect([...k.copyFromUser(t, va + 2 * PAGE_SIZE + 10, 2)]).toEqual([7, 8]);
+    // Reads and writes stop at shm_size.
+    expect(sys(k, t, 'pread', [fd, buf, 200, 3 * PAGE_SIZE]).value).toBe(100);
     // fstat: S_IFREG | mode (umask 022), st_size, st_blocks in pages, st_blksize PAGE_SIZE.
     expect(sys(k, t, 'fstat', [fd, buf]).value).toBe(0);
     const st = new DataView(k.copyFromUser(t, buf, 224).buffer);

@@ -259,19 +259,30 @@ export function shmStatFields(shm: ShmFd): { dev: number; ino: number; nlink: nu
   return { dev: SHM_DEV, ino: shm.ino, nlink: shm.object.refCount, mode: S_IFREG | shm.mode, uid: shm.uid, gid: shm.gid, rdev: 0, size: shm.size, blksize: PAGE_SIZE, blocks: Math.ceil(shm.size / PAGE_SIZE) };
 }
 
-/** shm_read / shm_write through the object's pages (uiomove_object), up to shm_size. */
+/**
+ * shm_read / shm_write through the object's pages (uiomove_object), up to shm_size: a page is
+ * found or made with vm_page_grab — here VmSystem.faultPage, which counts no fault — and a read of
+ * a page that is neither resident nor swapped reads zeros without making one (zero_region).
+ * Returns the bytes read, or the count written.
+ */
 export function shmReadWrite(k: FreebsdKernel, shm: ShmFd, off: number, data: Uint8Array | null, n: number): Uint8Array | number {
   const end = Math.min(shm.size, off + n);
   const out = data === null ? new Uint8Array(Math.max(0, end - off)) : null;
-  for (let at = off; at < end;) {
+  const o = shm.object;
+  let at = off;
+  while (at < end) {
     const pindex = Math.floor(at / PAGE_SIZE);
     const inPage = at - pindex * PAGE_SIZE;
     const len = Math.min(PAGE_SIZE - inPage, end - at);
-    if (data !== null) k.vm.write(shm.object, pindex, inPage, data.subarray(at - off, at - off + len));
-    else if (shm.object.pages.has(pindex) || shm.object.swapped.has(pindex)) out!.set(k.vm.read(shm.object, pindex, inPage, len) ?? new Uint8Array(len), at - off);
+    if (data !== null || o.pages.has(pindex) || o.swapped.has(pindex)) {
+      const frame = k.vm.faultPage(o, pindex, data !== null).frame;
+      if (frame === NO_FRAME) break;
+      if (data !== null) k.mmu.frames.write(frame * PAGE_SIZE + inPage, data.subarray(at - off, at - off + len));
+      else out!.set(k.mmu.frames.read(frame * PAGE_SIZE + inPage, len), at - off);
+    }
     at += len;
   }
-  return out ?? Math.max(0, end - off);
+  return out ?? at - off;
 }
 
 export type ShmMmap =
