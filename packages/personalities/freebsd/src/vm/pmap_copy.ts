@@ -19,8 +19,12 @@
  * - When a page-table page cannot be allocated (pmap_allocpte / pmap_alloc_pde with no lock
  *   pointer does not sleep or reclaim) the copy stops there: the rest of the range soft-faults.
  *
- * The two profiles do the same in this model's PTE terms (an arm64 read-only PTE is clean, so the
- * cleared PG_M and the kept "clean" state agree); only the names differ.
+ * arm64 (sys/arm64/arm64/pmap.c pmap_copy) copies the same leaves with ATTR_AF and ATTR_SW_WIRED
+ * cleared, and makes an ATTR_SW_DBM (writable-clean) copy read-only. arm64 has no dirty bit: a
+ * leaf is dirty when writable with DBM, and the parent's leaves lost DBM in pmap_protect, so every
+ * copy — the 2 MiB block too — is clean here, where amd64 keeps a PDE's PG_M. In this model's PTE
+ * bits: amd64 clears PTE_DIRTY and PTE_ACCESSED on 4 KiB PTEs and PTE_ACCESSED on PDEs; arm64
+ * clears both on both.
  *
  * 1 GiB leaves (PG_PS PDPEs of largepage shm) are never reached: vm_map_inherit refuses
  * VM_INHERIT_COPY on MAP_ENTRY_SPLIT_BOUNDARY entries, and a SHARE entry is not pmap_copied.
@@ -47,6 +51,11 @@ export function newPmapCopyCounters(): PmapCopyCounters {
 /** Result of one pmap_copy call (reused: no allocation per call). */
 const result = { ptes: 0, pdes: 0 };
 
+/** amd64 keeps a copied PDE's PG_M; arm64 has no dirty bit to keep (see the header). */
+function keepsPdeDirty(k: FreebsdKernel): boolean {
+  return !k.mmu.profile.name.startsWith('arm64');
+}
+
 /** True when `frame` is a managed page: owned by an object whose pages have pv lists. */
 function managed(k: FreebsdKernel, frame: number): boolean {
   const o = k.vm.ownerOf(frame);
@@ -61,6 +70,7 @@ export function pmapCopy(k: FreebsdKernel, dst: Pmap, src: Pmap, start: number, 
   result.ptes = 0;
   result.pdes = 0;
   const counters = k.state.pmapCopy;
+  const pdeClear = keepsPdeDirty(k) ? PTE_ACCESSED : PTE_ACCESSED | PTE_DIRTY;
   if (allManaged && !cutsHugeLeaf(src, start, end)) {
     copyAllLeaves(k, dst, src, start, end);
     counters.ptes += result.ptes;
@@ -87,7 +97,7 @@ export function pmapCopy(k: FreebsdKernel, dst: Pmap, src: Pmap, start: number, 
     // "We can only virtual copy whole superpages."
     if (size !== SUPERPAGE_SIZE || va < start || va + size > end || !managed(k, frame)) return;
     // pmap_alloc_pde failing (no page-directory page) ends the copy; an occupied PDE is skipped.
-    const r = dpt.map(va, frame, SUPERPAGE_SIZE, flags & ~PTE_ACCESSED);
+    const r = dpt.map(va, frame, SUPERPAGE_SIZE, flags & ~pdeClear);
     if (r !== MAP_OK) {
       state.stopped = r !== MAP_EXISTS; // an occupied PDE: pmap_abort_ptp, and on to the next
       return;
@@ -136,7 +146,7 @@ function copyAllLeaves(k: FreebsdKernel, dst: Pmap, src: Pmap, start: number, en
   if (n < 0) k.state.pmapCopy.aborted++;
   dst.resident += result.ptes + result.pdes * pages;
   k.state.pde.mappings += result.pdes;
-  if (result.pdes === 0) return;
+  if (result.pdes === 0 || !keepsPdeDirty(k)) return;
   // A copied PDE keeps PG_M ("managed read/write superpage mappings are required to be dirty"),
   // which copyFrom cleared with the 4 KiB PTEs' PG_M.
   dst.pt.forEachLeaf(start, end - start, (va, _frame, size) => {
