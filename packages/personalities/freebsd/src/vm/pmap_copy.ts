@@ -14,8 +14,9 @@
  *   reference on the frame (the model's pv entry) and `Pmap.resident`.
  * - A 2 MiB PDE (PG_PS / L2_BLOCK) is copied whole, only when the range covers all of it and the
  *   child's PDE is empty, keeping PG_M (managed read/write superpages must be dirty) and clearing
- *   the accessed bit; counted in vm.pmap.pde.mappings (amd64 pmap_pde_mappings; arm64
- *   pmap_l2_mappings, reported under the same name here). A superpage the range cuts is skipped.
+ *   the accessed bit of a managed one; counted in vm.pmap.pde.mappings (amd64 pmap_pde_mappings;
+ *   arm64 pmap_l2_mappings, reported under the same name here). A superpage the range cuts is
+ *   skipped. A 1 GiB PDPE (unmanaged) is copied as it is, but for PG_W.
  * - When a page-table page cannot be allocated (pmap_allocpte / pmap_alloc_pde with no lock
  *   pointer does not sleep or reclaim) the copy stops there: the rest of the range soft-faults.
  *
@@ -26,8 +27,9 @@
  * bits: amd64 clears PTE_DIRTY and PTE_ACCESSED on 4 KiB PTEs and PTE_ACCESSED on PDEs; arm64
  * clears both on both.
  *
- * 1 GiB leaves (PG_PS PDPEs of largepage shm) are never reached: vm_map_inherit refuses
- * VM_INHERIT_COPY on MAP_ENTRY_SPLIT_BOUNDARY entries, and a SHARE entry is not pmap_copied.
+ * Unmanaged superpages do not reach pmap_copy here: the only ones are largepage shm's, and
+ * vm_map_inherit refuses VM_INHERIT_COPY on MAP_ENTRY_SPLIT_BOUNDARY entries (a SHARE entry is not
+ * pmap_copied).
  */
 import { MAP_EXISTS, MAP_OK, PTE_ACCESSED, PTE_DIRTY, PTE_HUGE } from '@polykernel/mmu';
 import type { FreebsdKernel } from '../machine.js';
@@ -95,19 +97,25 @@ export function pmapCopy(k: FreebsdKernel, dst: Pmap, src: Pmap, start: number, 
       return;
     }
     // "We can only virtual copy whole superpages."
-    if (size !== SUPERPAGE_SIZE || va < start || va + size > end || !managed(k, frame)) return;
+    if (va < start || va + size > end) return;
+    // A 2 MiB PDE loses PG_A when managed (amd64; arm64's L2 block always loses ATTR_AF); a
+    // 1 GiB PDPE (unmanaged largepage) is copied as it is, but for PG_W.
+    const clear = size !== SUPERPAGE_SIZE ? 0 : managed(k, frame) || !keepsPdeDirty(k) ? pdeClear : 0;
     // pmap_alloc_pde failing (no page-directory page) ends the copy; an occupied PDE is skipped.
-    const r = dpt.map(va, frame, SUPERPAGE_SIZE, flags & ~pdeClear);
+    const r = dpt.map(va, frame, size, flags & ~clear);
     if (r !== MAP_OK) {
       state.stopped = r !== MAP_EXISTS; // an occupied PDE: pmap_abort_ptp, and on to the next
       return;
     }
-    const pages = SUPERPAGE_SIZE / PAGE_SIZE;
+    const pages = size / PAGE_SIZE;
     for (let i = 0; i < pages; i++) frames.ref(frame + i);
-    result.pdes++;
-    k.state.pde.mappings++;
+    dst.resident += pages;
+    if (size === SUPERPAGE_SIZE) {
+      result.pdes++;
+      k.state.pde.mappings++;
+    }
   });
-  dst.resident += result.ptes + result.pdes * (SUPERPAGE_SIZE / PAGE_SIZE);
+  dst.resident += result.ptes;
   counters.ptes += result.ptes;
   counters.pdes += result.pdes;
   if (state.stopped) counters.aborted++;
