@@ -9,7 +9,8 @@
  * of the buddy allocator), zeroed, never paged, and mapped whole: the first fault on any of its
  * pages enters one 2 MiB PDE or 1 GiB PDPE (vm_fault_populate → pmap_enter(PMAP_ENTER_LARGEPAGE,
  * psind), pmap_enter_largepage). The largepage's pages sit in the object's page list as FreeBSD's
- * do; they are not managed (no pv entries: pmap_copy and the page daemon pass them by).
+ * do; they are not managed (no pv entries: the page daemon passes them by), and as their entries
+ * are always inherited SHARE, fork never pmap_copies them.
  *
  * Check orders and errnos follow kern_shm_open2, shm_copyin_path, shm_remove, shm_dotruncate_locked,
  * shm_dotruncate_largepage, shm_ioctl, shm_mmap and shm_mmap_large. Simplified: seals are only
