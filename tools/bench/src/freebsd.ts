@@ -5,7 +5,7 @@
  * 10, 1,000 and 10,000 existing entries, FreeBSD (splay tree) beside Linux (red-black tree and the
  * B-tree standing in for the maple tree), each personality in its own process. Host time is only
  * measured; the simulation does not see it.
- *   npm run build -w @polykernel/bench-tools && node tools/bench/dist/freebsd.js [--zero-fill]
+ *   npm run build -w @polykernel/bench-tools && node tools/bench/dist/freebsd.js [--zero-fill | --fork]
  */
 import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { freebsdPersonality } from '@polykernel/freebsd';
 import { Kernel, type Thread } from '@polykernel/kernel';
 import { linuxPersonality } from '@polykernel/linux';
-import { ACCESS_WRITE } from '@polykernel/mmu';
+import { ACCESS_READ, ACCESS_WRITE } from '@polykernel/mmu';
 
 const PAGE = 4096;
 const FB_ANON = 0x1000 | 0x2;
@@ -24,8 +24,8 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-function fbKernel(frames: number, contents = false, superpages = true): { k: Kernel<unknown>; t: Thread } {
-  const k = new Kernel(freebsdPersonality({ superpages }), { frames, contents, seed: 1 });
+function fbKernel(frames: number, contents = false, superpages = true, pmapCopy = true): { k: Kernel<unknown>; t: Thread } {
+  const k = new Kernel(freebsdPersonality({ superpages, pmapCopy }), { frames, contents, seed: 1 });
   return { k, t: k.createProcess(k.init, 'bench').threads[0]! };
 }
 
@@ -133,8 +133,43 @@ function pairsOn<S, M>(k: Kernel<S, M>, anon: number, n: number): number {
   return Math.round(median([run(30_000), run(30_000), run(30_000)]));
 }
 
+/**
+ * pmap_copy at fork (issue 13, fifth session): a parent with `mib` MiB resident forks, the child
+ * reads every page once. Simulated: the fork's cycles, the child's page faults and the cycles of
+ * its reads; host: the fork call's ms (median of 3).
+ */
+function forkPmapCopy(mib: number, superpages: boolean, pmapCopy: boolean): { forkCycles: number; childFaults: number; childReadCycles: number; forkHostMs: number } {
+  const pages = (mib * 1024 * 1024) / PAGE;
+  const runs: number[] = [];
+  let out = { forkCycles: 0, childFaults: 0, childReadCycles: 0 };
+  for (let r = 0; r < 3; r++) {
+    const { k, t } = fbKernel(pages + 8192, false, superpages, pmapCopy);
+    const va = k.syscall(t, 'mmap', [0, pages * PAGE, 3, FB_ANON, -1, 0]).value;
+    for (let i = 0; i < pages; i++) k.access(t, va + i * PAGE, ACCESS_WRITE);
+    const c0 = k.metrics.cycles;
+    const h0 = performance.now();
+    const pid = k.syscall(t, 'fork').value;
+    runs.push(performance.now() - h0);
+    const forkCycles = k.metrics.cycles - c0;
+    const ct = k.processes.get(pid)!.threads[0]!;
+    const f0 = k.metrics.traps.pageFault;
+    const c1 = k.metrics.cycles;
+    for (let i = 0; i < pages; i++) k.access(ct, va + i * PAGE, ACCESS_READ);
+    out = { forkCycles, childFaults: k.metrics.traps.pageFault - f0, childReadCycles: k.metrics.cycles - c1 };
+  }
+  return { ...out, forkHostMs: Math.round(median(runs) * 10) / 10 };
+}
+
 const only = process.argv.indexOf('--pairs');
-if (process.argv.includes('--zero-fill')) {
+if (process.argv.includes('--fork')) {
+  const rows = [];
+  for (const mib of [16, 1024]) {
+    for (const superpages of [false, true]) {
+      for (const pmapCopy of [true, false]) rows.push({ mib, superpages, pmapCopy, ...forkPmapCopy(mib, superpages, pmapCopy) });
+    }
+  }
+  console.log(JSON.stringify({ node: process.version, rows }, null, 2));
+} else if (process.argv.includes('--zero-fill')) {
   // Only the zero-fill figures (a quick before/after on a busy machine).
   console.log(JSON.stringify({ node: process.version, zeroFillPerSecond: zeroFill(), zeroFillSteady: zeroFillSteady(true), zeroFillSteadyNoSuperpages: zeroFillSteady(false) }, null, 2));
 } else if (only >= 0) {

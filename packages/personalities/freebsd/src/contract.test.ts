@@ -16,14 +16,21 @@ function mapMemory(k: Kernel<FreebsdSpace, FreebsdMachine>, t: Thread, bytes: nu
   return k.syscall(t, 'mmap', [0, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANON, -1, 0]).value;
 }
 
-/** fork, the child reads, the parent writes (a COW copy), the child exits and is reaped. */
+/**
+ * fork, the child reads, the parent writes (a COW copy), the child exits and is reaped. The child
+ * reads a copied page without a fault (pmap_copy), so it also reads a page of a VM_INHERIT_SHARE
+ * mapping, which pmap_copy does not copy: that read is the soft fault.
+ */
 function exercise(k: Kernel<FreebsdSpace, FreebsdMachine>, p: Process<FreebsdSpace>): void {
   const t = p.threads[0]!;
   const va = mapMemory(k, t, 2 * 4096);
   k.access(t, va, ACCESS_WRITE);
+  k.access(t, va + 4096, ACCESS_WRITE);
+  k.syscall(t, 'minherit', [va + 4096, 4096, 0 /* VM_INHERIT_SHARE */]);
   const pid = k.syscall(t, 'fork').value;
   const ct = k.processes.get(pid)!.threads[0]!;
   k.access(ct, va, ACCESS_READ);
+  k.access(ct, va + 4096, ACCESS_READ);
   k.access(t, va, ACCESS_WRITE);
   k.syscall(ct, 'exit', [0]);
   k.syscall(t, 'wait4', [pid, 0, 0, 0]);

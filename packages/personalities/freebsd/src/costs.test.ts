@@ -14,15 +14,15 @@ import { freebsdPersonality } from './personality.js';
 
 type K = Kernel<FreebsdSpace, FreebsdMachine>;
 
-function boot(): { k: K; p: Process<FreebsdSpace>; t: Thread } {
-  const k = new Kernel(freebsdPersonality(), { frames: 8192, seed: 3 });
+function boot(pmapCopy = true): { k: K; p: Process<FreebsdSpace>; t: Thread } {
+  const k = new Kernel(freebsdPersonality({ pmapCopy }), { frames: 8192, seed: 3 });
   const p = k.createProcess(k.init, 'sh');
   return { k, p, t: p.threads[0]! };
 }
 
 /** A parent with `pages` anonymous pages mapped, `resident` of them written. */
-function parent(resident: number, pages = 64): { k: K; p: Process<FreebsdSpace>; t: Thread; va: number } {
-  const b = boot();
+function parent(resident: number, pages = 64, pmapCopy = true): { k: K; p: Process<FreebsdSpace>; t: Thread; va: number } {
+  const b = boot(pmapCopy);
   const va = b.k.syscall(b.t, 'mmap', [0, pages * PAGE_SIZE, 3, MAP_PRIVATE | MAP_ANON, -1, 0]).value;
   for (let i = 0; i < resident; i++) b.k.access(b.t, va + i * PAGE_SIZE, ACCESS_WRITE);
   return { ...b, va };
@@ -36,11 +36,42 @@ function cycles(k: K, fn: () => void): number {
 
 describe('FreeBSD software costs', () => {
   it('fork charges pmap_protect once per resident writable PTE, not per mapped page', () => {
+    const a = parent(8, 64, false);
+    const b = parent(40, 64, false);
+    const forkA = cycles(a.k, () => a.k.syscall(a.t, 'fork'));
+    const forkB = cycles(b.k, () => b.k.syscall(b.t, 'fork'));
+    expect(forkB - forkA).toBe(32 * C.protectPerPte);
+  });
+
+  it('fork charges pmap_copy once per PTE copied into the child, on top of pmap_protect', () => {
     const a = parent(8);
     const b = parent(40);
     const forkA = cycles(a.k, () => a.k.syscall(a.t, 'fork'));
     const forkB = cycles(b.k, () => b.k.syscall(b.t, 'fork'));
-    expect(forkB - forkA).toBe(32 * C.protectPerPte);
+    expect(b.k.state.pmapCopy.ptes - a.k.state.pmapCopy.ptes).toBe(32);
+    // The child's page-table pages are the same count in both (one leaf table), so only the PTEs differ.
+    expect(forkB - forkA).toBe(32 * (C.protectPerPte + C.pmapCopyPerPte));
+  });
+
+  it('a whole 2 MiB PDE is copied and charged once, not per page', () => {
+    const a = parent(0, 1024);
+    // Fill the aligned 2 MiB inside the mapping so the reservation promotes.
+    const base = Math.ceil(a.va / 0x20_0000) * 0x20_0000;
+    for (let i = 0; i < 512; i++) a.k.access(a.t, base + i * PAGE_SIZE, ACCESS_WRITE);
+    expect(a.p.space.pmap.isSuperpage(base)).toBe(true);
+    const b = parent(0, 1024, false);
+    const baseB = Math.ceil(b.va / 0x20_0000) * 0x20_0000;
+    for (let i = 0; i < 512; i++) b.k.access(b.t, baseB + i * PAGE_SIZE, ACCESS_WRITE);
+    let childA: Process<FreebsdSpace> | undefined;
+    let childB: Process<FreebsdSpace> | undefined;
+    const withCopy = cycles(a.k, () => { childA = a.k.processes.get(a.k.syscall(a.t, 'fork').value); });
+    const without = cycles(b.k, () => { childB = b.k.processes.get(b.k.syscall(b.t, 'fork').value); });
+    expect(a.k.state.pmapCopy).toMatchObject({ ptes: 0, pdes: 1 });
+    // The copy needed the child's PDP and PD pages above the PDE (not charged as cycles: the
+    // page-table pool's pages are not zeroed by the cost model), and the one PDE is charged once.
+    expect(childA!.space.pmap.pt.tablePages - childB!.space.pmap.pt.tablePages).toBe(2);
+    expect(childA!.space.pmap.resident).toBe(512);
+    expect(withCopy - without).toBe(C.pmapCopyPerPde);
   });
 
   it('a copying fork charges vmspace_fork (fixed part, one per inherited entry) on top of an RFMEM fork', () => {
@@ -68,7 +99,8 @@ describe('FreeBSD software costs', () => {
   });
 
   it('charges the fault handler by what vm_fault did, and the shadow once, at the first write', () => {
-    const a = parent(4);
+    // Without pmap_copy, so that the child's read of a resident page is a soft fault.
+    const a = parent(4, 64, false);
     const pid = a.k.syscall(a.t, 'fork').value;
     const ct = a.k.processes.get(pid)!.threads[0]!;
     const f = a.k.metrics.faults;

@@ -47,11 +47,24 @@ export const FREEBSD_COSTS = {
    * (and vm_page_dirty of a modified page) per resident PTE. Model estimate, not measured: a
    * quarter of Linux's forkPerPte (350), whose copy_present_pte does four such per-page updates
    * (the parent's write-protect, the child's PTE, the page's refcount and its mapcount).
-   * amd64's pmap_copy (sys/amd64/amd64/pmap.c), which would copy the read-only PTEs of managed
-   * pages with a pv entry each, is not modelled (vmspace.ts), so it is not charged: the child's
-   * first touch of each page is a soft fault instead, charged below.
    */
   protectPerPte: 90,
+  /**
+   * pmap_copy (sys/amd64/amd64/pmap.c, arm64 alike) per 4 KiB PTE copied into the child: the
+   * source PTE read, pmap_try_insert_pv_entry (a pv entry from the pmap's pv chunk, linked on the
+   * page's pv list), the child's PTE store and the page-table page's ref_count. Calibrated as
+   * protectPerPte is, from the Linux host figure (forkPerPte 350 ≈ 118 ns per resident page,
+   * docs/host-costs.md): copy_present_pte's four per-page updates less the parent's
+   * write-protect, which FreeBSD does separately in pmap_protect (protectPerPte, a quarter):
+   * 350 − 90 = 260. Borrowed and derived, not measured on FreeBSD.
+   */
+  pmapCopyPerPte: 260,
+  /**
+   * pmap_copy per whole 2 MiB PDE copied: pmap_alloc_pde, one pmap_pv_insert_pde (a single pv
+   * entry on the 2 MiB page's pv list) and the PDE store — the same kinds and number of updates
+   * as one 4 KiB PTE's copy, so the same figure. Model estimate, not measured.
+   */
+  pmapCopyPerPde: 260,
   /**
    * vm_fault's software path by what it did, beyond the trap, the walks and zeroing/copying the
    * page (charged by the machine profile). Borrowed from the Linux host calibration of the

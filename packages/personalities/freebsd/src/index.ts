@@ -10,3 +10,8 @@ export type { FreebsdSysctls } from './sysctl.js';
 export { Reservations, VM_LEVEL_0_NPAGES, VM_LEVEL_0_ORDER } from './vm/vm_reserv.js';
 export type { ReservCounters } from './vm/vm_reserv.js';
 export type { PdeCounters } from './vm/pmap.js';
+export { FIOGSHMLPGCNF, FIOSSHMLPGCNF, SHM_LARGEPAGE_CONF_SIZE } from './kern/sys_ioctl.js';
+export {
+  SHM_ANON, SHM_LARGEPAGE, SHM_LARGEPAGE_ALLOC_DEFAULT, SHM_LARGEPAGE_ALLOC_HARD, SHM_LARGEPAGE_ALLOC_NOWAIT,
+} from './kern/uipc_shm.js';
+export type { PmapCopyCounters } from './vm/pmap_copy.js';

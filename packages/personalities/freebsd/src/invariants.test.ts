@@ -10,7 +10,8 @@ import fc from 'fast-check';
 import { Kernel, type Process } from '@polykernel/kernel';
 import { describe, expect, it } from 'vitest';
 import type { FreebsdMachine, FreebsdSpace } from './machine.js';
-import { MAP_ANON, MAP_PRIVATE, PAGE_SIZE } from './param.js';
+import { PTE_WRITE } from '@polykernel/mmu';
+import { MAP_ANON, MAP_ENTRY_NEEDS_COPY, MAP_PRIVATE, PAGE_SIZE } from './param.js';
 import { freebsdPersonality } from './personality.js';
 
 type K = Kernel<FreebsdSpace, FreebsdMachine>;
@@ -90,8 +91,23 @@ function checkChains(k: K): void {
   expect(reachable.size, 'live VM objects reachable from map entries').toBe(k.vm.liveObjects);
 }
 
-function run(ops: Op[]): void {
-  const k: K = new Kernel(freebsdPersonality(), { frames: 2048, seed: 5, contents: true });
+/**
+ * What makes pmap_copy's read-only copies safe: no page-table entry under a COW entry that still
+ * needs its copy is writable (a write must fault and shadow), in the parent as in the child.
+ */
+function checkCowWriteProtected(k: K): void {
+  for (const s of k.state.spaces) {
+    for (const e of s.map.entries()) {
+      if ((e.eflags & MAP_ENTRY_NEEDS_COPY) === 0) continue;
+      s.pmap.pt.forEachLeaf(e.start, e.end - e.start, (va, _frame, _size, flags) => {
+        expect(flags & PTE_WRITE, `writable PTE at ${va.toString(16)} under NEEDS_COPY`).toBe(0);
+      });
+    }
+  }
+}
+
+function run(ops: Op[], pmapCopy = true, onEnd?: (k: K) => void): void {
+  const k: K = new Kernel(freebsdPersonality({ pmapCopy }), { frames: 2048, seed: 5, contents: true });
   const freeAtStart = k.mmu.frames.freeFrames;
   const spacesAtStart = k.state.spaces.size; // init's
   const root = k.createProcess(k.init, 'root');
@@ -170,6 +186,7 @@ function run(ops: Op[]): void {
     }
     checkRefcounts(k);
     checkChains(k);
+    checkCowWriteProtected(k);
   }
   // Every child exits: whatever can collapse has collapsed.
   for (const m of live()) if (m.proc !== root) k.exitProcess(m.proc, 0);
@@ -184,12 +201,31 @@ function run(ops: Op[]): void {
   expect(k.vm.swap.usedSlots, 'swap slots left').toBe(0);
   expect(k.state.spaces.size, 'vmspaces left').toBe(spacesAtStart);
   expect(k.mmu.frames.freeFrames, 'frames left').toBe(freeAtStart);
+  onEnd?.(k);
 }
 
 describe('invariants over random call sequences', () => {
-  it('refcounts = page-table references, isolation, chains collapse, nothing leaks', () => {
+  it('refcounts = page-table references, isolation, chains collapse, nothing leaks (fork with pmap_copy)', () => {
+    let copied = 0;
     fc.assert(fc.property(fc.array(opArb, { minLength: 20, maxLength: 80, size: 'max' }), (ops) => {
-      run(ops);
+      copied += runCounting(ops);
     }), { seed: 0x5eed, numRuns: 120 });
+    // The property exercised pmap_copy: children started with copied PTEs.
+    expect(copied).toBeGreaterThan(0);
+  });
+
+  it('the same without pmap_copy (children fault every page in)', () => {
+    fc.assert(fc.property(fc.array(opArb, { minLength: 20, maxLength: 80, size: 'max' }), (ops) => {
+      run(ops, false);
+    }), { seed: 0x5eed, numRuns: 60 });
   });
 });
+
+/** run() with pmap_copy, returning how many PTEs it copied over the sequence. */
+function runCounting(ops: Op[]): number {
+  let n = 0;
+  run(ops, true, (k) => {
+    n = k.state.pmapCopy.ptes + k.state.pmapCopy.pdes;
+  });
+  return n;
+}

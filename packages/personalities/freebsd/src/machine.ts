@@ -9,6 +9,7 @@ import type { Rng } from '@polykernel/core';
 import type { FileLookup, Kernel, Process, Thread } from '@polykernel/kernel';
 import type { VmObject } from '@polykernel/vm';
 import type { PdeCounters, Pmap } from './vm/pmap.js';
+import type { PmapCopyCounters } from './vm/pmap_copy.js';
 import type { VmMap } from './vm/vm_map.js';
 import type { Reservations } from './vm/vm_reserv.js';
 
@@ -55,6 +56,13 @@ export interface FreebsdMachine {
   readonly reserv: Reservations | null;
   /** vm.pmap.pde.* counters. */
   readonly pde: PdeCounters;
+  /**
+   * vm_map_copy_entry calls pmap_copy (amd64/arm64: the child gets read-only copies of the
+   * parent's managed PTEs). A model switch for comparison, not a FreeBSD tunable: FreeBSD always calls it.
+   */
+  readonly pmapCopyEnabled: boolean;
+  /** What pmap_copy copied (model counters). */
+  readonly pmapCopy: PmapCopyCounters;
 }
 
 export type FreebsdKernel = Kernel<FreebsdSpace, FreebsdMachine>;

@@ -20,6 +20,7 @@ import { SYSCALLS } from './syscalls.js';
 import { handleFault, pmapRemoveAll } from './vm/vm_fault.js';
 import { vmspaceAlloc, vmspaceFree } from './vm/vmspace.js';
 import { newPdeCounters } from './vm/pmap.js';
+import { newPmapCopyCounters } from './vm/pmap_copy.js';
 import { Reservations } from './vm/vm_reserv.js';
 
 export type { FreebsdMachine, FreebsdSpace } from './machine.js';
@@ -33,6 +34,12 @@ export interface FreebsdOptions {
   seed?: number | undefined;
   /** Superpage reservations and promotion (default on, as vm.pmap.pg_ps_enabled=1). */
   superpages?: boolean | undefined;
+  /**
+   * vmspace_fork's pmap_copy (default on, as FreeBSD 14 on amd64 and arm64 always does it). Off:
+   * the child's page table starts empty and its first touch of each resident page soft-faults —
+   * a model switch for comparing the two, not a FreeBSD tunable.
+   */
+  pmapCopy?: boolean | undefined;
 }
 
 /**
@@ -74,6 +81,7 @@ export function freebsdPersonality(opts: FreebsdOptions = {}): Personality<Freeb
       const m: FreebsdMachine = {
         kernel: k, rng: new Rng(opts.seed ?? k.options.seed ?? 1), fs: opts.fs ?? memoryFileSystem({}),
         spaces: new Set(), procs: new WeakMap(), superpages, sharedPage: null, reserv, pde: newPdeCounters(),
+        pmapCopyEnabled: opts.pmapCopy ?? true, pmapCopy: newPmapCopyCounters(),
       };
       // vm_page_alloc → vm_reserv_alloc_page, vm_page_free → vm_reserv_free_page, and
       // vm_reserv_reclaim_inactive before the page daemon when the free lists run dry.

@@ -9,7 +9,10 @@ import { sysFork, sysRfork, sysVfork } from './kern/kern_fork.js';
 import { sysClose, sysDup, sysDup2, sysFcntl } from './kern/kern_descrip.js';
 import { sysGetpgid, sysGetpgrp, sysKill, sysSetpgid, sysSigaction, sysSigprocmask, sysSigreturn } from './kern/kern_sig.js';
 import { sysPread, sysPwrite, sysRead, sysWrite } from './kern/sys_generic.js';
+import { sysFtruncate } from './kern/sys_ftruncate.js';
+import { sysIoctl } from './kern/sys_ioctl.js';
 import { sysPipe2 } from './kern/sys_pipe.js';
+import { sysShmOpen2, sysShmUnlink } from './kern/uipc_shm_open.js';
 import { sysGetcwd } from './kern/vfs_cache.js';
 import {
   sysChdir, sysFchdir, sysFstat, sysLseek, sysMkdir, sysMkdirat, sysOpen, sysOpenat, sysRename, sysRenameat, sysRmdir, sysUnlink, sysUnlinkat,
@@ -40,6 +43,7 @@ export const SYSCALLS: readonly Spec[] = [
   call('kill', 37, ['pid', 'signum'], sysKill),
   call('getppid', 39, [], sysGetppid),
   call('dup', 41, ['fd'], sysDup),
+  call('ioctl', 54, ['fd', 'com', 'data'], sysIoctl),
   call('execve', 59, ['fname', 'argv', 'envv'], sysExecve),
   call('vfork', 66, [], sysVfork),
   call('munmap', 73, ['addr', 'len'], sysMunmapRecycle),
@@ -63,10 +67,13 @@ export const SYSCALLS: readonly Spec[] = [
   call('pwrite', 476, ['fd', 'buf', 'nbyte', 'offset'], sysPwrite),
   call('mmap', 477, ['addr', 'len', 'prot', 'flags', 'fd', 'pos'], sysMmap),
   call('lseek', 478, ['fd', 'offset', 'whence'], sysLseek),
+  call('ftruncate', 480, ['fd', 'length'], sysFtruncate),
+  call('shm_unlink', 483, ['path'], sysShmUnlink),
   call('mkdirat', 496, ['fd', 'path', 'mode'], sysMkdirat),
   call('openat', 499, ['fd', 'path', 'flag', 'mode'], sysOpenat),
   call('renameat', 501, ['oldfd', 'old', 'newfd', 'new'], sysRenameat),
   call('unlinkat', 503, ['fd', 'path', 'flag'], sysUnlinkat),
   call('pipe2', 542, ['fildes', 'flags'], sysPipe2),
   call('fstat', 551, ['fd', 'sb'], sysFstat),
+  call('shm_open2', 571, ['path', 'flags', 'mode', 'shmflags', 'name'], sysShmOpen2),
 ];

@@ -5,6 +5,7 @@
  */
 import type { Kernel } from '@polykernel/kernel';
 import type { FreebsdMachine, FreebsdSpace } from './machine.js';
+import { largepageCounts } from './kern/uipc_shm.js';
 
 export type FreebsdSysctls = Readonly<Record<string, number>>;
 
@@ -27,5 +28,7 @@ export function freebsdVmSysctls(k: Kernel<unknown>): FreebsdSysctls | null {
     // vm.reserv.partpopq prints a table per domain and level; these are its two columns' totals.
     'vm.reserv.partpopq.count': pp.reservations,
     'vm.reserv.partpopq.unused_kb': pp.unusedPages * 4,
+    // vm.largepages.2M, vm.largepages.1G: largepage shm pages allocated (uipc_shm.c count_largepages).
+    ...largepageCounts(k as unknown as Kernel<FreebsdSpace, FreebsdMachine>),
   };
 }

@@ -17,6 +17,7 @@ import { intArg } from '../vm/vm_mmap.js';
 import { pipeClose, type Pipe } from './sys_pipe.js';
 import { rootVnode } from './vfs_lookup.js';
 import { vnodeRecycle, type Vnode } from './vfs_vnode.js';
+import type { ShmFd } from './uipc_shm.js';
 
 type Ctx = SyscallContext<FreebsdSpace, FreebsdMachine>;
 
@@ -43,7 +44,7 @@ export const MAXFD = 65536;
 
 /** struct file. */
 export interface FileDesc {
-  readonly type: 'vnode' | 'pipe';
+  readonly type: 'vnode' | 'pipe' | 'shm';
   /** f_flag: FREAD, FWRITE and the status flags (O_APPEND, O_NONBLOCK, ...). */
   flag: number;
   /** f_offset. */
@@ -54,6 +55,8 @@ export interface FileDesc {
   readonly end: 0 | 1;
   /** Descriptors referring to it (f_count). */
   count: number;
+  /** DTYPE_SHM: the POSIX shared memory object (uipc_shm.ts). */
+  readonly shm?: ShmFd;
 }
 
 /** struct filedescent: the core's OpenFile view of a descriptor, over its struct file. */
@@ -74,7 +77,7 @@ export class Descriptor implements OpenFile {
   }
 
   get path(): string {
-    return this.fp.vnode?.path ?? 'pipe';
+    return this.fp.vnode?.path ?? (this.fp.shm !== undefined ? (this.fp.shm.path ?? 'shm') : 'pipe');
   }
 
   get bytes(): Uint8Array {
@@ -145,6 +148,12 @@ function fdrop(k: FreebsdKernel, fp: FileDesc): void {
     vnodeRecycle(k);
   }
   if (fp.pipe !== null) pipeClose(k, fp.pipe, fp.end);
+  if (fp.shm !== undefined) {
+    // shm_close → shm_drop (uipc_shm.ts shmDrop, written out here: importing it would close an
+    // import cycle through vfs_syscalls.ts).
+    fp.shm.refs--;
+    if (fp.shm.refs === 0) k.vm.deallocate(fp.shm.object);
+  }
 }
 
 /** fdclose: drop descriptor `fd` (it is open). */

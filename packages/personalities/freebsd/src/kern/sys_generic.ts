@@ -15,6 +15,7 @@ import { fget, FREAD, FWRITE, O, type FileDesc } from './kern_descrip.js';
 import { postSignal, takeInterrupt } from './kern_sig.js';
 import { BIG_PIPE_SIZE, PIPE_BUF, pipePut, pipeTake } from './sys_pipe.js';
 import { tooLarge, vnodeRead, vnodeWrite } from './vfs_vnode.js';
+import { shmReadWrite } from './uipc_shm.js';
 
 type Ctx = SyscallContext<FreebsdSpace, FreebsdMachine>;
 
@@ -35,6 +36,10 @@ function copyin(ctx: Ctx, va: number, len: number): Uint8Array | null {
 
 /** fo_read at `off` (the file's offset, or pread's): the byte count, or an errno name. */
 function foRead(ctx: Ctx, fp: FileDesc, va: number, n: number, off: number): number | string {
+  if (fp.shm !== undefined) {
+    const data = shmReadWrite(ctx.kernel, fp.shm, off, null, n) as Uint8Array;
+    return copyout(ctx, va, data) ? data.length : 'EFAULT';
+  }
   const v = fp.vnode;
   if (v !== null) {
     if (v.type === 'VDIR') return 'EISDIR';
@@ -61,6 +66,11 @@ function pipeRead(ctx: Ctx, fp: FileDesc, va: number, n: number): number | strin
 
 /** fo_write at `off`: the byte count, or an errno name ('sleep': a full pipe, blocking). */
 function foWrite(ctx: Ctx, fp: FileDesc, va: number, n: number, off: number): number | string {
+  if (fp.shm !== undefined) {
+    // shm_write: within shm_size (SHM_GROW_ON_WRITE's growth is not modelled).
+    const data = copyin(ctx, va, Math.max(0, Math.min(n, fp.shm.size - off)));
+    return data === null ? 'EFAULT' : (shmReadWrite(ctx.kernel, fp.shm, off, data, data.length) as number);
+  }
   const v = fp.vnode;
   if (v !== null) {
     // null_write and zero's write consume everything without reading the buffer.
@@ -129,6 +139,7 @@ function finish(ctx: Ctx, r: number | string, retry: (c: Ctx) => number | string
     return ctx.fail(r, `${ctx.spec.name}: ${r}`);
   }
   // foffset_unlock_uio: the file's offset moves by what was transferred (a device's too).
+  if (advance && fp.shm !== undefined) fp.offset += r;
   if (advance && fp.vnode !== null) {
     fp.offset = (fp.flag & O.APPEND) !== 0 && ctx.spec.name === 'write' ? fp.vnode.size : fp.offset + r;
   }
@@ -144,9 +155,9 @@ function rw(ctx: Ctx, args: readonly SyscallArg[], write: boolean, positioned: b
   if (fp === null || (fp.flag & (write ? FWRITE : FREAD)) === 0) return ctx.fail('EBADF', `fd ${fd} is not open for ${write ? 'writing' : 'reading'}`);
   let off = fp.offset;
   if (positioned) {
-    if (fp.type !== 'vnode') return ctx.fail('ESPIPE', 'a pipe has no offset');
+    if (fp.type === 'pipe') return ctx.fail('ESPIPE', 'a pipe has no offset');
     off = signedOffset(args[3]);
-    if (off < 0 && fp.vnode!.type !== 'VCHR') return ctx.fail('EINVAL', `offset ${off}`);
+    if (off < 0 && fp.vnode?.type !== 'VCHR') return ctx.fail('EINVAL', `offset ${off}`);
   }
   const once = write && fp.type === 'pipe' ? pipeWriter(fp, va, n) : (c: Ctx): number | string => (write ? foWrite(c, fp, va, n, off) : foRead(c, fp, va, n, off));
   return finish(ctx, once(ctx), once, fp, !positioned);

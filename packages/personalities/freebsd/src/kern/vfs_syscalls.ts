@@ -22,6 +22,7 @@ import { signedOffset } from './sys_generic.js';
 import { pipeIno } from './sys_pipe.js';
 import { namei, type Nameidata, type NameiOp } from './vfs_lookup.js';
 import { createDir, createFile, dirEmpty, isDevfs, removeName, renameName, S_IFCHR, S_IFIFO, vaccess, vnodeTruncate, type Vnode } from './vfs_vnode.js';
+import { shmSeek, shmStatFields } from './uipc_shm.js';
 
 type Ctx = SyscallContext<FreebsdSpace, FreebsdMachine>;
 
@@ -140,6 +141,10 @@ export function sysLseek(ctx: Ctx, args: readonly SyscallArg[]): number {
   const whence = intArg(args, 2);
   const fp = fget(ctx.process, fd);
   if (fp === null) return ctx.fail('EBADF', `fd ${fd} is not open`);
+  if (fp.shm !== undefined) {
+    const r = shmSeek(fp, fp.shm, offset, whence);
+    return typeof r === 'string' ? ctx.fail(r, 'shm_seek') : r;
+  }
   if (fp.type !== 'vnode') return ctx.fail('ESPIPE', 'a pipe cannot seek');
   const v = fp.vnode!;
   let at: number;
@@ -203,6 +208,13 @@ export function sysFstat(ctx: Ctx, args: readonly SyscallArg[]): number {
   const va = arg(args, 1);
   const fp = fget(ctx.process, fd);
   if (fp === null) return ctx.fail('EBADF', `fd ${fd} is not open`);
+  if (fp.shm !== undefined) {
+    // shm_stat (uipc_shm.ts): st_blocks counts pages there, not 512-byte blocks.
+    const f = shmStatFields(fp.shm);
+    const b = encodeStat(f);
+    new DataView(b.buffer).setBigInt64(120, BigInt(f.blocks), true);
+    return ctx.kernel.copyToUser(ctx.thread, va, b) === STAT_SIZE ? 0 : ctx.fail('EFAULT', 'sb is not writable');
+  }
   const v = fp.vnode;
   const st = v !== null
     ? { dev: v.dev[0] * 2 ** 32 + v.dev[1], ino: v.ino, nlink: v.nlink, mode: v.mode, uid: v.uid, gid: v.gid, rdev: v.rdev, size: v.size, blksize: v.type === 'VCHR' ? 4096 : 32768 }

@@ -85,6 +85,14 @@ function resident(s: FreebsdSpace, e: VmMapEntry): { count: number; superPages: 
     const f = frameInChain(obj, e.offset + i);
     if (f === -1) continue;
     const addr = e.start + i * PAGE_SIZE;
+    // A largepage shm mapping (OBJT_PHYS): pmap_mincore reports its 2 MiB PDE or 1 GiB PDPE.
+    const large = f >= 0 && isPhysical(obj) ? s.pmap.pt.lookup(addr) : null;
+    if (large !== null && large.pageSize >= SUPERPAGE_SIZE && addr % large.pageSize === 0 && addr + large.pageSize <= e.end) {
+      superPages = true;
+      n += large.pageSize / PAGE_SIZE;
+      i += large.pageSize / PAGE_SIZE - 1;
+      continue;
+    }
     if (reserv !== null && f >= 0 && reserv.psind(f) !== 0 && addr % SUPERPAGE_SIZE === 0 && addr + SUPERPAGE_SIZE <= e.end
       && s.pmap.isSuperpage(addr)) {
       superPages = true;

@@ -26,6 +26,7 @@ import { KERN_NO_SPACE, KERN_SUCCESS, type VmMap, type VmMapEntry } from './vm_m
 import { OBJ_ONEMAPPING, allocateAnon, objectShadow } from './vm_object.js';
 import { VM_LEVEL_0_NPAGES } from './vm_reserv.js';
 import { FREEBSD_COSTS } from '../costs.js';
+import { OBJ_LARGEPAGE, largepageFault } from '../kern/uipc_shm.js';
 
 /** vm_fault's software path by what it did (costs.ts: borrowed from the Linux host calibration). */
 const HANDLER = FREEBSD_COSTS.faultHandler;
@@ -93,6 +94,8 @@ function vmFault(k: FreebsdKernel, thread: Thread, f: FaultInfo): FaultResolutio
     e.cred = false;
   }
   const first = e.object;
+  // A largepage shm object maps a whole large page at a fault (vm_fault_populate, uipc_shm.ts).
+  if ((first.flags & OBJ_LARGEPAGE) !== 0) return largepageFault(k, s, e, va, prot, write);
   const pindex = e.offset + (va - e.start) / PAGE_SIZE;
   if (pindex >= first.size) return OBJERR;
   const reserv = s.machine.reserv;

@@ -13,7 +13,8 @@
 import type { SyscallArg, SyscallContext } from '@polykernel/kernel';
 import type { VmObject } from '@polykernel/vm';
 import { vnMmap } from '../kern/vfs_vnops.js';
-import type { FreebsdMachine, FreebsdSpace } from '../machine.js';
+import { largepageInRange, shmMmap, shmOf, splitBoundaryCut } from '../kern/uipc_shm.js';
+import { procOf, type FreebsdMachine, type FreebsdSpace } from '../machine.js';
 import {
   DFLDSIZ, MADV_AUTOSYNC, MADV_CORE, MADV_DONTNEED, MADV_FREE, MADV_NOCORE, MADV_NORMAL, MADV_NOSYNC, MADV_PROTECT, MADV_RANDOM,
   MADV_SEQUENTIAL, MADV_WILLNEED, MAP_32BIT, MAP_32BIT_MAX_ADDR, MAP_ALIGNED_SUPER_FIELD, MAP_ALIGNMENT_UNIT, MAP_ANON,
@@ -21,7 +22,7 @@ import {
   MAP_ENTRY_BEHAV_RANDOM, MAP_ENTRY_BEHAV_SEQUENTIAL, MAP_ENTRY_NOCOREDUMP, MAP_ENTRY_NOSYNC, MAP_EXCL, MAP_FIXED, MAP_GUARD,
   MAP_HASSEMAPHORE, MAP_INHERIT_SHARE, MAP_NOCORE, MAP_NOSYNC, MAP_PREFAULT_READ, MAP_PRIVATE, MAP_SHARED, MAP_STACK,
   MAP_STACK_GROWS_DOWN, MAXDSIZ, PAGE_SIZE, PROT_MAX_SHIFT, SGROWSIZ, SUPERPAGE_SIZE, VM_PROT_ALL, VM_PROT_NONE, VM_PROT_READ,
-  VM_PROT_WRITE, roundPage, truncPage,
+  VM_PROT_WRITE, VM_INHERIT_COPY, roundPage, truncPage,
 } from '../param.js';
 import {
   KERN_INVALID_ADDRESS, KERN_NO_SPACE, KERN_OUT_OF_BOUNDS, KERN_PROTECTION_FAILURE, KERN_RESOURCE_SHORTAGE, KERN_SUCCESS, type FindSpace,
@@ -29,6 +30,9 @@ import {
 } from './vm_map.js';
 
 type Ctx = SyscallContext<FreebsdSpace, FreebsdMachine>;
+
+/** sys/sys/param.h P_OSREL_MAP_FSTRICT (FreeBSD 11.0): a file mapping must say MAP_SHARED or MAP_PRIVATE. */
+const P_OSREL_MAP_FSTRICT = 1100036;
 
 /** An argument as an unsigned machine word (a string argument reads as 0). */
 export function arg(args: readonly SyscallArg[], i: number): number {
@@ -113,7 +117,29 @@ export function sysMmap(ctx: Ctx, args: readonly SyscallArg[]): number {
   }
   // fo_mmap (src/kern/vfs_vnops.ts): the file's vnode object, or anonymous memory for /dev/zero.
   let object: VmObject | null = null;
-  if ((f & MAP_GUARD) === 0 && (f & MAP_ANON) === 0) {
+  if ((f & MAP_FIXED) !== 0 && (f & MAP_EXCL) === 0) {
+    // vm_map_delete's clip of a largepage entry inside one of its pages fails (KERN_INVALID_ARGUMENT).
+    const cut = splitBoundaryCut(map, addr, addr + size);
+    if (cut !== null) return ctx.fail('EINVAL', cut);
+  }
+  const sh = (f & MAP_GUARD) === 0 && (f & MAP_ANON) === 0 ? shmOf(ctx.process, fd) : null;
+  if (sh !== null) {
+    // fo_mmap of a POSIX shm descriptor (uipc_shm.c shm_mmap; a largepage object maps itself).
+    if ((f & (MAP_SHARED | MAP_PRIVATE)) === 0 && procOf(ctx.kernel.state, ctx.process).osrel >= P_OSREL_MAP_FSTRICT) {
+      return ctx.fail('EINVAL', 'neither MAP_SHARED nor MAP_PRIVATE (p_osrel >= P_OSREL_MAP_FSTRICT)');
+    }
+    const r = shmMmap(ctx.kernel, sh.fp, sh.shm, maxProt, {
+      map, addr, size, prot, flags: f, align, foff: pos - pageoff, fixed: (f & MAP_FIXED) !== 0, excl: (f & MAP_EXCL) !== 0,
+      shared: (f & MAP_SHARED) !== 0, otherFlags: (f & ~(MAP_SHARED | MAP_FIXED | MAP_EXCL | MAP_NOCORE | MAP_32BIT)) !== 0,
+      maxAddr: (f & MAP_32BIT) !== 0 ? MAP_32BIT_MAX_ADDR : map.maxOffset, nocore: (f & MAP_NOCORE) !== 0,
+      heapStart: roundPage(s.taddr), heapEnd: roundPage(s.daddr + MAXDSIZ), cpu: ctx.thread.cpu,
+      insert: (o, pindex, start, end, p, max, nocore) => mmapErrno(map.insert(o, pindex, start, end, p, max, MAP_INHERIT_SHARE | (nocore ? MAP_DISABLE_COREDUMP : 0))),
+    });
+    if (r.kind === 'error') return ctx.fail(r.errno, r.detail);
+    if (r.kind === 'mapped') return r.addr + pageoff;
+    object = r.object;
+    maxProt = r.maxProt;
+  } else if ((f & MAP_GUARD) === 0 && (f & MAP_ANON) === 0) {
     const v = vnMmap(ctx.kernel, ctx.process, fd, prot, maxProt, f, pos - pageoff, size);
     if (v.kind === 'error') return ctx.fail(v.errno, v.detail);
     if (v.kind === 'anon') f |= MAP_ANON;
@@ -207,6 +233,9 @@ export function sysMunmap(ctx: Ctx, args: readonly SyscallArg[]): number {
   const end = addr + roundPage(len + pageoff);
   const map = ctx.process.space.map;
   if (!map.rangeValid(addr, end)) return ctx.fail('EINVAL', 'range outside user space');
+  // vm_map_delete clips: inside a largepage it cannot (KERN_INVALID_ARGUMENT).
+  const cut = splitBoundaryCut(map, addr, end);
+  if (cut !== null) return ctx.fail('EINVAL', cut);
   map.delete(addr, end, ctx.thread.cpu);
   return 0;
 }
@@ -223,6 +252,8 @@ export function sysMprotect(ctx: Ctx, args: readonly SyscallArg[]): number {
   const addr = addr0 - pageoff;
   const size = roundPage(len + pageoff);
   if (addr + size > Number.MAX_SAFE_INTEGER) return ctx.fail('EINVAL', 'range wraps');
+  const cut = splitBoundaryCut(ctx.process.space.map, addr, addr + size);
+  if (cut !== null) return ctx.fail('EINVAL', cut);
   const rv = ctx.process.space.map.protect(addr, addr + size, prot, maxProt, maxProt !== 0, ctx.thread.cpu);
   switch (rv) {
     case KERN_SUCCESS: return 0;
@@ -242,7 +273,12 @@ export function sysMinherit(ctx: Ctx, args: readonly SyscallArg[]): number {
   const addr = addr0 - pageoff;
   const size = roundPage(len + pageoff);
   if (addr + size > Number.MAX_SAFE_INTEGER) return ctx.fail('EINVAL', 'range wraps');
-  const rv = ctx.process.space.map.inherit(addr, addr + size, inherit);
+  const map = ctx.process.space.map;
+  // vm_map_inherit: no VM_INHERIT_COPY of a largepage entry, and no clip inside one of its pages.
+  if (inherit === VM_INHERIT_COPY && largepageInRange(map, addr, addr + size)) return ctx.fail('EINVAL', 'VM_INHERIT_COPY of a largepage mapping');
+  const cut = splitBoundaryCut(map, addr, addr + size);
+  if (cut !== null) return ctx.fail('EINVAL', cut);
+  const rv = map.inherit(addr, addr + size, inherit);
   if (rv === KERN_SUCCESS) return 0;
   if (rv === KERN_PROTECTION_FAILURE) return ctx.fail('EACCES', 'vm_map_inherit');
   return ctx.fail('EINVAL', 'unknown inheritance');

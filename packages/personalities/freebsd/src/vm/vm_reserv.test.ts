@@ -17,8 +17,8 @@ const RW = 3;
 const BASE = 0x4000_0000; // 1 GiB: 2 MiB-aligned
 const NPAGES = VM_LEVEL_0_NPAGES;
 
-function boot(frames = 4096, variant = 'freebsd-14'): { k: K; p: Process<FreebsdSpace>; t: Thread } {
-  const k: K = new Kernel(freebsdPersonality({ variant }), { frames, seed: 3 });
+function boot(frames = 4096, variant = 'freebsd-14', pmapCopy = true): { k: K; p: Process<FreebsdSpace>; t: Thread } {
+  const k: K = new Kernel(freebsdPersonality({ variant, pmapCopy }), { frames, seed: 3 });
   const p = k.createProcess(k.init, 'test');
   return { k, p, t: p.threads[0]! };
 }
@@ -199,25 +199,32 @@ describe('pmap_promote_pde and pmap_demote_pde', () => {
     expect(p2.space.pmap.isSuperpage(BASE)).toBe(false);
   });
 
-  it('fork: the parent\'s superpage is write-protected as one PDE; the first write demotes it and copies one page', () => {
-    const { k, p, t } = boot(8192);
+  it.each([
+    ['pmap_copy copies the whole PDE at fork: the child reads it without a fault', true],
+    ['without pmap_copy, vm_fault_soft_fast maps all 2 MiB at the child\'s first read', false],
+  ])('fork: the parent\'s superpage is write-protected as one PDE; the first write demotes it and copies one page (%s)', (_title, pmapCopy) => {
+    const { k, p, t } = boot(8192, 'freebsd-14', pmapCopy);
     mmapFixed(k, t, BASE, SUPERPAGE_SIZE);
     touch(k, t, BASE, NPAGES);
     const free0 = k.mmu.frames.freeFrames;
     const pid = k.syscall(t, 'fork').value;
     const child = k.processes.get(pid)!;
     expect(p.space.pmap.isSuperpage(BASE)).toBe(true);
+    // pmap_copy: one PDE copied (pmap_pde_mappings), the child's 512 pages resident already.
+    expect(k.state.pde.mappings).toBe(pmapCopy ? 1 : 0);
+    expect(child.space.pmap.resident).toBe(pmapCopy ? NPAGES : 0);
     touch(k, t, BASE + 7 * PAGE_SIZE, 1);
     expect(k.state.pde.demotions).toBe(1);
     expect(k.metrics.faults.cow).toBe(1);
-    // The child's first read finds the page resident in a fully populated reservation of the
-    // object it maps: vm_fault_soft_fast maps all 2 MiB read-only at once (pmap_enter_pde).
+    // Without pmap_copy, the child's first read finds the page resident in a fully populated
+    // reservation of the object it maps: vm_fault_soft_fast maps all 2 MiB read-only at once
+    // (pmap_enter_pde). With it, the PDE is there already.
     const faults = k.metrics.traps.pageFault;
     touch(k, child.threads[0]!, BASE + 9 * PAGE_SIZE, 1, ACCESS_READ);
     expect(child.space.pmap.isSuperpage(BASE)).toBe(true);
     expect(k.state.pde.mappings).toBe(1);
     touch(k, child.threads[0]!, BASE, NPAGES, ACCESS_READ);
-    expect(k.metrics.traps.pageFault).toBe(faults + 1);
+    expect(k.metrics.traps.pageFault).toBe(faults + (pmapCopy ? 0 : 1));
     expect(child.space.pmap.frameAt(BASE + 9 * PAGE_SIZE)).toBe(p.space.pmap.frameAt(BASE + 9 * PAGE_SIZE));
     expect(k.access(child.threads[0]!, BASE, ACCESS_WRITE)).toBeGreaterThanOrEqual(0); // COW: demotes the child's 2 MiB too
     expect(k.state.pde.demotions).toBe(2);

@@ -4,13 +4,15 @@
  * both maps reference one object (shadowed first if the parent still needed a copy); COPY:
  * vm_map_copy_entry write-protects the parent's pages and makes both entries COW | NEEDS_COPY
  * over the same object, so nothing is copied and no shadow exists until the first write fault
- * (vm_map_lookup); ZERO: a fresh anonymous entry. The child's page table starts empty: pmap_copy
- * is advisory in FreeBSD and is not modelled, so the child's first touch of each page is a soft
- * fault that finds the page resident. (amd64's pmap_copy does copy the read-only PTEs of managed
- * pages, with a pv entry each — sys/amd64/amd64/pmap.c — so a real child takes fewer soft faults.)
+ * (vm_map_lookup); ZERO: a fresh anonymous entry. After a COPY entry is set up,
+ * vm_map_copy_entry calls pmap_copy (pmap_copy.ts): the child's page table gets read-only,
+ * not-accessed copies of the parent's managed 4 KiB PTEs and whole 2 MiB PDEs, so the child reads
+ * what the parent had resident without a fault and its first write is the copy-on-write fault.
+ * SHARE, NONE and ZERO entries are not pmap_copied; the child faults their pages in.
  *
  * Software costs (costs.ts): the fixed part of vmspace_fork, one charge per entry inherited, one
- * per shadow made, one per resident PTE pmap_protect write-protects.
+ * per shadow made, one per resident PTE pmap_protect write-protects, one per PTE or PDE pmap_copy
+ * copies.
  */
 import type { Process } from '@polykernel/kernel';
 import type { VmObject } from '@polykernel/vm';
@@ -22,6 +24,7 @@ import {
 } from '../param.js';
 import { FREEBSD_COSTS } from '../costs.js';
 import { Pmap } from './pmap.js';
+import { pmapCopy } from './pmap_copy.js';
 import { VmMap, VmMapEntry } from './vm_map.js';
 import { OBJ_ANON, OBJ_ONEMAPPING, OBJ_SWAP, isAnon } from './vm_object.js';
 
@@ -54,7 +57,7 @@ export function vmspaceFork(k: FreebsdKernel, parent: Process<FreebsdSpace>, cpu
     if ((old.eflags & MAP_ENTRY_GUARD) !== 0 && inh !== VM_INHERIT_NONE) inh = VM_INHERIT_COPY;
     if (inh !== VM_INHERIT_NONE) mt.cycles += FREEBSD_COSTS.perMapEntry;
     if (inh === VM_INHERIT_SHARE) forkShare(k, s1, s2, old);
-    else if (inh === VM_INHERIT_COPY) mt.cycles += forkCopy(s1, s2, old, cpu) * FREEBSD_COSTS.protectPerPte;
+    else if (inh === VM_INHERIT_COPY) mt.cycles += forkCopy(k, s1, s2, old, cpu);
     else if (inh === VM_INHERIT_ZERO) forkZero(s2, old);
   }
   return s2;
@@ -92,8 +95,12 @@ function forkShare(k: FreebsdKernel, s1: FreebsdSpace, s2: FreebsdSpace, old: Vm
   s2.map.link(e);
 }
 
-/** VM_INHERIT_COPY → vm_map_copy_entry. Returns the PTEs pmap_protect write-protected. */
-function forkCopy(s1: FreebsdSpace, s2: FreebsdSpace, src: VmMapEntry, cpu: number): number {
+/**
+ * VM_INHERIT_COPY → vm_map_copy_entry. Returns the cycles of its per-PTE work: pmap_protect's
+ * write-protection of the parent's PTEs and pmap_copy's copies into the child. (Wired writable
+ * entries, which vm_fault_copy_entry copies at once instead, do not exist here: no wiring.)
+ */
+function forkCopy(k: FreebsdKernel, s1: FreebsdSpace, s2: FreebsdSpace, src: VmMapEntry, cpu: number): number {
   const dst = cloneInto(s2, src, MAP_ENTRY_USER_WIRED | MAP_ENTRY_IN_TRANSITION | MAP_ENTRY_WRITECNT);
   dst.object = null;
   dst.cred = false;
@@ -121,7 +128,18 @@ function forkCopy(s1: FreebsdSpace, s2: FreebsdSpace, src: VmMapEntry, cpu: numb
     if ((dst.eflags & MAP_ENTRY_GUARD) === 0) dst.offset = 0;
     dst.cred = src.cred;
   }
-  return protectedPtes;
+  let cycles = protectedPtes * FREEBSD_COSTS.protectPerPte;
+  if (s1.machine.pmapCopyEnabled) {
+    const c = pmapCopy(k, s2.pmap, s1.pmap, dst.start, dst.end, managedChain(dst.object));
+    cycles += c.ptes * FREEBSD_COSTS.pmapCopyPerPte + c.pdes * FREEBSD_COSTS.pmapCopyPerPde;
+  }
+  return cycles;
+}
+
+/** Every page an entry over `obj` can map is managed (no OBJT_PHYS or OBJT_DEVICE object in its chain). */
+function managedChain(obj: VmObject | null): boolean {
+  for (let o = obj; o !== null; o = o.backing) if (o.type === 'physical' || o.type === 'device') return false;
+  return true;
 }
 
 /** vm_object_split(entry): the entry's part of an object others also map gets an object of its own. */
