@@ -197,6 +197,11 @@ export function handlersEntered(p: Proc): number {
   return stateOf(p).handled;
 }
 
+/** Handlers a thread has entered. */
+export function handlersEnteredBy(t: Thread): number {
+  return tdOf(t).entered;
+}
+
 /** A thread's signal mask (td_sigmask). */
 export function threadMask(t: Thread): ReadonlySet<number> {
   return tdOf(t).mask;
