@@ -9,7 +9,7 @@
  */
 import type { Process, SyscallArg, SyscallContext } from '@polykernel/kernel';
 import { procOf, type FreebsdKernel, type FreebsdMachine, type FreebsdSpace } from '../machine.js';
-import { jobState, pgidOf, postSignal, wakeWait4 } from './kern_sig.js';
+import { jobState, pgidOf, postSignal, takeInterrupt, wakeWait4 } from './kern_sig.js';
 import { SIGNALS, WCONTINUED, WEXITED, WNOHANG, WNOWAIT, WTRAPPED, WUNTRACED, hasBitsOutside } from '../param.js';
 import { FREEBSD_COSTS } from '../costs.js';
 import { arg, intArg } from '../vm/vm_mmap.js';
@@ -97,7 +97,9 @@ function waitOnce(ctx: Ctx, pid: number, statusAddr: number, options: number): n
     return c.pid;
   }
   if ((options & WNOHANG) !== 0) return 0;
-  return ctx.block('wait4', (again) => waitOnce(again, pid, statusAddr, options), 0);
+  // msleep(PWAIT | PCATCH): a caught signal without SA_RESTART ends the wait with EINTR, even when
+  // its SIGCHLD came with a child to reap (the handler runs first).
+  return ctx.block('wait4', (again) => (takeInterrupt(again.thread) ? again.fail('EINTR', 'a handler ran') : waitOnce(again, pid, statusAddr, options)), 0);
 }
 
 /** sys_getpid. */

@@ -134,7 +134,7 @@ const STATE = new WeakMap<Proc, SigState>();
 const TD = new WeakMap<Thread, TdState>();
 
 /** Sleeps a caught signal interrupts (msleep with PCATCH), by the reason the call blocked with. */
-const INTERRUPTIBLE: ReadonlySet<string> = new Set(['piperd', 'pipewr', 'pause']);
+const INTERRUPTIBLE: ReadonlySet<string> = new Set(['piperd', 'pipewr', 'pause', 'wait4']);
 /** Threads woken by a handler: their sleeping call ends with EINTR. */
 const INTERRUPTED = new WeakSet<Thread>();
 

@@ -224,6 +224,23 @@ describe('stop signals and SIGCONT', () => {
     expect(parent.state).toBe('running');
   });
 
+  it('a SIGCHLD handler without SA_RESTART ends a sleeping wait4 with EINTR; with SA_RESTART the wait reaps', () => {
+    const w = world();
+    const { k } = w;
+    for (const flags of [0, SA.RESTART]) {
+      const { child, pt, ct } = family(w);
+      sigaction(k, pt, S.SIGCHLD!, { handler: HANDLER, flags, mask: new Set() });
+      expect(k.syscall(pt, 'wait4', [child.pid, 0, 0, 0]).blocked).toBe(true);
+      k.syscall(ct, 'exit', [5]);
+      expect(pt.state).toBe('runnable');
+      const r = k.resume(pt);
+      if (flags === 0) {
+        expect(r.errorNumber).toBe(E.EINTR);
+        expect(wait4(k, pt, child.pid, 0)).toEqual({ pid: child.pid, status: 0x500, errno: 0 });
+      } else expect(r.value).toBe(child.pid);
+    }
+  });
+
   it('wait4(0) and wait4(-pgid) choose children by process group', () => {
     const w = world();
     const { k } = w;
