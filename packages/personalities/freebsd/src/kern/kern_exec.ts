@@ -8,6 +8,7 @@ import type { FreebsdMachine, FreebsdSpace } from '../machine.js';
 import { fdcloseexec } from './kern_descrip.js';
 import { releaseVforkParent } from './kern_exit.js';
 import { execsigs } from './kern_sig.js';
+import { threadSingleExit } from './kern_thr.js';
 import { ExecError, execve } from './imgact_elf.js';
 
 type Ctx = SyscallContext<FreebsdSpace, FreebsdMachine>;
@@ -25,6 +26,8 @@ export function sysExecve(ctx: Ctx, args: readonly SyscallArg[]): number {
     if (e instanceof ExecError) return ctx.fail(e.errno, e.message);
     throw e;
   }
+  // post_execve: the other threads end (thread_single(SINGLE_EXIT)).
+  threadSingleExit(ctx.kernel, ctx.thread);
   // do_execve after the image is in: FD_CLOEXEC descriptors close (fdcloseexec), caught signals
   // go back to their default (execsigs).
   fdcloseexec(ctx.kernel, ctx.process);

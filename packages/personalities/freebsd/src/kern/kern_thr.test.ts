@@ -8,7 +8,9 @@
  */
 import fc from 'fast-check';
 import { FREEBSD_ERRNO } from '@polykernel/core';
-import { Kernel, type Process, type Thread } from '@polykernel/kernel';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Kernel, memoryFileSystem, type Process, type Thread } from '@polykernel/kernel';
 import { ACCESS_WRITE } from '@polykernel/mmu';
 import { describe, expect, it } from 'vitest';
 import type { FreebsdMachine, FreebsdSpace } from '../machine.js';
@@ -374,6 +376,25 @@ describe('thr_new, thr_self, thr_exit, thr_kill, thr_kill2', () => {
     const root = k.createProcess(k.init, 'r').threads[0]!;
     expect(k.syscall(root, 'thr_kill2', [p.pid, -1, S.SIGUSR1!]).value).toBe(0);
     expect([handlersEnteredBy(t), handlersEnteredBy(td)]).toEqual([1, 2]);
+  });
+});
+
+describe('exec of a process with threads', () => {
+  it('a successful execve ends every other thread (thread_single(SINGLE_EXIT)); a failed one leaves them', () => {
+    const image = new Uint8Array(readFileSync(fileURLToPath(new URL('../../../../formats/elf/test/fixtures/rollup.freebsd-x64.node', import.meta.url))));
+    const k: K = new Kernel(freebsdPersonality({ fs: memoryFileSystem({ '/bin/app': image }) }), { frames: 16384, seed: 7, contents: true });
+    const p = k.createProcess(k.init, 'sh');
+    const t = p.threads[0]!;
+    const a = thrNew(k, t).td!;
+    const b = thrNew(k, t).td!;
+    const ids = k.ids.inUse;
+    expect(k.syscall(b, 'execve', ['/bin/missing', ['x'], []]).errorNumber).toBe(E.ENOENT);
+    expect([t.state, a.state, b.state]).toEqual(['runnable', 'runnable', 'runnable']);
+    expect(k.syscall(b, 'execve', ['/bin/app', ['app'], []]).value).toBe(0);
+    expect([t.state, a.state, b.state]).toEqual(['dead', 'dead', 'runnable']);
+    // a's TID is freed at once; the first thread's stays with the process until it is reaped.
+    expect(k.ids.inUse).toBe(ids - 1);
+    expect(k.syscall(b, 'thr_kill', [-1, 0]).errorNumber).toBe(E.ESRCH);
   });
 });
 

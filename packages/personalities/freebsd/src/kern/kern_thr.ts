@@ -18,7 +18,7 @@
  * thread") — libthr's pthread_exit calls exit(0) itself before it gets there.
  */
 import type { Process, SyscallArg, SyscallContext, Thread } from '@polykernel/kernel';
-import type { FreebsdMachine, FreebsdSpace } from '../machine.js';
+import type { FreebsdKernel, FreebsdMachine, FreebsdSpace } from '../machine.js';
 import { SIG_MAXSIG, VM_MAXUSER_ADDRESS } from '../param.js';
 import { arg, intArg } from '../vm/vm_mmap.js';
 import { canSignal, sigThreadCreate, sigThreadExit, tdsendsignal, threadStopped } from './kern_sig.js';
@@ -157,6 +157,18 @@ export function sysThrExit(ctx: Ctx, args: readonly SyscallArg[]): number {
   ctx.kernel.exitThread(ctx.thread);
   sigThreadExit(ctx.kernel, ctx.thread);
   return 0;
+}
+
+/**
+ * post_execve after a successful exec of a process that had threads: thread_single(SINGLE_EXIT) —
+ * every thread but the caller ends, and its own pending signals go with it.
+ */
+export function threadSingleExit(k: FreebsdKernel, caller: Thread): void {
+  for (const t of liveThreads(caller.process as Proc)) {
+    if (t === caller) continue;
+    k.exitThread(t);
+    sigThreadExit(k, t);
+  }
 }
 
 /** tdfind: a live thread by TID, in process `pid` (-1: any process). */
