@@ -24,8 +24,12 @@
  * mprotect(2) and returns (the access is retried); any other handler resumes past the access
  * (siglongjmp).
  *
- * Simplifications: a signal already pending is not queued again (realtime signals coalesce too,
- * where FreeBSD queues each one with its siginfo); no core is dumped (the status has no
+ * Every posted signal but SIGKILL and SIGSTOP is queued with its siginfo (sigqueue_add), so a
+ * signal sent twice while blocked is delivered twice, up to kern.sigqueue.max_pending_per_proc
+ * (128) queued per process; past it, and for SIGKILL and SIGSTOP, one more instance is kept as
+ * the sq_kill bit.
+ *
+ * Simplifications: no core is dumped (the status has no
  * WCOREFLAG, as with kern.coredump=0); process groups are never orphaned (PGRP_ORPHANED's
  * discarding of tty stops is not modelled); every process is in the one session init leads (no
  * setsid), so setpgid's session checks pass for everyone but init.
@@ -107,8 +111,8 @@ export interface SigAction {
  */
 interface SigState {
   actions: Map<number, SigAction>;
-  /** p_sigqueue: process-directed signals no thread has taken yet, with their si_code. */
-  pending: Map<number, string>;
+  /** p_sigqueue: process-directed signals no thread has taken yet. */
+  pending: SigQueue;
   pgid: number;
   /** Handlers entered (the probe shows each one). */
   handled: number;
@@ -125,10 +129,19 @@ interface SigState {
 /** A thread's td_sigmask and td_sigqueue (thread-directed signals: thr_kill, tdsignal). */
 interface TdState {
   mask: Set<number>;
-  pending: Map<number, string>;
+  pending: SigQueue;
   /** Handlers this thread entered (sigsuspend returns once one has run). */
   entered: number;
 }
+
+/**
+ * sigqueue_t: per signal, the queued ksiginfo (their si_code) and the sq_kill bit (an instance
+ * kept without one: SIGKILL, SIGSTOP, or past max_pending_per_proc).
+ */
+type SigQueue = Map<number, { ksi: string[]; bit: string | null }>;
+
+/** kern.sigqueue.max_pending_per_proc's default. */
+export const MAX_PENDING_PER_PROC = 128;
 
 const STATE = new WeakMap<Proc, SigState>();
 const TD = new WeakMap<Thread, TdState>();
@@ -209,7 +222,42 @@ export function threadMask(t: Thread): ReadonlySet<number> {
 
 /** Signals pending on a thread (td_sigqueue) and on its process (p_sigqueue). */
 export function pendingSignals(t: Thread): { thread: readonly number[]; process: readonly number[] } {
-  return { thread: [...tdOf(t).pending.keys()], process: [...stateOf(t.process as Proc).pending.keys()] };
+  return { thread: instances(tdOf(t).pending), process: instances(stateOf(t.process as Proc).pending) };
+}
+
+/** Each queued instance's signal number, in signal order. */
+function instances(q: SigQueue): number[] {
+  const out: number[] = [];
+  for (const [sig, e] of [...q].sort((a, b) => a[0] - b[0])) for (let i = e.ksi.length + (e.bit === null ? 0 : 1); i > 0; i--) out.push(sig);
+  return out;
+}
+
+/** p_pendingcnt: the ksiginfo queued on the process and its threads. */
+function pendingCount(p: Proc): number {
+  let n = 0;
+  for (const q of [stateOf(p).pending, ...p.threads.map((t) => tdOf(t).pending)]) for (const e of q.values()) n += e.ksi.length;
+  return n;
+}
+
+/** sigqueue_add: a ksiginfo queued, or the sq_kill bit for SIGKILL, SIGSTOP and past the limit. */
+function sigqueueAdd(p: Proc, q: SigQueue, sig: number, code: string): void {
+  let e = q.get(sig);
+  if (e === undefined) {
+    e = { ksi: [], bit: null };
+    q.set(sig, e);
+  }
+  if (sig === SIGKILL || sig === SIGSTOP || pendingCount(p) >= MAX_PENDING_PER_PROC) e.bit ??= code;
+  else e.ksi.push(code);
+}
+
+/** sigqueue_get: take one instance (the sq_kill bit first), its si_code; undefined when none is queued. */
+function sigqueueGet(q: SigQueue, sig: number): string | undefined {
+  const e = q.get(sig);
+  if (e === undefined) return undefined;
+  const code = e.bit ?? e.ksi.shift();
+  if (e.bit !== null) e.bit = null;
+  if (e.ksi.length === 0) q.delete(sig);
+  return code;
 }
 
 /** What wait4 sees of a child's job control: stopped (P_STOPPED_SIG) and by what, reported, continued. */
@@ -303,7 +351,7 @@ export function tdsendsignal(k: FreebsdKernel, p: Proc, td: Thread | null, sig: 
     s.continued = false;
   }
   const queue = td === null ? s.pending : tdOf(td).pending;
-  queue.set(sig, code);
+  sigqueueAdd(p, queue, sig, code);
   if (action === 'hold' && !((prop & SIGPROP.CONT) !== 0 && s.stopped)) return;
   if (s.stopped) {
     if (sig === SIGKILL) {
@@ -389,8 +437,8 @@ function ast(k: FreebsdKernel, t: Thread): void {
     const sig = cursig(t);
     if (sig === 0) return;
     const td = tdOf(t);
-    const code = td.pending.get(sig) ?? s.pending.get(sig) ?? 'SI_USER';
-    if (!td.pending.delete(sig)) s.pending.delete(sig);
+    // postsig: the thread's own queue first, then the process's.
+    const code = sigqueueGet(td.pending, sig) ?? sigqueueGet(s.pending, sig) ?? 'SI_USER';
     postsig(k, t, sig, code);
   }
 }

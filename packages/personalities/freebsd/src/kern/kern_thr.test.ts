@@ -17,7 +17,7 @@ import type { FreebsdMachine, FreebsdSpace } from '../machine.js';
 import { MAP_ANON, MAP_PRIVATE, PAGE_SIZE, SIGNALS, WCONTINUED, WNOHANG, WNOWAIT, WUNTRACED } from '../param.js';
 import { freebsdPersonality } from '../personality.js';
 import {
-  encodeSigaction, handlersEntered, handlersEnteredBy, jobState, pendingSignals, SA, SIG_BLOCK, SIG_IGN, SIG_SETMASK, SIG_UNBLOCK, threadMask,
+  encodeSigaction, handlersEntered, handlersEnteredBy, jobState, MAX_PENDING_PER_PROC, pendingSignals, SA, SIG_BLOCK, SIG_IGN, SIG_SETMASK, SIG_UNBLOCK, threadMask,
   type SigAction,
 } from './kern_sig.js';
 import { encodeThrParam, RTP_PRIO, THR_PARAM_SIZE, threadEntry, type ThrParam } from './kern_thr.js';
@@ -433,6 +433,25 @@ describe('per-thread masks', () => {
     expect(pendingSignals(t).process).toEqual([S.SIGUSR1]);
   });
 
+  it('a signal sent twice while blocked is queued twice and delivered twice; past max_pending_per_proc one more is kept (sq_kill)', () => {
+    const w = world();
+    const { k } = w;
+    const p = k.createProcess(k.init, 'app');
+    const t = p.threads[0]!;
+    sigaction(k, t, S.SIGUSR1!, { handler: HANDLER, flags: 0, mask: new Set() });
+    mask(k, t, SIG_BLOCK, S.SIGUSR1!);
+    k.syscall(t, 'kill', [p.pid, S.SIGUSR1!]);
+    k.syscall(t, 'kill', [p.pid, S.SIGUSR1!]);
+    expect(pendingSignals(t).process).toEqual([S.SIGUSR1, S.SIGUSR1]);
+    mask(k, t, SIG_UNBLOCK, S.SIGUSR1!);
+    expect(handlersEnteredBy(t)).toBe(2);
+    mask(k, t, SIG_BLOCK, S.SIGUSR1!);
+    for (let i = 0; i < MAX_PENDING_PER_PROC + 5; i++) k.syscall(t, 'kill', [p.pid, S.SIGUSR1!]);
+    expect(pendingSignals(t).process.length).toBe(MAX_PENDING_PER_PROC + 1);
+    mask(k, t, SIG_UNBLOCK, S.SIGUSR1!);
+    expect(handlersEnteredBy(t)).toBe(2 + MAX_PENDING_PER_PROC + 1);
+  });
+
   it('SIGKILL and SIGSTOP are never in a mask; fork copies the forking thread\'s mask; a blocked fault signal kills', () => {
     const w = world();
     const { k } = w;
@@ -557,7 +576,8 @@ function runJobOps(ops: readonly JobOp[]): void {
     for (const t of live()) expect(threadMask(t).has(S.SIGKILL!) || threadMask(t).has(S.SIGSTOP!)).toBe(false);
     // Each SIGUSR1 is delivered at most once: handled + still pending never exceeds what was sent.
     const handled = w.events.filter((e) => e.pid === child.pid && e.signal === 'SIGUSR1').length;
-    const pending = child.state === 'running' ? live().reduce((n, t) => n + (pendingSignals(t).thread.includes(S.SIGUSR1!) ? 1 : 0), 0) + (pendingSignals(ct).process.includes(S.SIGUSR1!) ? 1 : 0) : 0;
+    const usr1 = (sigs: readonly number[]): number => sigs.filter((x) => x === S.SIGUSR1).length;
+    const pending = child.state === 'running' ? live().reduce((n, t) => n + usr1(pendingSignals(t).thread), 0) + usr1(pendingSignals(ct).process) : 0;
     expect(handled + pending).toBeLessThanOrEqual(sentUsr1);
     expect(w.events.filter((e) => e.pid === child.pid && e.action === 'default').length).toBeLessThanOrEqual(1);
   }
