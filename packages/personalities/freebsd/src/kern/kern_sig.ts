@@ -325,7 +325,12 @@ function sigqueueDeleteProc(p: Proc, sig: number): void {
   for (const t of p.threads) tdOf(t).pending.delete(sig);
 }
 
-/** A process-directed signal (kill, killpg, SIGPIPE, SIGCHLD): tdsendsignal with td == NULL. */
+/** tdsignal: a signal the kernel sends to one thread (SIGPIPE at a write's EPIPE), SI_KERNEL. */
+export function tdsignal(k: FreebsdKernel, t: Thread, name: string): void {
+  tdsendsignal(k, t.process as Proc, t, ALL_SIGNALS[name]!, 'SI_KERNEL', t);
+}
+
+/** A process-directed signal (kill, killpg, SIGCHLD): tdsendsignal with td == NULL. */
 export function postSignal(k: FreebsdKernel, p: Proc, name: string, cur: Thread | null = null): void {
   tdsendsignal(k, p, null, ALL_SIGNALS[name]!, 'SI_USER', cur);
 }

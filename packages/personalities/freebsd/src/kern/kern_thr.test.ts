@@ -452,6 +452,25 @@ describe('per-thread masks', () => {
     expect(handlersEnteredBy(t)).toBe(2 + MAX_PENDING_PER_PROC + 1);
   });
 
+  it('SIGPIPE goes to the writing thread (tdsignal): blocked there, it waits on that thread only', () => {
+    const w = world();
+    const { k } = w;
+    const p = k.createProcess(k.init, 'app');
+    const t = p.threads[0]!;
+    const base = mem(k, p);
+    const writer = thrNew(k, t).td!;
+    mask(k, writer, SIG_BLOCK, S.SIGPIPE!);
+    k.syscall(t, 'pipe2', [base + OUT, 0]);
+    const fds = new DataView(k.copyFromUser(t, base + OUT, 8).buffer);
+    k.syscall(t, 'close', [fds.getInt32(0, true)]);
+    expect(k.syscall(writer, 'write', [fds.getInt32(4, true), base, 1]).errorNumber).toBe(E.EPIPE);
+    expect(p.state).toBe('running'); // t does not block SIGPIPE, but the signal is the writer's
+    expect(pendingSignals(writer).thread).toEqual([S.SIGPIPE]);
+    expect(pendingSignals(t)).toEqual({ thread: [], process: [] });
+    mask(k, writer, SIG_UNBLOCK, S.SIGPIPE!);
+    expect(p.killedBy).toBe('SIGPIPE');
+  });
+
   it('SIGKILL and SIGSTOP are never in a mask; fork copies the forking thread\'s mask; a blocked fault signal kills', () => {
     const w = world();
     const { k } = w;
