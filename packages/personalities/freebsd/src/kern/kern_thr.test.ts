@@ -526,7 +526,12 @@ type JobOp =
   | { op: 'touch'; who: number };
 
 const SIGS = [S.SIGSTOP!, S.SIGTSTP!, S.SIGCONT!, S.SIGUSR1!, S.SIGINFO!, S.SIGTTIN!];
-const sigArb = fc.oneof({ weight: 20, arbitrary: fc.constantFrom(...SIGS) }, { weight: 1, arbitrary: fc.constantFrom(S.SIGKILL!, S.SIGHUP!) });
+const sigArb = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom(S.SIGSTOP!, S.SIGTSTP!, S.SIGTTIN!) },
+  { weight: 5, arbitrary: fc.constant(S.SIGCONT!) },
+  { weight: 8, arbitrary: fc.constantFrom(S.SIGUSR1!, S.SIGINFO!) },
+  { weight: 1, arbitrary: fc.constantFrom(S.SIGKILL!, S.SIGHUP!) },
+);
 const jobOpArb: fc.Arbitrary<JobOp> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ op: fc.constant('kill' as const), sig: sigArb }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('thrNew' as const), who: fc.nat() }) },
