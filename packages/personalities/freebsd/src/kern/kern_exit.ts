@@ -9,7 +9,7 @@
  */
 import type { Process, SyscallArg, SyscallContext } from '@polykernel/kernel';
 import { procOf, type FreebsdKernel, type FreebsdMachine, type FreebsdSpace } from '../machine.js';
-import { jobState, pgidOf, postSignal, takeInterrupt, wakeWait4 } from './kern_sig.js';
+import { jobState, pgidOf, sigparent, sigqueueTake, takeInterrupt, wakeWait4 } from './kern_sig.js';
 import { SIGNALS, WCONTINUED, WEXITED, WNOHANG, WNOWAIT, WTRAPPED, WUNTRACED, hasBitsOutside } from '../param.js';
 import { FREEBSD_COSTS } from '../costs.js';
 import { arg, intArg } from '../vm/vm_mmap.js';
@@ -36,7 +36,7 @@ export function onExit(k: FreebsdKernel, p: Process<FreebsdSpace>): void {
   const parent = p.parent;
   if (parent === null) return;
   wakeWait4(k, parent);
-  postSignal(k, parent, 'SIGCHLD');
+  sigparent(k, p, p.killedBy === null ? 'CLD_EXITED' : 'CLD_KILLED');
 }
 
 /** The vfork parent sleeping in fork1 runs again (the child exec'd or exited). */
@@ -82,7 +82,6 @@ function waitOnce(ctx: Ctx, pid: number, statusAddr: number, options: number): n
     let status: number;
     if (c.state === 'zombie') {
       status = c.exitStatus ?? 0;
-      if (!keep) k.reap(c);
     } else {
       const j = jobState(c);
       if ((options & WUNTRACED) !== 0 && j.stopped && !j.waited) {
@@ -93,6 +92,9 @@ function waitOnce(ctx: Ctx, pid: number, statusAddr: number, options: number): n
         status = SIGCONT_STATUS;
       } else continue;
     }
+    // report_alive_proc and proc_reap: the child's SIGCHLD, if still queued, is taken back.
+    if (!keep) sigqueueTake(c);
+    if (c.state === 'zombie' && !keep) k.reap(c);
     if (!copyoutStatus(ctx, statusAddr, status)) return ctx.fail('EFAULT', 'status is not writable');
     return c.pid;
   }

@@ -135,10 +135,19 @@ interface TdState {
 }
 
 /**
- * sigqueue_t: per signal, the queued ksiginfo (their si_code) and the sq_kill bit (an instance
- * kept without one: SIGKILL, SIGSTOP, or past max_pending_per_proc).
+ * A queued ksiginfo: its si_code, and for a child's SIGCHLD the child (its preallocated p_ksi:
+ * on one queue at most, not counted in p_pendingcnt, taken back by wait4).
  */
-type SigQueue = Map<number, { ksi: string[]; bit: string | null }>;
+interface Ksi {
+  code: string;
+  child: Proc | null;
+}
+
+/**
+ * sigqueue_t: per signal, the queued ksiginfo and the sq_kill bit (an instance kept without one:
+ * SIGKILL, SIGSTOP, or past max_pending_per_proc).
+ */
+type SigQueue = Map<number, { ksi: Ksi[]; bit: string | null }>;
 
 /** kern.sigqueue.max_pending_per_proc's default. */
 export const MAX_PENDING_PER_PROC = 128;
@@ -235,26 +244,32 @@ function instances(q: SigQueue): number[] {
 /** p_pendingcnt: the ksiginfo queued on the process and its threads. */
 function pendingCount(p: Proc): number {
   let n = 0;
-  for (const q of [stateOf(p).pending, ...p.threads.map((t) => tdOf(t).pending)]) for (const e of q.values()) n += e.ksi.length;
+  for (const q of queuesOf(p)) for (const e of q.values()) n += e.ksi.filter((x) => x.child === null).length;
   return n;
 }
 
+/** The process's queue and its threads'. */
+function queuesOf(p: Proc): SigQueue[] {
+  return [stateOf(p).pending, ...p.threads.map((t) => tdOf(t).pending)];
+}
+
 /** sigqueue_add: a ksiginfo queued, or the sq_kill bit for SIGKILL, SIGSTOP and past the limit. */
-function sigqueueAdd(p: Proc, q: SigQueue, sig: number, code: string): void {
+function sigqueueAdd(p: Proc, q: SigQueue, sig: number, code: string, child: Proc | null): void {
   let e = q.get(sig);
   if (e === undefined) {
     e = { ksi: [], bit: null };
     q.set(sig, e);
   }
-  if (sig === SIGKILL || sig === SIGSTOP || pendingCount(p) >= MAX_PENDING_PER_PROC) e.bit ??= code;
-  else e.ksi.push(code);
+  if (child !== null) e.ksi.push({ code, child }); // KSI_INS: inserted as it is
+  else if (sig === SIGKILL || sig === SIGSTOP || pendingCount(p) >= MAX_PENDING_PER_PROC) e.bit ??= code;
+  else e.ksi.push({ code, child: null });
 }
 
 /** sigqueue_get: take one instance (the sq_kill bit first), its si_code; undefined when none is queued. */
 function sigqueueGet(q: SigQueue, sig: number): string | undefined {
   const e = q.get(sig);
   if (e === undefined) return undefined;
-  const code = e.bit ?? e.ksi.shift();
+  const code = e.bit ?? e.ksi.shift()?.code;
   if (e.bit !== null) e.bit = null;
   if (e.ksi.length === 0) q.delete(sig);
   return code;
@@ -343,7 +358,7 @@ export function postSignal(k: FreebsdKernel, p: Proc, name: string, cur: Thread 
  * continued; a running process is stopped by a stop signal's default action; anything else is
  * taken by the chosen thread at its next crossing to user mode (`ast`), unless it blocks it.
  */
-export function tdsendsignal(k: FreebsdKernel, p: Proc, td: Thread | null, sig: number, code: string, cur: Thread | null): void {
+export function tdsendsignal(k: FreebsdKernel, p: Proc, td: Thread | null, sig: number, code: string, cur: Thread | null, child: Proc | null = null): void {
   if (p.state !== 'running') return;
   const target = td ?? sigtd(p, sig, cur);
   if (target === undefined || ignored(p, sig)) return;
@@ -353,10 +368,13 @@ export function tdsendsignal(k: FreebsdKernel, p: Proc, td: Thread | null, sig: 
   if ((prop & SIGPROP.CONT) !== 0) for (const stop of STOP_SIGNALS) sigqueueDeleteProc(p, stop);
   else if ((prop & SIGPROP.STOP) !== 0) {
     sigqueueDeleteProc(p, SIGCONT);
-    s.continued = false;
+    if (s.continued) {
+      s.continued = false;
+      sigqueueTake(p);
+    }
   }
   const queue = td === null ? s.pending : tdOf(td).pending;
-  sigqueueAdd(p, queue, sig, code);
+  sigqueueAdd(p, queue, sig, code, child);
   if (action === 'hold' && !((prop & SIGPROP.CONT) !== 0 && s.stopped)) return;
   if (s.stopped) {
     if (sig === SIGKILL) {
@@ -367,7 +385,7 @@ export function tdsendsignal(k: FreebsdKernel, p: Proc, td: Thread | null, sig: 
       s.stopped = false;
       s.continued = true;
       s.xsig = SIGCONT;
-      childJobState(k, p);
+      childJobState(k, p, 'CLD_CONTINUED');
       unsuspend(k, p);
       if (action === 'dfl') queue.delete(sig);
       // The threads run again and take what waited while they were stopped.
@@ -396,7 +414,7 @@ function stopProcess(k: FreebsdKernel, p: Proc, sig: number): void {
   s.xsig = sig;
   s.waited = false;
   for (const t of liveThreads(p)) k.suspendThread(t);
-  childJobState(k, p);
+  childJobState(k, p, 'CLD_STOPPED');
 }
 
 /** thread_unsuspend: every thread the stop suspended runs (or sleeps) again. */
@@ -408,11 +426,42 @@ function unsuspend(k: FreebsdKernel, p: Proc): void {
  * childproc_jobstate: the parent's wait4 sleepers are woken, and SIGCHLD is sent unless the
  * parent asked for none on stops and continues (SA_NOCLDSTOP: PS_NOCLDSTOP).
  */
-function childJobState(k: FreebsdKernel, p: Proc): void {
+function childJobState(k: FreebsdKernel, p: Proc, reason: string): void {
   const parent = p.parent;
   if (parent?.state !== 'running') return;
   wakeWait4(k, parent);
-  if (((actionOf(parent, SIGCHLD)?.flags ?? 0) & SA.NOCLDSTOP) === 0) postSignal(k, parent, 'SIGCHLD');
+  if (((actionOf(parent, SIGCHLD)?.flags ?? 0) & SA.NOCLDSTOP) === 0) sigparent(k, p, reason);
+}
+
+/**
+ * sigparent: SIGCHLD to the parent with the child's own ksiginfo (p_ksi) — if that one is still
+ * queued from an earlier change, only its si_code is updated and nothing more is sent.
+ */
+export function sigparent(k: FreebsdKernel, p: Proc, reason: string): void {
+  const parent = p.parent;
+  if (parent?.state !== 'running') return;
+  for (const q of queuesOf(parent)) {
+    const mine = q.get(SIGCHLD)?.ksi.find((x) => x.child === p);
+    if (mine !== undefined) {
+      mine.code = reason;
+      return;
+    }
+  }
+  tdsendsignal(k, parent, null, SIGCHLD, reason, null, p);
+}
+
+/** sigqueue_take(p->p_ksi): the child's SIGCHLD leaves its parent's queue (wait4 reported it, or a new stop). */
+export function sigqueueTake(p: Proc): void {
+  const parent = p.parent;
+  if (parent === null) return;
+  for (const q of queuesOf(parent)) {
+    const e = q.get(SIGCHLD);
+    const i = e?.ksi.findIndex((x) => x.child === p) ?? -1;
+    if (e === undefined || i < 0) continue;
+    e.ksi.splice(i, 1);
+    if (e.ksi.length === 0 && e.bit === null) q.delete(SIGCHLD);
+    return;
+  }
 }
 
 /** wakeup(p->p_pptr): a parent asleep in wait4 looks at its children again. */

@@ -164,6 +164,28 @@ describe('stop signals and SIGCONT', () => {
     expect(w.events.filter((e) => e.pid === parent.pid).map((e) => e.signal)).toEqual(['SIGCHLD', 'SIGCHLD', 'SIGCHLD']);
   });
 
+  it('a child\'s SIGCHLD is its own ksiginfo: queued once per child, taken back when wait4 reports or reaps the child', () => {
+    const w = world();
+    const { k } = w;
+    const { parent, child, pt } = family(w);
+    const second = k.processes.get(k.syscall(pt, 'fork').value)!;
+    sigaction(k, pt, S.SIGCHLD!, { handler: HANDLER, flags: 0, mask: new Set() });
+    mask(k, pt, SIG_BLOCK, S.SIGCHLD!);
+    k.syscall(pt, 'kill', [child.pid, S.SIGSTOP!]);
+    k.syscall(pt, 'kill', [child.pid, S.SIGCONT!]);
+    k.syscall(pt, 'kill', [child.pid, S.SIGTERM!]);
+    expect(pendingSignals(pt).process).toEqual([S.SIGCHLD]); // one p_ksi, its si_code updated
+    k.syscall(second.threads[0]!, 'exit', [0]);
+    expect(pendingSignals(pt).process).toEqual([S.SIGCHLD, S.SIGCHLD]);
+    expect(wait4(k, pt, child.pid, WNOWAIT).pid).toBe(child.pid);
+    expect(pendingSignals(pt).process).toHaveLength(2); // WNOWAIT leaves it
+    expect(wait4(k, pt, child.pid, 0)).toEqual({ pid: child.pid, status: S.SIGTERM, errno: 0 });
+    expect(pendingSignals(pt).process).toEqual([S.SIGCHLD]);
+    mask(k, pt, SIG_UNBLOCK, S.SIGCHLD!);
+    expect(handlersEntered(parent)).toBe(1); // the second child's only
+    expect(w.events.filter((e) => e.pid === parent.pid)).toEqual([{ pid: parent.pid, signal: 'SIGCHLD', action: 'handled' }]);
+  });
+
   it('SIGCONT continues even when blocked (it stays pending) or ignored; SIGKILL kills a stopped process', () => {
     const w = world();
     const { k } = w;
