@@ -43,6 +43,13 @@ function world(): World {
   return { k, events };
 }
 
+/** A kernel with one process 'app' (its first thread `t`). */
+function app(): { w: World; k: K; p: P; t: Thread } {
+  const w = world();
+  const p = w.k.createProcess(w.k.init, 'app');
+  return { w, k: w.k, p, t: p.threads[0]! };
+}
+
 /** Scratch memory of a process (two pages at a fixed place per process). */
 const MEM = new WeakMap<P, number>();
 function mem(k: K, p: P): number {
@@ -279,10 +286,7 @@ describe('stop signals and SIGCONT', () => {
 
 describe('thr_new, thr_self, thr_exit, thr_kill, thr_kill2', () => {
   it('thr_new makes a thread with a TID above 100000, stored at child_tid and parent_tid; thr_self; the mask is the creator\'s', () => {
-    const w = world();
-    const { k } = w;
-    const p = k.createProcess(k.init, 'app');
-    const t = p.threads[0]!;
+    const { k, p, t } = app();
     expect(t.tid).toBeGreaterThan(100_000);
     mask(k, t, SIG_BLOCK, S.SIGUSR1!);
     const base = mem(k, p);
@@ -329,10 +333,7 @@ describe('thr_new, thr_self, thr_exit, thr_kill, thr_kill2', () => {
   });
 
   it('thr_exit ends a thread (TID freed, 1 stored at state) but not the last one; its own pending signals are dropped', () => {
-    const w = world();
-    const { k } = w;
-    const p = k.createProcess(k.init, 'app');
-    const t = p.threads[0]!;
+    const { k, p, t } = app();
     const base = mem(k, p);
     const td = thrNew(k, t).td!;
     mask(k, td, SIG_BLOCK, S.SIGUSR1!);
@@ -351,10 +352,7 @@ describe('thr_new, thr_self, thr_exit, thr_kill, thr_kill2', () => {
   });
 
   it('thr_kill: ESRCH before EINVAL, 0 probes, -1 reaches every other thread; a blocked one waits on its thread only', () => {
-    const w = world();
-    const { k } = w;
-    const p = k.createProcess(k.init, 'app');
-    const t = p.threads[0]!;
+    const { k, p, t } = app();
     sigaction(k, t, S.SIGUSR2!, { handler: HANDLER, flags: 0, mask: new Set() });
     expect(k.syscall(t, 'thr_kill', [-1, S.SIGUSR2!]).errorNumber).toBe(E.ESRCH); // no other thread
     expect(k.syscall(t, 'thr_kill', [99_999_999, 500]).errorNumber).toBe(E.ESRCH);
@@ -422,10 +420,7 @@ describe('exec of a process with threads', () => {
 
 describe('per-thread masks', () => {
   it('a process-directed signal goes to the first thread not blocking it; blocked by all, it waits on the process until one unblocks', () => {
-    const w = world();
-    const { k } = w;
-    const p = k.createProcess(k.init, 'app');
-    const t = p.threads[0]!;
+    const { k, p, t } = app();
     sigaction(k, t, S.SIGUSR1!, { handler: HANDLER, flags: 0, mask: new Set() });
     mask(k, t, SIG_BLOCK, S.SIGUSR1!);
     const a = thrNew(k, t).td!; // inherits the block
@@ -456,10 +451,7 @@ describe('per-thread masks', () => {
   });
 
   it('a signal sent twice while blocked is queued twice and delivered twice; past max_pending_per_proc one more is kept (sq_kill)', () => {
-    const w = world();
-    const { k } = w;
-    const p = k.createProcess(k.init, 'app');
-    const t = p.threads[0]!;
+    const { k, p, t } = app();
     sigaction(k, t, S.SIGUSR1!, { handler: HANDLER, flags: 0, mask: new Set() });
     mask(k, t, SIG_BLOCK, S.SIGUSR1!);
     k.syscall(t, 'kill', [p.pid, S.SIGUSR1!]);
@@ -475,10 +467,7 @@ describe('per-thread masks', () => {
   });
 
   it('SIGPIPE goes to the writing thread (tdsignal): blocked there, it waits on that thread only', () => {
-    const w = world();
-    const { k } = w;
-    const p = k.createProcess(k.init, 'app');
-    const t = p.threads[0]!;
+    const { k, p, t } = app();
     const base = mem(k, p);
     const writer = thrNew(k, t).td!;
     mask(k, writer, SIG_BLOCK, S.SIGPIPE!);
@@ -494,10 +483,7 @@ describe('per-thread masks', () => {
   });
 
   it('SIGKILL and SIGSTOP are never in a mask; fork copies the forking thread\'s mask; a blocked fault signal kills', () => {
-    const w = world();
-    const { k } = w;
-    const p = k.createProcess(k.init, 'app');
-    const t = p.threads[0]!;
+    const { k, p, t } = app();
     const td = thrNew(k, t).td!;
     mask(k, td, SIG_SETMASK, S.SIGKILL!, S.SIGSTOP!, S.SIGSEGV!, S.SIGINT!);
     expect([...threadMask(td)].sort((x, y) => x - y)).toEqual([S.SIGINT, S.SIGSEGV]);
@@ -512,10 +498,7 @@ describe('per-thread masks', () => {
   });
 
   it('sigsuspend sleeps with the given mask until a handler runs, then fails with EINTR and puts the old mask back', () => {
-    const w = world();
-    const { k } = w;
-    const p = k.createProcess(k.init, 'app');
-    const t = p.threads[0]!;
+    const { k, p, t } = app();
     const base = mem(k, p);
     sigaction(k, t, S.SIGUSR1!, { handler: HANDLER, flags: SA.RESTART, mask: new Set() });
     mask(k, t, SIG_BLOCK, S.SIGUSR1!);
