@@ -7,7 +7,10 @@ import { sysExecve } from './kern/kern_exec.js';
 import { sysExit, sysGetpid, sysGetppid, sysWait4 } from './kern/kern_exit.js';
 import { sysFork, sysRfork, sysVfork } from './kern/kern_fork.js';
 import { sysClose, sysDup, sysDup2, sysFcntl } from './kern/kern_descrip.js';
-import { sysGetpgid, sysGetpgrp, sysKill, sysSetpgid, sysSigaction, sysSigprocmask, sysSigreturn } from './kern/kern_sig.js';
+import {
+  sysGetpgid, sysGetpgrp, sysKill, sysSetpgid, sysSigaction, sysSigpending, sysSigprocmask, sysSigreturn, sysSigsuspend,
+} from './kern/kern_sig.js';
+import { sysThrExit, sysThrKill, sysThrKill2, sysThrNew, sysThrSelf } from './kern/kern_thr.js';
 import { sysPread, sysPwrite, sysRead, sysWrite } from './kern/sys_generic.js';
 import { sysFtruncate } from './kern/sys_ftruncate.js';
 import { sysIoctl } from './kern/sys_ioctl.js';
@@ -61,13 +64,20 @@ export const SYSCALLS: readonly Spec[] = [
   call('rfork', 251, ['flags'], sysRfork),
   call('__getcwd', 326, ['buf', 'buflen'], sysGetcwd),
   call('sigprocmask', 340, ['how', 'set', 'oset'], sysSigprocmask),
+  call('sigsuspend', 341, ['sigmask'], sysSigsuspend),
+  call('sigpending', 343, ['set'], sysSigpending),
   call('sigaction', 416, ['sig', 'act', 'oact'], sysSigaction),
   call('sigreturn', 417, ['sigcntxp'], sysSigreturn),
+  call('thr_exit', 431, ['state'], sysThrExit),
+  call('thr_self', 432, ['id'], sysThrSelf),
+  call('thr_kill', 433, ['id', 'sig'], sysThrKill),
+  call('thr_new', 455, ['param', 'param_size'], sysThrNew),
   call('pread', 475, ['fd', 'buf', 'nbyte', 'offset'], sysPread),
   call('pwrite', 476, ['fd', 'buf', 'nbyte', 'offset'], sysPwrite),
   call('mmap', 477, ['addr', 'len', 'prot', 'flags', 'fd', 'pos'], sysMmap),
   call('lseek', 478, ['fd', 'offset', 'whence'], sysLseek),
   call('ftruncate', 480, ['fd', 'length'], sysFtruncate),
+  call('thr_kill2', 481, ['pid', 'id', 'sig'], sysThrKill2),
   call('shm_unlink', 483, ['path'], sysShmUnlink),
   call('mkdirat', 496, ['fd', 'path', 'mode'], sysMkdirat),
   call('openat', 499, ['fd', 'path', 'flag', 'mode'], sysOpenat),

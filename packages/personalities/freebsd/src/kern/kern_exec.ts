@@ -9,6 +9,7 @@ import type { FreebsdMachine, FreebsdSpace } from '../machine.js';
 import { fdcloseexec, pwdOf } from './kern_descrip.js';
 import { releaseVforkParent } from './kern_exit.js';
 import { execsigs } from './kern_sig.js';
+import { threadSingleExit } from './kern_thr.js';
 import { ExecError, execve } from './imgact_elf.js';
 import { namei } from './vfs_lookup.js';
 import { pathArg } from './vfs_syscalls.js';
@@ -50,6 +51,8 @@ export function sysExecve(ctx: Ctx, args: readonly SyscallArg[]): number {
     if (e instanceof ExecError) return ctx.fail(e.errno, e.message);
     throw e;
   }
+  // post_execve: the other threads end (thread_single(SINGLE_EXIT)).
+  threadSingleExit(ctx.kernel, ctx.thread);
   // do_execve after the image is in: FD_CLOEXEC descriptors close (fdcloseexec), caught signals
   // go back to their default (execsigs); the working directory stays. The old vmspace's file
   // mappings are gone: a vnode nothing uses any more is recycled.

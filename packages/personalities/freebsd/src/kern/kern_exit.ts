@@ -2,16 +2,24 @@
  * sys/kern/kern_exit.c: exit(2) (sys_exit → exit1), wait4(2) (kern_wait → kern_wait6) and the
  * parent's wake-up when a child becomes a zombie; sys/kern/kern_prot.c getpid/getppid. The core
  * makes the zombie, re-parents orphans to init and lets init reap at once; here exit1's
- * FreeBSD parts: the vfork parent runs again, a parent sleeping in wait4 is woken.
+ * FreeBSD parts: the vfork parent runs again, a parent sleeping in wait4 is woken and sent
+ * SIGCHLD. wait4 reports, child by child as proc_to_reap looks at them, a zombie (reaped), a
+ * stop not yet reported (WUNTRACED: W_STOPCODE(sig) = sig << 8 | 0177, then P_WAITED) and a
+ * continue not yet reported (WCONTINUED: the status is SIGCONT, 0x13).
  */
 import type { Process, SyscallArg, SyscallContext } from '@polykernel/kernel';
 import { procOf, type FreebsdKernel, type FreebsdMachine, type FreebsdSpace } from '../machine.js';
-import { WCONTINUED, WEXITED, WNOHANG, WNOWAIT, WTRAPPED, WUNTRACED, hasBitsOutside } from '../param.js';
+import { jobState, pgidOf, sigparent, sigqueueTake, takeInterrupt, wakeWait4 } from './kern_sig.js';
+import { SIGNALS, WCONTINUED, WEXITED, WNOHANG, WNOWAIT, WTRAPPED, WUNTRACED, hasBitsOutside } from '../param.js';
 import { FREEBSD_COSTS } from '../costs.js';
 import { arg, intArg } from '../vm/vm_mmap.js';
 
 type Ctx = SyscallContext<FreebsdSpace, FreebsdMachine>;
 
+/** _WSTOPPED (sys/sys/wait.h): the low byte of a stopped child's status. */
+const WSTOPPED = 0o177;
+/** A continued child's status: SIGCONT itself (kern_wait6). */
+const SIGCONT_STATUS = SIGNALS.SIGCONT!;
 /** WLINUXCLONE (sys/sys/wait.h): wait for Linux-emulation clones too. */
 const WLINUXCLONE = 2 ** 31;
 
@@ -22,12 +30,13 @@ export function sysExit(ctx: Ctx, args: readonly SyscallArg[]): number {
   return 0;
 }
 
-/** After the core made the zombie: release a vfork parent, wake its parent's wait4. */
+/** After the core made the zombie: release a vfork parent, wake its parent's wait4, SIGCHLD (childproc_exited). */
 export function onExit(k: FreebsdKernel, p: Process<FreebsdSpace>): void {
   releaseVforkParent(k, p);
   const parent = p.parent;
   if (parent === null) return;
-  for (const t of parent.threads) if (t.state === 'blocked' && t.pending?.reason === 'wait4') k.wake(t);
+  wakeWait4(k, parent);
+  sigparent(k, p, p.killedBy === null ? 'CLD_EXITED' : 'CLD_KILLED');
 }
 
 /** The vfork parent sleeping in fork1 runs again (the child exec'd or exited). */
@@ -49,31 +58,50 @@ export function sysWait4(ctx: Ctx, args: readonly SyscallArg[]): number {
   return waitOnce(ctx, pid, statusAddr, options);
 }
 
-function matches(c: Process<FreebsdSpace>, pid: number): boolean {
+/** A child the pid argument names: any (-1), the caller's process group (0), the group -pid, or one PID. */
+function matches(c: Process<FreebsdSpace>, pid: number, caller: Process<FreebsdSpace>): boolean {
   if (pid === -1) return true;
-  // Process groups are not modelled: each process leads its own group (pgid = pid).
-  if (pid < -1) return c.pid === -pid;
-  if (pid === 0) return true;
+  if (pid === 0) return pgidOf(c) === pgidOf(caller);
+  if (pid < -1) return pgidOf(c) === -pid;
   return c.pid === pid;
+}
+
+/** wait4's status word in the caller's memory (an int). */
+function copyoutStatus(ctx: Ctx, statusAddr: number, status: number): boolean {
+  if (statusAddr === 0) return true;
+  const b = Uint8Array.of(status % 256, Math.floor(status / 256) % 256, 0, 0);
+  return ctx.kernel.copyToUser(ctx.thread, statusAddr, b) === 4;
 }
 
 function waitOnce(ctx: Ctx, pid: number, statusAddr: number, options: number): number {
   const k = ctx.kernel;
-  const kids = ctx.process.children.filter((c) => matches(c, pid));
+  const kids = ctx.process.children.filter((c) => matches(c, pid, ctx.process));
   if (kids.length === 0) return ctx.fail('ECHILD', 'no such child');
-  const z = kids.find((c) => c.state === 'zombie');
-  if (z !== undefined) {
-    const status = z.exitStatus ?? 0;
-    const cpid = z.pid;
-    if ((options & WNOWAIT) === 0) k.reap(z);
-    if (statusAddr !== 0) {
-      const b = Uint8Array.of(status & 0xff, (status >> 8) & 0xff, 0, 0);
-      if (k.copyToUser(ctx.thread, statusAddr, b) !== 4) return ctx.fail('EFAULT', 'status is not writable');
+  const keep = (options & WNOWAIT) !== 0;
+  for (const c of kids) {
+    let status: number;
+    if (c.state === 'zombie') {
+      status = c.exitStatus ?? 0;
+    } else {
+      const j = jobState(c);
+      if ((options & WUNTRACED) !== 0 && j.stopped && !j.waited) {
+        if (!keep) j.waited = true;
+        status = j.xsig * 256 + WSTOPPED;
+      } else if ((options & WCONTINUED) !== 0 && j.continued) {
+        if (!keep) j.continued = false;
+        status = SIGCONT_STATUS;
+      } else continue;
     }
-    return cpid;
+    // report_alive_proc and proc_reap: the child's SIGCHLD, if still queued, is taken back.
+    if (!keep) sigqueueTake(c);
+    if (c.state === 'zombie' && !keep) k.reap(c);
+    if (!copyoutStatus(ctx, statusAddr, status)) return ctx.fail('EFAULT', 'status is not writable');
+    return c.pid;
   }
   if ((options & WNOHANG) !== 0) return 0;
-  return ctx.block('wait4', (again) => waitOnce(again, pid, statusAddr, options), 0);
+  // msleep(PWAIT | PCATCH): a caught signal without SA_RESTART ends the wait with EINTR, even when
+  // its SIGCHLD came with a child to reap (the handler runs first).
+  return ctx.block('wait4', (again) => (takeInterrupt(again.thread) ? again.fail('EINTR', 'a handler ran') : waitOnce(again, pid, statusAddr, options)), 0);
 }
 
 /** sys_getpid. */

@@ -51,7 +51,7 @@ export function fork1(ctx: Ctx, flags: number, dropCaught = false): number {
   if (!hasBit(flags, RFMEM)) space.pmap.owner = child;
   child.files = hasBit(flags, RFCFDG) ? [] : hasBit(flags, RFFDG) ? fdcopy(p.files) : p.files;
   pwdFork(k.state, p, child, !hasBit(flags, RFFDG) && !hasBit(flags, RFCFDG));
-  sigFork(p, child);
+  sigFork(p, child, ctx.thread);
   if (dropCaught) execsigs(child);
   const m = k.state;
   const pp = procOf(m, p);

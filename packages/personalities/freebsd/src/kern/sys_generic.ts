@@ -12,7 +12,7 @@ import type { SyscallArg, SyscallContext } from '@polykernel/kernel';
 import type { FreebsdMachine, FreebsdSpace } from '../machine.js';
 import { arg, intArg } from '../vm/vm_mmap.js';
 import { fget, FREAD, FWRITE, O, type FileDesc } from './kern_descrip.js';
-import { postSignal, takeInterrupt } from './kern_sig.js';
+import { takeInterrupt, tdsignal } from './kern_sig.js';
 import { BIG_PIPE_SIZE, PIPE_BUF, pipePut, pipeTake } from './sys_pipe.js';
 import { tooLarge, vnodeRead, vnodeWrite } from './vfs_vnode.js';
 import { shmReadWrite } from './uipc_shm.js';
@@ -135,7 +135,8 @@ function finish(ctx: Ctx, r: number | string, retry: (c: Ctx) => number | string
     return ctx.block(reason, resume);
   }
   if (typeof r === 'string') {
-    if (r === 'EPIPE') postSignal(ctx.kernel, ctx.process, 'SIGPIPE');
+    // dofilewrite: tdsignal(td, SIGPIPE) — to the writing thread.
+    if (r === 'EPIPE') tdsignal(ctx.kernel, ctx.thread, 'SIGPIPE');
     return ctx.fail(r, `${ctx.spec.name}: ${r}`);
   }
   // foffset_unlock_uio: the file's offset moves by what was transferred (a device's too).
