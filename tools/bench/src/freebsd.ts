@@ -1,6 +1,7 @@
 /**
  * The FreeBSD personality's costs through the kernel's gate (k.syscall, k.access), as the issue
- * asks: zero-fill faults per second; a write fault at shadow depth 1, 4 and 16 (vm_fault's walk
+ * asks: zero-fill faults per second (after a JIT warm-up on 5 fresh kernels: median, min and max
+ * over 15 fresh kernels, with the load average); a write fault at shadow depth 1, 4 and 16 (vm_fault's walk
  * grows with the chain); vmspace_fork of a process with 1 GiB resident; and mmap+munmap pairs at
  * 10, 1,000 and 10,000 existing entries, FreeBSD (splay tree) beside Linux (red-black tree and the
  * B-tree standing in for the maple tree), each personality in its own process. Host time is only
@@ -8,6 +9,7 @@
  *   npm run build -w @polykernel/bench-tools && node tools/bench/dist/freebsd.js [--zero-fill]
  */
 import { execFileSync } from 'node:child_process';
+import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { freebsdPersonality } from '@polykernel/freebsd';
@@ -29,47 +31,64 @@ function fbKernel(frames: number, contents = false, superpages = true): { k: Ker
   return { k, t: k.createProcess(k.init, 'bench').threads[0]! };
 }
 
-/** Zero-fill faults/s: 16,384 first writes to a fresh anonymous mapping, median of 5. */
-function zeroFill(): number {
-  const runs: number[] = [];
-  for (let r = 0; r < 6; r++) {
-    const { k, t } = fbKernel(20_000);
-    const n = 16_384;
-    const va = k.syscall(t, 'mmap', [0, n * PAGE, 3, FB_ANON, -1, 0]).value;
-    const t0 = performance.now();
-    for (let i = 0; i < n; i++) k.access(t, va + i * PAGE, ACCESS_WRITE);
-    const dt = performance.now() - t0;
-    if (k.metrics.faults.zeroFill !== n) throw new Error('not every access was a zero-fill fault');
-    if (r > 0) runs.push(n / (dt / 1000));
-  }
-  return Math.round(median(runs));
+/** One fresh kernel's 16,384 first writes to a fresh anonymous mapping: faults/s by wall clock and by this process's CPU time. */
+function zeroFillRound(superpages: boolean): { wall: number; cpu: number } {
+  const { k, t } = fbKernel(20_000, false, superpages);
+  const n = 16_384;
+  const va = k.syscall(t, 'mmap', [0, n * PAGE, 3, FB_ANON, -1, 0]).value;
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) k.access(t, va + i * PAGE, ACCESS_WRITE);
+  const dt = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  if (k.metrics.faults.zeroFill !== n) throw new Error('not every access was a zero-fill fault');
+  return { wall: n / (dt / 1000), cpu: n / ((c.user + c.system) / 1e6) };
+}
+
+interface Spread {
+  median: number;
+  min: number;
+  max: number;
+}
+
+function spread(xs: number[]): Spread {
+  return { median: Math.round(median(xs)), min: Math.round(Math.min(...xs)), max: Math.round(Math.max(...xs)) };
 }
 
 /**
- * Zero-fill faults/s once the JIT has settled: 40 fresh kernels of 16,384 first writes each, the
- * median of rounds 11–40 by wall-clock time and by this process's CPU time (user + system: on a
- * shared machine the wall clock also counts the time other processes held the CPU; on an idle one
- * CPU time also counts V8's concurrent GC and compiler threads).
+ * Zero-fill faults/s through the kernel (k.access → MMU miss → vm_fault → pmap_enter → retried
+ * translation), each round a fresh kernel. The JIT is warmed up first: `warmup` fresh kernels run
+ * the same loop unmeasured (a kernel's first rounds in a new process run in V8's interpreter and
+ * baseline tiers, 0.1–0.3 M/s, which measures V8's compiler rather than the fault path). Then
+ * `rounds` fresh kernels are measured: the median, min and max by wall clock, and the median by
+ * this process's CPU time (user + system: on a shared machine the wall clock also counts the time
+ * other processes held the CPU; on an idle one CPU time also counts V8's concurrent GC and
+ * compiler threads).
  */
-function zeroFillSteady(superpages: boolean): { wall: number; cpu: number } {
+function zeroFill(superpages: boolean, warmup: number, rounds: number): { wall: Spread; cpuMedian: number } {
+  for (let r = 0; r < warmup; r++) zeroFillRound(superpages);
   const wall: number[] = [];
   const cpu: number[] = [];
-  for (let r = 0; r < 40; r++) {
-    const { k, t } = fbKernel(20_000, false, superpages);
-    const n = 16_384;
-    const va = k.syscall(t, 'mmap', [0, n * PAGE, 3, FB_ANON, -1, 0]).value;
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    for (let i = 0; i < n; i++) k.access(t, va + i * PAGE, ACCESS_WRITE);
-    const dt = performance.now() - t0;
-    const c = process.cpuUsage(c0);
-    if (k.metrics.faults.zeroFill !== n) throw new Error('not every access was a zero-fill fault');
-    if (r >= 10) {
-      wall.push(n / (dt / 1000));
-      cpu.push(n / ((c.user + c.system) / 1e6));
-    }
+  for (let r = 0; r < rounds; r++) {
+    const x = zeroFillRound(superpages);
+    wall.push(x.wall);
+    cpu.push(x.cpu);
   }
-  return { wall: Math.round(median(wall)), cpu: Math.round(median(cpu)) };
+  return { wall: spread(wall), cpuMedian: Math.round(median(cpu)) };
+}
+
+/** The zero-fill figures: the headline (5 warm-up kernels, 15 measured), then superpages off (the same), with the load average before and after. */
+function zeroFillReport(): Record<string, unknown> {
+  const loadBefore = os.loadavg().map((x) => Math.round(x * 100) / 100);
+  const headline = zeroFill(true, 5, 15);
+  const noSuperpages = zeroFill(false, 5, 15);
+  return {
+    zeroFillPerSecond: headline.wall.median,
+    zeroFill: { warmupKernels: 5, measuredKernels: 15, ...headline },
+    zeroFillNoSuperpages: noSuperpages,
+    cpus: os.cpus().length,
+    loadAverage: { before: loadBefore, after: os.loadavg().map((x) => Math.round(x * 100) / 100) },
+  };
 }
 
 /**
@@ -136,7 +155,7 @@ function pairsOn<S, M>(k: Kernel<S, M>, anon: number, n: number): number {
 const only = process.argv.indexOf('--pairs');
 if (process.argv.includes('--zero-fill')) {
   // Only the zero-fill figures (a quick before/after on a busy machine).
-  console.log(JSON.stringify({ node: process.version, zeroFillPerSecond: zeroFill(), zeroFillSteady: zeroFillSteady(true), zeroFillSteadyNoSuperpages: zeroFillSteady(false) }, null, 2));
+  console.log(JSON.stringify({ node: process.version, ...zeroFillReport() }, null, 2));
 } else if (only >= 0) {
   const name = process.argv[only + 1]!;
   console.log(JSON.stringify([10, 1000, 10_000].map((n) => ({ personality: name, entries: n, pairsPerSecond: pairs(name, n) }))));
@@ -145,9 +164,7 @@ if (process.argv.includes('--zero-fill')) {
   const pairRows = ['freebsd-14', 'linux-5.15', 'linux-6.x'].flatMap((v) => JSON.parse(execFileSync(process.execPath, [self, '--pairs', v], { encoding: 'utf8' })) as unknown[]);
   const result = {
     node: process.version,
-    zeroFillPerSecond: zeroFill(),
-    zeroFillSteady: zeroFillSteady(true),
-    zeroFillSteadyNoSuperpages: zeroFillSteady(false),
+    ...zeroFillReport(),
     // Each depth twice: the first run warms the JIT up; the second is reported.
     shadowDepth: [1, 4, 16].map((d) => { shadowDepth(d); return { depth: d, ...shadowDepth(d) }; }),
     fork1GiBms: fork1GiB(),
