@@ -345,7 +345,8 @@ export class Mmu {
     // multiply and floor per level (exact: powers of two, integers below 2^53).
     let rest = this.topDown ? va : va - Math.floor(va * geo.invSpan[0]! * geo.invEntries) * span[0]! * E;
     for (let l = 0; l < levels; l++) {
-      const x = Math.floor(rest * invSpan[l]!);
+      // The entry's index, below `entries` (an int32: no address is ever put through `| 0`).
+      const x = Math.floor(rest * invSpan[l]!) | 0;
       rest -= x * span[l]!;
       const slot = t * E + x;
       const f = flags[slot]!;

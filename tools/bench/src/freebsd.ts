@@ -60,12 +60,12 @@ function spread(xs: number[]): Spread {
  * translation), each round a fresh kernel. The JIT is warmed up first: `warmup` fresh kernels run
  * the same loop unmeasured (a kernel's first rounds in a new process run in V8's interpreter and
  * baseline tiers, 0.1–0.3 M/s, which measures V8's compiler rather than the fault path). Then
- * `rounds` fresh kernels are measured: the median, min and max by wall clock, and the median by
- * this process's CPU time (user + system: on a shared machine the wall clock also counts the time
+ * `rounds` fresh kernels are measured: the median, min and max by wall clock and by this
+ * process's CPU time (user + system: on a shared machine the wall clock also counts the time
  * other processes held the CPU; on an idle one CPU time also counts V8's concurrent GC and
  * compiler threads).
  */
-function zeroFill(superpages: boolean, warmup: number, rounds: number): { wall: Spread; cpuMedian: number } {
+function zeroFill(superpages: boolean, warmup: number, rounds: number): { wall: Spread; cpu: Spread } {
   for (let r = 0; r < warmup; r++) zeroFillRound(superpages);
   const wall: number[] = [];
   const cpu: number[] = [];
@@ -74,7 +74,7 @@ function zeroFill(superpages: boolean, warmup: number, rounds: number): { wall: 
     wall.push(x.wall);
     cpu.push(x.cpu);
   }
-  return { wall: spread(wall), cpuMedian: Math.round(median(cpu)) };
+  return { wall: spread(wall), cpu: spread(cpu) };
 }
 
 /** The zero-fill figures: the headline (5 warm-up kernels, 15 measured), then superpages off (the same), with the load average before and after. */
