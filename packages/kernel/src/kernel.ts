@@ -340,12 +340,19 @@ export class Kernel<S, M = unknown> {
     const asid = this.asidOf(p);
     this.mmu.activate(cpu, asid);
     let delivered = false;
+    let resolved = false;
     for (let round = 0; round < MAX_FAULT_ROUNDS; round++) {
-      const pa = this.mmu.translate(cpu, asid, va, access, user);
+      // After a resolved fault, translateAgain: the same effects as translate(), without probing
+      // TLBs again that it knows still miss.
+      const pa = resolved ? this.mmu.translateAgain(cpu, asid, va, access, user) : this.mmu.translate(cpu, asid, va, access, user);
       if (pa !== TRANSLATE_FAULT) return pa;
+      resolved = false;
       if (this.mmu.fault.kind === FAULT_TLB_REFILL && this.mmu.refill(cpu, asid, va, access)) continue;
       const res = this.trapFault(thread, p, va, access, user);
-      if (res.kind === 'resolved') continue;
+      if (res.kind === 'resolved') {
+        resolved = true;
+        continue;
+      }
       if (res.kind === 'fixup') return -1;
       this.metrics.faults.segv++;
       // A handler that returns without fixing the cause would fault forever on a real machine;

@@ -104,6 +104,18 @@ export class Mmu {
   private readonly costRef: number;
   /** Rights needed per access kind: index access (kernel) or access + 3 (user). */
   private readonly needMask: Uint8Array;
+  /** Every translated address is below the root's reach (maxVa ≤ entries × root span), so its root index is < entries. */
+  private readonly topDown: boolean;
+  /**
+   * The last translation that missed every TLB and walked (translateAgain's record): its CPU
+   * (-1: none), ASID, address and kind, and the inserts its L1 and L2 TLBs had made by then.
+   */
+  private missCpu = -1;
+  private missAsid = 0;
+  private missVa = 0;
+  private missAccess = 0;
+  private missL1 = 0;
+  private missL2 = 0;
 
   constructor(profile: MachineProfile, opts: MmuOptions = {}) {
     const problems = validateProfile(profile);
@@ -134,6 +146,7 @@ export class Mmu {
     this.software = profile.softwareTlb;
     this.hwAD = profile.hardwareAccessedDirty;
     this.levels = this.geometry.levels;
+    this.topDown = this.geometry.maxVa <= this.geometry.entrySpan[0]! * this.geometry.entries;
     this.costL1 = profile.costs.tlbL1Hit;
     this.costL2 = profile.costs.tlbL2Hit;
     this.costRef = profile.costs.walkRef;
@@ -280,7 +293,34 @@ export class Mmu {
     }
     m.tlbMisses++;
     if (this.software) return this.raise(FAULT_TLB_REFILL, va, access, user, c.id, asid, -1);
+    this.missCpu = c.id;
+    this.missAsid = asid;
+    this.missVa = va;
+    this.missAccess = access;
+    this.missL1 = l1.inserts;
+    this.missL2 = c.l2 === null ? 0 : c.l2.inserts;
     return this.walk(c, asid, va, access, user, l1);
+  }
+
+  /**
+   * translate() once more, after a fault handler ran: exactly translate()'s effects and result.
+   * When the last miss was this very translation (same CPU, ASID, address and access kind) and
+   * neither TLB it probed has had an entry inserted since, its probes would miss again, and a
+   * probe that misses changes nothing (replacement state moves only on a hit): so only the miss
+   * is counted and the page table walked, which fills the TLBs. Otherwise it is translate().
+   * The kernel's access loop calls this to retry an access whose fault was resolved: the
+   * handler installed the PTE, and the walk now finds it (one probe of each TLB saved per fault).
+   */
+  translateAgain(cpu: number, asid: number, va: number, access: Access, user = true): number {
+    if (cpu === this.missCpu && asid === this.missAsid && va === this.missVa && access === this.missAccess) {
+      const c = this.cpus[cpu]!;
+      const l1 = access === ACCESS_EXEC ? c.l1i : c.l1d;
+      if (l1.inserts === this.missL1 && (c.l2 === null ? 0 : c.l2.inserts) === this.missL2) {
+        this.metrics.tlbMisses++;
+        return this.walk(c, asid, va, access, user, l1);
+      }
+    }
+    return this.translate(cpu, asid, va, access, user);
   }
 
   /** Hardware page walk; on success fills the TLBs and returns the physical address. */
@@ -297,11 +337,18 @@ export class Mmu {
     const geo = this.geometry;
     const E = pool.entries;
     const levels = this.levels;
+    const invSpan = geo.invSpan;
+    const span = geo.entrySpan;
     let t = pt.root;
     let allow = TLB_W | TLB_U | TLB_X;
+    // The part of va below the entries walked so far: each level's index is its top bits, one
+    // multiply and floor per level (exact: powers of two, integers below 2^53).
+    let rest = this.topDown ? va : va - Math.floor(va * geo.invSpan[0]! * geo.invEntries) * span[0]! * E;
     for (let l = 0; l < levels; l++) {
-      const x = Math.floor(va * geo.invSpan[l]!);
-      const slot = t * E + ((x - Math.floor(x * geo.invEntries) * E) | 0);
+      // The entry's index, below `entries` (an int32: no address is ever put through `| 0`).
+      const x = Math.floor(rest * invSpan[l]!) | 0;
+      rest -= x * span[l]!;
+      const slot = t * E + x;
       const f = flags[slot]!;
       // One memory reference per level, charged once the walk ends (l + 1 references by then).
       if ((f & PTE_PRESENT) === 0) {
@@ -330,7 +377,8 @@ export class Mmu {
         const global = (f & PTE_GLOBAL) !== 0;
         l1.insert(va, asid, global, frame, size, perm);
         if (c.l2 !== null) c.l2.insert(va, asid, global, frame, size, perm);
-        return frame * 4096 + (va - Math.floor(va / size) * size);
+        // `rest` is now va's offset inside the page (va - floor(va / size) * size).
+        return frame * 4096 + rest;
       }
       if (this.hwAD && (f & PTE_ACCESSED) === 0) flags[slot] = f | PTE_ACCESSED;
       t = next[slot]!;

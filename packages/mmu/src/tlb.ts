@@ -57,6 +57,12 @@ export class Tlb {
   private readonly rng: Rng;
   /** Array index of the last hit (valid right after a successful lookup). */
   lastArray = 0;
+  /**
+   * Entries written so far (every insert() adds one). Only insert() makes a lookup hit where it
+   * missed before (flushes and invalidations only remove entries), so a lookup that missed while
+   * this count was n still misses while it is n: Mmu.translateAgain relies on that.
+   */
+  inserts = 0;
   readonly totalEntries: number;
   /**
    * Array 0 (the smallest page size) as plain fields, for the inline fast path in Mmu.translate:
@@ -216,15 +222,22 @@ export class Tlb {
     let slot = -1;
     let empty = -1;
     const tag = this.tag;
-    for (let i = base; i < base + ways; i++) {
+    const end = base + ways;
+    // LRU's victim (the first way with the oldest stamp) is found in the same pass.
+    const lru = this.repl === REPL_LRU;
+    const stamp = this.stamp;
+    let oldest = base;
+    for (let i = base; i < end; i++) {
       const t = tag[i];
       if (t === q && (this.asid[i] === asid || this.global[i] !== 0)) {
         slot = i;
         break;
       }
       if (t === INVALID && empty < 0) empty = i;
+      if (lru && stamp[i]! < stamp[oldest]!) oldest = i;
     }
-    if (slot < 0) slot = empty >= 0 ? empty : base + this.victim(setId, base, ways);
+    if (slot < 0) slot = empty >= 0 ? empty : lru ? oldest : base + this.victim(setId, base, ways);
+    this.inserts++;
     this.used[a] = 1;
     this.tag[slot] = q;
     this.asid[slot] = asid;

@@ -173,18 +173,22 @@ export class PageMap {
       capacity *= 2;
       bits++;
     }
-    this.keyOf = new Int32Array(capacity).fill(EMPTY);
-    this.valueOf = new Int32Array(capacity);
-    this.shift = 32 - bits;
+    const keys = new Int32Array(capacity).fill(EMPTY);
+    const values = new Int32Array(capacity);
+    const shift = 32 - bits;
+    this.keyOf = keys;
+    this.valueOf = values;
+    this.shift = shift;
     this.used = this.live;
     const mask = capacity - 1;
+    // The same placement as set() would make, in the same order (home() inlined on locals).
     for (let j = 0; j < oldKeys.length; j++) {
       const k = oldKeys[j]!;
       if (k < 0) continue;
-      let i = this.home(k);
-      while (this.keyOf[i] !== EMPTY) i = (i + 1) & mask;
-      this.keyOf[i] = k;
-      this.valueOf[i] = oldValues[j]!;
+      let i = Math.imul(k, GOLDEN) >>> shift;
+      while (keys[i] !== EMPTY) i = (i + 1) & mask;
+      keys[i] = k;
+      values[i] = oldValues[j]!;
     }
   }
 }

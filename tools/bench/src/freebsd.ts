@@ -1,15 +1,19 @@
 /**
  * The FreeBSD personality's costs through the kernel's gate (k.syscall, k.access), as the issue
- * asks: zero-fill faults per second; a write fault at shadow depth 1, 4 and 16 (vm_fault's walk
+ * asks: zero-fill faults per second (after a JIT warm-up on 5 fresh kernels: median, min and max
+ * over 15 fresh kernels, with the load average); a write fault at shadow depth 1, 4 and 16 (vm_fault's walk
  * grows with the chain); vmspace_fork of a process with 1 GiB resident; and mmap+munmap pairs at
  * 10, 1,000 and 10,000 existing entries, FreeBSD (splay tree) beside Linux (red-black tree and the
  * B-tree standing in for the maple tree), each personality in its own process. Host time is only
  * measured; the simulation does not see it.
  *   npm run build -w @polykernel/bench-tools && node tools/bench/dist/freebsd.js [--zero-fill | --fork]
+ *   node tools/bench/dist/freebsd.js --side-by-side <old checkout> <new checkout> [freebsd|freebsd-nosuperpages|linux]
  */
 import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { freebsdPersonality } from '@polykernel/freebsd';
 import { Kernel, type Thread } from '@polykernel/kernel';
 import { linuxPersonality } from '@polykernel/linux';
@@ -29,47 +33,64 @@ function fbKernel(frames: number, contents = false, superpages = true, pmapCopy 
   return { k, t: k.createProcess(k.init, 'bench').threads[0]! };
 }
 
-/** Zero-fill faults/s: 16,384 first writes to a fresh anonymous mapping, median of 5. */
-function zeroFill(): number {
-  const runs: number[] = [];
-  for (let r = 0; r < 6; r++) {
-    const { k, t } = fbKernel(20_000);
-    const n = 16_384;
-    const va = k.syscall(t, 'mmap', [0, n * PAGE, 3, FB_ANON, -1, 0]).value;
-    const t0 = performance.now();
-    for (let i = 0; i < n; i++) k.access(t, va + i * PAGE, ACCESS_WRITE);
-    const dt = performance.now() - t0;
-    if (k.metrics.faults.zeroFill !== n) throw new Error('not every access was a zero-fill fault');
-    if (r > 0) runs.push(n / (dt / 1000));
-  }
-  return Math.round(median(runs));
+/** One fresh kernel's 16,384 first writes to a fresh anonymous mapping: faults/s by wall clock and by this process's CPU time. */
+function zeroFillRound(superpages: boolean): { wall: number; cpu: number } {
+  const { k, t } = fbKernel(20_000, false, superpages);
+  const n = 16_384;
+  const va = k.syscall(t, 'mmap', [0, n * PAGE, 3, FB_ANON, -1, 0]).value;
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) k.access(t, va + i * PAGE, ACCESS_WRITE);
+  const dt = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  if (k.metrics.faults.zeroFill !== n) throw new Error('not every access was a zero-fill fault');
+  return { wall: n / (dt / 1000), cpu: n / ((c.user + c.system) / 1e6) };
+}
+
+interface Spread {
+  median: number;
+  min: number;
+  max: number;
+}
+
+function spread(xs: number[]): Spread {
+  return { median: Math.round(median(xs)), min: Math.round(Math.min(...xs)), max: Math.round(Math.max(...xs)) };
 }
 
 /**
- * Zero-fill faults/s once the JIT has settled: 40 fresh kernels of 16,384 first writes each, the
- * median of rounds 11–40 by wall-clock time and by this process's CPU time (user + system: on a
- * shared machine the wall clock also counts the time other processes held the CPU; on an idle one
- * CPU time also counts V8's concurrent GC and compiler threads).
+ * Zero-fill faults/s through the kernel (k.access → MMU miss → vm_fault → pmap_enter → retried
+ * translation), each round a fresh kernel. The JIT is warmed up first: `warmup` fresh kernels run
+ * the same loop unmeasured (a kernel's first rounds in a new process run in V8's interpreter and
+ * baseline tiers, 0.1–0.3 M/s, which measures V8's compiler rather than the fault path). Then
+ * `rounds` fresh kernels are measured: the median, min and max by wall clock and by this
+ * process's CPU time (user + system: on a shared machine the wall clock also counts the time
+ * other processes held the CPU; on an idle one CPU time also counts V8's concurrent GC and
+ * compiler threads).
  */
-function zeroFillSteady(superpages: boolean): { wall: number; cpu: number } {
+function zeroFill(superpages: boolean, warmup: number, rounds: number): { wall: Spread; cpu: Spread } {
+  for (let r = 0; r < warmup; r++) zeroFillRound(superpages);
   const wall: number[] = [];
   const cpu: number[] = [];
-  for (let r = 0; r < 40; r++) {
-    const { k, t } = fbKernel(20_000, false, superpages);
-    const n = 16_384;
-    const va = k.syscall(t, 'mmap', [0, n * PAGE, 3, FB_ANON, -1, 0]).value;
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    for (let i = 0; i < n; i++) k.access(t, va + i * PAGE, ACCESS_WRITE);
-    const dt = performance.now() - t0;
-    const c = process.cpuUsage(c0);
-    if (k.metrics.faults.zeroFill !== n) throw new Error('not every access was a zero-fill fault');
-    if (r >= 10) {
-      wall.push(n / (dt / 1000));
-      cpu.push(n / ((c.user + c.system) / 1e6));
-    }
+  for (let r = 0; r < rounds; r++) {
+    const x = zeroFillRound(superpages);
+    wall.push(x.wall);
+    cpu.push(x.cpu);
   }
-  return { wall: Math.round(median(wall)), cpu: Math.round(median(cpu)) };
+  return { wall: spread(wall), cpu: spread(cpu) };
+}
+
+/** The zero-fill figures: the headline (5 warm-up kernels, 15 measured), then superpages off (the same), with the load average before and after. */
+function zeroFillReport(): Record<string, unknown> {
+  const loadBefore = os.loadavg().map((x) => Math.round(x * 100) / 100);
+  const headline = zeroFill(true, 5, 15);
+  const noSuperpages = zeroFill(false, 5, 15);
+  return {
+    zeroFillPerSecond: headline.wall.median,
+    zeroFill: { warmupKernels: 5, measuredKernels: 15, ...headline },
+    zeroFillNoSuperpages: noSuperpages,
+    cpus: os.cpus().length,
+    loadAverage: { before: loadBefore, after: os.loadavg().map((x) => Math.round(x * 100) / 100) },
+  };
 }
 
 /**
@@ -160,8 +181,62 @@ function forkPmapCopy(mib: number, superpages: boolean, pmapCopy: boolean): { fo
   return { ...out, forkHostMs: Math.round(median(runs) * 10) / 10 };
 }
 
+interface Stack {
+  Kernel: typeof Kernel;
+  freebsdPersonality: typeof freebsdPersonality;
+  linuxPersonality: typeof linuxPersonality;
+}
+
+/** The kernel, FreeBSD and Linux packages of the checkout at `root`, from their dist/ directories. */
+async function loadStack(root: string): Promise<Stack> {
+  const at = (pkg: string): string => pathToFileURL(path.join(root, 'packages', pkg, 'dist', 'index.js')).href;
+  const kernel = (await import(at('kernel'))) as { Kernel: typeof Kernel };
+  const fb = (await import(at('personalities/freebsd'))) as { freebsdPersonality: typeof freebsdPersonality };
+  const lx = (await import(at('personalities/linux'))) as { linuxPersonality: typeof linuxPersonality };
+  return { Kernel: kernel.Kernel, freebsdPersonality: fb.freebsdPersonality, linuxPersonality: lx.linuxPersonality };
+}
+
+/**
+ * Two builds side by side in one process (a before/after on a loaded machine, where separate
+ * processes differ by 2–3× from run to run): `--side-by-side <old checkout> <new checkout>
+ * [freebsd|freebsd-nosuperpages|linux]` loads both builds' packages, runs a fresh kernel's 16,384
+ * zero-fill faults per round, alternating the builds, 10 rounds unmeasured then 60 measured, and
+ * prints each build's median, p75 and best by CPU time.
+ */
+/** Zero-fill faults/s by CPU time: 16,384 first writes on kernel `k`'s new process. */
+function cpuRate<S, M>(k: Kernel<S, M>, anon: number): number {
+  const t = k.createProcess(k.init, 'bench').threads[0]!;
+  const n = 16_384;
+  const va = k.syscall(t, 'mmap', [0, n * PAGE, 3, anon, -1, 0]).value;
+  const c0 = process.cpuUsage();
+  for (let i = 0; i < n; i++) k.access(t, va + i * PAGE, ACCESS_WRITE);
+  const c = process.cpuUsage(c0);
+  return n / ((c.user + c.system) / 1e6);
+}
+
+async function sideBySide(oldRoot: string, newRoot: string, which: string): Promise<void> {
+  const stacks = { old: await loadStack(oldRoot), new: await loadStack(newRoot) };
+  const rates: Record<'old' | 'new', number[]> = { old: [], new: [] };
+  for (let r = 0; r < 70; r++) {
+    for (const name of r % 2 === 0 ? (['new', 'old'] as const) : (['old', 'new'] as const)) {
+      const s = stacks[name];
+      const opts = { frames: 20_000, contents: false, seed: 1 };
+      const rate = which === 'linux'
+        ? cpuRate(new s.Kernel(s.linuxPersonality(), opts), LX_ANON)
+        : cpuRate(new s.Kernel(s.freebsdPersonality({ superpages: which !== 'freebsd-nosuperpages' }), opts), FB_ANON);
+      if (r >= 10) rates[name].push(rate);
+    }
+  }
+  const at = (xs: number[], q: number): number => Math.round([...xs].sort((a, b) => a - b)[Math.floor(q * (xs.length - 1))]!);
+  const report = (xs: number[]): { median: number; p75: number; best: number } => ({ median: at(xs, 0.5), p75: at(xs, 0.75), best: at(xs, 1) });
+  console.log(JSON.stringify({ node: process.version, kernel: which, old: report(rates.old), new: report(rates.new), loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100) }));
+}
+
+const side = process.argv.indexOf('--side-by-side');
 const only = process.argv.indexOf('--pairs');
-if (process.argv.includes('--fork')) {
+if (side >= 0) {
+  await sideBySide(process.argv[side + 1]!, process.argv[side + 2]!, process.argv[side + 3] ?? 'freebsd');
+} else if (process.argv.includes('--fork')) {
   const rows = [];
   for (const mib of [16, 1024]) {
     for (const superpages of [false, true]) {
@@ -171,7 +246,7 @@ if (process.argv.includes('--fork')) {
   console.log(JSON.stringify({ node: process.version, rows }, null, 2));
 } else if (process.argv.includes('--zero-fill')) {
   // Only the zero-fill figures (a quick before/after on a busy machine).
-  console.log(JSON.stringify({ node: process.version, zeroFillPerSecond: zeroFill(), zeroFillSteady: zeroFillSteady(true), zeroFillSteadyNoSuperpages: zeroFillSteady(false) }, null, 2));
+  console.log(JSON.stringify({ node: process.version, ...zeroFillReport() }, null, 2));
 } else if (only >= 0) {
   const name = process.argv[only + 1]!;
   console.log(JSON.stringify([10, 1000, 10_000].map((n) => ({ personality: name, entries: n, pairsPerSecond: pairs(name, n) }))));
@@ -180,9 +255,7 @@ if (process.argv.includes('--fork')) {
   const pairRows = ['freebsd-14', 'linux-5.15', 'linux-6.x'].flatMap((v) => JSON.parse(execFileSync(process.execPath, [self, '--pairs', v], { encoding: 'utf8' })) as unknown[]);
   const result = {
     node: process.version,
-    zeroFillPerSecond: zeroFill(),
-    zeroFillSteady: zeroFillSteady(true),
-    zeroFillSteadyNoSuperpages: zeroFillSteady(false),
+    ...zeroFillReport(),
     // Each depth twice: the first run warms the JIT up; the second is reported.
     shadowDepth: [1, 4, 16].map((d) => { shadowDepth(d); return { depth: d, ...shadowDepth(d) }; }),
     fork1GiBms: fork1GiB(),

@@ -8,10 +8,11 @@
  * behind the same call sites would make the JIT's code polymorphic, and this VM's processes differ
  * by up to 40% from one another); each process does 2 warm-up rounds and 8 measured rounds of
  * 65,536 faults and reports its median round; the table shows the median of the 3 processes and
- * their range.
+ * their range, with the machine's load average before and after.
  *   npx nx run @polykernel/bench-tools:zerofill [-- --json]
  */
 import { execFileSync } from 'node:child_process';
+import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Kernel } from '@polykernel/kernel';
@@ -58,6 +59,8 @@ const only = process.argv.indexOf('--only');
 if (only >= 0) {
   console.log(JSON.stringify(Math.round(measure(process.argv[only + 1] as Variant, ACCESSES[process.argv[only + 2] as AccessName]))));
 } else {
+  const load = (): number[] => os.loadavg().map((x) => Math.round(x * 100) / 100);
+  const loadBefore = load();
   const rows: { variant: Variant; access: AccessName; faultsPerSecond: number; min: number; max: number }[] = [];
   for (const variant of ['linux-5.15', 'linux-6.x'] as const) {
     for (const access of Object.keys(ACCESSES) as AccessName[]) {
@@ -65,12 +68,14 @@ if (only >= 0) {
       rows.push({ variant, access, faultsPerSecond: median(runs), min: Math.min(...runs), max: Math.max(...runs) });
     }
   }
-  if (process.argv.includes('--json')) console.log(JSON.stringify({ node: process.version, pagesPerRound: PAGES, rounds: ROUNDS, processes: PROCESSES, rows }, null, 2));
+  const loadAverage = { before: loadBefore, after: load() };
+  if (process.argv.includes('--json')) console.log(JSON.stringify({ node: process.version, pagesPerRound: PAGES, rounds: ROUNDS, processes: PROCESSES, cpus: os.cpus().length, loadAverage, rows }, null, 2));
   else {
     const n = (x: number): string => x.toLocaleString('en-US');
     console.log(`First-touch faults per second, ${n(PAGES)} pages per round: median of ${PROCESSES} processes, each the median of ${ROUNDS} rounds (Node ${process.version})\n`);
     console.log('| variant | access | faults/s | range over processes |');
     console.log('| --- | --- | ---: | ---: |');
     for (const r of rows) console.log(`| ${r.variant} | ${r.access} | ${n(r.faultsPerSecond)} | ${n(r.min)} – ${n(r.max)} |`);
+    console.log(`\nLoad average (1, 5, 15 min) on ${os.cpus().length} CPUs: ${loadAverage.before.join(', ')} before, ${loadAverage.after.join(', ')} after.`);
   }
 }

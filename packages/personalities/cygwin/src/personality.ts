@@ -61,6 +61,14 @@ function commitNoreserve(k: K, p: P, va: number): boolean | 'sigbus' {
   return k.syscall(t, 'VirtualAlloc', [page, PAGE, MEM_COMMIT, genProtect(rec.prot, rec.flags)]).error === null;
 }
 
+/**
+ * One function for every personality instance, not a closure per instance: the kernel's access
+ * path inlines this call, and a new closure (a new kernel) would be a new call target there.
+ */
+function pageTableOf(space: WindowsSpace): WindowsSpace['pt'] {
+  return space.pt;
+}
+
 export function cygwinPersonality(opts: CygwinOptions = {}): Personality<WindowsSpace, CygwinMachine> {
   // The given files first (the CLI's --sysroot), then the built-in Cygwin sysroot.
   const builtin = memoryFileSystem(cygwinSysroot());
@@ -92,7 +100,7 @@ export function cygwinPersonality(opts: CygwinOptions = {}): Personality<Windows
     destroyAddressSpace: (k, p) => {
       win.destroyAddressSpace(k, p);
     },
-    pageTableOf: (space) => space.pt,
+    pageTableOf,
     onExit: (k, p) => {
       win.onExit?.(k, p);
       const proc = k.state.cygwin.byWinpid.get(p.pid);

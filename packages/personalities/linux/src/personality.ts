@@ -52,6 +52,14 @@ export interface LinuxPersonality extends Personality<LinuxSpace, LinuxMachine> 
   meminfo(k: Kernel<LinuxSpace>): string;
 }
 
+/**
+ * One function for every personality instance, not a closure per instance: the kernel's access
+ * path inlines this call, and a new closure (a new kernel) would be a new call target there.
+ */
+function pageTableOf(space: LinuxSpace): LinuxSpace['pt'] {
+  return space.pt;
+}
+
 /** The personality object. It keeps no state: each kernel's is its LinuxMachine (machine.ts). */
 export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
   const variant = opts.variant ?? 'linux-6.x';
@@ -86,7 +94,7 @@ export function linuxPersonality(opts: LinuxOptions = {}): LinuxPersonality {
     destroyAddressSpace: (k, p) => {
       exitMmap(machineOf(k), p.space);
     },
-    pageTableOf: (s) => s.pt,
+    pageTableOf,
     handleFault,
     onExit,
     lastFork: (k) => machineOf(k).lastFork,

@@ -87,6 +87,14 @@ function withTimers(specs: Spec[]): Spec[] {
   }));
 }
 
+/**
+ * One function for every personality instance, not a closure per instance: the kernel's access
+ * path inlines this call, and a new closure (a new kernel) would be a new call target there.
+ */
+function pageTableOf(space: WindowsSpace): WindowsSpace['pt'] {
+  return space.pt;
+}
+
 export function windowsPersonality(opts: WindowsOptions = {}): Personality<WindowsSpace, WindowsMachine> {
   return {
     name: opts.variant ?? NAME,
@@ -119,7 +127,7 @@ export function windowsPersonality(opts: WindowsOptions = {}): Personality<Windo
     destroyAddressSpace: (k, p) => {
       destroySpace(k, p);
     },
-    pageTableOf: (space) => space.pt,
+    pageTableOf,
     onExit: (k, p) => {
       // The process object is signalled: the waiting threads poll again (KeSetEvent on the process's dispatcher header).
       for (const t of p.threads) k.state.timedWaits.delete(t);
