@@ -45,7 +45,7 @@ function expectTop(rows: readonly ViewRow[], abi: FreebsdAbi): void {
   expect(top).toEqual([
     [hex(abi.usrStack - abi.maxssiz), hex(abi.usrStack - 128 * 1024), 'guard'],
     [hex(abi.usrStack - 128 * 1024), hex(abi.usrStack), 'swap'],
-    [hex(abi.sharedPage), hex(abi.vmMaxUser), 'phys'],
+    [hex(abi.sharedPage), hex(abi.vmMaxUser), 'physical'],
   ]);
 }
 
@@ -73,6 +73,13 @@ for (const a of ARCHES) {
       expect(x.get('AT_USRSTACKBASE')).toBe(hex(a.abi.usrStack));
       expect(x.get('AT_PS_STRINGS')).toBe(hex(a.abi.usrStack - 32));
       expect(x.get('AT_TIMEKEEP')).toBe(hex(a.abi.sharedPage + 0x100));
+      // procstat_vm.c: the guard gap has no flag letter of its own (FreeBSD has no KVME_FLAG_GUARD),
+      // only its type, gd; the stack grows down (D); the shared page is OBJT_PHYS (ph).
+      const listing = k.personality.views.find((v) => v.name === 'procstat-v')!.render(k, p);
+      const col = (v: number): string => hex(v).padStart(18);
+      expect(listing).toContain(`${col(a.abi.usrStack - a.abi.maxssiz)} ${col(a.abi.usrStack - 128 * 1024)} ---    0    0   0   0 ----- gd \n`);
+      expect(listing).toContain(`${col(a.abi.usrStack - 128 * 1024)} ${col(a.abi.usrStack)} rw-    1    1   1   0 ---D- sw \n`);
+      expect(listing).toContain(`${col(a.abi.sharedPage)} ${col(a.abi.vmMaxUser)} r-x    1    1   2   0 ----- ph \n`);
     });
 
     it(`exit-pie-${a.elf} (ET_DYN, branded by the ABI note only) goes to ET_DYN_LOAD_ADDR, ld-elf.so.1 to round_page(vm_daddr + maxdsiz)`, () => {
