@@ -93,7 +93,9 @@ export function sysMmap(ctx: Ctx, args: readonly SyscallArg[]): number {
   }
   const pageoff = pos % PAGE_SIZE;
   let size = len + pageoff;
-  if (roundPage(size) > Number.MAX_SAFE_INTEGER || roundPage(size) < size) return ctx.fail('EINVAL', 'len wraps');
+  // "Check for rounding up to zero": ENOMEM. A length past 2^53 (beyond a JS number's exact
+  // range) would fail in vm_map_find with ENOMEM on FreeBSD too.
+  if (roundPage(size) > Number.MAX_SAFE_INTEGER || roundPage(size) < size) return ctx.fail('ENOMEM', 'len rounds past the address space');
   size = roundPage(size);
   // MAP_ALIGNED(n): at least a page, less than the pointer width.
   if (align !== 0 && align !== MAP_ALIGNED_SUPER_FIELD && (align >= 64 || align < 12)) return ctx.fail('EINVAL', 'bad MAP_ALIGNED');
