@@ -128,6 +128,24 @@ for (const a of ARCHES) {
       expect(k.syscall(t, 'break', [base + a.abi.dfldsiz + 4096]).errorNumber).toBe(FREEBSD_ERRNO.ENOMEM);
     });
 
+    it(`get_brandinfo's rules: the ABI note (exit-pie), EI_OSABI (exit-static), the interpreter path (exit-interp: OSABI 0, no note, PT_INTERP /libexec/ld-elf.so.1); none of them: ENOEXEC`, () => {
+      const k = boot(a.profile, {
+        '/bin/note': fixture(`exit-pie-${a.elf}`), '/bin/osabi': fixture(`exit-static-${a.elf}`), '/bin/interp': fixture(`exit-interp-${a.elf}`),
+        '/bin/linux': fixture(`exit-linux-${a.elf}`), '/libexec/ld-elf.so.1': fixture(`ld-elf.so.1-${a.elf}`),
+      });
+      const run = (path: string): number | null | undefined => k.syscall(k.createProcess(k.init, 'sh').threads[0]!, 'execve', [path, [path], []]).errorNumber;
+      expect(run('/bin/note') ?? 0).toBe(0);
+      expect(run('/bin/osabi') ?? 0).toBe(0);
+      expect(run('/bin/interp') ?? 0).toBe(0);
+      expect(run('/bin/linux')).toBe(FREEBSD_ERRNO.ENOEXEC);
+      // The interpreter-path rule needs FreeBSD's path exactly: a Linux interpreter path brands nothing.
+      const img = fixture(`exit-interp-${a.elf}`).slice();
+      const at = Buffer.from(img).indexOf('/libexec/ld-elf.so.1');
+      img.set(new TextEncoder().encode('/libexec/ld-elf.so.2'), at);
+      const k2 = boot(a.profile, { '/bin/other': img, '/libexec/ld-elf.so.2': fixture(`ld-elf.so.1-${a.elf}`) });
+      expect(k2.syscall(k2.createProcess(k2.init, 'sh').threads[0]!, 'execve', ['/bin/other', [], []]).errorNumber).toBe(FREEBSD_ERRNO.ENOEXEC);
+    });
+
     it(`refuses the other machine's image (${a.other}) and an unbranded one with ENOEXEC, leaving the caller as it was`, () => {
       const k = boot(a.profile, { '/bin/other': fixture(`exit-static-${a.other}`), '/bin/linux': fixture(`exit-linux-${a.elf}`) });
       const p = k.createProcess(k.init, 'sh');

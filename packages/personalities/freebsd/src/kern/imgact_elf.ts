@@ -5,8 +5,8 @@
  *
  * Order, as do_execve and __elfN(imgact) run it: read and check the header (ELF64, the sysvec's machine,
  * ET_EXEC or ET_DYN; anything else, or a file that is no ELF, is ENOEXEC); find the brand —
- * EI_OSABI = ELFOSABI_FREEBSD or a "FreeBSD" ABI note; kern.elf64.fallback_brand is -1 by default,
- * so an unbranded (e.g. Linux) file is ENOEXEC; find the interpreter (PT_INTERP) in the file
+ * the FreeBSD ABI note, EI_OSABI = ELFOSABI_FREEBSD, or PT_INTERP /libexec/ld-elf.so.1;
+ * kern.elf64.fallback_brand is -1 by default, so an unbranded (e.g. Linux) file is ENOEXEC; find the interpreter (PT_INTERP) in the file
  * system (missing: ENOENT). Only then the point of no return: exec_new_vmspace gives the process a
  * fresh vmspace with the stack (vm_map_stack: MAXSSIZ reserved below USRSTACK, sgrowsiz mapped,
  * the guard gap below) and the shared page (OBJT_PHYS, r-x, at SHAREDPAGE); each PT_LOAD is
@@ -86,14 +86,26 @@ function elfProt(flags: number): number {
   return ((flags & PF_R) !== 0 ? VM_PROT_READ : 0) | ((flags & PF_W) !== 0 ? VM_PROT_WRITE : 0) | ((flags & PF_X) !== 0 ? VM_PROT_EXECUTE : 0);
 }
 
-/** The brand check (__elfN(get_brandinfo)): OSABI FreeBSD, or the FreeBSD ABI note; no fallback brand. */
+/** The FreeBSD brand's interp_path (freebsd_brand_info in sys/<arch>/<arch>/elf_machdep.c). */
+export const FREEBSD_INTERP_PATH = '/libexec/ld-elf.so.1';
+
+/**
+ * The brand check, __elfN(get_brandinfo)'s four rules in its order, with only the FreeBSD brand
+ * registered (no Linux ABI module loaded): (1) the ".note.tag" ABI note (owner "FreeBSD",
+ * NT_FREEBSD_ABI_TAG); (2) EI_OSABI = ELFOSABI_FREEBSD; (3) with neither, a PT_INTERP naming the
+ * brand's interpreter, /libexec/ld-elf.so.1; (4) the fallback brand, kern.elf64.fallback_brand,
+ * which is -1 by default — so an image with none of these (a Linux ELF: OSABI 0, no FreeBSD note,
+ * /lib64/ld-linux-x86-64.so.2 or no interpreter) is ENOEXEC. Setting the sysctl to 9 would accept
+ * it; this model keeps the default.
+ */
 function isFreebsdBranded(elf: ElfFile): boolean {
-  if (elf.header.osabi === ELFOSABI_FREEBSD) return true;
   try {
-    return elf.notes().some((n) => n.owner === 'FreeBSD' && n.type === 1);
+    if (elf.notes().some((n) => n.owner === 'FreeBSD' && n.type === 1)) return true;
   } catch {
-    return false;
+    // A malformed note table brands nothing; the other rules still apply.
   }
+  if (elf.header.osabi === ELFOSABI_FREEBSD) return true;
+  return elf.interpreter === FREEBSD_INTERP_PATH;
 }
 
 /** Check an image as __elfN(imgact) does before the point of no return. */
@@ -107,7 +119,7 @@ export function checkImage(bytes: Uint8Array, abi: FreebsdAbi = ABI_AMD64): ElfF
   const h = elf.header;
   if (h.bits !== 64 || h.machine !== abi.machine) throw new ExecError('ENOEXEC', `not an ELF64 ${abi.arch === 'amd64' ? 'x86-64' : 'AArch64'} image (the ${abi.arch} sysvec)`);
   if (h.type !== ET_EXEC && h.type !== ET_DYN) throw new ExecError('ENOEXEC', `e_type ${h.type} is not ET_EXEC or ET_DYN`);
-  if (!isFreebsdBranded(elf)) throw new ExecError('ENOEXEC', 'no FreeBSD brand (EI_OSABI or ABI note) and kern.elf64.fallback_brand = -1');
+  if (!isFreebsdBranded(elf)) throw new ExecError('ENOEXEC', `no FreeBSD brand (ABI note, EI_OSABI or PT_INTERP ${FREEBSD_INTERP_PATH}) and kern.elf64.fallback_brand = -1`);
   if (!elf.programHeaders.some((p) => p.type === PT_LOAD)) throw new ExecError('ENOEXEC', 'no PT_LOAD segment');
   return elf;
 }
