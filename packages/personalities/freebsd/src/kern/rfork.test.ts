@@ -56,7 +56,7 @@ describe('rfork flags (fork1)', () => {
     expect(ct.process.space).toBe(t.process.space);
     const va = k.syscall(ct, 'mmap', [0, 4096, 3, 0x1002, -1, 0]).value;
     k.access(ct, va, ACCESS_WRITE);
-    expect([...t.process.space.map.entries()].some((e) => e.start === va)).toBe(true);
+    expect([...k.processes.get(t.process.pid)!.space.map.entries()].some((e) => e.start === va)).toBe(true);
   });
 
   it('without RFPROC: fork_norfproc acts on the caller (RFCFDG empties its own table) and returns 0', () => {
