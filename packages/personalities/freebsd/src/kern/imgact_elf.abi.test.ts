@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { FREEBSD_ERRNO } from '@polykernel/core';
 import { parseElf } from '@polykernel/elf';
 import { Kernel, memoryFileSystem, type ViewRow } from '@polykernel/kernel';
+import { ACCESS_WRITE } from '@polykernel/mmu';
 import { describe, expect, it } from 'vitest';
 import { requires } from '../../../../../tools/test-support/oracle.js';
 import type { FreebsdKernel, FreebsdMachine, FreebsdSpace } from '../machine.js';
@@ -146,6 +147,23 @@ for (const a of ARCHES) {
       expect(k2.syscall(k2.createProcess(k2.init, 'sh').threads[0]!, 'execve', ['/bin/other', [], []]).errorNumber).toBe(FREEBSD_ERRNO.ENOEXEC);
     });
 
+    it(`the main stack grows on a fault below it up to RLIMIT_STACK (DFLSSIZ, ${a.abi.dflssiz / 2 ** 20} MiB), not to MAXSSIZ: past it SIGSEGV`, () => {
+      const k = boot(a.profile, { '/bin/exit': fixture(`exit-static-${a.elf}`) });
+      const p = k.createProcess(k.init, 'sh');
+      const t = p.threads[0]!;
+      k.syscall(t, 'execve', ['/bin/exit', ['exit'], []]);
+      const growth = k.metrics.faults.stackGrowth;
+      // vm_map_growstack: the deepest address the limit allows grows the stack to exactly DFLSSIZ.
+      expect(k.access(t, a.abi.usrStack - a.abi.dflssiz, ACCESS_WRITE)).toBeGreaterThanOrEqual(0);
+      expect(k.metrics.faults.stackGrowth).toBe(growth + 1);
+      expect(p.space.ssize * 4096).toBe(a.abi.dflssiz);
+      const rows = rowsOf(k, 'procstat-v', p.pid);
+      expect(rows.filter((r) => r.grows_down === true).reduce((n, r) => n + Number(r.kve_end) - Number(r.kve_start), 0)).toBe(a.abi.dflssiz);
+      // One page more is over the limit: no growth, the access is SIGSEGV.
+      expect(k.access(t, a.abi.usrStack - a.abi.dflssiz - 4096, ACCESS_WRITE)).toBe(-1);
+      expect(p.killedBy).toBe('SIGSEGV');
+    });
+
     it(`refuses the other machine's image (${a.other}) and an unbranded one with ENOEXEC, leaving the caller as it was`, () => {
       const k = boot(a.profile, { '/bin/other': fixture(`exit-static-${a.other}`), '/bin/linux': fixture(`exit-linux-${a.elf}`) });
       const p = k.createProcess(k.init, 'sh');
@@ -166,7 +184,7 @@ for (const a of ARCHES) {
       for (let i = 0; i < 3; i++) {
         const p = k.createProcess(k.init, 'sh');
         k.syscall(p.threads[0]!, 'execve', ['/bin/pie', ['pie'], []]);
-        k.access(p.threads[0]!, a.abi.usrStack - 8, 2);
+        k.access(p.threads[0]!, a.abi.usrStack - 8, ACCESS_WRITE);
         k.exitProcess(p, 0);
       }
       expect(k.mmu.frames.freeFrames).toBe(free);
