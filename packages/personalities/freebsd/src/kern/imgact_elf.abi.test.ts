@@ -230,3 +230,20 @@ for (const a of ARCHES) {
     });
   });
 }
+
+describe('rollup.freebsd-arm64.node (a real FreeBSD AArch64 shared object with no brand, fetched by tools/fixtures/fetch-large.sh)', () => {
+  const path = `${LARGE}/rollup.freebsd-arm64.node`;
+  if (!requires('rollup.freebsd-arm64.node', existsSync(path) ? null : `${path} not fetched (run tools/fixtures/fetch-large.sh)`)) return;
+  it('execve refuses it (EI_OSABI 0, no ABI note, no PT_INTERP: no brand rule applies); mmap of it, as rtld maps it, is a vn entry', () => {
+    const img = new Uint8Array(readFileSync(path));
+    const k = boot('arm64-a72', { '/usr/local/lib/rollup.node': img });
+    const t = k.createProcess(k.init, 'node').threads[0]!;
+    expect(k.syscall(t, 'execve', ['/usr/local/lib/rollup.node', [], []]).errorNumber).toBe(FREEBSD_ERRNO.ENOEXEC);
+    const fd = k.syscall(t, 'open', ['/usr/local/lib/rollup.node', 0, 0]).value;
+    const va = k.syscall(t, 'mmap', [0, 0x18_0000, 5 /* PROT_READ|PROT_EXEC */, 0x2 /* MAP_PRIVATE */, fd, 0]).value;
+    expect(va).toBeGreaterThan(0);
+    const row = rowsOf(k, 'procstat-v', t.process.pid).find((r) => r.kve_start === hex(va))!;
+    expect(row).toMatchObject({ kve_type: 'vnode', kve_path: '/usr/local/lib/rollup.node', read: true, write: false, exec: true });
+  });
+});
+
