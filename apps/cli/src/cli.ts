@@ -114,6 +114,8 @@ program
   .option('--until <point>', 'where to stop: entry (the default: after the run-time linker, at the program\'s entry point) or execve (where the kernel hands over)')
   .option('--trace', 'list the run-time linker\'s system calls and the page faults they and its stores take')
   .option('--suspended', '-p windows: CreateProcess with CREATE_SUSPENDED (the image and ntdll only: the loader has not run)')
+  .option('--view <name>', '-p freebsd: the native view to print: procstat-v (the default), procstat-x (= --auxv), procstat-c')
+  .option('--profile <name>', '-p freebsd: the machine profile, which picks the sysvec: x86-64 (amd64, the default) or arm64-a72 (arm64)')
   .passThroughOptions()
   .addHelpText('after', `
 By default the program's interpreter (glibc's ld.so, simulated) runs first, through the simulated
@@ -130,6 +132,7 @@ Examples:
   polykernel exec --stack --status ./a.out one two
   polykernel exec -p linux-5.15 --json /bin/cat | jq .auxv
   polykernel exec -p windows --sysroot tools/fixtures/windows/sysroot /prog/hello-x86_64.exe
+  polykernel exec -p freebsd --profile arm64-a72 --view procstat-c --sysroot /tmp/fbsd /bin/esbuild --version
 
 Exit status: 0 when execve succeeded; 127 when the file does not exist (ENOENT), 126 when it is
 not a program (ENOEXEC), 1 for other execve errors (EACCES, ELIBBAD, ELOOP, E2BIG), which are

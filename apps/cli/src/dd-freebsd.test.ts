@@ -1,4 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { memoryFileSystem } from '@polykernel/kernel';
+import { openSession, resolvePersonality, runSession } from '@polykernel/runner';
+import { parseWorkload } from '@polykernel/workload';
 import { describe, expect, it } from 'vitest';
 import { runWorkload } from './run.js';
 
@@ -45,5 +49,28 @@ describe('examples/dd-freebsd.yaml on FreeBSD', () => {
     expect(j.trace.syscalls.read!.faultCycles).toBe(j.trace.faults.zeroFill!.cycles);
     expect(j.trace.syscalls.write!.faultCycles).toBe(0);
     expect(j.trace.syscalls.openat!.count).toBe(2);
+  });
+
+  it('procstat -v of dd after its write: the columns, the flag letters and the types the course\'s listing has', async () => {
+    const text = readFileSync(DD, 'utf8');
+    const w = parseWorkload(text, DD);
+    const session = openSession(w, resolvePersonality('freebsd')!, { frames: 65536, swapSlots: 0, contents: true, fs: memoryFileSystem({}) }, { file: DD, text });
+    let listing = '';
+    await runSession(session, { tick: () => undefined, end: () => undefined }, (s, r) => {
+      if (r.process === 'dd' && r.step.startsWith('write ')) {
+        const p = s.k.processes.get(r.pid)!;
+        listing = s.k.personality.views.find((v) => v.name === 'procstat-v')!.render(s.k, p);
+      }
+    });
+    const lines = listing.split('\n').slice(0, -1);
+    // usr.bin/procstat/procstat_vm.c: "%5s %*s %*s %3s %4s %4s %3s %3s %-5s %-2s %-s", ptrwidth 18.
+    expect(lines[0]).toBe('  PID              START                END PRT  RES PRES REF SHD FLAG  TP PATH');
+    expect(listing.endsWith(' sw \n')).toBe(true); // "%-2s " then the (empty) path
+    // The forked dd (no exec: the shell's image, which has no mappings of its own) holds jemalloc's
+    // 10 MiB + 4 KiB extent: read(2) wrote the 2,560 pages of the 10 MiB (the pad page is never
+    // touched), RES = PRES, one reference, no shadow; the object is OBJT_SWAP (charged), type sw,
+    // and its five full reservations were promoted: S.
+    expect(lines.slice(1)).toEqual(['    3        0x800000000        0x800a01000 rw- 2560 2560   1   0 --S-- sw ']);
+    for (const l of lines.slice(1)) expect(l).toMatch(/^ {0,4}\d+ +0x[0-9a-f]+ +0x[0-9a-f]+ [r-][w-][x-] +\d+ +\d+ +\d+ +\d+ [-C][-N][-S][-UD][-W] (--|df|vn|sw|dv|ph|dd|sg|md|gd|\?\?) /);
   });
 });

@@ -14,6 +14,7 @@ import { sysrootLookup } from '@polykernel/kernel/node';
 import {
   AT, AT_NAMES, linuxPersonality, procMaps, procStatus, runLdSo, stateLetter, type ExecImage, type LinuxSpace,
 } from '@polykernel/linux';
+import { profileNames } from '@polykernel/mmu';
 import { windowsExec } from '@polykernel/windows';
 import { hostCpu } from './host-cpu.js';
 import { sysrootProblem } from './read.js';
@@ -132,6 +133,11 @@ export function runExec(file: string, args: string[], opts: ExecOptions, out: (s
   const bad = badExecInput(file, args, opts);
   if (bad !== null) {
     err(`polykernel exec: ${bad}`);
+    return 2;
+  }
+  const viewsOnly = ['view', 'profile'].find((o) => opts[o] !== undefined && (resolved.entry.name === 'linux' || resolved.entry.name === 'windows'));
+  if (viewsOnly !== undefined) {
+    err(`polykernel exec: --${viewsOnly} applies to the personalities shown through their native views (-p freebsd), not -p ${name}`);
     return 2;
   }
   if (resolved.entry.name === 'windows') return runWindowsExec(file, opts, out, err);
@@ -310,7 +316,17 @@ function runExecViaViews(entry: RegisteredPersonality, variant: string, file: st
     err(`polykernel exec: ${variant} cannot exec programs yet (it has no execve call)`);
     return 2;
   }
-  const k = new Kernel(personality, { contents: true, frames: 65536 });
+  const profile = typeof opts.profile === 'string' ? opts.profile : undefined;
+  if (profile !== undefined && !profileNames().includes(profile)) {
+    err(`polykernel exec: unknown machine profile '${profile}' (known: ${profileNames().join(', ')})`);
+    return 2;
+  }
+  const wanted = typeof opts.view === 'string' ? personality.views.find((v) => v.name === opts.view) : undefined;
+  if (typeof opts.view === 'string' && wanted === undefined) {
+    err(`polykernel exec: ${variant} has no view '${opts.view}' (its views: ${personality.views.map((v) => v.name).join(', ')})`);
+    return 2;
+  }
+  const k = new Kernel(personality, { contents: true, frames: 65536, ...(profile !== undefined ? { profile } : {}) });
   const p = k.createProcess(k.init, 'polykernel');
   const argv = [typeof opts.argv0 === 'string' ? opts.argv0 : file, ...args];
   const r = k.syscall(p.threads[0]!, 'execve', [file, argv, env]);
@@ -323,7 +339,7 @@ function runExecViaViews(entry: RegisteredPersonality, variant: string, file: st
     return 0;
   }
   const auxv = personality.views.find((v) => v.name.endsWith('-x'));
-  const shown = opts.auxv === true && auxv !== undefined ? [auxv] : personality.views.slice(0, 1);
+  const shown = wanted !== undefined ? [wanted] : opts.auxv === true && auxv !== undefined ? [auxv] : personality.views.slice(0, 1);
   for (const v of shown) out(v.render(k, p));
   return 0;
 }

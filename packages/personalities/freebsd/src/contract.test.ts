@@ -1,5 +1,6 @@
 /**
- * The contract kit (@polykernel/kernel/testing) on freebsd: the checks every personality passes.
+ * The contract kit (@polykernel/kernel/testing) on freebsd, both variants, on the amd64 (x86-64)
+ * and arm64 (arm64-a72) profiles: the checks every personality passes.
  * It fails until src/personality.ts does the work; each failure names the part to write.
  */
 import { PROT_READ, PROT_WRITE } from '@polykernel/core';
@@ -46,6 +47,26 @@ contractSuite('freebsd', {
 
 contractSuite('freebsd-14-nosuperpages', {
   personality: () => freebsdPersonality({ variant: 'freebsd-14-nosuperpages' }),
+  mapMemory,
+  unmappedAddress: 0x1000,
+  accessViolation: 'SIGSEGV',
+  exercise,
+});
+
+// The arm64 sysvec (ABI_ARM64: user space up to 2^48, ET_DYN_LOAD_ADDR 0x100000, AT_HWCAP) on the
+// Cortex-A72 profile's MMU and TLBs.
+contractSuite('freebsd on arm64-a72', {
+  personality: () => freebsdPersonality(),
+  kernel: { profile: 'arm64-a72' },
+  mapMemory,
+  unmappedAddress: 0x1000,
+  accessViolation: 'SIGSEGV',
+  exercise,
+});
+
+contractSuite('freebsd-14-nosuperpages on arm64-a72', {
+  personality: () => freebsdPersonality({ variant: 'freebsd-14-nosuperpages' }),
+  kernel: { profile: 'arm64-a72' },
   mapMemory,
   unmappedAddress: 0x1000,
   accessViolation: 'SIGSEGV',

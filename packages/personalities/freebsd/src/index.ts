@@ -3,9 +3,10 @@ export type { FreebsdMachine, FreebsdOptions, FreebsdSpace } from './personality
 export { vmmap, PROCSTAT_VM_HEADER } from './procstat/vm.js';
 export type { KinfoVmentry } from './procstat/vm.js';
 export { execve, checkImage, ExecError, AT, AT_NAMES, ET_DYN_LOAD_ADDR, OSRELDATE } from './kern/imgact_elf.js';
+export { ABI_AMD64, ABI_ARM64, abiForProfile, type FreebsdAbi } from './param.js';
 export type { ExecResult } from './kern/imgact_elf.js';
 export { FREEBSD_COSTS } from './costs.js';
-export { freebsdVmSysctls } from './sysctl.js';
+export { freebsdKernSysctls, freebsdMachineName, freebsdVmSysctls } from './sysctl.js';
 export type { FreebsdSysctls } from './sysctl.js';
 export { Reservations, VM_LEVEL_0_NPAGES, VM_LEVEL_0_ORDER } from './vm/vm_reserv.js';
 export type { ReservCounters } from './vm/vm_reserv.js';

@@ -49,7 +49,7 @@ interface Model {
 function pteRefs(k: K): Map<number, number> {
   const refs = new Map<number, number>();
   for (const s of k.state.spaces) {
-    s.pmap.pt.forEachLeaf(0, 2 ** 47, (_va, frame) => {
+    s.pmap.pt.forEachLeaf(0, k.state.abi.vmMaxUser, (_va, frame) => {
       refs.set(frame, (refs.get(frame) ?? 0) + 1);
     });
   }
@@ -106,8 +106,8 @@ function checkCowWriteProtected(k: K): void {
   }
 }
 
-function run(ops: Op[], pmapCopy = true, onEnd?: (k: K) => void): void {
-  const k: K = new Kernel(freebsdPersonality({ pmapCopy }), { frames: 2048, seed: 5, contents: true });
+function run(ops: Op[], pmapCopy = true, onEnd?: (k: K) => void, profile = 'x86-64'): void {
+  const k: K = new Kernel(freebsdPersonality({ pmapCopy }), { frames: 2048, seed: 5, contents: true, profile });
   const freeAtStart = k.mmu.frames.freeFrames;
   const spacesAtStart = k.state.spaces.size; // init's
   const root = k.createProcess(k.init, 'root');
@@ -218,6 +218,12 @@ describe('invariants over random call sequences', () => {
     fc.assert(fc.property(fc.array(opArb, { minLength: 20, maxLength: 80, size: 'max' }), (ops) => {
       run(ops, false);
     }), { seed: 0x5eed, numRuns: 60 });
+  });
+
+  it('the same on the arm64 sysvec (arm64-a72: user space to 2^48)', () => {
+    fc.assert(fc.property(fc.array(opArb, { minLength: 20, maxLength: 80, size: 'max' }), (ops) => {
+      run(ops, true, undefined, 'arm64-a72');
+    }), { seed: 0xa64, numRuns: 40 });
   });
 });
 

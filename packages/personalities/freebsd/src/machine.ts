@@ -8,6 +8,7 @@
 import type { Rng } from '@polykernel/core';
 import type { FileLookup, Kernel, Process, Thread } from '@polykernel/kernel';
 import type { VmObject } from '@polykernel/vm';
+import type { FreebsdAbi } from './param.js';
 import type { PdeCounters, Pmap } from './vm/pmap.js';
 import type { PmapCopyCounters } from './vm/pmap_copy.js';
 import type { VmMap } from './vm/vm_map.js';
@@ -43,6 +44,8 @@ export interface FreebsdProc {
 
 export interface FreebsdMachine {
   readonly kernel: FreebsdKernel;
+  /** The sysentvec's machine-dependent layout, chosen by the kernel's machine profile (amd64 or arm64). */
+  readonly abi: FreebsdAbi;
   readonly rng: Rng;
   readonly fs: FileLookup;
   /** Every live vmspace (pmap_remove_all walks their pmaps; there are no pv lists here). */

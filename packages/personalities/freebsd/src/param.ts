@@ -29,6 +29,53 @@ export const SGROWSIZ = 128 * 1024;
 /** MAP_32BIT_MAX_ADDR (sys/sys/mman.h): 2 GiB. */
 export const MAP_32BIT_MAX_ADDR = 0x8000_0000;
 
+// ---- the machine-dependent layout: one per sysentvec (elf64_freebsd_sysvec) ------------------
+/**
+ * What differs between FreeBSD's amd64 and arm64 images: the ELF machine, the top of user space
+ * (sys/<arch>/include/vmparam.h VM_MAXUSER_ADDRESS, SHAREDPAGE = USRSTACK one page below it), the
+ * resource-limit defaults the layout uses (MAXDSIZ, DFLDSIZ, MAXSSIZ, DFLSSIZ), ET_DYN_LOAD_ADDR
+ * (sys/<arch>/include/elf.h) and whether the sysentvec has sv_hwcap/sv_hwcap2 (AT_HWCAP/AT_HWCAP2).
+ */
+export interface FreebsdAbi {
+  readonly arch: 'amd64' | 'arm64';
+  /** e_machine the image activator accepts (ELF_MACHINE_OK). */
+  readonly machine: number;
+  readonly vmMaxUser: number;
+  readonly sharedPage: number;
+  readonly usrStack: number;
+  readonly maxdsiz: number;
+  readonly dfldsiz: number;
+  readonly maxssiz: number;
+  readonly dflssiz: number;
+  readonly etDynLoadAddr: number;
+  /** AT_HWCAP and AT_HWCAP2, or null when the sysentvec has no sv_hwcap (amd64). */
+  readonly hwcap: readonly [number, number] | null;
+}
+
+/** amd64 (sys/amd64/include/vmparam.h with LA48, elf.h). */
+export const ABI_AMD64: FreebsdAbi = {
+  arch: 'amd64', machine: 62, vmMaxUser: VM_MAXUSER_ADDRESS, sharedPage: SHAREDPAGE, usrStack: USRSTACK, maxdsiz: MAXDSIZ,
+  dfldsiz: DFLDSIZ, maxssiz: MAXSSIZ, dflssiz: 8 * 1024 * 1024, etDynLoadAddr: 0x0102_1000, hwcap: null,
+};
+
+/**
+ * arm64 (sys/arm64/include/vmparam.h: VM_MAX_USER_ADDRESS 0x0001000000000000, MAXDSIZ and MAXSSIZ
+ * 1 GiB, DFLDSIZ and DFLSSIZ 128 MiB; elf.h: ET_DYN_LOAD_ADDR 0x100000). elf_hwcap is what
+ * identcpu.c reads from a Cortex-A72's ID registers (FP, ASIMD, AES, PMULL, SHA1, SHA2, CRC32) plus
+ * HWCAP_CPUID for the emulated MRS — this model's estimate for the arm64-a72 profile, not read
+ * from a board; elf_hwcap2 is 0 there.
+ */
+export const ABI_ARM64: FreebsdAbi = {
+  arch: 'arm64', machine: 183, vmMaxUser: 0x1_0000_0000_0000, sharedPage: 0x1_0000_0000_0000 - PAGE_SIZE,
+  usrStack: 0x1_0000_0000_0000 - PAGE_SIZE, maxdsiz: 1024 * 1024 * 1024, dfldsiz: 128 * 1024 * 1024, maxssiz: 1024 * 1024 * 1024,
+  dflssiz: 128 * 1024 * 1024, etDynLoadAddr: 0x10_0000, hwcap: [0x1 + 0x2 + 0x8 + 0x10 + 0x20 + 0x40 + 0x80 + 0x800, 0],
+};
+
+/** The sysentvec for a machine profile: arm64 profiles get arm64's, everything else amd64's. */
+export function abiForProfile(profileName: string): FreebsdAbi {
+  return profileName.startsWith('arm64') ? ABI_ARM64 : ABI_AMD64;
+}
+
 // ---- protections (sys/vm/vm.h; PROT_* in sys/sys/mman.h share the values) ---------------------
 export const VM_PROT_NONE = 0;
 export const VM_PROT_READ = 1;

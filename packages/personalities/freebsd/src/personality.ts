@@ -1,5 +1,5 @@
 /**
- * FreeBSD 14 (amd64 profile): vm_map entries on a splay tree over Mach-style VM objects with
+ * FreeBSD 14 (amd64, or arm64 on an arm64 machine profile): vm_map entries on a splay tree over Mach-style VM objects with
  * shadow chains (@polykernel/vm), vm_fault's walk down the chain, vmspace_fork by inheritance
  * with lazily made shadows, FreeBSD's system-call numbers, errnos and signals, fork_findpid PIDs
  * and TIDs above 100000, and procstat's views. See README.md for what is modelled and what is not.
@@ -15,6 +15,7 @@ import type { FreebsdMachine, FreebsdSpace } from './machine.js';
 import { procstatArgsRows, renderProcstatArgs } from './procstat/args.js';
 import { procstatAuxvRows, renderProcstatAuxv } from './procstat/auxv.js';
 import { procstatVmRows, renderProcstatVm } from './procstat/vm.js';
+import { abiForProfile } from './param.js';
 import { freebsdPortable } from './portable.js';
 import { SYSCALLS } from './syscalls.js';
 import { handleFault, pmapRemoveAll } from './vm/vm_fault.js';
@@ -79,7 +80,7 @@ export function freebsdPersonality(opts: FreebsdOptions = {}): Personality<Freeb
     attach: (k) => {
       const reserv = superpages ? new Reservations(k.mmu.frames) : null;
       const m: FreebsdMachine = {
-        kernel: k, rng: new Rng(opts.seed ?? k.options.seed ?? 1), fs: opts.fs ?? memoryFileSystem({}),
+        kernel: k, abi: abiForProfile(k.mmu.profile.name), rng: new Rng(opts.seed ?? k.options.seed ?? 1), fs: opts.fs ?? memoryFileSystem({}),
         spaces: new Set(), procs: new WeakMap(), superpages, sharedPage: null, reserv, pde: newPdeCounters(),
         pmapCopyEnabled: opts.pmapCopy ?? true, pmapCopy: newPmapCopyCounters(),
       };

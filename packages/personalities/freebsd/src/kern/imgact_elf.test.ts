@@ -30,11 +30,11 @@ describe('execve (imgact_elf)', () => {
     expect(p.comm).toBe('rollup.node');
     const rows = k.personality.views.find((v) => v.name === 'procstat-v')!.rows!(k, p);
     expect(rows[0]).toMatchObject({ kve_start: '0x1021000', copy_on_write: true, needs_copy: true, kve_type: 'vnode', kve_path: '/usr/lib/rollup.node' });
-    const tail = rows.slice(-3).map((r) => [r.kve_start, r.kve_end, r.kve_type, r.grows_down, r.is_guard]);
+    const tail = rows.slice(-3).map((r) => [r.kve_start, r.kve_end, r.kve_type, r.grows_down]);
     expect(tail).toEqual([
-      ['0x7fffdffff000', '0x7ffffffdf000', 'guard', false, true],
-      ['0x7ffffffdf000', '0x7ffffffff000', 'swap', true, false],
-      ['0x7ffffffff000', '0x800000000000', 'phys', false, false],
+      ['0x7fffdffff000', '0x7ffffffdf000', 'guard', false],
+      ['0x7ffffffdf000', '0x7ffffffff000', 'swap', true],
+      ['0x7ffffffff000', '0x800000000000', 'physical', false],
     ]);
     // The stack page the strings went to is resident and private.
     const text = k.personality.views.find((v) => v.name === 'procstat-v')!.render(k, p);

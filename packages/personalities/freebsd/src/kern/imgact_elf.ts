@@ -1,23 +1,25 @@
 /**
- * sys/kern/kern_exec.c + imgact_elf.c (FreeBSD 14, amd64 sysvec): execve of an ELF file.
+ * sys/kern/kern_exec.c + imgact_elf.c (FreeBSD 14, the amd64 or arm64 sysvec by the machine profile):
+ * execve of an ELF file. The machine-dependent numbers (USRSTACK, MAXSSIZ, MAXDSIZ,
+ * ET_DYN_LOAD_ADDR, AT_HWCAP) come from `FreebsdAbi` (src/param.ts).
  *
- * Order, as do_execve and __elfN(imgact) run it: read and check the header (ELF64, x86-64,
+ * Order, as do_execve and __elfN(imgact) run it: read and check the header (ELF64, the sysvec's machine,
  * ET_EXEC or ET_DYN; anything else, or a file that is no ELF, is ENOEXEC); find the brand —
- * EI_OSABI = ELFOSABI_FREEBSD or a "FreeBSD" ABI note; kern.elf64.fallback_brand is -1 by default,
- * so an unbranded (e.g. Linux) file is ENOEXEC; find the interpreter (PT_INTERP) in the file
+ * the FreeBSD ABI note, EI_OSABI = ELFOSABI_FREEBSD, or PT_INTERP /libexec/ld-elf.so.1;
+ * kern.elf64.fallback_brand is -1 by default, so an unbranded (e.g. Linux) file is ENOEXEC; find the interpreter (PT_INTERP) in the file
  * system (missing: ENOENT). Only then the point of no return: exec_new_vmspace gives the process a
  * fresh vmspace with the stack (vm_map_stack: MAXSSIZ reserved below USRSTACK, sgrowsiz mapped,
  * the guard gap below) and the shared page (OBJT_PHYS, r-x, at SHAREDPAGE); each PT_LOAD is
  * mapped copy-on-write from the file's vnode object (its partial last page and the bss are
  * anonymous memory); ET_DYN goes at ET_DYN_LOAD_ADDR (0x01021000, ASLR off), the interpreter at
- * round_page(vm_daddr + maxdsiz); then exec_copyout_strings builds the stack from the top:
+ * round_page(vm_daddr + maxdsiz) (amd64; arm64's ET_DYN_LOAD_ADDR is 0x100000); then exec_copyout_strings builds the stack from the top:
  * ps_strings, the exec path, the 64-byte canary, the pagesizes array, the argument and
  * environment strings, room for AT_COUNT auxv entries, the argv and envp vectors, and argc below
  * them (freebsd_fixup), with the auxv written after envp in __elfN(freebsd_copyout_auxargs)'s order.
  *
  * Simplifications: ASLR off; the shared page's layout (sigcode at 0, timekeep after it) is this
- * model's own; AT_HWCAP/AT_HWCAP2/AT_FXRNG/AT_KPRELOAD are not emitted (amd64 has no sv_hwcap;
- * fxrng and the vdso are not modelled); relocation and the dynamic linker's work are not run.
+ * model's own; AT_HWCAP/AT_HWCAP2 only on arm64 (amd64's sysvec has no sv_hwcap); AT_FXRNG and
+ * AT_KPRELOAD are not emitted (fxrng and the vdso are not modelled); relocation and the dynamic linker's work are not run.
  */
 import { FREEBSD_ERRNO } from '@polykernel/core';
 import { parseElf, type ElfFile, type ProgramHeader } from '@polykernel/elf';
@@ -25,7 +27,7 @@ import type { FileLookupError, FsFile, Process } from '@polykernel/kernel';
 import type { VmObject } from '@polykernel/vm';
 import { procOf, type FreebsdKernel, type FreebsdSpace } from '../machine.js';
 import {
-  MAP_COPY_ON_WRITE, MAP_INHERIT_SHARE, MAP_ACC_NO_CHARGE, MAXDSIZ, MAXSSIZ, PAGE_SIZE, SGROWSIZ, SHAREDPAGE, USRSTACK,
+  ABI_AMD64, MAP_COPY_ON_WRITE, MAP_INHERIT_SHARE, MAP_ACC_NO_CHARGE, PAGE_SIZE, SGROWSIZ, type FreebsdAbi,
   VM_PROT_ALL, VM_PROT_EXECUTE, VM_PROT_READ, VM_PROT_WRITE, roundPage, truncPage,
 } from '../param.js';
 import { KERN_SUCCESS } from '../vm/vm_map.js';
@@ -44,7 +46,6 @@ export const AT = {
 export const AT_NAMES: Readonly<Record<number, string>> = Object.fromEntries(Object.entries(AT).map(([k, v]) => [v, `AT_${k}`]));
 
 const ELFOSABI_FREEBSD = 9;
-const EM_X86_64 = 62;
 const ET_EXEC = 2;
 const ET_DYN = 3;
 const PT_LOAD = 1;
@@ -53,18 +54,16 @@ const PT_GNU_STACK = 0x6474e551;
 const PF_X = 1;
 const PF_W = 2;
 const PF_R = 4;
-/** amd64 ET_DYN_LOAD_ADDR (sys/amd64/include/elf.h), used with ASLR off. */
-export const ET_DYN_LOAD_ADDR = 0x0102_1000;
+/** amd64 ET_DYN_LOAD_ADDR (sys/amd64/include/elf.h), used with ASLR off; arm64's is in ABI_ARM64. */
+export const ET_DYN_LOAD_ADDR = ABI_AMD64.etDynLoadAddr;
 /** __FreeBSD_version of 14.0-RELEASE (AT_OSRELDATE, p_osrel). */
 export const OSRELDATE = 1_400_097;
 /** ARG_MAX is irrelevant to the layout: only the strings' own bytes are reserved. sizeof(struct ps_strings) on amd64. */
 const PS_STRINGS_SIZE = 32;
 /** sizeof(long) * 8: the SSP canary. */
 const CANARY_LEN = 64;
-/** MAXPAGESIZES on amd64: 4 KiB, 2 MiB, 1 GiB. */
+/** MAXPAGESIZES on amd64 and on arm64 with the 4 KiB granule: 4 KiB, 2 MiB (L2), 1 GiB (L1). */
 const PAGESIZES = [PAGE_SIZE, 0x20_0000, 0x4000_0000];
-/** DFLSSIZ (8 MiB): RLIMIT_STACK's soft limit, AT_USRSTACKLIM. */
-const DFLSSIZ = 8 * 1024 * 1024;
 /** ELF_BSDF_SIGFASTBLK | ELF_BSDF_VMNOOVERCOMMIT? Only SIGFASTBLK is on by default (kern.elf64.sigfastblock=1). */
 const BSDFLAGS = 0x1;
 /** This model's shared-page layout: the signal trampoline at 0, the timekeep structure after it. */
@@ -89,18 +88,30 @@ function elfProt(flags: number): number {
   return ((flags & PF_R) !== 0 ? VM_PROT_READ : 0) | ((flags & PF_W) !== 0 ? VM_PROT_WRITE : 0) | ((flags & PF_X) !== 0 ? VM_PROT_EXECUTE : 0);
 }
 
-/** The brand check (__elfN(get_brandinfo)): OSABI FreeBSD, or the FreeBSD ABI note; no fallback brand. */
+/** The FreeBSD brand's interp_path (freebsd_brand_info in sys/<arch>/<arch>/elf_machdep.c). */
+export const FREEBSD_INTERP_PATH = '/libexec/ld-elf.so.1';
+
+/**
+ * The brand check, __elfN(get_brandinfo)'s four rules in its order, with only the FreeBSD brand
+ * registered (no Linux ABI module loaded): (1) the ".note.tag" ABI note (owner "FreeBSD",
+ * NT_FREEBSD_ABI_TAG); (2) EI_OSABI = ELFOSABI_FREEBSD; (3) with neither, a PT_INTERP naming the
+ * brand's interpreter, /libexec/ld-elf.so.1; (4) the fallback brand, kern.elf64.fallback_brand,
+ * which is -1 by default — so an image with none of these (a Linux ELF: OSABI 0, no FreeBSD note,
+ * /lib64/ld-linux-x86-64.so.2 or no interpreter) is ENOEXEC. Setting the sysctl to 9 would accept
+ * it; this model keeps the default.
+ */
 function isFreebsdBranded(elf: ElfFile): boolean {
-  if (elf.header.osabi === ELFOSABI_FREEBSD) return true;
   try {
-    return elf.notes().some((n) => n.owner === 'FreeBSD' && n.type === 1);
+    if (elf.notes().some((n) => n.owner === 'FreeBSD' && n.type === 1)) return true;
   } catch {
-    return false;
+    // A malformed note table brands nothing; the other rules still apply.
   }
+  if (elf.header.osabi === ELFOSABI_FREEBSD) return true;
+  return elf.interpreter === FREEBSD_INTERP_PATH;
 }
 
 /** Check an image as __elfN(imgact) does before the point of no return. */
-export function checkImage(bytes: Uint8Array): ElfFile {
+export function checkImage(bytes: Uint8Array, abi: FreebsdAbi = ABI_AMD64): ElfFile {
   let elf: ElfFile;
   try {
     elf = parseElf(bytes);
@@ -108,9 +119,9 @@ export function checkImage(bytes: Uint8Array): ElfFile {
     throw new ExecError('ENOEXEC', `not an ELF file the kernel can load (${(e as Error).message})`);
   }
   const h = elf.header;
-  if (h.bits !== 64 || h.machine !== EM_X86_64) throw new ExecError('ENOEXEC', 'not an ELF64 x86-64 image');
+  if (h.bits !== 64 || h.machine !== abi.machine) throw new ExecError('ENOEXEC', `not an ELF64 ${abi.arch === 'amd64' ? 'x86-64' : 'AArch64'} image (the ${abi.arch} sysvec)`);
   if (h.type !== ET_EXEC && h.type !== ET_DYN) throw new ExecError('ENOEXEC', `e_type ${h.type} is not ET_EXEC or ET_DYN`);
-  if (!isFreebsdBranded(elf)) throw new ExecError('ENOEXEC', 'no FreeBSD brand (EI_OSABI or ABI note) and kern.elf64.fallback_brand = -1');
+  if (!isFreebsdBranded(elf)) throw new ExecError('ENOEXEC', `no FreeBSD brand (ABI note, EI_OSABI or PT_INTERP ${FREEBSD_INTERP_PATH}) and kern.elf64.fallback_brand = -1`);
   if (!elf.programHeaders.some((p) => p.type === PT_LOAD)) throw new ExecError('ENOEXEC', 'no PT_LOAD segment');
   return elf;
 }
@@ -159,7 +170,12 @@ function loadSection(k: FreebsdKernel, s: FreebsdSpace, vnode: VmObject, ph: Pro
   const vaddr = base + ph.vaddr;
   const start = truncPage(vaddr);
   const fileEnd = vaddr + ph.filesz;
-  const mapEnd = truncPage(fileEnd);
+  // "We can either clear the data in the last page of an oversized mapping, or we can start the
+  // anon mapping a page early and copy the initialized data into that first page. We choose the
+  // second": only a segment with bss (memsz > filesz) stops the file mapping at the last whole
+  // page; otherwise the partial last page is mapped from the file too (the pager zero-fills past
+  // EOF), and filesz 0 maps nothing from the file.
+  const mapEnd = ph.filesz === 0 ? start : ph.memsz > ph.filesz ? truncPage(fileEnd) : roundPage(fileEnd);
   const map = s.map;
   if (mapEnd > start) {
     k.vm.reference(vnode);
@@ -217,37 +233,38 @@ export function execve(k: FreebsdKernel, p: Process<FreebsdSpace>, path: string,
   const file = lookup(k, p, path);
   if (typeof file === 'string') throw new ExecError(file, `${path}: ${file}`);
   tooLargeToSimulate(file);
-  const elf = checkImage(file.bytes);
+  const abi = m.abi;
+  const elf = checkImage(file.bytes, abi);
   let interp: ElfFile | null = null;
   const interpPath = elf.interpreter;
   if (interpPath !== null) {
     const f = lookup(k, p, interpPath);
     if (typeof f === 'string') throw new ExecError('ENOENT', `ELF interpreter ${interpPath} not found`);
     tooLargeToSimulate(f);
-    interp = checkImage(f.bytes);
+    interp = checkImage(f.bytes, abi);
   }
   // ---- point of no return: exec_new_vmspace ----
   const s = vmspaceAlloc(k, m);
   let img: { text: [number, number]; data: [number, number] };
   let interpBase = 0;
   let stackProt = VM_PROT_ALL;
-  const base = elf.header.type === ET_DYN ? ET_DYN_LOAD_ADDR : 0;
+  const base = elf.header.type === ET_DYN ? abi.etDynLoadAddr : 0;
   try {
     const gnuStack = elf.programHeaders.find((ph) => ph.type === PT_GNU_STACK);
     stackProt = gnuStack === undefined ? VM_PROT_ALL : elfProt(gnuStack.flags);
-    if (s.map.stack(USRSTACK - MAXSSIZ, MAXSSIZ, SGROWSIZ, stackProt, VM_PROT_ALL, 0) !== KERN_SUCCESS) throw new ExecError('ENOMEM', 'no room for the stack');
-    s.maxsaddr = USRSTACK - MAXSSIZ;
+    if (s.map.stack(abi.usrStack - abi.maxssiz, abi.maxssiz, SGROWSIZ, stackProt, VM_PROT_ALL, 0) !== KERN_SUCCESS) throw new ExecError('ENOMEM', 'no room for the stack');
+    s.maxsaddr = abi.usrStack - abi.maxssiz;
     s.ssize = SGROWSIZ / PAGE_SIZE;
     const sp = sharedPage(k);
     k.vm.reference(sp);
-    s.map.insert(sp, 0, SHAREDPAGE, SHAREDPAGE + PAGE_SIZE, VM_PROT_READ | VM_PROT_EXECUTE, VM_PROT_READ | VM_PROT_EXECUTE, MAP_INHERIT_SHARE | MAP_ACC_NO_CHARGE);
+    s.map.insert(sp, 0, abi.sharedPage, abi.sharedPage + PAGE_SIZE, VM_PROT_READ | VM_PROT_EXECUTE, VM_PROT_READ | VM_PROT_EXECUTE, MAP_INHERIT_SHARE | MAP_ACC_NO_CHARGE);
     img = loadImage(k, s, elf, path, base);
     s.taddr = img.text[0];
     s.tsize = img.text[1] / PAGE_SIZE;
     s.daddr = img.data[1] !== 0 ? img.data[0] : img.text[0] + img.text[1];
     s.dsize = img.data[1] / PAGE_SIZE;
     if (interp !== null) {
-      interpBase = roundPage(s.daddr + MAXDSIZ);
+      interpBase = roundPage(s.daddr + abi.maxdsiz);
       loadImage(k, s, interp, interpPath!, interp.header.type === ET_DYN ? interpBase : 0);
     }
   } catch (e) {
@@ -286,7 +303,8 @@ function copyoutStrings(k: FreebsdKernel, p: Process<FreebsdSpace>, execpath: st
     new DataView(b.buffer).setBigUint64(0, BigInt(v), true);
     return b;
   };
-  const psStrings = USRSTACK - PS_STRINGS_SIZE;
+  const abi = k.state.abi;
+  const psStrings = abi.usrStack - PS_STRINGS_SIZE;
   let dest = psStrings;
   const ep = enc.encode(`${execpath}\0`);
   dest = Math.floor((dest - ep.length) / 8) * 8;
@@ -325,9 +343,11 @@ function copyoutStrings(k: FreebsdKernel, p: Process<FreebsdSpace>, execpath: st
     [AT.PHDR, a.phdr], [AT.PHENT, a.phent], [AT.PHNUM, a.phnum], [AT.PAGESZ, PAGE_SIZE], [AT.FLAGS, 0], [AT.ENTRY, a.entry],
     [AT.BASE, a.base], [AT.EHDRFLAGS, a.flags], [AT.EXECPATH, execpathp], [AT.OSRELDATE, OSRELDATE], [AT.CANARY, canary],
     [AT.CANARYLEN, CANARY_LEN], [AT.NCPUS, k.mmu.cpus.length], [AT.PAGESIZES, pagesizes], [AT.PAGESIZESLEN, PAGESIZES.length * 8],
-    [AT.TIMEKEEP, SHAREDPAGE + SHAREDPAGE_TIMEKEEP_OFFSET], [AT.STACKPROT, a.stackProt], [AT.BSDFLAGS, BSDFLAGS], [AT.ARGC, argv.length],
-    [AT.ARGV, argvp], [AT.ENVC, envp.length], [AT.ENVV, envv], [AT.PS_STRINGS, psStrings], [AT.USRSTACKBASE, USRSTACK],
-    [AT.USRSTACKLIM, DFLSSIZ], [AT.NULL, 0],
+    [AT.TIMEKEEP, abi.sharedPage + SHAREDPAGE_TIMEKEEP_OFFSET], [AT.STACKPROT, a.stackProt],
+    // sv_hwcap / sv_hwcap2: arm64's sysvec has them, amd64's does not.
+    ...(abi.hwcap !== null ? [[AT.HWCAP, abi.hwcap[0]], [AT.HWCAP2, abi.hwcap[1]]] as [number, number][] : []),
+    [AT.BSDFLAGS, BSDFLAGS], [AT.ARGC, argv.length], [AT.ARGV, argvp], [AT.ENVC, envp.length], [AT.ENVV, envv], [AT.PS_STRINGS, psStrings],
+    [AT.USRSTACKBASE, abi.usrStack], [AT.USRSTACKLIM, abi.dflssiz], [AT.NULL, 0],
   ];
   put(vect, Uint8Array.from(auxv.flatMap(([ty, v]) => [...word(ty), ...word(v)])));
   // freebsd_fixup: argc below argv.

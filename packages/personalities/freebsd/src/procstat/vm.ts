@@ -3,10 +3,18 @@
  * One kinfo_vmentry per map entry: RES counts the entry's pages resident anywhere down the
  * shadow chain (kern_proc_vmmap_resident), PRES the top object's resident pages when it shadows
  * nothing, REF/SHD the top object's ref_count/shadow_count, TP the bottom object's type, PATH
- * the vnode's. The text follows the FreeBSD 14 format strings (PRT three letters; the FLAG
- * column's first letter is C for copy-on-write or G for a guard, as kernels that report guard
- * entries print it — KVME_TYPE_GUARD, "gd"): header
- *   "%5s %*s %*s %3s %4s %4s %3s %3s %-5s %-2s %-s\n", ptrwidth = 2 * sizeof(void *) + 2 = 18.
+ * the vnode's. The text follows FreeBSD 14's xo_emit format strings: header
+ *   "%5s %*s %*s %3s %4s %4s %3s %3s %-5s %-2s %-s\n", ptrwidth = 2 * sizeof(void *) + 2 = 18;
+ * PRT three letters; FLAG five: C (KVME_FLAG_COW), N (NEEDS_COPY), S (SUPER), U or D (GROWS_UP,
+ * GROWS_DOWN), W (USER_WIRED) — a guard entry shows only as its type, "gd" (KVME_TYPE_GUARD): the
+ * "G" in the first column is CheriBSD's KVME_FLAG_GUARD, not FreeBSD's.
+ * `--libxo json` (procstatVmRows): the fields procstat emits per "vm" instance — kve_start and
+ * kve_end ("%#jx"), the kve_protection container {read, write, exec}, kve_resident,
+ * kve_private_resident, kve_ref_count, kve_shadow_count, the kve_flags container {copy_on_write,
+ * needs_copy, super_pages, grows_up, grows_down, wired}, kve_type by its long name ("default",
+ * "vnode", "swap", "physical", "guard", ...) and kve_path. A view row is flat here, so the two
+ * containers' members sit beside the other fields under their own names, and process_id (emitted
+ * once per process by procstat) is repeated in each row.
  */
 import type { Process, ViewRow } from '@polykernel/kernel';
 import type { VmObject } from '@polykernel/vm';
@@ -45,6 +53,12 @@ export interface KinfoVmentry {
 
 const TYPE_CODE: Record<KvmeType, string> = {
   none: '--', default: 'df', vnode: 'vn', swap: 'sw', device: 'dv', phys: 'ph', dead: 'dd', sg: 'sg', mgtdevice: 'md', guard: 'gd', unknown: '??',
+};
+
+/** procstat_vm.c's lstr: kve_type as --libxo prints it. */
+const TYPE_NAME: Record<KvmeType, string> = {
+  none: 'none', default: 'default', vnode: 'vnode', swap: 'swap', device: 'device', phys: 'physical', dead: 'dead', sg: 'scatter/gather',
+  mgtdevice: 'managed_device', guard: 'guard', unknown: 'unknown',
 };
 
 /** OBJT_PHYS / OBJT_DEVICE: every page is resident (wired memory, not paged). */
@@ -149,7 +163,7 @@ function hexWidth(v: number): string {
 }
 
 function flagLetters(k: KinfoVmentry): string {
-  return (k.cow ? 'C' : k.guard ? 'G' : '-') + (k.needsCopy ? 'N' : '-') + (k.superPages ? 'S' : '-')
+  return (k.cow ? 'C' : '-') + (k.needsCopy ? 'N' : '-') + (k.superPages ? 'S' : '-')
     + (k.growsUp ? 'U' : k.growsDown ? 'D' : '-') + (k.wired ? 'W' : '-');
 }
 
@@ -184,13 +198,12 @@ export function procstatVmRows(_k: FreebsdKernel, p: Process<FreebsdSpace>): Vie
     kve_ref_count: k.kve_ref_count,
     kve_shadow_count: k.kve_shadow_count,
     copy_on_write: k.cow,
-    is_guard: k.guard,
     needs_copy: k.needsCopy,
     super_pages: k.superPages,
     grows_up: k.growsUp,
     grows_down: k.growsDown,
     wired: k.wired,
-    kve_type: k.kve_type,
+    kve_type: TYPE_NAME[k.kve_type],
     kve_path: k.kve_path,
   }));
 }

@@ -265,8 +265,15 @@ export function growStack(s: FreebsdSpace, addr: number, gap: VmMapEntry): numbe
   maxGrow -= guard;
   let grow = Math.ceil((stack.start - addr) / PAGE_SIZE) * PAGE_SIZE;
   if (grow > maxGrow) return KERN_NO_SPACE;
+  // The main process stack (between vm_maxsaddr and vm_stacktop, set by exec) may not grow past
+  // lim_cur(RLIMIT_STACK) — DFLSSIZ, though MAXSSIZ is reserved below USRSTACK.
+  const abi = s.machine.abi;
+  const procStack = s.maxsaddr !== 0 && addr >= s.maxsaddr && addr < abi.usrStack;
+  const used = s.ssize * PAGE_SIZE;
+  if (procStack && used + grow > abi.dflssiz) return KERN_NO_SPACE;
   grow = Math.ceil(grow / SGROWSIZ) * SGROWSIZ;
   if (grow > maxGrow) grow = maxGrow;
+  if (procStack && used + grow > abi.dflssiz) grow = Math.floor(abi.dflssiz / PAGE_SIZE) * PAGE_SIZE - used;
   const prot = gap.stackProt;
   const max = gap.stackMaxProt;
   const growStart = gap.end - grow;

@@ -16,7 +16,7 @@ import { vnMmap } from '../kern/vfs_vnops.js';
 import { largepageInRange, shmMmap, shmOf, splitBoundaryCut } from '../kern/uipc_shm.js';
 import { procOf, type FreebsdMachine, type FreebsdSpace } from '../machine.js';
 import {
-  DFLDSIZ, MADV_AUTOSYNC, MADV_CORE, MADV_DONTNEED, MADV_FREE, MADV_NOCORE, MADV_NORMAL, MADV_NOSYNC, MADV_PROTECT, MADV_RANDOM,
+  MADV_AUTOSYNC, MADV_CORE, MADV_DONTNEED, MADV_FREE, MADV_NOCORE, MADV_NORMAL, MADV_NOSYNC, MADV_PROTECT, MADV_RANDOM,
   MADV_SEQUENTIAL, MADV_WILLNEED, MAP_32BIT, MAP_32BIT_MAX_ADDR, MAP_ALIGNED_SUPER_FIELD, MAP_ALIGNMENT_UNIT, MAP_ANON,
   MAP_CHECK_EXCL, MAP_COPY_ON_WRITE, MAP_CREATE_GUARD, MAP_DISABLE_COREDUMP, MAP_DISABLE_SYNCER, MAP_ENTRY_BEHAV_MASK,
   MAP_ENTRY_BEHAV_RANDOM, MAP_ENTRY_BEHAV_SEQUENTIAL, MAP_ENTRY_NOCOREDUMP, MAP_ENTRY_NOSYNC, MAP_EXCL, MAP_FIXED, MAP_GUARD,
@@ -97,7 +97,9 @@ export function sysMmap(ctx: Ctx, args: readonly SyscallArg[]): number {
   }
   const pageoff = pos % PAGE_SIZE;
   let size = len + pageoff;
-  if (roundPage(size) > Number.MAX_SAFE_INTEGER || roundPage(size) < size) return ctx.fail('EINVAL', 'len wraps');
+  // "Check for rounding up to zero": ENOMEM. A length past 2^53 (beyond a JS number's exact
+  // range) would fail in vm_map_find with ENOMEM on FreeBSD too.
+  if (roundPage(size) > Number.MAX_SAFE_INTEGER || roundPage(size) < size) return ctx.fail('ENOMEM', 'len rounds past the address space');
   size = roundPage(size);
   // MAP_ALIGNED(n): at least a page, less than the pointer width.
   if (align !== 0 && align !== MAP_ALIGNED_SUPER_FIELD && (align >= 64 || align < 12)) return ctx.fail('EINVAL', 'bad MAP_ALIGNED');
@@ -109,11 +111,11 @@ export function sysMmap(ctx: Ctx, args: readonly SyscallArg[]): number {
     if ((f & MAP_32BIT) !== 0 && addr + size > MAP_32BIT_MAX_ADDR) return ctx.fail('EINVAL', 'MAP_32BIT range above 2 GiB');
   } else if ((f & MAP_32BIT) !== 0) {
     if (addr + size > MAP_32BIT_MAX_ADDR) addr = 0;
-  } else if (((f & MAP_ANON) === 0 && addr === 0) || (addr !== 0 && addr >= roundPage(s.taddr) && addr < roundPage(s.daddr + MAXDSIZ))) {
+  } else if (((f & MAP_ANON) === 0 && addr === 0) || (addr !== 0 && addr >= roundPage(s.taddr) && addr < roundPage(s.daddr + s.machine.abi.maxdsiz))) {
     // A hint inside the potential heap is moved above the largest possible heap. (FreeBSD tests
     // no `addr !== 0`: vm_taddr is never 0 there, but it is for a process made without exec here,
     // and an absent hint must stay absent for anonymous clustering.)
-    addr = roundPage(s.daddr + MAXDSIZ);
+    addr = roundPage(s.daddr + s.machine.abi.maxdsiz);
   }
   // fo_mmap (src/kern/vfs_vnops.ts): the file's vnode object, or anonymous memory for /dev/zero.
   let object: VmObject | null = null;
@@ -174,7 +176,7 @@ function mmapObject(s: FreebsdSpace, map: VmMap, addr: number, size: number, pro
   const find: FindSpace = align === MAP_ALIGNED_SUPER_FIELD ? { kind: 'super' } : align !== 0 ? { kind: 'aligned', log2: align } : { kind: 'optimal' };
   const maxAddr = (flags & MAP_32BIT) !== 0 ? MAP_32BIT_MAX_ADDR : 0;
   // MAP_32BIT starts its search from the bottom (the default address is above 4 GiB) — unverified.
-  const defaultAddr = (flags & MAP_32BIT) !== 0 ? 0 : roundPage(s.daddr + MAXDSIZ);
+  const defaultAddr = (flags & MAP_32BIT) !== 0 ? 0 : roundPage(s.daddr + s.machine.abi.maxdsiz);
   return vmMapFindMin(map, roundPage(addr), defaultAddr, size, maxAddr, find, prot, maxProt, docow, object, pindex);
 }
 
@@ -348,7 +350,7 @@ export function sysBreak(ctx: Ctx, args: readonly SyscallArg[]): number {
   const base = roundPage(s.daddr);
   const old = base + s.dsize * PAGE_SIZE;
   if (nw > base) {
-    if (nw - base > DFLDSIZ && nw > old) return ctx.fail('ENOMEM', 'RLIMIT_DATA');
+    if (nw - base > s.machine.abi.dfldsiz && nw > old) return ctx.fail('ENOMEM', 'RLIMIT_DATA');
     if (nw > map.maxOffset) return ctx.fail('ENOMEM', 'above user space');
   } else if (nw < base) {
     // An ad-hoc interface libc uses to learn the initial break.

@@ -19,7 +19,7 @@ import type { VmObject } from '@polykernel/vm';
 import type { FreebsdKernel, FreebsdMachine, FreebsdSpace } from '../machine.js';
 import {
   MAP_ENTRY_COW, MAP_ENTRY_GUARD, MAP_ENTRY_IN_TRANSITION, MAP_ENTRY_NEEDS_COPY, MAP_ENTRY_SPLIT_BOUNDARY_MASK, MAP_ENTRY_USER_WIRED,
-  MAP_ENTRY_VN_EXEC, MAP_ENTRY_WRITECNT, VM_INHERIT_COPY, VM_INHERIT_NONE, VM_INHERIT_SHARE, VM_INHERIT_ZERO, VM_MAXUSER_ADDRESS,
+  MAP_ENTRY_VN_EXEC, MAP_ENTRY_WRITECNT, VM_INHERIT_COPY, VM_INHERIT_NONE, VM_INHERIT_SHARE, VM_INHERIT_ZERO,
   VM_MIN_USER, VM_PROT_WRITE,
 } from '../param.js';
 import { FREEBSD_COSTS } from '../costs.js';
@@ -31,7 +31,7 @@ import { OBJ_ANON, OBJ_ONEMAPPING, OBJ_SWAP, isAnon } from './vm_object.js';
 /** vmspace_alloc: an empty map over user space and a new pmap. */
 export function vmspaceAlloc(k: FreebsdKernel, m: FreebsdMachine): FreebsdSpace {
   const pmap = new Pmap(k, k.mmu.createPageTable());
-  const map = new VmMap(k.vm, pmap, VM_MIN_USER, VM_MAXUSER_ADDRESS, k.metrics);
+  const map = new VmMap(k.vm, pmap, VM_MIN_USER, m.abi.vmMaxUser, k.metrics);
   const s: FreebsdSpace = { map, pmap, taddr: 0, daddr: 0, tsize: 0, dsize: 0, ssize: 0, maxsaddr: 0, machine: m };
   m.spaces.add(s);
   return s;
