@@ -198,7 +198,10 @@ export function lookupName(m: FreebsdMachine, path: string): Vnode | FileLookupE
     }
     return v;
   }
-  const f = m.fs(lower);
+  // The root always exists (vfs_mountroot): a file system that has no "/" (a sysroot that is not
+  // there) is an empty one, not a machine without a root.
+  const found = m.fs(lower);
+  const f = typeof found === 'string' && lower === '/' ? EMPTY_ROOT : found;
   if (typeof f === 'string') return f;
   // A directory is known by its path (a memory file system gives every directory inode 1).
   const key = typeOf(f.mode) === 'VDIR' ? `dir:${lower}` : keyOf(f.dev, f.ino);
@@ -209,6 +212,8 @@ export function lookupName(m: FreebsdMachine, path: string): Vnode | FileLookupE
   }
   return v;
 }
+
+const EMPTY_ROOT: FsFile = { path: '/', bytes: new Uint8Array(0), dev: [0, 1], ino: 1, mode: S_IFDIR | 0o755 };
 
 /** The directory part of an absolute path ("/" for "/x"). */
 export function dirname(path: string): string {
