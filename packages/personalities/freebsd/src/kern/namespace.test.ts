@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { FREEBSD_ERRNO } from '@polykernel/core';
-import { Kernel, memoryFileSystem, S_IFDIR, S_IFREG, type FileLookup, type FsFile, type Process, type SyscallArg, type Thread } from '@polykernel/kernel';
+import { Kernel, memoryFileSystem, S_IFDIR, S_IFREG, type FileLookup, type FsFile, type Process, type SyscallArg, type Thread, type ViewRow } from '@polykernel/kernel';
 import { ACCESS_READ } from '@polykernel/mmu';
 import type { VmObject } from '@polykernel/vm';
 import { describe, expect, it } from 'vitest';
@@ -620,5 +620,29 @@ describe('ETXTBSY: a running program or interpreter cannot be opened for writing
     expect(errno(k, t, 'open', ['/bin/hello', O.WRONLY, 0])).toBe(E.ETXTBSY);
     k.syscall(c.threads[0]!, 'exit', [0]);
     ok(k, t, 'close', [ok(k, t, 'open', ['/lib64/ld-linux-x86-64.so.2', O.WRONLY, 0])]);
+  });
+});
+
+describe('procstat -v PATH of a mapped file: vn_fullpath of its vnode (kern_proc_vmmap_out)', () => {
+  it('follows a rename, and is empty once the file is unlinked (text and --json)', () => {
+    const { k, p, t, buf } = boot();
+    const fd = ok(k, t, 'open', ['/tmp/data', O.RDWR | O.CREAT, 0o644]);
+    k.copyToUser(t, buf, new TextEncoder().encode('hello'));
+    ok(k, t, 'write', [fd, buf, 5]);
+    const va = ok(k, t, 'mmap', [0, PAGE_SIZE, 1, MAP_SHARED, fd, 0]);
+    ok(k, t, 'close', [fd]);
+    const view = k.personality.views.find((v) => v.name === 'procstat-v')!;
+    const line = (): string => view.render(k, p).split('\n').find((l) => l.trim().split(/ +/)[1] === `0x${va.toString(16)}`)!;
+    const row = (): ViewRow => view.rows!(k, p).find((r) => r.kve_start === `0x${va.toString(16)}`)!;
+    expect(line().endsWith(' vn /tmp/data')).toBe(true);
+    ok(k, t, 'rename', ['/tmp/data', '/tmp/moved']);
+    expect(line().endsWith(' vn /tmp/moved')).toBe(true);
+    expect(row().kve_path).toBe('/tmp/moved');
+    ok(k, t, 'unlink', ['/tmp/moved']);
+    // procstat_vm.c prints "%-2s %-s\n" with an empty kve_path: the line ends "vn ".
+    expect(line().endsWith(' vn ')).toBe(true);
+    expect(row()).toMatchObject({ kve_type: 'vnode', kve_path: '' });
+    // The mapping still reads the file's bytes.
+    expect(new TextDecoder().decode(k.copyFromUser(t, va, 5))).toBe('hello');
   });
 });

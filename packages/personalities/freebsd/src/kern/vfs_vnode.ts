@@ -99,6 +99,8 @@ interface Vfs {
 const VFS = new WeakMap<FreebsdMachine, Vfs>();
 /** Objects a vnode holds its own reference on (v_object). */
 const HELD = new WeakSet<VmObject>();
+/** The vnode of each object made by vnodeObject (the object's handle). */
+const HANDLE = new WeakMap<VmObject, Vnode>();
 
 /**
  * The references to `o` FreeBSD would count: its vnode's own reference is this model's way of
@@ -336,6 +338,7 @@ export function vnodeObject(k: FreebsdKernel, v: Vnode): VmObject {
   if (v.object === null) {
     v.object = k.vm.createObject('vnode', Math.max(1, Math.ceil(v.size / FRAME_SIZE)), v.bytes, v.path);
     vfsOf(k.state).objects++;
+    HANDLE.set(v.object, v);
   }
   const o = v.object;
   HELD.add(o);
@@ -367,6 +370,18 @@ export function vnodeIsText(k: FreebsdKernel, v: Vnode): boolean {
     }
   }
   return false;
+}
+
+/**
+ * vn_fullpath of an OBJT_VNODE object's vnode (object->handle), as kern_proc_vmmap_out fills
+ * kve_path: its current name, or "" when it has none — an unlinked regular file has no name-cache
+ * entry left and vop_stdvptocnp answers ENOENT for anything but a directory, so the path stays
+ * empty. An object made without a vnode (an image the overlay cannot name) keeps its own name.
+ */
+export function vnodeObjectPath(o: VmObject): string {
+  const v = HANDLE.get(o);
+  if (v === undefined) return o.name;
+  return v.nlink === 0 ? '' : v.path;
 }
 
 /** vnode_pager_setsize for a growing file: the object covers the new last page. */

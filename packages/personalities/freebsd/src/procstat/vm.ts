@@ -3,9 +3,10 @@
  * One kinfo_vmentry per map entry: RES counts the entry's pages resident anywhere down the
  * shadow chain (kern_proc_vmmap_resident), PRES the top object's resident pages when it shadows
  * nothing, REF/SHD the top object's ref_count/shadow_count, TP the bottom object's type, PATH
- * the vnode's. The text follows the FreeBSD 14 format strings (PRT three letters; the FLAG
- * column's first letter is C for copy-on-write or G for a guard, as kernels that report guard
- * entries print it — KVME_TYPE_GUARD, "gd"): header
+ * the vnode's current name (vn_fullpath; empty once the file is unlinked). The text follows the
+ * FreeBSD 14 format strings (PRT three letters; the FLAG column's first letter is C for
+ * copy-on-write or G for a guard, as kernels that report guard entries print it —
+ * KVME_TYPE_GUARD, "gd"): header
  *   "%5s %*s %*s %3s %4s %4s %3s %3s %-5s %-2s %-s\n", ptrwidth = 2 * sizeof(void *) + 2 = 18.
  */
 import type { Process, ViewRow } from '@polykernel/kernel';
@@ -17,7 +18,7 @@ import {
 } from '../param.js';
 import type { VmMapEntry } from '../vm/vm_map.js';
 import { kvmeType, type KvmeType } from '../vm/vm_object.js';
-import { visibleRefCount } from '../kern/vfs_vnode.js';
+import { visibleRefCount, vnodeObjectPath } from '../kern/vfs_vnode.js';
 
 const PTRWIDTH = 18;
 
@@ -136,7 +137,8 @@ export function vmmap(s: FreebsdSpace): KinfoVmentry[] {
       guard,
       nocoredump: (e.eflags & MAP_ENTRY_NOCOREDUMP) !== 0,
       kve_type: bottom !== null ? kvmeType(bottom) : guard ? 'guard' : 'none',
-      kve_path: bottom?.type === 'vnode' ? bottom.name : '',
+      // vn_fullpath: empty for a file whose name was removed (vfs_vnode.ts vnodeObjectPath).
+      kve_path: bottom?.type === 'vnode' ? vnodeObjectPath(bottom) : '',
     });
   }
   return out;
