@@ -646,3 +646,23 @@ describe('procstat -v PATH of a mapped file: vn_fullpath of its vnode (kern_proc
     expect(new TextDecoder().decode(k.copyFromUser(t, va, 5))).toBe('hello');
   });
 });
+
+describe('a machine whose file system lists no root directory', () => {
+  it('still has one (rootvnode): a process starts with / as its cwd, and a file made there is found', () => {
+    // A host sysroot that does not exist: every lookup, "/" included, is ENOENT.
+    const k = new Kernel(freebsdPersonality({ fs: () => 'ENOENT' }), { frames: 1024, seed: 1, contents: true });
+    const p = k.createProcess(k.init, 'sh');
+    const t = p.threads[0]!;
+    const buf = ok(k, t, 'mmap', [0, PAGE_SIZE, 3, MAP_PRIVATE | MAP_ANON, -1, 0]);
+    expect(cwd(k, t, buf)).toBe('/');
+    expect(errno(k, t, 'open', ['/etc/motd', O.RDONLY, 0])).toBe(E.ENOENT);
+    const fd = ok(k, t, 'open', ['/note', O.RDWR | O.CREAT, 0o644]);
+    k.copyToUser(t, buf, new TextEncoder().encode('hi'));
+    ok(k, t, 'write', [fd, buf, 2]);
+    ok(k, t, 'close', [fd]);
+    expect(readAll(k, t, '/note', buf)).toBe('hi');
+    // fork copies the working directory (pwd_fork).
+    const c = k.processes.get(ok(k, t, 'fork', []))!;
+    expect(cwd(k, c.threads[0]!, buf)).toBe('/');
+  });
+});

@@ -201,7 +201,10 @@ export function lookupName(m: FreebsdMachine, path: string): Vnode | FileLookupE
     }
     return v;
   }
-  const f = m.fs(lower);
+  let f = m.fs(lower);
+  // Every FreeBSD system has a root directory (rootvnode); a machine's file system that lists
+  // none (an empty memory file system) gets one here, under which its files are still found.
+  if (typeof f === 'string' && lower === '/') f = { path: '/', bytes: new Uint8Array(0), dev: OVERLAY_DEV, ino: 2, mode: S_IFDIR | 0o755 };
   if (typeof f === 'string') return f;
   // A directory is known by its path (a memory file system gives every directory inode 1).
   const key = typeOf(f.mode) === 'VDIR' ? `dir:${lower}` : keyOf(f.dev, f.ino);
