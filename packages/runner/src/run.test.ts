@@ -86,3 +86,17 @@ processes:
     expect(results.at(-1)).toMatch(/status 0x500: exit 5/);
   });
 });
+
+describe('a stalled run names what holds it', () => {
+  const W = `name: stall
+processes:
+  - name: parent
+    steps:
+      - fork: { as: kid, steps: [{ kill: { process: self, signal: SIGSTOP } }, { exit: 0 }] }
+      - wait: { for: kid }
+`;
+  it('lists the sleeping parent as blocked and the stopped child as suspended, each with its step', async () => {
+    const r = await execute(parseWorkload(W, 'stall.yaml'), W, 'stall.yaml', resolvePersonality('linux-6.x')!, MACHINE, {}, () => undefined, QUIET);
+    expect(r.stalled).toMatch(/^stalled: no process can run — parent\[(\d+)\] \(blocked\) at step 2, kid\[(\d+)\] \(suspended\) at step 2 \(/);
+  });
+});

@@ -280,9 +280,10 @@ export class Session {
   private endRound(): void {
     if (!this.pendingInRound) this.ending = { stalled: null };
     else if (!this.progressedInRound) {
-      const blocked = this.runners.filter((r) => r.proc.state === 'running' && r.thread.state === 'blocked')
-        .map((r) => `${r.name}[${r.proc.pid}] (blocked) at ${r.pc < r.steps.length ? `step ${r.pc + 1}` : 'the end of its steps'}`);
-      this.ending = { stalled: `stalled: no process can run — ${blocked.join(', ')} (a wait for a child that never exits, or a stopped process nobody continues)` };
+      // Sleeping threads (blocked) and stopped ones (suspended: SIGSTOP, SuspendThread) are what holds the run.
+      const held = this.runners.filter((r) => r.proc.state === 'running' && (r.thread.state === 'blocked' || r.thread.state === 'suspended'))
+        .map((r) => `${r.name}[${r.proc.pid}] (${r.thread.state}) at ${r.pc < r.steps.length ? `step ${r.pc + 1}` : 'the end of its steps'}`);
+      this.ending = { stalled: `stalled: no process can run — ${held.join(', ')} (a wait for a child that never exits, or a stopped process nobody continues)` };
     } else if (++this.rounds >= this.limit) this.ending = { stalled: `stopped after ${this.limit} rounds` };
     else {
       this.round = [...this.runners];

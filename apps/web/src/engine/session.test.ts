@@ -104,7 +104,7 @@ describe('WebSession on the lecture fork example', () => {
     ].join('\n'), 'stall.yaml');
     const s = new WebSession(w, linux());
     while (await s.next() !== null);
-    expect(s.ending).toMatch(/^stalled: no process can run — parent\[\d+\] \(blocked\) at step 2, kid\[\d+\] \(blocked\) at step 2 /);
+    expect(s.ending).toMatch(/^stalled: no process can run — parent\[\d+\] \(blocked\) at step 2, kid\[\d+\] \(suspended\) at step 2 /);
     expect(s.log.map((l) => l.kind)).toEqual(['fork', 'kill']);
   });
 

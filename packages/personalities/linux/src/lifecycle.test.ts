@@ -143,7 +143,13 @@ describe('vfork, exit and wait4', () => {
     const { k, shell } = setup();
     const pid = k.syscall(t0(shell), 'fork').value;
     expect(k.syscall(t0(shell), 'kill', [pid, 19]).value).toBe(0);
-    expect(t0(k.processes.get(pid)!).state).toBe('blocked');
+    // TASK_STOPPED: the core's suspended state — the stopped task cannot run, so it cannot touch memory.
+    const stopped = t0(k.processes.get(pid)!);
+    expect(stopped.state).toBe('suspended');
+    expect(() => k.access(stopped, 0x400000, 1)).toThrow(/suspended/);
+    // A second stop does not deepen the suspension: one SIGCONT resumes it.
+    k.syscall(t0(shell), 'kill', [pid, 20]);
+    expect(stopped.suspendCount).toBe(1);
     expect(k.syscall(t0(shell), 'wait4', [pid, 0, 2, 0]).value).toBe(pid);
     expect(describeWaitStatus((19 << 8) | 0x7f)).toBe('WIFSTOPPED WSTOPSIG=SIGSTOP');
     k.syscall(t0(shell), 'kill', [pid, 18]);

@@ -83,10 +83,11 @@ export function sendSignal(m: LinuxMachine, target: Process<LinuxSpace>, sig: st
         task.state = TASK.STOPPED;
         task.stopSignal = SIGNALS[sig]!;
         task.stopReported = false;
-        th.state = 'blocked';
+        // do_signal_stop: the task is in TASK_STOPPED and is not scheduled until SIGCONT — the
+        // core's suspended state, as FreeBSD's and Cygwin's stops use (no access, no call runs).
+        k.suspendThread(th);
       } else if (action === 'cont' && task.state === TASK.STOPPED) {
-        task.state = TASK.RUNNING;
-        th.state = 'runnable';
+        wakeStopped(m, th);
       }
     }
     if (target.parent !== null) wakeWaiters(m, target.parent);
@@ -97,13 +98,18 @@ export function sendSignal(m: LinuxMachine, target: Process<LinuxSpace>, sig: st
 
 /** SIGCONT's effect even when caught: every stopped thread runs again. */
 export function continueProcess(m: LinuxMachine, target: Process<LinuxSpace>): void {
-  for (const th of target.threads) {
-    const task = m.task(th);
-    if (task.state === TASK.STOPPED) {
-      task.state = TASK.RUNNING;
-      th.state = 'runnable';
-    }
-  }
+  for (const th of target.threads) if (m.task(th).state === TASK.STOPPED) wakeStopped(m, th);
+}
+
+/**
+ * wake_up_state(TASK_STOPPED): the task runs again. A call it slept in when it stopped was
+ * interrupted by the stop (-ERESTARTSYS) and is restarted: it runs and looks again, sleeping if
+ * there is still nothing to do.
+ */
+function wakeStopped(m: LinuxMachine, th: Thread): void {
+  m.task(th).state = TASK.RUNNING;
+  if (th.suspendCount > 0) m.kernel.resumeThread(th);
+  m.kernel.wake(th);
 }
 
 /**

@@ -27,7 +27,7 @@ import type { FileLookupError, FsFile, Process } from '@polykernel/kernel';
 import type { VmObject } from '@polykernel/vm';
 import { procOf, type FreebsdKernel, type FreebsdSpace } from '../machine.js';
 import {
-  ABI_AMD64, MAP_COPY_ON_WRITE, MAP_INHERIT_SHARE, MAP_ACC_NO_CHARGE, PAGE_SIZE, SGROWSIZ, type FreebsdAbi,
+  ABI_AMD64, MAP_COPY_ON_WRITE, MAP_VN_EXEC, MAP_INHERIT_SHARE, MAP_ACC_NO_CHARGE, PAGE_SIZE, SGROWSIZ, type FreebsdAbi,
   VM_PROT_ALL, VM_PROT_EXECUTE, VM_PROT_READ, VM_PROT_WRITE, roundPage, truncPage,
 } from '../param.js';
 import { KERN_SUCCESS } from '../vm/vm_map.js';
@@ -179,7 +179,9 @@ function loadSection(k: FreebsdKernel, s: FreebsdSpace, vnode: VmObject, ph: Pro
   const map = s.map;
   if (mapEnd > start) {
     k.vm.reference(vnode);
-    const rv = map.insert(vnode, truncPage(ph.offset) / PAGE_SIZE, start, mapEnd, prot, VM_PROT_ALL, MAP_COPY_ON_WRITE);
+    // __elfN(map_insert): a file-backed segment is inserted with MAP_VN_EXEC (the entry gets
+    // MAP_ENTRY_VN_EXEC and makes the file text: writing it is ETXTBSY, vfs_vnode.ts vnodeIsText).
+    const rv = map.insert(vnode, truncPage(ph.offset) / PAGE_SIZE, start, mapEnd, prot, VM_PROT_ALL, MAP_COPY_ON_WRITE | MAP_VN_EXEC);
     if (rv !== KERN_SUCCESS) {
       k.vm.deallocate(vnode);
       throw new ExecError('ENOMEM', `PT_LOAD at 0x${start.toString(16)} overlaps`);

@@ -8,8 +8,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { FREEBSD_ERRNO } from '@polykernel/core';
-import { Kernel, memoryFileSystem, S_IFDIR, S_IFREG, type FileLookup, type FsFile, type Process, type SyscallArg, type Thread } from '@polykernel/kernel';
+import { Kernel, memoryFileSystem, S_IFDIR, S_IFREG, type FileLookup, type FsFile, type Process, type SyscallArg, type Thread, type ViewRow } from '@polykernel/kernel';
 import { ACCESS_READ } from '@polykernel/mmu';
+import type { VmObject } from '@polykernel/vm';
 import { describe, expect, it } from 'vitest';
 import type { FreebsdMachine, FreebsdSpace } from '../machine.js';
 import { MAP_ANON, MAP_PRIVATE, MAP_SHARED, PAGE_SIZE, RFCFDG, RFFDG, RFPROC } from '../param.js';
@@ -537,5 +538,131 @@ describe('execve: exec_check_permissions before the image activators', () => {
     ok(k, t, 'close', [c]);
     expect(errno(k, t, 'execve', ['/tmp/script', [], []])).toBe(E.EACCES);
     ok(k, t, 'execve', ['/bin/prog', ['prog'], []]);
+  });
+});
+
+describe('ETXTBSY: a running program or interpreter cannot be opened for writing (vn_writechk, VOP_IS_TEXT)', () => {
+  /** A process running `path` (a fresh process that execs it). */
+  function running(k: K, path: string): Process<FreebsdSpace> {
+    const c = k.createProcess(k.init, 'c');
+    ok(k, c.threads[0]!, 'execve', [path, [path], []]);
+    return c;
+  }
+  /** The path of the vnode object at the bottom of an entry's chain. */
+  const vnodePathOf = (o: VmObject): string => {
+    let b = o;
+    while (b.backing !== null) b = b.backing;
+    return b.type === 'vnode' ? b.name : '';
+  };
+  const prog = (): Record<string, FsFile> => ({
+    '/bin/prog': file('/bin/prog', fixture('rollup.freebsd-x64.node'), S_IFREG | 0o755, 90),
+    '/bin/other': file('/bin/other', fixture('rollup.freebsd-x64.node'), S_IFREG | 0o755, 91),
+  });
+
+  it('O_WRONLY, O_RDWR and O_RDONLY|O_TRUNC are ETXTBSY while a process runs it, before the permission check; reading is allowed', () => {
+    const { k, t } = boot(prog());
+    running(k, '/bin/prog');
+    expect(errno(k, t, 'open', ['/bin/prog', O.WRONLY, 0])).toBe(E.ETXTBSY);
+    expect(errno(k, t, 'open', ['/bin/prog', O.RDWR, 0])).toBe(E.ETXTBSY);
+    expect(errno(k, t, 'open', ['/bin/prog', O.RDONLY | O.TRUNC, 0])).toBe(E.ETXTBSY);
+    // O_CREAT on an existing file is an open of it (vn_open_cred drops O_CREAT).
+    expect(errno(k, t, 'openat', [AT_FDCWD, '/bin/prog', O.WRONLY | O.CREAT, 0o644])).toBe(E.ETXTBSY);
+    // vn_writechk comes before VOP_ACCESS: a user who may not write it gets ETXTBSY too.
+    const u = user(k, false);
+    expect(errno(k, u.t, 'open', ['/bin/prog', O.WRONLY, 0])).toBe(E.ETXTBSY);
+    ok(k, t, 'close', [ok(k, t, 'open', ['/bin/prog', O.RDONLY, 0])]);
+    // Not running: another file of the same contents is writable.
+    ok(k, t, 'close', [ok(k, t, 'open', ['/bin/other', O.WRONLY, 0])]);
+  });
+
+  it('the mark goes with the last text mapping: a forked child keeps it after its parent exits, exec of another image drops it', () => {
+    const { k, t } = boot(prog());
+    const c = running(k, '/bin/prog');
+    const child = k.processes.get(ok(k, c.threads[0]!, 'fork', []))!;
+    k.syscall(c.threads[0]!, 'exit', [0]);
+    expect(c.state).not.toBe('running');
+    // vmspace_fork copied the MAP_ENTRY_VN_EXEC entries (each a text reference of its own).
+    expect(errno(k, t, 'open', ['/bin/prog', O.WRONLY, 0])).toBe(E.ETXTBSY);
+    ok(k, child.threads[0]!, 'execve', ['/bin/other', ['other'], []]);
+    ok(k, t, 'close', [ok(k, t, 'open', ['/bin/prog', O.WRONLY, 0])]);
+    expect(errno(k, t, 'open', ['/bin/other', O.RDWR, 0])).toBe(E.ETXTBSY);
+    k.syscall(child.threads[0]!, 'exit', [0]);
+    ok(k, t, 'close', [ok(k, t, 'open', ['/bin/other', O.RDWR | O.TRUNC, 0])]);
+  });
+
+  it('munmap of every text mapping drops the mark (vm_map_entry_delete → VOP_UNSET_TEXT); a part left keeps it', () => {
+    const { k, t } = boot(prog());
+    const c = running(k, '/bin/prog');
+    const ranges = [...c.space.map.entries()].filter((e) => e.object !== null && vnodePathOf(e.object) === '/bin/prog').map((e) => [e.start, e.end] as const);
+    expect(ranges.length).toBeGreaterThan(1);
+    for (const [s, e] of ranges.slice(1)) ok(k, c.threads[0]!, 'munmap', [s, e - s]);
+    expect(errno(k, t, 'open', ['/bin/prog', O.WRONLY, 0])).toBe(E.ETXTBSY);
+    // One page of the first mapping left (the clipped entry keeps MAP_ENTRY_VN_EXEC).
+    const [s0, e0] = ranges[0]!;
+    if (e0 - s0 > PAGE_SIZE) {
+      ok(k, c.threads[0]!, 'munmap', [s0 + PAGE_SIZE, e0 - s0 - PAGE_SIZE]);
+      expect(errno(k, t, 'open', ['/bin/prog', O.WRONLY, 0])).toBe(E.ETXTBSY);
+    }
+    ok(k, c.threads[0]!, 'munmap', [s0, PAGE_SIZE]);
+    ok(k, t, 'close', [ok(k, t, 'open', ['/bin/prog', O.WRONLY, 0])]);
+  });
+
+  it('the interpreter is text too (__elfN(load_file) maps it the same way)', () => {
+    // A dynamically linked PIE, branded FreeBSD (EI_OSABI 9), whose PT_INTERP names a loadable image.
+    const exe = fixture('hello-pie-x86_64.elf').slice();
+    exe[7] = 9;
+    const { k, t } = boot({
+      '/bin/hello': file('/bin/hello', exe, S_IFREG | 0o755, 92),
+      '/lib64/ld-linux-x86-64.so.2': file('/lib64/ld-linux-x86-64.so.2', fixture('rollup.freebsd-x64.node'), S_IFREG | 0o755, 93),
+    });
+    const c = running(k, '/bin/hello');
+    expect(errno(k, t, 'open', ['/lib64/ld-linux-x86-64.so.2', O.WRONLY, 0])).toBe(E.ETXTBSY);
+    expect(errno(k, t, 'open', ['/bin/hello', O.WRONLY, 0])).toBe(E.ETXTBSY);
+    k.syscall(c.threads[0]!, 'exit', [0]);
+    ok(k, t, 'close', [ok(k, t, 'open', ['/lib64/ld-linux-x86-64.so.2', O.WRONLY, 0])]);
+  });
+});
+
+describe('procstat -v PATH of a mapped file: vn_fullpath of its vnode (kern_proc_vmmap_out)', () => {
+  it('follows a rename, and is empty once the file is unlinked (text and --json)', () => {
+    const { k, p, t, buf } = boot();
+    const fd = ok(k, t, 'open', ['/tmp/data', O.RDWR | O.CREAT, 0o644]);
+    k.copyToUser(t, buf, new TextEncoder().encode('hello'));
+    ok(k, t, 'write', [fd, buf, 5]);
+    const va = ok(k, t, 'mmap', [0, PAGE_SIZE, 1, MAP_SHARED, fd, 0]);
+    ok(k, t, 'close', [fd]);
+    const view = k.personality.views.find((v) => v.name === 'procstat-v')!;
+    const line = (): string => view.render(k, p).split('\n').find((l) => l.trim().split(/ +/)[1] === `0x${va.toString(16)}`)!;
+    const row = (): ViewRow => view.rows!(k, p).find((r) => r.kve_start === `0x${va.toString(16)}`)!;
+    expect(line().endsWith(' vn /tmp/data')).toBe(true);
+    ok(k, t, 'rename', ['/tmp/data', '/tmp/moved']);
+    expect(line().endsWith(' vn /tmp/moved')).toBe(true);
+    expect(row().kve_path).toBe('/tmp/moved');
+    ok(k, t, 'unlink', ['/tmp/moved']);
+    // procstat_vm.c prints "%-2s %-s\n" with an empty kve_path: the line ends "vn ".
+    expect(line().endsWith(' vn ')).toBe(true);
+    expect(row()).toMatchObject({ kve_type: 'vnode', kve_path: '' });
+    // The mapping still reads the file's bytes.
+    expect(new TextDecoder().decode(k.copyFromUser(t, va, 5))).toBe('hello');
+  });
+});
+
+describe('a machine whose file system lists no root directory', () => {
+  it('still has one (rootvnode): a process starts with / as its cwd, and a file made there is found', () => {
+    // A host sysroot that does not exist: every lookup, "/" included, is ENOENT.
+    const k = new Kernel(freebsdPersonality({ fs: () => 'ENOENT' }), { frames: 1024, seed: 1, contents: true });
+    const p = k.createProcess(k.init, 'sh');
+    const t = p.threads[0]!;
+    const buf = ok(k, t, 'mmap', [0, PAGE_SIZE, 3, MAP_PRIVATE | MAP_ANON, -1, 0]);
+    expect(cwd(k, t, buf)).toBe('/');
+    expect(errno(k, t, 'open', ['/etc/motd', O.RDONLY, 0])).toBe(E.ENOENT);
+    const fd = ok(k, t, 'open', ['/note', O.RDWR | O.CREAT, 0o644]);
+    k.copyToUser(t, buf, new TextEncoder().encode('hi'));
+    ok(k, t, 'write', [fd, buf, 2]);
+    ok(k, t, 'close', [fd]);
+    expect(readAll(k, t, '/note', buf)).toBe('hi');
+    // fork copies the working directory (pwd_fork).
+    const c = k.processes.get(ok(k, t, 'fork', []))!;
+    expect(cwd(k, c.threads[0]!, buf)).toBe('/');
   });
 });

@@ -5,6 +5,11 @@
  * here), vn_truncate for a vnode (EISDIR for a directory; VOP_SETATTR(va_size) — a regular file's
  * size changes in the copy-on-write overlay, vfs_vnode.ts vnodeTruncate; devfs_setattr leaves a
  * device as it is), and invfo_truncate for a pipe (EINVAL).
+ *
+ * vn_truncate_locked takes a write count around VOP_SETATTR (VOP_ADD_WRITECOUNT), ETXTBSY for a
+ * file that is some process's text. A descriptor open for writing never meets one here: exec of a
+ * file open for writing is ETXTBSY (kern_exec.ts) and so is opening a running program for writing
+ * (vfs_syscalls.ts vnOpenVnode), so the check has nothing to refuse and is not made.
  */
 import type { SyscallArg, SyscallContext } from '@polykernel/kernel';
 import type { FreebsdMachine, FreebsdSpace } from '../machine.js';

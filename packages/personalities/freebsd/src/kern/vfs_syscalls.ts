@@ -21,7 +21,7 @@ import { falloc, fdalloc, fget, FREAD, FWRITE, finstall, O, pwdChdir, pwdOf } fr
 import { signedOffset } from './sys_generic.js';
 import { pipeIno } from './sys_pipe.js';
 import { namei, type Nameidata, type NameiOp } from './vfs_lookup.js';
-import { createDir, createFile, dirEmpty, isDevfs, removeName, renameName, S_IFCHR, S_IFIFO, vaccess, vnodeTruncate, type Vnode } from './vfs_vnode.js';
+import { createDir, createFile, dirEmpty, isDevfs, removeName, renameName, S_IFCHR, S_IFIFO, vaccess, vnodeIsText, vnodeTruncate, type Vnode } from './vfs_vnode.js';
 import { shmSeek, shmStatFields } from './uipc_shm.js';
 
 type Ctx = SyscallContext<FreebsdSpace, FreebsdMachine>;
@@ -100,7 +100,7 @@ export function kernOpenat(ctx: Ctx, dfd: number, pathA: SyscallArg | undefined,
     if (v.type === 'VDIR') return ctx.fail('EISDIR', `${nd.path} is a directory (O_CREAT)`);
   }
   const full = nd.path;
-  const err = vnOpenVnode(v, fflags, creds.euid, creds.egid, created);
+  const err = vnOpenVnode(ctx.kernel, v, fflags, creds.euid, creds.egid, created);
   if (err !== null) return ctx.fail(err, full);
   if (v.partial !== null) return ctx.fail('EFBIG', `${full}: ${v.partial} bytes is too large to simulate (files up to 1 GiB)`);
   // kern_openat's fo_truncate: O_TRUNC truncates even with O_RDONLY (vn_open_vnode checked VWRITE).
@@ -111,12 +111,17 @@ export function kernOpenat(ctx: Ctx, dfd: number, pathA: SyscallArg | undefined,
   return fd;
 }
 
-/** vn_open_vnode's checks (a created file was checked against its directory instead). */
-function vnOpenVnode(v: Vnode, fflags: number, euid: number, egid: number, created: boolean): string | null {
+/**
+ * vn_open_vnode's checks (a created file was checked against its directory instead): VWRITE —
+ * FWRITE or O_TRUNC — on a file that is some process's text is ETXTBSY (vn_writechk's VOP_IS_TEXT),
+ * before VOP_ACCESS.
+ */
+function vnOpenVnode(k: Ctx['kernel'], v: Vnode, fflags: number, euid: number, egid: number, created: boolean): string | null {
   if (v.type !== 'VDIR' && (fflags & O.DIRECTORY) !== 0) return 'ENOTDIR';
   const write = (fflags & (FWRITE | O.TRUNC)) !== 0;
   if (write && v.type === 'VDIR') return 'EISDIR';
   if (created) return null;
+  if (write && vnodeIsText(k, v)) return 'ETXTBSY';
   return vaccess(v, euid, egid, (fflags & FREAD) !== 0, write) ? null : 'EACCES';
 }
 

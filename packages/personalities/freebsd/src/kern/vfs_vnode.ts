@@ -25,6 +25,7 @@ import { MAX_FILE_BYTES, S_IFDIR, S_IFMT, type FileLookupError, type FsFile } fr
 import { FRAME_SIZE } from '@polykernel/mmu';
 import type { VmObject } from '@polykernel/vm';
 import type { FreebsdKernel, FreebsdMachine } from '../machine.js';
+import { MAP_ENTRY_VN_EXEC } from '../param.js';
 
 /** sys/sys/vnode.h enum vtype, the ones this model has. */
 export type VType = 'VREG' | 'VDIR' | 'VCHR' | 'VFIFO';
@@ -98,6 +99,8 @@ interface Vfs {
 const VFS = new WeakMap<FreebsdMachine, Vfs>();
 /** Objects a vnode holds its own reference on (v_object). */
 const HELD = new WeakSet<VmObject>();
+/** The vnode of each object made by vnodeObject (the object's handle). */
+const HANDLE = new WeakMap<VmObject, Vnode>();
 
 /**
  * The references to `o` FreeBSD would count: its vnode's own reference is this model's way of
@@ -340,11 +343,50 @@ export function vnodeObject(k: FreebsdKernel, v: Vnode): VmObject {
   if (v.object === null) {
     v.object = k.vm.createObject('vnode', Math.max(1, Math.ceil(v.size / FRAME_SIZE)), v.bytes, v.path);
     vfsOf(k.state).objects++;
+    HANDLE.set(v.object, v);
   }
   const o = v.object;
   HELD.add(o);
   k.vm.reference(o);
   return o;
+}
+
+/**
+ * VOP_IS_TEXT (sys/sys/vnode.h: v_writecount < 0): the vnode is some process's running program or
+ * interpreter. FreeBSD counts it: exec maps every file-backed PT_LOAD segment with MAP_VN_EXEC
+ * (imgact_elf.c __elfN(map_insert)), vm_map_insert gives the entry MAP_ENTRY_VN_EXEC and
+ * vm_map_entry_set_vnode_text(entry, true) takes one text reference on the vnode found at the
+ * bottom of the entry's object chain (VOP_SET_TEXT: v_writecount--); clipping and fork take one
+ * for each new entry, and deleting an entry (munmap, exit, the old vmspace at exec) gives it back
+ * (VOP_UNSET_TEXT). Here the count is not kept: it is the number of such entries, found when
+ * asked — a write open or O_TRUNC is rare and the answer is the same.
+ */
+export function vnodeIsText(k: FreebsdKernel, v: Vnode): boolean {
+  const o = v.object;
+  // No object: nothing maps the file at all.
+  if (o === null) return false;
+  for (const p of k.processes.values()) {
+    if (p.state !== 'running') continue;
+    for (const e of p.space.map.entries()) {
+      if ((e.eflags & MAP_ENTRY_VN_EXEC) === 0 || e.object === null) continue;
+      let bottom = e.object;
+      while (bottom.backing !== null) bottom = bottom.backing;
+      if (bottom === o) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * vn_fullpath of an OBJT_VNODE object's vnode (object->handle), as kern_proc_vmmap_out fills
+ * kve_path: its current name, or "" when it has none — an unlinked regular file has no name-cache
+ * entry left and vop_stdvptocnp answers ENOENT for anything but a directory, so the path stays
+ * empty. An object made without a vnode (an image the overlay cannot name) keeps its own name.
+ */
+export function vnodeObjectPath(o: VmObject): string {
+  const v = HANDLE.get(o);
+  if (v === undefined) return o.name;
+  return v.nlink === 0 ? '' : v.path;
 }
 
 /** vnode_pager_setsize for a growing file: the object covers the new last page. */

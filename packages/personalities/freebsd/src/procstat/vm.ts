@@ -3,7 +3,7 @@
  * One kinfo_vmentry per map entry: RES counts the entry's pages resident anywhere down the
  * shadow chain (kern_proc_vmmap_resident), PRES the top object's resident pages when it shadows
  * nothing, REF/SHD the top object's ref_count/shadow_count, TP the bottom object's type, PATH
- * the vnode's. The text follows FreeBSD 14's xo_emit format strings: header
+ * the vnode's current name (vn_fullpath; empty once the file is unlinked). The text follows FreeBSD 14's xo_emit format strings: header
  *   "%5s %*s %*s %3s %4s %4s %3s %3s %-5s %-2s %-s\n", ptrwidth = 2 * sizeof(void *) + 2 = 18;
  * PRT three letters; FLAG five: C (KVME_FLAG_COW), N (NEEDS_COPY), S (SUPER), U or D (GROWS_UP,
  * GROWS_DOWN), W (USER_WIRED) — a guard entry shows only as its type, "gd" (KVME_TYPE_GUARD): the
@@ -25,7 +25,7 @@ import {
 } from '../param.js';
 import type { VmMapEntry } from '../vm/vm_map.js';
 import { kvmeType, type KvmeType } from '../vm/vm_object.js';
-import { visibleRefCount } from '../kern/vfs_vnode.js';
+import { visibleRefCount, vnodeObjectPath } from '../kern/vfs_vnode.js';
 
 const PTRWIDTH = 18;
 
@@ -150,7 +150,8 @@ export function vmmap(s: FreebsdSpace): KinfoVmentry[] {
       guard,
       nocoredump: (e.eflags & MAP_ENTRY_NOCOREDUMP) !== 0,
       kve_type: bottom !== null ? kvmeType(bottom) : guard ? 'guard' : 'none',
-      kve_path: bottom?.type === 'vnode' ? bottom.name : '',
+      // vn_fullpath: empty for a file whose name was removed (vfs_vnode.ts vnodeObjectPath).
+      kve_path: bottom?.type === 'vnode' ? vnodeObjectPath(bottom) : '',
     });
   }
   return out;
