@@ -11,7 +11,7 @@
  */
 import { pageDown } from '@polykernel/core';
 import type { SyscallArg, SyscallContext } from '@polykernel/kernel';
-import { vmFileOf } from './filemap.js';
+import { unmapFilePage, vmFileOf } from './filemap.js';
 import {
   MAP_32BIT, MAP_ANONYMOUS, MAP_DROPPABLE, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_HUGETLB, MAP_LOCKED, MAP_NORESERVE, MAP_POPULATE, MAP_PRIVATE,
   MAP_SHARED, MAP_SHARED_VALIDATE, MAP_TYPE, PAGE_SIZE, PROT_WRITE, VM_ACCOUNT, VM_DONTDUMP, VM_EXEC, VM_GROWSDOWN, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE,
@@ -486,6 +486,7 @@ export function exitMmap(m: LinuxMachine, s: LinuxSpace): void {
   const zero = m.zeroPage();
   const frames = m.kernel.mmu.frames;
   s.pt.destroy((_va, frame, _size, flags) => {
+    unmapFilePage(m, frame, flags);
     if (frame !== zero && (flags & PTE_PFN) === 0 && frames.unref(frame) === 0) {
       frames.free(frame);
       forgetFrame(m, frame);
