@@ -51,6 +51,35 @@ describe('compare -p linux-6.x,windows: file steps on Windows', () => {
     // CREATE_ALWAYS makes the file in the machine's own copy (the sysroot is never written).
     expect(results[5]).toMatch(/^fd \d+$/);
   });
+
+  it('dd\'s own steps: of=/dev/null is the NUL device (the write takes 10 MiB, a read ends at once, no section on it); /dev/zero is not on Windows', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pk-windd-'));
+    const file = join(dir, 'dd.yaml');
+    writeFileSync(file, [
+      'name: dd', 'processes:', '  - name: dd', '    steps:',
+      '      - alloc: { name: buf, size: 10493952, prot: rw- }',
+      '      - open: { path: /dev/zero, as: in }',
+      '      - open: { path: /dev/null, as: out, flags: [write, create, trunc] }',
+      '      - write: { fd: out, region: buf, length: 10M }',
+      '      - read: { fd: out, region: buf, length: 4K }',
+      '      - mapFile: { path: /dev/null, name: m, length: 4K, prot: r--, shared: true }',
+      '      - close: { fd: out }',
+      '',
+    ].join('\n'));
+    const [linux, win] = await columns(file);
+    expect(win!.steps.map((s) => s.result)).toEqual([
+      expect.stringMatching(/^0x[0-9a-f]+$/) as unknown,
+      'ERROR_PATH_NOT_FOUND (CreateFileW)',
+      expect.stringMatching(/^fd \d+$/) as unknown,
+      '10485760 bytes',
+      '0 bytes',
+      'ERROR_BAD_EXE_FORMAT (CreateFileMappingW)',
+      '0x0',
+    ]);
+    // Linux: /dev/zero opens; /dev/null has no mmap (ENODEV).
+    expect(linux!.steps[1]!.result).toMatch(/^fd \d+$/);
+    expect(linux!.steps[5]!.result).toBe('ENODEV (mmap)');
+  });
 });
 
 describe('import --check: why a Windows file call differs from the host\'s', () => {
