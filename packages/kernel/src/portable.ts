@@ -4,10 +4,10 @@
  * personality's `PortableDriver` turns it into that kernel's NATIVE calls through the kernel's own
  * gate (`kernel.syscall`), so system calls, traps, faults and cycles are counted the native way:
  *
- *   intent   Linux                          FreeBSD                        Windows                                  Cygwin
- *   alloc    mmap(MAP_PRIVATE|MAP_ANONYMOUS) mmap(MAP_PRIVATE|MAP_ANON)     VirtualAlloc(MEM_RESERVE|MEM_COMMIT)     mmap over VirtualAlloc/NtMapViewOfSection
- *   fork     fork (COW, dup_mmap)           fork (COW, vmspace_fork)       n/a: no fork in Win32                    its emulated fork (CreateProcess + copies)
- *   spawn    fork + execve in the child     fork + execve (posix_spawn: vfork) CreateProcessW                       spawnve over CreateProcessW
+ *   intent  Linux                            FreeBSD                                Windows                               Cygwin
+ *   alloc   mmap(MAP_PRIVATE|MAP_ANONYMOUS)  mmap(MAP_PRIVATE|MAP_ANON)             VirtualAlloc(MEM_RESERVE|MEM_COMMIT)  mmap over VirtualAlloc/NtMapViewOfSection
+ *   fork    fork (COW, dup_mmap)             fork (COW, vmspace_fork)               n/a: no fork in Win32                 its emulated fork (CreateProcess + copies)
+ *   spawn   fork + execve in the child       rfork(RFSPAWN) + execve (posix_spawn)  CreateProcessW                        spawnve over CreateProcessW
  *
  * A driver never fakes a result: a step its kernel cannot do comes back `unsupported` with the
  * reason (apps print "n/a: <reason>"), a native failure comes back `failed` with the error name in
@@ -159,9 +159,11 @@ export interface PortableDriver<S, M = unknown> {
    */
   fork(kernel: Kernel<S, M>, thread: Thread): PortableResult<PortableChild<S>>;
   /**
-   * A child running `path`. Linux/FreeBSD: fork, then execve in the child (a failed execve: the
-   * child _exit(127)s and the result is `failed` with execve's error); Windows: CreateProcessW;
-   * Cygwin: spawnve. The value's `thread` is the child's (its steps, if any, run after the exec).
+   * A child running `path`. Linux: fork, then execve in the child; FreeBSD: what libc's
+   * posix_spawn does, rfork(RFSPAWN) (the child borrows the parent's vmspace, the parent asleep
+   * until the child's execve or exit), then execve in the child. A failed execve: the child
+   * _exit(127)s and the result is `failed` with execve's error. Windows: CreateProcessW; Cygwin:
+   * spawnve. The value's `thread` is the child's (its steps, if any, run after the exec).
    */
   spawn(kernel: Kernel<S, M>, thread: Thread, req: SpawnRequest): PortableResult<PortableChild<S>>;
   /**

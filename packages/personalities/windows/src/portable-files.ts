@@ -6,9 +6,9 @@
  * mapping and of the file (the view keeps the section alive). Every call goes through the kernel's
  * gate, so the traps and cycles are Windows' own, and a failure is the Win32 error the call sets.
  *
- * The sysroot is a read-only volume: creating, superseding or truncating a file fails with
- * ERROR_WRITE_PROTECT (files.ts), so `open` with create/trunc on Windows reports that error rather
- * than pretending the file was made.
+ * A file created, superseded or truncated at open is the machine's own copy (files.ts): the
+ * sysroot is never written. The portable /dev/null is the NUL device; /dev/zero has no Windows
+ * counterpart and is not found (windowsName).
  */
 import { PROT_EXEC, PROT_WRITE, pageUp } from '@polykernel/core';
 import {
@@ -64,9 +64,18 @@ export function mappingProtection(prot: number, shared: boolean): { section: num
   return { section, view: view + (exec ? FILE_MAP_EXECUTE : 0), access };
 }
 
+/**
+ * The name a Windows program opens for a portable path: the null device is NUL (a Windows port of
+ * dd writes to NUL, not /dev/null). Any other path is given as it is — /dev/zero too: Windows has
+ * no zero device, and C:\dev\zero is not there (ERROR_PATH_NOT_FOUND, files.ts).
+ */
+export function windowsName(path: string): string {
+  return path === '/dev/null' ? 'NUL' : path;
+}
+
 export function openFile(k: K, t: Thread, req: OpenRequest): PortableResult<number> {
   const { access, disposition } = openDisposition(req);
-  const r = gate(k, t, 'CreateFileW', [req.path, access, SHARE_DENY_NONE, 0, disposition, FILE_ATTRIBUTE_NORMAL, 0]);
+  const r = gate(k, t, 'CreateFileW', [windowsName(req.path), access, SHARE_DENY_NONE, 0, disposition, FILE_ATTRIBUTE_NORMAL, 0]);
   return failure(k, 'CreateFileW', r) ?? ok(r.value);
 }
 
@@ -91,7 +100,7 @@ export function closeHandle(k: K, t: Thread, handle: number): PortableResult<num
  */
 export function mapFile(k: K, t: Thread, req: MapFileRequest): PortableResult<PortableRegion> {
   const m = mappingProtection(req.prot, req.shared);
-  const h = gate(k, t, 'CreateFileW', [req.path, m.access, SHARE_DENY_NONE, 0, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, 0]);
+  const h = gate(k, t, 'CreateFileW', [windowsName(req.path), m.access, SHARE_DENY_NONE, 0, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, 0]);
   const hf = failure(k, 'CreateFileW', h);
   if (hf !== null) return hf;
   // The program would call GetFileSizeEx for the size; the view's length is read from the open file (the same EndOfFile).
