@@ -119,13 +119,31 @@ export interface MapFileRequest {
   readonly offset?: number;
 }
 
+/**
+ * A portable open, as the step's flags ask it. The access mode is the program's O_RDONLY,
+ * O_WRONLY or O_RDWR (`openAccess`): `write: false` reads only; `write: true` reads and writes
+ * unless `read: false` says the file is opened for writing only (O_WRONLY), so that a read of it
+ * fails the way that kernel's read fails on such a descriptor (EBADF; ERROR_ACCESS_DENIED from
+ * ReadFile, which the UCRT's _read turns into EBADF).
+ */
 export interface OpenRequest {
   readonly path: string;
   readonly write: boolean;
+  /** Open for reading too; default true. With `write: true`, false is O_WRONLY / GENERIC_WRITE alone. */
+  readonly read?: boolean;
   /** Create the file when missing (O_CREAT, OPEN_ALWAYS). */
   readonly create?: boolean;
   /** Truncate it (O_TRUNC, CREATE_ALWAYS / TRUNCATE_EXISTING). */
   readonly truncate?: boolean;
+}
+
+/** An open's access mode: O_RDONLY (`read`), O_WRONLY (`write`) or O_RDWR (`readwrite`). */
+export type OpenAccess = 'read' | 'write' | 'readwrite';
+
+/** The access mode a portable open asks for; every driver maps it to its own flags. */
+export function openAccess(req: OpenRequest): OpenAccess {
+  if (!req.write) return 'read';
+  return req.read === false ? 'write' : 'readwrite';
 }
 
 /**

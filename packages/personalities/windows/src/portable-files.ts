@@ -12,7 +12,7 @@
  */
 import { PROT_EXEC, PROT_WRITE, pageUp } from '@polykernel/core';
 import {
-  failure, gate, ok, type MapFileRequest, type OpenRequest, type PortableRegion, type PortableResult, type Thread,
+  failure, gate, ok, openAccess, type MapFileRequest, type OpenRequest, type PortableRegion, type PortableResult, type Thread,
 } from '@polykernel/kernel';
 import { PAGE, PAGE_NOACCESS, PAGE_EXECUTE_READ, PAGE_EXECUTE_READWRITE, PAGE_EXECUTE_WRITECOPY, PAGE_READONLY, PAGE_READWRITE, PAGE_WRITECOPY } from './constants.js';
 import {
@@ -29,13 +29,15 @@ const FILE_ATTRIBUTE_NORMAL = 0x80;
 
 /**
  * CreateFileW's dwDesiredAccess and dwCreationDisposition for a portable open, as the UCRT's _open
- * maps the flags the POSIX drivers pass (O_RDONLY or O_RDWR, O_CREAT, O_TRUNC) —
- * minkernel/crts/ucrt/src/lowio/open.cpp: decode_access_flags gives _O_RDONLY GENERIC_READ and
- * _O_RDWR GENERIC_READ|GENERIC_WRITE; decode_open_create_flags gives no flag OPEN_EXISTING,
- * _O_CREAT OPEN_ALWAYS, _O_TRUNC TRUNCATE_EXISTING, _O_CREAT|_O_TRUNC CREATE_ALWAYS.
+ * maps the flags the POSIX drivers pass (O_RDONLY, O_WRONLY or O_RDWR, O_CREAT, O_TRUNC) —
+ * minkernel/crts/ucrt/src/lowio/open.cpp: decode_access_flags gives _O_RDONLY GENERIC_READ,
+ * _O_WRONLY GENERIC_WRITE (GENERIC_READ as well only with _O_APPEND and a Unicode text mode, to
+ * read the BOM: never for these binary opens) and _O_RDWR GENERIC_READ|GENERIC_WRITE;
+ * decode_open_create_flags gives no flag OPEN_EXISTING, _O_CREAT OPEN_ALWAYS, _O_TRUNC
+ * TRUNCATE_EXISTING, _O_CREAT|_O_TRUNC CREATE_ALWAYS.
  */
 export function openDisposition(req: OpenRequest): { access: number; disposition: number } {
-  const access = req.write ? GENERIC_READ + GENERIC_WRITE : GENERIC_READ;
+  const access = { read: GENERIC_READ, write: GENERIC_WRITE, readwrite: GENERIC_READ + GENERIC_WRITE }[openAccess(req)];
   const create = req.create === true;
   const trunc = req.truncate === true;
   const disposition = create ? (trunc ? CREATE_ALWAYS : OPEN_ALWAYS) : trunc ? TRUNCATE_EXISTING : OPEN_EXISTING;
@@ -79,11 +81,19 @@ export function openFile(k: K, t: Thread, req: OpenRequest): PortableResult<numb
   return failure(k, 'CreateFileW', r) ?? ok(r.value);
 }
 
-/** ReadFile / WriteFile: the value is lpNumberOfBytesRead / lpNumberOfBytesWritten (short at the end of the file). */
+/**
+ * ReadFile / WriteFile: the value is lpNumberOfBytesRead / lpNumberOfBytesWritten (short at the end
+ * of the file). A handle without the access (GENERIC_READ for ReadFile, GENERIC_WRITE for
+ * WriteFile) fails with ERROR_ACCESS_DENIED (NtReadFile/NtWriteFile: STATUS_ACCESS_DENIED). The
+ * failure stays the Win32 error, as the driver's other calls do; the detail says what the UCRT's
+ * _read/_write make of it: errno EBADF with _doserrno ERROR_ACCESS_DENIED, not EACCES
+ * (ucrt/src/lowio/read.cpp _read_nolock and write.cpp _write_nolock: "ERROR_ACCESS_DENIED occurs if
+ * the file is open with the wrong read/write mode"), the same EBADF a POSIX kernel gives.
+ */
 export function transfer(k: K, t: Thread, call: 'ReadFile' | 'WriteFile', handle: number, addr: number, length: number): PortableResult<number> {
   const r = gate(k, t, call, [handle, addr, length]);
   const f = failure(k, call, r);
-  if (f !== null) return f;
+  if (f !== null) return f.kind === 'failed' && f.error === 'ERROR_ACCESS_DENIED' ? { ...f, detail: `${call === 'ReadFile' ? '_read' : '_write'} sets errno EBADF` } : f;
   const field = call === 'ReadFile' ? 'lpNumberOfBytesRead' : 'lpNumberOfBytesWritten';
   return ok(r.record!.fields[field] as number);
 }
