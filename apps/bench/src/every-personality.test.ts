@@ -39,6 +39,8 @@ describe('every scenario on every registered variant', () => {
       'spawn-cost freebsd-14-nosuperpages: failed: spawn: ENOEXEC (execve)',
       'spawn-cost windows-11: failed: spawn: ERROR_BAD_EXE_FORMAT (CreateProcessW)',
       'spawn-cost cygwin: failed: spawn: ENOEXEC (spawnve)',
+      // Windows has no /dev/zero: C:\dev\zero is not there (its /dev/null is the NUL device).
+      'dd windows-11: failed: open /dev/zero: ERROR_PATH_NOT_FOUND (CreateFileW)',
     ]);
     expect(Object.keys(table)).toHaveLength(6 * variants.length);
   });

@@ -9,8 +9,8 @@
  */
 import Table from 'cli-table3';
 import type { MetricsData } from '@polykernel/core';
-import { COMPARE_ROWS, metricValue, type CompareRowSpec as RowSpec } from '@polykernel/runner';
-import { nativeSteps, type Workload } from '@polykernel/workload';
+import { COMPARE_ROWS, foreignStepsNa, isNaResult, metricValue, noDriverNa, type CompareRowSpec as RowSpec } from '@polykernel/runner';
+import type { Workload } from '@polykernel/workload';
 import { notRegistered, PERSONALITIES, resolvePersonality, type RegisteredPersonality, type ResolvedPersonality } from './personalities.js';
 import { execute, loadWorkload, machineOf, processViews, Progress, type Execution, type Machine, type RunOptions, type StepResult } from './run.js';
 
@@ -43,17 +43,16 @@ function columnsWanted(opts: RunOptions, registry: readonly RegisteredPersonalit
 
 async function runColumn(w: Workload, text: string, file: string, name: string, resolved: ResolvedPersonality, machine: Machine, opts: RunOptions): Promise<Column> {
   const base = { name, variant: resolved.variant, metrics: null, hz: 1, filled: [], steps: [], unsupported: [], stalled: null, processes: [] };
-  const foreign = nativeSteps(w).filter((n) => n.personality !== resolved.entry.name);
-  if (foreign.length > 0) {
-    const first = foreign[0]!;
-    return { ...base, na: `native steps of ${first.personality} (${first.kind}${foreign.length > 1 ? ` and ${foreign.length - 1} more` : ''}); write them as portable steps` };
-  }
+  // The n/a rules are @polykernel/runner's, which the web visualizer's comparison follows too.
+  const foreign = foreignStepsNa(w, resolved.entry.name);
+  if (foreign !== null) return { ...base, na: foreign };
   const run: Execution = await execute(w, text, file, resolved, machine, { trace: false }, () => undefined, new Progress(0, null));
-  if (run.k.personality.portable === undefined && run.lp === null) return { ...base, na: `${resolved.variant} has no portable driver (Personality.portable)` };
+  const noDriver = noDriverNa(run, resolved.variant);
+  if (noDriver !== null) return { ...base, na: noDriver };
   const steps = run.session.results;
   return {
     name, variant: resolved.variant, na: null, metrics: run.k.metrics.snapshot(), hz: run.k.mmu.profile.hz, filled: run.k.personality.metricsFilled,
-    steps, unsupported: steps.filter((s) => s.result.startsWith('n/a')), stalled: run.stalled, processes: opts.views === true ? processViews(run) : [],
+    steps, unsupported: steps.filter((s) => isNaResult(s.result)), stalled: run.stalled, processes: opts.views === true ? processViews(run) : [],
   };
 }
 

@@ -11,8 +11,8 @@ export type { IdPolicy, NextFreeOptions } from './ids.js';
 export { errorNumber } from './errors.js';
 export { memoryFileSystem, S_IFMT, S_IFREG, S_IFDIR, MAX_FILE_BYTES, FILE_HEAD_BYTES } from './files.js';
 export type { FsFile, FileLookup, FileLookupError } from './files.js';
-export { PORTABLE_OPS, ok, unsupported, failed, failure, gate, describeResult, startProcess } from './portable.js';
+export { PORTABLE_OPS, ok, unsupported, failed, failure, gate, describeResult, openAccess, startProcess } from './portable.js';
 export type {
   PortableDriver, PortableOp, PortableResult, PortableRegion, PortableChild, PortableWait, PortableImage, PortableProt, AllocRequest, SpawnRequest,
-  ExecRequest, MapFileRequest, OpenRequest,
+  ExecRequest, MapFileRequest, OpenAccess, OpenRequest,
 } from './portable.js';

@@ -4,10 +4,10 @@
  * personality's `PortableDriver` turns it into that kernel's NATIVE calls through the kernel's own
  * gate (`kernel.syscall`), so system calls, traps, faults and cycles are counted the native way:
  *
- *   intent   Linux                          FreeBSD                        Windows                                  Cygwin
- *   alloc    mmap(MAP_PRIVATE|MAP_ANONYMOUS) mmap(MAP_PRIVATE|MAP_ANON)     VirtualAlloc(MEM_RESERVE|MEM_COMMIT)     mmap over VirtualAlloc/NtMapViewOfSection
- *   fork     fork (COW, dup_mmap)           fork (COW, vmspace_fork)       n/a: no fork in Win32                    its emulated fork (CreateProcess + copies)
- *   spawn    fork + execve in the child     fork + execve (posix_spawn: vfork) CreateProcessW                       spawnve over CreateProcessW
+ *   intent  Linux                            FreeBSD                                Windows                               Cygwin
+ *   alloc   mmap(MAP_PRIVATE|MAP_ANONYMOUS)  mmap(MAP_PRIVATE|MAP_ANON)             VirtualAlloc(MEM_RESERVE|MEM_COMMIT)  mmap over VirtualAlloc/NtMapViewOfSection
+ *   fork    fork (COW, dup_mmap)             fork (COW, vmspace_fork)               n/a: no fork in Win32                 its emulated fork (CreateProcess + copies)
+ *   spawn   fork + execve in the child       rfork(RFSPAWN) + execve (posix_spawn)  CreateProcessW                        spawnve over CreateProcessW
  *
  * A driver never fakes a result: a step its kernel cannot do comes back `unsupported` with the
  * reason (apps print "n/a: <reason>"), a native failure comes back `failed` with the error name in
@@ -119,13 +119,31 @@ export interface MapFileRequest {
   readonly offset?: number;
 }
 
+/**
+ * A portable open, as the step's flags ask it. The access mode is the program's O_RDONLY,
+ * O_WRONLY or O_RDWR (`openAccess`): `write: false` reads only; `write: true` reads and writes
+ * unless `read: false` says the file is opened for writing only (O_WRONLY), so that a read of it
+ * fails the way that kernel's read fails on such a descriptor (EBADF; ERROR_ACCESS_DENIED from
+ * ReadFile, which the UCRT's _read turns into EBADF).
+ */
 export interface OpenRequest {
   readonly path: string;
   readonly write: boolean;
+  /** Open for reading too; default true. With `write: true`, false is O_WRONLY / GENERIC_WRITE alone. */
+  readonly read?: boolean;
   /** Create the file when missing (O_CREAT, OPEN_ALWAYS). */
   readonly create?: boolean;
   /** Truncate it (O_TRUNC, CREATE_ALWAYS / TRUNCATE_EXISTING). */
   readonly truncate?: boolean;
+}
+
+/** An open's access mode: O_RDONLY (`read`), O_WRONLY (`write`) or O_RDWR (`readwrite`). */
+export type OpenAccess = 'read' | 'write' | 'readwrite';
+
+/** The access mode a portable open asks for; every driver maps it to its own flags. */
+export function openAccess(req: OpenRequest): OpenAccess {
+  if (!req.write) return 'read';
+  return req.read === false ? 'write' : 'readwrite';
 }
 
 /**
@@ -159,9 +177,11 @@ export interface PortableDriver<S, M = unknown> {
    */
   fork(kernel: Kernel<S, M>, thread: Thread): PortableResult<PortableChild<S>>;
   /**
-   * A child running `path`. Linux/FreeBSD: fork, then execve in the child (a failed execve: the
-   * child _exit(127)s and the result is `failed` with execve's error); Windows: CreateProcessW;
-   * Cygwin: spawnve. The value's `thread` is the child's (its steps, if any, run after the exec).
+   * A child running `path`. Linux: fork, then execve in the child; FreeBSD: what libc's
+   * posix_spawn does, rfork(RFSPAWN) (the child borrows the parent's vmspace, the parent asleep
+   * until the child's execve or exit), then execve in the child. A failed execve: the child
+   * _exit(127)s and the result is `failed` with execve's error. Windows: CreateProcessW; Cygwin:
+   * spawnve. The value's `thread` is the child's (its steps, if any, run after the exec).
    */
   spawn(kernel: Kernel<S, M>, thread: Thread, req: SpawnRequest): PortableResult<PortableChild<S>>;
   /**

@@ -7,5 +7,5 @@ export {
   type AfterStep, type Ending, type Execution, type LinuxStepContext, type LinuxStepHandler, type RenderedView, type RunHost, type RunOptions, type SessionMachine, type SessionSource,
   type StepList, type StepProgress, type StepResult,
 } from './run.js';
-export { COMPARE_ROWS, metricValue, type CompareRowSpec } from './compare.js';
+export { COMPARE_ROWS, foreignStepsNa, isNaResult, metricValue, noDriverNa, type CompareRowSpec } from './compare.js';
 export { Trace } from './trace.js';

@@ -69,6 +69,17 @@ const MAX_ROUNDS = 1_000_000;
 /** What a failed mmap leaves in the program's pointer: MAP_FAILED, (void *)-1. */
 const MAP_FAILED = -1;
 
+/**
+ * The access mode of an open step, as its flags OR together in C (O_RDONLY 0, O_WRONLY 1, O_RDWR 2:
+ * the same mode the Linux openat gets): `[write]` and `[read, write]` are O_WRONLY, so a read of the
+ * descriptor fails on every kernel. Simplified: O_ACCMODE (`[write, rdwr]`) reaches the drivers as
+ * O_RDWR, though Linux opens it for neither direction and FreeBSD's kern_openat refuses it (EINVAL).
+ */
+function openMode(flags: readonly string[]): { write: boolean; read?: boolean } {
+  const mode = flags.reduce((f, x) => f | (x === 'read' || x === 'write' || x === 'rdwr' ? OPEN_FLAGS[x]! : 0), 0);
+  return mode === 0 ? { write: false } : mode === 1 ? { write: true, read: false } : { write: true };
+}
+
 function mmapFlags(flags: readonly string[]): number {
   let f = 0;
   for (const x of flags) {
@@ -624,7 +635,7 @@ export class Session {
     if ('wait' in step) return this.portableWait(r, step.wait.for, d);
     if ('open' in step) {
       const o = step.open;
-      const res = d.open(k, t, { path: o.path, write: o.flags.includes('write') || o.flags.includes('rdwr'), create: o.flags.includes('create'), truncate: o.flags.includes('trunc') });
+      const res = d.open(k, t, { path: o.path, ...openMode(o.flags), create: o.flags.includes('create'), truncate: o.flags.includes('trunc') });
       r.fds.set(o.as, res.kind === 'ok' ? res.value : -1);
       return { result: describeResult(res, (v) => `fd ${v}`) };
     }

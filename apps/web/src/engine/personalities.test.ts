@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { foreignStepsNa } from '@polykernel/runner';
 import { parseWorkload } from '@polykernel/workload';
 import { describe, expect, it } from 'vitest';
 import { compareModel } from './compare.js';
@@ -161,6 +162,25 @@ describe('the comparison', () => {
     const fork = c.steps.find((r) => r.label.startsWith('parent  fork'));
     expect(fork?.results[0]).toMatch(/^pid \d+ \(child\)$/);
     expect(c.steps.find((r) => r.label.startsWith('child  store'))?.results).toEqual(['ok', '(not reached)']);
+  });
+
+  it('a kernel that the workload\'s native steps do not belong to is an n/a column with polykernel compare\'s reason, not an error', async () => {
+    const c = compareModel([await runToEnd('lecture-fork', 'linux-6.x'), await runToEnd('lecture-fork', 'freebsd-14')]);
+    // The reason apps/cli/src/compare.test.ts asserts for `polykernel compare` (the runner's one rule).
+    expect(c.na).toEqual([null, 'native steps of linux (mmap); write them as portable steps']);
+    expect(c.na[1]).toBe(foreignStepsNa(workload('lecture-fork'), 'freebsd'));
+    expect(c.steps.length).toBeGreaterThan(0);
+    for (const r of c.steps) expect(r.results[1]).toBe('n/a');
+    expect(c.steps.flatMap((r) => r.results).some((x) => x.startsWith('error:'))).toBe(false);
+    expect(c.unsupported).toEqual([[], []]);
+    expect(c.rows.find((r) => r.label === 'system calls')?.cells.map((x) => x.text)).toEqual(['4', 'n/a']);
+    // The n/a column first: the ratios are to the first column that ran.
+    const w = compareModel([await runToEnd('windows-virtualalloc', 'linux-6.x'), await runToEnd('windows-virtualalloc', 'windows-11')]);
+    expect(w.na[0]).toBe('native steps of windows (VirtualAlloc and 9 more); write them as portable steps');
+    expect(w.na[1]).toBeNull();
+    const calls = w.rows.find((r) => r.label === 'system calls')?.cells;
+    expect(calls?.[0]).toEqual({ value: null, ratio: null, text: 'n/a' });
+    expect(calls?.[1]?.ratio).toBeNull();
   });
 
   it('looking does not change the figures: a snapshot after every step leaves the metrics as a run without one', async () => {

@@ -7,7 +7,7 @@
  */
 import { memoryFileSystem, type Process } from '@polykernel/kernel';
 import { accessName } from '@polykernel/mmu';
-import { openSession, type Session } from '@polykernel/runner';
+import { isNaResult, openSession, type Session } from '@polykernel/runner';
 import type { Workload } from '@polykernel/workload';
 import type { ResolvedWebPersonality } from './registry.js';
 
@@ -100,7 +100,7 @@ export class WebSession {
     }
     const line: StepLine = { index: this.log.length + 1, process: r.process, pid: r.pid, kind: r.step.split(' ', 1)[0]!, step: r.step, result: r.result, faults: this.faultsNow };
     this.log.push(line);
-    if (r.result.startsWith('n/a')) this.unsupported.push(line);
+    if (isNaResult(r.result)) this.unsupported.push(line);
     return line;
   }
 }

@@ -73,6 +73,23 @@ describe('the Cygwin portable driver', () => {
     expect(D.open(c.k, c.t, { path: '/nowhere/x', write: true, create: true })).toMatchObject({ kind: 'failed', call: 'open', error: 'ENOENT' });
   });
 
+  it('open(write only) is O_WRONLY: read is EBADF before any ReadFile (syscalls.cc read), the write goes through', () => {
+    const c = bootCygwin();
+    const D = c.k.personality.portable!;
+    const buf = buffer(c);
+    const wo = value(D.open(c.k, c.t, { path: '/usr/bin/out.txt', write: true, read: false, create: true, truncate: true }));
+    // F_GETFL (3) gives the open's flags back: O_WRONLY in O_ACCMODE.
+    expect(c.call('fcntl', wo, 3, 0).value % 4).toBe(1);
+    const seen = calls(c.k);
+    expect(D.read(c.k, c.t, wo, buf, 4)).toEqual({ kind: 'failed', call: 'read', error: 'EBADF', space: 'cygwin' });
+    expect(seen).toEqual(['read']);
+    expect(value(D.write(c.k, c.t, wo, buf, 4))).toBe(4);
+    // O_RDWR does both.
+    const rw = value(D.open(c.k, c.t, { path: '/usr/bin/out.txt', write: true, read: true }));
+    expect(value(D.read(c.k, c.t, rw, buf, 4))).toBe(4);
+    expect(value(D.write(c.k, c.t, rw, buf, 4))).toBe(4);
+  });
+
   it('read, write and close fail with Cygwin\'s errno', () => {
     const c = bootCygwin();
     const D = c.k.personality.portable!;

@@ -6,11 +6,11 @@
  * old one left as the stub that waits for it.
  */
 
-import { failure, gate, ok, type Kernel, type PortableChild, type PortableDriver, type PortableResult, type PortableWait, type Thread } from '@polykernel/kernel';
+import { failure, gate, ok, openAccess, type Kernel, type PortableChild, type PortableDriver, type PortableResult, type PortableWait, type Thread } from '@polykernel/kernel';
 import type { WindowsSpace } from '@polykernel/windows';
 import { cygwinStartup, exePath } from './fork.js';
 import { pinfoOf } from './pinfo.js';
-import { O_CREAT, O_RDONLY, O_RDWR, O_TRUNC, SEEK_END } from './fdtab.js';
+import { O_CREAT, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, SEEK_END } from './fdtab.js';
 import { GRANULARITY, MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED } from './posix.js';
 import type { CygwinMachine, K } from './types.js';
 
@@ -118,7 +118,10 @@ export function cygwinDriver(): D {
       return failure(k, 'mmap', r) ?? ok({ addr: r.value, length: Math.ceil(length / GRANULARITY) * GRANULARITY });
     },
     open(k, t, req) {
-      const flags = (req.write ? O_RDWR : O_RDONLY) + (req.create === true ? O_CREAT : 0) + (req.truncate === true ? O_TRUNC : 0);
+      // O_RDONLY 0, O_WRONLY 1, O_RDWR 2 (newlib sys/_default_fcntl.h): a read of an O_WRONLY fd is
+      // EBADF (winsup/cygwin/syscalls.cc read: `(cfd->get_flags () & O_ACCMODE) == O_WRONLY`).
+      const access = { read: O_RDONLY, write: O_WRONLY, readwrite: O_RDWR }[openAccess(req)];
+      const flags = access + (req.create === true ? O_CREAT : 0) + (req.truncate === true ? O_TRUNC : 0);
       const r = k.syscall(t, 'open', [req.path, flags, 0o666]);
       return failure(k, 'open', r) ?? ok(r.value);
     },

@@ -258,8 +258,9 @@ export function read(ctx: Ctx, a: readonly SyscallArg[]): number {
 
 /**
  * write(fd, buf, count): WriteFile on a regular file's handle (O_APPEND: at the end of the file,
- * as the FILE_APPEND_DATA-only handle Cygwin opens writes); the devices read the bytes from the
- * caller's memory and keep nothing.
+ * as the FILE_APPEND_DATA-only handle Cygwin opens writes). /dev/null and /dev/zero take the count
+ * without reading the buffer (fhandler_dev_null::write and fhandler_dev_zero::write return len);
+ * the console reads the bytes from the caller's memory and shows nothing here.
  */
 export function write(ctx: Ctx, a: readonly SyscallArg[]): number {
   const [fd, buf, count] = [num(a[0]), num(a[1]), num(a[2])];
@@ -275,6 +276,7 @@ export function write(ctx: Ctx, a: readonly SyscallArg[]): number {
     const r = ctx.call('WriteFile', [h.handle, buf, count]);
     return r.error !== null ? winFail(ctx, r) : (r.record!.fields.lpNumberOfBytesWritten as number);
   }
+  if (h.file.kind === 'null' || h.file.kind === 'zero') return count;
   if (count > 0 && ctx.kernel.copyFromUser(ctx.thread, buf, count).length < count) return ctx.fail('EFAULT');
   return count;
 }

@@ -58,6 +58,25 @@ describe('the fd table (dtable.cc)', () => {
     expect([...c.k.copyFromUser(c.t, buf, 4)]).toEqual([0, 0, 0, 0]);
   });
 
+  it('/dev/null and /dev/zero are Cygwin\'s own devices: a write takes the count without reading the buffer (fhandler_dev_null::write, fhandler_dev_zero::write)', () => {
+    const c = bootCygwin();
+    // A 1 MiB buffer never touched: writing it to a device faults none of its pages in.
+    const buf = c.call('mmap', 0, 0x100000, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0).value;
+    const faults = c.k.metrics.snapshot().traps.pageFault;
+    for (const path of ['/dev/null', '/dev/zero']) {
+      const fd = c.call('open', path, O_RDWR, 0).value;
+      expect(c.call('write', fd, buf, 0x100000).value).toBe(0x100000);
+      expect(c.call('close', fd).value).toBe(0);
+    }
+    expect(c.k.metrics.snapshot().traps.pageFault).toBe(faults);
+    // No Windows file was made for them (Cygwin's fhandlers, not CreateFileW of the path).
+    expect([...c.k.state.fileNodes.keys()]).toEqual([]);
+    const n = c.call('open', '/dev/null', O_RDWR, 0).value;
+    expect(c.call('read', n, buf, 4096).value).toBe(0);
+    // fhandler_base::mmap: /dev/null has no mmap of its own (ENODEV).
+    expect(c.call('mmap', 0, 4096, PROT_READ, MAP_PRIVATE, n, 0).error).toBe('ENODEV');
+  });
+
   it('dup2, F_DUPFD, FD_CLOEXEC and the limits', () => {
     const c = bootCygwin();
     const n = c.call('open', '/dev/null', O_RDWR + O_CLOEXEC, 0).value;

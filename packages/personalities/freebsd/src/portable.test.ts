@@ -66,6 +66,21 @@ describe('FreeBSD portable driver: files', () => {
     expect(k.copyFromUser(t, buf2.addr, 21)).toEqual(MOTD.slice(0, 21));
   });
 
+  it('the access mode asked for: O_WRONLY has no FREAD (read EBADF), O_RDONLY no FWRITE (write EBADF), O_RDWR both', () => {
+    const { k, t } = boot();
+    const buf = value(d.alloc(k, t, { size: 8192, prot: 3 }));
+    const wo = value(d.open(k, t, { path: '/etc/out', write: true, read: false, create: true, truncate: true }));
+    // F_GETFL gives the open's O_WRONLY back (OFLAGS(f_flag)).
+    expect(k.syscall(t, 'fcntl', [wo, 3, 0]).value % 4).toBe(1);
+    expect(d.read(k, t, wo, buf.addr, 16)).toEqual({ kind: 'failed', call: 'read', error: 'EBADF', space: 'freebsd' });
+    expect(value(d.write(k, t, wo, buf.addr, 16))).toBe(16);
+    const ro = value(d.open(k, t, { path: '/etc/motd', write: false }));
+    expect(d.write(k, t, ro, buf.addr, 16)).toMatchObject({ kind: 'failed', call: 'write', error: 'EBADF' });
+    const rw = value(d.open(k, t, { path: '/etc/out', write: true, read: true }));
+    expect(value(d.read(k, t, rw, buf.addr, 16))).toBe(16);
+    expect(value(d.write(k, t, rw, buf.addr, 16))).toBe(16);
+  });
+
   it('a missing file is openat\'s ENOENT; a closed descriptor is EBADF', () => {
     const { k, t } = boot();
     expect(d.open(k, t, { path: '/nope', write: false })).toMatchObject({ kind: 'failed', call: 'openat', error: 'ENOENT' });

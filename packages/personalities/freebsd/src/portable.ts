@@ -9,7 +9,7 @@
  * Only FreeBSD images run: a Linux ELF is execve's ENOEXEC, as the brand check gives it.
  */
 import {
-  failure, gate, ok, type ExecRequest, type Kernel, type MapFileRequest, type OpenRequest, type PortableChild, type PortableDriver,
+  failure, gate, ok, openAccess, type ExecRequest, type Kernel, type MapFileRequest, type OpenRequest, type PortableChild, type PortableDriver,
   type PortableImage, type PortableOp, type PortableRegion, type PortableResult, type PortableWait, type Process, type Thread,
 } from '@polykernel/kernel';
 import { procOf, type FreebsdMachine, type FreebsdSpace } from './machine.js';
@@ -34,7 +34,7 @@ const NATIVE: Record<PortableOp, string> = {
   exit: 'exit(code) (1)',
   wait: 'wait4(pid or -1, &status, 0, NULL) (7)',
   mapFile: 'openat() (499) + mmap(fd, MAP_SHARED or MAP_PRIVATE) (477) + close() (6): the vnode\'s one OBJT_VNODE object',
-  open: 'openat(AT_FDCWD, path, O_RDONLY or O_RDWR [|O_CREAT|O_TRUNC], 0666) (499)',
+  open: 'openat(AT_FDCWD, path, O_RDONLY, O_WRONLY or O_RDWR [|O_CREAT|O_TRUNC], 0666) (499)',
   read: 'read(fd, buf, nbyte) (3)',
   write: 'write(fd, buf, nbyte) (4)',
   close: 'close(fd) (6)',
@@ -43,7 +43,10 @@ const NATIVE: Record<PortableOp, string> = {
 type K = Kernel<FreebsdSpace, FreebsdMachine>;
 
 function open(k: K, t: Thread, req: OpenRequest): PortableResult<number> {
-  const flags = (req.write ? O.RDWR : O.RDONLY) + (req.create === true ? O.CREAT : 0) + (req.truncate === true ? O.TRUNC : 0);
+  // O_RDONLY 0, O_WRONLY 1, O_RDWR 2 (sys/fcntl.h): an O_WRONLY descriptor has FWRITE alone, so a
+  // read of it is EBADF (sys_generic.c: kern_readv → fget_read; kern_descrip.c: _fget wants FREAD).
+  const access = { read: O.RDONLY, write: O.WRONLY, readwrite: O.RDWR }[openAccess(req)];
+  const flags = access + (req.create === true ? O.CREAT : 0) + (req.truncate === true ? O.TRUNC : 0);
   const r = gate(k, t, 'openat', [AT_FDCWD, req.path, flags, 0o666]);
   return failure(k, 'openat', r) ?? ok(r.value);
 }

@@ -4,7 +4,7 @@
  * mm/memory.c's do_cow_fault for a private write. Files are found once per inode (fs/inode.c iget).
  */
 import type { FaultResolution, OpenFile, Process } from '@polykernel/kernel';
-import { NO_FRAME, PTE_WRITE } from '@polykernel/mmu';
+import { NO_FRAME, PTE_DIRTY, PTE_WRITE } from '@polykernel/mmu';
 import type { FsFile } from './exec.js';
 import { PAGE_SIZE, VM_SHARED, VM_WRITE } from './flags.js';
 import type { LinuxMachine, LinuxSpace } from './machine.js';
@@ -86,6 +86,29 @@ export function fileFault(m: LinuxMachine, s: LinuxSpace, v: VmArea, page: numbe
   return RESOLVED.file;
 }
 
+/**
+ * A file page's mapping goes (zap_present_folio_ptes, and exit_mmap through unmap_vmas): a dirty
+ * PTE makes the cache page dirty (folio_mark_dirty), so reclaim will write it back. A private
+ * file PTE maps the cache page read-only, so only a shared mapping's can be dirty. Without
+ * hardware dirty bits (a software-managed TLB: the MMU does not record stores) every writable
+ * PTE counts as dirty, as nothing tells a written page from one only read.
+ */
+export function unmapFilePage(m: LinuxMachine, frame: number, flags: number): void {
+  if ((flags & PTE_FILE) === 0) return;
+  const dirty = m.kernel.mmu.profile.hardwareAccessedDirty ? PTE_DIRTY : PTE_WRITE;
+  if ((flags & dirty) !== 0) m.dirtyPages.add(frame);
+}
+
+/**
+ * Whether the file's bytes are the machine's own, so that writeback may store into them: a file
+ * in the copy-on-write overlay (created here, or a host file once opened for writing), or one
+ * handed to a process by its creator (installFile, no inode). A host file found by path and never
+ * opened for writing holds the host's bytes, which are never written.
+ */
+export function ownsBytes(m: LinuxMachine, f: VmFile): boolean {
+  return m.overlay.get(f.path)?.file === f || m.inodes.get(`${f.dev[0]}:${f.dev[1]}:${f.ino}`) !== f;
+}
+
 // ---- read(), write(), ftruncate() and msync() through the page cache ----------------------------
 
 /**
@@ -145,18 +168,28 @@ export function fileWrite(m: LinuxMachine, f: VmFile, off: number, data: Uint8Ar
 
 /**
  * filemap_write_and_wait_range for pages [from, to) of the file (msync, and before truncation):
- * what stores through shared mappings left in the cached pages goes to the file's bytes.
+ * what stores through shared mappings left in the cached pages goes to the file's bytes, which
+ * must be the machine's own (ownsBytes; only a file opened for writing can be mapped shared and
+ * writable). Simplified: a page still mapped has its dirty bit in the PTEs, which are not walked
+ * here (page_mkclean), so every cached page of the range is written — a clean one holds the
+ * file's bytes already — and counts as clean afterwards.
  */
 export function fileWriteback(m: LinuxMachine, f: VmFile, from: number, to: number): void {
   const cache = m.pageCache.get(f);
   const frames = m.kernel.mmu.frames;
   const bytes = f.bytes;
-  if (cache === undefined || bytes === undefined || !frames.contentsEnabled) return;
+  if (cache === undefined || bytes === undefined || !frames.contentsEnabled || !ownsBytes(m, f)) return;
   for (const [index, frame] of cache) {
-    if (index < from || index >= to || index * PAGE_SIZE >= bytes.length) continue;
-    const n = Math.min(PAGE_SIZE, bytes.length - index * PAGE_SIZE);
-    bytes.set(frames.read(frame * PAGE_SIZE, n), index * PAGE_SIZE);
+    if (index < from || index >= to) continue;
+    m.dirtyPages.delete(frame);
+    if (index * PAGE_SIZE < bytes.length) writePage(m, bytes, index, frame);
   }
+}
+
+/** The cache page `frame` (page `index` of the file) stored into the file's bytes, up to their end. */
+export function writePage(m: LinuxMachine, bytes: Uint8Array, index: number, frame: number): void {
+  const n = Math.min(PAGE_SIZE, bytes.length - index * PAGE_SIZE);
+  bytes.set(m.kernel.mmu.frames.read(frame * PAGE_SIZE, n), index * PAGE_SIZE);
 }
 
 /**
@@ -184,6 +217,7 @@ export function fileTruncate(m: LinuxMachine, f: VmFile, size: number, zapRange:
       for (const [index, frame] of [...cache]) {
         if (index < hole) continue;
         cache.delete(index);
+        m.dirtyPages.delete(frame);
         if (frames.unref(frame) === 0) frames.free(frame);
       }
       const last = cache.get(Math.floor(size / PAGE_SIZE));

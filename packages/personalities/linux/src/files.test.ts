@@ -27,6 +27,18 @@ describe('files: openat, read, write, close', () => {
     expect(k.syscall(t, 'close', [zero]).error).toBe('EBADF');
   });
 
+  it('/dev/null has no mmap (null_fops): ENODEV, after do_mmap\'s EACCES for a descriptor not open for reading', () => {
+    const { k, t } = boot();
+    const rd = k.syscall(t, 'openat', [-100, '/dev/null', 0, 0]).value;
+    const wr = k.syscall(t, 'openat', [-100, '/dev/null', 0o1, 0]).value;
+    expect(k.syscall(t, 'mmap', [0, 4096, F.PROT_READ, F.MAP_SHARED, rd, 0]).error).toBe('ENODEV');
+    expect(k.syscall(t, 'mmap', [0, 4096, F.PROT_READ, F.MAP_PRIVATE, rd, 0]).error).toBe('ENODEV');
+    expect(k.syscall(t, 'mmap', [0, 4096, F.PROT_READ, F.MAP_PRIVATE, wr, 0]).error).toBe('EACCES');
+    // /dev/zero maps (mmap_zero).
+    const zero = k.syscall(t, 'openat', [-100, '/dev/zero', 0, 0]).value;
+    expect(k.syscall(t, 'mmap', [0, 4096, F.PROT_READ, F.MAP_PRIVATE, zero, 0]).error).toBeNull();
+  });
+
   it('a read into an unmapped buffer is EFAULT (no signal); regular files are read from their bytes', () => {
     const { k, t } = boot();
     const zero = k.syscall(t, 'openat', [-100, '/dev/zero', 0, 0]).value;

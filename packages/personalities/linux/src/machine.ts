@@ -96,6 +96,12 @@ export class LinuxMachine {
   current: Thread | null = null;
   /** The page cache: each regular file's page index → frame (the cache holds one reference). */
   readonly pageCache = new Map<VmFile, Map<number, number>>();
+  /**
+   * PG_dirty: the page-cache frames stored to through a shared mapping since their last
+   * writeback. A mapping's PTE dirty bit moves here when the mapping goes (zap_present_folio_ptes,
+   * exit_mmap); reclaim writes back only these pages (shrink_folio_list → pageout).
+   */
+  readonly dirtyPages = new Set<number>();
   /** Each shmem file's pages (shared anonymous memory), while any mm maps the file. */
   readonly shmemPages = new Map<VmFile, Map<number, number>>();
   /** Files exec or openat found in the file system: one VmFile (one page cache) per dev:ino. */

@@ -13,7 +13,7 @@ import { pageDown } from '@polykernel/core';
 import type { FaultInfo, FaultResolution, Kernel, Process, Thread } from '@polykernel/kernel';
 import { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, MAP_NO_MEMORY, NO_FRAME, PTE_NX, PTE_USER, PTE_WRITE } from '@polykernel/mmu';
 import { PROCESS_COSTS } from './costs.js';
-import { fileFault } from './filemap.js';
+import { fileFault, unmapFilePage } from './filemap.js';
 import { PAGE_SIZE, VM_EXEC, VM_PFNMAP, VM_READ, VM_SHARED, VM_WRITE } from './flags.js';
 import type { LinuxMachine, LinuxSpace } from './machine.js';
 import { forgetFrame } from './madvise.js';
@@ -192,7 +192,10 @@ export function zap(m: LinuxMachine, p: Process<LinuxSpace>, cpu: number, start:
   const removed = s.pt.unmap(start, end - start, (_va, frame, _size, flags) => {
     if (frame === zero || (flags & PTE_PFN) !== 0) return;
     if ((flags & PTE_SHMEM) !== 0) s.rss.shmem--;
-    else if ((flags & PTE_FILE) !== 0) s.rss.file--;
+    else if ((flags & PTE_FILE) !== 0) {
+      s.rss.file--;
+      unmapFilePage(m, frame, flags);
+    }
     else s.rss.anon--;
     if (frames.unref(frame) === 0) {
       frames.free(frame);

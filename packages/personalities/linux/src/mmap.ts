@@ -11,7 +11,7 @@
  */
 import { pageDown } from '@polykernel/core';
 import type { SyscallArg, SyscallContext } from '@polykernel/kernel';
-import { vmFileOf } from './filemap.js';
+import { unmapFilePage, vmFileOf } from './filemap.js';
 import {
   MAP_32BIT, MAP_ANONYMOUS, MAP_DROPPABLE, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_HUGETLB, MAP_LOCKED, MAP_NORESERVE, MAP_POPULATE, MAP_PRIVATE,
   MAP_SHARED, MAP_SHARED_VALIDATE, MAP_TYPE, PAGE_SIZE, PROT_WRITE, VM_ACCOUNT, VM_DONTDUMP, VM_EXEC, VM_GROWSDOWN, VM_MAYEXEC, VM_MAYREAD, VM_MAYSHARE,
@@ -36,7 +36,7 @@ import { mergeable, unmapRange, VmArea, vmaMerge, type VmFile } from './vma.js';
  * (no mmap operation: ENODEV), or /dev/zero (mmap_zero: shared memory when VM_SHARED, else plain
  * anonymous memory).
  */
-export interface MmapFileMode { read: boolean; write: boolean; kind?: 'regular' | 'directory' | 'zero' }
+export interface MmapFileMode { read: boolean; write: boolean; kind?: 'regular' | 'directory' | 'zero' | 'null' }
 
 /** include/linux/mman.h LEGACY_MAP_MASK: the flags MAP_SHARED_VALIDATE accepts on a file without mmap_validate. */
 const LEGACY_MAP_MASK = MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | 0x800 | 0x1000 | 0x4000000 | MAP_GROWSDOWN
@@ -127,7 +127,7 @@ function hugetlbLength(mm: MmStruct, len: number, flags: number, isFile: boolean
 }
 
 /** do_mmap's checks for a file mapping, in its order; the vm_flags it leaves. */
-function fileFlags(vmFlags: number, flags: number, prot: number, mode: MmapFileMode, kind: 'regular' | 'directory' | 'zero'): number {
+function fileFlags(vmFlags: number, flags: number, prot: number, mode: MmapFileMode, kind: NonNullable<MmapFileMode['kind']>): number {
   switch (flags & MAP_TYPE) {
     case MAP_SHARED:
     case MAP_SHARED_VALIDATE:
@@ -146,6 +146,8 @@ function fileFlags(vmFlags: number, flags: number, prot: number, mode: MmapFileM
   }
   if (!mode.read) throw err('EACCES', 'file not open for reading');
   if (kind === 'directory') throw err('ENODEV', 'a directory has no mmap operation');
+  // drivers/char/mem.c: null_fops has no mmap (/dev/zero's mmap_zero is the only one of the two).
+  if (kind === 'null') throw err('ENODEV', '/dev/null has no mmap operation');
   if ((vmFlags & VM_GROWSDOWN) !== 0) throw err('EINVAL', 'MAP_GROWSDOWN on a file');
   return vmFlags;
 }
@@ -436,7 +438,7 @@ export function sysMmap(ctx: SyscallContext<LinuxSpace>, a: readonly SyscallArg[
       // A pipe has no mmap file operation (do_mmap: ENODEV).
       if (open.device === 'pipe') return ctx.fail('ENODEV', 'a pipe cannot be mapped');
       file = vmFileOf(m, open);
-      mode = { read: open.readable, write: open.writable, kind: open.device === 'zero' ? 'zero' : 'regular' };
+      mode = { read: open.readable, write: open.writable, kind: open.device === 'zero' || open.device === 'null' ? open.device : 'regular' };
     }
     const replaced = shmemIn(m, s, addr, addr + pageAlign(len));
     const r = s.mm.mmap(addr, len, prot, flags, file, off, mode);
@@ -486,6 +488,7 @@ export function exitMmap(m: LinuxMachine, s: LinuxSpace): void {
   const zero = m.zeroPage();
   const frames = m.kernel.mmu.frames;
   s.pt.destroy((_va, frame, _size, flags) => {
+    unmapFilePage(m, frame, flags);
     if (frame !== zero && (flags & PTE_PFN) === 0 && frames.unref(frame) === 0) {
       frames.free(frame);
       forgetFrame(m, frame);

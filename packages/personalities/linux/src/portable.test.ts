@@ -109,6 +109,21 @@ describe('Linux portable driver', () => {
     expect(D.open(k, t, { path: '/nope', write: false })).toMatchObject({ kind: 'failed', call: 'openat', error: 'ENOENT' });
   });
 
+  it('open asks for the access mode the request gives: O_WRONLY reads EBADF, O_RDWR reads', () => {
+    const k = boot();
+    const t = k.createProcess(k.init, 'a').threads[0]!;
+    const seen: number[] = [];
+    k.bus.subscribe('syscall:entry', (e) => { if (e.name === 'openat') seen.push(Number(e.args[2])); });
+    const buf = value(D.alloc(k, t, { size: P, prot: RW }));
+    const wo = value(D.open(k, t, { path: '/dev/null', write: true, read: false, create: true, truncate: true }));
+    expect(D.read(k, t, wo, buf.addr, 10)).toMatchObject({ kind: 'failed', call: 'read', error: 'EBADF' });
+    expect(value(D.write(k, t, wo, buf.addr, 10))).toBe(10);
+    const rw = value(D.open(k, t, { path: '/dev/null', write: true }));
+    expect(value(D.read(k, t, rw, buf.addr, 10))).toBe(0);
+    // O_WRONLY|O_CREAT|O_TRUNC, then O_RDWR.
+    expect(seen).toEqual([0x1 + 0x40 + 0x200, 0x2]);
+  });
+
   it('every intent names its native call', () => {
     expect(Object.values(D.native).every((s) => s.length > 0 && !s.startsWith('n/a'))).toBe(true);
   });

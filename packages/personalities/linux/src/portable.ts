@@ -6,7 +6,7 @@
  * posix_spawn's __spawni does), mapFile is open + mmap + close. No intent is unsupported on Linux.
  */
 import {
-  failure, gate, ok, startProcess, type AllocRequest, type ExecRequest, type Kernel, type MapFileRequest, type OpenRequest, type PortableChild,
+  failure, gate, ok, openAccess, startProcess, type AllocRequest, type ExecRequest, type Kernel, type MapFileRequest, type OpenRequest, type PortableChild,
   type PortableDriver, type PortableRegion, type PortableResult, type PortableWait, type Process, type Thread,
 } from '@polykernel/kernel';
 import { MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED } from './flags.js';
@@ -17,8 +17,8 @@ type K = Kernel<LinuxSpace, LinuxMachine>;
 
 const PAGE = 4096;
 const AT_FDCWD = -100;
-const O_RDONLY = 0;
-const O_RDWR = 2;
+/** O_RDONLY, O_WRONLY, O_RDWR (include/uapi/asm-generic/fcntl.h). */
+const O_ACCESS = { read: 0, write: 1, readwrite: 2 } as const;
 const O_CREAT = 0x40;
 const O_TRUNC = 0x200;
 /** The exit code of a child whose execve failed (posix_spawn, and every shell: 127). */
@@ -87,7 +87,7 @@ function wait(k: K, t: Thread, ref: number | null): PortableResult<PortableWait>
 }
 
 function open(k: K, t: Thread, req: OpenRequest): PortableResult<number> {
-  const flags = (req.write ? O_RDWR : O_RDONLY) + (req.create === true ? O_CREAT : 0) + (req.truncate === true ? O_TRUNC : 0);
+  const flags = O_ACCESS[openAccess(req)] + (req.create === true ? O_CREAT : 0) + (req.truncate === true ? O_TRUNC : 0);
   const r = gate(k, t, 'openat', [AT_FDCWD, req.path, flags, 0o666]);
   return failure(k, 'openat', r) ?? ok(r.value);
 }
@@ -121,7 +121,7 @@ export const LINUX_PORTABLE: PortableDriver<LinuxSpace, LinuxMachine> = {
     exit: 'exit_group(code)',
     wait: 'wait4(pid or -1, &status, 0, NULL)',
     mapFile: 'openat() + mmap(fd, MAP_SHARED or MAP_PRIVATE) + close()',
-    open: 'openat(AT_FDCWD, path, O_RDONLY or O_RDWR [|O_CREAT|O_TRUNC], 0666)',
+    open: 'openat(AT_FDCWD, path, O_RDONLY, O_WRONLY or O_RDWR [|O_CREAT|O_TRUNC], 0666)',
     read: 'read(fd, buf, count)',
     write: 'write(fd, buf, count)',
     close: 'close(fd)',

@@ -1,6 +1,6 @@
 /**
  * mm/vmscan.c, simplified: what shrink_folio_list frees when an allocation fails — unmapped
- * page-cache pages (written back first), clean lazy-free pages (MADV_FREE), then anonymous pages
+ * page-cache pages (the dirty ones written back first), clean lazy-free pages (MADV_FREE), then anonymous pages
  * out to swap by a second-chance clock over every mm.
  */
 import type { Process } from '@polykernel/kernel';
@@ -8,15 +8,18 @@ import { PTE_ACCESSED, PTE_DIRTY } from '@polykernel/mmu';
 import { PROCESS_COSTS } from './costs.js';
 import { PAGE_SIZE, VM_LOCKED, VM_PFNMAP, VM_SHARED } from './flags.js';
 import type { LinuxMachine, LinuxSpace } from './machine.js';
+import { ownsBytes, writePage } from './filemap.js';
 import { drainLazy, forgetFrame } from './madvise.js';
 import { PTE_FILE, PTE_PFN, PTE_SHMEM } from './pte.js';
+import type { VmFile } from './vma.js';
 
 /**
- * Memory pressure (shrink_page_cache, simplified): every page-cache page no mapping holds — its
- * only reference is the cache's — is written back to the file's bytes and freed. Linux reclaims
- * from the inactive LRU a batch at a time and writes back only dirty pages; here dirtiness is not
- * tracked, so every reclaimed page is written back (the same bytes for a clean one). Returns the
- * number of pages freed.
+ * Memory pressure (shrink_folio_list over the file LRU, simplified): every page-cache page no
+ * mapping holds — its only reference is the cache's — is freed, a dirty one written back first
+ * (pageout → writepage). A clean page is just dropped: its bytes are the file's already. Only the
+ * machine's own bytes are ever written (ownsBytes): a host file never opened for writing has no
+ * dirty page. Linux takes a batch at a time from the inactive list; here every such page goes.
+ * Returns the number of pages freed.
  */
 export function reclaimPageCache(m: LinuxMachine): number {
   const frames = m.kernel.mmu.frames;
@@ -24,11 +27,7 @@ export function reclaimPageCache(m: LinuxMachine): number {
   for (const [file, pages] of m.pageCache) {
     for (const [index, frame] of pages) {
       if (frames.refcount[frame] !== 1) continue;
-      const bytes = file.bytes;
-      if (bytes !== undefined && frames.contentsEnabled && index * PAGE_SIZE < bytes.length) {
-        const n = Math.min(PAGE_SIZE, bytes.length - index * PAGE_SIZE);
-        bytes.set(frames.read(frame * PAGE_SIZE, n), index * PAGE_SIZE);
-      }
+      if (m.dirtyPages.delete(frame)) writeBack(m, file, index, frame);
       frames.unref(frame);
       frames.free(frame);
       pages.delete(index);
@@ -37,6 +36,13 @@ export function reclaimPageCache(m: LinuxMachine): number {
     if (pages.size === 0) m.pageCache.delete(file);
   }
   return freed;
+}
+
+/** pageout: a dirty cache page's bytes go to the file, within its size (a page past a shrink has none). */
+function writeBack(m: LinuxMachine, file: VmFile, index: number, frame: number): void {
+  const bytes = file.bytes;
+  if (bytes === undefined || !m.kernel.mmu.frames.contentsEnabled || !ownsBytes(m, file) || index * PAGE_SIZE >= bytes.length) return;
+  writePage(m, bytes, index, frame);
 }
 
 /**

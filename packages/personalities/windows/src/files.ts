@@ -11,6 +11,15 @@
  * Simplified: a file section's pages already read in do not see a later WriteFile (no shared cache
  * map), and a writable view's pages are never flushed back to the file.
  *
+ * The NUL device (\\Device\\Null, null.sys): CreateFileW of "NUL" or "\\\\.\\NUL" opens it with any
+ * disposition; writes succeed and are discarded (null.sys completes the IRP with Information =
+ * Length, the buffer unread), reads end at once (0 bytes: NtReadFile's STATUS_END_OF_FILE, which
+ * ReadFile turns into TRUE with nothing read on a synchronous handle, is a 0-byte success here),
+ * GetFileType is FILE_TYPE_CHAR (FileFsDeviceInformation: FILE_DEVICE_NULL), and a section cannot
+ * be made on it (syscalls.ts). A Windows volume has no POSIX device folder: a path in the host's
+ * /dev (the sysroot may be the host's root) is not found, as C:\dev\zero is not on Windows —
+ * the folder is missing, so ERROR_PATH_NOT_FOUND (the UCRT's _open makes that ENOENT).
+ *
  * Errors as kernelbase's CreateFileW gives them (Wine dlls/kernel32/tests/file.c test_CreateFileW):
  * a missing file ERROR_FILE_NOT_FOUND, a missing folder on the way ERROR_PATH_NOT_FOUND, a folder
  * opened as a file ERROR_ACCESS_DENIED, CREATE_NEW over an existing file ERROR_FILE_EXISTS (kernelbase
@@ -78,7 +87,11 @@ export function sysrootPath(name: string): string {
  * OBJECT_PATH_NOT_FOUND by whether the folder exists).
  */
 export function openFile(k: K, name: string, access: number, disposition: number): { file: FileObject; existed: boolean; information: number } | NtStatusName {
+  if (isNulDevice(name)) return openNull(access);
   const path = sysrootPath(name);
+  // The host's device folder is no folder of a Windows volume (the sysroot may be the host's root).
+  if (path === HOST_DEV) return 'STATUS_OBJECT_NAME_NOT_FOUND';
+  if (path.startsWith(`${HOST_DEV}/`)) return 'STATUS_OBJECT_PATH_NOT_FOUND';
   const f = k.state.fs(path);
   const made = typeof f === 'string' ? k.state.fileNodes.get(path) : undefined;
   let node: FileNode;
@@ -108,6 +121,24 @@ export function openFile(k: K, name: string, access: number, disposition: number
   const a = fileAccess(access);
   const file: FileObject = { path: node.path, get bytes() { return node.bytes; }, node, read: a.read, write: a.write, execute: a.execute, position: 0 };
   return { file, existed: information !== FILE_CREATED, information };
+}
+
+/** The host's device folder, which a sysroot lookup over the host's root would find. */
+const HOST_DEV = '/dev';
+/** The names CreateFileW opens \\Device\\Null by: the DOS device NUL (RtlIsDosDeviceName_U), \\\\.\\NUL, \\??\\NUL. */
+const NUL_NAMES = new Set(['nul', 'nul:', '\\\\.\\nul', '\\??\\nul', '\\device\\null']);
+
+/** Whether CreateFileW's name is the NUL device (case does not matter). */
+export function isNulDevice(name: string): boolean {
+  return NUL_NAMES.has(name.toLowerCase());
+}
+
+/** A file object on \\Device\\Null: no bytes, ever (writes are discarded); opened whatever the disposition (FILE_OPENED). */
+function openNull(access: number): { file: FileObject; existed: boolean; information: number } {
+  const node: FileNode = { path: '\\Device\\Null', bytes: new Uint8Array(0), owned: true };
+  const a = fileAccess(access);
+  const file: FileObject = { path: node.path, bytes: node.bytes, node, read: a.read, write: a.write, execute: a.execute, position: 0, device: 'null' };
+  return { file, existed: true, information: FILE_OPENED };
 }
 
 /** The path's FileNode: made at the first open, over the sysroot's bytes (not copied until written). */
@@ -154,6 +185,11 @@ function ntWriteFile(ctx: Ctx, a: readonly SyscallArg[]): number {
   const off = a[3] === undefined ? f.position : num(a[3]) === FILE_WRITE_TO_END_OF_FILE ? f.node.bytes.length : num(a[3]);
   if (!Number.isSafeInteger(off) || off < 0) return ctx.fail('STATUS_INVALID_PARAMETER');
   if (off + length > MAX_FILE_BYTES) return ctx.fail('STATUS_FILE_TOO_LARGE');
+  if (f.device === 'null') {
+    // null.sys: the write completes with Information = Length; nothing is read or kept.
+    ctx.record({ type: 'IO_STATUS_BLOCK', fields: { Information: length } });
+    return 0;
+  }
   const data = length === 0 ? new Uint8Array(0) : ctx.kernel.copyFromUser(ctx.thread, buffer, length);
   if (data.length < length) return ctx.fail('STATUS_ACCESS_VIOLATION');
   if (length > 0) {
@@ -182,7 +218,8 @@ function ntSetInformationFile(ctx: Ctx, a: readonly SyscallArg[]): number {
   }
   if (!f.write) return ctx.fail('STATUS_ACCESS_DENIED');
   if (v > MAX_FILE_BYTES) return ctx.fail('STATUS_FILE_TOO_LARGE');
-  resizeNode(f.node, v);
+  // Simplified: the NUL device takes a new end of file and keeps no bytes.
+  if (f.device !== 'null') resizeNode(f.node, v);
   return 0;
 }
 
@@ -218,6 +255,24 @@ function ntReadFile(ctx: Ctx, a: readonly SyscallArg[]): number {
   return done < n ? ctx.fail('STATUS_ACCESS_VIOLATION') : 0;
 }
 
+/** FS_INFORMATION_CLASS FileFsDeviceInformation, and the DEVICE_TYPEs of its FILE_FS_DEVICE_INFORMATION. */
+export const FileFsDeviceInformation = 4;
+export const FILE_DEVICE_DISK = 0x07;
+export const FILE_DEVICE_NULL = 0x15;
+/** GetFileType's results (fileapi.h). */
+export const FILE_TYPE_UNKNOWN = 0;
+export const FILE_TYPE_DISK = 1;
+export const FILE_TYPE_CHAR = 2;
+
+/** NtQueryVolumeInformationFile(FileHandle, FsInformationClass): only FileFsDeviceInformation (the device's type). */
+function ntQueryVolumeInformationFile(ctx: Ctx, a: readonly SyscallArg[]): number {
+  const f = fileOf(ctx.process, num(a[0]));
+  if (typeof f === 'string') return ctx.fail(f);
+  if (num(a[1]) !== FileFsDeviceInformation) return ctx.fail('STATUS_INVALID_INFO_CLASS');
+  ctx.record({ type: 'FILE_FS_DEVICE_INFORMATION', fields: { DeviceType: f.device === 'null' ? FILE_DEVICE_NULL : FILE_DEVICE_DISK } });
+  return 0;
+}
+
 function ntQueryInformationFile(ctx: Ctx, a: readonly SyscallArg[]): number {
   const f = fileOf(ctx.process, num(a[0]));
   if (typeof f === 'string') return ctx.fail(f);
@@ -248,6 +303,7 @@ export function fileSyscalls(): Spec[] {
     nt('NtQueryInformationFile', 0x11, ['FileHandle'], ntQueryInformationFile),
     nt('NtWriteFile', 0x08, ['FileHandle', 'Buffer', 'Length', 'ByteOffset'], ntWriteFile),
     nt('NtSetInformationFile', 0x27, ['FileHandle', 'FileInformationClass', 'FileInformation'], ntSetInformationFile),
+    nt('NtQueryVolumeInformationFile', 0x49, ['FileHandle', 'FsInformationClass'], ntQueryVolumeInformationFile),
     // lpSecurityAttributes stands for its bInheritHandle (0: NULL attributes); hTemplateFile is ignored (as Windows does for an existing file).
     win32('CreateFileW', ['lpFileName', 'dwDesiredAccess', 'dwShareMode', 'lpSecurityAttributes', 'dwCreationDisposition', 'dwFlagsAndAttributes', 'hTemplateFile'], createFileW, -1),
     win32('ReadFile', ['hFile', 'lpBuffer', 'nNumberOfBytesToRead'], (c, a) => {
@@ -267,6 +323,12 @@ export function fileSyscalls(): Spec[] {
       const r = c.call('NtSetInformationFile', [num(a[0]), FileEndOfFileInformation, q.record!.fields.CurrentByteOffset as number]);
       return r.error !== null ? failNt(c, r) : 1;
     }),
+    // kernelbase GetFileType: the device type from FileFsDeviceInformation (FILE_DEVICE_NULL is a character device).
+    win32('GetFileType', ['hFile'], (c, a) => {
+      const r = c.call('NtQueryVolumeInformationFile', [num(a[0]), FileFsDeviceInformation]);
+      if (r.error !== null) return failNt(c, r);
+      return r.record!.fields.DeviceType === FILE_DEVICE_NULL ? FILE_TYPE_CHAR : FILE_TYPE_DISK;
+    }, FILE_TYPE_UNKNOWN),
     win32('GetFileSizeEx', ['hFile'], (c, a) => {
       const r = c.call('NtQueryInformationFile', [num(a[0])]);
       if (r.error !== null) return failNt(c, r);

@@ -13,6 +13,10 @@ export { FILE_MAP_COPY, FILE_MAP_EXECUTE, FILE_MAP_READ, FILE_MAP_WRITE, SEC_COM
 export { addressRows, renderAddress, windbgHex } from './views.js';
 export { windowsExec, type WindowsExecOptions, type WindowsExecResult } from './exec.js';
 export { stubDll, type StubDllOptions } from './stubdll.js';
+export {
+  alignUp as peAlign, DIRECTORY_EXPORT, DIRECTORY_IMPORT, exportSection, FILE_ALIGN as PE_FILE_ALIGN, SECTION_ALIGN as PE_SECTION_ALIGN, writePe,
+  type PeImage, type PeSection,
+} from './pe-writer.js';
 export { fixtureSysroot } from './sysroot.js';
 export { bootWindows, harness, type Win } from './testkit.js';
 export { windowsPortable, pageProtection } from './portable.js';

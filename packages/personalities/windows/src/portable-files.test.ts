@@ -29,6 +29,11 @@ const text = (w: Win, addr: number, n: number): string => new TextDecoder().deco
 const handles = (w: Win): number => w.p.space.handles.size;
 
 describe('open: the UCRT _open flag mapping (lowio/open.cpp decode_access_flags, decode_open_create_flags)', () => {
+  it('O_WRONLY → GENERIC_WRITE alone (no _O_APPEND with a Unicode text mode, so no GENERIC_READ for the BOM)', () => {
+    expect(openDisposition({ path: 'x', write: true, read: false, create: true, truncate: true })).toEqual({ access: GENERIC_WRITE, disposition: CREATE_ALWAYS });
+    expect(openDisposition({ path: 'x', write: true, read: false }).access).toBe(GENERIC_WRITE);
+  });
+
   it('O_RDONLY → GENERIC_READ/OPEN_EXISTING; O_RDWR → GENERIC_READ|GENERIC_WRITE; O_CREAT → OPEN_ALWAYS; O_TRUNC → TRUNCATE_EXISTING; both → CREATE_ALWAYS', () => {
     expect(openDisposition({ path: 'x', write: false })).toEqual({ access: GENERIC_READ, disposition: OPEN_EXISTING });
     expect(openDisposition({ path: 'x', write: true })).toEqual({ access: GENERIC_READ + GENERIC_WRITE, disposition: OPEN_EXISTING });
@@ -91,11 +96,36 @@ describe('read, write, close: ReadFile, WriteFile, CloseHandle into and out of t
     const buf = buffer(w);
     const h = d.open(w.k, w.t, { path: '/data/notes.txt', write: false });
     if (h.kind !== 'ok') throw new Error('open failed');
-    expect(d.write(w.k, w.t, h.value, buf, 4)).toEqual({ kind: 'failed', call: 'WriteFile', error: 'ERROR_ACCESS_DENIED', space: 'win32' });
+    // The detail is what the UCRT's _write makes of it (write.cpp: EBADF, not EACCES).
+    expect(d.write(w.k, w.t, h.value, buf, 4)).toEqual({ kind: 'failed', call: 'WriteFile', error: 'ERROR_ACCESS_DENIED', space: 'win32', detail: '_write sets errno EBADF' });
     expect(d.read(w.k, w.t, h.value, 0x7000_0000, 16)).toMatchObject({ kind: 'failed', call: 'ReadFile', error: 'ERROR_NOACCESS' });
     expect(d.close(w.k, w.t, h.value).kind).toBe('ok');
     expect(d.read(w.k, w.t, h.value, buf, 4)).toMatchObject({ kind: 'failed', call: 'ReadFile', error: 'ERROR_INVALID_HANDLE' });
     expect(d.close(w.k, w.t, h.value)).toMatchObject({ kind: 'failed', call: 'CloseHandle', error: 'ERROR_INVALID_HANDLE' });
+  });
+});
+
+describe('the access an open asked for: ReadFile without GENERIC_READ, WriteFile without GENERIC_WRITE', () => {
+  it('_open(_O_WRONLY|_O_CREAT|_O_TRUNC) then _read: ReadFile ERROR_ACCESS_DENIED, which _read turns into EBADF; the write goes through', () => {
+    const w = boot();
+    const buf = buffer(w);
+    const h = d.open(w.k, w.t, { path: '/data/out.txt', write: true, read: false, create: true, truncate: true });
+    if (h.kind !== 'ok') throw new Error('open failed');
+    expect(d.read(w.k, w.t, h.value, buf, 16)).toEqual({ kind: 'failed', call: 'ReadFile', error: 'ERROR_ACCESS_DENIED', space: 'win32', detail: '_read sets errno EBADF' });
+    expect(d.write(w.k, w.t, h.value, buf, 16)).toEqual({ kind: 'ok', value: 16 });
+    // The NUL device checks the handle's access the same way (the I/O manager, before the device).
+    const nul = d.open(w.k, w.t, { path: '/dev/null', write: true, read: false, create: true, truncate: true });
+    if (nul.kind !== 'ok') throw new Error('open failed');
+    expect(d.read(w.k, w.t, nul.value, buf, 16)).toMatchObject({ kind: 'failed', call: 'ReadFile', error: 'ERROR_ACCESS_DENIED' });
+  });
+
+  it('_O_RDWR reads and writes the same handle', () => {
+    const w = boot();
+    const buf = buffer(w);
+    const h = d.open(w.k, w.t, { path: '/data/notes.txt', write: true, read: true });
+    if (h.kind !== 'ok') throw new Error('open failed');
+    expect(d.read(w.k, w.t, h.value, buf, 4)).toEqual({ kind: 'ok', value: 4 });
+    expect(d.write(w.k, w.t, h.value, buf, 4)).toEqual({ kind: 'ok', value: 4 });
   });
 });
 

@@ -6,13 +6,13 @@
  * mapping and of the file (the view keeps the section alive). Every call goes through the kernel's
  * gate, so the traps and cycles are Windows' own, and a failure is the Win32 error the call sets.
  *
- * The sysroot is a read-only volume: creating, superseding or truncating a file fails with
- * ERROR_WRITE_PROTECT (files.ts), so `open` with create/trunc on Windows reports that error rather
- * than pretending the file was made.
+ * A file created, superseded or truncated at open is the machine's own copy (files.ts): the
+ * sysroot is never written. The portable /dev/null is the NUL device; /dev/zero has no Windows
+ * counterpart and is not found (windowsName).
  */
 import { PROT_EXEC, PROT_WRITE, pageUp } from '@polykernel/core';
 import {
-  failure, gate, ok, type MapFileRequest, type OpenRequest, type PortableRegion, type PortableResult, type Thread,
+  failure, gate, ok, openAccess, type MapFileRequest, type OpenRequest, type PortableRegion, type PortableResult, type Thread,
 } from '@polykernel/kernel';
 import { PAGE, PAGE_NOACCESS, PAGE_EXECUTE_READ, PAGE_EXECUTE_READWRITE, PAGE_EXECUTE_WRITECOPY, PAGE_READONLY, PAGE_READWRITE, PAGE_WRITECOPY } from './constants.js';
 import {
@@ -29,13 +29,15 @@ const FILE_ATTRIBUTE_NORMAL = 0x80;
 
 /**
  * CreateFileW's dwDesiredAccess and dwCreationDisposition for a portable open, as the UCRT's _open
- * maps the flags the POSIX drivers pass (O_RDONLY or O_RDWR, O_CREAT, O_TRUNC) —
- * minkernel/crts/ucrt/src/lowio/open.cpp: decode_access_flags gives _O_RDONLY GENERIC_READ and
- * _O_RDWR GENERIC_READ|GENERIC_WRITE; decode_open_create_flags gives no flag OPEN_EXISTING,
- * _O_CREAT OPEN_ALWAYS, _O_TRUNC TRUNCATE_EXISTING, _O_CREAT|_O_TRUNC CREATE_ALWAYS.
+ * maps the flags the POSIX drivers pass (O_RDONLY, O_WRONLY or O_RDWR, O_CREAT, O_TRUNC) —
+ * minkernel/crts/ucrt/src/lowio/open.cpp: decode_access_flags gives _O_RDONLY GENERIC_READ,
+ * _O_WRONLY GENERIC_WRITE (GENERIC_READ as well only with _O_APPEND and a Unicode text mode, to
+ * read the BOM: never for these binary opens) and _O_RDWR GENERIC_READ|GENERIC_WRITE;
+ * decode_open_create_flags gives no flag OPEN_EXISTING, _O_CREAT OPEN_ALWAYS, _O_TRUNC
+ * TRUNCATE_EXISTING, _O_CREAT|_O_TRUNC CREATE_ALWAYS.
  */
 export function openDisposition(req: OpenRequest): { access: number; disposition: number } {
-  const access = req.write ? GENERIC_READ + GENERIC_WRITE : GENERIC_READ;
+  const access = { read: GENERIC_READ, write: GENERIC_WRITE, readwrite: GENERIC_READ + GENERIC_WRITE }[openAccess(req)];
   const create = req.create === true;
   const trunc = req.truncate === true;
   const disposition = create ? (trunc ? CREATE_ALWAYS : OPEN_ALWAYS) : trunc ? TRUNCATE_EXISTING : OPEN_EXISTING;
@@ -64,17 +66,34 @@ export function mappingProtection(prot: number, shared: boolean): { section: num
   return { section, view: view + (exec ? FILE_MAP_EXECUTE : 0), access };
 }
 
+/**
+ * The name a Windows program opens for a portable path: the null device is NUL (a Windows port of
+ * dd writes to NUL, not /dev/null). Any other path is given as it is — /dev/zero too: Windows has
+ * no zero device, and C:\dev\zero is not there (ERROR_PATH_NOT_FOUND, files.ts).
+ */
+export function windowsName(path: string): string {
+  return path === '/dev/null' ? 'NUL' : path;
+}
+
 export function openFile(k: K, t: Thread, req: OpenRequest): PortableResult<number> {
   const { access, disposition } = openDisposition(req);
-  const r = gate(k, t, 'CreateFileW', [req.path, access, SHARE_DENY_NONE, 0, disposition, FILE_ATTRIBUTE_NORMAL, 0]);
+  const r = gate(k, t, 'CreateFileW', [windowsName(req.path), access, SHARE_DENY_NONE, 0, disposition, FILE_ATTRIBUTE_NORMAL, 0]);
   return failure(k, 'CreateFileW', r) ?? ok(r.value);
 }
 
-/** ReadFile / WriteFile: the value is lpNumberOfBytesRead / lpNumberOfBytesWritten (short at the end of the file). */
+/**
+ * ReadFile / WriteFile: the value is lpNumberOfBytesRead / lpNumberOfBytesWritten (short at the end
+ * of the file). A handle without the access (GENERIC_READ for ReadFile, GENERIC_WRITE for
+ * WriteFile) fails with ERROR_ACCESS_DENIED (NtReadFile/NtWriteFile: STATUS_ACCESS_DENIED). The
+ * failure stays the Win32 error, as the driver's other calls do; the detail says what the UCRT's
+ * _read/_write make of it: errno EBADF with _doserrno ERROR_ACCESS_DENIED, not EACCES
+ * (ucrt/src/lowio/read.cpp _read_nolock and write.cpp _write_nolock: "ERROR_ACCESS_DENIED occurs if
+ * the file is open with the wrong read/write mode"), the same EBADF a POSIX kernel gives.
+ */
 export function transfer(k: K, t: Thread, call: 'ReadFile' | 'WriteFile', handle: number, addr: number, length: number): PortableResult<number> {
   const r = gate(k, t, call, [handle, addr, length]);
   const f = failure(k, call, r);
-  if (f !== null) return f;
+  if (f !== null) return f.kind === 'failed' && f.error === 'ERROR_ACCESS_DENIED' ? { ...f, detail: `${call === 'ReadFile' ? '_read' : '_write'} sets errno EBADF` } : f;
   const field = call === 'ReadFile' ? 'lpNumberOfBytesRead' : 'lpNumberOfBytesWritten';
   return ok(r.record!.fields[field] as number);
 }
@@ -91,7 +110,7 @@ export function closeHandle(k: K, t: Thread, handle: number): PortableResult<num
  */
 export function mapFile(k: K, t: Thread, req: MapFileRequest): PortableResult<PortableRegion> {
   const m = mappingProtection(req.prot, req.shared);
-  const h = gate(k, t, 'CreateFileW', [req.path, m.access, SHARE_DENY_NONE, 0, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, 0]);
+  const h = gate(k, t, 'CreateFileW', [windowsName(req.path), m.access, SHARE_DENY_NONE, 0, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, 0]);
   const hf = failure(k, 'CreateFileW', h);
   if (hf !== null) return hf;
   // The program would call GetFileSizeEx for the size; the view's length is read from the open file (the same EndOfFile).

@@ -85,7 +85,7 @@ export function windowsPortable(): PortableDriver<WindowsSpace, WindowsMachine> 
       exit: 'ExitProcess(code) → NtTerminateProcess(NtCurrentProcess(), code)',
       wait: 'WaitForSingleObject(hProcess, INFINITE), GetExitCodeProcess, CloseHandle',
       mapFile: 'CreateFileW + CreateFileMappingW(hFile, PAGE_READONLY/READWRITE/WRITECOPY) + MapViewOfFile(FILE_MAP_READ/WRITE/COPY) + CloseHandle ×2 → NtCreateFile, NtCreateSection, NtMapViewOfSection, NtClose',
-      open: 'CreateFileW(path, GENERIC_READ[|GENERIC_WRITE], FILE_SHARE_READ|FILE_SHARE_WRITE, NULL, OPEN_EXISTING/OPEN_ALWAYS/TRUNCATE_EXISTING/CREATE_ALWAYS) as the UCRT\'s _open → NtCreateFile',
+      open: 'CreateFileW(path (/dev/null: NUL), GENERIC_READ[|GENERIC_WRITE], FILE_SHARE_READ|FILE_SHARE_WRITE, NULL, OPEN_EXISTING/OPEN_ALWAYS/TRUNCATE_EXISTING/CREATE_ALWAYS) as the UCRT\'s _open → NtCreateFile',
       read: 'ReadFile(hFile, buf, n, &read, NULL) → NtReadFile',
       write: 'WriteFile(hFile, buf, n, &written, NULL) → NtWriteFile',
       close: 'CloseHandle(hFile) → NtClose',

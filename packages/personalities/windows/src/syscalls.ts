@@ -254,7 +254,10 @@ function ntCreateSection(ctx: Ctx, a: readonly SyscallArg[]): number {
   else {
     const f = fileOf(ctx.process, hFile);
     if (typeof f === 'string') return ctx.fail(f);
-    s = attrs === SEC_IMAGE ? createImageFileSection(k, f) : createFileSection(k, f, prot, size, name);
+    // MmCreateSection: a device's file object (NUL) has no SectionObjectPointer, so no section can
+    // be made on it: STATUS_INVALID_FILE_FOR_SECTION (CreateFileMappingW: ERROR_BAD_EXE_FORMAT).
+    if (f.device !== undefined) s = 'STATUS_INVALID_FILE_FOR_SECTION';
+    else s = attrs === SEC_IMAGE ? createImageFileSection(k, f) : createFileSection(k, f, prot, size, name);
   }
   if (typeof s === 'string') return ctx.fail(s);
   const h = openHandle(k, ctx.process, { kind: 'section', section: s }, num(a[3] ?? 0) === 2);

@@ -147,6 +147,8 @@ export interface FileObject {
   readonly execute: boolean;
   /** The file pointer (SetFilePointer / ReadFile advance it). */
   position: number;
+  /** Set for a device's file object instead of a file's: 'null' is \\Device\\Null (the NUL device). */
+  readonly device?: 'null';
 }
 
 /** A vectored exception handler's verdict (the simulation runs no user code: it says what the handler returns). */
