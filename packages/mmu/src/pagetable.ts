@@ -108,11 +108,14 @@ export class PageTablePool {
     let id = this.freeIds.pop();
     if (id === undefined) {
       if (this.nextId === this.capacity) this.grow();
+      // Never used: its entries are still the zeros the arrays were made with (a fork's 516 new
+      // tables are not written twice).
       id = this.nextId++;
+    } else {
+      const base = id * this.entries;
+      this.next.fill(0, base, base + this.entries);
+      this.flags.fill(0, base, base + this.entries);
     }
-    const base = id * this.entries;
-    this.next.fill(0, base, base + this.entries);
-    this.flags.fill(0, base, base + this.entries);
     this.tableFrame[id] = frame;
     this.tableUsed[id] = 0;
     return id;
