@@ -108,11 +108,14 @@ export class PageTablePool {
     let id = this.freeIds.pop();
     if (id === undefined) {
       if (this.nextId === this.capacity) this.grow();
+      // Never used: its entries are still the zeros the arrays were made with (a fork's 516 new
+      // tables are not written twice).
       id = this.nextId++;
+    } else {
+      const base = id * this.entries;
+      this.next.fill(0, base, base + this.entries);
+      this.flags.fill(0, base, base + this.entries);
     }
-    const base = id * this.entries;
-    this.next.fill(0, base, base + this.entries);
-    this.flags.fill(0, base, base + this.entries);
     this.tableFrame[id] = frame;
     this.tableUsed[id] = 0;
     return id;
@@ -163,6 +166,18 @@ export interface PteLookup {
   slot: number;
 }
 
+/** One copyFrom call's parameters and progress. */
+interface CopyJob {
+  readonly src: PageTable;
+  readonly cow: boolean;
+  readonly wrprotect: number;
+  readonly childClear: number;
+  readonly onLeaf: (frame: number, childFlags: number, parentFlags: number, wasWriteProtected: boolean) => void;
+  /** Leaves visited in the range (counted on after a failure, as before). */
+  count: number;
+  failed: boolean;
+}
+
 /** One address space's page tables. */
 export class PageTable {
   readonly root: number;
@@ -179,6 +194,8 @@ export class PageTable {
    */
   private leafBase = -1;
   private leafTable = -1;
+  /** protect()'s bits and count (reused: no allocation per call). */
+  private readonly protectJob = { set: 0, clear: 0, count: 0 };
 
   /** Use `Mmu.createPageTable()`; throws RangeError only if the root itself cannot be allocated. */
   constructor(readonly pool: PageTablePool) {
@@ -369,9 +386,46 @@ export class PageTable {
 
   /** Set/clear flags on every leaf in [va, va + length), splitting partly covered huge leaves. Returns leaves changed. */
   protect(va: number, length: number, set: number, clear: number): number {
-    return this.forEachLeafInRange(va, length, (slot) => {
-      this.pool.flags[slot] = (this.pool.flags[slot]! | set) & ~clear;
-    }, false);
+    if (length <= 0) return 0;
+    const job = this.protectJob;
+    job.set = set;
+    job.clear = clear;
+    job.count = 0;
+    const r = this.protectRange(this.root, 0, 0, va, va + length);
+    return r < 0 ? r : job.count;
+  }
+
+  /**
+   * protect's walk of table `t` (level `level`, covering from `base`) over [start, end): walkRange's
+   * order, splitting and failures, without a callback per leaf (pmap_protect of a large range, as
+   * fork does, changes every PTE of it).
+   */
+  private protectRange(t: number, level: number, base: number, start: number, end: number): number {
+    const pool = this.pool;
+    const geo = this.geo;
+    const E = pool.entries;
+    const job = this.protectJob;
+    const span = geo.entrySpan[level]!;
+    const first = Math.max(0, Math.floor((start - base) / span));
+    const last = Math.min(E - 1, Math.floor((end - 1 - base) / span));
+    const leafLevel = level === geo.levels - 1;
+    for (let i = first; i <= last; i++) {
+      const slot = t * E + i;
+      const f = pool.flags[slot]!;
+      if ((f & PTE_PRESENT) === 0) continue;
+      const entryVa = base + i * span;
+      if (leafLevel || (f & PTE_HUGE) !== 0) {
+        if (entryVa >= start && entryVa + span <= end) {
+          pool.flags[slot] = (f | job.set) & ~job.clear;
+          job.count++;
+          continue;
+        }
+        if (this.splitHuge(entryVa) !== MAP_OK) return MAP_NO_MEMORY;
+      }
+      const r = this.protectRange(pool.next[slot]!, level + 1, entryVa, start, end);
+      if (r < 0) return r;
+    }
+    return 0;
   }
 
   /** Call `fn` for each leaf in the range (read-only use; no splitting). */
@@ -417,15 +471,64 @@ export class PageTable {
     onLeaf: (frame: number, childFlags: number, parentFlags: number, wasWriteProtected: boolean) => void,
   ): number {
     if (src.pool !== this.pool) throw new RangeError('copyFrom: the tables must share one page-table pool');
+    if (length <= 0) return 0;
+    const job: CopyJob = { src, cow, wrprotect, childClear, onLeaf, count: 0, failed: false };
+    const r = this.copyRange(job, src.root, 0, 0, va, va + length);
+    return r < 0 || job.failed ? MAP_NO_MEMORY : job.count;
+  }
+
+  /**
+   * copyFrom's walk of the source table `t` (level `level`, covering from `base`) over [start, end):
+   * walkRange's order and splitting, with a last-level table's entries copied in one plain loop
+   * (no callback per entry but `onLeaf`), its child table found once. After a failure the walk goes
+   * on counting and splitting but copies nothing, as the per-leaf version did.
+   */
+  private copyRange(job: CopyJob, t: number, level: number, base: number, start: number, end: number): number {
+    const src = job.src;
     const pool = this.pool;
     const geo = this.geo;
     const E = pool.entries;
-    const leafLevel = geo.levels - 1;
-    const smallest = geo.entrySpan[leafLevel]!;
-    const state = { failed: false };
-    const n = src.forEachLeafInRange(va, length, (slot, leafVa, size) => {
-      if (state.failed) return;
+    const span = geo.entrySpan[level]!;
+    const first = Math.max(0, Math.floor((start - base) / span));
+    const last = Math.min(E - 1, Math.floor((end - 1 - base) / span));
+    if (level === geo.levels - 1) return this.copyLeafTable(job, t, level, base, first, last, start, end);
+    for (let i = first; i <= last; i++) {
+      const slot = t * E + i;
+      const f = pool.flags[slot]!;
+      if ((f & PTE_PRESENT) === 0) continue;
+      const entryVa = base + i * span;
+      if ((f & PTE_HUGE) !== 0) {
+        if (entryVa >= start && entryVa + span <= end) {
+          job.count++;
+          if (!job.failed) this.copyHugeLeaf(job, slot, entryVa, span);
+          continue;
+        }
+        if (src.splitHuge(entryVa) !== MAP_OK) return MAP_NO_MEMORY;
+      }
+      const r = this.copyRange(job, pool.next[slot]!, level + 1, entryVa, start, end);
+      if (r < 0) return r;
+    }
+    return 0;
+  }
+
+  /**
+   * Copy entries [first, last] of the source leaf table `t` (which covers from `base`). An entry
+   * only partly inside [start, end) fails the copy (walkRange could not split a 4 KiB leaf).
+   */
+  private copyLeafTable(job: CopyJob, t: number, level: number, base: number, first: number, last: number, start: number, end: number): number {
+    const pool = this.pool;
+    const E = pool.entries;
+    const span = this.geo.entrySpan[level]!;
+    const { cow, wrprotect, childClear, onLeaf } = job;
+    let dt = -1;
+    for (let i = first; i <= last; i++) {
+      const slot = t * E + i;
       let f = pool.flags[slot]!;
+      if ((f & PTE_PRESENT) === 0) continue;
+      const entryVa = base + i * span;
+      if (entryVa < start || entryVa + span > end) return MAP_NO_MEMORY;
+      job.count++;
+      if (job.failed) continue;
       const frame = pool.next[slot]!;
       let wp = false;
       if (cow && (f & wrprotect) !== 0) {
@@ -434,23 +537,40 @@ export class PageTable {
         wp = true;
       }
       const child = f & ~childClear;
-      if (size !== smallest) {
-        if (this.map(leafVa, frame, size, child & ~PTE_HUGE) !== MAP_OK) state.failed = true;
-      } else {
-        // tableFor remembers the last leaf table: one walk per 512 entries, not per entry.
-        const t = this.tableFor(leafVa, leafLevel);
-        if (t < 0) {
-          state.failed = true;
-          return;
+      if (dt < 0) {
+        // One walk for the whole table (the child's table covers the same span as the source's).
+        dt = this.tableFor(entryVa, level);
+        if (dt < 0) {
+          job.failed = true;
+          continue;
         }
-        const s2 = t * E + geo.index(leafVa, leafLevel);
-        if ((pool.flags[s2]! & PTE_PRESENT) === 0) pool.tableUsed[t]!++;
-        pool.next[s2] = frame;
-        pool.flags[s2] = child;
       }
+      const s2 = dt * E + i;
+      if ((pool.flags[s2]! & PTE_PRESENT) === 0) pool.tableUsed[dt]!++;
+      pool.next[s2] = frame;
+      pool.flags[s2] = child;
       onLeaf(frame, child, f, wp);
-    }, false);
-    return state.failed ? MAP_NO_MEMORY : n;
+    }
+    return 0;
+  }
+
+  /** Copy one huge leaf of the source (at pool slot `slot`) to the same address here. */
+  private copyHugeLeaf(job: CopyJob, slot: number, va: number, size: number): void {
+    const pool = this.pool;
+    let f = pool.flags[slot]!;
+    const frame = pool.next[slot]!;
+    let wp = false;
+    if (job.cow && (f & job.wrprotect) !== 0) {
+      f &= ~job.wrprotect;
+      pool.flags[slot] = f;
+      wp = true;
+    }
+    const child = f & ~job.childClear;
+    if (this.map(va, frame, size, child & ~PTE_HUGE) !== MAP_OK) {
+      job.failed = true;
+      return;
+    }
+    job.onLeaf(frame, child, f, wp);
   }
 
   /**

@@ -247,6 +247,26 @@ describe('faultPage: the walk without accounting', () => {
     expect([m.how, m.frame, d.pages.size]).toEqual(['move', fd, 0]);
   });
 
+  it('absentInFirst skips only the first object\'s page lookup: backing pages, swapped pages and zero fill are found as before', () => {
+    const frames = new FrameTable({ frames: 64, maxOrder: 6, contents: true, metrics: new Metrics() });
+    const vm = new VmSystem(frames, { swapSlots: 64 });
+    const o = vm.createObject('anonymous', 3);
+    const f0 = vm.faultPage(o, 0, true).frame;
+    vm.reference(o);
+    const a = vm.shadow(o);
+    const r = vm.faultPage(a, 0, false, true);
+    expect([r.how, r.frame, r.object, r.depth]).toEqual(['backing', f0, o, 2]);
+    expect(vm.faultPage(a, 2, true, true).how).toBe('zeroFill');
+    // A page swapped out of the first object is still paged in (the swap pager is asked).
+    const s = vm.createObject('anonymous', 1);
+    expect(vm.write(s, 0, 0, new Uint8Array([7]))).toBe(true);
+    for (let i = 0; i < 8 && s.pages.size > 0; i++) vm.pageout(64);
+    expect(s.pages.size).toBe(0);
+    expect(s.swapped.size).toBe(1);
+    expect(vm.faultPage(s, 0, false, true).how).toBe('pagein');
+    expect(vm.read(s, 0, 0, 1)?.[0]).toBe(7);
+  });
+
   it('split moves a range of pages into a new object over the same backing object', () => {
     const frames = new FrameTable({ frames: 64, maxOrder: 6, contents: true, metrics: new Metrics() });
     const vm = new VmSystem(frames);

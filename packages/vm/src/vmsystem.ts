@@ -388,9 +388,10 @@ export class VmSystem {
    * it, when the backing object is `obj`'s own and referenced by nothing else) unless it is
    * already there; with nothing found, zero-fill a page in `obj`. Says in `this.outcome` what it
    * did and where the page is, so the caller maps it writable (first object) or read-only
-   * (a backing object).
+   * (a backing object). `absentInFirst` says the caller has just looked `pindex` up in `obj`
+   * and found no page (vm_fault_soft_fast's lookup): the walk does not look again.
    */
-  faultPage(obj: VmObject, pindex: number, write: boolean): FaultOutcome {
+  faultPage(obj: VmObject, pindex: number, write: boolean, absentInFirst = false): FaultOutcome {
     this.assertLive(obj);
     if (pindex < 0 || pindex >= obj.size) throw new RangeError(`page ${pindex} outside object ${obj.id} (${obj.size} pages)`);
     const out = this.outcome;
@@ -402,11 +403,17 @@ export class VmSystem {
     let frame = NO_FRAME;
     for (let o: VmObject | null = obj; o !== null; o = o.backing) {
       depth++;
-      const f = o.pages.get(p);
+      const f = absentInFirst && o === obj ? undefined : o.pages.get(p);
       if (f !== undefined) {
         found = o;
         frame = f;
         break;
+      }
+      // An anonymous object with nothing swapped out has nothing for the swap pager (its haspage
+      // is false): on to the backing object without asking.
+      if (o.type === 'anonymous' && o.swapped.size === 0 && this.pagers.anonymous === swapPager) {
+        p += o.backingOffset;
+        continue;
       }
       // A swapped anonymous page anywhere in the chain; for the chain's bottom object, its pager
       // (file bytes, device frames) — vm_fault's walk down the shadow chain.

@@ -7,7 +7,7 @@
  * B-tree standing in for the maple tree), each personality in its own process. Host time is only
  * measured; the simulation does not see it.
  *   npm run build -w @polykernel/bench-tools && node tools/bench/dist/freebsd.js [--zero-fill | --fork]
- *   node tools/bench/dist/freebsd.js --side-by-side <old checkout> <new checkout> [freebsd|freebsd-nosuperpages|linux]
+ *   node tools/bench/dist/freebsd.js --side-by-side <old checkout> <new checkout> [freebsd|freebsd-nosuperpages|linux|fork|fork-nosuperpages]
  */
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
@@ -214,7 +214,49 @@ function cpuRate<S, M>(k: Kernel<S, M>, anon: number): number {
   return n / ((c.user + c.system) / 1e6);
 }
 
+/** Host ms of one fork of a process with 1 GiB resident (pmap_copy on), on stack `s`, by wall clock and by CPU time; also the simulated cycles after it. */
+function forkMs(s: Stack, superpages: boolean): { ms: number; cpuMs: number; cycles: number } {
+  const pages = 262_144;
+  const k = new s.Kernel(s.freebsdPersonality({ superpages, pmapCopy: true }), { frames: pages + 4096, contents: false, seed: 1 });
+  const t = k.createProcess(k.init, 'bench').threads[0]!;
+  const va = k.syscall(t, 'mmap', [0, pages * PAGE, 3, FB_ANON, -1, 0]).value;
+  for (let i = 0; i < pages; i++) k.access(t, va + i * PAGE, ACCESS_WRITE);
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const pid = k.syscall(t, 'fork').value;
+  const ms = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  if (pid <= 0) throw new Error('fork failed');
+  return { ms, cpuMs: (c.user + c.system) / 1000, cycles: k.metrics.cycles };
+}
+
+/**
+ * `--side-by-side <old> <new> fork|fork-nosuperpages`: vmspace_fork of 1 GiB resident, a fresh
+ * kernel per round, rounds alternated, 12 rounds each, all measured (no warm-up: the bench's own
+ * --fork times a new process's first forks, JIT tiers and fresh host memory included). Prints each
+ * build's first-round, median and best host ms, by wall clock and by this process's CPU time
+ * (which also counts V8's GC and compiler threads), and whether the simulated cycles agree.
+ */
+async function sideBySideFork(oldRoot: string, newRoot: string, superpages: boolean): Promise<void> {
+  const stacks = { old: await loadStack(oldRoot), new: await loadStack(newRoot) };
+  const ms: Record<'old' | 'new', number[]> = { old: [], new: [] };
+  const cpu: Record<'old' | 'new', number[]> = { old: [], new: [] };
+  const cycles = new Set<number>();
+  for (let r = 0; r < 12; r++) {
+    for (const name of r % 2 === 0 ? (['new', 'old'] as const) : (['old', 'new'] as const)) {
+      const x = forkMs(stacks[name], superpages);
+      ms[name].push(x.ms);
+      cpu[name].push(x.cpuMs);
+      cycles.add(x.cycles);
+    }
+  }
+  const round = (x: number): number => Math.round(x * 10) / 10;
+  const report = (xs: number[]): { first: number; median: number; best: number } => ({ first: round(xs[0]!), median: round(median(xs)), best: round(Math.min(...xs)) });
+  console.log(JSON.stringify({ node: process.version, fork1GiB: superpages ? 'superpages' : 'no superpages', wallMs: { old: report(ms.old), new: report(ms.new) }, cpuMs: { old: report(cpu.old), new: report(cpu.new) }, sameCycles: cycles.size === 1, loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100) }));
+}
+
 async function sideBySide(oldRoot: string, newRoot: string, which: string): Promise<void> {
+  if (which === 'fork' || which === 'fork-nosuperpages') return sideBySideFork(oldRoot, newRoot, which === 'fork');
   const stacks = { old: await loadStack(oldRoot), new: await loadStack(newRoot) };
   const rates: Record<'old' | 'new', number[]> = { old: [], new: [] };
   for (let r = 0; r < 70; r++) {

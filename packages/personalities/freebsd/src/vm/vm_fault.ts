@@ -99,17 +99,23 @@ function vmFault(k: FreebsdKernel, thread: Thread, f: FaultInfo): FaultResolutio
   const pindex = e.offset + (va - e.start) / PAGE_SIZE;
   if (pindex >= first.size) return OBJERR;
   const reserv = s.machine.reserv;
+  // Whether the soft-fast check below found no page at `pindex` (faultPage then does not look again).
+  let absent = false;
   // vm_fault_allocate: vm_object_color(fs->object, atop(fs->vaddr) - fs->pindex), so that the
   // object's reservations line up with 2 MiB boundaries of this address space.
   if (reserv !== null) {
     reserv.colorObject(first, va / PAGE_SIZE - pindex);
-    if (f.reason === 'not-present' && softFastSuperpage(s, e, first, pindex, va, prot, write)) {
-      k.metrics.faults.soft++;
-      k.metrics.cycles += HANDLER.soft;
-      return RESOLVED.soft;
+    if (f.reason === 'not-present') {
+      const resident = first.pages.get(pindex);
+      absent = resident === undefined;
+      if (resident !== undefined && softFastSuperpage(s, e, first, resident, pindex, va, prot, write)) {
+        k.metrics.faults.soft++;
+        k.metrics.cycles += HANDLER.soft;
+        return RESOLVED.soft;
+      }
     }
   }
-  const r = k.vm.faultPage(first, pindex, write);
+  const r = k.vm.faultPage(first, pindex, write, absent);
   // Each backing object looked at is an object lock and a radix-trie lookup (vm_fault_object's
   // loop over fs->object->backing_object).
   k.metrics.cycles += (r.depth - 1) * CHAIN_STEP_CYCLES;
@@ -135,12 +141,12 @@ function vmFault(k: FreebsdKernel, thread: Thread, f: FaultInfo): FaultResolutio
  * the reservation is the object's page at the matching index (vm_page_ps_test; for a write, all
  * dirty): one pmap_enter(psind = 1) maps the whole 2 MiB (pmap_enter_pde, vm.pmap.pde.mappings).
  * Only where nothing is mapped in the range yet (pmap_enter_pde would remove 4 KiB mappings
- * first; here the ordinary path maps the page and promotion follows). Returns true when mapped.
+ * first; here the ordinary path maps the page and promotion follows). `frame` is the first
+ * object's page at `pindex`. Returns true when mapped.
  */
-function softFastSuperpage(s: FreebsdSpace, e: VmMapEntry, first: VmObject, pindex: number, va: number, prot: number, write: boolean): boolean {
+function softFastSuperpage(s: FreebsdSpace, e: VmMapEntry, first: VmObject, frame: number, pindex: number, va: number, prot: number, write: boolean): boolean {
   const reserv = s.machine.reserv!;
-  const frame = first.pages.get(pindex);
-  if (frame === undefined || reserv.levelIfFullpop(frame) !== 0) return false;
+  if (reserv.levelIfFullpop(frame) !== 0) return false;
   const rv = reserv.reservationOf(frame);
   if (rv < 0 || reserv.objectOf(rv) !== first) return false;
   const base = Math.floor(va / SUPERPAGE_SIZE) * SUPERPAGE_SIZE;
