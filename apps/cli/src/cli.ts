@@ -53,7 +53,7 @@ program
 Exit status, for every command: 0 success; 1 a failure of the thing examined (a file that cannot
 be read or is malformed, a workload that is not valid, an output that cannot be written); 2 a
 usage error (unknown option or command, missing argument, bad value, an option that does not
-apply). exec also uses the shell's 126 (not a program: ENOEXEC) and 127 (no such file).`);
+apply). exec also uses the shell's 126 (cannot be run: ENOEXEC, EACCES) and 127 (no such file).`);
 
 program
   .command('inspect')
@@ -134,8 +134,9 @@ Examples:
   polykernel exec -p windows --sysroot tools/fixtures/windows/sysroot /prog/hello-x86_64.exe
   polykernel exec -p freebsd --profile arm64-a72 --view procstat-c --sysroot /tmp/fbsd /bin/esbuild --version
 
-Exit status: 0 when execve succeeded; 127 when the file does not exist (ENOENT), 126 when it is
-not a program (ENOEXEC), 1 for other execve errors (EACCES, ELIBBAD, ELOOP, E2BIG), which are
+Exit status: 0 when execve succeeded; 127 when the file does not exist (ENOENT), 126 when it
+cannot be run (ENOEXEC: not a program; EACCES: not executable), as a shell gives them; 1 for other
+execve errors (ELIBBAD, ELOOP, E2BIG, ETXTBSY), which are
 reported as "execve failed: ERRNO (-N)"; 127 with ld.so's own message when it cannot find a
 library ("error while loading shared libraries") or a symbol ("symbol lookup error").`)
   .action(async (file: string, args: string[], opts: Record<string, boolean | string | string[] | undefined>) => {

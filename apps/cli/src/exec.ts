@@ -170,7 +170,7 @@ export function runExec(file: string, args: string[], opts: ExecOptions, out: (s
   if (r.error !== null || p.state !== 'running') {
     const why = r.error ?? p.killedBy ?? 'failed';
     err(`polykernel exec: ${file}: execve failed: ${why}${r.error !== null ? ` (-${r.errorNumber})` : ''}${r.error === 'ENOEXEC' ? elfHint(sysroot, file) : r.error === 'EFBIG' ? ' — the file is too large to simulate (the simulated file system reads files up to 1 GiB; only its header was read)' : ''}`);
-    return r.error === 'ENOEXEC' ? 126 : r.error === 'ENOENT' ? 127 : 1;
+    return execStatus(r.error);
   }
   const execMetrics = { syscalls: k.metrics.syscalls, faults: k.metrics.totalFaults, cycles: k.metrics.cycles };
   const trace: string[] = [];
@@ -286,7 +286,7 @@ function runWindowsExec(file: string, opts: ExecOptions, out: (s: string) => voi
   const r = windowsExec(file, { fs: sysrootLookup(typeof opts.sysroot === 'string' ? opts.sysroot : '/'), suspended: opts.suspended === true });
   if (r.error !== null) {
     err(`polykernel exec: ${file}: CreateProcess failed: ${r.error} (${r.errorNumber})`);
-    return r.error === 'ERROR_FILE_NOT_FOUND' ? 127 : r.error === 'ERROR_BAD_EXE_FORMAT' ? 126 : 1;
+    return r.error === 'ERROR_FILE_NOT_FOUND' || r.error === 'ERROR_PATH_NOT_FOUND' ? 127 : r.error === 'ERROR_BAD_EXE_FORMAT' || r.error === 'ERROR_ACCESS_DENIED' ? 126 : 1;
   }
   if (opts.json === true) {
     out(JSON.stringify({ personality: 'windows', pid: r.pid, exitCode: r.exitCode, modules: r.modules, commitCharge: r.commitCharge, regions: r.rows }, null, 2) + '\n');
@@ -332,7 +332,7 @@ function runExecViaViews(entry: RegisteredPersonality, variant: string, file: st
   const r = k.syscall(p.threads[0]!, 'execve', [file, argv, env]);
   if (r.error !== null || p.state !== 'running') {
     err(`polykernel exec: ${file}: execve failed: ${r.error ?? p.killedBy ?? 'failed'}${r.error !== null ? ` (${r.errorNumber})` : ''}`);
-    return r.error === 'ENOEXEC' ? 126 : r.error === 'ENOENT' ? 127 : 1;
+    return execStatus(r.error);
   }
   if (opts.json === true) {
     out(JSON.stringify({ personality: variant, pid: p.pid, comm: p.comm, views: Object.fromEntries(personality.views.map((v) => [v.name, v.rows?.(k, p) ?? v.render(k, p)])) }, null, 2) + '\n');
@@ -342,4 +342,14 @@ function runExecViaViews(entry: RegisteredPersonality, variant: string, file: st
   const shown = wanted !== undefined ? [wanted] : opts.auxv === true && auxv !== undefined ? [auxv] : personality.views.slice(0, 1);
   for (const v of shown) out(v.render(k, p));
   return 0;
+}
+
+/**
+ * The exit status a shell gives a failed exec (bash's execute_cmd.c, POSIX "Exit Status for
+ * Commands"): 127 when the file does not exist, 126 when it exists but cannot be run — not a
+ * program (ENOEXEC) or not executable (EACCES) — and 1 for any other execve error.
+ */
+function execStatus(error: string | null): number {
+  if (error === 'ENOENT') return 127;
+  return error === 'ENOEXEC' || error === 'EACCES' ? 126 : 1;
 }
