@@ -1,22 +1,11 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseWorkload } from '../load.js';
 import { nativeSteps } from '../schema.js';
 import { portableWorkload } from './portable.js';
 import { importStraceText, type ImportedStep } from './strace.js';
 import { workloadYaml } from './yaml.js';
-
-const REAL = fileURLToPath(new URL('../../../../examples/real/', import.meta.url));
-const real = (name: string): string => readFileSync(REAL + name, 'utf8');
-
-function allSteps(steps: readonly ImportedStep[]): ImportedStep[] {
-  return steps.flatMap((s) => {
-    const body = Object.values(s)[0] as { steps?: ImportedStep[] } | number | null;
-    return [s, ...(typeof body === 'object' && body !== null && Array.isArray(body.steps) ? allSteps(body.steps) : [])];
-  });
-}
-const kind = (s: ImportedStep): string => Object.keys(s)[0]!;
+import { allSteps, kind, real, REAL } from '../../test/real-logs.js';
 
 describe('portable form of the real logs (import strace --portable)', () => {
   const logs = readdirSync(REAL).filter((f) => f.endsWith('.strace'));

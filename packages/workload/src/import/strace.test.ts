@@ -1,22 +1,10 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readdirSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseWorkload } from '../load.js';
 import { importStraceText, StraceError, StraceImporter, type ImportedStep } from './strace.js';
 import { workloadYaml } from './yaml.js';
-
-const REAL = fileURLToPath(new URL('../../../../examples/real/', import.meta.url));
-const real = (name: string): string => readFileSync(REAL + name, 'utf8');
-
-/** The steps of a workload's processes and every child, flattened, with their kind. */
-function allSteps(steps: readonly ImportedStep[]): ImportedStep[] {
-  return steps.flatMap((s) => {
-    const body = Object.values(s)[0] as { steps?: ImportedStep[] } | number | null;
-    return [s, ...(typeof body === 'object' && body !== null && Array.isArray(body.steps) ? allSteps(body.steps) : [])];
-  });
-}
-const kind = (s: ImportedStep): string => Object.keys(s)[0]!;
+import { allSteps, kind, real, REAL } from '../../test/real-logs.js';
 
 describe('importing the real logs recorded here (examples/real/record.sh)', () => {
   const logs = readdirSync(REAL).filter((f) => f.endsWith('.strace'));
@@ -180,7 +168,7 @@ describe('bad input', () => {
     expect(r.issues).toEqual([{ file: 'l', line: 1, message: 'pid 1: this unfinished call is never resumed (another call of the same pid starts at line 2)' }]);
   });
 
-  const lines = readFileSync(REAL + 'pipeline.strace', 'utf8').split('\n').slice(0, 120);
+  const lines = real('pipeline.strace').split('\n').slice(0, 120);
   const mutation = fc.oneof(
     fc.record({ op: fc.constant('cut' as const), at: fc.nat(), n: fc.nat(200) }),
     fc.record({ op: fc.constant('insert' as const), at: fc.nat(), text: fc.string({ maxLength: 20, unit: fc.constantFrom(...'()[]{}<>",=|. -+?0123456789abcxyzSIGEN\\'.split('')) }) }),
